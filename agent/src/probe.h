@@ -1,0 +1,97 @@
+// probe.h - the contract every health probe implements, and the result it fills.
+//
+// The agent's config loader creates one probe instance per `[kind "name"]` section by calling
+// ops->alloc(), then ops->set() for every key of the section, then ops->validate(). The round
+// runner calls ops->run() once per round, on a thread of its own, for every probe at the same
+// time; run() must return within the probe's own timeout (plus a small margin), because a hung
+// target must never delay other probes or the round. A probe instance is used by one thread at
+// a time, so ctx needs no locking.
+//
+// An unhealthy target is a result, not an error: run() always fills res (status, failure
+// class, detail, timings). FAILURE_INTERNAL is for the probe itself failing (out of memory).
+
+#ifndef FL_AGENT_PROBE_H
+#define FL_AGENT_PROBE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "faultline.pb-c.h"
+#include "fl/wire.h"
+
+struct agent_expect; // agent/db/expect.h
+
+// What a probe may know about the round it runs in.
+typedef struct agent_round {
+	const char                *release; // deployed release id, "unknown" when not known
+	const struct agent_expect *expect;  // the release's expectations, NULL when none are set
+} agent_round;
+
+// One probe result with its own storage: pb's string fields point into the buffers below, so a
+// result needs no per-field allocation. Unmet requirements are heap-allocated and released by
+// agent_result_fini().
+typedef struct agent_result {
+	Fl__ProbeResult pb;
+	Fl__Timing      timing;
+	char            name[128];
+	char            target[256];
+	char            detail[FL_WIRE_MAX_DETAIL];
+	char            role[64];
+	char            sqlstate[8];
+	char            digest[72];
+	size_t          unmet_cap;
+} agent_result;
+
+// Resets res to an empty result for the named probe (status unknown, no failure).
+void agent_result_init(agent_result *res, const char *name, Fl__ProbeKind kind, const char *target);
+
+// Sets status and failure class and formats the detail text (truncated to fit, never secret).
+void agent_result_set(agent_result *res, Fl__Status status, Fl__FailureClass failure,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+// Appends an unmet requirement (strings copied). Returns 0, or -1 when out of memory or past
+// FL_WIRE_MAX_UNMET (the result's detail then says how many were left out).
+int agent_result_add_unmet(agent_result *res, const char *database, Fl__ObjectKind kind,
+    const char *object, const char *privilege, int object_missing, const char *role);
+
+void agent_result_fini(agent_result *res); // frees unmet requirements; accepts a zeroed res
+
+typedef struct agent_probe_ops {
+	const char   *section; // the config section kind: "http", "tcp", "dns", "postgres", "mysql"
+	Fl__ProbeKind kind;
+
+	// A fresh instance with the probe's defaults, named after its section; NULL when out of
+	// memory.
+	void *(*alloc)(const char *name);
+
+	// One key of the section. Returns 0, or -1 with a one-line reason in err (the loader adds
+	// FILE:LINE and the key). Unknown keys must be rejected here.
+	int (*set)(void *ctx, const char *key, const char *value, char *err, size_t errlen);
+
+	// Called once the section is complete: checks required keys and combinations.
+	// `config_dir` is the directory of the config file, for relative paths.
+	int (*validate)(void *ctx, char *err, size_t errlen);
+
+	// Runs one check and fills res (already agent_result_init()ed with name, kind, target).
+	void (*run)(void *ctx, const agent_round *round, agent_result *res);
+
+	// The probe's timeout in milliseconds (the runner's watchdog allows a margin over it).
+	uint32_t (*timeout_ms)(const void *ctx);
+
+	// The target as shown to operators (URL, host:port, name); never contains a secret.
+	const char *(*target)(const void *ctx);
+
+	void (*free)(void *ctx); // accepts NULL
+} agent_probe_ops;
+
+// The probe kinds this build knows, looked up by section kind; NULL when unknown.
+const agent_probe_ops *agent_probe_lookup(const char *section_kind);
+
+extern const agent_probe_ops agent_probe_http;
+extern const agent_probe_ops agent_probe_tcp;
+extern const agent_probe_ops agent_probe_dns;
+extern const agent_probe_ops agent_probe_postgres; // agent/db/
+extern const agent_probe_ops agent_probe_mysql;    // agent/db/
+
+#endif // FL_AGENT_PROBE_H

@@ -1,0 +1,116 @@
+// result.c - agent_result helpers (see probe.h).
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl/cfg.h"
+#include "probe.h"
+
+static void
+copy_trunc(char *dst, size_t dstlen, const char *src)
+{
+	snprintf(dst, dstlen, "%s", src != NULL ? src : "");
+}
+
+void
+agent_result_init(agent_result *res, const char *name, Fl__ProbeKind kind, const char *target)
+{
+	memset(res, 0, sizeof(*res));
+	fl__probe_result__init(&res->pb);
+	fl__timing__init(&res->timing);
+	copy_trunc(res->name, sizeof(res->name), name);
+	copy_trunc(res->target, sizeof(res->target), target);
+	res->pb.name                = res->name;
+	res->pb.target              = res->target;
+	res->pb.detail              = res->detail;
+	res->pb.role                = res->role;
+	res->pb.sqlstate            = res->sqlstate;
+	res->pb.expectations_digest = res->digest;
+	res->pb.kind                = kind;
+	res->pb.status              = FL__STATUS__STATUS_UNKNOWN;
+	res->pb.failure             = FL__FAILURE_CLASS__FAILURE_NONE;
+	res->pb.timing              = &res->timing;
+}
+
+void
+agent_result_set(agent_result *res, Fl__Status status, Fl__FailureClass failure, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	res->pb.status  = status;
+	res->pb.failure = failure;
+	va_start(ap, fmt);
+	vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
+	va_end(ap);
+	// Details end up in terminals and JSON: keep them to one line of printable text.
+	for (char *p = res->detail; *p; p++) {
+		if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+			*p = ' ';
+		}
+	}
+}
+
+static char *
+dup_or_empty(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+int
+agent_result_add_unmet(agent_result *res, const char *database, Fl__ObjectKind kind,
+    const char *object, const char *privilege, int object_missing, const char *role)
+{
+	Fl__UnmetRequirement *u;
+
+	if (res->pb.n_unmet >= FL_WIRE_MAX_UNMET) {
+		return -1;
+	}
+	if (res->pb.n_unmet == res->unmet_cap) {
+		size_t                 cap = res->unmet_cap ? res->unmet_cap * 2 : 8;
+		Fl__UnmetRequirement **nv  = realloc(res->pb.unmet, cap * sizeof(*nv));
+		if (nv == NULL) {
+			return -1;
+		}
+		res->pb.unmet  = nv;
+		res->unmet_cap = cap;
+	}
+	if ((u = malloc(sizeof(*u))) == NULL) {
+		return -1;
+	}
+	fl__unmet_requirement__init(u);
+	u->kind           = kind;
+	u->object_missing = object_missing != 0;
+	u->database       = dup_or_empty(database);
+	u->object         = dup_or_empty(object);
+	u->privilege      = dup_or_empty(privilege);
+	u->role           = dup_or_empty(role);
+	if (u->database == NULL || u->object == NULL || u->privilege == NULL || u->role == NULL) {
+		free(u->database);
+		free(u->object);
+		free(u->privilege);
+		free(u->role);
+		free(u);
+		return -1;
+	}
+	res->pb.unmet[res->pb.n_unmet++] = u;
+	return 0;
+}
+
+void
+agent_result_fini(agent_result *res)
+{
+	for (size_t i = 0; i < res->pb.n_unmet; i++) {
+		Fl__UnmetRequirement *u = res->pb.unmet[i];
+		free(u->database);
+		free(u->object);
+		free(u->privilege);
+		free(u->role);
+		free(u);
+	}
+	free(res->pb.unmet);
+	res->pb.unmet   = NULL;
+	res->pb.n_unmet = 0;
+	res->unmet_cap  = 0;
+}

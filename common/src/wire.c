@@ -1,0 +1,275 @@
+// wire.c - see fl/wire.h.
+
+#include "fl/wire.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *
+fl_wire_reject_name(fl_wire_reject r)
+{
+	switch (r) {
+	case FL_WIRE_OK:
+		return "ok";
+	case FL_WIRE_OVERSIZE:
+		return "oversize";
+	case FL_WIRE_UNDECODABLE:
+		return "undecodable";
+	case FL_WIRE_SCHEMA:
+		return "schema";
+	case FL_WIRE_INVALID:
+		return "invalid";
+	}
+	return "unknown";
+}
+
+static fl_wire_reject
+reject(fl_wire_reject r, char *why, size_t whylen, const char *fmt, ...)
+{
+	if (why != NULL && whylen > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+// A wire string is acceptable when it is short and has no control characters: these strings
+// end up in terminals, logs and JSON.
+static int
+string_ok(const char *s, size_t max)
+{
+	size_t n = 0;
+	if (s == NULL) {
+		return 1;
+	}
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++, n++) {
+		if (n >= max || *p < 0x20 || *p == 0x7f) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static fl_wire_reject
+check_unmet(const Fl__UnmetRequirement *u, char *why, size_t whylen)
+{
+	if (!string_ok(u->database, FL_WIRE_MAX_STRING) || !string_ok(u->object, FL_WIRE_MAX_STRING) ||
+	    !string_ok(u->privilege, FL_WIRE_MAX_STRING) || !string_ok(u->role, FL_WIRE_MAX_STRING)) {
+		return reject(FL_WIRE_INVALID, why, whylen, "unmet requirement has a bad string");
+	}
+	return FL_WIRE_OK;
+}
+
+static fl_wire_reject
+check_result(const Fl__ProbeResult *p, size_t i, char *why, size_t whylen)
+{
+	if (p->name == NULL || p->name[0] == '\0' || !string_ok(p->name, FL_WIRE_MAX_STRING)) {
+		return reject(FL_WIRE_INVALID, why, whylen, "result %zu has no valid name", i);
+	}
+	if (!string_ok(p->target, FL_WIRE_MAX_STRING) || !string_ok(p->role, FL_WIRE_MAX_STRING) ||
+	    !string_ok(p->expectations_digest, FL_WIRE_MAX_STRING) ||
+	    !string_ok(p->sqlstate, FL_WIRE_MAX_STRING)) {
+		return reject(FL_WIRE_INVALID, why, whylen, "result %zu has a bad string", i);
+	}
+	if (!string_ok(p->detail, FL_WIRE_MAX_DETAIL)) {
+		return reject(FL_WIRE_INVALID, why, whylen, "result %zu detail too long", i);
+	}
+	if (p->n_unmet > FL_WIRE_MAX_UNMET) {
+		return reject(FL_WIRE_INVALID, why, whylen, "result %zu has %zu unmet requirements",
+		    i, p->n_unmet);
+	}
+	for (size_t k = 0; k < p->n_unmet; k++) {
+		fl_wire_reject r = check_unmet(p->unmet[k], why, whylen);
+		if (r != FL_WIRE_OK) {
+			return r;
+		}
+	}
+	return FL_WIRE_OK;
+}
+
+fl_wire_reject
+fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
+{
+	if (r->schema_version != FL_SCHEMA_VERSION) {
+		return reject(FL_WIRE_SCHEMA, why, whylen, "schema version %u, this collector speaks %d",
+		    r->schema_version, FL_SCHEMA_VERSION);
+	}
+	if (r->host == NULL || r->host[0] == '\0' || !string_ok(r->host, 256)) {
+		return reject(FL_WIRE_INVALID, why, whylen, "report has no valid host name");
+	}
+	if (!string_ok(r->release, 256) || !string_ok(r->agent_version, 64) ||
+	    !string_ok(r->expectations_file, FL_WIRE_MAX_STRING) ||
+	    !string_ok(r->expectations_digest, FL_WIRE_MAX_STRING) ||
+	    !string_ok(r->expectations_error, FL_WIRE_MAX_STRING)) {
+		return reject(FL_WIRE_INVALID, why, whylen, "report from %s has a bad string", r->host);
+	}
+	if (r->interval_ms == 0 || r->interval_ms > 86400000u) {
+		return reject(FL_WIRE_INVALID, why, whylen, "report from %s has interval %u ms", r->host,
+		    r->interval_ms);
+	}
+	if (r->n_results > FL_WIRE_MAX_RESULTS) {
+		return reject(FL_WIRE_INVALID, why, whylen, "report from %s has %zu results (max %d)",
+		    r->host, r->n_results, FL_WIRE_MAX_RESULTS);
+	}
+	for (size_t i = 0; i < r->n_results; i++) {
+		fl_wire_reject rj = check_result(r->results[i], i, why, whylen);
+		if (rj != FL_WIRE_OK) {
+			return rj;
+		}
+	}
+	for (size_t i = 0; i < r->n_release_checks; i++) {
+		const Fl__ReleaseCheck *c = r->release_checks[i];
+		if (!string_ok(c->release, 256) || c->n_unmet > FL_WIRE_MAX_UNMET ||
+		    c->n_errors > FL_WIRE_MAX_RESULTS) {
+			return reject(FL_WIRE_INVALID, why, whylen, "release check %zu is invalid", i);
+		}
+		for (size_t k = 0; k < c->n_unmet; k++) {
+			fl_wire_reject rj = check_unmet(c->unmet[k], why, whylen);
+			if (rj != FL_WIRE_OK) {
+				return rj;
+			}
+		}
+		for (size_t k = 0; k < c->n_errors; k++) {
+			if (!string_ok(c->errors[k], FL_WIRE_MAX_STRING)) {
+				return reject(FL_WIRE_INVALID, why, whylen, "release check error too long");
+			}
+		}
+	}
+	return FL_WIRE_OK;
+}
+
+// protobuf-c's unpack is bounded by len, but its allocations are not: cap len first.
+#define DECODE_PREAMBLE(what)                                                             \
+	if (len > FL_WIRE_MAX_MSG) {                                                      \
+		return reject(FL_WIRE_OVERSIZE, why, whylen, "%s of %zu bytes (max %d)", what, \
+		    len, FL_WIRE_MAX_MSG);                                                \
+	}
+
+fl_wire_reject
+fl_wire_decode_report(const void *buf, size_t len, Fl__Report **out, char *why, size_t whylen)
+{
+	Fl__Report    *r;
+	fl_wire_reject rj;
+
+	DECODE_PREAMBLE("report");
+	if ((r = fl__report__unpack(NULL, len, buf)) == NULL) {
+		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a report", len);
+	}
+	if ((rj = fl_wire_check_report(r, why, whylen)) != FL_WIRE_OK) {
+		fl__report__free_unpacked(r, NULL);
+		return rj;
+	}
+	*out = r;
+	return FL_WIRE_OK;
+}
+
+fl_wire_reject
+fl_wire_decode_request(const void *buf, size_t len, Fl__Request **out, char *why, size_t whylen)
+{
+	Fl__Request *r;
+
+	DECODE_PREAMBLE("request");
+	if ((r = fl__request__unpack(NULL, len, buf)) == NULL) {
+		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a request", len);
+	}
+	if (r->schema_version != FL_SCHEMA_VERSION) {
+		unsigned v = r->schema_version;
+		fl__request__free_unpacked(r, NULL);
+		return reject(FL_WIRE_SCHEMA, why, whylen, "request schema version %u", v);
+	}
+	*out = r;
+	return FL_WIRE_OK;
+}
+
+fl_wire_reject
+fl_wire_decode_response(const void *buf, size_t len, Fl__Response **out, char *why, size_t whylen)
+{
+	Fl__Response *r;
+
+	// Responses may be larger than reports (a status of thousands of hosts); the CLI trusts
+	// its collector more than the collector trusts agents, but still bounds the size.
+	if (len > 64u * FL_WIRE_MAX_MSG) {
+		return reject(FL_WIRE_OVERSIZE, why, whylen, "response of %zu bytes", len);
+	}
+	if ((r = fl__response__unpack(NULL, len, buf)) == NULL) {
+		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a response", len);
+	}
+	if (r->schema_version != FL_SCHEMA_VERSION) {
+		unsigned v = r->schema_version;
+		fl__response__free_unpacked(r, NULL);
+		return reject(FL_WIRE_SCHEMA, why, whylen, "response schema version %u", v);
+	}
+	*out = r;
+	return FL_WIRE_OK;
+}
+
+fl_wire_reject
+fl_wire_decode_survey_request(const void *buf, size_t len, Fl__SurveyRequest **out, char *why,
+    size_t whylen)
+{
+	Fl__SurveyRequest *r;
+
+	DECODE_PREAMBLE("survey request");
+	if ((r = fl__survey_request__unpack(NULL, len, buf)) == NULL) {
+		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a survey", len);
+	}
+	if (r->schema_version != FL_SCHEMA_VERSION || r->n_rollback_to > 16) {
+		fl__survey_request__free_unpacked(r, NULL);
+		return reject(FL_WIRE_SCHEMA, why, whylen, "survey of another schema version");
+	}
+	for (size_t i = 0; i < r->n_rollback_to; i++) {
+		if (!string_ok(r->rollback_to[i], 256)) {
+			fl__survey_request__free_unpacked(r, NULL);
+			return reject(FL_WIRE_INVALID, why, whylen, "survey names a bad release");
+		}
+	}
+	*out = r;
+	return FL_WIRE_OK;
+}
+
+fl_wire_reject
+fl_wire_decode_survey_reply(const void *buf, size_t len, Fl__SurveyReply **out, char *why,
+    size_t whylen)
+{
+	Fl__SurveyReply *r;
+	fl_wire_reject   rj;
+
+	DECODE_PREAMBLE("survey reply");
+	if ((r = fl__survey_reply__unpack(NULL, len, buf)) == NULL) {
+		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a survey reply", len);
+	}
+	if (r->schema_version != FL_SCHEMA_VERSION || r->report == NULL) {
+		fl__survey_reply__free_unpacked(r, NULL);
+		return reject(FL_WIRE_SCHEMA, why, whylen, "survey reply of another schema version");
+	}
+	if ((rj = fl_wire_check_report(r->report, why, whylen)) != FL_WIRE_OK) {
+		fl__survey_reply__free_unpacked(r, NULL);
+		return rj;
+	}
+	*out = r;
+	return FL_WIRE_OK;
+}
+
+int
+fl_wire_encode(const ProtobufCMessage *m, nng_msg **out)
+{
+	nng_msg *msg;
+	size_t   n = protobuf_c_message_get_packed_size(m);
+	int      rv;
+
+	if ((rv = nng_msg_alloc(&msg, n)) != 0) {
+		return rv;
+	}
+	protobuf_c_message_pack(m, nng_msg_body(msg));
+	*out = msg;
+	return 0;
+}
+
+int
+fl_wire_socket_limits(nng_socket s)
+{
+	return nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, FL_WIRE_MAX_MSG);
+}
