@@ -96,7 +96,8 @@ static void
 chomp(char *s)
 {
 	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t')) {
+	while (n > 0 &&
+	    (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t')) {
 		s[--n] = '\0';
 	}
 }
@@ -119,7 +120,8 @@ fl_cfg_read_secret_file(const char *path, char *out, size_t outlen, char *err, s
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		snprintf(err, errlen,
-		    "password file %s is accessible by group or others (mode %03o); run chmod 600 %s",
+		    "password file %s is accessible by group or others (mode %03o); run chmod 600 "
+		    "%s",
 		    path, (unsigned) (st.st_mode & 0777), path);
 		close(fd);
 		return -1;

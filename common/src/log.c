@@ -68,8 +68,8 @@ fl_log_emit(int level, const char *component, const char *fmt, ...)
 	int     n;
 
 	fl_time_format(fl_now_us(), stamp, sizeof(stamp));
-	n = snprintf(line, sizeof(line), "%s %s[%s] %s: ", stamp, program, component,
-	    level_name(level));
+	n = snprintf(
+	    line, sizeof(line), "%s %s[%s] %s: ", stamp, program, component, level_name(level));
 	if (n < 0 || (size_t) n >= sizeof(line)) {
 		n = 0;
 	}

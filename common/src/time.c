@@ -31,10 +31,7 @@ fl_duration_parse(const char *text, uint32_t *ms_out)
 		const char *suffix;
 		double      ms;
 	} units[] = {
-		{ "ms", 1 },
-		{ "s", 1000 },
-		{ "m", 60000 },
-		{ "h", 3600000 },
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
 		{ "", 1000 }, // a bare number means seconds
 	};
 	char  *end;
@@ -68,7 +65,8 @@ fl_time_format(int64_t unix_us, char *buf, size_t len)
 	struct tm tm;
 	char      base[24];
 
-	if (gmtime_r(&secs, &tm) == NULL || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+	if (gmtime_r(&secs, &tm) == NULL ||
+	    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
 		snprintf(buf, len, "invalid-time");
 		return buf;
 	}

@@ -56,8 +56,10 @@ string_ok(const char *s, size_t max)
 static fl_wire_reject
 check_unmet(const Fl__UnmetRequirement *u, char *why, size_t whylen)
 {
-	if (!string_ok(u->database, FL_WIRE_MAX_STRING) || !string_ok(u->object, FL_WIRE_MAX_STRING) ||
-	    !string_ok(u->privilege, FL_WIRE_MAX_STRING) || !string_ok(u->role, FL_WIRE_MAX_STRING)) {
+	if (!string_ok(u->database, FL_WIRE_MAX_STRING) ||
+	    !string_ok(u->object, FL_WIRE_MAX_STRING) ||
+	    !string_ok(u->privilege, FL_WIRE_MAX_STRING) ||
+	    !string_ok(u->role, FL_WIRE_MAX_STRING)) {
 		return reject(FL_WIRE_INVALID, why, whylen, "unmet requirement has a bad string");
 	}
 	return FL_WIRE_OK;
@@ -94,8 +96,9 @@ fl_wire_reject
 fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 {
 	if (r->schema_version != FL_SCHEMA_VERSION) {
-		return reject(FL_WIRE_SCHEMA, why, whylen, "schema version %u, this collector speaks %d",
-		    r->schema_version, FL_SCHEMA_VERSION);
+		return reject(FL_WIRE_SCHEMA, why, whylen,
+		    "schema version %u, this collector speaks %d", r->schema_version,
+		    FL_SCHEMA_VERSION);
 	}
 	if (r->host == NULL || r->host[0] == '\0' || !string_ok(r->host, 256)) {
 		return reject(FL_WIRE_INVALID, why, whylen, "report has no valid host name");
@@ -104,15 +107,17 @@ fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 	    !string_ok(r->expectations_file, FL_WIRE_MAX_STRING) ||
 	    !string_ok(r->expectations_digest, FL_WIRE_MAX_STRING) ||
 	    !string_ok(r->expectations_error, FL_WIRE_MAX_STRING)) {
-		return reject(FL_WIRE_INVALID, why, whylen, "report from %s has a bad string", r->host);
+		return reject(
+		    FL_WIRE_INVALID, why, whylen, "report from %s has a bad string", r->host);
 	}
 	if (r->interval_ms == 0 || r->interval_ms > 86400000u) {
-		return reject(FL_WIRE_INVALID, why, whylen, "report from %s has interval %u ms", r->host,
-		    r->interval_ms);
+		return reject(FL_WIRE_INVALID, why, whylen, "report from %s has interval %u ms",
+		    r->host, r->interval_ms);
 	}
 	if (r->n_results > FL_WIRE_MAX_RESULTS) {
-		return reject(FL_WIRE_INVALID, why, whylen, "report from %s has %zu results (max %d)",
-		    r->host, r->n_results, FL_WIRE_MAX_RESULTS);
+		return reject(FL_WIRE_INVALID, why, whylen,
+		    "report from %s has %zu results (max %d)", r->host, r->n_results,
+		    FL_WIRE_MAX_RESULTS);
 	}
 	for (size_t i = 0; i < r->n_results; i++) {
 		fl_wire_reject rj = check_result(r->results[i], i, why, whylen);
@@ -124,7 +129,8 @@ fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 		const Fl__ReleaseCheck *c = r->release_checks[i];
 		if (!string_ok(c->release, 256) || c->n_unmet > FL_WIRE_MAX_UNMET ||
 		    c->n_errors > FL_WIRE_MAX_RESULTS) {
-			return reject(FL_WIRE_INVALID, why, whylen, "release check %zu is invalid", i);
+			return reject(
+			    FL_WIRE_INVALID, why, whylen, "release check %zu is invalid", i);
 		}
 		for (size_t k = 0; k < c->n_unmet; k++) {
 			fl_wire_reject rj = check_unmet(c->unmet[k], why, whylen);
@@ -134,7 +140,8 @@ fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 		}
 		for (size_t k = 0; k < c->n_errors; k++) {
 			if (!string_ok(c->errors[k], FL_WIRE_MAX_STRING)) {
-				return reject(FL_WIRE_INVALID, why, whylen, "release check error too long");
+				return reject(
+				    FL_WIRE_INVALID, why, whylen, "release check error too long");
 			}
 		}
 	}
@@ -142,10 +149,10 @@ fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 }
 
 // protobuf-c's unpack is bounded by len, but its allocations are not: cap len first.
-#define DECODE_PREAMBLE(what)                                                             \
-	if (len > FL_WIRE_MAX_MSG) {                                                      \
+#define DECODE_PREAMBLE(what)                                                                  \
+	if (len > FL_WIRE_MAX_MSG) {                                                           \
 		return reject(FL_WIRE_OVERSIZE, why, whylen, "%s of %zu bytes (max %d)", what, \
-		    len, FL_WIRE_MAX_MSG);                                                \
+		    len, FL_WIRE_MAX_MSG);                                                     \
 	}
 
 fl_wire_reject
@@ -195,7 +202,8 @@ fl_wire_decode_response(const void *buf, size_t len, Fl__Response **out, char *w
 		return reject(FL_WIRE_OVERSIZE, why, whylen, "response of %zu bytes", len);
 	}
 	if ((r = fl__response__unpack(NULL, len, buf)) == NULL) {
-		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a response", len);
+		return reject(
+		    FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a response", len);
 	}
 	if (r->schema_version != FL_SCHEMA_VERSION) {
 		unsigned v = r->schema_version;
@@ -207,8 +215,8 @@ fl_wire_decode_response(const void *buf, size_t len, Fl__Response **out, char *w
 }
 
 fl_wire_reject
-fl_wire_decode_survey_request(const void *buf, size_t len, Fl__SurveyRequest **out, char *why,
-    size_t whylen)
+fl_wire_decode_survey_request(
+    const void *buf, size_t len, Fl__SurveyRequest **out, char *why, size_t whylen)
 {
 	Fl__SurveyRequest *r;
 
@@ -231,19 +239,21 @@ fl_wire_decode_survey_request(const void *buf, size_t len, Fl__SurveyRequest **o
 }
 
 fl_wire_reject
-fl_wire_decode_survey_reply(const void *buf, size_t len, Fl__SurveyReply **out, char *why,
-    size_t whylen)
+fl_wire_decode_survey_reply(
+    const void *buf, size_t len, Fl__SurveyReply **out, char *why, size_t whylen)
 {
 	Fl__SurveyReply *r;
 	fl_wire_reject   rj;
 
 	DECODE_PREAMBLE("survey reply");
 	if ((r = fl__survey_reply__unpack(NULL, len, buf)) == NULL) {
-		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a survey reply", len);
+		return reject(
+		    FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a survey reply", len);
 	}
 	if (r->schema_version != FL_SCHEMA_VERSION || r->report == NULL) {
 		fl__survey_reply__free_unpacked(r, NULL);
-		return reject(FL_WIRE_SCHEMA, why, whylen, "survey reply of another schema version");
+		return reject(
+		    FL_WIRE_SCHEMA, why, whylen, "survey reply of another schema version");
 	}
 	if ((rj = fl_wire_check_report(r->report, why, whylen)) != FL_WIRE_OK) {
 		fl__survey_reply__free_unpacked(r, NULL);

@@ -18,8 +18,8 @@ int fl_cfg_bool(const char *v, bool *out); // yes/no, true/false, on/off, 1/0
 // Splits a section name of the form `kind "name"` (as inih passes it: `http "app"`).
 // Writes kind and name (without quotes) into the buffers; a bare section has name "".
 // Returns -1 on malformed quoting or when a part does not fit.
-int fl_cfg_split_section(const char *section, char *kind, size_t kindlen, char *name,
-    size_t namelen);
+int fl_cfg_split_section(
+    const char *section, char *kind, size_t kindlen, char *name, size_t namelen);
 
 // Reads a secret from a file: the first line, without its newline. Refuses (returns -1 with a
 // reason in err) a file that is group- or world-readable, missing or empty. The secret is

@@ -8,20 +8,20 @@
 #define FL_LOG_H
 
 enum {
-	FL_LOG_ERR     = 3,
-	FL_LOG_WARN    = 4,
-	FL_LOG_NOTICE  = 5,
-	FL_LOG_INFO    = 6,
-	FL_LOG_DEBUG   = 7,
+	FL_LOG_ERR    = 3,
+	FL_LOG_WARN   = 4,
+	FL_LOG_NOTICE = 5,
+	FL_LOG_INFO   = 6,
+	FL_LOG_DEBUG  = 7,
 };
 
 extern int fl_log_level; // events above this level are dropped; default FL_LOG_INFO
 
-#define fl_log(level, component, ...)                         \
-	do {                                                  \
-		if ((level) <= fl_log_level) {                \
+#define fl_log(level, component, ...)                               \
+	do {                                                        \
+		if ((level) <= fl_log_level) {                      \
 			fl_log_emit(level, component, __VA_ARGS__); \
-		}                                             \
+		}                                                   \
 	} while (0)
 
 void fl_log_emit(int level, const char *component, const char *fmt, ...)

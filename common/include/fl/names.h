@@ -8,10 +8,10 @@
 
 #include "faultline.pb-c.h"
 
-const char *fl_status_name(Fl__Status s);         // ok | warn | fail | unknown
-const char *fl_kind_name(Fl__ProbeKind k);        // http | tcp | dns | postgres | mysql
-const char *fl_failure_name(Fl__FailureClass f);  // none | dns | refused | timeout | ...
-const char *fl_verdict_name(Fl__Verdict v);       // healthy | code | database | network | host
+const char *fl_status_name(Fl__Status s);          // ok | warn | fail | unknown
+const char *fl_kind_name(Fl__ProbeKind k);         // http | tcp | dns | postgres | mysql
+const char *fl_failure_name(Fl__FailureClass f);   // none | dns | refused | timeout | ...
+const char *fl_verdict_name(Fl__Verdict v);        // healthy | code | database | network | host
 const char *fl_object_kind_name(Fl__ObjectKind k); // schema | table | column | ...
 
 // Reverse lookups; return -1 when the name is unknown.

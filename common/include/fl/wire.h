@@ -22,11 +22,11 @@
 #define FL_SCHEMA_VERSION FL__SCHEMA_VERSION__SCHEMA_VERSION_CURRENT
 
 // Limits on what a peer may send. Sockets set NNG_OPT_RECVMAXSZ to FL_WIRE_MAX_MSG.
-#define FL_WIRE_MAX_MSG      (1024 * 1024) // bytes in one message
-#define FL_WIRE_MAX_RESULTS  256           // probe results in one report
-#define FL_WIRE_MAX_UNMET    256           // unmet requirements in one probe result
-#define FL_WIRE_MAX_STRING   1024          // bytes in a name, target, release, detail ...
-#define FL_WIRE_MAX_DETAIL   512           // bytes in ProbeResult.detail (agents truncate)
+#define FL_WIRE_MAX_MSG     (1024 * 1024) // bytes in one message
+#define FL_WIRE_MAX_RESULTS 256           // probe results in one report
+#define FL_WIRE_MAX_UNMET   256           // unmet requirements in one probe result
+#define FL_WIRE_MAX_STRING  1024          // bytes in a name, target, release, detail ...
+#define FL_WIRE_MAX_DETAIL  512           // bytes in ProbeResult.detail (agents truncate)
 
 // Why a message was rejected; the collector keeps one counter per reason.
 typedef enum fl_wire_reject {
@@ -41,16 +41,16 @@ const char *fl_wire_reject_name(fl_wire_reject r);
 
 // Decoders: on FL_WIRE_OK, *out is the message; otherwise *out is untouched and why (if not
 // NULL, at least 128 bytes) says what was wrong.
-fl_wire_reject fl_wire_decode_report(const void *buf, size_t len, Fl__Report **out, char *why,
-    size_t whylen);
-fl_wire_reject fl_wire_decode_request(const void *buf, size_t len, Fl__Request **out, char *why,
-    size_t whylen);
-fl_wire_reject fl_wire_decode_response(const void *buf, size_t len, Fl__Response **out,
-    char *why, size_t whylen);
-fl_wire_reject fl_wire_decode_survey_request(const void *buf, size_t len,
-    Fl__SurveyRequest **out, char *why, size_t whylen);
-fl_wire_reject fl_wire_decode_survey_reply(const void *buf, size_t len, Fl__SurveyReply **out,
-    char *why, size_t whylen);
+fl_wire_reject fl_wire_decode_report(
+    const void *buf, size_t len, Fl__Report **out, char *why, size_t whylen);
+fl_wire_reject fl_wire_decode_request(
+    const void *buf, size_t len, Fl__Request **out, char *why, size_t whylen);
+fl_wire_reject fl_wire_decode_response(
+    const void *buf, size_t len, Fl__Response **out, char *why, size_t whylen);
+fl_wire_reject fl_wire_decode_survey_request(
+    const void *buf, size_t len, Fl__SurveyRequest **out, char *why, size_t whylen);
+fl_wire_reject fl_wire_decode_survey_reply(
+    const void *buf, size_t len, Fl__SurveyReply **out, char *why, size_t whylen);
 
 // Validates a report the way the decoder does (used by the decoders and by tests).
 fl_wire_reject fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen);

@@ -1,0 +1,80 @@
+// render.c - see fl/render.h.
+
+#include "fl/render.h"
+
+#include "fl/names.h"
+
+static const char *
+str(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+static void
+phase(fl_json *j, const char *key, uint32_t us)
+{
+	if (us != 0) {
+		fl_json_key(j, key);
+		fl_json_double(j, (double) us / 1000.0);
+	}
+}
+
+void
+fl_render_unmet_json(fl_json *j, const Fl__UnmetRequirement *u)
+{
+	fl_json_obj_begin(j);
+	fl_json_kstr(j, "database", str(u->database));
+	fl_json_kstr(j, "kind", fl_object_kind_name(u->kind));
+	fl_json_kstr(j, "object", str(u->object));
+	fl_json_kstr(j, "privilege", str(u->privilege));
+	fl_json_kbool(j, "object_missing", u->object_missing);
+	fl_json_kstr(j, "role", str(u->role));
+	fl_json_obj_end(j);
+}
+
+void
+fl_render_probe_json(fl_json *j, const Fl__ProbeResult *r)
+{
+	const Fl__Timing *t = r->timing;
+
+	fl_json_obj_begin(j);
+	fl_json_kstr(j, "name", str(r->name));
+	fl_json_kstr(j, "kind", fl_kind_name(r->kind));
+	fl_json_kstr(j, "target", str(r->target));
+	fl_json_kstr(j, "status", fl_status_name(r->status));
+	fl_json_kstr(j, "failure", fl_failure_name(r->failure));
+	fl_json_kstr(j, "detail", str(r->detail));
+	fl_json_ktime(j, "started", r->started_us);
+	fl_json_key(j, "latency_ms");
+	fl_json_double(j, (double) r->duration_us / 1000.0);
+	fl_json_key(j, "timing");
+	fl_json_obj_begin(j);
+	if (t != NULL) {
+		phase(j, "dns_ms", t->dns_us);
+		phase(j, "connect_ms", t->connect_us);
+		phase(j, "tls_ms", t->tls_us);
+		phase(j, "first_byte_ms", t->first_byte_us);
+		phase(j, "auth_ms", t->auth_us);
+		phase(j, "query_ms", t->query_us);
+		phase(j, "check_ms", t->check_us);
+		phase(j, "total_ms", t->total_us);
+	}
+	fl_json_obj_end(j);
+	fl_json_kuint(j, "requirements_checked", r->requirements_checked);
+	fl_json_key(j, "unmet");
+	fl_json_arr_begin(j);
+	for (size_t i = 0; i < r->n_unmet; i++) {
+		fl_render_unmet_json(j, r->unmet[i]);
+	}
+	fl_json_arr_end(j);
+	if (r->role != NULL && r->role[0] != '\0') {
+		fl_json_kstr(j, "role", r->role);
+	}
+	if (r->sqlstate != NULL && r->sqlstate[0] != '\0') {
+		fl_json_kstr(j, "sqlstate", r->sqlstate);
+	}
+	if (r->error_code != 0) {
+		fl_json_kint(j, "error_code", r->error_code);
+	}
+	fl_json_obj_end(j);
+}
