@@ -18,22 +18,22 @@
 #include "faultline.pb-c.h"
 
 typedef struct corr_probe {
-	const Fl__ProbeResult *last;              // latest result (borrowed)
-	uint32_t               consecutive_fail;  // rounds in a row with status fail (0 when ok)
-	uint32_t               consecutive_ok;    // rounds in a row not failing
-	int64_t                failing_since_us;  // collector clock, first round of the streak; 0 = ok
-	int64_t                baseline_us;       // typical duration while healthy (moving average);
-	                                          // 0 = not enough data yet
-	const char            *release_at_fail;   // host release when the streak began (borrowed)
+	const Fl__ProbeResult *last;             // latest result (borrowed)
+	uint32_t               consecutive_fail; // rounds in a row with status fail (0 when ok)
+	uint32_t               consecutive_ok;   // rounds in a row not failing
+	int64_t failing_since_us;    // collector clock, first round of the streak; 0 = ok
+	int64_t baseline_us;         // typical duration while healthy (moving average);
+	                             // 0 = not enough data yet
+	const char *release_at_fail; // host release when the streak began (borrowed)
 } corr_probe;
 
 typedef struct corr_host {
 	const char       *host;
 	const char       *release;
-	const char       *previous_release;  // "" when never changed
-	int64_t           release_since_us;  // collector clock of the last release change
-	int64_t           last_seen_us;      // collector clock
-	bool              stale;             // silent for 3 announced intervals
+	const char       *previous_release; // "" when never changed
+	int64_t           release_since_us; // collector clock of the last release change
+	int64_t           last_seen_us;     // collector clock
+	bool              stale;            // silent for 3 announced intervals
 	uint32_t          interval_ms;
 	const char       *expectations_error; // "" when the release's expectations parse
 	size_t            n_probes;
@@ -41,8 +41,8 @@ typedef struct corr_host {
 } corr_host;
 
 typedef struct corr_params {
-	uint32_t fail_threshold;  // consecutive failed rounds before a probe counts (default 2)
-	double   slow_factor;     // latency above baseline * factor counts as degraded (default 3)
+	uint32_t fail_threshold; // consecutive failed rounds before a probe counts (default 2)
+	double   slow_factor;    // latency above baseline * factor counts as degraded (default 3)
 } corr_params;
 
 typedef struct corr_view {

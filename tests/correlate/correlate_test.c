@@ -1,0 +1,827 @@
+// correlate_test.c - table-driven tests of the correlation engine (issue 4 fault matrix).
+//
+// Every row starts from the same healthy fleet: app1, app2, app3 on release 2.4.0, each probing
+//   app    http     http://127.0.0.1:8080/health   (each host's own app instance)
+//   orders postgres 127.0.0.1:5432/orders          (one shared server)
+//   users  mysql    127.0.0.1:3306/users           (one shared server)
+//   resolv dns      db.internal
+// and lists only what differs (host overrides, probe overrides). Each row asserts the top verdict,
+// words of the top summary, the top finding's hosts, targets and release, and optionally the
+// number of findings and a word of its evidence.
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "correlate.h"
+#include "fl/names.h"
+#include "fl/time.h"
+
+#define T0   1800000000000000LL // collector clock "now" (2027-01-15T08:00:00Z)
+#define S(x) ((int64_t) (x) *1000000LL)
+
+#define MAX_HOSTS  8
+#define MAX_PROBES 8
+#define MAX_WORDS  6
+
+typedef struct hspec {
+	const char *host;
+	const char *release;
+	const char *prev;     // previous release, "" = never changed
+	int64_t     rel_ago;  // seconds before T0 the release was first seen
+	int         stale;    // 1 = silent
+	int64_t     seen_ago; // seconds before T0 of the last report
+} hspec;
+
+typedef struct pspec {
+	const char      *host;
+	const char      *name;
+	Fl__Status       st;
+	Fl__FailureClass fc;
+	uint32_t         fails;     // consecutive failed rounds
+	int64_t          since_ago; // seconds before T0 the streak began
+	uint32_t         dur_ms;    // 0 = 3 ms
+	const char      *rel_at_fail;
+	const char      *unmet; // "PRIV object role" or "-kind object role" (object missing)
+	const char      *role;
+} pspec;
+
+typedef struct row {
+	const char *name;
+	hspec       hosts[MAX_HOSTS]; // overrides or additions, by host name
+	pspec       probes[16];       // overrides, by (host, name)
+	const char *only_host;
+	Fl__Verdict verdict;
+	const char *words[MAX_WORDS];     // all must appear in the top summary
+	const char *hosts_exp[MAX_HOSTS]; // the top finding's hosts, exactly (NULL-terminated)
+	const char *targets_exp[4];       // the top finding's targets, exactly (if [0] set)
+	const char *release;              // the top finding's release (if set)
+	size_t      n_findings;           // exact number of findings (if nonzero)
+	const char *evidence;             // a word of the top finding's evidence (if set)
+	int64_t     since_ago;            // top-level since (if nonzero)
+} row;
+
+static const char *const base_probes[][3] = {
+	{ "app", "http", "http://127.0.0.1:8080/health" },
+	{ "orders", "postgres", "127.0.0.1:5432/orders" },
+	{ "users", "mysql", "127.0.0.1:3306/users" },
+	{ "resolv", "dns", "db.internal" },
+};
+#define N_BASE (sizeof(base_probes) / sizeof(base_probes[0]))
+
+// ---- the fault matrix -------------------------------------------------------------------
+
+static const row rows[] = {
+	{
+	    .name      = "healthy",
+	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
+	    .words     = { "healthy", "3 hosts reporting" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    .name        = "code: app fails only on the hosts that moved to release 2.5.0",
+	    .hosts       = { { "app1", "2.5.0", "2.4.0", 60, 0, 1 },
+	              { "app2", "2.5.0", "2.4.0", 60, 0, 1 } },
+	    .probes      = { { "app1", "app", FL__STATUS__STATUS_FAIL,
+	                         FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 5, 58 },
+	             { "app2", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 4,
+	                 57 } },
+	    .verdict     = FL__VERDICT__VERDICT_CODE,
+	    .words       = { "release 2.5.0", "app", "app1, app2", "http_5xx", "2.4.0" },
+	    .hosts_exp   = { "app1", "app2" },
+	    .targets_exp = { "http://127.0.0.1:8080/health" },
+	    .release     = "2.5.0",
+	    .n_findings  = 1,
+	    .since_ago   = 58,
+	},
+	{
+	    .name        = "code: app fails on every host, databases and network fine",
+	    .probes      = { { "app1", "app", FL__STATUS__STATUS_FAIL,
+	                         FL__FAILURE_CLASS__FAILURE_TIMEOUT, 3, 10 },
+	             { "app2", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT, 3,
+	                 10 },
+	             { "app3", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT, 3,
+	                 9 } },
+	    .verdict     = FL__VERDICT__VERDICT_CODE,
+	    .words       = { "app", "all 3 hosts", "release 2.4.0", "timeout" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "http://127.0.0.1:8080/health" },
+	    .release     = "2.4.0",
+	    .n_findings  = 1,
+	},
+	{
+	    .name        = "database: server stopped, app failures folded in as downstream",
+	    .probes      = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                         FL__FAILURE_CLASS__FAILURE_REFUSED, 5, 5 },
+	             { "app2", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 5,
+	                 5 },
+	             { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 4,
+	                 4 },
+	             { "app1", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 5,
+	                 5 },
+	             { "app2", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 5,
+	                 5 },
+	             { "app3", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 5,
+	                 6 } },
+	    .verdict     = FL__VERDICT__VERDICT_DATABASE,
+	    .words       = { "postgres 127.0.0.1:5432/orders", "down", "refused", "all 3 hosts",
+	              "3 app probe failures downstream" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .n_findings  = 1,
+	    .evidence    = "app3 app (http http://127.0.0.1:8080/health): http_5xx since",
+	    .since_ago   = 6, // earliest evidence, the folded app3 failure
+	},
+	{
+	    .name        = "database: SELECT revoked while the release did not change",
+	    .probes      = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                         FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING, 4, 30, 0, "2.4.0",
+	                         "SELECT public.orders app" },
+	             { "app2", "orders", FL__STATUS__STATUS_FAIL,
+	                 FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING, 4, 30, 0, "2.4.0",
+	                 "SELECT public.orders app" },
+	             { "app3", "orders", FL__STATUS__STATUS_FAIL,
+	                 FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING, 4, 29, 0, "2.4.0",
+	                 "SELECT public.orders app" },
+	             { "app2", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
+	                 28 } },
+	    .verdict     = FL__VERDICT__VERDICT_DATABASE,
+	    .words       = { "SELECT on public.orders revoked for role app", "all 3 hosts",
+	              "since 07:59:30", "release 2.4.0 unchanged" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .release     = "2.4.0",
+	    .n_findings  = 1,
+	    .evidence    = "(downstream)",
+	    .since_ago   = 30,
+	},
+	{
+	    .name        = "database: privilege gone long after the last release change",
+	    .hosts       = { { "app1", "2.4.0", "2.3.0", 3600, 0, 1 },
+	              { "app2", "2.4.0", "2.3.0", 3600, 0, 1 },
+	              { "app3", "2.4.0", "2.3.0", 3600, 0, 1 } },
+	    .probes      = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                         FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING, 4, 30, 0, "2.4.0",
+	                         "INSERT public.audit app" },
+	             { "app2", "orders", FL__STATUS__STATUS_FAIL,
+	                 FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING, 4, 30, 0, "2.4.0",
+	                 "INSERT public.audit app" } },
+	    .verdict     = FL__VERDICT__VERDICT_DATABASE,
+	    .words       = { "INSERT on public.audit revoked for role app", "2 of 3 hosts",
+	              "release 2.4.0 unchanged" },
+	    .hosts_exp   = { "app1", "app2" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	},
+	{
+	    .name    = "code: release 2.5.0 needs a column that is not there",
+	    .hosts   = { { "app1", "2.5.0", "2.4.0", 20, 0, 1 },
+	          { "app2", "2.5.0", "2.4.0", 20, 0, 1 }, { "app3", "2.5.0", "2.4.0", 19, 0, 1 } },
+	    .probes  = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                     FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING, 3, 20, 0, "2.5.0",
+	                     "-column public.orders.discount_code app" },
+	         { "app2", "orders", FL__STATUS__STATUS_FAIL,
+	             FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING, 3, 20, 0, "2.5.0",
+	             "-column public.orders.discount_code app" },
+	         { "app3", "orders", FL__STATUS__STATUS_FAIL,
+	             FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING, 3, 19, 0, "2.5.0",
+	             "-column public.orders.discount_code app" },
+	         { "app1", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
+	             19 } },
+	    .verdict = FL__VERDICT__VERDICT_CODE,
+	    .words   = { "release 2.5.0 needs column public.orders.discount_code which is missing: "
+	                   "migration or grant not applied",
+	          "all 3 hosts" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .release     = "2.5.0",
+	    .n_findings  = 1,
+	    .evidence    = "unmet: column public.orders.discount_code",
+	},
+	{
+	    .name    = "code: canary on 2.5.0 misses a grant the 2.4.0 hosts do not need",
+	    .hosts   = { { "app1", "2.5.0", "2.4.0", 3600, 0, 1 } },
+	    .probes  = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	         FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING, 9, 600, 0, "2.5.0",
+	         "UPDATE public.orders app" } },
+	    .verdict = FL__VERDICT__VERDICT_CODE,
+	    .words = { "release 2.5.0 needs UPDATE on public.orders for role app which is missing",
+	        "app1 only" },
+	    .hosts_exp   = { "app1" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .release     = "2.5.0",
+	},
+	{
+	    .name    = "network: database reachable from some hosts, times out from app2",
+	    .probes  = { { "app2", "orders", FL__STATUS__STATUS_FAIL,
+	                     FL__FAILURE_CLASS__FAILURE_TIMEOUT, 3, 7 },
+	         { "app2", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
+	             6 } },
+	    .verdict = FL__VERDICT__VERDICT_NETWORK,
+	    .words   = { "app2 \u2192 127.0.0.1:5432/orders", "timeout", "2 other hosts reach it" },
+	    .hosts_exp   = { "app2" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .n_findings  = 1,
+	    .evidence    = "(downstream)",
+	},
+	{
+	    .name   = "network: one DNS name fails to resolve on every host",
+	    .probes = { { "app1", "resolv", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS,
+	                    2, 3 },
+	        { "app2", "resolv", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS, 2, 3 },
+	        { "app3", "resolv", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS, 2,
+	            2 } },
+	    .verdict     = FL__VERDICT__VERDICT_NETWORK,
+	    .words       = { "DNS", "db.internal", "does not resolve", "all 3 hosts" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "db.internal" },
+	    .n_findings  = 1,
+	},
+	{
+	    .name   = "network: DNS fails on one host only",
+	    .probes = { { "app3", "resolv", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS,
+	        2, 3 } },
+	    .verdict     = FL__VERDICT__VERDICT_NETWORK,
+	    .words       = { "db.internal", "app3 only", "2 other hosts resolve it" },
+	    .hosts_exp   = { "app3" },
+	    .targets_exp = { "db.internal" },
+	},
+	{
+	    .name    = "host: an agent stops reporting while the others are fine",
+	    .hosts   = { { "app3", "2.4.0", "", 3600, 1, 45 } },
+	    .verdict = FL__VERDICT__VERDICT_HOST,
+	    .words   = { "app3 silent since 2027-01-15T07:59:15.000Z", "cut off from the collector",
+	          "2 other hosts reporting" },
+	    .hosts_exp  = { "app3" },
+	    .n_findings = 1,
+	    .evidence   = "app3 last seen 2027-01-15T07:59:15.000Z (45.0s ago)",
+	    .since_ago  = 45,
+	},
+	{
+	    .name        = "database: wrong password on every host",
+	    .probes      = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                         FL__FAILURE_CLASS__FAILURE_AUTH_FAILED, 2, 2, 0, NULL, NULL, "app" },
+	             { "app2", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_AUTH_FAILED,
+	                 2, 2, 0, NULL, NULL, "app" },
+	             { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_AUTH_FAILED,
+	                 2, 2, 0, NULL, NULL, "app" },
+	             { "app1", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 2,
+	                 2 },
+	             { "app2", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 2,
+	                 2 },
+	             { "app3", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 2,
+	                 2 } },
+	    .verdict     = FL__VERDICT__VERDICT_DATABASE,
+	    .words       = { "postgres 127.0.0.1:5432/orders", "rejects role app",
+	              "authentication failed", "all 3 hosts" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .n_findings  = 1,
+	},
+	{
+	    .name        = "database: too many connections",
+	    .probes      = { { "app1", "users", FL__STATUS__STATUS_FAIL,
+	                         FL__FAILURE_CLASS__FAILURE_TOO_MANY_CONNECTIONS, 2, 2 },
+	             { "app3", "users", FL__STATUS__STATUS_FAIL,
+	                 FL__FAILURE_CLASS__FAILURE_TOO_MANY_CONNECTIONS, 3, 3 } },
+	    .verdict     = FL__VERDICT__VERDICT_DATABASE,
+	    .words       = { "mysql 127.0.0.1:3306/users", "too many connections", "2 of 3 hosts" },
+	    .hosts_exp   = { "app1", "app3" },
+	    .targets_exp = { "127.0.0.1:3306/users" },
+	},
+	{
+	    .name        = "database: slow on every host",
+	    .probes      = { { "app1", "orders", FL__STATUS__STATUS_WARN,
+	                         FL__FAILURE_CLASS__FAILURE_SLOW, 0, 0, 470 },
+	             { "app2", "orders", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 0,
+	                 480 },
+	             { "app3", "orders", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 0,
+	                 490 } },
+	    .verdict     = FL__VERDICT__VERDICT_DATABASE,
+	    .words       = { "postgres 127.0.0.1:5432/orders", "slow", "all 3 hosts",
+	              "latency 480ms vs normal 3ms" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	},
+	{
+	    .name    = "database: slow by baseline alone (status ok, 40x normal)",
+	    .probes  = { { "app1", "users", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
+	                     0, 0, 120 },
+	         { "app2", "users", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0,
+	             120 },
+	         { "app3", "users", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0,
+	             120 } },
+	    .verdict = FL__VERDICT__VERDICT_DATABASE,
+	    .words   = { "mysql 127.0.0.1:3306/users", "latency 120ms vs normal 3ms" },
+	    .hosts_exp = { "app1", "app2", "app3" },
+	},
+	{
+	    .name      = "healthy: slow on one host only is not a database verdict",
+	    .probes    = { { "app2", "orders", FL__STATUS__STATUS_WARN,
+	           FL__FAILURE_CLASS__FAILURE_SLOW, 0, 0, 480 } },
+	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
+	    .words     = { "healthy" },
+	    .hosts_exp = { NULL },
+	},
+	// ---- debounce ----
+	{
+	    .name      = "debounce: one failed round does not change a healthy verdict",
+	    .probes    = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                       FL__FAILURE_CLASS__FAILURE_REFUSED, 1, 1 },
+	           { "app2", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 1,
+	               1 },
+	           { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 1,
+	               1 } },
+	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
+	    .words     = { "healthy", "3 hosts reporting" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    .name      = "debounce: two failed rounds do",
+	    .probes    = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                       FL__FAILURE_CLASS__FAILURE_REFUSED, 2, 1 },
+	           { "app2", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 2,
+	               1 },
+	           { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 2,
+	               1 } },
+	    .verdict   = FL__VERDICT__VERDICT_DATABASE,
+	    .words     = { "down", "refused" },
+	    .hosts_exp = { "app1", "app2", "app3" },
+	},
+	{
+	    .name   = "debounce: a host still below the threshold is not counted as a working path",
+	    .probes = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                    FL__FAILURE_CLASS__FAILURE_REFUSED, 2, 1 },
+	        { "app2", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 2,
+	            1 },
+	        { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 1,
+	            0 } },
+	    .verdict   = FL__VERDICT__VERDICT_DATABASE,
+	    .words     = { "down", "all 2 hosts" },
+	    .hosts_exp = { "app1", "app2" },
+	},
+	// ---- only_host ----
+	{
+	    .name       = "only_host: a finding about app2 is not shown for app1",
+	    .probes     = { { "app2", "orders", FL__STATUS__STATUS_FAIL,
+	            FL__FAILURE_CLASS__FAILURE_TIMEOUT, 3, 7 } },
+	    .only_host  = "app1",
+	    .verdict    = FL__VERDICT__VERDICT_HEALTHY,
+	    .words      = { "app1 healthy" },
+	    .hosts_exp  = { NULL },
+	    .n_findings = 0,
+	},
+	{
+	    .name       = "only_host: it is shown for app2",
+	    .probes     = { { "app2", "orders", FL__STATUS__STATUS_FAIL,
+	                        FL__FAILURE_CLASS__FAILURE_TIMEOUT, 3, 7 },
+	            { "app3", "users", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT, 3,
+	                7 } },
+	    .only_host  = "app2",
+	    .verdict    = FL__VERDICT__VERDICT_NETWORK,
+	    .words      = { "app2 \u2192 127.0.0.1:5432/orders" },
+	    .hosts_exp  = { "app2" },
+	    .n_findings = 1,
+	},
+	{
+	    .name      = "only_host: unknown host",
+	    .only_host = "nope",
+	    .verdict   = FL__VERDICT__VERDICT_UNKNOWN,
+	    .words     = { "no data for host nope" },
+	    .hosts_exp = { NULL },
+	},
+	// ---- staleness and ranking ----
+	{
+	    .name  = "unknown: every host is silent",
+	    .hosts = { { "app1", "2.4.0", "", 3600, 1, 300 }, { "app2", "2.4.0", "", 3600, 1, 200 },
+	        { "app3", "2.4.0", "", 3600, 1, 100 } },
+	    .verdict   = FL__VERDICT__VERDICT_UNKNOWN,
+	    .words     = { "no recent data", "all 3 hosts silent", "2027-01-15T07:58:20.000Z" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    .name   = "ranking: a database down on all hosts ranks above a silent host and the app",
+	    .hosts  = { { "app4", "2.4.0", "", 3600, 1, 60 } },
+	    .probes = { { "app1", "users", FL__STATUS__STATUS_FAIL,
+	                    FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 3 },
+	        { "app2", "users", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3,
+	            3 },
+	        { "app3", "users", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3,
+	            3 },
+	        { "app1", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
+	            3 } },
+	    .verdict    = FL__VERDICT__VERDICT_DATABASE,
+	    .words      = { "mysql 127.0.0.1:3306/users is down" },
+	    .hosts_exp  = { "app1", "app2", "app3" },
+	    .n_findings = 2,
+	},
+	{
+	    .name      = "ranking: network on one path ranks above code on every host (no overlap)",
+	    .probes    = { { "app2", "users", FL__STATUS__STATUS_FAIL,
+	                       FL__FAILURE_CLASS__FAILURE_UNREACHABLE, 3, 3 },
+	           { "app1", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
+	               3 },
+	           { "app3", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
+	               3 } },
+	    .verdict   = FL__VERDICT__VERDICT_NETWORK,
+	    .words     = { "app2 \u2192 127.0.0.1:3306/users", "unreachable" },
+	    .hosts_exp = { "app2" },
+	    .n_findings = 2,
+	},
+	{
+	    .name       = "code: app fails on app2 only, same release runs fine elsewhere",
+	    .probes     = { { "app2", "app", FL__STATUS__STATUS_FAIL,
+	            FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3, 3 } },
+	    .verdict    = FL__VERDICT__VERDICT_CODE,
+	    .words      = { "app", "app2 only", "release 2.4.0 also runs fine on 2 other hosts" },
+	    .hosts_exp  = { "app2" },
+	    .release    = "2.4.0",
+	    .n_findings = 1,
+	},
+};
+
+// ---- building a view from a row -------------------------------------------------------------
+
+typedef struct fixture {
+	corr_host             hosts[MAX_HOSTS];
+	corr_probe            probes[MAX_HOSTS][MAX_PROBES];
+	Fl__ProbeResult       res[MAX_HOSTS][MAX_PROBES];
+	Fl__UnmetRequirement  unmet[MAX_HOSTS][MAX_PROBES];
+	Fl__UnmetRequirement *unmetp[MAX_HOSTS][MAX_PROBES];
+	char                  ubuf[MAX_HOSTS][MAX_PROBES][3][64];
+	corr_view             view;
+} fixture;
+
+static Fl__ProbeKind
+kind_of(const char *k)
+{
+	return (Fl__ProbeKind) fl_kind_parse(k);
+}
+
+static void
+add_host(fixture *fx, const hspec *h)
+{
+	size_t i = 0;
+	while (i < fx->view.n_hosts && strcmp(fx->hosts[i].host, h->host) != 0) {
+		i++;
+	}
+	assert_true(i < MAX_HOSTS);
+	corr_host *ch          = &fx->hosts[i];
+	ch->host               = h->host;
+	ch->release            = h->release;
+	ch->previous_release   = h->prev;
+	ch->release_since_us   = T0 - S(h->rel_ago);
+	ch->stale              = h->stale != 0;
+	ch->last_seen_us       = T0 - S(h->seen_ago);
+	ch->interval_ms        = 1000;
+	ch->expectations_error = "";
+	ch->probes             = fx->probes[i];
+	ch->n_probes           = N_BASE;
+	if (i == fx->view.n_hosts) {
+		fx->view.n_hosts++;
+		for (size_t p = 0; p < N_BASE; p++) {
+			Fl__ProbeResult *r = &fx->res[i][p];
+			fl__probe_result__init(r);
+			r->name   = (char *) base_probes[p][0]; // borrowed literal, never freed
+			r->kind   = kind_of(base_probes[p][1]);
+			r->target = (char *) base_probes[p][2];
+			r->status = FL__STATUS__STATUS_OK;
+			r->duration_us = 3000;
+			corr_probe *cp = &fx->probes[i][p];
+			memset(cp, 0, sizeof(*cp));
+			cp->last           = r;
+			cp->consecutive_ok = 100;
+			cp->baseline_us    = 3000;
+		}
+	}
+}
+
+static void
+apply_probe(fixture *fx, const pspec *ps)
+{
+	size_t h = 0, p = 0;
+	while (h < fx->view.n_hosts && strcmp(fx->hosts[h].host, ps->host) != 0) {
+		h++;
+	}
+	while (p < N_BASE && strcmp(base_probes[p][0], ps->name) != 0) {
+		p++;
+	}
+	assert_true(h < fx->view.n_hosts);
+	assert_true(p < N_BASE);
+	Fl__ProbeResult *r  = &fx->res[h][p];
+	corr_probe      *cp = &fx->probes[h][p];
+	r->status           = ps->st;
+	r->failure          = ps->fc;
+	r->duration_us      = ps->dur_ms ? ps->dur_ms * 1000 : 3000;
+	if (ps->role != NULL) {
+		r->role = (char *) ps->role; // borrowed literal
+	}
+	cp->consecutive_fail = ps->fails;
+	cp->consecutive_ok   = ps->st == FL__STATUS__STATUS_FAIL ? 0 : 100;
+	cp->failing_since_us = ps->st == FL__STATUS__STATUS_FAIL ? T0 - S(ps->since_ago) : 0;
+	cp->release_at_fail  = ps->rel_at_fail != NULL ? ps->rel_at_fail : fx->hosts[h].release;
+	if (ps->unmet != NULL) {
+		Fl__UnmetRequirement *u = &fx->unmet[h][p];
+		char(*b)[64]            = fx->ubuf[h][p];
+		fl__unmet_requirement__init(u);
+		bool missing = ps->unmet[0] == '-';
+		assert_int_equal(
+		    sscanf(ps->unmet + missing, "%63s %63s %63s", b[0], b[1], b[2]), 3);
+		u->database       = (char *) ps->name;
+		u->object         = b[1];
+		u->role           = b[2];
+		u->object_missing = missing;
+		if (missing) {
+			u->kind = strcmp(b[0], "column") == 0 ? FL__OBJECT_KIND__OBJECT_COLUMN
+			                                      : FL__OBJECT_KIND__OBJECT_TABLE;
+		} else {
+			u->kind      = FL__OBJECT_KIND__OBJECT_TABLE;
+			u->privilege = b[0];
+		}
+		fx->unmetp[h][p] = u;
+		r->unmet         = &fx->unmetp[h][p];
+		r->n_unmet       = 1;
+	}
+}
+
+static void
+build(fixture *fx, const row *rw)
+{
+	static const hspec base_hosts[] = {
+		{ "app1", "2.4.0", "", 3600, 0, 1 },
+		{ "app2", "2.4.0", "", 3600, 0, 1 },
+		{ "app3", "2.4.0", "", 3600, 0, 1 },
+	};
+	memset(fx, 0, sizeof(*fx));
+	fx->view.now_us = T0;
+	corr_params_default(&fx->view.params);
+	fx->view.hosts = fx->hosts;
+	for (size_t i = 0; i < 3; i++) {
+		add_host(fx, &base_hosts[i]);
+	}
+	for (size_t i = 0; i < MAX_HOSTS && rw->hosts[i].host != NULL; i++) {
+		add_host(fx, &rw->hosts[i]);
+	}
+	for (size_t i = 0; i < 16 && rw->probes[i].host != NULL; i++) {
+		apply_probe(fx, &rw->probes[i]);
+	}
+	fx->view.only_host = rw->only_host;
+}
+
+static void
+check_row(const row *rw)
+{
+	fixture *fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	build(fx, rw);
+	Fl__DiagnoseReply *r = corr_diagnose(&fx->view);
+	assert_non_null(r);
+	print_message("%-75s -> %s: %s\n", rw->name, fl_verdict_name(r->verdict), r->summary);
+
+	if (r->verdict != rw->verdict) {
+		fail_msg("%s: verdict %s, want %s (%s)", rw->name, fl_verdict_name(r->verdict),
+		    fl_verdict_name(rw->verdict), r->summary);
+	}
+	for (size_t i = 0; i < MAX_WORDS && rw->words[i] != NULL; i++) {
+		if (strstr(r->summary, rw->words[i]) == NULL) {
+			fail_msg(
+			    "%s: summary \"%s\" lacks \"%s\"", rw->name, r->summary, rw->words[i]);
+		}
+	}
+	if (rw->n_findings > 0 || rw->verdict == FL__VERDICT__VERDICT_HEALTHY) {
+		assert_int_equal(r->n_findings, rw->n_findings);
+	}
+	if (rw->since_ago != 0) {
+		assert_int_equal(r->since_us, T0 - S(rw->since_ago));
+	}
+	if (r->n_findings > 0) {
+		const Fl__Finding *f = r->findings[0];
+		assert_int_equal(f->verdict, r->verdict);
+		assert_string_equal(f->summary, r->summary);
+		size_t nh = 0;
+		while (nh < MAX_HOSTS && rw->hosts_exp[nh] != NULL) {
+			nh++;
+		}
+		if (f->n_hosts != nh) {
+			fail_msg("%s: %zu hosts, want %zu", rw->name, f->n_hosts, nh);
+		}
+		for (size_t i = 0; i < nh; i++) {
+			assert_string_equal(f->hosts[i], rw->hosts_exp[i]);
+		}
+		if (rw->targets_exp[0] != NULL) {
+			size_t nt = 0;
+			while (nt < 4 && rw->targets_exp[nt] != NULL) {
+				nt++;
+			}
+			assert_int_equal(f->n_targets, nt);
+			for (size_t i = 0; i < nt; i++) {
+				assert_string_equal(f->targets[i], rw->targets_exp[i]);
+			}
+		}
+		if (rw->release != NULL) {
+			assert_string_equal(f->release, rw->release);
+		}
+		if (rw->evidence != NULL) {
+			bool found = false;
+			for (size_t i = 0; i < f->n_evidence; i++) {
+				found = found || strstr(f->evidence[i], rw->evidence) != NULL;
+			}
+			if (!found) {
+				for (size_t i = 0; i < f->n_evidence; i++) {
+					print_message("  evidence: %s\n", f->evidence[i]);
+				}
+				fail_msg("%s: no evidence line has \"%s\"", rw->name, rw->evidence);
+			}
+		}
+		assert_true(f->n_evidence > 0);
+	}
+	corr_reply_free(r);
+	free(fx);
+}
+
+static const row *
+row_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (strcmp(rows[i].name, name) == 0) {
+			return &rows[i];
+		}
+	}
+	fail_msg("no row named %s", name);
+	return NULL;
+}
+
+static void
+test_fault_matrix(void **state)
+{
+	(void) state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		check_row(&rows[i]);
+	}
+}
+
+static void
+test_no_hosts_is_unknown(void **state)
+{
+	(void) state;
+	corr_view v = { .now_us = T0 };
+	corr_params_default(&v.params);
+	Fl__DiagnoseReply *r = corr_diagnose(&v);
+	assert_non_null(r);
+	assert_int_equal(r->verdict, FL__VERDICT__VERDICT_UNKNOWN);
+	assert_non_null(strstr(r->summary, "no data"));
+	assert_int_equal(r->n_findings, 0);
+	corr_reply_free(r);
+	corr_reply_free(NULL);
+}
+
+static void
+test_params_default(void **state)
+{
+	(void) state;
+	corr_params p;
+	corr_params_default(&p);
+	assert_int_equal(p.fail_threshold, 2);
+	assert_true(p.slow_factor > 1.0);
+}
+
+// A higher threshold keeps two failed rounds from counting.
+static void
+test_threshold_is_a_parameter(void **state)
+{
+	(void) state;
+	fixture *fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	build(fx, row_named("debounce: two failed rounds do"));
+	fx->view.params.fail_threshold = 3;
+	Fl__DiagnoseReply *r           = corr_diagnose(&fx->view);
+	assert_non_null(r);
+	assert_int_equal(r->verdict, FL__VERDICT__VERDICT_HEALTHY);
+	corr_reply_free(r);
+	free(fx);
+}
+
+// The same input gives the same reply, and the view is not modified (pure function).
+static void
+test_deterministic(void **state)
+{
+	(void) state;
+	fixture *fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	build(fx, row_named("database: server stopped, app failures folded in as downstream"));
+	Fl__DiagnoseReply *a = corr_diagnose(&fx->view);
+	Fl__DiagnoseReply *b = corr_diagnose(&fx->view);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a->summary, b->summary);
+	assert_int_equal(a->n_findings, b->n_findings);
+	for (size_t i = 0; i < a->n_findings; i++) {
+		assert_int_equal(a->findings[i]->n_evidence, b->findings[i]->n_evidence);
+		for (size_t j = 0; j < a->findings[i]->n_evidence; j++) {
+			assert_string_equal(
+			    a->findings[i]->evidence[j], b->findings[i]->evidence[j]);
+		}
+	}
+	corr_reply_free(a);
+	corr_reply_free(b);
+	free(fx);
+}
+
+// The reply packs as a valid protobuf message (what the collector sends to the CLI).
+static void
+test_reply_packs(void **state)
+{
+	(void) state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		fixture *fx = calloc(1, sizeof(*fx));
+		assert_non_null(fx);
+		build(fx, &rows[i]);
+		Fl__DiagnoseReply *r = corr_diagnose(&fx->view);
+		assert_non_null(r);
+		size_t   len = fl__diagnose_reply__get_packed_size(r);
+		uint8_t *buf = malloc(len ? len : 1);
+		assert_non_null(buf);
+		assert_int_equal(fl__diagnose_reply__pack(r, buf), len);
+		Fl__DiagnoseReply *back = fl__diagnose_reply__unpack(NULL, len, buf);
+		assert_non_null(back);
+		assert_string_equal(back->summary, r->summary);
+		assert_int_equal(back->n_findings, r->n_findings);
+		fl__diagnose_reply__free_unpacked(back, NULL);
+		free(buf);
+		corr_reply_free(r);
+		free(fx);
+	}
+}
+
+// Many hosts: evidence is capped, hosts are complete and sorted.
+static void
+test_large_fleet_caps_evidence(void **state)
+{
+	(void) state;
+	enum { N = 500 };
+	corr_host       *hosts  = calloc(N, sizeof(*hosts));
+	corr_probe      *probes = calloc(N, sizeof(*probes));
+	Fl__ProbeResult *res    = calloc(N, sizeof(*res));
+	char(*names)[16]        = calloc(N, sizeof(*names));
+	assert_non_null(hosts);
+	assert_non_null(probes);
+	assert_non_null(res);
+	assert_non_null(names);
+	for (size_t i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "h%03zu", N - 1 - i); // reverse order
+		fl__probe_result__init(&res[i]);
+		res[i].name    = (char *) "orders"; // borrowed literal
+		res[i].kind    = FL__PROBE_KIND__KIND_POSTGRES;
+		res[i].target  = (char *) "db:5432/orders";
+		res[i].status  = FL__STATUS__STATUS_FAIL;
+		res[i].failure = FL__FAILURE_CLASS__FAILURE_REFUSED;
+		probes[i]      = (corr_probe) {
+			     .last = &res[i], .consecutive_fail = 3, .failing_since_us = T0 - S(5)
+		};
+		hosts[i] = (corr_host) { .host = names[i],
+			.release               = "1",
+			.previous_release      = "",
+			.last_seen_us          = T0,
+			.n_probes              = 1,
+			.probes                = &probes[i] };
+	}
+	corr_view v = { .now_us = T0, .n_hosts = N, .hosts = hosts };
+	corr_params_default(&v.params);
+	Fl__DiagnoseReply *r = corr_diagnose(&v);
+	assert_non_null(r);
+	assert_int_equal(r->verdict, FL__VERDICT__VERDICT_DATABASE);
+	assert_non_null(strstr(r->summary, "all 500 hosts"));
+	assert_int_equal(r->n_findings, 1);
+	const Fl__Finding *f = r->findings[0];
+	assert_int_equal(f->n_hosts, N);
+	assert_string_equal(f->hosts[0], "h000");
+	assert_string_equal(f->hosts[N - 1], "h499");
+	assert_true(f->n_evidence <= 41);
+	assert_non_null(strstr(f->evidence[f->n_evidence - 1], "and 460 more"));
+	assert_non_null(strstr(f->evidence[0], "h000 orders"));
+	corr_reply_free(r);
+	free(hosts);
+	free(probes);
+	free(res);
+	free(names);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fault_matrix),
+		cmocka_unit_test(test_no_hosts_is_unknown),
+		cmocka_unit_test(test_params_default),
+		cmocka_unit_test(test_threshold_is_a_parameter),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_reply_packs),
+		cmocka_unit_test(test_large_fleet_caps_evidence),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
