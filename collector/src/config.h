@@ -1,0 +1,38 @@
+// config.h - faultline-collector's configuration: defaults, INI file, command-line overrides.
+//
+// Precedence: built-in defaults, then the INI file ([collector] section), then flags. The
+// struct holds fixed-size buffers so a config can be copied by value and needs no freeing.
+// Every loader error is one line "FILE:LINE: message" (LINE 0 when the file itself cannot be
+// read), written to err; the caller prints it and exits 2.
+
+#ifndef FL_COLLECTOR_CONFIG_H
+#define FL_COLLECTOR_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define COLL_DEFAULT_CONFIG "/etc/faultline/collector.conf"
+#define COLL_URL_MAX        512
+#define COLL_PATH_MAX       1024
+
+typedef struct coll_config {
+	char     listen[COLL_URL_MAX];  // PULL listens here for agents' reports
+	char     survey[COLL_URL_MAX];  // SURVEYOR listens here (probe-now, a later issue)
+	char     control[COLL_URL_MAX]; // REP listens here for the CLI
+	char     state[COLL_PATH_MAX];  // SQLite database path
+	int      log_level;             // FL_LOG_* (syslog numbers)
+	uint32_t history_days;          // history older than this is pruned
+} coll_config;
+
+// Fills cfg with the built-in defaults.
+void coll_config_defaults(coll_config *cfg);
+
+// Reads path into cfg (on top of what cfg holds). Returns 0, or -1 with "FILE:LINE: message"
+// in err. On error cfg may be partly updated; callers discard it.
+int coll_config_load(const char *path, coll_config *cfg, char *err, size_t errlen);
+
+// Sets one [collector] key from text, as the file would (used by the loader and for the
+// --listen/--control/--state flags). Returns 0, or -1 with a message (no FILE:LINE) in err.
+int coll_config_set(coll_config *cfg, const char *key, const char *value, char *err, size_t errlen);
+
+#endif // FL_COLLECTOR_CONFIG_H

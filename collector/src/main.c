@@ -1,0 +1,190 @@
+// main.c - faultline-collector: arguments, config, signals; the work is in fl_collector_core.
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fl/log.h"
+#include "fl/version.h"
+#include "server.h"
+
+static const char usage_text[] =
+    "Usage: faultline-collector [-c FILE] [--check-config] [--log-level LEVEL]\n"
+    "                           [--listen URL] [--control URL] [--state PATH]\n"
+    "       faultline-collector --help | --version\n"
+    "\n"
+    "Receive probe reports from faultline-agent, keep every host's latest results and a\n"
+    "history of transitions in SQLite, and answer the faultline CLI.\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE    config file (default " COLL_DEFAULT_CONFIG ");\n"
+    "                       when the default is missing, built-in defaults are used\n"
+    "      --check-config   parse the config, print errors as FILE:LINE: message, exit\n"
+    "      --log-level L    err, warn, notice, info or debug (overrides log_level)\n"
+    "      --listen URL     override [collector] listen  (reports, PULL)\n"
+    "      --control URL    override [collector] control (CLI queries, REP)\n"
+    "      --state PATH     override [collector] state   (SQLite database)\n"
+    "  -h, --help           show this help\n"
+    "  -V, --version        show the version\n"
+    "\n"
+    "Config ([collector] section, INI):\n"
+    "  listen = tcp://127.0.0.1:7600               agents PUSH reports here\n"
+    "  survey = tcp://127.0.0.1:7601               reserved for probe-now\n"
+    "  control = ipc:///run/faultline/control.sock CLI queries; ipc socket is mode 0660\n"
+    "  state = /var/lib/faultline/collector.db     SQLite (WAL) with hosts, latest, history\n"
+    "  log_level = info\n"
+    "  history_days = 14                           history older than this is pruned\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT stop cleanly (pending state is written); SIGHUP re-reads the\n"
+    "config file and applies log_level (other keys need a restart).\n"
+    "\n"
+    "Exit status: 0 clean stop, 1 runtime failure, 2 usage or config error.\n";
+
+enum { OPT_CHECK = 256, OPT_LOGLEVEL, OPT_LISTEN, OPT_CONTROL, OPT_STATE };
+
+typedef struct overrides {
+	const char *log_level, *listen, *control, *state;
+} overrides;
+
+// Defaults, then the file, then flags (house style). explicit_path: -c was given, so a missing
+// file is an error; the default path may be absent (defaults are used).
+static int
+build_config(const char *path, bool explicit_path, const overrides *ov, coll_config *cfg)
+{
+	char err[768];
+	coll_config_defaults(cfg);
+	if (explicit_path || access(path, F_OK) == 0) {
+		if (coll_config_load(path, cfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+	}
+	const struct {
+		const char *key, *val;
+	} flags[] = { { "log_level", ov->log_level }, { "listen", ov->listen },
+		{ "control", ov->control }, { "state", ov->state } };
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (flags[i].val != NULL &&
+		    coll_config_set(cfg, flags[i].key, flags[i].val, err, sizeof(err)) != 0) {
+			fprintf(stderr, "faultline-collector: --%s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char  *path          = COLL_DEFAULT_CONFIG;
+	bool         explicit_path = false, check = false;
+	overrides    ov = { 0 };
+	coll_config  cfg;
+	coll_server *srv;
+	char         err[768];
+	sigset_t     sigs;
+	int          opt, sig;
+
+	fl_log_init("faultline-collector");
+	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path          = optarg;
+			explicit_path = true;
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
+		case OPT_LOGLEVEL:
+			ov.log_level = optarg;
+			break;
+		case OPT_LISTEN:
+			ov.listen = optarg;
+			break;
+		case OPT_CONTROL:
+			ov.control = optarg;
+			break;
+		case OPT_STATE:
+			ov.state = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("faultline-collector %s\n", FL_VERSION);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "faultline-collector: unexpected argument '%s'\n", argv[optind]);
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	if (build_config(path, explicit_path, &ov, &cfg) != 0) {
+		return 2;
+	}
+	if (check) {
+		printf("%s: ok\n", explicit_path || access(path, F_OK) == 0 ? path : "(defaults)");
+		return 0;
+	}
+	fl_log_level = cfg.log_level;
+
+	// Block the signals before any thread starts so every thread inherits the mask and only
+	// sigwait() below sees them: no async-signal-safety concerns anywhere else.
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (coll_server_start(&cfg, &srv, err, sizeof(err)) != 0) {
+		fl_log(FL_LOG_ERR, "main", "cannot start: %s", err);
+		return 1;
+	}
+	fl_log(FL_LOG_NOTICE, "main", "faultline-collector %s started", FL_VERSION);
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0) {
+			continue;
+		}
+		if (sig == SIGHUP) {
+			coll_config fresh;
+			if (build_config(path, explicit_path, &ov, &fresh) != 0) {
+				fl_log(FL_LOG_WARN, "main",
+				    "cannot reload %s, keeping the running config", path);
+				continue;
+			}
+			// Only the log level is safe to change live; addresses and the database
+			// path belong to open sockets and connections.
+			fl_log_level = fresh.log_level;
+			fl_log(FL_LOG_NOTICE, "main",
+			    "reloaded %s (log level applied; other keys need "
+			    "a restart)",
+			    path);
+			continue;
+		}
+		fl_log(FL_LOG_NOTICE, "main", "stopping on signal %d", sig);
+		break;
+	}
+	coll_server_stop(srv);
+	fl_log(FL_LOG_NOTICE, "main", "stopped");
+	return 0;
+}

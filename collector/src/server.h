@@ -1,0 +1,72 @@
+// server.h - one running collector: sockets, threads, state and store wired together.
+//
+// Threads (why two, not nng aio callbacks): ingest and control have opposite needs. Ingest is
+// a tight loop that batches many reports per lock and per SQLite transaction; control must
+// answer a CLI within milliseconds even while reports flood in. With one thread each and one
+// mutex around the in-memory state, the ingest thread holds the lock only to apply an already
+// decoded batch (decoding and SQLite writes happen outside it), so a control query waits at
+// most one batch apply (well under a millisecond for 256 reports). Aio callbacks would run on
+// nng's shared task threads and make every callback re-enter the same lock anyway, with more
+// state machines and no gain in latency.
+//
+// The ingest thread also runs the timers: staleness (every 250 ms), last_seen writes, verdict
+// changes (at most once a second after applying reports) and retention (at start, then hourly).
+// History queries read SQLite through the control thread's own read-only connection.
+//
+// main.c owns signals; library code never exits.
+
+#ifndef FL_COLLECTOR_SERVER_H
+#define FL_COLLECTOR_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+
+#include "config.h"
+#include "state.h"
+#include "store.h"
+
+#define COLL_BATCH_MAX       256       // reports applied per lock and per transaction
+#define COLL_STALE_TICK_US   250000LL  // staleness check period
+#define COLL_VERDICT_TICK_US 1000000LL // verdict recomputation, at most this often
+#define COLL_PRUNE_TICK_US   3600000000LL
+#define COLL_HISTORY_LIMIT   1000   // default events per history query
+#define COLL_HISTORY_MAX     100000 // cap on a requested limit
+#define COLL_LOG_EVERY       1000   // a drop reason is logged on its 1st, then every Nth time
+
+// Fields are shared by server.c, ingest.c and control.c only.
+typedef struct coll_server {
+	coll_config     cfg;
+	pthread_mutex_t lock; // guards state
+	coll_state      state;
+	coll_store     *writer; // ingest thread only
+	coll_store     *reader; // control thread only
+	nng_socket      pull;
+	nng_socket      rep;
+	int             listen_port;  // bound TCP port of cfg.listen, 0 if not tcp
+	int             control_port; // bound TCP port of cfg.control, 0 if not tcp
+	pthread_t       ingest_tid;
+	pthread_t       control_tid;
+	bool            ingest_started;
+	bool            control_started;
+	atomic_int      stopping;
+	uint64_t        reject_seen[8]; // per fl_wire_reject, ingest thread only: log throttling
+} coll_server;
+
+// Opens the store, loads state from it, listens on cfg->listen and cfg->control and starts the
+// ingest and control threads. On failure nothing is left running and err says why.
+int coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t errlen);
+
+// Stops both threads, writes pending state (last_seen of every host) and frees everything.
+// Accepts NULL.
+void coll_server_stop(coll_server *srv);
+
+// Thread bodies (arg is the coll_server); defined in ingest.c and control.c.
+void *coll_ingest_main(void *arg);
+void *coll_control_main(void *arg);
+
+#endif // FL_COLLECTOR_SERVER_H

@@ -1,0 +1,775 @@
+// state.c - see state.h.
+
+#include "state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl/names.h"
+#include "fl/time.h"
+#include "fl/wire.h"
+
+// ---- small helpers ---------------------------------------------------------------------------
+
+static const char *
+nz(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+// Replaces *dst with a copy of src unless equal. Returns 1 if changed, 0 if equal, -1 on ENOMEM.
+static int
+set_str(char **dst, const char *src)
+{
+	src = nz(src);
+	if (*dst != NULL && strcmp(*dst, src) == 0) {
+		return 0;
+	}
+	char *d = strdup(src);
+	if (d == NULL) {
+		return -1;
+	}
+	free(*dst);
+	*dst = d;
+	return 1;
+}
+
+static void
+rep_unref(coll_rep *rep)
+{
+	if (rep != NULL && --rep->refs == 0) {
+		fl__report__free_unpacked(rep->r, NULL);
+		free(rep);
+	}
+}
+
+static void
+probe_fini(coll_probe *p)
+{
+	free(p->name);
+	rep_unref(p->rep);
+	if (p->own != NULL) {
+		fl__probe_result__free_unpacked(p->own, NULL);
+	}
+	free(p->release_at_fail);
+}
+
+static void
+host_free(coll_host *h)
+{
+	for (size_t i = 0; i < h->n_probes; i++) {
+		probe_fini(&h->probes[i]);
+	}
+	free(h->probes);
+	free(h->name);
+	free(h->release);
+	free(h->previous_release);
+	free(h->agent_version);
+	free(h->expectations_error);
+	free(h);
+}
+
+void
+coll_state_init(coll_state *s, int64_t now_us)
+{
+	memset(s, 0, sizeof(*s));
+	s->stats.started_us = now_us;
+}
+
+void
+coll_state_fini(coll_state *s)
+{
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		host_free(s->hosts[i]);
+	}
+	free(s->hosts);
+	free(s->index);
+	free(s->verdict);
+	free(s->verdict_summary);
+	memset(s, 0, sizeof(*s));
+}
+
+// ---- host index ------------------------------------------------------------------------------
+
+static uint64_t
+hash_str(const char *k)
+{
+	uint64_t h = 1469598103934665603ULL; // FNV-1a
+	for (const unsigned char *p = (const unsigned char *) k; *p; p++) {
+		h = (h ^ *p) * 1099511628211ULL;
+	}
+	return h;
+}
+
+coll_host *
+coll_state_host(const coll_state *s, const char *name)
+{
+	if (s->index_cap == 0) {
+		return NULL;
+	}
+	size_t mask = s->index_cap - 1;
+	for (size_t i = hash_str(name) & mask;; i = (i + 1) & mask) {
+		coll_host *h = s->index[i];
+		if (h == NULL) {
+			return NULL;
+		}
+		if (strcmp(h->name, name) == 0) {
+			return h;
+		}
+	}
+}
+
+static void
+index_put(coll_host **index, size_t cap, coll_host *h)
+{
+	size_t mask = cap - 1;
+	size_t i    = hash_str(h->name) & mask;
+	while (index[i] != NULL) {
+		i = (i + 1) & mask;
+	}
+	index[i] = h;
+}
+
+static coll_host *
+host_add(coll_state *s, const char *name)
+{
+	coll_host *h;
+	if ((s->n_hosts + 1) * 2 > s->index_cap) {
+		size_t      cap = s->index_cap ? s->index_cap * 2 : 64;
+		coll_host **idx = calloc(cap, sizeof(*idx));
+		if (idx == NULL) {
+			return NULL;
+		}
+		for (size_t i = 0; i < s->n_hosts; i++) {
+			index_put(idx, cap, s->hosts[i]);
+		}
+		free(s->index);
+		s->index     = idx;
+		s->index_cap = cap;
+	}
+	if (s->n_hosts == s->cap_hosts) {
+		size_t      cap = s->cap_hosts ? s->cap_hosts * 2 : 64;
+		coll_host **v   = realloc(s->hosts, cap * sizeof(*v));
+		if (v == NULL) {
+			return NULL;
+		}
+		s->hosts     = v;
+		s->cap_hosts = cap;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL || (h->name = strdup(name)) == NULL) {
+		free(h);
+		return NULL;
+	}
+	s->hosts[s->n_hosts++] = h;
+	index_put(s->index, s->index_cap, h);
+	return h;
+}
+
+// Finds probe `name`, trying position hint first (agents send probes in the same order every
+// round, so this is nearly always a hit); adds it when missing. NULL on ENOMEM.
+static coll_probe *
+probe_get(coll_host *h, const char *name, size_t hint, bool *created)
+{
+	*created = false;
+	if (hint < h->n_probes && strcmp(h->probes[hint].name, name) == 0) {
+		return &h->probes[hint];
+	}
+	for (size_t i = 0; i < h->n_probes; i++) {
+		if (strcmp(h->probes[i].name, name) == 0) {
+			return &h->probes[i];
+		}
+	}
+	if (h->n_probes == h->cap_probes) {
+		size_t      cap = h->cap_probes ? h->cap_probes * 2 : 8;
+		coll_probe *v   = realloc(h->probes, cap * sizeof(*v));
+		if (v == NULL) {
+			return NULL;
+		}
+		h->probes     = v;
+		h->cap_probes = cap;
+	}
+	coll_probe *p = &h->probes[h->n_probes];
+	memset(p, 0, sizeof(*p));
+	if ((p->name = strdup(name)) == NULL) {
+		return NULL;
+	}
+	h->n_probes++;
+	*created = true;
+	return p;
+}
+
+// ---- ops from state --------------------------------------------------------------------------
+
+static coll_host_row
+host_row(const coll_host *h)
+{
+	coll_host_row row = {
+		.host             = h->name,
+		.release          = nz(h->release),
+		.previous_release = nz(h->previous_release),
+		.release_since_us = h->release_since_us,
+		.first_seen_us    = h->first_seen_us,
+		.last_seen_us     = h->last_seen_us,
+		.interval_ms      = h->interval_ms,
+		.agent_version    = nz(h->agent_version),
+		.boot_id          = h->boot_id,
+		.last_seq         = h->last_seq,
+		.clock_skew_us    = h->clock_skew_us,
+	};
+	return row;
+}
+
+static int
+add_event(coll_ops *ops, int64_t at, const char *host, const char *kind, const char *probe,
+    const char *from, const char *to, int failure, const char *detail, int64_t agent_time)
+{
+	coll_event ev = { .at_us = at,
+		.host            = host,
+		.kind            = kind,
+		.probe           = probe,
+		.from            = from,
+		.to              = to,
+		.failure         = failure,
+		.detail          = detail,
+		.agent_time_us   = agent_time };
+	return coll_ops_event(ops, &ev);
+}
+
+static int
+add_latest(coll_ops *ops, const coll_host *h, const coll_probe *p)
+{
+	uint8_t  stackbuf[2048];
+	uint8_t *buf = stackbuf;
+	size_t   n   = fl__probe_result__get_packed_size(p->last);
+	int      rv;
+	if (n > sizeof(stackbuf) && (buf = malloc(n)) == NULL) {
+		return -1;
+	}
+	fl__probe_result__pack(p->last, buf);
+	coll_latest_row row = { .host = h->name,
+		.probe                = p->name,
+		.result               = buf,
+		.result_len           = n,
+		.status               = p->status,
+		.failure              = p->failure,
+		.since_us             = p->since_us };
+	rv                  = coll_ops_latest(ops, &row);
+	if (buf != stackbuf) {
+		free(buf);
+	}
+	return rv;
+}
+
+// ---- apply -----------------------------------------------------------------------------------
+
+// Duplicate detection over a sliding window of seqs per (host, boot_id). Returns 1 for a new
+// newest round, 0 for an older round not seen before, -1 for a duplicate.
+static int
+seq_check(coll_host *h, uint64_t boot_id, uint64_t seq)
+{
+	if (h->last_seen_us == 0 || boot_id != h->boot_id) {
+		// First report, or the agent restarted: its seqs start over.
+		h->boot_id    = boot_id;
+		h->last_seq   = seq;
+		h->seq_window = 1;
+		return 1;
+	}
+	if (seq > h->last_seq) {
+		uint64_t shift = seq - h->last_seq;
+		h->seq_window  = shift >= COLL_DUP_WINDOW ? 1 : (h->seq_window << shift) | 1;
+		h->last_seq    = seq;
+		return 1;
+	}
+	uint64_t back = h->last_seq - seq;
+	if (back >= COLL_DUP_WINDOW || (h->seq_window & (1ULL << back)) != 0) {
+		return -1; // too old to tell is treated as seen: never apply a round twice
+	}
+	h->seq_window |= 1ULL << back;
+	return 0;
+}
+
+static int
+apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, int64_t at,
+    int64_t agent_time, coll_ops *ops)
+{
+	bool        created;
+	coll_probe *p = probe_get(h, res->name, i, &created);
+	if (p == NULL) {
+		return -1;
+	}
+	int  old_status  = p->status;
+	int  new_status  = (int) res->status;
+	int  new_failure = (int) res->failure;
+	bool transition  = created || old_status != new_status || p->failure != new_failure;
+
+	if (new_status == FL__STATUS__STATUS_FAIL) {
+		p->consecutive_fail++;
+		p->consecutive_ok = 0;
+		if (p->failing_since_us == 0) {
+			p->failing_since_us = at;
+			free(p->release_at_fail);
+			p->release_at_fail = strdup(nz(h->release)); // NULL on ENOMEM: read as ""
+		}
+	} else {
+		p->consecutive_ok++;
+		p->consecutive_fail = 0;
+		p->failing_since_us = 0;
+		free(p->release_at_fail);
+		p->release_at_fail = NULL;
+		if (new_status == FL__STATUS__STATUS_OK && res->duration_us > 0) {
+			// EWMA with weight 1/8: follows a real shift in a few dozen rounds, ignores
+			// one odd sample. Only healthy rounds count, so a slow spell does not
+			// become normal.
+			int64_t d = (int64_t) res->duration_us;
+			p->baseline_us =
+			    p->ok_samples == 0 ? d : p->baseline_us + (d - p->baseline_us) / 8;
+			p->ok_samples++;
+		}
+	}
+
+	rep->refs++;
+	rep_unref(p->rep);
+	if (p->own != NULL) {
+		fl__probe_result__free_unpacked(p->own, NULL);
+		p->own = NULL;
+	}
+	p->rep     = rep;
+	p->last    = res;
+	p->status  = new_status;
+	p->failure = new_failure;
+
+	if (!transition) {
+		return 0;
+	}
+	p->since_us = at;
+	if (add_latest(ops, h, p) != 0) {
+		return -1;
+	}
+	// A new probe that is fine is not news; a new probe that fails is.
+	if (created && new_status == FL__STATUS__STATUS_OK) {
+		return 0;
+	}
+	return add_event(ops, at, h->name, "status", p->name,
+	    fl_status_name((Fl__Status) (created ? FL__STATUS__STATUS_UNKNOWN : old_status)),
+	    fl_status_name((Fl__Status) new_status), new_failure, nz(res->detail), agent_time);
+}
+
+coll_apply_result
+coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
+{
+	coll_host  *h = coll_state_host(s, r->host);
+	coll_rep   *rep;
+	bool        is_new = false;
+	int         sc, changed = 0;
+	const char *release =
+	    (r->release != NULL && r->release[0] != '\0') ? r->release : "unknown";
+
+	if (h == NULL) {
+		if ((h = host_add(s, r->host)) == NULL) {
+			fl__report__free_unpacked(r, NULL);
+			return COLL_NOMEM;
+		}
+		is_new = true;
+	}
+	if ((sc = seq_check(h, r->boot_id, r->seq)) < 0) {
+		s->stats.dropped_duplicate++;
+		fl__report__free_unpacked(r, NULL);
+		return COLL_DUPLICATE;
+	}
+	s->stats.reports_applied++;
+	s->stats.results_applied += r->n_results;
+
+	// Agent clock minus ours; sent_us is stamped on every (re)send, so replays measure it too.
+	if (r->sent_us != 0) {
+		h->clock_skew_us = r->sent_us - now_us;
+	}
+	int64_t agent_time = r->round_started_us;
+	int64_t at         = now_us;
+	if (r->replayed && agent_time != 0) {
+		at = agent_time - h->clock_skew_us;
+		if (at > now_us) {
+			at = now_us;
+		}
+	}
+	if (h->stale) {
+		char detail[96], d[32];
+		h->stale = false;
+		snprintf(detail, sizeof(detail), "reporting again after %s of silence",
+		    fl_duration_format(now_us - h->stale_ref_us, d, sizeof(d)));
+		add_event(ops, now_us, h->name, "back", "", "stale", "ok", 0, detail, agent_time);
+	}
+	h->last_seen_us = now_us;
+	h->stale_ref_us = now_us;
+	h->seen_dirty   = true;
+	if (is_new) {
+		h->first_seen_us    = now_us;
+		h->release_since_us = at;
+	}
+
+	if (sc == 0) {
+		// An older round arriving late (out of order): its results are older than what we
+		// hold, so it must not overwrite the latest state. It is counted as applied.
+		fl__report__free_unpacked(r, NULL);
+		return COLL_APPLIED;
+	}
+
+	if (!is_new && h->release != NULL && strcmp(h->release, release) != 0) {
+		if (set_str(&h->previous_release, h->release) < 0) {
+			goto nomem;
+		}
+		add_event(ops, at, h->name, "release", "", h->release, release, 0, "", agent_time);
+		h->release_since_us = at;
+	}
+	if ((changed |= set_str(&h->release, release)) < 0 ||
+	    (changed |= set_str(&h->agent_version, r->agent_version)) < 0 ||
+	    set_str(&h->expectations_error, r->expectations_error) < 0) {
+		goto nomem;
+	}
+	if (h->interval_ms != r->interval_ms) {
+		h->interval_ms = r->interval_ms;
+		changed        = 1;
+	}
+	h->spool_dropped = r->spool_dropped;
+	if (changed) {
+		coll_host_row row = host_row(h);
+		coll_ops_host(ops, COLL_OP_HOST, &row);
+		h->seen_written_us = now_us;
+		h->seen_dirty      = false;
+	} else if (now_us - h->seen_written_us >= COLL_SEEN_WRITE_US) {
+		coll_host_row row = host_row(h);
+		coll_ops_host(ops, COLL_OP_SEEN, &row);
+		h->seen_written_us = now_us;
+		h->seen_dirty      = false;
+	}
+
+	if ((rep = malloc(sizeof(*rep))) == NULL) {
+		goto nomem;
+	}
+	rep->r    = r;
+	rep->refs = 1; // ours, for the loop below
+	for (size_t i = 0; i < r->n_results; i++) {
+		if (apply_result(h, rep, r->results[i], i, at, agent_time, ops) != 0) {
+			rep_unref(rep);
+			return COLL_NOMEM;
+		}
+	}
+	rep_unref(rep);
+	return COLL_APPLIED;
+nomem:
+	fl__report__free_unpacked(r, NULL);
+	return COLL_NOMEM;
+}
+
+size_t
+coll_state_check_stale(coll_state *s, int64_t now_us, coll_ops *ops)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		coll_host *h = s->hosts[i];
+		if (h->stale || h->interval_ms == 0) {
+			continue;
+		}
+		int64_t limit = (int64_t) h->interval_ms * 1000 * COLL_STALE_INTERVALS;
+		if (now_us - h->stale_ref_us > limit) {
+			char detail[128], ts[40], d[32];
+			h->stale = true;
+			snprintf(detail, sizeof(detail),
+			    "nothing for %s (interval %u ms), last seen %s",
+			    fl_duration_format(now_us - h->stale_ref_us, d, sizeof(d)),
+			    h->interval_ms,
+			    h->last_seen_us ? fl_time_format(h->last_seen_us, ts, sizeof(ts))
+			                    : "never");
+			add_event(ops, now_us, h->name, "stale", "", "ok", "stale", 0, detail, 0);
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+coll_state_flush_seen(coll_state *s, int64_t now_us, int64_t min_age_us, coll_ops *ops)
+{
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		coll_host *h = s->hosts[i];
+		if (h->seen_dirty && now_us - h->seen_written_us >= min_age_us) {
+			coll_host_row row = host_row(h);
+			if (coll_ops_host(ops, COLL_OP_SEEN, &row) == 0) {
+				h->seen_written_us = now_us;
+				h->seen_dirty      = false;
+			}
+		}
+	}
+}
+
+// ---- correlation -----------------------------------------------------------------------------
+
+Fl__DiagnoseReply *
+coll_state_diagnose(const coll_state *s, int64_t now_us, const char *only_host)
+{
+	corr_view          v;
+	corr_host         *hosts;
+	corr_probe        *probes;
+	size_t             total = 0, k = 0;
+	Fl__DiagnoseReply *reply;
+
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		total += s->hosts[i]->n_probes;
+	}
+	hosts  = calloc(s->n_hosts ? s->n_hosts : 1, sizeof(*hosts));
+	probes = calloc(total ? total : 1, sizeof(*probes));
+	if (hosts == NULL || probes == NULL) {
+		free(hosts);
+		free(probes);
+		return NULL;
+	}
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		const coll_host *h     = s->hosts[i];
+		corr_host       *ch    = &hosts[i];
+		ch->host               = h->name;
+		ch->release            = nz(h->release);
+		ch->previous_release   = nz(h->previous_release);
+		ch->release_since_us   = h->release_since_us;
+		ch->last_seen_us       = h->last_seen_us;
+		ch->stale              = h->stale;
+		ch->interval_ms        = h->interval_ms;
+		ch->expectations_error = nz(h->expectations_error);
+		ch->n_probes           = h->n_probes;
+		ch->probes             = &probes[k];
+		for (size_t j = 0; j < h->n_probes; j++, k++) {
+			const coll_probe *p = &h->probes[j];
+			probes[k]           = (corr_probe) {
+				          .last             = p->last,
+				          .consecutive_fail = p->consecutive_fail,
+				          .consecutive_ok   = p->consecutive_ok,
+				          .failing_since_us = p->failing_since_us,
+				          .baseline_us      = p->ok_samples >= 3 ? p->baseline_us : 0,
+				          .release_at_fail  = nz(p->release_at_fail),
+			};
+		}
+	}
+	memset(&v, 0, sizeof(v));
+	v.now_us = now_us;
+	corr_params_default(&v.params);
+	v.n_hosts   = s->n_hosts;
+	v.hosts     = hosts;
+	v.only_host = (only_host != NULL && only_host[0] != '\0') ? only_host : NULL;
+	reply       = corr_diagnose(&v);
+	free(hosts);
+	free(probes);
+	return reply;
+}
+
+int
+coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops)
+{
+	Fl__DiagnoseReply *r = coll_state_diagnose(s, now_us, NULL);
+	if (r == NULL) {
+		return 0;
+	}
+	const char *name    = fl_verdict_name(r->verdict);
+	const char *summary = nz(r->summary);
+	int         added   = 0;
+	if (s->verdict == NULL || strcmp(s->verdict, name) != 0 ||
+	    strcmp(nz(s->verdict_summary), summary) != 0) {
+		// The first verdict of a fresh database being "healthy" is not news.
+		if (s->verdict != NULL || r->verdict != FL__VERDICT__VERDICT_HEALTHY) {
+			added = add_event(ops, now_us, "", "verdict", "", nz(s->verdict), name, 0,
+			            summary, 0) == 0;
+		}
+		set_str(&s->verdict, name);
+		set_str(&s->verdict_summary, summary);
+	}
+	corr_reply_free(r);
+	return added;
+}
+
+// ---- status ----------------------------------------------------------------------------------
+
+static int
+cmp_host(const void *a, const void *b)
+{
+	const coll_host *const *x = a;
+	const coll_host *const *y = b;
+	return strcmp((*x)->name, (*y)->name);
+}
+
+int
+coll_state_encode_status(
+    const coll_state *s, const char *host, bool as_hosts, int64_t now_us, nng_msg **out)
+{
+	Fl__Response       resp  = FL__RESPONSE__INIT;
+	Fl__StatusReply    reply = FL__STATUS_REPLY__INIT;
+	Fl__CollectorStats stats = FL__COLLECTOR_STATS__INIT;
+	coll_host        **sel;
+	Fl__HostState     *hs;
+	Fl__HostState    **hsp;
+	size_t             n = 0;
+	int                rv;
+
+	sel = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof(*sel));
+	hs  = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof(*hs));
+	hsp = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof(*hsp));
+	if (sel == NULL || hs == NULL || hsp == NULL) {
+		rv = NNG_ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		if (host == NULL || host[0] == '\0' || strcmp(host, s->hosts[i]->name) == 0) {
+			sel[n++] = s->hosts[i];
+		}
+	}
+	qsort(sel, n, sizeof(*sel), cmp_host);
+	for (size_t i = 0; i < n; i++) {
+		coll_host *h = sel[i];
+		fl__host_state__init(&hs[i]);
+		// protobuf-c fields are char * / T **: this message is packed, never freed, so the
+		// casts below only borrow state (ownership rule "messages built for packing
+		// borrow").
+		hs[i].host               = h->name;
+		hs[i].release            = (char *) nz(h->release);
+		hs[i].agent_version      = (char *) nz(h->agent_version);
+		hs[i].interval_ms        = h->interval_ms;
+		hs[i].first_seen_us      = h->first_seen_us;
+		hs[i].last_seen_us       = h->last_seen_us;
+		hs[i].stale              = h->stale;
+		hs[i].clock_skew_us      = h->clock_skew_us;
+		hs[i].last_seq           = h->last_seq;
+		hs[i].spool_dropped      = h->spool_dropped;
+		hs[i].release_since_us   = h->release_since_us;
+		hs[i].previous_release   = (char *) nz(h->previous_release);
+		hs[i].expectations_error = (char *) nz(h->expectations_error);
+		hs[i].n_probes           = 0;
+		hs[i].probes             = NULL;
+		hsp[i]                   = &hs[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		coll_host *h = sel[i];
+		if (h->n_probes == 0) {
+			continue;
+		}
+		Fl__ProbeResult **pv = malloc(h->n_probes * sizeof(*pv));
+		if (pv == NULL) {
+			rv = NNG_ENOMEM;
+			goto done;
+		}
+		for (size_t j = 0; j < h->n_probes; j++) {
+			pv[hs[i].n_probes++] = (Fl__ProbeResult *) h->probes[j].last;
+		}
+		hs[i].probes = pv;
+	}
+	stats.reports_received        = s->stats.reports_received;
+	stats.reports_applied         = s->stats.reports_applied;
+	stats.results_applied         = s->stats.results_applied;
+	stats.dropped_undecodable     = s->stats.dropped_undecodable;
+	stats.dropped_schema          = s->stats.dropped_schema;
+	stats.dropped_oversize        = s->stats.dropped_oversize;
+	stats.dropped_invalid         = s->stats.dropped_invalid;
+	stats.dropped_duplicate       = s->stats.dropped_duplicate;
+	stats.dropped_overload        = s->stats.dropped_overload;
+	stats.dropped_unauthenticated = s->stats.dropped_unauthenticated;
+	stats.started_us              = s->stats.started_us;
+	reply.now_us                  = now_us;
+	reply.n_hosts                 = n;
+	reply.hosts                   = hsp;
+	reply.stats                   = &stats;
+	resp.schema_version           = FL_SCHEMA_VERSION;
+	if (as_hosts) {
+		resp.reply_case = FL__RESPONSE__REPLY_HOSTS;
+		resp.hosts      = &reply;
+	} else {
+		resp.reply_case = FL__RESPONSE__REPLY_STATUS;
+		resp.status     = &reply;
+	}
+	rv = fl_wire_encode(&resp.base, out);
+done:
+	if (hs != NULL) {
+		for (size_t i = 0; i < n; i++) {
+			free(hs[i].probes);
+		}
+	}
+	free(sel);
+	free(hs);
+	free(hsp);
+	return rv;
+}
+
+// ---- restore ---------------------------------------------------------------------------------
+
+int
+coll_state_restore_host(void *arg, const coll_host_row *row)
+{
+	coll_state *s = arg;
+	coll_host  *h = coll_state_host(s, row->host);
+	if (h == NULL && (h = host_add(s, row->host)) == NULL) {
+		return -1;
+	}
+	if (set_str(&h->release, row->release) < 0 ||
+	    set_str(&h->previous_release, row->previous_release) < 0 ||
+	    set_str(&h->agent_version, row->agent_version) < 0) {
+		return -1;
+	}
+	h->release_since_us = row->release_since_us;
+	h->first_seen_us    = row->first_seen_us;
+	h->last_seen_us     = row->last_seen_us;
+	h->seen_written_us  = row->last_seen_us;
+	h->interval_ms      = row->interval_ms;
+	h->boot_id          = row->boot_id;
+	h->last_seq         = row->last_seq;
+	h->clock_skew_us    = row->clock_skew_us;
+	// We do not know which recent seqs were applied: treat the whole window as seen rather
+	// than risk applying a round twice.
+	h->seq_window = ~0ULL;
+	// Give every host COLL_STALE_INTERVALS intervals after our own start before calling it
+	// stale: while we were down nobody could report.
+	h->stale_ref_us =
+	    s->stats.started_us > h->last_seen_us ? s->stats.started_us : h->last_seen_us;
+	return 0;
+}
+
+int
+coll_state_restore_latest(void *arg, const coll_latest_row *row)
+{
+	coll_state      *s = arg;
+	coll_host       *h = coll_state_host(s, row->host);
+	bool             created;
+	Fl__ProbeResult *res;
+	if (h == NULL) {
+		return 0; // orphan row: ignore
+	}
+	if ((res = fl__probe_result__unpack(NULL, row->result_len, row->result)) == NULL) {
+		return 0; // unreadable blob: the next report brings the probe back
+	}
+	coll_probe *p = probe_get(h, row->probe, h->n_probes, &created);
+	if (p == NULL) {
+		fl__probe_result__free_unpacked(res, NULL);
+		return -1;
+	}
+	if (p->own != NULL) {
+		fl__probe_result__free_unpacked(p->own, NULL);
+	}
+	p->own      = res;
+	p->last     = res;
+	p->status   = row->status;
+	p->failure  = row->failure;
+	p->since_us = row->since_us;
+	if (row->status == FL__STATUS__STATUS_FAIL) {
+		// The streak length is unknown after a restart; one is the honest lower bound.
+		p->consecutive_fail = 1;
+		p->failing_since_us = row->since_us;
+		p->release_at_fail  = strdup(nz(h->release));
+	} else {
+		p->consecutive_ok = 1;
+	}
+	return 0;
+}
+
+int
+coll_state_restore_verdict(void *arg, const char *verdict, const char *summary)
+{
+	coll_state *s = arg;
+	if (set_str(&s->verdict, verdict) < 0 || set_str(&s->verdict_summary, summary) < 0) {
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,146 @@
+// state.h - the collector's in-memory view: every host, its latest result per probe, counters.
+//
+// Not thread-safe: the server holds one mutex around every call (ingest applies, control
+// reads). Nothing here does I/O; what must reach SQLite is appended to a coll_ops batch that
+// the caller writes after releasing the lock. Only transitions produce ops (status or failure
+// change, release change, new host or probe, staleness), plus a host's last_seen at most every
+// COLL_SEEN_WRITE_US, so an unchanged result costs a hash lookup and a pointer swap.
+//
+// Times: "now" is always the collector's clock (Unix us), passed in so tests control it. A
+// replayed report (Report.replayed) places its history events at round_started_us corrected by
+// the host's clock skew (sent_us - now at receipt), i.e. when the round really happened.
+
+#ifndef FL_COLLECTOR_STATE_H
+#define FL_COLLECTOR_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+
+#include "correlate.h"
+#include "faultline.pb-c.h"
+#include "store.h"
+
+#define COLL_SEEN_WRITE_US   (5 * 1000000LL) // last_seen reaches SQLite at most this often
+#define COLL_STALE_INTERVALS 3               // silent for this many intervals = stale
+#define COLL_DUP_WINDOW      64              // out-of-order seqs remembered per host
+
+typedef struct coll_stats {
+	uint64_t reports_received;
+	uint64_t reports_applied;
+	uint64_t results_applied;
+	uint64_t dropped_undecodable;
+	uint64_t dropped_schema;
+	uint64_t dropped_oversize;
+	uint64_t dropped_invalid;
+	uint64_t dropped_duplicate;
+	uint64_t dropped_overload;
+	uint64_t dropped_unauthenticated;
+	uint64_t control_errors; // undecodable or unknown control requests
+	int64_t  started_us;
+} coll_stats;
+
+// A decoded report shared by the probes whose latest result lives in it.
+typedef struct coll_rep {
+	Fl__Report *r;
+	uint32_t    refs;
+} coll_rep;
+
+typedef struct coll_probe {
+	char                  *name;
+	const Fl__ProbeResult *last; // into rep->r, or == own
+	coll_rep              *rep;  // NULL when own is set
+	Fl__ProbeResult       *own;  // a result restored from SQLite at startup
+	int                    status;
+	int                    failure;
+	int64_t                since_us; // last transition
+	uint32_t               consecutive_fail;
+	uint32_t               consecutive_ok;
+	int64_t                failing_since_us;
+	int64_t                baseline_us; // EWMA of duration_us while ok
+	uint32_t               ok_samples;
+	char                  *release_at_fail; // NULL when not failing
+} coll_probe;
+
+typedef struct coll_host {
+	char       *name;
+	char       *release;
+	char       *previous_release;
+	char       *agent_version;
+	char       *expectations_error;
+	int64_t     release_since_us;
+	int64_t     first_seen_us;
+	int64_t     last_seen_us;
+	int64_t     stale_ref_us;    // last_seen, or the collector's start for restored hosts
+	int64_t     seen_written_us; // when last_seen last went to SQLite
+	bool        seen_dirty;
+	int64_t     clock_skew_us;
+	uint32_t    interval_ms;
+	uint64_t    boot_id;
+	uint64_t    last_seq;
+	uint64_t    seq_window; // bit i: last_seq - i was applied
+	uint64_t    spool_dropped;
+	bool        stale;
+	coll_probe *probes;
+	size_t      n_probes;
+	size_t      cap_probes;
+} coll_host;
+
+typedef struct coll_state {
+	coll_host **hosts; // insertion order
+	size_t      n_hosts;
+	size_t      cap_hosts;
+	coll_host **index; // open addressing by name, size index_cap (power of two)
+	size_t      index_cap;
+	coll_stats  stats;
+	char       *verdict; // last recorded verdict name, NULL before the first
+	char       *verdict_summary;
+} coll_state;
+
+typedef enum coll_apply_result {
+	COLL_APPLIED,   // state updated (or an old out-of-order round counted)
+	COLL_DUPLICATE, // (host, boot_id, seq) seen before; counted in dropped_duplicate
+	COLL_NOMEM,     // nothing applied
+} coll_apply_result;
+
+void coll_state_init(coll_state *s, int64_t now_us);
+void coll_state_fini(coll_state *s);
+
+// Applies a decoded, validated report received at now_us. Always takes r (frees it, or keeps
+// it while probes point into it). Transitions are appended to ops; stats are updated.
+coll_apply_result coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops);
+
+// Marks hosts silent for COLL_STALE_INTERVALS intervals stale ("stale" event, once). Returns
+// how many hosts went stale.
+size_t coll_state_check_stale(coll_state *s, int64_t now_us, coll_ops *ops);
+
+// Appends a SEEN op for every host whose last_seen changed and is not yet written, if its last
+// write is at least min_age_us old (0 at shutdown: everything).
+void coll_state_flush_seen(coll_state *s, int64_t now_us, int64_t min_age_us, coll_ops *ops);
+
+// Runs corr_diagnose over the whole state and records a "verdict" event when the top verdict
+// or its summary changed. Returns 1 when an event was added, 0 otherwise (also when the
+// engine returned NULL).
+int coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops);
+
+// Diagnoses the state (only_host NULL or "" for all). Returns the engine's reply (free with
+// corr_reply_free) or NULL.
+Fl__DiagnoseReply *coll_state_diagnose(const coll_state *s, int64_t now_us, const char *only_host);
+
+// Encodes a Response holding a StatusReply of the hosts (host NULL/"": all, sorted by name),
+// with their probes, and the stats. as_hosts selects the `hosts` oneof instead of `status`.
+// Returns 0 or an NNG_E* error; *out is a new message the caller owns.
+int coll_state_encode_status(
+    const coll_state *s, const char *host, bool as_hosts, int64_t now_us, nng_msg **out);
+
+// Looks a host up by name; NULL if unknown.
+coll_host *coll_state_host(const coll_state *s, const char *name);
+
+// Restoring from SQLite at startup (coll_store_load callbacks; arg is the coll_state).
+int coll_state_restore_host(void *arg, const coll_host_row *row);
+int coll_state_restore_latest(void *arg, const coll_latest_row *row);
+int coll_state_restore_verdict(void *arg, const char *verdict, const char *summary);
+
+#endif // FL_COLLECTOR_STATE_H

@@ -1,0 +1,127 @@
+// store.h - the collector's durable state in SQLite: hosts, latest result per probe, history.
+//
+// One coll_store is one SQLite connection, used by one thread at a time. The ingest thread
+// owns the writer; the control thread opens its own read-only connection for history queries
+// (WAL lets readers run while the writer commits). The hot path never calls the store for an
+// unchanged result: the state module turns only transitions into coll_ops, and the ingest
+// thread writes a batch of them in one transaction with coll_store_write().
+//
+// Strings in rows and ops are owned by whoever built them; the store only borrows them for the
+// call. Rows handed to load callbacks are valid only during the callback.
+
+#ifndef FL_COLLECTOR_STORE_H
+#define FL_COLLECTOR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "faultline.pb-c.h"
+
+typedef struct coll_store coll_store;
+
+// A hosts row.
+typedef struct coll_host_row {
+	const char *host;
+	const char *release;
+	const char *previous_release;
+	int64_t     release_since_us;
+	int64_t     first_seen_us;
+	int64_t     last_seen_us;
+	uint32_t    interval_ms;
+	const char *agent_version;
+	uint64_t    boot_id;  // with last_seq: duplicate detection survives a restart
+	uint64_t    last_seq; // (approximately: written with last_seen, every few seconds)
+	int64_t     clock_skew_us;
+} coll_host_row;
+
+// A latest row: the last result of (host, probe) as of its last transition.
+typedef struct coll_latest_row {
+	const char    *host;
+	const char    *probe;
+	const uint8_t *result; // packed Fl__ProbeResult
+	size_t         result_len;
+	int            status;  // Fl__Status
+	int            failure; // Fl__FailureClass
+	int64_t        since_us;
+} coll_latest_row;
+
+// A history row (HistoryEvent in the proto).
+typedef struct coll_event {
+	int64_t     at_us;
+	const char *host;
+	const char *kind; // status | release | stale | back | verdict
+	const char *probe;
+	const char *from;
+	const char *to;
+	int         failure; // Fl__FailureClass
+	const char *detail;
+	int64_t     agent_time_us;
+} coll_event;
+
+typedef enum coll_op_kind {
+	COLL_OP_HOST,   // upsert the whole hosts row
+	COLL_OP_SEEN,   // update last_seen_us, boot_id, last_seq, skew, interval only
+	COLL_OP_LATEST, // upsert a latest row
+	COLL_OP_EVENT,  // append a history row
+} coll_op_kind;
+
+// One pending write. Every string and the blob are heap copies owned by the op (see
+// coll_op_free), so a batch outlives the state lock it was built under.
+typedef struct coll_op {
+	coll_op_kind kind;
+	union {
+		coll_host_row   host;
+		coll_latest_row latest;
+		coll_event      event;
+	} u;
+} coll_op;
+
+// A growable batch of ops.
+typedef struct coll_ops {
+	coll_op *v;
+	size_t   n;
+	size_t   cap;
+} coll_ops;
+
+void coll_ops_init(coll_ops *ops);
+void coll_ops_clear(coll_ops *ops); // frees every op's copies, keeps the array
+void coll_ops_fini(coll_ops *ops);
+
+// Appends a copy of the row. Return 0, or -1 when out of memory (ops unchanged).
+int coll_ops_host(coll_ops *ops, coll_op_kind kind, const coll_host_row *row);
+int coll_ops_latest(coll_ops *ops, const coll_latest_row *row);
+int coll_ops_event(coll_ops *ops, const coll_event *ev);
+
+// Opens (creating if needed) the database at path: WAL, synchronous=NORMAL, schema, prepared
+// statements. readonly opens an existing database for queries only. On failure *out is
+// untouched and err says why.
+int  coll_store_open(const char *path, bool readonly, coll_store **out, char *err, size_t errlen);
+void coll_store_close(coll_store *st); // accepts NULL
+
+// Writes every op of the batch in one transaction. Returns 0, or -1 (logged; the transaction
+// is rolled back, the batch is kept by the caller, who may retry or drop it).
+int coll_store_write(coll_store *st, const coll_ops *ops);
+
+// Calls on_host for every hosts row, then on_latest for every latest row, then on_verdict
+// once with the newest verdict event (if any). A callback returning nonzero stops the load,
+// which then returns -1.
+typedef struct coll_store_loader {
+	int (*on_host)(void *arg, const coll_host_row *row);
+	int (*on_latest)(void *arg, const coll_latest_row *row);
+	int (*on_verdict)(void *arg, const char *verdict, const char *summary);
+	void *arg;
+} coll_store_loader;
+int coll_store_load(coll_store *st, const coll_store_loader *ld);
+
+// Reads history events with at_us >= since_us (0: all), for host (NULL or "": all hosts). When
+// more than limit match, the newest limit are returned; either way oldest first. On success
+// *out holds a HistoryReply the caller frees with coll_history_reply_free.
+int coll_store_history(
+    coll_store *st, int64_t since_us, const char *host, uint32_t limit, Fl__HistoryReply **out);
+void coll_history_reply_free(Fl__HistoryReply *r); // accepts NULL
+
+// Deletes history older than before_us. Returns the number of rows deleted, or -1.
+long coll_store_prune(coll_store *st, int64_t before_us);
+
+#endif // FL_COLLECTOR_STORE_H

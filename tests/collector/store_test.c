@@ -1,0 +1,245 @@
+// store_test.c - SQLite store: batched writes, reload, history queries, pruning.
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static char dbpath[64];
+
+static int
+setup(void **state)
+{
+	(void) state;
+	snprintf(dbpath, sizeof(dbpath), "/tmp/coll-store-test-%d.db", (int) getpid());
+	unlink(dbpath);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void) state;
+	char p[80];
+	unlink(dbpath);
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+	return 0;
+}
+
+static coll_store *
+open_rw(void)
+{
+	coll_store *st = NULL;
+	char        err[256];
+	assert_int_equal(coll_store_open(dbpath, false, &st, err, sizeof(err)), 0);
+	return st;
+}
+
+static void
+add_event(coll_ops *ops, int64_t at, const char *host, const char *kind, const char *to)
+{
+	coll_event ev = { .at_us = at,
+		.host            = host,
+		.kind            = kind,
+		.probe           = "app",
+		.from            = "ok",
+		.to              = to,
+		.failure         = 5,
+		.detail          = "503",
+		.agent_time_us   = at + 7 };
+	assert_int_equal(coll_ops_event(ops, &ev), 0);
+}
+
+typedef struct loaded {
+	int      hosts, latest;
+	char     release[32], prev[32], probe[32], verdict[32];
+	int      status, failure;
+	int64_t  last_seen;
+	uint64_t last_seq;
+	size_t   blob_len;
+} loaded;
+
+static int
+on_host(void *arg, const coll_host_row *r)
+{
+	loaded *l = arg;
+	l->hosts++;
+	snprintf(l->release, sizeof(l->release), "%s", r->release);
+	snprintf(l->prev, sizeof(l->prev), "%s", r->previous_release);
+	l->last_seen = r->last_seen_us;
+	l->last_seq  = r->last_seq;
+	return 0;
+}
+
+static int
+on_latest(void *arg, const coll_latest_row *r)
+{
+	loaded *l = arg;
+	l->latest++;
+	snprintf(l->probe, sizeof(l->probe), "%s", r->probe);
+	l->status   = r->status;
+	l->failure  = r->failure;
+	l->blob_len = r->result_len;
+	return 0;
+}
+
+static int
+on_verdict(void *arg, const char *v, const char *summary)
+{
+	loaded *l = arg;
+	(void) summary;
+	snprintf(l->verdict, sizeof(l->verdict), "%s", v);
+	return 0;
+}
+
+static void
+test_write_and_reload(void **state)
+{
+	(void) state;
+	coll_store     *st = open_rw();
+	coll_ops        ops;
+	coll_host_row   h      = { .host = "web1",
+		       .release          = "r2",
+		       .previous_release = "r1",
+		       .release_since_us = 100,
+		       .first_seen_us    = 50,
+		       .last_seen_us     = 200,
+		       .interval_ms      = 1000,
+		       .agent_version    = "0.1.0",
+		       .boot_id          = 9,
+		       .last_seq         = 41 };
+	uint8_t         blob[] = { 0x0a, 0x03, 'a', 'p', 'p' };
+	coll_latest_row l      = { .host = "web1",
+		     .probe              = "app",
+		     .result             = blob,
+		     .result_len         = sizeof(blob),
+		     .status             = 3,
+		     .failure            = 5,
+		     .since_us           = 150 };
+
+	coll_ops_init(&ops);
+	assert_int_equal(coll_ops_host(&ops, COLL_OP_HOST, &h), 0);
+	assert_int_equal(coll_ops_latest(&ops, &l), 0);
+	add_event(&ops, 150, "web1", "status", "fail");
+	add_event(&ops, 160, "", "verdict", "code");
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_clear(&ops);
+	// A SEEN update touches last_seen and seq only.
+	h.last_seen_us = 999;
+	h.last_seq     = 77;
+	h.release      = "ignored";
+	assert_int_equal(coll_ops_host(&ops, COLL_OP_SEEN, &h), 0);
+	// Upserting the same latest row replaces it.
+	l.status = 1;
+	assert_int_equal(coll_ops_latest(&ops, &l), 0);
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_fini(&ops);
+	coll_store_close(st);
+
+	st                   = open_rw();
+	loaded            x  = { 0 };
+	coll_store_loader ld = { on_host, on_latest, on_verdict, &x };
+	assert_int_equal(coll_store_load(st, &ld), 0);
+	assert_int_equal(x.hosts, 1);
+	assert_int_equal(x.latest, 1);
+	assert_string_equal(x.release, "r2");
+	assert_string_equal(x.prev, "r1");
+	assert_int_equal(x.last_seen, 999);
+	assert_int_equal(x.last_seq, 77);
+	assert_string_equal(x.probe, "app");
+	assert_int_equal(x.status, 1);
+	assert_int_equal(x.failure, 5);
+	assert_int_equal(x.blob_len, sizeof(blob));
+	assert_string_equal(x.verdict, "code");
+	coll_store_close(st);
+}
+
+static void
+test_history_query(void **state)
+{
+	(void) state;
+	coll_store       *st = open_rw();
+	coll_store       *ro = NULL;
+	coll_ops          ops;
+	Fl__HistoryReply *r;
+	char              err[256];
+
+	coll_ops_init(&ops);
+	add_event(&ops, 30, "b", "status", "fail");
+	add_event(&ops, 10, "a", "status", "fail");
+	add_event(&ops, 20, "b", "stale", "stale");
+	add_event(&ops, 40, "a", "status", "ok");
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_fini(&ops);
+
+	// A separate read-only connection sees the committed rows (the control thread's view).
+	assert_int_equal(coll_store_open(dbpath, true, &ro, err, sizeof(err)), 0);
+	assert_int_equal(coll_store_history(ro, 0, NULL, 100, &r), 0);
+	assert_int_equal(r->n_events, 4);
+	assert_int_equal(r->events[0]->at_us, 10); // oldest first
+	assert_int_equal(r->events[3]->at_us, 40);
+	assert_string_equal(r->events[1]->kind, "stale");
+	assert_int_equal(r->events[0]->failure, 5);
+	assert_int_equal(r->events[0]->agent_time_us, 17);
+	assert_string_equal(r->events[0]->detail, "503");
+	coll_history_reply_free(r);
+
+	assert_int_equal(coll_store_history(ro, 20, NULL, 100, &r), 0);
+	assert_int_equal(r->n_events, 3);
+	assert_int_equal(r->events[0]->at_us, 20);
+	coll_history_reply_free(r);
+
+	assert_int_equal(coll_store_history(ro, 0, "a", 100, &r), 0);
+	assert_int_equal(r->n_events, 2);
+	assert_string_equal(r->events[0]->host, "a");
+	assert_string_equal(r->events[1]->to, "ok");
+	coll_history_reply_free(r);
+
+	// With a limit, the newest events are kept, still oldest first.
+	assert_int_equal(coll_store_history(ro, 0, NULL, 2, &r), 0);
+	assert_int_equal(r->n_events, 2);
+	assert_int_equal(r->events[0]->at_us, 30);
+	assert_int_equal(r->events[1]->at_us, 40);
+	coll_history_reply_free(r);
+
+	assert_int_equal(coll_store_prune(st, 25), 2);
+	assert_int_equal(coll_store_history(ro, 0, NULL, 100, &r), 0);
+	assert_int_equal(r->n_events, 2);
+	coll_history_reply_free(r);
+	coll_store_close(ro);
+	coll_store_close(st);
+}
+
+static void
+test_open_failure(void **state)
+{
+	(void) state;
+	coll_store *st = NULL;
+	char        err[256];
+	assert_int_equal(
+	    coll_store_open("/nonexistent/dir/x.db", false, &st, err, sizeof(err)), -1);
+	assert_null(st);
+	assert_non_null(strstr(err, "cannot open /nonexistent/dir/x.db"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_write_and_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_query, setup, teardown),
+		cmocka_unit_test(test_open_failure),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
