@@ -136,6 +136,20 @@ fl_cfg_read_secret_file(const char *path, char *out, size_t outlen, char *err, s
 		fclose(f);
 		return -1;
 	}
+	if (strchr(out, '\n') == NULL) {
+		// fgets stopped at the buffer's end or at EOF: a cut secret must not pass as whole.
+		int c = fgetc(f);
+		if (c == '\r') {
+			c = fgetc(f);
+		}
+		if (c != EOF && c != '\n') {
+			explicit_bzero(out, outlen);
+			snprintf(err, errlen, "password file %s: first line longer than %zu bytes",
+			    path, outlen - 1);
+			fclose(f);
+			return -1;
+		}
+	}
 	fclose(f);
 	chomp(out);
 	if (out[0] == '\0') {

@@ -1,0 +1,285 @@
+// args.c - see args.h.
+
+#include "args.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fl/cfg.h"
+#include "fl/json.h"
+#include "fl/time.h"
+
+#include "cli.h"
+
+void
+cli_opt_start(void)
+{
+	optind = 0; // glibc: 0 reinitialises getopt completely, including its "+" mode
+}
+
+int
+cli_opt_next(int argc, char **argv, const char *shortopts, const struct option *longopts, char *err,
+    size_t errlen)
+{
+	char opts[64];
+	int  c;
+
+	opterr = 0;
+	// '+': stop at the first positional; ':': report a missing argument as ':'.
+	snprintf(opts, sizeof(opts), "+:%s", shortopts);
+	c = getopt_long(argc, argv, opts, longopts, NULL);
+	if (c == -1) {
+		return -1;
+	}
+	if (c == '?' || c == ':') {
+		const char *bad     = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+		bool        is_long = strncmp(bad, "--", 2) == 0;
+		if (c == ':' && is_long) {
+			snprintf(err, errlen, "option '%s' needs a value", bad);
+		} else if (c == ':') {
+			snprintf(err, errlen, "option '-%c' needs a value", optopt);
+		} else if (is_long || optopt == 0) {
+			snprintf(err, errlen, "unknown option '%s'", bad);
+		} else {
+			snprintf(err, errlen, "unknown option '-%c'", optopt);
+		}
+		return '?';
+	}
+	return c;
+}
+
+int
+cli_global_parse(
+    int argc, char **argv, const char *env_control, cli_global *g, char *err, size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "control", required_argument, NULL, 'C' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(g, 0, sizeof(*g));
+	cli_opt_start();
+	g->url = env_control != NULL && env_control[0] != '\0' ? env_control : CLI_DEFAULT_CONTROL;
+	g->timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+	while ((c = cli_opt_next(argc, argv, "C:hV", longopts, err, errlen)) != -1) {
+		switch (c) {
+		case 'C':
+			if (optarg[0] == '\0') {
+				snprintf(err, errlen,
+				    "-C wants a control URL, e.g. tcp://127.0.0.1:7602");
+				return -1;
+			}
+			g->url = optarg;
+			break;
+		case 't':
+			if (fl_duration_parse(optarg, &g->timeout_ms) != 0 || g->timeout_ms == 0) {
+				snprintf(err, errlen,
+				    "--timeout wants a duration like 500ms, 5s or 1m, not '%s'",
+				    optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			g->help = true;
+			break;
+		case 'V':
+			g->version = true;
+			break;
+		default:
+			return -1; // err set by cli_opt_next
+		}
+	}
+	g->cmd_index = optind < argc ? optind : 0;
+	return 0;
+}
+
+int
+cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "faultline%s%s: ", cmd != NULL ? " " : "", cmd != NULL ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try 'faultline%s%s --help')\n", cmd != NULL ? " " : "",
+	    cmd != NULL ? cmd : "");
+	return CLI_EXIT_ERROR;
+}
+
+// Reads exactly n digits at *p into *out and advances *p.
+static int
+digits(const char **p, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		char ch = (*p)[i];
+		if (ch < '0' || ch > '9') {
+			return -1;
+		}
+		v = v * 10 + (ch - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+static int
+expect(const char **p, char ch)
+{
+	if (**p != ch) {
+		return -1;
+	}
+	(*p)++;
+	return 0;
+}
+
+int
+cli_parse_rfc3339(const char *text, int64_t *us_out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char      *p       = text;
+	int              year, mon, day, hour, min, sec, off = 0;
+	int64_t          frac_us = 0;
+	struct tm        tm;
+
+	if (digits(&p, 4, &year) || expect(&p, '-') || digits(&p, 2, &mon) || expect(&p, '-') ||
+	    digits(&p, 2, &day)) {
+		return -1;
+	}
+	if (*p != 'T' && *p != 't' && *p != ' ') {
+		return -1;
+	}
+	p++;
+	if (digits(&p, 2, &hour) || expect(&p, ':') || digits(&p, 2, &min) || expect(&p, ':') ||
+	    digits(&p, 2, &sec)) {
+		return -1;
+	}
+	if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] || hour > 23 || min > 59 ||
+	    sec > 60) {
+		return -1;
+	}
+	if (*p == '.') {
+		int64_t scale = 100000;
+		p++;
+		if (*p < '0' || *p > '9') {
+			return -1;
+		}
+		for (; *p >= '0' && *p <= '9'; p++) {
+			frac_us += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1, oh, om;
+		p++;
+		if (digits(&p, 2, &oh) || expect(&p, ':') || digits(&p, 2, &om) || oh > 23 ||
+		    om > 59) {
+			return -1;
+		}
+		off = sign * (oh * 3600 + om * 60);
+	} else {
+		return -1;
+	}
+	if (*p != '\0') {
+		return -1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon  = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min  = min;
+	tm.tm_sec  = sec;
+	time_t t   = timegm(&tm);
+	if (tm.tm_mday != day) {
+		return -1; // 29 February of a non-leap year was normalised into March
+	}
+	*us_out = ((int64_t) t - off) * 1000000 + frac_us;
+	return 0;
+}
+
+int
+cli_parse_since(const char *text, int64_t now_us, int64_t *us_out)
+{
+	uint32_t ms;
+	size_t   n = strlen(text);
+
+	if (cli_parse_rfc3339(text, us_out) == 0) {
+		return 0;
+	}
+	// fl_duration_parse stops at one day; history often wants more, so days are handled here.
+	if (n >= 2 && text[n - 1] == 'd') {
+		char     num[16];
+		uint32_t days;
+		if (n - 1 >= sizeof(num)) {
+			return -1;
+		}
+		memcpy(num, text, n - 1);
+		num[n - 1] = '\0';
+		if (fl_cfg_uint(num, 0, 3650, &days) != 0) {
+			return -1;
+		}
+		*us_out = now_us - (int64_t) days * 86400 * 1000000;
+		return 0;
+	}
+	if (fl_duration_parse(text, &ms) != 0) {
+		return -1;
+	}
+	*us_out = now_us - (int64_t) ms * 1000;
+	return 0;
+}
+
+char *
+cli_age_format(int64_t us, char *buf, size_t len)
+{
+	int64_t s = us < 0 ? 0 : us / 1000000;
+	if (s < 60) {
+		snprintf(buf, len, "%ds", (int) s);
+	} else if (s < 3600) {
+		snprintf(buf, len, "%dm%02ds", (int) (s / 60), (int) (s % 60));
+	} else if (s < 86400) {
+		snprintf(buf, len, "%dh%02dm", (int) (s / 3600), (int) (s / 60 % 60));
+	} else {
+		snprintf(buf, len, "%dd%02dh", (int) (s / 86400), (int) (s / 3600 % 24));
+	}
+	return buf;
+}
+
+char *
+cli_skew_format(int64_t us, char *buf, size_t len)
+{
+	char        d[32];
+	const char *sign = us < 0 ? "-" : "+";
+	int64_t     a    = us < 0 ? -us : us;
+	if (a < 60000000) {
+		snprintf(buf, len, "%s%.1fs", sign, (double) a / 1e6);
+	} else {
+		snprintf(buf, len, "%s%s", sign, cli_age_format(a, d, sizeof(d)));
+	}
+	return buf;
+}
+
+int
+cli_json_emit(fl_json *j, FILE *out)
+{
+	const char *text = fl_json_text(j);
+	int         rc   = 0;
+
+	if (text == NULL) {
+		fprintf(stderr, "faultline: cannot build the JSON output: out of memory\n");
+		rc = -1;
+	} else if (fprintf(out, "%s\n", text) < 0) {
+		rc = -1;
+	}
+	fl_json_fini(j);
+	return rc;
+}

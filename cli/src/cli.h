@@ -1,0 +1,67 @@
+// cli.h - what main.c and the command files share.
+//
+// main.c parses the global options into a cli_ctx and dispatches to one cli_cmd_* function per
+// command. A command parses its own options from argv (argv[0] is the command name), does at
+// most one request/response round trip with the collector (client.h), prints, and returns the
+// process exit code. Each command file also exports its --help text.
+
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "faultline.pb-c.h"
+#include "fl/json.h"
+
+// Exit codes (the same for every Faultline program).
+enum {
+	CLI_EXIT_OK      = 0, // all fine (a warn is fine)
+	CLI_EXIT_FAILING = 1, // something is failing, stale, or a fault was diagnosed
+	CLI_EXIT_ERROR   = 2, // usage error, collector unreachable or answering an error, no data
+};
+
+#define CLI_DEFAULT_CONTROL    "ipc:///run/faultline/control.sock"
+#define CLI_DEFAULT_TIMEOUT_MS 5000
+
+typedef struct cli_ctx {
+	const char *url;        // control URL of the collector (borrowed from argv or environ)
+	uint32_t    timeout_ms; // send and receive timeout of the round trip
+	bool        colour;     // stdout is a terminal and NO_COLOR is unset
+	bool        pretty;     // indent --json output (stdout is a terminal)
+} cli_ctx;
+
+typedef int (*cli_cmd_fn)(const cli_ctx *ctx, int argc, char **argv);
+
+int cli_cmd_status(const cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_hosts(const cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_history(const cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_diagnose(const cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_probe_now(const cli_ctx *ctx, int argc, char **argv);
+
+// Renderers, split from the commands so tests can feed them replies directly. The *_print
+// functions write the human form; *_json the public JSON shape (README, "JSON output").
+// They return the exit code the reply deserves (or CLI_EXIT_ERROR when out of memory).
+int cli_status_print(const Fl__StatusReply *r, FILE *out, bool colour);
+int cli_status_json(const Fl__StatusReply *r, FILE *out, bool pretty);
+int cli_hosts_print(const Fl__StatusReply *r, FILE *out, bool colour);
+int cli_hosts_json(const Fl__StatusReply *r, FILE *out, bool pretty);
+int cli_status_exit(const Fl__StatusReply *r); // 1 if a probe fails or a host is stale
+int cli_history_print(const Fl__HistoryReply *r, FILE *out, bool colour);
+int cli_history_json(const Fl__HistoryReply *r, FILE *out, bool pretty);
+int cli_diagnose_print(const Fl__DiagnoseReply *r, FILE *out, bool colour);
+int cli_diagnose_json(const Fl__DiagnoseReply *r, FILE *out, bool pretty);
+int cli_diagnose_exit(const Fl__DiagnoseReply *r); // 0 healthy, 1 a fault, 2 unknown
+
+// Writes the JSON text of j plus a newline to out and frees j. Returns 0, or -1 (with a message
+// on stderr) when j ran out of memory or the write failed.
+int cli_json_emit(fl_json *j, FILE *out);
+
+extern const char cli_help_status[];
+extern const char cli_help_hosts[];
+extern const char cli_help_history[];
+extern const char cli_help_diagnose[];
+extern const char cli_help_probe_now[];
+
+#endif // CLI_CLI_H

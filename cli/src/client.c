@@ -1,0 +1,208 @@
+// client.c - see client.h.
+
+#include "client.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "fl/time.h"
+#include "fl/wire.h"
+
+#include "cli.h"
+
+// Responses may be much larger than reports (the status of thousands of hosts):
+// fl_wire_decode_response accepts up to 64 times FL_WIRE_MAX_MSG.
+#define CLI_MAX_RESPONSE (64u * FL_WIRE_MAX_MSG)
+
+static int
+unreachable(const cli_ctx *ctx, const char *what)
+{
+	fprintf(stderr,
+	    "faultline: cannot reach the collector at %s: %s (is faultline-collector running? set "
+	    "-C or FAULTLINE_CONTROL)\n",
+	    ctx->url, what);
+	return CLI_EXIT_ERROR;
+}
+
+// nng_dial waits for the SP handshake, which a hung (or stopped) collector never completes:
+// nng gives up only after its own 10 s. The watchdog closes the socket at our timeout instead,
+// which makes the blocked nng_dial return.
+typedef struct watchdog {
+	pthread_mutex_t mu;
+	pthread_cond_t  cv;
+	bool            done;  // the dial returned
+	bool            fired; // the watchdog closed the socket
+	nng_socket      s;
+	uint32_t        ms;
+} watchdog;
+
+static void *
+watch(void *arg)
+{
+	watchdog       *w = arg;
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += w->ms / 1000;
+	deadline.tv_nsec += (long) (w->ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (!w->done) {
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &deadline) != 0) {
+			break; // ETIMEDOUT
+		}
+	}
+	if (!w->done) {
+		w->fired = true;
+		nng_close(w->s);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+// nng_dial bounded by ctx->timeout_ms. Returns nng_dial's result, or NNG_ETIMEDOUT after the
+// watchdog closed the socket (which the caller must then not close again).
+static int
+dial_bounded(const cli_ctx *ctx, nng_socket s)
+{
+	watchdog           w = { .s = s, .ms = ctx->timeout_ms };
+	pthread_condattr_t ca;
+	pthread_t          th;
+	int                rv;
+
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&th, NULL, watch, &w) != 0) {
+		rv = nng_dial(s, ctx->url, NULL, 0); // no watchdog: nng's own limit applies
+	} else {
+		rv = nng_dial(s, ctx->url, NULL, 0);
+		pthread_mutex_lock(&w.mu);
+		w.done = true;
+		pthread_cond_signal(&w.cv);
+		pthread_mutex_unlock(&w.mu);
+		pthread_join(th, NULL);
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	return w.fired ? NNG_ETIMEDOUT : rv;
+}
+
+static int
+no_answer(const cli_ctx *ctx)
+{
+	char what[64], d[32];
+	snprintf(what, sizeof(what), "no answer within %s",
+	    fl_duration_format((int64_t) ctx->timeout_ms * 1000, d, sizeof(d)));
+	return unreachable(ctx, what);
+}
+
+static int
+open_socket(const cli_ctx *ctx, nng_socket *s)
+{
+	int rv;
+
+	if ((rv = nng_req0_open(s)) != 0) {
+		fprintf(stderr, "faultline: cannot open a request socket: %s\n", nng_strerror(rv));
+		return CLI_EXIT_ERROR;
+	}
+	if ((rv = nng_socket_set_ms(*s, NNG_OPT_RECVTIMEO, (nng_duration) ctx->timeout_ms)) != 0 ||
+	    (rv = nng_socket_set_ms(*s, NNG_OPT_SENDTIMEO, (nng_duration) ctx->timeout_ms)) != 0 ||
+	    (rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, CLI_MAX_RESPONSE)) != 0) {
+		fprintf(stderr, "faultline: cannot set socket options: %s\n", nng_strerror(rv));
+		nng_close(*s);
+		return CLI_EXIT_ERROR;
+	}
+	if ((rv = dial_bounded(ctx, *s)) != 0) {
+		if (rv == NNG_ETIMEDOUT) {
+			return no_answer(ctx); // the watchdog already closed the socket
+		}
+		nng_close(*s);
+		if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP) {
+			fprintf(stderr,
+			    "faultline: cannot use control URL '%s': %s (expected ipc:///path or "
+			    "tcp://host:port)\n",
+			    ctx->url, nng_strerror(rv));
+			return CLI_EXIT_ERROR;
+		}
+		return unreachable(ctx, nng_strerror(rv));
+	}
+	return CLI_EXIT_OK;
+}
+
+// Sends req and receives the raw answer into *reply.
+static int
+round_trip(const cli_ctx *ctx, nng_socket s, Fl__Request *req, nng_msg **reply)
+{
+	nng_msg *msg;
+	int      rv;
+
+	if ((rv = fl_wire_encode(&req->base, &msg)) != 0) {
+		fprintf(stderr, "faultline: cannot encode the request: %s\n", nng_strerror(rv));
+		return CLI_EXIT_ERROR;
+	}
+	if ((rv = nng_sendmsg(s, msg, 0)) != 0) {
+		nng_msg_free(msg); // nng_sendmsg takes msg only on success
+		return unreachable(ctx, nng_strerror(rv));
+	}
+	if ((rv = nng_recvmsg(s, reply, 0)) != 0) {
+		return rv == NNG_ETIMEDOUT ? no_answer(ctx) : unreachable(ctx, nng_strerror(rv));
+	}
+	return CLI_EXIT_OK;
+}
+
+int
+cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, Fl__Response **out)
+{
+	nng_socket     s;
+	nng_msg       *reply;
+	Fl__Response  *resp;
+	fl_wire_reject rj;
+	char           why[256];
+	int            rc;
+
+	req->schema_version = FL_SCHEMA_VERSION;
+	if ((rc = open_socket(ctx, &s)) != CLI_EXIT_OK) {
+		return rc;
+	}
+	rc = round_trip(ctx, s, req, &reply);
+	nng_close(s);
+	if (rc != CLI_EXIT_OK) {
+		return rc;
+	}
+	rj = fl_wire_decode_response(
+	    nng_msg_body(reply), nng_msg_len(reply), &resp, why, sizeof(why));
+	nng_msg_free(reply);
+	if (rj != FL_WIRE_OK) {
+		fprintf(stderr,
+		    "faultline: cannot understand the collector at %s: %s (is it the same version "
+		    "as this faultline?)\n",
+		    ctx->url, why);
+		return CLI_EXIT_ERROR;
+	}
+	if (resp->error != NULL && resp->error[0] != '\0') {
+		fprintf(stderr, "faultline: the collector answered: %s\n", resp->error);
+		fl__response__free_unpacked(resp, NULL);
+		return CLI_EXIT_ERROR;
+	}
+	if (resp->reply_case != expect) {
+		fprintf(stderr,
+		    "faultline: the collector at %s answered another question (reply %d, expected "
+		    "%d)\n",
+		    ctx->url, (int) resp->reply_case, (int) expect);
+		fl__response__free_unpacked(resp, NULL);
+		return CLI_EXIT_ERROR;
+	}
+	*out = resp;
+	return CLI_EXIT_OK;
+}

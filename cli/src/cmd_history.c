@@ -1,0 +1,268 @@
+// cmd_history.c - `faultline history`: the transitions the collector recorded, oldest first.
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl/cfg.h"
+#include "fl/json.h"
+#include "fl/names.h"
+#include "fl/time.h"
+
+#include "args.h"
+#include "cli.h"
+#include "client.h"
+#include "table.h"
+
+const char cli_help_history[] =
+    "NAME\n"
+    "    faultline history - what changed, and when\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    faultline [-C URL] [--timeout D] history [--since WHEN] [--host H] [--limit N] [--json]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Prints the transitions the collector recorded, oldest first: a probe changing status\n"
+    "    (status), a host deploying another release (release), a host going silent (stale) or\n"
+    "    reporting again (back), and the diagnosis changing (verdict). Times are the\n"
+    "    collector's clock, in UTC.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --since WHEN  only events after WHEN: a duration back from now (90s, 15m, 1h, 2d) or\n"
+    "                  an RFC 3339 time (2026-11-25T14:00:00Z); default: all the collector kept\n"
+    "    --host H      only events of host H\n"
+    "    --limit N     at most N events (the collector's default when not given)\n"
+    "    --json        "
+    "{\"events\":[{\"at\",\"host\",\"kind\",\"probe\",\"from\",\"to\",\"failure\",\n"
+    "                  \"detail\"}]}, oldest first\n"
+    "    -C URL        the collector's control URL (also a global option)\n"
+    "    -h, --help    this text\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  the history was printed (even when empty)\n"
+    "    2  usage error, collector unreachable or answering an error\n"
+    "\n"
+    "EXAMPLES\n"
+    "    faultline history --since 1h\n"
+    "    faultline history --host app1 --since 2026-11-25T02:00:00Z\n"
+    "    faultline history --json | jq '.events[] | select(.kind == \"verdict\")'\n";
+
+static const char *
+str(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+static cli_color
+change_colour(const Fl__HistoryEvent *e)
+{
+	const char *kind = str(e->kind), *to = str(e->to);
+	if (strcmp(kind, "stale") == 0 || strcmp(to, "fail") == 0) {
+		return CLI_RED;
+	}
+	if (strcmp(to, "warn") == 0) {
+		return CLI_YELLOW;
+	}
+	if (strcmp(kind, "back") == 0 || strcmp(to, "ok") == 0 || strcmp(to, "healthy") == 0) {
+		return CLI_GREEN;
+	}
+	if (strcmp(kind, "verdict") == 0) {
+		return CLI_RED; // any verdict but healthy names a fault
+	}
+	return CLI_PLAIN;
+}
+
+typedef struct ranked {
+	const Fl__HistoryEvent *e;
+	size_t pos; // position in the reply: equal times keep the collector's order
+} ranked;
+
+static int
+by_time(const void *a, const void *b)
+{
+	const ranked *x = a, *y = b;
+	if (x->e->at_us != y->e->at_us) {
+		return x->e->at_us < y->e->at_us ? -1 : 1;
+	}
+	return x->pos < y->pos ? -1 : (x->pos > y->pos ? 1 : 0);
+}
+
+// The events oldest first, whatever order the collector sent them in; the caller frees the
+// array. NULL when out of memory.
+static ranked *
+sorted(const Fl__HistoryReply *r)
+{
+	ranked *v = malloc((r->n_events + 1) * sizeof(*v));
+	if (v == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < r->n_events; i++) {
+		v[i].e   = r->events[i];
+		v[i].pos = i;
+	}
+	qsort(v, r->n_events, sizeof(*v), by_time);
+	return v;
+}
+
+int
+cli_history_print(const Fl__HistoryReply *r, FILE *out, bool colour)
+{
+	ranked    *v;
+	cli_table *t;
+	char       at[40];
+
+	if (r->n_events == 0) {
+		fprintf(out, "no events\n");
+		return CLI_EXIT_OK;
+	}
+	if ((v = sorted(r)) == NULL || (t = cli_table_new()) == NULL) {
+		free(v);
+		fprintf(stderr, "faultline: cannot format the history: out of memory\n");
+		return CLI_EXIT_ERROR;
+	}
+	const char *head[] = { "AT", "HOST", "EVENT", "PROBE", "CHANGE", "FAILURE", "DETAIL" };
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++) {
+		cli_table_cell(t, CLI_BOLD, "%s", head[i]);
+	}
+	cli_table_row_end(t);
+	for (size_t i = 0; i < r->n_events; i++) {
+		const Fl__HistoryEvent *e    = v[i].e;
+		const char             *from = str(e->from), *to = str(e->to);
+
+		cli_table_cell(t, CLI_PLAIN, "%s", fl_time_format(e->at_us, at, sizeof(at)));
+		cli_table_cell(t, CLI_BOLD, "%s", e->host != NULL && e->host[0] ? e->host : "-");
+		cli_table_cell(t, CLI_PLAIN, "%s", str(e->kind));
+		cli_table_cell(
+		    t, CLI_PLAIN, "%s", e->probe != NULL && e->probe[0] ? e->probe : "-");
+		if (from[0] == '\0' && to[0] == '\0') {
+			cli_table_cell(t, change_colour(e), "-");
+		} else {
+			cli_table_cell(
+			    t, change_colour(e), "%s → %s", from[0] ? from : "-", to[0] ? to : "-");
+		}
+		cli_table_cell(t, CLI_PLAIN, "%s",
+		    e->failure == FL__FAILURE_CLASS__FAILURE_NONE ? "-"
+		                                                  : fl_failure_name(e->failure));
+		cli_table_cell(t, CLI_PLAIN, "%s", str(e->detail));
+		cli_table_row_end(t);
+	}
+	int rc = cli_table_print(t, out, colour);
+	cli_table_free(t);
+	free(v);
+	if (rc != 0) {
+		fprintf(stderr, "faultline: cannot write the history\n");
+		return CLI_EXIT_ERROR;
+	}
+	return CLI_EXIT_OK;
+}
+
+int
+cli_history_json(const Fl__HistoryReply *r, FILE *out, bool pretty)
+{
+	ranked *v;
+	fl_json j;
+
+	if ((v = sorted(r)) == NULL) {
+		fprintf(stderr, "faultline: cannot format the history: out of memory\n");
+		return CLI_EXIT_ERROR;
+	}
+	fl_json_init(&j, pretty);
+	fl_json_obj_begin(&j);
+	fl_json_key(&j, "events");
+	fl_json_arr_begin(&j);
+	for (size_t i = 0; i < r->n_events; i++) {
+		const Fl__HistoryEvent *e = v[i].e;
+		fl_json_obj_begin(&j);
+		fl_json_ktime(&j, "at", e->at_us);
+		fl_json_kstr(&j, "host", str(e->host));
+		fl_json_kstr(&j, "kind", str(e->kind));
+		fl_json_kstr(&j, "probe", str(e->probe));
+		fl_json_kstr(&j, "from", str(e->from));
+		fl_json_kstr(&j, "to", str(e->to));
+		fl_json_kstr(&j, "failure", fl_failure_name(e->failure));
+		fl_json_kstr(&j, "detail", str(e->detail));
+		fl_json_obj_end(&j);
+	}
+	fl_json_arr_end(&j);
+	fl_json_obj_end(&j);
+	free(v);
+	return cli_json_emit(&j, out) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+}
+
+int
+cli_cmd_history(const cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Fl__Request      req   = FL__REQUEST__INIT;
+	Fl__HistoryQuery query = FL__HISTORY_QUERY__INIT;
+	Fl__Response    *resp;
+	cli_ctx          c    = *ctx;
+	bool             json = false;
+	const char      *host = NULL;
+	char             err[256];
+	int              opt, rc;
+
+	cli_opt_start();
+	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
+		switch (opt) {
+		case 's':
+			if (cli_parse_since(optarg, fl_now_us(), &query.since_us) != 0) {
+				return cli_usage_error(argv[0],
+				    "--since wants a duration like 1h or 2d, or an RFC 3339 time "
+				    "like "
+				    "2026-11-25T14:00:00Z, not '%s'",
+				    optarg);
+			}
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'n':
+			if (fl_cfg_uint(optarg, 1, 1000000, &query.limit) != 0) {
+				return cli_usage_error(argv[0],
+				    "--limit wants a number from 1 to 1000000, not '%s'", optarg);
+			}
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'C':
+			c.url = optarg;
+			break;
+		case 'h':
+			fputs(cli_help_history, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error(argv[0], "%s", err);
+		}
+	}
+	if (optind < argc) {
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	}
+	if (query.since_us < 0) {
+		query.since_us = 0;
+	}
+	query.host     = (char *) (host != NULL ? host : ""); // borrowed for the send only
+	req.query_case = FL__REQUEST__QUERY_HISTORY;
+	req.history    = &query;
+	if ((rc = cli_call(&c, &req, FL__RESPONSE__REPLY_HISTORY, &resp)) != 0) {
+		return rc;
+	}
+	if (resp->history == NULL) {
+		fprintf(stderr, "faultline: the collector sent an empty reply\n");
+		rc = CLI_EXIT_ERROR;
+	} else {
+		rc = json ? cli_history_json(resp->history, stdout, c.pretty)
+		          : cli_history_print(resp->history, stdout, c.colour);
+	}
+	fl__response__free_unpacked(resp, NULL);
+	return rc;
+}

@@ -1,0 +1,537 @@
+// cmd_status.c - `faultline status` and `faultline hosts`: the collector's current view.
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl/json.h"
+#include "fl/names.h"
+#include "fl/render.h"
+#include "fl/time.h"
+
+#include "args.h"
+#include "cli.h"
+#include "client.h"
+#include "table.h"
+
+// A clock skew above this is shown: agents' timestamps are then misleading evidence.
+#define SKEW_SHOWN_US 2000000
+
+const char cli_help_status[] =
+    "NAME\n"
+    "    faultline status - every host and the latest result of each of its probes\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    faultline [-C URL] [--timeout D] status [--json] [--host H]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Asks the collector for its current view and prints one row per probe: host,\n"
+    "    release, time since the host's last report, probe name and kind, status (ok, warn,\n"
+    "    fail), failure class (dns, refused, timeout, http_5xx, privilege_missing, ...),\n"
+    "    latency and the probe's detail. A host that sent nothing for 3 of its intervals is\n"
+    "    marked STALE. Requirements of the release that a database does not meet are listed\n"
+    "    under their probe (\"missing: SELECT on public.orders (role app)\"); a clock skew\n"
+    "    above 2 s between agent and collector and an unreadable expectations file are shown\n"
+    "    under their host. Colour is used only when stdout is a terminal and NO_COLOR is not\n"
+    "    set.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --json      print the public JSON shape instead (see README, \"JSON output\"):\n"
+    "                "
+    "{\"now\",\"hosts\":[{\"host\",\"release\",...,\"probes\":[...]}],\"stats\":{...}}\n"
+    "    --host H    only host H\n"
+    "    -C URL      the collector's control URL (also a global option)\n"
+    "    -h, --help  this text\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  every probe is ok or warn and no host is stale\n"
+    "    1  a probe fails or a host is stale\n"
+    "    2  usage error, unknown host, collector unreachable or answering an error\n"
+    "\n"
+    "EXAMPLES\n"
+    "    faultline status\n"
+    "    faultline status --host app1\n"
+    "    faultline status --json | jq '.hosts[] | select(.stale)'\n";
+
+const char cli_help_hosts[] =
+    "NAME\n"
+    "    faultline hosts - one line per host\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    faultline [-C URL] [--timeout D] hosts [--json]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Lists every host the collector knows: its release, the time since its last report,\n"
+    "    whether it is stale (silent for 3 of its intervals) and how many of its probes fail.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --json      "
+    "{\"hosts\":[{\"host\",\"release\",\"last_seen\",\"stale\",\"probes_failing\"}]}\n"
+    "    -C URL      the collector's control URL (also a global option)\n"
+    "    -h, --help  this text\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  no probe fails and no host is stale\n"
+    "    1  a probe fails or a host is stale\n"
+    "    2  usage error, collector unreachable or answering an error\n"
+    "\n"
+    "EXAMPLES\n"
+    "    faultline hosts\n"
+    "    faultline hosts --json | jq -r '.hosts[] | select(.probes_failing > 0) | .host'\n";
+
+static const char *
+str(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+static const char *
+dash(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : "-";
+}
+
+static cli_color
+status_colour(Fl__Status s)
+{
+	switch (s) {
+	case FL__STATUS__STATUS_OK:
+		return CLI_GREEN;
+	case FL__STATUS__STATUS_WARN:
+		return CLI_YELLOW;
+	case FL__STATUS__STATUS_FAIL:
+		return CLI_RED;
+	default:
+		return CLI_PLAIN;
+	}
+}
+
+static size_t
+failing_probes(const Fl__HostState *h)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < h->n_probes; i++) {
+		n += h->probes[i]->status == FL__STATUS__STATUS_FAIL;
+	}
+	return n;
+}
+
+int
+cli_status_exit(const Fl__StatusReply *r)
+{
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		if (r->hosts[i]->stale || failing_probes(r->hosts[i]) > 0) {
+			return CLI_EXIT_FAILING;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+static int64_t
+reply_now(const Fl__StatusReply *r)
+{
+	return r->now_us != 0 ? r->now_us : fl_now_us();
+}
+
+static const char *
+seen(const Fl__HostState *h, int64_t now, char *buf, size_t len)
+{
+	char age[32];
+	if (h->last_seen_us == 0) {
+		snprintf(buf, len, "never");
+	} else {
+		snprintf(
+		    buf, len, "%s ago", cli_age_format(now - h->last_seen_us, age, sizeof(age)));
+	}
+	return buf;
+}
+
+// "SELECT on public.orders (role app)" or "column public.orders.discount_code".
+static void
+unmet_line(cli_table *t, size_t col, const Fl__UnmetRequirement *u)
+{
+	const char *role = str(u->role);
+	if (u->object_missing || u->privilege == NULL || u->privilege[0] == '\0') {
+		cli_table_line(t, col, CLI_RED, "  missing: %s %s", fl_object_kind_name(u->kind),
+		    str(u->object));
+	} else if (role[0] != '\0') {
+		cli_table_line(t, col, CLI_RED, "  missing: %s on %s (role %s)", u->privilege,
+		    str(u->object), role);
+	} else {
+		cli_table_line(
+		    t, col, CLI_RED, "  missing: %s on %s", u->privilege, str(u->object));
+	}
+}
+
+enum { COL_HOST, COL_RELEASE, COL_SEEN, COL_PROBE };
+
+static void
+host_rows(cli_table *t, const Fl__HostState *h, int64_t now)
+{
+	char      when[48], lat[32], skew[32];
+	cli_color seen_colour = h->stale ? CLI_RED : CLI_PLAIN;
+
+	seen(h, now, when, sizeof(when));
+	if (h->stale) {
+		strncat(when, " STALE", sizeof(when) - strlen(when) - 1);
+	}
+	if (h->n_probes == 0) {
+		cli_table_cell(t, CLI_BOLD, "%s", str(h->host));
+		cli_table_cell(t, CLI_PLAIN, "%s", dash(h->release));
+		cli_table_cell(t, seen_colour, "%s", when);
+		cli_table_cell(t, CLI_PLAIN, "-");
+		cli_table_cell(t, CLI_PLAIN, "-");
+		cli_table_cell(t, CLI_PLAIN, "-");
+		cli_table_cell(t, CLI_PLAIN, "-");
+		cli_table_cell(t, CLI_PLAIN, "-");
+		cli_table_cell(t, CLI_PLAIN, "no probe results yet");
+		cli_table_row_end(t);
+	}
+	for (size_t i = 0; i < h->n_probes; i++) {
+		const Fl__ProbeResult *p = h->probes[i];
+		cli_color              c = status_colour(p->status);
+
+		cli_table_cell(t, CLI_BOLD, "%s", str(h->host));
+		cli_table_cell(t, CLI_PLAIN, "%s", dash(h->release));
+		cli_table_cell(t, seen_colour, "%s", when);
+		cli_table_cell(t, CLI_PLAIN, "%s", str(p->name));
+		cli_table_cell(t, CLI_PLAIN, "%s", fl_kind_name(p->kind));
+		cli_table_cell(t, c, "%s", fl_status_name(p->status));
+		cli_table_cell(t, c, "%s",
+		    p->failure == FL__FAILURE_CLASS__FAILURE_NONE ? "-"
+		                                                  : fl_failure_name(p->failure));
+		if (p->duration_us == 0 && p->status == FL__STATUS__STATUS_UNKNOWN) {
+			cli_table_cell(t, CLI_PLAIN, "-");
+		} else {
+			cli_table_cell(t, CLI_PLAIN, "%s",
+			    fl_duration_format(p->duration_us, lat, sizeof(lat)));
+		}
+		cli_table_cell(t, CLI_PLAIN, "%s", str(p->detail));
+		cli_table_row_end(t);
+		for (size_t k = 0; k < p->n_unmet; k++) {
+			unmet_line(t, COL_PROBE, p->unmet[k]);
+		}
+	}
+	if (h->clock_skew_us > SKEW_SHOWN_US || h->clock_skew_us < -SKEW_SHOWN_US) {
+		cli_table_line(t, COL_PROBE, CLI_YELLOW,
+		    "  clock skew %s: the agent's clock is %s the collector's; its timestamps are "
+		    "off",
+		    cli_skew_format(h->clock_skew_us, skew, sizeof(skew)),
+		    h->clock_skew_us > 0 ? "ahead of" : "behind");
+	}
+	if (h->expectations_error != NULL && h->expectations_error[0] != '\0') {
+		cli_table_line(t, COL_PROBE, CLI_RED, "  expectations: %s", h->expectations_error);
+	}
+}
+
+// One line naming what the collector dropped, only when it dropped something.
+static void
+stats_line(const Fl__CollectorStats *s, FILE *out)
+{
+	const struct {
+		const char *name;
+		uint64_t    n;
+	} why[] = {
+		{ "undecodable", s != NULL ? s->dropped_undecodable : 0 },
+		{ "wrong schema", s != NULL ? s->dropped_schema : 0 },
+		{ "oversize", s != NULL ? s->dropped_oversize : 0 },
+		{ "invalid", s != NULL ? s->dropped_invalid : 0 },
+		{ "duplicate", s != NULL ? s->dropped_duplicate : 0 },
+		{ "overload", s != NULL ? s->dropped_overload : 0 },
+		{ "unauthenticated", s != NULL ? s->dropped_unauthenticated : 0 },
+	};
+	uint64_t    dropped = 0;
+	const char *sep     = ": ";
+
+	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+		dropped += why[i].n;
+	}
+	if (dropped == 0) {
+		return;
+	}
+	fprintf(out, "collector dropped %llu of %llu reports", (unsigned long long) dropped,
+	    (unsigned long long) s->reports_received);
+	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+		if (why[i].n > 0) {
+			fprintf(out, "%s%llu %s", sep, (unsigned long long) why[i].n, why[i].name);
+			sep = ", ";
+		}
+	}
+	fputc('\n', out);
+}
+
+int
+cli_status_print(const Fl__StatusReply *r, FILE *out, bool colour)
+{
+	cli_table *t;
+	int64_t    now   = reply_now(r);
+	size_t     stale = 0, n[4] = { 0 }, total = 0;
+
+	if (r->n_hosts == 0) {
+		fprintf(out, "no host has reported to this collector yet\n");
+		stats_line(r->stats, out);
+		return CLI_EXIT_OK;
+	}
+	if ((t = cli_table_new()) == NULL) {
+		fprintf(stderr, "faultline: cannot format the status: out of memory\n");
+		return CLI_EXIT_ERROR;
+	}
+	const char *head[] = { "HOST", "RELEASE", "LAST SEEN", "PROBE", "KIND", "STATUS", "FAILURE",
+		"LATENCY", "DETAIL" };
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++) {
+		cli_table_cell(t, CLI_BOLD, "%s", head[i]);
+	}
+	cli_table_row_end(t);
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		const Fl__HostState *h = r->hosts[i];
+		host_rows(t, h, now);
+		stale += h->stale;
+		for (size_t k = 0; k < h->n_probes; k++) {
+			unsigned s = (unsigned) h->probes[k]->status;
+			n[s < 4 ? s : 0]++;
+			total++;
+		}
+	}
+	if (cli_table_print(t, out, colour) != 0) {
+		cli_table_free(t);
+		fprintf(stderr, "faultline: cannot write the status\n");
+		return CLI_EXIT_ERROR;
+	}
+	cli_table_free(t);
+	fprintf(out, "\n%zu host%s (%zu stale), %zu probe%s: %zu ok, %zu warn, %zu fail",
+	    r->n_hosts, r->n_hosts == 1 ? "" : "s", stale, total, total == 1 ? "" : "s",
+	    n[FL__STATUS__STATUS_OK], n[FL__STATUS__STATUS_WARN], n[FL__STATUS__STATUS_FAIL]);
+	if (n[FL__STATUS__STATUS_UNKNOWN] > 0) {
+		fprintf(out, ", %zu unknown", n[FL__STATUS__STATUS_UNKNOWN]);
+	}
+	fputc('\n', out);
+	stats_line(r->stats, out);
+	return cli_status_exit(r);
+}
+
+static void
+stats_json(fl_json *j, const Fl__CollectorStats *s)
+{
+	static const Fl__CollectorStats zero = FL__COLLECTOR_STATS__INIT;
+	if (s == NULL) {
+		s = &zero;
+	}
+	fl_json_key(j, "stats");
+	fl_json_obj_begin(j);
+	fl_json_kuint(j, "reports_received", s->reports_received);
+	fl_json_kuint(j, "reports_applied", s->reports_applied);
+	fl_json_kuint(j, "results_applied", s->results_applied);
+	fl_json_kuint(j, "dropped_undecodable", s->dropped_undecodable);
+	fl_json_kuint(j, "dropped_schema", s->dropped_schema);
+	fl_json_kuint(j, "dropped_oversize", s->dropped_oversize);
+	fl_json_kuint(j, "dropped_invalid", s->dropped_invalid);
+	fl_json_kuint(j, "dropped_duplicate", s->dropped_duplicate);
+	fl_json_kuint(j, "dropped_overload", s->dropped_overload);
+	fl_json_kuint(j, "dropped_unauthenticated", s->dropped_unauthenticated);
+	fl_json_ktime(j, "started", s->started_us);
+	fl_json_obj_end(j);
+}
+
+int
+cli_status_json(const Fl__StatusReply *r, FILE *out, bool pretty)
+{
+	fl_json j;
+	int64_t now = reply_now(r);
+
+	fl_json_init(&j, pretty);
+	fl_json_obj_begin(&j);
+	fl_json_ktime(&j, "now", now);
+	fl_json_key(&j, "hosts");
+	fl_json_arr_begin(&j);
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		const Fl__HostState *h = r->hosts[i];
+		fl_json_obj_begin(&j);
+		fl_json_kstr(&j, "host", str(h->host));
+		fl_json_kstr(&j, "release", str(h->release));
+		fl_json_kstr(&j, "previous_release", str(h->previous_release));
+		fl_json_ktime(&j, "release_since", h->release_since_us);
+		fl_json_kstr(&j, "agent_version", str(h->agent_version));
+		fl_json_kuint(&j, "interval_ms", h->interval_ms);
+		fl_json_ktime(&j, "last_seen", h->last_seen_us);
+		fl_json_key(&j, "age_s");
+		if (h->last_seen_us == 0) {
+			fl_json_null(&j);
+		} else {
+			fl_json_double(&j, (double) (now - h->last_seen_us) / 1e6);
+		}
+		fl_json_kbool(&j, "stale", h->stale);
+		fl_json_kint(&j, "clock_skew_ms", h->clock_skew_us / 1000);
+		fl_json_kuint(&j, "spool_dropped", h->spool_dropped);
+		fl_json_kstr(&j, "expectations_error", str(h->expectations_error));
+		fl_json_key(&j, "probes");
+		fl_json_arr_begin(&j);
+		for (size_t k = 0; k < h->n_probes; k++) {
+			fl_render_probe_json(&j, h->probes[k]);
+		}
+		fl_json_arr_end(&j);
+		fl_json_obj_end(&j);
+	}
+	fl_json_arr_end(&j);
+	stats_json(&j, r->stats);
+	fl_json_obj_end(&j);
+	if (cli_json_emit(&j, out) != 0) {
+		return CLI_EXIT_ERROR;
+	}
+	return cli_status_exit(r);
+}
+
+int
+cli_hosts_print(const Fl__StatusReply *r, FILE *out, bool colour)
+{
+	cli_table *t;
+	int64_t    now = reply_now(r);
+	char       when[48];
+
+	if (r->n_hosts == 0) {
+		fprintf(out, "no host has reported to this collector yet\n");
+		return CLI_EXIT_OK;
+	}
+	if ((t = cli_table_new()) == NULL) {
+		fprintf(stderr, "faultline: cannot format the hosts: out of memory\n");
+		return CLI_EXIT_ERROR;
+	}
+	const char *head[] = { "HOST", "RELEASE", "LAST SEEN", "STALE", "FAILING" };
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++) {
+		cli_table_cell(t, CLI_BOLD, "%s", head[i]);
+	}
+	cli_table_row_end(t);
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		const Fl__HostState *h    = r->hosts[i];
+		size_t               fail = failing_probes(h);
+		cli_table_cell(t, CLI_BOLD, "%s", str(h->host));
+		cli_table_cell(t, CLI_PLAIN, "%s", dash(h->release));
+		cli_table_cell(t, CLI_PLAIN, "%s", seen(h, now, when, sizeof(when)));
+		cli_table_cell(t, h->stale ? CLI_RED : CLI_GREEN, "%s", h->stale ? "yes" : "no");
+		cli_table_cell(t, fail > 0 ? CLI_RED : CLI_GREEN, "%zu/%zu", fail, h->n_probes);
+		cli_table_row_end(t);
+	}
+	int rc = cli_table_print(t, out, colour);
+	cli_table_free(t);
+	if (rc != 0) {
+		fprintf(stderr, "faultline: cannot write the hosts\n");
+		return CLI_EXIT_ERROR;
+	}
+	return cli_status_exit(r);
+}
+
+int
+cli_hosts_json(const Fl__StatusReply *r, FILE *out, bool pretty)
+{
+	fl_json j;
+
+	fl_json_init(&j, pretty);
+	fl_json_obj_begin(&j);
+	fl_json_key(&j, "hosts");
+	fl_json_arr_begin(&j);
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		const Fl__HostState *h = r->hosts[i];
+		fl_json_obj_begin(&j);
+		fl_json_kstr(&j, "host", str(h->host));
+		fl_json_kstr(&j, "release", str(h->release));
+		fl_json_ktime(&j, "last_seen", h->last_seen_us);
+		fl_json_kbool(&j, "stale", h->stale);
+		fl_json_kuint(&j, "probes_failing", failing_probes(h));
+		fl_json_obj_end(&j);
+	}
+	fl_json_arr_end(&j);
+	fl_json_obj_end(&j);
+	if (cli_json_emit(&j, out) != 0) {
+		return CLI_EXIT_ERROR;
+	}
+	return cli_status_exit(r);
+}
+
+// Shared by status and hosts: both ask the same question and render the answer differently.
+static int
+run(const cli_ctx *ctx, int argc, char **argv, bool hosts)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Fl__Request     req   = FL__REQUEST__INIT;
+	Fl__StatusQuery query = FL__STATUS_QUERY__INIT;
+	Fl__Response   *resp;
+	cli_ctx         c    = *ctx;
+	bool            json = false;
+	const char     *host = NULL;
+	char            err[256];
+	int             opt, rc;
+
+	cli_opt_start();
+	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'H':
+			if (hosts) {
+				return cli_usage_error(argv[0], "unknown option '--host'");
+			}
+			host = optarg;
+			break;
+		case 'C':
+			c.url = optarg;
+			break;
+		case 'h':
+			fputs(hosts ? cli_help_hosts : cli_help_status, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error(argv[0], "%s", err);
+		}
+	}
+	if (optind < argc) {
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	}
+	// protobuf-c string fields are char *; the query only borrows host for the send.
+	query.host = (char *) (host != NULL ? host : "");
+	if (hosts) {
+		req.query_case = FL__REQUEST__QUERY_HOSTS;
+		req.hosts      = &query;
+	} else {
+		req.query_case = FL__REQUEST__QUERY_STATUS;
+		req.status     = &query;
+	}
+	if ((rc = cli_call(&c, &req, hosts ? FL__RESPONSE__REPLY_HOSTS : FL__RESPONSE__REPLY_STATUS,
+	         &resp)) != 0) {
+		return rc;
+	}
+	const Fl__StatusReply *r = hosts ? resp->hosts : resp->status;
+	if (r == NULL) {
+		fprintf(stderr, "faultline: the collector sent an empty reply\n");
+		rc = CLI_EXIT_ERROR;
+	} else if (host != NULL && r->n_hosts == 0) {
+		fprintf(stderr,
+		    "faultline: the collector knows no host named '%s' (see faultline hosts)\n",
+		    host);
+		rc = CLI_EXIT_ERROR;
+	} else if (hosts) {
+		rc = json ? cli_hosts_json(r, stdout, c.pretty)
+		          : cli_hosts_print(r, stdout, c.colour);
+	} else {
+		rc = json ? cli_status_json(r, stdout, c.pretty)
+		          : cli_status_print(r, stdout, c.colour);
+	}
+	fl__response__free_unpacked(resp, NULL);
+	return rc;
+}
+
+int
+cli_cmd_status(const cli_ctx *ctx, int argc, char **argv)
+{
+	return run(ctx, argc, argv, false);
+}
+
+int
+cli_cmd_hosts(const cli_ctx *ctx, int argc, char **argv)
+{
+	return run(ctx, argc, argv, true);
+}

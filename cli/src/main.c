@@ -1,0 +1,161 @@
+// main.c - faultline, the command line of Faultline: global options and command dispatch.
+//
+// Everything a command does lives in its cmd_*.c file; this file only reads the global
+// options (-C, --timeout, --help, --version) and picks the command.
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fl/version.h"
+
+#include "args.h"
+#include "cli.h"
+#include "table.h"
+
+typedef struct command {
+	const char *name;
+	cli_cmd_fn  run;
+	const char *help;
+	const char *summary;
+} command;
+
+static const command commands[] = {
+	{ "status", cli_cmd_status, cli_help_status,
+	    "every host and the latest result of each of its probes" },
+	{ "hosts", cli_cmd_hosts, cli_help_hosts, "one line per host" },
+	{ "history", cli_cmd_history, cli_help_history, "what changed, and when" },
+	{ "diagnose", cli_cmd_diagnose, cli_help_diagnose,
+	    "is it the code, a database, the network or a host?" },
+	{ "probe-now", cli_cmd_probe_now, cli_help_probe_now,
+	    "make every agent probe now and wait for the results" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "NAME\n"
+	    "    faultline - ask the Faultline collector what is failing, and why\n"
+	    "\n"
+	    "SYNOPSIS\n"
+	    "    faultline [-C URL] [--timeout D] COMMAND [OPTIONS]\n"
+	    "    faultline help COMMAND\n"
+	    "    faultline --help | --version\n"
+	    "\n"
+	    "DESCRIPTION\n"
+	    "    faultline queries faultline-collector, which gathers the probe results of every\n"
+	    "    faultline-agent (HTTP, TCP, DNS, PostgreSQL, MariaDB) and correlates failures "
+	    "into\n"
+	    "    a verdict: the code, a database, the network or a host. Each command is one\n"
+	    "    request/response round trip on the collector's control socket.\n"
+	    "\n"
+	    "COMMANDS\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		fprintf(out, "    %-10s  %s\n", commands[i].name, commands[i].summary);
+	}
+	fprintf(out,
+	    "    %-10s  the manual of one command\n"
+	    "\n"
+	    "OPTIONS\n"
+	    "    -C, --control URL  the collector's control socket: ipc:///path or "
+	    "tcp://host:port\n"
+	    "                       (default: $FAULTLINE_CONTROL, else %s)\n"
+	    "    --timeout D        give up when the collector has not answered within D\n"
+	    "                       (500ms, 5s, 1m; default 5s)\n"
+	    "    -h, --help         this text; COMMAND --help for a command's\n"
+	    "    -V, --version      the version\n"
+	    "    Every command also takes --json (the public JSON shapes documented in README).\n"
+	    "\n"
+	    "EXIT STATUS\n"
+	    "    0  all is well (status: every probe ok or warn; diagnose: healthy)\n"
+	    "    1  something is failing: a probe fails, a host is stale, a fault was diagnosed\n"
+	    "    2  usage error, or the collector cannot be reached or answers an error;\n"
+	    "       diagnose: cannot tell (no data, verdict unknown)\n"
+	    "\n"
+	    "ENVIRONMENT\n"
+	    "    FAULTLINE_CONTROL  the control URL when -C is not given\n"
+	    "    NO_COLOR           when set (non-empty), never colour the output; colour is\n"
+	    "                       otherwise used only when stdout is a terminal\n"
+	    "\n"
+	    "EXAMPLES\n"
+	    "    faultline status\n"
+	    "    faultline -C tcp://10.0.0.5:7602 diagnose\n"
+	    "    faultline history --since 1h --host app1\n"
+	    "    FAULTLINE_CONTROL=ipc:///tmp/fl.sock faultline status --json | jq .\n"
+	    "\n"
+	    "SEE ALSO\n"
+	    "    faultline-collector(8), faultline-agent(8)\n",
+	    "help", CLI_DEFAULT_CONTROL);
+}
+
+static const command *
+find(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(commands[i].name, name) == 0) {
+			return &commands[i];
+		}
+	}
+	return NULL;
+}
+
+// `faultline help [COMMAND]`
+static int
+help(int argc, char **argv)
+{
+	const command *c;
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 2) {
+		return cli_usage_error("help", "takes one command name, not %d", argc - 1);
+	}
+	if ((c = find(argv[1])) == NULL) {
+		return cli_usage_error(NULL, "no command named '%s'", argv[1]);
+	}
+	fputs(c->help, stdout);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	cli_global     g;
+	cli_ctx        ctx;
+	const command *c;
+	char           err[256];
+
+	if (cli_global_parse(argc, argv, getenv("FAULTLINE_CONTROL"), &g, err, sizeof(err)) != 0) {
+		return cli_usage_error(NULL, "%s", err);
+	}
+	if (g.help) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (g.version) {
+		printf("faultline %s\n", FL_VERSION);
+		return CLI_EXIT_OK;
+	}
+	if (g.cmd_index == 0) {
+		return cli_usage_error(
+		    NULL, "which command? status, hosts, history, diagnose or probe-now");
+	}
+	argc -= g.cmd_index;
+	argv += g.cmd_index;
+	if (strcmp(argv[0], "help") == 0) {
+		return help(argc, argv);
+	}
+	if ((c = find(argv[0])) == NULL) {
+		return cli_usage_error(NULL, "no command named '%s'", argv[0]);
+	}
+	ctx.url        = g.url;
+	ctx.timeout_ms = g.timeout_ms;
+	ctx.colour     = cli_colour_wanted(stdout);
+	ctx.pretty     = isatty(STDOUT_FILENO) == 1;
+	return c->run(&ctx, argc, argv);
+}

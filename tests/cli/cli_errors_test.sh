@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# cli_errors_test.sh - the faultline binary without a collector: an unreachable collector and
+# usage errors exit 2 with one clear line on stderr; --help and --version exit 0.
+set -u
+
+FL=${FL_BUILD:?FL_BUILD must point to the build directory}/cli/faultline
+[[ -x $FL ]] || { echo "FAIL: $FL is not built (cmake --build \$FL_BUILD --target faultline)"; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+fail() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
+
+# run EXPECTED_RC ARGS...: runs faultline with ARGS, keeps stdout/stderr in $out/$err.
+run() {
+	local want=$1
+	shift
+	"$FL" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+	if [[ $rc -ne $want ]]; then
+		fail "faultline $* exited $rc, expected $want (stderr: $err)"
+		return 1
+	fi
+	return 0
+}
+
+expect_err() { # PATTERN: stderr must contain it
+	[[ $err == *"$1"* ]] || fail "stderr lacks '$1': $err"
+}
+
+one_line_usage() { # a usage error: nothing on stdout, one line on stderr with a --help hint
+	[[ -z $out ]] || fail "usage error printed on stdout: $out"
+	[[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "usage error is not one line: $err"
+	[[ $err == *"--help"* ]] || fail "usage error gives no --help hint: $err"
+}
+
+# --- an unreachable collector -------------------------------------------------------------
+unset FAULTLINE_CONTROL
+sock="ipc://$tmp/nobody.sock"
+for cmd in status hosts history diagnose probe-now; do
+	if run 2 -C "$sock" $cmd; then
+		expect_err "faultline: cannot reach the collector at $sock: "
+		expect_err "(is faultline-collector running? set -C or FAULTLINE_CONTROL)"
+		[[ -z $out ]] || fail "$cmd printed on stdout while unreachable: $out"
+	fi
+done
+
+# A free loopback TCP port nobody listens on (bound then released by the kernel).
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+if run 2 -C "tcp://127.0.0.1:$port" status --json; then
+	expect_err "cannot reach the collector at tcp://127.0.0.1:$port: Connection refused"
+fi
+
+# The URL comes from FAULTLINE_CONTROL, and -C beats it (also after the command).
+if FAULTLINE_CONTROL="ipc://$tmp/env.sock" run 2 status; then
+	expect_err "at ipc://$tmp/env.sock:"
+fi
+if FAULTLINE_CONTROL="ipc://$tmp/env.sock" run 2 -C "ipc://$tmp/flag.sock" diagnose; then
+	expect_err "at ipc://$tmp/flag.sock:"
+fi
+if run 2 status -C "ipc://$tmp/after.sock"; then
+	expect_err "at ipc://$tmp/after.sock:"
+fi
+# An unreachable collector is exit 2 even for diagnose --json (cannot tell), fast.
+start=$(date +%s%N)
+run 2 --timeout 10s -C "$sock" diagnose --json
+took_ms=$((($(date +%s%N) - start) / 1000000))
+((took_ms < 3000)) || fail "an absent collector took ${took_ms} ms to report (dial must fail at once)"
+
+if run 2 -C "bogus://x" status; then
+	expect_err "cannot use control URL 'bogus://x'"
+fi
+
+# --- usage errors ---------------------------------------------------------------------------
+usage_cases=(
+	""
+	"nosuch"
+	"--bogus status"
+	"-C"
+	"--timeout soon status"
+	"--timeout 0 status"
+	"status --bogus"
+	"status extra"
+	"status --host"
+	"hosts --host app1"
+	"history --since yesterday"
+	"history --since"
+	"history --limit 0"
+	"history --limit many"
+	"diagnose --verbose"
+	"probe-now --timeout never"
+	"help nosuch"
+	"help status extra"
+	"verify"
+)
+for args in "${usage_cases[@]}"; do
+	# shellcheck disable=SC2086 # word splitting is the point
+	if run 2 -C "$sock" $args; then
+		one_line_usage
+		[[ $err == *"cannot reach"* ]] && fail "'$args' tried the collector before checking usage"
+	fi
+done
+run 2 history --since yesterday && expect_err "--since wants a duration like 1h"
+
+# --- help and version -------------------------------------------------------------------
+if run 0 --version; then
+	[[ $out =~ ^faultline\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "--version printed '$out'"
+fi
+if run 0 --help; then
+	for section in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS "EXIT STATUS" ENVIRONMENT EXAMPLES \
+		FAULTLINE_CONTROL NO_COLOR status hosts history diagnose; do
+		[[ $out == *"$section"* ]] || fail "--help lacks '$section'"
+	done
+fi
+run 0 help && [[ $out == *SYNOPSIS* ]] || fail "'faultline help' printed no manual"
+for cmd in status hosts history diagnose probe-now; do
+	if run 0 help $cmd; then
+		via_help=$out
+		for section in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" EXAMPLES "faultline $cmd"; do
+			[[ $out == *"$section"* ]] || fail "help $cmd lacks '$section'"
+		done
+		run 0 -C "$sock" $cmd --help && [[ $out == "$via_help" ]] ||
+			fail "'$cmd --help' differs from 'help $cmd'"
+		run 0 $cmd -h && [[ $out == "$via_help" ]] || fail "'$cmd -h' differs from 'help $cmd'"
+	fi
+done
+
+if ((failures > 0)); then
+	echo "$failures check(s) failed"
+	exit 1
+fi
+echo "PASS"

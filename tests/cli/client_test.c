@@ -1,0 +1,270 @@
+// client_test.c - one round trip against a scripted REP peer standing in for the collector:
+// the request it sees, and how the client handles good, erroneous, foreign, garbled and missing
+// answers.
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
+
+#include "fl/time.h"
+#include "fl/wire.h"
+
+#include "cli.h"
+#include "client.h"
+
+typedef struct peer {
+	nng_socket  sock;
+	char        url[64];
+	pthread_t   thread;
+	const void *reply; // bytes to answer with; NULL: answer nothing
+	size_t      reply_len;
+	int         query_case; // what the peer received
+	unsigned    schema;
+	char        host[64];
+} peer;
+
+static void *
+serve_one(void *arg)
+{
+	peer    *p = arg;
+	nng_msg *m;
+
+	if (nng_recvmsg(p->sock, &m, 0) != 0) {
+		return NULL;
+	}
+	Fl__Request *req = fl__request__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+	if (req != NULL) {
+		p->query_case = (int) req->query_case;
+		p->schema     = req->schema_version;
+		if (req->query_case == FL__REQUEST__QUERY_STATUS && req->status->host != NULL) {
+			snprintf(p->host, sizeof(p->host), "%s", req->status->host);
+		}
+		fl__request__free_unpacked(req, NULL);
+	}
+	nng_msg_free(m);
+	if (p->reply != NULL && nng_msg_alloc(&m, p->reply_len) == 0) {
+		memcpy(nng_msg_body(m), p->reply, p->reply_len);
+		if (nng_sendmsg(p->sock, m, 0) != 0) {
+			nng_msg_free(m);
+		}
+	}
+	return NULL;
+}
+
+static void
+peer_start(peer *p, const void *reply, size_t len)
+{
+	nng_listener l;
+	int          port;
+
+	memset(p, 0, sizeof(*p));
+	p->reply     = reply;
+	p->reply_len = len;
+	assert_int_equal(nng_rep0_open(&p->sock), 0);
+	assert_int_equal(nng_socket_set_ms(p->sock, NNG_OPT_RECVTIMEO, 5000), 0);
+	assert_int_equal(nng_listen(p->sock, "tcp://127.0.0.1:0", &l, 0), 0);
+	assert_int_equal(nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
+	snprintf(p->url, sizeof(p->url), "tcp://127.0.0.1:%d", port);
+	assert_int_equal(pthread_create(&p->thread, NULL, serve_one, p), 0);
+}
+
+static void
+peer_stop(peer *p)
+{
+	pthread_join(p->thread, NULL);
+	nng_close(p->sock);
+}
+
+// Packs a response into buf; returns its length.
+static size_t
+pack(const Fl__Response *r, uint8_t *buf, size_t cap)
+{
+	size_t n = fl__response__get_packed_size(r);
+	assert_true(n <= cap);
+	return fl__response__pack(r, buf);
+}
+
+static int
+ask_status(const char *url, uint32_t timeout_ms, Fl__Response **out)
+{
+	cli_ctx         ctx = { .url = url, .timeout_ms = timeout_ms };
+	Fl__Request     req = FL__REQUEST__INIT;
+	Fl__StatusQuery q   = FL__STATUS_QUERY__INIT;
+	q.host              = (char *) "app1"; // borrowed for the send
+	req.query_case      = FL__REQUEST__QUERY_STATUS;
+	req.status          = &q;
+	return cli_call(&ctx, &req, FL__RESPONSE__REPLY_STATUS, out);
+}
+
+static void
+test_good_answer(void **state)
+{
+	(void) state;
+	Fl__Response    r     = FL__RESPONSE__INIT;
+	Fl__StatusReply sr    = FL__STATUS_REPLY__INIT;
+	Fl__HostState   h     = FL__HOST_STATE__INIT;
+	Fl__HostState  *hs[1] = { &h };
+	Fl__Response   *got   = NULL;
+	uint8_t         buf[256];
+	peer            p;
+
+	h.host           = (char *) "app1";
+	sr.n_hosts       = 1;
+	sr.hosts         = hs;
+	r.schema_version = FL_SCHEMA_VERSION;
+	r.reply_case     = FL__RESPONSE__REPLY_STATUS;
+	r.status         = &sr;
+	peer_start(&p, buf, pack(&r, buf, sizeof(buf)));
+	assert_int_equal(ask_status(p.url, 5000, &got), CLI_EXIT_OK);
+	peer_stop(&p);
+	assert_int_equal(p.schema, FL_SCHEMA_VERSION);
+	assert_int_equal(p.query_case, FL__REQUEST__QUERY_STATUS);
+	assert_string_equal(p.host, "app1");
+	assert_non_null(got);
+	assert_int_equal(got->status->n_hosts, 1);
+	assert_string_equal(got->status->hosts[0]->host, "app1");
+	fl__response__free_unpacked(got, NULL);
+}
+
+static void
+test_error_answer(void **state)
+{
+	(void) state;
+	Fl__Response  r   = FL__RESPONSE__INIT;
+	Fl__Response *got = NULL;
+	uint8_t       buf[256];
+	peer          p;
+
+	r.schema_version = FL_SCHEMA_VERSION;
+	r.error          = (char *) "not available yet";
+	peer_start(&p, buf, pack(&r, buf, sizeof(buf)));
+	assert_int_equal(ask_status(p.url, 5000, &got), CLI_EXIT_ERROR);
+	peer_stop(&p);
+	assert_null(got);
+}
+
+static void
+test_foreign_schema_wrong_case_and_garbage(void **state)
+{
+	(void) state;
+	Fl__Response    r   = FL__RESPONSE__INIT;
+	Fl__StatusReply sr  = FL__STATUS_REPLY__INIT;
+	Fl__Response   *got = NULL;
+	uint8_t         buf[256];
+	peer            p;
+
+	r.schema_version = 7; // a collector from the future
+	r.reply_case     = FL__RESPONSE__REPLY_STATUS;
+	r.status         = &sr;
+	peer_start(&p, buf, pack(&r, buf, sizeof(buf)));
+	assert_int_equal(ask_status(p.url, 5000, &got), CLI_EXIT_ERROR);
+	peer_stop(&p);
+
+	r.schema_version = FL_SCHEMA_VERSION;
+	r.reply_case     = FL__RESPONSE__REPLY_HOSTS; // answers another question
+	r.status         = NULL;
+	r.hosts          = &sr;
+	peer_start(&p, buf, pack(&r, buf, sizeof(buf)));
+	assert_int_equal(ask_status(p.url, 5000, &got), CLI_EXIT_ERROR);
+	peer_stop(&p);
+
+	static const uint8_t garbage[] = { 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12 };
+	peer_start(&p, garbage, sizeof(garbage));
+	assert_int_equal(ask_status(p.url, 5000, &got), CLI_EXIT_ERROR);
+	peer_stop(&p);
+	assert_null(got);
+}
+
+static void
+test_silent_peer_times_out(void **state)
+{
+	(void) state;
+	Fl__Response *got = NULL;
+	peer          p;
+
+	peer_start(&p, NULL, 0);
+	int64_t t0 = fl_mono_us();
+	assert_int_equal(ask_status(p.url, 300, &got), CLI_EXIT_ERROR);
+	int64_t took = fl_mono_us() - t0;
+	peer_stop(&p);
+	assert_true(took >= 250000); // it did wait for the answer
+	assert_true(took < 3000000); // and gave up at the timeout
+	assert_null(got);
+}
+
+static void
+test_nobody_listening_fails_at_once(void **state)
+{
+	(void) state;
+	Fl__Response *got = NULL;
+	peer          p;
+
+	// Take a free port, then close it: nothing listens there any more.
+	peer_start(&p, NULL, 0);
+	char url[64];
+	snprintf(url, sizeof(url), "%s", p.url);
+	nng_close(p.sock); // also ends the peer's recv
+	pthread_join(p.thread, NULL);
+	int64_t t0 = fl_mono_us();
+	assert_int_equal(ask_status(url, 5000, &got), CLI_EXIT_ERROR);
+	assert_true(fl_mono_us() - t0 < 2000000); // not after the 5 s timeout
+	assert_int_equal(
+	    ask_status("ipc:///nonexistent/faultline.sock", 5000, &got), CLI_EXIT_ERROR);
+	assert_int_equal(ask_status("bogus://x", 5000, &got), CLI_EXIT_ERROR);
+	assert_null(got);
+}
+
+static void
+test_peer_that_never_handshakes_times_out(void **state)
+{
+	(void) state;
+	// A plain TCP listener that never accepts: the kernel completes the connect, but the SP
+	// handshake never comes (a hung or stopped collector). nng alone would wait 10 s.
+	struct sockaddr_in sa  = { .sin_family = AF_INET };
+	socklen_t          len = sizeof(sa);
+	int                fd  = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
+	char url[64];
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", ntohs(sa.sin_port));
+
+	Fl__Response *got = NULL;
+	int64_t       t0  = fl_mono_us();
+	assert_int_equal(ask_status(url, 500, &got), CLI_EXIT_ERROR);
+	int64_t took = fl_mono_us() - t0;
+	close(fd);
+	assert_true(took >= 400000);
+	assert_true(took < 3000000);
+	assert_null(got);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_answer),
+		cmocka_unit_test(test_error_answer),
+		cmocka_unit_test(test_foreign_schema_wrong_case_and_garbage),
+		cmocka_unit_test(test_silent_peer_times_out),
+		cmocka_unit_test(test_nobody_listening_fails_at_once),
+		cmocka_unit_test(test_peer_that_never_handshakes_times_out),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
