@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 
 #include <nng/protocol/pipeline0/pull.h>
+#include <nng/protocol/pipeline0/push.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
 
 #include "fl/log.h"
 #include "fl/time.h"
@@ -41,7 +43,8 @@ ipc_prepare(const char *url, char *path, size_t pathlen, char *err, size_t errle
 }
 
 static int
-listen_on(nng_socket s, const char *url, const char *what, int *port, char *err, size_t errlen)
+listen_on(nng_socket s, const char *url, const char *what, nng_listener *out, int *port, char *err,
+    size_t errlen)
 {
 	nng_listener l;
 	int          rv;
@@ -69,8 +72,10 @@ listen_on(nng_socket s, const char *url, const char *what, int *port, char *err,
 	}
 	if (ipc && chmod(path, 0660) != 0) {
 		snprintf(err, errlen, "cannot restrict %s to mode 0660: %s", path, strerror(errno));
+		nng_listener_close(l);
 		return -1;
 	}
+	*out  = l;
 	*port = 0;
 	if (strncmp(url, "tcp", 3) == 0) {
 		nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, port);
@@ -83,12 +88,267 @@ listen_on(nng_socket s, const char *url, const char *what, int *port, char *err,
 	return 0;
 }
 
+// Listener watchdog.
+//
+// Why: nng 1.5.2 (Debian 12) has a defect, upstream nng#1518 (fixed in nng 1.6.0 by #1519).
+// When a peer goes away while the SP handshake is under way, the ipc transport can hand
+// NNG_ECLOSED to the listener's accept loop: writing our SP header to a client that already
+// closed fails with EPIPE, which nng maps to NNG_ECLOSED. The listener reads that as "I was
+// closed" and never asks the transport for another connection. The transport itself keeps
+// accepting and completing handshakes, so every later client connects, sends its request and
+// waits for its timeout: the request sits in the transport's queue and never reaches the
+// socket. Those parked connections are registered with epoll with no events armed; once their
+// client hangs up, EPOLLHUP (which epoll always reports) makes nng's poller thread spin. A
+// collector that was stopped (SIGSTOP, a debugger, swap) is certain to hit it: the CLI gives
+// up, closes mid-handshake, and the first thing the collector does on resuming is write its
+// header to that vanished peer. TCP peers that reset the connection can trigger it too.
+//
+// Nothing in the 1.5.2 API avoids or reports it, so this thread tests the property itself:
+// every WATCH_EVERY_MS it dials each listener with a fresh socket of the peer protocol and
+// waits up to WATCH_WAIT_MS for the listening socket to gain a pipe (any pipe: passing a new
+// connection to the socket is exactly what a stuck listener can no longer do). If none
+// arrives it closes the listener, which drops the parked connections (REQ clients redial and
+// resend, so a CLI waiting on one still gets its answer) and stops the spinning, then listens
+// again on the same address. A false alarm (nng threads starved for the whole wait) costs one
+// re-listen and is logged.
+#define WATCH_EVERY_MS 500
+#define WATCH_WAIT_MS  500
+
+typedef struct coll_watch coll_watch;
+
+typedef struct watched {
+	coll_watch  *wt;
+	const char  *what; // "reports" or "control", for the log
+	nng_socket   sock;
+	nng_listener l;
+	bool         on;                // false: scheme not probed (e.g. ws://)
+	char         url[COLL_URL_MAX]; // listen URL, with the bound port if it said port 0
+	char         dial[COLL_URL_MAX];
+	int (*open_peer)(nng_socket *);
+	uint64_t added; // pipes added to sock; guarded by wt->lock
+} watched;
+
+struct coll_watch {
+	pthread_mutex_t lock;
+	pthread_cond_t  cv; // a pipe was added, or stopping
+	bool            stopping;
+	bool            started;
+	pthread_t       tid;
+	watched         w[2]; // reports, control
+};
+
+static void
+on_pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	watched *w = arg;
+	(void) p;
+	(void) ev;
+	pthread_mutex_lock(&w->wt->lock);
+	w->added++;
+	pthread_cond_broadcast(&w->wt->cv);
+	pthread_mutex_unlock(&w->wt->lock);
+}
+
+// Works out the URL to listen on again (the bound port, so a re-listen keeps the port the
+// agents and CLIs know) and the URL to dial to test the listener (loopback for a wildcard
+// host). Returns false for a scheme the watchdog does not probe.
+static bool
+watch_urls(watched *w, const char *url, int bound_port)
+{
+	nng_url    *u;
+	const char *host;
+	bool        v6;
+
+	if (strncmp(url, "ipc://", 6) == 0) {
+		snprintf(w->url, sizeof(w->url), "%s", url);
+		snprintf(w->dial, sizeof(w->dial), "%s", url);
+		return true;
+	}
+	if (strncmp(url, "tcp", 3) != 0 || bound_port <= 0 || nng_url_parse(&u, url) != 0) {
+		return false;
+	}
+	host = u->u_hostname;
+	v6   = strchr(host, ':') != NULL;
+	snprintf(w->url, sizeof(w->url), v6 ? "%s://[%s]:%d" : "%s://%s:%d", u->u_scheme, host,
+	    bound_port);
+	if (host[0] == '\0' || strcmp(host, "*") == 0 || strcmp(host, "0.0.0.0") == 0) {
+		host = "127.0.0.1";
+	} else if (strcmp(host, "::") == 0) {
+		host = "::1";
+	}
+	snprintf(w->dial, sizeof(w->dial), v6 ? "%s://[%s]:%d" : "%s://%s:%d", u->u_scheme, host,
+	    bound_port);
+	nng_url_free(u);
+	return true;
+}
+
+// Called with wt->lock held; returns with it held. True if a pipe reached w->sock within
+// WATCH_WAIT_MS of dialing it (or we are stopping, or the probe itself could not be made:
+// that is no evidence against the listener).
+static bool
+watch_probe(coll_watch *wt, watched *w)
+{
+	uint64_t        before = w->added;
+	struct timespec deadline;
+	nng_socket      peer;
+	bool            ok;
+
+	pthread_mutex_unlock(&wt->lock);
+	if (w->open_peer(&peer) != 0) {
+		pthread_mutex_lock(&wt->lock);
+		return true;
+	}
+	// A blocking dial returns once our side of the handshake is done (a stuck listener still
+	// completes it), so the probe is never closed mid-handshake: nng 1.5.2 leaks the pipe of
+	// a socket closed then. What matters is only whether a pipe then reaches w->sock. A dial
+	// that fails outright (socket file removed, port taken over) fails the probe too, and a
+	// re-listen is the cure for that as well.
+	if (nng_dial(peer, w->dial, NULL, 0) != 0) {
+		nng_close(peer);
+		pthread_mutex_lock(&wt->lock);
+		return wt->stopping;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_nsec += (long) WATCH_WAIT_MS * 1000000L;
+	deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+	deadline.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&wt->lock);
+	while (!wt->stopping && w->added == before) {
+		if (pthread_cond_timedwait(&wt->cv, &wt->lock, &deadline) != 0) {
+			break; // ETIMEDOUT
+		}
+	}
+	ok = wt->stopping || w->added != before;
+	pthread_mutex_unlock(&wt->lock);
+	nng_close(peer);
+	pthread_mutex_lock(&wt->lock);
+	return ok;
+}
+
+// Called with wt->lock held; returns with it held.
+static void
+watch_relisten(coll_watch *wt, watched *w)
+{
+	nng_listener l;
+	char         err[COLL_URL_MAX + 128];
+	int          port;
+
+	pthread_mutex_unlock(&wt->lock);
+	fl_log(FL_LOG_WARN, "server",
+	    "cannot get a new connection through the %s listener within %d ms (nng 1.5.2 stops "
+	    "accepting after a peer leaves mid-handshake); listening on %s again",
+	    w->what, WATCH_WAIT_MS, w->url);
+	nng_listener_close(w->l); // also drops the connections parked in it
+	if (listen_on(w->sock, w->url, w->what, &l, &port, err, sizeof(err)) != 0) {
+		fl_log(FL_LOG_ERR, "server", "%s (retrying in %d ms)", err, WATCH_EVERY_MS);
+		l = (nng_listener) NNG_LISTENER_INITIALIZER;
+	}
+	pthread_mutex_lock(&wt->lock);
+	w->l = l;
+}
+
+static void *
+watch_main(void *arg)
+{
+	coll_watch     *wt = arg;
+	struct timespec next;
+
+	pthread_mutex_lock(&wt->lock);
+	while (!wt->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &next);
+		next.tv_nsec += (long) WATCH_EVERY_MS * 1000000L;
+		next.tv_sec += next.tv_nsec / 1000000000L;
+		next.tv_nsec %= 1000000000L;
+		while (!wt->stopping &&
+		    pthread_cond_timedwait(&wt->cv, &wt->lock, &next) != ETIMEDOUT) {
+		}
+		for (size_t i = 0; i < 2 && !wt->stopping; i++) {
+			if (wt->w[i].on && !watch_probe(wt, &wt->w[i]) && !wt->stopping) {
+				watch_relisten(wt, &wt->w[i]);
+			}
+		}
+	}
+	pthread_mutex_unlock(&wt->lock);
+	return NULL;
+}
+
+static coll_watch *
+watch_alloc(void)
+{
+	coll_watch        *wt;
+	pthread_condattr_t ca;
+
+	if ((wt = calloc(1, sizeof(*wt))) == NULL) {
+		return NULL;
+	}
+	pthread_mutex_init(&wt->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wt->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return wt;
+}
+
+// Registers the pipe callback before the socket listens, so no pipe goes uncounted.
+static int
+watch_socket(
+    coll_watch *wt, size_t i, const char *what, nng_socket s, int (*open_peer)(nng_socket *))
+{
+	watched *w   = &wt->w[i];
+	w->wt        = wt;
+	w->what      = what;
+	w->sock      = s;
+	w->open_peer = open_peer;
+	return nng_pipe_notify(s, NNG_PIPE_EV_ADD_POST, on_pipe_added, w);
+}
+
+static void
+watch_listener(coll_watch *wt, size_t i, nng_listener l, const char *url, int bound_port)
+{
+	watched *w = &wt->w[i];
+	w->l       = l;
+	w->on      = watch_urls(w, url, bound_port);
+	if (!w->on) {
+		fl_log(FL_LOG_INFO, "server",
+		    "not watching the %s listener on %s (only ipc and tcp are probed)", w->what,
+		    url);
+	}
+}
+
+// Stops the thread; the sockets must still be open (or already closed), never half-way.
+static void
+watch_stop(coll_watch *wt)
+{
+	if (wt == NULL || !wt->started) {
+		return;
+	}
+	pthread_mutex_lock(&wt->lock);
+	wt->stopping = true;
+	pthread_cond_broadcast(&wt->cv);
+	pthread_mutex_unlock(&wt->lock);
+	pthread_join(wt->tid, NULL);
+	wt->started = false;
+}
+
+// Only after the sockets are closed: their pipe callbacks use wt.
+static void
+watch_free(coll_watch *wt)
+{
+	if (wt == NULL) {
+		return;
+	}
+	pthread_cond_destroy(&wt->cv);
+	pthread_mutex_destroy(&wt->lock);
+	free(wt);
+}
+
 static void
 free_server(coll_server *srv)
 {
 	coll_store_close(srv->reader);
 	coll_store_close(srv->writer);
 	coll_state_fini(&srv->state);
+	watch_free(srv->watch);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }
@@ -98,6 +358,7 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 {
 	coll_server      *srv;
 	coll_store_loader ld;
+	nng_listener      pull_l, rep_l;
 	int               rv;
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
@@ -108,6 +369,10 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	pthread_mutex_init(&srv->lock, NULL);
 	coll_state_init(&srv->state, fl_now_us());
 	atomic_init(&srv->stopping, 0);
+	if ((srv->watch = watch_alloc()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 
 	if (coll_store_open(cfg->state, false, &srv->writer, err, errlen) != 0 ||
 	    coll_store_open(cfg->state, true, &srv->reader, err, errlen) != 0) {
@@ -140,10 +405,19 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		nng_close(srv->pull);
 		goto fail;
 	}
-	if (listen_on(srv->pull, cfg->listen, "reports", &srv->listen_port, err, errlen) != 0 ||
-	    listen_on(srv->rep, cfg->control, "control", &srv->control_port, err, errlen) != 0) {
+	if ((rv = watch_socket(srv->watch, 0, "reports", srv->pull, nng_push0_open)) != 0 ||
+	    (rv = watch_socket(srv->watch, 1, "control", srv->rep, nng_req0_open)) != 0) {
+		snprintf(err, errlen, "cannot watch sockets: %s", nng_strerror(rv));
 		goto fail_sockets;
 	}
+	if (listen_on(srv->pull, cfg->listen, "reports", &pull_l, &srv->listen_port, err, errlen) !=
+	        0 ||
+	    listen_on(srv->rep, cfg->control, "control", &rep_l, &srv->control_port, err, errlen) !=
+	        0) {
+		goto fail_sockets;
+	}
+	watch_listener(srv->watch, 0, pull_l, cfg->listen, srv->listen_port);
+	watch_listener(srv->watch, 1, rep_l, cfg->control, srv->control_port);
 	if (pthread_create(&srv->ingest_tid, NULL, coll_ingest_main, srv) != 0) {
 		snprintf(err, errlen, "cannot start ingest thread");
 		goto fail_sockets;
@@ -155,7 +429,13 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		return -1;
 	}
 	srv->control_started = true;
-	*out                 = srv;
+	if (pthread_create(&srv->watch->tid, NULL, watch_main, srv->watch) != 0) {
+		snprintf(err, errlen, "cannot start listener watchdog thread");
+		coll_server_stop(srv);
+		return -1;
+	}
+	srv->watch->started = true;
+	*out                = srv;
 	return 0;
 
 fail_sockets:
@@ -173,6 +453,8 @@ coll_server_stop(coll_server *srv)
 		return;
 	}
 	atomic_store(&srv->stopping, 1);
+	// The watchdog first, so that it cannot listen again on a socket being closed.
+	watch_stop(srv->watch);
 	// Closing a socket wakes its thread with NNG_ECLOSED; ingest then writes what is pending.
 	nng_close(srv->pull);
 	nng_close(srv->rep);

@@ -13,6 +13,11 @@
 // changes (at most once a second after applying reports) and retention (at start, then hourly).
 // History queries read SQLite through the control thread's own read-only connection.
 //
+// A third, mostly sleeping thread (server.c, "listener watchdog") proves twice a second that
+// both listeners still hand new connections to their sockets, and listens again when one has
+// stopped: nng 1.5.2's listener can stop accepting for good after a peer leaves mid-handshake
+// (upstream nng#1518; server.c explains).
+//
 // main.c owns signals; library code never exits.
 
 #ifndef FL_COLLECTOR_SERVER_H
@@ -40,21 +45,22 @@
 
 // Fields are shared by server.c, ingest.c and control.c only.
 typedef struct coll_server {
-	coll_config     cfg;
-	pthread_mutex_t lock; // guards state
-	coll_state      state;
-	coll_store     *writer; // ingest thread only
-	coll_store     *reader; // control thread only
-	nng_socket      pull;
-	nng_socket      rep;
-	int             listen_port;  // bound TCP port of cfg.listen, 0 if not tcp
-	int             control_port; // bound TCP port of cfg.control, 0 if not tcp
-	pthread_t       ingest_tid;
-	pthread_t       control_tid;
-	bool            ingest_started;
-	bool            control_started;
-	atomic_int      stopping;
-	uint64_t        reject_seen[8]; // per fl_wire_reject, ingest thread only: log throttling
+	coll_config        cfg;
+	pthread_mutex_t    lock; // guards state
+	coll_state         state;
+	coll_store        *writer; // ingest thread only
+	coll_store        *reader; // control thread only
+	nng_socket         pull;
+	nng_socket         rep;
+	int                listen_port;  // bound TCP port of cfg.listen, 0 if not tcp
+	int                control_port; // bound TCP port of cfg.control, 0 if not tcp
+	pthread_t          ingest_tid;
+	pthread_t          control_tid;
+	bool               ingest_started;
+	bool               control_started;
+	atomic_int         stopping;
+	uint64_t           reject_seen[8]; // per fl_wire_reject, ingest thread only: log throttling
+	struct coll_watch *watch;          // listener watchdog, server.c only
 } coll_server;
 
 // Opens the store, loads state from it, listens on cfg->listen and cfg->control and starts the
