@@ -20,10 +20,10 @@
 
 typedef struct agent_requirement {
 	Fl__ObjectKind kind;
-	char          *object;     // "public.orders", "public.orders.discount_code", "public.f(int)"
+	char          *object; // "public.orders", "public.orders.discount_code", "public.f(int)"
 	char         **privileges; // upper case, e.g. "SELECT"; may be empty (existence only)
 	size_t         n_privileges;
-	int            line;       // where it was declared, for messages
+	int            line; // where it was declared, for messages
 } agent_requirement;
 
 typedef struct agent_db_expect {
@@ -34,8 +34,8 @@ typedef struct agent_db_expect {
 } agent_db_expect;
 
 typedef struct agent_expect {
-	char            *path;
-	char             digest[32]; // "fnv1a64:" + 16 hex digits of the contents (change detection)
+	char *path;
+	char  digest[32]; // "fnv1a64:" + 16 hex digits of the contents (change detection)
 	agent_db_expect *dbs;
 	size_t           n_dbs;
 } agent_expect;
@@ -45,13 +45,19 @@ typedef struct agent_expect {
 int agent_expect_load(const char *path, agent_expect **out, char *err, size_t errlen);
 
 // Parses from memory (same rules); `name` is used in messages in place of a file name.
-int agent_expect_parse(const char *name, const char *text, size_t len, agent_expect **out,
-    char *err, size_t errlen);
+int agent_expect_parse(
+    const char *name, const char *text, size_t len, agent_expect **out, char *err, size_t errlen);
 
 void agent_expect_free(agent_expect *e); // accepts NULL
 
+#define AGENT_EXPECT_DIGEST_LEN 32 // sizeof(agent_expect.digest)
+
+// Writes "fnv1a64:%016llx" of the bytes into out: the digest of an expectations file, which is
+// how agents and the collector tell two versions of a release's file apart.
+void agent_expect_digest(const void *data, size_t len, char out[AGENT_EXPECT_DIGEST_LEN]);
+
 // The requirements for one database probe, or NULL when the release names none for it.
-const agent_db_expect *agent_expect_find(const agent_expect *e, const char *section_kind,
-    const char *name);
+const agent_db_expect *agent_expect_find(
+    const agent_expect *e, const char *section_kind, const char *name);
 
 #endif // FL_AGENT_EXPECT_H

@@ -1,65 +1,838 @@
-// pgsql.c - scaffolding; being written (issue 3).
+// pgsql.c - the PostgreSQL probe: a fresh connection every round, timed phase by phase, a
+// trivial query, and one catalog query that checks every requirement of the deployed release.
+//
+// Why a new connection per round: it is what breaks in an incident (authentication, connection
+// slots, DNS, routing), and a pooled connection would hide all of it.
+//
+// Everything runs on libpq's asynchronous API (PQconnectStartParams + PQconnectPoll, then
+// PQsendQueryParams) under poll() with one deadline, so a server that accepts TCP and never
+// answers costs `timeout`, not the kernel's TCP timeouts. The name is resolved here, before
+// libpq sees it (hostaddr), so that DNS time is measured and a DNS failure has its own class.
+//
+// Classification uses SQLSTATEs, never message text. libpq 15 has no API that returns the
+// SQLSTATE of an error the server sends during connection startup (PQgetResult gives a
+// synthesized result without one), but in PQERRORS_VERBOSE mode libpq itself writes the
+// ErrorResponse's SQLSTATE field into the error message as "SEVERITY:  XXXXX: ...", and that
+// is read back here. Failures before the server said anything (refused, unreachable, timeout)
+// carry the connect(2) errno, which libpq only renders as strerror() text: it is matched
+// against strerror() of the candidate errnos, produced by the same libc in the same process.
+// docs/database-probes.md describes the phases and classes.
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
-#include "probe.h"
+#include <libpq-fe.h>
+
+#include "dbcommon.h"
+#include "fl/cfg.h"
+#include "fl/log.h"
+#include "fl/time.h"
+
+#define PG_MAX_KEYS 48
+
+typedef struct pg_probe {
+	db_common c;
+	char     *keys[PG_MAX_KEYS]; // conninfo as keyword/value pairs (never a password)
+	char     *vals[PG_MAX_KEYS];
+	int       n;
+	char      host[256];
+	char      hostaddr[64];
+	char      port[16];
+	char      dbname[128];
+	char      target[256];
+	int       have_conninfo;
+} pg_probe;
+
+// The one query a round spends on the release's expectations. Each row of the unnested
+// arrays is one (requirement, privilege) pair; the query returns only the unmet ones, with
+// `missing` telling a missing object from a missing privilege. The oid-taking has_*_privilege
+// functions return NULL for an oid that does not exist, so nothing here raises for a missing
+// object; function argument types are resolved first (to_regtype) because to_regprocedure
+// raises 42704 for an unknown type name instead of returning NULL.
+static const char check_sql[] =
+    "SELECT r.i, o.oid IS NULL AS missing FROM unnest($1::int[], $2::text[], $3::text[], "
+    "$4::text[], $5::text[], $6::text[]) AS r(i, kind, obj, sub, priv, args) "
+    "CROSS JOIN LATERAL (SELECT CASE r.kind "
+    "WHEN 'schema' THEN to_regnamespace(r.obj)::oid "
+    "WHEN 'table' THEN (SELECT c.oid FROM pg_catalog.pg_class c WHERE c.oid = "
+    "to_regclass(r.obj) AND c.relkind IN ('r','p','v','m','f')) "
+    "WHEN 'sequence' THEN (SELECT c.oid FROM pg_catalog.pg_class c WHERE c.oid = "
+    "to_regclass(r.obj) AND c.relkind = 'S') "
+    "WHEN 'column' THEN (SELECT c.oid FROM pg_catalog.pg_class c WHERE c.oid = "
+    "to_regclass(r.obj) AND c.relkind IN ('r','p','v','m','f') AND EXISTS (SELECT 1 FROM "
+    "pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = r.sub AND a.attnum > 0 "
+    "AND NOT a.attisdropped)) "
+    "WHEN 'function' THEN CASE WHEN coalesce((SELECT bool_and(to_regtype(btrim(t)) IS NOT NULL) "
+    "FROM unnest(string_to_array(r.args, ',')) AS t), true) THEN to_regprocedure(r.obj)::oid "
+    "END END AS oid) AS o "
+    "WHERE o.oid IS NULL OR (r.priv <> '' AND NOT coalesce(CASE r.kind "
+    "WHEN 'schema' THEN has_schema_privilege(o.oid, r.priv) "
+    "WHEN 'table' THEN has_table_privilege(o.oid, r.priv) "
+    "WHEN 'sequence' THEN has_sequence_privilege(o.oid, r.priv) "
+    "WHEN 'column' THEN has_column_privilege(o.oid, r.sub, r.priv) "
+    "WHEN 'function' THEN has_function_privilege(o.oid, r.priv) END, false)) "
+    "ORDER BY r.i";
 
 static void *
-alloc_(const char *name)
+pg_alloc(const char *name)
 {
-	return strdup(name);
-}
+	pg_probe *p = calloc(1, sizeof(*p));
 
-static int
-set_(void *ctx, const char *key, const char *value, char *err, size_t errlen)
-{
-	(void) ctx;
-	(void) key;
-	(void) value;
-	(void) err;
-	(void) errlen;
-	return 0;
-}
-
-static int
-validate_(void *ctx, char *err, size_t errlen)
-{
-	(void) ctx;
-	(void) err;
-	(void) errlen;
-	return 0;
+	if (p != NULL) {
+		db_common_init(&p->c, name);
+	}
+	return p;
 }
 
 static void
-run_(void *ctx, const agent_round *round, agent_result *res)
+pg_clear_conninfo(pg_probe *p)
 {
-	(void) ctx;
-	(void) round;
-	agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_INTERNAL, "not built yet");
+	for (int i = 0; i < p->n; i++) {
+		free(p->keys[i]);
+		free(p->vals[i]);
+	}
+	p->n = 0;
+}
+
+static void
+pg_free(void *ctx)
+{
+	pg_probe *p = ctx;
+
+	if (p != NULL) {
+		pg_clear_conninfo(p);
+		free(p);
+	}
+}
+
+// Keywords the probe sets itself each round; a conninfo must not set them.
+static int
+reserved_key(const char *k)
+{
+	return strcmp(k, "password") == 0 || strcmp(k, "connect_timeout") == 0;
+}
+
+static int
+pg_set_conninfo(pg_probe *p, const char *value, char *err, size_t errlen)
+{
+	PQconninfoOption *opts;
+	char             *msg = NULL;
+	int               rv  = -1;
+
+	if ((opts = PQconninfoParse(value, &msg)) == NULL) {
+		// libpq's message names the bad part but never echoes values
+		snprintf(err, errlen, "invalid conninfo: %s", msg != NULL ? msg : "out of memory");
+		for (char *s = err; *s; s++) {
+			*s = *s == '\n' ? ' ' : *s;
+		}
+		PQfreemem(msg);
+		return -1;
+	}
+	pg_clear_conninfo(p);
+	p->host[0] = p->hostaddr[0] = p->port[0] = p->dbname[0] = '\0';
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || o->val[0] == '\0') {
+			continue;
+		}
+		if (strcmp(o->keyword, "password") == 0) {
+			snprintf(err, errlen,
+			    "conninfo must not contain a password (use password_file "
+			    "or password_env)");
+			goto out;
+		}
+		if (reserved_key(o->keyword)) {
+			snprintf(err, errlen,
+			    "conninfo must not set %s (the probe sets it; use timeout)",
+			    o->keyword);
+			goto out;
+		}
+		if ((strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0 ||
+		        strcmp(o->keyword, "port") == 0) &&
+		    strchr(o->val, ',') != NULL) {
+			snprintf(err, errlen,
+			    "conninfo: one host per probe (make one probe per server)");
+			goto out;
+		}
+		if (strcmp(o->keyword, "host") == 0) {
+			snprintf(p->host, sizeof(p->host), "%s", o->val);
+		} else if (strcmp(o->keyword, "hostaddr") == 0) {
+			snprintf(p->hostaddr, sizeof(p->hostaddr), "%s", o->val);
+		} else if (strcmp(o->keyword, "port") == 0) {
+			snprintf(p->port, sizeof(p->port), "%s", o->val);
+		} else if (strcmp(o->keyword, "dbname") == 0) {
+			snprintf(p->dbname, sizeof(p->dbname), "%s", o->val);
+		}
+		if (p->n >= PG_MAX_KEYS - 4) {
+			snprintf(err, errlen, "conninfo has too many keywords");
+			goto out;
+		}
+		p->keys[p->n] = strdup(o->keyword);
+		p->vals[p->n] = strdup(o->val);
+		p->n++;
+		if (p->keys[p->n - 1] == NULL || p->vals[p->n - 1] == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	if (p->host[0] == '\0' && p->hostaddr[0] == '\0') {
+		snprintf(err, errlen, "conninfo needs host= (or hostaddr=)");
+		goto out;
+	}
+	// %.*s: the parts are bounded by their buffers but may together exceed the target's
+	snprintf(p->target, sizeof(p->target), "%.120s:%s/%.110s",
+	    p->host[0] ? p->host : p->hostaddr, p->port[0] ? p->port : "5432",
+	    p->dbname[0] ? p->dbname : "(default)");
+	p->have_conninfo = 1;
+	rv               = 0;
+out:
+	if (rv != 0) {
+		pg_clear_conninfo(p);
+	}
+	PQconninfoFree(opts);
+	return rv;
+}
+
+static int
+pg_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
+{
+	pg_probe *p = ctx;
+	int       rv;
+
+	if (strcmp(key, "conninfo") == 0) {
+		return pg_set_conninfo(p, value, err, errlen);
+	}
+	if ((rv = db_common_set(&p->c, key, value, err, errlen)) != 0) {
+		return rv < 0 ? -1 : 0;
+	}
+	snprintf(err, errlen,
+	    "unknown key (postgres probes take conninfo, password_file, password_env, timeout, "
+	    "slow)");
+	return -1;
+}
+
+static int
+pg_validate(void *ctx, char *err, size_t errlen)
+{
+	pg_probe *p = ctx;
+
+	if (!p->have_conninfo) {
+		snprintf(err, errlen, "conninfo is required");
+		return -1;
+	}
+	return db_common_validate(&p->c, err, errlen);
 }
 
 static uint32_t
-timeout_(const void *ctx)
+pg_timeout(const void *ctx)
 {
-	(void) ctx;
-	return 3000;
+	return ((const pg_probe *) ctx)->c.timeout_ms;
 }
 
 static const char *
-target_(const void *ctx)
+pg_target(const void *ctx)
 {
-	(void) ctx;
-	return "";
+	return ((const pg_probe *) ctx)->target;
+}
+
+static uint32_t
+since(int64_t from, int64_t to)
+{
+	return to > from ? (uint32_t) (to - from) : 0;
+}
+
+static int
+remaining_ms(int64_t deadline)
+{
+	int64_t left = deadline - fl_mono_us();
+
+	return left <= 0 ? 0 : (int) ((left + 999) / 1000);
+}
+
+// SQLSTATE → failure class (PostgreSQL Appendix A).
+static Fl__FailureClass
+class_of_sqlstate(const char *s)
+{
+	static const struct {
+		const char      *code;
+		Fl__FailureClass fc;
+	} map[] = {
+		{ "28P01", FL__FAILURE_CLASS__FAILURE_AUTH_FAILED },
+		{ "28000", FL__FAILURE_CLASS__FAILURE_AUTH_FAILED },
+		{ "3D000", FL__FAILURE_CLASS__FAILURE_DATABASE_MISSING },
+		{ "53300", FL__FAILURE_CLASS__FAILURE_TOO_MANY_CONNECTIONS },
+		{ "57P01",
+		    FL__FAILURE_CLASS__FAILURE_SERVER_STARTING_OR_STOPPING }, // admin shutdown
+		{ "57P02",
+		    FL__FAILURE_CLASS__FAILURE_SERVER_STARTING_OR_STOPPING }, // crash shutdown
+		{ "57P03",
+		    FL__FAILURE_CLASS__FAILURE_SERVER_STARTING_OR_STOPPING }, // cannot connect now
+		{ "42501", FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING },
+		{ "42P01", FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING },
+		{ "42703", FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING },
+		{ "42883", FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING },
+		{ "3F000", FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING },
+		{ "08P01", FL__FAILURE_CLASS__FAILURE_PROTOCOL },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strcmp(map[i].code, s) == 0) {
+			return map[i].fc;
+		}
+	}
+	return FL__FAILURE_CLASS__FAILURE_QUERY_ERROR;
+}
+
+static int
+is_sqlstate_char(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z');
+}
+
+// Finds the SQLSTATE libpq wrote into a verbose-mode error message ("FATAL:  28P01: ...").
+// Returns 0 and fills out[6], or -1 when the message carries none (no server error).
+static int
+sqlstate_from_verbose(const char *msg, char out[6])
+{
+	for (const char *s = strstr(msg, ":  "); s != NULL; s = strstr(s + 1, ":  ")) {
+		const char *c  = s + 3;
+		int         ok = 1;
+		for (int i = 0; i < 5; i++) {
+			ok &= is_sqlstate_char(c[i]);
+		}
+		if (ok && c[5] == ':') {
+			memcpy(out, c, 5);
+			out[5] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+// The first line of a libpq message, for the detail (libpq never includes passwords).
+static void
+first_line(const char *msg, char *out, size_t len)
+{
+	size_t n = strcspn(msg, "\n");
+
+	if (n >= len) {
+		n = len - 1;
+	}
+	memcpy(out, msg, n);
+	out[n] = '\0';
+}
+
+// errno of a failed connect(2), recovered from libpq's strerror() text (see the file comment).
+static int
+connect_errno(const char *msg)
+{
+	static const int cands[] = { ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ECONNRESET,
+		EADDRNOTAVAIL, ENETDOWN, EHOSTDOWN };
+	char             buf[128];
+
+	for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
+		if (strerror_r(cands[i], buf, sizeof(buf)) == 0 && strstr(msg, buf) != NULL) {
+			return cands[i];
+		}
+	}
+	return 0;
+}
+
+static Fl__FailureClass
+class_of_errno(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:
+		return FL__FAILURE_CLASS__FAILURE_REFUSED;
+	case ETIMEDOUT:
+		return FL__FAILURE_CLASS__FAILURE_TIMEOUT;
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENETDOWN:
+	case EHOSTDOWN:
+	case EADDRNOTAVAIL:
+		return FL__FAILURE_CLASS__FAILURE_UNREACHABLE;
+	case ECONNRESET:
+		return FL__FAILURE_CLASS__FAILURE_RESET;
+	default:
+		return FL__FAILURE_CLASS__FAILURE_PROTOCOL;
+	}
+}
+
+static const char *
+phase_name(ConnStatusType st)
+{
+	switch (st) {
+	case CONNECTION_STARTED:
+		return "tcp connect";
+	case CONNECTION_SSL_STARTUP:
+	case CONNECTION_GSS_STARTUP:
+		return "tls/gss negotiation";
+	default:
+		return "authentication/startup";
+	}
+}
+
+// Resolves p->host (unless hostaddr is set or host is a socket directory) into addr.
+// Returns 0, or -1 with the class and detail set on res.
+static int
+pg_resolve(pg_probe *p, char *addr, size_t addrlen, agent_result *res)
+{
+	struct addrinfo hints, *ai = NULL;
+	int             rv;
+
+	addr[0] = '\0';
+	if (p->hostaddr[0] != '\0' || p->host[0] == '/' || p->host[0] == '@') {
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family   = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags    = AI_NUMERICHOST;
+	int64_t t0        = fl_mono_us();
+	rv                = getaddrinfo(p->host, p->port[0] ? p->port : "5432", &hints, &ai);
+	if (rv == EAI_NONAME) { // a name, not an address: resolve it (the DNS phase)
+		hints.ai_flags = AI_ADDRCONFIG;
+		rv             = getaddrinfo(p->host, p->port[0] ? p->port : "5432", &hints, &ai);
+	}
+	res->timing.dns_us = since(t0, fl_mono_us());
+	if (rv != 0) {
+		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS,
+		    "cannot resolve %s: %s", p->host, gai_strerror(rv));
+		res->pb.error_code = rv;
+		return -1;
+	}
+	rv = getnameinfo(
+	    ai->ai_addr, ai->ai_addrlen, addr, (socklen_t) addrlen, NULL, 0, NI_NUMERICHOST);
+	freeaddrinfo(ai);
+	if (rv != 0) {
+		addr[0] = '\0'; // let libpq resolve it then
+	}
+	return 0;
+}
+
+// Waits for the socket within the deadline. 1 ready, 0 timed out, -1 poll error.
+static int
+wait_fd(int fd, int for_write, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = for_write ? POLLOUT : POLLIN };
+	int           rv;
+
+	for (;;) {
+		rv = poll(&pfd, 1, remaining_ms(deadline));
+		if (rv < 0 && errno == EINTR) {
+			continue;
+		}
+		return rv > 0 ? 1 : rv;
+	}
+}
+
+// Sends one query and collects its single result within the deadline. Returns the result
+// (caller clears it), or NULL on timeout (*timed_out set) or a connection failure.
+static PGresult *
+exec_bounded(PGconn *conn, const char *sql, int nparams, const char *const *values,
+    int64_t deadline, int *timed_out)
+{
+	PGresult *r = NULL, *last = NULL;
+
+	*timed_out = 0;
+	if (!PQsendQueryParams(conn, sql, nparams, NULL, values, NULL, NULL, 0)) {
+		return NULL;
+	}
+	while (PQflush(conn) == 1) {
+		if (wait_fd(PQsocket(conn), 1, deadline) <= 0) {
+			*timed_out = 1;
+			return NULL;
+		}
+	}
+	for (;;) {
+		while (PQisBusy(conn)) {
+			if (wait_fd(PQsocket(conn), 0, deadline) <= 0) {
+				*timed_out = 1;
+				PQclear(last);
+				return NULL;
+			}
+			if (!PQconsumeInput(conn)) {
+				break;
+			}
+		}
+		if ((r = PQgetResult(conn)) == NULL) {
+			return last;
+		}
+		PQclear(last);
+		last = r;
+		if (PQstatus(conn) == CONNECTION_BAD) {
+			return last;
+		}
+	}
+}
+
+// Appends s as a quoted element of a PostgreSQL array literal.
+static int
+array_add(char **buf, size_t *len, size_t *cap, const char *s, int first)
+{
+	size_t need = *len + 2 * strlen(s) + 5;
+
+	if (need > *cap) {
+		size_t nc = need * 2;
+		char  *nb = realloc(*buf, nc);
+		if (nb == NULL) {
+			return -1;
+		}
+		*buf = nb;
+		*cap = nc;
+	}
+	if (!first) {
+		(*buf)[(*len)++] = ',';
+	}
+	(*buf)[(*len)++] = '"';
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\') {
+			(*buf)[(*len)++] = '\\';
+		}
+		(*buf)[(*len)++] = *s;
+	}
+	(*buf)[(*len)++] = '"';
+	(*buf)[*len]     = '\0';
+	return 0;
+}
+
+static const char *
+kind_word(Fl__ObjectKind k)
+{
+	switch (k) {
+	case FL__OBJECT_KIND__OBJECT_SCHEMA:
+		return "schema";
+	case FL__OBJECT_KIND__OBJECT_TABLE:
+		return "table";
+	case FL__OBJECT_KIND__OBJECT_COLUMN:
+		return "column";
+	case FL__OBJECT_KIND__OBJECT_SEQUENCE:
+		return "sequence";
+	case FL__OBJECT_KIND__OBJECT_FUNCTION:
+		return "function";
+	default:
+		return "unknown";
+	}
+}
+
+// Fills the six array parameters of check_sql from the rows. Returns 0 or -1 (out of memory).
+static int
+build_params(const db_check_row *rows, size_t n, char *arr[6])
+{
+	size_t len[6] = { 0 }, cap[6] = { 0 };
+	int    rv = 0;
+
+	for (int a = 0; a < 6; a++) {
+		if ((arr[a] = malloc(64)) == NULL) {
+			return -1;
+		}
+		cap[a] = 64;
+		len[a] = 0;
+	}
+	for (size_t i = 0; i < n && rv == 0; i++) {
+		const agent_requirement *r = rows[i].r;
+		char                     idx[24], obj[512], sub[256], args[512];
+		const char              *o = r->object;
+
+		snprintf(idx, sizeof(idx), "%zu", i);
+		sub[0] = args[0] = '\0';
+		if (r->kind == FL__OBJECT_KIND__OBJECT_COLUMN) {
+			if (db_split_last(r->object, obj, sizeof(obj), sub, sizeof(sub)) != 0) {
+				return -1;
+			}
+			o = obj;
+		} else if (r->kind == FL__OBJECT_KIND__OBJECT_FUNCTION) {
+			const char *lp = strchr(r->object, '(');
+			size_t      al = lp != NULL ? strlen(lp + 1) : 0;
+			if (lp != NULL && al > 0 && al < sizeof(args)) {
+				memcpy(args, lp + 1, al - 1); // without the closing parenthesis
+				args[al - 1] = '\0';
+			}
+		}
+		rv |= array_add(&arr[0], &len[0], &cap[0], idx, i == 0);
+		rv |= array_add(&arr[1], &len[1], &cap[1], kind_word(r->kind), i == 0);
+		rv |= array_add(&arr[2], &len[2], &cap[2], o, i == 0);
+		rv |= array_add(&arr[3], &len[3], &cap[3], sub, i == 0);
+		rv |= array_add(&arr[4], &len[4], &cap[4], rows[i].priv, i == 0);
+		rv |= array_add(&arr[5], &len[5], &cap[5], args, i == 0);
+	}
+	for (int a = 0; a < 6 && rv == 0; a++) {
+		// wrap in braces: shift right by one
+		char *nb = realloc(arr[a], len[a] + 3);
+		if (nb == NULL) {
+			return -1;
+		}
+		memmove(nb + 1, nb, len[a]);
+		nb[0]          = '{';
+		nb[len[a] + 1] = '}';
+		nb[len[a] + 2] = '\0';
+		arr[a]         = nb;
+	}
+	return rv;
+}
+
+// Runs the expectations check; fills unmet items or the failure. Returns 0 when the round may
+// finish ok (all met), 1 when res is final.
+static int
+pg_check(pg_probe *p, PGconn *conn, const agent_db_expect *d, int64_t deadline, agent_result *res,
+    const char *role)
+{
+	size_t        n = 0, n_missing = 0, n_priv = 0;
+	db_check_row *rows;
+	char         *arr[6] = { NULL };
+	PGresult     *r      = NULL;
+	int           timed_out, rv = 1;
+	char          first[200] = "";
+	size_t        last_req   = (size_t) -1;
+
+	if ((rows = db_check_rows(d, &n)) == NULL || build_params(rows, n, arr) != 0) {
+		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_INTERNAL,
+		    "cannot check expectations: out of memory");
+		goto out;
+	}
+	res->pb.requirements_checked = (uint32_t) d->n_reqs;
+	int64_t t0                   = fl_mono_us();
+	r = exec_bounded(conn, check_sql, 6, (const char *const *) arr, deadline, &timed_out);
+	res->timing.check_us = since(t0, fl_mono_us());
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *ss = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		char        msg[256];
+		first_line(
+		    r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(conn), msg, sizeof(msg));
+		if (timed_out) {
+			agent_result_set(res, FL__STATUS__STATUS_FAIL,
+			    FL__FAILURE_CLASS__FAILURE_TIMEOUT,
+			    "no answer to the expectations check within %u ms", p->c.timeout_ms);
+		} else if (ss != NULL) {
+			snprintf(res->sqlstate, sizeof(res->sqlstate), "%s", ss);
+			agent_result_set(res, FL__STATUS__STATUS_FAIL, class_of_sqlstate(ss),
+			    "expectations check failed: %s", msg);
+		} else {
+			agent_result_set(res, FL__STATUS__STATUS_FAIL,
+			    FL__FAILURE_CLASS__FAILURE_RESET,
+			    "connection lost during the expectations check: %s", msg);
+		}
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		size_t                   row     = strtoul(PQgetvalue(r, i, 0), NULL, 10);
+		int                      missing = PQgetvalue(r, i, 1)[0] == 't';
+		const agent_requirement *q;
+
+		if (row >= n) {
+			continue;
+		}
+		q = rows[row].r;
+		if (missing && rows[row].req == last_req) {
+			continue; // one item per missing object, not one per privilege asked of it
+		}
+		last_req = rows[row].req;
+		agent_result_add_unmet(res, p->c.name, q->kind, q->object,
+		    missing ? "" : rows[row].priv, missing, role);
+		if (first[0] == '\0') {
+			if (missing) {
+				snprintf(first, sizeof(first), "%s %s does not exist",
+				    kind_word(q->kind), q->object);
+			} else {
+				snprintf(first, sizeof(first), "%s lacks %s on %s %s", role,
+				    rows[row].priv, kind_word(q->kind), q->object);
+			}
+		}
+		if (missing) {
+			n_missing++;
+		} else {
+			n_priv++;
+		}
+	}
+	if (n_missing + n_priv > 0) {
+		db_finish_unmet(res, n_missing, n_priv, first);
+		goto out;
+	}
+	rv = 0;
+out:
+	PQclear(r);
+	for (int a = 0; a < 6; a++) {
+		free(arr[a]);
+	}
+	free(rows);
+	return rv;
+}
+
+static void
+pg_run(void *ctx, const agent_round *round, agent_result *res)
+{
+	pg_probe      *p = ctx;
+	const char    *keys[PG_MAX_KEYS + 1], *vals[PG_MAX_KEYS + 1];
+	char           password[DB_SECRET_MAX], err[256], addr[64], ctimeout[16];
+	char           msg[512], ss[6];
+	int            k = 0, have_pw, timed_out = 0;
+	int64_t        start = fl_mono_us(), deadline = start + (int64_t) p->c.timeout_ms * 1000;
+	int64_t        t_connect = 0, t_tls0 = 0, t_tls1 = 0, t_ok = 0;
+	PGconn        *conn          = NULL;
+	PGresult      *r             = NULL;
+	ConnStatusType last          = CONNECTION_STARTED;
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	const agent_db_expect    *d  = NULL;
+
+	if (res->pb.started_us == 0) {
+		res->pb.started_us = fl_now_us();
+	}
+	if (round != NULL && round->expect != NULL) {
+		snprintf(res->digest, sizeof(res->digest), "%s", round->expect->digest);
+		d = agent_expect_find(round->expect, "postgres", p->c.name);
+	}
+	if ((have_pw = db_password_read(&p->c, password, err, sizeof(err))) < 0) {
+		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_INTERNAL,
+		    "cannot read the password: %s", err);
+		goto done;
+	}
+	if (pg_resolve(p, addr, sizeof(addr), res) != 0) {
+		goto done;
+	}
+	for (int i = 0; i < p->n; i++) {
+		keys[k]   = p->keys[i];
+		vals[k++] = p->vals[i];
+	}
+	if (addr[0] != '\0') {
+		keys[k]   = "hostaddr";
+		vals[k++] = addr;
+	}
+	if (have_pw) {
+		keys[k]   = "password";
+		vals[k++] = password;
+	}
+	// A backstop only (libpq rounds it to whole seconds, minimum 2): the poll loop below is
+	// what bounds the round.
+	snprintf(ctimeout, sizeof(ctimeout), "%u", (p->c.timeout_ms + 999) / 1000 + 1);
+	keys[k]   = "connect_timeout";
+	vals[k++] = ctimeout;
+	keys[k] = vals[k] = NULL;
+
+	int64_t t0 = fl_mono_us();
+	if ((conn = PQconnectStartParams(keys, vals, 0)) == NULL) {
+		db_secret_wipe(password, sizeof(password));
+		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_INTERNAL,
+		    "cannot start a connection: out of memory");
+		goto done;
+	}
+	db_secret_wipe(password, sizeof(password));
+	PQsetErrorVerbosity(conn, PQERRORS_VERBOSE); // so libpq writes the SQLSTATE (file comment)
+	if (PQstatus(conn) == CONNECTION_BAD) {
+		st = PGRES_POLLING_FAILED;
+	}
+	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		int ready = wait_fd(PQsocket(conn), st == PGRES_POLLING_WRITING, deadline);
+		if (ready <= 0) {
+			timed_out = 1;
+			break;
+		}
+		st                 = PQconnectPoll(conn);
+		ConnStatusType cs  = PQstatus(conn);
+		int64_t        now = fl_mono_us();
+		if (last == CONNECTION_STARTED && cs != CONNECTION_STARTED &&
+		    cs != CONNECTION_BAD) {
+			t_connect = now; // the socket became writable: TCP is up
+		}
+		if ((cs == CONNECTION_SSL_STARTUP || cs == CONNECTION_GSS_STARTUP) && t_tls0 == 0) {
+			t_tls0 = now;
+		}
+		if (t_tls0 != 0 && t_tls1 == 0 && cs != CONNECTION_SSL_STARTUP &&
+		    cs != CONNECTION_GSS_STARTUP) {
+			t_tls1 = now;
+		}
+		if (cs != CONNECTION_BAD) {
+			last = cs;
+		}
+	}
+	t_ok = fl_mono_us();
+	if (t_connect != 0) {
+		res->timing.connect_us = since(t0, t_connect);
+		if (t_tls1 != 0 && PQsslInUse(conn)) {
+			res->timing.tls_us  = since(t_connect, t_tls1);
+			res->timing.auth_us = since(t_tls1, t_ok);
+		} else {
+			res->timing.auth_us = since(t_connect, t_ok);
+		}
+	}
+	if (timed_out) {
+		res->pb.error_code = ETIMEDOUT;
+		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT,
+		    "no answer within %u ms (during %s)", p->c.timeout_ms, phase_name(last));
+		goto done;
+	}
+	if (st != PGRES_POLLING_OK) {
+		first_line(PQerrorMessage(conn), msg, sizeof(msg));
+		if (sqlstate_from_verbose(PQerrorMessage(conn), ss) == 0) {
+			snprintf(res->sqlstate, sizeof(res->sqlstate), "%s", ss);
+			agent_result_set(
+			    res, FL__STATUS__STATUS_FAIL, class_of_sqlstate(ss), "%s", msg);
+		} else if (last == CONNECTION_STARTED) {
+			int e              = connect_errno(msg);
+			res->pb.error_code = e;
+			agent_result_set(
+			    res, FL__STATUS__STATUS_FAIL, class_of_errno(e), "%s", msg);
+		} else {
+			// The server hung up or spoke no PostgreSQL, without an error of its own.
+			agent_result_set(res, FL__STATUS__STATUS_FAIL,
+			    FL__FAILURE_CLASS__FAILURE_PROTOCOL, "%s", msg);
+		}
+		goto done;
+	}
+	snprintf(res->role, sizeof(res->role), "%s", PQuser(conn));
+
+	t0                   = fl_mono_us();
+	r                    = exec_bounded(conn, "SELECT 1", 0, NULL, deadline, &timed_out);
+	res->timing.query_us = since(t0, fl_mono_us());
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *code = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		first_line(
+		    r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(conn), msg, sizeof(msg));
+		if (timed_out) {
+			agent_result_set(res, FL__STATUS__STATUS_FAIL,
+			    FL__FAILURE_CLASS__FAILURE_TIMEOUT,
+			    "no answer to SELECT 1 within %u ms", p->c.timeout_ms);
+		} else if (code != NULL) {
+			snprintf(res->sqlstate, sizeof(res->sqlstate), "%s", code);
+			agent_result_set(res, FL__STATUS__STATUS_FAIL, class_of_sqlstate(code),
+			    "SELECT 1 failed: %s", msg);
+		} else {
+			agent_result_set(res, FL__STATUS__STATUS_FAIL,
+			    FL__FAILURE_CLASS__FAILURE_RESET, "connection lost during SELECT 1: %s",
+			    msg);
+		}
+		goto done;
+	}
+	PQclear(r);
+	r = NULL;
+	if (d != NULL && d->n_reqs > 0 && pg_check(p, conn, d, deadline, res, res->role) != 0) {
+		goto done;
+	}
+	{
+		char what[160];
+		snprintf(what, sizeof(what), "connected as %s; %u requirements met", res->role,
+		    res->pb.requirements_checked);
+		db_finish_ok(res, &p->c, since(start, fl_mono_us()) / 1000, what);
+	}
+done:
+	PQclear(r);
+	PQfinish(conn);
+	res->timing.total_us = since(start, fl_mono_us());
+	res->pb.duration_us  = res->timing.total_us;
 }
 
 const agent_probe_ops agent_probe_postgres = {
 	.section    = "postgres",
 	.kind       = FL__PROBE_KIND__KIND_POSTGRES,
-	.alloc      = alloc_,
-	.set        = set_,
-	.validate   = validate_,
-	.run        = run_,
-	.timeout_ms = timeout_,
-	.target     = target_,
-	.free       = free,
+	.alloc      = pg_alloc,
+	.set        = pg_set,
+	.validate   = pg_validate,
+	.run        = pg_run,
+	.timeout_ms = pg_timeout,
+	.target     = pg_target,
+	.free       = pg_free,
 };

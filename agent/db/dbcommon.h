@@ -1,0 +1,69 @@
+// dbcommon.h - what the PostgreSQL and MySQL probes share: config keys, secrets, requirement
+// expansion. Internal to agent/db/.
+//
+// Both probes read their password anew every round (from a mode-0600 file or the agent's
+// environment), so a rotated secret is picked up without a restart, and wipe it as soon as the
+// client library has it.
+
+#ifndef FL_AGENT_DBCOMMON_H
+#define FL_AGENT_DBCOMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "expect.h"
+#include "probe.h"
+
+#define DB_SECRET_MAX 256
+
+// Keys both database probes accept, with their values.
+typedef struct db_common {
+	char     name[128];
+	char     password_file[1024];
+	char     password_env[128];
+	uint32_t timeout_ms; // default 3000
+	uint32_t slow_ms;    // 0: no slow threshold
+} db_common;
+
+void db_common_init(db_common *c, const char *name);
+
+// Handles password_file, password_env, timeout and slow. Returns 1 when the key was one of
+// these and was accepted, 0 when the key is not a common one, -1 (with err) when its value is
+// bad.
+int db_common_set(db_common *c, const char *key, const char *value, char *err, size_t errlen);
+
+// Checks the common keys once the section is complete, including that a password file exists
+// and is not readable by group or others.
+int db_common_validate(const db_common *c, char *err, size_t errlen);
+
+// Reads the password for one round into out (DB_SECRET_MAX bytes). Returns 1 when a password
+// was configured and read, 0 when none is configured, -1 with a reason in err (never the
+// secret) when it cannot be read.
+int db_password_read(const db_common *c, char *out, char *err, size_t errlen);
+
+// Overwrites a secret in memory in a way the compiler may not drop.
+void db_secret_wipe(char *s, size_t len);
+
+// One (requirement, privilege) pair to check; a requirement without privileges gives one row
+// with priv "" (existence only).
+typedef struct db_check_row {
+	size_t                   req; // index into the db's reqs
+	const agent_requirement *r;
+	const char              *priv; // "" for existence only
+} db_check_row;
+
+// Expands a database's requirements into rows (heap array, caller frees). NULL when out of
+// memory; *n is set to 0 for an empty list (which returns a non-NULL pointer).
+db_check_row *db_check_rows(const agent_db_expect *d, size_t *n);
+
+// Splits "a.b.c" at its last dot: "a.b" into head, "c" into tail. -1 when it does not fit.
+int db_split_last(const char *obj, char *head, size_t headlen, char *tail, size_t taillen);
+
+// Sets status ok or warn/slow from the total time, with a detail. Used when nothing failed.
+void db_finish_ok(agent_result *res, const db_common *c, uint32_t total_ms, const char *what);
+
+// Stores the unmet rows' verdict: fail with object_missing (if any object is missing) or
+// privilege_missing, with a detail naming the first few.
+void db_finish_unmet(agent_result *res, size_t n_missing, size_t n_priv, const char *first);
+
+#endif // FL_AGENT_DBCOMMON_H
