@@ -148,6 +148,65 @@ fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 	return FL_WIRE_OK;
 }
 
+// protobuf-c 1.4.1 accepts field number 0 when the tag is an overlong varint (80 80 00), keeps it
+// as an unknown field and packs it back as the single byte 00, which its own unpack refuses: a
+// message that decodes, but whose re-encoding (a survey reply forwarded to the CLI, a spooled
+// report) no longer does. Field 0 is not valid protobuf; such a message is undecodable.
+// Found by tests/fuzz (fl_wire_decode_request, fl_wire_decode_survey_reply).
+static int
+has_field_zero(const ProtobufCMessage *m, int depth)
+{
+	const ProtobufCMessageDescriptor *d    = m->descriptor;
+	const char                       *base = (const char *) m;
+
+	if (depth > 16) { // our schema nests 4 deep; deeper is not one of our messages
+		return 1;
+	}
+	for (unsigned i = 0; i < m->n_unknown_fields; i++) {
+		if (m->unknown_fields[i].tag == 0) {
+			return 1;
+		}
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE) {
+			continue;
+		}
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *) (base + f->quantifier_offset);
+			ProtobufCMessage *const *v =
+			    *(ProtobufCMessage *const *const *) (base + f->offset);
+			for (size_t k = 0; k < n; k++) {
+				if (has_field_zero(v[k], depth + 1)) {
+					return 1;
+				}
+			}
+			continue;
+		}
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0 &&
+		    *(const uint32_t *) (base + f->quantifier_offset) != f->id) {
+			continue; // another member of the oneof is set; this pointer is not ours
+		}
+		const ProtobufCMessage *sub = *(ProtobufCMessage *const *) (base + f->offset);
+		if (sub != NULL && has_field_zero(sub, depth + 1)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+// protobuf_c_message_unpack() plus the check above; NULL when either fails.
+static ProtobufCMessage *
+unpack(const ProtobufCMessageDescriptor *d, size_t len, const void *buf)
+{
+	ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, buf);
+	if (m != NULL && has_field_zero(m, 0)) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return NULL;
+	}
+	return m;
+}
+
 // protobuf-c's unpack is bounded by len, but its allocations are not: cap len first.
 #define DECODE_PREAMBLE(what)                                                                  \
 	if (len > FL_WIRE_MAX_MSG) {                                                           \
@@ -162,7 +221,7 @@ fl_wire_decode_report(const void *buf, size_t len, Fl__Report **out, char *why, 
 	fl_wire_reject rj;
 
 	DECODE_PREAMBLE("report");
-	if ((r = fl__report__unpack(NULL, len, buf)) == NULL) {
+	if ((r = (Fl__Report *) unpack(&fl__report__descriptor, len, buf)) == NULL) {
 		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a report", len);
 	}
 	if ((rj = fl_wire_check_report(r, why, whylen)) != FL_WIRE_OK) {
@@ -179,7 +238,7 @@ fl_wire_decode_request(const void *buf, size_t len, Fl__Request **out, char *why
 	Fl__Request *r;
 
 	DECODE_PREAMBLE("request");
-	if ((r = fl__request__unpack(NULL, len, buf)) == NULL) {
+	if ((r = (Fl__Request *) unpack(&fl__request__descriptor, len, buf)) == NULL) {
 		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a request", len);
 	}
 	if (r->schema_version != FL_SCHEMA_VERSION) {
@@ -201,7 +260,7 @@ fl_wire_decode_response(const void *buf, size_t len, Fl__Response **out, char *w
 	if (len > 64u * FL_WIRE_MAX_MSG) {
 		return reject(FL_WIRE_OVERSIZE, why, whylen, "response of %zu bytes", len);
 	}
-	if ((r = fl__response__unpack(NULL, len, buf)) == NULL) {
+	if ((r = (Fl__Response *) unpack(&fl__response__descriptor, len, buf)) == NULL) {
 		return reject(
 		    FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a response", len);
 	}
@@ -221,7 +280,7 @@ fl_wire_decode_survey_request(
 	Fl__SurveyRequest *r;
 
 	DECODE_PREAMBLE("survey request");
-	if ((r = fl__survey_request__unpack(NULL, len, buf)) == NULL) {
+	if ((r = (Fl__SurveyRequest *) unpack(&fl__survey_request__descriptor, len, buf)) == NULL) {
 		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a survey", len);
 	}
 	if (r->schema_version != FL_SCHEMA_VERSION || r->n_rollback_to > 16) {
@@ -246,7 +305,7 @@ fl_wire_decode_survey_reply(
 	fl_wire_reject   rj;
 
 	DECODE_PREAMBLE("survey reply");
-	if ((r = fl__survey_reply__unpack(NULL, len, buf)) == NULL) {
+	if ((r = (Fl__SurveyReply *) unpack(&fl__survey_reply__descriptor, len, buf)) == NULL) {
 		return reject(
 		    FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a survey reply", len);
 	}
