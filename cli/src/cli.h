@@ -39,6 +39,7 @@ int cli_cmd_hosts(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_history(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_diagnose(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_probe_now(const cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv); // issue 6
 
 // Renderers, split from the commands so tests can feed them replies directly. The *_print
 // functions write the human form; *_json the public JSON shape (README, "JSON output").
@@ -63,5 +64,6 @@ extern const char cli_help_hosts[];
 extern const char cli_help_history[];
 extern const char cli_help_diagnose[];
 extern const char cli_help_probe_now[];
+extern const char cli_help_verify[];
 
 #endif // CLI_CLI_H

@@ -260,6 +260,38 @@ stats_line(const Fl__CollectorStats *s, FILE *out)
 	fputc('\n', out);
 }
 
+// Issue 6: the last verification of each release (post-release verification, docs/verify.md).
+static void
+verifications_lines(const Fl__StatusReply *r, FILE *out)
+{
+	char when[40];
+	for (size_t i = 0; i < r->n_verifications; i++) {
+		const Fl__ReleaseVerification *v = r->verifications[i];
+		fprintf(out, "release %s: %s (%s%s check, %s): %s\n", v->release, v->result,
+		    v->kind, v->automatic ? " automatic" : "",
+		    fl_time_format(v->at_us, when, sizeof(when)), v->detail);
+	}
+}
+
+static void
+verifications_json(fl_json *j, const Fl__StatusReply *r)
+{
+	fl_json_key(j, "verifications");
+	fl_json_arr_begin(j);
+	for (size_t i = 0; i < r->n_verifications; i++) {
+		const Fl__ReleaseVerification *v = r->verifications[i];
+		fl_json_obj_begin(j);
+		fl_json_kstr(j, "release", v->release);
+		fl_json_kstr(j, "result", v->result);
+		fl_json_kstr(j, "kind", v->kind);
+		fl_json_kbool(j, "automatic", v->automatic);
+		fl_json_ktime(j, "at", v->at_us);
+		fl_json_kstr(j, "detail", v->detail);
+		fl_json_obj_end(j);
+	}
+	fl_json_arr_end(j);
+}
+
 int
 cli_status_print(const Fl__StatusReply *r, FILE *out, bool colour)
 {
@@ -305,6 +337,7 @@ cli_status_print(const Fl__StatusReply *r, FILE *out, bool colour)
 		fprintf(out, ", %zu unknown", n[FL__STATUS__STATUS_UNKNOWN]);
 	}
 	fputc('\n', out);
+	verifications_lines(r, out);
 	stats_line(r->stats, out);
 	return cli_status_exit(r);
 }
@@ -373,6 +406,7 @@ cli_status_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 	}
 	fl_json_arr_end(&j);
 	stats_json(&j, r->stats);
+	verifications_json(&j, r);
 	fl_json_obj_end(&j);
 	if (cli_json_emit(&j, out) != 0) {
 		return CLI_EXIT_ERROR;

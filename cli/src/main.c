@@ -30,6 +30,8 @@ static const command commands[] = {
 	    "is it the code, a database, the network or a host?" },
 	{ "probe-now", cli_cmd_probe_now, cli_help_probe_now,
 	    "make every agent probe now and wait for the results" },
+	{ "verify", cli_cmd_verify, cli_help_verify,
+	    "gate a deploy: release healthy, no worse, rollback possible" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -71,7 +73,8 @@ usage(FILE *out)
 	    "    Every command also takes --json (the public JSON shapes documented in README).\n"
 	    "\n"
 	    "EXIT STATUS\n"
-	    "    0  all is well (status: every probe ok or warn; diagnose: healthy)\n"
+	    "    0  all is well (status: every probe ok or warn; diagnose: healthy; verify: "
+	    "passed)\n"
 	    "    1  something is failing: a probe fails, a host is stale, a fault was diagnosed\n"
 	    "    2  usage error, or the collector cannot be reached or answers an error;\n"
 	    "       diagnose: cannot tell (no data, verdict unknown)\n"
@@ -85,6 +88,7 @@ usage(FILE *out)
 	    "    faultline status\n"
 	    "    faultline -C tcp://10.0.0.5:7602 diagnose\n"
 	    "    faultline history --since 1h --host app1\n"
+	    "    faultline verify --release 2.4.1 --canary app1 --rollback-to 2.4.0\n"
 	    "    FAULTLINE_CONTROL=ipc:///tmp/fl.sock faultline status --json | jq .\n"
 	    "\n"
 	    "SEE ALSO\n"
@@ -143,7 +147,7 @@ main(int argc, char **argv)
 	}
 	if (g.cmd_index == 0) {
 		return cli_usage_error(
-		    NULL, "which command? status, hosts, history, diagnose or probe-now");
+		    NULL, "which command? status, hosts, history, diagnose, probe-now or verify");
 	}
 	argc -= g.cmd_index;
 	argv += g.cmd_index;

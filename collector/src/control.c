@@ -4,6 +4,8 @@
 // must answer before it can receive again, and a silent drop would leave the CLI waiting for
 // its timeout).
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,13 @@
 #include "fl/time.h"
 #include "fl/wire.h"
 #include "server.h"
+#include "survey.h"
+#include "verify.h"
+
+// Slow requests (probe-now, verify: seconds, bounded by their survey deadlines) are answered on
+// a worker thread of their own, on the REP context they arrived on, so status and history keep
+// answering meanwhile. At most this many run at once; more are refused with an error.
+#define CONTROL_MAX_SLOW 8
 
 static int
 encode_error(const char *text, nng_msg **out)
@@ -75,6 +84,84 @@ answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg
 	pthread_mutex_lock(&srv->lock);
 	rv = coll_state_encode_status(&srv->state, q ? q->host : NULL, as_hosts, fl_now_us(), out);
 	pthread_mutex_unlock(&srv->lock);
+	if (rv != 0 || as_hosts) {
+		return rv;
+	}
+	// Issue 6: the last verification of each release. The state module encodes the reply, so
+	// the verifications are added by decoding it again (status is not a hot path).
+	Fl__Response *resp = fl__response__unpack(NULL, nng_msg_len(*out), nng_msg_body(*out));
+	if (resp == NULL || resp->status == NULL) {
+		if (resp != NULL) {
+			fl__response__free_unpacked(resp, NULL);
+		}
+		return 0; // keep the reply without verifications
+	}
+	coll_verify_status_add(srv, resp->status);
+	if (resp->status->n_verifications > 0) {
+		nng_msg *m;
+		if (fl_wire_encode(&resp->base, &m) == 0) {
+			nng_msg_free(*out);
+			*out = m;
+		}
+	}
+	coll_verify_status_fini(resp->status);
+	fl__response__free_unpacked(resp, NULL);
+	return 0;
+}
+
+static int
+answer_probe_now(coll_server *srv, const Fl__ProbeNowQuery *q, nng_msg **out)
+{
+	Fl__Response       resp = FL__RESPONSE__INIT;
+	Fl__ProbeNowReply *reply;
+	char             **live, **rel, **prev;
+	size_t             n;
+	char               err[256];
+	int                rv;
+
+	if (srv->survey == NULL) {
+		return encode_error(
+		    "probe-now needs a survey address: set [collector] survey", out);
+	}
+	if (coll_live_hosts(srv, &live, &rel, &prev, &n) != 0) {
+		return NNG_ENOMEM;
+	}
+	rv = coll_survey_run(srv->survey, q->timeout_ms, q->rollback_to, q->n_rollback_to, live, n,
+	    &reply, err, sizeof(err));
+	coll_strv_free(live, n);
+	coll_strv_free(rel, n);
+	coll_strv_free(prev, n);
+	if (rv != 0) {
+		return encode_error(err, out);
+	}
+	resp.schema_version = FL_SCHEMA_VERSION;
+	resp.reply_case     = FL__RESPONSE__REPLY_PROBE_NOW;
+	resp.probe_now      = reply;
+	rv                  = fl_wire_encode(&resp.base, out);
+	fl__probe_now_reply__free_unpacked(reply, NULL);
+	return rv;
+}
+
+static int
+answer_verify(coll_server *srv, const Fl__VerifyQuery *q, nng_msg **out)
+{
+	Fl__Response     resp = FL__RESPONSE__INIT;
+	Fl__VerifyReply *reply;
+	char             err[256];
+	int              rv;
+
+	if (q->release[0] == '\0') {
+		return encode_error("verify needs a release", out);
+	}
+	if (coll_verify_run(srv, q, &reply, err, sizeof(err)) != 0) {
+		return encode_error(err, out);
+	}
+	coll_verify_record(srv, reply, "full", false);
+	resp.schema_version = FL_SCHEMA_VERSION;
+	resp.reply_case     = FL__RESPONSE__REPLY_VERIFY;
+	resp.verify         = reply;
+	rv                  = fl_wire_encode(&resp.base, out);
+	fl__verify_reply__free_unpacked(reply, NULL);
 	return rv;
 }
 
@@ -86,21 +173,12 @@ count_error(coll_server *srv)
 	pthread_mutex_unlock(&srv->lock);
 }
 
+// Answers a decoded request and frees it.
 static int
-answer(coll_server *srv, nng_msg *req, nng_msg **out)
+dispatch(coll_server *srv, Fl__Request *q, nng_msg **out)
 {
-	Fl__Request   *q = NULL;
-	char           why[256], text[320];
-	fl_wire_reject rj;
-	int            rv;
+	int rv;
 
-	rj = fl_wire_decode_request(nng_msg_body(req), nng_msg_len(req), &q, why, sizeof(why));
-	if (rj != FL_WIRE_OK) {
-		count_error(srv);
-		fl_log(FL_LOG_NOTICE, "control", "cannot decode request: %s", why);
-		snprintf(text, sizeof(text), "bad request (%s): %s", fl_wire_reject_name(rj), why);
-		return encode_error(text, out);
-	}
 	switch (q->query_case) {
 	case FL__REQUEST__QUERY_STATUS:
 		rv = answer_status(srv, q->status, false, out);
@@ -115,7 +193,10 @@ answer(coll_server *srv, nng_msg *req, nng_msg **out)
 		rv = answer_diagnose(srv, q->diagnose, out);
 		break;
 	case FL__REQUEST__QUERY_PROBE_NOW:
-		rv = encode_error("probe-now is not available yet", out);
+		rv = answer_probe_now(srv, q->probe_now, out);
+		break;
+	case FL__REQUEST__QUERY_VERIFY:
+		rv = answer_verify(srv, q->verify, out);
 		break;
 	default:
 		count_error(srv);
@@ -126,16 +207,126 @@ answer(coll_server *srv, nng_msg *req, nng_msg **out)
 	return rv;
 }
 
+static bool
+is_slow(const Fl__Request *q)
+{
+	return q->query_case == FL__REQUEST__QUERY_PROBE_NOW ||
+	    q->query_case == FL__REQUEST__QUERY_VERIFY;
+}
+
+// Sends resp on ctx (aio reused). Takes resp.
+static int
+send_on(nng_ctx ctx, nng_aio *aio, nng_msg *resp)
+{
+	int rv;
+	nng_aio_set_timeout(aio, NNG_DURATION_DEFAULT);
+	nng_aio_set_msg(aio, resp);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		nng_msg_free(resp); // the aio did not take it
+	}
+	return rv;
+}
+
+// Answers q (decoded, or NULL with a ready error in *out) and sends the answer on ctx.
+static void
+answer_and_send(coll_server *srv, nng_ctx ctx, nng_aio *aio, Fl__Request *q, nng_msg *resp)
+{
+	int rv = 0;
+	if (q != NULL) {
+		rv = dispatch(srv, q, &resp);
+	}
+	if (rv != 0 && encode_error("out of memory", &resp) != 0) {
+		fl_log(FL_LOG_ERR, "control", "cannot answer: %s", nng_strerror(rv));
+		return; // REP drops the request; the CLI times out
+	}
+	if ((rv = send_on(ctx, aio, resp)) != 0 && rv != NNG_ECLOSED) {
+		fl_log(FL_LOG_NOTICE, "control", "cannot send answer: %s", nng_strerror(rv));
+	}
+}
+
+typedef struct slow_job {
+	coll_server *srv;
+	nng_ctx      ctx;
+	Fl__Request *q;
+} slow_job;
+
+static void *
+slow_main(void *arg)
+{
+	slow_job *j = arg;
+	nng_aio  *aio;
+
+	if (nng_aio_alloc(&aio, NULL, NULL) == 0) {
+		answer_and_send(j->srv, j->ctx, aio, j->q, NULL);
+		nng_aio_free(aio);
+	} else {
+		fl__request__free_unpacked(j->q, NULL);
+	}
+	nng_ctx_close(j->ctx);
+	atomic_fetch_sub(&j->srv->slow_jobs, 1);
+	free(j);
+	return NULL;
+}
+
+// Hands q and ctx to a worker thread. Returns 0 (both taken) or -1 (caller keeps them).
+static int
+start_slow(coll_server *srv, nng_ctx ctx, Fl__Request *q)
+{
+	slow_job      *j;
+	pthread_t      t;
+	pthread_attr_t a;
+	sigset_t       all, old;
+	int            rv;
+
+	if (atomic_fetch_add(&srv->slow_jobs, 1) >= CONTROL_MAX_SLOW ||
+	    (j = malloc(sizeof(*j))) == NULL) {
+		atomic_fetch_sub(&srv->slow_jobs, 1);
+		return -1;
+	}
+	*j = (slow_job) { .srv = srv, .ctx = ctx, .q = q };
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rv = pthread_create(&t, &a, slow_main, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+	if (rv != 0) {
+		free(j);
+		atomic_fetch_sub(&srv->slow_jobs, 1);
+		return -1;
+	}
+	return 0;
+}
+
 void *
 coll_control_main(void *arg)
 {
 	coll_server *srv = arg;
+	nng_aio     *aio;
+	nng_ctx      ctx;
+	int          rv;
+
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0 ||
+	    (rv = nng_ctx_open(&ctx, srv->rep)) != 0) {
+		fl_log(FL_LOG_ERR, "control", "cannot start: %s", nng_strerror(rv));
+		return NULL;
+	}
 	for (;;) {
-		nng_msg *req, *resp = NULL;
-		int      rv = nng_recvmsg(srv->rep, &req, 0);
+		nng_msg       *req, *resp = NULL;
+		Fl__Request   *q = NULL;
+		char           why[256], text[320];
+		fl_wire_reject rj;
+
+		nng_aio_set_timeout(aio, NNG_DURATION_DEFAULT);
+		nng_ctx_recv(ctx, aio);
+		nng_aio_wait(aio);
+		rv = nng_aio_result(aio);
 		if (rv == NNG_ECLOSED || atomic_load(&srv->stopping)) {
 			if (rv == 0) {
-				nng_msg_free(req);
+				nng_msg_free(nng_aio_get_msg(aio));
 			}
 			break;
 		}
@@ -146,20 +337,40 @@ coll_control_main(void *arg)
 			}
 			continue;
 		}
-		rv = answer(srv, req, &resp);
+		req = nng_aio_get_msg(aio);
+		rj  = fl_wire_decode_request(
+		     nng_msg_body(req), nng_msg_len(req), &q, why, sizeof(why));
 		nng_msg_free(req);
-		if (rv != 0 && encode_error("out of memory", &resp) != 0) {
-			fl_log(FL_LOG_ERR, "control", "cannot answer: %s", nng_strerror(rv));
-			continue; // REP drops the request; the CLI times out
-		}
-		if ((rv = nng_sendmsg(srv->rep, resp, 0)) != 0) {
-			nng_msg_free(resp);
-			if (rv == NNG_ECLOSED) {
-				break;
+		if (rj != FL_WIRE_OK) {
+			count_error(srv);
+			fl_log(FL_LOG_NOTICE, "control", "cannot decode request: %s", why);
+			snprintf(text, sizeof(text), "bad request (%s): %s",
+			    fl_wire_reject_name(rj), why);
+			if (encode_error(text, &resp) == 0) {
+				answer_and_send(srv, ctx, aio, NULL, resp);
 			}
-			fl_log(
-			    FL_LOG_NOTICE, "control", "cannot send answer: %s", nng_strerror(rv));
+			continue;
 		}
+		if (is_slow(q)) {
+			nng_ctx next;
+			if ((rv = nng_ctx_open(&next, srv->rep)) == 0) {
+				if (start_slow(srv, ctx, q) == 0) {
+					ctx = next; // the worker answers on the old context and
+					            // closes it
+					continue;
+				}
+				nng_ctx_close(next);
+			}
+			fl__request__free_unpacked(q, NULL);
+			if (encode_error("too many probe-now/verify requests at once; try again",
+			        &resp) == 0) {
+				answer_and_send(srv, ctx, aio, NULL, resp);
+			}
+			continue;
+		}
+		answer_and_send(srv, ctx, aio, q, NULL);
 	}
+	nng_ctx_close(ctx);
+	nng_aio_free(aio);
 	return NULL;
 }

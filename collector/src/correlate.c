@@ -68,7 +68,7 @@ static const struct {
 };
 
 enum st {
-	ST_SKIP = 0, // no result, status unknown, or the host is stale
+	ST_SKIP = 0, // status unknown, or the host is stale: counted among the target's hosts only
 	ST_OK,
 	ST_PENDING,  // failed, but fewer consecutive rounds than the threshold
 	ST_DEGRADED, // warn / slow
@@ -284,6 +284,18 @@ cat_of(Fl__FailureClass fc)
 	return CAT_OTHER;
 }
 
+bool
+corr_result_slow(const corr_params *p, const Fl__ProbeResult *r, int64_t baseline_us)
+{
+	if (r->status == FL__STATUS__STATUS_WARN ||
+	    (r->status == FL__STATUS__STATUS_FAIL && cat_of(r->failure) == CAT_SLOW)) {
+		return true;
+	}
+	return r->status == FL__STATUS__STATUS_OK && baseline_us > 0 && p->slow_factor > 0 &&
+	    (double) r->duration_us > (double) baseline_us * p->slow_factor &&
+	    (int64_t) r->duration_us - baseline_us >= CORR_SLOW_FLOOR_US;
+}
+
 static enum st
 classify(const eng *e, const corr_probe *p, enum cat *cat)
 {
@@ -302,16 +314,12 @@ classify(const eng *e, const corr_probe *p, enum cat *cat)
 	case FL__STATUS__STATUS_WARN:
 		*cat = CAT_SLOW;
 		return ST_DEGRADED;
-	case FL__STATUS__STATUS_OK: {
-		double factor = e->view->params.slow_factor;
-		if (p->baseline_us > 0 && factor > 0 &&
-		    (double) r->duration_us > (double) p->baseline_us * factor &&
-		    (int64_t) r->duration_us - p->baseline_us >= CORR_SLOW_FLOOR_US) {
+	case FL__STATUS__STATUS_OK:
+		if (corr_result_slow(&e->view->params, r, p->baseline_us)) {
 			*cat = CAT_SLOW;
 			return ST_DEGRADED;
 		}
 		return ST_OK;
-	}
 	default:
 		return ST_SKIP;
 	}
@@ -348,10 +356,8 @@ build_entries(eng *e)
 	const corr_view *v     = e->view;
 	size_t           total = 0;
 	for (size_t h = 0; h < v->n_hosts; h++) {
-		if (!v->hosts[h].stale) {
-			total += v->hosts[h].n_probes;
-			e->n_live++;
-		}
+		total += v->hosts[h].n_probes;
+		e->n_live += !v->hosts[h].stale;
 	}
 	e->ents     = calloc(total ? total : 1, sizeof(*e->ents));
 	e->cap_tgts = 64;
@@ -387,16 +393,15 @@ build_entries(eng *e)
 
 	for (size_t h = 0; h < v->n_hosts; h++) {
 		const corr_host *host = &v->hosts[h];
-		if (host->stale) {
-			continue;
-		}
 		for (size_t p = 0; p < host->n_probes; p++) {
-			const corr_probe *pr = &host->probes[p];
-			enum cat          cat;
-			enum st           st = classify(e, pr, &cat);
-			if (st == ST_SKIP) {
+			const corr_probe *pr  = &host->probes[p];
+			enum cat          cat = CAT_OTHER;
+			if (pr->last == NULL) {
 				continue;
 			}
+			// A stale host's (old) result is not judged, but the host still probes
+			// that target: "all N hosts" must count it.
+			enum st       st   = host->stale ? ST_SKIP : classify(e, pr, &cat);
 			const char   *t    = nz(pr->last->target);
 			Fl__ProbeKind kind = pr->last->kind;
 			size_t        mask = cap - 1;
@@ -656,7 +661,8 @@ hosts_phrase(eng *e, const uint32_t *host_of, const vec *v, size_t total)
 	return out;
 }
 
-// Distinct host count of a group's considered entries (ok, degraded, failing).
+// Distinct hosts that probe target t, whatever their state (ok, pending, degraded, failing,
+// unknown, silent): summaries say "all N hosts" only when N is all of them, else "N of M".
 static size_t
 group_hosts(eng *e, uint32_t t)
 {
@@ -664,8 +670,7 @@ group_hosts(eng *e, uint32_t t)
 	next_epoch(e);
 	for (uint32_t i = e->tstart[t]; i < e->tstart[t + 1]; i++) {
 		const ent *x = &e->ents[e->order[i]];
-		if ((x->st == ST_OK || x->st == ST_DEGRADED || x->st == ST_FAILING) &&
-		    mark_rank(e, e->rank[x->host])) {
+		if (mark_rank(e, e->rank[x->host])) {
 			n++;
 		}
 	}
@@ -1086,6 +1091,64 @@ rule_slow(eng *e, group_ctx *gc, const vec *slow)
 	mark_root(e, slow, e->nf - 1);
 }
 
+// Slow from some hosts for params.slow_rounds rounds in a row while others reach the same target
+// at normal latency: the server answers fine, so the difference is the slow hosts' path.
+static void
+rule_slow_path(eng *e, group_ctx *gc, const vec *slow, const vec *normal)
+{
+	char   a[32], b[32], paths[768];
+	size_t len = 0, n = 0;
+	double norm = 0;
+	for (size_t i = 0; i < normal->n; i++) {
+		norm += ent_res(e, normal->v[i])->duration_us;
+	}
+	norm /= (double) normal->n;
+	uint32_t *r = ranks_of(e, slow, NULL, NULL, &n);
+	paths[0]    = '\0';
+	// Paths in host-name order (each slow host has one entry in this group).
+	for (size_t i = 0; r != NULL && i < n && i < CORR_MAX_NAMED; i++) {
+		uint32_t id = UINT32_MAX;
+		for (size_t j = 0; j < slow->n && id == UINT32_MAX; j++) {
+			if (e->rank[e->ents[slow->v[j]].host] == r[i]) {
+				id = slow->v[j];
+			}
+		}
+		const corr_probe *p    = ent_probe(e, id);
+		double            base = p->baseline_us > 0 ? (double) p->baseline_us : norm;
+		// No round count here: the collector records a verdict event whenever the summary
+		// changes (the evidence lines carry it).
+		int w = snprintf(paths + len, sizeof(paths) - len,
+		    "%s%s \u2192 %s (latency %s vs normal %s)", i ? ", " : "",
+		    host_by_rank(e, gc->host_of, r[i]), gc->g->target,
+		    ms_text(p->last->duration_us, a), ms_text(base, b));
+		if (w < 0 || (size_t) w >= sizeof(paths) - len) {
+			break;
+		}
+		len += (size_t) w;
+	}
+	free(r);
+	char more[32] = "";
+	if (n > CORR_MAX_NAMED) {
+		snprintf(more, sizeof(more), " (+%zu more)", n - CORR_MAX_NAMED);
+	}
+	size_t hn = 0;
+	next_epoch(e);
+	for (size_t i = 0; i < normal->n; i++) {
+		hn += mark_rank(e, e->rank[e->ents[normal->v[i]].host]);
+	}
+	char *s = xprintf(e,
+	    "network: slow path%s %s%s; %zu other host%s reach%s %s at normal "
+	    "latency (%s)",
+	    n > 1 ? "s" : "", paths, more, hn, hn > 1 ? "s" : "", hn > 1 ? "" : "es", gc->label,
+	    ms_text(norm, a));
+	if (fnd_new(e, FL__VERDICT__VERDICT_NETWORK, gc->t) == NULL) {
+		free(s);
+		return;
+	}
+	finish(e, e->nf - 1, s, slow, NULL);
+	mark_root(e, slow, e->nf - 1);
+}
+
 // Per failing class group that is neither reach nor schema: a table of database phrasings.
 static const struct {
 	Fl__FailureClass fc;
@@ -1106,8 +1169,9 @@ judge_db_like(eng *e, group_ctx *gc)
 {
 	bool db    = is_db(gc->g->kind);
 	vec  reach = { 0 }, auth = { 0 }, schema = { 0 }, slow = { 0 }, fine = { 0 }, other = { 0 },
-	    expect = { 0 }, agent = { 0 };
-	size_t connected = 0, considered = 0, failing = 0;
+	    expect = { 0 }, agent = { 0 }, normal = { 0 }, slow_path = { 0 };
+	uint32_t slow_rounds = e->view->params.slow_rounds ? e->view->params.slow_rounds : 1;
+	size_t   connected = 0, considered = 0, failing = 0;
 
 	for (uint32_t i = e->tstart[gc->t]; i < e->tstart[gc->t + 1]; i++) {
 		uint32_t   id = e->order[i];
@@ -1118,6 +1182,11 @@ judge_db_like(eng *e, group_ctx *gc)
 			vec_push(e, &fine, id);
 			if (x->st == ST_DEGRADED) {
 				vec_push(e, &slow, id);
+				if (ent_probe(e, id)->consecutive_slow >= slow_rounds) {
+					vec_push(e, &slow_path, id);
+				}
+			} else {
+				vec_push(e, &normal, id);
 			}
 			continue;
 		}
@@ -1231,7 +1300,12 @@ judge_db_like(eng *e, group_ctx *gc)
 	// Slow everywhere: every host that reaches the database sees it degraded.
 	if (db && failing == 0 && slow.n > 0 && slow.n == fine.n) {
 		rule_slow(e, gc, &slow);
+	} else if (slow_path.n > 0 && normal.n > 0) {
+		// Slow on some paths only, for several rounds, while others are at normal latency.
+		rule_slow_path(e, gc, &slow_path, &normal);
 	}
+	free(normal.v);
+	free(slow_path.v);
 	free(reach.v);
 	free(auth.v);
 	free(schema.v);
@@ -1402,9 +1476,14 @@ evidence_line(eng *e, uint32_t id, bool folded)
 	const Fl__ProbeResult *r      = p->last;
 	const char            *detail = nz(r->detail);
 	if (e->ents[id].st == ST_DEGRADED) {
-		return xprintf(e, "%s %s (%s %s): slow, %s vs normal %s", nz(h->host), nz(r->name),
-		    fl_kind_name(r->kind), nz(r->target), ms_text(r->duration_us, a),
-		    p->baseline_us > 0 ? ms_text((double) p->baseline_us, b) : "unknown");
+		char rounds[32] = "";
+		if (p->consecutive_slow > 0) {
+			snprintf(rounds, sizeof(rounds), ", %u round%s", p->consecutive_slow,
+			    p->consecutive_slow == 1 ? "" : "s");
+		}
+		return xprintf(e, "%s %s (%s %s): slow, %s vs normal %s%s", nz(h->host),
+		    nz(r->name), fl_kind_name(r->kind), nz(r->target), ms_text(r->duration_us, a),
+		    p->baseline_us > 0 ? ms_text((double) p->baseline_us, b) : "unknown", rounds);
 	}
 	return xprintf(e, "%s %s (%s %s): %s since %s, %u round%s%s%s%s", nz(h->host), nz(r->name),
 	    fl_kind_name(r->kind), nz(r->target), fl_failure_name(r->failure),
@@ -1594,6 +1673,7 @@ corr_params_default(corr_params *p)
 {
 	p->fail_threshold = 2;
 	p->slow_factor    = 3.0;
+	p->slow_rounds    = 3;
 }
 
 Fl__DiagnoseReply *

@@ -6,7 +6,9 @@
 //
 // Debounce: the view carries, per (host, probe), how many consecutive rounds failed and since
 // when. The engine treats a probe as failing only once consecutive_fail reaches
-// params.fail_threshold, so a single lost probe does not flip the verdict.
+// params.fail_threshold, so a single lost probe does not flip the verdict. Likewise a slow path
+// (slow from some hosts, normal from others) counts once consecutive_slow reaches
+// params.slow_rounds.
 
 #ifndef FL_COLLECTOR_CORRELATE_H
 #define FL_COLLECTOR_CORRELATE_H
@@ -21,6 +23,8 @@ typedef struct corr_probe {
 	const Fl__ProbeResult *last;             // latest result (borrowed)
 	uint32_t               consecutive_fail; // rounds in a row with status fail (0 when ok)
 	uint32_t               consecutive_ok;   // rounds in a row not failing
+	uint32_t consecutive_slow;   // rounds in a row that were slow (corr_result_slow); 0 = none
+	                             // or unknown. A slow path needs params.slow_rounds of them.
 	int64_t failing_since_us;    // collector clock, first round of the streak; 0 = ok
 	int64_t baseline_us;         // typical duration while healthy (moving average);
 	                             // 0 = not enough data yet
@@ -43,6 +47,8 @@ typedef struct corr_host {
 typedef struct corr_params {
 	uint32_t fail_threshold; // consecutive failed rounds before a probe counts (default 2)
 	double   slow_factor;    // latency above baseline * factor counts as degraded (default 3)
+	uint32_t slow_rounds;    // consecutive slow rounds before a slow path on some hosts (while
+	                         // others are at normal latency) is a network finding (default 3)
 } corr_params;
 
 typedef struct corr_view {
@@ -54,6 +60,11 @@ typedef struct corr_view {
 } corr_view;
 
 void corr_params_default(corr_params *p);
+
+// Whether r is a slow round: status warn, failure slow, or ok but slower than baseline_us *
+// p->slow_factor and at least 50 ms above it (baseline_us 0 = no normal known yet). The one
+// definition of "slow", shared by the engine and the collector's consecutive_slow counter.
+bool corr_result_slow(const corr_params *p, const Fl__ProbeResult *r, int64_t baseline_us);
 
 // Builds the diagnosis of view. Returns a heap-allocated reply (free with corr_reply_free), or
 // NULL when out of memory. The reply owns all its strings.

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <nng/protocol/pipeline0/pull.h>
 #include <nng/protocol/pipeline0/push.h>
@@ -16,6 +17,8 @@
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "survey.h"
+#include "verify.h"
 
 // For ipc:// control: the socket file is the access control (issue 7), so create its directory
 // if needed and make the socket owner/group only.
@@ -110,9 +113,11 @@ listen_on(nng_socket s, const char *url, const char *what, nng_listener *out, in
 // arrives it closes the listener, which drops the parked connections (REQ clients redial and
 // resend, so a CLI waiting on one still gets its answer) and stops the spinning, then listens
 // again on the same address. A false alarm (nng threads starved for the whole wait) costs one
-// re-listen and is logged.
+// re-listen and is logged; requiring WATCH_MISSES failed probes in a row (the second made at once)
+// makes one unlikely on a loaded machine while a wedged socket is still cured in under 2 s.
 #define WATCH_EVERY_MS 500
 #define WATCH_WAIT_MS  500
+#define WATCH_MISSES   2
 
 typedef struct coll_watch coll_watch;
 
@@ -125,7 +130,8 @@ typedef struct watched {
 	char         url[COLL_URL_MAX]; // listen URL, with the bound port if it said port 0
 	char         dial[COLL_URL_MAX];
 	int (*open_peer)(nng_socket *);
-	uint64_t added; // pipes added to sock; guarded by wt->lock
+	uint64_t added;  // pipes added to sock; guarded by wt->lock
+	unsigned misses; // failed probes in a row
 } watched;
 
 struct coll_watch {
@@ -259,12 +265,19 @@ watch_main(void *arg)
 		next.tv_nsec += (long) WATCH_EVERY_MS * 1000000L;
 		next.tv_sec += next.tv_nsec / 1000000000L;
 		next.tv_nsec %= 1000000000L;
-		while (!wt->stopping &&
+		bool suspect = wt->w[0].misses > 0 || wt->w[1].misses > 0;
+		while (!suspect && !wt->stopping &&
 		    pthread_cond_timedwait(&wt->cv, &wt->lock, &next) != ETIMEDOUT) {
 		}
 		for (size_t i = 0; i < 2 && !wt->stopping; i++) {
-			if (wt->w[i].on && !watch_probe(wt, &wt->w[i]) && !wt->stopping) {
-				watch_relisten(wt, &wt->w[i]);
+			watched *w = &wt->w[i];
+			if (!w->on) {
+				continue;
+			}
+			w->misses = watch_probe(wt, w) ? 0 : w->misses + 1;
+			if (w->misses >= WATCH_MISSES && !wt->stopping) {
+				watch_relisten(wt, w);
+				w->misses = 0;
 			}
 		}
 	}
@@ -416,6 +429,14 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	        0) {
 		goto fail_sockets;
 	}
+	// Probe now (issue 6): the SURVEYOR and the verifier, before the control thread can ask.
+	if (cfg->survey[0] != '\0' &&
+	    coll_survey_open(cfg->survey, &srv->survey, &srv->survey_port, err, errlen) != 0) {
+		goto fail_sockets;
+	}
+	if (coll_verify_start(srv, srv->survey != NULL, err, errlen) != 0) {
+		goto fail_sockets;
+	}
 	watch_listener(srv->watch, 0, pull_l, cfg->listen, srv->listen_port);
 	watch_listener(srv->watch, 1, rep_l, cfg->control, srv->control_port);
 	if (pthread_create(&srv->ingest_tid, NULL, coll_ingest_main, srv) != 0) {
@@ -439,6 +460,8 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	return 0;
 
 fail_sockets:
+	coll_verify_stop(srv);
+	coll_survey_free(srv->survey);
 	nng_close(srv->pull);
 	nng_close(srv->rep);
 fail:
@@ -453,6 +476,9 @@ coll_server_stop(coll_server *srv)
 		return;
 	}
 	atomic_store(&srv->stopping, 1);
+	// Surveys in progress end at once when their socket closes; the verifier's thread and the
+	// slow control workers then finish (waited for below).
+	coll_survey_close(srv->survey);
 	// The watchdog first, so that it cannot listen again on a socket being closed.
 	watch_stop(srv->watch);
 	// Closing a socket wakes its thread with NNG_ECLOSED; ingest then writes what is pending.
@@ -464,5 +490,13 @@ coll_server_stop(coll_server *srv)
 	if (srv->control_started) {
 		pthread_join(srv->control_tid, NULL);
 	}
+	// Worker threads of slow control requests (control.c) end once their survey and their
+	// reply fail on the closed sockets; wait for them (bounded) before freeing what they use.
+	for (int i = 0; i < 400 && atomic_load(&srv->slow_jobs) > 0; i++) {
+		struct timespec ts = { 0, 25 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	coll_verify_stop(srv);
+	coll_survey_free(srv->survey);
 	free_server(srv);
 }

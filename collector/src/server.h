@@ -61,6 +61,12 @@ typedef struct coll_server {
 	atomic_int         stopping;
 	uint64_t           reject_seen[8]; // per fl_wire_reject, ingest thread only: log throttling
 	struct coll_watch *watch;          // listener watchdog, server.c only
+
+	// Issue 6 (survey.h, verify.h): probe-now surveys and post-release verification.
+	struct coll_survey *survey;      // NULL when cfg.survey is empty
+	int                 survey_port; // bound TCP port of cfg.survey, 0 if not tcp
+	struct coll_verify *verify;      // verifier: its store connection and automatic thread
+	atomic_int          slow_jobs;   // control requests answered on worker threads (control.c)
 } coll_server;
 
 // Opens the store, loads state from it, listens on cfg->listen and cfg->control and starts the

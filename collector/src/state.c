@@ -291,17 +291,23 @@ seq_check(coll_host *h, uint64_t boot_id, uint64_t seq)
 
 static int
 apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, int64_t at,
-    int64_t agent_time, coll_ops *ops)
+    int64_t agent_time, const corr_params *cp, coll_ops *ops)
 {
 	bool        created;
 	coll_probe *p = probe_get(h, res->name, i, &created);
 	if (p == NULL) {
 		return -1;
 	}
-	int  old_status  = p->status;
-	int  new_status  = (int) res->status;
-	int  new_failure = (int) res->failure;
-	bool transition  = created || old_status != new_status || p->failure != new_failure;
+	if (at < p->since_us) {
+		at = p->since_us; // a late round never goes before this probe's previous event
+	}
+	// Slow by the engine's own definition, against the baseline the engine sees.
+	bool slow           = corr_result_slow(cp, res, p->ok_samples >= 3 ? p->baseline_us : 0);
+	p->consecutive_slow = slow ? p->consecutive_slow + 1 : 0;
+	int  old_status     = p->status;
+	int  new_status     = (int) res->status;
+	int  new_failure    = (int) res->failure;
+	bool transition     = created || old_status != new_status || p->failure != new_failure;
 
 	if (new_status == FL__STATUS__STATUS_FAIL) {
 		p->consecutive_fail++;
@@ -317,14 +323,20 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 		p->failing_since_us = 0;
 		free(p->release_at_fail);
 		p->release_at_fail = NULL;
-		if (new_status == FL__STATUS__STATUS_OK && res->duration_us > 0) {
+		int64_t d          = (int64_t) res->duration_us;
+		if (new_status == FL__STATUS__STATUS_OK && d > 0 && !slow) {
 			// EWMA with weight 1/8: follows a real shift in a few dozen rounds, ignores
-			// one odd sample. Only healthy rounds count, so a slow spell does not
-			// become normal.
-			int64_t d = (int64_t) res->duration_us;
+			// one odd sample. Only healthy, not slow rounds count, so a slow spell does
+			// not become normal (it would stop looking slow after ~3 rounds).
 			p->baseline_us =
 			    p->ok_samples == 0 ? d : p->baseline_us + (d - p->baseline_us) / 8;
 			p->ok_samples++;
+		} else if (new_status == FL__STATUS__STATUS_OK && d > 0 &&
+		    p->consecutive_slow >= COLL_SLOW_ADOPT_ROUNDS) {
+			// Slow for so long that it is the new normal (a moved server, a new route).
+			p->baseline_us      = d;
+			p->ok_samples       = 3;
+			p->consecutive_slow = 0;
 		}
 	}
 
@@ -355,6 +367,80 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 	    fl_status_name((Fl__Status) new_status), new_failure, nz(res->detail), agent_time);
 }
 
+// Feeds one observation of sent_us - now (= skew - transit delay) into the host's skew
+// estimate: the max of recent observations, decaying, reset on a new boot_id or after a run of
+// delayed reports spread over time (a stepped clock, not a burst after a cut).
+static void
+skew_observe(coll_host *h, int64_t obs, bool new_boot, int64_t now_us, int64_t ival_us)
+{
+	if (!h->skew_known || new_boot) {
+		h->clock_skew_us = obs;
+		h->skew_known    = true;
+		h->skew_at_us    = now_us;
+		h->delayed_run   = 0;
+		return;
+	}
+	if (h->clock_skew_us - obs > COLL_LATE_INTERVALS * ival_us) {
+		// Delayed in transit: says nothing new about the skew, and the estimate is not
+		// decayed for the length of a cut, so the held rounds are placed precisely.
+		if (h->delayed_run++ == 0) {
+			h->delayed_since_us = now_us;
+		}
+		if (h->delayed_run >= COLL_SKEW_RESET_RUN &&
+		    now_us - h->delayed_since_us >= COLL_SKEW_RESET_RUN * ival_us) {
+			h->clock_skew_us = obs;
+			h->skew_at_us    = now_us;
+			h->delayed_run   = 0;
+		}
+		return;
+	}
+	int64_t elapsed  = now_us > h->skew_at_us ? now_us - h->skew_at_us : 0;
+	int64_t decayed  = h->clock_skew_us - elapsed * COLL_SKEW_DECAY_PPM / 1000000;
+	h->clock_skew_us = obs > decayed ? obs : decayed;
+	h->skew_at_us    = now_us;
+	h->delayed_run   = 0;
+}
+
+// Updates the observed round length from a new newest round: the longer of its own duration
+// (its results' end) and the spacing from the previous round's start; up at once, down by 1/4
+// per round, capped at COLL_ROUND_MAX_INTERVALS intervals (a paused agent is not a long round).
+static void
+round_observe(coll_host *h, const Fl__Report *r, bool consecutive, int64_t ival_us)
+{
+	int64_t start = r->round_started_us, len = 0;
+	if (start == 0) {
+		return;
+	}
+	for (size_t i = 0; i < r->n_results; i++) {
+		const Fl__ProbeResult *res = r->results[i];
+		int64_t                end = res->started_us + (int64_t) res->duration_us;
+		if (res->started_us != 0 && end - start > len) {
+			len = end - start;
+		}
+	}
+	if (consecutive && h->last_round_started != 0 && start - h->last_round_started > len) {
+		len = start - h->last_round_started;
+	}
+	if (len > COLL_ROUND_MAX_INTERVALS * ival_us) {
+		len = COLL_ROUND_MAX_INTERVALS * ival_us;
+	}
+	h->round_us           = len >= h->round_us ? len : h->round_us + (len - h->round_us) / 4;
+	h->last_round_started = start;
+}
+
+int64_t
+coll_host_stale_limit_us(const coll_host *h)
+{
+	int64_t unit = (int64_t) h->interval_ms * 1000;
+	if (h->interval_ms == 0) {
+		return 0;
+	}
+	if (h->round_us > unit) {
+		unit = h->round_us;
+	}
+	return unit * COLL_STALE_INTERVALS;
+}
+
 coll_apply_result
 coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 {
@@ -372,6 +458,8 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		}
 		is_new = true;
 	}
+	bool     new_boot = h->last_seen_us == 0 || r->boot_id != h->boot_id;
+	uint64_t prev_seq = h->last_seq;
 	if ((sc = seq_check(h, r->boot_id, r->seq)) < 0) {
 		s->stats.dropped_duplicate++;
 		fl__report__free_unpacked(r, NULL);
@@ -380,28 +468,43 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 	s->stats.reports_applied++;
 	s->stats.results_applied += r->n_results;
 
-	// Agent clock minus ours; sent_us is stamped on every (re)send, so replays measure it too.
+	uint32_t ival_ms = r->interval_ms != 0 ? r->interval_ms : h->interval_ms;
+	int64_t  ival_us = (int64_t) (ival_ms != 0 ? ival_ms : 1000) * 1000;
+	int64_t  late_us = COLL_LATE_INTERVALS * ival_us;
+	// Agent clock minus ours, estimated robustly (state.h); sent_us is stamped on every
+	// (re)send, so a spool replay is not delayed in transit, but a round that waited in a
+	// kernel buffer during a silent cut is.
+	bool delayed = false;
 	if (r->sent_us != 0) {
-		h->clock_skew_us = r->sent_us - now_us;
+		int64_t obs = r->sent_us - now_us;
+		skew_observe(h, obs, new_boot, now_us, ival_us);
+		delayed = h->clock_skew_us - obs > late_us;
 	}
 	int64_t agent_time = r->round_started_us;
 	int64_t at         = now_us;
-	if (r->replayed && agent_time != 0) {
-		at = agent_time - h->clock_skew_us;
-		if (at > now_us) {
-			at = now_us;
+	if (agent_time != 0 && h->skew_known) {
+		int64_t when = agent_time - h->clock_skew_us;
+		if (r->replayed || now_us - when > late_us) {
+			at = when < now_us ? when : now_us; // late: when the round really happened
 		}
 	}
-	if (h->stale) {
+	if (sc > 0) {
+		round_observe(h, r, !new_boot && r->seq == prev_seq + 1, ival_us);
+	}
+	// Staleness is on our clock: only a report sent in time shows the host is reachable now.
+	// A delayed one (stuck in transit) neither ends a stale spell nor moves last_seen.
+	if (h->stale && !delayed) {
 		char detail[96], d[32];
 		h->stale = false;
 		snprintf(detail, sizeof(detail), "reporting again after %s of silence",
 		    fl_duration_format(now_us - h->stale_ref_us, d, sizeof(d)));
 		add_event(ops, now_us, h->name, "back", "", "stale", "ok", 0, detail, agent_time);
 	}
-	h->last_seen_us = now_us;
-	h->stale_ref_us = now_us;
-	h->seen_dirty   = true;
+	if (!delayed || h->last_seen_us == 0) {
+		h->last_seen_us = now_us;
+		h->stale_ref_us = now_us;
+		h->seen_dirty   = true;
+	}
 	if (is_new) {
 		h->first_seen_us    = now_us;
 		h->release_since_us = at;
@@ -415,11 +518,12 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 	}
 
 	if (!is_new && h->release != NULL && strcmp(h->release, release) != 0) {
+		int64_t rat = at > h->release_since_us ? at : h->release_since_us;
 		if (set_str(&h->previous_release, h->release) < 0) {
 			goto nomem;
 		}
-		add_event(ops, at, h->name, "release", "", h->release, release, 0, "", agent_time);
-		h->release_since_us = at;
+		add_event(ops, rat, h->name, "release", "", h->release, release, 0, "", agent_time);
+		h->release_since_us = rat;
 	}
 	if ((changed |= set_str(&h->release, release)) < 0 ||
 	    (changed |= set_str(&h->agent_version, r->agent_version)) < 0 ||
@@ -448,8 +552,10 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 	}
 	rep->r    = r;
 	rep->refs = 1; // ours, for the loop below
+	corr_params cp;
+	corr_params_default(&cp);
 	for (size_t i = 0; i < r->n_results; i++) {
-		if (apply_result(h, rep, r->results[i], i, at, agent_time, ops) != 0) {
+		if (apply_result(h, rep, r->results[i], i, at, agent_time, &cp, ops) != 0) {
 			rep_unref(rep);
 			return COLL_NOMEM;
 		}
@@ -466,18 +572,18 @@ coll_state_check_stale(coll_state *s, int64_t now_us, coll_ops *ops)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		coll_host *h = s->hosts[i];
-		if (h->stale || h->interval_ms == 0) {
+		coll_host *h     = s->hosts[i];
+		int64_t    limit = coll_host_stale_limit_us(h);
+		if (h->stale || limit == 0) {
 			continue;
 		}
-		int64_t limit = (int64_t) h->interval_ms * 1000 * COLL_STALE_INTERVALS;
 		if (now_us - h->stale_ref_us > limit) {
-			char detail[128], ts[40], d[32];
+			char detail[160], ts[40], d[32], l[32];
 			h->stale = true;
 			snprintf(detail, sizeof(detail),
-			    "nothing for %s (interval %u ms), last seen %s",
+			    "nothing for %s (interval %u ms, allowed %s), last seen %s",
 			    fl_duration_format(now_us - h->stale_ref_us, d, sizeof(d)),
-			    h->interval_ms,
+			    h->interval_ms, fl_duration_format(limit, l, sizeof(l)),
 			    h->last_seen_us ? fl_time_format(h->last_seen_us, ts, sizeof(ts))
 			                    : "never");
 			add_event(ops, now_us, h->name, "stale", "", "ok", "stale", 0, detail, 0);
@@ -542,6 +648,7 @@ coll_state_diagnose(const coll_state *s, int64_t now_us, const char *only_host)
 				          .last             = p->last,
 				          .consecutive_fail = p->consecutive_fail,
 				          .consecutive_ok   = p->consecutive_ok,
+				          .consecutive_slow = p->consecutive_slow,
 				          .failing_since_us = p->failing_since_us,
 				          .baseline_us      = p->ok_samples >= 3 ? p->baseline_us : 0,
 				          .release_at_fail  = nz(p->release_at_fail),

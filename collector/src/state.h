@@ -6,9 +6,26 @@
 // change, release change, new host or probe, staleness), plus a host's last_seen at most every
 // COLL_SEEN_WRITE_US, so an unchanged result costs a hash lookup and a pointer swap.
 //
-// Times: "now" is always the collector's clock (Unix us), passed in so tests control it. A
-// replayed report (Report.replayed) places its history events at round_started_us corrected by
-// the host's clock skew (sent_us - now at receipt), i.e. when the round really happened.
+// Times: "now" is always the collector's clock (Unix us), passed in so tests control it.
+//
+// Late reports. Each receipt observes sent_us - now = skew - transit delay, and delay >= 0, so
+// the host's clock skew is estimated as the max of recent observations (decaying by
+// COLL_SKEW_DECAY_PPM of elapsed time, reset when the agent's boot_id changes or when reports
+// have arrived consistently late for a while, i.e. the clock was stepped). A report is late when
+// now - (round_started_us - skew) > 2 intervals: a replay from the agent's spool, or rounds that
+// waited in a kernel buffer during a silent cut and arrived by retransmission. Its history events
+// are stamped at round_started_us - skew, when the round really happened (never in the future,
+// never before that probe's previous event). Staleness stays on the collector's clock: a report
+// that was itself delayed in transit (sent more than 2 intervals before it arrived) counts as
+// heard at its send time, so it neither brings a stale host "back" nor refreshes last_seen to
+// the arrival time; the next report sent in time does.
+//
+// Staleness allows for rounds held up by a probe timeout: a host is stale after
+// COLL_STALE_INTERVALS x max(interval, observed round length) of silence, where the round length
+// is the longer of the last round's own duration (its results' end - round_started_us) and the
+// spacing between the starts of consecutive rounds, rising at once and decaying over a few
+// rounds. Reports do not carry the agent's probe timeouts, so the first round that overruns
+// (the onset of a hang) is not yet allowed for.
 
 #ifndef FL_COLLECTOR_STATE_H
 #define FL_COLLECTOR_STATE_H
@@ -26,6 +43,13 @@
 #define COLL_SEEN_WRITE_US   (5 * 1000000LL) // last_seen reaches SQLite at most this often
 #define COLL_STALE_INTERVALS 3               // silent for this many intervals = stale
 #define COLL_DUP_WINDOW      64              // out-of-order seqs remembered per host
+#define COLL_LATE_INTERVALS  2               // a report older than this many intervals is late
+#define COLL_SKEW_DECAY_PPM  1000 // skew estimate decay: 1 ms per s (clock drift, NTP slew)
+#define COLL_SKEW_RESET_RUN \
+	5                            // this many delayed reports in a row, spanning as many
+	                             // intervals: the agent's clock was stepped, re-estimate
+#define COLL_ROUND_MAX_INTERVALS 10  // observed round length is capped at this many intervals
+#define COLL_SLOW_ADOPT_ROUNDS   600 // slow this long in a row (status ok): the new normal
 
 typedef struct coll_stats {
 	uint64_t reports_received;
@@ -58,8 +82,9 @@ typedef struct coll_probe {
 	int64_t                since_us; // last transition
 	uint32_t               consecutive_fail;
 	uint32_t               consecutive_ok;
+	uint32_t               consecutive_slow; // rounds in a row that were slow
 	int64_t                failing_since_us;
-	int64_t                baseline_us; // EWMA of duration_us while ok
+	int64_t                baseline_us; // EWMA of duration_us while ok and not slow
 	uint32_t               ok_samples;
 	char                  *release_at_fail; // NULL when not failing
 } coll_probe;
@@ -76,7 +101,13 @@ typedef struct coll_host {
 	int64_t     stale_ref_us;    // last_seen, or the collector's start for restored hosts
 	int64_t     seen_written_us; // when last_seen last went to SQLite
 	bool        seen_dirty;
-	int64_t     clock_skew_us;
+	int64_t     clock_skew_us;      // robust estimate (see above); what status shows
+	bool        skew_known;         // clock_skew_us holds an estimate
+	int64_t     skew_at_us;         // when the estimate was last updated (collector clock)
+	uint32_t    delayed_run;        // delayed reports in a row
+	int64_t     delayed_since_us;   // arrival of the first of them
+	int64_t     round_us;           // observed round length (0 = unknown)
+	int64_t     last_round_started; // agent clock, of seq last_seq
 	uint32_t    interval_ms;
 	uint64_t    boot_id;
 	uint64_t    last_seq;
@@ -112,8 +143,8 @@ void coll_state_fini(coll_state *s);
 // it while probes point into it). Transitions are appended to ops; stats are updated.
 coll_apply_result coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops);
 
-// Marks hosts silent for COLL_STALE_INTERVALS intervals stale ("stale" event, once). Returns
-// how many hosts went stale.
+// Marks hosts silent for COLL_STALE_INTERVALS x max(interval, observed round length) stale
+// ("stale" event, once). Returns how many hosts went stale.
 size_t coll_state_check_stale(coll_state *s, int64_t now_us, coll_ops *ops);
 
 // Appends a SEEN op for every host whose last_seen changed and is not yet written, if its last
@@ -134,6 +165,9 @@ Fl__DiagnoseReply *coll_state_diagnose(const coll_state *s, int64_t now_us, cons
 // Returns 0 or an NNG_E* error; *out is a new message the caller owns.
 int coll_state_encode_status(
     const coll_state *s, const char *host, bool as_hosts, int64_t now_us, nng_msg **out);
+
+// The silence after which h is stale, in us (0 when it announced no interval).
+int64_t coll_host_stale_limit_us(const coll_host *h);
 
 // Looks a host up by name; NULL if unknown.
 coll_host *coll_state_host(const coll_state *s, const char *name);

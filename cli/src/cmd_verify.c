@@ -1,0 +1,615 @@
+// cmd_verify.c - `faultline verify`: the post-release gate a deploy pipeline runs (issue 6).
+//
+// Two phases. Waiting happens here, by polling `status` once a second, because it can take
+// minutes and the collector's control socket should not be held that long. Verifying happens
+// in the collector (VerifyQuery), because the same evaluation also runs there automatically;
+// it takes a few seconds (the probe-now rounds of the verification window).
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fl/json.h"
+#include "fl/names.h"
+#include "fl/time.h"
+
+#include "args.h"
+#include "cli.h"
+#include "client.h"
+
+#define MAX_LIST 256
+
+const char cli_help_verify[] =
+    "NAME\n"
+    "    faultline verify - gate a deploy: is release R healthy, no worse than before, and\n"
+    "    could it be rolled back?\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    faultline [-C URL] verify --release R [--hosts H1,H2,... | --min-hosts N]\n"
+    "                     [--timeout D] [--canary H1,H2] [--rollback-to OLD] [--json]\n"
+    "                     [--rounds N] [--window D] [--survey-timeout D] [--no-canary]\n"
+    "                     [--max-error-rate-increase X] [--max-latency-ratio X]\n"
+    "                     [--latency-slack D]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    First waits until the expected hosts report release R: the hosts named by --hosts,\n"
+    "    or at least N hosts with --min-hosts, or else every reporting (non-stale) host. On a\n"
+    "    terminal a progress line shows hosts on R / expected and the time elapsed.\n"
+    "    Then the collector probes now (every agent runs a round at once) and checks:\n"
+    "      probe         every probe on the hosts on R passes (warn passes, but is listed)\n"
+    "      expectations  R's expectations are met (no unmet grant/table/column, no malformed\n"
+    "                    expectations file)\n"
+    "      canary        with --canary, or when some hosts still run another release: over\n"
+    "                    --rounds probe-now rounds --window apart, the same probes on R and on\n"
+    "                    the other hosts are compared. R fails when its error rate exceeds the\n"
+    "                    other group's by more than --max-error-rate-increase (absolute), or\n"
+    "                    its median latency exceeds --max-latency-ratio x the other's +\n"
+    "                    --latency-slack\n"
+    "      rollback      with --rollback-to OLD: each agent checks the expectations it kept\n"
+    "                    for OLD against today's databases; every missing grant, table or\n"
+    "                    column is a reason, and so is a host that never kept OLD's\n"
+    "    docs/verify.md has the rules and the JSON contract.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --release R                  the release to verify (required)\n"
+    "    --hosts H1,H2                the hosts that must run R\n"
+    "    --min-hosts N                at least N hosts must run R\n"
+    "    --timeout D                  how long to wait for the hosts to report R (default 5m)\n"
+    "    --canary H1,H2               the canary hosts on R, compared with the others\n"
+    "    --rollback-to OLD            check that a rollback to release OLD would work\n"
+    "    --rounds N                   probe-now rounds in the canary window (default 5)\n"
+    "    --window D                   time between those rounds (default 1s)\n"
+    "    --survey-timeout D           how long agents get to answer each round (default 5s)\n"
+    "    --no-canary                  never compare groups\n"
+    "    --max-error-rate-increase X  default 0.05 (5 percentage points)\n"
+    "    --max-latency-ratio X        default 1.5\n"
+    "    --latency-slack D            default 20ms\n"
+    "    --json                       {\"release\",\"result\",\"hosts\",\"reasons\",\"warnings\",\n"
+    "                                 \"canary\",\"rollback\",\"elapsed_s\"} (docs/verify.md)\n"
+    "    -C URL                       the collector's control URL\n"
+    "    -h, --help                   this text\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  passed\n"
+    "    1  failed: each reason is printed (or in --json)\n"
+    "    2  could not verify: the hosts did not report R in time, a host did not answer,\n"
+    "       the collector is unreachable, or a usage error\n"
+    "\n"
+    "EXAMPLES\n"
+    "    faultline verify --release 2.4.1 --hosts app1 --canary app1 --timeout 10m\n"
+    "    faultline verify --release 2.4.1 --min-hosts 6 --rollback-to 2.4.0 --json\n";
+
+typedef struct vopts {
+	const char *release;
+	char       *hosts[MAX_LIST];
+	size_t      n_hosts;
+	char       *canary[MAX_LIST];
+	size_t      n_canary;
+	uint32_t    min_hosts;
+	uint32_t    wait_ms;
+	bool        json;
+} vopts;
+
+static int
+split_list(char *arg, char **v, size_t *n, const char *what)
+{
+	for (char *tok = strtok(arg, ","); tok != NULL; tok = strtok(NULL, ",")) {
+		if (*tok == '\0') {
+			continue;
+		}
+		if (*n == MAX_LIST) {
+			return cli_usage_error(
+			    "verify", "too many %s (at most %d)", what, MAX_LIST);
+		}
+		v[(*n)++] = tok;
+	}
+	return *n == 0 ? cli_usage_error("verify", "%s wants a comma-separated list", what) : 0;
+}
+
+// One status poll: counts the expected hosts on R. Fills on/expected and, for the timeout
+// message, the hosts not on R ("host (release)"). 0, or the CLI exit code of a failed call.
+static int
+poll_status(const cli_ctx *c, const vopts *o, size_t *on, size_t *expected, char *missing,
+    size_t mlen, char **found, size_t *n_found)
+{
+	Fl__Request     req = FL__REQUEST__INIT;
+	Fl__StatusQuery sq  = FL__STATUS_QUERY__INIT;
+	Fl__Response   *resp;
+	int             rc;
+	size_t          off = 0;
+
+	req.query_case = FL__REQUEST__QUERY_STATUS;
+	req.status     = &sq;
+	if ((rc = cli_call(c, &req, FL__RESPONSE__REPLY_STATUS, &resp)) != 0) {
+		return rc;
+	}
+	const Fl__StatusReply *s = resp->status;
+	*on = *expected = 0;
+	*n_found        = 0;
+	missing[0]      = '\0';
+	if (o->n_hosts > 0) {
+		*expected = o->n_hosts;
+		for (size_t i = 0; i < o->n_hosts; i++) {
+			const Fl__HostState *h = NULL;
+			for (size_t k = 0; s != NULL && k < s->n_hosts; k++) {
+				if (strcmp(s->hosts[k]->host, o->hosts[i]) == 0) {
+					h = s->hosts[k];
+				}
+			}
+			if (h != NULL && !h->stale && strcmp(h->release, o->release) == 0) {
+				(*on)++;
+				found[(*n_found)++] = strdup(h->host);
+			} else if (off < mlen) {
+				int w = snprintf(missing + off, mlen - off, "%s%s (%s)",
+				    off ? ", " : "", o->hosts[i],
+				    h == NULL      ? "unknown host"
+				        : h->stale ? "stale"
+				                   : h->release);
+				off += w > 0 ? (size_t) w : 0;
+			}
+		}
+	} else {
+		for (size_t k = 0; s != NULL && k < s->n_hosts; k++) {
+			const Fl__HostState *h = s->hosts[k];
+			if (h->stale) {
+				continue;
+			}
+			if (o->min_hosts == 0) {
+				(*expected)++;
+			}
+			if (strcmp(h->release, o->release) == 0) {
+				(*on)++;
+				if (*n_found < MAX_LIST) {
+					found[(*n_found)++] = strdup(h->host);
+				}
+			} else if (off < mlen) {
+				int w = snprintf(missing + off, mlen - off, "%s%s (%s)",
+				    off ? ", " : "", h->host, h->release);
+				off += w > 0 ? (size_t) w : 0;
+			}
+		}
+		if (o->min_hosts > 0) {
+			*expected = o->min_hosts;
+		} else if (*expected == 0) {
+			*expected = 1; // nobody reports yet: wait for at least one host
+		}
+	}
+	fl__response__free_unpacked(resp, NULL);
+	return 0;
+}
+
+static void
+json_reason(fl_json *j, const Fl__VerifyReason *r)
+{
+	fl_json_obj_begin(j);
+	fl_json_kstr(j, "check", r->check);
+	fl_json_kstr(j, "host", r->host);
+	fl_json_kstr(j, "probe", r->probe);
+	fl_json_kstr(j, "summary", r->summary);
+	fl_json_obj_end(j);
+}
+
+static void
+json_group(fl_json *j, const char *key, const Fl__CanaryGroup *g)
+{
+	fl_json_key(j, key);
+	if (g == NULL) {
+		fl_json_null(j);
+		return;
+	}
+	fl_json_obj_begin(j);
+	fl_json_kstr(j, "release", g->release);
+	fl_json_key(j, "hosts");
+	fl_json_arr_begin(j);
+	for (size_t i = 0; i < g->n_hosts; i++) {
+		fl_json_str(j, g->hosts[i]);
+	}
+	fl_json_arr_end(j);
+	fl_json_kuint(j, "samples", g->samples);
+	fl_json_kuint(j, "errors", g->errors);
+	fl_json_key(j, "error_rate");
+	fl_json_double(j, g->error_rate);
+	fl_json_key(j, "median_latency_ms");
+	fl_json_double(j, g->median_latency_ms);
+	fl_json_obj_end(j);
+}
+
+static void
+json_unmet(fl_json *j, const Fl__UnmetRequirement *u)
+{
+	fl_json_obj_begin(j);
+	fl_json_kstr(j, "database", u->database);
+	fl_json_kstr(j, "kind", fl_object_kind_name(u->kind));
+	fl_json_kstr(j, "object", u->object);
+	fl_json_kstr(j, "privilege", u->privilege);
+	fl_json_kbool(j, "object_missing", u->object_missing);
+	fl_json_kstr(j, "role", u->role);
+	fl_json_obj_end(j);
+}
+
+// The --json document; r may be NULL (timeout while waiting), then reasons are given.
+static int
+print_json(const char *release, const char *result, char *const *hosts, size_t n_hosts,
+    const Fl__VerifyReply *r, const char *timeout_reason, double elapsed_s, bool pretty)
+{
+	fl_json j;
+
+	fl_json_init(&j, pretty);
+	fl_json_obj_begin(&j);
+	fl_json_kstr(&j, "release", release);
+	fl_json_kstr(&j, "result", result);
+	fl_json_key(&j, "hosts");
+	fl_json_arr_begin(&j);
+	for (size_t i = 0; r != NULL && i < r->n_hosts; i++) {
+		fl_json_str(&j, r->hosts[i]);
+	}
+	for (size_t i = 0; r == NULL && i < n_hosts; i++) {
+		fl_json_str(&j, hosts[i]);
+	}
+	fl_json_arr_end(&j);
+	fl_json_key(&j, "reasons");
+	fl_json_arr_begin(&j);
+	if (timeout_reason != NULL) {
+		Fl__VerifyReason t = FL__VERIFY_REASON__INIT;
+		t.check            = (char *) "timeout"; // borrowed for rendering only
+		t.summary          = (char *) timeout_reason;
+		json_reason(&j, &t);
+	}
+	for (size_t i = 0; r != NULL && i < r->n_reasons; i++) {
+		json_reason(&j, r->reasons[i]);
+	}
+	fl_json_arr_end(&j);
+	fl_json_key(&j, "warnings");
+	fl_json_arr_begin(&j);
+	for (size_t i = 0; r != NULL && i < r->n_warnings; i++) {
+		json_reason(&j, r->warnings[i]);
+	}
+	fl_json_arr_end(&j);
+	fl_json_key(&j, "canary");
+	if (r != NULL && r->canary != NULL) {
+		const Fl__CanaryComparison *c = r->canary;
+		fl_json_obj_begin(&j);
+		fl_json_kbool(&j, "compared", c->compared);
+		fl_json_kbool(&j, "passed", c->passed);
+		fl_json_kuint(&j, "rounds", c->rounds);
+		json_group(&j, "candidate", c->candidate);
+		json_group(&j, "baseline", c->baseline);
+		fl_json_key(&j, "probes");
+		fl_json_arr_begin(&j);
+		for (size_t i = 0; i < c->n_probes; i++) {
+			fl_json_str(&j, c->probes[i]);
+		}
+		fl_json_arr_end(&j);
+		fl_json_key(&j, "max_error_rate_increase");
+		fl_json_double(&j, c->max_error_rate_increase);
+		fl_json_key(&j, "max_latency_ratio");
+		fl_json_double(&j, c->max_latency_ratio);
+		fl_json_kuint(&j, "latency_slack_ms", c->latency_slack_ms);
+		fl_json_kstr(&j, "note", c->note);
+		fl_json_obj_end(&j);
+	} else {
+		fl_json_null(&j);
+	}
+	fl_json_key(&j, "rollback");
+	if (r != NULL && r->rollback != NULL) {
+		const Fl__RollbackReadiness *b = r->rollback;
+		fl_json_obj_begin(&j);
+		fl_json_kstr(&j, "release", b->release);
+		fl_json_kbool(&j, "ready", b->ready);
+		fl_json_key(&j, "hosts");
+		fl_json_arr_begin(&j);
+		for (size_t i = 0; i < b->n_hosts; i++) {
+			const Fl__RollbackHost *h = b->hosts[i];
+			fl_json_obj_begin(&j);
+			fl_json_kstr(&j, "host", h->host);
+			fl_json_kbool(&j, "known", h->known);
+			fl_json_key(&j, "unmet");
+			fl_json_arr_begin(&j);
+			for (size_t k = 0; k < h->n_unmet; k++) {
+				json_unmet(&j, h->unmet[k]);
+			}
+			fl_json_arr_end(&j);
+			fl_json_key(&j, "errors");
+			fl_json_arr_begin(&j);
+			for (size_t k = 0; k < h->n_errors; k++) {
+				fl_json_str(&j, h->errors[k]);
+			}
+			fl_json_arr_end(&j);
+			fl_json_obj_end(&j);
+		}
+		fl_json_arr_end(&j);
+		fl_json_obj_end(&j);
+	} else {
+		fl_json_null(&j);
+	}
+	fl_json_key(&j, "elapsed_s");
+	fl_json_double(&j, elapsed_s);
+	fl_json_obj_end(&j);
+	return cli_json_emit(&j, stdout);
+}
+
+static void
+print_human(const Fl__VerifyReply *r, double elapsed_s)
+{
+	printf("release %s: %s (%zu host%s, %.1fs)\n", r->release, r->result, r->n_hosts,
+	    r->n_hosts == 1 ? "" : "s", elapsed_s);
+	for (size_t i = 0; i < r->n_reasons; i++) {
+		const Fl__VerifyReason *x = r->reasons[i];
+		printf("  %-12s %s%s%s\n", x->check, x->host, x->host[0] ? ": " : "", x->summary);
+	}
+	for (size_t i = 0; i < r->n_warnings; i++) {
+		const Fl__VerifyReason *x = r->warnings[i];
+		printf("  %-12s %s: %s\n", "warning", x->host, x->summary);
+	}
+	if (r->canary != NULL) {
+		const Fl__CanaryComparison *c = r->canary;
+		if (c->compared && c->candidate != NULL && c->baseline != NULL) {
+			printf("  canary: %s %.1f%% errors, median %.1fms vs %s %.1f%%, %.1fms "
+			       "over %u "
+			       "rounds\n",
+			    c->candidate->release, c->candidate->error_rate * 100,
+			    c->candidate->median_latency_ms, c->baseline->release,
+			    c->baseline->error_rate * 100, c->baseline->median_latency_ms,
+			    c->rounds);
+		} else {
+			printf("  canary: not compared (%s)\n", c->note);
+		}
+	}
+	if (r->rollback != NULL) {
+		printf("  rollback to %s: %s\n", r->rollback->release,
+		    r->rollback->ready ? "ready" : "would break");
+	}
+}
+
+static int
+parse_ratio(const char *s, double *out)
+{
+	char  *end;
+	double v = strtod(s, &end);
+	if (end == s || *end != '\0' || !(v >= 0) || v > 1000) {
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
+{
+	enum {
+		O_HOSTS = 256,
+		O_MIN,
+		O_CANARY,
+		O_ROLLBACK,
+		O_ROUNDS,
+		O_WINDOW,
+		O_SURVEY,
+		O_NOCAN,
+		O_ERR,
+		O_LAT,
+		O_SLACK,
+		O_RELEASE,
+		O_TIMEOUT
+	};
+	static const struct option longopts[] = {
+		{ "release", required_argument, NULL, O_RELEASE },
+		{ "hosts", required_argument, NULL, O_HOSTS },
+		{ "min-hosts", required_argument, NULL, O_MIN },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "canary", required_argument, NULL, O_CANARY },
+		{ "rollback-to", required_argument, NULL, O_ROLLBACK },
+		{ "rounds", required_argument, NULL, O_ROUNDS },
+		{ "window", required_argument, NULL, O_WINDOW },
+		{ "survey-timeout", required_argument, NULL, O_SURVEY },
+		{ "no-canary", no_argument, NULL, O_NOCAN },
+		{ "max-error-rate-increase", required_argument, NULL, O_ERR },
+		{ "max-latency-ratio", required_argument, NULL, O_LAT },
+		{ "latency-slack", required_argument, NULL, O_SLACK },
+		{ "json", no_argument, NULL, 'j' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	vopts           o   = { .wait_ms = 300000 };
+	Fl__VerifyQuery vq  = FL__VERIFY_QUERY__INIT;
+	Fl__Request     req = FL__REQUEST__INIT;
+	Fl__Response   *resp;
+	cli_ctx         c = *ctx;
+	char            err[256];
+	int             opt, rc;
+	char           *end;
+
+	vq.max_error_rate_increase = 0.05;
+	vq.max_latency_ratio       = 1.5;
+	vq.latency_slack_ms        = 20;
+	vq.thresholds_set          = true;
+	vq.rounds                  = 5;
+	vq.round_interval_ms       = 1000;
+	vq.survey_timeout_ms       = 5000;
+	cli_opt_start();
+	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
+		switch (opt) {
+		case O_RELEASE:
+			o.release = optarg;
+			break;
+		case O_HOSTS:
+			if ((rc = split_list(optarg, o.hosts, &o.n_hosts, "--hosts")) != 0) {
+				return rc;
+			}
+			break;
+		case O_CANARY:
+			if ((rc = split_list(optarg, o.canary, &o.n_canary, "--canary")) != 0) {
+				return rc;
+			}
+			break;
+		case O_MIN:
+			o.min_hosts = (uint32_t) strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o.min_hosts == 0 ||
+			    o.min_hosts > 100000) {
+				return cli_usage_error(
+				    argv[0], "--min-hosts wants a count from 1, not '%s'", optarg);
+			}
+			break;
+		case O_TIMEOUT:
+			if (fl_duration_parse(optarg, &o.wait_ms) != 0) {
+				return cli_usage_error(argv[0],
+				    "--timeout wants a duration (30s, 5m), not '%s'", optarg);
+			}
+			break;
+		case O_ROLLBACK:
+			vq.rollback_to = optarg;
+			break;
+		case O_ROUNDS:
+			vq.rounds = (uint32_t) strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || vq.rounds == 0 || vq.rounds > 60) {
+				return cli_usage_error(
+				    argv[0], "--rounds wants 1 to 60, not '%s'", optarg);
+			}
+			break;
+		case O_WINDOW:
+		case O_SURVEY:
+		case O_SLACK: {
+			uint32_t ms;
+			if (fl_duration_parse(optarg, &ms) != 0 || ms > 600000) {
+				return cli_usage_error(argv[0],
+				    "%s wants a duration up to 10m, not '%s'", argv[optind - 1],
+				    optarg);
+			}
+			if (opt == O_WINDOW) {
+				vq.round_interval_ms = ms;
+			} else if (opt == O_SURVEY) {
+				vq.survey_timeout_ms = ms ? ms : 1;
+			} else {
+				vq.latency_slack_ms = ms;
+			}
+			break;
+		}
+		case O_NOCAN:
+			vq.no_canary = true;
+			break;
+		case O_ERR:
+		case O_LAT:
+			if (parse_ratio(optarg,
+			        opt == O_ERR ? &vq.max_error_rate_increase
+			                     : &vq.max_latency_ratio) != 0) {
+				return cli_usage_error(argv[0], "%s wants a number, not '%s'",
+				    argv[optind - 1], optarg);
+			}
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 'C':
+			c.url = optarg;
+			break;
+		case 'h':
+			fputs(cli_help_verify, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error(argv[0], "%s", err);
+		}
+	}
+	if (optind < argc) {
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	}
+	if (o.release == NULL || o.release[0] == '\0') {
+		return cli_usage_error(argv[0], "which release? --release R is required");
+	}
+	if (o.n_hosts > 0 && o.min_hosts > 0) {
+		return cli_usage_error(argv[0], "--hosts and --min-hosts exclude each other");
+	}
+
+	// Phase 1: wait for the hosts to report R.
+	bool    tty = isatty(STDERR_FILENO) == 1 && !o.json;
+	int64_t t0  = fl_mono_us();
+	char    missing[2048];
+	char   *found[MAX_LIST];
+	size_t  n_found = 0, on = 0, expected = 0;
+	for (;;) {
+		for (size_t i = 0; i < n_found; i++) {
+			free(found[i]);
+		}
+		if ((rc = poll_status(
+		         &c, &o, &on, &expected, missing, sizeof(missing), found, &n_found)) != 0) {
+			return rc;
+		}
+		double el = (fl_mono_us() - t0) / 1e6;
+		if (tty) {
+			fprintf(stderr, "\rhosts on %s: %zu/%zu, %.0fs elapsed ", o.release, on,
+			    expected, el);
+		}
+		if (on >= expected && on > 0) {
+			break;
+		}
+		if (el * 1000 >= o.wait_ms) {
+			char why[2304];
+			if (tty) {
+				fputc('\n', stderr);
+			}
+			snprintf(why, sizeof(why),
+			    "after %.0fs, %zu of %zu hosts report %s; not on it: %s", el, on,
+			    expected, o.release, missing[0] ? missing : "(too few hosts)");
+			if (o.json) {
+				print_json(o.release, "unverified", found, n_found, NULL, why, el,
+				    c.pretty);
+			} else {
+				fprintf(stderr, "faultline verify: cannot verify release %s: %s\n",
+				    o.release, why);
+			}
+			for (size_t i = 0; i < n_found; i++) {
+				free(found[i]);
+			}
+			return CLI_EXIT_ERROR;
+		}
+		struct timespec ts = { 1, 0 };
+		nanosleep(&ts, NULL);
+	}
+	if (tty) {
+		fputc('\n', stderr);
+	}
+
+	// Phase 2: the collector verifies.
+	vq.release  = (char *) o.release; // borrowed for packing only
+	vq.n_hosts  = n_found;
+	vq.hosts    = found;
+	vq.n_canary = o.n_canary;
+	vq.canary   = o.canary;
+	if (vq.rollback_to == NULL) {
+		vq.rollback_to = (char *) "";
+	}
+	uint64_t need = (uint64_t) vq.rounds * (vq.survey_timeout_ms + vq.round_interval_ms) + 5000;
+	if (c.timeout_ms < need) {
+		c.timeout_ms = need > 3600000 ? 3600000 : (uint32_t) need;
+	}
+	req.query_case = FL__REQUEST__QUERY_VERIFY;
+	req.verify     = &vq;
+	rc             = cli_call(&c, &req, FL__RESPONSE__REPLY_VERIFY, &resp);
+	for (size_t i = 0; i < n_found; i++) {
+		free(found[i]);
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	const Fl__VerifyReply *r  = resp->verify;
+	double                 el = (fl_mono_us() - t0) / 1e6;
+	if (r == NULL) {
+		fprintf(stderr, "faultline: the collector sent an empty reply\n");
+		fl__response__free_unpacked(resp, NULL);
+		return CLI_EXIT_ERROR;
+	}
+	if (o.json) {
+		if (print_json(o.release, r->result, NULL, 0, r, NULL, el, c.pretty) != 0) {
+			fl__response__free_unpacked(resp, NULL);
+			return CLI_EXIT_ERROR;
+		}
+	} else {
+		print_human(r, el);
+	}
+	rc = strcmp(r->result, "passed") == 0  ? CLI_EXIT_OK
+	    : strcmp(r->result, "failed") == 0 ? CLI_EXIT_FAILING
+	                                       : CLI_EXIT_ERROR;
+	fl__response__free_unpacked(resp, NULL);
+	return rc;
+}

@@ -1,0 +1,249 @@
+// survey.c - see survey.h.
+
+#include "survey.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/survey0/survey.h>
+
+#include "fl/log.h"
+#include "fl/time.h"
+#include "fl/wire.h"
+
+struct coll_survey {
+	nng_socket           sock;
+	atomic_bool          closed;
+	atomic_uint_fast64_t next_id;
+};
+
+int
+coll_survey_open(const char *url, coll_survey **out, int *port, char *err, size_t errlen)
+{
+	coll_survey *sv;
+	nng_listener l;
+	int          rv;
+
+	if ((sv = calloc(1, sizeof(*sv))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	atomic_init(&sv->closed, false);
+	atomic_init(&sv->next_id, (uint64_t) fl_now_us());
+	if ((rv = nng_surveyor0_open(&sv->sock)) != 0 ||
+	    (rv = fl_wire_socket_limits(sv->sock)) != 0) {
+		snprintf(err, errlen, "cannot open survey socket: %s", nng_strerror(rv));
+		free(sv);
+		return -1;
+	}
+	if ((rv = nng_listener_create(&l, sv->sock, url)) != 0 ||
+	    (rv = nng_listener_start(l, 0)) != 0) {
+		snprintf(err, errlen, "cannot listen for surveys on %s: %s", url, nng_strerror(rv));
+		nng_close(sv->sock);
+		free(sv);
+		return -1;
+	}
+	*port = 0;
+	if (strncmp(url, "tcp", 3) == 0) {
+		nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, port);
+	}
+	fl_log(FL_LOG_INFO, "survey", "listening for agents' survey answers on %s", url);
+	*out = sv;
+	return 0;
+}
+
+void
+coll_survey_close(coll_survey *sv)
+{
+	if (sv != NULL && !atomic_exchange(&sv->closed, true)) {
+		nng_close(sv->sock);
+	}
+}
+
+void
+coll_survey_free(coll_survey *sv)
+{
+	if (sv != NULL) {
+		coll_survey_close(sv);
+		free(sv);
+	}
+}
+
+static bool
+in_list(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i], s) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// Takes rep: adds it to r (replacing an earlier report of the same host). 0 or -1 (rep freed).
+static int
+add_report(Fl__ProbeNowReply *r, Fl__Report *rep)
+{
+	for (size_t i = 0; i < r->n_reports; i++) {
+		if (strcmp(r->reports[i]->host, rep->host) == 0) {
+			fl__report__free_unpacked(r->reports[i], NULL);
+			r->reports[i] = rep;
+			return 0;
+		}
+	}
+	Fl__Report **nr = realloc(r->reports, (r->n_reports + 1) * sizeof(*nr));
+	if (nr == NULL) {
+		fl__report__free_unpacked(rep, NULL);
+		return -1;
+	}
+	r->reports = nr;
+	char **na  = realloc(r->answered, (r->n_answered + 1) * sizeof(*na));
+	if (na == NULL) {
+		fl__report__free_unpacked(rep, NULL);
+		return -1;
+	}
+	r->answered = na;
+	if ((na[r->n_answered] = strdup(rep->host)) == NULL) {
+		fl__report__free_unpacked(rep, NULL);
+		return -1;
+	}
+	r->n_answered++;
+	r->reports[r->n_reports++] = rep;
+	return 0;
+}
+
+static bool
+all_answered(const Fl__ProbeNowReply *r, char *const *expect, size_t n_expect)
+{
+	if (n_expect == 0) {
+		return false;
+	}
+	for (size_t i = 0; i < n_expect; i++) {
+		if (!in_list(r->answered, r->n_answered, expect[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int
+coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, size_t n_rb,
+    char *const *expect, size_t n_expect, Fl__ProbeNowReply **out, char *err, size_t errlen)
+{
+	Fl__SurveyRequest  q = FL__SURVEY_REQUEST__INIT;
+	Fl__ProbeNowReply *r;
+	nng_ctx            ctx;
+	nng_aio           *aio = NULL;
+	nng_msg           *msg = NULL;
+	int64_t            deadline;
+	int                rv;
+
+	if (timeout_ms == 0 || timeout_ms > COLL_SURVEY_MAX_MS) {
+		timeout_ms = timeout_ms == 0 ? 3000 : COLL_SURVEY_MAX_MS;
+	}
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fl__probe_now_reply__init(r);
+	q.schema_version = FL_SCHEMA_VERSION;
+	q.survey_id      = atomic_fetch_add(&sv->next_id, 1);
+	q.n_rollback_to  = n_rb;
+	q.rollback_to    = (char **) rollback_to; // borrowed for packing only
+
+	if (atomic_load(&sv->closed)) {
+		snprintf(err, errlen, "the collector is stopping");
+		goto fail;
+	}
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0 ||
+	    (rv = nng_ctx_open(&ctx, sv->sock)) != 0) {
+		snprintf(err, errlen, "cannot start a survey: %s", nng_strerror(rv));
+		goto fail;
+	}
+	if ((rv = nng_ctx_set_ms(ctx, NNG_OPT_SURVEYOR_SURVEYTIME, (nng_duration) timeout_ms)) !=
+	        0 ||
+	    (rv = fl_wire_encode(&q.base, &msg)) != 0) {
+		snprintf(err, errlen, "cannot start a survey: %s", nng_strerror(rv));
+		nng_ctx_close(ctx);
+		goto fail;
+	}
+	deadline = fl_mono_us() + (int64_t) timeout_ms * 1000;
+	nng_aio_set_msg(aio, msg);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		nng_msg_free(msg); // the aio did not take it
+		snprintf(err, errlen, "cannot send the survey: %s", nng_strerror(rv));
+		nng_ctx_close(ctx);
+		goto fail;
+	}
+	fl_log(FL_LOG_DEBUG, "survey", "survey %llu sent (%u ms)", (unsigned long long) q.survey_id,
+	    timeout_ms);
+
+	while (!all_answered(r, expect, n_expect)) {
+		int64_t left = deadline - fl_mono_us();
+		if (left <= 0) {
+			break;
+		}
+		nng_aio_set_timeout(aio, (nng_duration) ((left + 999) / 1000));
+		nng_ctx_recv(ctx, aio);
+		nng_aio_wait(aio);
+		if ((rv = nng_aio_result(aio)) != 0) {
+			if (rv != NNG_ETIMEDOUT && rv != NNG_ECLOSED && rv != NNG_ESTATE) {
+				fl_log(FL_LOG_WARN, "survey", "cannot receive survey answers: %s",
+				    nng_strerror(rv));
+			}
+			break; // deadline passed (the survey expired) or socket closed
+		}
+		nng_msg         *m = nng_aio_get_msg(aio);
+		Fl__SurveyReply *sr;
+		char             why[256];
+		fl_wire_reject   rj = fl_wire_decode_survey_reply(
+		      nng_msg_body(m), nng_msg_len(m), &sr, why, sizeof(why));
+		nng_msg_free(m);
+		if (rj != FL_WIRE_OK) {
+			fl_log(FL_LOG_WARN, "survey", "cannot accept survey answer (%s): %s",
+			    fl_wire_reject_name(rj), why);
+			continue;
+		}
+		Fl__Report *rep = sr->report;
+		sr->report      = NULL; // detached: r owns it now
+		fl__survey_reply__free_unpacked(sr, NULL);
+		if (add_report(r, rep) != 0) {
+			fl_log(FL_LOG_ERR, "survey", "cannot keep a survey answer: out of memory");
+		}
+	}
+	nng_ctx_close(ctx);
+	nng_aio_free(aio);
+
+	for (size_t i = 0; i < n_expect; i++) {
+		if (in_list(r->answered, r->n_answered, expect[i]) ||
+		    in_list(r->missing, r->n_missing, expect[i])) {
+			continue;
+		}
+		char **nm = realloc(r->missing, (r->n_missing + 1) * sizeof(*nm));
+		if (nm == NULL) {
+			break;
+		}
+		r->missing = nm;
+		if ((nm[r->n_missing] = strdup(expect[i])) == NULL) {
+			break;
+		}
+		r->n_missing++;
+	}
+	fl_log(FL_LOG_INFO, "survey", "survey %llu: %zu answered, %zu missing",
+	    (unsigned long long) q.survey_id, r->n_answered, r->n_missing);
+	*out = r;
+	return 0;
+
+fail:
+	if (aio != NULL) {
+		nng_aio_free(aio);
+	}
+	fl__probe_now_reply__free_unpacked(r, NULL);
+	return -1;
+}

@@ -1,0 +1,47 @@
+// survey.h - probe now: the collector's SURVEYOR (issue 6).
+//
+// The SURVEYOR listens on the `survey` address; every agent's RESPONDENT dials it. One survey
+// sends a SurveyRequest to every connected agent and collects SurveyReplies until its deadline
+// (NNG_OPT_SURVEYOR_SURVEYTIME), or earlier once every host in `expect` has answered. Surveys
+// run on nng contexts, so several may run at once (a CLI's probe-now while the automatic
+// verifier surveys) without cancelling each other, and a caller blocks for at most the deadline.
+//
+// Applying the results: an agent submits its survey round to its report sender like any other
+// round, so the collector's normal PULL path applies it (once, with duplicate detection and the
+// usual transitions); the replies collected here are copies for the caller to read and are not
+// applied a second time.
+//
+// Thread-safe: any thread may call coll_survey_run().
+
+#ifndef FL_COLLECTOR_SURVEY_H
+#define FL_COLLECTOR_SURVEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "faultline.pb-c.h"
+
+#define COLL_SURVEY_MAX_MS 600000 // longest survey deadline accepted
+
+typedef struct coll_survey coll_survey;
+
+// Opens the SURVEYOR and listens on url. *port receives the bound TCP port (0 if not tcp).
+// 0, or -1 with err.
+int coll_survey_open(const char *url, coll_survey **out, int *port, char *err, size_t errlen);
+
+// Closes the socket: surveys in progress end at once (with what they collected). Idempotent.
+void coll_survey_close(coll_survey *sv);
+
+// Frees; call after coll_survey_close() once no survey can be running. Accepts NULL.
+void coll_survey_free(coll_survey *sv);
+
+// Runs one survey of timeout_ms asking each agent also for the releases in rollback_to. The
+// survey ends early once every host named in expect has answered. On success returns 0 and
+// *out is a ProbeNowReply whose `answered` and `reports` are filled (one report per host: a
+// second answer from the same host replaces the first) and whose `missing` lists the expect
+// hosts that did not answer; free it with fl__probe_now_reply__free_unpacked(*out, NULL) (every
+// part of it is malloc'd). -1 with err when the survey could not be sent at all.
+int coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, size_t n_rb,
+    char *const *expect, size_t n_expect, Fl__ProbeNowReply **out, char *err, size_t errlen);
+
+#endif // FL_COLLECTOR_SURVEY_H

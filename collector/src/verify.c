@@ -1,0 +1,897 @@
+// verify.c - see verify.h.
+
+#include "verify.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fl/log.h"
+#include "fl/names.h"
+#include "fl/time.h"
+#include "server.h"
+#include "survey.h"
+
+typedef struct last_verif {
+	char   *release;
+	char   *result;
+	char   *detail;
+	char   *kind;
+	int64_t at_us;
+	bool    automatic;
+	bool    full_done; // automatic: a full check was recorded for this release
+	bool    canary_done;
+} last_verif;
+
+struct coll_verify {
+	pthread_mutex_t mu; // guards recs and the store
+	coll_store     *store;
+	last_verif     *recs;
+	size_t          n_recs;
+	pthread_t       tid;
+	bool            started;
+	atomic_int      stop;
+};
+
+// --- small helpers -----------------------------------------------------------------------------
+
+static char *
+xdup(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+void
+coll_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i]);
+	}
+	free(v);
+}
+
+static bool
+in_list(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i], s) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int
+strv_add(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		return -1;
+	}
+	*v = nv;
+	if ((nv[*n] = xdup(s)) == NULL) {
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+int
+coll_live_hosts(coll_server *srv, char ***hosts, char ***releases, char ***previous, size_t *n)
+{
+	size_t nh = 0, nr = 0, np = 0;
+	int    rc = 0;
+
+	*hosts = *releases = *previous = NULL;
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < srv->state.n_hosts && rc == 0; i++) {
+		const coll_host *h = srv->state.hosts[i];
+		if (h->stale) {
+			continue;
+		}
+		if (strv_add(hosts, &nh, h->name) != 0 ||
+		    strv_add(releases, &nr, h->release ? h->release : "unknown") != 0 ||
+		    strv_add(previous, &np, h->previous_release ? h->previous_release : "") != 0) {
+			rc = -1;
+		}
+	}
+	pthread_mutex_unlock(&srv->lock);
+	if (rc != 0) {
+		coll_strv_free(*hosts, nh);
+		coll_strv_free(*releases, nr);
+		coll_strv_free(*previous, np);
+		*hosts = *releases = *previous = NULL;
+		return -1;
+	}
+	*n = nh;
+	return 0;
+}
+
+static void add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const char *host,
+    const char *probe, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void
+add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const char *host, const char *probe,
+    const char *fmt, ...)
+{
+	char               buf[768];
+	va_list            ap;
+	Fl__VerifyReason  *r;
+	Fl__VerifyReason **nv;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
+		return;
+	}
+	*v = nv;
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		return;
+	}
+	fl__verify_reason__init(r);
+	r->check   = xdup(check);
+	r->host    = xdup(host);
+	r->probe   = xdup(probe);
+	r->summary = xdup(buf);
+	if (r->check == NULL || r->host == NULL || r->probe == NULL || r->summary == NULL) {
+		fl__verify_reason__free_unpacked(r, NULL);
+		return;
+	}
+	nv[(*n)++] = r;
+}
+
+static const Fl__Report *
+find_report(const Fl__ProbeNowReply *pn, const char *host)
+{
+	for (size_t i = 0; i < pn->n_reports; i++) {
+		if (strcmp(pn->reports[i]->host, host) == 0) {
+			return pn->reports[i];
+		}
+	}
+	return NULL;
+}
+
+static void
+unmet_text(const Fl__UnmetRequirement *u, char *buf, size_t len)
+{
+	if (u->object_missing) {
+		snprintf(buf, len, "%s: %s %s is missing", u->database,
+		    fl_object_kind_name(u->kind), u->object);
+	} else {
+		snprintf(buf, len, "%s: %s on %s %s is not granted%s%s", u->database, u->privilege,
+		    fl_object_kind_name(u->kind), u->object, u->role[0] ? " to " : "", u->role);
+	}
+}
+
+static Fl__UnmetRequirement *
+unmet_copy(const Fl__UnmetRequirement *u)
+{
+	Fl__UnmetRequirement *c = malloc(sizeof(*c));
+	if (c == NULL) {
+		return NULL;
+	}
+	fl__unmet_requirement__init(c);
+	c->database       = xdup(u->database);
+	c->kind           = u->kind;
+	c->object         = xdup(u->object);
+	c->privilege      = xdup(u->privilege);
+	c->object_missing = u->object_missing;
+	c->role           = xdup(u->role);
+	if (!c->database || !c->object || !c->privilege || !c->role) {
+		fl__unmet_requirement__free_unpacked(c, NULL);
+		return NULL;
+	}
+	return c;
+}
+
+// --- canary sampling -------------------------------------------------------------------------
+
+typedef struct samples {
+	uint32_t n, errors;
+	double  *lat_ms; // of passing samples
+	size_t   n_lat, cap_lat;
+} samples;
+
+static void
+sample_add(samples *s, const Fl__ProbeResult *p)
+{
+	s->n++;
+	if (p->status == FL__STATUS__STATUS_FAIL) {
+		s->errors++;
+		return;
+	}
+	if (s->n_lat == s->cap_lat) {
+		size_t  cap = s->cap_lat ? s->cap_lat * 2 : 32;
+		double *nv  = realloc(s->lat_ms, cap * sizeof(*nv));
+		if (nv == NULL) {
+			return;
+		}
+		s->lat_ms  = nv;
+		s->cap_lat = cap;
+	}
+	s->lat_ms[s->n_lat++] = p->duration_us / 1000.0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *) a, y = *(const double *) b;
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static double
+median(samples *s)
+{
+	if (s->n_lat == 0) {
+		return 0;
+	}
+	qsort(s->lat_ms, s->n_lat, sizeof(double), cmp_double);
+	return s->n_lat % 2 ? s->lat_ms[s->n_lat / 2]
+	                    : (s->lat_ms[s->n_lat / 2 - 1] + s->lat_ms[s->n_lat / 2]) / 2;
+}
+
+// Probe names run by at least one host of each group in this round.
+static bool
+probe_in_group(const Fl__ProbeNowReply *pn, char *const *group, size_t n_group, const char *name)
+{
+	for (size_t g = 0; g < n_group; g++) {
+		const Fl__Report *rep = find_report(pn, group[g]);
+		for (size_t k = 0; rep != NULL && k < rep->n_results; k++) {
+			if (strcmp(rep->results[k]->name, name) == 0) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void
+sample_round(const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char *const *base,
+    size_t n_base, samples *sc, samples *sb, char ***probes, size_t *n_probes)
+{
+	for (int side = 0; side < 2; side++) {
+		char *const *grp   = side == 0 ? cand : base;
+		size_t       n_grp = side == 0 ? n_cand : n_base;
+		char *const *other = side == 0 ? base : cand;
+		size_t       n_oth = side == 0 ? n_base : n_cand;
+		for (size_t g = 0; g < n_grp; g++) {
+			const Fl__Report *rep = find_report(pn, grp[g]);
+			for (size_t k = 0; rep != NULL && k < rep->n_results; k++) {
+				const Fl__ProbeResult *p = rep->results[k];
+				if (!probe_in_group(pn, other, n_oth, p->name)) {
+					continue;
+				}
+				sample_add(side == 0 ? sc : sb, p);
+				if (!in_list(*probes, *n_probes, p->name)) {
+					strv_add(probes, n_probes, p->name);
+				}
+			}
+		}
+	}
+}
+
+static Fl__CanaryGroup *
+group_new(const char *release, char *const *hosts, size_t n, samples *s)
+{
+	Fl__CanaryGroup *g = malloc(sizeof(*g));
+	if (g == NULL) {
+		return NULL;
+	}
+	fl__canary_group__init(g);
+	g->release = xdup(release);
+	for (size_t i = 0; i < n; i++) {
+		strv_add(&g->hosts, &g->n_hosts, hosts[i]);
+	}
+	g->samples           = s->n;
+	g->errors            = s->errors;
+	g->error_rate        = s->n ? (double) s->errors / s->n : 0;
+	g->median_latency_ms = median(s);
+	return g;
+}
+
+// --- the evaluation ----------------------------------------------------------------------------
+
+static bool
+sleep_unless_stopping(coll_server *srv, int64_t until_mono_us)
+{
+	while (fl_mono_us() < until_mono_us) {
+		if (atomic_load(&srv->stopping)) {
+			return false;
+		}
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return !atomic_load(&srv->stopping);
+}
+
+int
+coll_verify_run(
+    coll_server *srv, const Fl__VerifyQuery *q, Fl__VerifyReply **out, char *err, size_t errlen)
+{
+	Fl__VerifyReply   *r;
+	Fl__ProbeNowReply *pn   = NULL;
+	char             **live = NULL, **rel = NULL, **prev = NULL;
+	size_t             n_live  = 0;
+	char             **targets = NULL, **cand = NULL, **base = NULL, **probes = NULL;
+	size_t             n_targets = 0, n_cand = 0, n_base = 0, n_probes = 0;
+	char              *rb[1];
+	int64_t            t0      = fl_mono_us();
+	const char        *release = q->release;
+	bool               failed = false, unverified = false;
+	uint32_t survey_ms = q->survey_timeout_ms ? q->survey_timeout_ms : COLL_VERIFY_SURVEY_MS;
+	uint32_t rounds    = q->rounds ? q->rounds : COLL_VERIFY_ROUNDS;
+	uint32_t gap_ms    = q->round_interval_ms ? q->round_interval_ms : COLL_VERIFY_ROUND_MS;
+	double   max_inc = q->thresholds_set ? q->max_error_rate_increase : COLL_VERIFY_MAX_ERR_INC;
+	double   max_ratio = q->thresholds_set ? q->max_latency_ratio : COLL_VERIFY_MAX_LAT_RATIO;
+	uint32_t slack_ms  = q->thresholds_set ? q->latency_slack_ms : COLL_VERIFY_LAT_SLACK_MS;
+
+	if (rounds > COLL_VERIFY_MAX_ROUNDS) {
+		rounds = COLL_VERIFY_MAX_ROUNDS;
+	}
+	if (srv->survey == NULL) {
+		snprintf(err, errlen,
+		    "the collector has no survey address configured ([collector] "
+		    "survey): it cannot probe now");
+		return -1;
+	}
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fl__verify_reply__init(r);
+	r->release = xdup(release);
+	if (coll_live_hosts(srv, &live, &rel, &prev, &n_live) != 0) {
+		snprintf(err, errlen, "out of memory");
+		fl__verify_reply__free_unpacked(r, NULL);
+		return -1;
+	}
+	// The hosts verified: those named, or every live host on the release.
+	if (q->n_hosts > 0) {
+		for (size_t i = 0; i < q->n_hosts; i++) {
+			strv_add(&targets, &n_targets, q->hosts[i]);
+		}
+	} else {
+		for (size_t i = 0; i < n_live; i++) {
+			if (strcmp(rel[i], release) == 0) {
+				strv_add(&targets, &n_targets, live[i]);
+			}
+		}
+	}
+	for (size_t i = 0; i < n_targets; i++) {
+		strv_add(&r->hosts, &r->n_hosts, targets[i]);
+	}
+	if (n_targets == 0) {
+		add_reason(&r->reasons, &r->n_reasons, "timeout", "", "",
+		    "no reporting host runs release %s", release);
+		unverified = true;
+		goto finish;
+	}
+
+	// Round 1: the probe, expectations and rollback checks. Every live host is surveyed (the
+	// others are the canary baseline); the survey ends once all of them answered.
+	rb[0] = (char *) q->rollback_to; // borrowed for packing only
+	{
+		char **expect   = NULL;
+		size_t n_expect = 0;
+		for (size_t i = 0; i < n_live; i++) {
+			strv_add(&expect, &n_expect, live[i]);
+		}
+		for (size_t i = 0; i < n_targets; i++) {
+			if (!in_list(expect, n_expect, targets[i])) {
+				strv_add(&expect, &n_expect, targets[i]);
+			}
+		}
+		int rc = coll_survey_run(srv->survey, survey_ms, rb, q->rollback_to[0] ? 1 : 0,
+		    expect, n_expect, &pn, err, errlen);
+		coll_strv_free(expect, n_expect);
+		if (rc != 0) {
+			goto fail;
+		}
+	}
+	if (q->rollback_to[0] != '\0') {
+		r->rollback = malloc(sizeof(*r->rollback));
+		if (r->rollback != NULL) {
+			fl__rollback_readiness__init(r->rollback);
+			r->rollback->release = xdup(q->rollback_to);
+			r->rollback->ready   = true;
+		}
+	}
+	for (size_t i = 0; i < n_targets; i++) {
+		const char       *host = targets[i];
+		const Fl__Report *rep  = find_report(pn, host);
+		if (rep == NULL) {
+			add_reason(&r->reasons, &r->n_reasons, "timeout", host, "",
+			    "%s did not answer the probe-now survey within %.1fs", host,
+			    survey_ms / 1000.0);
+			unverified = true;
+			continue;
+		}
+		if (strcmp(rep->release, release) != 0) {
+			add_reason(&r->reasons, &r->n_reasons, "release", host, "",
+			    "%s runs release %s, not %s", host, rep->release, release);
+			failed = true;
+		}
+		if (rep->expectations_error[0] != '\0') {
+			add_reason(&r->reasons, &r->n_reasons, "expectations", host, "",
+			    "the expectations of release %s cannot be used: %s", rep->release,
+			    rep->expectations_error);
+			failed = true;
+		}
+		for (size_t k = 0; k < rep->n_results; k++) {
+			const Fl__ProbeResult *p = rep->results[k];
+			char                   u[512];
+			for (size_t m = 0; m < p->n_unmet; m++) {
+				unmet_text(p->unmet[m], u, sizeof(u));
+				add_reason(&r->reasons, &r->n_reasons, "expectations", host,
+				    p->name, "release %s needs what the database lacks: %s",
+				    rep->release, u);
+				failed = true;
+			}
+			if (p->status == FL__STATUS__STATUS_FAIL && p->n_unmet == 0) {
+				add_reason(&r->reasons, &r->n_reasons, "probe", host, p->name,
+				    "%s fails (%s): %s", p->name, fl_failure_name(p->failure),
+				    p->detail);
+				failed = true;
+			} else if (p->status == FL__STATUS__STATUS_WARN) {
+				add_reason(&r->warnings, &r->n_warnings, "probe", host, p->name,
+				    "%s warns (%s): %s", p->name, fl_failure_name(p->failure),
+				    p->detail);
+			}
+		}
+		if (r->rollback == NULL) {
+			continue;
+		}
+		const Fl__ReleaseCheck *chk = NULL;
+		for (size_t k = 0; k < rep->n_release_checks; k++) {
+			if (strcmp(rep->release_checks[k]->release, q->rollback_to) == 0) {
+				chk = rep->release_checks[k];
+			}
+		}
+		Fl__RollbackHost *rh = malloc(sizeof(*rh));
+		if (rh == NULL) {
+			continue;
+		}
+		fl__rollback_host__init(rh);
+		rh->host  = xdup(host);
+		rh->known = chk != NULL && chk->known;
+		Fl__RollbackHost **nv =
+		    realloc(r->rollback->hosts, (r->rollback->n_hosts + 1) * sizeof(*nv));
+		if (nv == NULL) {
+			fl__rollback_host__free_unpacked(rh, NULL);
+			continue;
+		}
+		r->rollback->hosts                         = nv;
+		r->rollback->hosts[r->rollback->n_hosts++] = rh;
+		if (chk == NULL) {
+			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
+			    "%s did not check release %s (agent without rollback checks?)", host,
+			    q->rollback_to);
+			r->rollback->ready = false;
+			failed             = true;
+			continue;
+		}
+		if (!chk->known) {
+			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
+			    "%s never kept the expectations of release %s: a rollback to it cannot "
+			    "be checked",
+			    host, q->rollback_to);
+			r->rollback->ready = false;
+			failed             = true;
+		}
+		for (size_t k = 0; k < chk->n_unmet; k++) {
+			char                   u[512];
+			Fl__UnmetRequirement  *c = unmet_copy(chk->unmet[k]);
+			Fl__UnmetRequirement **nu =
+			    c ? realloc(rh->unmet, (rh->n_unmet + 1) * sizeof(*nu)) : NULL;
+			if (nu != NULL) {
+				rh->unmet                = nu;
+				rh->unmet[rh->n_unmet++] = c;
+			} else if (c != NULL) {
+				fl__unmet_requirement__free_unpacked(c, NULL);
+			}
+			unmet_text(chk->unmet[k], u, sizeof(u));
+			add_reason(&r->reasons, &r->n_reasons, "rollback", host,
+			    chk->unmet[k]->database, "a rollback to %s would break: %s",
+			    q->rollback_to, u);
+			r->rollback->ready = false;
+			failed             = true;
+		}
+		for (size_t k = 0; k < chk->n_errors; k++) {
+			strv_add(&rh->errors, &rh->n_errors, chk->errors[k]);
+			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
+			    "cannot check a rollback to %s: %s", q->rollback_to, chk->errors[k]);
+			r->rollback->ready = false;
+			failed             = true;
+		}
+	}
+
+	// Canary comparison: candidate = canary hosts (or every target) on the release; baseline =
+	// answering hosts on another release.
+	if (!q->no_canary) {
+		for (size_t i = 0; i < pn->n_reports; i++) {
+			const Fl__Report *rep = pn->reports[i];
+			bool              on  = strcmp(rep->release, release) == 0;
+			if (on &&
+			    (q->n_canary > 0 ? in_list(q->canary, q->n_canary, rep->host)
+			                     : in_list(targets, n_targets, rep->host))) {
+				strv_add(&cand, &n_cand, rep->host);
+			} else if (!on) {
+				strv_add(&base, &n_base, rep->host);
+			}
+		}
+	}
+	if (!q->no_canary && (q->n_canary > 0 || n_base > 0)) {
+		Fl__CanaryComparison *c  = malloc(sizeof(*c));
+		samples               sc = { 0 }, sb = { 0 };
+		char                  baserel[256] = "";
+		uint32_t              done         = 0;
+		if (c == NULL) {
+			goto finish;
+		}
+		fl__canary_comparison__init(c);
+		r->canary                  = c;
+		c->max_error_rate_increase = max_inc;
+		c->max_latency_ratio       = max_ratio;
+		c->latency_slack_ms        = slack_ms;
+		c->passed                  = true;
+		for (size_t i = 0; i < n_base && baserel[0] == '\0'; i++) {
+			snprintf(baserel, sizeof(baserel), "%s", find_report(pn, base[i])->release);
+		}
+		if (n_cand == 0 || n_base == 0) {
+			c->note = xdup(n_cand == 0 ? "no canary host on the release answered"
+			                           : "no host on another release to compare with");
+		} else {
+			char **expect   = NULL;
+			size_t n_expect = 0;
+			for (size_t i = 0; i < n_cand; i++) {
+				strv_add(&expect, &n_expect, cand[i]);
+			}
+			for (size_t i = 0; i < n_base; i++) {
+				strv_add(&expect, &n_expect, base[i]);
+			}
+			int64_t next = t0;
+			sample_round(pn, cand, n_cand, base, n_base, &sc, &sb, &probes, &n_probes);
+			done = 1;
+			while (done < rounds) {
+				next += (int64_t) gap_ms * 1000;
+				if (!sleep_unless_stopping(srv, next)) {
+					break;
+				}
+				Fl__ProbeNowReply *more = NULL;
+				if (coll_survey_run(srv->survey, survey_ms, NULL, 0, expect,
+				        n_expect, &more, err, errlen) != 0) {
+					break;
+				}
+				sample_round(
+				    more, cand, n_cand, base, n_base, &sc, &sb, &probes, &n_probes);
+				fl__probe_now_reply__free_unpacked(more, NULL);
+				done++;
+			}
+			coll_strv_free(expect, n_expect);
+			c->compared = sc.n > 0 && sb.n > 0;
+			if (!c->compared) {
+				c->note = xdup("the two groups share no probe");
+			}
+		}
+		c->rounds    = done;
+		c->candidate = group_new(release, cand, n_cand, &sc);
+		c->baseline  = group_new(baserel, base, n_base, &sb);
+		for (size_t i = 0; i < n_probes; i++) {
+			strv_add(&c->probes, &c->n_probes, probes[i]);
+		}
+		if (c->compared && c->candidate != NULL && c->baseline != NULL) {
+			double er = c->candidate->error_rate, eb = c->baseline->error_rate;
+			double lr = c->candidate->median_latency_ms,
+			       lb = c->baseline->median_latency_ms;
+			if (er > eb + max_inc + 1e-9) {
+				add_reason(&r->reasons, &r->n_reasons, "canary", "", "",
+				    "release %s fails more than %s on the same probes: error rate "
+				    "%.1f%% "
+				    "vs %.1f%% (allowed +%.1f points): points at the code of %s",
+				    release, baserel, er * 100, eb * 100, max_inc * 100, release);
+				c->passed = false;
+				failed    = true;
+			}
+			if (lb > 0 && lr > max_ratio * lb + slack_ms) {
+				add_reason(&r->reasons, &r->n_reasons, "canary", "", "",
+				    "release %s is slower than %s on the same probes: median "
+				    "%.1fms vs "
+				    "%.1fms (allowed %.2fx + %ums)",
+				    release, baserel, lr, lb, max_ratio, slack_ms);
+				c->passed = false;
+				failed    = true;
+			}
+		}
+		free(sc.lat_ms);
+		free(sb.lat_ms);
+	}
+
+finish:
+	r->result     = xdup(failed ? "failed" : unverified ? "unverified" : "passed");
+	r->elapsed_us = fl_mono_us() - t0;
+	fl__probe_now_reply__free_unpacked(pn, NULL);
+	coll_strv_free(live, n_live);
+	coll_strv_free(rel, n_live);
+	coll_strv_free(prev, n_live);
+	coll_strv_free(targets, n_targets);
+	coll_strv_free(cand, n_cand);
+	coll_strv_free(base, n_base);
+	coll_strv_free(probes, n_probes);
+	*out = r;
+	return 0;
+
+fail:
+	if (pn != NULL) {
+		fl__probe_now_reply__free_unpacked(pn, NULL);
+	}
+	coll_strv_free(live, n_live);
+	coll_strv_free(rel, n_live);
+	coll_strv_free(prev, n_live);
+	coll_strv_free(targets, n_targets);
+	fl__verify_reply__free_unpacked(r, NULL);
+	return -1;
+}
+
+// --- recording -----------------------------------------------------------------------------------
+
+static last_verif *
+rec_find(coll_verify *v, const char *release, bool create)
+{
+	for (size_t i = 0; i < v->n_recs; i++) {
+		if (strcmp(v->recs[i].release, release) == 0) {
+			return &v->recs[i];
+		}
+	}
+	if (!create) {
+		return NULL;
+	}
+	last_verif *nv = realloc(v->recs, (v->n_recs + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		return NULL;
+	}
+	v->recs = nv;
+	memset(&nv[v->n_recs], 0, sizeof(nv[0]));
+	if ((nv[v->n_recs].release = xdup(release)) == NULL) {
+		return NULL;
+	}
+	return &v->recs[v->n_recs++];
+}
+
+static void
+set_str(char **dst, const char *s)
+{
+	char *c = xdup(s);
+	if (c != NULL) {
+		free(*dst);
+		*dst = c;
+	}
+}
+
+void
+coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind, bool automatic)
+{
+	coll_verify *v            = srv->verify;
+	char         detail[1024] = "";
+	size_t       off          = 0;
+	coll_ops     ops;
+
+	if (v == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < r->n_reasons && i < 3 && off < sizeof(detail) - 1; i++) {
+		int w = snprintf(detail + off, sizeof(detail) - off, "%s%s%s%s", i ? "; " : "",
+		    r->reasons[i]->host[0] ? r->reasons[i]->host : "",
+		    r->reasons[i]->host[0] ? ": " : "", r->reasons[i]->summary);
+		off   = w < 0 ? off : off + (size_t) w;
+	}
+	if (off >= sizeof(detail)) {
+		off = sizeof(detail) - 1;
+	}
+	if (r->n_reasons > 3 && off < sizeof(detail) - 32) {
+		snprintf(detail + off, sizeof(detail) - off, "; and %zu more", r->n_reasons - 3);
+	}
+	if (detail[0] == '\0') {
+		snprintf(detail, sizeof(detail), "%s check of %zu hosts%s", kind, r->n_hosts,
+		    automatic ? " (automatic)" : "");
+	}
+	int64_t now = fl_now_us();
+	pthread_mutex_lock(&v->mu);
+	last_verif *l = rec_find(v, r->release, true);
+	if (l != NULL) {
+		set_str(&l->result, r->result);
+		set_str(&l->detail, detail);
+		set_str(&l->kind, kind);
+		l->at_us     = now;
+		l->automatic = automatic;
+	}
+	coll_ops_init(&ops);
+	coll_event ev = { .at_us = now,
+		.host            = "",
+		.kind            = "verification",
+		.probe           = "",
+		.from            = r->release,
+		.to              = r->result,
+		.failure         = 0,
+		.detail          = detail,
+		.agent_time_us   = 0 };
+	if (coll_ops_event(&ops, &ev) != 0 || coll_store_write(v->store, &ops) != 0) {
+		fl_log(FL_LOG_ERR, "verify", "cannot record the verification of release %s",
+		    r->release);
+	}
+	coll_ops_fini(&ops);
+	pthread_mutex_unlock(&v->mu);
+	fl_log(strcmp(r->result, "passed") == 0 ? FL_LOG_NOTICE : FL_LOG_WARN, "verify",
+	    "release %s %s (%s%s): %s", r->release, r->result, kind, automatic ? ", automatic" : "",
+	    detail);
+}
+
+void
+coll_verify_status_add(coll_server *srv, Fl__StatusReply *reply)
+{
+	coll_verify *v = srv->verify;
+	if (v == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&v->mu);
+	if (v->n_recs > 0 && (reply->verifications = calloc(v->n_recs, sizeof(void *))) != NULL) {
+		for (size_t i = 0; i < v->n_recs; i++) {
+			const last_verif        *l  = &v->recs[i];
+			Fl__ReleaseVerification *rv = malloc(sizeof(*rv));
+			if (l->result == NULL || rv == NULL) {
+				free(rv);
+				continue;
+			}
+			fl__release_verification__init(rv);
+			rv->release                                    = xdup(l->release);
+			rv->result                                     = xdup(l->result);
+			rv->detail                                     = xdup(l->detail);
+			rv->kind                                       = xdup(l->kind);
+			rv->at_us                                      = l->at_us;
+			rv->automatic                                  = l->automatic;
+			reply->verifications[reply->n_verifications++] = rv;
+		}
+	}
+	pthread_mutex_unlock(&v->mu);
+}
+
+void
+coll_verify_status_fini(Fl__StatusReply *reply)
+{
+	for (size_t i = 0; i < reply->n_verifications; i++) {
+		fl__release_verification__free_unpacked(reply->verifications[i], NULL);
+	}
+	free(reply->verifications);
+	reply->verifications   = NULL;
+	reply->n_verifications = 0;
+}
+
+// --- automatic verification --------------------------------------------------------------------
+
+// One look at the rollout: returns after at most one evaluation.
+static void
+auto_tick(coll_server *srv)
+{
+	coll_verify *v = srv->verify;
+	char       **live, **rel, **prev;
+	size_t       n;
+
+	if (coll_live_hosts(srv, &live, &rel, &prev, &n) != 0 || n == 0) {
+		if (n == 0) {
+			free(live);
+			free(rel);
+			free(prev);
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		// A release some host moved to (from another release).
+		if (prev[i][0] == '\0' || strcmp(prev[i], rel[i]) == 0 ||
+		    strcmp(rel[i], "unknown") == 0) {
+			continue;
+		}
+		size_t on = 0;
+		for (size_t k = 0; k < n; k++) {
+			on += strcmp(rel[k], rel[i]) == 0;
+		}
+		bool full = on == n;
+		pthread_mutex_lock(&v->mu);
+		last_verif *l    = rec_find(v, rel[i], true);
+		bool        todo = l != NULL && (full ? !l->full_done : !l->canary_done);
+		if (todo) {
+			if (full) {
+				l->full_done = true;
+			} else {
+				l->canary_done = true;
+			}
+		}
+		pthread_mutex_unlock(&v->mu);
+		if (!todo) {
+			continue;
+		}
+		Fl__VerifyQuery  q = FL__VERIFY_QUERY__INIT;
+		Fl__VerifyReply *r;
+		char             err[256];
+		q.release     = rel[i];
+		q.rollback_to = full ? prev[i] : (char *) ""; // borrowed
+		if (coll_verify_run(srv, &q, &r, err, sizeof(err)) == 0) {
+			coll_verify_record(srv, r, full ? "full" : "canary", true);
+			fl__verify_reply__free_unpacked(r, NULL);
+		} else {
+			fl_log(FL_LOG_WARN, "verify", "cannot verify release %s: %s", rel[i], err);
+		}
+		break;
+	}
+	coll_strv_free(live, n);
+	coll_strv_free(rel, n);
+	coll_strv_free(prev, n);
+}
+
+static void *
+auto_main(void *arg)
+{
+	coll_server *srv = arg;
+	while (!atomic_load(&srv->verify->stop) && !atomic_load(&srv->stopping)) {
+		auto_tick(srv);
+		for (int i = 0;
+		     i < COLL_VERIFY_AUTO_TICK_MS / 50 && !atomic_load(&srv->verify->stop); i++) {
+			struct timespec ts = { 0, 50 * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
+int
+coll_verify_start(coll_server *srv, bool automatic, char *err, size_t errlen)
+{
+	coll_verify *v = calloc(1, sizeof(*v));
+	if (v == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&v->mu, NULL);
+	atomic_init(&v->stop, 0);
+	if (coll_store_open(srv->cfg.state, false, &v->store, err, errlen) != 0) {
+		pthread_mutex_destroy(&v->mu);
+		free(v);
+		return -1;
+	}
+	srv->verify = v;
+	if (automatic) {
+		if (pthread_create(&v->tid, NULL, auto_main, srv) != 0) {
+			snprintf(err, errlen, "cannot start the verification thread");
+			coll_verify_stop(srv);
+			return -1;
+		}
+		v->started = true;
+	}
+	return 0;
+}
+
+void
+coll_verify_stop(coll_server *srv)
+{
+	coll_verify *v = srv->verify;
+	if (v == NULL) {
+		return;
+	}
+	atomic_store(&v->stop, 1);
+	if (v->started) {
+		pthread_join(v->tid, NULL);
+	}
+	for (size_t i = 0; i < v->n_recs; i++) {
+		free(v->recs[i].release);
+		free(v->recs[i].result);
+		free(v->recs[i].detail);
+		free(v->recs[i].kind);
+	}
+	free(v->recs);
+	coll_store_close(v->store);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
+	srv->verify = NULL;
+}

@@ -1,0 +1,79 @@
+// verify.h - post-release verification (issue 6): the checks behind `faultline verify`, and the
+// collector's automatic verification of releases it sees rolling out.
+//
+// One evaluation (coll_verify_run) does, for release R:
+//   1. a probe-now survey (with rollback_to = OLD when asked) of every reporting host;
+//   2. probe check: every probe on the hosts verified (hosts on R) passes; warn is a pass but
+//      is listed in `warnings`;
+//   3. expectations check: no unmet requirement, no expectations_error on those hosts;
+//   4. rollback readiness (OLD given): every host kept OLD's expectations and today's databases
+//      meet them; each missing grant/table/column is one reason;
+//   5. canary comparison (hosts named as canary, or some hosts on R and others on another
+//      release): over `rounds` surveys `round_interval_ms` apart, compare the error rate and
+//      median latency of the probes both groups run; R fails when its error rate exceeds the
+//      baseline's by more than max_error_rate_increase, or its median latency exceeds
+//      max_latency_ratio x baseline + latency_slack_ms.
+// Result: failed when any check failed; else unverified when a host did not answer; else passed.
+// docs/verify.md states the rules and the JSON contract.
+//
+// Automatic verification: a background thread looks at the hosts once a second. When hosts
+// have moved to a release (their previous_release differs) that it has not verified in that
+// rollout state, it evaluates it (canary only while the rollout is partial; the full check,
+// with rollback readiness against the hosts' previous release, once every reporting host is on
+// it) and records the outcome: a history event kind "verification" (host "", from = release,
+// to = passed|failed|unverified, detail = the first reasons) and the last verification of each
+// release, which `faultline status` shows. Evaluations asked for by `faultline verify` are
+// recorded the same way. The thread never holds the state lock while surveying.
+
+#ifndef FL_COLLECTOR_VERIFY_H
+#define FL_COLLECTOR_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "faultline.pb-c.h"
+
+struct coll_server;
+
+#define COLL_VERIFY_ROUNDS        5
+#define COLL_VERIFY_ROUND_MS      1000
+#define COLL_VERIFY_SURVEY_MS     5000
+#define COLL_VERIFY_MAX_ERR_INC   0.05
+#define COLL_VERIFY_MAX_LAT_RATIO 1.5
+#define COLL_VERIFY_LAT_SLACK_MS  20
+#define COLL_VERIFY_MAX_ROUNDS    60
+#define COLL_VERIFY_AUTO_TICK_MS  1000
+
+typedef struct coll_verify coll_verify;
+
+// Creates the verifier (its own SQLite connection for the "verification" events) and, when
+// automatic is true, starts the background thread. 0, or -1 with err.
+int coll_verify_start(struct coll_server *srv, bool automatic, char *err, size_t errlen);
+
+// Stops the thread (an evaluation in progress ends at its next survey, which the closed survey
+// socket ends at once) and frees. Accepts a server without a verifier.
+void coll_verify_stop(struct coll_server *srv);
+
+// Runs one evaluation (see above). Never NULL on return 0: *out is a reply built of malloc'd
+// parts, freed with fl__verify_reply__free_unpacked(*out, NULL). -1 with err when out of
+// memory or the survey socket is missing.
+int coll_verify_run(struct coll_server *srv, const Fl__VerifyQuery *q, Fl__VerifyReply **out,
+    char *err, size_t errlen);
+
+// Records an outcome (history event + last verification of the release). kind is "full" or
+// "canary".
+void coll_verify_record(
+    struct coll_server *srv, const Fl__VerifyReply *r, const char *kind, bool automatic);
+
+// Adds the last verification of each release to a status reply (malloc'd; release them with
+// coll_verify_status_fini before the reply is freed by its owner).
+void coll_verify_status_add(struct coll_server *srv, Fl__StatusReply *reply);
+void coll_verify_status_fini(Fl__StatusReply *reply);
+
+// The hosts the collector knows and does not consider stale, with their releases: arrays of
+// malloc'd strings (free with coll_strv_free). 0 or -1 (out of memory).
+int coll_live_hosts(
+    struct coll_server *srv, char ***hosts, char ***releases, char ***previous, size_t *n);
+void coll_strv_free(char **v, size_t n);
+
+#endif // FL_COLLECTOR_VERIFY_H
