@@ -1,4 +1,5 @@
-// state_test.c - in-memory state: transitions, duplicates, staleness, skew, replay, restart.
+// state_test.c - in-memory state: transitions, duplicates, staleness, skew, replay, restart,
+// slow-round counting, late reports (synthetic clocks) and staleness of long rounds.
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "coll_testutil.h"
+#include "fl/names.h"
 #include "fl/wire.h"
 #include "state.h"
 
@@ -286,6 +288,368 @@ test_restart_reload(void **state)
 	unlink(p);
 }
 
+// ---- slow rounds ----------------------------------------------------------------------------
+
+static const tu_probe P_DB_SLOW[] = { { "app", FL__STATUS__STATUS_OK,
+	                                  FL__FAILURE_CLASS__FAILURE_NONE, 1000 },
+	{ "db", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 300000 } };
+static const tu_probe P_DB_WARN[] = { { "app", FL__STATUS__STATUS_OK,
+	                                  FL__FAILURE_CLASS__FAILURE_NONE, 1000 },
+	{ "db", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 900000 } };
+
+// Like apply(), with probe "db" a postgres probe of a shared server (tu_make makes every probe
+// http of the host's own app).
+static coll_apply_result
+apply_db(
+    coll_state *s, const char *host, uint64_t seq, const tu_probe *p, int64_t now, coll_ops *ops)
+{
+	tu_rep      d = { .host = host, .boot_id = 1, .seq = seq, .n = 2, .probes = p };
+	Fl__Report *r = tu_make(&d);
+	char       *t = strdup("db.example:5432/orders");
+	assert_non_null(t);
+	free(r->results[1]->target); // unpacked with the default allocator
+	r->results[1]->target = t;
+	r->results[1]->kind   = FL__PROBE_KIND__KIND_POSTGRES;
+	return coll_state_apply(s, r, now, ops);
+}
+
+// consecutive_slow counts slow rounds (warn, or ok but far above the baseline) and resets on a
+// normal one; slow rounds do not drag the baseline up (the spell would otherwise look normal).
+static void
+test_consecutive_slow(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	uint64_t seq = 1;
+	for (int i = 0; i < 5; i++, seq++) {
+		assert_int_equal(
+		    apply(&s, "web1", seq, P_OK, T0 + (int64_t) seq * SEC, &ops), COLL_APPLIED);
+		assert_int_equal(
+		    apply(&s, "web2", seq, P_OK, T0 + (int64_t) seq * SEC, &ops), COLL_APPLIED);
+	}
+	coll_host *h = coll_state_host(&s, "web1");
+	assert_int_equal(h->probes[1].consecutive_slow, 0);
+	static const struct {
+		const tu_probe *p;
+		uint32_t        slow;
+		Fl__Verdict     verdict;
+	} steps[] = {
+		{ P_DB_SLOW, 1, FL__VERDICT__VERDICT_HEALTHY },
+		{ P_DB_SLOW, 2, FL__VERDICT__VERDICT_HEALTHY },
+		{ P_DB_WARN, 3, FL__VERDICT__VERDICT_NETWORK }, // web1 -> db slow, web2 normal
+		{ P_DB_SLOW, 4, FL__VERDICT__VERDICT_NETWORK },
+		{ P_OK, 0, FL__VERDICT__VERDICT_HEALTHY },
+		{ P_DB_SLOW, 1, FL__VERDICT__VERDICT_HEALTHY },
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++, seq++) {
+		int64_t now = T0 + (int64_t) seq * SEC;
+		assert_int_equal(apply_db(&s, "web1", seq, steps[i].p, now, &ops), COLL_APPLIED);
+		assert_int_equal(apply_db(&s, "web2", seq, P_OK, now, &ops), COLL_APPLIED);
+		assert_int_equal(h->probes[1].consecutive_slow, steps[i].slow);
+		assert_int_equal(h->probes[1].baseline_us, 2000);
+		Fl__DiagnoseReply *r = coll_state_diagnose(&s, now, NULL);
+		assert_non_null(r);
+		if (r->verdict != steps[i].verdict) {
+			fail_msg("step %zu: %s: %s", i, fl_verdict_name(r->verdict), r->summary);
+		}
+		if (r->verdict == FL__VERDICT__VERDICT_NETWORK) {
+			assert_non_null(strstr(r->summary, "slow path web1 \u2192"));
+			assert_int_equal(r->findings[0]->n_hosts, 1);
+			assert_string_equal(r->findings[0]->hosts[0], "web1");
+		}
+		corr_reply_free(r);
+	}
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
+// ---- late reports ---------------------------------------------------------------------------
+
+#define SKEW (5 * SEC) // the agent's clock runs 5 s ahead of ours
+
+// A report of round `seq` that began at collector time `round_at` (agent clock + SKEW), first
+// sent at collector time `sent_at`, received at `now`.
+static coll_apply_result
+apply_at(coll_state *s, uint64_t boot, uint64_t seq, const tu_probe *p, int64_t round_at,
+    int64_t sent_at, int64_t now, coll_ops *ops)
+{
+	tu_rep d = { .host        = "web1",
+		.boot_id          = boot,
+		.seq              = seq,
+		.n                = 2,
+		.probes           = p,
+		.sent_us          = sent_at + SKEW,
+		.round_started_us = round_at + SKEW };
+	return coll_state_apply(s, tu_make(&d), now, ops);
+}
+
+static const coll_event *
+find_event(const coll_ops *ops, const char *kind, const char *probe)
+{
+	for (size_t i = 0; i < ops->n; i++) {
+		const coll_event *ev = &ops->v[i].u.event;
+		if (ops->v[i].kind == COLL_OP_EVENT && strcmp(ev->kind, kind) == 0 &&
+		    (probe == NULL || strcmp(ev->probe, probe) == 0)) {
+			return ev;
+		}
+	}
+	return NULL;
+}
+
+// The skew estimate is the max of sent_us - now (= skew - transit delay), so a delayed report
+// does not lower it; it decays slowly, and resets on a new boot_id.
+static void
+test_skew_estimate(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	static const int64_t delay_ms[] = { 30, 5, 50, 2000, 12 };
+	int64_t              t          = T0;
+	for (size_t i = 0; i < 5; i++, t += SEC) {
+		int64_t now = t + delay_ms[i] * 1000;
+		assert_int_equal(apply_at(&s, 1, i + 1, P_OK, t, t, now, &ops), COLL_APPLIED);
+	}
+	coll_host *h = coll_state_host(&s, "web1");
+	// The least-delayed observation, less the decay since (1000 ppm of ~4 s); the report
+	// delayed 2 s did not lower it.
+	assert_true(h->clock_skew_us <= SKEW - 5000);
+	assert_true(h->clock_skew_us >= SKEW - 5000 - 4100);
+	// After 100 s without reports the estimate has decayed by 100 ms: a report delayed
+	// 60 ms now sets it.
+	t += 100 * SEC;
+	assert_int_equal(apply_at(&s, 1, 6, P_OK, t, t, t + 60000, &ops), COLL_APPLIED);
+	assert_int_equal(h->clock_skew_us, SKEW - 60000);
+	// A new agent process starts a new estimate (its clock may have been set meanwhile).
+	t += SEC;
+	tu_rep d = { .host        = "web1",
+		.boot_id          = 2,
+		.seq              = 1,
+		.n                = 2,
+		.probes           = P_OK,
+		.sent_us          = t - 3 * SEC,
+		.round_started_us = t - 3 * SEC };
+	assert_int_equal(coll_state_apply(&s, tu_make(&d), t, &ops), COLL_APPLIED);
+	assert_int_equal(h->clock_skew_us, -3 * SEC);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
+// A silent cut (packets dropped, TCP never torn down): rounds wait in the agent's socket buffer,
+// the host goes stale, then every held round arrives at once by retransmission with its
+// original sent_us. Their events are stamped when the rounds happened; the host stays stale
+// until a report sent in time arrives, and stale/back are on our clock.
+static void
+test_late_burst_after_silent_cut(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	const int64_t transit = 3000;
+	for (uint64_t i = 1; i <= 3; i++) { // rounds at T0+1..3 s, on time
+		int64_t t = T0 + (int64_t) i * SEC;
+		assert_int_equal(
+		    apply_at(&s, 1, i, P_OK, t, t + 1000, t + 1000 + transit, &ops), COLL_APPLIED);
+	}
+	coll_host *h = coll_state_host(&s, "web1");
+	assert_int_equal(h->clock_skew_us, SKEW - transit);
+	const int64_t seen = T0 + 3 * SEC + 1000 + transit;
+	assert_int_equal(h->last_seen_us, seen);
+	// The cut begins after round 3; rounds 4..12 are held. Stale after 3 intervals.
+	assert_int_equal(coll_state_check_stale(&s, seen + 3 * SEC + 1, &ops), 1);
+	const coll_event *ev = find_event(&ops, "stale", NULL);
+	assert_non_null(ev);
+	assert_int_equal(ev->at_us, seen + 3 * SEC + 1);
+	coll_ops_clear(&ops);
+
+	// The cut heals at T0+20 s: rounds 4..12 arrive within a few ms; app fails from round 6.
+	const int64_t heal = T0 + 20 * SEC;
+	for (uint64_t i = 4; i <= 12; i++) {
+		int64_t t = T0 + (int64_t) i * SEC;
+		assert_int_equal(apply_at(&s, 1, i, i >= 6 ? P_FAIL : P_OK, t, t + 1000,
+		                     heal + (int64_t) i * 100, &ops),
+		    COLL_APPLIED);
+		assert_true(h->stale); // a delayed report does not bring the host back
+		assert_int_equal(h->last_seen_us, seen);
+	}
+	ev = find_event(&ops, "status", "app");
+	assert_non_null(ev);
+	assert_string_equal(ev->to, "fail");
+	// Round 6 began at T0+6 s by our clock; the estimate (SKEW - transit) places it 3 ms later.
+	assert_int_equal(ev->at_us, T0 + 6 * SEC + transit);
+	assert_null(find_event(&ops, "back", NULL));
+	assert_int_equal(h->probes[0].failing_since_us, T0 + 6 * SEC + transit);
+	assert_int_equal(h->probes[0].consecutive_fail, 7);
+	assert_int_equal(h->clock_skew_us, SKEW - transit); // not lowered by the delayed ones
+	Fl__DiagnoseReply *r = coll_state_diagnose(&s, heal + SEC + 2000, NULL);
+	assert_non_null(r);
+	// Still silent: no report sent in time yet (its only host, so "no recent data").
+	assert_int_equal(r->verdict, FL__VERDICT__VERDICT_UNKNOWN);
+	corr_reply_free(r);
+	coll_ops_clear(&ops);
+
+	// Round 20 is sent in time: the host is back, now, on our clock.
+	const int64_t fresh = heal + 2 * SEC;
+	assert_int_equal(
+	    apply_at(&s, 1, 20, P_FAIL, fresh - SEC, fresh - 2000, fresh, &ops), COLL_APPLIED);
+	ev = find_event(&ops, "back", NULL);
+	assert_non_null(ev);
+	assert_int_equal(ev->at_us, fresh);
+	assert_false(h->stale);
+	assert_int_equal(h->last_seen_us, fresh);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
+// Late rounds are clamped: never in the future, never before the probe's previous event. A
+// report that is on time is stamped at arrival.
+static void
+test_late_clamps(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	assert_int_equal(apply_at(&s, 1, 1, P_OK, T0, T0, T0, &ops), COLL_APPLIED);
+	coll_ops_clear(&ops);
+	// On time (round began 1.5 s ago, under 2 intervals): stamped at arrival.
+	assert_int_equal(apply_at(&s, 1, 2, P_FAIL, T0 + 500000, T0 + 2 * SEC, T0 + 2 * SEC, &ops),
+	    COLL_APPLIED);
+	const coll_event *ev = find_event(&ops, "status", "app");
+	assert_non_null(ev);
+	assert_int_equal(ev->at_us, T0 + 2 * SEC);
+	coll_ops_clear(&ops);
+	// Late (began 10 s ago by its own clock), but the probe's last event was at T0+2 s.
+	assert_int_equal(
+	    apply_at(&s, 1, 3, P_OK, T0 - 7 * SEC, T0 + 3 * SEC, T0 + 3 * SEC, &ops), COLL_APPLIED);
+	ev = find_event(&ops, "status", "app");
+	assert_non_null(ev);
+	assert_int_equal(ev->at_us, T0 + 2 * SEC);
+	coll_ops_clear(&ops);
+	// A replayed round claiming to begin in the future is stamped now.
+	tu_rep d = { .host        = "web1",
+		.boot_id          = 1,
+		.seq              = 4,
+		.n                = 2,
+		.probes           = P_FAIL,
+		.replayed         = true,
+		.sent_us          = T0 + 4 * SEC + SKEW,
+		.round_started_us = T0 + 60 * SEC + SKEW };
+	assert_int_equal(coll_state_apply(&s, tu_make(&d), T0 + 4 * SEC, &ops), COLL_APPLIED);
+	ev = find_event(&ops, "status", "app");
+	assert_non_null(ev);
+	assert_int_equal(ev->at_us, T0 + 4 * SEC);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
+// The collector's clock steps forward 30 s: every report now looks 30 s delayed. A run of them
+// spread over several intervals (not a burst) resets the estimate, and the host is back.
+static void
+test_clock_step_resets_skew(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	uint64_t seq = 1;
+	for (; seq <= 3; seq++) {
+		int64_t t = T0 + (int64_t) seq * SEC;
+		assert_int_equal(apply_at(&s, 1, seq, P_OK, t, t, t, &ops), COLL_APPLIED);
+	}
+	coll_host *h = coll_state_host(&s, "web1");
+	assert_int_equal(h->clock_skew_us, SKEW);
+	int64_t now = 0;
+	for (int i = 0; i < 8 && h->clock_skew_us == SKEW; i++, seq++) {
+		int64_t t = T0 + (int64_t) seq * SEC;
+		now       = t + 30 * SEC;
+		assert_int_equal(apply_at(&s, 1, seq, P_OK, t, t, now, &ops), COLL_APPLIED);
+		coll_state_check_stale(&s, now, &ops);
+	}
+	assert_int_equal(h->clock_skew_us, SKEW - 30 * SEC);
+	assert_int_equal(h->delayed_run, 0);
+	assert_int_equal(seq, 3 + 1 + COLL_SKEW_RESET_RUN + 1); // after the 6th such report
+	assert_false(h->stale);
+	assert_int_equal(h->last_seen_us, now);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
+// ---- staleness allows for long rounds ------------------------------------------------------
+
+// A report whose round took round_ms (its results end that long after round_started_us).
+static coll_apply_result
+apply_round(
+    coll_state *s, uint64_t seq, int64_t start, uint32_t round_ms, int64_t now, coll_ops *ops)
+{
+	tu_rep      d = { .host        = "web1",
+		     .boot_id          = 1,
+		     .seq              = seq,
+		     .n                = 2,
+		     .probes           = P_OK,
+		     .sent_us          = now,
+		     .round_started_us = start };
+	Fl__Report *r = tu_make(&d);
+	for (size_t i = 0; i < r->n_results; i++) {
+		r->results[i]->started_us  = start + 1000;
+		r->results[i]->duration_us = i == 1 ? round_ms * 1000 - 1000 : 1000;
+	}
+	return coll_state_apply(s, r, now, ops);
+}
+
+static void
+test_stale_allows_long_rounds(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	int64_t  t   = T0;
+	uint64_t seq = 1;
+	for (; seq <= 3; seq++, t += SEC) { // 1 s interval, 50 ms rounds
+		assert_int_equal(apply_round(&s, seq, t, 50, t + 50000, &ops), COLL_APPLIED);
+	}
+	coll_host *h = coll_state_host(&s, "web1");
+	assert_int_equal(coll_host_stale_limit_us(h), 3 * SEC);
+	// A probe hangs for its 3 s timeout: the round takes 3.5 s, the next starts at once.
+	assert_int_equal(apply_round(&s, seq++, t, 3500, t + 3500000, &ops), COLL_APPLIED);
+	int64_t last = t + 3500000;
+	t += 3500000;
+	assert_int_equal(coll_host_stale_limit_us(h), 3 * 3500000);
+	// The next long round's report comes 3.5 s later: not stale meanwhile.
+	assert_int_equal(coll_state_check_stale(&s, last + 3500000, &ops), 0);
+	assert_int_equal(apply_round(&s, seq++, t, 3500, t + 3500000, &ops), COLL_APPLIED);
+	last = t + 3500000;
+	t += 3500000;
+	// A real silence is still noticed, after 3 x 3.5 s.
+	assert_int_equal(coll_state_check_stale(&s, last + 10 * SEC, &ops), 0);
+	assert_int_equal(coll_state_check_stale(&s, last + 10500001, &ops), 1);
+	t = last + 11 * SEC;
+	// Short rounds again: the allowance decays back to 3 intervals within ~30 rounds (the
+	// 11 s gap counted as a round of at most 10 intervals).
+	for (int i = 0; i < 30; i++, seq++, t += SEC) {
+		assert_int_equal(apply_round(&s, seq, t, 50, t + 50000, &ops), COLL_APPLIED);
+	}
+	assert_false(h->stale);
+	assert_true(coll_host_stale_limit_us(h) < 3020000);
+	// A paused agent (60 s between round starts) counts as at most 10 intervals.
+	t += 59 * SEC;
+	assert_int_equal(apply_round(&s, seq++, t, 50, t + 50000, &ops), COLL_APPLIED);
+	assert_int_equal(coll_host_stale_limit_us(h), 3 * COLL_ROUND_MAX_INTERVALS * SEC);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
 int
 main(void)
 {
@@ -296,6 +660,12 @@ main(void)
 		cmocka_unit_test(test_skew_and_replay),
 		cmocka_unit_test(test_release_change_and_baseline),
 		cmocka_unit_test(test_restart_reload),
+		cmocka_unit_test(test_consecutive_slow),
+		cmocka_unit_test(test_skew_estimate),
+		cmocka_unit_test(test_late_burst_after_silent_cut),
+		cmocka_unit_test(test_late_clamps),
+		cmocka_unit_test(test_clock_step_resets_skew),
+		cmocka_unit_test(test_stale_allows_long_rounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@ typedef struct pspec {
 	const char      *rel_at_fail;
 	const char      *unmet; // "PRIV object role" or "-kind object role" (object missing)
 	const char      *role;
+	uint32_t         slow; // consecutive slow rounds (0 = none or unknown)
 } pspec;
 
 typedef struct row {
@@ -362,8 +364,123 @@ static const row rows[] = {
 	        { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 1,
 	            0 } },
 	    .verdict   = FL__VERDICT__VERDICT_DATABASE,
-	    .words     = { "down", "all 2 hosts" },
+	    .words     = { "down", "2 of 3 hosts (app1, app2)" },
 	    .hosts_exp = { "app1", "app2" },
+	},
+	// ---- wording: "all N hosts" only when N is every host that probes the target ----
+	{
+	    .name       = "wording: a silent host that probes the target counts: 3 of 4 hosts",
+	    .hosts      = { { "app4", "2.4.0", "", 3600, 1, 60 } },
+	    .probes     = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                        FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 3 },
+	            { "app2", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3,
+	                3 },
+	            { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3,
+	                3 } },
+	    .verdict    = FL__VERDICT__VERDICT_DATABASE,
+	    .words      = { "refused from 3 of 4 hosts (app1, app2, app3)" },
+	    .hosts_exp  = { "app1", "app2", "app3" },
+	    .n_findings = 2,
+	},
+	{
+	    .name   = "wording: a host whose result is unknown still probes it: 2 of 3 hosts",
+	    .probes = { { "app1", "resolv", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS,
+	                    3, 3 },
+	        { "app2", "resolv", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS, 3, 3 },
+	        { "app3", "resolv", FL__STATUS__STATUS_UNKNOWN, FL__FAILURE_CLASS__FAILURE_NONE, 0,
+	            0 } },
+	    .verdict   = FL__VERDICT__VERDICT_NETWORK,
+	    .words     = { "does not resolve on 2 of 3 hosts (app1, app2)" },
+	    .hosts_exp = { "app1", "app2" },
+	},
+	// ---- slow paths: slow from some hosts for several rounds, normal from the others ----
+	{
+	    .name    = "network: postgres slow from app2 only for 3 rounds, normal elsewhere",
+	    .probes  = { { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
+	         0, 0, 260, NULL, NULL, NULL, 3 } },
+	    .verdict = FL__VERDICT__VERDICT_NETWORK,
+	    .words   = { "slow path app2 \u2192 127.0.0.1:5432/orders",
+	          "(latency 260ms vs normal 3ms);",
+	          "2 other hosts reach postgres 127.0.0.1:5432/orders at normal latency (3ms)" },
+	    .hosts_exp   = { "app2" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .n_findings  = 1,
+	    .evidence = "app2 orders (postgres 127.0.0.1:5432/orders): slow, 260ms vs normal 3ms, "
+	                "3 rounds",
+	},
+	{
+	    .name   = "network: mysql warn (over its slow threshold) from app2 for 5 rounds",
+	    .probes = { { "app2", "users", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW,
+	        0, 0, 900, NULL, NULL, NULL, 5 } },
+	    .verdict     = FL__VERDICT__VERDICT_NETWORK,
+	    .words       = { "slow path app2 \u2192 127.0.0.1:3306/users", "latency 900ms" },
+	    .evidence    = "slow, 900ms vs normal 3ms, 5 rounds",
+	    .hosts_exp   = { "app2" },
+	    .targets_exp = { "127.0.0.1:3306/users" },
+	    .n_findings  = 1,
+	},
+	{
+	    .name    = "network: two slow paths, one host normal",
+	    .probes  = { { "app1", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
+	                     0, 0, 300, NULL, NULL, NULL, 4 },
+	         { "app3", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0,
+	             310, NULL, NULL, NULL, 6 } },
+	    .verdict = FL__VERDICT__VERDICT_NETWORK,
+	    .words   = { "slow paths app1 \u2192 127.0.0.1:5432/orders (latency 300ms",
+	          "app3 \u2192 127.0.0.1:5432/orders (latency 310ms", "1 other host reaches" },
+	    .hosts_exp  = { "app1", "app3" },
+	    .n_findings = 1,
+	},
+	{
+	    .name    = "network: a slow DNS path",
+	    .probes  = { { "app3", "resolv", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
+	         0, 0, 500, NULL, NULL, NULL, 3 } },
+	    .verdict = FL__VERDICT__VERDICT_NETWORK,
+	    .words   = { "slow path app3 \u2192 db.internal" },
+	    .hosts_exp  = { "app3" },
+	    .n_findings = 1,
+	},
+	{
+	    .name    = "healthy: slow from app2 for 2 rounds only (debounce)",
+	    .probes  = { { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
+	         0, 0, 260, NULL, NULL, NULL, 2 } },
+	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
+	    .words   = { "healthy" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    .name    = "healthy: a slow round within 3x normal is not slow",
+	    .probes  = { { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
+	         0, 0, 8, NULL, NULL, NULL, 0 } },
+	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
+	    .words   = { "healthy" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    .name    = "database: slow on every host for several rounds stays database",
+	    .probes  = { { "app1", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
+	                     0, 0, 250, NULL, NULL, NULL, 5 },
+	         { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0,
+	             260, NULL, NULL, NULL, 5 },
+	         { "app3", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0,
+	             270, NULL, NULL, NULL, 1 } },
+	    .verdict = FL__VERDICT__VERDICT_DATABASE,
+	    .words   = { "postgres 127.0.0.1:5432/orders slow from all 3 hosts",
+	          "latency 260ms vs normal 3ms" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .n_findings  = 1,
+	},
+	{
+	    .name       = "network: slow path and a cut path on the same target are both named",
+	    .probes     = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                        FL__FAILURE_CLASS__FAILURE_TIMEOUT, 3, 3 },
+	            { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0,
+	                400, NULL, NULL, NULL, 3 } },
+	    .verdict    = FL__VERDICT__VERDICT_NETWORK,
+	    .words      = { "app1 \u2192 127.0.0.1:5432/orders fails (timeout)" },
+	    .hosts_exp  = { "app1" },
+	    .n_findings = 2,
 	},
 	// ---- only_host ----
 	{
@@ -522,6 +639,7 @@ apply_probe(fixture *fx, const pspec *ps)
 		r->role = (char *) ps->role; // borrowed literal
 	}
 	cp->consecutive_fail = ps->fails;
+	cp->consecutive_slow = ps->slow;
 	cp->consecutive_ok   = ps->st == FL__STATUS__STATUS_FAIL ? 0 : 100;
 	cp->failing_since_us = ps->st == FL__STATUS__STATUS_FAIL ? T0 - S(ps->since_ago) : 0;
 	cp->release_at_fail  = ps->rel_at_fail != NULL ? ps->rel_at_fail : fx->hosts[h].release;
@@ -811,6 +929,48 @@ test_large_fleet_caps_evidence(void **state)
 	free(names);
 }
 
+// The one definition of a slow round, shared with the collector's consecutive_slow counter.
+static void
+test_result_slow(void **state)
+{
+	(void) state;
+	static const struct {
+		Fl__Status       st;
+		Fl__FailureClass fc;
+		uint32_t         dur_us;
+		int64_t          base_us;
+		bool             slow;
+	} cases[] = {
+		{ FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 3000, 3000, false },
+		{ FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 60000, 3000, true },
+		{ FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 60000, 0,
+		    false }, // no normal
+		{ FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 40000, 3000,
+		    false }, // < +50ms
+		{ FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 250000, 100000,
+		    false }, // < 3x
+		{ FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 310000, 100000, true },
+		{ FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 900000, 0, true },
+		{ FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_SLOW, 900000, 0, true },
+		{ FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT, 2000000, 3000,
+		    false },
+		{ FL__STATUS__STATUS_UNKNOWN, FL__FAILURE_CLASS__FAILURE_NONE, 900000, 3000,
+		    false },
+	};
+	corr_params p;
+	corr_params_default(&p);
+	assert_int_equal(p.slow_rounds, 3);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		Fl__ProbeResult r = FL__PROBE_RESULT__INIT;
+		r.status          = cases[i].st;
+		r.failure         = cases[i].fc;
+		r.duration_us     = cases[i].dur_us;
+		if (corr_result_slow(&p, &r, cases[i].base_us) != cases[i].slow) {
+			fail_msg("case %zu: slow is %d", i, !cases[i].slow);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -822,6 +982,7 @@ main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_reply_packs),
 		cmocka_unit_test(test_large_fleet_caps_evidence),
+		cmocka_unit_test(test_result_slow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
