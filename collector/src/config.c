@@ -61,6 +61,11 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 		return set_url(cfg->listen, sizeof(cfg->listen), key, v, err, errlen);
 	}
 	if (strcmp(key, "survey") == 0) {
+		if (v[0] == '\0') {
+			cfg->survey[0] =
+			    '\0'; // no probe-now: agents' respondents find nobody to answer
+			return 0;
+		}
 		return set_url(cfg->survey, sizeof(cfg->survey), key, v, err, errlen);
 	}
 	if (strcmp(key, "control") == 0) {

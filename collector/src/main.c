@@ -14,7 +14,7 @@
 
 static const char usage_text[] =
     "Usage: faultline-collector [-c FILE] [--check-config] [--log-level LEVEL]\n"
-    "                           [--listen URL] [--control URL] [--state PATH]\n"
+    "                           [--listen URL] [--survey URL] [--control URL] [--state PATH]\n"
     "       faultline-collector --help | --version\n"
     "\n"
     "Receive probe reports from faultline-agent, keep every host's latest results and a\n"
@@ -26,6 +26,7 @@ static const char usage_text[] =
     "      --check-config   parse the config, print errors as FILE:LINE: message, exit\n"
     "      --log-level L    err, warn, notice, info or debug (overrides log_level)\n"
     "      --listen URL     override [collector] listen  (reports, PULL)\n"
+    "      --survey URL     override [collector] survey  (probe-now, SURVEYOR); \"\" disables\n"
     "      --control URL    override [collector] control (CLI queries, REP)\n"
     "      --state PATH     override [collector] state   (SQLite database)\n"
     "  -h, --help           show this help\n"
@@ -33,7 +34,7 @@ static const char usage_text[] =
     "\n"
     "Config ([collector] section, INI):\n"
     "  listen = tcp://127.0.0.1:7600               agents PUSH reports here\n"
-    "  survey = tcp://127.0.0.1:7601               reserved for probe-now\n"
+    "  survey = tcp://127.0.0.1:7601               agents answer probe-now surveys here\n"
     "  control = ipc:///run/faultline/control.sock CLI queries; ipc socket is mode 0660\n"
     "  state = /var/lib/faultline/collector.db     SQLite (WAL) with hosts, latest, history\n"
     "  log_level = info\n"
@@ -44,10 +45,10 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 clean stop, 1 runtime failure, 2 usage or config error.\n";
 
-enum { OPT_CHECK = 256, OPT_LOGLEVEL, OPT_LISTEN, OPT_CONTROL, OPT_STATE };
+enum { OPT_CHECK = 256, OPT_LOGLEVEL, OPT_LISTEN, OPT_SURVEY, OPT_CONTROL, OPT_STATE };
 
 typedef struct overrides {
-	const char *log_level, *listen, *control, *state;
+	const char *log_level, *listen, *survey, *control, *state;
 } overrides;
 
 // Defaults, then the file, then flags (house style). explicit_path: -c was given, so a missing
@@ -66,7 +67,7 @@ build_config(const char *path, bool explicit_path, const overrides *ov, coll_con
 	const struct {
 		const char *key, *val;
 	} flags[] = { { "log_level", ov->log_level }, { "listen", ov->listen },
-		{ "control", ov->control }, { "state", ov->state } };
+		{ "survey", ov->survey }, { "control", ov->control }, { "state", ov->state } };
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		if (flags[i].val != NULL &&
 		    coll_config_set(cfg, flags[i].key, flags[i].val, err, sizeof(err)) != 0) {
@@ -85,6 +86,7 @@ main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "survey", required_argument, NULL, OPT_SURVEY },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "help", no_argument, NULL, 'h' },
@@ -115,6 +117,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_LISTEN:
 			ov.listen = optarg;
+			break;
+		case OPT_SURVEY:
+			ov.survey = optarg;
 			break;
 		case OPT_CONTROL:
 			ov.control = optarg;

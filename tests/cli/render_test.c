@@ -227,7 +227,8 @@ test_status_json_shape(void **state)
 	    "\"object_missing\":false,\"role\":\"app\"}]"));
 	assert_non_null(strstr(text, "\"failure\":\"privilege_missing\""));
 	assert_non_null(strstr(text, "\"stats\":{\"reports_received\":10,\"reports_applied\":0,"));
-	assert_non_null(strstr(text, "\"dropped_unauthenticated\":0,\"started\":null}}\n"));
+	assert_non_null(strstr(text, "\"dropped_unauthenticated\":0,\"started\":null},"));
+	assert_non_null(strstr(text, "\"verifications\":[]}\n"));
 	free(text);
 }
 

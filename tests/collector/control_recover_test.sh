@@ -44,7 +44,7 @@ start() {
 	for attempt in 1 2 3 4 5; do
 		p=$((20000 + RANDOM % 30000))
 		C=${tmpl//PORT/$((p + 1))}
-		"$COLL" --listen "tcp://127.0.0.1:$p" --control "$C" --state "$T/c.db" \
+		"$COLL" --listen "tcp://127.0.0.1:$p" --survey tcp://127.0.0.1:0 --control "$C" --state "$T/c.db" \
 		    --log-level info >"$T/log" 2>&1 &
 		PID=$!
 		for _ in $(seq 100); do

@@ -36,7 +36,7 @@ for attempt in 1 2 3 4 5; do
 	P=$((20000 + RANDOM % 30000))
 	L=tcp://127.0.0.1:$P
 	C=ipc://$T/run/control.sock
-	"$COLL" --listen "$L" --control "$C" --state "$T/c.db" --log-level info >"$T/log" 2>&1 &
+	"$COLL" --listen "$L" --survey tcp://127.0.0.1:0 --control "$C" --state "$T/c.db" --log-level info >"$T/log" 2>&1 &
 	PID=$!
 	for _ in $(seq 100); do
 		if "$TOOL" stats "$C" >/dev/null 2>&1; then break; fi
@@ -80,7 +80,7 @@ kill -TERM "$PID"
 wait "$PID" || fail "collector exited non-zero on SIGTERM"
 PID=
 grep -q 'stopped' "$T/log" || fail "no clean stop logged"
-"$COLL" --listen "$L" --control "$C" --state "$T/c.db" >"$T/log2" 2>&1 &
+"$COLL" --listen "$L" --survey tcp://127.0.0.1:0 --control "$C" --state "$T/c.db" >"$T/log2" 2>&1 &
 PID=$!
 for _ in $(seq 100); do
 	s=$("$TOOL" stats "$C" 2>/dev/null) && break
