@@ -9,6 +9,12 @@
 //
 // An unhealthy target is a result, not an error: run() always fills res (status, failure
 // class, detail, timings). FAILURE_INTERNAL is for the probe itself failing (out of memory).
+//
+// Timings are phase durations, not offsets from the start: dns = name lookup, connect = TCP
+// handshake after the lookup, tls = TLS handshake after connect, first_byte = from the request
+// being sent (connect/TLS done) to the first response byte, total = the whole check; a phase
+// that did not happen is 0 (a phase that did is at least 1us). duration_us equals total_us.
+// run() also sets pb.started_us (wall clock) and, where there is one, pb.error_code (errno).
 
 #ifndef FL_AGENT_PROBE_H
 #define FL_AGENT_PROBE_H

@@ -34,8 +34,8 @@ agent_result_init(agent_result *res, const char *name, Fl__ProbeKind kind, const
 }
 
 void
-agent_result_set(agent_result *res, Fl__Status status, Fl__FailureClass failure, const char *fmt,
-    ...)
+agent_result_set(
+    agent_result *res, Fl__Status status, Fl__FailureClass failure, const char *fmt, ...)
 {
 	va_list ap;
 

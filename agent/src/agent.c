@@ -1,0 +1,249 @@
+// agent.c - see agent.h.
+
+#include "agent.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fl/json.h"
+#include "fl/log.h"
+#include "fl/names.h"
+#include "fl/render.h"
+#include "fl/time.h"
+#include "fl/version.h"
+#include "round.h"
+#include "sender.h"
+
+static void
+print_json(const agent_config *cfg, const agent_round_out *r, FILE *out)
+{
+	fl_json j;
+
+	fl_json_init(&j, false);
+	fl_json_obj_begin(&j);
+	fl_json_kstr(&j, "host", cfg->name);
+	fl_json_kstr(&j, "release", r->release);
+	fl_json_kstr(&j, "agent_version", FL_VERSION);
+	if (r->expectations_error[0] != '\0') {
+		fl_json_kstr(&j, "expectations_error", r->expectations_error);
+	}
+	fl_json_key(&j, "results");
+	fl_json_arr_begin(&j);
+	for (size_t i = 0; i < r->n_results; i++) {
+		fl_render_probe_json(&j, &r->results[i]->pb);
+	}
+	fl_json_arr_end(&j);
+	fl_json_obj_end(&j);
+	const char *text = fl_json_text(&j);
+	fprintf(out, "%s\n", text != NULL ? text : "{\"error\":\"out of memory\"}");
+	fl_json_fini(&j);
+}
+
+static void
+print_table(const agent_config *cfg, const agent_round_out *r, FILE *out)
+{
+	static const char *const head[] = { "NAME", "KIND", "TARGET", "STATUS", "FAILURE",
+		"LATENCY", "DETAIL" };
+	int                      w[6];
+	char                     lat[32];
+
+	for (int c = 0; c < 6; c++) {
+		w[c] = (int) strlen(head[c]);
+	}
+	for (size_t i = 0; i < r->n_results; i++) {
+		const Fl__ProbeResult *p        = &r->results[i]->pb;
+		const char            *cells[6] = { p->name, fl_kind_name(p->kind), p->target,
+			           fl_status_name(p->status), fl_failure_name(p->failure),
+			           fl_duration_format(p->duration_us, lat, sizeof(lat)) };
+		for (int c = 0; c < 6; c++) {
+			int n = (int) strlen(cells[c]);
+			w[c]  = n > w[c] ? n : w[c];
+		}
+	}
+	fprintf(out, "host %s, release %s\n", cfg->name, r->release);
+	if (r->expectations_error[0] != '\0') {
+		fprintf(out, "expectations: %s\n", r->expectations_error);
+	}
+	fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %*s  %s\n", w[0], head[0], w[1], head[1], w[2],
+	    head[2], w[3], head[3], w[4], head[4], w[5], head[5], head[6]);
+	for (size_t i = 0; i < r->n_results; i++) {
+		const Fl__ProbeResult *p = &r->results[i]->pb;
+		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %*s  %s\n", w[0], p->name, w[1],
+		    fl_kind_name(p->kind), w[2], p->target, w[3], fl_status_name(p->status), w[4],
+		    fl_failure_name(p->failure), w[5],
+		    fl_duration_format(p->duration_us, lat, sizeof(lat)), p->detail);
+	}
+}
+
+int
+agent_once(const agent_config *cfg, bool json, FILE *out)
+{
+	agent_runner   *r;
+	agent_round_out round;
+	char            err[256];
+	int             rc = 0;
+
+	if (agent_runner_new(cfg, false, &r, err, sizeof(err)) != 0) {
+		fprintf(stderr, "faultline-agent: %s\n", err);
+		return 2;
+	}
+	agent_runner_run(r, &round);
+	for (size_t i = 0; i < round.n_results; i++) {
+		if (round.results[i]->pb.status == FL__STATUS__STATUS_FAIL) {
+			rc = 1;
+		}
+	}
+	if (json) {
+		print_json(cfg, &round, out);
+	} else {
+		print_table(cfg, &round, out);
+	}
+	fflush(out);
+	(void) agent_runner_free(r, 0); // a late probe is abandoned: the process exits next
+	return rc;
+}
+
+static void
+apply_log_level(const agent_config *cfg, int override)
+{
+	if (override >= 0) {
+		fl_log_level = override;
+	} else if (cfg->log_level >= 0) {
+		fl_log_level = cfg->log_level;
+	} else {
+		fl_log_level = FL_LOG_INFO;
+	}
+}
+
+static bool
+sender_settings_differ(const agent_config *a, const agent_config *b)
+{
+	return strcmp(a->collector, b->collector) != 0 || strcmp(a->name, b->name) != 0 ||
+	    a->interval_ms != b->interval_ms || a->spool_size != b->spool_size;
+}
+
+// Waits until the monotonic time `until` or a signal. Returns the signal, or 0 at the time.
+// Always checks for a pending signal, even when `until` has passed (a round that overran the
+// interval must still let SIGTERM in).
+static int
+wait_signal(const sigset_t *set, int64_t until)
+{
+	for (;;) {
+		int64_t left = until - fl_mono_us();
+		if (left < 0) {
+			left = 0;
+		}
+		struct timespec ts  = { .tv_sec = left / 1000000,
+			 .tv_nsec               = (left % 1000000) * 1000 };
+		int             sig = sigtimedwait(set, NULL, &ts);
+		if (sig > 0) {
+			return sig;
+		}
+		if (errno == EAGAIN || left == 0) {
+			return 0;
+		}
+		// EINTR: wait for the rest
+	}
+}
+
+int
+agent_run(const char *path, agent_config *cfg, int log_level_override)
+{
+	sigset_t        set;
+	agent_runner   *runner = NULL;
+	agent_sender   *sender = NULL;
+	agent_round_out round;
+	char            err[AGENT_CFG_ERRLEN];
+
+	// Block the signals before any thread exists (ours and nng's inherit the mask); the loop
+	// takes them synchronously with sigtimedwait().
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	apply_log_level(cfg, log_level_override);
+	if (agent_sender_new(cfg->collector, cfg->name, cfg->interval_ms, cfg->spool_size, &sender,
+	        err, sizeof(err)) != 0 ||
+	    agent_runner_new(cfg, true, &runner, err, sizeof(err)) != 0) {
+		fl_log(FL_LOG_ERR, "agent", "%s", err);
+		agent_sender_free(sender);
+		agent_config_free(cfg);
+		return 2;
+	}
+	fl_log(FL_LOG_NOTICE, "agent", "started: host %s, %zu probes every %ums, reporting to %s",
+	    cfg->name, cfg->n_probes, cfg->interval_ms, cfg->collector);
+
+	int64_t next = fl_mono_us();
+	for (;;) {
+		agent_runner_run(runner, &round);
+		agent_sender_submit(sender, &round);
+
+		next += (int64_t) cfg->interval_ms * 1000;
+		if (next < fl_mono_us()) {
+			next = fl_mono_us(); // a round overran the interval: start the next one now
+		}
+		int sig = wait_signal(&set, next);
+		if (sig == SIGTERM || sig == SIGINT) {
+			fl_log(FL_LOG_NOTICE, "agent", "stopping on %s",
+			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			break;
+		}
+		if (sig != SIGHUP) {
+			continue;
+		}
+		agent_config *ncfg;
+		if (agent_config_load(path, &ncfg, err, sizeof(err)) != 0) {
+			fl_log(FL_LOG_ERR, "agent",
+			    "cannot reload %s, keeping the running config:", path);
+			for (char *line = strtok(err, "\n"); line != NULL;
+			     line       = strtok(NULL, "\n")) {
+				fl_log(FL_LOG_ERR, "agent", "  %s", line);
+			}
+			continue;
+		}
+		agent_runner *nr;
+		if (agent_runner_new(ncfg, true, &nr, err, sizeof(err)) != 0) {
+			fl_log(FL_LOG_ERR, "agent", "cannot reload: %s; keeping the running config",
+			    err);
+			agent_config_free(ncfg);
+			continue;
+		}
+		if (sender_settings_differ(cfg, ncfg)) {
+			agent_sender *ns;
+			if (agent_sender_new(ncfg->collector, ncfg->name, ncfg->interval_ms,
+			        ncfg->spool_size, &ns, err, sizeof(err)) != 0) {
+				fl_log(FL_LOG_ERR, "agent",
+				    "cannot reload: %s; keeping the running config", err);
+				agent_runner_free(nr, 0);
+				agent_config_free(ncfg);
+				continue;
+			}
+			agent_sender_free(sender);
+			sender = ns;
+		}
+		agent_runner_inherit(nr, runner);
+		if (agent_runner_free(runner, agent_config_max_timeout_ms(cfg) + 1000)) {
+			agent_config_free(cfg);
+		} // else a probe still uses the old config: leak it rather than free it under the
+		  // probe
+		runner = nr;
+		cfg    = ncfg;
+		apply_log_level(cfg, log_level_override);
+		fl_log(FL_LOG_NOTICE, "agent", "reloaded %s: %zu probes every %ums", path,
+		    cfg->n_probes, cfg->interval_ms);
+		next = fl_mono_us();
+	}
+	// Stop promptly: a probe mid-flight gets its timeout to finish, then is abandoned.
+	bool freed = agent_runner_free(runner, agent_config_max_timeout_ms(cfg) + 500);
+	agent_sender_free(sender);
+	if (freed) {
+		agent_config_free(cfg);
+	}
+	return 0;
+}

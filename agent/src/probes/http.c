@@ -1,0 +1,457 @@
+// http.c - the HTTP(S) probe: `[http "name"]`, one GET per round with libcurl.
+//
+// Each instance keeps one easy handle across rounds (options set once; reusing it costs less
+// CPU than a fresh handle, see docs/benchmarks/agent.md), but every round opens a new
+// connection (FRESH_CONNECT + FORBID_REUSE) and resolves afresh (no DNS cache): a health probe
+// measures what a new client would see. The body is scanned as it streams in for
+// `body_contains` and never stored; at most HTTP_BODY_CAP bytes are read.
+//
+// Requires curl_global_init() before the first run (main and the tests do it).
+
+#define _GNU_SOURCE // memmem
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "fl/cfg.h"
+#include "fl/time.h"
+#include "fl/version.h"
+#include "probe.h"
+#include "util.h"
+
+#define HTTP_BODY_CAP   (64UL * 1024)
+#define HTTP_NEEDLE_MAX 256
+#define HTTP_MAX_HEADER 16
+
+typedef struct http_probe {
+	char     url[1024];
+	int      status_lo, status_hi;
+	char     needle[HTTP_NEEDLE_MAX];
+	size_t   needle_len;
+	uint32_t timeout_ms;
+	uint32_t slow_ms;
+	bool     tls_verify;
+	char     ca_file[256];
+	char    *headers[HTTP_MAX_HEADER];
+	size_t   n_headers;
+
+	CURL              *curl; // created on the first run
+	struct curl_slist *hdrs;
+	char               errbuf[CURL_ERROR_SIZE];
+
+	// Per-round body scan state.
+	size_t body_bytes;
+	bool   found;
+	bool   capped;
+	char   carry[HTTP_NEEDLE_MAX]; // last needle_len-1 bytes, for matches across chunks
+	size_t carry_len;
+} http_probe;
+
+static void *
+http_alloc(const char *name)
+{
+	http_probe *p = calloc(1, sizeof(*p));
+	(void) name;
+	if (p != NULL) {
+		p->timeout_ms = 2000;
+		p->tls_verify = true;
+		p->status_lo  = 200;
+		p->status_hi  = 299;
+	}
+	return p;
+}
+
+static int
+http_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
+{
+	http_probe *p = ctx;
+
+	if (strcmp(key, "url") == 0) {
+		if ((strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) ||
+		    fl_strlcpy_checked(p->url, value, sizeof(p->url)) != 0) {
+			snprintf(err, errlen,
+			    "must be an http:// or https:// URL under %zu characters",
+			    sizeof(p->url));
+			return -1;
+		}
+		const char *auth = strstr(value, "://") + 3;
+		size_t      alen = strcspn(auth, "/?#");
+		if (memchr(auth, '@', alen) != NULL) {
+			// The URL is the probe's reported target: it must not carry a password.
+			snprintf(err, errlen,
+			    "must not contain user:password@ (it is reported); use header = "
+			    "Authorization: ...");
+			p->url[0] = '\0';
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "expect_status") == 0) {
+		if (agent_parse_status_range(value, &p->status_lo, &p->status_hi) != 0) {
+			snprintf(err, errlen,
+			    "must be a status (200) or a range (200-299) within 100-599");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "body_contains") == 0) {
+		if (value[0] == '\0' ||
+		    fl_strlcpy_checked(p->needle, value, sizeof(p->needle)) != 0) {
+			snprintf(err, errlen, "must be 1 to %d characters", HTTP_NEEDLE_MAX - 1);
+			return -1;
+		}
+		p->needle_len = strlen(p->needle);
+		return 0;
+	}
+	if (strcmp(key, "timeout") == 0) {
+		return agent_set_duration(value, &p->timeout_ms, err, errlen);
+	}
+	if (strcmp(key, "slow") == 0) {
+		return agent_set_duration(value, &p->slow_ms, err, errlen);
+	}
+	if (strcmp(key, "tls_verify") == 0) {
+		if (fl_cfg_bool(value, &p->tls_verify) != 0) {
+			snprintf(err, errlen, "must be yes or no");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "ca_file") == 0) {
+		if (value[0] == '\0' ||
+		    fl_strlcpy_checked(p->ca_file, value, sizeof(p->ca_file)) != 0) {
+			snprintf(
+			    err, errlen, "must be a path under %zu characters", sizeof(p->ca_file));
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "header") == 0) {
+		const char *colon = strchr(value, ':');
+		if (colon == NULL || colon == value || strpbrk(value, "\r\n") != NULL) {
+			snprintf(err, errlen, "must be \"Name: value\"");
+			return -1;
+		}
+		if (p->n_headers == HTTP_MAX_HEADER) {
+			snprintf(err, errlen, "at most %d headers", HTTP_MAX_HEADER);
+			return -1;
+		}
+		if ((p->headers[p->n_headers] = strdup(value)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		p->n_headers++;
+		return 0;
+	}
+	snprintf(err, errlen,
+	    "unknown key (http probes take url, expect_status, body_contains, timeout, slow, "
+	    "tls_verify, ca_file, header)");
+	return -1;
+}
+
+static int
+http_validate(void *ctx, char *err, size_t errlen)
+{
+	http_probe *p = ctx;
+	if (p->url[0] == '\0') {
+		snprintf(err, errlen, "missing required key url");
+		return -1;
+	}
+	if (p->slow_ms != 0 && p->slow_ms >= p->timeout_ms) {
+		snprintf(err, errlen, "slow (%ums) must be below timeout (%ums)", p->slow_ms,
+		    p->timeout_ms);
+		return -1;
+	}
+	return 0;
+}
+
+// Scans the body for the needle as it arrives; stops the transfer at the cap.
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *user)
+{
+	http_probe *p = user;
+	size_t      n = size * nmemb;
+
+	if (p->body_bytes + n > HTTP_BODY_CAP) {
+		n         = HTTP_BODY_CAP - p->body_bytes;
+		p->capped = true;
+	}
+	p->body_bytes += n;
+	if (p->needle_len > 0 && !p->found && n > 0) {
+		size_t k = p->needle_len - 1;
+		// A match straddling the previous chunk and this one.
+		if (p->carry_len > 0) {
+			char   win[2 * HTTP_NEEDLE_MAX];
+			size_t take = n < k ? n : k;
+			memcpy(win, p->carry, p->carry_len);
+			memcpy(win + p->carry_len, data, take);
+			p->found =
+			    memmem(win, p->carry_len + take, p->needle, p->needle_len) != NULL;
+		}
+		if (!p->found) {
+			p->found = memmem(data, n, p->needle, p->needle_len) != NULL;
+		}
+		// Keep the last k bytes seen.
+		if (n >= k) {
+			memcpy(p->carry, data + n - k, k);
+			p->carry_len = k;
+		} else {
+			size_t keep = p->carry_len + n > k ? k - n : p->carry_len;
+			memmove(p->carry, p->carry + p->carry_len - keep, keep);
+			memcpy(p->carry + keep, data, n);
+			p->carry_len = keep + n;
+		}
+	}
+	// Returning less than given aborts the transfer (CURLE_WRITE_ERROR), which is what the
+	// cap wants; run() then treats the response as complete.
+	return p->capped ? n : size * nmemb;
+}
+
+static int
+setup(http_probe *p)
+{
+	CURL *c;
+
+	if ((c = curl_easy_init()) == NULL) {
+		return -1;
+	}
+	bool build = p->hdrs == NULL; // built once, kept across rounds
+	for (size_t i = 0; build && i < p->n_headers; i++) {
+		struct curl_slist *s = curl_slist_append(p->hdrs, p->headers[i]);
+		if (s == NULL) {
+			curl_easy_cleanup(c);
+			return -1;
+		}
+		p->hdrs = s;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, p->url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long) p->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(c, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->errbuf);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "faultline-agent/" FL_VERSION);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, p->tls_verify ? 1L : 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, p->tls_verify ? 2L : 0L);
+	if (p->ca_file[0] != '\0') {
+		curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
+	}
+	if (p->hdrs != NULL) {
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, p->hdrs);
+	}
+	p->curl = c;
+	return 0;
+}
+
+static bool
+is_tls_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+// Maps a transfer error to a failure class.
+static Fl__FailureClass
+classify_curl(CURLcode rc, long os_errno)
+{
+	if (is_tls_error(rc)) {
+		return FL__FAILURE_CLASS__FAILURE_TLS;
+	}
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return FL__FAILURE_CLASS__FAILURE_DNS;
+	case CURLE_OPERATION_TIMEDOUT:
+		return FL__FAILURE_CLASS__FAILURE_TIMEOUT;
+	case CURLE_COULDNT_CONNECT:
+		switch (os_errno) {
+		case ECONNREFUSED:
+			return FL__FAILURE_CLASS__FAILURE_REFUSED;
+		case ETIMEDOUT:
+			return FL__FAILURE_CLASS__FAILURE_TIMEOUT;
+		case ECONNRESET:
+			return FL__FAILURE_CLASS__FAILURE_RESET;
+		default: // ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL ...
+			return FL__FAILURE_CLASS__FAILURE_UNREACHABLE;
+		}
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return FL__FAILURE_CLASS__FAILURE_RESET;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_BAD_CONTENT_ENCODING:
+	case CURLE_TOO_MANY_REDIRECTS:
+		return FL__FAILURE_CLASS__FAILURE_PROTOCOL;
+	default:
+		return FL__FAILURE_CLASS__FAILURE_INTERNAL;
+	}
+}
+
+static uint32_t
+us_between(curl_off_t from, curl_off_t to)
+{
+	if (to <= 0) {
+		return 0; // phase did not happen
+	}
+	curl_off_t d = to - (from > 0 ? from : 0);
+	if (d < 1) {
+		return 1;
+	}
+	return d > UINT32_MAX ? UINT32_MAX : (uint32_t) d;
+}
+
+static void
+http_run(void *ctx, const agent_round *round, agent_result *res)
+{
+	http_probe *p = ctx;
+	CURLcode    rc;
+	long        code = 0, os_errno = 0;
+	curl_off_t  dns = 0, conn = 0, tls = 0, first = 0, total = 0;
+
+	(void) round;
+	res->pb.started_us = fl_now_us();
+	if (p->curl == NULL && setup(p) != 0) {
+		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_INTERNAL,
+		    "cannot create an HTTP client: out of memory");
+		return;
+	}
+	p->body_bytes = 0;
+	p->found      = false;
+	p->capped     = false;
+	p->carry_len  = 0;
+	p->errbuf[0]  = '\0';
+	int64_t t0    = fl_mono_us();
+	rc            = curl_easy_perform(p->curl);
+	int64_t t1    = fl_mono_us();
+	if (rc == CURLE_WRITE_ERROR && p->capped) {
+		rc = CURLE_OK; // we stopped reading at the cap ourselves
+	}
+	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(p->curl, CURLINFO_OS_ERRNO, &os_errno);
+	curl_easy_getinfo(p->curl, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+	curl_easy_getinfo(p->curl, CURLINFO_CONNECT_TIME_T, &conn);
+	curl_easy_getinfo(p->curl, CURLINFO_APPCONNECT_TIME_T, &tls);
+	curl_easy_getinfo(p->curl, CURLINFO_STARTTRANSFER_TIME_T, &first);
+	curl_easy_getinfo(p->curl, CURLINFO_TOTAL_TIME_T, &total);
+
+	// Phases as durations (probe.h): curl reports each as time since the start.
+	res->timing.dns_us        = us_between(0, dns);
+	res->timing.connect_us    = us_between(dns, conn);
+	res->timing.tls_us        = us_between(conn, tls);
+	res->timing.first_byte_us = us_between(tls > 0 ? tls : conn, first);
+	res->timing.total_us      = agent_phase_us(t0, t1);
+	res->pb.duration_us       = res->timing.total_us;
+	res->pb.error_code        = (int32_t) os_errno;
+
+	if (rc != CURLE_OK) {
+		Fl__FailureClass fc  = classify_curl(rc, os_errno);
+		const char      *msg = p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc);
+		if (fc == FL__FAILURE_CLASS__FAILURE_TIMEOUT) {
+			agent_result_set(res, FL__STATUS__STATUS_FAIL, fc,
+			    "no complete answer within %ums: %s", p->timeout_ms, msg);
+		} else {
+			agent_result_set(res, FL__STATUS__STATUS_FAIL, fc, "%s", msg);
+		}
+		return;
+	}
+	if (code < p->status_lo || code > p->status_hi) {
+		Fl__FailureClass fc = code >= 500 ? FL__FAILURE_CLASS__FAILURE_HTTP_5XX
+		    : code >= 400                 ? FL__FAILURE_CLASS__FAILURE_HTTP_4XX
+		                                  : FL__FAILURE_CLASS__FAILURE_HTTP_STATUS;
+		if (p->status_lo == p->status_hi) {
+			agent_result_set(res, FL__STATUS__STATUS_FAIL, fc, "HTTP %ld (expected %d)",
+			    code, p->status_lo);
+		} else {
+			agent_result_set(res, FL__STATUS__STATUS_FAIL, fc,
+			    "HTTP %ld (expected %d-%d)", code, p->status_lo, p->status_hi);
+		}
+		return;
+	}
+	if (p->needle_len > 0 && !p->found) {
+		agent_result_set(res, FL__STATUS__STATUS_FAIL,
+		    FL__FAILURE_CLASS__FAILURE_BODY_MISMATCH,
+		    "HTTP %ld but the body lacks \"%s\"%s", code, p->needle,
+		    p->capped ? " (first 64 KiB read)" : "");
+		return;
+	}
+	if (p->slow_ms != 0 && t1 - t0 > (int64_t) p->slow_ms * 1000) {
+		agent_result_set(res, FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW,
+		    "HTTP %ld in %.1fms (slow above %ums)", code, (double) (t1 - t0) / 1000.0,
+		    p->slow_ms);
+		return;
+	}
+	agent_result_set(
+	    res, FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, "HTTP %ld", code);
+}
+
+static uint32_t
+http_timeout_ms(const void *ctx)
+{
+	return ((const http_probe *) ctx)->timeout_ms;
+}
+
+static const char *
+http_target(const void *ctx)
+{
+	// Safe to report: http_set() refuses URLs with user:password@.
+	const http_probe *p = ctx;
+	return p->url;
+}
+
+static void
+http_free(void *ctx)
+{
+	http_probe *p = ctx;
+	if (p == NULL) {
+		return;
+	}
+	if (p->curl != NULL) {
+		curl_easy_cleanup(p->curl);
+	}
+	curl_slist_free_all(p->hdrs);
+	bool build = p->hdrs == NULL; // built once, kept across rounds
+	for (size_t i = 0; build && i < p->n_headers; i++) {
+		free(p->headers[i]);
+	}
+	free(p);
+}
+
+const agent_probe_ops agent_probe_http = {
+	.section    = "http",
+	.kind       = FL__PROBE_KIND__KIND_HTTP,
+	.alloc      = http_alloc,
+	.set        = http_set,
+	.validate   = http_validate,
+	.run        = http_run,
+	.timeout_ms = http_timeout_ms,
+	.target     = http_target,
+	.free       = http_free,
+};

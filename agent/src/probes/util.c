@@ -1,0 +1,186 @@
+// util.c - see util.h.
+
+#define _GNU_SOURCE // getaddrinfo_a, gai_suspend, gai_cancel
+
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fl/cfg.h"
+#include "fl/time.h"
+
+int
+agent_set_duration(const char *v, uint32_t *ms, char *why, size_t whylen)
+{
+	uint32_t x;
+	if (fl_duration_parse(v, &x) != 0 || x == 0) {
+		snprintf(
+		    why, whylen, "bad duration \"%s\" (use e.g. 500ms, 2s, 1m; more than 0)", v);
+		return -1;
+	}
+	*ms = x;
+	return 0;
+}
+
+int
+agent_split_hostport(const char *addr, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	const char *colon;
+	const char *h = addr;
+	size_t      hl;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+		if (close == NULL || close[1] != ':') {
+			return -1;
+		}
+		h     = addr + 1;
+		hl    = (size_t) (close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (colon == NULL || memchr(addr, ':', (size_t) (colon - addr)) != NULL) {
+			return -1; // no port, or an unbracketed IPv6 address
+		}
+		hl = (size_t) (colon - addr);
+	}
+	uint32_t p;
+	if (hl == 0 || hl >= hostlen || fl_cfg_uint(colon + 1, 1, 65535, &p) != 0 ||
+	    fl_strlcpy_checked(port, colon + 1, portlen) != 0) {
+		return -1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	return 0;
+}
+
+const char *
+agent_addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *a = sa->sa_family == AF_INET6
+	    ? (const void *) &((const struct sockaddr_in6 *) sa)->sin6_addr
+	    : (const void *) &((const struct sockaddr_in *) sa)->sin_addr;
+	if (inet_ntop(sa->sa_family, a, buf, (socklen_t) len) == NULL) {
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
+
+uint32_t
+agent_phase_us(int64_t from, int64_t to)
+{
+	int64_t d = to - from;
+	if (d < 1) {
+		return 1;
+	}
+	return d > UINT32_MAX ? UINT32_MAX : (uint32_t) d;
+}
+
+// One getaddrinfo_a request; heap-allocated because glibc may still write into it after the
+// caller gave up.
+typedef struct gai_req {
+	struct gaicb    cb;
+	struct addrinfo hints;
+	char            host[256];
+	char            port[16];
+	struct gai_req *next;
+} gai_req;
+
+static pthread_mutex_t orphan_mu = PTHREAD_MUTEX_INITIALIZER;
+static gai_req        *orphans;
+
+static void
+req_free(gai_req *r)
+{
+	if (r->cb.ar_result != NULL) {
+		freeaddrinfo(r->cb.ar_result);
+	}
+	free(r);
+}
+
+// Frees parked requests that glibc has finished with.
+static void
+reap_orphans(void)
+{
+	pthread_mutex_lock(&orphan_mu);
+	for (gai_req **pp = &orphans; *pp != NULL;) {
+		gai_req *r = *pp;
+		if (gai_error(&r->cb) != EAI_INPROGRESS) {
+			*pp = r->next;
+			req_free(r);
+		} else {
+			pp = &r->next;
+		}
+	}
+	pthread_mutex_unlock(&orphan_mu);
+}
+
+int
+agent_resolve(
+    const char *host, const char *port, int socktype, uint32_t timeout_ms, struct addrinfo **out)
+{
+	gai_req      *r;
+	struct gaicb *list[1];
+	int           rv;
+	int64_t       deadline = fl_mono_us() + (int64_t) timeout_ms * 1000;
+
+	reap_orphans();
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		return EAI_MEMORY;
+	}
+	if (fl_strlcpy_checked(r->host, host, sizeof(r->host)) != 0 ||
+	    (port != NULL && fl_strlcpy_checked(r->port, port, sizeof(r->port)) != 0)) {
+		free(r);
+		return EAI_NONAME;
+	}
+	r->hints.ai_family   = AF_UNSPEC;
+	r->hints.ai_socktype = socktype;
+	// No AI_ADDRCONFIG: it hides IPv4 answers on a host (or network namespace) whose only
+	// IPv4 address is loopback, which would turn a working name into a dns failure.
+	r->hints.ai_flags = port != NULL ? AI_NUMERICSERV : 0;
+	r->cb.ar_name     = r->host;
+	r->cb.ar_service  = port != NULL ? r->port : NULL;
+	r->cb.ar_request  = &r->hints;
+	list[0]           = &r->cb;
+	if ((rv = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL)) != 0) {
+		free(r);
+		return rv;
+	}
+	for (;;) {
+		if ((rv = gai_error(&r->cb)) != EAI_INPROGRESS) {
+			break;
+		}
+		int64_t left = deadline - fl_mono_us();
+		if (left <= 0) {
+			rv = AGENT_RESOLVE_TIMEOUT;
+			break;
+		}
+		struct timespec ts = { .tv_sec = left / 1000000,
+			.tv_nsec               = (left % 1000000) * 1000 };
+		(void) gai_suspend((const struct gaicb *const *) list, 1, &ts);
+	}
+	if (rv == AGENT_RESOLVE_TIMEOUT) {
+		if (gai_cancel(&r->cb) == EAI_NOTCANCELED) {
+			pthread_mutex_lock(&orphan_mu);
+			r->next = orphans;
+			orphans = r;
+			pthread_mutex_unlock(&orphan_mu);
+			return rv;
+		}
+		req_free(r);
+		return rv;
+	}
+	if (rv == 0) {
+		*out            = r->cb.ar_result;
+		r->cb.ar_result = NULL;
+	}
+	req_free(r);
+	return rv;
+}

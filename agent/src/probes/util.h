@@ -1,0 +1,38 @@
+// util.h - helpers shared by the network probes (http, tcp, dns): key parsing and a resolver
+// bounded by a timeout.
+//
+// getaddrinfo() cannot be interrupted, and a hung resolver must not hang a probe past its
+// timeout. agent_resolve() therefore uses glibc's getaddrinfo_a() and waits with a deadline;
+// a request that cannot be cancelled in time is parked and reaped by a later call, so a probe
+// thread never blocks on it.
+
+#ifndef FL_AGENT_PROBES_UTIL_H
+#define FL_AGENT_PROBES_UTIL_H
+
+#include <netdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define AGENT_RESOLVE_TIMEOUT 1 // agent_resolve(): no answer before the deadline (EAI_* are < 0)
+
+// Parses a duration key (fl_duration_parse syntax). Rejects zero. 0, or -1 with why.
+int agent_set_duration(const char *v, uint32_t *ms, char *why, size_t whylen);
+
+// Splits "host:port" or "[v6addr]:port". 0, or -1 when malformed or a part does not fit.
+int agent_split_hostport(const char *addr, char *host, size_t hostlen, char *port, size_t portlen);
+
+// Resolves host (and port, may be NULL) within timeout_ms. Returns 0 and sets *out (free with
+// freeaddrinfo), AGENT_RESOLVE_TIMEOUT, or an EAI_* code (gai_strerror() describes it).
+int agent_resolve(
+    const char *host, const char *port, int socktype, uint32_t timeout_ms, struct addrinfo **out);
+
+// Writes the numeric form of an address ("127.0.0.1", "::1") into buf. Returns buf.
+const char *agent_addr_text(const struct sockaddr *sa, char *buf, size_t len);
+
+// Microseconds between two fl_mono_us() readings, clamped to uint32 and to at least 1 so that
+// a phase that happened is never reported as "not reported" (0).
+uint32_t agent_phase_us(int64_t from, int64_t to);
+
+#endif // FL_AGENT_PROBES_UTIL_H

@@ -1,0 +1,69 @@
+// round.h - the round runner: runs every configured probe at once, each on its own thread.
+//
+// Each probe has a persistent worker thread, woken once per round (cheaper than spawning a
+// thread per probe per round). A round returns when every probe has finished, or when the
+// longest probe timeout plus AGENT_ROUND_MARGIN_MS has passed: a probe still running then is
+// reported as a timeout ("did not finish") and the round moves on without it. A probe that is
+// still busy from an earlier round when the next one starts is reported the same way and not
+// started twice.
+//
+// Every round also re-reads the release file (first line; "unknown" when missing or empty)
+// and, when the expectations file changed (mtime, size, inode) or first thing, reloads it with
+// agent_expect_load(); a load error is reported as the round's expectations_error with no
+// expectations (NULL) handed to the probes. Whenever the release or the expectations file
+// changes, a copy of the file is kept as agent_release_expect_path(state_dir, release), which
+// rollback readiness reads later.
+//
+// Ownership: the runner borrows cfg (and its probe instances) until agent_runner_free(), which
+// waits for the workers to finish their current probe. Results handed out by agent_runner_run()
+// are owned by the runner and valid until the next agent_runner_run() or agent_runner_free().
+// One thread drives a runner.
+
+#ifndef FL_AGENT_ROUND_H
+#define FL_AGENT_ROUND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "probe.h"
+
+#define AGENT_ROUND_MARGIN_MS 500
+
+typedef struct agent_runner agent_runner;
+
+typedef struct agent_round_out {
+	int64_t        started_us; // wall clock when the round began
+	char           release[256];
+	char           expectations_file[PATH_MAX]; // "" when none configured
+	char           expectations_digest[32];     // "" when none loaded
+	char           expectations_error[512];     // "" when fine or none configured
+	agent_result **results;                     // one per configured probe, config order
+	size_t         n_results;
+} agent_round_out;
+
+// Creates the runner and its worker threads. log_changes: log one line per probe status
+// change (the daemon), or nothing (--once). 0, or -1 with err.
+int agent_runner_new(
+    const agent_config *cfg, bool log_changes, agent_runner **out, char *err, size_t errlen);
+
+// Carries each probe's last status over from an old runner (matched by probe name), so a
+// config reload logs only real status changes. Call before the first round of r.
+void agent_runner_inherit(agent_runner *r, const agent_runner *old);
+
+// Runs one round and fills out (see above for how long it may take).
+void agent_runner_run(agent_runner *r, agent_round_out *out);
+
+// Stops the workers. Waits up to wait_ms for probes still running. Returns true when all
+// stopped and the runner is freed. Returns false when a probe was still running: the runner
+// and its threads are abandoned (leaked) so shutdown never hangs, and the caller must then NOT
+// free the config either, because that probe still uses its instance. Accepts NULL (true).
+bool agent_runner_free(agent_runner *r, uint32_t wait_ms);
+
+// Where the copy of a release's expectations is kept:
+// STATE_DIR/releases/<release, with anything but [A-Za-z0-9._-] replaced>.expect; a hash of the
+// raw id is appended when characters were replaced, so distinct releases never share a file.
+int agent_release_expect_path(const char *state_dir, const char *release, char *buf, size_t len);
+
+#endif // FL_AGENT_ROUND_H

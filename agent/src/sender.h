@@ -1,0 +1,60 @@
+// sender.h - turns rounds into Reports and delivers them to the collector over nng PUSH.
+//
+// The PUSH socket dials the collector without waiting (NNG_FLAG_NONBLOCK), so the agent starts
+// and probes with the collector down; nng redials by itself (100ms growing to 2s) and a
+// collector restart needs nothing from the agent.
+//
+// Each round's Report is packed once and queued in a bounded in-memory spool (a ring of
+// spool_size packed reports). Sending is only tried while a connection to the collector is up,
+// and then waits at most 250ms for the connection to take a report: what the collector does
+// not take (no connection, NNG_ETIMEDOUT) stays queued and is replayed, oldest first, with replayed
+// = true and its original round times. When the spool is full the oldest report is dropped and
+// counted (Report.spool_dropped, cumulative since start). spool_size 0 keeps nothing: a report the
+// collector cannot take at once is dropped and counted.
+//
+// Fields set at send time (sent_us, replayed, spool_dropped) are appended to the packed
+// report as a second encoding of those fields: protobuf's "last value wins" merges them, so a
+// spooled report is never re-packed.
+//
+// One thread uses a sender.
+
+#ifndef FL_AGENT_SENDER_H
+#define FL_AGENT_SENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "round.h"
+
+typedef struct agent_sender agent_sender;
+
+typedef struct agent_sender_stats {
+	uint64_t sent;     // reports the collector took
+	uint64_t replayed; // of which had waited in the spool
+	uint64_t dropped;  // reports dropped from a full spool
+	size_t   queued;   // reports waiting now
+} agent_sender_stats;
+
+// Opens the socket and starts dialing url. host and interval_ms go into every report. 0, or -1
+// with err (bad URL, out of memory).
+int agent_sender_new(const char *url, const char *host, uint32_t interval_ms, uint32_t spool_size,
+    agent_sender **out, char *err, size_t errlen);
+
+// Packs a Report of the round (next seq), queues it and sends what the collector will take.
+// Returns 0, or -1 when the report could not be packed (out of memory; logged).
+int agent_sender_submit(agent_sender *s, const agent_round_out *round);
+
+// Sends queued reports until the collector stops taking them. Returns how many were sent.
+size_t agent_sender_flush(agent_sender *s);
+
+void agent_sender_stats_get(const agent_sender *s, agent_sender_stats *st);
+
+// Packs the Report for a round without queueing it (for tests and survey replies): *buf is
+// malloc'd, the caller frees it. 0 or -1 (out of memory).
+int agent_report_pack(const char *host, uint32_t interval_ms, uint64_t seq, uint64_t boot_id,
+    uint64_t spool_dropped, const agent_round_out *round, uint8_t **buf, size_t *len);
+
+// Closes the socket. Reports still queued are lost (logged with their count). Accepts NULL.
+void agent_sender_free(agent_sender *s);
+
+#endif // FL_AGENT_SENDER_H

@@ -1,0 +1,317 @@
+// config_test.c - the agent config loader: defaults, every probe kind, and each bad input with
+// its exact "FILE:LINE: message".
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "fl/log.h"
+
+static char err[AGENT_CFG_ERRLEN];
+
+static agent_config *
+parse_ok(const char *text)
+{
+	agent_config *cfg = NULL;
+	int           rv  = agent_config_parse("t.conf", text, &cfg, err, sizeof(err));
+	if (rv != 0) {
+		print_error("unexpected error: %s\n", err);
+	}
+	assert_int_equal(rv, 0);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+static void
+expect_err(const char *text, const char *want)
+{
+	agent_config *cfg = NULL;
+	assert_int_equal(agent_config_parse("t.conf", text, &cfg, err, sizeof(err)), -1);
+	assert_null(cfg);
+	assert_string_equal(err, want);
+}
+
+static void
+test_defaults(void **state)
+{
+	(void) state;
+	agent_config *cfg = parse_ok("[agent]\n");
+	char          host[256];
+	gethostname(host, sizeof(host));
+	assert_string_equal(cfg->name, host);
+	assert_string_equal(cfg->collector, "tcp://127.0.0.1:7600");
+	assert_string_equal(cfg->survey, "tcp://127.0.0.1:7601");
+	assert_int_equal(cfg->interval_ms, 5000);
+	assert_string_equal(cfg->state_dir, "/var/lib/faultline-agent");
+	assert_int_equal(cfg->spool_size, 1000);
+	assert_string_equal(cfg->release_file, "");
+	assert_string_equal(cfg->expectations, "");
+	assert_int_equal(cfg->log_level, -1);
+	assert_int_equal(cfg->n_probes, 0);
+	agent_config_free(cfg);
+}
+
+static void
+test_full_config(void **state)
+{
+	(void) state;
+	agent_config *cfg = parse_ok("; comment\n"
+	                             "[agent]\n"
+	                             "name = app1\n"
+	                             "collector = tcp://10.0.0.1:7600\n"
+	                             "survey = tcp://10.0.0.1:7601\n"
+	                             "interval = 1.5s\n"
+	                             "release_file = /srv/app/RELEASE\n"
+	                             "expectations = /srv/app/expect.ini\n"
+	                             "state_dir = /tmp/st\n"
+	                             "log_level = debug\n"
+	                             "spool_size = 10\n"
+	                             "\n"
+	                             "[http \"app\"]\n"
+	                             "url = http://127.0.0.1:8080/health\n"
+	                             "expect_status = 200-299\n"
+	                             "body_contains = ok\n"
+	                             "timeout = 3s\n"
+	                             "slow = 500ms\n"
+	                             "tls_verify = no\n"
+	                             "header = X-A: 1\n"
+	                             "header = X-B: 2\n"
+	                             "[tcp \"cache\"]\n"
+	                             "address = 127.0.0.1:6379\n"
+	                             "[dns \"db-name\"]\n"
+	                             "name = localhost ; inline comment\n"
+	                             "expect = 127.0.0.1\n");
+	assert_string_equal(cfg->name, "app1");
+	assert_string_equal(cfg->collector, "tcp://10.0.0.1:7600");
+	assert_int_equal(cfg->interval_ms, 1500);
+	assert_string_equal(cfg->release_file, "/srv/app/RELEASE");
+	assert_string_equal(cfg->expectations, "/srv/app/expect.ini");
+	assert_int_equal(cfg->log_level, FL_LOG_DEBUG);
+	assert_int_equal(cfg->spool_size, 10);
+	assert_int_equal(cfg->n_probes, 3);
+	assert_string_equal(cfg->probes[0].name, "app");
+	assert_string_equal(cfg->probes[0].ops->section, "http");
+	assert_int_equal(cfg->probes[0].line, 13);
+	assert_string_equal(
+	    cfg->probes[0].ops->target(cfg->probes[0].ctx), "http://127.0.0.1:8080/health");
+	assert_int_equal(cfg->probes[0].ops->timeout_ms(cfg->probes[0].ctx), 3000);
+	assert_string_equal(cfg->probes[1].ops->target(cfg->probes[1].ctx), "127.0.0.1:6379");
+	assert_int_equal(cfg->probes[1].ops->timeout_ms(cfg->probes[1].ctx), 1000);
+	assert_string_equal(cfg->probes[2].ops->target(cfg->probes[2].ctx), "localhost");
+	assert_int_equal(agent_config_max_timeout_ms(cfg), 3000);
+	agent_config_free(cfg);
+}
+
+static void
+test_long_url_line(void **state)
+{
+	(void) state;
+	char text[1200];
+	char url[900];
+	memset(url, 'a', sizeof(url));
+	memcpy(url, "http://h/", 9);
+	url[sizeof(url) - 1] = '\0';
+	snprintf(text, sizeof(text), "[http \"x\"]\nurl = %s\n", url);
+	agent_config *cfg = parse_ok(text);
+	assert_string_equal(cfg->probes[0].ops->target(cfg->probes[0].ctx), url);
+	agent_config_free(cfg);
+}
+
+static void
+test_unknown_section(void **state)
+{
+	(void) state;
+	expect_err("[agent]\n\n[ftp \"x\"]\nurl = ftp://x\n",
+	    "t.conf:3: unknown section kind \"ftp\" (expected agent, http, tcp, dns, postgres or "
+	    "mysql)");
+}
+
+static void
+test_unknown_key(void **state)
+{
+	(void) state;
+	expect_err("[agent]\nname = a\ncolour = blue\n", "t.conf:3: [agent] colour: unknown key");
+	expect_err("[http \"app\"]\nurl = http://x/\nurll = http://y/\n",
+	    "t.conf:3: [http \"app\"] urll: unknown key (http probes take url, expect_status, "
+	    "body_contains, timeout, slow, tls_verify, ca_file, header)");
+}
+
+static void
+test_missing_url(void **state)
+{
+	(void) state;
+	// Named at the section header's line, including a section with no keys at all.
+	expect_err("[agent]\n\n[http \"app\"]\ntimeout = 1s\n",
+	    "t.conf:3: [http \"app\"]: missing required key url");
+	expect_err("[http \"app\"]\n[tcp \"t\"]\naddress = 127.0.0.1:1\n",
+	    "t.conf:1: [http \"app\"]: missing required key url");
+	expect_err(
+	    "[tcp \"t\"]\n", "t.conf:1: [tcp \"t\"]: missing required key address (HOST:PORT)");
+	expect_err("[dns \"d\"]\n",
+	    "t.conf:1: [dns \"d\"]: missing required key name (the host name to resolve)");
+}
+
+static void
+test_bad_duration(void **state)
+{
+	(void) state;
+	expect_err("[agent]\ninterval = 5x\n",
+	    "t.conf:2: [agent] interval: bad duration \"5x\" (use e.g. 500ms, 5s, 1m; at least "
+	    "100ms)");
+	expect_err("[http \"a\"]\nurl = http://x/\n\ntimeout = soon\n",
+	    "t.conf:4: [http \"a\"] timeout: bad duration \"soon\" (use e.g. 500ms, 2s, 1m; more "
+	    "than 0)");
+	expect_err("[tcp \"a\"]\naddress = h:1\ntimeout = 0s\n",
+	    "t.conf:3: [tcp \"a\"] timeout: bad duration \"0s\" (use e.g. 500ms, 2s, 1m; more than "
+	    "0)");
+}
+
+static void
+test_duplicate_name(void **state)
+{
+	(void) state;
+	expect_err("[http \"app\"]\nurl = http://x/\n[tcp \"app\"]\naddress = h:1\n",
+	    "t.conf:3: duplicate probe name \"app\" (first defined at line 1)");
+	expect_err("[agent]\n[agent]\n", "t.conf:2: duplicate section [agent]");
+	expect_err("[tcp \"a\"]\naddress = h:1\naddress = h:2\n",
+	    "t.conf:3: [tcp \"a\"] address: duplicate key");
+}
+
+static void
+test_unreadable_file(void **state)
+{
+	(void) state;
+	agent_config *cfg = NULL;
+	assert_int_equal(agent_config_load("/nonexistent/agent.conf", &cfg, err, sizeof(err)), -1);
+	assert_string_equal(
+	    err, "/nonexistent/agent.conf:0: cannot read: No such file or directory");
+	assert_int_equal(agent_config_load("/tmp", &cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, "/tmp:0: cannot read: not a regular file");
+	assert_null(cfg);
+}
+
+static void
+test_load_file(void **state)
+{
+	(void) state;
+	char  path[] = "/tmp/fl-agent-config-XXXXXX";
+	int   fd     = mkstemp(path);
+	FILE *f      = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("[agent]\nname = fromfile\n[tcp \"t\"]\naddress = [::1]:80\n[http \"h\"]\n", f);
+	fclose(f);
+	agent_config *cfg = NULL;
+	assert_int_equal(agent_config_load(path, &cfg, err, sizeof(err)), -1);
+	char want[256];
+	snprintf(want, sizeof(want), "%s:5: [http \"h\"]: missing required key url", path);
+	assert_string_equal(err, want);
+	unlink(path);
+}
+
+static void
+test_all_errors_reported(void **state)
+{
+	(void) state;
+	expect_err(
+	    "oops = 1\n[agent]\ninterval = x\n[nope]\nfoo = bar\n[http \"a\"]\nurl = ftp://x\n"
+	    "this is not ini\n",
+	    "t.conf:1: key \"oops\" outside any section (put it under [agent])\n"
+	    "t.conf:3: [agent] interval: bad duration \"x\" (use e.g. 500ms, 5s, 1m; at least "
+	    "100ms)\n"
+	    "t.conf:4: unknown section kind \"nope\" (expected agent, http, tcp, dns, postgres or "
+	    "mysql)\n"
+	    "t.conf:7: [http \"a\"] url: must be an http:// or https:// URL under 1024 characters\n"
+	    "t.conf:8: syntax error (expected [section], key = value or a comment)");
+}
+
+static void
+test_bad_values(void **state)
+{
+	(void) state;
+	expect_err("[http \"a\"]\nurl = http://u:secret@h/\n",
+	    "t.conf:2: [http \"a\"] url: must not contain user:password@ (it is reported); use "
+	    "header = Authorization: ...");
+	expect_err("[http \"a\"]\nurl = http://h/\nexpect_status = 700\n",
+	    "t.conf:3: [http \"a\"] expect_status: must be a status (200) or a range (200-299) "
+	    "within 100-599");
+	expect_err("[http \"a\"]\nurl = http://h/\ntimeout = 1s\nslow = 2s\n",
+	    "t.conf:1: [http \"a\"]: slow (2000ms) must be below timeout (1000ms)");
+	expect_err("[tcp \"a\"]\naddress = nohost\n",
+	    "t.conf:2: [tcp \"a\"] address: must be HOST:PORT or [IPv6]:PORT, port 1-65535");
+	expect_err("[agent]\ncollector = 127.0.0.1:7600\n",
+	    "t.conf:2: [agent] collector: must be an nng URL such as tcp://HOST:PORT or "
+	    "ipc:///PATH");
+	expect_err("[http]\nurl = http://h/\n",
+	    "t.conf:1: probe section [http] needs a name: [http "
+	    "\"NAME\"]");
+}
+
+static void
+test_status_range(void **state)
+{
+	(void) state;
+	int lo = 0, hi = 0;
+	assert_int_equal(agent_parse_status_range("200", &lo, &hi), 0);
+	assert_int_equal(lo, 200);
+	assert_int_equal(hi, 200);
+	assert_int_equal(agent_parse_status_range("200-399", &lo, &hi), 0);
+	assert_int_equal(lo, 200);
+	assert_int_equal(hi, 399);
+	assert_int_equal(agent_parse_status_range("300-200", &lo, &hi), -1);
+	assert_int_equal(agent_parse_status_range("99", &lo, &hi), -1);
+	assert_int_equal(agent_parse_status_range("600", &lo, &hi), -1);
+	assert_int_equal(agent_parse_status_range("2xx", &lo, &hi), -1);
+	assert_int_equal(agent_parse_status_range("-200", &lo, &hi), -1);
+	assert_int_equal(agent_parse_status_range("200-", &lo, &hi), -1);
+	assert_int_equal(lo, 200);
+	assert_int_equal(hi, 399);
+}
+
+static void
+test_durations(void **state)
+{
+	(void) state;
+	agent_config *cfg =
+	    parse_ok("[agent]\ninterval = 1m\n[tcp \"a\"]\naddress = h:1\ntimeout = "
+	             "250ms\n[tcp \"b\"]\naddress = h:1\ntimeout = 2\n");
+	assert_int_equal(cfg->interval_ms, 60000);
+	assert_int_equal(cfg->probes[0].ops->timeout_ms(cfg->probes[0].ctx), 250);
+	assert_int_equal(cfg->probes[1].ops->timeout_ms(cfg->probes[1].ctx), 2000);
+	agent_config_free(cfg);
+	expect_err("[agent]\ninterval = 50ms\n",
+	    "t.conf:2: [agent] interval: bad duration \"50ms\" (use e.g. 500ms, 5s, 1m; at least "
+	    "100ms)");
+	expect_err("[agent]\ninterval = -5s\n",
+	    "t.conf:2: [agent] interval: bad duration \"-5s\" (use e.g. 500ms, 5s, 1m; at least "
+	    "100ms)");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_long_url_line),
+		cmocka_unit_test(test_unknown_section),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_missing_url),
+		cmocka_unit_test(test_bad_duration),
+		cmocka_unit_test(test_duplicate_name),
+		cmocka_unit_test(test_unreadable_file),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_status_range),
+		cmocka_unit_test(test_durations),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
