@@ -14,6 +14,7 @@
 #include "fl/render.h"
 #include "fl/time.h"
 #include "fl/version.h"
+#include "respondent.h"
 #include "round.h"
 #include "sender.h"
 
@@ -152,11 +153,12 @@ wait_signal(const sigset_t *set, int64_t until)
 int
 agent_run(const char *path, agent_config *cfg, int log_level_override)
 {
-	sigset_t        set;
-	agent_runner   *runner = NULL;
-	agent_sender   *sender = NULL;
-	agent_round_out round;
-	char            err[AGENT_CFG_ERRLEN];
+	sigset_t          set;
+	agent_runner     *runner = NULL;
+	agent_sender     *sender = NULL;
+	agent_respondent *resp   = NULL; // probe-now (issue 6); NULL when `survey` is empty
+	agent_round_out   round;
+	char              err[AGENT_CFG_ERRLEN];
 
 	// Block the signals before any thread exists (ours and nng's inherit the mask); the loop
 	// takes them synchronously with sigtimedwait().
@@ -170,19 +172,27 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 	apply_log_level(cfg, log_level_override);
 	if (agent_sender_new(cfg->collector, cfg->name, cfg->interval_ms, cfg->spool_size, &sender,
 	        err, sizeof(err)) != 0 ||
-	    agent_runner_new(cfg, true, &runner, err, sizeof(err)) != 0) {
+	    agent_runner_new(cfg, true, &runner, err, sizeof(err)) != 0 ||
+	    (cfg->survey[0] != '\0' &&
+	        agent_respondent_new(cfg->survey, &resp, err, sizeof(err)) != 0)) {
 		fl_log(FL_LOG_ERR, "agent", "%s", err);
+		agent_runner_free(runner, 0);
 		agent_sender_free(sender);
 		agent_config_free(cfg);
 		return 2;
 	}
+	agent_respondent_lock(resp);
+	agent_respondent_attach(resp, cfg, runner, sender);
+	agent_respondent_unlock(resp);
 	fl_log(FL_LOG_NOTICE, "agent", "started: host %s, %zu probes every %ums, reporting to %s",
 	    cfg->name, cfg->n_probes, cfg->interval_ms, cfg->collector);
 
 	int64_t next = fl_mono_us();
 	for (;;) {
+		agent_respondent_lock(resp); // a survey round never runs at the same time
 		agent_runner_run(runner, &round);
 		agent_sender_submit(sender, &round);
+		agent_respondent_unlock(resp);
 
 		next += (int64_t) cfg->interval_ms * 1000;
 		if (next < fl_mono_us()) {
@@ -214,12 +224,14 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 			agent_config_free(ncfg);
 			continue;
 		}
+		agent_respondent_lock(resp); // no survey round while runner and config change
 		if (sender_settings_differ(cfg, ncfg)) {
 			agent_sender *ns;
 			if (agent_sender_new(ncfg->collector, ncfg->name, ncfg->interval_ms,
 			        ncfg->spool_size, &ns, err, sizeof(err)) != 0) {
 				fl_log(FL_LOG_ERR, "agent",
 				    "cannot reload: %s; keeping the running config", err);
+				agent_respondent_unlock(resp);
 				agent_runner_free(nr, 0);
 				agent_config_free(ncfg);
 				continue;
@@ -234,11 +246,14 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 		  // probe
 		runner = nr;
 		cfg    = ncfg;
+		agent_respondent_attach(resp, cfg, runner, sender);
+		agent_respondent_unlock(resp);
 		apply_log_level(cfg, log_level_override);
 		fl_log(FL_LOG_NOTICE, "agent", "reloaded %s: %zu probes every %ums", path,
 		    cfg->n_probes, cfg->interval_ms);
 		next = fl_mono_us();
 	}
+	agent_respondent_free(resp); // first: it may be running a survey round on the runner
 	// Stop promptly: a probe mid-flight gets its timeout to finish, then is abandoned.
 	bool freed = agent_runner_free(runner, agent_config_max_timeout_ms(cfg) + 500);
 	agent_sender_free(sender);
