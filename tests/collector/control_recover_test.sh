@@ -35,7 +35,8 @@ fail() {
 
 # After each recovery nng 1.5.2 never frees the abandoned listener and the connections parked in
 # it (~6 KB, 3 fds per incident); LeakSanitizer would report that at exit, so it is off here.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+# Appended, not defaulted: CI exports ASAN_OPTIONS with detect_leaks=1 and the last setting wins.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 # start CONTROL_URL_TEMPLATE: the template's PORT is replaced by a random high port; retried
 # if a port is taken by a concurrent test. Sets PID and C (the control URL).

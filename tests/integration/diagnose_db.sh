@@ -82,6 +82,17 @@ expect_verdict() {
 	D=$(fl_cli diagnose --json || true)
 }
 
+# diagnosis_has [jq args...] FILTER: the current diagnosis satisfies FILTER (for wait_for: a
+# fault reaches the second host a round after the first, so scope is awaited, not assumed).
+diagnosis_has() {
+	local j
+	j=$(fl_cli diagnose --json) || true
+	jq -e "$@" <<<"$j" >/dev/null || {
+		jq -c '{verdict, summary}' <<<"$j" 2>/dev/null || echo "$j"
+		return 1
+	}
+}
+
 # Everything the diagnosis says, as one string, for text assertions.
 said() { jq -r '[.summary, (.findings[] | .summary, .evidence[], .targets[])] | join("\n")' <<<"$D"; }
 
@@ -103,8 +114,9 @@ assert_jq "database probes check the release's requirements" "$S" '
 # --- a privilege revoked, release unchanged ---------------------------------------------------
 fl_pg_sql "REVOKE SELECT ON public.orders FROM app"
 expect_verdict "SELECT revoked" database 15
-assert_jq "the finding is a database one on both hosts" "$D" '
+wait_for "the finding is a database one on both hosts" 10 diagnosis_has '
 	.findings[0].verdict == "database" and (.findings[0].hosts | sort) == ["app1", "app2"]'
+D=$(fl_cli diagnose --json || true)
 grep -q 'SELECT' <<<"$(said)" && grep -q 'public.orders' <<<"$(said)" ||
 	fl_fail "the diagnosis does not name SELECT on public.orders: $D"
 rc=0
@@ -167,7 +179,8 @@ expect_verdict "app2's app recovered" healthy 15
 # --- the database server stops ----------------------------------------------------------------
 fl_pg_stop
 expect_verdict "PostgreSQL stopped" database 15
-assert_jq "the finding is about the PostgreSQL target on both hosts" "$D" --arg p "$FL_PG_PORT" '
+wait_for "the finding is about the PostgreSQL target on both hosts" 10 diagnosis_has \
+	--arg p "$FL_PG_PORT" '
 	any(.findings[]; .verdict == "database" and (.hosts | sort) == ["app1", "app2"]
 		and any(.targets[]; test($p)))'
 S=$(fl_cli_json status)
