@@ -37,6 +37,12 @@ mapfile -d '' files < <(find "$src" \( -path "$src/build*" -o -path "$src/.git" 
 echo "${#files[@]} files"
 clang-format --dry-run -Werror "${files[@]}"
 
+step "fuzz: every libFuzzer target for ${FL_FUZZ_SECONDS:-10}s (tests/fuzz/run.sh)"
+# Before ctest, so that ctest's summary closes the log. FL_FUZZ_SECONDS=0 skips it.
+if [ "${FL_FUZZ_SECONDS:-10}" != 0 ]; then
+	bash "$src/tests/fuzz/run.sh" "${FL_FUZZ_SECONDS:-10}"
+fi
+
 step "ctest (-j$jobs)"
 # Sanitizers: stop at the first report, and fail on leaks.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1}
