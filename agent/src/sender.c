@@ -2,12 +2,16 @@
 
 #include "sender.h"
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/pipeline0/push.h>
@@ -17,7 +21,10 @@
 #include "fl/version.h"
 #include "fl/wire.h"
 
-#define SEND_WAIT_MS 250
+#define SEND_WAIT_MS        250
+#define RETAIN_MAX          64        // reports kept after handing them to nng (sender.h)
+#define STALL_MIN_US        5000000LL // sends refused this long with a connection up: reconnect
+#define USER_TIMEOUT_MIN_MS 10000     // unacknowledged data this long: the kernel drops the link
 
 typedef struct spooled {
 	uint8_t *buf;
@@ -39,21 +46,78 @@ struct agent_sender {
 	size_t   head, count;
 	bool     keep; // spool_size > 0
 
+	// Reports handed to nng but not known to be delivered (sender.h): a ring of RETAIN_MAX.
+	spooled  retained[RETAIN_MAX];
+	size_t   r_head, r_count, r_cap;
+	unsigned seen_gen;    // value of gen when retained was last checked
+	int64_t  stall_since; // monotonic; first refused send with a connection up, 0 if none
+
 	agent_sender_stats st;
 	atomic_int         pipes;   // connections to the collector, kept by on_pipe()
+	atomic_uint        gen;     // connections lost so far, kept by on_pipe()
 	atomic_bool        closing; // no "lost connection" line for our own close
 };
+
+// Linux: bounds how long a silent cut can go unnoticed. nng 1.5.2 does not expose a pipe's
+// file descriptor, so find it: the TCP socket of this process whose local and peer addresses
+// are the pipe's. TCP_USER_TIMEOUT makes the kernel drop the connection once sent data has
+// gone unacknowledged for ms (a cut link, a vanished host), where it would otherwise retransmit
+// for about 15 minutes; keepalive does the same for an idle link. Best effort: if no socket
+// matches (ipc://, another platform), the send-stall check in flush still applies.
+static void
+tune_tcp(nng_pipe p, unsigned ms)
+{
+	nng_sockaddr   la, ra;
+	DIR           *d;
+	struct dirent *de;
+
+	if (nng_pipe_get_addr(p, NNG_OPT_LOCADDR, &la) != 0 ||
+	    nng_pipe_get_addr(p, NNG_OPT_REMADDR, &ra) != 0 || la.s_family != NNG_AF_INET ||
+	    ra.s_family != NNG_AF_INET || (d = opendir("/proc/self/fd")) == NULL) {
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct sockaddr_in l, r;
+		socklen_t          ll = sizeof(l), rl = sizeof(r);
+		int                fd = atoi(de->d_name);
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || fd == dirfd(d) ||
+		    getsockname(fd, (struct sockaddr *) &l, &ll) != 0 || l.sin_family != AF_INET ||
+		    l.sin_port != la.s_in.sa_port || l.sin_addr.s_addr != la.s_in.sa_addr ||
+		    getpeername(fd, (struct sockaddr *) &r, &rl) != 0 ||
+		    r.sin_port != ra.s_in.sa_port || r.sin_addr.s_addr != ra.s_in.sa_addr) {
+			continue;
+		}
+		int on = 1, idle = (int) (ms / 3000 + 1), intvl = idle, cnt = 3;
+		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+		break;
+	}
+	closedir(d);
+}
+
+static unsigned
+user_timeout_ms(const agent_sender *s)
+{
+	uint64_t ms = 3ULL * s->interval_ms;
+	return ms < USER_TIMEOUT_MIN_MS ? USER_TIMEOUT_MIN_MS
+	    : ms > 600000               ? 600000
+	                                : (unsigned) ms;
+}
 
 static void
 on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	agent_sender *s = arg;
-	(void) p;
 	if (ev == NNG_PIPE_EV_ADD_POST) {
+		tune_tcp(p, user_timeout_ms(s));
 		s->pipes++;
 		fl_log(FL_LOG_NOTICE, "sender", "connected to collector %s", s->url);
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
 		s->pipes--;
+		s->gen++;
 		if (!s->closing) {
 			fl_log(FL_LOG_WARN, "sender", "lost connection to collector %s; spooling",
 			    s->url);
@@ -72,9 +136,11 @@ agent_sender_new(const char *url, const char *host, uint32_t interval_ms, uint32
 		snprintf(err, errlen, "cannot create sender: out of memory");
 		return -1;
 	}
-	s->cap  = spool_size > 0 ? spool_size : 1;
-	s->keep = spool_size > 0;
-	if ((s->ring = calloc(s->cap, sizeof(*s->ring))) == NULL) {
+	s->cap   = spool_size > 0 ? spool_size : 1;
+	s->keep  = spool_size > 0;
+	s->r_cap = spool_size < RETAIN_MAX ? spool_size : RETAIN_MAX;
+	// Room for the spool plus the retained reports put back in front of it (requeue()).
+	if ((s->ring = calloc(s->cap + s->r_cap, sizeof(*s->ring))) == NULL) {
 		free(s);
 		snprintf(err, errlen, "cannot create sender: out of memory");
 		return -1;
@@ -152,12 +218,18 @@ agent_report_pack(const char *host, uint32_t interval_ms, uint64_t seq, uint64_t
 	return 0;
 }
 
+static size_t
+ring_size(const agent_sender *s)
+{
+	return s->cap + s->r_cap;
+}
+
 static void
 drop_head(agent_sender *s)
 {
 	free(s->ring[s->head].buf);
 	s->ring[s->head].buf = NULL;
-	s->head              = (s->head + 1) % s->cap;
+	s->head              = (s->head + 1) % ring_size(s);
 	s->count--;
 }
 
@@ -172,7 +244,7 @@ agent_sender_submit(agent_sender *s, const agent_round_out *round)
 		fl_log(FL_LOG_ERR, "sender", "cannot pack report: out of memory");
 		return -1;
 	}
-	if (s->count == s->cap) {
+	while (s->count >= s->cap) {
 		drop_head(s);
 		s->st.dropped++;
 		if (s->st.dropped == 1 || s->st.dropped % 100 == 0) {
@@ -181,7 +253,7 @@ agent_sender_submit(agent_sender *s, const agent_round_out *round)
 			    s->cap, (unsigned long long) s->st.dropped);
 		}
 	}
-	spooled *e   = &s->ring[(s->head + s->count) % s->cap];
+	spooled *e   = &s->ring[(s->head + s->count) % ring_size(s)];
 	e->buf       = buf;
 	e->len       = len;
 	e->attempted = false;
@@ -197,11 +269,93 @@ agent_sender_submit(agent_sender *s, const agent_round_out *round)
 	return 0;
 }
 
+// A connection ended since we last looked: what it was given may have died in a kernel buffer
+// (ours or the collector's), in nng's or in the collector's uncommitted batch. Put the retained
+// reports back in front of the spool, oldest first, as replays; the collector drops those it
+// already has (same boot_id and seq) as duplicates.
+static void
+requeue(agent_sender *s)
+{
+	unsigned g = atomic_load(&s->gen);
+	if (g == s->seen_gen) {
+		return;
+	}
+	s->seen_gen = g;
+	if (s->r_count > 0) {
+		fl_log(FL_LOG_INFO, "sender",
+		    "connection ended: re-sending the last %zu reports it was given", s->r_count);
+	}
+	size_t rs = ring_size(s);
+	while (s->r_count > 0) { // newest first, each in front of the spool
+		size_t   i = (s->r_head + s->r_count - 1) % RETAIN_MAX;
+		spooled *e = &s->retained[i];
+		s->r_count--;
+		s->head          = (s->head + rs - 1) % rs;
+		s->ring[s->head] = (spooled) { e->buf, e->len, true };
+		e->buf           = NULL;
+		s->count++;
+	}
+	s->r_head = 0;
+}
+
+// Keeps a sent report (takes buf) among the last RETAIN_MAX.
+static void
+retain(agent_sender *s, uint8_t *buf, size_t len)
+{
+	if (s->r_cap == 0) {
+		free(buf);
+		return;
+	}
+	if (s->r_count == s->r_cap) {
+		free(s->retained[s->r_head].buf);
+		s->retained[s->r_head].buf = NULL;
+		s->r_head                  = (s->r_head + 1) % RETAIN_MAX;
+		s->r_count--;
+	}
+	s->retained[(s->r_head + s->r_count) % RETAIN_MAX] = (spooled) { buf, len, false };
+	s->r_count++;
+}
+
+// A connection is up but has refused every report for a while: the collector stopped reading
+// (hung, stopped) or the link is cut and our buffers are full. Drop the connection and dial
+// again, so that what it swallowed is re-sent once a collector reads again.
+static void
+check_stall(agent_sender *s, bool refused)
+{
+	int64_t now = fl_mono_us();
+	if (!refused) {
+		s->stall_since = 0;
+		return;
+	}
+	if (s->stall_since == 0) {
+		s->stall_since = now;
+		return;
+	}
+	int64_t limit = 3LL * s->interval_ms * 1000;
+	if (limit < STALL_MIN_US) {
+		limit = STALL_MIN_US;
+	}
+	if (now - s->stall_since < limit) {
+		return;
+	}
+	fl_log(FL_LOG_WARN, "sender",
+	    "collector %s has taken no report for %lld s with the connection up; reconnecting",
+	    s->url, (long long) ((now - s->stall_since) / 1000000));
+	s->stall_since = 0;
+	nng_dialer_close(s->dialer); // closes its connection: on_pipe() counts the loss
+	int rv = nng_dial(s->sock, s->url, &s->dialer, NNG_FLAG_NONBLOCK);
+	if (rv != 0) {
+		fl_log(FL_LOG_ERR, "sender", "cannot dial collector %s again: %s", s->url,
+		    nng_strerror(rv));
+	}
+}
+
 size_t
 agent_sender_flush(agent_sender *s)
 {
 	size_t n = 0;
 
+	requeue(s);
 	while (s->count > 0 && s->pipes > 0) {
 		spooled   *e    = &s->ring[s->head];
 		Fl__Report tail = FL__REPORT__INIT;
@@ -230,17 +384,22 @@ agent_sender_flush(agent_sender *s)
 				fl_log(FL_LOG_WARN, "sender", "cannot send report: %s",
 				    nng_strerror(rv));
 			}
+			check_stall(s, s->pipes > 0);
 			break;
 		}
+		check_stall(s, false);
 		if (e->attempted) {
 			s->st.replayed++;
 		}
 		s->st.sent++;
+		retain(s, e->buf, e->len);
+		e->buf = NULL;
 		drop_head(s);
 		n++;
+		requeue(s); // a connection lost during that send
 	}
 	for (size_t i = 0; i < s->count; i++) {
-		s->ring[(s->head + i) % s->cap].attempted = true;
+		s->ring[(s->head + i) % ring_size(s)].attempted = true;
 	}
 	s->st.queued = s->count;
 	return n;
@@ -265,6 +424,9 @@ agent_sender_free(agent_sender *s)
 	nng_close(s->sock);
 	while (s->count > 0) {
 		drop_head(s);
+	}
+	for (size_t i = 0; i < RETAIN_MAX; i++) {
+		free(s->retained[i].buf);
 	}
 	free(s->ring);
 	free(s);

@@ -12,6 +12,16 @@
 // counted (Report.spool_dropped, cumulative since start). spool_size 0 keeps nothing: a report the
 // collector cannot take at once is dropped and counted.
 //
+// "Sent" is not "delivered": PUSH/PULL has no acknowledgement, and nng_sendmsg succeeds once
+// the report is handed to the connection (on its way to a kernel buffer). So the sender keeps
+// the last min(spool_size, 64) reports it handed over, and whenever a connection ends it puts
+// them back in front of the spool as replays; the collector drops the copies it already has
+// by (boot_id, seq) and counts them in dropped_duplicate. A connection is made to end when the
+// collector cannot be reached in time: TCP_USER_TIMEOUT (max(10 s, 3 intervals)) and short
+// keepalives on the connection's socket end a silent cut (packets dropped, nothing torn down),
+// and a connection that refuses every report for max(5 s, 3 intervals) (collector stopped
+// reading) is closed and dialed again. docs/reliability.md states the resulting guarantee.
+//
 // Fields set at send time (sent_us, replayed, spool_dropped) are appended to the packed
 // report as a second encoding of those fields: protobuf's "last value wins" merges them, so a
 // spooled report is never re-packed.

@@ -4,12 +4,28 @@
 // gives the floor (what protobuf decoding + validation alone costs per result on one core).
 //
 //   loadgen -l URL -C CONTROL_URL -p COLLECTOR_PID [-n HOSTS] [-m PROBES] [-d SECONDS]
-//           [-c CONNECTIONS] [-f FAIL_PERMILLE]
+//           [-c CONNECTIONS] [-f FAIL_PERMILLE] [-a] [-i INTERVAL_MS] [-k] [-x]
 //
 // Every report carries a fresh seq, so none is dropped as a duplicate; a small share of
 // probes flip status (-f, default 1 per mille) so the store sees real transitions.
+//
+// Issue 7 modes:
+//   -a              one nng socket (one connection) per simulated agent instead of -c shared ones
+//   -i INTERVAL_MS  pace: each agent sends one report per interval (default 0: as fast as
+//                   possible, a flood); reports carry this interval
+//   -k              keep going when the collector is away or refuses (sends are non-blocking and
+//                   a refused one is counted, not fatal); do not wait for every report at the end
+//   -x              skip the decode-only floor
+// While it runs, the collector's RSS is sampled every 100 ms (start, peak, end are printed) and
+// the drop counters are printed per reason.
+//
+// Reports are packed once per host and re-packed only when a probe flips; each send appends
+// a short second encoding of seq, sent_us and round_started_us (protobuf: the last value
+// wins), exactly as the agent's spool does, so the generator is not the bottleneck.
 
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,14 +78,61 @@ sample(int pid, proc_sample *out)
 	return 0;
 }
 
+typedef struct sampler {
+	int         pid;
+	atomic_int  stop;
+	atomic_long peak_kib;
+	pthread_t   tid;
+} sampler;
+
+static void *
+sampler_main(void *arg)
+{
+	sampler *sp = arg;
+	while (!atomic_load(&sp->stop)) {
+		proc_sample ps;
+		if (sample(sp->pid, &ps) == 0 && ps.rss_kib > atomic_load(&sp->peak_kib)) {
+			atomic_store(&sp->peak_kib, ps.rss_kib);
+		}
+		nng_msleep(100);
+	}
+	return NULL;
+}
+
+// Sends body + a tail carrying seq and times. 0 or an NNG_E* error.
+static int
+send_report(nng_socket s, const uint8_t *body, size_t len, uint64_t seq, int64_t now, int flags)
+{
+	Fl__Report tail = FL__REPORT__INIT;
+	uint8_t    tbuf[64];
+	size_t     tlen;
+	nng_msg   *msg;
+	int        rv;
+
+	tail.seq              = seq;
+	tail.sent_us          = now;
+	tail.round_started_us = now;
+	tlen                  = fl__report__pack(&tail, tbuf);
+	if ((rv = nng_msg_alloc(&msg, 0)) != 0) {
+		return rv;
+	}
+	if ((rv = nng_msg_append(msg, body, len)) != 0 ||
+	    (rv = nng_msg_append(msg, tbuf, tlen)) != 0 || (rv = nng_sendmsg(s, msg, flags)) != 0) {
+		nng_msg_free(msg); // nng_sendmsg takes msg only on success
+		return rv;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *url = NULL, *control = NULL;
 	int         pid = 0, hosts = 2000, probes = 20, seconds = 10, conns = 4, fail_pm = 1;
-	int         opt;
+	int         opt, interval_ms = 0;
+	bool        per_agent = false, keep_going = false, floor = true;
 
-	while ((opt = getopt(argc, argv, "l:C:p:n:m:d:c:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:C:p:n:m:d:c:f:ai:kx")) != -1) {
 		switch (opt) {
 		case 'l':
 			url = optarg;
@@ -95,15 +158,29 @@ main(int argc, char **argv)
 		case 'f':
 			fail_pm = atoi(optarg);
 			break;
+		case 'a':
+			per_agent = true;
+			break;
+		case 'i':
+			interval_ms = atoi(optarg);
+			break;
+		case 'k':
+			keep_going = true;
+			break;
+		case 'x':
+			floor = false;
+			break;
 		default:
 			fprintf(stderr,
 			    "usage: loadgen -l URL -C CONTROL -p PID [-n hosts] [-m probes] "
-			    "[-d seconds] [-c connections] [-f fail_permille]\n");
+			    "[-d seconds] [-c connections] [-f fail_permille] [-a] [-i "
+			    "interval_ms] "
+			    "[-k] [-x]\n");
 			return 2;
 		}
 	}
 	if (url == NULL || control == NULL || pid <= 0 || hosts < 1 || probes < 1 || probes > 256 ||
-	    conns < 1 || conns > 64) {
+	    conns < 1 || conns > 64 || interval_ms < 0) {
 		fprintf(stderr, "loadgen: -l, -C and -p are required (see the header comment)\n");
 		return 2;
 	}
@@ -121,7 +198,7 @@ main(int argc, char **argv)
 	}
 
 	// Floor: decode + validate + free the same kind of report in a tight loop, 2 s.
-	{
+	if (floor) {
 		size_t   len;
 		tu_rep   d   = { .host        = hn[0],
 			    .boot_id          = 1,
@@ -150,61 +227,104 @@ main(int argc, char **argv)
 		free(buf);
 	}
 
+	if (per_agent) {
+		conns = hosts;
+	}
 	nng_socket *socks = calloc((size_t) conns, sizeof(*socks));
 	for (int i = 0; i < conns; i++) {
 		int rv;
-		if ((rv = tu_push_open(url, &socks[i])) != 0) {
+		if (keep_going) {
+			// Dial in the background: the collector may be down now or later.
+			if ((rv = nng_push0_open(&socks[i])) == 0) {
+				nng_socket_set_ms(socks[i], NNG_OPT_RECONNMINT, 100);
+				nng_socket_set_ms(socks[i], NNG_OPT_RECONNMAXT, 1000);
+				rv = nng_dial(socks[i], url, NULL, NNG_FLAG_NONBLOCK);
+			}
+		} else {
+			rv = tu_push_open(url, &socks[i]);
+		}
+		if (rv != 0) {
 			fprintf(stderr, "loadgen: cannot dial %s: %s\n", url, nng_strerror(rv));
 			return 1;
 		}
 	}
+	if (per_agent && !keep_going) {
+		nng_msleep(500); // let the last connections settle
+	}
 	Fl__CollectorStats s0, s1;
 	proc_sample        p0, p1;
-	if (tu_stats(control, &s0, NULL) != 0 || sample(pid, &p0) != 0) {
+	memset(&s0, 0, sizeof(s0));
+	if ((tu_stats(control, &s0, NULL) != 0 && !keep_going) || sample(pid, &p0) != 0) {
 		fprintf(stderr, "loadgen: cannot read collector stats or /proc/%d\n", pid);
 		return 1;
 	}
+	sampler sp = { .pid = pid };
+	atomic_store(&sp.peak_kib, p0.rss_kib);
+	pthread_create(&sp.tid, NULL, sampler_main, &sp);
 	uint64_t *seq     = calloc((size_t) hosts, sizeof(*seq));
 	uint8_t  *failing = calloc((size_t) hosts * (size_t) probes, 1);
+	uint8_t **body    = calloc((size_t) hosts, sizeof(*body));
+	size_t   *blen    = calloc((size_t) hosts, sizeof(*blen));
 	int64_t   t0      = fl_mono_us();
-	uint64_t  sent    = 0;
-	unsigned  rnd     = 12345;
+	uint64_t  sent = 0, refused = 0;
+	unsigned  rnd   = 12345;
+	int       flags = keep_going ? NNG_FLAG_NONBLOCK : 0;
+	int64_t   round = 0;
 	while (fl_mono_us() - t0 < (int64_t) seconds * 1000000) {
+		int64_t round_start = t0 + round * (int64_t) interval_ms * 1000;
+		round++;
 		for (int h = 0; h < hosts; h++) {
-			size_t len;
+			if (interval_ms > 0) {
+				// Spread each round's reports evenly over the interval.
+				int64_t due =
+				    round_start + (int64_t) interval_ms * 1000 * h / hosts;
+				int64_t now = fl_mono_us();
+				if (due > now) {
+					nng_msleep((nng_duration) ((due - now + 999) / 1000));
+				}
+			}
+			bool flipped = body[h] == NULL;
 			// A few probes flip status so transitions reach SQLite as in real life;
 			// each host keeps its own statuses.
 			uint8_t *fs = &failing[(size_t) h * (size_t) probes];
 			for (int i = 0; i < probes; i++) {
 				rnd = rnd * 1103515245u + 12345u;
 				if ((int) ((rnd >> 8) % 1000) < fail_pm) {
-					fs[i] = !fs[i];
+					fs[i]   = !fs[i];
+					flipped = true;
 				}
 				pv[i].status =
 				    fs[i] ? FL__STATUS__STATUS_FAIL : FL__STATUS__STATUS_OK;
 				pv[i].failure = fs[i] ? FL__FAILURE_CLASS__FAILURE_TIMEOUT
 				                      : FL__FAILURE_CLASS__FAILURE_NONE;
 			}
-			int64_t  now = fl_now_us();
-			tu_rep   d   = { .host        = hn[h],
-				    .boot_id          = 7,
-				    .seq              = ++seq[h],
-				    .n                = (size_t) probes,
-				    .probes           = pv,
-				    .sent_us          = now,
-				    .round_started_us = now,
-				    .interval_ms      = 5000 };
-			uint8_t *buf = tu_pack(&d, &len);
-			if (tu_push(socks[h % conns], buf, len) != 0) {
-				fprintf(stderr, "loadgen: send failed\n");
+			int64_t now = fl_now_us();
+			if (flipped) {
+				tu_rep d = { .host = hn[h],
+					.boot_id   = 7,
+					.seq       = 1,
+					.n         = (size_t) probes,
+					.probes    = pv,
+					.interval_ms =
+					    interval_ms > 0 ? (uint32_t) interval_ms : 5000 };
+				free(body[h]);
+				body[h] = tu_pack(&d, &blen[h]);
+			}
+			int rv =
+			    send_report(socks[h % conns], body[h], blen[h], ++seq[h], now, flags);
+			if (rv == 0) {
+				sent++;
+			} else if (keep_going) {
+				refused++;
+			} else {
+				fprintf(stderr, "loadgen: send failed: %s\n", nng_strerror(rv));
 				return 1;
 			}
-			free(buf);
-			sent++;
 		}
 	}
 	// Wait (up to 30 s) until the collector has taken in everything we sent.
-	for (int i = 0; i < 3000; i++) {
+	memset(&s1, 0, sizeof(s1));
+	for (int i = 0; i < (keep_going ? 100 : 3000); i++) {
 		if (tu_stats(control, &s1, NULL) == 0 &&
 		    s1.reports_received - s0.reports_received >= sent) {
 			break;
@@ -213,6 +333,8 @@ main(int argc, char **argv)
 	}
 	int64_t t1 = fl_mono_us();
 	sample(pid, &p1);
+	atomic_store(&sp.stop, 1);
+	pthread_join(sp.tid, NULL);
 	double   wall    = (double) (t1 - t0) / 1e6;
 	double   cpu     = p1.cpu_s - p0.cpu_s;
 	uint64_t results = s1.results_applied - s0.results_applied;
@@ -226,14 +348,33 @@ main(int argc, char **argv)
 	       "=> %.0f results per CPU-second; RSS %ld KiB\n",
 	    wall, (double) results / wall, cpu, 100.0 * cpu / wall,
 	    cpu > 0 ? (double) results / cpu : 0.0, p1.rss_kib);
+	printf("offered %.0f reports/s (%.0f results/s); refused by nng (not sent) %llu\n",
+	    (double) (sent + refused) / ((double) seconds),
+	    (double) (sent + refused) * probes / ((double) seconds), (unsigned long long) refused);
+	printf("dropped: overload=%llu duplicate=%llu undecodable=%llu schema=%llu oversize=%llu "
+	       "invalid=%llu; not received by the end=%lld\n",
+	    (unsigned long long) (s1.dropped_overload - s0.dropped_overload),
+	    (unsigned long long) (s1.dropped_duplicate - s0.dropped_duplicate),
+	    (unsigned long long) (s1.dropped_undecodable - s0.dropped_undecodable),
+	    (unsigned long long) (s1.dropped_schema - s0.dropped_schema),
+	    (unsigned long long) (s1.dropped_oversize - s0.dropped_oversize),
+	    (unsigned long long) (s1.dropped_invalid - s0.dropped_invalid),
+	    (long long) sent - (long long) (s1.reports_received - s0.reports_received));
+	printf("collector RSS KiB: start %ld peak %ld end %ld\n", p0.rss_kib,
+	    atomic_load(&sp.peak_kib), p1.rss_kib);
 	for (int i = 0; i < conns; i++) {
 		nng_close(socks[i]);
 	}
+	for (int h = 0; h < hosts; h++) {
+		free(body[h]);
+	}
+	free(body);
+	free(blen);
 	free(seq);
 	free(failing);
 	free(socks);
 	free(pv);
 	free(pn);
 	free(hn);
-	return reports == sent ? 0 : 1;
+	return keep_going || reports + (s1.dropped_overload - s0.dropped_overload) == sent ? 0 : 1;
 }

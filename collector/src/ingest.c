@@ -1,21 +1,193 @@
 // ingest.c - the ingest thread: PULL reports, decode, apply in batches, write transitions.
 // See server.h for the threading model.
+//
+// Overload. The ingest thread starts a receiver thread of its own that does nothing but move
+// messages from the PULL socket into a bounded queue (INGEST_QUEUE_MAX messages and
+// INGEST_QUEUE_BYTES bytes); the ingest thread takes batches from that queue. When reports
+// arrive faster than they can be applied, the queue fills and the receiver drops what does not
+// fit: counted in dropped_overload (also in reports_received) and logged at most every
+// INGEST_OVERLOAD_LOG_US. So a flood costs bounded memory and is visible, and the control
+// thread keeps answering (it waits for the state lock at most one batch apply). Why drop rather
+// than stop reading and let TCP push back on the agents: a stalled PULL socket looks to every
+// agent like a collector that stopped reading, a hostile peer could hold everyone's reports
+// back that way, and nothing would count it. The queue holds about two seconds at the design
+// load of issue 7 (2,000 agents x 1 report/s), so bursts are absorbed, not shed.
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
 #include "server.h"
 
+#define INGEST_QUEUE_MAX       4096               // messages between receive and apply
+#define INGEST_QUEUE_BYTES     (64 * 1024 * 1024) // and their bytes
+#define INGEST_OVERLOAD_LOG_US 10000000LL         // an overload spell is logged this often
+
 typedef struct ingest_batch {
 	Fl__Report *reports[COLL_BATCH_MAX];
+	nng_msg    *msgs[COLL_BATCH_MAX];
 	size_t      n;
+	size_t      n_msgs;
 	uint64_t    received;
+	uint64_t    overload; // dropped by the receiver since the previous batch
 	uint64_t    rejects[FL_WIRE_INVALID + 1];
 } ingest_batch;
+
+// The bounded queue between the receiver thread and the ingest thread.
+typedef struct ingest_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t  cv; // not empty, or closed
+	nng_msg       **v;  // ring of INGEST_QUEUE_MAX
+	size_t          head, n, bytes;
+	bool            closed;    // the receiver has stopped: nothing more will come
+	uint64_t        overload;  // drops not yet taken into the stats
+	uint64_t        total;     // drops since start, for the log
+	uint64_t        logged;    // total when last logged
+	int64_t         logged_us; // when last logged (monotonic)
+} ingest_queue;
+
+typedef struct ingest_recv {
+	coll_server  *srv;
+	ingest_queue *q;
+} ingest_recv;
+
+// Receiver thread: socket -> queue, nothing else, so that it keeps up with the network and the
+// drop decision is made here, counted, rather than by TCP flow control.
+static void *
+recv_main(void *arg)
+{
+	ingest_recv  *rc  = arg;
+	coll_server  *srv = rc->srv;
+	ingest_queue *q   = rc->q;
+
+	for (;;) {
+		nng_msg *msg;
+		int      rv = nng_recvmsg(srv->pull, &msg, 0);
+		if (rv == NNG_ECLOSED || atomic_load(&srv->stopping)) {
+			if (rv == 0) {
+				nng_msg_free(msg);
+			}
+			break;
+		}
+		if (rv != 0) {
+			if (rv != NNG_ETIMEDOUT && rv != NNG_EAGAIN) {
+				fl_log(
+				    FL_LOG_WARN, "ingest", "cannot receive: %s", nng_strerror(rv));
+			}
+			continue;
+		}
+		size_t   len   = nng_msg_len(msg);
+		bool     drop  = false;
+		uint64_t total = 0, since = 0;
+		size_t   qn = 0, qbytes = 0;
+		pthread_mutex_lock(&q->mu);
+		if (q->n == INGEST_QUEUE_MAX || q->bytes + len > INGEST_QUEUE_BYTES) {
+			drop = true;
+			q->overload++;
+			q->total++;
+			int64_t mono = fl_mono_us();
+			if (q->logged == 0 || mono - q->logged_us >= INGEST_OVERLOAD_LOG_US) {
+				total        = q->total;
+				since        = q->total - q->logged;
+				qn           = q->n;
+				qbytes       = q->bytes;
+				q->logged    = q->total;
+				q->logged_us = mono;
+			}
+		} else {
+			q->v[(q->head + q->n) % INGEST_QUEUE_MAX] = msg;
+			q->n++;
+			q->bytes += len;
+			pthread_cond_signal(&q->cv);
+		}
+		pthread_mutex_unlock(&q->mu);
+		if (drop) {
+			nng_msg_free(msg);
+		}
+		if (total > 0) {
+			fl_log(FL_LOG_WARN, "ingest",
+			    "cannot keep up with incoming reports: queue full (%zu reports, %zu "
+			    "bytes), dropped %llu since the last warning, %llu since start",
+			    qn, qbytes, (unsigned long long) since, (unsigned long long) total);
+		}
+	}
+	pthread_mutex_lock(&q->mu);
+	q->closed = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+// Waits until the queue holds a message or deadline_us (monotonic) passes, then moves up to
+// COLL_BATCH_MAX messages into b. Returns true once the queue is closed and empty.
+static bool
+queue_take(ingest_queue *q, ingest_batch *b, int64_t deadline_us)
+{
+	bool done;
+	pthread_mutex_lock(&q->mu);
+	while (q->n == 0 && !q->closed) {
+		int64_t left = deadline_us - fl_mono_us();
+		if (left <= 0) {
+			break;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += left / 1000000;
+		ts.tv_nsec += (long) (left % 1000000) * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+	}
+	while (q->n > 0 && b->n_msgs < COLL_BATCH_MAX) {
+		nng_msg *m = q->v[q->head];
+		q->head    = (q->head + 1) % INGEST_QUEUE_MAX;
+		q->n--;
+		q->bytes -= nng_msg_len(m);
+		b->msgs[b->n_msgs++] = m;
+	}
+	b->overload = q->overload;
+	q->overload = 0;
+	done        = q->closed && q->n == 0;
+	pthread_mutex_unlock(&q->mu);
+	return done;
+}
+
+static int
+queue_init(ingest_queue *q)
+{
+	pthread_condattr_t ca;
+	memset(q, 0, sizeof(*q));
+	if ((q->v = calloc(INGEST_QUEUE_MAX, sizeof(*q->v))) == NULL) {
+		return -1;
+	}
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return 0;
+}
+
+// After the receiver has been joined.
+static void
+queue_fini(ingest_queue *q)
+{
+	while (q->n > 0) {
+		nng_msg_free(q->v[q->head]);
+		q->head = (q->head + 1) % INGEST_QUEUE_MAX;
+		q->n--;
+	}
+	free(q->v);
+	pthread_cond_destroy(&q->cv);
+	pthread_mutex_destroy(&q->mu);
+}
 
 static void
 take(coll_server *srv, ingest_batch *b, nng_msg *msg)
@@ -42,7 +214,8 @@ take(coll_server *srv, ingest_batch *b, nng_msg *msg)
 static void
 count_rejects(coll_stats *st, const ingest_batch *b)
 {
-	st->reports_received += b->received;
+	st->reports_received += b->received + b->overload;
+	st->dropped_overload += b->overload;
 	st->dropped_oversize += b->rejects[FL_WIRE_OVERSIZE];
 	st->dropped_undecodable += b->rejects[FL_WIRE_UNDECODABLE];
 	st->dropped_schema += b->rejects[FL_WIRE_SCHEMA];
@@ -76,6 +249,9 @@ coll_ingest_main(void *arg)
 {
 	coll_server  *srv = arg;
 	ingest_batch *b;
+	ingest_queue  q;
+	ingest_recv   rc;
+	pthread_t     recv_tid;
 	coll_ops      ops;
 	int64_t       now          = fl_now_us();
 	int64_t       next_stale   = now + COLL_STALE_TICK_US;
@@ -84,33 +260,28 @@ coll_ingest_main(void *arg)
 	bool          verdict_due  = true; // once at start: the state may have changed while down
 	int64_t       next_seen    = now + 1000000;
 
-	if ((b = calloc(1, sizeof(*b))) == NULL) {
+	if ((b = calloc(1, sizeof(*b))) == NULL || queue_init(&q) != 0) {
 		fl_log(FL_LOG_ERR, "ingest", "cannot start: out of memory");
+		free(b);
+		return NULL;
+	}
+	rc = (ingest_recv) { .srv = srv, .q = &q };
+	if (pthread_create(&recv_tid, NULL, recv_main, &rc) != 0) {
+		fl_log(FL_LOG_ERR, "ingest", "cannot start the receiver thread");
+		queue_fini(&q);
+		free(b);
 		return NULL;
 	}
 	coll_ops_init(&ops);
 	prune(srv, now);
 
 	for (;;) {
-		nng_msg *msg;
-		int      rv;
-		bool     closed = false;
-
 		memset(b, 0, sizeof(*b));
-		// Block for the first message (up to the staleness tick), then drain what is queued
-		// without blocking: under load one lock and one transaction cover a whole batch.
-		rv = nng_recvmsg(srv->pull, &msg, 0);
-		if (rv == 0) {
-			take(srv, b, msg);
-			while (b->received < COLL_BATCH_MAX &&
-			    (rv = nng_recvmsg(srv->pull, &msg, NNG_FLAG_NONBLOCK)) == 0) {
-				take(srv, b, msg);
-			}
-		}
-		if (rv == NNG_ECLOSED || atomic_load(&srv->stopping)) {
-			closed = true;
-		} else if (rv != 0 && rv != NNG_ETIMEDOUT && rv != NNG_EAGAIN) {
-			fl_log(FL_LOG_WARN, "ingest", "cannot receive: %s", nng_strerror(rv));
+		// Wait for the first message (up to the staleness tick), then take what is queued:
+		// under load one lock and one transaction cover a whole batch.
+		bool closed = queue_take(&q, b, fl_mono_us() + COLL_STALE_TICK_US);
+		for (size_t i = 0; i < b->n_msgs; i++) {
+			take(srv, b, b->msgs[i]);
 		}
 
 		now = fl_now_us();
@@ -149,6 +320,8 @@ coll_ingest_main(void *arg)
 			next_prune = now + COLL_PRUNE_TICK_US;
 		}
 	}
+	pthread_join(recv_tid, NULL);
+	queue_fini(&q);
 	coll_ops_fini(&ops);
 	free(b);
 	return NULL;

@@ -534,7 +534,8 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		h->interval_ms = r->interval_ms;
 		changed        = 1;
 	}
-	h->spool_dropped = r->spool_dropped;
+	h->spool_dropped  = r->spool_dropped;
+	bool host_written = true;
 	if (changed) {
 		coll_host_row row = host_row(h);
 		coll_ops_host(ops, COLL_OP_HOST, &row);
@@ -545,7 +546,10 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		coll_ops_host(ops, COLL_OP_SEEN, &row);
 		h->seen_written_us = now_us;
 		h->seen_dirty      = false;
+	} else {
+		host_written = false;
 	}
+	size_t ops_before = ops->n;
 
 	if ((rep = malloc(sizeof(*rep))) == NULL) {
 		goto nomem;
@@ -561,6 +565,16 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		}
 	}
 	rep_unref(rep);
+	if (!host_written && ops->n > ops_before) {
+		// This round changed something durable: its seq goes to SQLite in the same
+		// transaction, so after a crash the agent's re-sent copy of it is recognised as a
+		// duplicate instead of replaying its transitions into history a second time.
+		coll_host_row row = host_row(h);
+		if (coll_ops_host(ops, COLL_OP_SEEN, &row) == 0) {
+			h->seen_written_us = now_us;
+			h->seen_dirty      = false;
+		}
+	}
 	return COLL_APPLIED;
 nomem:
 	fl__report__free_unpacked(r, NULL);
@@ -667,6 +681,35 @@ coll_state_diagnose(const coll_state *s, int64_t now_us, const char *only_host)
 	return reply;
 }
 
+static uint64_t
+fnv1a(uint64_t h, const char *str)
+{
+	for (const unsigned char *p = (const unsigned char *) str; *p; p++) {
+		h = (h ^ *p) * 1099511628211ULL;
+	}
+	return (h ^ 0xff) * 1099511628211ULL; // separator, so "ab","c" differs from "a","bc"
+}
+
+// What makes a diagnosis news: the verdict and the top finding's verdict, hosts and targets.
+// Summaries carry live figures (latency, round counts) that would otherwise record a "change"
+// every second while nothing changed.
+static uint64_t
+verdict_scope(const Fl__DiagnoseReply *r)
+{
+	uint64_t h = fnv1a(14695981039346656037ULL, fl_verdict_name(r->verdict));
+	if (r->n_findings > 0) {
+		const Fl__Finding *f = r->findings[0];
+		h                    = fnv1a(h, fl_verdict_name(f->verdict));
+		for (size_t i = 0; i < f->n_hosts; i++) {
+			h = fnv1a(h, f->hosts[i]);
+		}
+		for (size_t i = 0; i < f->n_targets; i++) {
+			h = fnv1a(h, f->targets[i]);
+		}
+	}
+	return h;
+}
+
 int
 coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops)
 {
@@ -676,9 +719,14 @@ coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops)
 	}
 	const char *name    = fl_verdict_name(r->verdict);
 	const char *summary = nz(r->summary);
+	uint64_t    scope   = verdict_scope(r);
 	int         added   = 0;
-	if (s->verdict == NULL || strcmp(s->verdict, name) != 0 ||
-	    strcmp(nz(s->verdict_summary), summary) != 0) {
+	// After a restart only the verdict name is known; its scope is learnt silently.
+	bool changed = s->verdict == NULL || strcmp(s->verdict, name) != 0 ||
+	    (s->verdict_scope_known && s->verdict_scope != scope);
+	s->verdict_scope       = scope;
+	s->verdict_scope_known = true;
+	if (changed) {
 		// The first verdict of a fresh database being "healthy" is not news.
 		if (s->verdict != NULL || r->verdict != FL__VERDICT__VERDICT_HEALTHY) {
 			added = add_event(ops, now_us, "", "verdict", "", nz(s->verdict), name, 0,

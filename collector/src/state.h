@@ -128,6 +128,8 @@ typedef struct coll_state {
 	coll_stats  stats;
 	char       *verdict; // last recorded verdict name, NULL before the first
 	char       *verdict_summary;
+	uint64_t    verdict_scope;       // hash of the top finding's verdict, hosts and targets
+	bool        verdict_scope_known; // false after a restart until the first diagnosis
 } coll_state;
 
 typedef enum coll_apply_result {

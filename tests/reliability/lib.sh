@@ -1,0 +1,52 @@
+# lib.sh - helpers shared by the reliability tests (source after tests/lib/harness.sh).
+
+# rel_start_flip: starts flip_app.py on a free port; sets FLIP_PORT, FLIP_COUNT (file).
+rel_start_flip() {
+	FLIP_PORT=$(fl_free_port)
+	FLIP_COUNT=$FL_TMP/flip.count
+	fl_start flip python3 "$FL_SOURCE/tests/reliability/flip_app.py" --port "$FLIP_PORT" \
+		--count-file "$FLIP_COUNT"
+	wait_for "flip app listening" 15 curl -s -o /dev/null "http://127.0.0.1:$FLIP_PORT/warmup"
+	echo 0 >"$FLIP_COUNT"
+}
+
+# rel_flip_agent NAME: an agent probing the flip app every second with a big spool.
+rel_flip_agent() {
+	fl_agent_conf "$FL_TMP/$1.conf" "$1"
+	sed -i "s/^\[agent\]$/[agent]\nspool_size = ${REL_SPOOL:-1000}/" "$FL_TMP/$1.conf"
+	cat >>"$FL_TMP/$1.conf" <<-EOC
+
+		[http "flip"]
+		url = http://127.0.0.1:$FLIP_PORT/health
+		expect_status = 200
+		timeout = 800ms
+	EOC
+	fl_start_agent "$1"
+}
+
+# rel_sql SQL: a read-only query on the collector's state.
+rel_sql() { sqlite3 -readonly "$FL_STATE" "$@"; }
+
+# rel_flips HOST: number of status events of the flip probe of HOST.
+rel_flips() { rel_sql "select count(*) from history where host='$1' and kind='status' and probe='flip'"; }
+
+# rel_check_rounds HOST: every round the flip app served is in history exactly once, in order,
+# alternating, at its own time. Stop the agent first (so the count is final).
+rel_check_rounds() {
+	local host=$1 served events
+	# The first round (ok) finds a new probe: no transition. Every later round flips.
+	served=$(($(cat "$FLIP_COUNT") - 1))
+	wait_for "all $served flips of $host in history" 30 \
+		bash -c "[[ \$(sqlite3 -readonly '$FL_STATE' \"select count(*) from history where host='$host' and kind='status' and probe='flip'\") -ge $served ]]"
+	events=$(rel_flips "$host")
+	assert_eq "history holds one flip event per round after the first ($served)" "$served" "$events"
+	local J
+	J=$(rel_sql -json "select at_us, \"from\", \"to\", agent_time_us from history where host='$host' and kind='status' and probe='flip' order by id")
+	assert_jq "consecutive events chain (each from = previous to): no round twice, none skipped" "$J" '
+		. as $e | [range(1; length) | select($e[.].from != $e[. - 1].to)] | length == 0'
+	assert_jq "no two events share a round time (agent_time_us distinct)" "$J" \
+		'(map(.agent_time_us) | unique | length) == length'
+	assert_jq "events are placed at their rounds' times: in order, 0.5-1.6 s apart" "$J" '
+		. as $e | [range(1; length) | ($e[.].at_us - $e[. - 1].at_us)]
+		| all(. >= 500000 and . <= 1600000)'
+}
