@@ -650,6 +650,57 @@ test_stale_allows_long_rounds(void **state)
 	coll_state_fini(&s);
 }
 
+// A verdict event is news only when the verdict or the top finding's hosts or targets change:
+// more failing rounds of the same fault (and their live figures) record nothing.
+static void
+test_verdict_events_on_scope_change(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	uint64_t   seq = 1;
+	int64_t    now = T0;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+
+	for (int i = 0; i < 3; i++, now += SEC) {
+		apply(&s, "web1", seq, P_OK, now, &ops);
+		apply(&s, "web2", seq++, P_OK, now, &ops);
+	}
+	coll_ops_clear(&ops);
+	assert_int_equal(coll_state_record_verdict(&s, now, &ops), 0); // first "healthy" is no news
+	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "verdict"), 0);
+
+	for (int i = 0; i < 3; i++, now += SEC) {
+		apply(&s, "web1", seq, P_FAIL, now, &ops);
+		apply(&s, "web2", seq++, P_OK, now, &ops);
+	}
+	coll_ops_clear(&ops);
+	assert_int_equal(coll_state_record_verdict(&s, now, &ops), 1);
+	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "verdict"), 1);
+	assert_string_equal(ops.v[0].u.event.from, "healthy");
+	assert_string_equal(ops.v[0].u.event.to, "code");
+
+	for (int i = 0; i < 3; i++, now += SEC) { // the same fault goes on
+		apply(&s, "web1", seq, P_FAIL, now, &ops);
+		apply(&s, "web2", seq++, P_OK, now, &ops);
+	}
+	coll_ops_clear(&ops);
+	assert_int_equal(coll_state_record_verdict(&s, now, &ops), 0);
+
+	for (int i = 0; i < 3; i++, now += SEC) { // it spreads to web2: same verdict, wider scope
+		apply(&s, "web1", seq, P_FAIL, now, &ops);
+		apply(&s, "web2", seq++, P_FAIL, now, &ops);
+	}
+	coll_ops_clear(&ops);
+	assert_int_equal(coll_state_record_verdict(&s, now, &ops), 1);
+	assert_string_equal(ops.v[0].u.event.from, "code");
+	assert_string_equal(ops.v[0].u.event.to, "code");
+
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
 int
 main(void)
 {
@@ -666,6 +717,7 @@ main(void)
 		cmocka_unit_test(test_late_clamps),
 		cmocka_unit_test(test_clock_step_resets_skew),
 		cmocka_unit_test(test_stale_allows_long_rounds),
+		cmocka_unit_test(test_verdict_events_on_scope_change),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
