@@ -16,6 +16,7 @@
 #include "fl/version.h"
 #include "respondent.h"
 #include "round.h"
+#include "secure.h"
 #include "sender.h"
 
 static void
@@ -123,6 +124,9 @@ static bool
 sender_settings_differ(const agent_config *a, const agent_config *b)
 {
 	return strcmp(a->collector, b->collector) != 0 || strcmp(a->name, b->name) != 0 ||
+	    strcmp(a->tls_ca, b->tls_ca) != 0 || strcmp(a->tls_cert, b->tls_cert) != 0 ||
+	    strcmp(a->tls_key, b->tls_key) != 0 ||
+	    strcmp(a->tls_server_name, b->tls_server_name) != 0 ||
 	    a->interval_ms != b->interval_ms || a->spool_size != b->spool_size;
 }
 
@@ -170,6 +174,12 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 	signal(SIGPIPE, SIG_IGN);
 
 	apply_log_level(cfg, log_level_override);
+	// TLS and signing settings first: the sender and the respondent dial with them.
+	if (agent_secure_install(cfg, err, sizeof(err)) != 0) {
+		fl_log(FL_LOG_ERR, "agent", "%s", err);
+		agent_config_free(cfg);
+		return 2;
+	}
 	if (agent_sender_new(cfg->collector, cfg->name, cfg->interval_ms, cfg->spool_size, &sender,
 	        err, sizeof(err)) != 0 ||
 	    agent_runner_new(cfg, true, &runner, err, sizeof(err)) != 0 ||
@@ -225,6 +235,16 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 			continue;
 		}
 		agent_respondent_lock(resp); // no survey round while runner and config change
+		// A new sign_key applies to the next report; new TLS files to the next dial (the
+		// sender redials when its settings change, the respondent only at restart).
+		if (agent_secure_install(ncfg, err, sizeof(err)) != 0) {
+			fl_log(FL_LOG_ERR, "agent", "cannot reload: %s; keeping the running config",
+			    err);
+			agent_respondent_unlock(resp);
+			agent_runner_free(nr, 0);
+			agent_config_free(ncfg);
+			continue;
+		}
 		if (sender_settings_differ(cfg, ncfg)) {
 			agent_sender *ns;
 			if (agent_sender_new(ncfg->collector, ncfg->name, ncfg->interval_ms,
@@ -257,6 +277,7 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 	// Stop promptly: a probe mid-flight gets its timeout to finish, then is abandoned.
 	bool freed = agent_runner_free(runner, agent_config_max_timeout_ms(cfg) + 500);
 	agent_sender_free(sender);
+	agent_secure_clear();
 	if (freed) {
 		agent_config_free(cfg);
 	}

@@ -19,7 +19,9 @@
 
 #include "fl/cfg.h"
 #include "fl/log.h"
+#include "fl/sign.h"
 #include "fl/time.h"
+#include "fl/tls.h"
 
 #define MAX_FILE (1024 * 1024) // a config larger than this is a mistake
 #define MAX_LINE 4096
@@ -332,8 +334,70 @@ set_agent_key(agent_config *cfg, const char *key, const char *v, char *why, size
 		}
 		return 0;
 	}
+	if (strcmp(key, "tls_ca") == 0) {
+		return set_path(cfg->tls_ca, sizeof(cfg->tls_ca), v, why, whylen);
+	}
+	if (strcmp(key, "tls_cert") == 0) {
+		return set_path(cfg->tls_cert, sizeof(cfg->tls_cert), v, why, whylen);
+	}
+	if (strcmp(key, "tls_key") == 0) {
+		return set_path(cfg->tls_key, sizeof(cfg->tls_key), v, why, whylen);
+	}
+	if (strcmp(key, "tls_server_name") == 0) {
+		if (v[0] == '\0' ||
+		    fl_strlcpy_checked(cfg->tls_server_name, v, sizeof(cfg->tls_server_name)) !=
+		        0) {
+			snprintf(why, whylen, "must be a DNS name of the collector's certificate");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "sign_key") == 0) {
+		return set_path(cfg->sign_key, sizeof(cfg->sign_key), v, why, whylen);
+	}
 	snprintf(why, whylen, "unknown key");
 	return -1;
+}
+
+// Issue 7: what the TLS and signing keys need, checked once the whole file is read so the
+// order of keys does not matter. Files are loaded here (as the daemon will load them), so a
+// missing CA, a key that does not match its certificate or a readable signing key is a config
+// error with the line of the key, not a surprise at the first connection.
+static void
+check_security(loader *l)
+{
+	agent_config *cfg  = l->cfg;
+	bool          tls  = fl_tls_url(cfg->collector) || fl_tls_url(cfg->survey);
+	bool          any  = cfg->tls_ca[0] || cfg->tls_cert[0] || cfg->tls_key[0];
+	int           line = cfg->tls_line > 0 ? cfg->tls_line : 0;
+	char          why[512];
+
+	if (tls &&
+	    (cfg->tls_ca[0] == '\0' || cfg->tls_cert[0] == '\0' ||
+	        cfg->tls_server_name[0] == '\0')) {
+		add_err(l, line,
+		    "[agent] a tls+tcp:// collector or survey needs tls_ca, tls_cert and "
+		    "tls_server_name");
+	} else if (!tls && any) {
+		add_err(l, line,
+		    "[agent] tls_ca/tls_cert/tls_key are set but neither collector nor survey is "
+		    "a tls+tcp:// address");
+	} else if (tls) {
+		fl_tls_opts o = { .ca_file = cfg->tls_ca,
+			.cert_file         = cfg->tls_cert,
+			.key_file          = cfg->tls_key[0] ? cfg->tls_key : NULL };
+		if (fl_tls_check(&o, why, sizeof(why)) != 0) {
+			add_err(l, line, "[agent] %s", why);
+		}
+	}
+	if (cfg->sign_key[0] != '\0') {
+		fl_sign_key *k;
+		if (fl_sign_key_load(cfg->sign_key, &k, why, sizeof(why)) != 0) {
+			add_err(l, cfg->sign_key_line, "[agent] sign_key: %s", why);
+		} else {
+			fl_sign_key_free(k);
+		}
+	}
 }
 
 static int
@@ -364,6 +428,11 @@ handler(void *user, const char *section, const char *key, const char *value)
 		return 1;
 	}
 	why[0] = '\0';
+	if (l->type == SECT_AGENT && strncmp(key, "tls_", 4) == 0 && l->cfg->tls_line == 0) {
+		l->cfg->tls_line = l->line;
+	} else if (l->type == SECT_AGENT && strcmp(key, "sign_key") == 0) {
+		l->cfg->sign_key_line = l->line;
+	}
 	int rv = l->type == SECT_AGENT ? set_agent_key(l->cfg, key, value, why, sizeof(why))
 	                               : l->ops->set(l->ctx, key, value, why, sizeof(why));
 	if (rv != 0) {
@@ -455,6 +524,9 @@ agent_config_parse(const char *name, const char *text, agent_config **out, char 
 
 	rv = ini_parse_stream(reader, l, handler, l);
 	end_section(l);
+	if (l->n_errs == 0 && rv == 0) {
+		check_security(l);
+	}
 	if (rv > 0) {
 		bool known = false;
 		for (size_t i = 0; i < l->n_errs; i++) {

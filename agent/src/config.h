@@ -3,7 +3,8 @@
 // The file is INI, parsed with libinih:
 //
 //   [agent]                 name, collector, survey, interval, release_file, expectations,
-//                           state_dir, log_level, spool_size (all optional, defaults below)
+//                           state_dir, log_level, spool_size, tls_ca, tls_cert, tls_key,
+//                           tls_server_name, sign_key (all optional, defaults below)
 //   [http "app"]            one probe; the kind picks agent_probe_ops (probe.h), which parses
 //   [tcp "cache"]           and validates the section's keys
 //
@@ -53,6 +54,15 @@ typedef struct agent_config {
 	char     state_dir[PATH_MAX];
 	int      log_level; // FL_LOG_*; -1 when not set in the file
 	uint32_t spool_size;
+
+	// Issue 7 (secure.h). TLS files are needed when collector or survey is tls+tcp://; they
+	// and sign_key are checked at load time (readable, key private, key matches certificate).
+	char tls_ca[PATH_MAX];
+	char tls_cert[PATH_MAX];
+	char tls_key[PATH_MAX];       // "": the key is in tls_cert
+	char tls_server_name[256];    // a DNS name in the collector certificate's subjectAltName
+	char sign_key[PATH_MAX];      // "": reports are not signed
+	int  tls_line, sign_key_line; // where they were set, for messages
 
 	agent_probe_cfg *probes;
 	size_t           n_probes;

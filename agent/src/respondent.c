@@ -18,6 +18,7 @@
 #include "expect.h"
 #include "fl/log.h"
 #include "fl/wire.h"
+#include "secure.h"
 
 struct agent_respondent {
 	nng_socket      sock;
@@ -274,7 +275,15 @@ answer(agent_respondent *r, const Fl__SurveyRequest *q)
 	reply.schema_version  = FL_SCHEMA_VERSION;
 	reply.survey_id       = q->survey_id;
 	reply.report          = rep;
-	if ((rv = fl_wire_encode(&reply.base, &msg)) == 0) {
+	// Issue 7: with a sign_key the reply also carries the report signed, so a collector that
+	// checks signatures knows the answer comes from this host (see secure.h).
+	uint8_t *env    = NULL;
+	size_t   envlen = 0;
+	if ((rv = agent_secure_sign_report(rep->host, rep, &env, &envlen)) == 0 && env != NULL) {
+		reply.envelope.data = env;
+		reply.envelope.len  = envlen;
+	}
+	if (rv == 0 && (rv = fl_wire_encode(&reply.base, &msg)) == 0) {
 		// nng_sendmsg takes msg on success; on error we still own it.
 		if ((rv = nng_sendmsg(r->sock, msg, 0)) != 0) {
 			nng_msg_free(msg);
@@ -287,6 +296,7 @@ answer(agent_respondent *r, const Fl__SurveyRequest *q)
 		fl_log(FL_LOG_DEBUG, "survey", "answered survey %llu (%zu release checks)",
 		    (unsigned long long) q->survey_id, n_checks);
 	}
+	free(env);
 	rep->n_release_checks = 0;
 	rep->release_checks   = NULL;
 	fl__report__free_unpacked(rep, NULL);
@@ -345,8 +355,7 @@ agent_respondent_new(const char *url, agent_respondent **out, char *err, size_t 
 	}
 	nng_socket_set_ms(r->sock, NNG_OPT_RECONNMINT, 100);
 	nng_socket_set_ms(r->sock, NNG_OPT_RECONNMAXT, 2000);
-	if ((rv = nng_dial(r->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
-		snprintf(err, errlen, "cannot dial survey %s: %s", url, nng_strerror(rv));
+	if (agent_secure_dial(r->sock, url, NULL, err, errlen) != 0) { // TLS when tls+tcp://
 		goto fail_sock;
 	}
 	// The thread never takes signals: the daemon loop handles them.

@@ -457,7 +457,8 @@ agent_runner_run(agent_runner *r, agent_round_out *out)
 	int64_t deadline        = t0 + ((int64_t) r->max_timeout_ms + AGENT_ROUND_MARGIN_MS) * 1000;
 
 	memset(out, 0, sizeof(*out));
-	out->started_us = fl_now_us();
+	out->started_us   = fl_now_us();
+	out->max_round_ms = r->max_timeout_ms + AGENT_ROUND_MARGIN_MS;
 	if (cfg->release_file[0] == '\0' ||
 	    fl_cfg_read_first_line(cfg->release_file, out->release, sizeof(out->release)) != 0) {
 		snprintf(out->release, sizeof(out->release), "unknown");

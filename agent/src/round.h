@@ -34,7 +34,8 @@
 typedef struct agent_runner agent_runner;
 
 typedef struct agent_round_out {
-	int64_t        started_us; // wall clock when the round began
+	int64_t        started_us;   // wall clock when the round began
+	uint32_t       max_round_ms; // the longest this round may take: longest timeout + margin
 	char           release[256];
 	char           expectations_file[PATH_MAX]; // "" when none configured
 	char           expectations_digest[32];     // "" when none loaded

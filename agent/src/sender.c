@@ -20,6 +20,7 @@
 #include "fl/time.h"
 #include "fl/version.h"
 #include "fl/wire.h"
+#include "secure.h"
 
 #define SEND_WAIT_MS        250
 #define RETAIN_MAX          64        // reports kept after handing them to nng (sender.h)
@@ -167,8 +168,7 @@ agent_sender_new(const char *url, const char *host, uint32_t interval_ms, uint32
 	(void) fl_wire_socket_limits(s->sock);
 	nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, on_pipe, s);
 	nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, on_pipe, s);
-	if ((rv = nng_dial(s->sock, url, &s->dialer, NNG_FLAG_NONBLOCK)) != 0) {
-		snprintf(err, errlen, "cannot dial collector %s: %s", url, nng_strerror(rv));
+	if (agent_secure_dial(s->sock, url, &s->dialer, err, errlen) != 0) { // TLS: secure.h
 		nng_close(s->sock);
 		free(s->ring);
 		free(s);
@@ -200,6 +200,7 @@ agent_report_pack(const char *host, uint32_t interval_ms, uint64_t seq, uint64_t
 	rep.interval_ms         = interval_ms;
 	rep.seq                 = seq;
 	rep.round_started_us    = round->started_us;
+	rep.max_round_ms        = round->max_round_ms;
 	rep.boot_id             = boot_id;
 	rep.spool_dropped       = spool_dropped;
 	rep.expectations_file   = (char *) round->expectations_file;
@@ -343,10 +344,9 @@ check_stall(agent_sender *s, bool refused)
 	    s->url, (long long) ((now - s->stall_since) / 1000000));
 	s->stall_since = 0;
 	nng_dialer_close(s->dialer); // closes its connection: on_pipe() counts the loss
-	int rv = nng_dial(s->sock, s->url, &s->dialer, NNG_FLAG_NONBLOCK);
-	if (rv != 0) {
-		fl_log(FL_LOG_ERR, "sender", "cannot dial collector %s again: %s", s->url,
-		    nng_strerror(rv));
+	char err[512];
+	if (agent_secure_dial(s->sock, s->url, &s->dialer, err, sizeof(err)) != 0) {
+		fl_log(FL_LOG_ERR, "sender", "%s (again)", err);
 	}
 }
 
@@ -375,6 +375,12 @@ agent_sender_flush(agent_sender *s)
 				nng_msg_free(msg);
 			}
 			fl_log(FL_LOG_ERR, "sender", "cannot build message: %s", nng_strerror(rv));
+			break;
+		}
+		// Issue 7: signed as this host when sign_key is set (secure.h); else unchanged.
+		if ((rv = agent_secure_seal(s->host, &msg)) != 0) {
+			nng_msg_free(msg);
+			fl_log(FL_LOG_ERR, "sender", "cannot sign report: %s", nng_strerror(rv));
 			break;
 		}
 		// nng_sendmsg takes msg on success; on error we still own it.

@@ -58,6 +58,10 @@ cli_global_parse(
 	static const struct option longopts[] = {
 		{ "control", required_argument, NULL, 'C' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "tls-ca", required_argument, NULL, 'a' },
+		{ "tls-cert", required_argument, NULL, 'e' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "tls-server-name", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -85,6 +89,18 @@ cli_global_parse(
 				    optarg);
 				return -1;
 			}
+			break;
+		case 'a':
+			g->tls_ca = optarg;
+			break;
+		case 'e':
+			g->tls_cert = optarg;
+			break;
+		case 'k':
+			g->tls_key = optarg;
+			break;
+		case 'n':
+			g->tls_server_name = optarg;
 			break;
 		case 'h':
 			g->help = true;

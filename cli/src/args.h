@@ -15,6 +15,9 @@
 typedef struct cli_global {
 	const char *url;        // -C/--control, else $FAULTLINE_CONTROL, else the default
 	uint32_t    timeout_ms; // --timeout
+	// Issue 7: TLS for a tls+tcp:// control URL (--tls-ca etc.; main.c falls back to
+	// $FAULTLINE_TLS_CA, $FAULTLINE_TLS_CERT, $FAULTLINE_TLS_KEY, $FAULTLINE_TLS_SERVER_NAME).
+	const char *tls_ca, *tls_cert, *tls_key, *tls_server_name;
 	bool        help;
 	bool        version;
 	int         cmd_index; // index in argv of the command; 0 when there is none

@@ -28,8 +28,11 @@ enum {
 typedef struct cli_ctx {
 	const char *url;        // control URL of the collector (borrowed from argv or environ)
 	uint32_t    timeout_ms; // send and receive timeout of the round trip
-	bool        colour;     // stdout is a terminal and NO_COLOR is unset
-	bool        pretty;     // indent --json output (stdout is a terminal)
+	// For a tls+tcp:// url (issue 7): CA, client certificate and key (NULL: inside cert), and
+	// the DNS name the collector's certificate must carry. NULL when not given.
+	const char *tls_ca, *tls_cert, *tls_key, *tls_server_name;
+	bool        colour; // stdout is a terminal and NO_COLOR is unset
+	bool        pretty; // indent --json output (stdout is a terminal)
 } cli_ctx;
 
 typedef int (*cli_cmd_fn)(const cli_ctx *ctx, int argc, char **argv);

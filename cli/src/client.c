@@ -11,6 +11,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "fl/time.h"
+#include "fl/tls.h"
 #include "fl/wire.h"
 
 #include "cli.h"
@@ -71,7 +72,7 @@ watch(void *arg)
 // nng_dial bounded by ctx->timeout_ms. Returns nng_dial's result, or NNG_ETIMEDOUT after the
 // watchdog closed the socket (which the caller must then not close again).
 static int
-dial_bounded(const cli_ctx *ctx, nng_socket s)
+dial_bounded(const cli_ctx *ctx, nng_socket s, nng_dialer d)
 {
 	watchdog           w = { .s = s, .ms = ctx->timeout_ms };
 	pthread_condattr_t ca;
@@ -84,9 +85,9 @@ dial_bounded(const cli_ctx *ctx, nng_socket s)
 	pthread_cond_init(&w.cv, &ca);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&th, NULL, watch, &w) != 0) {
-		rv = nng_dial(s, ctx->url, NULL, 0); // no watchdog: nng's own limit applies
+		rv = nng_dialer_start(d, 0); // no watchdog: nng's own limit applies
 	} else {
-		rv = nng_dial(s, ctx->url, NULL, 0);
+		rv = nng_dialer_start(d, 0);
 		pthread_mutex_lock(&w.mu);
 		w.done = true;
 		pthread_cond_signal(&w.cv);
@@ -107,10 +108,38 @@ no_answer(const cli_ctx *ctx)
 	return unreachable(ctx, what);
 }
 
+// Issue 7: a tls+tcp:// control socket needs the CLI's own certificate (the collector
+// requires one) and the CA and name to check the collector's. Prints why on failure.
+static int
+tls_setup(const cli_ctx *ctx, nng_dialer d)
+{
+	char err[512];
+
+	if (ctx->tls_ca == NULL || ctx->tls_cert == NULL || ctx->tls_server_name == NULL) {
+		fprintf(stderr,
+		    "faultline: control URL '%s' uses TLS: give --tls-ca, --tls-cert (and "
+		    "--tls-key "
+		    "unless the key is in the certificate) and --tls-server-name, or set "
+		    "FAULTLINE_TLS_CA, FAULTLINE_TLS_CERT, FAULTLINE_TLS_KEY and "
+		    "FAULTLINE_TLS_SERVER_NAME\n",
+		    ctx->url);
+		return -1;
+	}
+	fl_tls_opts o = {
+		.ca_file = ctx->tls_ca, .cert_file = ctx->tls_cert, .key_file = ctx->tls_key
+	};
+	if (fl_tls_apply_dialer(d, &o, ctx->tls_server_name, err, sizeof(err)) != 0) {
+		fprintf(stderr, "faultline: cannot use TLS for %s: %s\n", ctx->url, err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 open_socket(const cli_ctx *ctx, nng_socket *s)
 {
-	int rv;
+	nng_dialer d;
+	int        rv;
 
 	if ((rv = nng_req0_open(s)) != 0) {
 		fprintf(stderr, "faultline: cannot open a request socket: %s\n", nng_strerror(rv));
@@ -123,15 +152,23 @@ open_socket(const cli_ctx *ctx, nng_socket *s)
 		nng_close(*s);
 		return CLI_EXIT_ERROR;
 	}
-	if ((rv = dial_bounded(ctx, *s)) != 0) {
+	if ((rv = nng_dialer_create(&d, *s, ctx->url)) == 0 && fl_tls_url(ctx->url) &&
+	    tls_setup(ctx, d) != 0) {
+		nng_close(*s);
+		return CLI_EXIT_ERROR;
+	}
+	if (rv == 0) {
+		rv = dial_bounded(ctx, *s, d);
+	}
+	if (rv != 0) {
 		if (rv == NNG_ETIMEDOUT) {
 			return no_answer(ctx); // the watchdog already closed the socket
 		}
 		nng_close(*s);
 		if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP) {
 			fprintf(stderr,
-			    "faultline: cannot use control URL '%s': %s (expected ipc:///path or "
-			    "tcp://host:port)\n",
+			    "faultline: cannot use control URL '%s': %s (expected ipc:///path, "
+			    "tls+tcp://host:port or tcp://127.0.0.1:port)\n",
 			    ctx->url, nng_strerror(rv));
 			return CLI_EXIT_ERROR;
 		}

@@ -63,11 +63,19 @@ usage(FILE *out)
 	    "    %-10s  the manual of one command\n"
 	    "\n"
 	    "OPTIONS\n"
-	    "    -C, --control URL  the collector's control socket: ipc:///path or "
-	    "tcp://host:port\n"
+	    "    -C, --control URL  the collector's control socket: ipc:///path, "
+	    "tls+tcp://host:port\n"
+	    "                       or tcp://127.0.0.1:port (plain tcp is loopback only)\n"
 	    "                       (default: $FAULTLINE_CONTROL, else %s)\n"
 	    "    --timeout D        give up when the collector has not answered within D\n"
 	    "                       (500ms, 5s, 1m; default 5s)\n"
+	    "    --tls-ca FILE      for a tls+tcp:// control URL: the CA the collector's\n"
+	    "                       certificate must chain to\n"
+	    "    --tls-cert FILE    this client's certificate (signed by the same CA; the\n"
+	    "                       collector refuses a CLI without one)\n"
+	    "    --tls-key FILE     its private key, mode 0600 (omit if inside --tls-cert)\n"
+	    "    --tls-server-name NAME  a DNS name in the collector certificate's\n"
+	    "                       subjectAltName (required with tls+tcp://)\n"
 	    "    -h, --help         this text; COMMAND --help for a command's\n"
 	    "    -V, --version      the version\n"
 	    "    Every command also takes --json (the public JSON shapes documented in README).\n"
@@ -81,12 +89,15 @@ usage(FILE *out)
 	    "\n"
 	    "ENVIRONMENT\n"
 	    "    FAULTLINE_CONTROL  the control URL when -C is not given\n"
+	    "    FAULTLINE_TLS_CA, FAULTLINE_TLS_CERT, FAULTLINE_TLS_KEY,\n"
+	    "    FAULTLINE_TLS_SERVER_NAME  the --tls-* values when the flags are not given\n"
 	    "    NO_COLOR           when set (non-empty), never colour the output; colour is\n"
 	    "                       otherwise used only when stdout is a terminal\n"
 	    "\n"
 	    "EXAMPLES\n"
 	    "    faultline status\n"
-	    "    faultline -C tcp://10.0.0.5:7602 diagnose\n"
+	    "    faultline -C tls+tcp://10.0.0.5:7602 --tls-ca ca.crt --tls-cert me.crt \\\n"
+	    "        --tls-key me.key --tls-server-name collector.example diagnose\n"
 	    "    faultline history --since 1h --host app1\n"
 	    "    faultline verify --release 2.4.1 --canary app1 --rollback-to 2.4.0\n"
 	    "    FAULTLINE_CONTROL=ipc:///tmp/fl.sock faultline status --json | jq .\n"
@@ -94,6 +105,13 @@ usage(FILE *out)
 	    "SEE ALSO\n"
 	    "    faultline-collector(8), faultline-agent(8)\n",
 	    "help", CLI_DEFAULT_CONTROL);
+}
+
+static const char *
+env_or_null(const char *name)
+{
+	const char *v = getenv(name);
+	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
 static const command *
@@ -157,9 +175,14 @@ main(int argc, char **argv)
 	if ((c = find(argv[0])) == NULL) {
 		return cli_usage_error(NULL, "no command named '%s'", argv[0]);
 	}
-	ctx.url        = g.url;
-	ctx.timeout_ms = g.timeout_ms;
-	ctx.colour     = cli_colour_wanted(stdout);
-	ctx.pretty     = isatty(STDOUT_FILENO) == 1;
+	ctx.url             = g.url;
+	ctx.timeout_ms      = g.timeout_ms;
+	ctx.tls_ca          = g.tls_ca != NULL ? g.tls_ca : env_or_null("FAULTLINE_TLS_CA");
+	ctx.tls_cert        = g.tls_cert != NULL ? g.tls_cert : env_or_null("FAULTLINE_TLS_CERT");
+	ctx.tls_key         = g.tls_key != NULL ? g.tls_key : env_or_null("FAULTLINE_TLS_KEY");
+	ctx.tls_server_name = g.tls_server_name != NULL ? g.tls_server_name
+	                                                : env_or_null("FAULTLINE_TLS_SERVER_NAME");
+	ctx.colour          = cli_colour_wanted(stdout);
+	ctx.pretty          = isatty(STDOUT_FILENO) == 1;
 	return c->run(&ctx, argc, argv);
 }

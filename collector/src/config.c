@@ -6,10 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+
 #include <ini.h>
+#include <nng/nng.h>
 
 #include "fl/cfg.h"
 #include "fl/log.h"
+#include "fl/tls.h"
 
 void
 coll_config_defaults(coll_config *cfg)
@@ -69,7 +75,28 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 		return set_url(cfg->survey, sizeof(cfg->survey), key, v, err, errlen);
 	}
 	if (strcmp(key, "control") == 0) {
+		// Anyone who can reach a plain TCP control socket can query the collector: only
+		// loopback, for tests and local use; elsewhere TLS (client certificates) or ipc://
+		// (file permissions).
+		if (strncmp(v, "tcp", 3) == 0 && !coll_url_loopback(v)) {
+			snprintf(err, errlen,
+			    "control: tcp:// is allowed on loopback only; use tls+tcp:// or "
+			    "ipc://");
+			return -1;
+		}
 		return set_url(cfg->control, sizeof(cfg->control), key, v, err, errlen);
+	}
+	if (strcmp(key, "tls_ca") == 0 || strcmp(key, "tls_cert") == 0 ||
+	    strcmp(key, "tls_key") == 0 || strcmp(key, "keys_dir") == 0) {
+		char *dst = strcmp(key, "tls_ca") == 0 ? cfg->tls_ca
+		    : strcmp(key, "tls_cert") == 0     ? cfg->tls_cert
+		    : strcmp(key, "tls_key") == 0      ? cfg->tls_key
+		                                       : cfg->keys_dir;
+		if (fl_strlcpy_checked(dst, v, COLL_PATH_MAX) != 0) {
+			snprintf(err, errlen, "%s: path too long", key);
+			return -1;
+		}
+		return 0;
 	}
 	if (strcmp(key, "state") == 0) {
 		if (v[0] == '\0' || fl_strlcpy_checked(cfg->state, v, sizeof(cfg->state)) != 0) {
@@ -181,4 +208,71 @@ coll_config_load(const char *path, coll_config *cfg, char *err, size_t errlen)
 		    path, line);
 	}
 	return -1;
+}
+
+bool
+coll_url_loopback(const char *url)
+{
+	nng_url        *u;
+	struct in_addr  a4;
+	struct in6_addr a6;
+	bool            ok = false;
+
+	if (strncmp(url, "tcp", 3) != 0 || nng_url_parse(&u, url) != 0) {
+		return false;
+	}
+	const char *h = u->u_hostname;
+	if (strcmp(h, "localhost") == 0) {
+		ok = true;
+	} else if (inet_pton(AF_INET, h, &a4) == 1) {
+		ok = (ntohl(a4.s_addr) >> 24) == 127;
+	} else if (inet_pton(AF_INET6, h, &a6) == 1) {
+		ok = IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	nng_url_free(u);
+	return ok;
+}
+
+int
+coll_config_check(const coll_config *cfg, const char *where, char *err, size_t errlen)
+{
+	bool tls = fl_tls_url(cfg->listen) || fl_tls_url(cfg->survey) || fl_tls_url(cfg->control);
+	struct stat st;
+	char        why[512];
+
+	if (tls && (cfg->tls_ca[0] == '\0' || cfg->tls_cert[0] == '\0')) {
+		snprintf(err, errlen,
+		    "%s: a tls+tcp:// address needs tls_ca and tls_cert (and tls_key unless the "
+		    "key "
+		    "is in tls_cert)",
+		    where);
+		return -1;
+	}
+	if (!tls && (cfg->tls_ca[0] || cfg->tls_cert[0] || cfg->tls_key[0])) {
+		snprintf(err, errlen,
+		    "%s: tls_ca/tls_cert/tls_key are set but no address is tls+tcp://", where);
+		return -1;
+	}
+	if (tls) {
+		fl_tls_opts o = { .ca_file = cfg->tls_ca,
+			.cert_file         = cfg->tls_cert,
+			.key_file          = cfg->tls_key[0] ? cfg->tls_key : NULL };
+		if (fl_tls_check(&o, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s: %s", where, why);
+			return -1;
+		}
+	}
+	if (cfg->keys_dir[0] != '\0') {
+		if (stat(cfg->keys_dir, &st) != 0) {
+			snprintf(err, errlen, "%s: keys_dir %s: %s", where, cfg->keys_dir,
+			    strerror(errno));
+			return -1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(
+			    err, errlen, "%s: keys_dir %s: not a directory", where, cfg->keys_dir);
+			return -1;
+		}
+	}
+	return 0;
 }

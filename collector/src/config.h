@@ -8,6 +8,7 @@
 #ifndef FL_COLLECTOR_CONFIG_H
 #define FL_COLLECTOR_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,14 @@ typedef struct coll_config {
 	char     state[COLL_PATH_MAX];  // SQLite database path
 	int      log_level;             // FL_LOG_* (syslog numbers)
 	uint32_t history_days;          // history older than this is pruned
+
+	// Issue 7 (docs/security.md). TLS files serve every tls+tcp:// listener (reports, survey,
+	// control), which then require a client certificate from tls_ca. keys_dir: when set,
+	// every report (and survey answer) must be signed by the key KEYS_DIR/<host>.pub.
+	char tls_ca[COLL_PATH_MAX];
+	char tls_cert[COLL_PATH_MAX];
+	char tls_key[COLL_PATH_MAX]; // "": the key is in tls_cert
+	char keys_dir[COLL_PATH_MAX];
 } coll_config;
 
 // Fills cfg with the built-in defaults.
@@ -34,5 +43,14 @@ int coll_config_load(const char *path, coll_config *cfg, char *err, size_t errle
 // Sets one [collector] key from text, as the file would (used by the loader and for the
 // --listen/--control/--state flags). Returns 0, or -1 with a message (no FILE:LINE) in err.
 int coll_config_set(coll_config *cfg, const char *key, const char *value, char *err, size_t errlen);
+
+// Checks what involves several keys or files, once the file and the flags are applied: TLS
+// files present (and loadable) when an address is tls+tcp://, keys_dir a directory. Returns
+// 0, or -1 with "WHERE: message" in err (where = the config path, or "(defaults)").
+int coll_config_check(const coll_config *cfg, const char *where, char *err, size_t errlen);
+
+// True when url is tcp://, tcp4:// or tcp6:// to a loopback address (127.0.0.0/8, ::1,
+// localhost). A plain tcp:// control socket is refused anywhere else (issue 7).
+bool coll_url_loopback(const char *url);
 
 #endif // FL_COLLECTOR_CONFIG_H

@@ -39,6 +39,18 @@ static const char usage_text[] =
     "  state = /var/lib/faultline/collector.db     SQLite (WAL) with hosts, latest, history\n"
     "  log_level = info\n"
     "  history_days = 14                           history older than this is pruned\n"
+    "  control = tcp://... is refused unless its address is loopback (127.0.0.0/8, ::1):\n"
+    "                       use tls+tcp:// or ipc:// for remote CLIs\n"
+    "\n"
+    "Security (issue 7; see the README's Security section):\n"
+    "  tls_ca = /etc/faultline/ca.crt        CA that agents' and CLIs' certificates chain to\n"
+    "  tls_cert = /etc/faultline/collector.crt  certificate every tls+tcp:// listener presents\n"
+    "  tls_key = /etc/faultline/collector.key   its key (0600; omit if inside tls_cert)\n"
+    "                       tls+tcp:// listeners (listen, survey, control) require a client\n"
+    "                       certificate signed by tls_ca; others get no connection\n"
+    "  keys_dir = /etc/faultline/hosts       HOST.pub public keys: when set, every report and\n"
+    "                       survey answer must be signed by its host's key, else it is\n"
+    "                       dropped and counted as dropped_unauthenticated (status --json)\n"
     "\n"
     "Signals: SIGTERM/SIGINT stop cleanly (pending state is written); SIGHUP re-reads the\n"
     "config file and applies log_level (other keys need a restart).\n"
@@ -74,6 +86,11 @@ build_config(const char *path, bool explicit_path, const overrides *ov, coll_con
 			fprintf(stderr, "faultline-collector: --%s\n", err);
 			return -1;
 		}
+	}
+	if (coll_config_check(cfg, explicit_path || access(path, F_OK) == 0 ? path : "(defaults)",
+	        err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
 	}
 	return 0;
 }

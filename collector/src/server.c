@@ -14,6 +14,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "auth.h"
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
@@ -45,12 +46,14 @@ ipc_prepare(const char *url, char *path, size_t pathlen, char *err, size_t errle
 	return 0;
 }
 
+// tls: the collector's TLS files, applied when url is tls+tcp:// (may be NULL otherwise).
 static int
-listen_on(nng_socket s, const char *url, const char *what, nng_listener *out, int *port, char *err,
-    size_t errlen)
+listen_on(nng_socket s, const char *url, const fl_tls_opts *tls, const char *what,
+    nng_listener *out, int *port, char *err, size_t errlen)
 {
 	nng_listener l;
 	int          rv;
+	char         why[512];
 	char         path[COLL_PATH_MAX] = "";
 	bool         ipc                 = strncmp(url, "ipc://", 6) == 0;
 
@@ -60,6 +63,13 @@ listen_on(nng_socket s, const char *url, const char *what, nng_listener *out, in
 	if ((rv = nng_listener_create(&l, s, url)) != 0) {
 		snprintf(
 		    err, errlen, "cannot listen for %s on %s: %s", what, url, nng_strerror(rv));
+		return -1;
+	}
+	if (fl_tls_url(url) &&
+	    (tls == NULL || fl_tls_apply_listener(l, tls, why, sizeof(why)) != 0)) {
+		snprintf(err, errlen, "cannot listen for %s on %s: %s", what, url,
+		    tls == NULL ? "no TLS files configured" : why);
+		nng_listener_close(l);
 		return -1;
 	}
 	if (ipc) {
@@ -80,7 +90,7 @@ listen_on(nng_socket s, const char *url, const char *what, nng_listener *out, in
 	}
 	*out  = l;
 	*port = 0;
-	if (strncmp(url, "tcp", 3) == 0) {
+	if (strncmp(url, "tcp", 3) == 0 || strncmp(url, "tls+tcp", 7) == 0) {
 		nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, port);
 	}
 	if (*port != 0) {
@@ -245,7 +255,8 @@ watch_relisten(coll_watch *wt, watched *w)
 	    "accepting after a peer leaves mid-handshake); listening on %s again",
 	    w->what, WATCH_WAIT_MS, w->url);
 	nng_listener_close(w->l); // also drops the connections parked in it
-	if (listen_on(w->sock, w->url, w->what, &l, &port, err, sizeof(err)) != 0) {
+	// Only ipc and plain tcp listeners are watched (watch_urls), so no TLS files are needed.
+	if (listen_on(w->sock, w->url, NULL, w->what, &l, &port, err, sizeof(err)) != 0) {
 		fl_log(FL_LOG_ERR, "server", "%s (retrying in %d ms)", err, WATCH_EVERY_MS);
 		l = (nng_listener) NNG_LISTENER_INITIALIZER;
 	}
@@ -361,6 +372,7 @@ free_server(coll_server *srv)
 	coll_store_close(srv->reader);
 	coll_store_close(srv->writer);
 	coll_state_fini(&srv->state);
+	fl_keyring_free(srv->keyring);
 	watch_free(srv->watch);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
@@ -379,6 +391,9 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		return -1;
 	}
 	srv->cfg = *cfg;
+	srv->tls = (fl_tls_opts) { .ca_file = srv->cfg.tls_ca,
+		.cert_file                  = srv->cfg.tls_cert,
+		.key_file = srv->cfg.tls_key[0] != '\0' ? srv->cfg.tls_key : NULL };
 	pthread_mutex_init(&srv->lock, NULL);
 	coll_state_init(&srv->state, fl_now_us());
 	atomic_init(&srv->stopping, 0);
@@ -418,20 +433,37 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		nng_close(srv->pull);
 		goto fail;
 	}
-	if ((rv = watch_socket(srv->watch, 0, "reports", srv->pull, nng_push0_open)) != 0 ||
+	// Issue 7: with keys_dir the signature gate (auth.h) owns the report listener and feeds
+	// srv->pull over inproc; without it agents connect to srv->pull directly.
+	nng_socket reports = srv->pull;
+	if (cfg->keys_dir[0] != '\0') {
+		if (fl_keyring_open(cfg->keys_dir, &srv->keyring, err, errlen) != 0 ||
+		    coll_auth_open(srv, srv->keyring, &srv->tls, &srv->auth, err, errlen) != 0) {
+			goto fail_sockets;
+		}
+		reports          = coll_auth_socket(srv->auth);
+		pull_l           = coll_auth_listener(srv->auth);
+		srv->listen_port = coll_auth_port(srv->auth);
+	}
+	if ((rv = watch_socket(srv->watch, 0, "reports", reports, nng_push0_open)) != 0 ||
 	    (rv = watch_socket(srv->watch, 1, "control", srv->rep, nng_req0_open)) != 0) {
 		snprintf(err, errlen, "cannot watch sockets: %s", nng_strerror(rv));
 		goto fail_sockets;
 	}
-	if (listen_on(srv->pull, cfg->listen, "reports", &pull_l, &srv->listen_port, err, errlen) !=
-	        0 ||
-	    listen_on(srv->rep, cfg->control, "control", &rep_l, &srv->control_port, err, errlen) !=
-	        0) {
+	if ((srv->auth == NULL &&
+	        listen_on(srv->pull, cfg->listen, &srv->tls, "reports", &pull_l, &srv->listen_port,
+	            err, errlen) != 0) ||
+	    listen_on(srv->rep, cfg->control, &srv->tls, "control", &rep_l, &srv->control_port, err,
+	        errlen) != 0) {
+		goto fail_sockets;
+	}
+	if (srv->auth != NULL && coll_auth_start(srv->auth, err, errlen) != 0) {
 		goto fail_sockets;
 	}
 	// Probe now (issue 6): the SURVEYOR and the verifier, before the control thread can ask.
 	if (cfg->survey[0] != '\0' &&
-	    coll_survey_open(cfg->survey, &srv->survey, &srv->survey_port, err, errlen) != 0) {
+	    coll_survey_open(cfg->survey, &srv->tls, srv->keyring, &srv->survey, &srv->survey_port,
+	        err, errlen) != 0) {
 		goto fail_sockets;
 	}
 	if (coll_verify_start(srv, srv->survey != NULL, err, errlen) != 0) {
@@ -462,6 +494,7 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 fail_sockets:
 	coll_verify_stop(srv);
 	coll_survey_free(srv->survey);
+	coll_auth_free(srv->auth);
 	nng_close(srv->pull);
 	nng_close(srv->rep);
 fail:
@@ -481,6 +514,9 @@ coll_server_stop(coll_server *srv)
 	coll_survey_close(srv->survey);
 	// The watchdog first, so that it cannot listen again on a socket being closed.
 	watch_stop(srv->watch);
+	// The signature gate before the socket it feeds (it may be blocked sending to it).
+	coll_auth_free(srv->auth);
+	srv->auth = NULL;
 	// Closing a socket wakes its thread with NNG_ECLOSED; ingest then writes what is pending.
 	nng_close(srv->pull);
 	nng_close(srv->rep);

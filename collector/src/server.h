@@ -32,6 +32,8 @@
 #include <nng/nng.h>
 
 #include "config.h"
+#include "fl/sign.h"
+#include "fl/tls.h"
 #include "state.h"
 #include "store.h"
 
@@ -67,6 +69,13 @@ typedef struct coll_server {
 	int                 survey_port; // bound TCP port of cfg.survey, 0 if not tcp
 	struct coll_verify *verify;      // verifier: its store connection and automatic thread
 	atomic_int          slow_jobs;   // control requests answered on worker threads (control.c)
+
+	// Issue 7 (auth.h, docs/security.md): TLS for every tls+tcp:// listener (files in cfg),
+	// and with cfg.keys_dir the hosts' keys and the signature gate that then owns the report
+	// listener and feeds `pull` over inproc.
+	fl_tls_opts       tls;
+	fl_keyring       *keyring; // NULL without keys_dir
+	struct coll_auth *auth;    // NULL without keys_dir
 } coll_server;
 
 // Opens the store, loads state from it, listens on cfg->listen and cfg->control and starts the

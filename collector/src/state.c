@@ -438,7 +438,11 @@ coll_host_stale_limit_us(const coll_host *h)
 	if (h->round_us > unit) {
 		unit = h->round_us;
 	}
-	return unit * COLL_STALE_INTERVALS;
+	// A round that hangs on its longest timeout delays the next report by that much: allow one
+	// full-length round plus two intervals before calling the host silent.
+	int64_t limit = unit * COLL_STALE_INTERVALS;
+	int64_t hung  = 2 * (int64_t) h->interval_ms * 1000 + h->max_round_us;
+	return hung > limit ? hung : limit;
 }
 
 coll_apply_result
@@ -535,6 +539,7 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		changed        = 1;
 	}
 	h->spool_dropped  = r->spool_dropped;
+	h->max_round_us   = (int64_t) r->max_round_ms * 1000;
 	bool host_written = true;
 	if (changed) {
 		coll_host_row row = host_row(h);

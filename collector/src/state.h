@@ -107,6 +107,7 @@ typedef struct coll_host {
 	uint32_t    delayed_run;        // delayed reports in a row
 	int64_t     delayed_since_us;   // arrival of the first of them
 	int64_t     round_us;           // observed round length (0 = unknown)
+	int64_t     max_round_us;       // the agent's announced longest round (0 = not sent)
 	int64_t     last_round_started; // agent clock, of seq last_seq
 	uint32_t    interval_ms;
 	uint64_t    boot_id;

@@ -17,21 +17,25 @@
 
 struct coll_survey {
 	nng_socket           sock;
+	fl_keyring          *kr; // borrowed; NULL: answers are not checked
 	atomic_bool          closed;
 	atomic_uint_fast64_t next_id;
 };
 
 int
-coll_survey_open(const char *url, coll_survey **out, int *port, char *err, size_t errlen)
+coll_survey_open(const char *url, const fl_tls_opts *tls, fl_keyring *kr, coll_survey **out,
+    int *port, char *err, size_t errlen)
 {
 	coll_survey *sv;
 	nng_listener l;
 	int          rv;
+	char         why[512];
 
 	if ((sv = calloc(1, sizeof(*sv))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	sv->kr = kr;
 	atomic_init(&sv->closed, false);
 	atomic_init(&sv->next_id, (uint64_t) fl_now_us());
 	if ((rv = nng_surveyor0_open(&sv->sock)) != 0 ||
@@ -40,15 +44,26 @@ coll_survey_open(const char *url, coll_survey **out, int *port, char *err, size_
 		free(sv);
 		return -1;
 	}
-	if ((rv = nng_listener_create(&l, sv->sock, url)) != 0 ||
-	    (rv = nng_listener_start(l, 0)) != 0) {
+	if ((rv = nng_listener_create(&l, sv->sock, url)) != 0) {
+		snprintf(err, errlen, "cannot listen for surveys on %s: %s", url, nng_strerror(rv));
+		nng_close(sv->sock);
+		free(sv);
+		return -1;
+	}
+	if (fl_tls_url(url) && fl_tls_apply_listener(l, tls, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "cannot listen for surveys on %s: %s", url, why);
+		nng_close(sv->sock);
+		free(sv);
+		return -1;
+	}
+	if ((rv = nng_listener_start(l, 0)) != 0) {
 		snprintf(err, errlen, "cannot listen for surveys on %s: %s", url, nng_strerror(rv));
 		nng_close(sv->sock);
 		free(sv);
 		return -1;
 	}
 	*port = 0;
-	if (strncmp(url, "tcp", 3) == 0) {
+	if (strncmp(url, "tcp", 3) == 0 || strncmp(url, "tls+tcp", 7) == 0) {
 		nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, port);
 	}
 	fl_log(FL_LOG_INFO, "survey", "listening for agents' survey answers on %s", url);
@@ -114,6 +129,32 @@ add_report(Fl__ProbeNowReply *r, Fl__Report *rep)
 	r->n_answered++;
 	r->reports[r->n_reports++] = rep;
 	return 0;
+}
+
+// With keys_dir (issue 7): takes rep (the reply's unsigned copy) and returns the report from
+// the reply's envelope when it verifies with its host's key, else NULL (logged). The unsigned
+// copy is never used then: it could name any host.
+static Fl__Report *
+verified(coll_survey *sv, const Fl__SurveyReply *sr, Fl__Report *rep)
+{
+	Fl__Report    *signed_rep = NULL;
+	fl_wire_reject wire;
+	char           why[256] = "";
+	fl_sign_status st       = FL_SIGN_BAD_ENVELOPE;
+
+	if (sr->envelope.len > 0) {
+		st = fl_sign_verify_report(sv->kr, sr->envelope.data, sr->envelope.len, &signed_rep,
+		    &wire, why, sizeof(why));
+	} else {
+		snprintf(why, sizeof(why), "answer from %.64s is not signed", rep->host);
+	}
+	fl__report__free_unpacked(rep, NULL);
+	if (st != FL_SIGN_OK) {
+		fl_log(FL_LOG_WARN, "survey", "cannot accept survey answer (%s): %s",
+		    st == FL_SIGN_WIRE ? fl_wire_reject_name(wire) : fl_sign_status_name(st), why);
+		return NULL;
+	}
+	return signed_rep;
 }
 
 static bool
@@ -212,6 +253,10 @@ coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, 
 		}
 		Fl__Report *rep = sr->report;
 		sr->report      = NULL; // detached: r owns it now
+		if (sv->kr != NULL && (rep = verified(sv, sr, rep)) == NULL) {
+			fl__survey_reply__free_unpacked(sr, NULL);
+			continue;
+		}
 		fl__survey_reply__free_unpacked(sr, NULL);
 		if (add_report(r, rep) != 0) {
 			fl_log(FL_LOG_ERR, "survey", "cannot keep a survey answer: out of memory");

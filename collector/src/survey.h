@@ -20,14 +20,21 @@
 #include <stdint.h>
 
 #include "faultline.pb-c.h"
+#include "fl/sign.h"
+#include "fl/tls.h"
 
 #define COLL_SURVEY_MAX_MS 600000 // longest survey deadline accepted
 
 typedef struct coll_survey coll_survey;
 
-// Opens the SURVEYOR and listens on url. *port receives the bound TCP port (0 if not tcp).
-// 0, or -1 with err.
-int coll_survey_open(const char *url, coll_survey **out, int *port, char *err, size_t errlen);
+// Opens the SURVEYOR and listens on url (with tls, which must then be complete, when url is
+// tls+tcp://: agents need a client certificate of the CA). kr (borrowed; NULL: no checks):
+// every answer must then carry a signed envelope (SurveyReply.envelope) that verifies with its
+// host's key, and its report is read from the envelope; other answers are dropped and logged,
+// so no host can answer a survey for another (issue 7). *port receives the bound TCP port (0
+// if not tcp). 0, or -1 with err.
+int coll_survey_open(const char *url, const fl_tls_opts *tls, fl_keyring *kr, coll_survey **out,
+    int *port, char *err, size_t errlen);
 
 // Closes the socket: surveys in progress end at once (with what they collected). Idempotent.
 void coll_survey_close(coll_survey *sv);

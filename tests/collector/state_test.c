@@ -650,6 +650,30 @@ test_stale_allows_long_rounds(void **state)
 	coll_state_fini(&s);
 }
 
+// An agent announces its longest round (longest probe timeout + margin): one round hung on
+// that timeout must not make its host stale, while a host with short probes keeps the usual
+// 3 intervals.
+static void
+test_stale_allows_announced_round(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+
+	tu_rep      d   = { .host = "slowdb", .boot_id = 1, .seq = 1, .n = 2, .probes = P_OK };
+	Fl__Report *r   = tu_make(&d);
+	r->max_round_ms = 3500;
+	assert_int_equal(coll_state_apply(&s, r, T0, &ops), COLL_APPLIED);
+	assert_int_equal(apply(&s, "fast", 1, P_OK, T0, &ops), COLL_APPLIED);
+	assert_int_equal(coll_host_stale_limit_us(coll_state_host(&s, "slowdb")), 5500000);
+	assert_int_equal(coll_host_stale_limit_us(coll_state_host(&s, "fast")), 3 * SEC);
+
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
 // A verdict event is news only when the verdict or the top finding's hosts or targets change:
 // more failing rounds of the same fault (and their live figures) record nothing.
 static void
@@ -718,6 +742,7 @@ main(void)
 		cmocka_unit_test(test_clock_step_resets_skew),
 		cmocka_unit_test(test_stale_allows_long_rounds),
 		cmocka_unit_test(test_verdict_events_on_scope_change),
+		cmocka_unit_test(test_stale_allows_announced_round),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,208 @@
+// auth.c - see auth.h.
+
+#include "auth.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/protocol/pipeline0/pull.h>
+#include <nng/protocol/pipeline0/push.h>
+
+#include "fl/log.h"
+#include "fl/wire.h"
+#include "server.h"
+
+struct coll_auth {
+	coll_server *srv;
+	fl_keyring  *kr;
+	nng_socket   outer; // PULL, faces the agents
+	nng_socket   link;  // PUSH, dials srv->pull over inproc
+	nng_listener l;
+	int          port;
+	pthread_t    tid;
+	bool         started;
+	uint64_t     seen[FL_SIGN_BAD_SIGNATURE + 1]; // per status, for log throttling
+};
+
+static atomic_uint link_ids;
+
+int
+coll_auth_open(coll_server *srv, fl_keyring *kr, const fl_tls_opts *tls, coll_auth **out, char *err,
+    size_t errlen)
+{
+	coll_auth  *a;
+	char        inproc[64], why[512];
+	int         rv;
+	const char *url = srv->cfg.listen;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	a->srv = srv;
+	a->kr  = kr;
+	snprintf(
+	    inproc, sizeof(inproc), "inproc://faultline-ingest-%u", atomic_fetch_add(&link_ids, 1));
+	// The inner socket accepts what the outer one does (see server.c on 2x the limit).
+	if ((rv = nng_listen(srv->pull, inproc, NULL, 0)) != 0) {
+		snprintf(err, errlen, "cannot link the signature gate: %s", nng_strerror(rv));
+		free(a);
+		return -1;
+	}
+	if ((rv = nng_pull0_open(&a->outer)) != 0 || (rv = fl_wire_socket_limits(a->outer)) != 0 ||
+	    (rv = nng_socket_set_size(a->outer, NNG_OPT_RECVMAXSZ, 2 * FL_WIRE_MAX_MSG)) != 0) {
+		snprintf(err, errlen, "cannot open report socket: %s", nng_strerror(rv));
+		free(a);
+		return -1;
+	}
+	if ((rv = nng_push0_open(&a->link)) != 0 ||
+	    (rv = nng_dial(a->link, inproc, NULL, 0)) != 0) {
+		snprintf(err, errlen, "cannot link the signature gate: %s", nng_strerror(rv));
+		nng_close(a->outer);
+		free(a);
+		return -1;
+	}
+	if ((rv = nng_listener_create(&a->l, a->outer, url)) != 0) {
+		snprintf(err, errlen, "cannot listen for reports on %s: %s", url, nng_strerror(rv));
+		goto fail;
+	}
+	if (fl_tls_url(url) && fl_tls_apply_listener(a->l, tls, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "cannot listen for reports on %s: %s", url, why);
+		goto fail;
+	}
+	if ((rv = nng_listener_start(a->l, 0)) != 0) {
+		snprintf(err, errlen, "cannot listen for reports on %s: %s", url, nng_strerror(rv));
+		goto fail;
+	}
+	if (strncmp(url, "tcp", 3) == 0 || strncmp(url, "tls+tcp", 7) == 0) {
+		nng_listener_get_int(a->l, NNG_OPT_TCP_BOUND_PORT, &a->port);
+	}
+	fl_log(FL_LOG_INFO, "auth", "listening for signed reports on %s (port %d); keys in %s", url,
+	    a->port, srv->cfg.keys_dir);
+	*out = a;
+	return 0;
+fail:
+	nng_close(a->outer);
+	nng_close(a->link);
+	free(a);
+	return -1;
+}
+
+nng_socket
+coll_auth_socket(const coll_auth *a)
+{
+	return a->outer;
+}
+
+nng_listener
+coll_auth_listener(const coll_auth *a)
+{
+	return a->l;
+}
+
+int
+coll_auth_port(const coll_auth *a)
+{
+	return a->port;
+}
+
+// Counts one refused message under the server lock (the control thread reads the stats).
+static void
+refused(coll_auth *a, fl_sign_status st, fl_wire_reject wire, const char *why)
+{
+	coll_stats *s = &a->srv->state.stats;
+
+	pthread_mutex_lock(&a->srv->lock);
+	s->reports_received++;
+	if (st != FL_SIGN_WIRE) {
+		s->dropped_unauthenticated++;
+	} else if (wire == FL_WIRE_OVERSIZE) {
+		s->dropped_oversize++;
+	} else if (wire == FL_WIRE_UNDECODABLE) {
+		s->dropped_undecodable++;
+	} else if (wire == FL_WIRE_SCHEMA) {
+		s->dropped_schema++;
+	} else {
+		s->dropped_invalid++;
+	}
+	pthread_mutex_unlock(&a->srv->lock);
+	uint64_t n = ++a->seen[st];
+	// Rate-limited: a hostile peer must not flood the journal. why names hosts, never
+	// secrets (reports carry none).
+	if (n == 1 || n % COLL_LOG_EVERY == 0) {
+		fl_log(FL_LOG_WARN, "auth", "cannot accept report (%s, %llu so far): %s",
+		    st == FL_SIGN_WIRE ? fl_wire_reject_name(wire) : fl_sign_status_name(st),
+		    (unsigned long long) n, why);
+	}
+}
+
+static void *
+gate_main(void *arg)
+{
+	coll_auth *a = arg;
+
+	for (;;) {
+		nng_msg       *msg, *fwd;
+		Fl__Report    *r = NULL;
+		fl_wire_reject wire;
+		char           why[256] = "";
+		int            rv       = nng_recvmsg(a->outer, &msg, 0);
+
+		if (rv == NNG_ECLOSED) {
+			break;
+		}
+		if (rv != 0) {
+			continue;
+		}
+		fl_sign_status st = fl_sign_verify_report(
+		    a->kr, nng_msg_body(msg), nng_msg_len(msg), &r, &wire, why, sizeof(why));
+		nng_msg_free(msg);
+		if (st != FL_SIGN_OK) {
+			refused(a, st, wire, why);
+			continue;
+		}
+		rv = fl_wire_encode(&r->base, &fwd);
+		fl__report__free_unpacked(r, NULL);
+		if (rv != 0) {
+			fl_log(FL_LOG_ERR, "auth", "cannot forward report: %s", nng_strerror(rv));
+			continue;
+		}
+		// Blocks while ingest is behind (back-pressure); takes fwd on success.
+		if ((rv = nng_sendmsg(a->link, fwd, 0)) != 0) {
+			nng_msg_free(fwd);
+			if (rv == NNG_ECLOSED) {
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
+int
+coll_auth_start(coll_auth *a, char *err, size_t errlen)
+{
+	if (pthread_create(&a->tid, NULL, gate_main, a) != 0) {
+		snprintf(err, errlen, "cannot start signature gate thread");
+		return -1;
+	}
+	a->started = true;
+	return 0;
+}
+
+void
+coll_auth_free(coll_auth *a)
+{
+	if (a == NULL) {
+		return;
+	}
+	nng_close(a->outer); // wakes the thread with NNG_ECLOSED
+	nng_close(a->link);  // and a send blocked on a full ingest queue
+	if (a->started) {
+		pthread_join(a->tid, NULL);
+	}
+	free(a);
+}
