@@ -300,9 +300,12 @@ coll_ingest_main(void *arg)
 			next_stale = now + COLL_STALE_TICK_US;
 		}
 		if (verdict_due && now >= next_verdict) {
+			int64_t took = fl_mono_us();
 			coll_state_record_verdict(&srv->state, now, &ops);
+			took         = fl_mono_us() - took;
 			verdict_due  = false;
-			next_verdict = now + COLL_VERDICT_TICK_US;
+			next_verdict = now +
+			    (10 * took > COLL_VERDICT_TICK_US ? 10 * took : COLL_VERDICT_TICK_US);
 		}
 		if (now >= next_seen || closed) {
 			coll_state_flush_seen(

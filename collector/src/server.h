@@ -37,9 +37,12 @@
 #include "state.h"
 #include "store.h"
 
-#define COLL_BATCH_MAX       256       // reports applied per lock and per transaction
-#define COLL_STALE_TICK_US   250000LL  // staleness check period
-#define COLL_VERDICT_TICK_US 1000000LL // verdict recomputation, at most this often
+#define COLL_BATCH_MAX     256      // reports applied per lock and per transaction
+#define COLL_STALE_TICK_US 250000LL // staleness check period
+// Verdicts are recomputed after reports change something, at most every COLL_VERDICT_TICK_US,
+// and never more often than 10x the last diagnosis took (so at most ~10% of a core on
+// large fleets). A short tick keeps a brief fault's verdict and scope in history.
+#define COLL_VERDICT_TICK_US 200000LL
 #define COLL_PRUNE_TICK_US   3600000000LL
 #define COLL_HISTORY_LIMIT   1000   // default events per history query
 #define COLL_HISTORY_MAX     100000 // cap on a requested limit
