@@ -79,6 +79,11 @@ all_reported() {
 		and all(.hosts[]; (.probes | length) >= 5 and all(.probes[]; .status != "unknown"))'
 }
 
+history_ends_healthy() {
+	fl history --json 2>/dev/null |
+		jq -e '[.events[] | select(.kind == "verdict")] | last | .to == "healthy"' >/dev/null
+}
+
 verdict_is() {
 	local v
 	v=$(fl diagnose --json 2>/dev/null | jq -r .verdict) || true
@@ -247,6 +252,8 @@ start_demo() {
 	wait_until 30 "a healthy verdict" verdict_is healthy || true
 	say "faultline diagnose"
 	fl diagnose || true
+	# The collector records the return to healthy a moment after diagnose first says so.
+	wait_until 5 "the recovery in history" history_ends_healthy || true
 	say "faultline history (the incident, as recorded)"
 	fl history --since 10m || true
 
