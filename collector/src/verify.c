@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "canary.h"
 #include "fl/log.h"
 #include "fl/names.h"
 #include "fl/time.h"
@@ -585,9 +586,12 @@ coll_verify_run(
 		}
 		if (c->compared && c->candidate != NULL && c->baseline != NULL) {
 			double er = c->candidate->error_rate, eb = c->baseline->error_rate;
-			double lr = c->candidate->median_latency_ms,
-			       lb = c->baseline->median_latency_ms;
-			if (er > eb + max_inc + 1e-9) {
+			double lr             = c->candidate->median_latency_ms,
+			       lb             = c->baseline->median_latency_ms;
+			coll_canary_rule rule = { max_inc, max_ratio, slack_ms };
+			coll_canary_side cs = { er, lr }, bs = { eb, lb };
+			unsigned         worse = coll_canary_judge(&rule, &cs, &bs);
+			if (worse & COLL_CANARY_MORE_ERRORS) {
 				add_reason(&r->reasons, &r->n_reasons, "canary", "", "",
 				    "release %s fails more than %s on the same probes: error rate "
 				    "%.1f%% "
@@ -596,7 +600,7 @@ coll_verify_run(
 				c->passed = false;
 				failed    = true;
 			}
-			if (lb > 0 && lr > max_ratio * lb + slack_ms) {
+			if (worse & COLL_CANARY_SLOWER) {
 				add_reason(&r->reasons, &r->n_reasons, "canary", "", "",
 				    "release %s is slower than %s on the same probes: median "
 				    "%.1fms vs "
