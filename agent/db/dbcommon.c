@@ -185,3 +185,9 @@ db_finish_unmet(agent_result *res, size_t n_missing, size_t n_priv, const char *
 	    n_missing + n_priv, n_missing, n_missing == 1 ? "" : "s", n_priv,
 	    n_priv == 1 ? "" : "s", res->pb.requirements_checked, first);
 }
+
+uint32_t
+db_since(int64_t from, int64_t to)
+{
+	return to > from ? (uint32_t) (to - from) : 0;
+}

@@ -164,12 +164,6 @@ my_target(const void *ctx)
 	return ((const my_probe *) ctx)->target;
 }
 
-static uint32_t
-since(int64_t from, int64_t to)
-{
-	return to > from ? (uint32_t) (to - from) : 0;
-}
-
 // Waits for what the client asked for (status bits) within the deadline and returns the bits
 // that became ready, MYSQL_WAIT_TIMEOUT when the client's own timer ran out first, or -1 when
 // the probe's deadline passed.
@@ -325,7 +319,7 @@ my_resolve(my_probe *p, char *addr, size_t addrlen, agent_result *res)
 		hints.ai_flags = AI_ADDRCONFIG;
 		rv             = getaddrinfo(p->host, port, &hints, &ai);
 	}
-	res->timing.dns_us = since(t0, fl_mono_us());
+	res->timing.dns_us = db_since(t0, fl_mono_us());
 	if (rv != 0) {
 		res->pb.error_code = rv;
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS,
@@ -707,7 +701,7 @@ my_check(my_probe *p, MYSQL *m, const agent_db_expect *d, int64_t deadline, agen
 	}
 	int64_t t0           = fl_mono_us();
 	qrv                  = my_query(m, b.s, b.len, deadline, &rs);
-	res->timing.check_us = since(t0, fl_mono_us());
+	res->timing.check_us = db_since(t0, fl_mono_us());
 	if (qrv == -2) {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT,
 		    "no answer to the expectations check within %u ms", p->c.timeout_ms);
@@ -848,12 +842,12 @@ my_run(void *ctx, const agent_round *round, agent_result *res)
 	db_secret_wipe(password, sizeof(password));
 	int64_t t_ok = fl_mono_us();
 	if (t_connect != 0) {
-		res->timing.connect_us = since(t0, t_connect);
-		res->timing.auth_us    = since(t_connect, t_ok);
+		res->timing.connect_us = db_since(t0, t_connect);
+		res->timing.auth_us    = db_since(t_connect, t_ok);
 	} else if (ret != NULL) {
 		// The client finished without ever waiting (a fast loopback server): the phases
 		// cannot be split, so the whole connect counts as authentication.
-		res->timing.auth_us = since(t0, t_ok);
+		res->timing.auth_us = db_since(t0, t_ok);
 	}
 	if (status < 0) {
 		res->pb.error_code = ETIMEDOUT;
@@ -872,7 +866,7 @@ my_run(void *ctx, const agent_round *round, agent_result *res)
 	}
 	t0                   = fl_mono_us();
 	qrv                  = my_query(m, "SELECT 1", 8, deadline, &rs);
-	res->timing.query_us = since(t0, fl_mono_us());
+	res->timing.query_us = db_since(t0, fl_mono_us());
 	if (qrv == -2) {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT,
 		    "no answer to SELECT 1 within %u ms", p->c.timeout_ms);
@@ -891,14 +885,14 @@ my_run(void *ctx, const agent_round *round, agent_result *res)
 		char what[160];
 		snprintf(what, sizeof(what), "connected as %s; %u requirements met", res->role,
 		    res->pb.requirements_checked);
-		db_finish_ok(res, &p->c, since(start, fl_mono_us()) / 1000, what);
+		db_finish_ok(res, &p->c, db_since(start, fl_mono_us()) / 1000, what);
 	}
 done:
 	mysql_free_result(rs);
 	if (m != NULL) {
 		mysql_close(m);
 	}
-	res->timing.total_us = since(start, fl_mono_us());
+	res->timing.total_us = db_since(start, fl_mono_us());
 	res->pb.duration_us  = res->timing.total_us;
 }
 

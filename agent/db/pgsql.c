@@ -239,12 +239,6 @@ pg_target(const void *ctx)
 	return ((const pg_probe *) ctx)->target;
 }
 
-static uint32_t
-since(int64_t from, int64_t to)
-{
-	return to > from ? (uint32_t) (to - from) : 0;
-}
-
 static int
 remaining_ms(int64_t deadline)
 {
@@ -399,7 +393,7 @@ pg_resolve(pg_probe *p, char *addr, size_t addrlen, agent_result *res)
 		hints.ai_flags = AI_ADDRCONFIG;
 		rv             = getaddrinfo(p->host, p->port[0] ? p->port : "5432", &hints, &ai);
 	}
-	res->timing.dns_us = since(t0, fl_mono_us());
+	res->timing.dns_us = db_since(t0, fl_mono_us());
 	if (rv != 0) {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS,
 		    "cannot resolve %s: %s", p->host, gai_strerror(rv));
@@ -598,7 +592,7 @@ pg_check(pg_probe *p, PGconn *conn, const agent_db_expect *d, int64_t deadline, 
 	res->pb.requirements_checked = (uint32_t) d->n_reqs;
 	int64_t t0                   = fl_mono_us();
 	r = exec_bounded(conn, check_sql, 6, (const char *const *) arr, deadline, &timed_out);
-	res->timing.check_us = since(t0, fl_mono_us());
+	res->timing.check_us = db_since(t0, fl_mono_us());
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *ss = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 		char        msg[256];
@@ -751,12 +745,12 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 	}
 	t_ok = fl_mono_us();
 	if (t_connect != 0) {
-		res->timing.connect_us = since(t0, t_connect);
+		res->timing.connect_us = db_since(t0, t_connect);
 		if (t_tls1 != 0 && PQsslInUse(conn)) {
-			res->timing.tls_us  = since(t_connect, t_tls1);
-			res->timing.auth_us = since(t_tls1, t_ok);
+			res->timing.tls_us  = db_since(t_connect, t_tls1);
+			res->timing.auth_us = db_since(t_tls1, t_ok);
 		} else {
-			res->timing.auth_us = since(t_connect, t_ok);
+			res->timing.auth_us = db_since(t_connect, t_ok);
 		}
 	}
 	if (timed_out) {
@@ -787,7 +781,7 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 
 	t0                   = fl_mono_us();
 	r                    = exec_bounded(conn, "SELECT 1", 0, NULL, deadline, &timed_out);
-	res->timing.query_us = since(t0, fl_mono_us());
+	res->timing.query_us = db_since(t0, fl_mono_us());
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *code = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 		first_line(
@@ -816,12 +810,12 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 		char what[160];
 		snprintf(what, sizeof(what), "connected as %s; %u requirements met", res->role,
 		    res->pb.requirements_checked);
-		db_finish_ok(res, &p->c, since(start, fl_mono_us()) / 1000, what);
+		db_finish_ok(res, &p->c, db_since(start, fl_mono_us()) / 1000, what);
 	}
 done:
 	PQclear(r);
 	PQfinish(conn);
-	res->timing.total_us = since(start, fl_mono_us());
+	res->timing.total_us = db_since(start, fl_mono_us());
 	res->pb.duration_us  = res->timing.total_us;
 }
 
