@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	build-essential cmake pkg-config clang-format
-	libnng-dev libmbedtls-dev libprotobuf-c-dev protobuf-c-compiler
+	libnng-dev libmbedtls-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler
 	libpq-dev default-libmysqlclient-dev libcurl4-openssl-dev libsqlite3-dev libinih-dev
 	# tests
 	libcmocka-dev clang-14 libclang-rt-14-dev libnetfilter-queue-dev
