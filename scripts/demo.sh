@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # demo.sh - Faultline in one command, on loopback.
 #
-#   sudo bash scripts/demo.sh            install deps, build, start everything, break a grant,
+#   bash scripts/demo.sh            install deps, build, start everything, break a grant,
 #                                        show the diagnosis, restore it; leaves it all running
-#   sudo bash scripts/demo.sh stop       stop everything the demo started and remove its dir
-#   sudo bash scripts/demo.sh status     `faultline status` against the demo collector
-#   sudo bash scripts/demo.sh app MODE [DELAY_MS]
+#   bash scripts/demo.sh stop       stop everything the demo started and remove its dir
+#   bash scripts/demo.sh status     `faultline status` against the demo collector
+#   bash scripts/demo.sh app MODE [DELAY_MS]
 #                                        switch the demo app: ok 503 500 404 body slow hang down
 #
 # What runs (all under $FL_DEMO_DIR, default /tmp/faultline-demo):
@@ -31,7 +31,7 @@ die() {
 }
 
 need_root() {
-	[[ $(id -u) -eq 0 ]] || die "run as root: sudo bash scripts/demo.sh $*"
+	[[ $(id -u) -eq 0 ]] || die "run as root (or: sudo bash scripts/demo.sh $*)"
 }
 
 # A port on 127.0.0.1: the preferred one when it is free, else one the kernel picks.
@@ -124,7 +124,7 @@ stop_demo() {
 }
 
 app_mode() {
-	[[ -e $DEMO/app.mode ]] || die "no demo running in $DEMO (start it: sudo bash scripts/demo.sh)"
+	[[ -e $DEMO/app.mode ]] || die "no demo running in $DEMO (start it: bash scripts/demo.sh)"
 	echo "$1 ${2:-}" >"$DEMO/app.mode.tmp"
 	mv "$DEMO/app.mode.tmp" "$DEMO/app.mode"
 	echo "demo app mode: $1 ${2:-}"
@@ -262,19 +262,19 @@ start_demo() {
 		The demo keeps running in $DEMO (logs: $DEMO/*.log).
 
 		  export FAULTLINE_CONTROL=$CONTROL
-		  $CLI status            # or: sudo bash scripts/demo.sh status
+		  $CLI status            # or: bash scripts/demo.sh status
 		  $CLI diagnose
 		  $CLI history --since 10m
 
 		Break things and watch:
-		  sudo bash scripts/demo.sh app 503          # the app answers 503 (code)
-		  sudo bash scripts/demo.sh app slow 900     # 900 ms answers (warn, slow)
-		  sudo bash scripts/demo.sh app down         # the app stops listening (refused)
-		  sudo bash scripts/demo.sh app ok           # back to normal
-		  sudo bash -c 'source $DEMO/db.env; source $SRC/tests/lib/dbservers.sh; fl_pg_sql "REVOKE INSERT ON public.order_items FROM app"'
-		  sudo bash -c 'source $DEMO/db.env; source $SRC/tests/lib/dbservers.sh; fl_my_stop'   # MariaDB down
+		  bash scripts/demo.sh app 503          # the app answers 503 (code)
+		  bash scripts/demo.sh app slow 900     # 900 ms answers (warn, slow)
+		  bash scripts/demo.sh app down         # the app stops listening (refused)
+		  bash scripts/demo.sh app ok           # back to normal
+		  bash -c 'source $DEMO/db.env; source $SRC/tests/lib/dbservers.sh; fl_pg_sql "REVOKE INSERT ON public.order_items FROM app"'
+		  bash -c 'source $DEMO/db.env; source $SRC/tests/lib/dbservers.sh; fl_my_stop'   # MariaDB down
 
-		Stop everything:  sudo bash scripts/demo.sh stop
+		Stop everything:  bash scripts/demo.sh stop
 	EOF
 }
 

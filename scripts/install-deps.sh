@@ -31,7 +31,7 @@ if [[ ${#missing[@]} -eq 0 && "${FL_FORCE_APT:-0}" != 1 ]]; then
 fi
 
 if [[ $(id -u) -ne 0 ]]; then
-	echo "install-deps: cannot install ${missing[*]}: run as root (sudo bash scripts/install-deps.sh)" >&2
+	echo "install-deps: cannot install ${missing[*]}: run as root (as another user: sudo bash scripts/install-deps.sh)" >&2
 	exit 2
 fi
 

@@ -2,7 +2,7 @@
 # test.sh - the full check CI runs: deps, a sanitizer build with warnings as errors, the
 # formatting check, and every ctest test (unit, database, integration).
 #
-#   sudo bash scripts/test.sh [BUILD_DIR]     (default: build-ci in the source tree)
+#   bash scripts/test.sh [BUILD_DIR]     (default: build-ci in the source tree)
 #
 # Environment: FL_JOBS (default 2) build/test parallelism; FL_SANITIZER (default
 # address,undefined); FL_CTEST_ARGS extra ctest arguments (e.g. "-L unit").
