@@ -29,6 +29,12 @@ print_json(const agent_config *cfg, const agent_round_out *r, FILE *out)
 	fl_json_kstr(&j, "host", cfg->name);
 	fl_json_kstr(&j, "release", r->release);
 	fl_json_kstr(&j, "agent_version", FL_VERSION);
+	const char *labels[FL_LABELS_MAX];
+	for (size_t i = 0; i < r->n_labels; i++) {
+		labels[i] = r->labels[i];
+	}
+	fl_json_key(&j, "labels");
+	fl_render_labels_json(&j, labels, r->n_labels);
 	if (r->expectations_error[0] != '\0') {
 		fl_json_kstr(&j, "expectations_error", r->expectations_error);
 	}
@@ -65,7 +71,11 @@ print_table(const agent_config *cfg, const agent_round_out *r, FILE *out)
 			w[c]  = n > w[c] ? n : w[c];
 		}
 	}
-	fprintf(out, "host %s, release %s\n", cfg->name, r->release);
+	fprintf(out, "host %s, release %s", cfg->name, r->release);
+	for (size_t i = 0; i < r->n_labels; i++) {
+		fprintf(out, "%s%s", i == 0 ? ", labels " : ",", r->labels[i]);
+	}
+	fputc('\n', out);
 	if (r->expectations_error[0] != '\0') {
 		fprintf(out, "expectations: %s\n", r->expectations_error);
 	}

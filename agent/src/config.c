@@ -355,6 +355,9 @@ set_agent_key(agent_config *cfg, const char *key, const char *v, char *why, size
 	if (strcmp(key, "sign_key") == 0) {
 		return set_path(cfg->sign_key, sizeof(cfg->sign_key), v, why, whylen);
 	}
+	if (strcmp(key, "labels") == 0) {
+		return fl_labels_parse(v, cfg->labels, FL_LABELS_MAX, &cfg->n_labels, why, whylen);
+	}
 	snprintf(why, whylen, "unknown key");
 	return -1;
 }

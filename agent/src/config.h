@@ -4,7 +4,7 @@
 //
 //   [agent]                 name, collector, survey, interval, release_file, expectations,
 //                           state_dir, log_level, spool_size, tls_ca, tls_cert, tls_key,
-//                           tls_server_name, sign_key (all optional, defaults below)
+//                           tls_server_name, sign_key, labels (all optional, defaults below)
 //   [http "app"]            one probe; the kind picks agent_probe_ops (probe.h), which parses
 //   [tcp "cache"]           and validates the section's keys
 //
@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fl/labels.h"
 #include "probe.h"
 
 #define AGENT_DEFAULT_CONFIG     "/etc/faultline/agent.conf"
@@ -63,6 +64,11 @@ typedef struct agent_config {
 	char tls_server_name[256];    // a DNS name in the collector certificate's subjectAltName
 	char sign_key[PATH_MAX];      // "": reports are not signed
 	int  tls_line, sign_key_line; // where they were set, for messages
+
+	// Issue 10: `labels = env=prod, service=orders`, validated by fl/labels.h, sent in every
+	// report; the collector keeps them per host and filters on them.
+	char   labels[FL_LABELS_MAX][FL_LABEL_LEN];
+	size_t n_labels;
 
 	agent_probe_cfg *probes;
 	size_t           n_probes;

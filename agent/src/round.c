@@ -467,6 +467,8 @@ agent_runner_run(agent_runner *r, agent_round_out *out)
 	snprintf(out->expectations_file, sizeof(out->expectations_file), "%s", cfg->expectations);
 	snprintf(out->expectations_digest, sizeof(out->expectations_digest), "%s", r->exp_digest);
 	snprintf(out->expectations_error, sizeof(out->expectations_error), "%s", r->exp_error);
+	memcpy(out->labels, cfg->labels, cfg->n_labels * sizeof(cfg->labels[0]));
+	out->n_labels = cfg->n_labels;
 
 	pthread_mutex_lock(&r->mu);
 	uint64_t gen = ++r->gen;

@@ -192,6 +192,10 @@ agent_report_pack(const char *host, uint32_t interval_ms, uint64_t seq, uint64_t
 	for (size_t i = 0; i < round->n_results; i++) {
 		res[i] = &round->results[i]->pb;
 	}
+	char *labels[FL_LABELS_MAX];
+	for (size_t i = 0; i < round->n_labels; i++) {
+		labels[i] = (char *) round->labels[i]; // borrowed for packing
+	}
 	// protobuf-c's string fields are `char *`; packing only reads them.
 	rep.schema_version      = FL_SCHEMA_VERSION;
 	rep.host                = (char *) host;
@@ -206,6 +210,8 @@ agent_report_pack(const char *host, uint32_t interval_ms, uint64_t seq, uint64_t
 	rep.expectations_file   = (char *) round->expectations_file;
 	rep.expectations_digest = (char *) round->expectations_digest;
 	rep.expectations_error  = (char *) round->expectations_error;
+	rep.n_labels            = round->n_labels;
+	rep.labels              = labels;
 	rep.n_results           = round->n_results;
 	rep.results             = res;
 	*len                    = fl__report__get_packed_size(&rep);

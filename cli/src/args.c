@@ -117,6 +117,28 @@ cli_global_parse(
 }
 
 int
+cli_labels_add(cli_labels *l, char *label, char *err, size_t errlen)
+{
+	const char *all[FL_LABELS_MAX + 1];
+	char        why[200];
+
+	if (l->n == FL_LABELS_MAX) {
+		snprintf(err, errlen, "--label: at most %d labels", FL_LABELS_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		all[i] = l->v[i];
+	}
+	all[l->n] = label;
+	if (fl_labels_check(all, l->n + 1, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "--label: %s", why);
+		return -1;
+	}
+	l->v[l->n++] = label;
+	return 0;
+}
+
+int
 cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

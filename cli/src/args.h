@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fl/labels.h"
+
 // Global options, before the command: faultline [-C URL] [--timeout D] [--help] [--version] CMD.
 typedef struct cli_global {
 	const char *url;        // -C/--control, else $FAULTLINE_CONTROL, else the default
@@ -36,6 +38,17 @@ void cli_opt_start(void);
 // option, missing argument). Options must come before positionals.
 int cli_opt_next(int argc, char **argv, const char *shortopts, const struct option *longopts,
     char *err, size_t errlen);
+
+// `--label KEY=VALUE`, repeatable (issue 10): the label filter a query carries; a host must
+// carry every label (AND). The strings are borrowed from argv.
+typedef struct cli_labels {
+	char  *v[FL_LABELS_MAX];
+	size_t n;
+} cli_labels;
+
+// Adds one --label value after checking it (fl/labels.h rules, at most FL_LABELS_MAX, no key
+// twice). Returns 0, or -1 with a one-line reason in err.
+int cli_labels_add(cli_labels *l, char *label, char *err, size_t errlen);
 
 // Prints "faultline CMD: <message> (try 'faultline CMD --help')" on stderr; returns 2.
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

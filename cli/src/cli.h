@@ -43,6 +43,7 @@ int cli_cmd_history(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_diagnose(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_probe_now(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv); // issue 6
+int cli_cmd_forget(const cli_ctx *ctx, int argc, char **argv); // issue 10
 
 // Renderers, split from the commands so tests can feed them replies directly. The *_print
 // functions write the human form; *_json the public JSON shape (README, "JSON output").
@@ -56,7 +57,9 @@ int cli_history_print(const Fl__HistoryReply *r, FILE *out, bool colour);
 int cli_history_json(const Fl__HistoryReply *r, FILE *out, bool pretty);
 int cli_diagnose_print(const Fl__DiagnoseReply *r, FILE *out, bool colour);
 int cli_diagnose_json(const Fl__DiagnoseReply *r, FILE *out, bool pretty);
-int cli_diagnose_exit(const Fl__DiagnoseReply *r); // 0 healthy, 1 a fault, 2 unknown
+int cli_diagnose_exit(const Fl__DiagnoseReply *r);         // 0 healthy, 1 a fault, 2 unknown
+int cli_forget_print(const Fl__ForgetReply *r, FILE *out); // 0 forgotten, 1 no such host
+int cli_forget_json(const Fl__ForgetReply *r, FILE *out, bool pretty);
 
 // Writes the JSON text of j plus a newline to out and frees j. Returns 0, or -1 (with a message
 // on stderr) when j ran out of memory or the write failed.
@@ -68,5 +71,6 @@ extern const char cli_help_history[];
 extern const char cli_help_diagnose[];
 extern const char cli_help_probe_now[];
 extern const char cli_help_verify[];
+extern const char cli_help_forget[];
 
 #endif // CLI_CLI_H

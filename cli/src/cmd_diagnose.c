@@ -18,7 +18,7 @@ const char cli_help_diagnose[] =
     "    faultline diagnose - is it the code, a database, the network or a host?\n"
     "\n"
     "SYNOPSIS\n"
-    "    faultline [-C URL] [--timeout D] diagnose [--json] [--host H]\n"
+    "    faultline [-C URL] [--timeout D] diagnose [--json] [--host H] [--label KEY=VALUE]...\n"
     "\n"
     "DESCRIPTION\n"
     "    Asks the collector to correlate the latest probe results of every host with their\n"
@@ -38,6 +38,10 @@ const char cli_help_diagnose[] =
     "    --json      {\"verdict\",\"summary\",\"since\",\"findings\":[{\"verdict\",\"summary\",\n"
     "                \"hosts\":[],\"targets\":[],\"release\",\"evidence\":[],\"since\"}]}\n"
     "    --host H    only findings that concern host H\n"
+    "    --label KEY=VALUE\n"
+    "                correlate only the hosts carrying this label (repeatable: every one\n"
+    "                must match): the other hosts do not feed the verdict at all, so\n"
+    "                staging's fault does not colour production's diagnosis\n"
     "    -C URL      the collector's control URL (also a global option)\n"
     "    -h, --help  this text\n"
     "\n"
@@ -50,6 +54,7 @@ const char cli_help_diagnose[] =
     "EXAMPLES\n"
     "    faultline diagnose\n"
     "    faultline diagnose --json | jq -r .verdict\n"
+    "    faultline diagnose --label env=prod\n"
     "    faultline diagnose >/dev/null || page-oncall\n";
 
 static const char *
@@ -231,6 +236,7 @@ cli_cmd_diagnose(const cli_ctx *ctx, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "host", required_argument, NULL, 'H' },
+		{ "label", required_argument, NULL, 'L' },
 		{ "control", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -238,9 +244,10 @@ cli_cmd_diagnose(const cli_ctx *ctx, int argc, char **argv)
 	Fl__Request       req   = FL__REQUEST__INIT;
 	Fl__DiagnoseQuery query = FL__DIAGNOSE_QUERY__INIT;
 	Fl__Response     *resp;
-	cli_ctx           c    = *ctx;
-	bool              json = false;
-	const char       *host = NULL;
+	cli_ctx           c      = *ctx;
+	bool              json   = false;
+	const char       *host   = NULL;
+	cli_labels        labels = { .n = 0 };
 	char              err[256];
 	int               opt, rc;
 
@@ -252,6 +259,11 @@ cli_cmd_diagnose(const cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'H':
 			host = optarg;
+			break;
+		case 'L':
+			if (cli_labels_add(&labels, optarg, err, sizeof(err)) != 0) {
+				return cli_usage_error(argv[0], "%s", err);
+			}
 			break;
 		case 'C':
 			c.url = optarg;
@@ -267,6 +279,8 @@ cli_cmd_diagnose(const cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
 	}
 	query.host     = (char *) (host != NULL ? host : ""); // borrowed for the send only
+	query.n_labels = labels.n;
+	query.labels   = labels.v;
 	req.query_case = FL__REQUEST__QUERY_DIAGNOSE;
 	req.diagnose   = &query;
 	if ((rc = cli_call(&c, &req, FL__RESPONSE__REPLY_DIAGNOSE, &resp)) != 0) {

@@ -19,19 +19,25 @@ const char cli_help_history[] =
     "    faultline history - what changed, and when\n"
     "\n"
     "SYNOPSIS\n"
-    "    faultline [-C URL] [--timeout D] history [--since WHEN] [--host H] [--limit N] [--json]\n"
+    "    faultline [-C URL] [--timeout D] history [--since WHEN] [--host H] [--limit N]\n"
+    "        [--label KEY=VALUE]... [--json]\n"
     "\n"
     "DESCRIPTION\n"
     "    Prints the transitions the collector recorded, oldest first: a probe changing status\n"
     "    (status), a host deploying another release (release), a host going silent (stale) or\n"
-    "    reporting again (back), and the diagnosis changing (verdict). Times are the\n"
-    "    collector's clock, in UTC.\n"
+    "    reporting again (back), the diagnosis changing (verdict), a release verified\n"
+    "    (verification) and a host forgotten (forgotten: `faultline forget`, or\n"
+    "    [collector] forget_after). Times are the collector's clock, in UTC.\n"
     "\n"
     "OPTIONS\n"
     "    --since WHEN  only events after WHEN: a duration back from now (90s, 15m, 1h, 2d) or\n"
     "                  an RFC 3339 time (2026-11-25T14:00:00Z); default: all the collector kept\n"
     "    --host H      only events of host H\n"
     "    --limit N     at most N events (the collector's default when not given)\n"
+    "    --label KEY=VALUE\n"
+    "                  only events of the hosts the collector now knows with this label\n"
+    "                  (repeatable: every one must match); fleet-wide events (verdict,\n"
+    "                  verification) and forgotten hosts are then left out\n"
     "    --json        "
     "{\"events\":[{\"at\",\"host\",\"kind\",\"probe\",\"from\",\"to\",\"failure\",\n"
     "                  \"detail\"}]}, oldest first\n"
@@ -57,7 +63,8 @@ static cli_color
 change_colour(const Fl__HistoryEvent *e)
 {
 	const char *kind = str(e->kind), *to = str(e->to);
-	if (strcmp(kind, "stale") == 0 || strcmp(to, "fail") == 0) {
+	if (strcmp(kind, "stale") == 0 || strcmp(kind, "forgotten") == 0 ||
+	    strcmp(to, "fail") == 0) {
 		return CLI_RED;
 	}
 	if (strcmp(to, "warn") == 0) {
@@ -196,6 +203,7 @@ cli_cmd_history(const cli_ctx *ctx, int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "label", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "control", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -204,9 +212,10 @@ cli_cmd_history(const cli_ctx *ctx, int argc, char **argv)
 	Fl__Request      req   = FL__REQUEST__INIT;
 	Fl__HistoryQuery query = FL__HISTORY_QUERY__INIT;
 	Fl__Response    *resp;
-	cli_ctx          c    = *ctx;
-	bool             json = false;
-	const char      *host = NULL;
+	cli_ctx          c      = *ctx;
+	bool             json   = false;
+	const char      *host   = NULL;
+	cli_labels       labels = { .n = 0 };
 	char             err[256];
 	int              opt, rc;
 
@@ -231,6 +240,11 @@ cli_cmd_history(const cli_ctx *ctx, int argc, char **argv)
 				    "--limit wants a number from 1 to 1000000, not '%s'", optarg);
 			}
 			break;
+		case 'L':
+			if (cli_labels_add(&labels, optarg, err, sizeof(err)) != 0) {
+				return cli_usage_error(argv[0], "%s", err);
+			}
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -251,6 +265,8 @@ cli_cmd_history(const cli_ctx *ctx, int argc, char **argv)
 		query.since_us = 0;
 	}
 	query.host     = (char *) (host != NULL ? host : ""); // borrowed for the send only
+	query.n_labels = labels.n;
+	query.labels   = labels.v;
 	req.query_case = FL__REQUEST__QUERY_HISTORY;
 	req.history    = &query;
 	if ((rc = cli_call(&c, &req, FL__RESPONSE__REPLY_HISTORY, &resp)) != 0) {

@@ -22,7 +22,7 @@ const char cli_help_status[] =
     "    faultline status - every host and the latest result of each of its probes\n"
     "\n"
     "SYNOPSIS\n"
-    "    faultline [-C URL] [--timeout D] status [--json] [--host H]\n"
+    "    faultline [-C URL] [--timeout D] status [--json] [--host H] [--label KEY=VALUE]...\n"
     "\n"
     "DESCRIPTION\n"
     "    Asks the collector for its current view and prints one row per probe: host,\n"
@@ -32,14 +32,17 @@ const char cli_help_status[] =
     "    marked STALE. Requirements of the release that a database does not meet are listed\n"
     "    under their probe (\"missing: SELECT on public.orders (role app)\"); a clock skew\n"
     "    above 2 s between agent and collector and an unreadable expectations file are shown\n"
-    "    under their host. Colour is used only when stdout is a terminal and NO_COLOR is not\n"
-    "    set.\n"
+    "    under their host, and so are the host's labels (the agent's `labels`). Colour is\n"
+    "    used only when stdout is a terminal and NO_COLOR is not set.\n"
     "\n"
     "OPTIONS\n"
     "    --json      print the public JSON shape instead (see README, \"JSON output\"):\n"
     "                "
     "{\"now\",\"hosts\":[{\"host\",\"release\",...,\"probes\":[...]}],\"stats\":{...}}\n"
     "    --host H    only host H\n"
+    "    --label KEY=VALUE\n"
+    "                only the hosts carrying this label (repeatable: every one must match);\n"
+    "                the collector filters, so the reply holds only those hosts\n"
     "    -C URL      the collector's control URL (also a global option)\n"
     "    -h, --help  this text\n"
     "\n"
@@ -51,6 +54,7 @@ const char cli_help_status[] =
     "EXAMPLES\n"
     "    faultline status\n"
     "    faultline status --host app1\n"
+    "    faultline status --label env=prod --label service=orders\n"
     "    faultline status --json | jq '.hosts[] | select(.stale)'\n";
 
 const char cli_help_hosts[] =
@@ -58,15 +62,18 @@ const char cli_help_hosts[] =
     "    faultline hosts - one line per host\n"
     "\n"
     "SYNOPSIS\n"
-    "    faultline [-C URL] [--timeout D] hosts [--json]\n"
+    "    faultline [-C URL] [--timeout D] hosts [--json] [--label KEY=VALUE]...\n"
     "\n"
     "DESCRIPTION\n"
     "    Lists every host the collector knows: its release, the time since its last report,\n"
-    "    whether it is stale (silent for 3 of its intervals) and how many of its probes fail.\n"
+    "    whether it is stale (silent for 3 of its intervals), how many of its probes fail and\n"
+    "    its labels.\n"
     "\n"
     "OPTIONS\n"
     "    --json      "
-    "{\"hosts\":[{\"host\",\"release\",\"last_seen\",\"stale\",\"probes_failing\"}]}\n"
+    "{\"hosts\":[{\"host\",\"release\",\"last_seen\",\"stale\",\"probes_failing\",\"labels\"}]}\n"
+    "    --label KEY=VALUE\n"
+    "                only the hosts carrying this label (repeatable: every one must match)\n"
     "    -C URL      the collector's control URL (also a global option)\n"
     "    -h, --help  this text\n"
     "\n"
@@ -77,7 +84,8 @@ const char cli_help_hosts[] =
     "\n"
     "EXAMPLES\n"
     "    faultline hosts\n"
-    "    faultline hosts --json | jq -r '.hosts[] | select(.probes_failing > 0) | .host'\n";
+    "    faultline hosts --json | jq -r '.hosts[] | select(.probes_failing > 0) | .host'\n"
+    "    faultline hosts --label env=staging\n";
 
 static const char *
 str(const char *s)
@@ -89,6 +97,26 @@ static const char *
 dash(const char *s)
 {
 	return s != NULL && s[0] != '\0' ? s : "-";
+}
+
+// "env=prod, service=orders", or "-" for none.
+static const char *
+labels_text(const Fl__HostState *h, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0]      = '\0';
+	for (size_t i = 0; i < h->n_labels && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i > 0 ? ", " : "", h->labels[i]);
+		used += n > 0 ? (size_t) n : 0;
+	}
+	return buf[0] != '\0' ? buf : "-";
+}
+
+static void
+labels_json(fl_json *j, const Fl__HostState *h)
+{
+	fl_json_key(j, "labels");
+	fl_render_labels_json(j, (const char *const *) h->labels, h->n_labels);
 }
 
 static cli_color
@@ -221,6 +249,11 @@ host_rows(cli_table *t, const Fl__HostState *h, int64_t now)
 	}
 	if (h->expectations_error != NULL && h->expectations_error[0] != '\0') {
 		cli_table_line(t, COL_PROBE, CLI_RED, "  expectations: %s", h->expectations_error);
+	}
+	if (h->n_labels > 0) {
+		char buf[FL_LABELS_MAX * FL_LABEL_LEN];
+		cli_table_line(
+		    t, COL_PROBE, CLI_PLAIN, "  labels: %s", labels_text(h, buf, sizeof(buf)));
 	}
 }
 
@@ -396,6 +429,7 @@ cli_status_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 		fl_json_kint(&j, "clock_skew_ms", h->clock_skew_us / 1000);
 		fl_json_kuint(&j, "spool_dropped", h->spool_dropped);
 		fl_json_kstr(&j, "expectations_error", str(h->expectations_error));
+		labels_json(&j, h);
 		fl_json_key(&j, "probes");
 		fl_json_arr_begin(&j);
 		for (size_t k = 0; k < h->n_probes; k++) {
@@ -429,7 +463,7 @@ cli_hosts_print(const Fl__StatusReply *r, FILE *out, bool colour)
 		fprintf(stderr, "faultline: cannot format the hosts: out of memory\n");
 		return CLI_EXIT_ERROR;
 	}
-	const char *head[] = { "HOST", "RELEASE", "LAST SEEN", "STALE", "FAILING" };
+	const char *head[] = { "HOST", "RELEASE", "LAST SEEN", "STALE", "FAILING", "LABELS" };
 	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++) {
 		cli_table_cell(t, CLI_BOLD, "%s", head[i]);
 	}
@@ -442,6 +476,8 @@ cli_hosts_print(const Fl__StatusReply *r, FILE *out, bool colour)
 		cli_table_cell(t, CLI_PLAIN, "%s", seen(h, now, when, sizeof(when)));
 		cli_table_cell(t, h->stale ? CLI_RED : CLI_GREEN, "%s", h->stale ? "yes" : "no");
 		cli_table_cell(t, fail > 0 ? CLI_RED : CLI_GREEN, "%zu/%zu", fail, h->n_probes);
+		char buf[FL_LABELS_MAX * FL_LABEL_LEN];
+		cli_table_cell(t, CLI_PLAIN, "%s", labels_text(h, buf, sizeof(buf)));
 		cli_table_row_end(t);
 	}
 	int rc = cli_table_print(t, out, colour);
@@ -470,6 +506,7 @@ cli_hosts_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 		fl_json_ktime(&j, "last_seen", h->last_seen_us);
 		fl_json_kbool(&j, "stale", h->stale);
 		fl_json_kuint(&j, "probes_failing", failing_probes(h));
+		labels_json(&j, h);
 		fl_json_obj_end(&j);
 	}
 	fl_json_arr_end(&j);
@@ -487,6 +524,7 @@ run(const cli_ctx *ctx, int argc, char **argv, bool hosts)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "host", required_argument, NULL, 'H' },
+		{ "label", required_argument, NULL, 'L' },
 		{ "control", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -494,9 +532,10 @@ run(const cli_ctx *ctx, int argc, char **argv, bool hosts)
 	Fl__Request     req   = FL__REQUEST__INIT;
 	Fl__StatusQuery query = FL__STATUS_QUERY__INIT;
 	Fl__Response   *resp;
-	cli_ctx         c    = *ctx;
-	bool            json = false;
-	const char     *host = NULL;
+	cli_ctx         c      = *ctx;
+	bool            json   = false;
+	const char     *host   = NULL;
+	cli_labels      labels = { .n = 0 };
 	char            err[256];
 	int             opt, rc;
 
@@ -512,6 +551,11 @@ run(const cli_ctx *ctx, int argc, char **argv, bool hosts)
 			}
 			host = optarg;
 			break;
+		case 'L':
+			if (cli_labels_add(&labels, optarg, err, sizeof(err)) != 0) {
+				return cli_usage_error(argv[0], "%s", err);
+			}
+			break;
 		case 'C':
 			c.url = optarg;
 			break;
@@ -526,7 +570,9 @@ run(const cli_ctx *ctx, int argc, char **argv, bool hosts)
 		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
 	}
 	// protobuf-c string fields are char *; the query only borrows host for the send.
-	query.host = (char *) (host != NULL ? host : "");
+	query.host     = (char *) (host != NULL ? host : "");
+	query.n_labels = labels.n;
+	query.labels   = labels.v;
 	if (hosts) {
 		req.query_case = FL__REQUEST__QUERY_HOSTS;
 		req.hosts      = &query;
@@ -544,9 +590,12 @@ run(const cli_ctx *ctx, int argc, char **argv, bool hosts)
 		rc = CLI_EXIT_ERROR;
 	} else if (host != NULL && r->n_hosts == 0) {
 		fprintf(stderr,
-		    "faultline: the collector knows no host named '%s' (see faultline hosts)\n",
-		    host);
+		    "faultline: the collector knows no host named '%s'%s (see faultline hosts)\n",
+		    host, labels.n > 0 ? " with those labels" : "");
 		rc = CLI_EXIT_ERROR;
+	} else if (labels.n > 0 && r->n_hosts == 0 && !json) {
+		printf("no host carries the label%s asked for\n", labels.n > 1 ? "s" : "");
+		rc = CLI_EXIT_OK;
 	} else if (hosts) {
 		rc = json ? cli_hosts_json(r, stdout, c.pretty)
 		          : cli_hosts_print(r, stdout, c.colour);

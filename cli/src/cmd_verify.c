@@ -31,7 +31,7 @@ const char cli_help_verify[] =
     "                     [--timeout D] [--canary H1,H2] [--rollback-to OLD] [--json]\n"
     "                     [--rounds N] [--window D] [--survey-timeout D] [--no-canary]\n"
     "                     [--max-error-rate-increase X] [--max-latency-ratio X]\n"
-    "                     [--latency-slack D]\n"
+    "                     [--latency-slack D] [--label KEY=VALUE]...\n"
     "\n"
     "DESCRIPTION\n"
     "    First waits until the expected hosts report release R: the hosts named by --hosts,\n"
@@ -66,6 +66,9 @@ const char cli_help_verify[] =
     "    --max-error-rate-increase X  default 0.05 (5 percentage points)\n"
     "    --max-latency-ratio X        default 1.5\n"
     "    --latency-slack D            default 20ms\n"
+    "    --label KEY=VALUE            only the hosts carrying this label (repeatable: every\n"
+    "                                 one must match): waited for, verified, and the\n"
+    "                                 canary's baseline\n"
     "    --json                       {\"release\",\"result\",\"hosts\",\"reasons\",\"warnings\",\n"
     "                                 \"canary\",\"rollback\",\"elapsed_s\"} (docs/verify.md)\n"
     "    -C URL                       the collector's control URL\n"
@@ -79,7 +82,8 @@ const char cli_help_verify[] =
     "\n"
     "EXAMPLES\n"
     "    faultline verify --release 2.4.1 --hosts app1 --canary app1 --timeout 10m\n"
-    "    faultline verify --release 2.4.1 --min-hosts 6 --rollback-to 2.4.0 --json\n";
+    "    faultline verify --release 2.4.1 --min-hosts 6 --rollback-to 2.4.0 --json\n"
+    "    faultline verify --release 2.4.1 --label env=staging\n";
 
 typedef struct vopts {
 	const char *release;
@@ -90,6 +94,7 @@ typedef struct vopts {
 	uint32_t    min_hosts;
 	uint32_t    wait_ms;
 	bool        json;
+	cli_labels  labels; // issue 10
 } vopts;
 
 static int
@@ -120,6 +125,8 @@ poll_status(const cli_ctx *c, const vopts *o, size_t *on, size_t *expected, char
 	int             rc;
 	size_t          off = 0;
 
+	sq.n_labels    = o->labels.n;
+	sq.labels      = (char **) o->labels.v; // borrowed for packing
 	req.query_case = FL__REQUEST__QUERY_STATUS;
 	req.status     = &sq;
 	if ((rc = cli_call(c, &req, FL__RESPONSE__REPLY_STATUS, &resp)) != 0) {
@@ -391,7 +398,8 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 		O_LAT,
 		O_SLACK,
 		O_RELEASE,
-		O_TIMEOUT
+		O_TIMEOUT,
+		O_LABEL
 	};
 	static const struct option longopts[] = {
 		{ "release", required_argument, NULL, O_RELEASE },
@@ -407,6 +415,7 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 		{ "max-error-rate-increase", required_argument, NULL, O_ERR },
 		{ "max-latency-ratio", required_argument, NULL, O_LAT },
 		{ "latency-slack", required_argument, NULL, O_SLACK },
+		{ "label", required_argument, NULL, O_LABEL },
 		{ "json", no_argument, NULL, 'j' },
 		{ "control", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -488,6 +497,11 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 		}
 		case O_NOCAN:
 			vq.no_canary = true;
+			break;
+		case O_LABEL:
+			if (cli_labels_add(&o.labels, optarg, err, sizeof(err)) != 0) {
+				return cli_usage_error(argv[0], "%s", err);
+			}
 			break;
 		case O_ERR:
 		case O_LAT:
@@ -576,6 +590,8 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 	vq.hosts    = found;
 	vq.n_canary = o.n_canary;
 	vq.canary   = o.canary;
+	vq.n_labels = o.labels.n;
+	vq.labels   = o.labels.v;
 	if (vq.rollback_to == NULL) {
 		vq.rollback_to = (char *) "";
 	}

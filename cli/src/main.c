@@ -32,6 +32,7 @@ static const command commands[] = {
 	    "make every agent probe now and wait for the results" },
 	{ "verify", cli_cmd_verify, cli_help_verify,
 	    "gate a deploy: release healthy, no worse, rollback possible" },
+	{ "forget", cli_cmd_forget, cli_help_forget, "stop tracking a host (its history stays)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -83,7 +84,8 @@ usage(FILE *out)
 	    "EXIT STATUS\n"
 	    "    0  all is well (status: every probe ok or warn; diagnose: healthy; verify: "
 	    "passed)\n"
-	    "    1  something is failing: a probe fails, a host is stale, a fault was diagnosed\n"
+	    "    1  something is failing: a probe fails, a host is stale, a fault was diagnosed;\n"
+	    "       forget: no such host\n"
 	    "    2  usage error, or the collector cannot be reached or answers an error;\n"
 	    "       diagnose: cannot tell (no data, verdict unknown)\n"
 	    "\n"
@@ -99,6 +101,8 @@ usage(FILE *out)
 	    "    faultline -C tls+tcp://10.0.0.5:7602 --tls-ca ca.crt --tls-cert me.crt \\\n"
 	    "        --tls-key me.key --tls-server-name collector.example diagnose\n"
 	    "    faultline history --since 1h --host app1\n"
+	    "    faultline diagnose --label env=prod\n"
+	    "    faultline forget app7\n"
 	    "    faultline verify --release 2.4.1 --canary app1 --rollback-to 2.4.0\n"
 	    "    FAULTLINE_CONTROL=ipc:///tmp/fl.sock faultline status --json | jq .\n"
 	    "\n"
@@ -164,8 +168,8 @@ main(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	if (g.cmd_index == 0) {
-		return cli_usage_error(
-		    NULL, "which command? status, hosts, history, diagnose, probe-now or verify");
+		return cli_usage_error(NULL,
+		    "which command? status, hosts, history, diagnose, probe-now, verify or forget");
 	}
 	argc -= g.cmd_index;
 	argv += g.cmd_index;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -43,6 +44,42 @@ url_ok(const char *v)
 		}
 	}
 	return 0;
+}
+
+// forget_after: "off" (or 0) = never; else a duration of whole units s, m, h or d, at least 1s
+// (short values exist for tests), at most ten years. fl_duration_parse stops at one day.
+int
+coll_parse_forget_after(const char *v, int64_t *us_out)
+{
+	static const struct {
+		const char *suffix;
+		int64_t     secs;
+	} units[] = { { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 } };
+	char              *end;
+	unsigned long long n;
+
+	if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0) {
+		*us_out = 0;
+		return 0;
+	}
+	if (v[0] < '0' || v[0] > '9') {
+		return -1;
+	}
+	errno = 0;
+	n     = strtoull(v, &end, 10);
+	if (errno != 0 || end == v || n == 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (n > 3650ULL * 86400 / (unsigned long long) units[i].secs) {
+				return -1;
+			}
+			*us_out = (int64_t) n * units[i].secs * 1000000LL;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int
@@ -113,6 +150,17 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 			return -1;
 		}
 		cfg->log_level = l;
+		return 0;
+	}
+	if (strcmp(key, "forget_after") == 0) {
+		if (coll_parse_forget_after(v, &cfg->forget_after_us) != 0) {
+			snprintf(err, errlen,
+			    "forget_after: '%s' is not off or a duration from 1s to 3650d (e.g. "
+			    "30s, "
+			    "12h, 7d)",
+			    v);
+			return -1;
+		}
 		return 0;
 	}
 	if (strcmp(key, "history_days") == 0) {

@@ -23,6 +23,7 @@ typedef struct coll_config {
 	char     state[COLL_PATH_MAX];  // SQLite database path
 	int      log_level;             // FL_LOG_* (syslog numbers)
 	uint32_t history_days;          // history older than this is pruned
+	int64_t  forget_after_us;       // issue 10: forget hosts stale this long; 0 = never
 
 	// Issue 7 (docs/security.md). TLS files serve every tls+tcp:// listener (reports, survey,
 	// control), which then require a client certificate from tls_ca. keys_dir: when set,
@@ -52,5 +53,9 @@ int coll_config_check(const coll_config *cfg, const char *where, char *err, size
 // True when url is tcp://, tcp4:// or tcp6:// to a loopback address (127.0.0.0/8, ::1,
 // localhost). A plain tcp:// control socket is refused anywhere else (issue 7).
 bool coll_url_loopback(const char *url);
+
+// Parses a forget_after value: "off" or "0" (never, *us_out = 0), or whole s/m/h/d units from
+// 1s to 3650d ("30s", "12h", "7d"). Returns 0, or -1 on bad syntax or range.
+int coll_parse_forget_after(const char *v, int64_t *us_out);
 
 #endif // FL_COLLECTOR_CONFIG_H

@@ -31,19 +31,43 @@ encode_error(const char *text, nng_msg **out)
 	return fl_wire_encode(&resp.base, out);
 }
 
+// A query's label filter as a coll_filter (borrowing the query's strings).
+static coll_filter
+filter_of(const char *host, char *const *labels, size_t n_labels)
+{
+	coll_filter f = {
+		.host = host, .labels = (const char *const *) labels, .n_labels = n_labels
+	};
+	return f;
+}
+
 static int
 answer_history(coll_server *srv, const Fl__HistoryQuery *q, nng_msg **out)
 {
 	Fl__Response      resp  = FL__RESPONSE__INIT;
 	Fl__HistoryReply *reply = NULL;
 	uint32_t          limit = COLL_HISTORY_LIMIT;
+	char            **names = NULL;
+	size_t            n     = 0;
 	int               rv;
 
 	if (q != NULL && q->limit != 0) {
 		limit = q->limit > COLL_HISTORY_MAX ? COLL_HISTORY_MAX : q->limit;
 	}
-	if (coll_store_history(
-	        srv->reader, q ? q->since_us : 0, q ? q->host : NULL, limit, &reply) != 0) {
+	if (q != NULL && q->n_labels > 0) {
+		// The hosts known now with those labels; SQLite selects their events.
+		coll_filter f = filter_of(NULL, q->labels, q->n_labels);
+		pthread_mutex_lock(&srv->lock);
+		rv = coll_state_names_with_labels(&srv->state, &f, &names, &n);
+		pthread_mutex_unlock(&srv->lock);
+		if (rv != 0) {
+			return NNG_ENOMEM;
+		}
+	}
+	rv = coll_store_history_hosts(srv->reader, q ? q->since_us : 0, q ? q->host : NULL,
+	    (const char *const *) names, n, limit, &reply);
+	coll_names_free(names, n);
+	if (rv != 0) {
 		return encode_error("cannot read history (see the collector's log)", out);
 	}
 	resp.schema_version = FL_SCHEMA_VERSION;
@@ -61,8 +85,10 @@ answer_diagnose(coll_server *srv, const Fl__DiagnoseQuery *q, nng_msg **out)
 	Fl__DiagnoseReply *reply;
 	int                rv;
 
+	coll_filter f =
+	    q != NULL ? filter_of(q->host, q->labels, q->n_labels) : filter_of(NULL, NULL, 0);
 	pthread_mutex_lock(&srv->lock);
-	reply = coll_state_diagnose(&srv->state, fl_now_us(), q ? q->host : NULL);
+	reply = coll_state_diagnose_filtered(&srv->state, fl_now_us(), &f);
 	pthread_mutex_unlock(&srv->lock); // the reply owns its strings
 	if (reply == NULL) {
 		return encode_error(
@@ -79,10 +105,12 @@ answer_diagnose(coll_server *srv, const Fl__DiagnoseQuery *q, nng_msg **out)
 static int
 answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg **out)
 {
-	int rv;
+	int         rv;
+	coll_filter f =
+	    q != NULL ? filter_of(q->host, q->labels, q->n_labels) : filter_of(NULL, NULL, 0);
 	// Encoding borrows the state's strings and results, so it happens under the lock.
 	pthread_mutex_lock(&srv->lock);
-	rv = coll_state_encode_status(&srv->state, q ? q->host : NULL, as_hosts, fl_now_us(), out);
+	rv = coll_state_encode_status_filtered(&srv->state, &f, as_hosts, fl_now_us(), out);
 	pthread_mutex_unlock(&srv->lock);
 	if (rv != 0 || as_hosts) {
 		return rv;
@@ -165,6 +193,50 @@ answer_verify(coll_server *srv, const Fl__VerifyQuery *q, nng_msg **out)
 	return rv;
 }
 
+// `faultline forget HOST`. The state changes at once (status and diagnose stop showing the
+// host); the deletion of its rows and the "forgotten" event reach SQLite through the ingest
+// thread's next batch (server.h, pending). Who may ask: whoever can reach the control socket,
+// which is already ipc:// (file mode 0660), loopback tcp:// or mutual TLS (docs/security.md).
+static int
+answer_forget(coll_server *srv, const Fl__ForgetQuery *q, nng_msg **out)
+{
+	Fl__Response    resp  = FL__RESPONSE__INIT;
+	Fl__ForgetReply reply = FL__FORGET_REPLY__INIT;
+	coll_forgotten  what  = { 0 };
+	coll_ops        ops;
+	int             rc;
+
+	if (q == NULL || q->host[0] == '\0') {
+		return encode_error("forget needs a host name", out);
+	}
+	coll_ops_init(&ops);
+	pthread_mutex_lock(&srv->lock);
+	rc = coll_state_forget(&srv->state, q->host, fl_now_us(),
+	    "forgotten by an operator (faultline forget)", &ops, &what);
+	if (rc == 0 && coll_ops_move(&srv->pending, &ops) != 0) {
+		rc = -1; // the state already forgot it; only the durable part is lost
+	}
+	pthread_mutex_unlock(&srv->lock);
+	coll_ops_fini(&ops);
+	if (rc < 0) {
+		fl_log(FL_LOG_ERR, "control", "cannot forget %s: out of memory", q->host);
+		return encode_error("cannot forget the host: the collector is out of memory", out);
+	}
+	if (rc == 0) {
+		fl_log(FL_LOG_NOTICE, "control", "forgot host %s (%u probes) on request", q->host,
+		    what.probes);
+	}
+	reply.host          = q->host; // borrowed for packing
+	reply.found         = rc == 0;
+	reply.last_seen_us  = what.last_seen_us;
+	reply.stale         = what.stale;
+	reply.probes        = what.probes;
+	resp.schema_version = FL_SCHEMA_VERSION;
+	resp.reply_case     = FL__RESPONSE__REPLY_FORGET;
+	resp.forget         = &reply;
+	return fl_wire_encode(&resp.base, out);
+}
+
 static void
 count_error(coll_server *srv)
 {
@@ -197,6 +269,9 @@ dispatch(coll_server *srv, Fl__Request *q, nng_msg **out)
 		break;
 	case FL__REQUEST__QUERY_VERIFY:
 		rv = answer_verify(srv, q->verify, out);
+		break;
+	case FL__REQUEST__QUERY_FORGET:
+		rv = answer_forget(srv, q->forget, out);
 		break;
 	default:
 		count_error(srv);

@@ -286,6 +286,11 @@ coll_ingest_main(void *arg)
 
 		now = fl_now_us();
 		pthread_mutex_lock(&srv->lock);
+		// Forgets answered by the control thread since the last batch go first: the state
+		// already changed in that order.
+		if (srv->pending.n > 0 && coll_ops_move(&ops, &srv->pending) == 0) {
+			verdict_due = true;
+		}
 		count_rejects(&srv->state.stats, b);
 		for (size_t i = 0; i < b->n; i++) {
 			if (coll_state_apply(&srv->state, b->reports[i], now, &ops) == COLL_NOMEM) {
@@ -295,6 +300,14 @@ coll_ingest_main(void *arg)
 		}
 		if (now >= next_stale || closed) {
 			if (coll_state_check_stale(&srv->state, now, &ops) > 0) {
+				verdict_due = true;
+			}
+			size_t gone = coll_state_forget_silent(
+			    &srv->state, now, srv->cfg.forget_after_us, &ops);
+			if (gone > 0) {
+				fl_log(FL_LOG_NOTICE, "ingest",
+				    "forgot %zu host%s silent longer than forget_after", gone,
+				    gone > 1 ? "s" : "");
 				verdict_due = true;
 			}
 			next_stale = now + COLL_STALE_TICK_US;

@@ -369,6 +369,10 @@ watch_free(coll_watch *wt)
 static void
 free_server(coll_server *srv)
 {
+	if (srv->writer != NULL && srv->pending.n > 0) {
+		coll_store_write(srv->writer, &srv->pending); // a forget answered just before stop
+	}
+	coll_ops_fini(&srv->pending);
 	coll_store_close(srv->reader);
 	coll_store_close(srv->writer);
 	coll_state_fini(&srv->state);

@@ -9,7 +9,8 @@
 // nng's shared task threads and make every callback re-enter the same lock anyway, with more
 // state machines and no gain in latency.
 //
-// The ingest thread also runs the timers: staleness (every 250 ms), last_seen writes, verdict
+// The ingest thread also runs the timers: staleness and forget_after (every 250 ms), last_seen
+// writes, verdict
 // changes (at most once a second after applying reports) and retention (at start, then hourly).
 // History queries read SQLite through the control thread's own read-only connection.
 //
@@ -79,6 +80,12 @@ typedef struct coll_server {
 	fl_tls_opts       tls;
 	fl_keyring       *keyring; // NULL without keys_dir
 	struct coll_auth *auth;    // NULL without keys_dir
+
+	// Issue 10: store writes decided on the control thread (`faultline forget`). Guarded by
+	// lock; the ingest thread moves them into its next batch before applying reports, so they
+	// reach SQLite in the order the state changed (a forget after the host's last upsert,
+	// a report that brings the host back after the forget).
+	coll_ops pending;
 } coll_server;
 
 // Opens the store, loads state from it, listens on cfg->listen and cfg->control and starts the

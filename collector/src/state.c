@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl/labels.h"
 #include "fl/names.h"
 #include "fl/time.h"
 #include "fl/wire.h"
@@ -56,8 +57,111 @@ probe_fini(coll_probe *p)
 }
 
 static void
+labels_free(coll_host *h)
+{
+	for (size_t i = 0; i < h->n_labels; i++) {
+		free(h->labels[i]);
+	}
+	free(h->labels);
+	free(h->labels_text);
+	h->labels      = NULL;
+	h->n_labels    = 0;
+	h->labels_text = NULL;
+}
+
+// Sets h's labels to v[0..n) (already validated). Returns 1 if they changed, 0 if not, -1 when
+// out of memory (h unchanged).
+static int
+labels_set(coll_host *h, const char *const *v, size_t n)
+{
+	size_t len = 1;
+	char **nv;
+	char  *text;
+
+	if (h->labels_text != NULL && n == h->n_labels) {
+		size_t i = 0;
+		while (i < n && strcmp(h->labels[i], v[i]) == 0) {
+			i++;
+		}
+		if (i == n) {
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		len += strlen(v[i]) + 1;
+	}
+	nv   = calloc(n ? n : 1, sizeof(*nv));
+	text = malloc(len);
+	if (nv == NULL || text == NULL) {
+		free(nv);
+		free(text);
+		return -1;
+	}
+	text[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if ((nv[i] = strdup(v[i])) == NULL) {
+			while (i-- > 0) {
+				free(nv[i]);
+			}
+			free(nv);
+			free(text);
+			return -1;
+		}
+		if (i > 0) {
+			strcat(text, ",");
+		}
+		strcat(text, v[i]);
+	}
+	labels_free(h);
+	h->labels      = nv;
+	h->n_labels    = n;
+	h->labels_text = text;
+	return 1;
+}
+
+// Sets h's labels from the hosts row's joined text, keeping only a valid set (a hand-edited
+// database must not make the collector hold what a report could not).
+static int
+labels_restore(coll_host *h, const char *text)
+{
+	char   buf[FL_LABELS_MAX][FL_LABEL_LEN];
+	size_t n = 0;
+	char   why[160];
+	if (fl_labels_parse(text != NULL ? text : "", buf, FL_LABELS_MAX, &n, why, sizeof(why)) !=
+	    0) {
+		n = 0;
+	}
+	const char *v[FL_LABELS_MAX];
+	for (size_t i = 0; i < n; i++) {
+		v[i] = buf[i];
+	}
+	return labels_set(h, v, n) < 0 ? -1 : 0;
+}
+
+bool
+coll_host_has_labels(const coll_host *h, const coll_filter *f)
+{
+	if (f == NULL || f->n_labels == 0) {
+		return true;
+	}
+	return fl_labels_match(
+	    (const char *const *) h->labels, h->n_labels, f->labels, f->n_labels);
+}
+
+// Whether h is one of the hosts f selects (its host name, if any, and its labels).
+static bool
+host_selected(const coll_host *h, const coll_filter *f)
+{
+	if (f != NULL && f->host != NULL && f->host[0] != '\0' && strcmp(f->host, h->name) != 0) {
+		return false;
+	}
+	return coll_host_has_labels(h, f);
+}
+
+static void
 host_free(coll_host *h)
 {
+	labels_free(h);
 	for (size_t i = 0; i < h->n_probes; i++) {
 		probe_fini(&h->probes[i]);
 	}
@@ -216,6 +320,7 @@ host_row(const coll_host *h)
 		.boot_id          = h->boot_id,
 		.last_seq         = h->last_seq,
 		.clock_skew_us    = h->clock_skew_us,
+		.labels           = nz(h->labels_text),
 	};
 	return row;
 }
@@ -538,6 +643,11 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		h->interval_ms = r->interval_ms;
 		changed        = 1;
 	}
+	int lc = labels_set(h, (const char *const *) r->labels, r->n_labels);
+	if (lc < 0) {
+		goto nomem;
+	}
+	changed |= lc;
 	h->spool_dropped  = r->spool_dropped;
 	h->max_round_us   = (int64_t) r->max_round_ms * 1000;
 	bool host_written = true;
@@ -627,16 +737,101 @@ coll_state_flush_seen(coll_state *s, int64_t now_us, int64_t min_age_us, coll_op
 	}
 }
 
+// ---- forgetting ------------------------------------------------------------------------------
+
+// Takes h out of the host list and rebuilds the index (forgetting is rare: O(hosts) is fine,
+// and open addressing has no cheap delete). The list keeps its order.
+static void
+host_remove(coll_state *s, coll_host *h)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		if (s->hosts[i] != h) {
+			s->hosts[k++] = s->hosts[i];
+		}
+	}
+	s->n_hosts = k;
+	memset(s->index, 0, s->index_cap * sizeof(*s->index));
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		index_put(s->index, s->index_cap, s->hosts[i]);
+	}
+	host_free(h);
+}
+
+int
+coll_state_forget(coll_state *s, const char *name, int64_t now_us, const char *detail,
+    coll_ops *ops, coll_forgotten *what)
+{
+	coll_host    *h = coll_state_host(s, name);
+	coll_host_row row;
+	size_t        before = ops->n;
+
+	if (h == NULL) {
+		return 1;
+	}
+	memset(&row, 0, sizeof(row));
+	row.host = h->name;
+	if (coll_ops_host(ops, COLL_OP_FORGET, &row) != 0 ||
+	    add_event(ops, now_us, h->name, "forgotten", "", h->stale ? "stale" : "reporting",
+	        "forgotten", 0, detail, 0) != 0) {
+		coll_ops_truncate(ops, before); // all or nothing: no delete without its event
+		return -1;
+	}
+	if (what != NULL) {
+		what->last_seen_us = h->last_seen_us;
+		what->stale        = h->stale;
+		what->probes       = (uint32_t) h->n_probes;
+	}
+	host_remove(s, h);
+	return 0;
+}
+
+size_t
+coll_state_forget_silent(coll_state *s, int64_t now_us, int64_t after_us, coll_ops *ops)
+{
+	size_t n = 0;
+	if (after_us <= 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < s->n_hosts;) {
+		coll_host *h = s->hosts[i];
+		// stale_ref_us, not last_seen: after our own downtime every host gets the full
+		// allowance again, as for staleness.
+		if (!h->stale || now_us - h->stale_ref_us <= after_us) {
+			i++;
+			continue;
+		}
+		char detail[160], ts[40], d[32], a[32];
+		snprintf(detail, sizeof(detail), "silent for %s (forget_after %s), last seen %s",
+		    fl_duration_format(now_us - h->stale_ref_us, d, sizeof(d)),
+		    fl_duration_format(after_us, a, sizeof(a)),
+		    h->last_seen_us ? fl_time_format(h->last_seen_us, ts, sizeof(ts)) : "never");
+		if (coll_state_forget(s, h->name, now_us, detail, ops, NULL) != 0) {
+			break; // out of memory: try again at the next check
+		}
+		n++; // hosts[i] is now the next host
+	}
+	return n;
+}
+
 // ---- correlation -----------------------------------------------------------------------------
 
 Fl__DiagnoseReply *
 coll_state_diagnose(const coll_state *s, int64_t now_us, const char *only_host)
 {
+	coll_filter f = { .host = only_host };
+	return coll_state_diagnose_filtered(s, now_us, &f);
+}
+
+Fl__DiagnoseReply *
+coll_state_diagnose_filtered(const coll_state *s, int64_t now_us, const coll_filter *f)
+{
 	corr_view          v;
 	corr_host         *hosts;
 	corr_probe        *probes;
-	size_t             total = 0, k = 0;
+	size_t             total = 0, k = 0, nh = 0;
 	Fl__DiagnoseReply *reply;
+	const char        *only_host = f != NULL ? f->host : NULL;
 
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		total += s->hosts[i]->n_probes;
@@ -649,8 +844,11 @@ coll_state_diagnose(const coll_state *s, int64_t now_us, const char *only_host)
 		return NULL;
 	}
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		const coll_host *h     = s->hosts[i];
-		corr_host       *ch    = &hosts[i];
+		const coll_host *h = s->hosts[i];
+		if (!coll_host_has_labels(h, f)) {
+			continue; // another label set: not even counted among a target's hosts
+		}
+		corr_host *ch          = &hosts[nh++];
 		ch->host               = h->name;
 		ch->release            = nz(h->release);
 		ch->previous_release   = nz(h->previous_release);
@@ -677,7 +875,7 @@ coll_state_diagnose(const coll_state *s, int64_t now_us, const char *only_host)
 	memset(&v, 0, sizeof(v));
 	v.now_us = now_us;
 	corr_params_default(&v.params);
-	v.n_hosts   = s->n_hosts;
+	v.n_hosts   = nh;
 	v.hosts     = hosts;
 	v.only_host = (only_host != NULL && only_host[0] != '\0') ? only_host : NULL;
 	reply       = corr_diagnose(&v);
@@ -758,6 +956,46 @@ int
 coll_state_encode_status(
     const coll_state *s, const char *host, bool as_hosts, int64_t now_us, nng_msg **out)
 {
+	coll_filter f = { .host = host };
+	return coll_state_encode_status_filtered(s, &f, as_hosts, now_us, out);
+}
+
+int
+coll_state_names_with_labels(const coll_state *s, const coll_filter *f, char ***out, size_t *n)
+{
+	char **v = calloc(s->n_hosts ? s->n_hosts : 1, sizeof(*v));
+	size_t k = 0;
+	if (v == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		if (!coll_host_has_labels(s->hosts[i], f)) {
+			continue;
+		}
+		if ((v[k] = strdup(s->hosts[i]->name)) == NULL) {
+			coll_names_free(v, k);
+			return -1;
+		}
+		k++;
+	}
+	*out = v;
+	*n   = k;
+	return 0;
+}
+
+void
+coll_names_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n && v != NULL; i++) {
+		free(v[i]);
+	}
+	free(v);
+}
+
+int
+coll_state_encode_status_filtered(
+    const coll_state *s, const coll_filter *f, bool as_hosts, int64_t now_us, nng_msg **out)
+{
 	Fl__Response       resp  = FL__RESPONSE__INIT;
 	Fl__StatusReply    reply = FL__STATUS_REPLY__INIT;
 	Fl__CollectorStats stats = FL__COLLECTOR_STATS__INIT;
@@ -775,7 +1013,7 @@ coll_state_encode_status(
 		goto done;
 	}
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		if (host == NULL || host[0] == '\0' || strcmp(host, s->hosts[i]->name) == 0) {
+		if (host_selected(s->hosts[i], f)) {
 			sel[n++] = s->hosts[i];
 		}
 	}
@@ -799,6 +1037,8 @@ coll_state_encode_status(
 		hs[i].release_since_us   = h->release_since_us;
 		hs[i].previous_release   = (char *) nz(h->previous_release);
 		hs[i].expectations_error = (char *) nz(h->expectations_error);
+		hs[i].n_labels           = h->n_labels;
+		hs[i].labels             = h->labels;
 		hs[i].n_probes           = 0;
 		hs[i].probes             = NULL;
 		hsp[i]                   = &hs[i];
@@ -866,7 +1106,8 @@ coll_state_restore_host(void *arg, const coll_host_row *row)
 	}
 	if (set_str(&h->release, row->release) < 0 ||
 	    set_str(&h->previous_release, row->previous_release) < 0 ||
-	    set_str(&h->agent_version, row->agent_version) < 0) {
+	    set_str(&h->agent_version, row->agent_version) < 0 ||
+	    labels_restore(h, row->labels) < 0) {
 		return -1;
 	}
 	h->release_since_us = row->release_since_us;

@@ -115,6 +115,9 @@ typedef struct coll_host {
 	uint64_t    seq_window; // bit i: last_seq - i was applied
 	uint64_t    spool_dropped;
 	bool        stale;
+	char      **labels; // "key=value" as last reported (issue 10); validated by fl_wire
+	size_t      n_labels;
+	char       *labels_text; // the same joined with ',' ("" for none): the hosts row
 	coll_probe *probes;
 	size_t      n_probes;
 	size_t      cap_probes;
@@ -132,6 +135,17 @@ typedef struct coll_state {
 	uint64_t    verdict_scope;       // hash of the top finding's verdict, hosts and targets
 	bool        verdict_scope_known; // false after a restart until the first diagnosis
 } coll_state;
+
+// Which hosts a query is about (issue 10): host NULL or "" for all; labels "key=value", each of
+// which a host must carry (AND; none: no label filter). Borrowed for the call.
+typedef struct coll_filter {
+	const char        *host;
+	const char *const *labels;
+	size_t             n_labels;
+} coll_filter;
+
+// Whether h carries every label of f (the host part of f is not looked at).
+bool coll_host_has_labels(const coll_host *h, const coll_filter *f);
 
 typedef enum coll_apply_result {
 	COLL_APPLIED,   // state updated (or an old out-of-order round counted)
@@ -163,11 +177,47 @@ int coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops);
 // corr_reply_free) or NULL.
 Fl__DiagnoseReply *coll_state_diagnose(const coll_state *s, int64_t now_us, const char *only_host);
 
+// The same over the hosts carrying f's labels only: the correlation sees no other host, so
+// one label set's fault does not colour another's verdict. f->host restricts the findings as
+// only_host does. f NULL: every host.
+Fl__DiagnoseReply *coll_state_diagnose_filtered(
+    const coll_state *s, int64_t now_us, const coll_filter *f);
+
 // Encodes a Response holding a StatusReply of the hosts (host NULL/"": all, sorted by name),
 // with their probes, and the stats. as_hosts selects the `hosts` oneof instead of `status`.
 // Returns 0 or an NNG_E* error; *out is a new message the caller owns.
 int coll_state_encode_status(
     const coll_state *s, const char *host, bool as_hosts, int64_t now_us, nng_msg **out);
+
+// The same for the hosts matching f (host and labels); f NULL: every host.
+int coll_state_encode_status_filtered(
+    const coll_state *s, const coll_filter *f, bool as_hosts, int64_t now_us, nng_msg **out);
+
+// The names of the hosts carrying f's labels (f->host ignored), as malloc'd strings in a
+// malloc'd array (free with coll_names_free). 0, or -1 when out of memory.
+int coll_state_names_with_labels(const coll_state *s, const coll_filter *f, char ***out, size_t *n);
+void coll_names_free(char **v, size_t n);
+
+// Forgetting hosts (issue 10). The host leaves the in-memory state (so status, the verdict and
+// probe-now no longer see it); a FORGET op deletes its hosts and latest rows, and a
+// "forgotten" history event (from = its state, detail = why) records it. Its history stays. A
+// later report from it brings it back as a new host.
+
+// What a forget found, for the reply.
+typedef struct coll_forgotten {
+	int64_t  last_seen_us;
+	bool     stale;
+	uint32_t probes;
+} coll_forgotten;
+
+// Forgets host name; detail says why (goes into the event). Returns 0 (what is filled when
+// not NULL), 1 when no such host (nothing changed), -1 when out of memory (nothing changed).
+int coll_state_forget(coll_state *s, const char *name, int64_t now_us, const char *detail,
+    coll_ops *ops, coll_forgotten *what);
+
+// Forgets every stale host silent for more than after_us ([collector] forget_after; 0: off).
+// Returns how many were forgotten.
+size_t coll_state_forget_silent(coll_state *s, int64_t now_us, int64_t after_us, coll_ops *ops);
 
 // The silence after which h is stale, in us (0 when it announced no interval).
 int64_t coll_host_stale_limit_us(const coll_host *h);

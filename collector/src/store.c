@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "fl/json.h"
 #include "fl/log.h"
 #include "fl/names.h"
 
@@ -15,7 +16,8 @@ struct coll_store {
 	sqlite3      *db;
 	sqlite3_stmt *begin, *commit, *rollback;
 	sqlite3_stmt *up_host, *up_seen, *up_latest, *ins_event;
-	sqlite3_stmt *q_history;
+	sqlite3_stmt *del_host, *del_latest; // forget (issue 10)
+	sqlite3_stmt *q_history, *q_history_hosts;
 };
 
 // Text names, not enum numbers, for status/failure: an operator reading the file with sqlite3
@@ -27,7 +29,7 @@ static const char schema[] =
     " first_seen INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"
     " interval_ms INTEGER NOT NULL DEFAULT 0, agent_version TEXT NOT NULL DEFAULT '',"
     " boot_id INTEGER NOT NULL DEFAULT 0, last_seq INTEGER NOT NULL DEFAULT 0,"
-    " clock_skew INTEGER NOT NULL DEFAULT 0);"
+    " clock_skew INTEGER NOT NULL DEFAULT 0, labels TEXT NOT NULL DEFAULT '');"
     "CREATE TABLE IF NOT EXISTS latest ("
     " host TEXT NOT NULL, probe TEXT NOT NULL, result BLOB, status TEXT NOT NULL,"
     " failure TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (host, probe));"
@@ -53,10 +55,12 @@ op_free(coll_op *op)
 	switch (op->kind) {
 	case COLL_OP_HOST:
 	case COLL_OP_SEEN:
+	case COLL_OP_FORGET:
 		free((char *) op->u.host.host);
 		free((char *) op->u.host.release);
 		free((char *) op->u.host.previous_release);
 		free((char *) op->u.host.agent_version);
+		free((char *) op->u.host.labels);
 		break;
 	case COLL_OP_LATEST:
 		free((char *) op->u.latest.host);
@@ -77,10 +81,15 @@ op_free(coll_op *op)
 void
 coll_ops_clear(coll_ops *ops)
 {
-	for (size_t i = 0; i < ops->n; i++) {
-		op_free(&ops->v[i]);
+	coll_ops_truncate(ops, 0);
+}
+
+void
+coll_ops_truncate(coll_ops *ops, size_t n)
+{
+	while (ops->n > n) {
+		op_free(&ops->v[--ops->n]);
 	}
-	ops->n = 0;
 }
 
 void
@@ -89,6 +98,27 @@ coll_ops_fini(coll_ops *ops)
 	coll_ops_clear(ops);
 	free(ops->v);
 	coll_ops_init(ops);
+}
+
+int
+coll_ops_move(coll_ops *dst, coll_ops *src)
+{
+	if (src->n == 0) {
+		return 0;
+	}
+	if (dst->n + src->n > dst->cap) {
+		size_t   cap = dst->n + src->n + 64;
+		coll_op *v   = realloc(dst->v, cap * sizeof(*v));
+		if (v == NULL) {
+			return -1;
+		}
+		dst->v   = v;
+		dst->cap = cap;
+	}
+	memcpy(&dst->v[dst->n], src->v, src->n * sizeof(*src->v));
+	dst->n += src->n;
+	src->n = 0; // the copies now belong to dst
+	return 0;
 }
 
 static coll_op *
@@ -133,6 +163,7 @@ coll_ops_host(coll_ops *ops, coll_op_kind kind, const coll_host_row *row)
 	op->u.host.release          = dup(row->release, &bad);
 	op->u.host.previous_release = dup(row->previous_release, &bad);
 	op->u.host.agent_version    = dup(row->agent_version, &bad);
+	op->u.host.labels           = dup(row->labels, &bad);
 	if (bad) {
 		op_free(op);
 		return -1;
@@ -204,6 +235,19 @@ prep(coll_store *st, const char *sql, sqlite3_stmt **out, char *err, size_t errl
 	return 0;
 }
 
+// Databases written before labels existed (issue 10) get the column; new ones have it.
+static int
+add_labels_column(sqlite3 *db, char **emsg)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, "SELECT labels FROM hosts LIMIT 0", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_finalize(s);
+		return SQLITE_OK;
+	}
+	return sqlite3_exec(
+	    db, "ALTER TABLE hosts ADD COLUMN labels TEXT NOT NULL DEFAULT ''", NULL, NULL, emsg);
+}
+
 void
 coll_store_close(coll_store *st)
 {
@@ -211,7 +255,8 @@ coll_store_close(coll_store *st)
 		return;
 	}
 	sqlite3_stmt *all[] = { st->begin, st->commit, st->rollback, st->up_host, st->up_seen,
-		st->up_latest, st->ins_event, st->q_history };
+		st->up_latest, st->ins_event, st->del_host, st->del_latest, st->q_history,
+		st->q_history_hosts };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		sqlite3_finalize(all[i]);
 	}
@@ -246,7 +291,8 @@ coll_store_open(const char *path, bool readonly, coll_store **out, char *err, si
 		        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
 		        "foreign_keys=OFF;",
 		        NULL, NULL, &emsg) != SQLITE_OK ||
-		    sqlite3_exec(st->db, schema, NULL, NULL, &emsg) != SQLITE_OK) {
+		    sqlite3_exec(st->db, schema, NULL, NULL, &emsg) != SQLITE_OK ||
+		    add_labels_column(st->db, &emsg) != SQLITE_OK) {
 			snprintf(err, errlen, "cannot set up %s: %s", path, emsg ? emsg : "?");
 			sqlite3_free(emsg);
 			goto fail;
@@ -257,11 +303,12 @@ coll_store_open(const char *path, bool readonly, coll_store **out, char *err, si
 		    prep(st,
 		        "INSERT INTO hosts (host, release, previous_release, release_since, "
 		        "first_seen,"
-		        " last_seen, interval_ms, agent_version, boot_id, last_seq, clock_skew)"
-		        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		        " last_seen, interval_ms, agent_version, boot_id, last_seq, clock_skew, "
+		        "labels)"
+		        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
 		        " ON CONFLICT (host) DO UPDATE SET release = ?2, previous_release = ?3,"
 		        " release_since = ?4, last_seen = ?6, interval_ms = ?7, agent_version = ?8,"
-		        " boot_id = ?9, last_seq = ?10, clock_skew = ?11",
+		        " boot_id = ?9, last_seq = ?10, clock_skew = ?11, labels = ?12",
 		        &st->up_host, err, errlen) != 0 ||
 		    prep(st,
 		        "UPDATE hosts SET last_seen = ?2, interval_ms = ?3, boot_id = ?4, last_seq "
@@ -277,7 +324,11 @@ coll_store_open(const char *path, bool readonly, coll_store **out, char *err, si
 		        "INSERT INTO history (at_us, host, kind, probe, \"from\", \"to\", failure, "
 		        "detail,"
 		        " agent_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-		        &st->ins_event, err, errlen) != 0) {
+		        &st->ins_event, err, errlen) != 0 ||
+		    prep(st, "DELETE FROM hosts WHERE host = ?1", &st->del_host, err, errlen) !=
+		        0 ||
+		    prep(st, "DELETE FROM latest WHERE host = ?1", &st->del_latest, err, errlen) !=
+		        0) {
 			goto fail;
 		}
 	}
@@ -287,7 +338,15 @@ coll_store_open(const char *path, bool readonly, coll_store **out, char *err, si
 	        "SELECT * FROM (SELECT at_us, host, kind, probe, \"from\", \"to\", failure, detail,"
 	        " agent_time_us, id FROM history WHERE at_us >= ?1 AND (?2 = '' OR host = ?2)"
 	        " ORDER BY at_us DESC, id DESC LIMIT ?3) ORDER BY at_us, id",
-	        &st->q_history, err, errlen) != 0) {
+	        &st->q_history, err, errlen) != 0 ||
+	    // A label filter names its hosts as a JSON array (SQLite's json_each, built in
+	    // since 3.38): one statement whatever the number of hosts.
+	    prep(st,
+	        "SELECT * FROM (SELECT at_us, host, kind, probe, \"from\", \"to\", failure, detail,"
+	        " agent_time_us, id FROM history WHERE at_us >= ?1 AND (?2 = '' OR host = ?2)"
+	        " AND host IN (SELECT value FROM json_each(?4))"
+	        " ORDER BY at_us DESC, id DESC LIMIT ?3) ORDER BY at_us, id",
+	        &st->q_history_hosts, err, errlen) != 0) {
 		goto fail;
 	}
 	*out = st;
@@ -331,7 +390,16 @@ write_op(coll_store *st, const coll_op *op)
 		sqlite3_bind_int64(s, 9, (sqlite3_int64) h->boot_id);
 		sqlite3_bind_int64(s, 10, (sqlite3_int64) h->last_seq);
 		sqlite3_bind_int64(s, 11, h->clock_skew_us);
+		sqlite3_bind_text(s, 12, h->labels != NULL ? h->labels : "", -1, SQLITE_STATIC);
 		return step_done(st, s);
+	}
+	case COLL_OP_FORGET: {
+		sqlite3_bind_text(st->del_latest, 1, op->u.host.host, -1, SQLITE_STATIC);
+		if (step_done(st, st->del_latest) != 0) {
+			return -1;
+		}
+		sqlite3_bind_text(st->del_host, 1, op->u.host.host, -1, SQLITE_STATIC);
+		return step_done(st, st->del_host);
 	}
 	case COLL_OP_SEEN: {
 		const coll_host_row *h = &op->u.host;
@@ -435,7 +503,7 @@ coll_store_load(coll_store *st, const coll_store_loader *ld)
 
 	if (sqlite3_prepare_v2(st->db,
 	        "SELECT host, release, previous_release, release_since, first_seen, last_seen,"
-	        " interval_ms, agent_version, boot_id, last_seq, clock_skew FROM hosts",
+	        " interval_ms, agent_version, boot_id, last_seq, clock_skew, labels FROM hosts",
 	        -1, &s, NULL) != SQLITE_OK) {
 		goto fail;
 	}
@@ -452,6 +520,7 @@ coll_store_load(coll_store *st, const coll_store_loader *ld)
 			.boot_id          = (uint64_t) sqlite3_column_int64(s, 8),
 			.last_seq         = (uint64_t) sqlite3_column_int64(s, 9),
 			.clock_skew_us    = sqlite3_column_int64(s, 10),
+			.labels           = col_text(s, 11),
 		};
 		if (ld->on_host(ld->arg, &h) != 0) {
 			goto stopped;
@@ -540,11 +609,12 @@ coll_history_reply_free(Fl__HistoryReply *r)
 	free(r);
 }
 
-int
-coll_store_history(
-    coll_store *st, int64_t since_us, const char *host, uint32_t limit, Fl__HistoryReply **out)
+// Runs a history statement whose ?1..?3 are since, host and limit (and ?4, when hosts_json is
+// not NULL, the JSON array of hosts).
+static int
+history_query(coll_store *st, sqlite3_stmt *s, int64_t since_us, const char *host,
+    const char *hosts_json, uint32_t limit, Fl__HistoryReply **out)
 {
-	sqlite3_stmt     *s = st->q_history;
 	Fl__HistoryReply *r;
 	size_t            cap = 0;
 	int               rc;
@@ -556,6 +626,9 @@ coll_store_history(
 	sqlite3_bind_int64(s, 1, since_us);
 	sqlite3_bind_text(s, 2, host != NULL ? host : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, limit);
+	if (hosts_json != NULL) {
+		sqlite3_bind_text(s, 4, hosts_json, -1, SQLITE_STATIC);
+	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		Fl__HistoryEvent *e;
 		int               bad = 0;
@@ -600,4 +673,37 @@ fail:
 	sqlite3_clear_bindings(s);
 	coll_history_reply_free(r);
 	return -1;
+}
+
+int
+coll_store_history(
+    coll_store *st, int64_t since_us, const char *host, uint32_t limit, Fl__HistoryReply **out)
+{
+	return history_query(st, st->q_history, since_us, host, NULL, limit, out);
+}
+
+int
+coll_store_history_hosts(coll_store *st, int64_t since_us, const char *host,
+    const char *const *hosts, size_t n_hosts, uint32_t limit, Fl__HistoryReply **out)
+{
+	fl_json     j;
+	const char *text;
+	int         rv;
+
+	if (hosts == NULL) {
+		return coll_store_history(st, since_us, host, limit, out);
+	}
+	fl_json_init(&j, false);
+	fl_json_arr_begin(&j);
+	for (size_t i = 0; i < n_hosts; i++) {
+		fl_json_str(&j, hosts[i]);
+	}
+	fl_json_arr_end(&j);
+	if ((text = fl_json_text(&j)) == NULL) {
+		fl_json_fini(&j);
+		return -1;
+	}
+	rv = history_query(st, st->q_history_hosts, since_us, host, text, limit, out);
+	fl_json_fini(&j);
+	return rv;
 }

@@ -33,6 +33,7 @@ typedef struct coll_host_row {
 	uint64_t    boot_id;  // with last_seq: duplicate detection survives a restart
 	uint64_t    last_seq; // (approximately: written with last_seen, every few seconds)
 	int64_t     clock_skew_us;
+	const char *labels; // "key=value,..." (issue 10); "" for none
 } coll_host_row;
 
 // A latest row: the last result of (host, probe) as of its last transition.
@@ -50,7 +51,7 @@ typedef struct coll_latest_row {
 typedef struct coll_event {
 	int64_t     at_us;
 	const char *host;
-	const char *kind; // status | release | stale | back | verdict
+	const char *kind; // status | release | stale | back | verdict | verification | forgotten
 	const char *probe;
 	const char *from;
 	const char *to;
@@ -64,6 +65,7 @@ typedef enum coll_op_kind {
 	COLL_OP_SEEN,   // update last_seen_us, boot_id, last_seq, skew, interval only
 	COLL_OP_LATEST, // upsert a latest row
 	COLL_OP_EVENT,  // append a history row
+	COLL_OP_FORGET, // delete the hosts row and the latest rows of u.host.host (issue 10)
 } coll_op_kind;
 
 // One pending write. Every string and the blob are heap copies owned by the op (see
@@ -87,6 +89,11 @@ typedef struct coll_ops {
 void coll_ops_init(coll_ops *ops);
 void coll_ops_clear(coll_ops *ops); // frees every op's copies, keeps the array
 void coll_ops_fini(coll_ops *ops);
+void coll_ops_truncate(coll_ops *ops, size_t n); // frees the ops after the first n
+
+// Moves every op of src to the end of dst (dst takes their copies; src is left empty).
+// Returns 0, or -1 when out of memory (both unchanged).
+int coll_ops_move(coll_ops *dst, coll_ops *src);
 
 // Appends a copy of the row. Return 0, or -1 when out of memory (ops unchanged).
 int coll_ops_host(coll_ops *ops, coll_op_kind kind, const coll_host_row *row);
@@ -119,6 +126,11 @@ int coll_store_load(coll_store *st, const coll_store_loader *ld);
 // *out holds a HistoryReply the caller frees with coll_history_reply_free.
 int coll_store_history(
     coll_store *st, int64_t since_us, const char *host, uint32_t limit, Fl__HistoryReply **out);
+
+// The same, restricted to the events of hosts[0..n_hosts) when hosts is not NULL (a label
+// filter: n_hosts 0 then gives no events; events without a host are left out).
+int  coll_store_history_hosts(coll_store *st, int64_t since_us, const char *host,
+     const char *const *hosts, size_t n_hosts, uint32_t limit, Fl__HistoryReply **out);
 void coll_history_reply_free(Fl__HistoryReply *r); // accepts NULL
 
 // Deletes history older than before_us. Returns the number of rows deleted, or -1.

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "canary.h"
+#include "fl/labels.h"
 #include "fl/log.h"
 #include "fl/names.h"
 #include "fl/time.h"
@@ -83,14 +84,22 @@ strv_add(char ***v, size_t *n, const char *s)
 int
 coll_live_hosts(coll_server *srv, char ***hosts, char ***releases, char ***previous, size_t *n)
 {
-	size_t nh = 0, nr = 0, np = 0;
-	int    rc = 0;
+	return coll_live_hosts_with_labels(srv, NULL, 0, hosts, releases, previous, n);
+}
+
+int
+coll_live_hosts_with_labels(coll_server *srv, char *const *labels, size_t n_labels, char ***hosts,
+    char ***releases, char ***previous, size_t *n)
+{
+	size_t      nh = 0, nr = 0, np = 0;
+	int         rc = 0;
+	coll_filter f  = { .labels = (const char *const *) labels, .n_labels = n_labels };
 
 	*hosts = *releases = *previous = NULL;
 	pthread_mutex_lock(&srv->lock);
 	for (size_t i = 0; i < srv->state.n_hosts && rc == 0; i++) {
 		const coll_host *h = srv->state.hosts[i];
-		if (h->stale) {
+		if (h->stale || !coll_host_has_labels(h, &f)) {
 			continue;
 		}
 		if (strv_add(hosts, &nh, h->name) != 0 ||
@@ -345,7 +354,10 @@ coll_verify_run(
 	}
 	fl__verify_reply__init(r);
 	r->release = xdup(release);
-	if (coll_live_hosts(srv, &live, &rel, &prev, &n_live) != 0) {
+	// A label filter (issue 10) narrows everything below to the matching hosts: the hosts
+	// verified, the hosts surveyed and the canary's baseline.
+	if (coll_live_hosts_with_labels(srv, q->labels, q->n_labels, &live, &rel, &prev, &n_live) !=
+	    0) {
 		snprintf(err, errlen, "out of memory");
 		fl__verify_reply__free_unpacked(r, NULL);
 		return -1;
@@ -516,6 +528,10 @@ coll_verify_run(
 		for (size_t i = 0; i < pn->n_reports; i++) {
 			const Fl__Report *rep = pn->reports[i];
 			bool              on  = strcmp(rep->release, release) == 0;
+			if (!fl_labels_match((const char *const *) rep->labels, rep->n_labels,
+			        (const char *const *) q->labels, q->n_labels)) {
+				continue; // outside the label set asked for: not a baseline either
+			}
 			if (on &&
 			    (q->n_canary > 0 ? in_list(q->canary, q->n_canary, rep->host)
 			                     : in_list(targets, n_targets, rep->host))) {

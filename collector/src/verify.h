@@ -76,4 +76,8 @@ int coll_live_hosts(
     struct coll_server *srv, char ***hosts, char ***releases, char ***previous, size_t *n);
 void coll_strv_free(char **v, size_t n);
 
+// The same, for the hosts carrying every label of labels[0..n_labels) (issue 10).
+int coll_live_hosts_with_labels(struct coll_server *srv, char *const *labels, size_t n_labels,
+    char ***hosts, char ***releases, char ***previous, size_t *n);
+
 #endif // FL_COLLECTOR_VERIFY_H

@@ -2,6 +2,9 @@
 
 #include "fl/render.h"
 
+#include <string.h>
+
+#include "fl/labels.h"
 #include "fl/names.h"
 
 static const char *
@@ -75,6 +78,24 @@ fl_render_probe_json(fl_json *j, const Fl__ProbeResult *r)
 	}
 	if (r->error_code != 0) {
 		fl_json_kint(j, "error_code", r->error_code);
+	}
+	fl_json_obj_end(j);
+}
+
+void
+fl_render_labels_json(fl_json *j, const char *const *labels, size_t n)
+{
+	fl_json_obj_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		char        key[FL_LABEL_KEY_MAX + 1];
+		const char *eq = strchr(labels[i], '=');
+		size_t      k  = eq != NULL ? (size_t) (eq - labels[i]) : strlen(labels[i]);
+		if (k >= sizeof(key)) {
+			k = sizeof(key) - 1;
+		}
+		memcpy(key, labels[i], k);
+		key[k] = '\0';
+		fl_json_kstr(j, key, eq != NULL ? eq + 1 : "");
 	}
 	fl_json_obj_end(j);
 }

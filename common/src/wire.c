@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fl/labels.h"
+
 const char *
 fl_wire_reject_name(fl_wire_reject r)
 {
@@ -125,6 +127,14 @@ fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 			return rj;
 		}
 	}
+	if (r->n_labels > 0) {
+		char lwhy[160];
+		if (fl_labels_check(
+		        (const char *const *) r->labels, r->n_labels, lwhy, sizeof(lwhy)) != 0) {
+			return reject(
+			    FL_WIRE_INVALID, why, whylen, "report from %s: %s", r->host, lwhy);
+		}
+	}
 	for (size_t i = 0; i < r->n_release_checks; i++) {
 		const Fl__ReleaseCheck *c = r->release_checks[i];
 		if (!string_ok(c->release, 256) || c->n_unmet > FL_WIRE_MAX_UNMET ||
@@ -232,6 +242,53 @@ fl_wire_decode_report(const void *buf, size_t len, Fl__Report **out, char *why, 
 	return FL_WIRE_OK;
 }
 
+// The label filter a query carries, if any (issue 10): bounded and well-formed like a host's.
+static bool
+request_labels_bad(const Fl__Request *r, char *why, size_t whylen)
+{
+	const ProtobufCMessage *q = NULL;
+	char *const            *v = NULL;
+	size_t                  n = 0;
+	char                    lwhy[160];
+
+	switch (r->query_case) {
+	case FL__REQUEST__QUERY_STATUS:
+	case FL__REQUEST__QUERY_HOSTS: {
+		const Fl__StatusQuery *s =
+		    r->query_case == FL__REQUEST__QUERY_STATUS ? r->status : r->hosts;
+		q = s ? &s->base : NULL;
+		v = s ? s->labels : NULL;
+		n = s ? s->n_labels : 0;
+		break;
+	}
+	case FL__REQUEST__QUERY_HISTORY:
+		q = r->history ? &r->history->base : NULL;
+		v = r->history ? r->history->labels : NULL;
+		n = r->history ? r->history->n_labels : 0;
+		break;
+	case FL__REQUEST__QUERY_DIAGNOSE:
+		q = r->diagnose ? &r->diagnose->base : NULL;
+		v = r->diagnose ? r->diagnose->labels : NULL;
+		n = r->diagnose ? r->diagnose->n_labels : 0;
+		break;
+	case FL__REQUEST__QUERY_VERIFY:
+		q = r->verify ? &r->verify->base : NULL;
+		v = r->verify ? r->verify->labels : NULL;
+		n = r->verify ? r->verify->n_labels : 0;
+		break;
+	default:
+		break;
+	}
+	if (q == NULL || n == 0) {
+		return false;
+	}
+	if (fl_labels_check((const char *const *) v, n, lwhy, sizeof(lwhy)) != 0) {
+		reject(FL_WIRE_INVALID, why, whylen, "label filter: %s", lwhy);
+		return true;
+	}
+	return false;
+}
+
 fl_wire_reject
 fl_wire_decode_request(const void *buf, size_t len, Fl__Request **out, char *why, size_t whylen)
 {
@@ -245,6 +302,10 @@ fl_wire_decode_request(const void *buf, size_t len, Fl__Request **out, char *why
 		unsigned v = r->schema_version;
 		fl__request__free_unpacked(r, NULL);
 		return reject(FL_WIRE_SCHEMA, why, whylen, "request schema version %u", v);
+	}
+	if (request_labels_bad(r, why, whylen)) {
+		fl__request__free_unpacked(r, NULL);
+		return FL_WIRE_INVALID;
 	}
 	*out = r;
 	return FL_WIRE_OK;

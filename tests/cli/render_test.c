@@ -50,6 +50,7 @@ typedef struct fixture {
 	Fl__UnmetRequirement *unmet[1];
 	Fl__Timing            timing;
 	Fl__CollectorStats    stats;
+	char                 *labels1[2];
 } fixture;
 
 static char *
@@ -112,6 +113,10 @@ fixture_init(fixture *f)
 	f->h1.n_probes      = 1;
 	f->h1.probes        = f->probes1;
 	f->h1.clock_skew_us = 1500000; // below the 2 s threshold: not shown
+	f->labels1[0]       = s("env=prod");
+	f->labels1[1]       = s("service=orders");
+	f->h1.n_labels      = 2;
+	f->h1.labels        = f->labels1;
 
 	f->h2.host               = s("app-server-2");
 	f->h2.release            = s("2.3.9");
@@ -164,6 +169,12 @@ test_status_human_table(void **state)
 	assert_non_null(strstr(text, "clock skew -3.2s"));
 	assert_null(strstr(text, "clock skew +1.5s")); // under 2 s
 	assert_non_null(strstr(text, "expectations: /srv/app/expect.ini:3: unknown key"));
+	// Labels under their host, below the PROBE column; a host without labels has no line.
+	const char *lab = strstr(text, "  labels: env=prod, service=orders\n");
+	assert_non_null(lab);
+	assert_true(lab > row1 && lab < row2);
+	assert_int_equal(lab[-(long) col - 1], '\n');
+	assert_null(strstr(row2, "labels:"));
 	assert_non_null(strstr(text, "2 hosts (1 stale), 3 probes: 1 ok, 1 warn, 1 fail"));
 	assert_non_null(strstr(text, "\ncollector dropped 1 of 10 reports: 1 wrong schema\n"));
 	assert_null(strstr(text, "\033[")); // no colour asked
@@ -217,8 +228,12 @@ test_status_json_shape(void **state)
 	    "\"release_since\":null,\"agent_version\":\"\","
 	    "\"interval_ms\":5000,\"last_seen\":\"2026-11-25T14:07:18.000Z\","
 	    "\"age_s\":2,\"stale\":false,\"clock_skew_ms\":1500,"
-	    "\"spool_dropped\":0,\"expectations_error\":\"\",\"probes\":[{"
+	    "\"spool_dropped\":0,\"expectations_error\":\"\","
+	    "\"labels\":{\"env\":\"prod\",\"service\":\"orders\"},\"probes\":[{"
 	    "\"name\":\"app\",\"kind\":\"http\""));
+	assert_non_null(strstr(text,
+	    "\"expectations_error\":\"/srv/app/expect.ini:3: unknown key\","
+	    "\"labels\":{},\"probes\":["));
 	assert_non_null(strstr(text, "\"timing\":{\"dns_ms\":0.1,\"total_ms\":12.3}"));
 	assert_non_null(strstr(text, "\"stale\":true,\"clock_skew_ms\":-3200"));
 	assert_non_null(strstr(text,
@@ -243,16 +258,17 @@ test_hosts_human_and_json(void **state)
 	char *text = (rc = cli_hosts_print(&f.reply, cap_open(&c), false), cap_close(&c));
 	assert_int_equal(rc, CLI_EXIT_FAILING);
 	assert_string_equal(text,
-	    "HOST          RELEASE  LAST SEEN  STALE  FAILING\n"
-	    "app1          2.4.0    2s ago     no     0/1\n"
-	    "app-server-2  2.3.9    41s ago    yes    1/2\n");
+	    "HOST          RELEASE  LAST SEEN  STALE  FAILING  LABELS\n"
+	    "app1          2.4.0    2s ago     no     0/1      env=prod, service=orders\n"
+	    "app-server-2  2.3.9    41s ago    yes    1/2      -\n");
 	free(text);
 	text = (rc = cli_hosts_json(&f.reply, cap_open(&c), false), cap_close(&c));
 	assert_string_equal(text,
 	    "{\"hosts\":[{\"host\":\"app1\",\"release\":\"2.4.0\",\"last_seen\":\"2026-11-25T14:07:"
-	    "18.000Z\",\"stale\":false,\"probes_failing\":0},{\"host\":\"app-server-2\","
+	    "18.000Z\",\"stale\":false,\"probes_failing\":0,\"labels\":{\"env\":\"prod\","
+	    "\"service\":\"orders\"}},{\"host\":\"app-server-2\","
 	    "\"release\":\"2.3.9\",\"last_seen\":\"2026-11-25T14:06:39.000Z\",\"stale\":true,"
-	    "\"probes_failing\":1}]}\n");
+	    "\"probes_failing\":1,\"labels\":{}}]}\n");
 	free(text);
 }
 
@@ -408,6 +424,48 @@ test_diagnose_human_and_exit(void **state)
 	assert_int_equal(cli_diagnose_exit(&r), CLI_EXIT_ERROR);
 }
 
+// `faultline forget`: 0 when forgotten, 1 when the collector knows no such host.
+static void
+test_forget_human_json_and_exit(void **state)
+{
+	(void) state;
+	Fl__ForgetReply r = FL__FORGET_REPLY__INIT;
+	cap             c;
+	int             rc;
+
+	r.host         = s("app7");
+	r.found        = true;
+	r.stale        = true;
+	r.last_seen_us = NOW_US - 90000000;
+	r.probes       = 3;
+	char *text     = (rc = cli_forget_print(&r, cap_open(&c)), cap_close(&c));
+	assert_int_equal(rc, CLI_EXIT_OK);
+	assert_non_null(strstr(text, "forgot app7 (silent, last seen 2026-11-25T14:05:50.000Z"));
+	assert_non_null(strstr(text, "3 probes); its history is kept\n"));
+	free(text);
+	text = (rc = cli_forget_json(&r, cap_open(&c), false), cap_close(&c));
+	assert_int_equal(rc, CLI_EXIT_OK);
+	assert_string_equal(text,
+	    "{\"host\":\"app7\",\"forgotten\":true,\"last_seen\":\"2026-11-25T14:05:50.000Z\","
+	    "\"stale\":true,\"probes\":3}\n");
+	free(text);
+
+	r.found        = false;
+	r.stale        = false;
+	r.last_seen_us = 0;
+	r.probes       = 0;
+	text           = (rc = cli_forget_print(&r, cap_open(&c)), cap_close(&c));
+	assert_int_equal(rc, CLI_EXIT_FAILING);
+	assert_non_null(strstr(text, "knows no host named 'app7'"));
+	free(text);
+	text = (rc = cli_forget_json(&r, cap_open(&c), false), cap_close(&c));
+	assert_int_equal(rc, CLI_EXIT_FAILING);
+	assert_string_equal(text,
+	    "{\"host\":\"app7\",\"forgotten\":false,\"last_seen\":null,\"stale\":false,"
+	    "\"probes\":0}\n");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -419,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_status_empty),
 		cmocka_unit_test(test_history_sorted_oldest_first),
 		cmocka_unit_test(test_diagnose_human_and_exit),
+		cmocka_unit_test(test_forget_human_json_and_exit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,4 +17,9 @@ void fl_render_probe_json(fl_json *j, const Fl__ProbeResult *r);
 // Writes one unmet requirement: {"database","kind","object","privilege","object_missing","role"}.
 void fl_render_unmet_json(fl_json *j, const Fl__UnmetRequirement *u);
 
+// Writes "key=value" labels as one JSON object {"env": "prod", ...}, in the given order (issue
+// 10: `labels` of the agent's --once --json and of status --json). A label without '=' (never
+// valid on the wire) is written with an empty value.
+void fl_render_labels_json(fl_json *j, const char *const *labels, size_t n);
+
 #endif // FL_RENDER_H
