@@ -294,11 +294,45 @@ test_durations(void **state)
 	    "100ms)");
 }
 
+// Issue 10: `labels = env=prod, service=orders`, with every bad form reported at its line.
+static void
+test_labels(void **state)
+{
+	(void) state;
+	agent_config *cfg = parse_ok("[agent]\nlabels = env=prod, service=orders\n");
+	assert_int_equal(cfg->n_labels, 2);
+	assert_string_equal(cfg->labels[0], "env=prod");
+	assert_string_equal(cfg->labels[1], "service=orders");
+	agent_config_free(cfg);
+	cfg = parse_ok("[agent]\n");
+	assert_int_equal(cfg->n_labels, 0); // none by default
+	agent_config_free(cfg);
+
+	expect_err("[agent]\nname = a\nlabels = env\n",
+	    "t.conf:3: [agent] labels: label \"env\" is not KEY=VALUE");
+	expect_err("[agent]\nlabels = env=prod, env=staging\n",
+	    "t.conf:2: [agent] labels: label key \"env\" given twice");
+	expect_err("[agent]\nlabels = env=prod,\n",
+	    "t.conf:2: [agent] labels: empty label at the end of \"env=prod,\"");
+	expect_err("[agent]\nlabels = 9env=prod\n",
+	    "t.conf:2: [agent] labels: label \"9env=prod\": the key must be 1 to 63 characters "
+	    "starting with a letter");
+	expect_err("[agent]\nlabels = env=pr\"od\n",
+	    "t.conf:2: [agent] labels: label \"env=pr\"od\": the value may hold only letters, "
+	    "digits and _ . : / + -");
+	expect_err("[agent]\nlabels = "
+	           "a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,j=10,k=11,l=12,m=13,n=14,o=15,p=16,q=17\n",
+	    "t.conf:2: [agent] labels: more than 16 labels");
+	expect_err(
+	    "[agent]\nlabels = a=1\nlabels = b=2\n", "t.conf:3: [agent] labels: duplicate key");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_long_url_line),
 		cmocka_unit_test(test_unknown_section),

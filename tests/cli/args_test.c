@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -237,6 +238,35 @@ test_age_and_skew_format(void **state)
 	assert_string_equal(cli_skew_format(-65LL * 1000000, b, sizeof(b)), "-1m05s");
 }
 
+// --label KEY=VALUE: checked as the collector will, repeatable up to the limit, no key twice.
+static void
+test_labels_option(void **state)
+{
+	(void) state;
+	cli_labels l = { .n = 0 };
+	char       err[256];
+	char       a[] = "env=prod", b[] = "service=orders", c[] = "env=staging", d[] = "env";
+	assert_int_equal(cli_labels_add(&l, a, err, sizeof(err)), 0);
+	assert_int_equal(cli_labels_add(&l, b, err, sizeof(err)), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0], "env=prod");
+	assert_int_equal(cli_labels_add(&l, c, err, sizeof(err)), -1);
+	assert_string_equal(err, "--label: label key \"env\" given twice");
+	assert_int_equal(cli_labels_add(&l, d, err, sizeof(err)), -1);
+	assert_string_equal(err, "--label: label \"env\" is not KEY=VALUE");
+	assert_int_equal(l.n, 2);
+
+	char buf[FL_LABELS_MAX][8];
+	l.n = 0;
+	for (int i = 0; i < FL_LABELS_MAX; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "k%d=v", i);
+		assert_int_equal(cli_labels_add(&l, buf[i], err, sizeof(err)), 0);
+	}
+	char more[] = "z=1";
+	assert_int_equal(cli_labels_add(&l, more, err, sizeof(err)), -1);
+	assert_string_equal(err, "--label: at most 16 labels");
+}
+
 int
 main(void)
 {
@@ -249,6 +279,7 @@ main(void)
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_since),
 		cmocka_unit_test(test_age_and_skew_format),
+		cmocka_unit_test(test_labels_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,8 @@ tu_pack(const tu_rep *d, size_t *len)
 	r.sent_us          = d->sent_us;
 	r.round_started_us = d->round_started_us;
 	r.replayed         = d->replayed;
+	r.n_labels         = d->n_labels;
+	r.labels           = (char **) d->labels; // borrowed for packing only
 	r.n_results        = d->n;
 	r.results          = resp;
 	for (size_t i = 0; i < d->n && i < 256; i++) {

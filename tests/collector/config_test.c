@@ -164,11 +164,60 @@ test_set_override(void **state)
 	assert_string_equal(c.control, "ipc:///run/faultline/control.sock");
 }
 
+// Issue 10: forget_after is off by default, takes s/m/h/d (1s for fast tests), and a bad value
+// is an error at its line.
+static void
+test_forget_after(void **state)
+{
+	(void) state;
+	coll_config c;
+	coll_config_defaults(&c);
+	assert_int_equal(c.forget_after_us, 0);
+
+	static const struct {
+		const char *text;
+		int         rv;
+		int64_t     us;
+	} cases[] = {
+		{ "off", 0, 0 },
+		{ "0", 0, 0 },
+		{ "1s", 0, 1000000LL },
+		{ "90s", 0, 90000000LL },
+		{ "15m", 0, 900000000LL },
+		{ "12h", 0, 43200000000LL },
+		{ "7d", 0, 604800000000LL },
+		{ "3650d", 0, 3650LL * 86400 * 1000000 },
+		{ "3651d", -1, 0 },
+		{ "0s", -1, 0 },
+		{ "7", -1, 0 },
+		{ "1.5h", -1, 0 },
+		{ "-1d", -1, 0 },
+		{ "7w", -1, 0 },
+		{ "", -1, 0 },
+		{ "never", -1, 0 },
+		{ "99999999999999999999d", -1, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t us = -1;
+		int     rv = coll_parse_forget_after(cases[i].text, &us);
+		if (rv != cases[i].rv || (rv == 0 && us != cases[i].us)) {
+			fail_msg("forget_after \"%s\": rv %d, %lld us", cases[i].text, rv,
+			    (long long) us);
+		}
+	}
+	assert_string_equal(load_err("[collector]\nforget_after = 7d\n", &c), "");
+	assert_int_equal(c.forget_after_us, 604800000000LL);
+	assert_string_equal(load_err("[collector]\nstate = /tmp/x.db\nforget_after = soon\n", &c),
+	    "F:3: forget_after: 'soon' is not off or a duration from 1s to 3650d (e.g. 30s, 12h, "
+	    "7d)");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_forget_after),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_unknown_section),
