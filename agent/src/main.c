@@ -51,6 +51,8 @@ usage(FILE *f)
 	    "  sign_key        this host's EC P-256 private key (PEM, must not be readable by\n"
 	    "                  group or others): every report and survey answer is signed with\n"
 	    "                  it, and a collector with keys_dir accepts only signed reports\n"
+	    "  labels          env=prod, service=orders: sent with every report; the CLI's\n"
+	    "                  --label KEY=VALUE filters (and correlates) on them\n"
 	    "\n"
 	    "Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the config (a bad new config is\n"
 	    "logged and the running one kept).\n"

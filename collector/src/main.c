@@ -39,6 +39,7 @@ static const char usage_text[] =
     "  state = /var/lib/faultline/collector.db     SQLite (WAL) with hosts, latest, history\n"
     "  log_level = info\n"
     "  history_days = 14                           history older than this is pruned\n"
+    "  forget_after = off                          forget hosts silent this long (7d, 12h)\n"
     "  control = tcp://... is refused unless its address is loopback (127.0.0.0/8, ::1):\n"
     "                       use tls+tcp:// or ipc:// for remote CLIs\n"
     "\n"

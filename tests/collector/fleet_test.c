@@ -206,6 +206,58 @@ test_diagnose_per_label_set(void **state)
 	coll_state_fini(&s);
 }
 
+// Correlation per label set, not a filter on the fleet's findings: a shared database refused
+// from staging's hosts only is a network path fleet-wide, and a database fault for staging.
+static void
+test_label_set_is_its_own_fleet(void **state)
+{
+	(void) state;
+	coll_state  s;
+	coll_ops    ops;
+	const char *hosts[][2] = { { "prod1", "env=prod" }, { "prod2", "env=prod" },
+		{ "stage1", "env=staging" }, { "stage2", "env=staging" } };
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		for (size_t i = 0; i < 4; i++) {
+			bool     stage = strncmp(hosts[i][0], "stage", 5) == 0;
+			tu_probe p     = { "orders",
+                                stage ? FL__STATUS__STATUS_FAIL : FL__STATUS__STATUS_OK,
+                                stage ? FL__FAILURE_CLASS__FAILURE_REFUSED
+				          : FL__FAILURE_CLASS__FAILURE_NONE,
+				    2000 };
+			tu_rep   d     = {
+				      .host = hosts[i][0], .boot_id = 1, .seq = seq, .n = 1, .probes = &p
+			};
+			d.labels[d.n_labels++] = hosts[i][1];
+			Fl__Report *r          = tu_make(&d);
+			char       *t          = strdup("db.example:5432/orders");
+			assert_non_null(t);
+			free(r->results[0]->target); // unpacked with the default allocator
+			r->results[0]->target = t;
+			r->results[0]->kind   = FL__PROBE_KIND__KIND_POSTGRES;
+			assert_int_equal(
+			    coll_state_apply(&s, r, T0 + (int64_t) seq * SEC, &ops), COLL_APPLIED);
+		}
+	}
+	Fl__DiagnoseReply *r = coll_state_diagnose(&s, T0 + 3 * SEC, NULL);
+	assert_int_equal(r->verdict, FL__VERDICT__VERDICT_NETWORK);
+	corr_reply_free(r);
+	const char *stage[] = { "env=staging" };
+	coll_filter f       = { .labels = stage, .n_labels = 1 };
+	r                   = coll_state_diagnose_filtered(&s, T0 + 3 * SEC, &f);
+	assert_int_equal(r->verdict, FL__VERDICT__VERDICT_DATABASE);
+	assert_non_null(strstr(r->summary, "refused from all 2 hosts"));
+	corr_reply_free(r);
+	const char *prod[] = { "env=prod" };
+	f                  = (coll_filter) { .labels = prod, .n_labels = 1 };
+	r                  = coll_state_diagnose_filtered(&s, T0 + 3 * SEC, &f);
+	assert_int_equal(r->verdict, FL__VERDICT__VERDICT_HEALTHY);
+	corr_reply_free(r);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
 // forget: gone from state, status and the verdict (a stale host was a host finding until
 // then), one FORGET op and one "forgotten" event; a new report brings it back.
 static void
@@ -424,6 +476,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_labels_kept_and_filtered),
 		cmocka_unit_test(test_diagnose_per_label_set),
+		cmocka_unit_test(test_label_set_is_its_own_fleet),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_forget_silent),
 		cmocka_unit_test(test_store_labels_and_forget),

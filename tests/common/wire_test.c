@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,6 +273,89 @@ test_too_many_results(void **state)
 	free(pp);
 }
 
+// Issue 10: a report's labels and a query's label filter follow fl/labels.h, or the whole
+// message is rejected as invalid.
+static void
+test_labels_checked(void **state)
+{
+	(void) state;
+	report_fixture f;
+	char           why[256];
+	char          *ok[]  = { s("env=prod"), s("service=orders") };
+	char          *dup[] = { s("env=prod"), s("env=staging") };
+	char          *bad[] = { s("env=pr od") };
+	char          *many[17];
+	char           buf[17][8];
+
+	report_init(&f);
+	f.r.n_labels = 2;
+	f.r.labels   = ok;
+	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_OK);
+	f.r.labels = dup;
+	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
+	assert_non_null(strstr(why, "report from app1: label key \"env\" given twice"));
+	f.r.n_labels = 1;
+	f.r.labels   = bad;
+	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
+	for (int i = 0; i < 17; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "k%d=v", i);
+		many[i] = buf[i];
+	}
+	f.r.n_labels = 17;
+	f.r.labels   = many;
+	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
+	assert_non_null(strstr(why, "17 labels (at most 16)"));
+
+	// A query's filter: each kind that carries one.
+	Fl__Request       req = FL__REQUEST__INIT;
+	Fl__StatusQuery   sq  = FL__STATUS_QUERY__INIT;
+	Fl__HistoryQuery  hq  = FL__HISTORY_QUERY__INIT;
+	Fl__DiagnoseQuery dq  = FL__DIAGNOSE_QUERY__INIT;
+	Fl__VerifyQuery   vq  = FL__VERIFY_QUERY__INIT;
+	req.schema_version    = FL_SCHEMA_VERSION;
+	for (int k = 0; k < 5; k++) {
+		for (int good = 0; good < 2; good++) {
+			char  **v = good ? ok : bad;
+			size_t  n = good ? 2 : 1;
+			uint8_t b[512];
+			sq.n_labels = hq.n_labels = dq.n_labels = vq.n_labels = n;
+			sq.labels = hq.labels = dq.labels = vq.labels = v;
+			switch (k) {
+			case 0:
+				req.query_case = FL__REQUEST__QUERY_STATUS;
+				req.status     = &sq;
+				break;
+			case 1:
+				req.query_case = FL__REQUEST__QUERY_HOSTS;
+				req.hosts      = &sq;
+				break;
+			case 2:
+				req.query_case = FL__REQUEST__QUERY_HISTORY;
+				req.history    = &hq;
+				break;
+			case 3:
+				req.query_case = FL__REQUEST__QUERY_DIAGNOSE;
+				req.diagnose   = &dq;
+				break;
+			default:
+				req.query_case = FL__REQUEST__QUERY_VERIFY;
+				req.verify     = &vq;
+				break;
+			}
+			size_t         len = fl__request__pack(&req, b);
+			Fl__Request   *out = NULL;
+			fl_wire_reject rj  = fl_wire_decode_request(b, len, &out, why, sizeof(why));
+			if (rj != (good ? FL_WIRE_OK : FL_WIRE_INVALID)) {
+				fail_msg("query kind %d, good %d: %s (%s)", k, good,
+				    fl_wire_reject_name(rj), why);
+			}
+			if (out != NULL) {
+				fl__request__free_unpacked(out, NULL);
+			}
+		}
+	}
+}
+
 static void
 test_reject_names(void **state)
 {
@@ -292,6 +376,7 @@ main(void)
 		cmocka_unit_test(test_wrong_schema),
 		cmocka_unit_test(test_invalid_shapes),
 		cmocka_unit_test(test_too_many_results),
+		cmocka_unit_test(test_labels_checked),
 		cmocka_unit_test(test_reject_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
