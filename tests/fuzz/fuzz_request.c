@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fl/labels.h"
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,8 +26,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    r->query_case == FL__REQUEST__QUERY_STATUS ? r->status : r->hosts;
 		FUZZ_CHECK(q != NULL);
 		FUZZ_CHECK(q->host == NULL || strlen(q->host) < size + 1);
+		// A decoded filter follows the label rules the collector's matching relies on.
+		FUZZ_CHECK(fl_labels_check((const char *const *) q->labels, q->n_labels, why,
+		               sizeof(why)) == 0);
 		break;
 	}
+	case FL__REQUEST__QUERY_FORGET: // issue 10: the one write request
+		FUZZ_CHECK(r->forget != NULL && r->forget->host != NULL);
+		break;
 	case FL__REQUEST__QUERY_HISTORY:
 		FUZZ_CHECK(r->history != NULL);
 		break;
