@@ -823,6 +823,26 @@ coll_state_diagnose(const coll_state *s, int64_t now_us, const char *only_host)
 	return coll_state_diagnose_filtered(s, now_us, &f);
 }
 
+// The answer to `diagnose --host H --label ...` when H is known but not in the label set: the
+// engine would otherwise say H never reported.
+static Fl__DiagnoseReply *
+outside_labels(const char *host)
+{
+	Fl__DiagnoseReply *r = malloc(sizeof(*r));
+	char               text[320];
+	if (r == NULL) {
+		return NULL;
+	}
+	fl__diagnose_reply__init(r);
+	r->verdict = FL__VERDICT__VERDICT_UNKNOWN;
+	snprintf(text, sizeof(text), "%.256s does not carry the labels asked for", host);
+	if ((r->summary = strdup(text)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
 Fl__DiagnoseReply *
 coll_state_diagnose_filtered(const coll_state *s, int64_t now_us, const coll_filter *f)
 {
@@ -832,7 +852,12 @@ coll_state_diagnose_filtered(const coll_state *s, int64_t now_us, const coll_fil
 	size_t             total = 0, k = 0, nh = 0;
 	Fl__DiagnoseReply *reply;
 	const char        *only_host = f != NULL ? f->host : NULL;
+	const coll_host   *named;
 
+	if (only_host != NULL && only_host[0] != '\0' &&
+	    (named = coll_state_host(s, only_host)) != NULL && !coll_host_has_labels(named, f)) {
+		return outside_labels(only_host);
+	}
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		total += s->hosts[i]->n_probes;
 	}

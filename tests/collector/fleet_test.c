@@ -194,6 +194,15 @@ test_diagnose_per_label_set(void **state)
 	assert_string_equal(r->findings[0]->hosts[0], "stage1");
 	corr_reply_free(r);
 
+	// --host of a host outside the label set: said so, not "never reported".
+	f = (coll_filter) { .host = "prod1", .labels = stage, .n_labels = 1 };
+	r = coll_state_diagnose_filtered(&s, T0 + 3 * SEC, &f);
+	assert_non_null(r);
+	assert_int_equal(r->verdict, FL__VERDICT__VERDICT_UNKNOWN);
+	assert_string_equal(r->summary, "prod1 does not carry the labels asked for");
+	assert_int_equal(r->n_findings, 0);
+	corr_reply_free(r);
+
 	// A filter no host matches: nothing to correlate.
 	const char *none[] = { "env=dev" };
 	f                  = (coll_filter) { .labels = none, .n_labels = 1 };
