@@ -3,8 +3,11 @@
 #include "client.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <nng/nng.h>
@@ -15,10 +18,6 @@
 #include "fl/wire.h"
 
 #include "cli.h"
-
-// Responses may be much larger than reports (the status of thousands of hosts):
-// fl_wire_decode_response accepts up to 64 times FL_WIRE_MAX_MSG.
-#define CLI_MAX_RESPONSE (64u * FL_WIRE_MAX_MSG)
 
 static int
 unreachable(const cli_ctx *ctx, const char *what)
@@ -99,6 +98,31 @@ dial_bounded(const cli_ctx *ctx, nng_socket s, nng_dialer d)
 	return w.fired ? NNG_ETIMEDOUT : rv;
 }
 
+// Set when a connection to the collector ends while we wait for its answer. nng drops a
+// connection whose incoming message is over NNG_OPT_RECVMAXSZ, so with a collector that does
+// not honour Request.max_reply_bytes an oversize reply shows up only as this.
+static atomic_bool pipe_closed;
+
+static void
+on_pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void) p;
+	(void) ev;
+	(void) arg;
+	atomic_store(&pipe_closed, true);
+}
+
+static int
+closed_while_answering(const cli_ctx *ctx)
+{
+	fprintf(stderr,
+	    "faultline: the collector at %s closed the connection instead of answering: a reply "
+	    "over the %u-byte limit arrives so (reply too large: ask for less, e.g. --host), or "
+	    "the collector stopped\n",
+	    ctx->url, CLI_MAX_RESPONSE);
+	return CLI_EXIT_ERROR;
+}
+
 static int
 no_answer(const cli_ctx *ctx)
 {
@@ -147,7 +171,8 @@ open_socket(const cli_ctx *ctx, nng_socket *s)
 	}
 	if ((rv = nng_socket_set_ms(*s, NNG_OPT_RECVTIMEO, (nng_duration) ctx->timeout_ms)) != 0 ||
 	    (rv = nng_socket_set_ms(*s, NNG_OPT_SENDTIMEO, (nng_duration) ctx->timeout_ms)) != 0 ||
-	    (rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, CLI_MAX_RESPONSE)) != 0) {
+	    (rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, CLI_MAX_RESPONSE)) != 0 ||
+	    (rv = nng_pipe_notify(*s, NNG_PIPE_EV_REM_POST, on_pipe_removed, NULL)) != 0) {
 		fprintf(stderr, "faultline: cannot set socket options: %s\n", nng_strerror(rv));
 		nng_close(*s);
 		return CLI_EXIT_ERROR;
@@ -188,11 +213,15 @@ round_trip(const cli_ctx *ctx, nng_socket s, Fl__Request *req, nng_msg **reply)
 		fprintf(stderr, "faultline: cannot encode the request: %s\n", nng_strerror(rv));
 		return CLI_EXIT_ERROR;
 	}
+	atomic_store(&pipe_closed, false);
 	if ((rv = nng_sendmsg(s, msg, 0)) != 0) {
 		nng_msg_free(msg); // nng_sendmsg takes msg only on success
 		return unreachable(ctx, nng_strerror(rv));
 	}
 	if ((rv = nng_recvmsg(s, reply, 0)) != 0) {
+		if (rv == NNG_ETIMEDOUT && atomic_load(&pipe_closed)) {
+			return closed_while_answering(ctx);
+		}
 		return rv == NNG_ETIMEDOUT ? no_answer(ctx) : unreachable(ctx, nng_strerror(rv));
 	}
 	return CLI_EXIT_OK;
@@ -209,6 +238,9 @@ cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, F
 	int            rc;
 
 	req->schema_version = FL_SCHEMA_VERSION;
+	// A larger answer would make nng drop the connection, which looks like no answer at all;
+	// told our limit, the collector says "reply too large (N bytes over the M limit)".
+	req->max_reply_bytes = CLI_MAX_RESPONSE;
 	if ((rc = open_socket(ctx, &s)) != CLI_EXIT_OK) {
 		return rc;
 	}
@@ -241,5 +273,83 @@ cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, F
 		return CLI_EXIT_ERROR;
 	}
 	*out = resp;
+	return CLI_EXIT_OK;
+}
+
+static Fl__StatusReply *
+status_of(Fl__Response *r)
+{
+	return r->reply_case == FL__RESPONSE__REPLY_HOSTS ? r->hosts : r->status;
+}
+
+// Moves the hosts of page into all (both unpacked with protobuf-c's default allocator, i.e.
+// malloc, so the array may be realloc'd and freed by either). Returns 0 or -1 (ENOMEM).
+static int
+take_hosts(Fl__StatusReply *all, Fl__StatusReply *page)
+{
+	Fl__HostState **v;
+	if (page->n_hosts == 0) {
+		return 0;
+	}
+	if ((v = realloc(all->hosts, (all->n_hosts + page->n_hosts) * sizeof(*v))) == NULL) {
+		return -1;
+	}
+	memcpy(v + all->n_hosts, page->hosts, page->n_hosts * sizeof(*v));
+	all->hosts = v;
+	all->n_hosts += page->n_hosts;
+	page->n_hosts = 0; // now all's
+	return 0;
+}
+
+int
+cli_call_status(
+    const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, Fl__Response **out)
+{
+	Fl__StatusQuery *q = req->query_case == FL__REQUEST__QUERY_HOSTS ? req->hosts : req->status;
+	Fl__Response    *all         = NULL, *page;
+	char             after[1024] = "";
+	int              rc;
+
+	q->page_bytes = CLI_STATUS_PAGE_BYTES;
+	for (;;) {
+		q->after_host = after; // borrowed for the send
+		if ((rc = cli_call(ctx, req, expect, &page)) != CLI_EXIT_OK) {
+			break;
+		}
+		Fl__StatusReply *pr   = status_of(page);
+		bool             more = pr != NULL && pr->more && pr->n_hosts > 0;
+		if (more) {
+			const char *last = pr->hosts[pr->n_hosts - 1]->host;
+			if (strcmp(last, after) <= 0 || strlen(last) >= sizeof(after)) {
+				more = false; // a collector that does not move forward: stop here
+			} else {
+				memcpy(after, last, strlen(last) + 1);
+			}
+		}
+		if (all == NULL) {
+			all = page;
+		} else if (pr == NULL || take_hosts(status_of(all), pr) != 0) {
+			fprintf(stderr, "faultline: out of memory while reading the status\n");
+			fl__response__free_unpacked(page, NULL);
+			rc = CLI_EXIT_ERROR;
+			break;
+		} else {
+			fl__response__free_unpacked(page, NULL);
+		}
+		if (!more) {
+			break;
+		}
+	}
+	q->after_host = (char *) ""; // borrowed a local buffer: do not leave it behind
+	if (rc != CLI_EXIT_OK) {
+		if (all != NULL) {
+			fl__response__free_unpacked(all, NULL);
+		}
+		return rc;
+	}
+	if (status_of(all) != NULL) {
+		status_of(all)->more = false;
+	}
+	*out = all;
 	return CLI_EXIT_OK;
 }

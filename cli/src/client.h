@@ -9,14 +9,28 @@
 #define CLI_CLIENT_H
 
 #include "faultline.pb-c.h"
+#include "fl/wire.h"
 
 #include "cli.h"
 
-// Sends req (its schema_version is set here; the rest is borrowed) and receives the response.
+// Responses may be much larger than reports (the status of thousands of hosts):
+// fl_wire_decode_response accepts up to 64 times FL_WIRE_MAX_MSG.
+#define CLI_MAX_RESPONSE (64u * FL_WIRE_MAX_MSG)
+// Status is asked for in pages of this many bytes (StatusQuery.page_bytes): a page always
+// fits CLI_MAX_RESPONSE with room to spare, whatever the collector holds.
+#define CLI_STATUS_PAGE_BYTES (8u * FL_WIRE_MAX_MSG)
+
+// Sends req (its schema_version and max_reply_bytes are set here; the rest is borrowed) and
+// receives the response.
 // On success returns CLI_EXIT_OK and *out is a response whose reply is of case `expect` and
 // whose error is empty; the caller frees it with fl__response__free_unpacked(*out, NULL).
 // Otherwise prints why on stderr, leaves *out untouched and returns CLI_EXIT_ERROR.
 int cli_call(
+    const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, Fl__Response **out);
+
+// cli_call for a status or hosts request (req->status or req->hosts set): asks page by page
+// (CLI_STATUS_PAGE_BYTES) and returns one response holding every host, as cli_call does.
+int cli_call_status(
     const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, Fl__Response **out);
 
 #endif // CLI_CLIENT_H

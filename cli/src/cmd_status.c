@@ -272,6 +272,8 @@ stats_line(const Fl__CollectorStats *s, FILE *out)
 		{ "duplicate", s != NULL ? s->dropped_duplicate : 0 },
 		{ "overload", s != NULL ? s->dropped_overload : 0 },
 		{ "unauthenticated", s != NULL ? s->dropped_unauthenticated : 0 },
+		{ "over max_hosts", s != NULL ? s->dropped_host_limit : 0 },
+		{ "over max_probes_per_host", s != NULL ? s->dropped_probe_limit : 0 },
 	};
 	uint64_t    dropped = 0;
 	const char *sep     = ": ";
@@ -394,6 +396,9 @@ stats_json(fl_json *j, const Fl__CollectorStats *s)
 	fl_json_kuint(j, "dropped_duplicate", s->dropped_duplicate);
 	fl_json_kuint(j, "dropped_overload", s->dropped_overload);
 	fl_json_kuint(j, "dropped_unauthenticated", s->dropped_unauthenticated);
+	fl_json_kuint(j, "dropped_host_limit", s->dropped_host_limit);
+	fl_json_kuint(j, "dropped_probe_limit", s->dropped_probe_limit);
+	fl_json_kuint(j, "reports_time_ignored", s->reports_time_ignored);
 	fl_json_ktime(j, "started", s->started_us);
 	fl_json_obj_end(j);
 }
@@ -580,8 +585,8 @@ run(const cli_ctx *ctx, int argc, char **argv, bool hosts)
 		req.query_case = FL__REQUEST__QUERY_STATUS;
 		req.status     = &query;
 	}
-	if ((rc = cli_call(&c, &req, hosts ? FL__RESPONSE__REPLY_HOSTS : FL__RESPONSE__REPLY_STATUS,
-	         &resp)) != 0) {
+	if ((rc = cli_call_status(&c, &req,
+	         hosts ? FL__RESPONSE__REPLY_HOSTS : FL__RESPONSE__REPLY_STATUS, &resp)) != 0) {
 		return rc;
 	}
 	const Fl__StatusReply *r = hosts ? resp->hosts : resp->status;

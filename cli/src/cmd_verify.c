@@ -129,7 +129,7 @@ poll_status(const cli_ctx *c, const vopts *o, size_t *on, size_t *expected, char
 	sq.labels      = (char **) o->labels.v; // borrowed for packing
 	req.query_case = FL__REQUEST__QUERY_STATUS;
 	req.status     = &sq;
-	if ((rc = cli_call(c, &req, FL__RESPONSE__REPLY_STATUS, &resp)) != 0) {
+	if ((rc = cli_call_status(c, &req, FL__RESPONSE__REPLY_STATUS, &resp)) != 0) {
 		return rc;
 	}
 	const Fl__StatusReply *s = resp->status;

@@ -17,6 +17,8 @@
 #include "fl/cfg.h"
 #include "fl/log.h"
 #include "fl/tls.h"
+#include "fl/wire.h"
+#include "state.h"
 
 void
 coll_config_defaults(coll_config *cfg)
@@ -26,8 +28,10 @@ coll_config_defaults(coll_config *cfg)
 	snprintf(cfg->survey, sizeof(cfg->survey), "tcp://127.0.0.1:7601");
 	snprintf(cfg->control, sizeof(cfg->control), "ipc:///run/faultline/control.sock");
 	snprintf(cfg->state, sizeof(cfg->state), "/var/lib/faultline/collector.db");
-	cfg->log_level    = FL_LOG_INFO;
-	cfg->history_days = 14;
+	cfg->log_level           = FL_LOG_INFO;
+	cfg->history_days        = 14;
+	cfg->max_hosts           = COLL_DEFAULT_MAX_HOSTS;
+	cfg->max_probes_per_host = COLL_DEFAULT_MAX_PROBES;
 }
 
 // Only transports nng 1.5.2 ships and we mean to support; anything else is a typo that would
@@ -167,6 +171,23 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 		if (fl_cfg_uint(v, 1, 3650, &cfg->history_days) != 0) {
 			snprintf(
 			    err, errlen, "history_days: '%s' is not a number of days (1-3650)", v);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "max_hosts") == 0) {
+		if (fl_cfg_uint(v, 1, 1000000, &cfg->max_hosts) != 0) {
+			snprintf(
+			    err, errlen, "max_hosts: '%s' is not a number of hosts (1-1000000)", v);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "max_probes_per_host") == 0) {
+		if (fl_cfg_uint(v, 1, FL_WIRE_MAX_RESULTS, &cfg->max_probes_per_host) != 0) {
+			snprintf(err, errlen,
+			    "max_probes_per_host: '%s' is not a number of probes (1-%d)", v,
+			    FL_WIRE_MAX_RESULTS);
 			return -1;
 		}
 		return 0;

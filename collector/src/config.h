@@ -24,6 +24,8 @@ typedef struct coll_config {
 	int      log_level;             // FL_LOG_* (syslog numbers)
 	uint32_t history_days;          // history older than this is pruned
 	int64_t  forget_after_us;       // issue 10: forget hosts stale this long; 0 = never
+	uint32_t max_hosts;             // hosts kept; reports from more are dropped (counted)
+	uint32_t max_probes_per_host;   // results in one report; more: the report is dropped
 
 	// Issue 7 (docs/security.md). TLS files serve every tls+tcp:// listener (reports, survey,
 	// control), which then require a client certificate from tls_ca. keys_dir: when set,

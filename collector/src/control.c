@@ -102,6 +102,20 @@ answer_diagnose(coll_server *srv, const Fl__DiagnoseQuery *q, nng_msg **out)
 	return rv;
 }
 
+// The page size a status query asked for, within [COLL_STATUS_PAGE_MIN, COLL_STATUS_PAGE_MAX];
+// 0 (no paging) when it asked for none.
+static size_t
+status_page_bytes(const Fl__StatusQuery *q)
+{
+	if (q == NULL || q->page_bytes == 0) {
+		return 0;
+	}
+	if (q->page_bytes < COLL_STATUS_PAGE_MIN) {
+		return COLL_STATUS_PAGE_MIN;
+	}
+	return q->page_bytes > COLL_STATUS_PAGE_MAX ? COLL_STATUS_PAGE_MAX : q->page_bytes;
+}
+
 static int
 answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg **out)
 {
@@ -109,11 +123,13 @@ answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg
 	coll_filter f =
 	    q != NULL ? filter_of(q->host, q->labels, q->n_labels) : filter_of(NULL, NULL, 0);
 	// Encoding borrows the state's strings and results, so it happens under the lock.
+	const char *after = q != NULL ? q->after_host : NULL;
 	pthread_mutex_lock(&srv->lock);
-	rv = coll_state_encode_status_filtered(&srv->state, &f, as_hosts, fl_now_us(), out);
+	rv = coll_state_encode_status_page(
+	    &srv->state, &f, after, status_page_bytes(q), as_hosts, fl_now_us(), out);
 	pthread_mutex_unlock(&srv->lock);
-	if (rv != 0 || as_hosts) {
-		return rv;
+	if (rv != 0 || as_hosts || (after != NULL && after[0] != '\0')) {
+		return rv; // later pages: the verifications came with the first
 	}
 	// Issue 6: the last verification of each release. The state module encodes the reply, so
 	// the verifications are added by decoding it again (status is not a hot path).
@@ -245,11 +261,28 @@ count_error(coll_server *srv)
 	pthread_mutex_unlock(&srv->lock);
 }
 
+// Replaces an answer larger than the client said it can receive by an error that says so:
+// the client would otherwise drop the connection and report no answer at all.
+static int
+cap_reply(uint32_t max_bytes, nng_msg **out)
+{
+	char text[128];
+	if (max_bytes == 0 || nng_msg_len(*out) <= max_bytes) {
+		return 0;
+	}
+	snprintf(text, sizeof(text), "reply too large (%zu bytes over the %u limit)",
+	    nng_msg_len(*out), max_bytes);
+	nng_msg_free(*out);
+	*out = NULL;
+	return encode_error(text, out);
+}
+
 // Answers a decoded request and frees it.
 static int
 dispatch(coll_server *srv, Fl__Request *q, nng_msg **out)
 {
-	int rv;
+	int      rv;
+	uint32_t max_bytes = q->max_reply_bytes;
 
 	switch (q->query_case) {
 	case FL__REQUEST__QUERY_STATUS:
@@ -279,6 +312,9 @@ dispatch(coll_server *srv, Fl__Request *q, nng_msg **out)
 		break;
 	}
 	fl__request__free_unpacked(q, NULL);
+	if (rv == 0) {
+		rv = cap_reply(max_bytes, out);
+	}
 	return rv;
 }
 

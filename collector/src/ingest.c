@@ -222,6 +222,49 @@ count_rejects(coll_stats *st, const ingest_batch *b)
 	st->dropped_invalid += b->rejects[FL_WIRE_INVALID];
 }
 
+// Applies one report (under the state lock) and logs what it could not apply: a bound hit
+// is logged on its 1st, then every COLL_LOG_EVERY-th time, like rejects.
+static void
+apply_one(coll_server *srv, Fl__Report *r, int64_t now, coll_ops *ops)
+{
+	char              host[257];
+	size_t            n_results = r->n_results;
+	uint64_t          ignored   = srv->state.stats.reports_time_ignored;
+	coll_apply_result ar;
+
+	snprintf(host, sizeof(host), "%s", r->host); // r is gone after the apply
+	ar = coll_state_apply(&srv->state, r, now, ops);
+	if (srv->state.stats.reports_time_ignored != ignored) {
+		uint64_t n = srv->state.stats.reports_time_ignored;
+		if (n == 1 || n % COLL_LOG_EVERY == 0) {
+			fl_log(FL_LOG_WARN, "ingest",
+			    "cannot use the times in a report from %s: more than %lld days off "
+			    "the collector's clock, applied at its time (%llu so far)",
+			    host, (long long) (COLL_TIME_WINDOW_US / 86400000000LL),
+			    (unsigned long long) n);
+		}
+	}
+	if (ar == COLL_NOMEM) {
+		fl_log(FL_LOG_ERR, "ingest", "cannot apply report: out of memory");
+	} else if (ar == COLL_HOST_LIMIT) {
+		uint64_t n = srv->state.stats.dropped_host_limit;
+		if (n == 1 || n % COLL_LOG_EVERY == 0) {
+			fl_log(FL_LOG_WARN, "ingest",
+			    "cannot accept report from new host %s: max_hosts (%zu) reached (%llu "
+			    "dropped so far)",
+			    host, srv->state.max_hosts, (unsigned long long) n);
+		}
+	} else if (ar == COLL_PROBE_LIMIT) {
+		uint64_t n = srv->state.stats.dropped_probe_limit;
+		if (n == 1 || n % COLL_LOG_EVERY == 0) {
+			fl_log(FL_LOG_WARN, "ingest",
+			    "cannot accept report from %s: %zu results, max_probes_per_host is %zu "
+			    "(%llu dropped so far)",
+			    host, n_results, srv->state.max_probes, (unsigned long long) n);
+		}
+	}
+}
+
 static void
 write_ops(coll_server *srv, coll_ops *ops)
 {
@@ -293,9 +336,7 @@ coll_ingest_main(void *arg)
 		}
 		count_rejects(&srv->state.stats, b);
 		for (size_t i = 0; i < b->n; i++) {
-			if (coll_state_apply(&srv->state, b->reports[i], now, &ops) == COLL_NOMEM) {
-				fl_log(FL_LOG_ERR, "ingest", "cannot apply report: out of memory");
-			}
+			apply_one(srv, b->reports[i], now, &ops);
 			verdict_due = true;
 		}
 		if (now >= next_stale || closed) {

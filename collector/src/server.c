@@ -400,6 +400,8 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		.key_file = srv->cfg.tls_key[0] != '\0' ? srv->cfg.tls_key : NULL };
 	pthread_mutex_init(&srv->lock, NULL);
 	coll_state_init(&srv->state, fl_now_us());
+	srv->state.max_hosts  = cfg->max_hosts;
+	srv->state.max_probes = cfg->max_probes_per_host;
 	atomic_init(&srv->stopping, 0);
 	if ((srv->watch = watch_alloc()) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -419,6 +421,12 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		goto fail;
 	}
 	fl_log(FL_LOG_INFO, "server", "loaded %zu hosts from %s", srv->state.n_hosts, cfg->state);
+	if (srv->state.not_restored > 0) {
+		fl_log(FL_LOG_WARN, "server",
+		    "cannot keep %zu more hosts from %s: max_hosts is %zu (the longest silent "
+		    "are left out)",
+		    srv->state.not_restored, cfg->state, srv->state.max_hosts);
+	}
 
 	// The report socket accepts up to twice the wire limit so that a message somewhat too big
 	// still reaches the decoder and is counted as oversize; beyond that nng drops the

@@ -48,6 +48,10 @@
 #define COLL_HISTORY_LIMIT   1000   // default events per history query
 #define COLL_HISTORY_MAX     100000 // cap on a requested limit
 #define COLL_LOG_EVERY       1000   // a drop reason is logged on its 1st, then every Nth time
+// A paged status reply (StatusQuery.page_bytes) holds this much of hosts at most (one host,
+// at most FL_WIRE_MAX_MSG plus its own fields, always fits).
+#define COLL_STATUS_PAGE_MIN (2u * FL_WIRE_MAX_MSG)
+#define COLL_STATUS_PAGE_MAX (32u * FL_WIRE_MAX_MSG)
 
 // Fields are shared by server.c, ingest.c and control.c only.
 typedef struct coll_server {

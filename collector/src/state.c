@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl/arith.h"
 #include "fl/labels.h"
 #include "fl/names.h"
 #include "fl/time.h"
@@ -179,6 +180,8 @@ coll_state_init(coll_state *s, int64_t now_us)
 {
 	memset(s, 0, sizeof(*s));
 	s->stats.started_us = now_us;
+	s->max_hosts        = COLL_DEFAULT_MAX_HOSTS;
+	s->max_probes       = COLL_DEFAULT_MAX_PROBES;
 }
 
 void
@@ -472,6 +475,30 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 	    fl_status_name((Fl__Status) new_status), new_failure, nz(res->detail), agent_time);
 }
 
+// A host's probe set is what its latest report says: probes that report did not carry (no
+// longer in the agent's config, or names a hostile peer made up) leave the state and the
+// latest table. Their history stays. Keeps the order of the others (probe_get's hint).
+static void
+drop_absent_probes(coll_host *h, const coll_rep *rep, coll_ops *ops)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < h->n_probes; i++) {
+		coll_probe *p = &h->probes[i];
+		if (p->rep == rep) {
+			if (k != i) {
+				h->probes[k] = *p;
+			}
+			k++;
+			continue;
+		}
+		// Out of memory: the row stays in SQLite and comes back at a restart, until the
+		// next report after it drops it again.
+		coll_ops_drop_latest(ops, h->name, p->name);
+		probe_fini(p);
+	}
+	h->n_probes = k;
+}
+
 // Feeds one observation of sent_us - now (= skew - transit delay) into the host's skew
 // estimate: the max of recent observations, decaying, reset on a new boot_id or after a run of
 // delayed reports spread over time (a stepped clock, not a burst after a cut).
@@ -485,22 +512,23 @@ skew_observe(coll_host *h, int64_t obs, bool new_boot, int64_t now_us, int64_t i
 		h->delayed_run   = 0;
 		return;
 	}
-	if (h->clock_skew_us - obs > COLL_LATE_INTERVALS * ival_us) {
+	if (fl_sub_sat(h->clock_skew_us, obs) > COLL_LATE_INTERVALS * ival_us) {
 		// Delayed in transit: says nothing new about the skew, and the estimate is not
 		// decayed for the length of a cut, so the held rounds are placed precisely.
 		if (h->delayed_run++ == 0) {
 			h->delayed_since_us = now_us;
 		}
 		if (h->delayed_run >= COLL_SKEW_RESET_RUN &&
-		    now_us - h->delayed_since_us >= COLL_SKEW_RESET_RUN * ival_us) {
+		    fl_sub_sat(now_us, h->delayed_since_us) >= COLL_SKEW_RESET_RUN * ival_us) {
 			h->clock_skew_us = obs;
 			h->skew_at_us    = now_us;
 			h->delayed_run   = 0;
 		}
 		return;
 	}
-	int64_t elapsed  = now_us > h->skew_at_us ? now_us - h->skew_at_us : 0;
-	int64_t decayed  = h->clock_skew_us - elapsed * COLL_SKEW_DECAY_PPM / 1000000;
+	int64_t elapsed = now_us > h->skew_at_us ? fl_sub_sat(now_us, h->skew_at_us) : 0;
+	int64_t decayed =
+	    fl_sub_sat(h->clock_skew_us, fl_mul_sat(elapsed, COLL_SKEW_DECAY_PPM) / 1000000);
 	h->clock_skew_us = obs > decayed ? obs : decayed;
 	h->skew_at_us    = now_us;
 	h->delayed_run   = 0;
@@ -510,21 +538,22 @@ skew_observe(coll_host *h, int64_t obs, bool new_boot, int64_t now_us, int64_t i
 // (its results' end) and the spacing from the previous round's start; up at once, down by 1/4
 // per round, capped at COLL_ROUND_MAX_INTERVALS intervals (a paused agent is not a long round).
 static void
-round_observe(coll_host *h, const Fl__Report *r, bool consecutive, int64_t ival_us)
+round_observe(coll_host *h, const Fl__Report *r, int64_t start, bool consecutive, int64_t ival_us)
 {
-	int64_t start = r->round_started_us, len = 0;
+	int64_t len = 0;
 	if (start == 0) {
 		return;
 	}
 	for (size_t i = 0; i < r->n_results; i++) {
 		const Fl__ProbeResult *res = r->results[i];
-		int64_t                end = res->started_us + (int64_t) res->duration_us;
-		if (res->started_us != 0 && end - start > len) {
-			len = end - start;
+		int64_t end = fl_add_sat(res->started_us, (int64_t) res->duration_us);
+		if (res->started_us != 0 && fl_sub_sat(end, start) > len) {
+			len = fl_sub_sat(end, start);
 		}
 	}
-	if (consecutive && h->last_round_started != 0 && start - h->last_round_started > len) {
-		len = start - h->last_round_started;
+	if (consecutive && h->last_round_started != 0 &&
+	    fl_sub_sat(start, h->last_round_started) > len) {
+		len = fl_sub_sat(start, h->last_round_started);
 	}
 	if (len > COLL_ROUND_MAX_INTERVALS * ival_us) {
 		len = COLL_ROUND_MAX_INTERVALS * ival_us;
@@ -550,6 +579,16 @@ coll_host_stale_limit_us(const coll_host *h)
 	return hung > limit ? hung : limit;
 }
 
+// True when the agent's times (0 = not sent) are within COLL_TIME_WINDOW_US of our clock.
+static bool
+agent_times_plausible(int64_t sent_us, int64_t round_started_us, int64_t now_us)
+{
+	int64_t d1 = sent_us != 0 ? fl_sub_sat(sent_us, now_us) : 0;
+	int64_t d2 = round_started_us != 0 ? fl_sub_sat(round_started_us, now_us) : 0;
+	return d1 >= -COLL_TIME_WINDOW_US && d1 <= COLL_TIME_WINDOW_US &&
+	    d2 >= -COLL_TIME_WINDOW_US && d2 <= COLL_TIME_WINDOW_US;
+}
+
 coll_apply_result
 coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 {
@@ -560,7 +599,17 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 	const char *release =
 	    (r->release != NULL && r->release[0] != '\0') ? r->release : "unknown";
 
+	if (r->n_results > s->max_probes) {
+		s->stats.dropped_probe_limit++;
+		fl__report__free_unpacked(r, NULL);
+		return COLL_PROBE_LIMIT;
+	}
 	if (h == NULL) {
+		if (s->n_hosts >= s->max_hosts) {
+			s->stats.dropped_host_limit++;
+			fl__report__free_unpacked(r, NULL);
+			return COLL_HOST_LIMIT;
+		}
 		if ((h = host_add(s, r->host)) == NULL) {
 			fl__report__free_unpacked(r, NULL);
 			return COLL_NOMEM;
@@ -583,22 +632,28 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 	// Agent clock minus ours, estimated robustly (state.h); sent_us is stamped on every
 	// (re)send, so a spool replay is not delayed in transit, but a round that waited in a
 	// kernel buffer during a silent cut is.
-	bool delayed = false;
-	if (r->sent_us != 0) {
-		int64_t obs = r->sent_us - now_us;
-		skew_observe(h, obs, new_boot, now_us, ival_us);
-		delayed = h->clock_skew_us - obs > late_us;
-	}
+	bool    delayed    = false;
+	int64_t sent_us    = r->sent_us;
 	int64_t agent_time = r->round_started_us;
-	int64_t at         = now_us;
+	if (!agent_times_plausible(sent_us, agent_time, now_us)) {
+		s->stats.reports_time_ignored++;
+		sent_us    = 0;
+		agent_time = 0;
+	}
+	if (sent_us != 0) {
+		int64_t obs = fl_sub_sat(sent_us, now_us);
+		skew_observe(h, obs, new_boot, now_us, ival_us);
+		delayed = fl_sub_sat(h->clock_skew_us, obs) > late_us;
+	}
+	int64_t at = now_us;
 	if (agent_time != 0 && h->skew_known) {
-		int64_t when = agent_time - h->clock_skew_us;
-		if (r->replayed || now_us - when > late_us) {
+		int64_t when = fl_sub_sat(agent_time, h->clock_skew_us);
+		if (r->replayed || fl_sub_sat(now_us, when) > late_us) {
 			at = when < now_us ? when : now_us; // late: when the round really happened
 		}
 	}
 	if (sc > 0) {
-		round_observe(h, r, !new_boot && r->seq == prev_seq + 1, ival_us);
+		round_observe(h, r, agent_time, !new_boot && r->seq == prev_seq + 1, ival_us);
 	}
 	// Staleness is on our clock: only a report sent in time shows the host is reachable now.
 	// A delayed one (stuck in transit) neither ends a stale spell nor moves last_seen.
@@ -606,7 +661,7 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		char detail[96], d[32];
 		h->stale = false;
 		snprintf(detail, sizeof(detail), "reporting again after %s of silence",
-		    fl_duration_format(now_us - h->stale_ref_us, d, sizeof(d)));
+		    fl_duration_format(fl_sub_sat(now_us, h->stale_ref_us), d, sizeof(d)));
 		add_event(ops, now_us, h->name, "back", "", "stale", "ok", 0, detail, agent_time);
 	}
 	if (!delayed || h->last_seen_us == 0) {
@@ -656,7 +711,7 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		coll_ops_host(ops, COLL_OP_HOST, &row);
 		h->seen_written_us = now_us;
 		h->seen_dirty      = false;
-	} else if (now_us - h->seen_written_us >= COLL_SEEN_WRITE_US) {
+	} else if (fl_sub_sat(now_us, h->seen_written_us) >= COLL_SEEN_WRITE_US) {
 		coll_host_row row = host_row(h);
 		coll_ops_host(ops, COLL_OP_SEEN, &row);
 		h->seen_written_us = now_us;
@@ -679,6 +734,7 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 			return COLL_NOMEM;
 		}
 	}
+	drop_absent_probes(h, rep, ops);
 	rep_unref(rep);
 	if (!host_written && ops->n > ops_before) {
 		// This round changed something durable: its seq goes to SQLite in the same
@@ -706,13 +762,14 @@ coll_state_check_stale(coll_state *s, int64_t now_us, coll_ops *ops)
 		if (h->stale || limit == 0) {
 			continue;
 		}
-		if (now_us - h->stale_ref_us > limit) {
+		int64_t silent = fl_sub_sat(now_us, h->stale_ref_us);
+		if (silent > limit) {
 			char detail[160], ts[40], d[32], l[32];
 			h->stale = true;
 			snprintf(detail, sizeof(detail),
 			    "nothing for %s (interval %u ms, allowed %s), last seen %s",
-			    fl_duration_format(now_us - h->stale_ref_us, d, sizeof(d)),
-			    h->interval_ms, fl_duration_format(limit, l, sizeof(l)),
+			    fl_duration_format(silent, d, sizeof(d)), h->interval_ms,
+			    fl_duration_format(limit, l, sizeof(l)),
 			    h->last_seen_us ? fl_time_format(h->last_seen_us, ts, sizeof(ts))
 			                    : "never");
 			add_event(ops, now_us, h->name, "stale", "", "ok", "stale", 0, detail, 0);
@@ -727,7 +784,7 @@ coll_state_flush_seen(coll_state *s, int64_t now_us, int64_t min_age_us, coll_op
 {
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		coll_host *h = s->hosts[i];
-		if (h->seen_dirty && now_us - h->seen_written_us >= min_age_us) {
+		if (h->seen_dirty && fl_sub_sat(now_us, h->seen_written_us) >= min_age_us) {
 			coll_host_row row = host_row(h);
 			if (coll_ops_host(ops, COLL_OP_SEEN, &row) == 0) {
 				h->seen_written_us = now_us;
@@ -795,15 +852,15 @@ coll_state_forget_silent(coll_state *s, int64_t now_us, int64_t after_us, coll_o
 	}
 	for (size_t i = 0; i < s->n_hosts;) {
 		coll_host *h = s->hosts[i];
-		// stale_ref_us, not last_seen: after our own downtime every host gets the full
-		// allowance again, as for staleness.
-		if (!h->stale || now_us - h->stale_ref_us <= after_us) {
+		// stale_ref_us, not last_seen: after our own downtime a host that was fine gets the
+		// full allowance again, as for staleness (one already stale keeps its last_seen).
+		if (!h->stale || fl_sub_sat(now_us, h->stale_ref_us) <= after_us) {
 			i++;
 			continue;
 		}
 		char detail[160], ts[40], d[32], a[32];
 		snprintf(detail, sizeof(detail), "silent for %s (forget_after %s), last seen %s",
-		    fl_duration_format(now_us - h->stale_ref_us, d, sizeof(d)),
+		    fl_duration_format(fl_sub_sat(now_us, h->stale_ref_us), d, sizeof(d)),
 		    fl_duration_format(after_us, a, sizeof(a)),
 		    h->last_seen_us ? fl_time_format(h->last_seen_us, ts, sizeof(ts)) : "never");
 		if (coll_state_forget(s, h->name, now_us, detail, ops, NULL) != 0) {
@@ -977,12 +1034,65 @@ cmp_host(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
+// Fills hs from h, borrowing its strings and results (the message is packed, never freed:
+// ownership rule "messages built for packing borrow"). hs->probes is a new array the caller
+// frees. Returns 0 or NNG_ENOMEM.
+static int
+host_state(const coll_host *h, Fl__HostState *hs)
+{
+	fl__host_state__init(hs);
+	hs->host               = h->name;
+	hs->release            = (char *) nz(h->release);
+	hs->agent_version      = (char *) nz(h->agent_version);
+	hs->interval_ms        = h->interval_ms;
+	hs->first_seen_us      = h->first_seen_us;
+	hs->last_seen_us       = h->last_seen_us;
+	hs->stale              = h->stale;
+	hs->clock_skew_us      = h->clock_skew_us;
+	hs->last_seq           = h->last_seq;
+	hs->spool_dropped      = h->spool_dropped;
+	hs->release_since_us   = h->release_since_us;
+	hs->previous_release   = (char *) nz(h->previous_release);
+	hs->expectations_error = (char *) nz(h->expectations_error);
+	hs->n_labels           = h->n_labels;
+	hs->labels             = h->labels;
+	if (h->n_probes == 0) {
+		return 0;
+	}
+	if ((hs->probes = malloc(h->n_probes * sizeof(*hs->probes))) == NULL) {
+		return NNG_ENOMEM;
+	}
+	for (size_t j = 0; j < h->n_probes; j++) {
+		hs->probes[hs->n_probes++] = (Fl__ProbeResult *) h->probes[j].last;
+	}
+	return 0;
+}
+
+static void
+stats_fill(const coll_stats *src, Fl__CollectorStats *st)
+{
+	st->reports_received        = src->reports_received;
+	st->reports_applied         = src->reports_applied;
+	st->results_applied         = src->results_applied;
+	st->dropped_undecodable     = src->dropped_undecodable;
+	st->dropped_schema          = src->dropped_schema;
+	st->dropped_oversize        = src->dropped_oversize;
+	st->dropped_invalid         = src->dropped_invalid;
+	st->dropped_duplicate       = src->dropped_duplicate;
+	st->dropped_overload        = src->dropped_overload;
+	st->dropped_unauthenticated = src->dropped_unauthenticated;
+	st->dropped_host_limit      = src->dropped_host_limit;
+	st->dropped_probe_limit     = src->dropped_probe_limit;
+	st->reports_time_ignored    = src->reports_time_ignored;
+	st->started_us              = src->started_us;
+}
+
 int
 coll_state_encode_status(
     const coll_state *s, const char *host, bool as_hosts, int64_t now_us, nng_msg **out)
 {
 	coll_filter f = { .host = host };
-	return coll_state_encode_status_filtered(s, &f, as_hosts, now_us, out);
+	return coll_state_encode_status_page(s, &f, NULL, 0, as_hosts, now_us, out);
 }
 
 int
@@ -1021,14 +1131,21 @@ int
 coll_state_encode_status_filtered(
     const coll_state *s, const coll_filter *f, bool as_hosts, int64_t now_us, nng_msg **out)
 {
+	return coll_state_encode_status_page(s, f, NULL, 0, as_hosts, now_us, out);
+}
+
+int
+coll_state_encode_status_page(const coll_state *s, const coll_filter *f, const char *after,
+    size_t page_bytes, bool as_hosts, int64_t now_us, nng_msg **out)
+{
 	Fl__Response       resp  = FL__RESPONSE__INIT;
 	Fl__StatusReply    reply = FL__STATUS_REPLY__INIT;
 	Fl__CollectorStats stats = FL__COLLECTOR_STATS__INIT;
 	coll_host        **sel;
 	Fl__HostState     *hs;
 	Fl__HostState    **hsp;
-	size_t             n = 0;
-	int                rv;
+	size_t             n = 0, n_page = 0, bytes = 0;
+	int                rv = 0;
 
 	sel = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof(*sel));
 	hs  = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof(*hs));
@@ -1038,67 +1155,35 @@ coll_state_encode_status_filtered(
 		goto done;
 	}
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		if (host_selected(s->hosts[i], f)) {
+		const char *name = s->hosts[i]->name;
+		if (host_selected(s->hosts[i], f) &&
+		    (after == NULL || after[0] == '\0' || strcmp(name, after) > 0)) {
 			sel[n++] = s->hosts[i];
 		}
 	}
 	qsort(sel, n, sizeof(*sel), cmp_host);
 	for (size_t i = 0; i < n; i++) {
-		coll_host *h = sel[i];
-		fl__host_state__init(&hs[i]);
-		// protobuf-c fields are char * / T **: this message is packed, never freed, so the
-		// casts below only borrow state (ownership rule "messages built for packing
-		// borrow").
-		hs[i].host               = h->name;
-		hs[i].release            = (char *) nz(h->release);
-		hs[i].agent_version      = (char *) nz(h->agent_version);
-		hs[i].interval_ms        = h->interval_ms;
-		hs[i].first_seen_us      = h->first_seen_us;
-		hs[i].last_seen_us       = h->last_seen_us;
-		hs[i].stale              = h->stale;
-		hs[i].clock_skew_us      = h->clock_skew_us;
-		hs[i].last_seq           = h->last_seq;
-		hs[i].spool_dropped      = h->spool_dropped;
-		hs[i].release_since_us   = h->release_since_us;
-		hs[i].previous_release   = (char *) nz(h->previous_release);
-		hs[i].expectations_error = (char *) nz(h->expectations_error);
-		hs[i].n_labels           = h->n_labels;
-		hs[i].labels             = h->labels;
-		hs[i].n_probes           = 0;
-		hs[i].probes             = NULL;
-		hsp[i]                   = &hs[i];
-	}
-	for (size_t i = 0; i < n; i++) {
-		coll_host *h = sel[i];
-		if (h->n_probes == 0) {
-			continue;
-		}
-		Fl__ProbeResult **pv = malloc(h->n_probes * sizeof(*pv));
-		if (pv == NULL) {
-			rv = NNG_ENOMEM;
+		if ((rv = host_state(sel[i], &hs[i])) != 0) {
 			goto done;
 		}
-		for (size_t j = 0; j < h->n_probes; j++) {
-			pv[hs[i].n_probes++] = (Fl__ProbeResult *) h->probes[j].last;
+		n_page++;
+		// Each host is a length-delimited field: its size plus at most 6 bytes of key and
+		// length.
+		bytes += fl__host_state__get_packed_size(&hs[i]) + 6;
+		if (page_bytes != 0 && n_page > 1 && bytes > page_bytes) {
+			free(hs[i].probes); // the next page starts with it
+			n_page--;
+			reply.more = true;
+			break;
 		}
-		hs[i].probes = pv;
+		hsp[i] = &hs[i];
 	}
-	stats.reports_received        = s->stats.reports_received;
-	stats.reports_applied         = s->stats.reports_applied;
-	stats.results_applied         = s->stats.results_applied;
-	stats.dropped_undecodable     = s->stats.dropped_undecodable;
-	stats.dropped_schema          = s->stats.dropped_schema;
-	stats.dropped_oversize        = s->stats.dropped_oversize;
-	stats.dropped_invalid         = s->stats.dropped_invalid;
-	stats.dropped_duplicate       = s->stats.dropped_duplicate;
-	stats.dropped_overload        = s->stats.dropped_overload;
-	stats.dropped_unauthenticated = s->stats.dropped_unauthenticated;
-	stats.started_us              = s->stats.started_us;
-	reply.now_us                  = now_us;
-	reply.n_hosts                 = n;
-	reply.hosts                   = hsp;
-	reply.stats                   = &stats;
-	resp.schema_version           = FL_SCHEMA_VERSION;
+	stats_fill(&s->stats, &stats);
+	reply.now_us        = now_us;
+	reply.n_hosts       = n_page;
+	reply.hosts         = hsp;
+	reply.stats         = &stats;
+	resp.schema_version = FL_SCHEMA_VERSION;
 	if (as_hosts) {
 		resp.reply_case = FL__RESPONSE__REPLY_HOSTS;
 		resp.hosts      = &reply;
@@ -1109,7 +1194,7 @@ coll_state_encode_status_filtered(
 	rv = fl_wire_encode(&resp.base, out);
 done:
 	if (hs != NULL) {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n_page; i++) {
 			free(hs[i].probes);
 		}
 	}
@@ -1126,6 +1211,10 @@ coll_state_restore_host(void *arg, const coll_host_row *row)
 {
 	coll_state *s = arg;
 	coll_host  *h = coll_state_host(s, row->host);
+	if (h == NULL && s->n_hosts >= s->max_hosts) {
+		s->not_restored++; // rows come most recent first: the longest silent stay out
+		return 0;
+	}
 	if (h == NULL && (h = host_add(s, row->host)) == NULL) {
 		return -1;
 	}
@@ -1146,8 +1235,15 @@ coll_state_restore_host(void *arg, const coll_host_row *row)
 	// We do not know which recent seqs were applied: treat the whole window as seen rather
 	// than risk applying a round twice.
 	h->seq_window = ~0ULL;
-	// Give every host COLL_STALE_INTERVALS intervals after our own start before calling it
-	// stale: while we were down nobody could report.
+	if (row->stale) {
+		// Stale when we stopped (its "stale" event is in history): still stale, silent
+		// since last_seen, and not news again.
+		h->stale        = true;
+		h->stale_ref_us = h->last_seen_us;
+		return 0;
+	}
+	// Give every other host COLL_STALE_INTERVALS intervals after our own start before calling
+	// it stale: while we were down nobody could report.
 	h->stale_ref_us =
 	    s->stats.started_us > h->last_seen_us ? s->stats.started_us : h->last_seen_us;
 	return 0;
@@ -1161,11 +1257,18 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	bool             created;
 	Fl__ProbeResult *res;
 	if (h == NULL) {
-		return 0; // orphan row: ignore
+		return 0; // orphan row (or a host beyond max_hosts): ignore
+	}
+	// Within the bounds of one report (state.h), whatever the file holds; the next report
+	// brings back a probe left out here.
+	if (h->n_probes >= s->max_probes || row->result_len > FL_WIRE_MAX_MSG ||
+	    h->restored_bytes + row->result_len > FL_WIRE_MAX_MSG) {
+		return 0;
 	}
 	if ((res = fl__probe_result__unpack(NULL, row->result_len, row->result)) == NULL) {
 		return 0; // unreadable blob: the next report brings the probe back
 	}
+	h->restored_bytes += row->result_len;
 	coll_probe *p = probe_get(h, row->probe, h->n_probes, &created);
 	if (p == NULL) {
 		fl__probe_result__free_unpacked(res, NULL);

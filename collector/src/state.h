@@ -20,6 +20,26 @@
 // heard at its send time, so it neither brings a stale host "back" nor refreshes last_seen to
 // the arrival time; the next report sent in time does.
 //
+// Bounds (docs/security.md, "Limits"). Everything a report can make the collector hold is
+// bounded: at most max_hosts hosts (a report from one more is dropped, counted in
+// dropped_host_limit), and a host's probes are exactly the results of its latest report
+// (probes absent from it leave the state and the latest table; their history stays), at most
+// max_probes_per_host of them (a report with more results is dropped whole, counted in
+// dropped_probe_limit). So a host holds one report's worth of results: at most FL_WIRE_MAX_MSG
+// bytes, also after a restart (restore stops adding a host's probes at that many bytes).
+//
+// Agent times. The decoder admits times in [0, FL_WIRE_MAX_TIME_US); a report whose sent_us or
+// round_started_us is more than COLL_TIME_WINDOW_US away from the collector's clock is applied
+// with its agent times ignored (as if the agent sent none: no skew observation, history at our
+// clock), counted in reports_time_ignored. Arithmetic on times saturates (fl/arith.h), so even
+// values restored from a damaged database cannot overflow.
+//
+// Restart. A host whose last stale/back history event (since its first_seen: a forgotten host
+// that came back starts afresh) is "stale" was stale when the collector
+// stopped: it is restored stale (no second "stale" event). Any other host gets
+// COLL_STALE_INTERVALS intervals after the collector's start to report before it is called
+// stale, since nobody could report while the collector was down.
+//
 // Staleness allows for rounds held up by a probe timeout: a host is stale after
 // COLL_STALE_INTERVALS x max(interval, observed round length) of silence, where the round length
 // is the longer of the last round's own duration (its results' end - round_started_us) and the
@@ -38,6 +58,7 @@
 
 #include "correlate.h"
 #include "faultline.pb-c.h"
+#include "fl/wire.h"
 #include "store.h"
 
 #define COLL_SEEN_WRITE_US   (5 * 1000000LL) // last_seen reaches SQLite at most this often
@@ -46,10 +67,13 @@
 #define COLL_LATE_INTERVALS  2               // a report older than this many intervals is late
 #define COLL_SKEW_DECAY_PPM  1000 // skew estimate decay: 1 ms per s (clock drift, NTP slew)
 #define COLL_SKEW_RESET_RUN \
-	5                            // this many delayed reports in a row, spanning as many
-	                             // intervals: the agent's clock was stepped, re-estimate
-#define COLL_ROUND_MAX_INTERVALS 10  // observed round length is capped at this many intervals
-#define COLL_SLOW_ADOPT_ROUNDS   600 // slow this long in a row (status ok): the new normal
+	5                             // this many delayed reports in a row, spanning as many
+	                              // intervals: the agent's clock was stepped, re-estimate
+#define COLL_ROUND_MAX_INTERVALS 10   // observed round length is capped at this many intervals
+#define COLL_SLOW_ADOPT_ROUNDS   600  // slow this long in a row (status ok): the new normal
+#define COLL_DEFAULT_MAX_HOSTS   5000 // [collector] max_hosts
+#define COLL_DEFAULT_MAX_PROBES  FL_WIRE_MAX_RESULTS      // max_probes_per_host
+#define COLL_TIME_WINDOW_US      (30LL * 86400 * 1000000) // agent times trusted within
 
 typedef struct coll_stats {
 	uint64_t reports_received;
@@ -62,7 +86,10 @@ typedef struct coll_stats {
 	uint64_t dropped_duplicate;
 	uint64_t dropped_overload;
 	uint64_t dropped_unauthenticated;
-	uint64_t control_errors; // undecodable or unknown control requests
+	uint64_t control_errors;       // undecodable or unknown control requests
+	uint64_t dropped_host_limit;   // reports from a new host while max_hosts are known
+	uint64_t dropped_probe_limit;  // reports with more than max_probes_per_host results
+	uint64_t reports_time_ignored; // applied with agent times ignored (COLL_TIME_WINDOW_US)
 	int64_t  started_us;
 } coll_stats;
 
@@ -121,6 +148,7 @@ typedef struct coll_host {
 	coll_probe *probes;
 	size_t      n_probes;
 	size_t      cap_probes;
+	size_t      restored_bytes; // packed results restored from SQLite at startup
 } coll_host;
 
 typedef struct coll_state {
@@ -134,6 +162,9 @@ typedef struct coll_state {
 	char       *verdict_summary;
 	uint64_t    verdict_scope;       // hash of the top finding's verdict, hosts and targets
 	bool        verdict_scope_known; // false after a restart until the first diagnosis
+	size_t      max_hosts;           // COLL_DEFAULT_MAX_HOSTS unless set after init
+	size_t      max_probes;          // COLL_DEFAULT_MAX_PROBES unless set after init
+	size_t      not_restored;        // hosts in SQLite beyond max_hosts at startup
 } coll_state;
 
 // Which hosts a query is about (issue 10): host NULL or "" for all; labels "key=value", each of
@@ -148,9 +179,11 @@ typedef struct coll_filter {
 bool coll_host_has_labels(const coll_host *h, const coll_filter *f);
 
 typedef enum coll_apply_result {
-	COLL_APPLIED,   // state updated (or an old out-of-order round counted)
-	COLL_DUPLICATE, // (host, boot_id, seq) seen before; counted in dropped_duplicate
-	COLL_NOMEM,     // nothing applied
+	COLL_APPLIED,     // state updated (or an old out-of-order round counted)
+	COLL_DUPLICATE,   // (host, boot_id, seq) seen before; counted in dropped_duplicate
+	COLL_NOMEM,       // nothing applied
+	COLL_HOST_LIMIT,  // a new host while max_hosts are known; counted in dropped_host_limit
+	COLL_PROBE_LIMIT, // more results than max_probes; counted in dropped_probe_limit
 } coll_apply_result;
 
 void coll_state_init(coll_state *s, int64_t now_us);
@@ -192,6 +225,12 @@ int coll_state_encode_status(
 // The same for the hosts matching f (host and labels); f NULL: every host.
 int coll_state_encode_status_filtered(
     const coll_state *s, const coll_filter *f, bool as_hosts, int64_t now_us, nng_msg **out);
+
+// One page of the above: the hosts named after `after` (NULL/"": from the first), as many as
+// fit in page_bytes of encoded hosts (always at least one; 0: all), with StatusReply.more set
+// when hosts remain after the page's last.
+int coll_state_encode_status_page(const coll_state *s, const coll_filter *f, const char *after,
+    size_t page_bytes, bool as_hosts, int64_t now_us, nng_msg **out);
 
 // The names of the hosts carrying f's labels (f->host ignored), as malloc'd strings in a
 // malloc'd array (free with coll_names_free). 0, or -1 when out of memory.

@@ -18,6 +18,7 @@ struct coll_store {
 	sqlite3_stmt *up_host, *up_seen, *up_latest, *ins_event;
 	sqlite3_stmt *del_host, *del_latest; // forget (issue 10)
 	sqlite3_stmt *q_history, *q_history_hosts;
+	sqlite3_stmt *del_probe; // a probe gone from the agent's config
 };
 
 // Text names, not enum numbers, for status/failure: an operator reading the file with sqlite3
@@ -63,6 +64,7 @@ op_free(coll_op *op)
 		free((char *) op->u.host.labels);
 		break;
 	case COLL_OP_LATEST:
+	case COLL_OP_DROP_LATEST:
 		free((char *) op->u.latest.host);
 		free((char *) op->u.latest.probe);
 		free((uint8_t *) op->u.latest.result);
@@ -222,6 +224,24 @@ coll_ops_event(coll_ops *ops, const coll_event *ev)
 	return 0;
 }
 
+int
+coll_ops_drop_latest(coll_ops *ops, const char *host, const char *probe)
+{
+	coll_op *op  = op_push(ops, COLL_OP_DROP_LATEST);
+	int      bad = 0;
+	if (op == NULL) {
+		return -1;
+	}
+	op->u.latest.host  = dup(host, &bad);
+	op->u.latest.probe = dup(probe, &bad);
+	if (bad) {
+		op_free(op);
+		return -1;
+	}
+	ops->n++;
+	return 0;
+}
+
 // ---- open/close ------------------------------------------------------------------------------
 
 static int
@@ -255,8 +275,8 @@ coll_store_close(coll_store *st)
 		return;
 	}
 	sqlite3_stmt *all[] = { st->begin, st->commit, st->rollback, st->up_host, st->up_seen,
-		st->up_latest, st->ins_event, st->del_host, st->del_latest, st->q_history,
-		st->q_history_hosts };
+		st->up_latest, st->ins_event, st->del_host, st->del_latest, st->del_probe,
+		st->q_history, st->q_history_hosts };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		sqlite3_finalize(all[i]);
 	}
@@ -328,7 +348,9 @@ coll_store_open(const char *path, bool readonly, coll_store **out, char *err, si
 		    prep(st, "DELETE FROM hosts WHERE host = ?1", &st->del_host, err, errlen) !=
 		        0 ||
 		    prep(st, "DELETE FROM latest WHERE host = ?1", &st->del_latest, err, errlen) !=
-		        0) {
+		        0 ||
+		    prep(st, "DELETE FROM latest WHERE host = ?1 AND probe = ?2", &st->del_probe,
+		        err, errlen) != 0) {
 			goto fail;
 		}
 	}
@@ -424,6 +446,12 @@ write_op(coll_store *st, const coll_op *op)
 		sqlite3_bind_int64(s, 6, l->since_us);
 		return step_done(st, s);
 	}
+	case COLL_OP_DROP_LATEST: {
+		s = st->del_probe;
+		sqlite3_bind_text(s, 1, op->u.latest.host, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, op->u.latest.probe, -1, SQLITE_STATIC);
+		return step_done(st, s);
+	}
 	case COLL_OP_EVENT: {
 		const coll_event *e = &op->u.event;
 		s                   = st->ins_event;
@@ -503,7 +531,11 @@ coll_store_load(coll_store *st, const coll_store_loader *ld)
 
 	if (sqlite3_prepare_v2(st->db,
 	        "SELECT host, release, previous_release, release_since, first_seen, last_seen,"
-	        " interval_ms, agent_version, boot_id, last_seq, clock_skew, labels FROM hosts",
+	        " interval_ms, agent_version, boot_id, last_seq, clock_skew, labels,"
+	        " (SELECT kind FROM history e WHERE e.host = hosts.host AND e.kind IN ('stale',"
+	        " 'back') AND e.at_us >= hosts.first_seen ORDER BY e.at_us DESC, e.id DESC"
+	        " LIMIT 1) = 'stale'"
+	        " FROM hosts ORDER BY last_seen DESC",
 	        -1, &s, NULL) != SQLITE_OK) {
 		goto fail;
 	}
@@ -521,6 +553,7 @@ coll_store_load(coll_store *st, const coll_store_loader *ld)
 			.last_seq         = (uint64_t) sqlite3_column_int64(s, 9),
 			.clock_skew_us    = sqlite3_column_int64(s, 10),
 			.labels           = col_text(s, 11),
+			.stale            = sqlite3_column_int(s, 12) != 0,
 		};
 		if (ld->on_host(ld->arg, &h) != 0) {
 			goto stopped;

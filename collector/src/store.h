@@ -34,6 +34,7 @@ typedef struct coll_host_row {
 	uint64_t    last_seq; // (approximately: written with last_seen, every few seconds)
 	int64_t     clock_skew_us;
 	const char *labels; // "key=value,..." (issue 10); "" for none
+	bool        stale;  // load only: its last stale/back event since first_seen is "stale"
 } coll_host_row;
 
 // A latest row: the last result of (host, probe) as of its last transition.
@@ -61,11 +62,12 @@ typedef struct coll_event {
 } coll_event;
 
 typedef enum coll_op_kind {
-	COLL_OP_HOST,   // upsert the whole hosts row
-	COLL_OP_SEEN,   // update last_seen_us, boot_id, last_seq, skew, interval only
-	COLL_OP_LATEST, // upsert a latest row
-	COLL_OP_EVENT,  // append a history row
-	COLL_OP_FORGET, // delete the hosts row and the latest rows of u.host.host (issue 10)
+	COLL_OP_HOST,        // upsert the whole hosts row
+	COLL_OP_SEEN,        // update last_seen_us, boot_id, last_seq, skew, interval only
+	COLL_OP_LATEST,      // upsert a latest row
+	COLL_OP_EVENT,       // append a history row
+	COLL_OP_FORGET,      // delete the hosts row and the latest rows of u.host.host (issue 10)
+	COLL_OP_DROP_LATEST, // delete the latest row of (host, probe): gone from the agent's config
 } coll_op_kind;
 
 // One pending write. Every string and the blob are heap copies owned by the op (see
@@ -99,6 +101,7 @@ int coll_ops_move(coll_ops *dst, coll_ops *src);
 int coll_ops_host(coll_ops *ops, coll_op_kind kind, const coll_host_row *row);
 int coll_ops_latest(coll_ops *ops, const coll_latest_row *row);
 int coll_ops_event(coll_ops *ops, const coll_event *ev);
+int coll_ops_drop_latest(coll_ops *ops, const char *host, const char *probe);
 
 // Opens (creating if needed) the database at path: WAL, synchronous=NORMAL, schema, prepared
 // statements. readonly opens an existing database for queries only. On failure *out is
@@ -110,7 +113,8 @@ void coll_store_close(coll_store *st); // accepts NULL
 // is rolled back, the batch is kept by the caller, who may retry or drop it).
 int coll_store_write(coll_store *st, const coll_ops *ops);
 
-// Calls on_host for every hosts row, then on_latest for every latest row, then on_verdict
+// Calls on_host for every hosts row (most recently seen first), then on_latest for every latest
+// row, then on_verdict
 // once with the newest verdict event (if any). A callback returning nonzero stops the load,
 // which then returns -1.
 typedef struct coll_store_loader {

@@ -80,7 +80,7 @@ fl_duration_format(int64_t us, char *buf, size_t len)
 	const char *sign = "";
 	if (us < 0) {
 		sign = "-";
-		us   = -us;
+		us   = us == INT64_MIN ? INT64_MAX : -us; // -INT64_MIN does not exist
 	}
 	if (us < 1000) {
 		snprintf(buf, len, "%s%dus", sign, (int) us);
@@ -92,7 +92,7 @@ fl_duration_format(int64_t us, char *buf, size_t len)
 		snprintf(buf, len, "%s%dm%02ds", sign, (int) (us / 60000000),
 		    (int) ((us / 1000000) % 60));
 	} else {
-		snprintf(buf, len, "%s%dh%02dm", sign, (int) (us / 3600000000LL),
+		snprintf(buf, len, "%s%lldh%02dm", sign, (long long) (us / 3600000000LL),
 		    (int) ((us / 60000000) % 60));
 	}
 	return buf;

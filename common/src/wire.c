@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fl/labels.h"
@@ -67,11 +68,21 @@ check_unmet(const Fl__UnmetRequirement *u, char *why, size_t whylen)
 	return FL_WIRE_OK;
 }
 
+static int
+time_ok(int64_t us)
+{
+	return us >= 0 && us < FL_WIRE_MAX_TIME_US;
+}
+
 static fl_wire_reject
 check_result(const Fl__ProbeResult *p, size_t i, char *why, size_t whylen)
 {
 	if (p->name == NULL || p->name[0] == '\0' || !string_ok(p->name, FL_WIRE_MAX_STRING)) {
 		return reject(FL_WIRE_INVALID, why, whylen, "result %zu has no valid name", i);
+	}
+	if (!time_ok(p->started_us)) {
+		return reject(FL_WIRE_INVALID, why, whylen, "result %zu started at %lld us", i,
+		    (long long) p->started_us);
 	}
 	if (!string_ok(p->target, FL_WIRE_MAX_STRING) || !string_ok(p->role, FL_WIRE_MAX_STRING) ||
 	    !string_ok(p->expectations_digest, FL_WIRE_MAX_STRING) ||
@@ -92,6 +103,30 @@ check_result(const Fl__ProbeResult *p, size_t i, char *why, size_t whylen)
 		}
 	}
 	return FL_WIRE_OK;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+// Returns a name that two results share, or NULL. Sorted rather than compared pairwise: 256
+// results of long names with a common prefix would otherwise cost millions of byte compares.
+static const char *
+duplicate_name(const Fl__Report *r)
+{
+	const char *names[FL_WIRE_MAX_RESULTS];
+	for (size_t i = 0; i < r->n_results; i++) {
+		names[i] = r->results[i]->name;
+	}
+	qsort(names, r->n_results, sizeof(names[0]), cmp_name);
+	for (size_t i = 1; i < r->n_results; i++) {
+		if (strcmp(names[i - 1], names[i]) == 0) {
+			return names[i];
+		}
+	}
+	return NULL;
 }
 
 fl_wire_reject
@@ -121,6 +156,11 @@ fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 		    "report from %s has %zu results (max %d)", r->host, r->n_results,
 		    FL_WIRE_MAX_RESULTS);
 	}
+	if (!time_ok(r->sent_us) || !time_ok(r->round_started_us)) {
+		return reject(FL_WIRE_INVALID, why, whylen,
+		    "report from %s has times out of range (sent %lld, round %lld us)", r->host,
+		    (long long) r->sent_us, (long long) r->round_started_us);
+	}
 	for (size_t i = 0; i < r->n_results; i++) {
 		fl_wire_reject rj = check_result(r->results[i], i, why, whylen);
 		if (rj != FL_WIRE_OK) {
@@ -134,6 +174,11 @@ fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 			return reject(
 			    FL_WIRE_INVALID, why, whylen, "report from %s: %s", r->host, lwhy);
 		}
+	}
+	const char *dup = duplicate_name(r);
+	if (dup != NULL) {
+		return reject(FL_WIRE_INVALID, why, whylen,
+		    "report from %s has two results named '%s'", r->host, dup);
 	}
 	for (size_t i = 0; i < r->n_release_checks; i++) {
 		const Fl__ReleaseCheck *c = r->release_checks[i];

@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,6 +36,7 @@ typedef struct peer {
 	size_t      reply_len;
 	int         query_case; // what the peer received
 	unsigned    schema;
+	uint32_t    max_reply; // Request.max_reply_bytes
 	char        host[64];
 } peer;
 
@@ -50,6 +53,7 @@ serve_one(void *arg)
 	if (req != NULL) {
 		p->query_case = (int) req->query_case;
 		p->schema     = req->schema_version;
+		p->max_reply  = req->max_reply_bytes;
 		if (req->query_case == FL__REQUEST__QUERY_STATUS && req->status->host != NULL) {
 			snprintf(p->host, sizeof(p->host), "%s", req->status->host);
 		}
@@ -132,6 +136,7 @@ test_good_answer(void **state)
 	assert_int_equal(ask_status(p.url, 5000, &got), CLI_EXIT_OK);
 	peer_stop(&p);
 	assert_int_equal(p.schema, FL_SCHEMA_VERSION);
+	assert_int_equal(p.max_reply, CLI_MAX_RESPONSE); // the collector caps its answer at it
 	assert_int_equal(p.query_case, FL__REQUEST__QUERY_STATUS);
 	assert_string_equal(p.host, "app1");
 	assert_non_null(got);
@@ -255,6 +260,64 @@ test_peer_that_never_handshakes_times_out(void **state)
 	assert_null(got);
 }
 
+// Runs ask_status(url, timeout_ms) with stderr captured into err. Returns its exit code.
+static int
+ask_status_stderr(const char *url, uint32_t timeout_ms, char *err, size_t errlen)
+{
+	char          path[64];
+	Fl__Response *got = NULL;
+	int           saved, fd, rc;
+	ssize_t       n;
+
+	snprintf(path, sizeof(path), "/tmp/cli-client-test-%d.err", (int) getpid());
+	fflush(stderr);
+	saved = dup(2);
+	fd    = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	rc = ask_status(url, timeout_ms, &got);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n                  = pread(fd, err, errlen - 1, 0);
+	err[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	assert_null(got);
+	return rc;
+}
+
+// A reply over the CLI's receive limit is named as such: by the collector ("reply too large",
+// it knows our limit), or, from a peer that ignores the limit and whose oversize answer makes
+// nng drop the connection, by the CLI itself instead of "cannot reach".
+static void
+test_reply_too_large(void **state)
+{
+	(void) state;
+	Fl__Response r = FL__RESPONSE__INIT;
+	uint8_t      buf[256];
+	char         err[1024];
+	peer         p;
+
+	r.schema_version = FL_SCHEMA_VERSION;
+	r.error          = (char *) "reply too large (70000000 bytes over the 67108864 limit)";
+	peer_start(&p, buf, pack(&r, buf, sizeof(buf)));
+	assert_int_equal(ask_status_stderr(p.url, 5000, err, sizeof(err)), CLI_EXIT_ERROR);
+	peer_stop(&p);
+	assert_non_null(strstr(err, "reply too large (70000000 bytes over the 67108864 limit)"));
+
+	size_t   big  = (size_t) CLI_MAX_RESPONSE + 1;
+	uint8_t *huge = calloc(1, big);
+	assert_non_null(huge);
+	peer_start(&p, huge, big);
+	assert_int_equal(ask_status_stderr(p.url, 1500, err, sizeof(err)), CLI_EXIT_ERROR);
+	peer_stop(&p);
+	free(huge);
+	assert_non_null(strstr(err, "closed the connection instead of answering"));
+	assert_non_null(strstr(err, "reply too large"));
+	assert_null(strstr(err, "cannot reach"));
+}
+
 int
 main(void)
 {
@@ -265,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_silent_peer_times_out),
 		cmocka_unit_test(test_nobody_listening_fails_at_once),
 		cmocka_unit_test(test_peer_that_never_handshakes_times_out),
+		cmocka_unit_test(test_reply_too_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

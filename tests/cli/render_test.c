@@ -242,7 +242,9 @@ test_status_json_shape(void **state)
 	    "\"object_missing\":false,\"role\":\"app\"}]"));
 	assert_non_null(strstr(text, "\"failure\":\"privilege_missing\""));
 	assert_non_null(strstr(text, "\"stats\":{\"reports_received\":10,\"reports_applied\":0,"));
-	assert_non_null(strstr(text, "\"dropped_unauthenticated\":0,\"started\":null},"));
+	assert_non_null(strstr(text,
+	    "\"dropped_unauthenticated\":0,\"dropped_host_limit\":0,\"dropped_probe_limit\":0,"
+	    "\"reports_time_ignored\":0,\"started\":null},"));
 	assert_non_null(strstr(text, "\"verifications\":[]}\n"));
 	free(text);
 }

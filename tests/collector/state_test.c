@@ -725,6 +725,373 @@ test_verdict_events_on_scope_change(void **state)
 	coll_state_fini(&s);
 }
 
+// ---- bounds ----------------------------------------------------------------------------------
+
+static void
+db_path(char *db, size_t len, const char *what)
+{
+	snprintf(db, len, "/tmp/coll-state-%s-%d.db", what, (int) getpid());
+	unlink(db);
+}
+
+static void
+db_remove(const char *db)
+{
+	char p[96];
+	unlink(db);
+	snprintf(p, sizeof(p), "%s-wal", db);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", db);
+	unlink(p);
+}
+
+static void
+reload(coll_state *s, coll_store *st, int64_t now)
+{
+	coll_state_init(s, now);
+	coll_store_loader ld = { coll_state_restore_host, coll_state_restore_latest,
+		coll_state_restore_verdict, s };
+	assert_int_equal(coll_store_load(st, &ld), 0);
+}
+
+// A host's probe set is what its latest report says: a probe removed from the agent's config
+// leaves the state and the latest table at the next report (its history stays), and does not
+// come back after a restart.
+static void
+test_probe_set_follows_latest_report(void **state)
+{
+	(void) state;
+	static const tu_probe only_app[] = { { "app", FL__STATUS__STATUS_FAIL,
+	    FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 1000 } };
+	char                  db[64], err[256];
+	coll_store           *st;
+	coll_state            s;
+	coll_ops              ops;
+	db_path(db, sizeof(db), "probes");
+	assert_int_equal(coll_store_open(db, false, &st, err, sizeof(err)), 0);
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+
+	assert_int_equal(apply(&s, "web1", 1, P_OK, T0, &ops), COLL_APPLIED);
+	tu_rep d = { .host = "web1", .boot_id = 1, .seq = 2, .n = 1, .probes = only_app };
+	assert_int_equal(coll_state_apply(&s, tu_make(&d), T0 + SEC, &ops), COLL_APPLIED);
+	coll_host *h = coll_state_host(&s, "web1");
+	assert_int_equal(h->n_probes, 1);
+	assert_string_equal(h->probes[0].name, "app");
+	assert_int_equal(h->probes[0].status, FL__STATUS__STATUS_FAIL);
+	assert_int_equal(count_kind(&ops, COLL_OP_DROP_LATEST, NULL), 1);
+	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "status"), 1); // app ok -> fail only
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_clear(&ops);
+	coll_state_fini(&s);
+
+	reload(&s, st, T0 + 10 * SEC);
+	h = coll_state_host(&s, "web1");
+	assert_non_null(h);
+	assert_int_equal(h->n_probes, 1);
+	assert_string_equal(h->probes[0].name, "app");
+	// An empty report empties the set.
+	d.seq = 3;
+	d.n   = 0;
+	assert_int_equal(coll_state_apply(&s, tu_make(&d), T0 + 11 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(h->n_probes, 0);
+	assert_int_equal(count_kind(&ops, COLL_OP_DROP_LATEST, NULL), 1);
+
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+	coll_store_close(st);
+	db_remove(db);
+}
+
+// Reports beyond max_hosts / max_probes are dropped whole and counted; known hosts keep
+// reporting; a reply of every host stays in bounds.
+static void
+test_host_and_probe_limits(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	assert_int_equal(s.max_hosts, COLL_DEFAULT_MAX_HOSTS);
+	assert_int_equal(s.max_probes, FL_WIRE_MAX_RESULTS);
+	s.max_hosts  = 2;
+	s.max_probes = 2;
+
+	assert_int_equal(apply(&s, "web1", 1, P_OK, T0, &ops), COLL_APPLIED);
+	assert_int_equal(apply(&s, "web2", 1, P_OK, T0, &ops), COLL_APPLIED);
+	coll_ops_clear(&ops);
+	assert_int_equal(apply(&s, "web3", 1, P_OK, T0, &ops), COLL_HOST_LIMIT);
+	assert_int_equal(apply(&s, "web4", 1, P_OK, T0, &ops), COLL_HOST_LIMIT);
+	assert_int_equal(ops.n, 0);
+	assert_int_equal(s.n_hosts, 2);
+	assert_null(coll_state_host(&s, "web3"));
+	assert_int_equal(s.stats.dropped_host_limit, 2);
+	assert_int_equal(apply(&s, "web1", 2, P_FAIL, T0 + SEC, &ops), COLL_APPLIED);
+
+	tu_probe three[3] = { P_OK[0], P_OK[1], { "cache", FL__STATUS__STATUS_OK, 0, 10 } };
+	tu_rep   d        = { .host = "web1", .boot_id = 1, .seq = 3, .n = 3, .probes = three };
+	assert_int_equal(coll_state_apply(&s, tu_make(&d), T0 + 2 * SEC, &ops), COLL_PROBE_LIMIT);
+	assert_int_equal(s.stats.dropped_probe_limit, 1);
+	assert_int_equal(coll_state_host(&s, "web1")->n_probes, 2);
+	assert_int_equal(coll_state_host(&s, "web1")->last_seq, 2); // not applied at all
+
+	// The counters reach the status reply.
+	nng_msg      *msg;
+	Fl__Response *resp;
+	char          why[128];
+	assert_int_equal(coll_state_encode_status(&s, NULL, false, T0, &msg), 0);
+	assert_int_equal(
+	    fl_wire_decode_response(nng_msg_body(msg), nng_msg_len(msg), &resp, why, sizeof(why)),
+	    FL_WIRE_OK);
+	nng_msg_free(msg);
+	assert_int_equal(resp->status->stats->dropped_host_limit, 2);
+	assert_int_equal(resp->status->stats->dropped_probe_limit, 1);
+	fl__response__free_unpacked(resp, NULL);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
+// A restart keeps the bounds whatever the file holds: the most recently seen max_hosts hosts,
+// at most max_probes results each.
+static void
+test_restore_within_bounds(void **state)
+{
+	(void) state;
+	char        db[64], err[256], name[16];
+	coll_store *st;
+	coll_state  s;
+	coll_ops    ops;
+	db_path(db, sizeof(db), "restore");
+	assert_int_equal(coll_store_open(db, false, &st, err, sizeof(err)), 0);
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "web%d", i);
+		assert_int_equal(apply(&s, name, 1, P_OK, T0 + i * SEC, &ops), COLL_APPLIED);
+	}
+	coll_state_flush_seen(&s, T0 + 10 * SEC, 0, &ops);
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_clear(&ops);
+	coll_state_fini(&s);
+
+	coll_state_init(&s, T0 + 100 * SEC);
+	s.max_hosts          = 3;
+	s.max_probes         = 1;
+	coll_store_loader ld = { coll_state_restore_host, coll_state_restore_latest,
+		coll_state_restore_verdict, &s };
+	assert_int_equal(coll_store_load(st, &ld), 0);
+	assert_int_equal(s.n_hosts, 3);
+	assert_int_equal(s.not_restored, 2);
+	assert_null(coll_state_host(&s, "web0")); // the longest silent are left out
+	assert_null(coll_state_host(&s, "web1"));
+	for (int i = 2; i < 5; i++) {
+		snprintf(name, sizeof(name), "web%d", i);
+		assert_non_null(coll_state_host(&s, name));
+		assert_int_equal(coll_state_host(&s, name)->n_probes, 1);
+	}
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+	coll_store_close(st);
+	db_remove(db);
+}
+
+// Paged status: each page holds whole hosts within page_bytes (at least one), sorted, and
+// `more` until the last; together the pages are the unpaged reply.
+static void
+test_status_pages(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	char       name[16], after[16] = "", why[128];
+	size_t     seen = 0, pages = 0, one = 0;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	for (int i = 9; i >= 0; i--) {
+		snprintf(name, sizeof(name), "web%d", i);
+		assert_int_equal(apply(&s, name, 1, P_OK, T0, &ops), COLL_APPLIED);
+	}
+	for (;;) {
+		nng_msg      *msg;
+		Fl__Response *resp;
+		// 1 byte: every page is its first host only; then two hosts and a half: two.
+		size_t page = pages < 3 ? 1 : 5 * one / 2;
+		assert_int_equal(
+		    coll_state_encode_status_page(&s, NULL, after, page, true, T0, &msg), 0);
+		assert_int_equal(fl_wire_decode_response(
+		                     nng_msg_body(msg), nng_msg_len(msg), &resp, why, sizeof(why)),
+		    FL_WIRE_OK);
+		nng_msg_free(msg);
+		Fl__StatusReply *r = resp->hosts;
+		assert_true(r->n_hosts >= 1);
+		if (pages < 3) {
+			assert_int_equal(r->n_hosts, 1);
+		}
+		size_t bytes = 0;
+		for (size_t i = 0; i < r->n_hosts; i++) {
+			snprintf(name, sizeof(name), "web%zu", seen++);
+			assert_string_equal(r->hosts[i]->host, name);
+			assert_int_equal(r->hosts[i]->n_probes, 2);
+			bytes += fl__host_state__get_packed_size(r->hosts[i]) + 2;
+		}
+		if (pages == 0) {
+			one = bytes;
+		} else if (pages >= 3) {
+			assert_true(bytes <= page);
+			assert_true(r->n_hosts == 2 || !r->more);
+		}
+		snprintf(after, sizeof(after), "%s", r->hosts[r->n_hosts - 1]->host);
+		bool more = r->more;
+		fl__response__free_unpacked(resp, NULL);
+		pages++;
+		if (!more) {
+			break;
+		}
+	}
+	assert_int_equal(seen, 10);
+	assert_int_equal(pages, 3 + 4); // 3 single, then 2 + 2 + 2 + 1
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
+// ---- crafted times ---------------------------------------------------------------------------
+
+// Applies a report whose agent times are set directly (the decoder would refuse most of these:
+// this checks the state's own arithmetic, which UBSan aborts on if it overflows).
+static coll_apply_result
+apply_times(coll_state *s, const char *host, uint64_t seq, int64_t sent, int64_t round,
+    int64_t started, int64_t now, coll_ops *ops)
+{
+	tu_rep      d       = { .host = host, .boot_id = 1, .seq = seq, .n = 2, .probes = P_OK };
+	Fl__Report *r       = tu_make(&d);
+	r->sent_us          = sent;
+	r->round_started_us = round;
+	r->results[0]->started_us  = started;
+	r->results[0]->duration_us = UINT32_MAX;
+	return coll_state_apply(s, r, now, ops);
+}
+
+static void
+test_extreme_times(void **state)
+{
+	(void) state;
+	static const int64_t ext[] = { INT64_MIN, INT64_MIN + 1, -1, 1, INT64_MAX - 1, INT64_MAX,
+		T0 + COLL_TIME_WINDOW_US + 1000, T0 - COLL_TIME_WINDOW_US - 1000 };
+	const size_t         n     = sizeof(ext) / sizeof(ext[0]);
+	coll_state           s;
+	coll_ops             ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+
+	uint64_t seq = 1;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n; j++) {
+			int64_t now = T0 + (int64_t) seq;
+			assert_int_equal(
+			    apply_times(&s, "h", seq, ext[i], ext[j], ext[j], now, &ops),
+			    COLL_APPLIED);
+			seq++;
+		}
+	}
+	// Every one of them was applied at the collector's clock, its times ignored.
+	assert_int_equal(s.stats.reports_time_ignored, n * n);
+	coll_host *h = coll_state_host(&s, "h");
+	assert_false(h->skew_known);
+	assert_int_equal(h->clock_skew_us, 0);
+	assert_int_equal(h->last_seen_us, T0 + (int64_t) seq - 1);
+	for (size_t i = 0; i < ops.n; i++) {
+		if (ops.v[i].kind == COLL_OP_EVENT) {
+			assert_true(ops.v[i].u.event.at_us >= T0);
+		}
+	}
+	// Plausible times, with a skew of a few seconds, are used.
+	assert_int_equal(
+	    apply_times(&s, "h", seq++, T0 + 5 * SEC, T0 + 4 * SEC, T0 + 4 * SEC, T0 + 100, &ops),
+	    COLL_APPLIED);
+	assert_int_equal(s.stats.reports_time_ignored, n * n);
+	assert_true(h->skew_known);
+	// Still stale on time, and the staleness arithmetic is safe at any clock.
+	assert_int_equal(coll_state_check_stale(&s, T0 + 2 * SEC, &ops), 0);
+	assert_int_equal(coll_state_check_stale(&s, INT64_MAX, &ops), 1);
+	assert_true(h->stale);
+
+	// Values restored from a damaged database: the same arithmetic saturates.
+	coll_host_row row = { .host = "old",
+		.release            = "r1",
+		.previous_release   = "",
+		.agent_version      = "",
+		.last_seen_us       = INT64_MIN,
+		.first_seen_us      = INT64_MIN,
+		.interval_ms        = 1000,
+		.clock_skew_us      = INT64_MIN,
+		.stale              = true };
+	assert_int_equal(coll_state_restore_host(&s, &row), 0);
+	row.host          = "old2";
+	row.clock_skew_us = INT64_MAX;
+	row.last_seen_us  = INT64_MAX;
+	row.stale         = false;
+	assert_int_equal(coll_state_restore_host(&s, &row), 0);
+	for (size_t i = 0; i < n; i++) {
+		apply_times(&s, "old", 100 + i, T0, ext[i], ext[i], T0 + SEC, &ops);
+		apply_times(&s, "old2", 100 + i, T0, T0, T0, ext[i], &ops);
+		coll_state_check_stale(&s, ext[i], &ops);
+		coll_state_flush_seen(&s, ext[i], COLL_SEEN_WRITE_US, &ops);
+	}
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
+// ---- restart and staleness -------------------------------------------------------------------
+
+// A host stale when the collector stopped is stale right after the restart, with no second
+// "stale" event; a host that was fine gets the grace of COLL_STALE_INTERVALS intervals.
+static void
+test_restart_keeps_stale(void **state)
+{
+	(void) state;
+	char        db[64], err[256];
+	coll_store *st;
+	coll_state  s;
+	coll_ops    ops;
+	db_path(db, sizeof(db), "stale");
+	assert_int_equal(coll_store_open(db, false, &st, err, sizeof(err)), 0);
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	assert_int_equal(apply(&s, "silent", 1, P_OK, T0, &ops), COLL_APPLIED);
+	assert_int_equal(apply(&s, "fine", 1, P_OK, T0, &ops), COLL_APPLIED);
+	assert_int_equal(apply(&s, "back", 1, P_OK, T0, &ops), COLL_APPLIED);
+	assert_int_equal(apply(&s, "fine", 2, P_OK, T0 + 9 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(coll_state_check_stale(&s, T0 + 5 * SEC, &ops), 2); // silent, back
+	assert_int_equal(apply(&s, "back", 2, P_OK, T0 + 9 * SEC, &ops), COLL_APPLIED);
+	coll_state_flush_seen(&s, T0 + 10 * SEC, 0, &ops);
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_clear(&ops);
+	coll_state_fini(&s);
+
+	reload(&s, st, T0 + 600 * SEC); // down for ten minutes
+	assert_true(coll_state_host(&s, "silent")->stale);
+	assert_false(coll_state_host(&s, "fine")->stale);
+	assert_false(coll_state_host(&s, "back")->stale);
+	assert_int_equal(coll_state_host(&s, "silent")->stale_ref_us, T0);
+	// No new event for the stale host, ever; the others after their grace.
+	assert_int_equal(coll_state_check_stale(&s, T0 + 601 * SEC, &ops), 0);
+	assert_int_equal(coll_state_check_stale(&s, T0 + 700 * SEC, &ops), 2);
+	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "stale"), 2);
+	for (size_t i = 0; i < ops.n; i++) {
+		assert_string_not_equal(ops.v[i].u.event.host, "silent");
+	}
+	coll_ops_clear(&ops);
+	// When it reports again: "back", silent since its last report before the restart.
+	assert_int_equal(apply(&s, "silent", 2, P_OK, T0 + 701 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "back"), 1);
+	assert_non_null(strstr(ops.v[0].u.event.detail, "11m41s"));
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+	coll_store_close(st);
+	db_remove(db);
+}
+
 int
 main(void)
 {
@@ -743,6 +1110,12 @@ main(void)
 		cmocka_unit_test(test_stale_allows_long_rounds),
 		cmocka_unit_test(test_verdict_events_on_scope_change),
 		cmocka_unit_test(test_stale_allows_announced_round),
+		cmocka_unit_test(test_probe_set_follows_latest_report),
+		cmocka_unit_test(test_host_and_probe_limits),
+		cmocka_unit_test(test_restore_within_bounds),
+		cmocka_unit_test(test_status_pages),
+		cmocka_unit_test(test_extreme_times),
+		cmocka_unit_test(test_restart_keeps_stale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "fl/arith.h"
 #include "fl/time.h"
 
 static void
@@ -71,6 +72,9 @@ test_duration_format(void **state)
 	assert_string_equal(fl_duration_format(190000000, b, sizeof(b)), "3m10s");
 	assert_string_equal(fl_duration_format(7500000000LL, b, sizeof(b)), "2h05m");
 	assert_string_equal(fl_duration_format(-3200000, b, sizeof(b)), "-3.2s");
+	// Extremes (a crafted agent time): no overflow, a number of hours.
+	assert_string_equal(fl_duration_format(INT64_MAX, b, sizeof(b)), "2562047788h00m");
+	assert_string_equal(fl_duration_format(INT64_MIN, b, sizeof(b)), "-2562047788h00m");
 }
 
 static void
@@ -100,6 +104,28 @@ test_sleep_unless(void **state)
 	assert_true(fl_mono_us() - t0 < 1000000);
 }
 
+// The collector's time arithmetic clamps instead of overflowing (UB, and a UBSan abort here).
+static void
+test_saturating_arithmetic(void **state)
+{
+	(void) state;
+	assert_int_equal(fl_add_sat(1, 2), 3);
+	assert_int_equal(fl_sub_sat(1, 2), -1);
+	assert_int_equal(fl_mul_sat(-3, 4), -12);
+	assert_true(fl_add_sat(INT64_MAX, 1) == INT64_MAX);
+	assert_true(fl_add_sat(INT64_MIN, -1) == INT64_MIN);
+	assert_true(fl_add_sat(INT64_MAX, INT64_MIN) == -1);
+	assert_true(fl_sub_sat(INT64_MIN, 1) == INT64_MIN);
+	assert_true(fl_sub_sat(INT64_MAX, -1) == INT64_MAX);
+	assert_true(fl_sub_sat(0, INT64_MIN) == INT64_MAX);
+	assert_true(fl_sub_sat(-1, INT64_MIN) == INT64_MAX);
+	assert_true(fl_sub_sat(INT64_MAX, INT64_MIN) == INT64_MAX);
+	assert_true(fl_sub_sat(INT64_MIN, INT64_MAX) == INT64_MIN);
+	assert_true(fl_mul_sat(INT64_MAX, 1000) == INT64_MAX);
+	assert_true(fl_mul_sat(INT64_MIN, 1000) == INT64_MIN);
+	assert_true(fl_mul_sat(INT64_MIN, -1) == INT64_MAX);
+}
+
 int
 main(void)
 {
@@ -110,6 +136,7 @@ main(void)
 		cmocka_unit_test(test_duration_format),
 		cmocka_unit_test(test_clocks),
 		cmocka_unit_test(test_sleep_unless),
+		cmocka_unit_test(test_saturating_arithmetic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -255,11 +255,14 @@ test_too_many_results(void **state)
 	size_t            n  = FL_WIRE_MAX_RESULTS + 1;
 	Fl__ProbeResult  *p  = calloc(n, sizeof(*p));
 	Fl__ProbeResult **pp = calloc(n, sizeof(*pp));
+	char(*names)[8]      = calloc(n, sizeof(*names));
 	assert_non_null(p);
 	assert_non_null(pp);
+	assert_non_null(names);
 	for (size_t i = 0; i < n; i++) {
 		fl__probe_result__init(&p[i]);
-		p[i].name = s("p");
+		snprintf(names[i], sizeof(names[i]), "p%zu", i);
+		p[i].name = names[i];
 		pp[i]     = &p[i];
 	}
 	report_init(&f);
@@ -271,6 +274,7 @@ test_too_many_results(void **state)
 	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_OK);
 	free(p);
 	free(pp);
+	free(names);
 }
 
 // Issue 10: a report's labels and a query's label filter follow fl/labels.h, or the whole
@@ -366,6 +370,52 @@ test_reject_names(void **state)
 	assert_string_equal(fl_wire_reject_name(FL_WIRE_INVALID), "invalid");
 }
 
+// Two results with one name would overwrite each other in the collector (and record phantom
+// transitions at one instant): the whole report is invalid.
+static void
+test_duplicate_probe_names(void **state)
+{
+	(void) state;
+	report_fixture f;
+	char           why[256];
+	report_init(&f);
+	f.p[1].name = s("app");
+	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
+	assert_string_equal(why, "report from app1 has two results named 'app'");
+	f.p[1].name = s("app2"); // a shared prefix is not a duplicate
+	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_OK);
+}
+
+// Agent times are 0 (unset) or within [0, FL_WIRE_MAX_TIME_US): the collector's arithmetic on
+// them can then never overflow. INT64 extremes, negatives and the bound itself are invalid.
+static void
+test_times_out_of_range(void **state)
+{
+	(void) state;
+	report_fixture f;
+	char           why[256];
+	const int64_t  bad[] = { INT64_MIN, INT64_MAX, -1, FL_WIRE_MAX_TIME_US };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		report_init(&f);
+		f.r.sent_us = bad[i];
+		assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
+		assert_non_null(strstr(why, "times out of range"));
+		report_init(&f);
+		f.r.round_started_us = bad[i];
+		assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
+		report_init(&f);
+		f.p[1].started_us = bad[i];
+		assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
+		assert_non_null(strstr(why, "result 1 started at"));
+	}
+	report_init(&f);
+	f.r.sent_us          = FL_WIRE_MAX_TIME_US - 1;
+	f.r.round_started_us = 0;
+	f.p[0].started_us    = FL_WIRE_MAX_TIME_US - 1;
+	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_OK);
+}
+
 int
 main(void)
 {
@@ -378,6 +428,8 @@ main(void)
 		cmocka_unit_test(test_too_many_results),
 		cmocka_unit_test(test_labels_checked),
 		cmocka_unit_test(test_reject_names),
+		cmocka_unit_test(test_duplicate_probe_names),
+		cmocka_unit_test(test_times_out_of_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

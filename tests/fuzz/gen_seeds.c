@@ -50,6 +50,57 @@ write_seed(const char *target, const char *name, const ProtobufCMessage *m)
 	return 0;
 }
 
+// One frame of the coll_state_apply target (fuzz_state_apply.c): header, then the report.
+typedef struct frame {
+	const ProtobufCMessage *m;
+	int32_t                 dt_ms;
+	uint8_t                 flags;
+	int64_t                 t;
+} frame;
+
+static int
+write_frames(const char *name, const frame *fr, size_t n)
+{
+	char  path[1024];
+	FILE *f;
+	int   rc = 0;
+
+	snprintf(path, sizeof(path), "%s/coll_state_apply", outdir);
+	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "cannot create %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/coll_state_apply/%s.bin", outdir, name);
+	if ((f = fopen(path, "wb")) == NULL) {
+		fprintf(stderr, "cannot write %s\n", path);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		nng_msg *msg;
+		uint8_t  h[15];
+		uint64_t t = (uint64_t) fr[i].t;
+		if (fl_wire_encode(fr[i].m, &msg) != 0) {
+			rc = -1;
+			break;
+		}
+		h[0] = (uint8_t) nng_msg_len(msg), h[1] = (uint8_t) (nng_msg_len(msg) >> 8);
+		for (int b = 0; b < 4; b++) {
+			h[2 + b] = (uint8_t) ((uint32_t) fr[i].dt_ms >> (8 * b));
+		}
+		h[6] = fr[i].flags;
+		for (int b = 0; b < 8; b++) {
+			h[7 + b] = (uint8_t) (t >> (8 * b));
+		}
+		fwrite(h, 1, sizeof(h), f);
+		fwrite(nng_msg_body(msg), 1, nng_msg_len(msg), f);
+		nng_msg_free(msg);
+	}
+	if (fclose(f) != 0) {
+		rc = -1;
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -139,6 +190,39 @@ main(int argc, char **argv)
 	Fl__Report spoof       = rep; // for the release-check path
 	spoof.n_release_checks = 1, spoof.release_checks = checks;
 	rc |= write_seed("fl_wire_decode_report", "release_check", &spoof.base);
+
+	// --- sequences of reports for the state-apply target --------------------------------
+	{
+		Fl__Report r2 = rep, r3 = rep, r4 = rep, one = rep, h[6], dup = rep;
+		r2.seq = 43, r2.sent_us += 5000000, r2.round_started_us += 5000000;
+		r3.seq = 44, r3.sent_us += 60000000, r3.round_started_us += 60000000;
+		r4.seq = 45, r4.replayed = 1;
+		one.seq = 46, one.n_results = 1;
+		const frame seq[] = { { &rep.base, 0, 0, 0 }, { &r2.base, 5000, 0, 0 },
+			{ &small.base, 1000, 0, 0 }, { &r3.base, 60000, 0, 0 },
+			{ &r4.base, 1000, 0, 0 }, { &one.base, 1000, 0, 0 } };
+		rc |= write_frames("sequence", seq, sizeof(seq) / sizeof(seq[0]));
+
+		const frame ext[] = { { &rep.base, 0, 7, INT64_MIN },
+			{ &r2.base, 1000, 7, INT64_MAX }, { &r3.base, 1000, 1, -1 },
+			{ &r4.base, -2000000000, 3, INT64_MAX - 1 },
+			{ &one.base, 2000000000, 6, 1 } };
+		rc |= write_frames("extreme_times", ext, sizeof(ext) / sizeof(ext[0]));
+
+		static const char *names[] = { "h1", "h2", "h3", "h4", "h5", "h6" };
+		frame              many[6];
+		for (size_t i = 0; i < 6; i++) {
+			h[i]      = small;
+			h[i].host = S(names[i]);
+			many[i]   = (frame) { &h[i].base, 100, 0, 0 };
+		}
+		rc |= write_frames("many_hosts", many, 6);
+
+		Fl__ProbeResult *twice[] = { &http, &http };
+		dup.seq = 50, dup.n_results = 2, dup.results = twice;
+		const frame d[] = { { &dup.base, 0, 0, 0 }, { &rep.base, 10, 0, 0 } };
+		rc |= write_frames("duplicate_names", d, 2);
+	}
 
 	// --- survey --------------------------------------------------------------------------
 	Fl__SurveyRequest sq   = FL__SURVEY_REQUEST__INIT;

@@ -27,6 +27,11 @@
 #define FL_WIRE_MAX_UNMET   256           // unmet requirements in one probe result
 #define FL_WIRE_MAX_STRING  1024          // bytes in a name, target, release, detail ...
 #define FL_WIRE_MAX_DETAIL  512           // bytes in ProbeResult.detail (agents truncate)
+// Agent timestamps (Report.sent_us, round_started_us, ProbeResult.started_us) are 0 (not set)
+// or Unix microseconds in [0, FL_WIRE_MAX_TIME_US): no working clock shows a time before 1970
+// or after 2100, and the bound keeps every difference of two times far from int64 overflow.
+// How far from its own clock the collector trusts them is its decision (collector/state.h).
+#define FL_WIRE_MAX_TIME_US 4102444800000000LL // 2100-01-01T00:00:00Z
 
 // Why a message was rejected; the collector keeps one counter per reason.
 typedef enum fl_wire_reject {
@@ -52,7 +57,10 @@ fl_wire_reject fl_wire_decode_survey_request(
 fl_wire_reject fl_wire_decode_survey_reply(
     const void *buf, size_t len, Fl__SurveyReply **out, char *why, size_t whylen);
 
-// Validates a report the way the decoder does (used by the decoders and by tests).
+// Validates a report the way the decoder does (used by the decoders and by tests): besides the
+// limits above, every result has a distinct name (the agent refuses duplicates in its config;
+// two results named alike would overwrite each other in the collector's state) and the times
+// are in range (FL_WIRE_MAX_TIME_US).
 fl_wire_reject fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen);
 
 // Packs any protobuf-c message into a new nng message. Returns 0 or an NNG_E* error.
