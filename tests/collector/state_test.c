@@ -1061,9 +1061,15 @@ test_restart_keeps_stale(void **state)
 	assert_int_equal(apply(&s, "silent", 1, P_OK, T0, &ops), COLL_APPLIED);
 	assert_int_equal(apply(&s, "fine", 1, P_OK, T0, &ops), COLL_APPLIED);
 	assert_int_equal(apply(&s, "back", 1, P_OK, T0, &ops), COLL_APPLIED);
+	assert_int_equal(apply(&s, "reborn", 1, P_OK, T0, &ops), COLL_APPLIED);
 	assert_int_equal(apply(&s, "fine", 2, P_OK, T0 + 9 * SEC, &ops), COLL_APPLIED);
-	assert_int_equal(coll_state_check_stale(&s, T0 + 5 * SEC, &ops), 2); // silent, back
+	assert_int_equal(coll_state_check_stale(&s, T0 + 5 * SEC, &ops), 3); // all but fine
 	assert_int_equal(apply(&s, "back", 2, P_OK, T0 + 9 * SEC, &ops), COLL_APPLIED);
+	// Forgotten while stale, then reporting again: a new host, whose old "stale" event is no
+	// longer its state.
+	assert_int_equal(coll_state_forget(&s, "reborn", T0 + 6 * SEC, "test", &ops, NULL), 0);
+	tu_rep again = { .host = "reborn", .boot_id = 2, .seq = 1, .n = 2, .probes = P_OK };
+	assert_int_equal(coll_state_apply(&s, tu_make(&again), T0 + 9 * SEC, &ops), COLL_APPLIED);
 	coll_state_flush_seen(&s, T0 + 10 * SEC, 0, &ops);
 	assert_int_equal(coll_store_write(st, &ops), 0);
 	coll_ops_clear(&ops);
@@ -1073,11 +1079,12 @@ test_restart_keeps_stale(void **state)
 	assert_true(coll_state_host(&s, "silent")->stale);
 	assert_false(coll_state_host(&s, "fine")->stale);
 	assert_false(coll_state_host(&s, "back")->stale);
+	assert_false(coll_state_host(&s, "reborn")->stale);
 	assert_int_equal(coll_state_host(&s, "silent")->stale_ref_us, T0);
 	// No new event for the stale host, ever; the others after their grace.
 	assert_int_equal(coll_state_check_stale(&s, T0 + 601 * SEC, &ops), 0);
-	assert_int_equal(coll_state_check_stale(&s, T0 + 700 * SEC, &ops), 2);
-	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "stale"), 2);
+	assert_int_equal(coll_state_check_stale(&s, T0 + 700 * SEC, &ops), 3);
+	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "stale"), 3);
 	for (size_t i = 0; i < ops.n; i++) {
 		assert_string_not_equal(ops.v[i].u.event.host, "silent");
 	}
