@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# deploy_examples.sh - the shipped examples stay valid: deploy/agent.conf.example and
-# deploy/collector.conf.example pass --check-config, and deploy/faultline.expect.example and
-# the demo release's expectations load without an expectations error.
+# deploy_examples.sh - the shipped examples stay valid: deploy/agent.conf.example (as shipped,
+# and with its "#"-commented probe examples enabled) and deploy/collector.conf.example pass
+# --check-config, and deploy/faultline.expect.example and the demo release's expectations load
+# without an expectations error.
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 fl_init "$FL_AGENT_BIN" "$FL_COLLECTOR_BIN"
 
@@ -9,15 +10,23 @@ out=$("$FL_COLLECTOR_BIN" --check-config -c "$FL_SOURCE/deploy/collector.conf.ex
 	fl_fail "collector.conf.example is rejected: $out"
 fl_log "ok: collector.conf.example passes --check-config"
 
-# The example's password files and state dir exist on a real host only: point them here.
+# As shipped (it is the packages' /etc/faultline/agent.conf): valid, with no probe.
+out=$("$FL_AGENT_BIN" --check-config -c "$FL_SOURCE/deploy/agent.conf.example" 2>&1) ||
+	fl_fail "agent.conf.example as shipped is rejected: $out"
+fl_log "ok: agent.conf.example as shipped passes --check-config"
+
+# With every probe example enabled. The example's password files and state dir exist on a real
+# host only: point them here.
 (umask 077 && echo secret-not-used >"$FL_TMP/pw")
-sed -e "s|/etc/faultline/[a-z]*\.password|$FL_TMP/pw|" \
+sed -e 's/^#//' -e "s|/etc/faultline/[a-z]*\.password|$FL_TMP/pw|" \
 	-e "s|^state_dir = .*|state_dir = $FL_TMP/state|" \
 	-e "s|^release_file = .*|release_file = $FL_TMP/RELEASE|" \
 	"$FL_SOURCE/deploy/agent.conf.example" >"$FL_TMP/agent.conf"
 out=$("$FL_AGENT_BIN" --check-config -c "$FL_TMP/agent.conf" 2>&1) ||
-	fl_fail "agent.conf.example is rejected: $out"
-fl_log "ok: agent.conf.example passes --check-config"
+	fl_fail "agent.conf.example with its probes enabled is rejected: $out"
+probes=$(grep -c '^\[' "$FL_TMP/agent.conf")
+assert_eq "the enabled example has [agent] and five probe sections" 6 "$probes"
+fl_log "ok: agent.conf.example with its probes enabled passes --check-config"
 
 # One round with each expectations file: the probes fail (nothing listens), but the file must
 # load. Only the [agent] section and the database probes are kept, with short timeouts.
@@ -60,8 +69,8 @@ done
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$FL_TMP/units"
 	for u in "$FL_SOURCE"/deploy/systemd/*.service; do
-		sed -e "s|/usr/local/bin/faultline-agent|$FL_AGENT_BIN|g" \
-			-e "s|/usr/local/bin/faultline-collector|$FL_COLLECTOR_BIN|g" "$u" >"$FL_TMP/units/${u##*/}"
+		sed -e "s|/usr/bin/faultline-agent|$FL_AGENT_BIN|g" \
+			-e "s|/usr/bin/faultline-collector|$FL_COLLECTOR_BIN|g" "$u" >"$FL_TMP/units/${u##*/}"
 	done
 	out=$(cd "$FL_TMP/units" && systemd-analyze verify ./*.service 2>&1) ||
 		fl_fail "systemd-analyze verify rejects the units: $out"
