@@ -1,6 +1,8 @@
-# FlInstall.cmake - what `cmake --install` puts where. Written for a system install
-# (-DCMAKE_INSTALL_PREFIX=/usr, as debian/rules does): the programs look for
-# /etc/faultline/*.conf, /var/lib/faultline* and /run/faultline whatever the prefix.
+# FlInstall.cmake - what `cmake --install` puts where. Written for a system install, with the
+# prefix given when configuring (-DCMAKE_INSTALL_PREFIX=/usr, as debian/rules does; the units'
+# paths and /etc are worked out then, so `cmake --install --prefix` cannot move them): the
+# programs look for /etc/faultline/*.conf, /var/lib/faultline* and /run/faultline whatever the
+# prefix.
 #
 # All three programs go to bin/, none to sbin/: none of them needs root (the collector listens
 # above 1024, the agent only connects out), and people run them as themselves
@@ -40,9 +42,9 @@ install(FILES ${CMAKE_SOURCE_DIR}/completion/faultline
 
 # The commented examples are the installed configuration; both pass --check-config as they are.
 install(FILES ${FL_DEPLOY}/agent.conf.example
-  DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/faultline RENAME agent.conf)
+  DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/faultline RENAME agent.conf)
 install(FILES ${FL_DEPLOY}/collector.conf.example
-  DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/faultline RENAME collector.conf)
+  DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/faultline RENAME collector.conf)
 install(FILES ${FL_DEPLOY}/faultline.expect.example
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 

@@ -64,15 +64,20 @@ for expect in deploy/faultline.expect.example deploy/demo/release-1.0.expect; do
 	fi
 done
 
-# The systemd units parse (systemd-analyze verify: unknown keys, bad values, missing binaries),
-# with their ExecStart pointed at this build.
+# The systemd units parse (systemd-analyze verify: unknown keys, bad values, missing binaries
+# and manual pages), with their ExecStart pointed at this build.
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$FL_TMP/units"
 	for u in "$FL_SOURCE"/deploy/systemd/*.service; do
 		sed -e "s|/usr/bin/faultline-agent|$FL_AGENT_BIN|g" \
 			-e "s|/usr/bin/faultline-collector|$FL_COLLECTOR_BIN|g" "$u" >"$FL_TMP/units/${u##*/}"
 	done
-	out=$(cd "$FL_TMP/units" && systemd-analyze verify ./*.service 2>&1) ||
+	# Documentation=man:... must name pages of man/ (systemd-analyze asks man for them).
+	for s in 1 5 8; do
+		mkdir -p "$FL_TMP/man/man$s"
+		ln -s "$FL_SOURCE"/man/*."$s" "$FL_TMP/man/man$s/"
+	done
+	out=$(cd "$FL_TMP/units" && MANPATH=$FL_TMP/man systemd-analyze verify ./*.service 2>&1) ||
 		fl_fail "systemd-analyze verify rejects the units: $out"
 	[[ -z $out ]] || fl_fail "systemd-analyze verify warns about the units: $out"
 	fl_log "ok: systemd units pass systemd-analyze verify"

@@ -148,12 +148,16 @@ else
 	install -d -o faultline -g faultline -m 0750 /var/lib/faultline /run/faultline
 	install -d -o faultline-agent -g faultline-agent -m 0750 /var/lib/faultline-agent
 	report=tcp://127.0.0.1:$(fl_free_port) survey=tcp://127.0.0.1:$(fl_free_port)
-	fl_start collector runuser -u faultline -- faultline-collector --listen "$report" \
+	# setpriv execs the daemon itself (runuser would stay in between), so that stopping
+	# the process started is stopping the daemon.
+	fl_start collector setpriv --reuid faultline --regid faultline --init-groups \
+		faultline-collector --listen "$report" \
 		--survey "$survey"
 	sed -e "s|^collector = .*|collector = $report|" -e "s|^survey = .*|survey = $survey|" \
 		/etc/faultline/agent.conf >"$FL_TMP/agent.conf"
 	chmod 644 "$FL_TMP/agent.conf"
-	fl_start agent runuser -u faultline-agent -- faultline-agent -c "$FL_TMP/agent.conf"
+	fl_start agent setpriv --reuid faultline-agent --regid faultline-agent --init-groups \
+		faultline-agent -c "$FL_TMP/agent.conf"
 	host_seen() { faultline hosts --json | jq -e --arg h "$(hostname)" '.hosts[0].host == $h'; }
 	wait_for "the installed agent reports to the installed collector" 20 host_seen
 	[[ -s /var/lib/faultline/collector.db ]] || fl_fail "no state in /var/lib/faultline"
