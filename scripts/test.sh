@@ -31,8 +31,10 @@ step "build (-j$jobs)"
 cmake --build "$build" -j"$jobs"
 
 step "clang-format check"
-# Every C source and header of the project; build trees hold generated code and are skipped.
-mapfile -d '' files < <(find "$src" \( -path "$src/build*" -o -path "$src/.git" -o -path "$src/.cache" \) \
+# Every C source and header of the project; build trees (ours, and dpkg-buildpackage's obj-*
+# and debian/<package>) hold generated code and are skipped.
+mapfile -d '' files < <(find "$src" \( -path "$src/build*" -o -path "$src/.git" -o -path "$src/.cache" \
+	-o -path "$src/obj-*" -o -path "$src/debian" \) \
 	-prune -o -type f \( -name '*.c' -o -name '*.h' \) -print0 | sort -z)
 echo "${#files[@]} files"
 clang-format --dry-run -Werror "${files[@]}"
