@@ -10,8 +10,9 @@ Checked, each failure on its own line naming the page, the section and what to a
   - every command listed by `faultline --help` has a `.SS COMMAND` subsection under COMMANDS in
     faultline(1), holding the options of `faultline help COMMAND` (except -C/--control and
     -h/--help, documented once for all) and no option the command does not take;
-  - every key of the example configs (deploy/*.example, commented-out keys included) is
-    documented in its .conf(5) / .expect(5) page, in the section for its INI section;
+  - every key of the example configs (deploy/*.example, commented-out keys included) and of
+    the README's `[agent]` and `[collector]` key tables is documented in its .conf(5) /
+    .expect(5) page, in the section for its INI section;
   - every page's .TH names the programs' version, and every page a SEE ALSO names exists.
 Exit status 0 when all hold, 1 otherwise.
 """
@@ -135,6 +136,20 @@ def example_keys(path):
     return keys
 
 
+def readme_keys(path, section):
+    """Keys of the README table whose header is "| `[section]` key |" (first column)."""
+    keys, inside = [], False
+    for line in open(path, encoding="utf-8"):
+        if line.startswith(f"| `[{section}]` key |"):
+            inside = True
+            continue
+        if inside and not line.startswith("|"):
+            break
+        if inside and not line.startswith("|---"):
+            keys += [k for k in re.findall(r"`([a-z_]+)`", line.split("|")[1]) if k not in keys]
+    return keys
+
+
 def main():
     src, agent, collector, cli = sys.argv[1:5]
     man = os.path.join(src, "man")
@@ -220,6 +235,18 @@ def main():
                 if k not in words:
                     fail(f"man/{page}: section {sh}{'/' + ss if ss else ''} lacks key '{k}' "
                          f"(of [{kind}] in deploy/{example}): add a .TP item `.B {k}`")
+
+    readme = os.path.join(src, "README.md")
+    for page, section in (("faultline-agent.conf.5", "agent"),
+                          ("faultline-collector.conf.5", "collector")):
+        keys = readme_keys(readme, section)
+        if not keys:
+            fail(f"README.md: no table headed | `[{section}]` key | (has it moved?)")
+        words = bold_words(region(pages[page], f"THE [{section}] SECTION"))
+        for k in keys:
+            if k not in words:
+                fail(f"man/{page}: section THE [{section}] SECTION lacks key '{k}' "
+                     f"(in README.md's [{section}] table): add a .TP item `.B {k}`")
 
     check_keys("faultline-agent.conf.5", "agent.conf.example",
                lambda k: ("THE [agent] SECTION", None, False) if k == "agent"

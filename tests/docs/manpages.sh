@@ -2,7 +2,8 @@
 # manpages.sh - the manuals in man/ are clean roff and say what the programs say:
 # `mandoc -T lint` reports nothing (style included) on every page, and check_manpages.py finds
 # every option of each program's --help (and of each `faultline help COMMAND`) and every key of
-# the example configs in its page, and no option the programs do not take.
+# the example configs and of the README's key tables in its page, and no option the programs do
+# not take.
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 fl_init
 command -v mandoc >/dev/null || fl_fail "mandoc not found: run scripts/install-deps.sh as root"
