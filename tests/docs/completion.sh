@@ -53,7 +53,14 @@ assert_eq "global options: faultline --tls-<TAB>" \
 	"$(complete "$COMP/faultline" _faultline faultline --tls-)"
 assert_eq "a global option's value does not end the options: faultline -C URL hi<TAB>" "history" \
 	"$(complete "$COMP/faultline" _faultline faultline -C ipc:///x hi)"
-assert_eq "command options: faultline history --<TAB>" "--help --host --json --limit --since" \
+# help_long_options TEXT: the --options of TEXT's OPTIONS block, sorted, on one line.
+help_long_options() {
+	sed -n '/^OPTIONS$/,/^$/p' <<<"$1" | grep -E '^ +-' | sed -E 's/^ +//; s/  .*//' |
+		grep -oE -- '--[a-z][a-z0-9-]*' | sort -u | xargs
+}
+want=$(help_long_options "$(faultline help history)")
+[[ $want == *--since* && $want == *--limit* && $want == *--json* ]] || fl_fail "history: $want"
+assert_eq "command options: faultline history --<TAB> offers those of its help" "$want" \
 	"$(complete "$COMP/faultline" _faultline faultline history --)"
 assert_eq "verify --r<TAB>" "--release --rollback-to --rounds" \
 	"$(complete "$COMP/faultline" _faultline faultline verify --r)"
@@ -77,6 +84,8 @@ assert_eq "--control=URL diagnose --host a<TAB>" "app1 app2" \
 	"$(complete "$COMP/faultline" _faultline faultline --control="$FL_CONTROL" diagnose --host a)"
 assert_eq "verify --hosts app1,<TAB> completes the list's next element" "app1,app1 app1,app2" \
 	"$(complete "$COMP/faultline" _faultline faultline -C "$FL_CONTROL" verify --hosts app1,)"
+assert_eq "faultline forget <TAB> offers the hosts" "app1 app2" \
+	"$(complete "$COMP/faultline" _faultline faultline -C "$FL_CONTROL" forget '')"
 assert_eq "FAULTLINE_CONTROL is used when -C is not typed" "app2" \
 	"$(FAULTLINE_CONTROL=$FL_CONTROL complete "$COMP/faultline" _faultline faultline status --host app2)"
 start=$SECONDS
