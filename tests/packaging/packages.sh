@@ -41,6 +41,9 @@ fl_test_cleanup() {
 	if [[ ${PURGED:-1} != 1 ]]; then
 		apt_get purge "${PKGS[@]}" >/dev/null 2>&1 || true
 	fi
+	if [[ ${MADE_RUN_DIR:-0} == 1 ]]; then
+		rm -rf /run/faultline
+	fi
 }
 
 # --- 1. build -------------------------------------------------------------------------------
@@ -145,6 +148,8 @@ else
 	# StateDirectory=/RuntimeDirectory= would create, then both daemons as their users on the
 	# installed conffiles (report and survey ports moved to free ones), and the CLI as root on
 	# its default control socket. This also leaves state behind for the purge to remove.
+	[[ ! -e /run/faultline ]] || fl_fail "/run/faultline exists: is a collector running here?"
+	MADE_RUN_DIR=1
 	install -d -o faultline -g faultline -m 0750 /var/lib/faultline /run/faultline
 	install -d -o faultline-agent -g faultline-agent -m 0750 /var/lib/faultline-agent
 	report=tcp://127.0.0.1:$(fl_free_port) survey=tcp://127.0.0.1:$(fl_free_port)
@@ -167,6 +172,7 @@ else
 	fl_stop collector
 	! pgrep -u faultline,faultline-agent >/dev/null || fl_fail "a daemon survived its stop"
 	rm -rf /run/faultline # systemd removes the RuntimeDirectory when the service stops
+	MADE_RUN_DIR=0
 	fl_log "ok: the installed daemons run as their users on the installed conffiles"
 fi
 [[ -d /var/lib/faultline && -d /var/lib/faultline-agent ]] || fl_fail "no state directories"
