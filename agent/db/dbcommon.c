@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "fl/cfg.h"
@@ -17,7 +18,57 @@ db_common_init(db_common *c, const char *name)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->timeout_ms = 3000;
+	c->timeout_ms     = 3000;
+	c->saturation_pct = 90;
+	c->max_lag_ms     = 30000;
+}
+
+// "90%" or "90": a share of the connection limit, 0 (off) to 100.
+static int
+parse_percent(const char *value, uint32_t *out)
+{
+	char   buf[8];
+	size_t n = strlen(value);
+
+	if (n == 0 || n >= sizeof(buf)) {
+		return -1;
+	}
+	memcpy(buf, value, n + 1);
+	if (buf[n - 1] == '%') {
+		buf[n - 1] = '\0';
+	}
+	return fl_cfg_uint(buf, 0, 100, out);
+}
+
+// saturation_warn, replica and max_lag: the keys of the database state checks.
+static int
+db_state_set(db_common *c, const char *key, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(key, "saturation_warn") == 0) {
+		if (parse_percent(value, &c->saturation_pct) != 0) {
+			snprintf(err, errlen,
+			    "saturation_warn must be a share of the connection limit such as 90%% "
+			    "(0 turns it off)");
+			return -1;
+		}
+		return 1;
+	}
+	if (strcmp(key, "replica") == 0) {
+		if (fl_cfg_bool(value, &c->replica) != 0) {
+			snprintf(err, errlen, "replica must be yes or no");
+			return -1;
+		}
+		return 1;
+	}
+	if (strcmp(key, "max_lag") == 0) {
+		if (fl_duration_parse(value, &c->max_lag_ms) != 0) {
+			snprintf(
+			    err, errlen, "max_lag must be a duration such as 30s or 5m, up to 24h");
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
 }
 
 int
@@ -59,7 +110,7 @@ db_common_set(db_common *c, const char *key, const char *value, char *err, size_
 		}
 		return 1;
 	}
-	return 0;
+	return db_state_set(c, key, value, err, errlen);
 }
 
 int
@@ -190,4 +241,110 @@ uint32_t
 db_since(int64_t from, int64_t to)
 {
 	return to > from ? (uint32_t) (to - from) : 0;
+}
+
+int
+db_write_need(const agent_db_expect *d, char *out, size_t len)
+{
+	// Privileges whose use writes, per object kind: a read-only server refuses them.
+	static const struct {
+		Fl__ObjectKind kind;
+		const char    *priv;
+	} writes[] = {
+		{ FL__OBJECT_KIND__OBJECT_TABLE, "INSERT" },
+		{ FL__OBJECT_KIND__OBJECT_TABLE, "UPDATE" },
+		{ FL__OBJECT_KIND__OBJECT_TABLE, "DELETE" },
+		{ FL__OBJECT_KIND__OBJECT_TABLE, "TRUNCATE" },
+		{ FL__OBJECT_KIND__OBJECT_COLUMN, "INSERT" },
+		{ FL__OBJECT_KIND__OBJECT_COLUMN, "UPDATE" },
+		{ FL__OBJECT_KIND__OBJECT_SEQUENCE, "USAGE" }, // nextval()
+		{ FL__OBJECT_KIND__OBJECT_SEQUENCE, "UPDATE" },
+		{ FL__OBJECT_KIND__OBJECT_SCHEMA, "CREATE" },
+	};
+
+	for (size_t i = 0; d != NULL && i < d->n_reqs; i++) {
+		const agent_requirement *r = &d->reqs[i];
+		for (size_t j = 0; j < r->n_privileges; j++) {
+			for (size_t w = 0; w < sizeof(writes) / sizeof(writes[0]); w++) {
+				if (writes[w].kind == r->kind &&
+				    strcasecmp(writes[w].priv, r->privileges[j]) == 0) {
+					snprintf(out, len, "%s on %s", writes[w].priv, r->object);
+					return 1;
+				}
+			}
+		}
+	}
+	if (len > 0) {
+		out[0] = '\0';
+	}
+	return 0;
+}
+
+void
+db_state_record(agent_result *res, const db_common *c, const db_state *s, const agent_db_expect *d)
+{
+	res->pb.read_only = s->read_only;
+	if (s->read_only) {
+		snprintf(res->read_only_reason, sizeof(res->read_only_reason), "%s",
+		    s->read_only_reason);
+		db_write_need(d, res->read_only_needs, sizeof(res->read_only_needs));
+	}
+	res->pb.connections_in_use = s->conns_in_use;
+	res->pb.connections_limit  = s->conns_limit;
+	res->pb.replica            = c->replica;
+	if (c->replica) {
+		res->pb.replication_lag_ms = s->lag_known ? s->lag_ms : -1;
+	}
+}
+
+// True when in_use is above pct percent of limit (0 = off, or nothing measured).
+static bool
+saturated(uint32_t in_use, uint32_t limit, uint32_t pct)
+{
+	return pct != 0 && limit != 0 && (uint64_t) in_use * 100 > (uint64_t) limit * pct;
+}
+
+void
+db_finish_state(agent_result *res, const db_common *c, const db_state *s, const char *release,
+    uint32_t total_ms, const char *what)
+{
+	char ro[160] = "";
+
+	if (s->read_only && res->read_only_needs[0] != '\0') {
+		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_READ_ONLY,
+		    "%s is read-only (%s) \u2014 release %s needs %s", c->name, s->read_only_reason,
+		    release != NULL && release[0] ? release : "unknown", res->read_only_needs);
+		return;
+	}
+	if (s->read_only) {
+		snprintf(ro, sizeof(ro), "; read-only (%s), the release needs no writes",
+		    s->read_only_reason);
+	}
+	if (c->replica && !s->lag_known) {
+		agent_result_set(res, FL__STATUS__STATUS_WARN,
+		    FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG, "replica: %s%s",
+		    s->lag_problem[0] ? s->lag_problem : "replication lag unknown", ro);
+		return;
+	}
+	if (c->replica && s->lag_ms > (int64_t) c->max_lag_ms) {
+		agent_result_set(res, FL__STATUS__STATUS_WARN,
+		    FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG,
+		    "replica %.1f s behind its primary (max_lag = %.1f s)%s",
+		    (double) s->lag_ms / 1000.0, (double) c->max_lag_ms / 1000.0, ro);
+		return;
+	}
+	if (saturated(s->conns_in_use, s->conns_limit, c->saturation_pct)) {
+		agent_result_set(res, FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SATURATED,
+		    "%u of %u connections in use (%u%%, saturation_warn = %u%%)%s", s->conns_in_use,
+		    s->conns_limit, (unsigned) ((uint64_t) s->conns_in_use * 100 / s->conns_limit),
+		    c->saturation_pct, ro);
+		return;
+	}
+	if (ro[0] != '\0') {
+		char both[320];
+		snprintf(both, sizeof(both), "%s%s", what, ro);
+		db_finish_ok(res, c, total_ms, both);
+		return;
+	}
+	db_finish_ok(res, c, total_ms, what);
 }

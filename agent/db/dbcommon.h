@@ -21,13 +21,29 @@ typedef struct db_common {
 	char     name[128];
 	char     password_file[1024];
 	char     password_env[128];
-	uint32_t timeout_ms; // default 3000
-	uint32_t slow_ms;    // 0: no slow threshold
+	uint32_t timeout_ms;     // default 3000
+	uint32_t slow_ms;        // 0: no slow threshold
+	uint32_t saturation_pct; // saturation_warn: warn above this share of the limit (90; 0 off)
+	bool     replica;        // replica = yes: measure and judge replication lag
+	uint32_t max_lag_ms;     // max_lag: a replica further behind is warn (default 30s)
 } db_common;
+
+// What the round's state query found (the drivers fold it into their first query, so it costs
+// no extra round trip). Zero means "not measured" for the counts.
+typedef struct db_state {
+	bool     read_only;
+	char     read_only_reason[64]; // "in recovery", "default_transaction_read_only", ...
+	uint32_t conns_in_use;
+	uint32_t conns_limit;      // 0: not measured
+	bool     lag_known;        // replicas: false when replication is not running
+	int64_t  lag_ms;           // behind the primary, when lag_known
+	char     lag_problem[160]; // why lag_known is false ("replication is not running")
+} db_state;
 
 void db_common_init(db_common *c, const char *name);
 
-// Handles password_file, password_env, timeout and slow. Returns 1 when the key was one of
+// Handles password_file, password_env, timeout, slow, saturation_warn, replica and max_lag.
+// Returns 1 when the key was one of
 // these and was accepted, 0 when the key is not a common one, -1 (with err) when its value is
 // bad.
 int db_common_set(db_common *c, const char *key, const char *value, char *err, size_t errlen);
@@ -65,6 +81,24 @@ int db_split_last(const char *obj, char *head, size_t headlen, char *tail, size_
 
 // Sets status ok or warn/slow from the total time, with a detail. Used when nothing failed.
 void db_finish_ok(agent_result *res, const db_common *c, uint32_t total_ms, const char *what);
+
+// The first requirement of d that needs to write ("INSERT on public.orders"), written to out.
+// Returns 1 when there is one, 0 when d (which may be NULL) needs reads only. Writes are
+// INSERT, UPDATE, DELETE and TRUNCATE on tables and columns, USAGE and UPDATE on sequences
+// (nextval) and CREATE on schemas.
+int db_write_need(const agent_db_expect *d, char *out, size_t len);
+
+// Copies the measured state into res's structured fields (read_only, connections, lag) and
+// the release's first write need into read_only_needs. Call once the state query answered.
+void db_state_record(
+    agent_result *res, const db_common *c, const db_state *s, const agent_db_expect *d);
+
+// Finishes a round whose queries all succeeded, in order of severity: read-only while the
+// release needs a write (fail, read_only), replication lag above max_lag or not replicating
+// (warn, replication_lag), connections above saturation_warn (warn, saturated), then slow /
+// ok as db_finish_ok. `release` names the release in the read-only detail.
+void db_finish_state(agent_result *res, const db_common *c, const db_state *s, const char *release,
+    uint32_t total_ms, const char *what);
 
 // Stores the unmet rows' verdict: fail with object_missing (if any object is missing) or
 // privilege_missing, with a detail naming the first few.

@@ -24,6 +24,8 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +122,8 @@ my_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
 	} else {
 		snprintf(err, errlen,
 		    "unknown key (mysql probes take host, port, socket, user, "
-		    "database, password_file, password_env, timeout, slow)");
+		    "database, password_file, password_env, timeout, slow, saturation_warn, "
+		    "replica, max_lag)");
 		return -1;
 	}
 	if (value[0] == '\0' || fl_strlcpy_checked(dst, value, len) != 0) {
@@ -776,6 +779,79 @@ out:
 	return rv;
 }
 
+// The round's first query, in place of a bare SELECT 1: it proves the server answers and reads
+// the state a SELECT 1 cannot see in the same round trip. Threads_connected is readable by any
+// user; max_connections is what every non-SUPER login shares (SUPER gets one more).
+static const char state_sql[] =
+    "SELECT @@global.read_only, @@global.innodb_read_only, @@global.max_connections, "
+    "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+    "WHERE VARIABLE_NAME = 'THREADS_CONNECTED')";
+
+static uint32_t
+my_u32(const char *v)
+{
+	long long n = v != NULL ? strtoll(v, NULL, 10) : 0;
+
+	return n < 0 ? 0 : n > UINT32_MAX ? UINT32_MAX : (uint32_t) n;
+}
+
+// Reads state_sql's one row into s.
+static void
+my_read_state(MYSQL_RES *rs, db_state *s)
+{
+	MYSQL_ROW row;
+
+	memset(s, 0, sizeof(*s));
+	if (rs == NULL || mysql_num_fields(rs) != 4 || (row = mysql_fetch_row(rs)) == NULL) {
+		return;
+	}
+	bool ro = my_u32(row[0]) != 0, innodb_ro = my_u32(row[1]) != 0;
+	s->read_only = ro || innodb_ro;
+	snprintf(s->read_only_reason, sizeof(s->read_only_reason), "%s",
+	    innodb_ro ? "innodb_read_only" : "read_only");
+	s->conns_limit  = my_u32(row[2]);
+	s->conns_in_use = my_u32(row[3]);
+}
+
+// Replication lag of a replica (replica = yes): one more statement, only for such probes.
+// Seconds_Behind_Master (MariaDB; Seconds_Behind_Source in MySQL 8) is NULL when replication
+// is not running. A failure to read it (REPLICA MONITOR / REPLICATION CLIENT not granted) is
+// reported as unknown lag, not as the database failing.
+static void
+my_read_lag(MYSQL *m, int64_t deadline, db_state *s)
+{
+	MYSQL_RES   *rs = NULL;
+	MYSQL_ROW    row;
+	MYSQL_FIELD *f;
+	int          col = -1;
+
+	int qrv = my_query(m, "SHOW REPLICA STATUS", 19, deadline, &rs);
+	if (qrv != 0 || rs == NULL) {
+		snprintf(s->lag_problem, sizeof(s->lag_problem), "cannot read replica status: %s",
+		    qrv == -2 ? "timeout" : mysql_error(m));
+		goto out;
+	}
+	f = mysql_fetch_fields(rs);
+	for (unsigned i = 0; i < mysql_num_fields(rs); i++) {
+		if (strcmp(f[i].name, "Seconds_Behind_Master") == 0 ||
+		    strcmp(f[i].name, "Seconds_Behind_Source") == 0) {
+			col = (int) i;
+		}
+	}
+	if ((row = mysql_fetch_row(rs)) == NULL || col < 0) {
+		snprintf(s->lag_problem, sizeof(s->lag_problem),
+		    "not configured as a replica (SHOW REPLICA STATUS is empty)");
+	} else if (row[col] == NULL) {
+		snprintf(s->lag_problem, sizeof(s->lag_problem),
+		    "replication is not running (Seconds_Behind_Master is NULL)");
+	} else {
+		s->lag_known = true;
+		s->lag_ms    = (int64_t) my_u32(row[col]) * 1000;
+	}
+out:
+	mysql_free_result(rs);
+}
+
 static void
 my_run(void *ctx, const agent_round *round, agent_result *res)
 {
@@ -788,6 +864,7 @@ my_run(void *ctx, const agent_round *round, agent_result *res)
 	unsigned int secs = (p->c.timeout_ms + 999) / 1000, proto;
 	int          have_pw, status, qrv;
 	const agent_db_expect *d = NULL;
+	db_state               state;
 
 	if (res->pb.started_us == 0) {
 		res->pb.started_us = fl_now_us();
@@ -865,19 +942,24 @@ my_run(void *ctx, const agent_round *round, agent_result *res)
 		snprintf(res->role, sizeof(res->role), "%s", p->user);
 	}
 	t0                   = fl_mono_us();
-	qrv                  = my_query(m, "SELECT 1", 8, deadline, &rs);
+	qrv                  = my_query(m, state_sql, sizeof(state_sql) - 1, deadline, &rs);
 	res->timing.query_us = db_since(t0, fl_mono_us());
 	if (qrv == -2) {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT,
-		    "no answer to SELECT 1 within %u ms", p->c.timeout_ms);
+		    "no answer to the state query within %u ms", p->c.timeout_ms);
 		goto done;
 	}
 	if (qrv != 0) {
-		my_fail(res, m, "SELECT 1 failed");
+		my_fail(res, m, "state query failed");
 		goto done;
 	}
+	my_read_state(rs, &state);
 	mysql_free_result(rs);
 	rs = NULL;
+	if (p->c.replica) {
+		my_read_lag(m, deadline, &state);
+	}
+	db_state_record(res, &p->c, &state, d);
 	if (d != NULL && d->n_reqs > 0 && my_check(p, m, d, deadline, res) != 0) {
 		goto done;
 	}
@@ -885,7 +967,8 @@ my_run(void *ctx, const agent_round *round, agent_result *res)
 		char what[160];
 		snprintf(what, sizeof(what), "connected as %s; %u requirements met", res->role,
 		    res->pb.requirements_checked);
-		db_finish_ok(res, &p->c, db_since(start, fl_mono_us()) / 1000, what);
+		db_finish_state(res, &p->c, &state, round != NULL ? round->release : NULL,
+		    db_since(start, fl_mono_us()) / 1000, what);
 	}
 done:
 	mysql_free_result(rs);

@@ -21,6 +21,8 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,26 @@ static const char check_sql[] =
     "WHEN 'column' THEN has_column_privilege(o.oid, r.sub, r.priv) "
     "WHEN 'function' THEN has_function_privilege(o.oid, r.priv) END, false)) "
     "ORDER BY r.i";
+
+// The round's first query, in place of a bare SELECT 1: it proves the server answers and reads
+// the state a SELECT 1 cannot see, in the same round trip. Read-only: recovery (a standby),
+// default_transaction_read_only, and the session's transaction_read_only that follows from
+// either. Connections: client backends against max_connections minus the slots reserved for
+// superusers (reserved_connections exists from PostgreSQL 16 on, hence missing_ok).
+// Replication lag (a standby only): 0 when everything received is replayed, else the age of
+// the last replayed transaction.
+static const char state_sql[] =
+    "SELECT pg_catalog.pg_is_in_recovery(), "
+    "current_setting('transaction_read_only')::bool, "
+    "current_setting('default_transaction_read_only')::bool, "
+    "(SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'), "
+    "current_setting('max_connections')::int - "
+    "current_setting('superuser_reserved_connections')::int - "
+    "coalesce(current_setting('reserved_connections', true)::int, 0), "
+    "CASE WHEN NOT pg_catalog.pg_is_in_recovery() THEN NULL "
+    "WHEN pg_catalog.pg_last_wal_receive_lsn() = pg_catalog.pg_last_wal_replay_lsn() THEN 0 "
+    "ELSE (extract(epoch FROM now() - pg_catalog.pg_last_xact_replay_timestamp()) * 1000)::bigint "
+    "END";
 
 static void *
 pg_alloc(const char *name)
@@ -211,7 +233,7 @@ pg_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
 	}
 	snprintf(err, errlen,
 	    "unknown key (postgres probes take conninfo, password_file, password_env, timeout, "
-	    "slow)");
+	    "slow, saturation_warn, replica, max_lag)");
 	return -1;
 }
 
@@ -657,6 +679,56 @@ out:
 	return rv;
 }
 
+static bool
+pg_bool(const PGresult *r, int col)
+{
+	return !PQgetisnull(r, 0, col) && PQgetvalue(r, 0, col)[0] == 't';
+}
+
+static uint32_t
+pg_u32(const PGresult *r, int col)
+{
+	long long v = PQgetisnull(r, 0, col) ? 0 : strtoll(PQgetvalue(r, 0, col), NULL, 10);
+
+	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t) v;
+}
+
+// Reads state_sql's one row into s.
+static void
+pg_read_state(const PGresult *r, const db_common *c, db_state *s)
+{
+	bool recovery, tx_ro, default_ro;
+
+	memset(s, 0, sizeof(*s));
+	if (PQntuples(r) != 1 || PQnfields(r) != 6) {
+		return;
+	}
+	recovery     = pg_bool(r, 0);
+	tx_ro        = pg_bool(r, 1);
+	default_ro   = pg_bool(r, 2);
+	s->read_only = recovery || tx_ro || default_ro;
+	snprintf(s->read_only_reason, sizeof(s->read_only_reason), "%s",
+	    recovery         ? "in recovery"
+	        : default_ro ? "default_transaction_read_only"
+	                     : "transaction_read_only");
+	s->conns_in_use = pg_u32(r, 3);
+	s->conns_limit  = pg_u32(r, 4);
+	if (!c->replica) {
+		return;
+	}
+	if (!recovery) {
+		snprintf(s->lag_problem, sizeof(s->lag_problem),
+		    "not in recovery: this server is a primary now (promoted?)");
+	} else if (PQgetisnull(r, 0, 5)) {
+		snprintf(s->lag_problem, sizeof(s->lag_problem),
+		    "no transaction replayed yet: replication lag unknown");
+	} else {
+		s->lag_known = true;
+		s->lag_ms    = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+		s->lag_ms    = s->lag_ms < 0 ? 0 : s->lag_ms;
+	}
+}
+
 static void
 pg_run(void *ctx, const agent_round *round, agent_result *res)
 {
@@ -672,6 +744,7 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 	ConnStatusType last          = CONNECTION_STARTED;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	const agent_db_expect    *d  = NULL;
+	db_state                  state;
 
 	if (res->pb.started_us == 0) {
 		res->pb.started_us = fl_now_us();
@@ -780,7 +853,7 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 	snprintf(res->role, sizeof(res->role), "%s", PQuser(conn));
 
 	t0                   = fl_mono_us();
-	r                    = exec_bounded(conn, "SELECT 1", 0, NULL, deadline, &timed_out);
+	r                    = exec_bounded(conn, state_sql, 0, NULL, deadline, &timed_out);
 	res->timing.query_us = db_since(t0, fl_mono_us());
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *code = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -789,18 +862,20 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 		if (timed_out) {
 			agent_result_set(res, FL__STATUS__STATUS_FAIL,
 			    FL__FAILURE_CLASS__FAILURE_TIMEOUT,
-			    "no answer to SELECT 1 within %u ms", p->c.timeout_ms);
+			    "no answer to the state query within %u ms", p->c.timeout_ms);
 		} else if (code != NULL) {
 			snprintf(res->sqlstate, sizeof(res->sqlstate), "%s", code);
 			agent_result_set(res, FL__STATUS__STATUS_FAIL, class_of_sqlstate(code),
-			    "SELECT 1 failed: %s", msg);
+			    "state query failed: %s", msg);
 		} else {
 			agent_result_set(res, FL__STATUS__STATUS_FAIL,
-			    FL__FAILURE_CLASS__FAILURE_RESET, "connection lost during SELECT 1: %s",
-			    msg);
+			    FL__FAILURE_CLASS__FAILURE_RESET,
+			    "connection lost during the state query: %s", msg);
 		}
 		goto done;
 	}
+	pg_read_state(r, &p->c, &state);
+	db_state_record(res, &p->c, &state, d);
 	PQclear(r);
 	r = NULL;
 	if (d != NULL && d->n_reqs > 0 && pg_check(p, conn, d, deadline, res, res->role) != 0) {
@@ -810,7 +885,8 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 		char what[160];
 		snprintf(what, sizeof(what), "connected as %s; %u requirements met", res->role,
 		    res->pb.requirements_checked);
-		db_finish_ok(res, &p->c, db_since(start, fl_mono_us()) / 1000, what);
+		db_finish_state(res, &p->c, &state, round != NULL ? round->release : NULL,
+		    db_since(start, fl_mono_us()) / 1000, what);
 	}
 done:
 	PQclear(r);

@@ -46,6 +46,8 @@ typedef struct agent_result {
 	char            role[64];
 	char            sqlstate[8];
 	char            digest[72];
+	char            read_only_reason[64];
+	char            read_only_needs[256];
 	size_t          unmet_cap;
 } agent_result;
 

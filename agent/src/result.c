@@ -27,6 +27,8 @@ agent_result_init(agent_result *res, const char *name, Fl__ProbeKind kind, const
 	res->pb.role                = res->role;
 	res->pb.sqlstate            = res->sqlstate;
 	res->pb.expectations_digest = res->digest;
+	res->pb.read_only_reason    = res->read_only_reason;
+	res->pb.read_only_needs     = res->read_only_needs;
 	res->pb.kind                = kind;
 	res->pb.status              = FL__STATUS__STATUS_UNKNOWN;
 	res->pb.failure             = FL__FAILURE_CLASS__FAILURE_NONE;

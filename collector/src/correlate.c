@@ -44,6 +44,8 @@ enum cat {
 	CAT_SLOW,      // right answer, too slow: degraded, not failing
 	CAT_EXPECT,    // the release's expectations file is malformed: code
 	CAT_AGENT,     // the probe could not run at all: the agent's host
+	CAT_READONLY,  // the database refuses the writes the release needs
+	CAT_STATE,     // warn: the target answers, but a measured state is past its threshold
 };
 
 static const struct {
@@ -64,6 +66,11 @@ static const struct {
 	{ FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING, CAT_SCHEMA },
 	{ FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING, CAT_SCHEMA },
 	{ FL__FAILURE_CLASS__FAILURE_EXPECTATIONS_INVALID, CAT_EXPECT },
+	{ FL__FAILURE_CLASS__FAILURE_OUT_OF_RESOURCES, CAT_CAPACITY },
+	{ FL__FAILURE_CLASS__FAILURE_READ_ONLY, CAT_READONLY },
+	{ FL__FAILURE_CLASS__FAILURE_SATURATED, CAT_STATE },
+	{ FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG, CAT_STATE },
+	{ FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING, CAT_STATE },
 	// everything else (tls, http_*, body_mismatch, protocol, query_error, none) is CAT_OTHER
 };
 
@@ -73,6 +80,8 @@ enum st {
 	ST_PENDING,  // failed, but fewer consecutive rounds than the threshold
 	ST_DEGRADED, // warn / slow
 	ST_FAILING,
+	ST_WARNING, // warn with a state class (saturated, replication lag, certificate expiring):
+	            // the target works, but a measured state needs attention
 };
 
 // Verdict tiers for ranking: root causes before code, code before a silent host.
@@ -287,8 +296,10 @@ cat_of(Fl__FailureClass fc)
 bool
 corr_result_slow(const corr_params *p, const Fl__ProbeResult *r, int64_t baseline_us)
 {
-	if (r->status == FL__STATUS__STATUS_WARN ||
-	    (r->status == FL__STATUS__STATUS_FAIL && cat_of(r->failure) == CAT_SLOW)) {
+	if (r->status == FL__STATUS__STATUS_WARN) {
+		return cat_of(r->failure) != CAT_STATE; // a state warning is not a slow round
+	}
+	if (r->status == FL__STATUS__STATUS_FAIL && cat_of(r->failure) == CAT_SLOW) {
 		return true;
 	}
 	return r->status == FL__STATUS__STATUS_OK && baseline_us > 0 && p->slow_factor > 0 &&
@@ -312,6 +323,9 @@ classify(const eng *e, const corr_probe *p, enum cat *cat)
 		}
 		return p->consecutive_fail >= e->threshold ? ST_FAILING : ST_PENDING;
 	case FL__STATUS__STATUS_WARN:
+		if (*cat == CAT_STATE) {
+			return ST_WARNING;
+		}
 		*cat = CAT_SLOW;
 		return ST_DEGRADED;
 	case FL__STATUS__STATUS_OK:
@@ -1149,6 +1163,143 @@ rule_slow_path(eng *e, group_ctx *gc, const vec *slow, const vec *normal)
 	mark_root(e, slow, e->nf - 1);
 }
 
+// Read-only / in recovery while the release needs to write. Database, unless the hosts that fail
+// run releases no passing host runs (those releases need writes the others do not: the new
+// release was pointed at a read-only server, or started writing where the old one only read).
+static void
+rule_read_only(eng *e, group_ctx *gc, const vec *ro, const vec *fine)
+{
+	char                   tb[32];
+	const Fl__ProbeResult *r = ent_res(e, ro->v[0]);
+	const char            *rel_bad[CORR_MAX_RELEASES], *rel_fine[CORR_MAX_RELEASES];
+	size_t                 n_bad  = releases_of(e, ro, rel_bad);
+	size_t                 n_fine = releases_of(e, fine, rel_fine);
+	bool        code  = fine->n > 0 && releases_disjoint(rel_bad, n_bad, rel_fine, n_fine);
+	const char *state = r->read_only_reason != NULL && r->read_only_reason[0]
+	    ? r->read_only_reason
+	    : "read-only";
+	const char *needs =
+	    r->read_only_needs != NULL && r->read_only_needs[0] ? r->read_only_needs : "writes";
+	char *rb = releases_text(e, rel_bad, n_bad);
+	char *hp = hosts_phrase(e, gc->host_of, ro, gc->n_hosts);
+	char *s  = code
+	     ? xprintf(e,
+	           "%s needs %s but %s (%s) is read-only (%s): the release writes where "
+	            "the others only read, or was pointed at a read-only server (%s "
+	            "since %s)",
+	           nz(rb), needs, nz(r->name), gc->label, state, nz(hp),
+	           hhmmss(vec_since(e, ro, 0), tb))
+	     : xprintf(e, "%s (%s) is read-only (%s) \u2014 %s needs %s \u2014 %s since %s",
+	           nz(r->name), gc->label, state, nz(rb), needs, nz(hp),
+	           hhmmss(vec_since(e, ro, 0), tb));
+	free(rb);
+	free(hp);
+	fnd *f =
+	    fnd_new(e, code ? FL__VERDICT__VERDICT_CODE : FL__VERDICT__VERDICT_DATABASE, gc->t);
+	if (f == NULL) {
+		free(s);
+		return;
+	}
+	fnd_note(
+	    e, f, xprintf(e, "database state: read-only (%s); the release needs %s", state, needs));
+	finish(e, e->nf - 1, s, ro, n_bad == 1 ? rel_bad[0] : NULL);
+	mark_root(e, ro, e->nf - 1);
+}
+
+// The one-line account of a state warning for its finding's evidence.
+static char *
+state_note(eng *e, const Fl__ProbeResult *r)
+{
+	char when[40];
+	switch (r->failure) {
+	case FL__FAILURE_CLASS__FAILURE_SATURATED:
+		return xprintf(
+		    e, "connections: %u of %u in use", r->connections_in_use, r->connections_limit);
+	case FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG:
+		if (r->replication_lag_ms < 0) {
+			return xprintf(e, "replication lag: unknown (%s)", nz(r->detail));
+		}
+		return xprintf(e, "replication lag: %.1f s", (double) r->replication_lag_ms / 1e3);
+	case FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING:
+		fl_time_format(r->cert_expires_us, when, sizeof(when));
+		return xprintf(e, "certificate expires %s", when);
+	default:
+		return xprintf(e, "%s: %s", fl_failure_name(r->failure), nz(r->detail));
+	}
+}
+
+// State warnings (the target answers, a measured state is past its threshold): one finding per
+// class. Their summaries carry no per-round numbers (those are in the evidence), so a verdict
+// event is recorded when the state starts or ends, not every round.
+static void
+rule_state_warnings(eng *e, group_ctx *gc, const vec *warned, Fl__Verdict verdict)
+{
+	vec todo = { 0 };
+	for (size_t i = 0; i < warned->n; i++) {
+		vec_push(e, &todo, warned->v[i]);
+	}
+	while (todo.n > 0 && !e->oom) {
+		const Fl__ProbeResult *r0   = ent_res(e, todo.v[0]);
+		Fl__FailureClass       fc   = r0->failure;
+		vec                    mine = { 0 }, rest = { 0 };
+		for (size_t i = 0; i < todo.n; i++) {
+			vec_push(
+			    e, ent_res(e, todo.v[i])->failure == fc ? &mine : &rest, todo.v[i]);
+		}
+		char       *hp = hosts_phrase(e, gc->host_of, &mine, gc->n_hosts);
+		char        day[40];
+		char       *s = NULL;
+		Fl__Verdict v = is_db(gc->g->kind) ? FL__VERDICT__VERDICT_DATABASE : verdict;
+		switch (fc) {
+		case FL__FAILURE_CLASS__FAILURE_SATURATED:
+			s = xprintf(e,
+			    "%s is saturated: connections in use above its saturation_warn share "
+			    "of "
+			    "the limit (%s)",
+			    gc->label, nz(hp));
+			break;
+		case FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG:
+			s = xprintf(e,
+			    "replica %s is behind its primary by more than max_lag, or not "
+			    "replicating (%s)",
+			    gc->label, nz(hp));
+			break;
+		case FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING:
+			fl_time_format(r0->cert_expires_us, day, sizeof(day));
+			day[r0->cert_expires_us > 0 && strlen(day) >= 10 ? 10 : 0] = '\0';
+			s = xprintf(e, "the TLS certificate of %s expires on %s: renew it (%s)",
+			    gc->label, r0->cert_expires_us > 0 ? day : "?", nz(hp));
+			break;
+		default:
+			s = xprintf(
+			    e, "%s warns (%s) on %s", gc->label, fl_failure_name(fc), nz(hp));
+			break;
+		}
+		free(hp);
+		fnd *f = fnd_new(e, v, gc->t);
+		if (f == NULL) {
+			free(s);
+		} else {
+			for (size_t i = 0; i < mine.n && i < CORR_MAX_NAMED; i++) {
+				char *n = state_note(e, ent_res(e, mine.v[i]));
+				fnd_note(e, f,
+				    xprintf(e, "%s: %s", nz(ent_host(e, mine.v[i])->host), nz(n)));
+				free(n);
+			}
+			finish(e, e->nf - 1, s, &mine, NULL);
+			if (fc == FL__FAILURE_CLASS__FAILURE_SATURATED) {
+				// Apps failing while their database has no free connections are
+				// its symptom (an exhausted pool); lag or a certificate is not.
+				mark_root(e, &mine, e->nf - 1);
+			}
+		}
+		free(mine.v);
+		free(todo.v);
+		todo = rest;
+	}
+	free(todo.v);
+}
+
 // Per failing class group that is neither reach nor schema: a table of database phrasings.
 static const struct {
 	Fl__FailureClass fc;
@@ -1159,6 +1310,8 @@ static const struct {
 	{ FL__FAILURE_CLASS__FAILURE_SERVER_STARTING_OR_STOPPING,
 	    "is starting up or shutting down" },
 	{ FL__FAILURE_CLASS__FAILURE_DATABASE_MISSING, "has no such database" },
+	{ FL__FAILURE_CLASS__FAILURE_OUT_OF_RESOURCES,
+	    "is out of resources (disk full, out of memory or threads)" },
 	{ FL__FAILURE_CLASS__FAILURE_QUERY_ERROR, "fails queries" },
 	{ FL__FAILURE_CLASS__FAILURE_TLS, "fails the TLS handshake" },
 	{ FL__FAILURE_CLASS__FAILURE_PROTOCOL, "answers something that is not its protocol" },
@@ -1169,7 +1322,8 @@ judge_db_like(eng *e, group_ctx *gc)
 {
 	bool db    = is_db(gc->g->kind);
 	vec  reach = { 0 }, auth = { 0 }, schema = { 0 }, slow = { 0 }, fine = { 0 }, other = { 0 },
-	    expect = { 0 }, agent = { 0 }, normal = { 0 }, slow_path = { 0 };
+	    expect = { 0 }, agent = { 0 }, normal = { 0 }, slow_path = { 0 }, readonly = { 0 },
+	    warned           = { 0 };
 	uint32_t slow_rounds = e->view->params.slow_rounds ? e->view->params.slow_rounds : 1;
 	size_t   connected = 0, considered = 0, failing = 0;
 
@@ -1190,12 +1344,23 @@ judge_db_like(eng *e, group_ctx *gc)
 			}
 			continue;
 		}
+		if (x->st == ST_WARNING) {
+			considered++;
+			connected++;
+			vec_push(e, &fine, id);
+			vec_push(e, &warned, id);
+			continue;
+		}
 		if (x->st != ST_FAILING) {
 			continue;
 		}
 		considered++;
 		failing++;
 		switch ((enum cat) x->cat) {
+		case CAT_READONLY:
+			connected++;
+			vec_push(e, &readonly, id);
+			break;
 		case CAT_REFUSED:
 		case CAT_REACH:
 		case CAT_DNS:
@@ -1238,6 +1403,9 @@ judge_db_like(eng *e, group_ctx *gc)
 		} else {
 			free(s);
 		}
+	}
+	if (readonly.n > 0) {
+		rule_read_only(e, gc, &readonly, &fine);
 	}
 	if (schema.n > 0) {
 		rule_schema(e, gc, &schema, &fine);
@@ -1304,6 +1472,11 @@ judge_db_like(eng *e, group_ctx *gc)
 		// Slow on some paths only, for several rounds, while others are at normal latency.
 		rule_slow_path(e, gc, &slow_path, &normal);
 	}
+	if (warned.n > 0) {
+		rule_state_warnings(e, gc, &warned, FL__VERDICT__VERDICT_DATABASE);
+	}
+	free(warned.v);
+	free(readonly.v);
 	free(normal.v);
 	free(slow_path.v);
 	free(reach.v);
@@ -1321,12 +1494,15 @@ static void
 judge_app(eng *e, group_ctx *gc)
 {
 	char tb[32];
-	vec  bad = { 0 }, fine = { 0 };
+	vec  bad = { 0 }, fine = { 0 }, warned = { 0 };
 	bool all_reach = true;
 	for (uint32_t i = e->tstart[gc->t]; i < e->tstart[gc->t + 1]; i++) {
 		uint32_t   id = e->order[i];
 		const ent *x  = &e->ents[id];
-		if (x->st == ST_OK || x->st == ST_DEGRADED) {
+		if (x->st == ST_WARNING) {
+			vec_push(e, &warned, id);
+		}
+		if (x->st == ST_OK || x->st == ST_DEGRADED || x->st == ST_WARNING) {
 			vec_push(e, &fine, id);
 		} else if (x->st == ST_FAILING) {
 			int32_t root = e->root[x->host];
@@ -1340,6 +1516,12 @@ judge_app(eng *e, group_ctx *gc)
 			    (x->cat == CAT_REFUSED || x->cat == CAT_REACH || x->cat == CAT_DNS);
 		}
 	}
+	if (warned.n > 0) {
+		// An app's own certificate ships with its deployment, like an expired one (tls,
+		// judged below as the app failing): code.
+		rule_state_warnings(e, gc, &warned, FL__VERDICT__VERDICT_CODE);
+	}
+	free(warned.v);
 	if (bad.n == 0 || e->oom) {
 		free(bad.v);
 		free(fine.v);
@@ -1475,6 +1657,10 @@ evidence_line(eng *e, uint32_t id, bool folded)
 	const corr_probe      *p      = ent_probe(e, id);
 	const Fl__ProbeResult *r      = p->last;
 	const char            *detail = nz(r->detail);
+	if (e->ents[id].st == ST_WARNING) {
+		return xprintf(e, "%s %s (%s %s): %s: %s", nz(h->host), nz(r->name),
+		    fl_kind_name(r->kind), nz(r->target), fl_failure_name(r->failure), detail);
+	}
 	if (e->ents[id].st == ST_DEGRADED) {
 		char rounds[32] = "";
 		if (p->consecutive_slow > 0) {

@@ -33,6 +33,11 @@ static const char *const failure_names[] = {
 	[FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING]              = "object_missing",
 	[FL__FAILURE_CLASS__FAILURE_QUERY_ERROR]                 = "query_error",
 	[FL__FAILURE_CLASS__FAILURE_EXPECTATIONS_INVALID]        = "expectations_invalid",
+	[FL__FAILURE_CLASS__FAILURE_READ_ONLY]                   = "read_only",
+	[FL__FAILURE_CLASS__FAILURE_SATURATED]                   = "saturated",
+	[FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG]             = "replication_lag",
+	[FL__FAILURE_CLASS__FAILURE_OUT_OF_RESOURCES]            = "out_of_resources",
+	[FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING]               = "cert_expiring",
 };
 
 static const char *const verdict_names[] = { "unknown", "healthy", "code", "database", "network",

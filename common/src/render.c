@@ -22,6 +22,32 @@ phase(fl_json *j, const char *key, uint32_t us)
 	}
 }
 
+// The database state fields, each only when the probe measured it.
+static void
+render_db_state_json(fl_json *j, const Fl__ProbeResult *r)
+{
+	if (r->read_only) {
+		fl_json_kbool(j, "read_only", true);
+		fl_json_kstr(j, "read_only_reason", str(r->read_only_reason));
+		if (r->read_only_needs != NULL && r->read_only_needs[0] != '\0') {
+			fl_json_kstr(j, "read_only_needs", r->read_only_needs);
+		}
+	}
+	if (r->connections_limit != 0) {
+		fl_json_kuint(j, "connections_in_use", r->connections_in_use);
+		fl_json_kuint(j, "connections_limit", r->connections_limit);
+	}
+	if (r->replica) {
+		fl_json_kbool(j, "replica", true);
+		fl_json_key(j, "replication_lag_s");
+		if (r->replication_lag_ms < 0) {
+			fl_json_null(j);
+		} else {
+			fl_json_double(j, (double) r->replication_lag_ms / 1000.0);
+		}
+	}
+}
+
 void
 fl_render_unmet_json(fl_json *j, const Fl__UnmetRequirement *u)
 {
@@ -78,6 +104,10 @@ fl_render_probe_json(fl_json *j, const Fl__ProbeResult *r)
 	}
 	if (r->error_code != 0) {
 		fl_json_kint(j, "error_code", r->error_code);
+	}
+	render_db_state_json(j, r);
+	if (r->cert_expires_us != 0) {
+		fl_json_ktime(j, "cert_expires", r->cert_expires_us);
 	}
 	fl_json_obj_end(j);
 }

@@ -86,7 +86,9 @@ check_result(const Fl__ProbeResult *p, size_t i, char *why, size_t whylen)
 	}
 	if (!string_ok(p->target, FL_WIRE_MAX_STRING) || !string_ok(p->role, FL_WIRE_MAX_STRING) ||
 	    !string_ok(p->expectations_digest, FL_WIRE_MAX_STRING) ||
-	    !string_ok(p->sqlstate, FL_WIRE_MAX_STRING)) {
+	    !string_ok(p->sqlstate, FL_WIRE_MAX_STRING) ||
+	    !string_ok(p->read_only_reason, FL_WIRE_MAX_STRING) ||
+	    !string_ok(p->read_only_needs, FL_WIRE_MAX_STRING)) {
 		return reject(FL_WIRE_INVALID, why, whylen, "result %zu has a bad string", i);
 	}
 	if (!string_ok(p->detail, FL_WIRE_MAX_DETAIL)) {

@@ -52,6 +52,12 @@ typedef struct pspec {
 	const char      *unmet; // "PRIV object role" or "-kind object role" (object missing)
 	const char      *role;
 	uint32_t         slow; // consecutive slow rounds (0 = none or unknown)
+	// Database state and certificate fields (0 / NULL = not reported).
+	const char *ro_reason; // read_only with this reason
+	const char *ro_needs;
+	uint32_t    conns_in_use, conns_limit;
+	int64_t     lag_ms;    // replica with this lag (-1: not replicating); 0 = not a replica
+	int64_t     cert_in_s; // certificate expires this many seconds after T0
 } pspec;
 
 typedef struct row {
@@ -560,6 +566,225 @@ static const row rows[] = {
 	    .release    = "2.4.0",
 	    .n_findings = 1,
 	},
+	// ---- database states a SELECT 1 cannot see --------------------------------------------
+	{
+	    .name    = "database: orders read-only (in recovery) while release 2.4.0 needs INSERT; "
+	               "apps fail downstream",
+	    .probes  = { { .host        = "app1",
+	                     .name      = "orders",
+	                     .st        = FL__STATUS__STATUS_FAIL,
+	                     .fc        = FL__FAILURE_CLASS__FAILURE_READ_ONLY,
+	                     .fails     = 4,
+	                     .since_ago = 20,
+	                     .ro_reason = "in recovery",
+	                     .ro_needs  = "INSERT on public.orders" },
+	         { .host        = "app2",
+	             .name      = "orders",
+	             .st        = FL__STATUS__STATUS_FAIL,
+	             .fc        = FL__FAILURE_CLASS__FAILURE_READ_ONLY,
+	             .fails     = 4,
+	             .since_ago = 20,
+	             .ro_reason = "in recovery",
+	             .ro_needs  = "INSERT on public.orders" },
+	         { .host        = "app3",
+	             .name      = "orders",
+	             .st        = FL__STATUS__STATUS_FAIL,
+	             .fc        = FL__FAILURE_CLASS__FAILURE_READ_ONLY,
+	             .fails     = 3,
+	             .since_ago = 19,
+	             .ro_reason = "in recovery",
+	             .ro_needs  = "INSERT on public.orders" },
+	         { "app1", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 4,
+	             19 },
+	         { "app2", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 4,
+	             19 },
+	         { "app3", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 4,
+	             19 } },
+	    .verdict = FL__VERDICT__VERDICT_DATABASE,
+	    .words   = { "orders (postgres 127.0.0.1:5432/orders) is read-only (in recovery)",
+	          "release 2.4.0 needs INSERT on public.orders", "all 3 hosts",
+	          "3 app probe failures downstream" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .release     = "2.4.0",
+	    .n_findings  = 1,
+	    .evidence    = "database state: read-only (in recovery)",
+	},
+	{
+	    .name      = "database: read-only for one round only is not yet a finding",
+	    .probes    = { { .host = "app1",
+	           .name           = "orders",
+	           .st             = FL__STATUS__STATUS_FAIL,
+	           .fc             = FL__FAILURE_CLASS__FAILURE_READ_ONLY,
+	           .fails          = 1,
+	           .since_ago      = 1,
+	           .ro_reason      = "read_only",
+	           .ro_needs       = "UPDATE on users.t" } },
+	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
+	    .words     = { "healthy" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    .name       = "code: only release 2.5.0 needs writes on the read-only orders",
+	    .hosts      = { { "app1", "2.5.0", "2.4.0", 60, 0, 1 } },
+	    .probes     = { { .host        = "app1",
+	                        .name      = "orders",
+	                        .st        = FL__STATUS__STATUS_FAIL,
+	                        .fc        = FL__FAILURE_CLASS__FAILURE_READ_ONLY,
+	                        .fails     = 5,
+	                        .since_ago = 58,
+	                        .ro_reason = "default_transaction_read_only",
+	                        .ro_needs  = "INSERT on public.orders" },
+	            { .host        = "app2",
+	                .name      = "orders",
+	                .st        = FL__STATUS__STATUS_OK,
+	                .ro_reason = "default_transaction_read_only" },
+	            { .host        = "app3",
+	                .name      = "orders",
+	                .st        = FL__STATUS__STATUS_OK,
+	                .ro_reason = "default_transaction_read_only" } },
+	    .verdict    = FL__VERDICT__VERDICT_CODE,
+	    .words      = { "release 2.5.0 needs INSERT on public.orders", "read-only",
+	             "default_transaction_read_only" },
+	    .hosts_exp  = { "app1" },
+	    .release    = "2.5.0",
+	    .n_findings = 1,
+	},
+	{
+	    .name      = "database: orders saturated (warn) on every host, app failures folded in",
+	    .probes    = { { .host           = "app1",
+	                       .name         = "orders",
+	                       .st           = FL__STATUS__STATUS_WARN,
+	                       .fc           = FL__FAILURE_CLASS__FAILURE_SATURATED,
+	                       .conns_in_use = 96,
+	                       .conns_limit  = 97 },
+	           { .host           = "app2",
+	               .name         = "orders",
+	               .st           = FL__STATUS__STATUS_WARN,
+	               .fc           = FL__FAILURE_CLASS__FAILURE_SATURATED,
+	               .conns_in_use = 95,
+	               .conns_limit  = 97 },
+	           { .host           = "app3",
+	               .name         = "orders",
+	               .st           = FL__STATUS__STATUS_WARN,
+	               .fc           = FL__FAILURE_CLASS__FAILURE_SATURATED,
+	               .conns_in_use = 95,
+	               .conns_limit  = 97 },
+	           { "app1", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
+	               5 } },
+	    .verdict   = FL__VERDICT__VERDICT_DATABASE,
+	    .words     = { "postgres 127.0.0.1:5432/orders is saturated", "all 3 hosts",
+	            "1 app probe failure downstream" },
+	    .hosts_exp = { "app1", "app2", "app3" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .n_findings  = 1,
+	    .evidence    = "app1: connections: 96 of 97 in use",
+	},
+	{
+	    .name       = "database: a saturated server that also refuses some hosts",
+	    .probes     = { { .host           = "app1",
+	                        .name         = "orders",
+	                        .st           = FL__STATUS__STATUS_WARN,
+	                        .fc           = FL__FAILURE_CLASS__FAILURE_SATURATED,
+	                        .conns_in_use = 5,
+	                        .conns_limit  = 5 },
+	            { "app2", "orders", FL__STATUS__STATUS_FAIL,
+	                FL__FAILURE_CLASS__FAILURE_TOO_MANY_CONNECTIONS, 3, 3 } },
+	    .verdict    = FL__VERDICT__VERDICT_DATABASE,
+	    .words      = { "postgres 127.0.0.1:5432/orders", "too many connections" },
+	    .hosts_exp  = { "app2" },
+	    .n_findings = 2,
+	},
+	{
+	    .name        = "database: replica users lags behind its primary",
+	    .probes      = { { .host     = "app1",
+	                         .name   = "users",
+	                         .st     = FL__STATUS__STATUS_WARN,
+	                         .fc     = FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG,
+	                         .lag_ms = 42000 },
+	             { .host     = "app2",
+	                 .name   = "users",
+	                 .st     = FL__STATUS__STATUS_WARN,
+	                 .fc     = FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG,
+	                 .lag_ms = 41000 },
+	             { .host     = "app3",
+	                 .name   = "users",
+	                 .st     = FL__STATUS__STATUS_WARN,
+	                 .fc     = FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG,
+	                 .lag_ms = 43000 } },
+	    .verdict     = FL__VERDICT__VERDICT_DATABASE,
+	    .words       = { "replica mysql 127.0.0.1:3306/users", "max_lag", "all 3 hosts" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "127.0.0.1:3306/users" },
+	    .n_findings  = 1,
+	    .evidence    = "app1: replication lag: 42.0 s",
+	},
+	{
+	    .name       = "database: replication stopped on the replica (lag unknown)",
+	    .probes     = { { .host = "app1",
+	            .name           = "users",
+	            .st             = FL__STATUS__STATUS_WARN,
+	            .fc             = FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG,
+	            .lag_ms         = -1 } },
+	    .verdict    = FL__VERDICT__VERDICT_DATABASE,
+	    .words      = { "replica mysql 127.0.0.1:3306/users", "not replicating", "app1 only" },
+	    .hosts_exp  = { "app1" },
+	    .n_findings = 1,
+	    .evidence   = "replication lag: unknown",
+	},
+	{
+	    .name       = "database: out of resources (disk full) from every host",
+	    .probes     = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                        FL__FAILURE_CLASS__FAILURE_OUT_OF_RESOURCES, 3, 9 },
+	            { "app2", "orders", FL__STATUS__STATUS_FAIL,
+	                FL__FAILURE_CLASS__FAILURE_OUT_OF_RESOURCES, 3, 9 },
+	            { "app3", "orders", FL__STATUS__STATUS_FAIL,
+	                FL__FAILURE_CLASS__FAILURE_OUT_OF_RESOURCES, 2, 8 },
+	            { "app2", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
+	                8 } },
+	    .verdict    = FL__VERDICT__VERDICT_DATABASE,
+	    .words      = { "postgres 127.0.0.1:5432/orders is out of resources", "all 3 hosts",
+	             "1 app probe failure downstream" },
+	    .hosts_exp  = { "app1", "app2", "app3" },
+	    .n_findings = 1,
+	    .evidence   = "out_of_resources since",
+	},
+	{
+	    .name       = "code: the app's TLS certificate expires in 5 days (warn on every host)",
+	    .probes     = { { .host        = "app1",
+	                        .name      = "app",
+	                        .st        = FL__STATUS__STATUS_WARN,
+	                        .fc        = FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING,
+	                        .cert_in_s = 5 * 86400 },
+	            { .host        = "app2",
+	                .name      = "app",
+	                .st        = FL__STATUS__STATUS_WARN,
+	                .fc        = FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING,
+	                .cert_in_s = 5 * 86400 },
+	            { .host        = "app3",
+	                .name      = "app",
+	                .st        = FL__STATUS__STATUS_WARN,
+	                .fc        = FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING,
+	                .cert_in_s = 5 * 86400 } },
+	    .verdict    = FL__VERDICT__VERDICT_CODE,
+	    .words      = { "TLS certificate of (http http://127.0.0.1:8080/health)",
+	             "expires on 2027-01-20", "all 3 hosts" },
+	    .hosts_exp  = { "app1", "app2", "app3" },
+	    .n_findings = 1,
+	    .evidence   = "certificate expires 2027-01-20T08:00:00",
+	},
+	{
+	    .name       = "database: the database server's certificate expires (warn)",
+	    .probes     = { { .host = "app1",
+	            .name           = "orders",
+	            .st             = FL__STATUS__STATUS_WARN,
+	            .fc             = FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING,
+	            .cert_in_s      = 86400 } },
+	    .verdict    = FL__VERDICT__VERDICT_DATABASE,
+	    .words      = { "TLS certificate of postgres 127.0.0.1:5432/orders", "2027-01-16" },
+	    .hosts_exp  = { "app1" },
+	    .n_findings = 1,
+	},
 };
 
 // A silent host stays a host finding until it is forgotten (issue 10: `faultline forget`,
@@ -688,11 +913,19 @@ apply_probe(fixture *fx, const pspec *ps)
 	if (ps->role != NULL) {
 		r->role = (char *) ps->role; // borrowed literal
 	}
-	cp->consecutive_fail = ps->fails;
-	cp->consecutive_slow = ps->slow;
-	cp->consecutive_ok   = ps->st == FL__STATUS__STATUS_FAIL ? 0 : 100;
-	cp->failing_since_us = ps->st == FL__STATUS__STATUS_FAIL ? T0 - S(ps->since_ago) : 0;
-	cp->release_at_fail  = ps->rel_at_fail != NULL ? ps->rel_at_fail : fx->hosts[h].release;
+	r->read_only          = ps->ro_reason != NULL;
+	r->read_only_reason   = (char *) ps->ro_reason; // borrowed literals
+	r->read_only_needs    = (char *) ps->ro_needs;
+	r->connections_in_use = ps->conns_in_use;
+	r->connections_limit  = ps->conns_limit;
+	r->replica            = ps->lag_ms != 0;
+	r->replication_lag_ms = ps->lag_ms;
+	r->cert_expires_us    = ps->cert_in_s != 0 ? T0 + S(ps->cert_in_s) : 0;
+	cp->consecutive_fail  = ps->fails;
+	cp->consecutive_slow  = ps->slow;
+	cp->consecutive_ok    = ps->st == FL__STATUS__STATUS_FAIL ? 0 : 100;
+	cp->failing_since_us  = ps->st == FL__STATUS__STATUS_FAIL ? T0 - S(ps->since_ago) : 0;
+	cp->release_at_fail   = ps->rel_at_fail != NULL ? ps->rel_at_fail : fx->hosts[h].release;
 	if (ps->unmet != NULL) {
 		Fl__UnmetRequirement *u = &fx->unmet[h][p];
 		char(*b)[64]            = fx->ubuf[h][p];
@@ -1008,6 +1241,13 @@ test_result_slow(void **state)
 		{ FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT, 2000000, 3000,
 		    false },
 		{ FL__STATUS__STATUS_UNKNOWN, FL__FAILURE_CLASS__FAILURE_NONE, 900000, 3000,
+		    false },
+		// A state warning is not a slow round, however long it took.
+		{ FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SATURATED, 900000, 3000,
+		    false },
+		{ FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG, 900000, 3000,
+		    false },
+		{ FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING, 3000, 3000,
 		    false },
 	};
 	corr_params p;
