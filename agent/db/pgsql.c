@@ -300,6 +300,11 @@ class_of_sqlstate(const char *s)
 			return map[i].fc;
 		}
 	}
+	// The rest of class 53, insufficient resources: 53100 disk full, 53200 out of memory,
+	// 53400 configuration limit exceeded (53300 too many connections is matched above).
+	if (strncmp(s, "53", 2) == 0) {
+		return FL__FAILURE_CLASS__FAILURE_OUT_OF_RESOURCES;
+	}
 	return FL__FAILURE_CLASS__FAILURE_QUERY_ERROR;
 }
 
