@@ -7,6 +7,11 @@
 #   bash scripts/demo.sh status     `faultline status` against the demo collector
 #   bash scripts/demo.sh app MODE [DELAY_MS]
 #                                        switch the demo app: ok 503 500 404 body slow hang down
+#   bash scripts/demo.sh db read-only
+#                                        a failover left the apps on a database that refuses
+#                                        writes: PostgreSQL orders goes read-only and the app
+#                                        answers 503; shows the diagnosis (DATABASE, not CODE)
+#   bash scripts/demo.sh db ok      undo it: writable again, app ok
 #
 # What runs (all under $FL_DEMO_DIR, default /tmp/faultline-demo):
 #   demo-app      deploy/demo/demo-app.py, an HTTP app whose /health the demo switches
@@ -128,6 +133,41 @@ app_mode() {
 	echo "$1 ${2:-}" >"$DEMO/app.mode.tmp"
 	mv "$DEMO/app.mode.tmp" "$DEMO/app.mode"
 	echo "demo app mode: $1 ${2:-}"
+}
+
+# db_state read-only|ok: puts the demo's PostgreSQL in a state a SELECT 1 cannot see, or back.
+db_state() {
+	need_root db "$1"
+	[[ -e $DEMO/db.env ]] || die "no demo running in $DEMO (start it: bash scripts/demo.sh)"
+	# shellcheck source=/dev/null
+	source "$DEMO/db.env"
+	# shellcheck source=../tests/lib/dbservers.sh
+	source "$SRC/tests/lib/dbservers.sh"
+	case $1 in
+	read-only)
+		say "a failover left the apps on a read-only database: ALTER DATABASE orders SET default_transaction_read_only = on"
+		# From the postgres database: the setting also binds the superuser's new sessions.
+		fl_pg_sql "ALTER DATABASE orders SET default_transaction_read_only = on" postgres
+		say "the app's writes fail: it answers 503 on every host, release 1.0 unchanged"
+		app_mode 503
+		wait_until 30 "a database verdict" verdict_is database || true
+		say "faultline status"
+		fl status || true
+		say "faultline diagnose"
+		fl diagnose || true
+		echo
+		echo "Undo it: bash scripts/demo.sh db ok"
+		;;
+	ok)
+		say "writable again: ALTER DATABASE orders RESET default_transaction_read_only; app ok"
+		fl_pg_sql "ALTER DATABASE orders RESET default_transaction_read_only" postgres
+		app_mode ok
+		wait_until 30 "a healthy verdict" verdict_is healthy || true
+		say "faultline diagnose"
+		fl diagnose || true
+		;;
+	*) die "usage: scripts/demo.sh db read-only|ok" ;;
+	esac
 }
 
 start_demo() {
@@ -271,6 +311,8 @@ start_demo() {
 		  bash scripts/demo.sh app slow 900     # 900 ms answers (warn, slow)
 		  bash scripts/demo.sh app down         # the app stops listening (refused)
 		  bash scripts/demo.sh app ok           # back to normal
+		  bash scripts/demo.sh db read-only     # failover onto a read-only database
+		  bash scripts/demo.sh db ok            # writable again
 		  bash -c 'source $DEMO/db.env; source $SRC/tests/lib/dbservers.sh; fl_pg_sql "REVOKE INSERT ON public.order_items FROM app"'
 		  bash -c 'source $DEMO/db.env; source $SRC/tests/lib/dbservers.sh; fl_my_stop'   # MariaDB down
 
@@ -289,6 +331,10 @@ app)
 	[[ $# -ge 2 ]] || die "usage: scripts/demo.sh app MODE [DELAY_MS]"
 	app_mode "$2" "${3:-}"
 	;;
+db)
+	[[ $# -ge 2 ]] || die "usage: scripts/demo.sh db read-only|ok"
+	db_state "$2"
+	;;
 -h | --help | help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' ;;
-*) die "unknown command '$1' (start, stop, status, app MODE, help)" ;;
+*) die "unknown command '$1' (start, stop, status, app MODE, db read-only|ok, help)" ;;
 esac
