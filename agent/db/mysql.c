@@ -38,6 +38,7 @@
 
 #include "dbcommon.h"
 #include "fl/cfg.h"
+#include "fl/errclass.h"
 #include "fl/time.h"
 
 typedef struct my_probe {
@@ -246,20 +247,7 @@ class_of_errno(unsigned int e, int os_errno)
 		return FL__FAILURE_CLASS__FAILURE_DNS;
 	case CR_CONNECTION_ERROR: // 2002 (socket file)
 	case CR_CONN_HOST_ERROR:  // 2003 (TCP)
-		switch (os_errno) {
-		case ECONNREFUSED:
-		case ENOENT: // no socket file: nothing listens
-			return FL__FAILURE_CLASS__FAILURE_REFUSED;
-		case ETIMEDOUT:
-			return FL__FAILURE_CLASS__FAILURE_TIMEOUT;
-		case EHOSTUNREACH:
-		case ENETUNREACH:
-		case ENETDOWN:
-		case EHOSTDOWN:
-			return FL__FAILURE_CLASS__FAILURE_UNREACHABLE;
-		default:
-			return FL__FAILURE_CLASS__FAILURE_REFUSED;
-		}
+		return fl_failure_of_errno(os_errno);
 	case CR_SERVER_LOST: // 2013
 		return os_errno == ETIMEDOUT ? FL__FAILURE_CLASS__FAILURE_TIMEOUT
 		                             : FL__FAILURE_CLASS__FAILURE_RESET;

@@ -32,6 +32,7 @@
 
 #include "dbcommon.h"
 #include "fl/cfg.h"
+#include "fl/errclass.h"
 #include "fl/log.h"
 #include "fl/time.h"
 
@@ -352,7 +353,8 @@ static int
 connect_errno(const char *msg)
 {
 	static const int cands[] = { ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ECONNRESET,
-		EADDRNOTAVAIL, ENETDOWN, EHOSTDOWN };
+		EADDRNOTAVAIL, ENETDOWN, EHOSTDOWN, EACCES, EPERM, ECONNABORTED, ENOENT, EMFILE,
+		ENFILE, ENOBUFS, ENOMEM, EINVAL };
 	char             buf[128];
 
 	for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
@@ -361,27 +363,6 @@ connect_errno(const char *msg)
 		}
 	}
 	return 0;
-}
-
-static Fl__FailureClass
-class_of_errno(int e)
-{
-	switch (e) {
-	case ECONNREFUSED:
-		return FL__FAILURE_CLASS__FAILURE_REFUSED;
-	case ETIMEDOUT:
-		return FL__FAILURE_CLASS__FAILURE_TIMEOUT;
-	case EHOSTUNREACH:
-	case ENETUNREACH:
-	case ENETDOWN:
-	case EHOSTDOWN:
-	case EADDRNOTAVAIL:
-		return FL__FAILURE_CLASS__FAILURE_UNREACHABLE;
-	case ECONNRESET:
-		return FL__FAILURE_CLASS__FAILURE_RESET;
-	default:
-		return FL__FAILURE_CLASS__FAILURE_PROTOCOL;
-	}
 }
 
 static const char *
@@ -847,7 +828,7 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 			int e              = connect_errno(msg);
 			res->pb.error_code = e;
 			agent_result_set(
-			    res, FL__STATUS__STATUS_FAIL, class_of_errno(e), "%s", msg);
+			    res, FL__STATUS__STATUS_FAIL, fl_failure_of_errno(e), "%s", msg);
 		} else {
 			// The server hung up or spoke no PostgreSQL, without an error of its own.
 			agent_result_set(res, FL__STATUS__STATUS_FAIL,

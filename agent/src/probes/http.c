@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "fl/cfg.h"
+#include "fl/errclass.h"
 #include "fl/time.h"
 #include "fl/version.h"
 #include "probe.h"
@@ -288,16 +289,7 @@ classify_curl(CURLcode rc, long os_errno)
 	case CURLE_OPERATION_TIMEDOUT:
 		return FL__FAILURE_CLASS__FAILURE_TIMEOUT;
 	case CURLE_COULDNT_CONNECT:
-		switch (os_errno) {
-		case ECONNREFUSED:
-			return FL__FAILURE_CLASS__FAILURE_REFUSED;
-		case ETIMEDOUT:
-			return FL__FAILURE_CLASS__FAILURE_TIMEOUT;
-		case ECONNRESET:
-			return FL__FAILURE_CLASS__FAILURE_RESET;
-		default: // ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL ...
-			return FL__FAILURE_CLASS__FAILURE_UNREACHABLE;
-		}
+		return fl_failure_of_errno((int) os_errno);
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:

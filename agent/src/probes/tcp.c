@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fl/cfg.h"
+#include "fl/errclass.h"
 #include "fl/time.h"
 #include "probe.h"
 #include "util.h"
@@ -97,27 +98,6 @@ tcp_validate(void *ctx, char *err, size_t errlen)
 		p->numeric       = true;
 	}
 	return 0;
-}
-
-static Fl__FailureClass
-classify_errno(int e)
-{
-	switch (e) {
-	case ECONNREFUSED:
-		return FL__FAILURE_CLASS__FAILURE_REFUSED;
-	case ETIMEDOUT:
-		return FL__FAILURE_CLASS__FAILURE_TIMEOUT;
-	case ECONNRESET:
-	case EPIPE:
-		return FL__FAILURE_CLASS__FAILURE_RESET;
-	case EMFILE:
-	case ENFILE:
-	case ENOBUFS:
-	case ENOMEM:
-		return FL__FAILURE_CLASS__FAILURE_INTERNAL;
-	default: // ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, EACCES (firewall) ...
-		return FL__FAILURE_CLASS__FAILURE_UNREACHABLE;
-	}
 }
 
 // Connects to one address before deadline. Returns 0, or an errno (ETIMEDOUT at the deadline).
@@ -215,7 +195,7 @@ tcp_run(void *ctx, const agent_round *round, agent_result *res)
 			    FL__FAILURE_CLASS__FAILURE_TIMEOUT, "no answer from %s%s%s within %ums",
 			    p->address, via, addr, p->timeout_ms);
 		} else {
-			agent_result_set(res, FL__STATUS__STATUS_FAIL, classify_errno(e),
+			agent_result_set(res, FL__STATUS__STATUS_FAIL, fl_failure_of_errno(e),
 			    "cannot connect to %s%s%s: %s", p->address, via, addr, strerror(e));
 		}
 		return;

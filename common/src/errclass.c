@@ -1,0 +1,40 @@
+// errclass.c - see fl/errclass.h.
+
+#include "fl/errclass.h"
+
+#include <errno.h>
+#include <stddef.h>
+
+static const struct {
+	int              e;
+	Fl__FailureClass fc;
+} errno_classes[] = {
+	{ ECONNREFUSED, FL__FAILURE_CLASS__FAILURE_REFUSED },
+	{ ENOENT, FL__FAILURE_CLASS__FAILURE_REFUSED },
+	{ ETIMEDOUT, FL__FAILURE_CLASS__FAILURE_TIMEOUT },
+	{ ENETUNREACH, FL__FAILURE_CLASS__FAILURE_UNREACHABLE },
+	{ EHOSTUNREACH, FL__FAILURE_CLASS__FAILURE_UNREACHABLE },
+	{ ENETDOWN, FL__FAILURE_CLASS__FAILURE_UNREACHABLE },
+	{ EHOSTDOWN, FL__FAILURE_CLASS__FAILURE_UNREACHABLE },
+	{ EADDRNOTAVAIL, FL__FAILURE_CLASS__FAILURE_UNREACHABLE },
+	{ EACCES, FL__FAILURE_CLASS__FAILURE_UNREACHABLE },
+	{ EPERM, FL__FAILURE_CLASS__FAILURE_UNREACHABLE },
+	{ ECONNRESET, FL__FAILURE_CLASS__FAILURE_RESET },
+	{ ECONNABORTED, FL__FAILURE_CLASS__FAILURE_RESET },
+	{ EPIPE, FL__FAILURE_CLASS__FAILURE_RESET },
+	{ EMFILE, FL__FAILURE_CLASS__FAILURE_INTERNAL },
+	{ ENFILE, FL__FAILURE_CLASS__FAILURE_INTERNAL },
+	{ ENOBUFS, FL__FAILURE_CLASS__FAILURE_INTERNAL },
+	{ ENOMEM, FL__FAILURE_CLASS__FAILURE_INTERNAL },
+};
+
+Fl__FailureClass
+fl_failure_of_errno(int e)
+{
+	for (size_t i = 0; i < sizeof(errno_classes) / sizeof(errno_classes[0]); i++) {
+		if (errno_classes[i].e == e) {
+			return errno_classes[i].fc;
+		}
+	}
+	return FL__FAILURE_CLASS__FAILURE_UNREACHABLE;
+}
