@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "fl/cfg.h"
@@ -38,6 +39,8 @@ typedef struct http_probe {
 	uint32_t slow_ms;
 	bool     tls_verify;
 	char     ca_file[256];
+	uint32_t cert_warn_s; // warn when the peer certificate expires sooner (0: off)
+	bool     https;
 	char    *headers[HTTP_MAX_HEADER];
 	size_t   n_headers;
 
@@ -59,10 +62,11 @@ http_alloc(const char *name)
 	http_probe *p = calloc(1, sizeof(*p));
 	(void) name;
 	if (p != NULL) {
-		p->timeout_ms = 2000;
-		p->tls_verify = true;
-		p->status_lo  = 200;
-		p->status_hi  = 299;
+		p->timeout_ms  = 2000;
+		p->tls_verify  = true;
+		p->cert_warn_s = 14 * 86400;
+		p->status_lo   = 200;
+		p->status_hi   = 299;
 	}
 	return p;
 }
@@ -122,6 +126,9 @@ http_set(void *ctx, const char *key, const char *value, char *err, size_t errlen
 		}
 		return 0;
 	}
+	if (strcmp(key, "cert_warn") == 0) {
+		return agent_set_cert_warn(value, &p->cert_warn_s, err, errlen);
+	}
 	if (strcmp(key, "ca_file") == 0) {
 		if (value[0] == '\0' ||
 		    fl_strlcpy_checked(p->ca_file, value, sizeof(p->ca_file)) != 0) {
@@ -150,7 +157,7 @@ http_set(void *ctx, const char *key, const char *value, char *err, size_t errlen
 	}
 	snprintf(err, errlen,
 	    "unknown key (http probes take url, expect_status, body_contains, timeout, slow, "
-	    "tls_verify, ca_file, header)");
+	    "tls_verify, ca_file, cert_warn, header)");
 	return -1;
 }
 
@@ -245,6 +252,12 @@ setup(http_probe *p)
 	if (p->ca_file[0] != '\0') {
 		curl_easy_setopt(c, CURLOPT_CAINFO, p->ca_file);
 	}
+	p->https = strncasecmp(p->url, "https://", 8) == 0;
+	if (p->https) {
+		// The peer certificate's fields, for its expiry (gathered during the handshake,
+		// also when verification then fails).
+		curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
+	}
 	if (p->hdrs != NULL) {
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, p->hdrs);
 	}
@@ -320,6 +333,68 @@ us_between(curl_off_t from, curl_off_t to)
 	return d > UINT32_MAX ? UINT32_MAX : (uint32_t) d;
 }
 
+// The peer (first) certificate's notAfter from the round's CERTINFO, Unix us; 0 when none.
+static int64_t
+peer_cert_expiry(CURL *c)
+{
+	struct curl_certinfo *ci = NULL;
+
+	if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL ||
+	    ci->num_of_certs < 1) {
+		return 0;
+	}
+	for (struct curl_slist *s = ci->certinfo[0]; s != NULL; s = s->next) {
+		if (strncmp(s->data, "Expire date:", 12) == 0) {
+			return agent_cert_time_parse(s->data + 12);
+		}
+	}
+	return 0;
+}
+
+// "2027-03-01T12:00:00Z" into buf.
+static const char *
+day_text(int64_t unix_us, char *buf, size_t len)
+{
+	char full[40];
+	fl_time_format(unix_us, full, sizeof(full));
+	snprintf(buf, len, "%.19sZ", full);
+	return buf;
+}
+
+// An expired peer certificate fails the round as tls. Returns 1 when it did (res is final).
+static int
+cert_expired(agent_result *res, int64_t now_us, const char *why)
+{
+	char when[40];
+
+	if (res->pb.cert_expires_us == 0 || res->pb.cert_expires_us > now_us) {
+		return 0;
+	}
+	agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TLS,
+	    "certificate expired at %s%s%s", day_text(res->pb.cert_expires_us, when, sizeof(when)),
+	    why[0] ? ": " : "", why);
+	return 1;
+}
+
+// A certificate expiring within cert_warn makes a passing round warn/cert_expiring. Returns 1
+// when it did.
+static int
+cert_expiring(http_probe *p, agent_result *res, int64_t now_us, long code)
+{
+	char    when[40];
+	int64_t left_us = res->pb.cert_expires_us - now_us;
+
+	if (p->cert_warn_s == 0 || res->pb.cert_expires_us == 0 ||
+	    left_us >= (int64_t) p->cert_warn_s * 1000000) {
+		return 0;
+	}
+	agent_result_set(res, FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING,
+	    "HTTP %ld; certificate expires at %s, in %.1f days (cert_warn = %.0f days)", code,
+	    day_text(res->pb.cert_expires_us, when, sizeof(when)), (double) left_us / 86400e6,
+	    (double) p->cert_warn_s / 86400.0);
+	return 1;
+}
+
 static void
 http_run(void *ctx, const agent_round *round, agent_result *res)
 {
@@ -362,10 +437,15 @@ http_run(void *ctx, const agent_round *round, agent_result *res)
 	res->timing.total_us      = agent_phase_us(t0, t1);
 	res->pb.duration_us       = res->timing.total_us;
 	res->pb.error_code        = (int32_t) os_errno;
+	res->pb.cert_expires_us   = p->https ? peer_cert_expiry(p->curl) : 0;
+	int64_t now_us            = fl_now_us();
 
 	if (rc != CURLE_OK) {
 		Fl__FailureClass fc  = classify_curl(rc, os_errno);
 		const char      *msg = p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc);
+		if (fc == FL__FAILURE_CLASS__FAILURE_TLS && cert_expired(res, now_us, msg)) {
+			return;
+		}
 		if (fc == FL__FAILURE_CLASS__FAILURE_TIMEOUT) {
 			agent_result_set(res, FL__STATUS__STATUS_FAIL, fc,
 			    "no complete answer within %ums: %s", p->timeout_ms, msg);
@@ -373,6 +453,9 @@ http_run(void *ctx, const agent_round *round, agent_result *res)
 			agent_result_set(res, FL__STATUS__STATUS_FAIL, fc, "%s", msg);
 		}
 		return;
+	}
+	if (cert_expired(res, now_us, "")) {
+		return; // tls_verify = no lets an expired certificate through: it still fails
 	}
 	if (code < p->status_lo || code > p->status_hi) {
 		Fl__FailureClass fc = code >= 500 ? FL__FAILURE_CLASS__FAILURE_HTTP_5XX
@@ -398,6 +481,9 @@ http_run(void *ctx, const agent_round *round, agent_result *res)
 		agent_result_set(res, FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW,
 		    "HTTP %ld in %.1fms (slow above %ums)", code, (double) (t1 - t0) / 1000.0,
 		    p->slow_ms);
+		return;
+	}
+	if (cert_expiring(p, res, now_us, code)) {
 		return;
 	}
 	agent_result_set(

@@ -184,3 +184,67 @@ agent_resolve(
 	req_free(r);
 	return rv;
 }
+
+int
+agent_set_cert_warn(const char *v, uint32_t *secs, char *why, size_t whylen)
+{
+	size_t   n = strlen(v);
+	uint32_t ms;
+
+	if (n > 1 && v[n - 1] == 'd') {
+		char  buf[16];
+		char *end;
+		if (n >= sizeof(buf)) {
+			goto bad;
+		}
+		memcpy(buf, v, n - 1);
+		buf[n - 1]      = '\0';
+		unsigned long d = strtoul(buf, &end, 10);
+		if (*end != '\0' || buf[0] < '0' || buf[0] > '9' || d > 3650) {
+			goto bad;
+		}
+		*secs = (uint32_t) d * 86400u;
+		return 0;
+	}
+	if (fl_duration_parse(v, &ms) == 0) {
+		*secs = ms / 1000;
+		return 0;
+	}
+bad:
+	snprintf(why, whylen, "must be days such as 14d (up to 3650d) or a duration such as 12h");
+	return -1;
+}
+
+// Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian), without timegm().
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t  era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned) (y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t) doe - 719468;
+}
+
+int64_t
+agent_cert_time_parse(const char *text)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char              mon[4], tz[4];
+	int               d, h, mi, s, y, used = 0;
+
+	if (text == NULL ||
+	    sscanf(text, "%3s %d %d:%d:%d %d %3s%n", mon, &d, &h, &mi, &s, &y, tz, &used) != 7 ||
+	    text[used] != '\0' || strcmp(tz, "GMT") != 0) {
+		return 0;
+	}
+	const char *at = strstr(months, mon);
+	if (strlen(mon) != 3 || at == NULL || (at - months) % 3 != 0 || d < 1 || d > 31 || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60 || y < 1970 || y > 9999) {
+		return 0;
+	}
+	unsigned m    = (unsigned) ((at - months) / 3 + 1);
+	int64_t  days = days_from_civil(y, m, (unsigned) d);
+	return ((days * 86400) + h * 3600 + mi * 60 + s) * 1000000;
+}

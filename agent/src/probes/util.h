@@ -31,6 +31,15 @@ int agent_resolve(
 // Writes the numeric form of an address ("127.0.0.1", "::1") into buf. Returns buf.
 const char *agent_addr_text(const struct sockaddr *sa, char *buf, size_t len);
 
+// Parses cert_warn: "14d" (days, up to 3650) or a duration ("12h", "30m"); 0 turns the warning
+// off. Stores seconds. 0, or -1 with why.
+int agent_set_cert_warn(const char *v, uint32_t *secs, char *why, size_t whylen);
+
+// Parses a certificate time as OpenSSL prints it (ASN1_TIME_print, which is what libcurl's
+// CURLINFO_CERTINFO "Expire date" carries): "Mar  1 12:00:00 2027 GMT". Returns Unix time in
+// microseconds, or 0 when text is not in that form.
+int64_t agent_cert_time_parse(const char *text);
+
 // Microseconds between two fl_mono_us() readings, clamped to uint32 and to at least 1 so that
 // a phase that happened is never reported as "not reported" (0).
 uint32_t agent_phase_us(int64_t from, int64_t to);
