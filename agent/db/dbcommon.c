@@ -21,6 +21,7 @@ db_common_init(db_common *c, const char *name)
 	c->timeout_ms     = 3000;
 	c->saturation_pct = 90;
 	c->max_lag_ms     = 30000;
+	c->cert_warn_s    = 14 * 86400;
 }
 
 // "90%" or "90": a share of the connection limit, 0 (off) to 100.
@@ -304,11 +305,28 @@ saturated(uint32_t in_use, uint32_t limit, uint32_t pct)
 	return pct != 0 && limit != 0 && (uint64_t) in_use * 100 > (uint64_t) limit * pct;
 }
 
+// "2027-03-01T12:00:00Z" into buf.
+static const char *
+cert_day(int64_t unix_us, char *buf, size_t len)
+{
+	char full[40];
+	fl_time_format(unix_us, full, sizeof(full));
+	snprintf(buf, len, "%.19sZ", full);
+	return buf;
+}
+
 void
 db_finish_state(agent_result *res, const db_common *c, const db_state *s, const char *release,
     uint32_t total_ms, const char *what)
 {
-	char ro[160] = "";
+	char    ro[160] = "", when[40];
+	int64_t cert = res->pb.cert_expires_us, left_us = cert - fl_now_us();
+
+	if (cert != 0 && left_us <= 0) {
+		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TLS,
+		    "the server's certificate expired at %s", cert_day(cert, when, sizeof(when)));
+		return;
+	}
 
 	if (s->read_only && res->read_only_needs[0] != '\0') {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_READ_ONLY,
@@ -338,6 +356,15 @@ db_finish_state(agent_result *res, const db_common *c, const db_state *s, const 
 		    "%u of %u connections in use (%u%%, saturation_warn = %u%%)%s", s->conns_in_use,
 		    s->conns_limit, (unsigned) ((uint64_t) s->conns_in_use * 100 / s->conns_limit),
 		    c->saturation_pct, ro);
+		return;
+	}
+	if (cert != 0 && c->cert_warn_s != 0 && left_us < (int64_t) c->cert_warn_s * 1000000) {
+		agent_result_set(res, FL__STATUS__STATUS_WARN,
+		    FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING,
+		    "the server's certificate expires at %s, in %.1f days (cert_warn = %.0f days); "
+		    "%s%s",
+		    cert_day(cert, when, sizeof(when)), (double) left_us / 86400e6,
+		    (double) c->cert_warn_s / 86400.0, what, ro);
 		return;
 	}
 	if (ro[0] != '\0') {

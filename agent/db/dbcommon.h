@@ -26,6 +26,8 @@ typedef struct db_common {
 	uint32_t saturation_pct; // saturation_warn: warn above this share of the limit (90; 0 off)
 	bool     replica;        // replica = yes: measure and judge replication lag
 	uint32_t max_lag_ms;     // max_lag: a replica further behind is warn (default 30s)
+	uint32_t cert_warn_s;    // cert_warn (PostgreSQL over TLS): warn when the server's
+	                         // certificate expires sooner (default 14d; 0 off)
 } db_common;
 
 // What the round's state query found (the drivers fold it into their first query, so it costs
@@ -96,7 +98,9 @@ void db_state_record(
 // Finishes a round whose queries all succeeded, in order of severity: read-only while the
 // release needs a write (fail, read_only), replication lag above max_lag or not replicating
 // (warn, replication_lag), connections above saturation_warn (warn, saturated), then slow /
-// ok as db_finish_ok. `release` names the release in the read-only detail.
+// ok as db_finish_ok. `release` names the release in the read-only detail. The server
+// certificate's expiry (res->pb.cert_expires_us, when the driver saw one) fails an expired
+// certificate as tls before all of these, and warns (cert_expiring) under cert_warn after them.
 void db_finish_state(agent_result *res, const db_common *c, const db_state *s, const char *release,
     uint32_t total_ms, const char *what);
 

@@ -29,12 +29,15 @@
 #include <sys/socket.h>
 
 #include <libpq-fe.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "dbcommon.h"
 #include "fl/cfg.h"
 #include "fl/errclass.h"
 #include "fl/log.h"
 #include "fl/time.h"
+#include "util.h"
 
 #define PG_MAX_KEYS 48
 
@@ -229,12 +232,15 @@ pg_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
 	if (strcmp(key, "conninfo") == 0) {
 		return pg_set_conninfo(p, value, err, errlen);
 	}
+	if (strcmp(key, "cert_warn") == 0) {
+		return agent_set_cert_warn(value, &p->c.cert_warn_s, err, errlen) == 0 ? 0 : -1;
+	}
 	if ((rv = db_common_set(&p->c, key, value, err, errlen)) != 0) {
 		return rv < 0 ? -1 : 0;
 	}
 	snprintf(err, errlen,
 	    "unknown key (postgres probes take conninfo, password_file, password_env, timeout, "
-	    "slow, saturation_warn, replica, max_lag)");
+	    "slow, saturation_warn, replica, max_lag, cert_warn)");
 	return -1;
 }
 
@@ -665,6 +671,27 @@ out:
 	return rv;
 }
 
+// The server certificate's notAfter when the connection uses TLS (libpq built with OpenSSL),
+// Unix time in microseconds; 0 when there is none.
+static int64_t
+pg_peer_cert_expiry(PGconn *conn)
+{
+	SSL    *ssl = PQsslInUse(conn) ? PQsslStruct(conn, "OpenSSL") : NULL;
+	X509   *cert;
+	int     days, secs;
+	int64_t out = 0;
+
+	if (ssl == NULL || (cert = SSL_get1_peer_certificate(ssl)) == NULL) {
+		return 0;
+	}
+	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert)) == 1) {
+		// notAfter is in whole seconds: so is the result, whatever the clock's fraction.
+		out = (fl_now_us() / 1000000 + (int64_t) days * 86400 + secs) * 1000000;
+	}
+	X509_free(cert);
+	return out;
+}
+
 static bool
 pg_bool(const PGresult *r, int col)
 {
@@ -824,6 +851,10 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 			snprintf(res->sqlstate, sizeof(res->sqlstate), "%s", ss);
 			agent_result_set(
 			    res, FL__STATUS__STATUS_FAIL, class_of_sqlstate(ss), "%s", msg);
+		} else if (last == CONNECTION_SSL_STARTUP) {
+			// The TLS handshake failed (certificate not trusted, expired, wrong host).
+			agent_result_set(res, FL__STATUS__STATUS_FAIL,
+			    FL__FAILURE_CLASS__FAILURE_TLS, "%s", msg);
 		} else if (last == CONNECTION_STARTED) {
 			int e              = connect_errno(msg);
 			res->pb.error_code = e;
@@ -837,6 +868,7 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 		goto done;
 	}
 	snprintf(res->role, sizeof(res->role), "%s", PQuser(conn));
+	res->pb.cert_expires_us = pg_peer_cert_expiry(conn);
 
 	t0                   = fl_mono_us();
 	r                    = exec_bounded(conn, state_sql, 0, NULL, deadline, &timed_out);

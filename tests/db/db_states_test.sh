@@ -8,6 +8,8 @@
 #     max_lag); caught up (ok); replica = yes on a primary / a MariaDB that replicates nothing.
 #   connection saturation: app connections held until in-use passes saturation_warn (warn
 #     saturated), structured counts in every round.
+#   certificate expiry (PostgreSQL over TLS): the server's certificate expiring in 3 days (warn
+#     cert_expiring, cert_expires), expired (fail tls), with sslmode=require and verify-full.
 #   out of resources: mariadbd in a pids cgroup at its current thread count, so the thread of a
 #     new connection cannot be created (1135).
 # Needs root. Env: FL_BUILD, FL_SOURCE.
@@ -208,6 +210,46 @@ check pg_sat_off '.result.status == "ok" and .result.connections_in_use >= 5' "s
 for pid in "${HOLDERS[@]}"; do kill -9 "$pid" 2>/dev/null; done
 HOLDERS=()
 fl_pg_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'" >/dev/null
+
+# ------------------------------------------------------------------ PostgreSQL over TLS
+# Certificates made by tests/agent/cert/mkcert.py; ssl is turned on by a reload.
+PD=$FL_DB_DIR/pg
+python3 "$FL_SOURCE/tests/agent/cert/mkcert.py" "$PD/soon" 3 &&
+	python3 "$FL_SOURCE/tests/agent/cert/mkcert.py" "$PD/old" -1 ||
+	fail "cannot make certificates (python3-cryptography)"
+chown postgres "$PD"/soon.* "$PD"/old.* && chmod 600 "$PD"/soon.key "$PD"/old.key
+pg_ssl() {
+	fl_pg_sql "ALTER SYSTEM SET ssl_cert_file = '$PD/$1.crt'" >/dev/null &&
+		fl_pg_sql "ALTER SYSTEM SET ssl_key_file = '$PD/$1.key'" >/dev/null &&
+		fl_pg_sql "ALTER SYSTEM SET ssl = on" >/dev/null && fl_pg_sql "SELECT pg_reload_conf()" >/dev/null
+}
+ssl_cert_is() {
+	openssl s_client -starttls postgres -connect "127.0.0.1:$FL_PG_PORT" </dev/null 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256 2>/dev/null
+}
+want_fp() { openssl x509 -in "$PD/$1.crt" -noout -fingerprint -sha256; }
+pg_ssl soon
+wait_for 10 "$(want_fp soon)" ssl_cert_is || fail "PostgreSQL does not serve the new certificate"
+soon_day=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3)).strftime("%Y-%m-%d"))')
+probe tls_soon postgres orders conninfo="$(pgci "$FL_PG_PORT") sslmode=require" password_file="$FL_PG_PASSWORD_FILE"
+check tls_soon ".result.status == \"warn\" and .result.failure == \"cert_expiring\" and (.result.cert_expires | startswith(\"$soon_day\")) and .result.timing.tls_ms > 0" \
+	"TLS, certificate expiring in 3 days: warn cert_expiring with cert_expires"
+probe tls_soon_verified postgres orders conninfo="$(pgci "$FL_PG_PORT") sslmode=verify-full sslrootcert=$PD/soon.crt" \
+	password_file="$FL_PG_PASSWORD_FILE" cert_warn=2d
+check tls_soon_verified '.result.status == "ok" and .result.cert_expires != null' \
+	"verify-full, cert_warn = 2d: ok, expiry reported"
+probe tls_plain "${PG[@]}" conninfo="$(pgci "$FL_PG_PORT") sslmode=disable"
+check tls_plain '.result.status == "ok" and (.result | has("cert_expires") | not)' "no TLS: no cert_expires"
+pg_ssl old
+wait_for 10 "$(want_fp old)" ssl_cert_is || fail "PostgreSQL does not serve the expired certificate"
+probe tls_old postgres orders conninfo="$(pgci "$FL_PG_PORT") sslmode=require" password_file="$FL_PG_PASSWORD_FILE"
+check tls_old '.result.status == "fail" and .result.failure == "tls" and (.result.detail | test("certificate expired at"))' \
+	"expired certificate, not verified: still fail tls, \"expired\" in the detail"
+probe tls_old_verified postgres orders conninfo="$(pgci "$FL_PG_PORT") sslmode=verify-full sslrootcert=$PD/old.crt" \
+	password_file="$FL_PG_PASSWORD_FILE"
+check tls_old_verified '.result.status == "fail" and .result.failure == "tls"' \
+	"expired certificate, verify-full: the handshake fails: tls"
+fl_pg_sql "ALTER SYSTEM SET ssl = off" >/dev/null && fl_pg_sql "SELECT pg_reload_conf()" >/dev/null
 
 # ------------------------------------------------------------------ MariaDB
 
