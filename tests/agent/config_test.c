@@ -141,7 +141,7 @@ test_unknown_key(void **state)
 	expect_err("[agent]\nname = a\ncolour = blue\n", "t.conf:3: [agent] colour: unknown key");
 	expect_err("[http \"app\"]\nurl = http://x/\nurll = http://y/\n",
 	    "t.conf:3: [http \"app\"] urll: unknown key (http probes take url, expect_status, "
-	    "body_contains, timeout, slow, tls_verify, ca_file, header)");
+	    "body_contains, timeout, slow, tls_verify, ca_file, cert_warn, header)");
 }
 
 static void
