@@ -5,7 +5,9 @@
 #     standby (in recovery); MariaDB SET GLOBAL read_only=1 with the non-SUPER app user. Fails as
 #     read_only when the release's expectations need a write, passes (reported) when they do not.
 #   replication lag: the standby with replay paused while the primary writes (warn above
-#     max_lag); caught up (ok); replica = yes on a primary / a MariaDB that replicates nothing.
+#     max_lag); caught up (ok); replica = yes on a primary. A real MariaDB replica of the test
+#     server: caught up (ok), MASTER_DELAY while the primary writes (warn, Seconds_Behind_Master),
+#     SQL thread stopped (warn, not running); replica = yes on the primary (not a replica).
 #   connection saturation: app connections held until in-use passes saturation_warn (warn
 #     saturated), structured counts in every round.
 #   certificate expiry (PostgreSQL over TLS): the server's certificate expiring in 3 days (warn
@@ -24,7 +26,9 @@ T=$(mktemp -d /tmp/fl-dbstates.XXXXXX)
 HOLDERS=()
 CG=
 STANDBY=
+REPLICA_PID=
 cleanup() {
+	[ -n "$REPLICA_PID" ] && kill -9 "$REPLICA_PID" 2>/dev/null
 	for pid in "${HOLDERS[@]}"; do kill -9 "$pid" 2>/dev/null; done
 	if [ -n "$CG" ] && [ -d "$CG" ]; then
 		echo max >"$CG/pids.max" 2>/dev/null
@@ -78,7 +82,7 @@ wait_for() {
 }
 
 fl_pg_start || { echo "cannot start PostgreSQL (see above)" >&2; exit 1; }
-fl_my_start || { echo "cannot start MariaDB (see above)" >&2; exit 1; }
+FL_MY_BINLOG=1 fl_my_start || { echo "cannot start MariaDB (see above)" >&2; exit 1; }
 
 # Release 2.4 writes to both databases; the "reader" release only reads.
 cat >"$T/writer.expect" <<'EOF'
@@ -282,6 +286,53 @@ probe my_sat_ok "${MY[@]}"
 check my_sat_ok '.result.status == "ok"' "mysql: the same load under the default 90% is ok"
 for pid in "${HOLDERS[@]}"; do kill -9 "$pid" 2>/dev/null; done
 HOLDERS=()
+
+# A real MariaDB replica of the test server, following its binary log from the start (so it gets
+# the app users and the legacy database too).
+RD=$FL_DB_DIR/myrep
+RPORT=$(fl_db_free_port)
+mkdir -p "$RD/run" "$RD/tmp" && chown mysql:mysql "$RD" "$RD/run" "$RD/tmp"
+mariadb-install-db --no-defaults --user=mysql --datadir="$RD/data" --skip-test-db \
+	--auth-root-authentication-method=socket >"$T/rep-install.log" 2>&1 || fail "replica install: $(tail -3 "$T/rep-install.log")"
+setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$RD/data" --socket="$RD/run/sock" \
+	--pid-file="$RD/run/pid" --port="$RPORT" --bind-address=127.0.0.1 --tmpdir="$RD/tmp" \
+	--log-error="$RD/error.log" --skip-name-resolve --skip-log-bin --server-id=2 \
+	--innodb-buffer-pool-size=32M --innodb-log-file-size=16M </dev/null >/dev/null 2>&1 &
+REPLICA_PID=$!
+disown $REPLICA_PID
+rep_sql() { mariadb --no-defaults --socket="$RD/run/sock" -uroot -N -B -e "$1"; }
+wait_for 30 ok bash -c "mariadb-admin --no-defaults --socket=$RD/run/sock -uroot ping >/dev/null && echo ok" ||
+	fail "the replica did not start: $(tail -5 "$RD/error.log")"
+fl_my_sql "CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY 'replpw'; GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1'"
+rep_sql "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$FL_MY_PORT, MASTER_USER='repl',
+	MASTER_PASSWORD='replpw', MASTER_LOG_FILE='mysql-bin.000001', MASTER_LOG_POS=4,
+	MASTER_USE_GTID=no; START SLAVE"
+lag_of() {
+	mariadb --no-defaults --socket="$RD/run/sock" -uroot -e "SHOW SLAVE STATUS\G" |
+		awk '/Seconds_Behind_Master:/ {print $2}'
+}
+app_on_replica() { rep_sql "SELECT COUNT(*) FROM mysql.user WHERE User = 'app'"; }
+wait_for 30 2 app_on_replica || fail "the replica did not replay the app users: $(mariadb --no-defaults --socket="$RD/run/sock" -uroot -e "SHOW SLAVE STATUS\G" | grep -E 'Running|Error')"
+wait_for 30 0 lag_of || fail "the replica does not catch up"
+rep_sql "GRANT SLAVE MONITOR ON *.* TO 'app'@'127.0.0.1'"
+MYR=(mysql legacy --release 2.4 host=127.0.0.1 port="$RPORT" user=app database=legacy
+	password_file="$FL_MY_PASSWORD_FILE" replica=yes max_lag=1s)
+probe myr_ok "${MYR[@]}" --expect "$T/reader.expect"
+check myr_ok '.result.status == "ok" and .result.replica == true and .result.replication_lag_s == 0' \
+	"mysql replica caught up: lag 0, ok"
+rep_sql "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 60; START SLAVE"
+fl_my_sql "INSERT INTO legacy.customers(email, name) VALUES ('lag@example.org', 'lag')"
+lag_at_least_2() { local l; l=$(lag_of); [ "$l" != NULL ] && [ "${l:-0}" -ge 2 ] && echo yes; }
+wait_for 15 yes lag_at_least_2 || fail "Seconds_Behind_Master did not grow (got $(lag_of))"
+probe myr_lag "${MYR[@]}" --expect "$T/reader.expect"
+check myr_lag '.result.status == "warn" and .result.failure == "replication_lag" and .result.replication_lag_s >= 2' \
+	"mysql replica delayed while the primary writes: warn replication_lag, lag in seconds"
+rep_sql "STOP SLAVE SQL_THREAD"
+probe myr_stopped "${MYR[@]}" --expect "$T/reader.expect"
+check myr_stopped '.result.failure == "replication_lag" and .result.replication_lag_s == null and (.result.detail | test("not running"))' \
+	"mysql replica with its SQL thread stopped: warn, replication not running"
+kill -9 "$REPLICA_PID" 2>/dev/null
+REPLICA_PID=
 
 # replica = yes where nothing replicates (the user may read replica status: SLAVE MONITOR).
 fl_my_sql "GRANT SLAVE MONITOR ON *.* TO 'app'@'127.0.0.1'"

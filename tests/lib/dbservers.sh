@@ -26,6 +26,7 @@
 # Connection limits are set low on purpose so a test can exhaust them: PostgreSQL
 # max_connections=8 with 3 reserved for superusers (app gets 5), MariaDB max_connections=10 (its minimum)
 # (plus one for root). Override with FL_PG_MAX_CONN / FL_MY_MAX_CONN before starting.
+# FL_MY_BINLOG=1 before fl_my_start keeps a binary log (server_id 1), so a replica can follow it.
 #
 # Needs root (servers run as users postgres and mysql via runuser) and the Debian packages
 # postgresql-15 and mariadb-server. A missing server is an error saying how to install it.
@@ -182,7 +183,8 @@ fl_my_start() {
 	setsid "$mysqld" --no-defaults --user=mysql --datadir="$d/data" --socket="$FL_MY_SOCKET" \
 		--pid-file="$d/run/mysqld.pid" --port="$FL_MY_PORT" --bind-address=127.0.0.1 \
 		--tmpdir="$d/tmp" \
-		--log-error="$d/error.log" --skip-name-resolve --skip-log-bin \
+		--log-error="$d/error.log" --skip-name-resolve \
+		$([ "${FL_MY_BINLOG:-0}" = 1 ] && echo "--log-bin=mysql-bin --server-id=1" || echo --skip-log-bin) \
 		--innodb-buffer-pool-size=32M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 \
 		--max-connections="${FL_MY_MAX_CONN:-10}" </dev/null >/dev/null 2>&1 &
 	FL_MY_PID=$!
