@@ -324,6 +324,9 @@ my_resolve(my_probe *p, char *addr, size_t addrlen, agent_result *res)
 		    "cannot resolve %s: %s", p->host, gai_strerror(rv));
 		return -1;
 	}
+	if (hints.ai_flags != AI_NUMERICHOST) {
+		agent_result_set_addresses(res, p->host, ai); // a name: what it resolved to
+	}
 	rv = getnameinfo(
 	    ai->ai_addr, ai->ai_addrlen, addr, (socklen_t) addrlen, NULL, 0, NI_NUMERICHOST);
 	freeaddrinfo(ai);

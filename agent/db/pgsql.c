@@ -417,6 +417,9 @@ pg_resolve(pg_probe *p, char *addr, size_t addrlen, agent_result *res)
 		res->pb.error_code = rv;
 		return -1;
 	}
+	if (hints.ai_flags != AI_NUMERICHOST) {
+		agent_result_set_addresses(res, p->host, ai); // a name: what it resolved to
+	}
 	rv = getnameinfo(
 	    ai->ai_addr, ai->ai_addrlen, addr, (socklen_t) addrlen, NULL, 0, NI_NUMERICHOST);
 	freeaddrinfo(ai);

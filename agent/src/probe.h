@@ -49,6 +49,9 @@ typedef struct agent_result {
 	char            read_only_reason[64];
 	char            read_only_needs[256];
 	size_t          unmet_cap;
+	char            resolved_name[256];
+	char            addr_buf[FL_WIRE_MAX_ADDRS][FL_WIRE_MAX_ADDR];
+	char           *addr_ptr[FL_WIRE_MAX_ADDRS];
 } agent_result;
 
 // Resets res to an empty result for the named probe (status unknown, no failure).
@@ -64,6 +67,12 @@ int agent_result_add_unmet(agent_result *res, const char *database, Fl__ObjectKi
     const char *object, const char *privilege, int object_missing, const char *role);
 
 void agent_result_fini(agent_result *res); // frees unmet requirements; accepts a zeroed res
+
+struct addrinfo;
+
+// Records that this round resolved `name` to the addresses of ai (numeric, sorted, unique, at
+// most FL_WIRE_MAX_ADDRS; ai is borrowed). The collector keeps them and notes a change.
+void agent_result_set_addresses(agent_result *res, const char *name, const struct addrinfo *ai);
 
 typedef struct agent_probe_ops {
 	const char   *section; // the config section kind: "http", "tcp", "dns", "postgres", "mysql"

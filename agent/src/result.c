@@ -1,8 +1,10 @@
 // result.c - agent_result helpers (see probe.h).
 
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "fl/cfg.h"
 #include "probe.h"
@@ -29,6 +31,8 @@ agent_result_init(agent_result *res, const char *name, Fl__ProbeKind kind, const
 	res->pb.expectations_digest = res->digest;
 	res->pb.read_only_reason    = res->read_only_reason;
 	res->pb.read_only_needs     = res->read_only_needs;
+	res->pb.resolved_name       = res->resolved_name;
+	res->pb.addresses           = res->addr_ptr;
 	res->pb.kind                = kind;
 	res->pb.status              = FL__STATUS__STATUS_UNKNOWN;
 	res->pb.failure             = FL__FAILURE_CLASS__FAILURE_NONE;
@@ -115,4 +119,36 @@ agent_result_fini(agent_result *res)
 	res->pb.unmet   = NULL;
 	res->pb.n_unmet = 0;
 	res->unmet_cap  = 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+void
+agent_result_set_addresses(agent_result *res, const char *name, const struct addrinfo *ai)
+{
+	size_t n = 0;
+	copy_trunc(res->resolved_name, sizeof(res->resolved_name), name);
+	for (const struct addrinfo *a = ai; a != NULL; a = a->ai_next) {
+		char txt[FL_WIRE_MAX_ADDR];
+		if (getnameinfo(a->ai_addr, a->ai_addrlen, txt, sizeof(txt), NULL, 0,
+		        NI_NUMERICHOST) != 0) {
+			continue;
+		}
+		size_t j = 0;
+		while (j < n && strcmp(res->addr_buf[j], txt) != 0) {
+			j++;
+		}
+		if (j < n || n == FL_WIRE_MAX_ADDRS) {
+			continue; // a duplicate (one per socket type), or past the cap
+		}
+		copy_trunc(res->addr_buf[n], sizeof(res->addr_buf[n]), txt);
+		res->addr_ptr[n] = res->addr_buf[n];
+		n++;
+	}
+	qsort(res->addr_ptr, n, sizeof(*res->addr_ptr), cmp_str);
+	res->pb.n_addresses = n;
 }

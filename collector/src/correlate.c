@@ -30,6 +30,9 @@
 #define CORR_MAX_UNMET            16      // distinct unmet requirements tracked per finding
 #define CORR_SLOW_FLOOR_US        50000   // baseline rule: also at least 50 ms above normal
 #define CORR_RELEASE_SLACK_MIN_US 5000000 // a release change this close before a streak caused it
+#define CORR_DNS_RECENT_US        (3600LL * 1000000) // a name's answer changed this recently: news
+#define CORR_DNS_NAMES            4 // names looked at per finding for moves and split answers
+#define CORR_DNS_SETS             4 // distinct answers to one name spelled out
 
 // What kind of fact a failure class is, for the rules. Table-driven so a new class is one row.
 enum cat {
@@ -105,12 +108,17 @@ typedef struct ent {
 	uint32_t target; // target group id
 	uint8_t  st;     // enum st
 	uint8_t  cat;    // enum cat (meaningful when failing)
+	bool     spell;  // slow for a while: slow_rounds in a row, or the median recent round slow
+	bool     shaky;  // spell, or recent rounds failing on and off (>= 2 failed, >= 3 bad)
+	bool     clean;  // ok now and lately (fewer than 3 bad recent rounds): a normal path
 } ent;
 
 typedef struct tgt {
 	Fl__ProbeKind kind;
-	const char   *target;
-	uint32_t      first; // an entry of this group, for names
+	const char   *target;  // the first entry's target, for names
+	const char   *key;     // what groups entries: the target, or the probe name (by_name)
+	bool          by_name; // a loopback app: each host's own instance of the app probe `key`
+	uint32_t      first;   // an entry of this group, for names
 } tgt;
 
 typedef struct vec {
@@ -130,6 +138,7 @@ typedef struct fnd {
 	size_t      n_notes;
 	int64_t     since; // explicit since (stale hosts); else computed from entries
 	size_t      n_hosts_cache;
+	bool        degraded; // about slowness, nothing failing: ranks after failures
 } fnd;
 
 typedef struct eng {
@@ -139,11 +148,12 @@ typedef struct eng {
 	size_t           n_ents;
 	tgt             *tgts;
 	size_t           n_tgts, cap_tgts;
-	uint32_t        *order;  // entry ids grouped by target
-	uint32_t        *tstart; // n_tgts + 1 offsets into order
-	uint32_t        *rank;   // host index -> rank by name
-	int32_t         *root;   // host index -> finding that explains its database trouble, or -1
-	uint32_t        *mark;   // host rank -> epoch it was last marked in (dedup without sorting)
+	uint32_t        *order;   // entry ids grouped by target
+	uint32_t        *tstart;  // n_tgts + 1 offsets into order
+	uint32_t        *rank;    // host index -> rank by name
+	int32_t         *root;    // host index -> finding that explains its database trouble, or -1
+	const uint32_t  *host_of; // host rank -> host index
+	uint32_t        *mark; // host rank -> epoch it was last marked in (dedup without sorting)
 	uint32_t         epoch;
 	fnd             *f;
 	size_t           nf, capf;
@@ -307,6 +317,123 @@ corr_result_slow(const corr_params *p, const Fl__ProbeResult *r, int64_t baselin
 	    (int64_t) r->duration_us - baseline_us >= CORR_SLOW_FLOOR_US;
 }
 
+void
+corr_window_push(corr_window *w, uint32_t dur_us, bool slow, bool failed)
+{
+	uint16_t bit       = (uint16_t) (1u << w->next);
+	w->dur_us[w->next] = dur_us;
+	w->slow            = (uint16_t) (slow ? w->slow | bit : w->slow & ~bit);
+	w->failed          = (uint16_t) (failed ? w->failed | bit : w->failed & ~bit);
+	w->next            = (uint8_t) ((w->next + 1) % CORR_WINDOW);
+	if (w->n < CORR_WINDOW) {
+		w->n++;
+	}
+}
+
+static int
+cmp_u32_asc(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+	return (x > y) - (x < y);
+}
+
+uint32_t
+corr_window_percentile(const corr_window *w, unsigned pct)
+{
+	uint32_t v[CORR_WINDOW];
+	if (w == NULL || w->n == 0) {
+		return 0;
+	}
+	// The ring holds the n most recent rounds; which slots does not matter for a percentile.
+	unsigned n = w->n;
+	for (unsigned i = 0; i < n; i++) {
+		v[i] = w->dur_us[(w->next + CORR_WINDOW - 1 - i) % CORR_WINDOW];
+	}
+	qsort(v, n, sizeof(*v), cmp_u32_asc);
+	pct          = pct == 0 ? 1 : (pct > 100 ? 100 : pct);
+	unsigned idx = (pct * n + 99) / 100; // nearest rank: ceil(pct/100 * n)
+	return v[idx > 0 ? idx - 1 : 0];
+}
+
+static unsigned
+popcount16(uint16_t x)
+{
+	unsigned c = 0;
+	for (; x != 0; x &= (uint16_t) (x - 1)) {
+		c++;
+	}
+	return c;
+}
+
+// Only the bits of slots that hold a round count (the ring is not full at first).
+static uint16_t
+window_mask(const corr_window *w)
+{
+	if (w->n >= CORR_WINDOW) {
+		return (uint16_t) ((1u << CORR_WINDOW) - 1);
+	}
+	uint16_t m = 0;
+	for (unsigned i = 0; i < w->n; i++) {
+		m |= (uint16_t) (1u << ((w->next + CORR_WINDOW - 1 - i) % CORR_WINDOW));
+	}
+	return m;
+}
+
+unsigned
+corr_window_slow(const corr_window *w)
+{
+	return w != NULL ? popcount16(w->slow & window_mask(w)) : 0;
+}
+
+unsigned
+corr_window_failed(const corr_window *w)
+{
+	return w != NULL ? popcount16(w->failed & window_mask(w)) : 0;
+}
+
+// Slow for a while: slow_rounds rounds in a row (a quick onset), or the median of the recent
+// rounds slow (so one fast round in a slow spell does not end it: hysteresis).
+static bool
+probe_spell(const corr_params *prm, const corr_probe *p)
+{
+	uint32_t need = prm->slow_rounds ? prm->slow_rounds : 1;
+	if (p->consecutive_slow >= need) {
+		return true;
+	}
+	const corr_window *w = p->recent;
+	return w != NULL && w->n >= need && 2 * corr_window_slow(w) > w->n;
+}
+
+// Trouble that comes and goes (packet loss): a slow spell, or at least two failed rounds and
+// three bad (failed or slow) ones among the recent rounds, or at least 30 % (and four) bad ones
+// of any kind. Only a suspicion: a path finding also needs other hosts clearly better
+// (select_slow_paths()).
+static bool
+probe_shaky(const corr_params *prm, const corr_probe *p)
+{
+	if (probe_spell(prm, p)) {
+		return true;
+	}
+	unsigned f = corr_window_failed(p->recent), bad = f + corr_window_slow(p->recent);
+	unsigned n = p->recent != NULL ? p->recent->n : 0;
+	return (f >= 2 && bad >= 3) || (bad >= 4 && bad * 10 >= n * 3);
+}
+
+// Fine lately: what a "normal" path is compared with. Under 30 % bad (slow or failed) recent
+// rounds, so a host that has just come out of a spell every host shared is not evidence that
+// the target is fine from elsewhere, while a busy host's odd slow round does not disqualify it.
+// Without a window only the latest round is known: it must be ok.
+static bool
+probe_clean(const corr_params *prm, const corr_probe *p, enum st st)
+{
+	const corr_window *w = p->recent;
+	if (w == NULL || w->n == 0) {
+		return st == ST_OK;
+	}
+	unsigned bad = corr_window_slow(w) + corr_window_failed(w);
+	return (st == ST_OK || st == ST_DEGRADED) && !probe_shaky(prm, p) && bad * 10 < w->n * 3u;
+}
+
 static enum st
 classify(const eng *e, const corr_probe *p, enum cat *cat)
 {
@@ -418,12 +545,18 @@ build_entries(eng *e)
 			enum st       st   = host->stale ? ST_SKIP : classify(e, pr, &cat);
 			const char   *t    = nz(pr->last->target);
 			Fl__ProbeKind kind = pr->last->kind;
-			size_t        mask = cap - 1;
-			size_t        s    = (size_t) hash_target(kind, t) & mask;
-			uint32_t      id   = (uint32_t) e->n_ents;
+			// Each host's own app instance (a loopback URL, maybe on a port of its own)
+			// is the same app when the probe has the same name: compared across hosts.
+			bool        by_name = is_app(kind) && is_loopback_target(t);
+			const char *key     = by_name ? nz(pr->last->name) : t;
+			size_t      mask    = cap - 1;
+			size_t s = (size_t) hash_target(kind, key) ^ (by_name ? 0x9e3779b9u : 0u);
+			s &= mask;
+			uint32_t id = (uint32_t) e->n_ents;
 			while (slots[s] != 0) {
 				tgt *g = &e->tgts[slots[s] - 1];
-				if (g->kind == kind && strcmp(g->target, t) == 0) {
+				if (g->kind == kind && g->by_name == by_name &&
+				    strcmp(g->key, key) == 0) {
 					break;
 				}
 				s = (s + 1) & mask;
@@ -439,15 +572,23 @@ build_entries(eng *e)
 				e->cap_tgts *= 2;
 			}
 			if (slots[s] == 0) {
-				e->tgts[e->n_tgts] =
-				    (tgt) { .kind = kind, .target = t, .first = id };
-				slots[s] = (uint32_t) ++e->n_tgts;
+				e->tgts[e->n_tgts] = (tgt) { .kind = kind,
+					.target                    = t,
+					.key                       = key,
+					.by_name                   = by_name,
+					.first                     = id };
+				slots[s]           = (uint32_t) ++e->n_tgts;
 			}
 			e->ents[e->n_ents++] = (ent) { .host = (uint32_t) h,
 				.probe                       = (uint32_t) p,
 				.target                      = slots[s] - 1,
 				.st                          = (uint8_t) st,
-				.cat                         = (uint8_t) cat };
+				.cat                         = (uint8_t) cat,
+				.spell                       = st != ST_SKIP && st != ST_FAILING &&
+				    probe_spell(&v->params, pr),
+				.shaky = st != ST_SKIP && st != ST_FAILING &&
+				    probe_shaky(&v->params, pr),
+				.clean = st != ST_SKIP && probe_clean(&v->params, pr, st) };
 		}
 	}
 	free(slots);
@@ -536,7 +677,8 @@ static int64_t
 vec_since(const eng *e, const vec *v, int64_t since)
 {
 	for (size_t i = 0; i < v->n; i++) {
-		int64_t s = ent_probe(e, v->v[i])->failing_since_us;
+		const corr_probe *p = ent_probe(e, v->v[i]);
+		int64_t s = p->failing_since_us > 0 ? p->failing_since_us : p->slow_since_us;
 		if (s > 0 && (since == 0 || s < since)) {
 			since = s;
 		}
@@ -884,16 +1026,229 @@ finish(eng *e, size_t fi, char *summary, const vec *ents, const char *release)
 	}
 }
 
+// ---- names whose answer changed ------------------------------------------------------------
+
+// "10.0.0.5, 10.0.0.9" (the agent sends them sorted and unique).
+static const char *
+addrs_text(const Fl__ProbeResult *r, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0]     = '\0';
+	for (size_t i = 0; i < r->n_addresses && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", nz(r->addresses[i]));
+		off += w > 0 ? (size_t) w : 0;
+	}
+	return buf;
+}
+
+static bool
+has_answer(const Fl__ProbeResult *r)
+{
+	return r->resolved_name != NULL && r->resolved_name[0] != '\0' && r->n_addresses > 0;
+}
+
+static bool
+same_answer(const Fl__ProbeResult *a, const Fl__ProbeResult *b)
+{
+	if (a->n_addresses != b->n_addresses) {
+		return false;
+	}
+	for (size_t i = 0; i < a->n_addresses; i++) {
+		if (strcmp(nz(a->addresses[i]), nz(b->addresses[i])) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+// The entry's name changed its answer within CORR_DNS_RECENT_US.
+static bool
+ent_moved(const eng *e, uint32_t id)
+{
+	const corr_probe *p = ent_probe(e, id);
+	return has_answer(p->last) && p->addrs_prev != NULL && p->addrs_changed_us > 0 &&
+	    e->view->now_us - p->addrs_changed_us <= CORR_DNS_RECENT_US;
+}
+
+// When every entry of v moved to the same answer when its failure began (within max(5 s, 3
+// intervals): the two are one round apart at most), that move explains the failure; a move
+// long before is only evidence.
+static bool
+moved_together(const eng *e, const vec *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		const corr_probe *p     = ent_probe(e, v->v[i]);
+		int64_t           slack = (int64_t) ent_host(e, v->v[i])->interval_ms * 3000;
+		slack = slack > CORR_RELEASE_SLACK_MIN_US ? slack : CORR_RELEASE_SLACK_MIN_US;
+		if (!ent_moved(e, v->v[i]) || !same_answer(p->last, ent_probe(e, v->v[0])->last) ||
+		    !streq(p->addrs_prev, ent_probe(e, v->v[0])->addrs_prev) ||
+		    (p->failing_since_us > 0 &&
+		        (p->addrs_changed_us > p->failing_since_us + slack ||
+		            p->addrs_changed_us < p->failing_since_us - slack))) {
+			return false;
+		}
+	}
+	return v->n > 0;
+}
+
+// "DNS: db.internal moved from 10.0.0.5 to 10.0.0.9 at 02:13:05 on app1 only (split DNS: app2,
+// app3 still get 10.0.0.5)"; NULL when the failing entries did not move together.
+static char *
+moved_phrase(eng *e, group_ctx *gc, const vec *bad, const vec *others)
+{
+	char                   tb[32], now[256];
+	const corr_probe      *p = ent_probe(e, bad->v[0]);
+	const Fl__ProbeResult *r = p->last;
+	if (!moved_together(e, bad)) {
+		return NULL;
+	}
+	char *hp    = hosts_phrase(e, gc->host_of, bad, gc->n_hosts);
+	char *split = NULL;
+	vec   old   = { 0 };
+	for (size_t i = 0; others != NULL && i < others->n; i++) {
+		const Fl__ProbeResult *o = ent_res(e, others->v[i]);
+		char                   t[256];
+		if (has_answer(o) && strcmp(addrs_text(o, t, sizeof(t)), p->addrs_prev) == 0) {
+			vec_push(e, &old, others->v[i]);
+		}
+	}
+	if (old.n > 0) {
+		size_t    n;
+		uint32_t *rk    = ranks_of(e, &old, NULL, NULL, &n);
+		char     *names = rk != NULL ? names_phrase(e, gc->host_of, rk, n) : NULL;
+		split = xprintf(e, " (split DNS: %s still get%s %s)", nz(names), n == 1 ? "s" : "",
+		    p->addrs_prev);
+		free(names);
+		free(rk);
+	}
+	char *out = xprintf(e, "DNS: %s moved from %s to %s at %s on %s%s", nz(r->resolved_name),
+	    p->addrs_prev, addrs_text(r, now, sizeof(now)), hhmmss(p->addrs_changed_us, tb), nz(hp),
+	    split != NULL ? split : "");
+	free(hp);
+	free(split);
+	free(old.v);
+	return out;
+}
+
+// Evidence for a finding: each name among its entries whose answer changed recently ("moved
+// from ... to ... at ..."), and each name its hosts do not agree on (split DNS), looked at
+// across every host that resolves it.
+static void
+dns_notes(eng *e, size_t fi)
+{
+	const char *names[CORR_DNS_NAMES];
+	size_t      nn = 0;
+	char        tb[32], a[256];
+	fnd        *f = &e->f[fi];
+	for (size_t k = 0; k < f->ents.n + f->folded.n && nn < CORR_DNS_NAMES; k++) {
+		uint32_t id = k < f->ents.n ? f->ents.v[k] : f->folded.v[k - f->ents.n];
+		const Fl__ProbeResult *r = ent_res(e, id);
+		size_t                 j = 0;
+		while (has_answer(r) && j < nn && strcmp(names[j], r->resolved_name) != 0) {
+			j++;
+		}
+		if (has_answer(r) && j == nn) {
+			names[nn++] = r->resolved_name;
+		}
+	}
+	for (size_t j = 0; j < nn && !e->oom; j++) {
+		// Moves, one line per host (bounded by the finding's evidence cap).
+		size_t moves = 0;
+		for (size_t k = 0; k < f->ents.n + f->folded.n && moves < CORR_MAX_NAMED; k++) {
+			uint32_t id = k < f->ents.n ? f->ents.v[k] : f->folded.v[k - f->ents.n];
+			const corr_probe *p = ent_probe(e, id);
+			if (ent_moved(e, id) && strcmp(p->last->resolved_name, names[j]) == 0) {
+				fnd_note(e, f,
+				    xprintf(e,
+				        "%s moved from %s to %s at %s (seen by %s, probe %s)",
+				        names[j], p->addrs_prev, addrs_text(p->last, a, sizeof(a)),
+				        hhmmss(p->addrs_changed_us, tb), nz(ent_host(e, id)->host),
+				        nz(p->last->name)));
+				moves++;
+			}
+		}
+		// Split answers: every live host's latest answer for this name, grouped.
+		vec    sets[CORR_DNS_SETS] = { { 0 } };
+		size_t ns = 0, more = 0;
+		for (size_t id = 0; id < e->n_ents; id++) {
+			const Fl__ProbeResult *r = ent_res(e, (uint32_t) id);
+			if (e->ents[id].st == ST_SKIP || !has_answer(r) ||
+			    strcmp(r->resolved_name, names[j]) != 0) {
+				continue;
+			}
+			size_t k = 0;
+			while (k < ns && !same_answer(ent_res(e, sets[k].v[0]), r)) {
+				k++;
+			}
+			if (k == ns && ns == CORR_DNS_SETS) {
+				more++;
+				continue;
+			}
+			ns += k == ns;
+			vec_push(e, &sets[k], (uint32_t) id);
+		}
+		if (ns > 1) {
+			// The answers in the order of their first host's name, so the line is
+			// stable.
+			uint32_t first[CORR_DNS_SETS];
+			size_t   order[CORR_DNS_SETS];
+			for (size_t k = 0; k < ns; k++) {
+				first[k] = UINT32_MAX;
+				order[k] = k;
+				for (size_t i = 0; i < sets[k].n; i++) {
+					uint32_t rk = e->rank[e->ents[sets[k].v[i]].host];
+					first[k]    = rk < first[k] ? rk : first[k];
+				}
+			}
+			for (size_t k = 1; k < ns; k++) { // insertion sort of at most 4
+				for (size_t m = k; m > 0 && first[order[m]] < first[order[m - 1]];
+				     m--) {
+					size_t t     = order[m];
+					order[m]     = order[m - 1];
+					order[m - 1] = t;
+				}
+			}
+			char   line[768];
+			size_t len = (size_t) snprintf(
+			    line, sizeof(line), "split DNS: %s resolves to ", names[j]);
+			for (size_t o = 0; o < ns && len < sizeof(line); o++) {
+				size_t    k  = order[o], n;
+				uint32_t *rk = ranks_of(e, &sets[k], NULL, NULL, &n);
+				char     *hosts =
+                                    rk != NULL ? names_phrase(e, e->host_of, rk, n) : NULL;
+				int w = snprintf(line + len, sizeof(line) - len, "%s%s on %s",
+				    o ? "; " : "",
+				    addrs_text(ent_res(e, sets[k].v[0]), a, sizeof(a)), nz(hosts));
+				len += w > 0 ? (size_t) w : 0;
+				free(hosts);
+				free(rk);
+			}
+			fnd_note(e, f,
+			    more > 0 ? xprintf(e, "%s; and %zu more answers", line, more)
+			             : xprintf(e, "%s", line));
+		}
+		for (size_t k = 0; k < CORR_DNS_SETS; k++) {
+			free(sets[k].v);
+		}
+	}
+}
+
 // Refused / timeout / unreachable / dns on a database or shared target.
 static void
-rule_reach(eng *e, group_ctx *gc, const vec *reach, size_t connected, bool db)
+rule_reach(eng *e, group_ctx *gc, const vec *reach, const vec *working, size_t connected, bool db)
 {
 	char        tb[32];
 	Fl__Verdict verdict = FL__VERDICT__VERDICT_NETWORK;
 	char       *s       = NULL;
 	int64_t     since   = vec_since(e, reach, 0);
+	char       *moved   = moved_phrase(e, gc, reach, working);
 
-	if (gc->g->kind == FL__PROBE_KIND__KIND_DNS) {
+	if (moved != NULL) {
+		// The name now points elsewhere, and from there the target fails: the DNS change.
+		s = xprintf(e, "%s; %s fails (%s) there since %s", moved, gc->label,
+		    class_name(e, reach->v[0]), hhmmss(since, tb));
+		free(moved);
+	} else if (gc->g->kind == FL__PROBE_KIND__KIND_DNS) {
 		// A name: every host that fails to resolve it, against those that do.
 		char *hp      = hosts_phrase(e, gc->host_of, reach, gc->n_hosts);
 		char  why[48] = "";
@@ -1076,49 +1431,120 @@ rule_schema(eng *e, group_ctx *gc, const vec *schema, const vec *fine)
 	free(db.v);
 }
 
+// The median recent latency of an entry: the p50 of its window, else its latest duration.
+static double
+ent_p50(const eng *e, uint32_t id)
+{
+	const corr_probe *p = ent_probe(e, id);
+	if (p->recent != NULL && p->recent->n > 0) {
+		return corr_window_percentile(p->recent, 50);
+	}
+	return p->last->duration_us;
+}
+
+// The latency that shows an entry's trouble: the median recent round when most recent rounds
+// were slow; the latest round when it is slow (a spell just begun); else the p90 of the recent
+// rounds (trouble that comes and goes); else the latest.
+static double
+ent_lat(const eng *e, uint32_t id)
+{
+	const corr_probe  *p = ent_probe(e, id);
+	const corr_window *w = p->recent;
+	if (w != NULL && w->n > 0 && 2 * corr_window_slow(w) > w->n) {
+		return corr_window_percentile(w, 50);
+	}
+	if (e->ents[id].st == ST_DEGRADED || w == NULL || w->n == 0) {
+		return p->last->duration_us;
+	}
+	return corr_window_percentile(w, 90);
+}
+
+// The database's own part of a round: the trivial query plus the expectations check (0 when the
+// probe reports no such phases).
+static double
+ent_db_phase(const eng *e, uint32_t id)
+{
+	const Fl__Timing *t = ent_res(e, id)->timing;
+	return t != NULL ? (double) t->query_us + (double) t->check_us : 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *) a, y = *(const double *) b;
+	return (x > y) - (x < y);
+}
+
+// The median over the entries of v of f(entry), skipping zeros; 0 when none.
+static double
+median_of(eng *e, const vec *v, double (*f)(const eng *, uint32_t))
+{
+	double *x = malloc((v->n ? v->n : 1) * sizeof(*x));
+	size_t  n = 0;
+	if (x == NULL) {
+		e->oom = true;
+		return 0;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		double d = f(e, v->v[i]);
+		if (d > 0) {
+			x[n++] = d;
+		}
+	}
+	qsort(x, n, sizeof(*x), cmp_double);
+	double m = n == 0 ? 0 : (n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2);
+	free(x);
+	return m;
+}
+
+static double
+ent_baseline(const eng *e, uint32_t id)
+{
+	return (double) ent_probe(e, id)->baseline_us;
+}
+
+// Slow from every host that reaches the database: the database. Latencies are medians across
+// hosts of each host's median recent round; the query/check phase shows the server's own part.
 static void
 rule_slow(eng *e, group_ctx *gc, const vec *slow)
 {
-	char   a[32], b[32];
-	double lat = 0, base = 0;
-	size_t nb = 0;
-	for (size_t i = 0; i < slow->n; i++) {
-		const corr_probe *p = ent_probe(e, slow->v[i]);
-		lat += p->last->duration_us;
-		if (p->baseline_us > 0) {
-			base += (double) p->baseline_us;
-			nb++;
-		}
+	char   a[32], b[32], c[32];
+	double lat    = median_of(e, slow, ent_lat);
+	double base   = median_of(e, slow, ent_baseline);
+	double phase  = median_of(e, slow, ent_db_phase);
+	char   ph[64] = "";
+	if (phase > 0) {
+		snprintf(ph, sizeof(ph), "; query/check phase %s", ms_text(phase, c));
 	}
-	lat /= (double) slow->n;
 	char *hp = hosts_phrase(e, gc->host_of, slow, gc->n_hosts);
-	char *s = nb > 0 ? xprintf(e, "%s slow from %s: latency %s vs normal %s", gc->label, nz(hp),
-	                       ms_text(lat, a), ms_text(base / (double) nb, b))
-	                 : xprintf(e, "%s slow from %s: latency %s (no normal recorded yet)",
-	                       gc->label, nz(hp), ms_text(lat, a));
+	char *s  = base > 0 ? xprintf(e, "%s slow from %s: latency %s vs normal %s%s", gc->label,
+	                          nz(hp), ms_text(lat, a), ms_text(base, b), ph)
+	                    : xprintf(e, "%s slow from %s: latency %s (no normal recorded yet)%s",
+	                          gc->label, nz(hp), ms_text(lat, a), ph);
 	free(hp);
 	if (fnd_new(e, FL__VERDICT__VERDICT_DATABASE, gc->t) == NULL) {
 		free(s);
 		return;
 	}
+	e->f[e->nf - 1].degraded = true;
 	finish(e, e->nf - 1, s, slow, NULL);
 	mark_root(e, slow, e->nf - 1);
 }
 
-// Slow from some hosts for params.slow_rounds rounds in a row while others reach the same target
-// at normal latency: the server answers fine, so the difference is the slow hosts' path.
+// Slow or unstable from some hosts (a spell, or failing on and off) while others reach the same
+// target at normal latency: the target answers fine, so the difference is the slow hosts' path.
 static void
 rule_slow_path(eng *e, group_ctx *gc, const vec *slow, const vec *normal)
 {
-	char   a[32], b[32], paths[768];
-	size_t len = 0, n = 0;
-	double norm = 0;
-	for (size_t i = 0; i < normal->n; i++) {
-		norm += ent_res(e, normal->v[i])->duration_us;
+	char      a[32], b[32], paths[768];
+	size_t    len = 0, n = 0;
+	double    norm     = median_of(e, normal, ent_p50);
+	unsigned  unstable = 0;
+	uint32_t *r        = ranks_of(e, slow, NULL, NULL, &n);
+	paths[0]           = '\0';
+	for (size_t j = 0; j < slow->n; j++) {
+		unstable += corr_window_failed(ent_probe(e, slow->v[j])->recent) > 0;
 	}
-	norm /= (double) normal->n;
-	uint32_t *r = ranks_of(e, slow, NULL, NULL, &n);
-	paths[0]    = '\0';
 	// Paths in host-name order (each slow host has one entry in this group).
 	for (size_t i = 0; r != NULL && i < n && i < CORR_MAX_NAMED; i++) {
 		uint32_t id = UINT32_MAX;
@@ -1127,14 +1553,20 @@ rule_slow_path(eng *e, group_ctx *gc, const vec *slow, const vec *normal)
 				id = slow->v[j];
 			}
 		}
-		const corr_probe *p    = ent_probe(e, id);
-		double            base = p->baseline_us > 0 ? (double) p->baseline_us : norm;
+		const corr_probe *p        = ent_probe(e, id);
+		double            base     = p->baseline_us > 0 ? (double) p->baseline_us : norm;
+		char              lost[64] = "";
+		unsigned          nf       = corr_window_failed(p->recent);
+		if (nf > 0) {
+			snprintf(
+			    lost, sizeof(lost), ", %u of last %u rounds failed", nf, p->recent->n);
+		}
 		// No round count here: the collector records a verdict event whenever the summary
 		// changes (the evidence lines carry it).
 		int w = snprintf(paths + len, sizeof(paths) - len,
-		    "%s%s \u2192 %s (latency %s vs normal %s)", i ? ", " : "",
-		    host_by_rank(e, gc->host_of, r[i]), gc->g->target,
-		    ms_text(p->last->duration_us, a), ms_text(base, b));
+		    "%s%s \u2192 %s (latency %s vs normal %s%s)", i ? ", " : "",
+		    host_by_rank(e, gc->host_of, r[i]), gc->g->target, ms_text(ent_lat(e, id), a),
+		    ms_text(base, b), lost);
 		if (w < 0 || (size_t) w >= sizeof(paths) - len) {
 			break;
 		}
@@ -1151,14 +1583,15 @@ rule_slow_path(eng *e, group_ctx *gc, const vec *slow, const vec *normal)
 		hn += mark_rank(e, e->rank[e->ents[normal->v[i]].host]);
 	}
 	char *s = xprintf(e,
-	    "network: slow path%s %s%s; %zu other host%s reach%s %s at normal "
+	    "network: %s path%s %s%s; %zu other host%s reach%s %s at normal "
 	    "latency (%s)",
-	    n > 1 ? "s" : "", paths, more, hn, hn > 1 ? "s" : "", hn > 1 ? "" : "es", gc->label,
-	    ms_text(norm, a));
+	    unstable > 0 ? "unstable" : "slow", n > 1 ? "s" : "", paths, more, hn,
+	    hn > 1 ? "s" : "", hn > 1 ? "" : "es", gc->label, ms_text(norm, a));
 	if (fnd_new(e, FL__VERDICT__VERDICT_NETWORK, gc->t) == NULL) {
 		free(s);
 		return;
 	}
+	e->f[e->nf - 1].degraded = true;
 	finish(e, e->nf - 1, s, slow, NULL);
 	mark_root(e, slow, e->nf - 1);
 }
@@ -1298,6 +1731,62 @@ rule_state_warnings(eng *e, group_ctx *gc, const vec *warned, Fl__Verdict verdic
 		todo = rest;
 	}
 	free(todo.v);
+// The p75 of an entry's recent rounds (a quarter of them may be spikes), else its latest
+// duration.
+static double
+ent_p75(const eng *e, uint32_t id)
+{
+	const corr_probe *p = ent_probe(e, id);
+	if (p->recent != NULL && p->recent->n > 0) {
+		return corr_window_percentile(p->recent, 75);
+	}
+	return p->last->duration_us;
+}
+
+// Whether a is clearly better than b: a's p75 at most half of b's trouble latency (ent_lat: the
+// latest round of a spell just begun, else a percentile of its recent rounds) and at least 50 ms
+// below it. A machine that is merely busy slows every host's rounds alike, so a path is only
+// blamed when some other host's rounds to the same target stay clearly faster.
+static bool
+clearly_better(const eng *e, uint32_t a, uint32_t b)
+{
+	double pa = ent_p75(e, a), pb = ent_lat(e, b);
+	return 2 * pa <= pb && pb - pa >= CORR_SLOW_FLOOR_US;
+}
+
+// Of the suspect paths, those with a calm host clearly better and not clearly better than the
+// worst suspect (a busy host's spikes next to a lossy path are noise: the worst path is named)
+// into paths; and the calm hosts clearly better than every kept path into normal.
+static void
+select_slow_paths(eng *e, const vec *suspects, const vec *calm, vec *paths, vec *normal)
+{
+	uint32_t best  = UINT32_MAX,
+	         worst = UINT32_MAX; // the kept paths with the lowest/highest p90
+	for (size_t i = 0; i < suspects->n; i++) {
+		if (worst == UINT32_MAX || ent_lat(e, suspects->v[i]) > ent_lat(e, worst)) {
+			worst = suspects->v[i];
+		}
+	}
+	for (size_t i = 0; i < suspects->n; i++) {
+		if (suspects->v[i] != worst && clearly_better(e, suspects->v[i], worst)) {
+			continue;
+		}
+		for (size_t j = 0; j < calm->n; j++) {
+			if (clearly_better(e, calm->v[j], suspects->v[i])) {
+				vec_push(e, paths, suspects->v[i]);
+				if (best == UINT32_MAX ||
+				    ent_lat(e, suspects->v[i]) < ent_lat(e, best)) {
+					best = suspects->v[i];
+				}
+				break;
+			}
+		}
+	}
+	for (size_t j = 0; best != UINT32_MAX && j < calm->n; j++) {
+		if (clearly_better(e, calm->v[j], best)) {
+			vec_push(e, normal, calm->v[j]);
+		}
+	}
 }
 
 // Per failing class group that is neither reach nor schema: a table of database phrasings.
@@ -1322,10 +1811,9 @@ judge_db_like(eng *e, group_ctx *gc)
 {
 	bool db    = is_db(gc->g->kind);
 	vec  reach = { 0 }, auth = { 0 }, schema = { 0 }, slow = { 0 }, fine = { 0 }, other = { 0 },
-	    expect = { 0 }, agent = { 0 }, normal = { 0 }, slow_path = { 0 }, readonly = { 0 },
-	    warned           = { 0 };
-	uint32_t slow_rounds = e->view->params.slow_rounds ? e->view->params.slow_rounds : 1;
-	size_t   connected = 0, considered = 0, failing = 0;
+	    expect = { 0 }, agent = { 0 }, calm = { 0 }, slow_path = { 0 }, readonly = { 0 },
+	    warned = { 0 };
+	size_t connected = 0, considered = 0, failing = 0;
 
 	for (uint32_t i = e->tstart[gc->t]; i < e->tstart[gc->t + 1]; i++) {
 		uint32_t   id = e->order[i];
@@ -1334,14 +1822,22 @@ judge_db_like(eng *e, group_ctx *gc)
 			considered++;
 			connected++;
 			vec_push(e, &fine, id);
-			if (x->st == ST_DEGRADED) {
+			// Slow for a while; or, when only the latest round is known, slow now.
+			if (x->spell ||
+			    (x->st == ST_DEGRADED && ent_probe(e, id)->recent == NULL)) {
 				vec_push(e, &slow, id);
-				if (ent_probe(e, id)->consecutive_slow >= slow_rounds) {
-					vec_push(e, &slow_path, id);
-				}
-			} else {
-				vec_push(e, &normal, id);
 			}
+			if (x->shaky) {
+				vec_push(e, &slow_path, id);
+			} else if (x->clean) {
+				vec_push(e, &calm, id);
+			}
+			continue;
+		}
+		if (x->st == ST_PENDING && x->shaky) {
+			// One failed round inside a spell of trouble: still that path's trouble, so
+			// a lossy path does not flap to healthy between its failing streaks.
+			vec_push(e, &slow_path, id);
 			continue;
 		}
 		if (x->st == ST_WARNING) {
@@ -1389,7 +1885,7 @@ judge_db_like(eng *e, group_ctx *gc)
 	(void) considered;
 
 	if (reach.n > 0) {
-		rule_reach(e, gc, &reach, connected, db);
+		rule_reach(e, gc, &reach, &fine, connected, db);
 	}
 	if (auth.n > 0) {
 		char  tb[32];
@@ -1468,16 +1964,22 @@ judge_db_like(eng *e, group_ctx *gc)
 	// Slow everywhere: every host that reaches the database sees it degraded.
 	if (db && failing == 0 && slow.n > 0 && slow.n == fine.n) {
 		rule_slow(e, gc, &slow);
-	} else if (slow_path.n > 0 && normal.n > 0) {
-		// Slow on some paths only, for several rounds, while others are at normal latency.
-		rule_slow_path(e, gc, &slow_path, &normal);
+	} else if (slow_path.n > 0 && calm.n > 0) {
+		// Slow or unstable on some paths only while others are clearly better.
+		vec paths = { 0 }, normal = { 0 };
+		select_slow_paths(e, &slow_path, &calm, &paths, &normal);
+		if (paths.n > 0 && normal.n > 0) {
+			rule_slow_path(e, gc, &paths, &normal);
+		}
+		free(paths.v);
+		free(normal.v);
 	}
 	if (warned.n > 0) {
 		rule_state_warnings(e, gc, &warned, FL__VERDICT__VERDICT_DATABASE);
 	}
 	free(warned.v);
 	free(readonly.v);
-	free(normal.v);
+	free(calm.v);
 	free(slow_path.v);
 	free(reach.v);
 	free(auth.v);
@@ -1490,11 +1992,72 @@ judge_db_like(eng *e, group_ctx *gc)
 
 // ---- rules: app targets -----------------------------------------------------------------------
 
+// An app slow for a while (not failing) on hosts whose databases and paths are fine, compared
+// across hosts and releases like a failure: everywhere -> code (the release); only where a
+// release runs -> code (that release); some hosts of one release -> that host's instance (a
+// loopback target) or its path to a shared one (network).
+static void
+rule_app_slow(eng *e, group_ctx *gc, const vec *slow, const vec *steady)
+{
+	char        a[32], b[32], tb[32];
+	const char *rel_slow[CORR_MAX_RELEASES], *rel_ok[CORR_MAX_RELEASES];
+	size_t      n_slow = releases_of(e, slow, rel_slow);
+	size_t      n_ok   = releases_of(e, steady, rel_ok);
+	const char *probe  = nz(ent_res(e, slow->v[0])->name);
+	double      lat    = median_of(e, slow, ent_lat);
+	double      base   = median_of(e, slow, ent_baseline);
+	double      others = median_of(e, steady, ent_p50);
+	int64_t     since  = vec_since(e, slow, 0);
+	char       *rs     = releases_text(e, rel_slow, n_slow);
+	char       *hp     = hosts_phrase(e, gc->host_of, slow, gc->n_hosts);
+	char       *s      = NULL;
+	const char *rel    = n_slow == 1 ? rel_slow[0] : NULL;
+	Fl__Verdict v      = FL__VERDICT__VERDICT_CODE;
+
+	if (steady->n == 0) {
+		s = xprintf(e,
+		    "degraded: %s %s slow on %s, %s: latency %s vs normal %s since %s; databases "
+		    "and "
+		    "network fine",
+		    probe, gc->label, nz(hp), nz(rs), ms_text(lat, a),
+		    base > 0 ? ms_text(base, b) : "unknown", hhmmss(since, tb));
+	} else if (releases_disjoint(rel_slow, n_slow, rel_ok, n_ok)) {
+		char *ro = releases_text(e, rel_ok, n_ok);
+		s        = xprintf(e,
+		           "degraded: %s slows %s %s: latency %s on %s since %s vs %s on hosts on %s",
+		           nz(rs), probe, gc->label, ms_text(lat, a), nz(hp), hhmmss(since, tb),
+		           ms_text(others, b), nz(ro));
+		free(ro);
+	} else if (is_loopback_target(gc->g->target)) {
+		v   = FL__VERDICT__VERDICT_HOST;
+		s   = xprintf(e,
+		      "degraded: %s %s slow on %s since %s (latency %s vs %s on %zu other host%s, "
+		        "same "
+		        "release): that host or its instance (CPU, memory, disk)",
+		      probe, gc->label, nz(hp), hhmmss(since, tb), ms_text(lat, a),
+		      ms_text(others, b), steady->n, steady->n > 1 ? "s" : "");
+		rel = NULL;
+	} else {
+		free(rs);
+		free(hp);
+		rule_slow_path(e, gc, slow, steady);
+		return;
+	}
+	free(rs);
+	free(hp);
+	if (fnd_new(e, v, gc->t) == NULL) {
+		free(s);
+		return;
+	}
+	e->f[e->nf - 1].degraded = true;
+	finish(e, e->nf - 1, s, slow, rel);
+}
+
 static void
 judge_app(eng *e, group_ctx *gc)
 {
 	char tb[32];
-	vec  bad = { 0 }, fine = { 0 }, warned = { 0 };
+	vec  bad = { 0 }, fine = { 0 }, warned = { 0 }, slow = { 0 }, steady = { 0 };
 	bool all_reach = true;
 	for (uint32_t i = e->tstart[gc->t]; i < e->tstart[gc->t + 1]; i++) {
 		uint32_t   id = e->order[i];
@@ -1504,6 +2067,15 @@ judge_app(eng *e, group_ctx *gc)
 		}
 		if (x->st == ST_OK || x->st == ST_DEGRADED || x->st == ST_WARNING) {
 			vec_push(e, &fine, id);
+			if (x->spell && e->root[x->host] >= 0) {
+				// Slow because that host's database (or its path) is slow or
+				// failing.
+				vec_push(e, &e->f[e->root[x->host]].folded, id);
+			} else if (x->spell) {
+				vec_push(e, &slow, id);
+			} else if (x->clean) {
+				vec_push(e, &steady, id);
+			}
 		} else if (x->st == ST_FAILING) {
 			int32_t root = e->root[x->host];
 			if (root >= 0) {
@@ -1522,6 +2094,11 @@ judge_app(eng *e, group_ctx *gc)
 		rule_state_warnings(e, gc, &warned, FL__VERDICT__VERDICT_CODE);
 	}
 	free(warned.v);
+	if (slow.n > 0 && !e->oom) {
+		rule_app_slow(e, gc, &slow, &steady);
+	}
+	free(slow.v);
+	free(steady.v);
 	if (bad.n == 0 || e->oom) {
 		free(bad.v);
 		free(fine.v);
@@ -1557,8 +2134,8 @@ judge_app(eng *e, group_ctx *gc)
 		free(hp);
 	} else if (all_reach && !is_loopback_target(gc->g->target)) {
 		free(rb);
+		rule_reach(e, gc, &bad, &fine, fine.n, false);
 		free(fine.v);
-		rule_reach(e, gc, &bad, fine.n, false);
 		free(bad.v);
 		return;
 	} else {
@@ -1661,15 +2238,31 @@ evidence_line(eng *e, uint32_t id, bool folded)
 		return xprintf(e, "%s %s (%s %s): %s: %s", nz(h->host), nz(r->name),
 		    fl_kind_name(r->kind), nz(r->target), fl_failure_name(r->failure), detail);
 	}
-	if (e->ents[id].st == ST_DEGRADED) {
-		char rounds[32] = "";
+	if (e->ents[id].st != ST_FAILING) {
+		// Slow, or in a spell of trouble: the latest round, then the recent window.
+		char rounds[32] = "", recent[128] = "", phase[48] = "", c[32], d[32];
 		if (p->consecutive_slow > 0) {
 			snprintf(rounds, sizeof(rounds), ", %u round%s", p->consecutive_slow,
 			    p->consecutive_slow == 1 ? "" : "s");
 		}
-		return xprintf(e, "%s %s (%s %s): slow, %s vs normal %s%s", nz(h->host),
-		    nz(r->name), fl_kind_name(r->kind), nz(r->target), ms_text(r->duration_us, a),
-		    p->baseline_us > 0 ? ms_text((double) p->baseline_us, b) : "unknown", rounds);
+		if (p->recent != NULL && p->recent->n > 1) {
+			snprintf(recent, sizeof(recent),
+			    "; last %u rounds: p50 %s, p90 %s, %u slow, %u failed", p->recent->n,
+			    ms_text(corr_window_percentile(p->recent, 50), c),
+			    ms_text(corr_window_percentile(p->recent, 90), d),
+			    corr_window_slow(p->recent), corr_window_failed(p->recent));
+		}
+		if (is_db(r->kind) && r->timing != NULL &&
+		    r->timing->query_us + r->timing->check_us > 0) {
+			snprintf(phase, sizeof(phase), "; query/check %s",
+			    ms_text((double) r->timing->query_us + r->timing->check_us, c));
+		}
+		return xprintf(e, "%s %s (%s %s): %s, %s vs normal %s%s%s%s%s", nz(h->host),
+		    nz(r->name), fl_kind_name(r->kind), nz(r->target),
+		    r->status == FL__STATUS__STATUS_FAIL ? fl_failure_name(r->failure) : "slow",
+		    ms_text(r->duration_us, a),
+		    p->baseline_us > 0 ? ms_text((double) p->baseline_us, b) : "unknown", rounds,
+		    phase, recent, folded ? " (downstream)" : "");
 	}
 	return xprintf(e, "%s %s (%s %s): %s since %s, %u round%s%s%s%s", nz(h->host), nz(r->name),
 	    fl_kind_name(r->kind), nz(r->target), fl_failure_name(r->failure),
@@ -1708,10 +2301,25 @@ finding_out(eng *e, const fnd *f, const uint32_t *host_of)
 		return NULL;
 	}
 	fl__finding__init(o);
+	size_t n_fold_fail = 0, n_fold_slow = 0;
+	for (size_t i = 0; i < f->folded.n; i++) {
+		if (e->ents[f->folded.v[i]].st == ST_FAILING) {
+			n_fold_fail++;
+		} else {
+			n_fold_slow++;
+		}
+	}
 	if (f->folded.n > 0) {
 		// Say how much of the app trouble this finding explains.
-		o->summary = xprintf(e, "%s; %zu app probe failure%s downstream", nz(f->summary),
-		    f->folded.n, f->folded.n > 1 ? "s" : "");
+		char slow[64] = "";
+		if (n_fold_slow > 0) {
+			snprintf(slow, sizeof(slow), "; %zu app probe%s slow downstream",
+			    n_fold_slow, n_fold_slow > 1 ? "s" : "");
+		}
+		o->summary = n_fold_fail > 0
+		    ? xprintf(e, "%s; %zu app probe failure%s downstream%s", nz(f->summary),
+		          n_fold_fail, n_fold_fail > 1 ? "s" : "", slow)
+		    : xprintf(e, "%s%s", nz(f->summary), slow);
 	} else {
 		o->summary = xstrdup(f->summary);
 	}
@@ -1793,6 +2401,7 @@ finding_out(eng *e, const fnd *f, const uint32_t *host_of)
 
 typedef struct rank_key {
 	int         tier;
+	bool        degraded;
 	size_t      hosts;
 	int64_t     since;
 	uint32_t    idx;
@@ -1805,6 +2414,9 @@ cmp_rank_key(const void *a, const void *b)
 	const rank_key *x = a, *y = b;
 	if (x->tier != y->tier) {
 		return x->tier < y->tier ? -1 : 1;
+	}
+	if (x->degraded != y->degraded) {
+		return x->degraded ? 1 : -1; // what fails before what is only slow
 	}
 	if (x->hosts != y->hosts) {
 		return x->hosts > y->hosts ? -1 : 1; // wider blast radius first
@@ -1905,6 +2517,7 @@ corr_diagnose(const corr_view *view)
 	for (size_t h = 0; h < view->n_hosts; h++) {
 		host_of[e.rank[h]] = (uint32_t) h;
 	}
+	e.host_of = host_of;
 
 	if (e.n_live == 0) {
 		int64_t last = 0;
@@ -1943,6 +2556,9 @@ corr_diagnose(const corr_view *view)
 		}
 	}
 	judge_stale(&e);
+	for (size_t i = 0; i < e.nf && !e.oom; i++) {
+		dns_notes(&e, i);
+	}
 	if (e.oom) {
 		goto done;
 	}
@@ -1960,8 +2576,8 @@ corr_diagnose(const corr_view *view)
 		size_t    n;
 		uint32_t *r = ranks_of(&e, &e.f[i].ents, &e.f[i].folded, &e.f[i].hosts, &n);
 		free(r);
-		keys[k++] = (rank_key) { verdict_tier(e.f[i].verdict), n, fnd_since(&e, &e.f[i]),
-			(uint32_t) i, e.f[i].summary };
+		keys[k++] = (rank_key) { verdict_tier(e.f[i].verdict), e.f[i].degraded, n,
+			fnd_since(&e, &e.f[i]), (uint32_t) i, e.f[i].summary };
 	}
 	qsort(keys, k, sizeof(*keys), cmp_rank_key);
 	reply->findings = calloc(k ? k : 1, sizeof(*reply->findings));

@@ -9,6 +9,11 @@
 // params.fail_threshold, so a single lost probe does not flip the verdict. Likewise a slow path
 // (slow from some hosts, normal from others) counts once consecutive_slow reaches
 // params.slow_rounds.
+//
+// Slowness and trouble that comes and goes are judged over each probe's recent rounds: the
+// collector keeps a fixed window (corr_window, CORR_WINDOW rounds) per probe and passes it in;
+// the engine reads percentiles and counts from it, never a mean. A name's answer change is
+// passed in as the previous answer and its time (addrs_prev, addrs_changed_us).
 
 #ifndef FL_COLLECTOR_CORRELATE_H
 #define FL_COLLECTOR_CORRELATE_H
@@ -19,16 +24,43 @@
 
 #include "faultline.pb-c.h"
 
+// The last CORR_WINDOW rounds of one probe, kept by the collector (bounded: a fixed ring, no
+// allocation) and passed in so the engine judges slowness and intermittent trouble by
+// percentiles over recent rounds rather than by one round or a mean.
+#define CORR_WINDOW 16 // the masks below hold one bit per round
+
+typedef struct corr_window {
+	uint32_t dur_us[CORR_WINDOW]; // ring of round durations
+	uint16_t slow;                // bit i: the round in dur_us[i] was slow (corr_result_slow)
+	uint16_t failed;              // bit i: that round failed (status fail, class not slow)
+	uint8_t  n;                   // rounds held, <= CORR_WINDOW
+	uint8_t  next;                // slot the next round goes to
+} corr_window;
+
+// Adds one round, dropping the oldest when full.
+void corr_window_push(corr_window *w, uint32_t dur_us, bool slow, bool failed);
+
+// The pct-th percentile (nearest rank, 1..100) of the durations held; 0 when empty.
+uint32_t corr_window_percentile(const corr_window *w, unsigned pct);
+
+// How many rounds held were slow / failed.
+unsigned corr_window_slow(const corr_window *w);
+unsigned corr_window_failed(const corr_window *w);
+
 typedef struct corr_probe {
 	const Fl__ProbeResult *last;             // latest result (borrowed)
 	uint32_t               consecutive_fail; // rounds in a row with status fail (0 when ok)
 	uint32_t               consecutive_ok;   // rounds in a row not failing
-	uint32_t consecutive_slow;   // rounds in a row that were slow (corr_result_slow); 0 = none
-	                             // or unknown. A slow path needs params.slow_rounds of them.
-	int64_t failing_since_us;    // collector clock, first round of the streak; 0 = ok
-	int64_t baseline_us;         // typical duration while healthy (moving average);
-	                             // 0 = not enough data yet
-	const char *release_at_fail; // host release when the streak began (borrowed)
+	uint32_t consecutive_slow; // rounds in a row that were slow (corr_result_slow); 0 = none
+	                           // or unknown. A slow path needs params.slow_rounds of them.
+	int64_t failing_since_us;  // collector clock, first round of the streak; 0 = ok
+	int64_t baseline_us;       // typical duration while healthy (moving average);
+	                           // 0 = not enough data yet
+	const char        *release_at_fail; // host release when the streak began (borrowed)
+	const corr_window *recent;    // the last rounds (borrowed); NULL = only `last` is known
+	int64_t     slow_since_us;    // collector clock, first slow round of the current spell; 0
+	const char *addrs_prev;       // the name's answer before its last change ("a, b"); NULL
+	int64_t     addrs_changed_us; // collector clock of that change; 0 = never
 } corr_probe;
 
 typedef struct corr_host {

@@ -55,6 +55,8 @@ probe_fini(coll_probe *p)
 		fl__probe_result__free_unpacked(p->own, NULL);
 	}
 	free(p->release_at_fail);
+	free(p->addrs);
+	free(p->addrs_prev);
 }
 
 static void
@@ -397,6 +399,52 @@ seq_check(coll_host *h, uint64_t boot_id, uint64_t seq)
 	return 0;
 }
 
+// "10.0.0.5, 10.0.0.9" (the agent sends them sorted and unique), into buf; "" when none.
+static const char *
+addrs_join(const Fl__ProbeResult *r, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0]     = '\0';
+	for (size_t i = 0; i < r->n_addresses && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", nz(r->addresses[i]));
+		off += w > 0 ? (size_t) w : 0;
+	}
+	return buf;
+}
+
+// Notes a change of the name's answer: 1 when it changed (history event added), 0 when not,
+// -1 when out of memory.
+static int
+addrs_observe(coll_host *h, coll_probe *p, const Fl__ProbeResult *res, int64_t at,
+    int64_t agent_time, coll_ops *ops)
+{
+	char now[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
+	if (res->n_addresses == 0 || res->resolved_name == NULL || res->resolved_name[0] == '\0') {
+		return 0; // no answer this round (a failure is its own class): keep the last one
+	}
+	addrs_join(res, now, sizeof(now));
+	if (p->addrs == NULL) {
+		return set_str(&p->addrs, now) < 0 ? -1 : 0; // the first answer is not a change
+	}
+	if (strcmp(p->addrs, now) == 0) {
+		return 0;
+	}
+	char detail[FL_WIRE_MAX_DETAIL];
+	snprintf(detail, sizeof(detail), "%.120s moved from %.180s to %.180s", res->resolved_name,
+	    p->addrs, now);
+	free(p->addrs_prev);
+	p->addrs_prev       = p->addrs;
+	p->addrs            = NULL;
+	p->addrs_changed_us = at;
+	if (set_str(&p->addrs, now) < 0) {
+		return -1;
+	}
+	return add_event(ops, at, h->name, "dns", p->name, p->addrs_prev, p->addrs, 0, detail,
+	           agent_time) == 0
+	    ? 1
+	    : -1;
+}
+
 static int
 apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, int64_t at,
     int64_t agent_time, const corr_params *cp, coll_ops *ops)
@@ -412,10 +460,22 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 	// Slow by the engine's own definition, against the baseline the engine sees.
 	bool slow           = corr_result_slow(cp, res, p->ok_samples >= 3 ? p->baseline_us : 0);
 	p->consecutive_slow = slow ? p->consecutive_slow + 1 : 0;
-	int  old_status     = p->status;
-	int  new_status     = (int) res->status;
-	int  new_failure    = (int) res->failure;
-	bool transition     = created || old_status != new_status || p->failure != new_failure;
+	corr_window_push(&p->recent, res->duration_us, slow,
+	    res->status == FL__STATUS__STATUS_FAIL &&
+	        res->failure != FL__FAILURE_CLASS__FAILURE_SLOW);
+	if (slow && p->slow_since_us == 0) {
+		p->slow_since_us = at;
+	} else if (!slow && 2 * corr_window_slow(&p->recent) <= p->recent.n) {
+		p->slow_since_us = 0; // a fast round outside a spell: the next slow one starts anew
+	}
+	int  old_status  = p->status;
+	int  new_status  = (int) res->status;
+	int  new_failure = (int) res->failure;
+	bool transition  = created || old_status != new_status || p->failure != new_failure;
+	int  moved       = addrs_observe(h, p, res, at, agent_time, ops);
+	if (moved < 0) {
+		return -1;
+	}
 
 	if (new_status == FL__STATUS__STATUS_FAIL) {
 		p->consecutive_fail++;
@@ -459,6 +519,10 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 	p->status  = new_status;
 	p->failure = new_failure;
 
+	if (!transition && moved) {
+		return add_latest(
+		    ops, h, p); // keep the stored result's answer current for a restart
+	}
 	if (!transition) {
 		return 0;
 	}
@@ -951,6 +1015,10 @@ coll_state_diagnose_filtered(const coll_state *s, int64_t now_us, const coll_fil
 				          .failing_since_us = p->failing_since_us,
 				          .baseline_us      = p->ok_samples >= 3 ? p->baseline_us : 0,
 				          .release_at_fail  = nz(p->release_at_fail),
+				          .recent           = &p->recent,
+				          .slow_since_us    = p->slow_since_us,
+				          .addrs_prev       = p->addrs_prev,
+				          .addrs_changed_us = p->addrs_changed_us,
 			};
 		}
 	}
@@ -1277,8 +1345,14 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	if (p->own != NULL) {
 		fl__probe_result__free_unpacked(p->own, NULL);
 	}
-	p->own      = res;
-	p->last     = res;
+	p->own  = res;
+	p->last = res;
+	if (res->n_addresses > 0) {
+		char buf[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
+		if (set_str(&p->addrs, addrs_join(res, buf, sizeof(buf))) < 0) {
+			return -1;
+		}
+	}
 	p->status   = row->status;
 	p->failure  = row->failure;
 	p->since_us = row->since_us;

@@ -40,6 +40,12 @@
 // COLL_STALE_INTERVALS intervals after the collector's start to report before it is called
 // stale, since nobody could report while the collector was down.
 //
+// Name changes: a probe that reports the addresses its target's name resolved to (dns, and
+// http/tcp/postgres/mysql on a name) has its last answer kept; a different answer is a "dns"
+// history event ("db.internal moved from 10.0.0.5 to 10.0.0.9") and the previous answer and
+// the time of the change are handed to the correlation engine. The first answer after a start
+// (or a restart: it is restored from the stored result) is not a change.
+//
 // Staleness allows for rounds held up by a probe timeout: a host is stale after
 // COLL_STALE_INTERVALS x max(interval, observed round length) of silence, where the round length
 // is the longer of the last round's own duration (its results' end - round_started_us) and the
@@ -114,6 +120,11 @@ typedef struct coll_probe {
 	int64_t                baseline_us; // EWMA of duration_us while ok and not slow
 	uint32_t               ok_samples;
 	char                  *release_at_fail; // NULL when not failing
+	corr_window            recent;          // the last CORR_WINDOW rounds (fixed size)
+	int64_t                slow_since_us;   // first slow round of the current spell; 0 = none
+	char   *addrs;            // the name's last answer, "10.0.0.5, 10.0.0.9"; NULL = none yet
+	char   *addrs_prev;       // the answer before it changed; NULL = never changed
+	int64_t addrs_changed_us; // when it last changed (collector clock); 0 = never
 } coll_probe;
 
 typedef struct coll_host {

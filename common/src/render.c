@@ -109,6 +109,15 @@ fl_render_probe_json(fl_json *j, const Fl__ProbeResult *r)
 	if (r->cert_expires_us != 0) {
 		fl_json_ktime(j, "cert_expires", r->cert_expires_us);
 	}
+	if (r->resolved_name != NULL && r->resolved_name[0] != '\0') {
+		fl_json_kstr(j, "resolved_name", r->resolved_name);
+		fl_json_key(j, "addresses");
+		fl_json_arr_begin(j);
+		for (size_t i = 0; i < r->n_addresses; i++) {
+			fl_json_str(j, r->addresses[i]);
+		}
+		fl_json_arr_end(j);
+	}
 	fl_json_obj_end(j);
 }
 

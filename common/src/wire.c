@@ -98,6 +98,17 @@ check_result(const Fl__ProbeResult *p, size_t i, char *why, size_t whylen)
 		return reject(FL_WIRE_INVALID, why, whylen, "result %zu has %zu unmet requirements",
 		    i, p->n_unmet);
 	}
+	if (!string_ok(p->resolved_name, FL_WIRE_MAX_STRING) ||
+	    p->n_addresses > FL_WIRE_MAX_ADDRS) {
+		return reject(FL_WIRE_INVALID, why, whylen,
+		    "result %zu has a bad name or %zu addresses", i, p->n_addresses);
+	}
+	for (size_t k = 0; k < p->n_addresses; k++) {
+		if (p->addresses[k] == NULL || !string_ok(p->addresses[k], FL_WIRE_MAX_ADDR)) {
+			return reject(
+			    FL_WIRE_INVALID, why, whylen, "result %zu has a bad address", i);
+		}
+	}
 	for (size_t k = 0; k < p->n_unmet; k++) {
 		fl_wire_reject r = check_unmet(p->unmet[k], why, whylen);
 		if (r != FL_WIRE_OK) {

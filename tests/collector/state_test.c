@@ -341,8 +341,10 @@ test_consecutive_slow(void **state)
 		{ P_DB_SLOW, 2, FL__VERDICT__VERDICT_HEALTHY },
 		{ P_DB_WARN, 3, FL__VERDICT__VERDICT_NETWORK }, // web1 -> db slow, web2 normal
 		{ P_DB_SLOW, 4, FL__VERDICT__VERDICT_NETWORK },
-		{ P_OK, 0, FL__VERDICT__VERDICT_HEALTHY },
-		{ P_DB_SLOW, 1, FL__VERDICT__VERDICT_HEALTHY },
+		// Hysteresis: 4 of the last 10 rounds were slow, so one normal round does not end
+		// the slow path (the counter itself resets), nor does the next slow one restart it.
+		{ P_OK, 0, FL__VERDICT__VERDICT_NETWORK },
+		{ P_DB_SLOW, 1, FL__VERDICT__VERDICT_NETWORK },
 	};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++, seq++) {
 		int64_t now = T0 + (int64_t) seq * SEC;
@@ -362,6 +364,144 @@ test_consecutive_slow(void **state)
 		}
 		corr_reply_free(r);
 	}
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
+static const tu_probe P_APP_SLOW[] = { { "app", FL__STATUS__STATUS_WARN,
+	                                   FL__FAILURE_CLASS__FAILURE_SLOW, 900000 },
+	{ "db", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 2000 } };
+
+// The collector keeps a fixed window of recent rounds per probe and hands it to the engine: an
+// app slow on every host for several rounds is a (degraded) code finding, and one fast round
+// inside a long slow spell does not end it (the median recent round is still slow).
+static void
+test_recent_window(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	uint64_t seq = 1;
+	for (int i = 0; i < 30; i++, seq++) {
+		int64_t now = T0 + (int64_t) seq * SEC;
+		assert_int_equal(apply_db(&s, "web1", seq, P_OK, now, &ops), COLL_APPLIED);
+		assert_int_equal(apply_db(&s, "web2", seq, P_OK, now, &ops), COLL_APPLIED);
+	}
+	coll_host *h = coll_state_host(&s, "web1");
+	assert_int_equal(h->probes[0].recent.n, CORR_WINDOW); // bounded: 30 rounds, 16 kept
+	assert_int_equal(corr_window_percentile(&h->probes[0].recent, 50), 1000);
+	// 10 slow rounds on both hosts, then fast ones. Code once 3 came in a row; a fast round
+	// does not end the spell while most of the last CORR_WINDOW rounds were slow.
+	int64_t  spell_start = 0;
+	unsigned slow_held   = 0; // slow rounds among the last CORR_WINDOW
+	bool     hist[64]    = { false };
+	for (int i = 0; i < 30; i++, seq++) {
+		int64_t         now  = T0 + (int64_t) seq * SEC;
+		bool            slow = i < 10;
+		const tu_probe *p    = slow ? P_APP_SLOW : P_OK;
+		hist[i]              = slow;
+		slow_held += slow;
+		if (i >= CORR_WINDOW && hist[i - CORR_WINDOW]) {
+			slow_held--;
+		}
+		spell_start = spell_start ? spell_start : now;
+		assert_int_equal(apply_db(&s, "web1", seq, p, now, &ops), COLL_APPLIED);
+		assert_int_equal(apply_db(&s, "web2", seq, p, now, &ops), COLL_APPLIED);
+		Fl__DiagnoseReply *r = coll_state_diagnose(&s, now, NULL);
+		assert_non_null(r);
+		Fl__Verdict want = (slow && i >= 2) || (!slow && 2 * slow_held > CORR_WINDOW)
+		    ? FL__VERDICT__VERDICT_CODE
+		    : FL__VERDICT__VERDICT_HEALTHY;
+		if (r->verdict != want) {
+			fail_msg("round %d: %s: %s", i, fl_verdict_name(r->verdict), r->summary);
+		}
+		if (r->verdict == FL__VERDICT__VERDICT_CODE) {
+			assert_non_null(strstr(r->summary, "degraded"));
+			assert_non_null(strstr(r->summary, "slow on all 2 hosts"));
+			assert_non_null(strstr(r->summary, "latency 900ms vs normal 1ms"));
+			assert_int_equal(r->since_us, spell_start);
+		}
+		corr_reply_free(r);
+	}
+	assert_int_equal(h->probes[0].recent.n, CORR_WINDOW);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
+// Like apply_db(), with the db probe reporting that db.example resolved to `answer`
+// (comma-separated, sorted).
+static coll_apply_result
+apply_answer(
+    coll_state *s, const char *host, uint64_t seq, const char *answer, int64_t now, coll_ops *ops)
+{
+	tu_rep           d = { .host = host, .boot_id = 1, .seq = seq, .n = 2, .probes = P_OK };
+	Fl__Report      *r = tu_make(&d);
+	Fl__ProbeResult *x = r->results[1];
+	char             buf[128], *save = NULL;
+	free(x->target); // unpacked with the default allocator: heap strings throughout
+	x->target        = strdup("db.example:5432/orders");
+	x->kind          = FL__PROBE_KIND__KIND_POSTGRES;
+	x->resolved_name = strdup("db.example");
+	x->addresses     = calloc(4, sizeof(char *));
+	assert_non_null(x->target);
+	assert_non_null(x->resolved_name);
+	assert_non_null(x->addresses);
+	snprintf(buf, sizeof(buf), "%s", answer);
+	for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		x->addresses[x->n_addresses++] = strdup(t);
+	}
+	return coll_state_apply(s, r, now, ops);
+}
+
+static const coll_event *
+first_event(const coll_ops *ops, const char *kind)
+{
+	for (size_t i = 0; i < ops->n; i++) {
+		if (ops->v[i].kind == COLL_OP_EVENT && strcmp(ops->v[i].u.event.kind, kind) == 0) {
+			return &ops->v[i].u.event;
+		}
+	}
+	return NULL;
+}
+
+// A name's answer: the first is not news, a change is a "dns" history event (and the stored
+// result is rewritten so a restart knows the new answer), the engine sees the previous answer.
+static void
+test_answer_changes(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	assert_int_equal(apply_answer(&s, "web1", 1, "10.0.0.5", T0, &ops), COLL_APPLIED);
+	assert_int_equal(apply_answer(&s, "web1", 2, "10.0.0.5", T0 + SEC, &ops), COLL_APPLIED);
+	assert_null(first_event(&ops, "dns"));
+	coll_ops_clear(&ops);
+
+	assert_int_equal(
+	    apply_answer(&s, "web1", 3, "10.0.0.9,10.0.0.10", T0 + 2 * SEC, &ops), COLL_APPLIED);
+	const coll_event *ev = first_event(&ops, "dns");
+	assert_non_null(ev);
+	assert_string_equal(ev->host, "web1");
+	assert_string_equal(ev->probe, "db");
+	assert_string_equal(ev->from, "10.0.0.5");
+	assert_string_equal(ev->to, "10.0.0.9, 10.0.0.10");
+	assert_string_equal(ev->detail, "db.example moved from 10.0.0.5 to 10.0.0.9, 10.0.0.10");
+	assert_int_equal(ev->at_us, T0 + 2 * SEC);
+	assert_int_equal(count_kind(&ops, COLL_OP_LATEST, NULL), 1);
+	coll_host *h = coll_state_host(&s, "web1");
+	assert_string_equal(h->probes[1].addrs_prev, "10.0.0.5");
+	assert_int_equal(h->probes[1].addrs_changed_us, T0 + 2 * SEC);
+	coll_ops_clear(&ops);
+
+	// The same answer again, and a round with no answer (a failure): nothing new.
+	assert_int_equal(
+	    apply_answer(&s, "web1", 4, "10.0.0.9,10.0.0.10", T0 + 3 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(apply_db(&s, "web1", 5, P_OK, T0 + 4 * SEC, &ops), COLL_APPLIED);
+	assert_null(first_event(&ops, "dns"));
 	coll_ops_fini(&ops);
 	coll_state_fini(&s);
 }
@@ -1110,6 +1250,8 @@ main(void)
 		cmocka_unit_test(test_release_change_and_baseline),
 		cmocka_unit_test(test_restart_reload),
 		cmocka_unit_test(test_consecutive_slow),
+		cmocka_unit_test(test_recent_window),
+		cmocka_unit_test(test_answer_changes),
 		cmocka_unit_test(test_skew_estimate),
 		cmocka_unit_test(test_late_burst_after_silent_cut),
 		cmocka_unit_test(test_late_clamps),

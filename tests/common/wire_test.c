@@ -243,6 +243,24 @@ test_invalid_shapes(void **state)
 	report_init(&f);
 	f.u.role = s("ro\x1b[31mle");
 	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
+
+	// A name's answer: at most FL_WIRE_MAX_ADDRS addresses of printable text.
+	char *addrs[FL_WIRE_MAX_ADDRS + 1];
+	for (size_t i = 0; i <= FL_WIRE_MAX_ADDRS; i++) {
+		addrs[i] = s("10.0.0.5");
+	}
+	report_init(&f);
+	f.p[1].resolved_name = s("db.internal");
+	f.p[1].addresses     = addrs;
+	f.p[1].n_addresses   = FL_WIRE_MAX_ADDRS;
+	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_OK);
+	f.p[1].n_addresses = FL_WIRE_MAX_ADDRS + 1;
+	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
+	f.p[1].n_addresses = 1;
+	addrs[0]           = s("10.0.0.5\n10.6.6.6");
+	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
+	addrs[0] = host; // longer than FL_WIRE_MAX_ADDR
+	assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
 	free(host);
 }
 

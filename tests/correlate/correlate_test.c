@@ -52,6 +52,12 @@ typedef struct pspec {
 	const char      *unmet; // "PRIV object role" or "-kind object role" (object missing)
 	const char      *role;
 	uint32_t         slow; // consecutive slow rounds (0 = none or unknown)
+	const char *recent;    // the recent rounds, oldest first: '.' ok (3 ms), 'S' slow (dur_ms),
+	                       // 'F' failed (2 s); NULL = no window
+	uint32_t    phase_ms;  // databases: query + check phase of the latest round
+	const char *answer;    // the name db.internal resolves to now ("10.0.0.9"); NULL = none
+	const char *prev_answer; // its answer before the last change; NULL = never changed
+	int64_t     moved_ago;   // seconds before T0 of that change
 	// Database state and certificate fields (0 / NULL = not reported).
 	const char *ro_reason; // read_only with this reason
 	const char *ro_needs;
@@ -187,24 +193,25 @@ static const row rows[] = {
 	    .targets_exp = { "127.0.0.1:5432/orders" },
 	},
 	{
-	    .name    = "code: release 2.5.0 needs a column that is not there",
-	    .hosts   = { { "app1", "2.5.0", "2.4.0", 20, 0, 1 },
-	          { "app2", "2.5.0", "2.4.0", 20, 0, 1 }, { "app3", "2.5.0", "2.4.0", 19, 0, 1 } },
-	    .probes  = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
-	                     FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING, 3, 20, 0, "2.5.0",
-	                     "-column public.orders.discount_code app" },
-	         { "app2", "orders", FL__STATUS__STATUS_FAIL,
-	             FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING, 3, 20, 0, "2.5.0",
-	             "-column public.orders.discount_code app" },
-	         { "app3", "orders", FL__STATUS__STATUS_FAIL,
-	             FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING, 3, 19, 0, "2.5.0",
-	             "-column public.orders.discount_code app" },
-	         { "app1", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
-	             19 } },
-	    .verdict = FL__VERDICT__VERDICT_CODE,
-	    .words   = { "release 2.5.0 needs column public.orders.discount_code which is missing: "
-	                   "migration or grant not applied",
-	          "all 3 hosts" },
+	    .name        = "code: release 2.5.0 needs a column that is not there",
+	    .hosts       = { { "app1", "2.5.0", "2.4.0", 20, 0, 1 },
+	              { "app2", "2.5.0", "2.4.0", 20, 0, 1 }, { "app3", "2.5.0", "2.4.0", 19, 0, 1 } },
+	    .probes      = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                         FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING, 3, 20, 0, "2.5.0",
+	                         "-column public.orders.discount_code app" },
+	             { "app2", "orders", FL__STATUS__STATUS_FAIL,
+	                 FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING, 3, 20, 0, "2.5.0",
+	                 "-column public.orders.discount_code app" },
+	             { "app3", "orders", FL__STATUS__STATUS_FAIL,
+	                 FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING, 3, 19, 0, "2.5.0",
+	                 "-column public.orders.discount_code app" },
+	             { "app1", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
+	                 19 } },
+	    .verdict     = FL__VERDICT__VERDICT_CODE,
+	    .words       = { "release 2.5.0 needs column public.orders.discount_code which is "
+	                           "missing: "
+	                           "migration or grant not applied",
+	              "all 3 hosts" },
 	    .hosts_exp   = { "app1", "app2", "app3" },
 	    .targets_exp = { "127.0.0.1:5432/orders" },
 	    .release     = "2.5.0",
@@ -212,14 +219,15 @@ static const row rows[] = {
 	    .evidence    = "unmet: column public.orders.discount_code",
 	},
 	{
-	    .name    = "code: canary on 2.5.0 misses a grant the 2.4.0 hosts do not need",
-	    .hosts   = { { "app1", "2.5.0", "2.4.0", 3600, 0, 1 } },
-	    .probes  = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
-	         FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING, 9, 600, 0, "2.5.0",
-	         "UPDATE public.orders app" } },
-	    .verdict = FL__VERDICT__VERDICT_CODE,
-	    .words = { "release 2.5.0 needs UPDATE on public.orders for role app which is missing",
-	        "app1 only" },
+	    .name        = "code: canary on 2.5.0 misses a grant the 2.4.0 hosts do not need",
+	    .hosts       = { { "app1", "2.5.0", "2.4.0", 3600, 0, 1 } },
+	    .probes      = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	             FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING, 9, 600, 0, "2.5.0",
+	             "UPDATE public.orders app" } },
+	    .verdict     = FL__VERDICT__VERDICT_CODE,
+	    .words       = { "release 2.5.0 needs UPDATE on public.orders for role app which is "
+	                           "missing",
+	              "app1 only" },
 	    .hosts_exp   = { "app1" },
 	    .targets_exp = { "127.0.0.1:5432/orders" },
 	    .release     = "2.5.0",
@@ -362,13 +370,14 @@ static const row rows[] = {
 	    .hosts_exp = { "app1", "app2", "app3" },
 	},
 	{
-	    .name   = "debounce: a host still below the threshold is not counted as a working path",
-	    .probes = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
-	                    FL__FAILURE_CLASS__FAILURE_REFUSED, 2, 1 },
-	        { "app2", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 2,
-	            1 },
-	        { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 1,
-	            0 } },
+	    .name      = "debounce: a host still below the threshold is not counted as a "
+	                 "working path",
+	    .probes    = { { "app1", "orders", FL__STATUS__STATUS_FAIL,
+	                       FL__FAILURE_CLASS__FAILURE_REFUSED, 2, 1 },
+	           { "app2", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 2,
+	               1 },
+	           { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 1,
+	               0 } },
 	    .verdict   = FL__VERDICT__VERDICT_DATABASE,
 	    .words     = { "down", "2 of 3 hosts (app1, app2)" },
 	    .hosts_exp = { "app1", "app2" },
@@ -399,7 +408,8 @@ static const row rows[] = {
 	    .words     = { "does not resolve on 2 of 3 hosts (app1, app2)" },
 	    .hosts_exp = { "app1", "app2" },
 	},
-	// ---- slow paths: slow from some hosts for several rounds, normal from the others ----
+	// ---- slow paths: slow from some hosts for several rounds, normal from the others
+	// ----
 	{
 	    .name    = "network: postgres slow from app2 only for 3 rounds, normal elsewhere",
 	    .probes  = { { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
@@ -407,7 +417,8 @@ static const row rows[] = {
 	    .verdict = FL__VERDICT__VERDICT_NETWORK,
 	    .words   = { "slow path app2 \u2192 127.0.0.1:5432/orders",
 	          "(latency 260ms vs normal 3ms);",
-	          "2 other hosts reach postgres 127.0.0.1:5432/orders at normal latency (3ms)" },
+	          "2 other hosts reach postgres 127.0.0.1:5432/orders at normal latency "
+	            "(3ms)" },
 	    .hosts_exp   = { "app2" },
 	    .targets_exp = { "127.0.0.1:5432/orders" },
 	    .n_findings  = 1,
@@ -488,6 +499,241 @@ static const row rows[] = {
 	    .hosts_exp  = { "app1" },
 	    .n_findings = 2,
 	},
+	// ---- slowness is a fault (percentiles over the recent rounds) ----
+	{
+	    .name    = "code (degraded): the app slow on every host, databases and network "
+	               "fine",
+	    .probes  = { { "app1", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW,
+	                     0, 40, 900, NULL, NULL, NULL, 6, "....SSSSSS" },
+	         { "app2", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 40,
+	             910, NULL, NULL, NULL, 6, "....SSSSSS" },
+	         { "app3", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 39,
+	             905, NULL, NULL, NULL, 5, ".....SSSSS" } },
+	    .verdict = FL__VERDICT__VERDICT_CODE,
+	    .words   = { "degraded", "app (http http://127.0.0.1:8080/health) slow on all 3 hosts",
+	          "release 2.4.0", "latency 905ms vs normal 3ms", "databases and network fine" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "http://127.0.0.1:8080/health" },
+	    .release     = "2.4.0",
+	    .n_findings  = 1,
+	    .evidence    = "app3 app (http http://127.0.0.1:8080/health): slow, 905ms vs "
+	                   "normal 3ms, 5 rounds; last 10 rounds: p50 3ms, p90 905ms, 5 slow, "
+	                   "0 failed",
+	    .since_ago   = 40,
+	},
+	{
+	    .name    = "healthy: the app slow on every host for 2 rounds only",
+	    .probes  = { { "app1", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW,
+	                     0, 2, 900, NULL, NULL, NULL, 2, "........SS" },
+	         { "app2", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 2,
+	             900, NULL, NULL, NULL, 2, "........SS" },
+	         { "app3", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 2,
+	             900, NULL, NULL, NULL, 2, "........SS" } },
+	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
+	    .words   = { "healthy" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    .name    = "code (degraded): one fast round does not end a slow spell (median slow)",
+	    .probes  = { { "app1", "app", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0,
+	                     30, 4, NULL, NULL, NULL, 0, "SSSSSSSSS." },
+	         { "app2", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 30,
+	             900, NULL, NULL, NULL, 9, "SSSSSSSSSS" },
+	         { "app3", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 30,
+	             900, NULL, NULL, NULL, 1, "SSSSSS.S.S" } },
+	    .verdict = FL__VERDICT__VERDICT_CODE,
+	    .words   = { "degraded", "slow on all 3 hosts" },
+	    .hosts_exp  = { "app1", "app2", "app3" },
+	    .n_findings = 1,
+	},
+	{
+	    .name    = "healthy: a slow spell that has left the median",
+	    .probes  = { { "app1", "app", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0,
+	                     30, 4, NULL, NULL, NULL, 0, "SSSSS....." },
+	         { "app2", "app", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 30, 4,
+	             NULL, NULL, NULL, 0, "SSSSS....." },
+	         { "app3", "app", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 30, 4,
+	             NULL, NULL, NULL, 0, "SSSSS....." } },
+	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
+	    .words   = { "healthy" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    .name      = "database (degraded): apps slow and the database's query/check phase slow",
+	    .probes    = { { "app1", "orders", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 20, 620, NULL, NULL, NULL, 4, "......SSSS", 600 }, { "app2", "orders", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 20, 630, NULL, NULL, NULL, 4, "......SSSS", 610 }, { "app3", "orders", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 19, 640, NULL, NULL, NULL, 4, "......SSSS", 620 }, { "app1", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 19, 900, NULL, NULL, NULL, 4, "......SSSS" }, { "app2", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 19, 900, NULL, NULL, NULL, 4, "......SSSS" }, { "app3", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 19, 900, NULL, NULL, NULL, 4, "......SSSS" } },
+	    .verdict   = FL__VERDICT__VERDICT_DATABASE,
+	    .words     = { "postgres 127.0.0.1:5432/orders slow from all 3 hosts",
+	            "latency 630ms vs normal 3ms", "query/check phase 610ms",
+	            "3 app probes slow downstream" },
+	    .hosts_exp = { "app1", "app2", "app3" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .n_findings  = 1,
+	    .evidence =
+	        "app2 app (http http://127.0.0.1:8080/health): slow, 900ms vs normal 3ms, "
+	        "4 "
+	        "rounds; last 10 rounds: p50 3ms, p90 900ms, 4 slow, 0 failed (downstream)",
+	    .since_ago = 20,
+	},
+	{
+	    .name        = "code (degraded): slow only on the hosts that moved to release 2.5.0",
+	    .hosts       = { { "app1", "2.5.0", "2.4.0", 60, 0, 1 },
+	              { "app2", "2.5.0", "2.4.0", 60, 0, 1 } },
+	    .probes      = { { "app1", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 50, 700, NULL, NULL, NULL, 8, "..SSSSSSSS" }, { "app2", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 50, 700, NULL, NULL, NULL, 8, "..SSSSSSSS" } },
+	    .verdict     = FL__VERDICT__VERDICT_CODE,
+	    .words       = { "degraded: release 2.5.0 slows app",
+	              "latency 700ms on 2 of 3 hosts (app1, app2)", "vs 3ms on hosts on release 2.4.0" },
+	    .hosts_exp   = { "app1", "app2" },
+	    .targets_exp = { "http://127.0.0.1:8080/health" },
+	    .release     = "2.5.0",
+	    .n_findings  = 1,
+	},
+	{
+	    .name      = "host (degraded): the app slow on app2 only, same release fine elsewhere",
+	    .probes    = { { "app2", "app", FL__STATUS__STATUS_WARN,
+	           FL__FAILURE_CLASS__FAILURE_SLOW, 0, 12, 800, NULL, NULL, NULL, 10, "SSSSSSSSSS" } },
+	    .verdict   = FL__VERDICT__VERDICT_HOST,
+	    .words     = { "degraded", "slow on app2 only", "latency 800ms vs 3ms on 2 other hosts",
+	            "same release", "that host or its instance" },
+	    .hosts_exp = { "app2" },
+	    .n_findings = 1,
+	},
+	{
+	    .name       = "ranking: a failing database ranks above a slow app elsewhere",
+	    .probes     = { { "app2", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 12, 800, NULL, NULL, NULL, 10, "SSSSSSSSSS" }, { "app1", "users", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_AUTH_FAILED, 3, 3 } },
+	    .verdict    = FL__VERDICT__VERDICT_DATABASE,
+	    .words      = { "rejects role" },
+	    .hosts_exp  = { "app1" },
+	    .n_findings = 2,
+	},
+	// ---- intermittent trouble (packet loss): hysteresis keeps the verdict ----
+	{
+	    .name        = "network: a lossy path between failing streaks (one failed round) "
+	                   "stays network",
+	    .probes      = { { "app2", "orders", FL__STATUS__STATUS_FAIL,
+	             FL__FAILURE_CLASS__FAILURE_TIMEOUT, 1, 1, 2000, NULL, NULL, NULL, 0,
+	             "S.SF.SFS.F" } },
+	    .verdict     = FL__VERDICT__VERDICT_NETWORK,
+	    .words       = { "network: unstable path app2 \u2192 127.0.0.1:5432/orders",
+	              "3 of last 10 rounds failed", "2 other hosts reach" },
+	    .hosts_exp   = { "app2" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .n_findings  = 1,
+	    .evidence =
+	        "app2 orders (postgres 127.0.0.1:5432/orders): timeout, 2000ms vs "
+	        "normal 3ms",
+	},
+	{
+	    .name    = "network: a lossy path whose latest round was fine stays network",
+	    .probes  = { { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
+	         0, 0, 3, NULL, NULL, NULL, 0, ".F..F.F..." } },
+	    .verdict = FL__VERDICT__VERDICT_NETWORK,
+	    .words   = { "unstable path app2 \u2192 127.0.0.1:5432/orders",
+	          "3 of last 10 rounds failed" },
+	    .hosts_exp  = { "app2" },
+	    .n_findings = 1,
+	},
+	{
+	    .name        = "network: a failing streak on a lossy path is the same network finding",
+	    .probes      = { { "app2", "orders", FL__STATUS__STATUS_FAIL,
+	             FL__FAILURE_CLASS__FAILURE_TIMEOUT, 2, 2, 2000, NULL, NULL, NULL, 0,
+	             "S.SF.S.SFF" } },
+	    .verdict     = FL__VERDICT__VERDICT_NETWORK,
+	    .words       = { "app2 \u2192 127.0.0.1:5432/orders", "2 other hosts reach it" },
+	    .hosts_exp   = { "app2" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .n_findings  = 1,
+	},
+	{
+	    .name      = "healthy: every host slow in the same one round (a busy machine) is no "
+	                 "database verdict",
+	    .probes    = { { "app1", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 200, NULL, NULL, NULL, 1, ".........S" }, { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 210, NULL, NULL, NULL, 1, "...S.....S" }, { "app3", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 220, NULL, NULL, NULL, 1, ".........S" } },
+	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
+	    .words     = { "healthy" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    .name       = "network: a lossy path stays network while the other hosts have an odd "
+	                  "slow round",
+	    .probes     = { { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 250, NULL, NULL, NULL, 0, "S.SSFS.SS." }, { "app1", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 200, NULL, NULL, NULL, 1, "....S....." }, { "app3", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 3, NULL, NULL, NULL, 0, ".S........" } },
+	    .verdict    = FL__VERDICT__VERDICT_NETWORK,
+	    .words      = { "unstable path app2 \u2192 127.0.0.1:5432/orders",
+	             "1 of last 10 rounds failed", "2 other hosts reach" },
+	    .hosts_exp  = { "app2" },
+	    .n_findings = 1,
+	},
+	{
+	    .name =
+	        "network: a busy host's spikes next to a lossy path: only the lossy path is named",
+	    .probes  = { { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 1300, NULL, NULL, NULL, 0, "S.SSFS.SS." }, { "app1", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 460, NULL, NULL, NULL, 0, "S..S.S..S." }, { "app3", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 3, NULL, NULL, NULL, 0, ".........." } },
+	    .verdict = FL__VERDICT__VERDICT_NETWORK,
+	    .words = { "unstable path app2 \u2192 127.0.0.1:5432/orders", "1 other host reaches" },
+	    .hosts_exp  = { "app2" },
+	    .n_findings = 1,
+	},
+	{
+	    .name    = "healthy: one failed and one slow round among the recent ones",
+	    .probes  = { { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
+	         0, 0, 3, NULL, NULL, NULL, 0, "..F....S.." } },
+	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
+	    .words   = { "healthy" },
+	    .hosts_exp = { NULL },
+	},
+	// ---- a name whose answer changed ----
+	{
+	    .name    = "network (DNS): the name moved on app1 only and the database fails there",
+	    .probes  = { { "app1", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 10, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.9", "10.0.0.5", 11 }, { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.5" }, { "app3", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.5" } },
+	    .verdict = FL__VERDICT__VERDICT_NETWORK,
+	    .words = { "DNS: db.internal moved from 10.0.0.5 to 10.0.0.9 at 07:59:49 on app1 only",
+	        "(split DNS: app2, app3 still get 10.0.0.5)",
+	        "postgres 127.0.0.1:5432/orders fails (refused) there since 07:59:50" },
+	    .hosts_exp   = { "app1" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .n_findings  = 1,
+	    .evidence =
+	        "split DNS: db.internal resolves to 10.0.0.9 on app1; 10.0.0.5 on app2, app3",
+	},
+	{
+	    .name       = "network (DNS): the name moved on every host and the new address refuses",
+	    .probes     = { { "app1", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 10, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.9", "10.0.0.5", 11 }, { "app2", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 10, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.9", "10.0.0.5", 10 }, { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 10, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.9", "10.0.0.5", 12 } },
+	    .verdict    = FL__VERDICT__VERDICT_NETWORK,
+	    .words      = { "DNS: db.internal moved from 10.0.0.5 to 10.0.0.9", "on all 3 hosts",
+	             "fails (refused) there" },
+	    .hosts_exp  = { "app1", "app2", "app3" },
+	    .n_findings = 1,
+	    .evidence   = "db.internal moved from 10.0.0.5 to 10.0.0.9 at 07:59:48 (seen by app3, "
+	                  "probe orders)",
+	},
+	{
+	    .name       = "network (DNS): split answers are listed in host-name order",
+	    .probes     = { { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 10, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.9", "10.0.0.5", 11 }, { "app1", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.5" }, { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.5" } },
+	    .verdict    = FL__VERDICT__VERDICT_NETWORK,
+	    .words      = { "on app3 only (split DNS: app1, app2 still get 10.0.0.5)" },
+	    .hosts_exp  = { "app3" },
+	    .n_findings = 1,
+	    .evidence =
+	        "split DNS: db.internal resolves to 10.0.0.5 on app1, app2; 10.0.0.9 on app3",
+	},
+	{
+	    .name    = "healthy: a name moved and everything works (a fact in history, no fault)",
+	    .probes  = { { "app1", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
+	                     0, 0, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.9", "10.0.0.5", 11 },
+	         { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 0,
+	             NULL, NULL, NULL, 0, NULL, 0, "10.0.0.5" } },
+	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
+	    .words   = { "healthy" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    .name =
+	        "database: the name moved 10 minutes before the server went down (evidence only)",
+	    .probes     = { { "app1", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 10, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.9", "10.0.0.5", 600 }, { "app2", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 10, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.9", "10.0.0.5", 600 }, { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 10, 0, NULL, NULL, NULL, 0, NULL, 0, "10.0.0.9", "10.0.0.5", 600 } },
+	    .verdict    = FL__VERDICT__VERDICT_DATABASE,
+	    .words      = { "postgres 127.0.0.1:5432/orders is down" },
+	    .hosts_exp  = { "app1", "app2", "app3" },
+	    .n_findings = 1,
+	    .evidence   = "db.internal moved from 10.0.0.5 to 10.0.0.9 at 07:50:00 (seen by app1, "
+	                  "probe orders)",
+	},
 	// ---- only_host ----
 	{
 	    .name       = "only_host: a finding about app2 is not shown for app1",
@@ -528,16 +774,17 @@ static const row rows[] = {
 	    .hosts_exp = { NULL },
 	},
 	{
-	    .name   = "ranking: a database down on all hosts ranks above a silent host and the app",
-	    .hosts  = { { "app4", "2.4.0", "", 3600, 1, 60 } },
-	    .probes = { { "app1", "users", FL__STATUS__STATUS_FAIL,
-	                    FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 3 },
-	        { "app2", "users", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3,
-	            3 },
-	        { "app3", "users", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3,
-	            3 },
-	        { "app1", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
-	            3 } },
+	    .name       = "ranking: a database down on all hosts ranks above a silent host and "
+	                  "the app",
+	    .hosts      = { { "app4", "2.4.0", "", 3600, 1, 60 } },
+	    .probes     = { { "app1", "users", FL__STATUS__STATUS_FAIL,
+	                        FL__FAILURE_CLASS__FAILURE_REFUSED, 3, 3 },
+	            { "app2", "users", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3,
+	                3 },
+	            { "app3", "users", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 3,
+	                3 },
+	            { "app1", "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 3,
+	                3 } },
 	    .verdict    = FL__VERDICT__VERDICT_DATABASE,
 	    .words      = { "mysql 127.0.0.1:3306/users is down" },
 	    .hosts_exp  = { "app1", "app2", "app3" },
@@ -845,6 +1092,10 @@ typedef struct fixture {
 	Fl__ProbeResult       res[MAX_HOSTS][MAX_PROBES];
 	Fl__UnmetRequirement  unmet[MAX_HOSTS][MAX_PROBES];
 	Fl__UnmetRequirement *unmetp[MAX_HOSTS][MAX_PROBES];
+	corr_window           win[MAX_HOSTS][MAX_PROBES];
+	char                  abuf[MAX_HOSTS][MAX_PROBES][4][48];
+	char                 *aptr[MAX_HOSTS][MAX_PROBES][4];
+	Fl__Timing            timing[MAX_HOSTS][MAX_PROBES];
 	char                  ubuf[MAX_HOSTS][MAX_PROBES][3][64];
 	corr_view             view;
 } fixture;
@@ -921,11 +1172,42 @@ apply_probe(fixture *fx, const pspec *ps)
 	r->replica            = ps->lag_ms != 0;
 	r->replication_lag_ms = ps->lag_ms;
 	r->cert_expires_us    = ps->cert_in_s != 0 ? T0 + S(ps->cert_in_s) : 0;
-	cp->consecutive_fail  = ps->fails;
-	cp->consecutive_slow  = ps->slow;
-	cp->consecutive_ok    = ps->st == FL__STATUS__STATUS_FAIL ? 0 : 100;
-	cp->failing_since_us  = ps->st == FL__STATUS__STATUS_FAIL ? T0 - S(ps->since_ago) : 0;
-	cp->release_at_fail   = ps->rel_at_fail != NULL ? ps->rel_at_fail : fx->hosts[h].release;
+	cp->consecutive_fail = ps->fails;
+	cp->consecutive_slow = ps->slow;
+	cp->consecutive_ok   = ps->st == FL__STATUS__STATUS_FAIL ? 0 : 100;
+	cp->failing_since_us = ps->st == FL__STATUS__STATUS_FAIL ? T0 - S(ps->since_ago) : 0;
+	cp->release_at_fail  = ps->rel_at_fail != NULL ? ps->rel_at_fail : fx->hosts[h].release;
+	if (ps->recent != NULL) {
+		corr_window *w = &fx->win[h][p];
+		for (const char *c = ps->recent; *c; c++) {
+			uint32_t d = *c == 'S' ? r->duration_us : (*c == 'F' ? 2000000 : 3000);
+			corr_window_push(w, d, *c == 'S', *c == 'F');
+		}
+		cp->recent        = w;
+		cp->slow_since_us = strchr(ps->recent, 'S') != NULL ? T0 - S(ps->since_ago) : 0;
+	}
+	if (ps->answer != NULL) {
+		char buf[200], *save = NULL;
+		snprintf(buf, sizeof(buf), "%s", ps->answer);
+		r->resolved_name = (char *) "db.internal"; // borrowed literal
+		r->addresses     = fx->aptr[h][p];
+		r->n_addresses   = 0;
+		for (char *t = strtok_r(buf, ", ", &save); t != NULL && r->n_addresses < 4;
+		     t       = strtok_r(NULL, ", ", &save)) {
+			snprintf(fx->abuf[h][p][r->n_addresses], 48, "%s", t);
+			fx->aptr[h][p][r->n_addresses] = fx->abuf[h][p][r->n_addresses];
+			r->n_addresses++;
+		}
+		cp->addrs_prev       = ps->prev_answer;
+		cp->addrs_changed_us = ps->prev_answer != NULL ? T0 - S(ps->moved_ago) : 0;
+	}
+	if (ps->phase_ms > 0) {
+		Fl__Timing *t = &fx->timing[h][p];
+		fl__timing__init(t);
+		t->query_us = ps->phase_ms * 1000 / 2;
+		t->check_us = ps->phase_ms * 1000 - t->query_us;
+		r->timing   = t;
+	}
 	if (ps->unmet != NULL) {
 		Fl__UnmetRequirement *u = &fx->unmet[h][p];
 		char(*b)[64]            = fx->ubuf[h][p];
@@ -1217,6 +1499,43 @@ test_large_fleet_caps_evidence(void **state)
 
 // The one definition of a slow round, shared with the collector's consecutive_slow counter.
 static void
+test_window(void **state)
+{
+	(void) state;
+	corr_window w = { 0 };
+	assert_int_equal(corr_window_percentile(&w, 50), 0);
+	for (uint32_t i = 1; i <= CORR_WINDOW; i++) { // 1..16 ms; even ones slow, 3 failed
+		corr_window_push(&w, i * 1000, i % 2 == 0, i == 3);
+	}
+	assert_int_equal(w.n, CORR_WINDOW);
+	assert_int_equal(corr_window_percentile(&w, 50), 8000); // nearest rank: the 8th of 16
+	assert_int_equal(corr_window_percentile(&w, 75), 12000);
+	assert_int_equal(corr_window_percentile(&w, 90), 15000);
+	assert_int_equal(corr_window_percentile(&w, 100), 16000);
+	assert_int_equal(corr_window_percentile(&w, 1), 1000);
+	assert_int_equal(corr_window_slow(&w), 8);
+	assert_int_equal(corr_window_failed(&w), 1);
+	// Two more rounds push out the two oldest (1 ms, and 2 ms which was slow); still bounded.
+	corr_window_push(&w, 50000, false, false);
+	corr_window_push(&w, 60000, false, true);
+	assert_int_equal(w.n, CORR_WINDOW);
+	assert_int_equal(corr_window_percentile(&w, 1), 3000);
+	assert_int_equal(corr_window_percentile(&w, 100), 60000);
+	assert_int_equal(corr_window_percentile(&w, 50), 10000);
+	assert_int_equal(corr_window_slow(&w), 7);
+	assert_int_equal(corr_window_failed(&w), 2);
+	// A partly filled window counts only the rounds it holds.
+	corr_window p = { 0 };
+	corr_window_push(&p, 7000, true, false);
+	corr_window_push(&p, 9000, false, true);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(corr_window_percentile(&p, 50), 7000);
+	assert_int_equal(corr_window_percentile(&p, 90), 9000);
+	assert_int_equal(corr_window_slow(&p), 1);
+	assert_int_equal(corr_window_failed(&p), 1);
+}
+
+static void
 test_result_slow(void **state)
 {
 	(void) state;
@@ -1276,6 +1595,7 @@ main(void)
 		cmocka_unit_test(test_reply_packs),
 		cmocka_unit_test(test_large_fleet_caps_evidence),
 		cmocka_unit_test(test_result_slow),
+		cmocka_unit_test(test_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

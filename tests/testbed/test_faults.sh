@@ -231,6 +231,54 @@ run_fault 7 bad-release \
 	".verdict == \"code\" and $HOSTS == [\"app1\"] and ([.findings[].release] | index(\"2.0.0\")) != null" \
 	bad-release app1 2.0.0
 
+# 8. 10-30% loss between app2 and the db host -> network on app2, and it stays so: after the
+# first network verdict, every diagnosis for FL_TB_HOLD_S (60) seconds must still be network
+# naming app2 only; one healthy (or other) answer in between is a flap and fails the row.
+# FL_TB_LOSS_PCTS picks the loss rates (default "10 30": both ends of the range).
+fault8() { # fault8 PCT
+	selected 8 || return 0
+	local pct=$1 hold=${FL_TB_HOLD_S:-60} pred end n=0 flaps=0 first_flap="" cur prev=""
+	pred=".verdict == \"network\" and $HOSTS == [\"app2\"] and ($DB_TARGETS | length) > 0"
+	say "fault 8 (loss-stable $pct%): loss app2 $pct, then held ${hold}s"
+	if ! "$TB" fault loss app2 "$pct"; then
+		echo "FAIL fault 8 loss-stable-$pct: cannot inject"
+		fails=$((fails + 1))
+		return 0
+	fi
+	# Detection takes longer than a cut: a path is blamed once enough of its last 16 rounds
+	# were bad (about 30 %), which at 10 % loss takes 5-15 rounds.
+	if ! poll_until "${FL_TB_LOSS_DEADLINE_S:-30}" "$pred"; then
+		echo "FAIL fault 8 loss-stable-$pct: no network verdict on app2 within ${FL_TB_LOSS_DEADLINE_S:-30}s; last: $(summary)"
+		say "verdicts seen: $seen"
+		fails=$((fails + 1))
+	else
+		say "fault 8 loss-stable-$pct: network on app2 after ${took_ms} ms; holding"
+		seen=""
+		end=$(($(ms_now) + hold * 1000))
+		while [ "$(ms_now)" -lt "$end" ]; do
+			last=$(diag)
+			n=$((n + 1))
+			cur=$(echo "$last" | jq -r '.verdict + "[" + ([.findings[]?.hosts[]?] | unique | join(",")) + "]"' 2>/dev/null || echo "?")
+			[ "$cur" != "$prev" ] && seen+="${seen:+ > }$cur" && prev=$cur
+			if ! echo "$last" | jq -e "$pred" >/dev/null 2>&1; then
+				flaps=$((flaps + 1))
+				[ -n "$first_flap" ] || first_flap=$(summary)
+			fi
+			sleep 0.5
+		done
+		if [ "$flaps" = 0 ]; then
+			echo "PASS fault 8 loss-stable-$pct: network on app2 in ${took_ms} ms, then all $n diagnoses over ${hold}s network on app2 only: $(summary)"
+		else
+			echo "FAIL fault 8 loss-stable-$pct: $flaps of $n diagnoses over ${hold}s were not network on app2; first: $first_flap"
+			fails=$((fails + 1))
+		fi
+		say "verdicts seen while held: $seen"
+	fi
+	"$TB" clear
+	wait_healthy "fault 8 loss $pct%"
+}
+for pct in ${FL_TB_LOSS_PCTS:-10 30}; do fault8 "$pct"; done
+
 if [ "$fails" = 0 ]; then
 	echo "testbed: every fault gave its verdict"
 	exit 0

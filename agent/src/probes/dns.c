@@ -110,6 +110,7 @@ dns_run(void *ctx, const agent_round *round, agent_result *res)
 		return;
 	}
 
+	agent_result_set_addresses(res, p->name, ai);
 	// List the distinct addresses; check `expect` among them.
 	char   list[256] = "";
 	size_t off       = 0;

@@ -41,6 +41,7 @@ typedef struct http_probe {
 	char     ca_file[256];
 	uint32_t cert_warn_s; // warn when the peer certificate expires sooner (0: off)
 	bool     https;
+	char     host[256]; // the URL's host when it is a name (its addresses are reported); ""
 	char    *headers[HTTP_MAX_HEADER];
 	size_t   n_headers;
 
@@ -161,6 +162,48 @@ http_set(void *ctx, const char *key, const char *value, char *err, size_t errlen
 	return -1;
 }
 
+// Sets p->host to the URL's host when it is a name, not an address ("" otherwise or when the
+// URL cannot be parsed here: curl then reports the problem at run time).
+static void
+url_host_name(http_probe *p)
+{
+	CURLU *u    = curl_url();
+	char  *host = NULL;
+	p->host[0]  = '\0';
+	if (u == NULL) {
+		return;
+	}
+	if (curl_url_set(u, CURLUPART_URL, p->url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL) {
+		struct addrinfo hints = { .ai_flags = AI_NUMERICHOST }, *ai = NULL;
+		if (host[0] != '[' && getaddrinfo(host, NULL, &hints, &ai) == EAI_NONAME) {
+			snprintf(p->host, sizeof(p->host), "%s", host);
+		}
+		if (ai != NULL) {
+			freeaddrinfo(ai);
+		}
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+}
+
+// What the URL's host name resolves to now, within what is left of the timeout. libcurl does
+// not expose the whole answer, so this asks once more (for a name only; the system's resolver
+// or cache answers).
+static void
+report_addresses(http_probe *p, int64_t t0, agent_result *res)
+{
+	int64_t          left_ms = (int64_t) p->timeout_ms - (fl_mono_us() - t0) / 1000;
+	struct addrinfo *ai      = NULL;
+	if (p->host[0] == '\0' || left_ms < 50) {
+		return;
+	}
+	if (agent_resolve(p->host, NULL, SOCK_STREAM, (uint32_t) left_ms, &ai) == 0) {
+		agent_result_set_addresses(res, p->host, ai);
+		freeaddrinfo(ai);
+	}
+}
+
 static int
 http_validate(void *ctx, char *err, size_t errlen)
 {
@@ -174,6 +217,7 @@ http_validate(void *ctx, char *err, size_t errlen)
 		    p->timeout_ms);
 		return -1;
 	}
+	url_host_name(p);
 	return 0;
 }
 
@@ -439,6 +483,7 @@ http_run(void *ctx, const agent_round *round, agent_result *res)
 	res->pb.error_code        = (int32_t) os_errno;
 	res->pb.cert_expires_us   = p->https ? peer_cert_expiry(p->curl) : 0;
 	int64_t now_us            = fl_now_us();
+	report_addresses(p, t0, res);
 
 	if (rc != CURLE_OK) {
 		Fl__FailureClass fc  = classify_curl(rc, os_errno);

@@ -174,6 +174,7 @@ tcp_run(void *ctx, const agent_round *round, agent_result *res)
 			}
 			return;
 		}
+		agent_result_set_addresses(res, p->host, ai);
 		for (struct addrinfo *a = ai; a != NULL; a = a->ai_next) {
 			agent_addr_text(a->ai_addr, addr, sizeof(addr));
 			if ((e = try_connect(a->ai_addr, a->ai_addrlen, deadline)) == 0 ||

@@ -33,6 +33,9 @@
 // How far from its own clock the collector trusts them is its decision (collector/state.h).
 #define FL_WIRE_MAX_TIME_US 4102444800000000LL // 2100-01-01T00:00:00Z
 
+#define FL_WIRE_MAX_ADDRS 16 // addresses in ProbeResult.addresses
+#define FL_WIRE_MAX_ADDR  64 // bytes in one address (INET6_ADDRSTRLEN is 46)
+
 // Why a message was rejected; the collector keeps one counter per reason.
 typedef enum fl_wire_reject {
 	FL_WIRE_OK = 0,
