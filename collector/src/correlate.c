@@ -1731,6 +1731,8 @@ rule_state_warnings(eng *e, group_ctx *gc, const vec *warned, Fl__Verdict verdic
 		todo = rest;
 	}
 	free(todo.v);
+}
+
 // The p75 of an entry's recent rounds (a quarter of them may be spikes), else its latest
 // duration.
 static double
@@ -1743,10 +1745,10 @@ ent_p75(const eng *e, uint32_t id)
 	return p->last->duration_us;
 }
 
-// Whether a is clearly better than b: a's p75 at most half of b's trouble latency (ent_lat: the
-// latest round of a spell just begun, else a percentile of its recent rounds) and at least 50 ms
-// below it. A machine that is merely busy slows every host's rounds alike, so a path is only
-// blamed when some other host's rounds to the same target stay clearly faster.
+// Whether a is clearly better than b: a's p75 at most half of b's trouble latency (ent_lat:
+// the latest round of a spell just begun, else a percentile of its recent rounds) and at
+// least 50 ms below it. A machine that is merely busy slows every host's rounds alike, so a
+// path is only blamed when some other host's rounds to the same target stay clearly faster.
 static bool
 clearly_better(const eng *e, uint32_t a, uint32_t b)
 {
@@ -1754,9 +1756,9 @@ clearly_better(const eng *e, uint32_t a, uint32_t b)
 	return 2 * pa <= pb && pb - pa >= CORR_SLOW_FLOOR_US;
 }
 
-// Of the suspect paths, those with a calm host clearly better and not clearly better than the
-// worst suspect (a busy host's spikes next to a lossy path are noise: the worst path is named)
-// into paths; and the calm hosts clearly better than every kept path into normal.
+// Of the suspect paths, those with a calm host clearly better and not clearly better than
+// the worst suspect (a busy host's spikes next to a lossy path are noise: the worst path is
+// named) into paths; and the calm hosts clearly better than every kept path into normal.
 static void
 select_slow_paths(eng *e, const vec *suspects, const vec *calm, vec *paths, vec *normal)
 {
@@ -1812,7 +1814,7 @@ judge_db_like(eng *e, group_ctx *gc)
 	bool db    = is_db(gc->g->kind);
 	vec  reach = { 0 }, auth = { 0 }, schema = { 0 }, slow = { 0 }, fine = { 0 }, other = { 0 },
 	    expect = { 0 }, agent = { 0 }, calm = { 0 }, slow_path = { 0 }, readonly = { 0 },
-	    warned = { 0 };
+	    warned       = { 0 };
 	size_t connected = 0, considered = 0, failing = 0;
 
 	for (uint32_t i = e->tstart[gc->t]; i < e->tstart[gc->t + 1]; i++) {
@@ -1822,7 +1824,8 @@ judge_db_like(eng *e, group_ctx *gc)
 			considered++;
 			connected++;
 			vec_push(e, &fine, id);
-			// Slow for a while; or, when only the latest round is known, slow now.
+			// Slow for a while; or, when only the latest round is known, slow
+			// now.
 			if (x->spell ||
 			    (x->st == ST_DEGRADED && ent_probe(e, id)->recent == NULL)) {
 				vec_push(e, &slow, id);
@@ -1835,8 +1838,9 @@ judge_db_like(eng *e, group_ctx *gc)
 			continue;
 		}
 		if (x->st == ST_PENDING && x->shaky) {
-			// One failed round inside a spell of trouble: still that path's trouble, so
-			// a lossy path does not flap to healthy between its failing streaks.
+			// One failed round inside a spell of trouble: still that path's
+			// trouble, so a lossy path does not flap to healthy between its
+			// failing streaks.
 			vec_push(e, &slow_path, id);
 			continue;
 		}
@@ -1990,12 +1994,13 @@ judge_db_like(eng *e, group_ctx *gc)
 	free(agent.v);
 }
 
-// ---- rules: app targets -----------------------------------------------------------------------
+// ---- rules: app targets
+// -----------------------------------------------------------------------
 
-// An app slow for a while (not failing) on hosts whose databases and paths are fine, compared
-// across hosts and releases like a failure: everywhere -> code (the release); only where a
-// release runs -> code (that release); some hosts of one release -> that host's instance (a
-// loopback target) or its path to a shared one (network).
+// An app slow for a while (not failing) on hosts whose databases and paths are fine,
+// compared across hosts and releases like a failure: everywhere -> code (the release); only
+// where a release runs -> code (that release); some hosts of one release -> that host's
+// instance (a loopback target) or its path to a shared one (network).
 static void
 rule_app_slow(eng *e, group_ctx *gc, const vec *slow, const vec *steady)
 {
@@ -2016,7 +2021,8 @@ rule_app_slow(eng *e, group_ctx *gc, const vec *slow, const vec *steady)
 
 	if (steady->n == 0) {
 		s = xprintf(e,
-		    "degraded: %s %s slow on %s, %s: latency %s vs normal %s since %s; databases "
+		    "degraded: %s %s slow on %s, %s: latency %s vs normal %s since %s; "
+		    "databases "
 		    "and "
 		    "network fine",
 		    probe, gc->label, nz(hp), nz(rs), ms_text(lat, a),
@@ -2024,14 +2030,16 @@ rule_app_slow(eng *e, group_ctx *gc, const vec *slow, const vec *steady)
 	} else if (releases_disjoint(rel_slow, n_slow, rel_ok, n_ok)) {
 		char *ro = releases_text(e, rel_ok, n_ok);
 		s        = xprintf(e,
-		           "degraded: %s slows %s %s: latency %s on %s since %s vs %s on hosts on %s",
+		           "degraded: %s slows %s %s: latency %s on %s since %s vs %s on hosts on "
+		                  "%s",
 		           nz(rs), probe, gc->label, ms_text(lat, a), nz(hp), hhmmss(since, tb),
 		           ms_text(others, b), nz(ro));
 		free(ro);
 	} else if (is_loopback_target(gc->g->target)) {
 		v   = FL__VERDICT__VERDICT_HOST;
 		s   = xprintf(e,
-		      "degraded: %s %s slow on %s since %s (latency %s vs %s on %zu other host%s, "
+		      "degraded: %s %s slow on %s since %s (latency %s vs %s on %zu other "
+		        "host%s, "
 		        "same "
 		        "release): that host or its instance (CPU, memory, disk)",
 		      probe, gc->label, nz(hp), hhmmss(since, tb), ms_text(lat, a),
@@ -2068,8 +2076,8 @@ judge_app(eng *e, group_ctx *gc)
 		if (x->st == ST_OK || x->st == ST_DEGRADED || x->st == ST_WARNING) {
 			vec_push(e, &fine, id);
 			if (x->spell && e->root[x->host] >= 0) {
-				// Slow because that host's database (or its path) is slow or
-				// failing.
+				// Slow because that host's database (or its path) is slow
+				// or failing.
 				vec_push(e, &e->f[e->root[x->host]].folded, id);
 			} else if (x->spell) {
 				vec_push(e, &slow, id);
@@ -2089,8 +2097,8 @@ judge_app(eng *e, group_ctx *gc)
 		}
 	}
 	if (warned.n > 0) {
-		// An app's own certificate ships with its deployment, like an expired one (tls,
-		// judged below as the app failing): code.
+		// An app's own certificate ships with its deployment, like an expired one
+		// (tls, judged below as the app failing): code.
 		rule_state_warnings(e, gc, &warned, FL__VERDICT__VERDICT_CODE);
 	}
 	free(warned.v);
@@ -2142,8 +2150,9 @@ judge_app(eng *e, group_ctx *gc)
 		// Some hosts fail on the same release that works elsewhere: that instance.
 		char *hp = hosts_phrase(e, gc->host_of, &bad, gc->n_hosts);
 		s        = xprintf(e,
-		           "%s %s fails (%s) on %s since %s; %s also runs fine on %zu other host%s", probe,
-		           gc->label, cls, nz(hp), hhmmss(since, tb), nz(rb), fine.n,
+		           "%s %s fails (%s) on %s since %s; %s also runs fine on %zu other "
+		                  "host%s",
+		           probe, gc->label, cls, nz(hp), hhmmss(since, tb), nz(rb), fine.n,
                     fine.n > 1 ? "s" : "");
 		free(hp);
 	}
@@ -2157,7 +2166,8 @@ judge_app(eng *e, group_ctx *gc)
 	free(fine.v);
 }
 
-// ---- stale hosts ----------------------------------------------------------------------------
+// ---- stale hosts
+// ----------------------------------------------------------------------------
 
 static void
 judge_stale(eng *e)
@@ -2194,13 +2204,15 @@ judge_stale(eng *e)
 	f->since = v->hosts[first].last_seen_us;
 	if (n == 1) {
 		f->summary = xprintf(e,
-		    "%s silent since %s: agent down, or cut off from the collector; %zu other "
+		    "%s silent since %s: agent down, or cut off from the collector; %zu "
+		    "other "
 		    "host%s "
 		    "reporting",
 		    nz(v->hosts[first].host), ts, e->n_live, e->n_live > 1 ? "s" : "");
 	} else {
 		f->summary = xprintf(e,
-		    "%zu hosts silent (first %s, last seen %s): agents down, or cut off from the "
+		    "%zu hosts silent (first %s, last seen %s): agents down, or cut off "
+		    "from the "
 		    "collector; %zu other host%s reporting",
 		    n, nz(v->hosts[first].host), ts, e->n_live, e->n_live > 1 ? "s" : "");
 	}
@@ -2353,8 +2365,9 @@ finding_out(eng *e, const fnd *f, const uint32_t *host_of)
 		e->oom = true;
 		return o;
 	}
-	// Keep only the first CORR_MAX_EVIDENCE by (root before downstream, host, probe): an
-	// insertion into a short sorted array, O(n log 40) instead of sorting every result.
+	// Keep only the first CORR_MAX_EVIDENCE by (root before downstream, host, probe):
+	// an insertion into a short sorted array, O(n log 40) instead of sorting every
+	// result.
 	for (size_t i = 0; i < n_ev; i++) {
 		bool     fold = i >= f->ents.n;
 		uint32_t id   = fold ? f->folded.v[i - f->ents.n] : f->ents.v[i];
@@ -2592,8 +2605,9 @@ corr_diagnose(const corr_view *view)
 		}
 	}
 	if (k == 0) {
-		// Stable text: the collector records a history event whenever the summary changes,
-		// so it must not mention counts that move every round (pending probes, latencies).
+		// Stable text: the collector records a history event whenever the summary
+		// changes, so it must not mention counts that move every round (pending
+		// probes, latencies).
 		if (only >= 0) {
 			reply_set(reply, FL__VERDICT__VERDICT_HEALTHY,
 			    xprintf(&e, "%s healthy", view->only_host), 0);

@@ -1172,11 +1172,11 @@ apply_probe(fixture *fx, const pspec *ps)
 	r->replica            = ps->lag_ms != 0;
 	r->replication_lag_ms = ps->lag_ms;
 	r->cert_expires_us    = ps->cert_in_s != 0 ? T0 + S(ps->cert_in_s) : 0;
-	cp->consecutive_fail = ps->fails;
-	cp->consecutive_slow = ps->slow;
-	cp->consecutive_ok   = ps->st == FL__STATUS__STATUS_FAIL ? 0 : 100;
-	cp->failing_since_us = ps->st == FL__STATUS__STATUS_FAIL ? T0 - S(ps->since_ago) : 0;
-	cp->release_at_fail  = ps->rel_at_fail != NULL ? ps->rel_at_fail : fx->hosts[h].release;
+	cp->consecutive_fail  = ps->fails;
+	cp->consecutive_slow  = ps->slow;
+	cp->consecutive_ok    = ps->st == FL__STATUS__STATUS_FAIL ? 0 : 100;
+	cp->failing_since_us  = ps->st == FL__STATUS__STATUS_FAIL ? T0 - S(ps->since_ago) : 0;
+	cp->release_at_fail   = ps->rel_at_fail != NULL ? ps->rel_at_fail : fx->hosts[h].release;
 	if (ps->recent != NULL) {
 		corr_window *w = &fx->win[h][p];
 		for (const char *c = ps->recent; *c; c++) {
