@@ -15,7 +15,7 @@ PACKAGES=(
 	# tests
 	libcmocka-dev clang-14 libclang-rt-14-dev libnetfilter-queue-dev
 	postgresql-15 mariadb-server mariadb-client
-	python3 python3-cryptography jq curl sqlite3 iproute2 nftables iptables procps psmisc openssl
+	python3 python3-cryptography jq curl sqlite3 tmux iproute2 nftables iptables procps psmisc openssl
 	ca-certificates systemd
 	# packages, manuals, completion, pipeline examples (tests/packaging, tests/docs)
 	debhelper lintian mandoc man-db bash-completion python3-yaml

@@ -33,6 +33,7 @@ typedef struct cli_ctx {
 	const char *tls_ca, *tls_cert, *tls_key, *tls_server_name;
 	bool        colour; // stdout is a terminal and NO_COLOR is unset
 	bool        pretty; // indent --json output (stdout is a terminal)
+	FILE       *err;    // where client.c reports a failed round trip; NULL: stderr
 } cli_ctx;
 
 typedef int (*cli_cmd_fn)(const cli_ctx *ctx, int argc, char **argv);
@@ -44,6 +45,7 @@ int cli_cmd_diagnose(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_probe_now(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv); // issue 6
 int cli_cmd_forget(const cli_ctx *ctx, int argc, char **argv); // issue 10
+int cli_cmd_watch(const cli_ctx *ctx, int argc, char **argv);  // the live view
 
 // Renderers, split from the commands so tests can feed them replies directly. The *_print
 // functions write the human form; *_json the public JSON shape (README, "JSON output").
@@ -57,7 +59,13 @@ int cli_history_print(const Fl__HistoryReply *r, FILE *out, bool colour);
 int cli_history_json(const Fl__HistoryReply *r, FILE *out, bool pretty);
 int cli_diagnose_print(const Fl__DiagnoseReply *r, FILE *out, bool colour);
 int cli_diagnose_json(const Fl__DiagnoseReply *r, FILE *out, bool pretty);
-int cli_diagnose_exit(const Fl__DiagnoseReply *r);         // 0 healthy, 1 a fault, 2 unknown
+int cli_diagnose_exit(const Fl__DiagnoseReply *r); // 0 healthy, 1 a fault, 2 unknown
+// The first line of cli_diagnose_print: "VERDICT: summary" and a newline.
+void cli_diagnose_headline(const Fl__DiagnoseReply *r, FILE *out, bool colour);
+// The hosts × probes grid of `faultline watch`: one row per host (release, last seen, STALE),
+// one column per probe name, each cell the probe's status and failure class ("fail/refused"),
+// "-" where the host has no such probe. Returns 0, or CLI_EXIT_ERROR when out of memory.
+int cli_status_grid_print(const Fl__StatusReply *r, FILE *out, bool colour);
 int cli_forget_print(const Fl__ForgetReply *r, FILE *out); // 0 forgotten, 1 no such host
 int cli_forget_json(const Fl__ForgetReply *r, FILE *out, bool pretty);
 
@@ -72,5 +80,6 @@ extern const char cli_help_diagnose[];
 extern const char cli_help_probe_now[];
 extern const char cli_help_verify[];
 extern const char cli_help_forget[];
+extern const char cli_help_watch[];
 
 #endif // CLI_CLI_H

@@ -19,10 +19,17 @@
 
 #include "cli.h"
 
+// Where failures are reported: ctx->err (the live view keeps them for its screen), else stderr.
+static FILE *
+err_out(const cli_ctx *ctx)
+{
+	return ctx->err != NULL ? ctx->err : stderr;
+}
+
 static int
 unreachable(const cli_ctx *ctx, const char *what)
 {
-	fprintf(stderr,
+	fprintf(err_out(ctx),
 	    "faultline: cannot reach the collector at %s: %s (is faultline-collector running? set "
 	    "-C or FAULTLINE_CONTROL)\n",
 	    ctx->url, what);
@@ -115,7 +122,7 @@ on_pipe_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
 static int
 closed_while_answering(const cli_ctx *ctx)
 {
-	fprintf(stderr,
+	fprintf(err_out(ctx),
 	    "faultline: the collector at %s closed the connection instead of answering: a reply "
 	    "over the %u-byte limit arrives so (reply too large: ask for less, e.g. --host), or "
 	    "the collector stopped\n",
@@ -140,7 +147,7 @@ tls_setup(const cli_ctx *ctx, nng_dialer d)
 	char err[512];
 
 	if (ctx->tls_ca == NULL || ctx->tls_cert == NULL || ctx->tls_server_name == NULL) {
-		fprintf(stderr,
+		fprintf(err_out(ctx),
 		    "faultline: control URL '%s' uses TLS: give --tls-ca, --tls-cert (and "
 		    "--tls-key "
 		    "unless the key is in the certificate) and --tls-server-name, or set "
@@ -153,7 +160,7 @@ tls_setup(const cli_ctx *ctx, nng_dialer d)
 		.ca_file = ctx->tls_ca, .cert_file = ctx->tls_cert, .key_file = ctx->tls_key
 	};
 	if (fl_tls_apply_dialer(d, &o, ctx->tls_server_name, err, sizeof(err)) != 0) {
-		fprintf(stderr, "faultline: cannot use TLS for %s: %s\n", ctx->url, err);
+		fprintf(err_out(ctx), "faultline: cannot use TLS for %s: %s\n", ctx->url, err);
 		return -1;
 	}
 	return 0;
@@ -166,14 +173,16 @@ open_socket(const cli_ctx *ctx, nng_socket *s)
 	int        rv;
 
 	if ((rv = nng_req0_open(s)) != 0) {
-		fprintf(stderr, "faultline: cannot open a request socket: %s\n", nng_strerror(rv));
+		fprintf(err_out(ctx), "faultline: cannot open a request socket: %s\n",
+		    nng_strerror(rv));
 		return CLI_EXIT_ERROR;
 	}
 	if ((rv = nng_socket_set_ms(*s, NNG_OPT_RECVTIMEO, (nng_duration) ctx->timeout_ms)) != 0 ||
 	    (rv = nng_socket_set_ms(*s, NNG_OPT_SENDTIMEO, (nng_duration) ctx->timeout_ms)) != 0 ||
 	    (rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, CLI_MAX_RESPONSE)) != 0 ||
 	    (rv = nng_pipe_notify(*s, NNG_PIPE_EV_REM_POST, on_pipe_removed, NULL)) != 0) {
-		fprintf(stderr, "faultline: cannot set socket options: %s\n", nng_strerror(rv));
+		fprintf(
+		    err_out(ctx), "faultline: cannot set socket options: %s\n", nng_strerror(rv));
 		nng_close(*s);
 		return CLI_EXIT_ERROR;
 	}
@@ -191,7 +200,7 @@ open_socket(const cli_ctx *ctx, nng_socket *s)
 		}
 		nng_close(*s);
 		if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP) {
-			fprintf(stderr,
+			fprintf(err_out(ctx),
 			    "faultline: cannot use control URL '%s': %s (expected ipc:///path, "
 			    "tls+tcp://host:port or tcp://127.0.0.1:port)\n",
 			    ctx->url, nng_strerror(rv));
@@ -210,7 +219,8 @@ round_trip(const cli_ctx *ctx, nng_socket s, Fl__Request *req, nng_msg **reply)
 	int      rv;
 
 	if ((rv = fl_wire_encode(&req->base, &msg)) != 0) {
-		fprintf(stderr, "faultline: cannot encode the request: %s\n", nng_strerror(rv));
+		fprintf(
+		    err_out(ctx), "faultline: cannot encode the request: %s\n", nng_strerror(rv));
 		return CLI_EXIT_ERROR;
 	}
 	atomic_store(&pipe_closed, false);
@@ -253,19 +263,19 @@ cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, F
 	    nng_msg_body(reply), nng_msg_len(reply), &resp, why, sizeof(why));
 	nng_msg_free(reply);
 	if (rj != FL_WIRE_OK) {
-		fprintf(stderr,
+		fprintf(err_out(ctx),
 		    "faultline: cannot understand the collector at %s: %s (is it the same version "
 		    "as this faultline?)\n",
 		    ctx->url, why);
 		return CLI_EXIT_ERROR;
 	}
 	if (resp->error != NULL && resp->error[0] != '\0') {
-		fprintf(stderr, "faultline: the collector answered: %s\n", resp->error);
+		fprintf(err_out(ctx), "faultline: the collector answered: %s\n", resp->error);
 		fl__response__free_unpacked(resp, NULL);
 		return CLI_EXIT_ERROR;
 	}
 	if (resp->reply_case != expect) {
-		fprintf(stderr,
+		fprintf(err_out(ctx),
 		    "faultline: the collector at %s answered another question (reply %d, expected "
 		    "%d)\n",
 		    ctx->url, (int) resp->reply_case, (int) expect);
@@ -329,7 +339,8 @@ cli_call_status(
 		if (all == NULL) {
 			all = page;
 		} else if (pr == NULL || take_hosts(status_of(all), pr) != 0) {
-			fprintf(stderr, "faultline: out of memory while reading the status\n");
+			fprintf(
+			    err_out(ctx), "faultline: out of memory while reading the status\n");
 			fl__response__free_unpacked(page, NULL);
 			rc = CLI_EXIT_ERROR;
 			break;

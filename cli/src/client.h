@@ -3,7 +3,8 @@
 // Each CLI invocation opens a REQ socket, dials ctx->url synchronously (so an absent collector
 // is reported at once, not after the timeout), sends one Request and waits up to
 // ctx->timeout_ms for the Response. Every failure is reported here, once, as one line on
-// stderr that names the URL and suggests the fix; callers only return the exit code.
+// stderr (or ctx->err when set) that names the URL and suggests the fix; callers only return
+// the exit code.
 
 #ifndef CLI_CLIENT_H
 #define CLI_CLIENT_H

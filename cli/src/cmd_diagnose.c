@@ -146,11 +146,10 @@ since_line(FILE *out, int64_t since_us, int64_t now_us)
 	    cli_age_format(now_us - since_us, age, sizeof(age)));
 }
 
-int
-cli_diagnose_print(const Fl__DiagnoseReply *r, FILE *out, bool colour)
+void
+cli_diagnose_headline(const Fl__DiagnoseReply *r, FILE *out, bool colour)
 {
-	char    name[16];
-	int64_t now = fl_now_us();
+	char name[16];
 
 	upper(r->verdict, name, sizeof(name));
 	fprintf(out, "%s%s%s", colour_on(r->verdict, colour), name, colour ? "\033[0m" : "");
@@ -158,6 +157,15 @@ cli_diagnose_print(const Fl__DiagnoseReply *r, FILE *out, bool colour)
 		fprintf(out, ": %s", summary_text(r->verdict, r->summary));
 	}
 	fputc('\n', out);
+}
+
+int
+cli_diagnose_print(const Fl__DiagnoseReply *r, FILE *out, bool colour)
+{
+	char    name[16];
+	int64_t now = fl_now_us();
+
+	cli_diagnose_headline(r, out, colour);
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const Fl__Finding *f = r->findings[i];
 		upper(f->verdict, name, sizeof(name));

@@ -377,6 +377,102 @@ cli_status_print(const Fl__StatusReply *r, FILE *out, bool colour)
 	return cli_status_exit(r);
 }
 
+// The distinct probe names of r, in order of first appearance; the caller frees the array
+// (the names are borrowed from r). NULL when out of memory.
+static const char **
+probe_names(const Fl__StatusReply *r, size_t *n_out)
+{
+	size_t       cap = 0, n = 0;
+	const char **v;
+
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		cap += r->hosts[i]->n_probes;
+	}
+	if ((v = malloc((cap + 1) * sizeof(*v))) == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		for (size_t k = 0; k < r->hosts[i]->n_probes; k++) {
+			const char *name = str(r->hosts[i]->probes[k]->name);
+			size_t      j    = 0;
+			while (j < n && strcmp(v[j], name) != 0) {
+				j++;
+			}
+			if (j == n) {
+				v[n++] = name;
+			}
+		}
+	}
+	*n_out = n;
+	return v;
+}
+
+static const Fl__ProbeResult *
+probe_named(const Fl__HostState *h, const char *name)
+{
+	for (size_t i = 0; i < h->n_probes; i++) {
+		if (strcmp(str(h->probes[i]->name), name) == 0) {
+			return h->probes[i];
+		}
+	}
+	return NULL;
+}
+
+static void
+grid_cell(cli_table *t, const Fl__ProbeResult *p)
+{
+	if (p == NULL) {
+		cli_table_cell(t, CLI_PLAIN, "-");
+	} else if (p->failure == FL__FAILURE_CLASS__FAILURE_NONE) {
+		cli_table_cell(t, status_colour(p->status), "%s", fl_status_name(p->status));
+	} else {
+		cli_table_cell(t, status_colour(p->status), "%s/%s", fl_status_name(p->status),
+		    fl_failure_name(p->failure));
+	}
+}
+
+int
+cli_status_grid_print(const Fl__StatusReply *r, FILE *out, bool colour)
+{
+	cli_table   *t     = cli_table_new();
+	size_t       n     = 0;
+	const char **names = probe_names(r, &n);
+	int64_t      now   = reply_now(r);
+	char         when[48];
+	int          rc;
+
+	if (t == NULL || names == NULL) {
+		cli_table_free(t);
+		free(names);
+		return CLI_EXIT_ERROR;
+	}
+	cli_table_cell(t, CLI_BOLD, "HOST");
+	cli_table_cell(t, CLI_BOLD, "RELEASE");
+	cli_table_cell(t, CLI_BOLD, "LAST SEEN");
+	for (size_t k = 0; k < n; k++) {
+		cli_table_cell(t, CLI_BOLD, "%s", names[k]);
+	}
+	cli_table_row_end(t);
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		const Fl__HostState *h = r->hosts[i];
+		seen(h, now, when, sizeof(when));
+		if (h->stale) {
+			strncat(when, " STALE", sizeof(when) - strlen(when) - 1);
+		}
+		cli_table_cell(t, CLI_BOLD, "%s", str(h->host));
+		cli_table_cell(t, CLI_PLAIN, "%s", dash(h->release));
+		cli_table_cell(t, h->stale ? CLI_RED : CLI_PLAIN, "%s", when);
+		for (size_t k = 0; k < n; k++) {
+			grid_cell(t, probe_named(h, names[k]));
+		}
+		cli_table_row_end(t);
+	}
+	rc = cli_table_print(t, out, colour);
+	cli_table_free(t);
+	free(names);
+	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+}
+
 static void
 stats_json(fl_json *j, const Fl__CollectorStats *s)
 {

@@ -33,6 +33,7 @@ static const command commands[] = {
 	{ "verify", cli_cmd_verify, cli_help_verify,
 	    "gate a deploy: release healthy, no worse, rollback possible" },
 	{ "forget", cli_cmd_forget, cli_help_forget, "stop tracking a host (its history stays)" },
+	{ "watch", cli_cmd_watch, cli_help_watch, "a live view: verdict, hosts × probes, events" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -103,6 +104,7 @@ usage(FILE *out)
 	    "    faultline history --since 1h --host app1\n"
 	    "    faultline diagnose --label env=prod\n"
 	    "    faultline forget app7\n"
+	    "    faultline watch --label env=prod\n"
 	    "    faultline verify --release 2.4.1 --canary app1 --rollback-to 2.4.0\n"
 	    "    FAULTLINE_CONTROL=ipc:///tmp/fl.sock faultline status --json | jq .\n"
 	    "\n"
@@ -169,7 +171,8 @@ main(int argc, char **argv)
 	}
 	if (g.cmd_index == 0) {
 		return cli_usage_error(NULL,
-		    "which command? status, hosts, history, diagnose, probe-now, verify or forget");
+		    "which command? status, hosts, history, diagnose, probe-now, verify, forget or "
+		    "watch");
 	}
 	argc -= g.cmd_index;
 	argv += g.cmd_index;
@@ -188,5 +191,6 @@ main(int argc, char **argv)
 	                                                : env_or_null("FAULTLINE_TLS_SERVER_NAME");
 	ctx.colour          = cli_colour_wanted(stdout);
 	ctx.pretty          = isatty(STDOUT_FILENO) == 1;
+	ctx.err             = NULL; // stderr
 	return c->run(&ctx, argc, argv);
 }

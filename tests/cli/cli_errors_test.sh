@@ -98,6 +98,11 @@ usage_cases=(
 	"help nosuch"
 	"help status extra"
 	"verify"
+	"watch --interval 5"
+	"watch --interval 10ms"
+	"watch --interval"
+	"watch extra"
+	"watch --label novalue"
 )
 for args in "${usage_cases[@]}"; do
 	# shellcheck disable=SC2086 # word splitting is the point
@@ -107,6 +112,12 @@ for args in "${usage_cases[@]}"; do
 	fi
 done
 run 2 history --since yesterday && expect_err "--since wants a duration like 1h"
+run 2 watch --interval 2h && expect_err "--interval wants a duration from 100ms to 1h"
+# Not a terminal (ctest's stdout): refused before anything is drawn or asked.
+if run 2 -C "$sock" watch; then
+	one_line_usage
+	expect_err "faultline watch: stdout is not a terminal: watch draws a full-screen view"
+fi
 
 # --- help and version -------------------------------------------------------------------
 if run 0 --version; then

@@ -468,6 +468,41 @@ test_forget_human_json_and_exit(void **state)
 	free(text);
 }
 
+// The live view's grid: a row per host, a column per probe name (union over hosts, in order of
+// first appearance), "-" where a host lacks the probe, status/failure in each cell.
+static void
+test_status_grid(void **state)
+{
+	(void) state;
+	fixture f;
+	cap     c;
+	fixture_init(&f);
+
+	char *text = (cli_status_grid_print(&f.reply, cap_open(&c), false), cap_close(&c));
+	assert_string_equal(text,
+	    "HOST          RELEASE  LAST SEEN      app  orders                  cache\n"
+	    "app1          2.4.0    2s ago         ok   -                       -\n"
+	    "app-server-2  2.3.9    41s ago STALE  -    fail/privilege_missing  warn/slow\n");
+	free(text);
+}
+
+// The headline is exactly the first line of diagnose's print.
+static void
+test_diagnose_headline(void **state)
+{
+	(void) state;
+	Fl__DiagnoseReply r = FL__DIAGNOSE_REPLY__INIT;
+	cap               c;
+	r.verdict  = FL__VERDICT__VERDICT_HEALTHY;
+	r.summary  = s("healthy: 2 hosts reporting");
+	char *text = (cli_diagnose_headline(&r, cap_open(&c), false), cap_close(&c));
+	assert_string_equal(text, "HEALTHY: 2 hosts reporting\n");
+	free(text);
+	text = (cli_diagnose_headline(&r, cap_open(&c), true), cap_close(&c));
+	assert_string_equal(text, "\033[1;32mHEALTHY\033[0m: 2 hosts reporting\n");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -480,6 +515,8 @@ main(void)
 		cmocka_unit_test(test_history_sorted_oldest_first),
 		cmocka_unit_test(test_diagnose_human_and_exit),
 		cmocka_unit_test(test_forget_human_json_and_exit),
+		cmocka_unit_test(test_status_grid),
+		cmocka_unit_test(test_diagnose_headline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
