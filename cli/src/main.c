@@ -34,6 +34,8 @@ static const command commands[] = {
 	    "gate a deploy: release healthy, no worse, rollback possible" },
 	{ "forget", cli_cmd_forget, cli_help_forget, "stop tracking a host (its history stays)" },
 	{ "watch", cli_cmd_watch, cli_help_watch, "a live view: verdict, hosts × probes, events" },
+	{ "expect", cli_cmd_expect, cli_help_expect,
+	    "check and compare release expectations files (offline)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -80,7 +82,8 @@ usage(FILE *out)
 	    "                       subjectAltName (required with tls+tcp://)\n"
 	    "    -h, --help         this text; COMMAND --help for a command's\n"
 	    "    -V, --version      the version\n"
-	    "    Every command also takes --json (the public JSON shapes documented in README).\n"
+	    "    Every command but watch and expect check also takes --json (the public JSON\n"
+	    "    shapes documented in README).\n"
 	    "\n"
 	    "EXIT STATUS\n"
 	    "    0  all is well (status: every probe ok or warn; diagnose: healthy; verify: "
@@ -105,6 +108,7 @@ usage(FILE *out)
 	    "    faultline diagnose --label env=prod\n"
 	    "    faultline forget app7\n"
 	    "    faultline watch --label env=prod\n"
+	    "    faultline expect diff old/faultline.expect new/faultline.expect\n"
 	    "    faultline verify --release 2.4.1 --canary app1 --rollback-to 2.4.0\n"
 	    "    FAULTLINE_CONTROL=ipc:///tmp/fl.sock faultline status --json | jq .\n"
 	    "\n"

@@ -119,6 +119,37 @@ if run 2 -C "$sock" watch; then
 	expect_err "faultline watch: stdout is not a terminal: watch draws a full-screen view"
 fi
 
+# --- expect check / diff: offline, FILE:LINE on a bad file ---------------------------------
+printf '[postgres "orders"]\ntable = public.orders: SELECT\n' >"$tmp/ok.expect"
+printf '[postgres "orders"]\ntable = public.orders: SELECT\n\ncolumn = public.orders: SELECT\n' >"$tmp/bad.expect"
+printf '[postgres "orders"]\ntable = public.orders: SELECT, DELETE\n' >"$tmp/more.expect"
+if run 0 -C "$sock" expect check "$tmp/ok.expect"; then
+	[[ $out == "$tmp/ok.expect: ok (1 database section, 1 requirement)" ]] || fail "expect check printed '$out'"
+fi
+if run 2 expect check "$tmp/ok.expect" "$tmp/bad.expect"; then
+	[[ $err == "$tmp/bad.expect:4: column public.orders: object "* ]] || fail "expect check error is not FILE:LINE: '$err'"
+	[[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "expect check: more than one line: $err"
+	[[ $out == *"ok.expect: ok"* ]] || fail "expect check skipped the good file: $out"
+fi
+run 2 expect check "$tmp/nosuch.expect" && expect_err "$tmp/nosuch.expect: cannot open: No such file or directory"
+run 0 expect diff "$tmp/ok.expect" "$tmp/more.expect" && [[ $out == *"+ table = public.orders: DELETE"* ]] ||
+	fail "expect diff adds: $out"
+run 1 expect diff "$tmp/more.expect" "$tmp/ok.expect" && [[ $out == *"ROLLBACK RISK"* ]] ||
+	fail "expect diff drops: $out"
+run 2 expect diff "$tmp/ok.expect" "$tmp/bad.expect" && expect_err "$tmp/bad.expect:4: "
+if run 1 expect diff --json "$tmp/more.expect" "$tmp/ok.expect"; then
+	jq -e '.rollback_risk == true and .dropped[0].privileges == ["DELETE"]' <<<"$out" >/dev/null ||
+		fail "expect diff --json: $out"
+fi
+for args in "expect" "expect nosuch" "expect check" "expect diff $tmp/ok.expect" \
+	"expect diff a b c" "expect check --json $tmp/ok.expect" "expect diff --bogus a b"; do
+	# shellcheck disable=SC2086 # word splitting is the point
+	run 2 $args && one_line_usage
+done
+if run 0 help expect; then
+	[[ $out == *"faultline expect diff [--json] OLD NEW"* ]] || fail "help expect: $out"
+fi
+
 # --- help and version -------------------------------------------------------------------
 if run 0 --version; then
 	[[ $out =~ ^faultline\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "--version printed '$out'"

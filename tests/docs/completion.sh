@@ -48,6 +48,13 @@ assert_eq "faultline <TAB> offers the commands of --help" "$want" \
 assert_eq "faultline di<TAB>" "diagnose" "$(complete "$COMP/faultline" _faultline faultline di)"
 assert_eq "faultline help pro<TAB>" "probe-now" \
 	"$(complete "$COMP/faultline" _faultline faultline help pro)"
+assert_eq "faultline expect <TAB> offers its subcommands" "check diff" \
+	"$(complete "$COMP/faultline" _faultline faultline expect '')"
+touch "$FL_TMP/release.expect"
+assert_eq "faultline expect diff FILE<TAB>" "$FL_TMP/release.expect" \
+	"$(complete "$COMP/faultline" _faultline faultline expect diff "$FL_TMP/release.ex")"
+assert_eq "faultline watch --in<TAB>" "--interval" \
+	"$(complete "$COMP/faultline" _faultline faultline watch --in)"
 assert_eq "global options: faultline --tls-<TAB>" \
 	"--tls-ca --tls-cert --tls-key --tls-server-name" \
 	"$(complete "$COMP/faultline" _faultline faultline --tls-)"
