@@ -418,7 +418,9 @@ cli_cmd_watch(const cli_ctx *ctx, int argc, char **argv)
 	}
 	while (ev != CLI_TERM_QUIT) {
 		if (ev == CLI_TERM_TICK) {
+			cli_term_busy(true);
 			refresh(&c, &o, &v);
+			cli_term_busy(false);
 		}
 		draw(&c, &o, &v);
 		ev = cli_term_wait((int) o.interval_ms);

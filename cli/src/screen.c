@@ -24,7 +24,7 @@ static struct {
 	struct sigaction old_int, old_term, old_hup, old_winch;
 } term = { .wake = { -1, -1 } };
 
-static volatile sig_atomic_t got_quit, got_resize;
+static volatile sig_atomic_t got_quit, got_resize, busy;
 
 static void
 on_signal(int sig)
@@ -35,6 +35,15 @@ on_signal(int sig)
 		got_resize = 1;
 	} else {
 		got_quit = 1;
+		if (busy) {
+			// Stuck asking a hung collector: leave now rather than after the timeout.
+			// write() and tcsetattr() are async-signal-safe.
+			if (write(STDOUT_FILENO, LEAVE_SCREEN, sizeof(LEAVE_SCREEN) - 1) < 0) {
+				// nothing more can be done about the screen
+			}
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &term.saved);
+			_exit(0);
+		}
 	}
 	if (write(term.wake[1], &b, 1) < 0) {
 		// the pipe is full: a wake-up is pending anyway
@@ -135,6 +144,7 @@ cli_term_close(void)
 	if (!term.open) {
 		return;
 	}
+	busy      = 0;
 	term.open = false;
 	fflush(stdout);
 	write_all(LEAVE_SCREEN);
@@ -146,6 +156,12 @@ cli_term_close(void)
 	close(term.wake[0]);
 	close(term.wake[1]);
 	term.wake[0] = term.wake[1] = -1;
+}
+
+void
+cli_term_busy(bool on)
+{
+	busy = on && term.open;
 }
 
 void

@@ -14,6 +14,7 @@
 #ifndef CLI_SCREEN_H
 #define CLI_SCREEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -29,6 +30,11 @@ int cli_term_open(char *err, size_t errlen);
 
 // Restores the terminal as cli_term_open() found it. Does nothing when it is not open.
 void cli_term_close(void);
+
+// Marks a stretch (a round trip with the collector, bounded only by --timeout) during which a
+// quit signal cannot wait for cli_term_wait(): the handler then restores the terminal itself
+// and exits 0 at once.
+void cli_term_busy(bool on);
 
 // The terminal's size; 24 × 80 when the kernel does not know it.
 void cli_term_size(unsigned *rows, unsigned *cols);

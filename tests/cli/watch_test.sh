@@ -7,7 +7,8 @@
 #   4. the terminal shrinks and grows: the view is redrawn at the new size (with a 1 h
 #      interval, so only SIGWINCH can have redrawn it);
 #   5. q quits with exit 0 and the terminal is restored (main screen, icanon and echo back);
-#      so does SIGTERM.
+#      so does SIGTERM, and so does Ctrl-C while a refresh waits on a hung (SIGSTOPped)
+#      collector, at once rather than after the 20 s round-trip timeout.
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 
 command -v tmux >/dev/null || fl_fail "tmux not found: run scripts/install-deps.sh as root"
@@ -45,7 +46,7 @@ tm() { tmux -S "$TMUX_SOCK" "$@"; }
 start_view() {
 	local s=$1
 	shift
-	printf '%q ' "$FL_CLI_BIN" -C "$FL_CONTROL" watch "$@" >"$FL_TMP/$s.cmd"
+	printf '%q ' "$FL_CLI_BIN" -C "$FL_CONTROL" --timeout 20s watch "$@" >"$FL_TMP/$s.cmd"
 	tm new-session -d -s "$s" -x 120 -y 40 \
 		"env TERM=xterm-256color bash -c '. $FL_TMP/$s.cmd; echo WATCH-EXIT=\$?; stty -a | tr -s \" ;\" \"\\n\" | grep -x -e icanon -e -icanon -e echo -e -echo | sed s/^/MODE=/; sleep 600'"
 }
@@ -121,3 +122,23 @@ watch_pid=$(pgrep -P "$pane_pid" -f "faultline.* watch" || true)
 kill -TERM "$watch_pid"
 wait_for "watch exits on SIGTERM" 10 pane_has sized "WATCH-EXIT=0" "MODE=icanon" "MODE=echo"
 fl_log "ok: SIGTERM ends the view with 0 and restores the terminal"
+
+# --- 5c. Ctrl-C while a hung collector holds a refresh: out at once, terminal restored --------
+start_view hung --interval 300ms
+wait_for "the third view drew" 20 pane_has hung "HEALTHY" "app1"
+kill -STOP "$(fl_pid collector)"
+# stuck: the header's clock (milliseconds, redrawn every 300 ms) stops moving
+stuck() {
+	local a b
+	a=$(screen hung | head -n 1)
+	sleep 0.7
+	b=$(screen hung | head -n 1)
+	[[ $a == "$b" ]]
+}
+wait_for "the view waits on the stopped collector" 10 stuck
+t0=$SECONDS
+tm send-keys -t hung C-c
+wait_for "watch exits on Ctrl-C while waiting" 4 pane_has hung "WATCH-EXIT=0" "MODE=icanon" "MODE=echo"
+((SECONDS - t0 < 4)) || fl_fail "Ctrl-C took $((SECONDS - t0))s (the round trip's timeout is 20s)"
+kill -CONT "$(fl_pid collector)"
+fl_log "ok: Ctrl-C leaves at once while a refresh waits on a hung collector"
