@@ -32,6 +32,7 @@ const char cli_help_verify[] =
     "                     [--rounds N] [--window D] [--survey-timeout D] [--no-canary]\n"
     "                     [--max-error-rate-increase X] [--max-latency-ratio X]\n"
     "                     [--latency-slack D] [--label KEY=VALUE]...\n"
+    "                     [--confidence X] [--min-samples N]\n"
     "\n"
     "DESCRIPTION\n"
     "    First waits until the expected hosts report release R: the hosts named by --hosts,\n"
@@ -42,11 +43,12 @@ const char cli_help_verify[] =
     "      expectations  R's expectations are met (no unmet grant/table/column, no malformed\n"
     "                    expectations file)\n"
     "      canary        with --canary, or when some hosts still run another release: over\n"
-    "                    --rounds probe-now rounds --window apart, the same probes on R and on\n"
-    "                    the other hosts are compared. R fails when its error rate exceeds the\n"
-    "                    other group's by more than --max-error-rate-increase (absolute), or\n"
-    "                    its median latency exceeds --max-latency-ratio x the other's +\n"
-    "                    --latency-slack\n"
+    "                    --rounds probe-now rounds --window apart, each probe (same name and\n"
+    "                    kind) on R is compared with itself on the other hosts. R fails when\n"
+    "                    a probe fails or warns more (--max-error-rate-increase), or is slower\n"
+    "                    (Mann-Whitney U at --confidence, and median or p95 beyond\n"
+    "                    --max-latency-ratio x the other's + --latency-slack). Too few\n"
+    "                    samples to decide: inconclusive, exit 2\n"
     "      rollback      with --rollback-to OLD: each agent checks the expectations it kept\n"
     "                    for OLD against today's databases; every missing grant, table or\n"
     "                    column is a reason, and so is a host that never kept OLD's\n"
@@ -59,8 +61,8 @@ const char cli_help_verify[] =
     "    --timeout D                  how long to wait for the hosts to report R (default 5m)\n"
     "    --canary H1,H2               the canary hosts on R, compared with the others\n"
     "    --rollback-to OLD            check that a rollback to release OLD would work\n"
-    "    --rounds N                   probe-now rounds in the canary window (default 5)\n"
-    "    --window D                   time between those rounds (default 1s)\n"
+    "    --rounds N                   canary probe-now rounds, 1-60 (default 20)\n"
+    "    --window D                   time between them, from 100ms (default 250ms)\n"
     "    --survey-timeout D           how long agents get to answer each round (default 5s)\n"
     "    --no-canary                  never compare groups\n"
     "    --max-error-rate-increase X  default 0.05 (5 percentage points)\n"
@@ -69,6 +71,8 @@ const char cli_help_verify[] =
     "    --label KEY=VALUE            only the hosts carrying this label (repeatable: every\n"
     "                                 one must match): waited for, verified, and the\n"
     "                                 canary's baseline\n"
+    "    --confidence X               of the rank test, 0.5-0.9999 (default 0.98)\n"
+    "    --min-samples N              per probe and group, 1-1000 (default 5)\n"
     "    --json                       {\"release\",\"result\",\"hosts\",\"reasons\",\"warnings\",\n"
     "                                 \"canary\",\"rollback\",\"elapsed_s\"} (docs/verify.md)\n"
     "    -C URL                       the collector's control URL\n"
@@ -78,7 +82,8 @@ const char cli_help_verify[] =
     "    0  passed\n"
     "    1  failed: each reason is printed (or in --json)\n"
     "    2  could not verify: the hosts did not report R in time, a host did not answer,\n"
-    "       the collector is unreachable, or a usage error\n"
+    "       the canary comparison was inconclusive, the collector is unreachable, or a\n"
+    "       usage error\n"
     "\n"
     "EXAMPLES\n"
     "    faultline verify --release 2.4.1 --hosts app1 --canary app1 --timeout 10m\n"
@@ -224,6 +229,49 @@ json_group(fl_json *j, const char *key, const Fl__CanaryGroup *g)
 }
 
 static void
+json_probe_side(fl_json *j, const char *key, const Fl__CanaryProbeSide *s)
+{
+	fl_json_key(j, key);
+	if (s == NULL) {
+		fl_json_null(j);
+		return;
+	}
+	fl_json_obj_begin(j);
+	fl_json_kuint(j, "samples", s->samples);
+	fl_json_kuint(j, "errors", s->errors);
+	fl_json_kuint(j, "warns", s->warns);
+	fl_json_key(j, "error_rate");
+	fl_json_double(j, s->error_rate);
+	fl_json_key(j, "warn_rate");
+	fl_json_double(j, s->warn_rate);
+	fl_json_key(j, "median_latency_ms");
+	fl_json_double(j, s->median_latency_ms);
+	fl_json_key(j, "p90_latency_ms");
+	fl_json_double(j, s->p90_latency_ms);
+	fl_json_key(j, "p95_latency_ms");
+	fl_json_double(j, s->p95_latency_ms);
+	fl_json_obj_end(j);
+}
+
+static void
+json_canary_probe(fl_json *j, const Fl__CanaryProbe *p)
+{
+	fl_json_obj_begin(j);
+	fl_json_kstr(j, "probe", p->name);
+	fl_json_kstr(j, "kind", fl_kind_name(p->kind));
+	fl_json_kstr(j, "verdict", p->verdict);
+	json_probe_side(j, "candidate", p->candidate);
+	json_probe_side(j, "baseline", p->baseline);
+	fl_json_kbool(j, "latency_tested", p->latency_tested);
+	fl_json_key(j, "p_value");
+	fl_json_double(j, p->p_value);
+	fl_json_key(j, "median_ratio");
+	fl_json_double(j, p->median_ratio);
+	fl_json_kstr(j, "summary", p->summary);
+	fl_json_obj_end(j);
+}
+
+static void
 json_unmet(fl_json *j, const Fl__UnmetRequirement *u)
 {
 	fl_json_obj_begin(j);
@@ -295,6 +343,16 @@ print_json(const char *release, const char *result, char *const *hosts, size_t n
 		fl_json_double(&j, c->max_latency_ratio);
 		fl_json_kuint(&j, "latency_slack_ms", c->latency_slack_ms);
 		fl_json_kstr(&j, "note", c->note);
+		fl_json_kstr(&j, "verdict", c->verdict);
+		fl_json_key(&j, "confidence");
+		fl_json_double(&j, c->confidence);
+		fl_json_kuint(&j, "min_samples", c->min_samples);
+		fl_json_key(&j, "per_probe");
+		fl_json_arr_begin(&j);
+		for (size_t i = 0; i < c->n_per_probe; i++) {
+			json_canary_probe(&j, c->per_probe[i]);
+		}
+		fl_json_arr_end(&j);
 		fl_json_obj_end(&j);
 	} else {
 		fl_json_null(&j);
@@ -337,6 +395,20 @@ print_json(const char *release, const char *result, char *const *hosts, size_t n
 	return cli_json_emit(&j, stdout);
 }
 
+// One line per probe compared: verdict, errors, median and p95 on both groups.
+static void
+print_canary_probe(const Fl__CanaryProbe *p)
+{
+	const Fl__CanaryProbeSide *a = p->candidate, *b = p->baseline;
+	if (a == NULL || b == NULL) {
+		return;
+	}
+	printf("    %-12s %-8s %-12s errors %.1f%% vs %.1f%%, median %.1fms vs %.1fms, p95 "
+	       "%.1fms vs %.1fms\n",
+	    p->name, fl_kind_name(p->kind), p->verdict, a->error_rate * 100, b->error_rate * 100,
+	    a->median_latency_ms, b->median_latency_ms, a->p95_latency_ms, b->p95_latency_ms);
+}
+
 static void
 print_human(const Fl__VerifyReply *r, double elapsed_s)
 {
@@ -353,13 +425,12 @@ print_human(const Fl__VerifyReply *r, double elapsed_s)
 	if (r->canary != NULL) {
 		const Fl__CanaryComparison *c = r->canary;
 		if (c->compared && c->candidate != NULL && c->baseline != NULL) {
-			printf("  canary: %s %.1f%% errors, median %.1fms vs %s %.1f%%, %.1fms "
-			       "over %u "
-			       "rounds\n",
-			    c->candidate->release, c->candidate->error_rate * 100,
-			    c->candidate->median_latency_ms, c->baseline->release,
-			    c->baseline->error_rate * 100, c->baseline->median_latency_ms,
-			    c->rounds);
+			printf("  canary: %s, %zu probe%s compared over %u rounds (%s vs %s)\n",
+			    c->verdict, c->n_per_probe, c->n_per_probe == 1 ? "" : "s", c->rounds,
+			    c->candidate->release, c->baseline->release);
+			for (size_t i = 0; i < c->n_per_probe; i++) {
+				print_canary_probe(c->per_probe[i]);
+			}
 		} else {
 			printf("  canary: not compared (%s)\n", c->note);
 		}
@@ -399,7 +470,9 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 		O_SLACK,
 		O_RELEASE,
 		O_TIMEOUT,
-		O_LABEL
+		O_LABEL,
+		O_CONFIDENCE,
+		O_MIN_SAMPLES
 	};
 	static const struct option longopts[] = {
 		{ "release", required_argument, NULL, O_RELEASE },
@@ -416,6 +489,8 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 		{ "max-latency-ratio", required_argument, NULL, O_LAT },
 		{ "latency-slack", required_argument, NULL, O_SLACK },
 		{ "label", required_argument, NULL, O_LABEL },
+		{ "confidence", required_argument, NULL, O_CONFIDENCE },
+		{ "min-samples", required_argument, NULL, O_MIN_SAMPLES },
 		{ "json", no_argument, NULL, 'j' },
 		{ "control", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -434,8 +509,10 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 	vq.max_latency_ratio       = 1.5;
 	vq.latency_slack_ms        = 20;
 	vq.thresholds_set          = true;
-	vq.rounds                  = 5;
-	vq.round_interval_ms       = 1000;
+	vq.confidence              = 0.98;
+	vq.min_samples             = 5;
+	vq.rounds                  = 20;
+	vq.round_interval_ms       = 250;
 	vq.survey_timeout_ms       = 5000;
 	cli_opt_start();
 	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
@@ -486,6 +563,12 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 				    "%s wants a duration up to 10m, not '%s'", argv[optind - 1],
 				    optarg);
 			}
+			if (opt == O_WINDOW && ms < 100) {
+				return cli_usage_error(argv[0],
+				    "--window wants at least 100ms (agents run a whole round each "
+				    "time), not '%s'",
+				    optarg);
+			}
 			if (opt == O_WINDOW) {
 				vq.round_interval_ms = ms;
 			} else if (opt == O_SURVEY) {
@@ -495,6 +578,22 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 			}
 			break;
 		}
+		case O_CONFIDENCE:
+			vq.confidence = strtod(optarg, &end);
+			if (*optarg == '\0' || *end != '\0' || !(vq.confidence >= 0.5) ||
+			    vq.confidence > 0.9999) {
+				return cli_usage_error(
+				    argv[0], "--confidence wants 0.5 to 0.9999, not '%s'", optarg);
+			}
+			break;
+		case O_MIN_SAMPLES:
+			vq.min_samples = (uint32_t) strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || vq.min_samples == 0 ||
+			    vq.min_samples > 1000) {
+				return cli_usage_error(
+				    argv[0], "--min-samples wants 1 to 1000, not '%s'", optarg);
+			}
+			break;
 		case O_NOCAN:
 			vq.no_canary = true;
 			break;

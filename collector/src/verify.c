@@ -15,6 +15,7 @@
 #include "fl/names.h"
 #include "fl/time.h"
 #include "server.h"
+#include "stats.h"
 #include "survey.h"
 
 typedef struct last_verif {
@@ -201,10 +202,25 @@ unmet_copy(const Fl__UnmetRequirement *u)
 // --- canary sampling -------------------------------------------------------------------------
 
 typedef struct samples {
-	uint32_t n, errors;
-	double  *lat_ms; // of passing samples
+	uint32_t n, errors, warns;
+	double  *lat_ms; // of non-failing samples
 	size_t   n_lat, cap_lat;
 } samples;
+
+// The samples of one probe (name and kind) on each group: [0] candidate, [1] baseline.
+typedef struct probe_samples {
+	char         *name;
+	Fl__ProbeKind kind;
+	samples       side[2];
+} probe_samples;
+
+// Every probe compared, at most COLL_VERIFY_MAX_PROBES; results of further probes are counted
+// in `dropped` and reported in the comparison's note.
+typedef struct probe_table {
+	probe_samples *v;
+	size_t         n;
+	uint32_t       dropped;
+} probe_table;
 
 static void
 sample_add(samples *s, const Fl__ProbeResult *p)
@@ -213,6 +229,9 @@ sample_add(samples *s, const Fl__ProbeResult *p)
 	if (p->status == FL__STATUS__STATUS_FAIL) {
 		s->errors++;
 		return;
+	}
+	if (p->status == FL__STATUS__STATUS_WARN) {
+		s->warns++;
 	}
 	if (s->n_lat == s->cap_lat) {
 		size_t  cap = s->cap_lat ? s->cap_lat * 2 : 32;
@@ -226,32 +245,51 @@ sample_add(samples *s, const Fl__ProbeResult *p)
 	s->lat_ms[s->n_lat++] = p->duration_us / 1000.0;
 }
 
-static int
-cmp_double(const void *a, const void *b)
+static probe_samples *
+probe_slot(probe_table *t, const Fl__ProbeResult *p)
 {
-	double x = *(const double *) a, y = *(const double *) b;
-	return x < y ? -1 : x > y ? 1 : 0;
-}
-
-static double
-median(samples *s)
-{
-	if (s->n_lat == 0) {
-		return 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i].kind == p->kind && strcmp(t->v[i].name, p->name) == 0) {
+			return &t->v[i];
+		}
 	}
-	qsort(s->lat_ms, s->n_lat, sizeof(double), cmp_double);
-	return s->n_lat % 2 ? s->lat_ms[s->n_lat / 2]
-	                    : (s->lat_ms[s->n_lat / 2 - 1] + s->lat_ms[s->n_lat / 2]) / 2;
+	if (t->n == COLL_VERIFY_MAX_PROBES) {
+		return NULL;
+	}
+	probe_samples *nv = realloc(t->v, (t->n + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		return NULL;
+	}
+	t->v = nv;
+	memset(&nv[t->n], 0, sizeof(nv[0]));
+	if ((nv[t->n].name = xdup(p->name)) == NULL) {
+		return NULL;
+	}
+	nv[t->n].kind = p->kind;
+	return &t->v[t->n++];
 }
 
-// Probe names run by at least one host of each group in this round.
+static void
+probe_table_fini(probe_table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].name);
+		free(t->v[i].side[0].lat_ms);
+		free(t->v[i].side[1].lat_ms);
+	}
+	free(t->v);
+}
+
+// Does a host of the group run a probe of this name and kind in this round?
 static bool
-probe_in_group(const Fl__ProbeNowReply *pn, char *const *group, size_t n_group, const char *name)
+probe_in_group(
+    const Fl__ProbeNowReply *pn, char *const *group, size_t n_group, const Fl__ProbeResult *p)
 {
 	for (size_t g = 0; g < n_group; g++) {
 		const Fl__Report *rep = find_report(pn, group[g]);
 		for (size_t k = 0; rep != NULL && k < rep->n_results; k++) {
-			if (strcmp(rep->results[k]->name, name) == 0) {
+			if (rep->results[k]->kind == p->kind &&
+			    strcmp(rep->results[k]->name, p->name) == 0) {
 				return true;
 			}
 		}
@@ -259,9 +297,11 @@ probe_in_group(const Fl__ProbeNowReply *pn, char *const *group, size_t n_group, 
 	return false;
 }
 
+// Adds one round's results of the probes both groups run: to the pooled samples of each group
+// (sc, sb) and to the probe's own samples in t.
 static void
 sample_round(const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char *const *base,
-    size_t n_base, samples *sc, samples *sb, char ***probes, size_t *n_probes)
+    size_t n_base, samples *sc, samples *sb, probe_table *t, char ***probes, size_t *n_probes)
 {
 	for (int side = 0; side < 2; side++) {
 		char *const *grp   = side == 0 ? cand : base;
@@ -272,10 +312,16 @@ sample_round(const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char
 			const Fl__Report *rep = find_report(pn, grp[g]);
 			for (size_t k = 0; rep != NULL && k < rep->n_results; k++) {
 				const Fl__ProbeResult *p = rep->results[k];
-				if (!probe_in_group(pn, other, n_oth, p->name)) {
+				if (!probe_in_group(pn, other, n_oth, p)) {
 					continue;
 				}
 				sample_add(side == 0 ? sc : sb, p);
+				probe_samples *ps = probe_slot(t, p);
+				if (ps != NULL) {
+					sample_add(&ps->side[side], p);
+				} else {
+					t->dropped++;
+				}
 				if (!in_list(*probes, *n_probes, p->name)) {
 					strv_add(probes, n_probes, p->name);
 				}
@@ -296,11 +342,72 @@ group_new(const char *release, char *const *hosts, size_t n, samples *s)
 	for (size_t i = 0; i < n; i++) {
 		strv_add(&g->hosts, &g->n_hosts, hosts[i]);
 	}
+	coll_stats_sort(s->lat_ms, s->n_lat);
 	g->samples           = s->n;
 	g->errors            = s->errors;
 	g->error_rate        = s->n ? (double) s->errors / s->n : 0;
-	g->median_latency_ms = median(s);
+	g->median_latency_ms = coll_stats_quantile(s->lat_ms, s->n_lat, 0.5);
 	return g;
+}
+
+static Fl__CanaryProbeSide *
+probe_side_new(const coll_canary_summary *s)
+{
+	Fl__CanaryProbeSide *o = malloc(sizeof(*o));
+	if (o == NULL) {
+		return NULL;
+	}
+	fl__canary_probe_side__init(o);
+	o->samples           = s->samples;
+	o->errors            = s->errors;
+	o->warns             = s->warns;
+	o->error_rate        = s->error_rate;
+	o->warn_rate         = s->warn_rate;
+	o->median_latency_ms = s->median_latency_ms;
+	o->p90_latency_ms    = s->p90_latency_ms;
+	o->p95_latency_ms    = s->p95_latency_ms;
+	return o;
+}
+
+// Judges one probe (canary.h) and appends its entry to c->per_probe. Returns the outcome.
+static coll_canary_outcome
+judge_probe(Fl__CanaryComparison *c, const coll_canary_rule *rule, probe_samples *ps)
+{
+	coll_canary_side    side[2];
+	coll_canary_verdict v;
+	char                why[640];
+
+	for (int i = 0; i < 2; i++) {
+		samples *s = &ps->side[i];
+		coll_stats_sort(s->lat_ms, s->n_lat);
+		side[i] = (coll_canary_side) { .samples = s->n,
+			.errors                         = s->errors,
+			.warns                          = s->warns,
+			.lat_ms                         = s->lat_ms,
+			.n_lat                          = s->n_lat };
+	}
+	coll_canary_judge_probe(rule, &side[0], &side[1], &v);
+	coll_canary_describe(ps->name, rule, &v, why, sizeof(why));
+
+	Fl__CanaryProbe  *e  = malloc(sizeof(*e));
+	Fl__CanaryProbe **nv = e ? realloc(c->per_probe, (c->n_per_probe + 1) * sizeof(*nv)) : NULL;
+	if (nv == NULL) {
+		free(e);
+		return v.outcome;
+	}
+	c->per_probe = nv;
+	fl__canary_probe__init(e);
+	e->name                        = xdup(ps->name);
+	e->kind                        = ps->kind;
+	e->verdict                     = xdup(coll_canary_outcome_name(v.outcome));
+	e->candidate                   = probe_side_new(&v.cand);
+	e->baseline                    = probe_side_new(&v.base);
+	e->p_value                     = v.p_value;
+	e->median_ratio                = v.median_ratio;
+	e->summary                     = xdup(why);
+	e->latency_tested              = v.latency_tested;
+	c->per_probe[c->n_per_probe++] = e;
+	return v.outcome;
 }
 
 // --- the evaluation ----------------------------------------------------------------------------
@@ -318,6 +425,127 @@ sleep_unless_stopping(coll_server *srv, int64_t until_mono_us)
 	return !atomic_load(&srv->stopping);
 }
 
+// The release's verdict over the probes: failed when any failed, else inconclusive when any
+// was, else passed.
+static const char *
+overall_verdict(size_t n_failed, size_t n_inconclusive)
+{
+	return n_failed > 0 ? "failed" : n_inconclusive > 0 ? "inconclusive" : "passed";
+}
+
+// The reason of one probe that failed or could not be judged.
+static void
+probe_reason(Fl__VerifyReply *r, const Fl__CanaryProbe *e, const char *release, const char *baserel)
+{
+	bool failed = strcmp(e->verdict, "failed") == 0;
+	add_reason(&r->reasons, &r->n_reasons, "canary", "", e->name, "%s (%s %s vs %s): %s",
+	    e->summary, fl_kind_name(e->kind), release, baserel,
+	    failed ? (e->candidate != NULL && e->candidate->error_rate > 0
+	                     ? "fails more on the release: points at the code of the release"
+	                     : "worse on the release than before: points at the code of the "
+	                       "release")
+	           : "the sample cannot decide, which is not a pass");
+}
+
+// The canary comparison (see canary.h): candidate = canary hosts (or every target) on the
+// release; baseline = answering hosts on another release. Runs the remaining probe-now rounds
+// of the window, judges each probe both groups run, and fills r->canary and its reasons.
+// -1 only when out of memory (r->canary stays NULL).
+static int
+canary_compare(coll_server *srv, const Fl__VerifyQuery *q, const coll_canary_rule *rule, int64_t t0,
+    const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char *const *base, size_t n_base,
+    uint32_t rounds, uint32_t gap_ms, uint32_t survey_ms, Fl__VerifyReply *r, char *err,
+    size_t errlen)
+{
+	Fl__CanaryComparison *c  = malloc(sizeof(*c));
+	samples               sc = { 0 }, sb = { 0 };
+	probe_table           t            = { 0 };
+	char                **probes       = NULL;
+	size_t                n_probes     = 0;
+	char                  baserel[256] = "";
+	uint32_t              done         = 0;
+	size_t                n_failed = 0, n_inconclusive = 0;
+
+	if (c == NULL) {
+		return -1;
+	}
+	fl__canary_comparison__init(c);
+	r->canary                  = c;
+	c->max_error_rate_increase = rule->max_error_rate_increase;
+	c->max_latency_ratio       = rule->max_latency_ratio;
+	c->latency_slack_ms        = rule->latency_slack_ms;
+	c->confidence              = rule->confidence;
+	c->min_samples             = rule->min_samples;
+	for (size_t i = 0; i < n_base && baserel[0] == '\0'; i++) {
+		snprintf(baserel, sizeof(baserel), "%s", find_report(pn, base[i])->release);
+	}
+	if (n_cand == 0 || n_base == 0) {
+		c->note = xdup(n_cand == 0 ? "no canary host on the release answered"
+		                           : "no host on another release to compare with");
+	} else {
+		char **expect   = NULL;
+		size_t n_expect = 0;
+		for (size_t i = 0; i < n_cand; i++) {
+			strv_add(&expect, &n_expect, cand[i]);
+		}
+		for (size_t i = 0; i < n_base; i++) {
+			strv_add(&expect, &n_expect, base[i]);
+		}
+		int64_t next = t0;
+		sample_round(pn, cand, n_cand, base, n_base, &sc, &sb, &t, &probes, &n_probes);
+		done = 1;
+		while (done < rounds) {
+			next += (int64_t) gap_ms * 1000;
+			if (!sleep_unless_stopping(srv, next)) {
+				break;
+			}
+			Fl__ProbeNowReply *more = NULL;
+			if (coll_survey_run(srv->survey, survey_ms, NULL, 0, expect, n_expect,
+			        &more, err, errlen) != 0) {
+				break;
+			}
+			sample_round(
+			    more, cand, n_cand, base, n_base, &sc, &sb, &t, &probes, &n_probes);
+			fl__probe_now_reply__free_unpacked(more, NULL);
+			done++;
+		}
+		coll_strv_free(expect, n_expect);
+		c->compared = sc.n > 0 && sb.n > 0;
+		if (!c->compared) {
+			c->note = xdup("the two groups share no probe");
+		}
+	}
+	c->rounds    = done;
+	c->candidate = group_new(q->release, cand, n_cand, &sc);
+	c->baseline  = group_new(baserel, base, n_base, &sb);
+	for (size_t i = 0; i < n_probes; i++) {
+		strv_add(&c->probes, &c->n_probes, probes[i]);
+	}
+	for (size_t i = 0; c->compared && i < t.n; i++) {
+		coll_canary_outcome o = judge_probe(c, rule, &t.v[i]);
+		n_failed += o == COLL_CANARY_FAILED;
+		n_inconclusive += o == COLL_CANARY_INCONCLUSIVE;
+	}
+	for (size_t i = 0; i < c->n_per_probe; i++) {
+		if (strcmp(c->per_probe[i]->verdict, "passed") != 0) {
+			probe_reason(r, c->per_probe[i], q->release, baserel);
+		}
+	}
+	if (t.dropped > 0 && c->note == NULL) {
+		char note[160];
+		snprintf(note, sizeof(note), "%u results of probes past the first %d not compared",
+		    t.dropped, COLL_VERIFY_MAX_PROBES);
+		c->note = xdup(note);
+	}
+	c->verdict = xdup(c->compared ? overall_verdict(n_failed, n_inconclusive) : "not compared");
+	c->passed  = n_failed == 0 && n_inconclusive == 0;
+	free(sc.lat_ms);
+	free(sb.lat_ms);
+	probe_table_fini(&t);
+	coll_strv_free(probes, n_probes);
+	return c->verdict != NULL ? 0 : -1;
+}
+
 int
 coll_verify_run(
     coll_server *srv, const Fl__VerifyQuery *q, Fl__VerifyReply **out, char *err, size_t errlen)
@@ -326,8 +554,8 @@ coll_verify_run(
 	Fl__ProbeNowReply *pn   = NULL;
 	char             **live = NULL, **rel = NULL, **prev = NULL;
 	size_t             n_live  = 0;
-	char             **targets = NULL, **cand = NULL, **base = NULL, **probes = NULL;
-	size_t             n_targets = 0, n_cand = 0, n_base = 0, n_probes = 0;
+	char             **targets = NULL, **cand = NULL, **base = NULL;
+	size_t             n_targets = 0, n_cand = 0, n_base = 0;
 	char              *rb[1];
 	int64_t            t0      = fl_mono_us();
 	const char        *release = q->release;
@@ -338,9 +566,15 @@ coll_verify_run(
 	double   max_inc = q->thresholds_set ? q->max_error_rate_increase : COLL_VERIFY_MAX_ERR_INC;
 	double   max_ratio = q->thresholds_set ? q->max_latency_ratio : COLL_VERIFY_MAX_LAT_RATIO;
 	uint32_t slack_ms  = q->thresholds_set ? q->latency_slack_ms : COLL_VERIFY_LAT_SLACK_MS;
+	double   confidence =
+            q->confidence > 0 && q->confidence < 1 ? q->confidence : COLL_VERIFY_CONFIDENCE;
+	uint32_t min_samples = q->min_samples ? q->min_samples : COLL_VERIFY_MIN_SAMPLES;
 
 	if (rounds > COLL_VERIFY_MAX_ROUNDS) {
 		rounds = COLL_VERIFY_MAX_ROUNDS;
+	}
+	if (gap_ms < COLL_VERIFY_MIN_ROUND_MS) {
+		gap_ms = COLL_VERIFY_MIN_ROUND_MS;
 	}
 	if (srv->survey == NULL) {
 		snprintf(err, errlen,
@@ -542,92 +776,16 @@ coll_verify_run(
 		}
 	}
 	if (!q->no_canary && (q->n_canary > 0 || n_base > 0)) {
-		Fl__CanaryComparison *c  = malloc(sizeof(*c));
-		samples               sc = { 0 }, sb = { 0 };
-		char                  baserel[256] = "";
-		uint32_t              done         = 0;
-		if (c == NULL) {
+		coll_canary_rule rule = { max_inc, max_ratio, slack_ms, confidence, min_samples };
+		if (canary_compare(srv, q, &rule, t0, pn, cand, n_cand, base, n_base, rounds,
+		        gap_ms, survey_ms, r, err, errlen) != 0) {
 			goto finish;
 		}
-		fl__canary_comparison__init(c);
-		r->canary                  = c;
-		c->max_error_rate_increase = max_inc;
-		c->max_latency_ratio       = max_ratio;
-		c->latency_slack_ms        = slack_ms;
-		c->passed                  = true;
-		for (size_t i = 0; i < n_base && baserel[0] == '\0'; i++) {
-			snprintf(baserel, sizeof(baserel), "%s", find_report(pn, base[i])->release);
+		if (strcmp(r->canary->verdict, "failed") == 0) {
+			failed = true;
+		} else if (strcmp(r->canary->verdict, "inconclusive") == 0) {
+			unverified = true;
 		}
-		if (n_cand == 0 || n_base == 0) {
-			c->note = xdup(n_cand == 0 ? "no canary host on the release answered"
-			                           : "no host on another release to compare with");
-		} else {
-			char **expect   = NULL;
-			size_t n_expect = 0;
-			for (size_t i = 0; i < n_cand; i++) {
-				strv_add(&expect, &n_expect, cand[i]);
-			}
-			for (size_t i = 0; i < n_base; i++) {
-				strv_add(&expect, &n_expect, base[i]);
-			}
-			int64_t next = t0;
-			sample_round(pn, cand, n_cand, base, n_base, &sc, &sb, &probes, &n_probes);
-			done = 1;
-			while (done < rounds) {
-				next += (int64_t) gap_ms * 1000;
-				if (!sleep_unless_stopping(srv, next)) {
-					break;
-				}
-				Fl__ProbeNowReply *more = NULL;
-				if (coll_survey_run(srv->survey, survey_ms, NULL, 0, expect,
-				        n_expect, &more, err, errlen) != 0) {
-					break;
-				}
-				sample_round(
-				    more, cand, n_cand, base, n_base, &sc, &sb, &probes, &n_probes);
-				fl__probe_now_reply__free_unpacked(more, NULL);
-				done++;
-			}
-			coll_strv_free(expect, n_expect);
-			c->compared = sc.n > 0 && sb.n > 0;
-			if (!c->compared) {
-				c->note = xdup("the two groups share no probe");
-			}
-		}
-		c->rounds    = done;
-		c->candidate = group_new(release, cand, n_cand, &sc);
-		c->baseline  = group_new(baserel, base, n_base, &sb);
-		for (size_t i = 0; i < n_probes; i++) {
-			strv_add(&c->probes, &c->n_probes, probes[i]);
-		}
-		if (c->compared && c->candidate != NULL && c->baseline != NULL) {
-			double er = c->candidate->error_rate, eb = c->baseline->error_rate;
-			double lr             = c->candidate->median_latency_ms,
-			       lb             = c->baseline->median_latency_ms;
-			coll_canary_rule rule = { max_inc, max_ratio, slack_ms };
-			coll_canary_side cs = { er, lr }, bs = { eb, lb };
-			unsigned         worse = coll_canary_judge(&rule, &cs, &bs);
-			if (worse & COLL_CANARY_MORE_ERRORS) {
-				add_reason(&r->reasons, &r->n_reasons, "canary", "", "",
-				    "release %s fails more than %s on the same probes: error rate "
-				    "%.1f%% "
-				    "vs %.1f%% (allowed +%.1f points): points at the code of %s",
-				    release, baserel, er * 100, eb * 100, max_inc * 100, release);
-				c->passed = false;
-				failed    = true;
-			}
-			if (worse & COLL_CANARY_SLOWER) {
-				add_reason(&r->reasons, &r->n_reasons, "canary", "", "",
-				    "release %s is slower than %s on the same probes: median "
-				    "%.1fms vs "
-				    "%.1fms (allowed %.2fx + %ums)",
-				    release, baserel, lr, lb, max_ratio, slack_ms);
-				c->passed = false;
-				failed    = true;
-			}
-		}
-		free(sc.lat_ms);
-		free(sb.lat_ms);
 	}
 
 finish:
@@ -640,7 +798,6 @@ finish:
 	coll_strv_free(targets, n_targets);
 	coll_strv_free(cand, n_cand);
 	coll_strv_free(base, n_base);
-	coll_strv_free(probes, n_probes);
 	*out = r;
 	return 0;
 

@@ -9,11 +9,12 @@
 //   4. rollback readiness (OLD given): every host kept OLD's expectations and today's databases
 //      meet them; each missing grant/table/column is one reason;
 //   5. canary comparison (hosts named as canary, or some hosts on R and others on another
-//      release): over `rounds` surveys `round_interval_ms` apart, compare the error rate and
-//      median latency of the probes both groups run; R fails when its error rate exceeds the
-//      baseline's by more than max_error_rate_increase, or its median latency exceeds
-//      max_latency_ratio x baseline + latency_slack_ms.
-// Result: failed when any check failed; else unverified when a host did not answer; else passed.
+//      release): over `rounds` surveys `round_interval_ms` apart, compare probe by probe (same
+//      name and kind) the error rate, warn rate and latency of the probes both groups run, by
+//      the rule of canary.h (rank test, effect-size tolerance, slack); R fails when any probe
+//      regressed; a probe the sample cannot decide makes the comparison inconclusive.
+// Result: failed when any check failed; else unverified when a host did not answer or the
+// canary comparison was inconclusive; else passed.
 // docs/verify.md states the rules and the JSON contract.
 //
 // Automatic verification: a background thread looks at the hosts once a second. When hosts
@@ -35,8 +36,12 @@
 
 struct coll_server;
 
-#define COLL_VERIFY_ROUNDS        5
-#define COLL_VERIFY_ROUND_MS      1000
+#define COLL_VERIFY_ROUNDS        20 // canary window: 20 rounds 250 ms apart, about 5 s
+#define COLL_VERIFY_ROUND_MS      250
+#define COLL_VERIFY_MIN_ROUND_MS  100 // faster rounds are slowed to this
+#define COLL_VERIFY_CONFIDENCE    0.98
+#define COLL_VERIFY_MIN_SAMPLES   5
+#define COLL_VERIFY_MAX_PROBES    256 // probes compared per evaluation
 #define COLL_VERIFY_SURVEY_MS     5000
 #define COLL_VERIFY_MAX_ERR_INC   0.05
 #define COLL_VERIFY_MAX_LAT_RATIO 1.5
