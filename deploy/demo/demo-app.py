@@ -8,13 +8,17 @@ GET /health answers according to the current mode:
   404     404 "not found"
   body    200 "degraded" (a body without "ok": body_mismatch)
   slow    sleeps delay_ms (default 800) then 200 "ok"
+  errors  each request answers 503 "unavailable" with probability error_pct percent (default
+          10), else 200 "ok" after delay_ms (default 0 in this mode)
   hang    accepts the request and never answers (until the mode changes)
   down    the process stops listening (connections are refused) until the mode changes
 
 The mode is switched by
-  GET or POST /_mode?set=MODE[&delay_ms=N]   (answers the mode now in force; GET /_mode reads it)
-  --mode-file FILE                           first line "MODE [DELAY_MS]", re-read on every request
-                                             and polled every 100 ms (so "down" can end)
+  GET or POST /_mode?set=MODE[&delay_ms=N][&error_pct=P]
+                                             (answers the mode now in force; GET /_mode reads it)
+  --mode-file FILE                           first line "MODE [DELAY_MS]", or "errors [PCT
+                                             [DELAY_MS]]", re-read on every request and polled
+                                             every 100 ms (so "down" can end)
   SIGUSR1                                    back to "ok"
 GET /release answers the release id (--release, or the first line of --release-file).
 SIGTERM/SIGINT stop it cleanly (exit 0).
@@ -23,6 +27,7 @@ SIGTERM/SIGINT stop it cleanly (exit 0).
 import argparse
 import http.server
 import os
+import random
 import signal
 import socket
 import sys
@@ -30,7 +35,7 @@ import threading
 import time
 import urllib.parse
 
-MODES = ("ok", "503", "500", "404", "body", "slow", "hang", "down")
+MODES = ("ok", "503", "500", "404", "body", "slow", "hang", "down", "errors")
 
 
 class State:
@@ -39,22 +44,36 @@ class State:
     def __init__(self, mode, delay_ms, mode_file):
         self.cond = threading.Condition()
         self.mode = mode
+        self.error_pct = 10
+        self.errors_delay_ms = 0
         self.last_up_mode = mode if mode != "down" else "ok"  # what "down" interrupts
         self.delay_ms = delay_ms
         self.mode_file = mode_file
         self.mode_file_stamp = None
         self.stopping = False
 
-    def set(self, mode, delay_ms=None):
+    def set(self, mode, delay_ms=None, error_pct=None):
         with self.cond:
-            if mode != self.mode or (delay_ms is not None and delay_ms != self.delay_ms):
-                log(f"mode {self.mode} -> {mode}" + (f" ({delay_ms} ms)" if delay_ms else ""))
+            if (mode != self.mode or (delay_ms is not None and delay_ms != self.delay_ms)
+                    or (mode == "errors" and error_pct != self.error_pct)):
+                log(f"mode {self.mode} -> {mode}" + (f" ({delay_ms} ms)" if delay_ms else "")
+                    + (f" ({error_pct} % errors)" if error_pct is not None else ""))
             if self.mode != "down":
                 self.last_up_mode = self.mode
             self.mode = mode
-            if delay_ms is not None:
+            if mode == "errors":
+                # Its own delay (default 0), so "slow"'s default of 800 ms does not leak in.
+                self.error_pct = 10 if error_pct is None else max(0, min(100, error_pct))
+                self.errors_delay_ms = delay_ms or 0
+            elif delay_ms is not None:
                 self.delay_ms = delay_ms
             self.cond.notify_all()
+
+    def next_is_error(self):
+        """errors mode: True with probability error_pct %, each request on its own, as a
+        release that fails some requests does (not every 10th one like clockwork)."""
+        with self.cond:
+            return random.random() * 100 < self.error_pct
 
     def get(self):
         self.poll_file()
@@ -79,6 +98,12 @@ class State:
             log(f"{self.mode_file}: ignoring unknown mode {words[:1]}")
             return
         delay = None
+        if words[0] == "errors":
+            pct = int(words[1]) if len(words) > 1 and words[1].isdigit() else None
+            if len(words) > 2 and words[2].isdigit():
+                delay = int(words[2])
+            self.set("errors", delay, pct)
+            return
         if len(words) > 1 and words[1].isdigit():
             delay = int(words[1])
         self.set(words[0], delay)
@@ -143,6 +168,11 @@ def make_handler(state, release):
             if mode == "slow":
                 time.sleep(delay_ms / 1000.0)
                 return self.answer(200, "ok")
+            if mode == "errors":
+                if state.next_is_error():
+                    return self.answer(503, "unavailable")
+                time.sleep(state.errors_delay_ms / 1000.0)
+                return self.answer(200, "ok")
             if mode == "hang":
                 # Never answer: hold the connection until the mode changes, then drop it.
                 state.wait_change(mode, 3600)
@@ -162,16 +192,18 @@ def make_handler(state, release):
                 mode = q["set"][0]
                 if mode not in MODES:
                     return self.answer(400, f"unknown mode {mode}; one of: {' '.join(MODES)}")
-                delay = None
-                if "delay_ms" in q:
-                    try:
+                delay = pct = None
+                try:
+                    if "delay_ms" in q:
                         delay = int(q["delay_ms"][0])
-                    except ValueError:
-                        return self.answer(400, "delay_ms must be an integer")
+                    if "error_pct" in q:
+                        pct = int(q["error_pct"][0])
+                except ValueError:
+                    return self.answer(400, "delay_ms and error_pct must be integers")
                 # The answer goes out before the listener closes ("down").
                 self.answer(200, f"mode {mode}")
                 self.wfile.flush()
-                state.set(mode, delay)
+                state.set(mode, delay, pct)
                 return None
             mode, delay_ms = state.get()
             return self.answer(200, f"mode {mode} delay_ms {delay_ms}")

@@ -37,6 +37,21 @@ fl_app_mode app slow 400
 wait_for "slow mode answers ok" 5 answers "$U/health" "200 ok"
 ms=$(get "$U/health" | awk '{ print $NF }')
 ((ms >= 400)) || fl_fail "slow mode answered in ${ms} ms, expected >= 400"
+fl_app_mode app errors 100
+wait_for "errors 100: every request fails" 5 answers "$U/health" "503 unavailable"
+fl_app_mode app errors 0 300
+wait_for "errors 0: every request passes" 5 answers "$U/health" "200 ok"
+ms=$(get "$U/health" | awk '{ print $NF }')
+((ms >= 300)) || fl_fail "errors mode ignored its delay: ${ms} ms, expected >= 300"
+fl_app_mode app errors 50
+wait_for "errors 50 in force" 5 bash -c "curl -s '$U/_mode' | grep -q 'mode errors'"
+n503=0
+for ((i = 0; i < 40; i++)); do
+	[[ $(answer "$U/health") == "503 unavailable" ]] && n503=$((n503 + 1))
+done
+# Binomial(40, 0.5) falls outside 8..32 with probability about 1e-5.
+((n503 >= 8 && n503 <= 32)) || fl_fail "errors 50: $n503 of 40 requests failed"
+fl_log "ok: errors 50 failed $n503 of 40 requests"
 fl_app_mode app hang
 wait_for "hang mode times out" 8 answers "$U/health" "ERR timeout"
 fl_app_mode app down

@@ -293,10 +293,11 @@ fl_start_app() {
 	wait_for "$name listening on $FL_APP_PORT" 15 fl_http_get "http://127.0.0.1:$FL_APP_PORT/health"
 }
 
-# fl_app_mode NAME MODE [DELAY_MS]: switches the demo app (ok, 503, slow, hang, down, ...).
+# fl_app_mode NAME MODE [DELAY_MS]: switches the demo app (ok, 503, slow, hang, down, ...);
+# fl_app_mode NAME errors PCT [DELAY_MS]: PCT % of the requests answer 503.
 fl_app_mode() {
-	fl_log "app $1 -> mode $2${3:+ ($3 ms)}"
-	echo "$2 ${3:-}" >"$FL_TMP/$1.mode.tmp"
+	fl_log "app $1 -> mode ${*:2}"
+	echo "${*:2}" >"$FL_TMP/$1.mode.tmp"
 	mv "$FL_TMP/$1.mode.tmp" "$FL_TMP/$1.mode"
 }
 
