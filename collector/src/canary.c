@@ -58,15 +58,14 @@ judge_latency(const coll_canary_rule *rule, const coll_canary_side *cand,
 	}
 	v->latency_tested = true;
 	v->p_value        = m.p;
-	bool beyond =
-	    beyond_tolerance(rule, v->cand.median_latency_ms, v->base.median_latency_ms) ||
-	    beyond_tolerance(rule, v->cand.p95_latency_ms, v->base.p95_latency_ms);
-	if (!beyond) {
-		return;
-	}
-	if (m.p < alpha) {
+	bool median_beyond =
+	    beyond_tolerance(rule, v->cand.median_latency_ms, v->base.median_latency_ms);
+	bool p95_beyond = beyond_tolerance(rule, v->cand.p95_latency_ms, v->base.p95_latency_ms);
+	if (m.p < alpha && (median_beyond || p95_beyond)) {
 		v->worse |= COLL_CANARY_SLOWER;
-	} else {
+	} else if (m.p >= alpha && median_beyond) {
+		// A p95 beyond the tolerance without significance is one or two outliers in a
+		// small sample: noise, not a reason to withhold the verdict.
 		v->undecided |= COLL_CANARY_NOT_SIGNIFICANT;
 	}
 }

@@ -21,7 +21,8 @@
 //
 // A probe that did not regress is INCONCLUSIVE (never a pass) when the sample cannot decide:
 //   - fewer than min_samples samples on either side; or
-//   - the latency effect is beyond the tolerance but not significant; or
+//   - the median is beyond the tolerance but the test is not significant (a p95 beyond it
+//     without significance is one or two outliers in a small sample: noise); or
 //   - both sides have min_samples latencies but the test could not reach 1 - confidence at
 //     these sizes whatever the values (coll_stats_mwu_min_p).
 // A side with enough samples but fewer than min_samples latencies (its probe mostly failed)
