@@ -136,7 +136,7 @@ scenario() { # scenario NAME KIND N [EXTRA VERIFY ARGS...]
 }
 scenario aa none "$AA_RUNS"
 scenario lat+50% lat150 "$RUNS"
-scenario "lat+50%,ratio1.2" lat150 "$RUNS" --max-latency-ratio 1.2
+scenario "lat+50%,ratio1.2,slack5ms" lat150 "$RUNS" --max-latency-ratio 1.2 --latency-slack 5ms
 scenario latx10 lat10x "$RUNS"
 scenario err10% err10 "$RUNS"
 scenario err50% err50 "$RUNS"
