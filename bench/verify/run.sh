@@ -114,14 +114,16 @@ one() {
 		(.canary.verdict // "none"), .elapsed_s,
 		([.reasons[] | .check] | unique | join(",")),
 		([.canary.per_probe[]? | select(.verdict != "passed") | "\(.probe)=\(.verdict)"] | join(",")),
-		([.canary.per_probe[]? | "\(.probe):\(.candidate.median_latency_ms * 10 | round / 10)/\(.baseline.median_latency_ms * 10 | round / 10)ms,err \(.candidate.errors)/\(.candidate.samples)"] | join(" "))] | @tsv' \
+		([.canary.per_probe[]? | "\(.probe):\(.candidate.median_latency_ms * 10 | round / 10)/\(.baseline.median_latency_ms * 10 | round / 10)ms,err \(.candidate.errors)/\(.candidate.samples)"] | join(" ")),
+		([.reasons[] | .summary] | join(" | "))] | @tsv' \
 		<<<"$out" >>"$OUT/runs.tsv"
 	undo
 	echo 1.4.0 >"$FL_TMP/app1.release"
 	wait_for "app1 back on 1.4.0" 30 app1_on 1.4.0 >/dev/null 2>&1
 }
 
-printf 'scenario\trun\texit\tresult\tcanary\telapsed_s\tchecks\tnot_passed\tper_probe\n' >"$OUT/runs.tsv"
+printf 'scenario\trun\texit\tresult\tcanary\telapsed_s\tchecks\tnot_passed\tper_probe\treasons\n' \
+	>"$OUT/runs.tsv"
 fl_log "warm-up (automatic verifications of 1.5.0 and 1.4.0)"
 one warmup none 1
 sleep 3

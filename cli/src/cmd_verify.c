@@ -46,9 +46,9 @@ const char cli_help_verify[] =
     "                    --rounds probe-now rounds --window apart, each probe (same name and\n"
     "                    kind) on R is compared with itself on the other hosts. R fails when\n"
     "                    a probe fails or warns more (--max-error-rate-increase), or is slower\n"
-    "                    (Mann-Whitney U at --confidence, and median or p95 beyond\n"
-    "                    --max-latency-ratio x the other's + --latency-slack). Too few\n"
-    "                    samples to decide: inconclusive, exit 2\n"
+    "                    (Mann-Whitney U at --confidence and median beyond --max-latency-ratio\n"
+    "                    x the other's + --latency-slack; or too many samples beyond that\n"
+    "                    x the other's p95). Too few samples to decide: inconclusive, exit 2\n"
     "      rollback      with --rollback-to OLD: each agent checks the expectations it kept\n"
     "                    for OLD against today's databases; every missing grant, table or\n"
     "                    column is a reason, and so is a host that never kept OLD's\n"
@@ -265,6 +265,8 @@ json_canary_probe(fl_json *j, const Fl__CanaryProbe *p)
 	fl_json_kbool(j, "latency_tested", p->latency_tested);
 	fl_json_key(j, "p_value");
 	fl_json_double(j, p->p_value);
+	fl_json_key(j, "tail_p_value");
+	fl_json_double(j, p->tail_p_value);
 	fl_json_key(j, "median_ratio");
 	fl_json_double(j, p->median_ratio);
 	fl_json_kstr(j, "summary", p->summary);

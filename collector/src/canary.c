@@ -37,6 +37,28 @@ beyond_tolerance(const coll_canary_rule *rule, double cand, double base)
 	return cand > rule->max_latency_ratio * base + rule->latency_slack_ms;
 }
 
+// The tail part of the rule: how many candidate latencies exceed the tolerance applied to the
+// baseline's p95. Without a change, each exceeds the baseline's p95 itself with probability
+// COLL_CANARY_TAIL_SHARE, and the higher threshold less often, so the binomial upper tail is a
+// conservative p-value. One or two outliers in 20 samples are not enough; four are (p 0.016).
+static void
+judge_tail(const coll_canary_rule *rule, const coll_canary_side *cand, coll_canary_verdict *v)
+{
+	double threshold =
+	    rule->max_latency_ratio * v->base.p95_latency_ms + rule->latency_slack_ms;
+	size_t k = 0;
+
+	for (size_t i = cand->n_lat; i > 0 && cand->lat_ms[i - 1] > threshold; i--) {
+		k++;
+	}
+	v->tail_threshold_ms = threshold;
+	v->tail_exceeding    = (uint32_t) k;
+	v->tail_p_value      = coll_stats_binom_upper(k, cand->n_lat, COLL_CANARY_TAIL_SHARE);
+	if (v->tail_p_value < 1.0 - rule->confidence) {
+		v->worse |= COLL_CANARY_SLOWER_TAIL;
+	}
+}
+
 // The latency part of the rule: sets SLOWER in worse, or reasons in undecided.
 static void
 judge_latency(const coll_canary_rule *rule, const coll_canary_side *cand,
@@ -60,14 +82,12 @@ judge_latency(const coll_canary_rule *rule, const coll_canary_side *cand,
 	v->p_value        = m.p;
 	bool median_beyond =
 	    beyond_tolerance(rule, v->cand.median_latency_ms, v->base.median_latency_ms);
-	bool p95_beyond = beyond_tolerance(rule, v->cand.p95_latency_ms, v->base.p95_latency_ms);
-	if (m.p < alpha && (median_beyond || p95_beyond)) {
+	if (m.p < alpha && median_beyond) {
 		v->worse |= COLL_CANARY_SLOWER;
 	} else if (m.p >= alpha && median_beyond) {
-		// A p95 beyond the tolerance without significance is one or two outliers in a
-		// small sample: noise, not a reason to withhold the verdict.
 		v->undecided |= COLL_CANARY_NOT_SIGNIFICANT;
 	}
+	judge_tail(rule, cand, v);
 }
 
 void
@@ -172,9 +192,18 @@ coll_canary_describe(const char *probe, const coll_canary_rule *rule, const coll
 	}
 	buf[0] = '\0';
 	appendf(buf, len, &off, "%s: ", probe);
-	if (v->worse & COLL_CANARY_SLOWER) {
+	if (v->worse & (COLL_CANARY_SLOWER | COLL_CANARY_SLOWER_TAIL)) {
 		describe_latency(rule, v, buf, len, &off);
 		sep = "; ";
+	}
+	if (v->worse & COLL_CANARY_SLOWER_TAIL) {
+		appendf(buf, len, &off,
+		    "; slow tail: %u of %zu samples above %.1fms (%.2f× + %ums the baseline's "
+		    "p95), "
+		    "binomial p = %.4f",
+		    v->tail_exceeding, (size_t) (v->cand.samples - v->cand.errors),
+		    v->tail_threshold_ms, rule->max_latency_ratio, rule->latency_slack_ms,
+		    v->tail_p_value);
 	}
 	if (v->worse & COLL_CANARY_MORE_ERRORS) {
 		appendf(buf, len, &off,

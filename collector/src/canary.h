@@ -13,16 +13,18 @@
 //     probe that warns, e.g. slow above its `slow` threshold, on the candidate and not on the
 //     baseline);
 //   - slower: the one-sided Mann-Whitney U test (stats.h) says the candidate's latencies are
-//     larger with p < 1 - confidence, AND the effect is beyond the tolerance: candidate median
-//     > max_latency_ratio x baseline median + latency_slack_ms, or the same for the p95. The
-//     test keeps noise quiet; the tolerance keeps a significant but harmless shift (2.1 ms vs
-//     2.0 ms) from failing; the slack is for tiny loopback latencies.
+//     larger with p < 1 - confidence, AND the candidate median > max_latency_ratio x baseline
+//     median + latency_slack_ms. The test keeps noise quiet; the tolerance keeps a significant
+//     but harmless shift (2.1 ms vs 2.0 ms) from failing; the slack is for tiny latencies;
+//   - a slower tail: more candidate latencies than chance allows exceed max_latency_ratio x the
+//     baseline's p95 + latency_slack_ms: k of n, with P(Binomial(n, 0.05) >= k) < 1 -
+//     confidence (at 98 % and 20 samples: 4 or more). The p95 itself is not compared: with 20
+//     samples it is the one or two largest, which one scheduling hiccup moves.
 // Latencies are those of non-failing samples (ok and warn).
 //
 // A probe that did not regress is INCONCLUSIVE (never a pass) when the sample cannot decide:
 //   - fewer than min_samples samples on either side; or
-//   - the median is beyond the tolerance but the test is not significant (a p95 beyond it
-//     without significance is one or two outliers in a small sample: noise); or
+//   - the median is beyond the tolerance but the rank test is not significant; or
 //   - both sides have min_samples latencies but the test could not reach 1 - confidence at
 //     these sizes whatever the values (coll_stats_mwu_min_p).
 // A side with enough samples but fewer than min_samples latencies (its probe mostly failed)
@@ -61,8 +63,12 @@ typedef struct coll_canary_summary {
 enum {
 	COLL_CANARY_MORE_ERRORS = 1 << 0,
 	COLL_CANARY_MORE_WARNS  = 1 << 1,
-	COLL_CANARY_SLOWER      = 1 << 2,
+	COLL_CANARY_SLOWER      = 1 << 2, // the median, by the rank test and the tolerance
+	COLL_CANARY_SLOWER_TAIL = 1 << 3, // the tail, by the binomial count over the tolerance
 };
+
+// The share of samples above the p95 when nothing changed: the null hypothesis of the tail test.
+#define COLL_CANARY_TAIL_SHARE 0.05
 
 enum {
 	COLL_CANARY_FEW_SAMPLES     = 1 << 0, // fewer than min_samples on a side
@@ -79,11 +85,14 @@ typedef enum coll_canary_outcome {
 
 typedef struct coll_canary_verdict {
 	coll_canary_outcome outcome;
-	unsigned            worse;          // COLL_CANARY_MORE_ERRORS | _MORE_WARNS | _SLOWER
-	unsigned            undecided;      // COLL_CANARY_FEW_SAMPLES | ... (when not worse)
-	bool                latency_tested; // the rank test ran
-	double              p_value;        // of the rank test; 1 when it did not run
-	double              median_ratio;   // candidate / baseline median; 0 when baseline is 0
+	unsigned            worse;             // COLL_CANARY_MORE_ERRORS | ... | _SLOWER_TAIL
+	unsigned            undecided;         // COLL_CANARY_FEW_SAMPLES | ... (when not worse)
+	bool                latency_tested;    // the rank test ran
+	double              p_value;           // of the rank test; 1 when it did not run
+	double              median_ratio;      // candidate / baseline median; 0 when baseline is 0
+	double              tail_threshold_ms; // max_latency_ratio x baseline p95 + slack
+	uint32_t            tail_exceeding;    // candidate latencies above it
+	double              tail_p_value;      // binomial; 1 when the latencies were not tested
 	coll_canary_summary cand, base;
 } coll_canary_verdict;
 
@@ -95,7 +104,7 @@ void coll_canary_judge_probe(const coll_canary_rule *rule, const coll_canary_sid
 const char *coll_canary_outcome_name(coll_canary_outcome o);
 
 // One line naming the probe and, for a regression, what got worse, e.g.
-// "web: median 602.9ms vs 2.1ms (x287), p95 640.2ms vs 3.0ms, Mann-Whitney p = 0.0000 over
+// "web: median 602.9ms vs 2.1ms (×287), p95 640.2ms vs 3.0ms, Mann-Whitney p = 0.0000 over
 // 20 vs 40 samples (allowed 1.50x + 20ms)"; for an inconclusive probe, why. Always
 // NUL-terminated; truncated to len.
 void coll_canary_describe(const char *probe, const coll_canary_rule *rule,

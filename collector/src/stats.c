@@ -114,3 +114,25 @@ coll_stats_mwu_min_p(size_t nx, size_t ny)
 	mwu_finish((double) nx * (double) ny, (double) nx, (double) ny, 0, &m);
 	return m.p;
 }
+
+double
+coll_stats_binom_upper(size_t k, size_t n, double p)
+{
+	if (k == 0) {
+		return 1;
+	}
+	if (k > n || p <= 0) {
+		return 0;
+	}
+	if (p >= 1) {
+		return 1;
+	}
+	// Summed term by term in log space: C(n, i) overflows a double from n = 1030 on.
+	double sum = 0, lp = log(p), lq = log1p(-p), ln = lgamma((double) n + 1.0);
+	for (size_t i = k; i <= n; i++) {
+		double di = (double) i;
+		sum += exp(ln - lgamma(di + 1.0) - lgamma((double) (n - i) + 1.0) + di * lp +
+		    (double) (n - i) * lq);
+	}
+	return sum > 1 ? 1 : sum;
+}

@@ -33,6 +33,10 @@ typedef struct coll_mwu {
 // *out; returns 0, or -1 (and leaves *out untouched) when a sample is empty.
 int coll_stats_mwu_greater(const double *x, size_t nx, const double *y, size_t ny, coll_mwu *out);
 
+// P(X >= k) for X ~ Binomial(n, p), 0 <= p <= 1: the one-sided p-value of seeing k or more
+// "successes" in n trials when each has probability p. 1 when k is 0.
+double coll_stats_binom_upper(size_t k, size_t n, double p);
+
 // The smallest p-value the test above can give for samples of these sizes (every x above
 // every y, no ties). When it is not below the significance level, no outcome could be
 // significant: the samples are too small to decide. 1 when a size is 0.

@@ -406,6 +406,7 @@ judge_probe(Fl__CanaryComparison *c, const coll_canary_rule *rule, probe_samples
 	e->median_ratio                = v.median_ratio;
 	e->summary                     = xdup(why);
 	e->latency_tested              = v.latency_tested;
+	e->tail_p_value                = v.tail_p_value;
 	c->per_probe[c->n_per_probe++] = e;
 	return v.outcome;
 }

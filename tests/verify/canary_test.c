@@ -49,21 +49,23 @@ static const coll_canary_rule defaults = { 0.05, 1.5, 20, 0.98, 5 };
 #define FAIL    COLL_CANARY_FAILED
 #define INCONCL COLL_CANARY_INCONCLUSIVE
 
+#define SLOWER_BOTH (COLL_CANARY_SLOWER | COLL_CANARY_SLOWER_TAIL)
+
 static const row rows[] = {
 	{ "identical groups (loopback noise)", S(20, 0, 0, 2.0, 0.01), S(40, 0, 0, 2.0, 0.005),
 	    PASS, 0, 0 },
 	{ "the slow canary of the issue: 600 ms and warns, baseline 2 ms", S(20, 0, 20, 602.7, 0.1),
-	    S(40, 0, 0, 2.1, 0.001), FAIL, COLL_CANARY_SLOWER | COLL_CANARY_MORE_WARNS, 0 },
+	    S(40, 0, 0, 2.1, 0.001), FAIL, SLOWER_BOTH | COLL_CANARY_MORE_WARNS, 0 },
 	{ "x10 slower without a slow threshold", S(20, 0, 0, 200.0, 1), S(40, 0, 0, 20.0, 0.1),
-	    FAIL, COLL_CANARY_SLOWER, 0 },
+	    FAIL, SLOWER_BOTH, 0 },
 	{ "x10 on a 2 ms probe stays within the 20 ms slack", S(20, 0, 0, 20.0, 0.1),
 	    S(40, 0, 0, 2.0, 0.01), PASS, 0, 0 },
 	{ "significantly but harmlessly slower (within ratio + slack)", S(20, 0, 0, 2.4, 0.01),
 	    S(40, 0, 0, 2.0, 0.005), PASS, 0, 0 },
 	{ "x1.5 + 20 ms exactly is allowed", S(20, 0, 0, 170.0, 0), S(40, 0, 0, 100.0, 0), PASS, 0,
 	    0 },
-	{ "+80% on 100 ms is beyond x1.5 + 20 ms", S(20, 0, 0, 180.0, 1), S(40, 0, 0, 100.0, 1),
-	    FAIL, COLL_CANARY_SLOWER, 0 },
+	{ "+80% on 100 ms: the median is beyond x1.5 + 20 ms, the tail is not",
+	    S(20, 0, 0, 180.0, 1), S(40, 0, 0, 100.0, 1), FAIL, COLL_CANARY_SLOWER, 0 },
 	{ "10% errors on the canary", S(20, 2, 0, 2.0, 0.01), S(40, 0, 0, 2.0, 0.005), FAIL,
 	    COLL_CANARY_MORE_ERRORS, 0 },
 	{ "error rate up by exactly the allowance", S(20, 1, 0, 2.0, 0.01), S(40, 0, 0, 2.0, 0.005),
@@ -78,20 +80,25 @@ static const row rows[] = {
 	    COLL_CANARY_FEW_SAMPLES },
 	{ "too few samples, but every canary sample fails: failed, not inconclusive",
 	    S(3, 3, 0, 0, 0), S(3, 0, 0, 2, 0.1), FAIL, COLL_CANARY_MORE_ERRORS, 0 },
-	{ "beyond the tolerance but not significant", L(5, 1, 1, 300, 300, 300), S(5, 0, 0, 1, 0),
-	    INCONCL, 0, COLL_CANARY_NOT_SIGNIFICANT },
-	{ "a slow tail on 4 of 20 samples is not significant at 98%: passes (a known limit)",
+	{ "median beyond the tolerance but not significant (bimodal baseline)",
+	    L(5, 1, 1, 100, 100, 100), L(10, 1, 1, 1, 1, 1, 100, 100, 100, 100, 100), INCONCL, 0,
+	    COLL_CANARY_NOT_SIGNIFICANT },
+	{ "a slow tail on 4 of 20 samples: the tail count catches it (p 0.016)",
 	    L(20, 1.925, 1.935, 1.945, 1.955, 1.965, 1.975, 1.985, 1.995, 2.005, 2.015, 2.025,
 	        2.035, 2.045, 2.055, 2.065, 2.075, 200, 200, 200, 200),
+	    S(40, 0, 0, 2.0, 0.005), FAIL, COLL_CANARY_SLOWER_TAIL, 0 },
+	{ "3 of 20 in the tail is within chance (p 0.075)",
+	    L(20, 1.93, 1.94, 1.95, 1.96, 1.97, 1.98, 1.99, 2.0, 2.0, 2.01, 2.02, 2.03, 2.04, 2.05,
+	        2.06, 2.07, 2.08, 200, 200, 200),
 	    S(40, 0, 0, 2.0, 0.005), PASS, 0, 0 },
-	{ "outliers in the canary's tail, ranks not higher: noise",
-	    L(20, 1.7, 1.7, 1.7, 1.7, 1.7, 1.7, 1.7, 1.7, 1.7, 1.7, 1.7, 1.7, 1.7, 1.7, 1.7, 1.7,
-	        1.7, 1.7, 78, 80),
-	    S(40, 0, 0, 3.3, 0.05), PASS, 0, 0 },
+	{ "A/A under load: median x1.02, rank test p 0.01, two outliers in the p95: noise",
+	    L(20, 50, 51, 51.5, 52, 52.5, 52.8, 53, 53, 53.1, 53.2, 53.2, 53.3, 53.5, 54, 54.5, 55,
+	        56, 60, 230, 240),
+	    S(40, 0, 0, 52.1, 0.05), PASS, 0, 0 },
 	{ "baseline always fails: no latency to compare, errors decide", S(20, 0, 0, 2.0, 0.01),
 	    S(20, 20, 0, 0, 0), PASS, 0, 0 },
 	{ "slower and failing more", S(20, 10, 0, 400, 1), S(40, 0, 0, 100, 1), FAIL,
-	    COLL_CANARY_MORE_ERRORS | COLL_CANARY_SLOWER, 0 },
+	    COLL_CANARY_MORE_ERRORS | SLOWER_BOTH, 0 },
 };
 
 // The row whose description starts with `what`.
@@ -161,7 +168,8 @@ test_reason_names_the_probe(void **state)
 	coll_canary_describe("web", &defaults, &v, why, sizeof(why));
 	if (strstr(why, "web: median 602.7ms vs 2.1ms (×287), p95 ") != why ||
 	    strstr(why, "Mann-Whitney p = 0.0000") == NULL ||
-	    strstr(why, "warns in 100.0%") == NULL) {
+	    strstr(why, "warns in 100.0%") == NULL ||
+	    strstr(why, "slow tail: 20 of 20 samples above 23.2ms") == NULL) {
 		fail_msg("unexpected reason: %s", why);
 	}
 	assert_true(v.cand.median_latency_ms > 602.6 && v.cand.median_latency_ms < 602.8);
@@ -194,7 +202,7 @@ test_options_are_parameters(void **state)
 	tight.latency_slack_ms  = 5;
 	judge(&tight, &plus50, &base, &v);
 	assert_int_equal(v.outcome, COLL_CANARY_FAILED);
-	assert_int_equal(v.worse, COLL_CANARY_SLOWER);
+	assert_true(v.worse & COLL_CANARY_SLOWER);
 
 	// At 99.9% confidence, 5 vs 5 samples can never be significant: inconclusive.
 	side_spec        c5 = S(5, 0, 0, 600, 1), b5 = S(5, 0, 0, 2, 0.1);

@@ -97,6 +97,34 @@ test_mwu_min_p(void **state)
 	}
 }
 
+// P(Binomial(n, p) >= k), checked against exact sums of binomial terms (Python fractions).
+static void
+test_binomial_upper_tail(void **state)
+{
+	(void) state;
+	static const struct {
+		size_t k, n;
+		double p, want;
+	} rows[] = {
+		{ 3, 20, 0.05, 0.0754836738 }, // three outliers in 20 samples: chance
+		{ 4, 20, 0.05, 0.0159015260 }, // four: below 0.02
+		{ 1, 20, 0.05, 0.6415140776 },
+		{ 6, 20, 0.05, 0.0003292943 },
+		{ 2, 40, 0.05, 0.6009359349 },
+		{ 10, 1200, 0.005, 0.08340643546 }, // large n: no overflow
+		{ 0, 20, 0.05, 1.0 },
+		{ 21, 20, 0.05, 0.0 },
+		{ 20, 20, 1.0, 1.0 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		double got = coll_stats_binom_upper(rows[i].k, rows[i].n, rows[i].p);
+		if (fabs(got - rows[i].want) > 1e-9) {
+			fail_msg("k %zu n %zu p %.3f: %.10f, want %.10f", rows[i].k, rows[i].n,
+			    rows[i].p, got, rows[i].want);
+		}
+	}
+}
+
 static void
 test_quantiles(void **state)
 {
@@ -134,6 +162,7 @@ main(void)
 		cmocka_unit_test(test_mwu_table),
 		cmocka_unit_test(test_mwu_empty_sample),
 		cmocka_unit_test(test_mwu_min_p),
+		cmocka_unit_test(test_binomial_upper_tail),
 		cmocka_unit_test(test_quantiles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
