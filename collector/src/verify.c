@@ -27,6 +27,7 @@ typedef struct last_verif {
 	bool    automatic;
 	bool    full_done; // automatic: a full check was recorded for this release
 	bool    canary_done;
+	int64_t yielded_at_us; // an automatic evaluation gave way to an asked one then; 0 never
 } last_verif;
 
 struct coll_verify {
@@ -37,7 +38,11 @@ struct coll_verify {
 	pthread_t       tid;
 	bool            started;
 	atomic_int      stop;
+	atomic_int      asked; // asked-for evaluations (faultline verify) in progress
 };
+
+// verify_run's answer when an automatic evaluation gave way to an asked one.
+#define VERIFY_YIELDED 1
 
 // --- small helpers -----------------------------------------------------------------------------
 
@@ -451,12 +456,15 @@ probe_reason(Fl__VerifyReply *r, const Fl__CanaryProbe *e, const char *release, 
 // The canary comparison (see canary.h): candidate = canary hosts (or every target) on the
 // release; baseline = answering hosts on another release. Runs the remaining probe-now rounds
 // of the window, judges each probe both groups run, and fills r->canary and its reasons.
-// -1 only when out of memory (r->canary stays NULL).
+// -1 only when out of memory (r->canary stays NULL). With yield_to (automatic evaluations),
+// stops between rounds as soon as *yield_to > 0 and returns VERIFY_YIELDED: every agent runs a
+// whole round per survey, so two windows at once would make each round, and the asked
+// verification, about twice as long.
 static int
 canary_compare(coll_server *srv, const Fl__VerifyQuery *q, const coll_canary_rule *rule, int64_t t0,
     const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char *const *base, size_t n_base,
-    uint32_t rounds, uint32_t gap_ms, uint32_t survey_ms, Fl__VerifyReply *r, char *err,
-    size_t errlen)
+    uint32_t rounds, uint32_t gap_ms, uint32_t survey_ms, atomic_int *yield_to, Fl__VerifyReply *r,
+    char *err, size_t errlen)
 {
 	Fl__CanaryComparison *c  = malloc(sizeof(*c));
 	samples               sc = { 0 }, sb = { 0 };
@@ -496,6 +504,14 @@ canary_compare(coll_server *srv, const Fl__VerifyQuery *q, const coll_canary_rul
 		sample_round(pn, cand, n_cand, base, n_base, &sc, &sb, &t, &probes, &n_probes);
 		done = 1;
 		while (done < rounds) {
+			if (yield_to != NULL && atomic_load(yield_to) > 0) {
+				coll_strv_free(expect, n_expect);
+				free(sc.lat_ms);
+				free(sb.lat_ms);
+				probe_table_fini(&t);
+				coll_strv_free(probes, n_probes);
+				return VERIFY_YIELDED;
+			}
 			next += (int64_t) gap_ms * 1000;
 			if (!sleep_unless_stopping(srv, next)) {
 				break;
@@ -547,9 +563,11 @@ canary_compare(coll_server *srv, const Fl__VerifyQuery *q, const coll_canary_rul
 	return c->verdict != NULL ? 0 : -1;
 }
 
-int
-coll_verify_run(
-    coll_server *srv, const Fl__VerifyQuery *q, Fl__VerifyReply **out, char *err, size_t errlen)
+// One evaluation (verify.h); automatic ones give way to asked ones (VERIFY_YIELDED, *out not
+// set).
+static int
+verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__VerifyReply **out,
+    char *err, size_t errlen)
 {
 	Fl__VerifyReply   *r;
 	Fl__ProbeNowReply *pn   = NULL;
@@ -778,8 +796,22 @@ coll_verify_run(
 	}
 	if (!q->no_canary && (q->n_canary > 0 || n_base > 0)) {
 		coll_canary_rule rule = { max_inc, max_ratio, slack_ms, confidence, min_samples };
-		if (canary_compare(srv, q, &rule, t0, pn, cand, n_cand, base, n_base, rounds,
-		        gap_ms, survey_ms, r, err, errlen) != 0) {
+		atomic_int      *yield_to =
+                    automatic && srv->verify != NULL ? &srv->verify->asked : NULL;
+		int rc = canary_compare(srv, q, &rule, t0, pn, cand, n_cand, base, n_base, rounds,
+		    gap_ms, survey_ms, yield_to, r, err, errlen);
+		if (rc == VERIFY_YIELDED) {
+			fl__probe_now_reply__free_unpacked(pn, NULL);
+			coll_strv_free(live, n_live);
+			coll_strv_free(rel, n_live);
+			coll_strv_free(prev, n_live);
+			coll_strv_free(targets, n_targets);
+			coll_strv_free(cand, n_cand);
+			coll_strv_free(base, n_base);
+			fl__verify_reply__free_unpacked(r, NULL);
+			return VERIFY_YIELDED;
+		}
+		if (rc != 0) {
 			goto finish;
 		}
 		if (strcmp(r->canary->verdict, "failed") == 0) {
@@ -812,6 +844,23 @@ fail:
 	coll_strv_free(targets, n_targets);
 	fl__verify_reply__free_unpacked(r, NULL);
 	return -1;
+}
+
+int
+coll_verify_run(
+    coll_server *srv, const Fl__VerifyQuery *q, Fl__VerifyReply **out, char *err, size_t errlen)
+{
+	coll_verify *v = srv->verify;
+	int          rc;
+
+	if (v != NULL) {
+		atomic_fetch_add(&v->asked, 1);
+	}
+	rc = verify_run(srv, q, false, out, err, errlen);
+	if (v != NULL) {
+		atomic_fetch_sub(&v->asked, 1);
+	}
+	return rc;
 }
 
 // --- recording -----------------------------------------------------------------------------------
@@ -957,6 +1006,9 @@ auto_tick(coll_server *srv)
 	char       **live, **rel, **prev;
 	size_t       n;
 
+	if (atomic_load(&v->asked) > 0) {
+		return; // an asked verification is surveying: do not double the agents' rounds
+	}
 	if (coll_live_hosts(srv, &live, &rel, &prev, &n) != 0 || n == 0) {
 		if (n == 0) {
 			free(live);
@@ -979,6 +1031,12 @@ auto_tick(coll_server *srv)
 		pthread_mutex_lock(&v->mu);
 		last_verif *l    = rec_find(v, rel[i], true);
 		bool        todo = l != NULL && (full ? !l->full_done : !l->canary_done);
+		if (todo && l->yielded_at_us != 0 && !l->automatic &&
+		    l->at_us >= l->yielded_at_us) {
+			todo = false; // the asked verification it gave way to verified this release
+			l->full_done   = l->full_done || full;
+			l->canary_done = l->canary_done || !full;
+		}
 		if (todo) {
 			if (full) {
 				l->full_done = true;
@@ -995,9 +1053,26 @@ auto_tick(coll_server *srv)
 		char             err[256];
 		q.release     = rel[i];
 		q.rollback_to = full ? prev[i] : (char *) ""; // borrowed
-		if (coll_verify_run(srv, &q, &r, err, sizeof(err)) == 0) {
+		int rc        = verify_run(srv, &q, true, &r, err, sizeof(err));
+		if (rc == 0) {
 			coll_verify_record(srv, r, full ? "full" : "canary", true);
 			fl__verify_reply__free_unpacked(r, NULL);
+		} else if (rc == VERIFY_YIELDED) {
+			// Try again once the asked verification is done, unless it was of this
+			// release.
+			pthread_mutex_lock(&v->mu);
+			if ((l = rec_find(v, rel[i], false)) != NULL) {
+				l->yielded_at_us = fl_now_us();
+				if (full) {
+					l->full_done = false;
+				} else {
+					l->canary_done = false;
+				}
+			}
+			pthread_mutex_unlock(&v->mu);
+			fl_log(FL_LOG_INFO, "verify",
+			    "automatic verification of release %s gives way to an asked one",
+			    rel[i]);
 		} else {
 			fl_log(FL_LOG_WARN, "verify", "cannot verify release %s: %s", rel[i], err);
 		}
@@ -1033,6 +1108,7 @@ coll_verify_start(coll_server *srv, bool automatic, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&v->mu, NULL);
 	atomic_init(&v->stop, 0);
+	atomic_init(&v->asked, 0);
 	if (coll_store_open(srv->cfg.state, false, &v->store, err, errlen) != 0) {
 		pthread_mutex_destroy(&v->mu);
 		free(v);

@@ -24,7 +24,11 @@
 // it) and records the outcome: a history event kind "verification" (host "", from = release,
 // to = passed|failed|unverified, detail = the first reasons) and the last verification of each
 // release, which `faultline status` shows. Evaluations asked for by `faultline verify` are
-// recorded the same way. The thread never holds the state lock while surveying.
+// recorded the same way. The thread never holds the state lock while surveying. Every survey
+// makes each agent run a whole round, so the thread gives way to asked evaluations: it starts
+// none while one runs, and one in its canary window stops between rounds when an asked one
+// starts; that state is then evaluated later, unless the asked evaluation was of the same
+// release (its outcome is the one recorded).
 
 #ifndef FL_COLLECTOR_VERIFY_H
 #define FL_COLLECTOR_VERIFY_H
