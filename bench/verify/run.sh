@@ -17,7 +17,8 @@
 #
 # Environment: AA_RUNS (50), RUNS (20 per regression), APP_MS (50: the app's normal latency),
 # DB_DELAY_MS (20: per client->server chunk on app1's PostgreSQL path when injected),
-# VERIFY_ARGS (default: none, i.e. 20 rounds 250 ms apart), OUT (directory for runs.tsv).
+# VERIFY_ARGS (default: none, i.e. 20 rounds 250 ms apart), OUT (directory for runs.tsv),
+# SCENARIOS (default: all; e.g. "aa err10%,rounds60" runs those two).
 # Needs root (the database servers run as postgres and mysql). Not part of ctest.
 
 FL_SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -131,6 +132,9 @@ sleep 3
 scenario() { # scenario NAME KIND N [EXTRA VERIFY ARGS...]
 	local name=$1 kind=$2 n=$3 i
 	shift 3
+	if [[ -n ${SCENARIOS:-} && " $SCENARIOS " != *" $name "* ]]; then
+		return 0
+	fi
 	fl_log "scenario $name: $n runs"
 	for ((i = 1; i <= n; i++)); do
 		one "$name" "$kind" "$i" "$@"
@@ -141,6 +145,7 @@ scenario lat+50% lat150 "$RUNS"
 scenario "lat+50%,ratio1.2,slack5ms" lat150 "$RUNS" --max-latency-ratio 1.2 --latency-slack 5ms
 scenario latx10 lat10x "$RUNS"
 scenario err10% err10 "$RUNS"
+scenario "err10%,rounds60" err10 "$RUNS" --rounds 60
 scenario err50% err50 "$RUNS"
 scenario db-slower db "$RUNS"
 
