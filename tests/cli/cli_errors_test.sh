@@ -103,6 +103,11 @@ usage_cases=(
 	"watch --interval"
 	"watch extra"
 	"watch --label novalue"
+	"verify --release 1.0 --window 50ms"
+	"verify --release 1.0 --confidence 1.5"
+	"verify --release 1.0 --confidence 0.3"
+	"verify --release 1.0 --min-samples 0"
+	"verify --release 1.0 --rounds 61"
 )
 for args in "${usage_cases[@]}"; do
 	# shellcheck disable=SC2086 # word splitting is the point
