@@ -36,6 +36,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "cancel.h"
 #include "dbcommon.h"
 #include "fl/cfg.h"
 #include "fl/errclass.h"
@@ -194,9 +195,10 @@ my_wait(MYSQL *m, int status, int64_t deadline)
 	if (status & MYSQL_WAIT_EXCEPT) {
 		pfd.events |= POLLPRI;
 	}
-	do {
-		rv = poll(&pfd, 1, libto >= 0 && libto < to ? libto : to);
-	} while (rv < 0 && errno == EINTR);
+	rv = agent_poll(&pfd, libto >= 0 && libto < to ? libto : to); // -1 also when stopping
+	if (rv < 0) {
+		return -1;
+	}
 	if (rv == 0) {
 		return libto >= 0 && libto < to ? MYSQL_WAIT_TIMEOUT : -1;
 	}

@@ -32,6 +32,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "cancel.h"
 #include "dbcommon.h"
 #include "fl/cfg.h"
 #include "fl/errclass.h"
@@ -436,13 +437,8 @@ wait_fd(int fd, int for_write, int64_t deadline)
 	struct pollfd pfd = { .fd = fd, .events = for_write ? POLLOUT : POLLIN };
 	int           rv;
 
-	for (;;) {
-		rv = poll(&pfd, 1, remaining_ms(deadline));
-		if (rv < 0 && errno == EINTR) {
-			continue;
-		}
-		return rv > 0 ? 1 : rv;
-	}
+	rv = agent_poll(&pfd, remaining_ms(deadline)); // also returns when the agent stops
+	return rv > 0 ? 1 : rv;
 }
 
 // Sends one query and collects its single result within the deadline. Returns the result

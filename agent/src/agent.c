@@ -19,6 +19,8 @@
 #include "secure.h"
 #include "sender.h"
 
+#define AGENT_STOP_WAIT_MS 1000
+
 static void
 print_json(const agent_config *cfg, const agent_round_out *r, FILE *out)
 {
@@ -102,7 +104,7 @@ agent_once(const agent_config *cfg, bool json, FILE *out)
 		fprintf(stderr, "faultline-agent: %s\n", err);
 		return 2;
 	}
-	agent_runner_run(r, &round);
+	agent_runner_run(r, AGENT_ROUND_WAIT_ALL, &round);
 	for (size_t i = 0; i < round.n_results; i++) {
 		if (round.results[i]->pb.status == FL__STATUS__STATUS_FAIL) {
 			rc = 1;
@@ -138,6 +140,18 @@ sender_settings_differ(const agent_config *a, const agent_config *b)
 	    strcmp(a->tls_key, b->tls_key) != 0 ||
 	    strcmp(a->tls_server_name, b->tls_server_name) != 0 ||
 	    a->interval_ms != b->interval_ms || a->spool_size != b->spool_size;
+}
+
+// True when SIGTERM or SIGINT waits to be taken (every thread blocks them, so they stay
+// pending for the process): a round in progress then stops waiting for its probes.
+static bool
+stop_signal_pending(void)
+{
+	sigset_t pending;
+	if (sigpending(&pending) != 0) {
+		return false;
+	}
+	return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
 }
 
 // Waits until the monotonic time `until` or a signal. Returns the signal, or 0 at the time.
@@ -201,6 +215,7 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 		agent_config_free(cfg);
 		return 2;
 	}
+	agent_runner_set_stop_check(runner, stop_signal_pending);
 	agent_respondent_lock(resp);
 	agent_respondent_attach(resp, cfg, runner, sender);
 	agent_respondent_unlock(resp);
@@ -210,7 +225,9 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 	int64_t next = fl_mono_us();
 	for (;;) {
 		agent_respondent_lock(resp); // a survey round never runs at the same time
-		agent_runner_run(runner, &round);
+		// Wait for the probes at most one interval: a hung probe is reported in progress
+		// and the others keep their cadence (round.h).
+		agent_runner_run(runner, cfg->interval_ms, &round);
 		agent_sender_submit(sender, &round);
 		agent_respondent_unlock(resp);
 
@@ -270,6 +287,7 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 			sender = ns;
 		}
 		agent_runner_inherit(nr, runner);
+		agent_runner_set_stop_check(nr, stop_signal_pending);
 		if (agent_runner_free(runner, agent_config_max_timeout_ms(cfg) + 1000)) {
 			agent_config_free(cfg);
 		} // else a probe still uses the old config: leak it rather than free it under the
@@ -284,8 +302,10 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 		next = fl_mono_us();
 	}
 	agent_respondent_free(resp); // first: it may be running a survey round on the runner
-	// Stop promptly: a probe mid-flight gets its timeout to finish, then is abandoned.
-	bool freed = agent_runner_free(runner, agent_config_max_timeout_ms(cfg) + 500);
+	// Stop promptly: probes mid-flight are cancelled (round.h); one that does not return
+	// within AGENT_STOP_WAIT_MS is abandoned, so the spool is dealt with well inside a
+	// service manager's stop timeout.
+	bool freed = agent_runner_free(runner, AGENT_STOP_WAIT_MS);
 	agent_sender_free(sender);
 	agent_secure_clear();
 	if (freed) {

@@ -4,8 +4,9 @@
 // ops->alloc(), then ops->set() for every key of the section, then ops->validate(). The round
 // runner calls ops->run() once per round, on a thread of its own, for every probe at the same
 // time; run() must return within the probe's own timeout (plus a small margin), because a hung
-// target must never delay other probes or the round. A probe instance is used by one thread at
-// a time, so ctx needs no locking.
+// target must never delay other probes or the round, and within milliseconds once the agent
+// stops: every wait goes through agent_poll() or watches agent_cancel_fd() (cancel.h). A probe
+// instance is used by one thread at a time, so ctx needs no locking.
 //
 // An unhealthy target is a result, not an error: run() always fills res (status, failure
 // class, detail, timings). FAILURE_INTERNAL is for the probe itself failing (out of memory).

@@ -232,7 +232,7 @@ survey_round(agent_respondent *r, char *cfg_path, size_t pathlen, char *state_di
 		pthread_mutex_unlock(&r->mu);
 		return NULL;
 	}
-	agent_runner_run(r->runner, &round);
+	agent_runner_run(r->runner, AGENT_ROUND_WAIT_ALL, &round);
 	agent_sender_submit(r->sender, &round);
 	// The copy for the surveyor: the collector identifies rounds by the sender's seq and
 	// applies the submitted one; this copy is only read.

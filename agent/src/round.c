@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cancel.h"
 #include "expect.h"
 #include "fl/cfg.h"
 #include "fl/log.h"
@@ -42,12 +43,16 @@ typedef struct worker {
 	bool           busy;
 	pthread_cond_t cv;
 
-	// Written by the worker while busy, read by the round thread once done == round.
-	agent_result res;
+	// Two result buffers: the worker fills buf[1 - cur] while buf[cur] keeps its last finished
+	// result, which a round reports (marked in progress) while the probe is still running.
+	// cur is -1 before the first result; guarded by r->mu.
+	agent_result buf[2];
+	int          cur;
+	int64_t      run_t0; // monotonic start of the run in progress (round thread, under r->mu)
 	char         release[256];
 	agent_round  round;
 
-	agent_result     late; // the round thread's stand-in result for a late probe
+	agent_result     late; // the round thread's stand-in when there is no usable result
 	Fl__Status       last; // last reported status, for change logging
 	Fl__FailureClass last_failure;
 } worker;
@@ -58,12 +63,14 @@ struct agent_runner {
 	pthread_mutex_t     mu;
 	pthread_cond_t      done_cv;
 	bool                stop;
-	uint64_t            gen;
-	size_t              pending; // workers started this round and not yet done
-	worker             *w;
-	size_t              n;
-	agent_result      **out; // results handed out by the last round
-	uint32_t            max_timeout_ms;
+	bool (*stop_requested)(void); // polled while a round waits; NULL: never
+	agent_cancel   cancel;        // fired at agent_runner_free(): probes give up at once
+	uint64_t       gen;
+	size_t         pending; // workers started this round and not yet done
+	worker        *w;
+	size_t         n;
+	agent_result **out; // results handed out by the last round
+	uint32_t       max_timeout_ms;
 
 	// Expectations state (round thread only).
 	agent_expect  *expect;
@@ -90,6 +97,7 @@ worker_main(void *arg)
 	worker       *w = arg;
 	agent_runner *r = w->r;
 
+	agent_cancel_set_current(&r->cancel);
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		while (!r->stop && w->want == w->done) {
@@ -98,15 +106,18 @@ worker_main(void *arg)
 		if (r->stop) {
 			break;
 		}
-		uint64_t gen = w->want;
+		uint64_t      gen  = w->want;
+		int           next = w->cur == 0 ? 1 : 0;
+		agent_result *res  = &w->buf[next];
 		pthread_mutex_unlock(&r->mu);
 
 		const agent_probe_ops *ops = w->pc->ops;
-		agent_result_fini(&w->res);
-		agent_result_init(&w->res, w->pc->name, ops->kind, ops->target(w->pc->ctx));
-		ops->run(w->pc->ctx, &w->round, &w->res);
+		agent_result_fini(res);
+		agent_result_init(res, w->pc->name, ops->kind, ops->target(w->pc->ctx));
+		ops->run(w->pc->ctx, &w->round, res);
 
 		pthread_mutex_lock(&r->mu);
+		w->cur  = next;
 		w->done = gen;
 		w->busy = false;
 		// Wake the round thread once, when its last probe is in (or at shutdown), not per
@@ -146,6 +157,12 @@ agent_runner_new(
 	r->log_changes    = log_changes;
 	r->n              = cfg->n_probes;
 	r->max_timeout_ms = agent_config_max_timeout_ms(cfg);
+	if (agent_cancel_init(&r->cancel) != 0) {
+		fl_log(FL_LOG_WARN, "round",
+		    "cannot create the stop descriptor: %s; probes notice a "
+		    "stop within %dms",
+		    strerror(errno), AGENT_CANCEL_SLICE_MS);
+	}
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -162,7 +179,9 @@ agent_runner_new(
 		w->pc     = &cfg->probes[i];
 		w->last   = FL__STATUS__STATUS_UNKNOWN;
 		pthread_cond_init(&w->cv, &ca);
-		agent_result_init(&w->res, w->pc->name, w->pc->ops->kind, "");
+		w->cur = -1;
+		agent_result_init(&w->buf[0], w->pc->name, w->pc->ops->kind, "");
+		agent_result_init(&w->buf[1], w->pc->name, w->pc->ops->kind, "");
 		agent_result_init(&w->late, w->pc->name, w->pc->ops->kind, "");
 		if ((rv = pthread_create(&w->thr, &ta, worker_main, w)) != 0) {
 			snprintf(err, errlen, "cannot start probe thread: %s", strerror(rv));
@@ -202,6 +221,7 @@ agent_runner_free(agent_runner *r, uint32_t wait_ms)
 		return true;
 	}
 	deadline = fl_mono_us() + (int64_t) wait_ms * 1000;
+	agent_cancel_fire(&r->cancel); // probes waiting on hung targets return now
 	pthread_mutex_lock(&r->mu);
 	r->stop = true;
 	for (size_t i = 0; i < r->n; i++) {
@@ -237,11 +257,13 @@ agent_runner_free(agent_runner *r, uint32_t wait_ms)
 			pthread_join(w->thr, NULL);
 		}
 		pthread_cond_destroy(&w->cv);
-		agent_result_fini(&w->res);
+		agent_result_fini(&w->buf[0]);
+		agent_result_fini(&w->buf[1]);
 		agent_result_fini(&w->late);
 	}
 	pthread_cond_destroy(&r->done_cv);
 	pthread_mutex_destroy(&r->mu);
+	agent_cancel_fini(&r->cancel);
 	agent_expect_free(r->expect);
 	free_expect_list(r);
 	free(r->out);
@@ -450,15 +472,62 @@ agent_runner_inherit(agent_runner *r, const agent_runner *old)
 }
 
 void
-agent_runner_run(agent_runner *r, agent_round_out *out)
+agent_runner_set_stop_check(agent_runner *r, bool (*stop_requested)(void))
 {
-	const agent_config *cfg = r->cfg;
-	int64_t             t0  = fl_mono_us();
-	int64_t deadline        = t0 + ((int64_t) r->max_timeout_ms + AGENT_ROUND_MARGIN_MS) * 1000;
+	r->stop_requested = stop_requested;
+}
+
+// The result a round reports for a probe that has not finished the run it is on: its last
+// finished result marked in progress, or a stand-in when there is none yet or when the run
+// has overrun its own timeout (a probe that does not keep its timeout is a timeout).
+static agent_result *
+in_progress_result(worker *w, int64_t now, int64_t round_started_us)
+{
+	const agent_probe_ops *ops     = w->pc->ops;
+	uint32_t               timeout = ops->timeout_ms(w->pc->ctx);
+	int64_t                ran_us  = now - w->run_t0;
+	uint32_t               ran_ms  = ran_us > 0 ? (uint32_t) (ran_us / 1000) : 0;
+
+	if (ran_ms == 0) {
+		ran_ms = 1; // 0 means "not in progress" on the wire
+	}
+	bool overran = ran_ms >= timeout + AGENT_ROUND_MARGIN_MS;
+	if (w->cur >= 0 && !overran) {
+		agent_result *last      = &w->buf[w->cur];
+		last->pb.in_progress_ms = ran_ms;
+		return last;
+	}
+	agent_result_fini(&w->late);
+	agent_result_init(&w->late, w->pc->name, ops->kind, ops->target(w->pc->ctx));
+	w->late.pb.started_us     = round_started_us;
+	w->late.pb.in_progress_ms = ran_ms;
+	if (overran) {
+		w->late.pb.duration_us = w->late.timing.total_us =
+		    ran_us > UINT32_MAX ? UINT32_MAX : (uint32_t) ran_us;
+		agent_result_set(&w->late, FL__STATUS__STATUS_FAIL,
+		    FL__FAILURE_CLASS__FAILURE_TIMEOUT,
+		    "probe did not finish within its timeout (%ums) plus %dms", timeout,
+		    AGENT_ROUND_MARGIN_MS);
+	} else {
+		agent_result_set(&w->late, FL__STATUS__STATUS_UNKNOWN,
+		    FL__FAILURE_CLASS__FAILURE_NONE, "first run still in progress (%.1fs)",
+		    (double) ran_ms / 1000.0);
+	}
+	return &w->late;
+}
+
+void
+agent_runner_run(agent_runner *r, uint32_t wait_ms, agent_round_out *out)
+{
+	const agent_config *cfg      = r->cfg;
+	int64_t             t0       = fl_mono_us();
+	uint32_t            full     = r->max_timeout_ms + AGENT_ROUND_MARGIN_MS;
+	uint32_t            wait     = wait_ms < full ? wait_ms : full;
+	int64_t             deadline = t0 + (int64_t) wait * 1000;
 
 	memset(out, 0, sizeof(*out));
 	out->started_us   = fl_now_us();
-	out->max_round_ms = r->max_timeout_ms + AGENT_ROUND_MARGIN_MS;
+	out->max_round_ms = wait;
 	if (cfg->release_file[0] == '\0' ||
 	    fl_cfg_read_first_line(cfg->release_file, out->release, sizeof(out->release)) != 0) {
 		snprintf(out->release, sizeof(out->release), "unknown");
@@ -476,13 +545,14 @@ agent_runner_run(agent_runner *r, agent_round_out *out)
 	for (size_t i = 0; i < r->n; i++) {
 		worker *w = &r->w[i];
 		if (w->busy) {
-			continue; // still on an earlier round: reported late below
+			continue; // still on an earlier round: reported in progress below
 		}
 		snprintf(w->release, sizeof(w->release), "%s", out->release);
 		w->round.release = w->release;
 		w->round.expect  = r->expect;
 		w->want          = gen;
 		w->busy          = true;
+		w->run_t0        = t0;
 		r->pending++;
 	}
 	// Wake the workers with the lock released, so they do not wake only to block on it.
@@ -493,43 +563,30 @@ agent_runner_run(agent_runner *r, agent_round_out *out)
 		}
 	}
 	pthread_mutex_lock(&r->mu);
-	for (;;) {
-		bool all = true;
-		for (size_t i = 0; i < r->n; i++) {
-			all = all && (r->w[i].want != gen || r->w[i].done == gen);
-		}
-		if (all) {
-			break;
-		}
+	while (r->pending > 0) {
 		struct timespec ts;
-		set_deadline(&ts, deadline);
-		if (pthread_cond_timedwait(&r->done_cv, &r->mu, &ts) == ETIMEDOUT) {
+		int64_t         until = deadline;
+		if (r->stop_requested != NULL) {
+			if (r->stop_requested()) {
+				break; // report what is in; the caller stops next
+			}
+			int64_t slice = fl_mono_us() + AGENT_STOP_POLL_MS * 1000;
+			until         = slice < deadline ? slice : deadline;
+		}
+		set_deadline(&ts, until);
+		if (pthread_cond_timedwait(&r->done_cv, &r->mu, &ts) == ETIMEDOUT &&
+		    until == deadline) {
 			break;
 		}
 	}
+	int64_t now = fl_mono_us();
 	for (size_t i = 0; i < r->n; i++) {
 		worker *w = &r->w[i];
 		if (w->done == gen) {
-			r->out[i] = &w->res;
-			continue;
-		}
-		const agent_probe_ops *ops = w->pc->ops;
-		agent_result_fini(&w->late);
-		agent_result_init(&w->late, w->pc->name, ops->kind, ops->target(w->pc->ctx));
-		w->late.pb.started_us = out->started_us;
-		if (w->want == gen) {
-			w->late.pb.duration_us = w->late.timing.total_us =
-			    (uint32_t) (fl_mono_us() - t0);
-			agent_result_set(&w->late, FL__STATUS__STATUS_FAIL,
-			    FL__FAILURE_CLASS__FAILURE_TIMEOUT,
-			    "probe did not finish within its timeout (%ums) plus %dms",
-			    ops->timeout_ms(w->pc->ctx), AGENT_ROUND_MARGIN_MS);
+			r->out[i] = &w->buf[w->cur];
 		} else {
-			agent_result_set(&w->late, FL__STATUS__STATUS_FAIL,
-			    FL__FAILURE_CLASS__FAILURE_TIMEOUT,
-			    "probe still running since an earlier round; not started again");
+			r->out[i] = in_progress_result(w, now, out->started_us);
 		}
-		r->out[i] = &w->late;
 	}
 	pthread_mutex_unlock(&r->mu);
 

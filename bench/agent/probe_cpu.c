@@ -124,7 +124,7 @@ run_rounds(agent_config *cfg, int n)
 	}
 	double t0 = cpu_ms();
 	for (int i = 0; i < n; i++) {
-		agent_runner_run(r, &out);
+		agent_runner_run(r, AGENT_ROUND_WAIT_ALL, &out);
 	}
 	double t = (cpu_ms() - t0) / n;
 	agent_runner_free(r, 1000);

@@ -234,7 +234,12 @@ host_rows(cli_table *t, const Fl__HostState *h, int64_t now)
 			cli_table_cell(t, CLI_PLAIN, "%s",
 			    fl_duration_format(p->duration_us, lat, sizeof(lat)));
 		}
-		cli_table_cell(t, CLI_PLAIN, "%s", str(p->detail));
+		if (p->in_progress_ms != 0) {
+			cli_table_cell(t, CLI_PLAIN, "(in progress %.1fs) %s",
+			    (double) p->in_progress_ms / 1000.0, str(p->detail));
+		} else {
+			cli_table_cell(t, CLI_PLAIN, "%s", str(p->detail));
+		}
 		cli_table_row_end(t);
 		for (size_t k = 0; k < p->n_unmet; k++) {
 			unmet_line(t, COL_PROBE, p->unmet[k]);

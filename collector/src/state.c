@@ -458,26 +458,33 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 		at = p->since_us; // a late round never goes before this probe's previous event
 	}
 	// Slow by the engine's own definition, against the baseline the engine sees.
-	bool slow           = corr_result_slow(cp, res, p->ok_samples >= 3 ? p->baseline_us : 0);
-	p->consecutive_slow = slow ? p->consecutive_slow + 1 : 0;
-	corr_window_push(&p->recent, res->duration_us, slow,
-	    res->status == FL__STATUS__STATUS_FAIL &&
-	        res->failure != FL__FAILURE_CLASS__FAILURE_SLOW);
-	if (slow && p->slow_since_us == 0) {
-		p->slow_since_us = at;
-	} else if (!slow && 2 * corr_window_slow(&p->recent) <= p->recent.n) {
-		p->slow_since_us = 0; // a fast round outside a spell: the next slow one starts anew
-	}
+	bool slow        = corr_result_slow(cp, res, p->ok_samples >= 3 ? p->baseline_us : 0);
 	int  old_status  = p->status;
 	int  new_status  = (int) res->status;
 	int  new_failure = (int) res->failure;
 	bool transition  = created || old_status != new_status || p->failure != new_failure;
-	int  moved       = addrs_observe(h, p, res, at, agent_time, ops);
+	// A probe still running repeats its last finished result (in_progress_ms): shown, but not
+	// a new sample for the streak counters, the recent window or the latency baseline.
+	bool repeat = res->in_progress_ms != 0 && !transition;
+	int  moved  = addrs_observe(h, p, res, at, agent_time, ops);
 	if (moved < 0) {
 		return -1;
 	}
 
-	if (new_status == FL__STATUS__STATUS_FAIL) {
+	if (!repeat) {
+		p->consecutive_slow = slow ? p->consecutive_slow + 1 : 0;
+		corr_window_push(&p->recent, res->duration_us, slow,
+		    res->status == FL__STATUS__STATUS_FAIL &&
+		        res->failure != FL__FAILURE_CLASS__FAILURE_SLOW);
+		if (slow && p->slow_since_us == 0) {
+			p->slow_since_us = at;
+		} else if (!slow && 2 * corr_window_slow(&p->recent) <= p->recent.n) {
+			p->slow_since_us = 0; // a fast round outside a spell: the next slow one starts anew
+		}
+	}
+	if (repeat) {
+		// nothing to count
+	} else if (new_status == FL__STATUS__STATUS_FAIL) {
 		p->consecutive_fail++;
 		p->consecutive_ok = 0;
 		if (p->failing_since_us == 0) {

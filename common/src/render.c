@@ -118,6 +118,9 @@ fl_render_probe_json(fl_json *j, const Fl__ProbeResult *r)
 		}
 		fl_json_arr_end(j);
 	}
+	if (r->in_progress_ms != 0) {
+		fl_json_kuint(j, "in_progress_ms", r->in_progress_ms);
+	}
 	fl_json_obj_end(j);
 }
 

@@ -472,7 +472,7 @@ test_round_late_probe(void **state)
 	char            err[256];
 	assert_int_equal(agent_runner_new(cfg, false, &r, err, sizeof(err)), 0);
 	int64_t t0 = fl_mono_us();
-	agent_runner_run(r, &out);
+	agent_runner_run(r, AGENT_ROUND_WAIT_ALL, &out);
 	int64_t took = fl_mono_us() - t0;
 	// Bounded by the longest timeout (2s default of http... the http probe finishes fast; the
 	// runner waits up to max(timeout) + margin for the stuck one, never its 1.5s sleep beyond).
@@ -491,21 +491,161 @@ test_round_late_probe(void **state)
 	sleepy_runs    = 0;
 	assert_int_equal(agent_runner_new(cfg, false, &r, err, sizeof(err)), 0);
 	t0 = fl_mono_us();
-	agent_runner_run(r, &out);
+	agent_runner_run(r, AGENT_ROUND_WAIT_ALL, &out);
 	took = fl_mono_us() - t0;
 	assert_true(took >= (100 + AGENT_ROUND_MARGIN_MS) * 1000LL);
 	assert_true(took < (100 + AGENT_ROUND_MARGIN_MS + 300) * 1000LL);
 	assert_int_equal(out.results[0]->pb.status, FL__STATUS__STATUS_FAIL);
 	assert_int_equal(out.results[0]->pb.failure, FL__FAILURE_CLASS__FAILURE_TIMEOUT);
 	assert_non_null(strstr(out.results[0]->detail, "did not finish"));
+	assert_true(out.results[0]->pb.in_progress_ms >= 100 + AGENT_ROUND_MARGIN_MS);
 	// The next round finds it still busy: reported, not started twice, not waited for.
 	t0 = fl_mono_us();
-	agent_runner_run(r, &out);
+	agent_runner_run(r, AGENT_ROUND_WAIT_ALL, &out);
 	assert_true(fl_mono_us() - t0 < 200000);
-	assert_non_null(strstr(out.results[0]->detail, "still running"));
+	assert_non_null(strstr(out.results[0]->detail, "did not finish"));
+	assert_true(out.results[0]->pb.in_progress_ms > 0);
 	assert_int_equal(sleepy_runs, 1);
 	assert_true(agent_runner_free(r, 3000));
 	agent_config_free(cfg);
+}
+
+// A server that accepts connections and never answers, on its own thread.
+typedef struct hung_server {
+	int        fd, port;
+	int        held[8];
+	int        n_held;
+	atomic_int stop;
+	pthread_t  thr;
+} hung_server;
+
+static void *
+hung_serve(void *arg)
+{
+	hung_server *h = arg;
+	while (!h->stop) {
+		struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
+		if (poll(&pfd, 1, 50) == 1 && h->n_held < 8) {
+			h->held[h->n_held++] = accept(h->fd, NULL, NULL);
+		}
+	}
+	return NULL;
+}
+
+static void
+test_round_on_time_and_stop_with_hung_target(void **state)
+{
+	(void) state;
+	hung_server h = { 0 };
+	h.fd          = listen_port(16, &h.port);
+	assert_int_equal(pthread_create(&h.thr, NULL, hung_serve, &h), 0);
+	srv.mode = M_200;
+	// A quick probe next to one whose target never answers within its 3s timeout.
+	agent_config   *cfg = load("[http \"app\"]\nurl = http://127.0.0.1:%d/\n"
+	                             "[http \"hung\"]\nurl = http://127.0.0.1:%d/\ntimeout = 3s\n",
+	      srv.port, h.port);
+	agent_runner   *r;
+	agent_round_out out;
+	char            err[256];
+	assert_int_equal(agent_runner_new(cfg, false, &r, err, sizeof(err)), 0);
+
+	// Rounds bounded by a 300ms wait come back on time: the first waits 300ms for the hung
+	// probe, later ones do not wait for a run started earlier. The hung probe is in progress,
+	// with no result yet, and is not started again; the quick one is fresh every round.
+	int64_t  last_app = 0;
+	uint32_t last_ran = 0;
+	for (int i = 0; i < 4; i++) {
+		int64_t t0 = fl_mono_us();
+		agent_runner_run(r, 300, &out);
+		int64_t took = fl_mono_us() - t0;
+		if ((i == 0 && took < 250000) || took >= 600000) {
+			fail_msg("round %d took %lldus", i, (long long) took);
+		}
+		assert_int_equal(out.max_round_ms, 300);
+		assert_int_equal(out.results[0]->pb.status, FL__STATUS__STATUS_OK);
+		assert_int_equal(out.results[0]->pb.in_progress_ms, 0);
+		assert_true(out.results[0]->pb.started_us > last_app);
+		last_app = out.results[0]->pb.started_us;
+		assert_int_equal(out.results[1]->pb.status, FL__STATUS__STATUS_UNKNOWN);
+		assert_true(out.results[1]->pb.in_progress_ms >= 250);
+		if (out.results[1]->pb.in_progress_ms <= last_ran) {
+			fail_msg("round %d: in progress %u after %u (%s)", i,
+			    out.results[1]->pb.in_progress_ms, last_ran, out.results[1]->detail);
+		}
+		last_ran = out.results[1]->pb.in_progress_ms;
+		assert_non_null(strstr(out.results[1]->detail, "in progress"));
+		sleep_ms(200); // between rounds
+	}
+	// Once the hung run times out, its result is reported, then kept (marked in progress)
+	// while the next run hangs again.
+	sleep_ms(2000);
+	agent_runner_run(r, 300, &out);
+	assert_int_equal(out.results[1]->pb.status, FL__STATUS__STATUS_FAIL);
+	assert_int_equal(out.results[1]->pb.failure, FL__FAILURE_CLASS__FAILURE_TIMEOUT);
+	agent_runner_run(r, 300, &out);
+	assert_int_equal(out.results[1]->pb.status, FL__STATUS__STATUS_FAIL);
+	assert_int_equal(out.results[1]->pb.failure, FL__FAILURE_CLASS__FAILURE_TIMEOUT);
+	assert_true(out.results[1]->pb.in_progress_ms > 0);
+
+	// Stopping does not wait out the 3s timeout: the probe is cancelled.
+	int64_t t0 = fl_mono_us();
+	assert_true(agent_runner_free(r, 2000));
+	assert_true(fl_mono_us() - t0 < 300000);
+	agent_config_free(cfg);
+	h.stop = 1;
+	pthread_join(h.thr, NULL);
+	for (int i = 0; i < h.n_held; i++) {
+		close(h.held[i]);
+	}
+	close(h.fd);
+}
+
+static bool stop_flag;
+static bool
+stop_requested(void)
+{
+	return stop_flag;
+}
+
+static void *
+set_stop_later(void *arg)
+{
+	(void) arg;
+	sleep_ms(200);
+	stop_flag = true;
+	return NULL;
+}
+
+static void
+test_round_ends_early_on_stop(void **state)
+{
+	(void) state;
+	hung_server h = { 0 };
+	h.fd          = listen_port(16, &h.port);
+	assert_int_equal(pthread_create(&h.thr, NULL, hung_serve, &h), 0);
+	agent_config *cfg =
+	    load("[http \"hung\"]\nurl = http://127.0.0.1:%d/\ntimeout = 5s\n", h.port);
+	agent_runner   *r;
+	agent_round_out out;
+	char            err[256];
+	pthread_t       t;
+	assert_int_equal(agent_runner_new(cfg, false, &r, err, sizeof(err)), 0);
+	agent_runner_set_stop_check(r, stop_requested);
+	stop_flag = false;
+	assert_int_equal(pthread_create(&t, NULL, set_stop_later, NULL), 0);
+	int64_t t0 = fl_mono_us();
+	agent_runner_run(r, AGENT_ROUND_WAIT_ALL, &out);
+	assert_true(fl_mono_us() - t0 < 200000 + 2 * AGENT_STOP_POLL_MS * 1000);
+	pthread_join(t, NULL);
+	assert_true(agent_runner_free(r, 2000));
+	assert_true(fl_mono_us() - t0 < 1000000);
+	agent_config_free(cfg);
+	h.stop = 1;
+	pthread_join(h.thr, NULL);
+	for (int i = 0; i < h.n_held; i++) {
+		close(h.held[i]);
+	}
+	close(h.fd);
 }
 
 static void
@@ -530,7 +670,7 @@ test_round_release_and_expectations_copy(void **state)
 	agent_round_out out;
 	char            err[256];
 	assert_int_equal(agent_runner_new(cfg, false, &r, err, sizeof(err)), 0);
-	agent_runner_run(r, &out);
+	agent_runner_run(r, AGENT_ROUND_WAIT_ALL, &out);
 	assert_string_equal(out.release, "v2.0/rc1");
 	assert_string_equal(out.expectations_file, exp);
 	// The kept copy is named after the release, made safe for a file name.
@@ -547,7 +687,7 @@ test_round_release_and_expectations_copy(void **state)
 	f = fopen(exp, "w");
 	fputs("[postgres \"orders\"]\nthis line is not ini at all\n", f);
 	fclose(f);
-	agent_runner_run(r, &out);
+	agent_runner_run(r, AGENT_ROUND_WAIT_ALL, &out);
 	snprintf(text, sizeof(text), "%s:2: ", exp);
 	if (strncmp(out.expectations_error, text, strlen(text)) != 0) {
 		fail_msg("expectations_error \"%s\" does not start with \"%s\"",
@@ -556,7 +696,7 @@ test_round_release_and_expectations_copy(void **state)
 	assert_string_equal(out.expectations_digest, "");
 	// A missing file too.
 	unlink(exp);
-	agent_runner_run(r, &out);
+	agent_runner_run(r, AGENT_ROUND_WAIT_ALL, &out);
 	snprintf(text, sizeof(text), "%s:0: cannot read: No such file or directory", exp);
 	assert_string_equal(out.expectations_error, text);
 	assert_true(agent_runner_free(r, 1000));
@@ -584,6 +724,8 @@ main(void)
 		cmocka_unit_test(test_tcp_timeout), cmocka_unit_test(test_tcp_dns),
 		cmocka_unit_test(test_dns), cmocka_unit_test(test_round_late_probe),
 		cmocka_unit_test(test_round_release_and_expectations_copy),
+		cmocka_unit_test(test_round_on_time_and_stop_with_hung_target),
+		cmocka_unit_test(test_round_ends_early_on_stop),
 		cmocka_unit_test(test_http_timeout), // last: leaves connections held open
 	};
 	int rc = cmocka_run_group_tests(tests, server_start, server_stop);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cancel.h"
 #include "config.h"
 #include "fl/cfg.h"
 #include "fl/errclass.h"
@@ -45,7 +46,8 @@ typedef struct http_probe {
 	char    *headers[HTTP_MAX_HEADER];
 	size_t   n_headers;
 
-	CURL              *curl; // created on the first run
+	CURL              *curl;  // created on the first run
+	CURLM             *multi; // drives curl so a stop can interrupt it (cancel.h)
 	struct curl_slist *hdrs;
 	char               errbuf[CURL_ERROR_SIZE];
 
@@ -268,6 +270,9 @@ setup(http_probe *p)
 {
 	CURL *c;
 
+	if (p->multi == NULL && (p->multi = curl_multi_init()) == NULL) {
+		return -1;
+	}
 	if ((c = curl_easy_init()) == NULL) {
 		return -1;
 	}
@@ -439,6 +444,45 @@ cert_expiring(http_probe *p, agent_result *res, int64_t now_us, long code)
 	return 1;
 }
 
+// curl_easy_perform(), but through the multi interface with the thread's cancel descriptor in
+// the wait set, so a stopping agent does not wait out a hung server. CURLE_ABORTED_BY_CALLBACK
+// when cancelled.
+static CURLcode
+perform_cancellable(http_probe *p)
+{
+	CURLcode rc      = CURLE_OK;
+	int      running = 1;
+
+	if (curl_multi_add_handle(p->multi, p->curl) != CURLM_OK) {
+		return CURLE_OUT_OF_MEMORY;
+	}
+	for (;;) {
+		if (curl_multi_perform(p->multi, &running) != CURLM_OK) {
+			rc = CURLE_OUT_OF_MEMORY;
+			break;
+		}
+		if (running == 0) {
+			int      left;
+			CURLMsg *m = curl_multi_info_read(p->multi, &left);
+			rc = m != NULL && m->msg == CURLMSG_DONE ? m->data.result : CURLE_OK;
+			break;
+		}
+		struct curl_waitfd stop = { .fd = agent_cancel_fd(), .events = CURL_WAIT_POLLIN };
+		int                cfd  = stop.fd >= 0;
+		if (curl_multi_poll(p->multi, cfd ? &stop : NULL, cfd ? 1 : 0,
+		        cfd ? 1000 : AGENT_CANCEL_SLICE_MS, NULL) != CURLM_OK) {
+			rc = CURLE_OUT_OF_MEMORY;
+			break;
+		}
+		if (agent_cancelled()) {
+			rc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+	}
+	curl_multi_remove_handle(p->multi, p->curl);
+	return rc;
+}
+
 static void
 http_run(void *ctx, const agent_round *round, agent_result *res)
 {
@@ -460,7 +504,7 @@ http_run(void *ctx, const agent_round *round, agent_result *res)
 	p->carry_len  = 0;
 	p->errbuf[0]  = '\0';
 	int64_t t0    = fl_mono_us();
-	rc            = curl_easy_perform(p->curl);
+	rc            = perform_cancellable(p);
 	int64_t t1    = fl_mono_us();
 	if (rc == CURLE_WRITE_ERROR && p->capped) {
 		rc = CURLE_OK; // we stopped reading at the cap ourselves
@@ -558,6 +602,9 @@ http_free(void *ctx)
 	}
 	if (p->curl != NULL) {
 		curl_easy_cleanup(p->curl);
+	}
+	if (p->multi != NULL) {
+		curl_multi_cleanup(p->multi);
 	}
 	curl_slist_free_all(p->hdrs);
 	bool build = p->hdrs == NULL; // built once, kept across rounds

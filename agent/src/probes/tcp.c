@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cancel.h"
 #include "fl/cfg.h"
 #include "fl/errclass.h"
 #include "fl/time.h"
@@ -120,10 +121,7 @@ try_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline)
 					break;
 				}
 				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-				int           n   = poll(&pfd, 1, (int) ((left + 999) / 1000));
-				if (n < 0 && errno == EINTR) {
-					continue;
-				}
+				int           n   = agent_poll(&pfd, (int) ((left + 999) / 1000));
 				if (n < 0) {
 					e = errno;
 					break;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cancel.h"
 #include "fl/cfg.h"
 #include "fl/time.h"
 
@@ -158,9 +159,12 @@ agent_resolve(
 			break;
 		}
 		int64_t left = deadline - fl_mono_us();
-		if (left <= 0) {
+		if (left <= 0 || agent_cancelled()) {
 			rv = AGENT_RESOLVE_TIMEOUT;
 			break;
+		}
+		if (left > AGENT_CANCEL_SLICE_MS * 1000) {
+			left = AGENT_CANCEL_SLICE_MS * 1000; // gai_suspend cannot watch the token
 		}
 		struct timespec ts = { .tv_sec = left / 1000000,
 			.tv_nsec               = (left % 1000000) * 1000 };
