@@ -20,6 +20,7 @@
 #include "fl/cfg.h"
 #include "fl/log.h"
 #include "fl/sign.h"
+#include "fl/text.h"
 #include "fl/time.h"
 #include "fl/tls.h"
 
@@ -27,15 +28,6 @@
 #define MAX_LINE 4096
 #define MAX_KEYS 64 // keys remembered per section, for duplicate detection
 #define MAX_ERRS 32
-
-// Copies src into dst, truncating to fit (for messages, where a cut is fine).
-static void
-copy_trunc(char *dst, size_t len, const char *src)
-{
-	size_t n = strnlen(src, len - 1);
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 typedef enum sect_type {
 	SECT_NONE,  // before the first header
@@ -202,7 +194,8 @@ begin_section(loader *l, const char *section)
 	end_section(l);
 	l->sect_line = l->line;
 	l->type      = SECT_SKIP;
-	copy_trunc(l->sect_label, sizeof(l->sect_label), section);
+	// Escaped: messages go to a terminal, and the header may hold what a name must not.
+	fl_text_escape(l->sect_label, sizeof(l->sect_label), section);
 	if (fl_cfg_split_section(section, kind, sizeof(kind), name, sizeof(name)) != 0) {
 		add_err(l, l->line,
 		    "malformed section [%s] (expected [kind \"name\"], name < 64 chars)", section);
@@ -228,6 +221,15 @@ begin_section(loader *l, const char *section)
 	}
 	if (name[0] == '\0') {
 		add_err(l, l->line, "probe section [%s] needs a name: [%s \"NAME\"]", kind, kind);
+		l->ops = NULL;
+		return;
+	}
+	char        problem[96];
+	const char *bad = fl_text_problem(name, problem, sizeof(problem));
+	if (bad != NULL) {
+		// The collector refuses every report that carries such a name.
+		add_err(l, l->line, "[%s]: probe name contains %s (names must be printable UTF-8)",
+		    l->sect_label, bad);
 		l->ops = NULL;
 		return;
 	}
@@ -407,9 +409,10 @@ static int
 handler(void *user, const char *section, const char *key, const char *value)
 {
 	loader *l = user;
-	char    why[200];
+	char    why[200], shown[64];
 
 	(void) section; // truncated to 50 bytes by inih; the reader keeps the full header
+	key = fl_text_escape(shown, sizeof(shown), key); // for messages; real keys are plain
 	if (value == NULL) {
 		value = "";
 	}
@@ -427,6 +430,16 @@ handler(void *user, const char *section, const char *key, const char *value)
 	// including an indented line that inih reads as a continuation of the previous key.
 	if (strcmp(key, "header") != 0 && seen_key(l, key)) {
 		add_err(l, l->line, "[%s] %s: duplicate key", l->sect_label, key);
+		l->sect_bad_key = true;
+		return 1;
+	}
+	char        problem[96];
+	const char *bad = fl_text_problem(value, problem, sizeof(problem));
+	if (bad != NULL) {
+		// Values become names, targets and paths that reach the collector, logs and
+		// terminals; the collector refuses reports with control characters in them.
+		add_err(l, l->line, "[%s] %s: value contains %s (values must be printable UTF-8)",
+		    l->sect_label, key, bad);
 		l->sect_bad_key = true;
 		return 1;
 	}

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "fl/cfg.h"
+#include "fl/text.h"
 #include "probe.h"
 
 static void
@@ -44,13 +45,16 @@ agent_result_set(
     agent_result *res, Fl__Status status, Fl__FailureClass failure, const char *fmt, ...)
 {
 	va_list ap;
+	char    raw[sizeof(res->detail)];
 
 	res->pb.status  = status;
 	res->pb.failure = failure;
 	va_start(ap, fmt);
-	vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	// Details end up in terminals and JSON: keep them to one line of printable text.
+	// Details quote servers and drivers (a database's message in its own encoding): invalid
+	// UTF-8 becomes U+FFFD, and they are kept to one line of printable text.
+	fl_utf8_repair(res->detail, sizeof(res->detail), raw);
 	for (char *p = res->detail; *p; p++) {
 		if ((unsigned char) *p < 0x20 || *p == 0x7f) {
 			*p = ' ';

@@ -18,6 +18,7 @@
 #include "fl/cfg.h"
 #include "fl/log.h"
 #include "fl/names.h"
+#include "fl/text.h"
 #include "fl/time.h"
 
 #define WORKER_STACK (512 * 1024) // curl + OpenSSL handshakes fit easily; pages only when used
@@ -82,6 +83,7 @@ struct agent_runner {
 	char           exp_digest[32];
 	char           kept_release[256]; // release whose expectations copy is current
 	bool           kept_valid;
+	char           bad_release[256]; // last release line logged as not text, "" none
 };
 
 static void
@@ -471,6 +473,34 @@ agent_runner_inherit(agent_runner *r, const agent_runner *old)
 	}
 }
 
+// The deployed release: the release file's first line, "unknown" when there is none. A line
+// that is not printable UTF-8 (a tab, an escape sequence, Latin-1) would make the collector
+// refuse every report, so it is sent escaped ("1.0\\tbeta"), with a warning each time it
+// changes.
+static void
+read_release(agent_runner *r, char *release, size_t len)
+{
+	const char *file = r->cfg->release_file;
+	char        raw[256], problem[96];
+	const char *bad;
+
+	if (file[0] == '\0' || fl_cfg_read_first_line(file, raw, sizeof(raw)) != 0) {
+		snprintf(release, len, "unknown");
+		return;
+	}
+	if ((bad = fl_text_problem(raw, problem, sizeof(problem))) == NULL) {
+		snprintf(release, len, "%s", raw);
+		return;
+	}
+	fl_text_escape(release, len, raw);
+	if (strcmp(r->bad_release, raw) != 0) {
+		fl_log(FL_LOG_WARN, "round",
+		    "release file %s: the first line contains %s; reporting the release as \"%s\"",
+		    file, bad, release);
+		snprintf(r->bad_release, sizeof(r->bad_release), "%s", raw);
+	}
+}
+
 void
 agent_runner_set_stop_check(agent_runner *r, bool (*stop_requested)(void))
 {
@@ -528,14 +558,12 @@ agent_runner_run(agent_runner *r, uint32_t wait_ms, agent_round_out *out)
 	memset(out, 0, sizeof(*out));
 	out->started_us   = fl_now_us();
 	out->max_round_ms = wait;
-	if (cfg->release_file[0] == '\0' ||
-	    fl_cfg_read_first_line(cfg->release_file, out->release, sizeof(out->release)) != 0) {
-		snprintf(out->release, sizeof(out->release), "unknown");
-	}
+	read_release(r, out->release, sizeof(out->release));
 	refresh_expectations(r, out->release);
 	snprintf(out->expectations_file, sizeof(out->expectations_file), "%s", cfg->expectations);
 	snprintf(out->expectations_digest, sizeof(out->expectations_digest), "%s", r->exp_digest);
-	snprintf(out->expectations_error, sizeof(out->expectations_error), "%s", r->exp_error);
+	// Parser messages may quote the file's bytes: keep them text.
+	fl_text_escape(out->expectations_error, sizeof(out->expectations_error), r->exp_error);
 	memcpy(out->labels, cfg->labels, cfg->n_labels * sizeof(cfg->labels[0]));
 	out->n_labels = cfg->n_labels;
 

@@ -300,6 +300,61 @@ stats_line(const Fl__CollectorStats *s, FILE *out)
 	fputc('\n', out);
 }
 
+// Senders whose reports the collector refuses (they may have no host row at all): one line
+// each, the most recent first, at most REJECTED_SHOWN.
+#define REJECTED_SHOWN 10
+
+static void
+rejected_lines(const Fl__StatusReply *r, FILE *out)
+{
+	char when[40];
+	for (size_t i = 0; i < r->n_rejected_senders && i < REJECTED_SHOWN; i++) {
+		const Fl__RejectedSender *s = r->rejected_senders[i];
+		char *host = cli_text_dup(s->host[0] != '\0' ? s->host : "(no name)");
+		char *why  = cli_text_dup(str(s->last_reason));
+		fprintf(out, "refused reports from %s: %llu, last at %s (%s: %s)\n",
+		    host != NULL ? host : "?", (unsigned long long) s->count,
+		    fl_time_format(s->last_at_us, when, sizeof(when)), str(s->last_kind),
+		    why != NULL ? why : "?");
+		free(host);
+		free(why);
+	}
+	if (r->n_rejected_senders > REJECTED_SHOWN) {
+		fprintf(out, "refused reports from %zu more senders (see --json)\n",
+		    r->n_rejected_senders - REJECTED_SHOWN);
+	}
+}
+
+static void
+rejected_json(fl_json *j, const Fl__StatusReply *r)
+{
+	fl_json_key(j, "rejected_senders");
+	fl_json_arr_begin(j);
+	for (size_t i = 0; i < r->n_rejected_senders; i++) {
+		const Fl__RejectedSender *s = r->rejected_senders[i];
+		fl_json_obj_begin(j);
+		fl_json_kstr(j, "host", str(s->host));
+		fl_json_kuint(j, "count", s->count);
+		fl_json_kstr(j, "last_kind", str(s->last_kind));
+		fl_json_kstr(j, "last_reason", str(s->last_reason));
+		fl_json_ktime(j, "last_at", s->last_at_us);
+		fl_json_obj_end(j);
+	}
+	fl_json_arr_end(j);
+}
+
+// Reports refused from a host that also has a row (its earlier reports were accepted).
+static uint64_t
+rejected_count(const Fl__StatusReply *r, const char *host)
+{
+	for (size_t i = 0; i < r->n_rejected_senders; i++) {
+		if (strcmp(str(r->rejected_senders[i]->host), host) == 0) {
+			return r->rejected_senders[i]->count;
+		}
+	}
+	return 0;
+}
+
 // Issue 6: the last verification of each release (post-release verification, docs/verify.md).
 static void
 verifications_lines(const Fl__StatusReply *r, FILE *out)
@@ -342,6 +397,7 @@ cli_status_print(const Fl__StatusReply *r, FILE *out, bool colour)
 	if (r->n_hosts == 0) {
 		fprintf(out, "no host has reported to this collector yet\n");
 		stats_line(r->stats, out);
+		rejected_lines(r, out);
 		return CLI_EXIT_OK;
 	}
 	if ((t = cli_table_new()) == NULL) {
@@ -379,6 +435,7 @@ cli_status_print(const Fl__StatusReply *r, FILE *out, bool colour)
 	fputc('\n', out);
 	verifications_lines(r, out);
 	stats_line(r->stats, out);
+	rejected_lines(r, out);
 	return cli_status_exit(r);
 }
 
@@ -542,11 +599,13 @@ cli_status_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 			fl_render_probe_json(&j, h->probes[k]);
 		}
 		fl_json_arr_end(&j);
+		fl_json_kuint(&j, "reports_rejected", rejected_count(r, str(h->host)));
 		fl_json_obj_end(&j);
 	}
 	fl_json_arr_end(&j);
 	stats_json(&j, r->stats);
 	verifications_json(&j, r);
+	rejected_json(&j, r);
 	fl_json_obj_end(&j);
 	if (cli_json_emit(&j, out) != 0) {
 		return CLI_EXIT_ERROR;

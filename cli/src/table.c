@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fl/text.h"
+
 typedef struct cell {
 	char     *text;
 	cli_color colour;
@@ -85,11 +87,14 @@ vformat(const char *fmt, va_list ap)
 	return s;
 }
 
-// Appends text (owned; freed on failure) as a cell of e.
+// Appends text (owned; freed here) as a cell of e, escaped for the terminal: a cell quotes
+// names and messages from agents and servers.
 static void
-add_cell(cli_table *t, entry *e, cli_color c, char *text)
+add_cell(cli_table *t, entry *e, cli_color c, char *raw)
 {
 	cell *cells;
+	char *text = raw != NULL ? fl_text_escape_dup(raw) : NULL;
+	free(raw);
 	if (text == NULL ||
 	    (cells = realloc(e->cells, (e->n_cells + 1) * sizeof(*cells))) == NULL) {
 		free(text);
@@ -152,13 +157,13 @@ cli_table_line(cli_table *t, size_t col, cli_color c, const char *fmt, ...)
 size_t
 cli_text_width(const char *s)
 {
-	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-		if ((*p & 0xC0) != 0x80) {
-			n++;
-		}
-	}
-	return n;
+	return fl_text_width(s);
+}
+
+char *
+cli_text_dup(const char *s)
+{
+	return fl_text_escape_dup(s);
 }
 
 static const char *

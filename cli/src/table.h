@@ -1,7 +1,9 @@
 // table.h - aligned text tables for the CLI's human output, with optional ANSI colour.
 //
 // A table is built row by row, then printed once: every column is padded to its widest cell
-// (counted in UTF-8 characters, not bytes) and columns are separated by two spaces. The last
+// (in terminal columns: East Asian wide characters count 2, combining marks 0; fl/text.h) and
+// columns are separated by two spaces. Cell text is escaped as it is added: control
+// characters (C0, C1, DEL), bidi controls and invalid UTF-8 never reach the terminal raw. The last
 // cell of a row is never padded, so lines carry no trailing blanks. Between rows a caller may
 // add free "lines" (e.g. "missing: SELECT on public.orders") that are not aligned and do not
 // widen any column; a line can be indented to start under a given column.
@@ -47,8 +49,12 @@ void cli_table_line(cli_table *t, size_t col, cli_color c, const char *fmt, ...)
 // allocation failed (nothing is written then) or the write failed.
 int cli_table_print(cli_table *t, FILE *out, bool colour);
 
-// Display width of s: its number of UTF-8 characters (continuation bytes do not count).
+// Display width of s in terminal columns, as printed escaped (fl_text_width).
 size_t cli_text_width(const char *s);
+
+// A malloc'd copy of s escaped for the terminal (fl_text_escape_dup), for text printed outside
+// a table; NULL when out of memory.
+char *cli_text_dup(const char *s);
 
 // Whether output to f should be coloured: f is a terminal and NO_COLOR is unset or empty
 // (https://no-color.org).

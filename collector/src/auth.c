@@ -13,7 +13,9 @@
 #include <nng/protocol/pipeline0/push.h>
 
 #include "fl/log.h"
+#include "fl/text.h"
 #include "fl/wire.h"
+#include "rejects.h"
 #include "server.h"
 
 struct coll_auth {
@@ -25,7 +27,6 @@ struct coll_auth {
 	int          port;
 	pthread_t    tid;
 	bool         started;
-	uint64_t     seen[FL_SIGN_BAD_SIGNATURE + 1]; // per status, for log throttling
 };
 
 static atomic_uint link_ids;
@@ -110,9 +111,29 @@ coll_auth_port(const coll_auth *a)
 	return a->port;
 }
 
+// The host a refused message claims: the envelope's key id, or a bare report's host; escaped.
+static void
+claimed_host(const void *buf, size_t len, char *out, size_t outlen)
+{
+	Fl__Envelope *e;
+
+	out[0] = '\0';
+	if (len <= FL_WIRE_MAX_MSG && (e = fl__envelope__unpack(NULL, len, buf)) != NULL) {
+		if (e->key_id != NULL && e->key_id[0] != '\0') {
+			fl_text_escape(out, outlen, e->key_id);
+		} else {
+			fl_wire_report_claimed_host(e->report.data, e->report.len, out, outlen);
+		}
+		fl__envelope__free_unpacked(e, NULL);
+	}
+	if (out[0] == '\0') {
+		fl_wire_report_claimed_host(buf, len, out, outlen);
+	}
+}
+
 // Counts one refused message under the server lock (the control thread reads the stats).
 static void
-refused(coll_auth *a, fl_sign_status st, fl_wire_reject wire, const char *why)
+refused(coll_auth *a, fl_sign_status st, fl_wire_reject wire, const char *host, const char *why)
 {
 	coll_stats *s = &a->srv->state.stats;
 
@@ -130,14 +151,10 @@ refused(coll_auth *a, fl_sign_status st, fl_wire_reject wire, const char *why)
 		s->dropped_invalid++;
 	}
 	pthread_mutex_unlock(&a->srv->lock);
-	uint64_t n = ++a->seen[st];
-	// Rate-limited: a hostile peer must not flood the journal. why names hosts, never
-	// secrets (reports carry none).
-	if (n == 1 || n % COLL_LOG_EVERY == 0) {
-		fl_log(FL_LOG_WARN, "auth", "cannot accept report (%s, %llu so far): %s",
-		    st == FL_SIGN_WIRE ? fl_wire_reject_name(wire) : fl_sign_status_name(st),
-		    (unsigned long long) n, why);
-	}
+	// Rate-limited per claimed sender (rejects.h): a hostile peer must not flood the journal.
+	// why names hosts, never secrets (reports carry none).
+	coll_rejects_refused(a->srv->rejects, "auth", host,
+	    st == FL_SIGN_WIRE ? fl_wire_reject_name(wire) : fl_sign_status_name(st), why);
 }
 
 static void *
@@ -160,11 +177,14 @@ gate_main(void *arg)
 		}
 		fl_sign_status st = fl_sign_verify_report(
 		    a->kr, nng_msg_body(msg), nng_msg_len(msg), &r, &wire, why, sizeof(why));
-		nng_msg_free(msg);
 		if (st != FL_SIGN_OK) {
-			refused(a, st, wire, why);
+			char host[128];
+			claimed_host(nng_msg_body(msg), nng_msg_len(msg), host, sizeof(host));
+			refused(a, st, wire, host, why);
+			nng_msg_free(msg);
 			continue;
 		}
+		nng_msg_free(msg);
 		rv = fl_wire_encode(&r->base, &fwd);
 		fl__report__free_unpacked(r, NULL);
 		if (rv != 0) {

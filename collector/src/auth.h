@@ -10,8 +10,8 @@
 // What is refused is never forwarded: it is counted in the collector's stats under the
 // server lock, as reports_received plus dropped_unauthenticated (not an Envelope, unknown
 // host, key_id not the report's host, bad signature), or plus the decoder's reason for a
-// correctly wrapped but malformed Report (dropped_schema, ...). Refusals are logged on the
-// 1st and then every COLL_LOG_EVERY-th time of each kind.
+// correctly wrapped but malformed Report (dropped_schema, ...). Refusals are noted per claimed
+// sender (key_id) and logged at most once a minute per sender (rejects.h).
 //
 // Back-pressure: the gate blocks while ingest's inproc queue is full, so a flood backs up
 // into the agents' connections (and their spools) instead of growing memory here.

@@ -13,6 +13,7 @@
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "rejects.h"
 #include "server.h"
 #include "survey.h"
 #include "verify.h"
@@ -141,7 +142,8 @@ answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg
 		return 0; // keep the reply without verifications
 	}
 	coll_verify_status_add(srv, resp->status);
-	if (resp->status->n_verifications > 0) {
+	coll_rejects_status_add(srv->rejects, resp->status);
+	if (resp->status->n_verifications > 0 || resp->status->n_rejected_senders > 0) {
 		nng_msg *m;
 		if (fl_wire_encode(&resp->base, &m) == 0) {
 			nng_msg_free(*out);
@@ -149,6 +151,7 @@ answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg
 		}
 	}
 	coll_verify_status_fini(resp->status);
+	coll_rejects_status_fini(resp->status);
 	fl__response__free_unpacked(resp, NULL);
 	return 0;
 }

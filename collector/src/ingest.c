@@ -22,6 +22,7 @@
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "rejects.h"
 #include "server.h"
 
 #define INGEST_QUEUE_MAX       4096               // messages between receive and apply
@@ -201,12 +202,12 @@ take(coll_server *srv, ingest_batch *b, nng_msg *msg)
 		b->reports[b->n++] = r;
 	} else {
 		b->rejects[rj]++;
-		uint64_t n = ++srv->reject_seen[rj];
-		// Rate-limited: a hostile or broken peer must not flood the journal.
-		if (n == 1 || n % COLL_LOG_EVERY == 0) {
-			fl_log(FL_LOG_WARN, "ingest", "cannot accept report (%s, %llu so far): %s",
-			    fl_wire_reject_name(rj), (unsigned long long) n, why);
+		char host[128] = "";
+		if (rj != FL_WIRE_OVERSIZE) {
+			fl_wire_report_claimed_host(
+			    nng_msg_body(msg), nng_msg_len(msg), host, sizeof(host));
 		}
+		coll_rejects_refused(srv->rejects, "ingest", host, fl_wire_reject_name(rj), why);
 	}
 	nng_msg_free(msg);
 }

@@ -18,6 +18,7 @@
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "rejects.h"
 #include "survey.h"
 #include "verify.h"
 
@@ -377,6 +378,7 @@ free_server(coll_server *srv)
 	coll_store_close(srv->writer);
 	coll_state_fini(&srv->state);
 	fl_keyring_free(srv->keyring);
+	coll_rejects_free(srv->rejects);
 	watch_free(srv->watch);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
@@ -403,7 +405,7 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	srv->state.max_hosts  = cfg->max_hosts;
 	srv->state.max_probes = cfg->max_probes_per_host;
 	atomic_init(&srv->stopping, 0);
-	if ((srv->watch = watch_alloc()) == NULL) {
+	if ((srv->rejects = coll_rejects_new()) == NULL || (srv->watch = watch_alloc()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}

@@ -55,22 +55,22 @@
 
 // Fields are shared by server.c, ingest.c and control.c only.
 typedef struct coll_server {
-	coll_config        cfg;
-	pthread_mutex_t    lock; // guards state
-	coll_state         state;
-	coll_store        *writer; // ingest thread only
-	coll_store        *reader; // control thread only
-	nng_socket         pull;
-	nng_socket         rep;
-	int                listen_port;  // bound TCP port of cfg.listen, 0 if not tcp
-	int                control_port; // bound TCP port of cfg.control, 0 if not tcp
-	pthread_t          ingest_tid;
-	pthread_t          control_tid;
-	bool               ingest_started;
-	bool               control_started;
-	atomic_int         stopping;
-	uint64_t           reject_seen[8]; // per fl_wire_reject, ingest thread only: log throttling
-	struct coll_watch *watch;          // listener watchdog, server.c only
+	coll_config          cfg;
+	pthread_mutex_t      lock; // guards state
+	coll_state           state;
+	coll_store          *writer; // ingest thread only
+	coll_store          *reader; // control thread only
+	nng_socket           pull;
+	nng_socket           rep;
+	int                  listen_port;  // bound TCP port of cfg.listen, 0 if not tcp
+	int                  control_port; // bound TCP port of cfg.control, 0 if not tcp
+	pthread_t            ingest_tid;
+	pthread_t            control_tid;
+	bool                 ingest_started;
+	bool                 control_started;
+	atomic_int           stopping;
+	struct coll_rejects *rejects; // refused senders and their log throttling (rejects.h)
+	struct coll_watch   *watch;   // listener watchdog, server.c only
 
 	// Issue 6 (survey.h, verify.h): probe-now surveys and post-release verification.
 	struct coll_survey *survey;      // NULL when cfg.survey is empty

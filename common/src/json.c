@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl/text.h"
 #include "fl/time.h"
 
 void
@@ -131,36 +132,38 @@ fl_json_arr_end(fl_json *j)
 	close_(j, "]");
 }
 
+// Writes s as a JSON string that is always valid UTF-8 whatever s holds: invalid sequences
+// become U+FFFD, and controls (C0, DEL, C1) and bidi/line controls are written as \u escapes,
+// so the text is also safe when the JSON is printed to a terminal (fl/text.h).
 static void
 put_escaped(fl_json *j, const char *s)
 {
+	size_t n = strlen(s);
+
 	put(j, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-		char esc[8];
-		switch (*p) {
-		case '"':
+	for (size_t i = 0; i < n;) {
+		int32_t cp;
+		size_t  k = fl_utf8_next(s + i, n - i, &cp);
+		char    esc[8];
+		if (cp == '"') {
 			puts_(j, "\\\"");
-			break;
-		case '\\':
+		} else if (cp == '\\') {
 			puts_(j, "\\\\");
-			break;
-		case '\n':
+		} else if (cp == '\n') {
 			puts_(j, "\\n");
-			break;
-		case '\r':
+		} else if (cp == '\r') {
 			puts_(j, "\\r");
-			break;
-		case '\t':
+		} else if (cp == '\t') {
 			puts_(j, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				snprintf(esc, sizeof(esc), "\\u%04x", *p);
-				puts_(j, esc);
-			} else {
-				put(j, (const char *) p, 1);
-			}
+		} else if (cp < 0) {
+			puts_(j, "\\ufffd");
+		} else if (fl_text_unsafe(cp)) {
+			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned) cp);
+			puts_(j, esc);
+		} else {
+			put(j, s + i, k);
 		}
+		i += k;
 	}
 	put(j, "\"", 1);
 }

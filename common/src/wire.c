@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fl/labels.h"
+#include "fl/text.h"
 
 const char *
 fl_wire_reject_name(fl_wire_reject r)
@@ -77,12 +78,18 @@ time_ok(int64_t us)
 static fl_wire_reject
 check_result(const Fl__ProbeResult *p, size_t i, char *why, size_t whylen)
 {
-	if (p->name == NULL || p->name[0] == '\0' || !string_ok(p->name, FL_WIRE_MAX_STRING)) {
+	char        problem[96];
+	const char *bad;
+	if (p->name == NULL || p->name[0] == '\0' || strlen(p->name) >= FL_WIRE_MAX_STRING) {
 		return reject(FL_WIRE_INVALID, why, whylen, "result %zu has no valid name", i);
 	}
 	if (!time_ok(p->started_us)) {
 		return reject(FL_WIRE_INVALID, why, whylen, "result %zu started at %lld us", i,
 		    (long long) p->started_us);
+	}
+	if ((bad = fl_text_problem(p->name, problem, sizeof(problem))) != NULL) {
+		return reject(
+		    FL_WIRE_INVALID, why, whylen, "result %zu: probe name contains %s", i, bad);
 	}
 	if (!string_ok(p->target, FL_WIRE_MAX_STRING) || !string_ok(p->role, FL_WIRE_MAX_STRING) ||
 	    !string_ok(p->expectations_digest, FL_WIRE_MAX_STRING) ||
@@ -150,8 +157,13 @@ fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 		    "schema version %u, this collector speaks %d", r->schema_version,
 		    FL_SCHEMA_VERSION);
 	}
-	if (r->host == NULL || r->host[0] == '\0' || !string_ok(r->host, 256)) {
+	char        problem[96];
+	const char *bad;
+	if (r->host == NULL || r->host[0] == '\0' || strlen(r->host) >= 256) {
 		return reject(FL_WIRE_INVALID, why, whylen, "report has no valid host name");
+	}
+	if ((bad = fl_text_problem(r->host, problem, sizeof(problem))) != NULL) {
+		return reject(FL_WIRE_INVALID, why, whylen, "host name contains %s", bad);
 	}
 	if (!string_ok(r->release, 256) || !string_ok(r->agent_version, 64) ||
 	    !string_ok(r->expectations_file, FL_WIRE_MAX_STRING) ||
@@ -275,6 +287,72 @@ unpack(const ProtobufCMessageDescriptor *d, size_t len, const void *buf)
 	return m;
 }
 
+// Replaces invalid UTF-8 in every string of m (recursively) by U+FFFD. A repaired string may
+// grow (one byte becomes three) up to 255 bytes, the smallest string limit, or else stays
+// within its own length, so a checked message stays within its limits. Names were checked to be
+// text already; this is for free text quoted from elsewhere (a database's message in Latin-1).
+static void
+repair_strings(ProtobufCMessage *m, int depth)
+{
+	const ProtobufCMessageDescriptor *d    = m->descriptor;
+	char                             *base = (char *) m;
+
+	if (depth > 16) {
+		return;
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE) {
+			continue;
+		}
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0 &&
+		    *(const uint32_t *) (base + f->quantifier_offset) != f->id) {
+			continue;
+		}
+		bool   rep = f->label == PROTOBUF_C_LABEL_REPEATED;
+		size_t n   = rep ? *(const size_t *) (base + f->quantifier_offset) : 1;
+		void **v   = rep ? *(void ***) (base + f->offset) : (void **) (base + f->offset);
+		for (size_t k = 0; k < n; k++) {
+			if (v[k] == NULL) {
+				continue;
+			}
+			if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+				repair_strings(v[k], depth + 1);
+			} else if (f->type == PROTOBUF_C_TYPE_STRING && !fl_utf8_valid(v[k])) {
+				size_t len  = strlen(v[k]);
+				size_t cap  = 3 * len + 1 < 256 ? 3 * len + 1 : 256;
+				cap         = cap > len + 1 ? cap : len + 1;
+				char *fixed = malloc(cap);
+				if (fixed != NULL) {
+					fl_utf8_repair(fixed, cap, v[k]);
+					free(v[k]);
+					v[k] = fixed;
+				} else {
+					*(char *) v[k] =
+					    '\0'; // out of memory: drop it rather than pass it
+				}
+			}
+		}
+	}
+}
+
+void
+fl_wire_report_claimed_host(const void *buf, size_t len, char *out, size_t outlen)
+{
+	Fl__Report *r;
+
+	out[0] = '\0';
+	if (len > FL_WIRE_MAX_MSG ||
+	    (r = (Fl__Report *) protobuf_c_message_unpack(
+	         &fl__report__descriptor, NULL, len, buf)) == NULL) {
+		return;
+	}
+	if (r->host != NULL) {
+		fl_text_escape(out, outlen, r->host);
+	}
+	fl__report__free_unpacked(r, NULL);
+}
+
 // protobuf-c's unpack is bounded by len, but its allocations are not: cap len first.
 #define DECODE_PREAMBLE(what)                                                                  \
 	if (len > FL_WIRE_MAX_MSG) {                                                           \
@@ -296,6 +374,7 @@ fl_wire_decode_report(const void *buf, size_t len, Fl__Report **out, char *why, 
 		fl__report__free_unpacked(r, NULL);
 		return rj;
 	}
+	repair_strings(&r->base, 0);
 	*out = r;
 	return FL_WIRE_OK;
 }
@@ -437,6 +516,7 @@ fl_wire_decode_survey_reply(
 		fl__survey_reply__free_unpacked(r, NULL);
 		return rj;
 	}
+	repair_strings(&r->report->base, 0);
 	*out = r;
 	return FL_WIRE_OK;
 }

@@ -154,6 +154,8 @@ kill -HUP $APID
 for _ in $(seq 100); do grep -q 'cannot reload' "$T/daemon.log" && break; sleep 0.05; done
 grep -q "good.conf:.*: syntax error" "$T/daemon.log" && kill -0 $APID \
   && ok "bad reload logged, still running" || fail "reload: $(cat "$T/daemon.log")"
+# Rounds go on every 200ms; the hung probe's timeout result goes out with the round after it ends.
+for _ in $(seq 100); do grep -q 'hang: unknown -> fail, timeout' "$T/daemon.log" && break; sleep 0.05; done
 grep -q 'hang: unknown -> fail, timeout' "$T/daemon.log" && ok "hung target reported as timeout" \
   || fail "hang: $(cat "$T/daemon.log")"
 start=$(date +%s%N)

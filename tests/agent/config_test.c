@@ -185,6 +185,45 @@ test_duplicate_name(void **state)
 	    "t.conf:3: [tcp \"a\"] address: duplicate key");
 }
 
+// A name or value that is not printable UTF-8 would pass here and then have every report
+// refused by the collector: refused at load, naming the key and the offending byte.
+static void
+test_names_and_values_must_be_text(void **state)
+{
+	(void) state;
+	expect_err("[agent]\nname = web\t01\n",
+	    "t.conf:2: [agent] name: value contains a tab (0x09) at byte 4 (values must be "
+	    "printable UTF-8)");
+	expect_err("[agent]\nname = \x1b[31mweb\n",
+	    "t.conf:2: [agent] name: value contains a control character (0x1b) at byte 1 "
+	    "(values must be printable UTF-8)");
+	expect_err("[agent]\nname = caf\xe9\n",
+	    "t.conf:2: [agent] name: value contains invalid UTF-8 (0xe9) at byte 4 (values must "
+	    "be printable UTF-8)");
+	expect_err("[http \"a\tb\"]\nurl = http://x/\n",
+	    "t.conf:1: [http \"a\\tb\"]: probe name contains a tab (0x09) at byte 2 (names must "
+	    "be printable UTF-8)");
+	expect_err("[tcp \"db\x1b(B\"]\naddress = h:1\n",
+	    "t.conf:1: [tcp \"db\\x1b(B\"]: probe name contains a control character (0x1b) at byte "
+	    "3 "
+	    "(names must be printable UTF-8)");
+	expect_err("[dns \"caf\xe9\"]\nname = localhost\n",
+	    "t.conf:1: [dns \"caf\xef\xbf\xbd\"]: probe name contains invalid UTF-8 (0xe9) at "
+	    "byte 4 (names must be printable UTF-8)");
+	expect_err("[dns \"x\xe2\x80\xae\"]\nname = localhost\n",
+	    "t.conf:1: [dns \"x\\u202e\"]: probe name contains a bidi or line control (U+202E) "
+	    "at byte 2 (names must be printable UTF-8)");
+	expect_err("[http \"app\"]\nurl = http://x/\x9b\n",
+	    "t.conf:2: [http \"app\"] url: value contains invalid UTF-8 (0x9b) at byte 10 (values "
+	    "must be printable UTF-8)");
+	// Valid UTF-8 is text: accepted as is.
+	agent_config *cfg = parse_ok("[agent]\nname = caf\xc3\xa9-\xe6\x97\xa5\n"
+	                             "[dns \"\xe6\x97\xa5\"]\nname = localhost\n");
+	assert_string_equal(cfg->name, "caf\xc3\xa9-\xe6\x97\xa5");
+	assert_string_equal(cfg->probes[0].name, "\xe6\x97\xa5");
+	agent_config_free(cfg);
+}
+
 static void
 test_unreadable_file(void **state)
 {
@@ -340,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_missing_url),
 		cmocka_unit_test(test_bad_duration),
 		cmocka_unit_test(test_duplicate_name),
+		cmocka_unit_test(test_names_and_values_must_be_text),
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_all_errors_reported),

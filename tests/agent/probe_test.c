@@ -558,7 +558,7 @@ test_round_on_time_and_stop_with_hung_target(void **state)
 		int64_t t0 = fl_mono_us();
 		agent_runner_run(r, 300, &out);
 		int64_t took = fl_mono_us() - t0;
-		if ((i == 0 && took < 250000) || took >= 600000) {
+		if ((i == 0 && took < 250000) || took >= 1000000) { // generous: loaded CI machines
 			fail_msg("round %d took %lldus", i, (long long) took);
 		}
 		assert_int_equal(out.max_round_ms, 300);
@@ -590,7 +590,7 @@ test_round_on_time_and_stop_with_hung_target(void **state)
 	// Stopping does not wait out the 3s timeout: the probe is cancelled.
 	int64_t t0 = fl_mono_us();
 	assert_true(agent_runner_free(r, 2000));
-	assert_true(fl_mono_us() - t0 < 300000);
+	assert_true(fl_mono_us() - t0 < 1000000);
 	agent_config_free(cfg);
 	h.stop = 1;
 	pthread_join(h.thr, NULL);
@@ -635,10 +635,10 @@ test_round_ends_early_on_stop(void **state)
 	assert_int_equal(pthread_create(&t, NULL, set_stop_later, NULL), 0);
 	int64_t t0 = fl_mono_us();
 	agent_runner_run(r, AGENT_ROUND_WAIT_ALL, &out);
-	assert_true(fl_mono_us() - t0 < 200000 + 2 * AGENT_STOP_POLL_MS * 1000);
+	assert_true(fl_mono_us() - t0 < 1000000); // not the 5s timeout
 	pthread_join(t, NULL);
 	assert_true(agent_runner_free(r, 2000));
-	assert_true(fl_mono_us() - t0 < 1000000);
+	assert_true(fl_mono_us() - t0 < 2000000);
 	agent_config_free(cfg);
 	h.stop = 1;
 	pthread_join(h.thr, NULL);

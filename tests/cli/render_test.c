@@ -245,7 +245,69 @@ test_status_json_shape(void **state)
 	assert_non_null(strstr(text,
 	    "\"dropped_unauthenticated\":0,\"dropped_host_limit\":0,\"dropped_probe_limit\":0,"
 	    "\"reports_time_ignored\":0,\"started\":null},"));
-	assert_non_null(strstr(text, "\"verifications\":[]}\n"));
+	assert_non_null(strstr(text, "\"verifications\":[],\"rejected_senders\":[]}\n"));
+	free(text);
+}
+
+// Text from agents and servers is not trusted to be text: the table shows control and bidi
+// characters escaped and invalid UTF-8 as U+FFFD, and lines up wide characters; the JSON is
+// valid UTF-8. Senders whose reports are refused are listed, with a count on their host row.
+static void
+test_hostile_text_and_rejected_senders(void **state)
+{
+	(void) state;
+	fixture             f;
+	cap                 c;
+	Fl__RejectedSender  r1, r2;
+	Fl__RejectedSender *rs[2] = { &r1, &r2 };
+	fixture_init(&f);
+	f.p1.detail = s("HTTP 200 \xc2\x9b"
+	                "2J \xe2\x80\xae"
+	                "evil \xe9t\xe9");
+	f.h2.host   = s("\xe6\x97\xa5\xe6\x9c\xac"); // two wide characters, 4 columns
+	fl__rejected_sender__init(&r1);
+	fl__rejected_sender__init(&r2);
+	r1.host                    = s("app1");
+	r1.count                   = 5;
+	r1.last_kind               = s("invalid");
+	r1.last_reason             = s("result 0: probe name contains a tab (0x09) at byte 4");
+	r1.last_at_us              = NOW_US - 1000000;
+	r2.host                    = s("");
+	r2.count                   = 2;
+	r2.last_kind               = s("undecodable");
+	r2.last_reason             = s("7 bytes are not a report");
+	r2.last_at_us              = NOW_US - 5000000;
+	f.reply.n_rejected_senders = 2;
+	f.reply.rejected_senders   = rs;
+
+	char *text = (cli_status_print(&f.reply, cap_open(&c), false), cap_close(&c));
+	assert_non_null(strstr(text, "HTTP 200 \\x9b2J \\u202eevil \xef\xbf\xbdt\xef\xbf\xbd"));
+	assert_null(strstr(text, "\xc2\x9b"));
+	assert_null(strstr(text, "\xe2\x80\xae"));
+	// The wide host name takes 4 columns: the PROBE column starts at the same place.
+	const char *row1 = strstr(text, "\napp1 ");
+	const char *row2 = strstr(text, "\n\xe6\x97\xa5\xe6\x9c\xac ");
+	assert_non_null(row1);
+	assert_non_null(row2);
+	long col1 = strstr(row1, " app ") - row1;
+	long col2 = strstr(row2, " orders ") - row2;
+	assert_int_equal(col1 + 2, col2); // 4 bytes wider in UTF-8 (6 bytes, 4 columns) ...
+	assert_non_null(strstr(text,
+	    "refused reports from app1: 5, last at 2026-11-25T14:07:19.000Z "
+	    "(invalid: result 0: probe name contains a tab (0x09) at "
+	    "byte 4)\n"));
+	assert_non_null(strstr(text, "refused reports from (no name): 2, "));
+	free(text);
+
+	text = (cli_status_json(&f.reply, cap_open(&c), false), cap_close(&c));
+	assert_non_null(
+	    strstr(text, "\"detail\":\"HTTP 200 \\u009b2J \\u202eevil \\ufffdt\\ufffd\""));
+	assert_non_null(strstr(text, "\"reports_rejected\":5}"));
+	assert_non_null(strstr(text,
+	    "\"rejected_senders\":[{\"host\":\"app1\",\"count\":5,"
+	    "\"last_kind\":\"invalid\",\"last_reason\":\"result 0: "
+	    "probe name contains a tab (0x09) at byte 4\",\"last_at\":"
+	    "\"2026-11-25T14:07:19.000Z\"},{\"host\":\"\",\"count\":2,"));
 	free(text);
 }
 
@@ -510,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_status_human_table),
 		cmocka_unit_test(test_status_exit_codes),
 		cmocka_unit_test(test_status_json_shape),
+		cmocka_unit_test(test_hostile_text_and_rejected_senders),
 		cmocka_unit_test(test_hosts_human_and_json),
 		cmocka_unit_test(test_status_empty),
 		cmocka_unit_test(test_history_sorted_oldest_first),

@@ -9,6 +9,9 @@
 //                                                   reports (seqs from SEQ, default 1) of PROBES
 //                                                   failing results, every report with probe
 //                                                   names never used before
+//   coll_tool push URL badname HOST SEQ [COUNT]    COUNT reports whose probe name has a tab
+//   coll_tool push URL hostile HOST SEQ            a valid report whose probe detail is not
+//                                                  text (Latin-1, a C1 CSI, a bidi override)
 //   coll_tool stats URL                             key=value lines from a status query
 //   coll_tool status URL MAX_REPLY_BYTES            an unpaged status with that reply limit:
 //                                                   prints "hosts=N bytes=B" or the error
@@ -31,6 +34,31 @@ static const tu_probe P_OK[]   = { { "app", FL__STATUS__STATUS_OK, 0, 1500 } };
 static const tu_probe P_FAIL[] = { { "app", FL__STATUS__STATUS_FAIL,
     FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 1500 } };
 
+static const tu_probe P_BADNAME[] = { { "app\tweb", FL__STATUS__STATUS_OK, 0, 1500 } };
+static const tu_probe P_DB[]      = { { "db", FL__STATUS__STATUS_FAIL,
+	 FL__FAILURE_CLASS__FAILURE_QUERY_ERROR, 1500 } };
+
+// A report whose probe detail quotes a server in Latin-1 and carries terminal controls.
+static uint8_t *
+pack_hostile(const tu_rep *d, size_t *len)
+{
+	Fl__Report *r = tu_make(d);
+	uint8_t    *buf;
+	if (r == NULL) {
+		return NULL;
+	}
+	free(r->results[0]->detail);
+	r->results[0]->detail = strdup("ERROR: relation \"comm\xe9\" \xc2\x9b"
+	                               "2J does not exist \xe2\x80\xae"
+	                               "txt.exe");
+	*len                  = fl__report__get_packed_size(r);
+	if ((buf = malloc(*len)) != NULL) {
+		fl__report__pack(r, buf);
+	}
+	fl__report__free_unpacked(r, NULL);
+	return buf;
+}
+
 static int
 push(int argc, char **argv)
 {
@@ -38,7 +66,8 @@ push(int argc, char **argv)
 	uint8_t   *buf = NULL;
 	size_t     len = 0;
 	int        rv;
-	tu_rep     d = { .host = "tool", .boot_id = 1, .seq = 1, .n = 1, .probes = P_OK };
+	tu_rep     d     = { .host = "tool", .boot_id = 1, .seq = 1, .n = 1, .probes = P_OK };
+	unsigned   count = 1;
 
 	if (argc < 4) {
 		return -1;
@@ -51,6 +80,17 @@ push(int argc, char **argv)
 			d.probes = P_FAIL;
 		}
 		buf = tu_pack(&d, &len);
+	} else if (strcmp(what, "badname") == 0 && argc >= 6) {
+		d.host   = argv[4];
+		d.seq    = strtoull(argv[5], NULL, 10);
+		d.probes = P_BADNAME;
+		count    = argc >= 7 ? (unsigned) strtoul(argv[6], NULL, 10) : 1;
+		buf      = tu_pack(&d, &len);
+	} else if (strcmp(what, "hostile") == 0 && argc >= 6) {
+		d.host   = argv[4];
+		d.seq    = strtoull(argv[5], NULL, 10);
+		d.probes = P_DB;
+		buf      = pack_hostile(&d, &len);
 	} else if (strcmp(what, "garbage") == 0) {
 		len = 97;
 		buf = malloc(len);
@@ -89,10 +129,24 @@ push(int argc, char **argv)
 	} else {
 		return -1;
 	}
-	if ((rv = tu_push_open(argv[2], &s)) != 0 || (rv = tu_push(s, buf, len)) != 0) {
+	if ((rv = tu_push_open(argv[2], &s)) != 0) {
 		fprintf(stderr, "coll_tool: cannot push to %s: %s\n", argv[2], nng_strerror(rv));
 		free(buf);
 		return 1;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		if (i > 0) { // the next round of the same sender
+			free(buf);
+			d.seq++;
+			buf = tu_pack(&d, &len);
+		}
+		if ((rv = tu_push(s, buf, len)) != 0) {
+			fprintf(stderr, "coll_tool: cannot push to %s: %s\n", argv[2],
+			    nng_strerror(rv));
+			free(buf);
+			nng_close(s);
+			return 1;
+		}
 	}
 	// nng_close does not linger: give the pipe time to flush before closing.
 	nng_msleep(200);
@@ -255,6 +309,8 @@ main(int argc, char **argv)
 		    "       coll_tool push URL garbage|truncated|schema|oversize|empty\n"
 		    "       coll_tool push URL dupnames|badtime|farclock HOST SEQ\n"
 		    "       coll_tool flood URL HOSTS REPORTS PROBES [SEQ]\n"
+		    "       coll_tool push URL badname HOST SEQ [COUNT]\n"
+		    "       coll_tool push URL hostile HOST SEQ\n"
 		    "       coll_tool stats URL\n"
 		    "       coll_tool status URL MAX_REPLY_BYTES\n");
 		return 2;

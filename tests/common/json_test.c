@@ -61,6 +61,37 @@ test_escaping(void **state)
 	fl_json_fini(&j);
 }
 
+// Output is valid UTF-8 whatever the input: invalid sequences become U+FFFD; C1 controls and
+// bidi overrides are escaped so the JSON is safe on a terminal too.
+static void
+test_not_text_becomes_valid_json(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "caf\xe9", "\"caf\\ufffd\"" }, // Latin-1
+		{ "a\x9b"
+		  "b",
+		    "\"a\\ufffdb\"" }, // raw 8-bit CSI byte
+		{ "a\xc2\x9b"
+		  "b",
+		    "\"a\\u009bb\"" },                           // U+009B encoded
+		{ "x\xe2\x80\xaey", "\"x\\u202ey\"" },           // RIGHT-TO-LEFT OVERRIDE
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" }, // surrogate
+		{ "\xe6\x97\xa5", "\"\xe6\x97\xa5\"" },          // valid CJK kept as is
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fl_json j;
+		fl_json_init(&j, false);
+		fl_json_str(&j, cases[i].in);
+		if (strcmp(fl_json_text(&j), cases[i].out) != 0) {
+			fail_msg("case %zu: %s", i, fl_json_text(&j));
+		}
+		fl_json_fini(&j);
+	}
+}
+
 static void
 test_numbers_and_times(void **state)
 {
@@ -131,6 +162,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nested_structure_and_commas),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_not_text_becomes_valid_json),
 		cmocka_unit_test(test_numbers_and_times),
 		cmocka_unit_test(test_pretty),
 		cmocka_unit_test(test_empty_and_large),

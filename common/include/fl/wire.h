@@ -60,10 +60,17 @@ fl_wire_reject fl_wire_decode_survey_request(
 fl_wire_reject fl_wire_decode_survey_reply(
     const void *buf, size_t len, Fl__SurveyReply **out, char *why, size_t whylen);
 
+// The host a report claims, to name the sender of a refused report: its host field escaped for
+// logs and terminals (fl/text.h), truncated to outlen; "" when the bytes do not unpack.
+void fl_wire_report_claimed_host(const void *buf, size_t len, char *out, size_t outlen);
+
 // Validates a report the way the decoder does (used by the decoders and by tests): besides the
 // limits above, every result has a distinct name (the agent refuses duplicates in its config;
 // two results named alike would overwrite each other in the collector's state) and the times
-// are in range (FL_WIRE_MAX_TIME_US).
+// are in range (FL_WIRE_MAX_TIME_US). Host and probe names must be printable UTF-8
+// (fl_text_problem); other strings must be free of C0 controls. A report that passes has every
+// invalid UTF-8 sequence in its strings replaced by U+FFFD by the decoders (growing to at most
+// 255 bytes, or within the string's own length).
 fl_wire_reject fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen);
 
 // Packs any protobuf-c message into a new nng message. Returns 0 or an NNG_E* error.
