@@ -12,6 +12,7 @@
 #include "fl/log.h"
 #include "fl/names.h"
 #include "fl/render.h"
+#include "fl/text.h"
 #include "fl/time.h"
 #include "fl/version.h"
 #include "respondent.h"
@@ -52,6 +53,21 @@ print_json(const agent_config *cfg, const agent_round_out *r, FILE *out)
 	fl_json_fini(&j);
 }
 
+// Writes s escaped (fl/text.h) and padded to width terminal columns.
+static void
+put_cell(FILE *out, const char *s, int width, bool right)
+{
+	char shown[1024];
+	int  pad = width - (int) fl_text_width(s);
+
+	fl_text_escape(shown, sizeof(shown), s);
+	if (right) {
+		fprintf(out, "%*s%s", pad > 0 ? pad : 0, "", shown);
+	} else {
+		fprintf(out, "%s%*s", shown, pad > 0 ? pad : 0, "");
+	}
+}
+
 static void
 print_table(const agent_config *cfg, const agent_round_out *r, FILE *out)
 {
@@ -69,26 +85,37 @@ print_table(const agent_config *cfg, const agent_round_out *r, FILE *out)
 			           fl_status_name(p->status), fl_failure_name(p->failure),
 			           fl_duration_format(p->duration_us, lat, sizeof(lat)) };
 		for (int c = 0; c < 6; c++) {
-			int n = (int) strlen(cells[c]);
+			int n = (int) fl_text_width(cells[c]);
 			w[c]  = n > w[c] ? n : w[c];
 		}
 	}
-	fprintf(out, "host %s, release %s", cfg->name, r->release);
+	char shown[2][512];
+	fprintf(out, "host %s, release %s", fl_text_escape(shown[0], sizeof(shown[0]), cfg->name),
+	    fl_text_escape(shown[1], sizeof(shown[1]), r->release));
 	for (size_t i = 0; i < r->n_labels; i++) {
-		fprintf(out, "%s%s", i == 0 ? ", labels " : ",", r->labels[i]);
+		fprintf(out, "%s%s", i == 0 ? ", labels " : ",",
+		    fl_text_escape(shown[0], sizeof(shown[0]), r->labels[i]));
 	}
 	fputc('\n', out);
 	if (r->expectations_error[0] != '\0') {
-		fprintf(out, "expectations: %s\n", r->expectations_error);
+		fprintf(out, "expectations: %s\n",
+		    fl_text_escape(shown[0], sizeof(shown[0]), r->expectations_error));
 	}
-	fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %*s  %s\n", w[0], head[0], w[1], head[1], w[2],
-	    head[2], w[3], head[3], w[4], head[4], w[5], head[5], head[6]);
+	for (int c = 0; c < 6; c++) {
+		put_cell(out, head[c], w[c], c == 5);
+		fputs("  ", out);
+	}
+	fprintf(out, "%s\n", head[6]);
 	for (size_t i = 0; i < r->n_results; i++) {
-		const Fl__ProbeResult *p = &r->results[i]->pb;
-		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %*s  %s\n", w[0], p->name, w[1],
-		    fl_kind_name(p->kind), w[2], p->target, w[3], fl_status_name(p->status), w[4],
-		    fl_failure_name(p->failure), w[5],
-		    fl_duration_format(p->duration_us, lat, sizeof(lat)), p->detail);
+		const Fl__ProbeResult *p        = &r->results[i]->pb;
+		const char            *cells[6] = { p->name, fl_kind_name(p->kind), p->target,
+			           fl_status_name(p->status), fl_failure_name(p->failure),
+			           fl_duration_format(p->duration_us, lat, sizeof(lat)) };
+		for (int c = 0; c < 6; c++) {
+			put_cell(out, cells[c], w[c], c == 5);
+			fputs("  ", out);
+		}
+		fprintf(out, "%s\n", fl_text_escape(shown[0], sizeof(shown[0]), p->detail));
 	}
 }
 

@@ -12,6 +12,7 @@
 #include "args.h"
 #include "cli.h"
 #include "client.h"
+#include "table.h"
 
 const char cli_help_diagnose[] =
     "NAME\n"
@@ -130,7 +131,7 @@ list(FILE *out, const char *label, char **items, size_t n)
 	}
 	fprintf(out, "   %-9s", label);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "%s%s", i > 0 ? ", " : "", str(items[i]));
+		fprintf(out, "%s%s", i > 0 ? ", " : "", cli_esc(str(items[i])));
 	}
 	fputc('\n', out);
 }
@@ -154,7 +155,7 @@ cli_diagnose_headline(const Fl__DiagnoseReply *r, FILE *out, bool colour)
 	upper(r->verdict, name, sizeof(name));
 	fprintf(out, "%s%s%s", colour_on(r->verdict, colour), name, colour ? "\033[0m" : "");
 	if (summary_text(r->verdict, r->summary)[0] != '\0') {
-		fprintf(out, ": %s", summary_text(r->verdict, r->summary));
+		fprintf(out, ": %s", cli_esc(summary_text(r->verdict, r->summary)));
 	}
 	fputc('\n', out);
 }
@@ -172,20 +173,20 @@ cli_diagnose_print(const Fl__DiagnoseReply *r, FILE *out, bool colour)
 		fprintf(out, "\n%zu. %s%s%s", i + 1, colour_on(f->verdict, colour), name,
 		    colour ? "\033[0m" : "");
 		if (summary_text(f->verdict, f->summary)[0] != '\0') {
-			fprintf(out, ": %s", summary_text(f->verdict, f->summary));
+			fprintf(out, ": %s", cli_esc(summary_text(f->verdict, f->summary)));
 		}
 		fputc('\n', out);
 		list(out, "hosts:", f->hosts, f->n_hosts);
 		list(out, "targets:", f->targets, f->n_targets);
 		if (f->release != NULL && f->release[0] != '\0') {
-			fprintf(out, "   %-9s%s\n", "release:", f->release);
+			fprintf(out, "   %-9s%s\n", "release:", cli_esc(f->release));
 		}
 		since_line(out, f->since_us, now);
 		if (f->n_evidence > 0) {
 			fprintf(out, "   evidence:\n");
 		}
 		for (size_t k = 0; k < f->n_evidence; k++) {
-			fprintf(out, "     - %s\n", str(f->evidence[k]));
+			fprintf(out, "     - %s\n", cli_esc(str(f->evidence[k])));
 		}
 	}
 	if (ferror(out)) {

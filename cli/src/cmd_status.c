@@ -310,14 +310,11 @@ rejected_lines(const Fl__StatusReply *r, FILE *out)
 	char when[40];
 	for (size_t i = 0; i < r->n_rejected_senders && i < REJECTED_SHOWN; i++) {
 		const Fl__RejectedSender *s = r->rejected_senders[i];
-		char *host = cli_text_dup(s->host[0] != '\0' ? s->host : "(no name)");
-		char *why  = cli_text_dup(str(s->last_reason));
 		fprintf(out, "refused reports from %s: %llu, last at %s (%s: %s)\n",
-		    host != NULL ? host : "?", (unsigned long long) s->count,
-		    fl_time_format(s->last_at_us, when, sizeof(when)), str(s->last_kind),
-		    why != NULL ? why : "?");
-		free(host);
-		free(why);
+		    cli_esc(s->host[0] != '\0' ? s->host : "(no name)"),
+		    (unsigned long long) s->count,
+		    fl_time_format(s->last_at_us, when, sizeof(when)), cli_esc(str(s->last_kind)),
+		    cli_esc(str(s->last_reason)));
 	}
 	if (r->n_rejected_senders > REJECTED_SHOWN) {
 		fprintf(out, "refused reports from %zu more senders (see --json)\n",
@@ -362,9 +359,9 @@ verifications_lines(const Fl__StatusReply *r, FILE *out)
 	char when[40];
 	for (size_t i = 0; i < r->n_verifications; i++) {
 		const Fl__ReleaseVerification *v = r->verifications[i];
-		fprintf(out, "release %s: %s (%s%s check, %s): %s\n", v->release, v->result,
-		    v->kind, v->automatic ? " automatic" : "",
-		    fl_time_format(v->at_us, when, sizeof(when)), v->detail);
+		fprintf(out, "release %s: %s (%s%s check, %s): %s\n", cli_esc(v->release),
+		    cli_esc(v->result), cli_esc(v->kind), v->automatic ? " automatic" : "",
+		    fl_time_format(v->at_us, when, sizeof(when)), cli_esc(v->detail));
 	}
 }
 

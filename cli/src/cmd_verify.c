@@ -18,6 +18,7 @@
 #include "args.h"
 #include "cli.h"
 #include "client.h"
+#include "table.h"
 
 #define MAX_LIST 256
 
@@ -407,38 +408,41 @@ print_canary_probe(const Fl__CanaryProbe *p)
 	}
 	printf("    %-12s %-8s %-12s errors %.1f%% vs %.1f%%, median %.1fms vs %.1fms, p95 "
 	       "%.1fms vs %.1fms\n",
-	    p->name, fl_kind_name(p->kind), p->verdict, a->error_rate * 100, b->error_rate * 100,
-	    a->median_latency_ms, b->median_latency_ms, a->p95_latency_ms, b->p95_latency_ms);
+	    cli_esc(p->name), fl_kind_name(p->kind), cli_esc(p->verdict), a->error_rate * 100,
+	    b->error_rate * 100, a->median_latency_ms, b->median_latency_ms, a->p95_latency_ms,
+	    b->p95_latency_ms);
 }
 
 static void
 print_human(const Fl__VerifyReply *r, double elapsed_s)
 {
-	printf("release %s: %s (%zu host%s, %.1fs)\n", r->release, r->result, r->n_hosts,
-	    r->n_hosts == 1 ? "" : "s", elapsed_s);
+	printf("release %s: %s (%zu host%s, %.1fs)\n", cli_esc(r->release), cli_esc(r->result),
+	    r->n_hosts, r->n_hosts == 1 ? "" : "s", elapsed_s);
 	for (size_t i = 0; i < r->n_reasons; i++) {
 		const Fl__VerifyReason *x = r->reasons[i];
-		printf("  %-12s %s%s%s\n", x->check, x->host, x->host[0] ? ": " : "", x->summary);
+		printf("  %-12s %s%s%s\n", cli_esc(x->check), cli_esc(x->host),
+		    x->host[0] ? ": " : "", cli_esc(x->summary));
 	}
 	for (size_t i = 0; i < r->n_warnings; i++) {
 		const Fl__VerifyReason *x = r->warnings[i];
-		printf("  %-12s %s: %s\n", "warning", x->host, x->summary);
+		printf("  %-12s %s: %s\n", "warning", cli_esc(x->host), cli_esc(x->summary));
 	}
 	if (r->canary != NULL) {
 		const Fl__CanaryComparison *c = r->canary;
 		if (c->compared && c->candidate != NULL && c->baseline != NULL) {
 			printf("  canary: %s, %zu probe%s compared over %u rounds (%s vs %s)\n",
-			    c->verdict, c->n_per_probe, c->n_per_probe == 1 ? "" : "s", c->rounds,
-			    c->candidate->release, c->baseline->release);
+			    cli_esc(c->verdict), c->n_per_probe, c->n_per_probe == 1 ? "" : "s",
+			    c->rounds, cli_esc(c->candidate->release),
+			    cli_esc(c->baseline->release));
 			for (size_t i = 0; i < c->n_per_probe; i++) {
 				print_canary_probe(c->per_probe[i]);
 			}
 		} else {
-			printf("  canary: not compared (%s)\n", c->note);
+			printf("  canary: not compared (%s)\n", cli_esc(c->note));
 		}
 	}
 	if (r->rollback != NULL) {
-		printf("  rollback to %s: %s\n", r->rollback->release,
+		printf("  rollback to %s: %s\n", cli_esc(r->rollback->release),
 		    r->rollback->ready ? "ready" : "would break");
 	}
 }

@@ -160,6 +160,16 @@ cli_text_width(const char *s)
 	return fl_text_width(s);
 }
 
+const char *
+cli_esc(const char *s)
+{
+	static char ring[8][2048];
+	static int  next;
+	char       *b = ring[next];
+	next          = (next + 1) % 8;
+	return fl_text_escape(b, sizeof(ring[0]), s != NULL ? s : "");
+}
+
 char *
 cli_text_dup(const char *s)
 {

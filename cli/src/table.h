@@ -56,6 +56,11 @@ size_t cli_text_width(const char *s);
 // a table; NULL when out of memory.
 char *cli_text_dup(const char *s);
 
+// s escaped for the terminal (fl_text_escape) in one of 8 rotating buffers of 2 KiB (longer
+// text is cut): valid until the 8th call after this one. For text from the collector printed
+// outside a table; the CLI is single-threaded.
+const char *cli_esc(const char *s);
+
 // Whether output to f should be coloured: f is a terminal and NO_COLOR is unset or empty
 // (https://no-color.org).
 bool cli_colour_wanted(FILE *f);

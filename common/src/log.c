@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fl/text.h"
 #include "fl/time.h"
 
 int fl_log_level = FL_LOG_INFO;
@@ -62,7 +63,7 @@ fl_log_level_parse(const char *name)
 void
 fl_log_emit(int level, const char *component, const char *fmt, ...)
 {
-	char    line[1024];
+	char    line[1024], msg[1024];
 	char    stamp[40];
 	va_list ap;
 	int     n;
@@ -74,8 +75,11 @@ fl_log_emit(int level, const char *component, const char *fmt, ...)
 		n = 0;
 	}
 	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - (size_t) n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	// Messages quote names, targets and servers: one line of text whatever they hold
+	// (control and bidi characters escaped, invalid UTF-8 as U+FFFD; fl/text.h).
+	fl_text_escape(line + n, sizeof(line) - (size_t) n, msg);
 	// One write per line so lines from threads do not interleave.
 	fprintf(stderr, "%s\n", line);
 }

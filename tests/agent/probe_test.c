@@ -648,6 +648,19 @@ test_round_ends_early_on_stop(void **state)
 	close(h.fd);
 }
 
+// A detail quoting a server in Latin-1 with control characters stays one line of valid UTF-8.
+static void
+test_result_detail_is_text(void **state)
+{
+	(void) state;
+	agent_result res;
+	agent_result_init(&res, "db", FL__PROBE_KIND__KIND_POSTGRES, "db:5432/x");
+	agent_result_set(&res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_QUERY_ERROR,
+	    "ERROR: %s", "relation \"comm\xe9\"\n\x1b[2J \xc2\x9b");
+	assert_string_equal(res.detail, "ERROR: relation \"comm\xef\xbf\xbd\"  [2J \xc2\x9b");
+	agent_result_fini(&res);
+}
+
 static void
 test_round_release_and_expectations_copy(void **state)
 {
@@ -724,6 +737,7 @@ main(void)
 		cmocka_unit_test(test_tcp_timeout), cmocka_unit_test(test_tcp_dns),
 		cmocka_unit_test(test_dns), cmocka_unit_test(test_round_late_probe),
 		cmocka_unit_test(test_round_release_and_expectations_copy),
+		cmocka_unit_test(test_result_detail_is_text),
 		cmocka_unit_test(test_round_on_time_and_stop_with_hung_target),
 		cmocka_unit_test(test_round_ends_early_on_stop),
 		cmocka_unit_test(test_http_timeout), // last: leaves connections held open

@@ -264,6 +264,60 @@ test_invalid_shapes(void **state)
 	free(host);
 }
 
+// Names must be printable UTF-8 (the agent refuses others at config); other strings are text
+// quoted from elsewhere and are repaired: invalid UTF-8 becomes U+FFFD.
+static void
+test_names_text_and_strings_repaired(void **state)
+{
+	(void) state;
+	report_fixture f;
+	char           why[256], host[128];
+	static const struct {
+		const char *host, *probe, *why;
+	} refused[] = {
+		{ "web\t01", "app", "host name contains a tab (0x09) at byte 4" },
+		{ "caf\xe9", "app", "host name contains invalid UTF-8 (0xe9) at byte 4" },
+		{ "web01", "a\tb", "result 0: probe name contains a tab (0x09) at byte 2" },
+		{ "web01",
+		    "\xe2\x80\xae"
+		    "ppa",
+		    "result 0: probe name contains a bidi or line control "
+		    "(U+202E) at byte 1" },
+		{ "web01", "x\xc2\x9b",
+		    "result 0: probe name contains a C1 control character (U+009B) "
+		    "at byte 2" },
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		report_init(&f);
+		f.r.host    = s(refused[i].host);
+		f.p[0].name = s(refused[i].probe);
+		assert_int_equal(decode(&f.r, why, sizeof(why)), FL_WIRE_INVALID);
+		assert_string_equal(why, refused[i].why);
+		// The collector names the sender from the bytes it refused, escaped.
+		size_t   len;
+		uint8_t *buf = pack(&f.r, &len);
+		fl_wire_report_claimed_host(buf, len, host, sizeof(host));
+		assert_null(strchr(host, '\t'));
+		assert_true(host[0] != '\0');
+		free(buf);
+	}
+
+	report_init(&f);
+	f.p[0].detail = s("ERROR: relation \"comm\xe9\" does not exist \xc2\x9b");
+	f.r.release   = s("2.4\xff");
+	size_t      len;
+	uint8_t    *buf = pack(&f.r, &len);
+	Fl__Report *out = NULL;
+	assert_int_equal(fl_wire_decode_report(buf, len, &out, why, sizeof(why)), FL_WIRE_OK);
+	assert_string_equal(out->results[0]->detail,
+	    "ERROR: relation \"comm\xef\xbf\xbd\" does not exist \xc2\x9b");
+	assert_string_equal(out->release, "2.4\xef\xbf\xbd");
+	fl__report__free_unpacked(out, NULL);
+	free(buf);
+	fl_wire_report_claimed_host("garbage", 7, host, sizeof(host));
+	assert_string_equal(host, "");
+}
+
 static void
 test_too_many_results(void **state)
 {
@@ -443,6 +497,7 @@ main(void)
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_wrong_schema),
 		cmocka_unit_test(test_invalid_shapes),
+		cmocka_unit_test(test_names_text_and_strings_repaired),
 		cmocka_unit_test(test_too_many_results),
 		cmocka_unit_test(test_labels_checked),
 		cmocka_unit_test(test_reject_names),

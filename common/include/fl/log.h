@@ -3,6 +3,8 @@
 // Levels are syslog numbers. fl_log() checks the level before evaluating its arguments, so a
 // DEBUG line costs nothing when filtered out. Messages say "cannot ...", lower case, no final
 // period. Never pass a password, a conninfo or a DSN: log host, port and database instead.
+// The message is escaped as it is written (fl_text_escape): a name or a server's message with
+// a newline, an escape sequence or invalid UTF-8 cannot forge or garble a line.
 
 #ifndef FL_LOG_H
 #define FL_LOG_H
