@@ -90,6 +90,9 @@ check_header(parser *p, const char *line)
 	const char *s = line, *end;
 	char        sec[256], kind[32], name[128];
 
+	if (p->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3; // a UTF-8 byte order mark, which inih skips too
+	}
 	while (*s == ' ' || *s == '\t') {
 		s++;
 	}

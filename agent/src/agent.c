@@ -205,6 +205,23 @@ wait_signal(const sigset_t *set, int64_t until)
 	}
 }
 
+// Loads the config again for SIGHUP, with the checks of a start (--allow-empty carried over).
+// NULL with err when it cannot be used.
+static agent_config *
+load_for_reload(const char *path, bool allow_empty, char *err, size_t errlen)
+{
+	agent_config *ncfg;
+	if (agent_config_load(path, &ncfg, err, errlen) != 0) {
+		return NULL;
+	}
+	ncfg->allow_empty = allow_empty;
+	if (agent_config_check_probes(ncfg, allow_empty, err, errlen) != 0) {
+		agent_config_free(ncfg);
+		return NULL;
+	}
+	return ncfg;
+}
+
 int
 agent_run(const char *path, agent_config *cfg, int log_level_override)
 {
@@ -271,8 +288,8 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 		if (sig != SIGHUP) {
 			continue;
 		}
-		agent_config *ncfg;
-		if (agent_config_load(path, &ncfg, err, sizeof(err)) != 0) {
+		agent_config *ncfg = load_for_reload(path, cfg->allow_empty, err, sizeof(err));
+		if (ncfg == NULL) {
 			fl_log(FL_LOG_ERR, "agent",
 			    "cannot reload %s, keeping the running config:", path);
 			for (char *line = strtok(err, "\n"); line != NULL;

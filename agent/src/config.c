@@ -517,6 +517,11 @@ agent_config_parse(const char *name, const char *text, agent_config **out, char 
 		return -1;
 	}
 	l->file = name;
+	// A UTF-8 byte order mark (editors on Windows write one) is not part of line 1: without
+	// this, inih skips it but the section header of line 1 is missed here.
+	if (strncmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+	}
 	l->text = text;
 	l->len  = strlen(text);
 	l->cfg  = calloc(1, sizeof(*l->cfg));
@@ -577,6 +582,19 @@ agent_config_parse(const char *name, const char *text, agent_config **out, char 
 	}
 	agent_config_free(l->cfg);
 	free(l);
+	return -1;
+}
+
+int
+agent_config_check_probes(const agent_config *cfg, bool allow_empty, char *err, size_t errlen)
+{
+	if (cfg->n_probes > 0 || allow_empty) {
+		return 0;
+	}
+	snprintf(err, errlen,
+	    "%s:0: no probes configured: add a probe section such as [http \"app\"] (or run with "
+	    "--allow-empty to report no probes on purpose)",
+	    cfg->path);
 	return -1;
 }
 

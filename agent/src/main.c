@@ -27,6 +27,7 @@ usage(FILE *f)
 	    "      --once          run one round, print it and exit; needs no collector\n"
 	    "      --json          with --once: print the round as one JSON object\n"
 	    "      --check-config  validate the config, print \"FILE: ok\" or its errors, exit\n"
+	    "      --allow-empty   accept a config with no probe section (refused otherwise)\n"
 	    "      --log-level L   err, warn, notice, info or debug (overrides the config)\n"
 	    "  -h, --help          show this help\n"
 	    "  -V, --version       show the version\n"
@@ -63,19 +64,20 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_ONCE = 256, OPT_JSON, OPT_CHECK, OPT_LOGLEVEL };
+	enum { OPT_ONCE = 256, OPT_JSON, OPT_CHECK, OPT_LOGLEVEL, OPT_ALLOW_EMPTY };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
 		{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char   *path = AGENT_DEFAULT_CONFIG;
-	bool          once = false, json = false, check = false;
+	bool          once = false, json = false, check = false, allow_empty = false;
 	int           level = -1, c, rc;
 	agent_config *cfg;
 	char          err[AGENT_CFG_ERRLEN];
@@ -97,6 +99,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_CHECK:
 			check = true;
+			break;
+		case OPT_ALLOW_EMPTY:
+			allow_empty = true;
 			break;
 		case OPT_LOGLEVEL:
 			if ((level = fl_log_level_parse(optarg)) < 0) {
@@ -129,6 +134,12 @@ main(int argc, char **argv)
 	}
 	if (agent_config_load(path, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	cfg->allow_empty = allow_empty;
+	if (agent_config_check_probes(cfg, allow_empty, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		agent_config_free(cfg);
 		return 2;
 	}
 	if (check) {

@@ -51,6 +51,24 @@ cli_opt_next(int argc, char **argv, const char *shortopts, const struct option *
 	return c;
 }
 
+const char *
+cli_opt_name(const struct option *longopts, int val)
+{
+	static char name[64];
+	for (const struct option *o = longopts; o != NULL && o->name != NULL; o++) {
+		if (o->val == val && o->flag == NULL) {
+			snprintf(name, sizeof(name), "--%s", o->name);
+			return name;
+		}
+	}
+	if (val > 0 && val < 128) {
+		snprintf(name, sizeof(name), "-%c", val);
+	} else {
+		snprintf(name, sizeof(name), "the option");
+	}
+	return name;
+}
+
 int
 cli_global_parse(
     int argc, char **argv, const char *env_control, cli_global *g, char *err, size_t errlen)

@@ -50,6 +50,11 @@ typedef struct cli_labels {
 // twice). Returns 0, or -1 with a one-line reason in err.
 int cli_labels_add(cli_labels *l, char *label, char *err, size_t errlen);
 
+// The name an option is known by in messages: "--NAME" for the long option whose value is val
+// (or "-C" for a short one), whatever the user typed (--name=v, --name v, -Cv). The text lives
+// in a static buffer until the next call.
+const char *cli_opt_name(const struct option *longopts, int val);
+
 // Prints "faultline CMD: <message> (try 'faultline CMD --help')" on stderr; returns 2.
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

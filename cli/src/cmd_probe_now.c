@@ -38,7 +38,7 @@ const char cli_help_probe_now[] =
     "\n"
     "EXIT STATUS\n"
     "    0  every agent answered and no probe fails\n"
-    "    1  an agent did not answer or a probe fails\n"
+    "    1  an agent did not answer, a probe fails, or no agent is connected\n"
     "    2  usage error, collector unreachable or answering an error\n"
     "\n"
     "EXAMPLES\n"
@@ -53,7 +53,8 @@ str(const char *s)
 static int
 verdict(const Fl__ProbeNowReply *r)
 {
-	if (r->n_missing > 0) {
+	// Nobody answered and nobody was expected: nothing was probed, which is not a pass.
+	if (r->n_missing > 0 || (r->n_answered == 0 && r->n_reports == 0)) {
 		return CLI_EXIT_FAILING;
 	}
 	for (size_t i = 0; i < r->n_reports; i++) {
@@ -113,6 +114,13 @@ print_human(const Fl__ProbeNowReply *r, FILE *out, bool colour)
 	cli_table *t = cli_table_new();
 	char       lat[32];
 
+	if (r->n_answered == 0 && r->n_reports == 0 && r->n_missing == 0) {
+		cli_table_free(t);
+		fprintf(out,
+		    "no agent is connected to the collector's survey socket: nothing was "
+		    "probed\n");
+		return CLI_EXIT_FAILING;
+	}
 	if (t == NULL) {
 		fprintf(stderr, "faultline: cannot format the results: out of memory\n");
 		return CLI_EXIT_ERROR;

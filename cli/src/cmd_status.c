@@ -283,6 +283,13 @@ stats_line(const Fl__CollectorStats *s, FILE *out)
 	uint64_t    dropped = 0;
 	const char *sep     = ": ";
 
+	if (s != NULL && (s->history_events_lost > 0 || s->state_writes_lost > 0)) {
+		fprintf(out,
+		    "collector could not write %llu history events and %llu state rows to its "
+		    "database (disk full?): history has gaps\n",
+		    (unsigned long long) s->history_events_lost,
+		    (unsigned long long) s->state_writes_lost);
+	}
 	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
 		dropped += why[i].n;
 	}
@@ -555,6 +562,8 @@ stats_json(fl_json *j, const Fl__CollectorStats *s)
 	fl_json_kuint(j, "dropped_probe_limit", s->dropped_probe_limit);
 	fl_json_kuint(j, "reports_time_ignored", s->reports_time_ignored);
 	fl_json_ktime(j, "started", s->started_us);
+	fl_json_kuint(j, "history_events_lost", s->history_events_lost);
+	fl_json_kuint(j, "state_writes_lost", s->state_writes_lost);
 	fl_json_obj_end(j);
 }
 

@@ -155,11 +155,13 @@ poll_status(const cli_ctx *c, const vopts *o, size_t *on, size_t *expected, char
 				(*on)++;
 				found[(*n_found)++] = strdup(h->host);
 			} else if (off < mlen) {
-				int w = snprintf(missing + off, mlen - off, "%s%s (%s)",
-				    off ? ", " : "", o->hosts[i],
-				    h == NULL      ? "unknown host"
-				        : h->stale ? "stale"
-				                   : h->release);
+				// A stale host may well be on R: say so, and that silence is why.
+				bool on_r = h != NULL && strcmp(h->release, o->release) == 0;
+				int  w    = snprintf(missing + off, mlen - off, "%s%s (%s%s%s)",
+                                    off ? ", " : "", o->hosts[i],
+                                    h == NULL ? "unknown host" : (on_r ? "on it but stale" : "on "),
+                                    h != NULL && !on_r ? h->release : "",
+                                    h != NULL && !on_r && h->stale ? ", stale" : "");
 				off += w > 0 ? (size_t) w : 0;
 			}
 		}
@@ -178,7 +180,7 @@ poll_status(const cli_ctx *c, const vopts *o, size_t *on, size_t *expected, char
 					found[(*n_found)++] = strdup(h->host);
 				}
 			} else if (off < mlen) {
-				int w = snprintf(missing + off, mlen - off, "%s%s (%s)",
+				int w = snprintf(missing + off, mlen - off, "%s%s (on %s)",
 				    off ? ", " : "", h->host, h->release);
 				off += w > 0 ? (size_t) w : 0;
 			}
@@ -520,10 +522,18 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 	vq.rounds                  = 20;
 	vq.round_interval_ms       = 250;
 	vq.survey_timeout_ms       = 5000;
+	bool seen_canary           = false;
 	cli_opt_start();
 	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
 		switch (opt) {
 		case O_RELEASE:
+			// A second --release (a pipeline variable expanded twice) must not silently
+			// verify the last one.
+			if (o.release != NULL && strcmp(o.release, optarg) != 0) {
+				return cli_usage_error(argv[0],
+				    "--release given twice ('%s' and '%s'): which release?",
+				    cli_esc(o.release), cli_esc(optarg));
+			}
 			o.release = optarg;
 			break;
 		case O_HOSTS:
@@ -532,6 +542,7 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 			}
 			break;
 		case O_CANARY:
+			seen_canary = true;
 			if ((rc = split_list(optarg, o.canary, &o.n_canary, "--canary")) != 0) {
 				return rc;
 			}
@@ -551,6 +562,11 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 			}
 			break;
 		case O_ROLLBACK:
+			if (vq.rollback_to != NULL && strcmp(vq.rollback_to, optarg) != 0) {
+				return cli_usage_error(argv[0],
+				    "--rollback-to given twice ('%s' and '%s'): which release?",
+				    cli_esc(vq.rollback_to), cli_esc(optarg));
+			}
 			vq.rollback_to = optarg;
 			break;
 		case O_ROUNDS:
@@ -566,8 +582,8 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 			uint32_t ms;
 			if (fl_duration_parse(optarg, &ms) != 0 || ms > 600000) {
 				return cli_usage_error(argv[0],
-				    "%s wants a duration up to 10m, not '%s'", argv[optind - 1],
-				    optarg);
+				    "%s wants a duration up to 10m, not '%s'",
+				    cli_opt_name(longopts, opt), optarg);
 			}
 			if (opt == O_WINDOW && ms < 100) {
 				return cli_usage_error(argv[0],
@@ -614,7 +630,7 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 			        opt == O_ERR ? &vq.max_error_rate_increase
 			                     : &vq.max_latency_ratio) != 0) {
 				return cli_usage_error(argv[0], "%s wants a number, not '%s'",
-				    argv[optind - 1], optarg);
+				    cli_opt_name(longopts, opt), optarg);
 			}
 			break;
 		case 'j':
@@ -638,6 +654,9 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 	}
 	if (o.n_hosts > 0 && o.min_hosts > 0) {
 		return cli_usage_error(argv[0], "--hosts and --min-hosts exclude each other");
+	}
+	if (seen_canary && vq.no_canary) {
+		return cli_usage_error(argv[0], "--canary and --no-canary contradict each other");
 	}
 
 	// Phase 1: wait for the hosts to report R.
@@ -668,7 +687,7 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 				fputc('\n', stderr);
 			}
 			snprintf(why, sizeof(why),
-			    "after %.0fs, %zu of %zu hosts report %s; not on it: %s", el, on,
+			    "after %.0fs, %zu of %zu hosts report %s; not ready: %s", el, on,
 			    expected, o.release, missing[0] ? missing : "(too few hosts)");
 			if (o.json) {
 				print_json(o.release, "unverified", found, n_found, NULL, why, el,

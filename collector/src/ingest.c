@@ -271,8 +271,18 @@ write_ops(coll_server *srv, coll_ops *ops)
 {
 	if (ops->n > 0 && coll_store_write(srv->writer, ops) != 0) {
 		// The store logged why. The transitions are lost from SQLite but remain in memory;
-		// retrying forever would stall ingest behind a full disk.
-		fl_log(FL_LOG_ERR, "ingest", "cannot store %zu state changes, dropped", ops->n);
+		// retrying forever would stall ingest behind a full disk. Counted, so `status`
+		// shows that history has gaps.
+		size_t events = 0;
+		for (size_t i = 0; i < ops->n; i++) {
+			events += ops->v[i].kind == COLL_OP_EVENT;
+		}
+		pthread_mutex_lock(&srv->lock);
+		srv->state.stats.history_events_lost += events;
+		srv->state.stats.state_writes_lost += ops->n - events;
+		pthread_mutex_unlock(&srv->lock);
+		fl_log(FL_LOG_ERR, "ingest",
+		    "cannot store %zu state changes (%zu history events), dropped", ops->n, events);
 	}
 	coll_ops_clear(ops);
 }

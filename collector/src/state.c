@@ -1159,6 +1159,8 @@ stats_fill(const coll_stats *src, Fl__CollectorStats *st)
 	st->dropped_host_limit      = src->dropped_host_limit;
 	st->dropped_probe_limit     = src->dropped_probe_limit;
 	st->reports_time_ignored    = src->reports_time_ignored;
+	st->history_events_lost     = src->history_events_lost;
+	st->state_writes_lost       = src->state_writes_lost;
 	st->started_us              = src->started_us;
 }
 

@@ -96,6 +96,8 @@ typedef struct coll_stats {
 	uint64_t dropped_host_limit;   // reports from a new host while max_hosts are known
 	uint64_t dropped_probe_limit;  // reports with more than max_probes_per_host results
 	uint64_t reports_time_ignored; // applied with agent times ignored (COLL_TIME_WINDOW_US)
+	uint64_t history_events_lost;  // history rows the store could not write (full disk ...)
+	uint64_t state_writes_lost;    // other state rows it could not write
 	int64_t  started_us;
 } coll_stats;
 

@@ -225,6 +225,39 @@ test_names_and_values_must_be_text(void **state)
 }
 
 static void
+test_empty_config_refused(void **state)
+{
+	(void) state;
+	agent_config *cfg = parse_ok("[agent]\nname = a\n");
+	assert_int_equal(agent_config_check_probes(cfg, false, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	    "t.conf:0: no probes configured: add a probe section such as "
+	    "[http \"app\"] (or run with --allow-empty to report no probes "
+	    "on purpose)");
+	assert_int_equal(agent_config_check_probes(cfg, true, err, sizeof(err)), 0);
+	agent_config_free(cfg);
+	cfg = parse_ok("[dns \"d\"]\nname = localhost\n");
+	assert_int_equal(agent_config_check_probes(cfg, false, err, sizeof(err)), 0);
+	agent_config_free(cfg);
+}
+
+// A UTF-8 byte order mark is not "outside any section" text: the file reads as without it.
+static void
+test_byte_order_mark(void **state)
+{
+	(void) state;
+	agent_config *cfg = parse_ok("\xEF\xBB\xBF[agent]\nname = bom\ninterval = 1s\n"
+	                             "[dns \"d\"]\nname = localhost\n");
+	assert_string_equal(cfg->name, "bom");
+	assert_int_equal(cfg->interval_ms, 1000);
+	assert_int_equal(cfg->n_probes, 1);
+	assert_int_equal(cfg->probes[0].line, 4);
+	agent_config_free(cfg);
+	expect_err("\xEF\xBB\xBF[agent]\nname = bom\ncolour = blue\n",
+	    "t.conf:3: [agent] colour: unknown key");
+}
+
+static void
 test_unreadable_file(void **state)
 {
 	(void) state;
@@ -269,6 +302,39 @@ test_all_errors_reported(void **state)
 	    "mysql)\n"
 	    "t.conf:7: [http \"a\"] url: must be an http:// or https:// URL under 1024 characters\n"
 	    "t.conf:8: syntax error (expected [section], key = value or a comment)");
+}
+
+// A secret in the URL's query is as reported as one in user:password@: refused, named.
+static void
+test_url_query_secrets(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *url, *param;
+	} refused[] = {
+		{ "http://h/health?password=hunter2", "password" },
+		{ "http://h/health?x=1&PWD=hunter2", "PWD" },
+		{ "https://h/?api_key=abc", "api_key" },
+		{ "http://h/?a=1;token=abc#frag", "token" },
+		{ "http://h/?db_password=x", "db_password" },
+		{ "http://h/?x-auth-token=x", "x-auth-token" },
+		{ "http://h/?secret", "secret" },
+		{ "http://h/?X-Amz-Signature=ab", "X-Amz-Signature" },
+	};
+	char text[256], want[512];
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(text, sizeof(text), "[http \"a\"]\nurl = %s\n", refused[i].url);
+		snprintf(want, sizeof(want),
+		    "t.conf:2: [http \"a\"] url: must not carry a secret in its query (%s=...; it "
+		    "is reported as the target); use header = Authorization: ...",
+		    refused[i].param);
+		expect_err(text, want);
+	}
+	// Names that only contain such a word, and secrets after the fragment, are not query
+	// parameters that carry one.
+	agent_config *cfg = parse_ok("[http \"a\"]\nurl = http://h/?q=password&passwordless=1"
+	                             "&keyboard=us#token=x\n");
+	agent_config_free(cfg);
 }
 
 static void
@@ -380,6 +446,9 @@ main(void)
 		cmocka_unit_test(test_bad_duration),
 		cmocka_unit_test(test_duplicate_name),
 		cmocka_unit_test(test_names_and_values_must_be_text),
+		cmocka_unit_test(test_url_query_secrets),
+		cmocka_unit_test(test_empty_config_refused),
+		cmocka_unit_test(test_byte_order_mark),
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_all_errors_reported),

@@ -267,6 +267,22 @@ test_labels_option(void **state)
 	assert_string_equal(err, "--label: at most 16 labels");
 }
 
+// Messages name the option, not the value that follows it.
+static void
+test_opt_name(void **state)
+{
+	(void) state;
+	static const struct option o[] = {
+		{ "max-latency-ratio", required_argument, NULL, 300 },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	assert_string_equal(cli_opt_name(o, 300), "--max-latency-ratio");
+	assert_string_equal(cli_opt_name(o, 'j'), "--json");
+	assert_string_equal(cli_opt_name(o, 'C'), "-C");
+	assert_string_equal(cli_opt_name(o, 999), "the option");
+}
+
 int
 main(void)
 {
@@ -280,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_since),
 		cmocka_unit_test(test_age_and_skew_format),
 		cmocka_unit_test(test_labels_option),
+		cmocka_unit_test(test_opt_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,6 +108,11 @@ usage_cases=(
 	"verify --release 1.0 --confidence 0.3"
 	"verify --release 1.0 --min-samples 0"
 	"verify --release 1.0 --rounds 61"
+	"verify --release 2.4.1 --canary app1 --no-canary"
+	"verify --release 2.4.1 --release 2.4.2"
+	"verify --release 2.4.1 --rollback-to 2.4.0 --rollback-to 2.3.9"
+	"verify --release 2.4.1 --max-latency-ratio -1"
+	"verify --release 2.4.1 --window=soon"
 )
 for args in "${usage_cases[@]}"; do
 	# shellcheck disable=SC2086 # word splitting is the point
@@ -154,6 +159,18 @@ done
 if run 0 help expect; then
 	[[ $out == *"faultline expect diff [--json] OLD NEW"* ]] || fail "help expect: $out"
 fi
+# Contradictions are refused, not resolved by "last wins"; an option error names the option,
+# whichever way its value was written.
+run 2 verify --release 2.4.1 --canary app1 --no-canary &&
+	expect_err "faultline verify: --canary and --no-canary contradict each other"
+run 2 verify --release 2.4.1 --release 2.4.2 &&
+	expect_err "faultline verify: --release given twice ('2.4.1' and '2.4.2'): which release?"
+run 2 verify --release 2.4.1 --max-latency-ratio -1 &&
+	expect_err "faultline verify: --max-latency-ratio wants a number, not '-1'"
+run 2 verify --release 2.4.1 --max-error-rate-increase=x &&
+	expect_err "faultline verify: --max-error-rate-increase wants a number, not 'x'"
+run 2 verify --release 2.4.1 --window soon &&
+	expect_err "faultline verify: --window wants a duration up to 10m, not 'soon'"
 
 # --- help and version -------------------------------------------------------------------
 if run 0 --version; then

@@ -244,7 +244,8 @@ test_status_json_shape(void **state)
 	assert_non_null(strstr(text, "\"stats\":{\"reports_received\":10,\"reports_applied\":0,"));
 	assert_non_null(strstr(text,
 	    "\"dropped_unauthenticated\":0,\"dropped_host_limit\":0,\"dropped_probe_limit\":0,"
-	    "\"reports_time_ignored\":0,\"started\":null},"));
+	    "\"reports_time_ignored\":0,\"started\":null,\"history_events_lost\":0,"
+	    "\"state_writes_lost\":0},"));
 	assert_non_null(strstr(text, "\"verifications\":[],\"rejected_senders\":[]}\n"));
 	free(text);
 }

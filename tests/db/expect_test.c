@@ -171,6 +171,29 @@ test_malformed_files(void **state)
 	}
 }
 
+// A UTF-8 byte order mark before line 1 is not text of the file: same requirements, same lines.
+static void
+test_byte_order_mark(void **state)
+{
+	(void) state;
+	static const char bom[] =
+	    "\xEF\xBB\xBF[postgres \"orders\"]\ntable = public.orders: SELECT\n";
+	static const char bad[] = "\xEF\xBB\xBF[ftp \"x\"]\ntable = public.orders: SELECT\n";
+	agent_expect     *e     = NULL;
+	char              err[256];
+	assert_int_equal(
+	    agent_expect_parse("bom.expect", bom, strlen(bom), &e, err, sizeof(err)), 0);
+	const agent_db_expect *d = agent_expect_find(e, "postgres", "orders");
+	assert_non_null(d);
+	assert_int_equal(d->n_reqs, 1);
+	assert_int_equal(d->reqs[0].line, 2);
+	agent_expect_free(e);
+	e = NULL;
+	assert_int_equal(
+	    agent_expect_parse("bom.expect", bad, strlen(bad), &e, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "bom.expect:1: unknown section kind [ftp]"));
+}
+
 static void
 test_long_line_and_nul(void **state)
 {
@@ -230,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_digest_changes_with_content),
 		cmocka_unit_test(test_empty_file_is_valid),
 		cmocka_unit_test(test_malformed_files),
+		cmocka_unit_test(test_byte_order_mark),
 		cmocka_unit_test(test_long_line_and_nul),
 		cmocka_unit_test(test_load_from_file),
 	};

@@ -74,6 +74,60 @@ http_alloc(const char *name)
 	return p;
 }
 
+// Whether a query parameter's name says it carries a secret: a known name (password, token,
+// api_key ...) or one ending in such a word after '_' or '-' (db_password, x-auth-token).
+static bool
+secret_param_name(const char *name, size_t len)
+{
+	static const char *const exact[] = { "password", "passwd", "pwd", "pass", "secret",
+		"client_secret", "token", "access_token", "auth_token", "refresh_token", "id_token",
+		"private_token", "api_key", "apikey", "api-key", "key_secret", "signature", "sig",
+		"x-amz-signature", "x-amz-credential", "x-goog-signature", "auth", "authorization",
+		"credentials", "session" };
+	static const char *const tails[] = { "password", "passwd", "secret", "token", "apikey",
+		"api_key", "api-key" };
+
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		if (strlen(exact[i]) == len && strncasecmp(name, exact[i], len) == 0) {
+			return true;
+		}
+	}
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		size_t t = strlen(tails[i]);
+		if (len > t + 1 && (name[len - t - 1] == '_' || name[len - t - 1] == '-') &&
+		    strncasecmp(name + len - t, tails[i], t) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// The first query parameter of url whose name says it carries a secret, copied into name;
+// false when there is none.
+static bool
+find_secret_param(const char *url, char *name, size_t namelen)
+{
+	const char *q = strchr(url, '?');
+	if (q == NULL) {
+		return false;
+	}
+	size_t end = strcspn(++q, "#");
+	for (size_t i = 0; i < end;) {
+		size_t seg = strcspn(q + i, "&;#");
+		if (i + seg > end) {
+			seg = end - i;
+		}
+		size_t klen = strcspn(q + i, "=&;#");
+		klen        = klen < seg ? klen : seg;
+		if (klen > 0 && secret_param_name(q + i, klen)) {
+			snprintf(name, namelen, "%.*s", (int) klen, q + i);
+			return true;
+		}
+		i += seg + 1;
+	}
+	return false;
+}
+
 static int
 http_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
 {
@@ -94,6 +148,15 @@ http_set(void *ctx, const char *key, const char *value, char *err, size_t errlen
 			snprintf(err, errlen,
 			    "must not contain user:password@ (it is reported); use header = "
 			    "Authorization: ...");
+			p->url[0] = '\0';
+			return -1;
+		}
+		char param[64];
+		if (find_secret_param(value, param, sizeof(param))) {
+			snprintf(err, errlen,
+			    "must not carry a secret in its query (%s=...; it is reported as the "
+			    "target); use header = Authorization: ...",
+			    param);
 			p->url[0] = '\0';
 			return -1;
 		}
