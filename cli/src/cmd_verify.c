@@ -562,7 +562,9 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 			}
 			break;
 		case O_ROLLBACK:
-			if (vq.rollback_to != NULL && strcmp(vq.rollback_to, optarg) != 0) {
+			// (FL__VERIFY_QUERY__INIT leaves the field as "", never NULL.)
+			if (vq.rollback_to != NULL && vq.rollback_to[0] != '\0' &&
+			    strcmp(vq.rollback_to, optarg) != 0) {
 				return cli_usage_error(argv[0],
 				    "--rollback-to given twice ('%s' and '%s'): which release?",
 				    cli_esc(vq.rollback_to), cli_esc(optarg));

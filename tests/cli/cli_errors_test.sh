@@ -171,6 +171,10 @@ run 2 verify --release 2.4.1 --max-error-rate-increase=x &&
 	expect_err "faultline verify: --max-error-rate-increase wants a number, not 'x'"
 run 2 verify --release 2.4.1 --window soon &&
 	expect_err "faultline verify: --window wants a duration up to 10m, not 'soon'"
+# Repeating an option with the same value, and one --rollback-to, are not contradictions: the
+# usage is accepted and the CLI goes on to the (absent) collector.
+run 2 -C "$sock" verify --release 2.4.1 --release 2.4.1 --rollback-to 2.4.0 --canary app1 &&
+	expect_err "cannot reach the collector"
 
 # --- help and version -------------------------------------------------------------------
 if run 0 --version; then
