@@ -463,10 +463,13 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 	int  new_status  = (int) res->status;
 	int  new_failure = (int) res->failure;
 	bool transition  = created || old_status != new_status || p->failure != new_failure;
-	// A probe still running repeats its last finished result (in_progress_ms): shown, but not
-	// a new sample for the streak counters, the recent window or the latency baseline.
-	bool repeat = res->in_progress_ms != 0 && !transition;
-	int  moved  = addrs_observe(h, p, res, at, agent_time, ops);
+	// A probe still running repeats its last finished result (in_progress_ms, the same
+	// started_us as the result already held): shown, but not a new sample for the streak
+	// counters, the recent window or the latency baseline. A result that finished since also
+	// comes marked in progress when the next run has begun: it is new, and counts.
+	bool repeat = res->in_progress_ms != 0 && !transition && p->last != NULL &&
+	    res->started_us != 0 && res->started_us == p->last->started_us;
+	int moved = addrs_observe(h, p, res, at, agent_time, ops);
 	if (moved < 0) {
 		return -1;
 	}

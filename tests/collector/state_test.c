@@ -104,6 +104,52 @@ test_transitions_only(void **state)
 	coll_state_fini(&s);
 }
 
+// A probe still running (in_progress_ms) repeats its last finished result: shown, but not counted
+// again; a result that finished since counts even when it comes marked in progress (the next run
+// has begun), so a hung database still reaches the failing threshold.
+static coll_apply_result
+apply_running(coll_state *s, uint64_t seq, const tu_probe *p, int64_t started, uint32_t running,
+    int64_t now, coll_ops *ops)
+{
+	tu_rep      d = { .host = "web1", .boot_id = 1, .seq = seq, .n = 2, .probes = p };
+	Fl__Report *r = tu_make(&d);
+	r->results[0]->started_us     = started;
+	r->results[0]->in_progress_ms = running;
+	return coll_state_apply(s, r, now, ops);
+}
+
+static void
+test_in_progress_repeats(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	assert_int_equal(apply_running(&s, 1, P_OK, T0, 0, T0, &ops), COLL_APPLIED);
+	coll_host *h = coll_state_host(&s, "web1");
+	assert_non_null(h);
+	assert_int_equal(h->probes[0].consecutive_ok, 1);
+	// The same ok result while the next run hangs: not a second sample.
+	assert_int_equal(apply_running(&s, 2, P_OK, T0, 1000, T0 + SEC, &ops), COLL_APPLIED);
+	assert_int_equal(apply_running(&s, 3, P_OK, T0, 2000, T0 + 2 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(h->probes[0].consecutive_ok, 1);
+	assert_int_equal(h->probes[0].status, FL__STATUS__STATUS_OK);
+	// Its timeout ends it: a transition, counted.
+	assert_int_equal(
+	    apply_running(&s, 4, P_FAIL, T0 + SEC, 1000, T0 + 3 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(h->probes[0].consecutive_fail, 1);
+	assert_int_equal(
+	    apply_running(&s, 5, P_FAIL, T0 + SEC, 2000, T0 + 4 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(h->probes[0].consecutive_fail, 1);
+	// The next timeout is a new result (new start), also marked in progress: counted.
+	assert_int_equal(
+	    apply_running(&s, 6, P_FAIL, T0 + 4 * SEC, 1000, T0 + 6 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(h->probes[0].consecutive_fail, 2);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
 static void
 test_duplicates(void **state)
 {
@@ -1244,6 +1290,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_transitions_only),
+		cmocka_unit_test(test_in_progress_repeats),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_stale_and_back),
 		cmocka_unit_test(test_skew_and_replay),
