@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -169,12 +170,19 @@ sender_settings_differ(const agent_config *a, const agent_config *b)
 	    a->interval_ms != b->interval_ms || a->spool_size != b->spool_size;
 }
 
-// True when SIGTERM or SIGINT waits to be taken (every thread blocks them, so they stay
-// pending for the process): a round in progress then stops waiting for its probes.
+// Set once the main loop has taken SIGTERM/SIGINT (a survey round may still be running).
+static atomic_bool stopping;
+
+// True when the agent is stopping: SIGTERM or SIGINT waits to be taken (every thread blocks
+// them, so they stay pending for the process), or has been taken. A round in progress then
+// stops waiting for its probes.
 static bool
 stop_signal_pending(void)
 {
 	sigset_t pending;
+	if (atomic_load(&stopping)) {
+		return true;
+	}
 	if (sigpending(&pending) != 0) {
 		return false;
 	}
@@ -281,6 +289,7 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 		}
 		int sig = wait_signal(&set, next);
 		if (sig == SIGTERM || sig == SIGINT) {
+			atomic_store(&stopping, true);
 			fl_log(FL_LOG_NOTICE, "agent", "stopping on %s",
 			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;

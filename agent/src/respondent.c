@@ -15,6 +15,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/survey0/respond.h>
 
+#include "cancel.h"
 #include "expect.h"
 #include "fl/log.h"
 #include "fl/wire.h"
@@ -24,7 +25,8 @@ struct agent_respondent {
 	nng_socket      sock;
 	pthread_t       thr;
 	bool            started;
-	pthread_mutex_t mu; // the round lock (respondent.h)
+	pthread_mutex_t mu;     // the round lock (respondent.h)
+	agent_cancel    cancel; // fired at agent_respondent_free(): release checks give up
 
 	// Guarded by mu.
 	const agent_config *cfg;
@@ -119,12 +121,14 @@ typedef struct db_job {
 	agent_result           res;
 	pthread_t              thr;
 	bool                   started;
+	const agent_cancel    *cancel;
 } db_job;
 
 static void *
 db_job_main(void *arg)
 {
 	db_job *j = arg;
+	agent_cancel_set_current(j->cancel);
 	j->pc->ops->run(j->pc->ctx, &j->round, &j->res);
 	return NULL;
 }
@@ -137,8 +141,8 @@ is_db_probe(const agent_probe_cfg *pc)
 }
 
 void
-agent_release_check(
-    const char *config_path, const char *state_dir, const char *release, Fl__ReleaseCheck *chk)
+agent_release_check(const char *config_path, const char *state_dir, const char *release,
+    const agent_cancel *cancel, Fl__ReleaseCheck *chk)
 {
 	char          path[PATH_MAX], err[AGENT_CFG_ERRLEN];
 	struct stat   st;
@@ -188,6 +192,7 @@ agent_release_check(
 		j->pc            = pc;
 		j->round.release = release;
 		j->round.expect  = e;
+		j->cancel        = cancel;
 		agent_result_init(&j->res, pc->name, pc->ops->kind, pc->ops->target(pc->ctx));
 		j->started = pthread_create(&j->thr, NULL, db_job_main, j) == 0;
 		if (!j->started) {
@@ -266,7 +271,8 @@ answer(agent_respondent *r, const Fl__SurveyRequest *q)
 		return;
 	}
 	for (size_t i = 0; i < q->n_rollback_to && n_checks < AGENT_SURVEY_MAX_RELEASES; i++) {
-		agent_release_check(cfg_path, state_dir, q->rollback_to[i], &checks[n_checks]);
+		agent_release_check(
+		    cfg_path, state_dir, q->rollback_to[i], &r->cancel, &checks[n_checks]);
 		ptrs[n_checks] = &checks[n_checks];
 		n_checks++;
 	}
@@ -348,6 +354,7 @@ agent_respondent_new(const char *url, agent_respondent **out, char *err, size_t 
 		return -1;
 	}
 	pthread_mutex_init(&r->mu, NULL);
+	(void) agent_cancel_init(&r->cancel); // without a descriptor, waits poll the flag
 	if ((rv = nng_respondent0_open(&r->sock)) != 0 ||
 	    (rv = fl_wire_socket_limits(r->sock)) != 0) {
 		snprintf(err, errlen, "cannot open survey socket: %s", nng_strerror(rv));
@@ -375,6 +382,7 @@ fail_sock:
 	nng_close(r->sock);
 fail_mu:
 	pthread_mutex_destroy(&r->mu);
+	agent_cancel_fini(&r->cancel);
 	free(r);
 	return -1;
 }
@@ -413,10 +421,12 @@ agent_respondent_free(agent_respondent *r)
 	if (r == NULL) {
 		return;
 	}
-	nng_close(r->sock); // wakes the thread with NNG_ECLOSED
+	agent_cancel_fire(&r->cancel); // a survey's release checks stop waiting on databases
+	nng_close(r->sock);            // wakes the thread with NNG_ECLOSED
 	if (r->started) {
 		pthread_join(r->thr, NULL);
 	}
 	pthread_mutex_destroy(&r->mu);
+	agent_cancel_fini(&r->cancel);
 	free(r);
 }

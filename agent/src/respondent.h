@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 
+#include "cancel.h"
 #include "config.h"
 #include "round.h"
 #include "sender.h"
@@ -51,15 +52,17 @@ void agent_respondent_unlock(agent_respondent *r);
 void agent_respondent_attach(
     agent_respondent *r, const agent_config *cfg, agent_runner *runner, agent_sender *sender);
 
-// Closes the socket and joins the thread (a survey in progress finishes its round first).
-// Call without the lock held. Accepts NULL.
+// Closes the socket and joins the thread. A survey in progress finishes its round first, with
+// its release checks' database probes cancelled (cancel.h), so this returns promptly. Call
+// without the lock held. Accepts NULL.
 void agent_respondent_free(agent_respondent *r);
 
 // Checks the expectations kept for release (see above) and fills chk (strings and arrays are
 // heap-allocated: release with agent_release_check_fini). Exposed for tests. config_path is
-// the agent's config file, state_dir its state directory.
-void agent_release_check(
-    const char *config_path, const char *state_dir, const char *release, Fl__ReleaseCheck *chk);
+// the agent's config file, state_dir its state directory. cancel (may be NULL) is installed on
+// the threads that run the database probes, so firing it ends their waits.
+void agent_release_check(const char *config_path, const char *state_dir, const char *release,
+    const agent_cancel *cancel, Fl__ReleaseCheck *chk);
 void agent_release_check_fini(Fl__ReleaseCheck *chk);
 
 #endif // FL_AGENT_RESPONDENT_H
