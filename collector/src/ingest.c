@@ -224,7 +224,8 @@ count_rejects(coll_stats *st, const ingest_batch *b)
 }
 
 // Applies one report (under the state lock) and logs what it could not apply: a bound hit
-// is logged on its 1st, then every COLL_LOG_EVERY-th time, like rejects.
+// is logged on its 1st, then every COLL_LOG_EVERY-th time (refused reports are throttled per
+// sender instead: rejects.h).
 static void
 apply_one(coll_server *srv, Fl__Report *r, int64_t now, coll_ops *ops)
 {
