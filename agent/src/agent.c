@@ -222,7 +222,7 @@ load_for_reload(const char *path, bool allow_empty, char *err, size_t errlen)
 	if (agent_config_load(path, &ncfg, err, errlen) != 0) {
 		return NULL;
 	}
-	ncfg->allow_empty = allow_empty;
+	ncfg->allow_empty_flag = allow_empty;
 	if (agent_config_check_probes(ncfg, allow_empty, err, errlen) != 0) {
 		agent_config_free(ncfg);
 		return NULL;
@@ -297,7 +297,7 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 		if (sig != SIGHUP) {
 			continue;
 		}
-		agent_config *ncfg = load_for_reload(path, cfg->allow_empty, err, sizeof(err));
+		agent_config *ncfg = load_for_reload(path, cfg->allow_empty_flag, err, sizeof(err));
 		if (ncfg == NULL) {
 			fl_log(FL_LOG_ERR, "agent",
 			    "cannot reload %s, keeping the running config:", path);

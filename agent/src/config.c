@@ -329,6 +329,13 @@ set_agent_key(agent_config *cfg, const char *key, const char *v, char *why, size
 		}
 		return 0;
 	}
+	if (strcmp(key, "allow_empty") == 0) {
+		if (fl_cfg_bool(v, &cfg->allow_empty) != 0) {
+			snprintf(why, whylen, "must be yes or no");
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(key, "spool_size") == 0) {
 		if (fl_cfg_uint(v, 0, 1000000, &cfg->spool_size) != 0) {
 			snprintf(why, whylen, "must be a number of rounds from 0 to 1000000");
@@ -588,12 +595,12 @@ agent_config_parse(const char *name, const char *text, agent_config **out, char 
 int
 agent_config_check_probes(const agent_config *cfg, bool allow_empty, char *err, size_t errlen)
 {
-	if (cfg->n_probes > 0 || allow_empty) {
+	if (cfg->n_probes > 0 || allow_empty || cfg->allow_empty) {
 		return 0;
 	}
 	snprintf(err, errlen,
 	    "%s:0: no probes configured: add a probe section such as [http \"app\"] (or run with "
-	    "--allow-empty to report no probes on purpose)",
+	    "--allow-empty, or set allow_empty = yes, to report no probes on purpose)",
 	    cfg->path);
 	return -1;
 }

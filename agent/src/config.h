@@ -72,7 +72,8 @@ typedef struct agent_config {
 
 	agent_probe_cfg *probes;
 	size_t           n_probes;
-	bool             allow_empty; // --allow-empty, carried over to reloads
+	bool             allow_empty;      // [agent] allow_empty
+	bool             allow_empty_flag; // --allow-empty, carried over to reloads
 } agent_config;
 
 // Loads and validates the file at path. On success *out is set and 0 returned; on failure -1
@@ -81,7 +82,8 @@ typedef struct agent_config {
 int agent_config_load(const char *path, agent_config **out, char *err, size_t errlen);
 
 // A config with no probe section would run and report nothing, which looks healthy: refused
-// unless allow_empty (--allow-empty). 0, or -1 with "FILE:0: no probes configured ..." in err.
+// unless allow_empty (--allow-empty) or the file's own allow_empty = yes. 0, or -1 with
+// "FILE:0: no probes configured ..." in err.
 int agent_config_check_probes(const agent_config *cfg, bool allow_empty, char *err, size_t errlen);
 
 // Same as agent_config_load() from memory; name stands in for the file name in messages.

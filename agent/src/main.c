@@ -27,14 +27,15 @@ usage(FILE *f)
 	    "      --once          run one round, print it and exit; needs no collector\n"
 	    "      --json          with --once: print the round as one JSON object\n"
 	    "      --check-config  validate the config, print \"FILE: ok\" or its errors, exit\n"
-	    "      --allow-empty   accept a config with no probe section (refused otherwise)\n"
+	    "      --allow-empty   accept a config with no probe section (refused otherwise,\n"
+	    "                      unless it sets allow_empty = yes)\n"
 	    "      --log-level L   err, warn, notice, info or debug (overrides the config)\n"
 	    "  -h, --help          show this help\n"
 	    "  -V, --version       show the version\n"
 	    "\n"
 	    "Config (INI): an [agent] section (name, collector, survey, interval, release_file,\n"
-	    "expectations, state_dir, log_level, spool_size, and the security keys below) and\n"
-	    "one section per probe:\n"
+	    "expectations, state_dir, log_level, spool_size, allow_empty, and the security keys\n"
+	    "below) and one section per probe:\n"
 	    "  [http \"app\"]   url, expect_status (200 or 200-299), body_contains, timeout (2s),\n"
 	    "                 slow, tls_verify (yes), ca_file, header (repeatable)\n"
 	    "  [tcp \"cache\"]  address (host:port), timeout (1s), slow\n"
@@ -136,7 +137,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	cfg->allow_empty = allow_empty;
+	cfg->allow_empty_flag = allow_empty;
 	if (agent_config_check_probes(cfg, allow_empty, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		agent_config_free(cfg);

@@ -232,10 +232,15 @@ test_empty_config_refused(void **state)
 	assert_int_equal(agent_config_check_probes(cfg, false, err, sizeof(err)), -1);
 	assert_string_equal(err,
 	    "t.conf:0: no probes configured: add a probe section such as "
-	    "[http \"app\"] (or run with --allow-empty to report no probes "
-	    "on purpose)");
+	    "[http \"app\"] (or run with --allow-empty, or set allow_empty = yes, to report no "
+	    "probes on purpose)");
 	assert_int_equal(agent_config_check_probes(cfg, true, err, sizeof(err)), 0);
 	agent_config_free(cfg);
+	cfg = parse_ok("[agent]\nname = a\nallow_empty = yes\n");
+	assert_int_equal(agent_config_check_probes(cfg, false, err, sizeof(err)), 0);
+	agent_config_free(cfg);
+	expect_err(
+	    "[agent]\nallow_empty = maybe\n", "t.conf:2: [agent] allow_empty: must be yes or no");
 	cfg = parse_ok("[dns \"d\"]\nname = localhost\n");
 	assert_int_equal(agent_config_check_probes(cfg, false, err, sizeof(err)), 0);
 	agent_config_free(cfg);

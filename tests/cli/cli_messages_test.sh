@@ -43,9 +43,12 @@ printf '[agent]\nname = a\n' >"$FL_TMP/empty.conf"
 rc=0
 out=$("$FL_AGENT_BIN" -c "$FL_TMP/empty.conf" --check-config 2>&1) || rc=$?
 assert_eq "an agent config with no probe: exit status" 2 "$rc"
-assert_eq "its message" "$FL_TMP/empty.conf:0: no probes configured: add a probe section such as [http \"app\"] (or run with --allow-empty to report no probes on purpose)" "$out"
+assert_eq "its message" "$FL_TMP/empty.conf:0: no probes configured: add a probe section such as [http \"app\"] (or run with --allow-empty, or set allow_empty = yes, to report no probes on purpose)" "$out"
 out=$("$FL_AGENT_BIN" -c "$FL_TMP/empty.conf" --check-config --allow-empty 2>&1) ||
 	fl_fail "--allow-empty still refused: $out"
+printf 'allow_empty = yes\n' >>"$FL_TMP/empty.conf"
+out=$("$FL_AGENT_BIN" -c "$FL_TMP/empty.conf" --check-config 2>&1) ||
+	fl_fail "allow_empty = yes still refused: $out"
 printf '\xef\xbb\xbf[agent]\nname = a\n[http "app"]\nurl = http://127.0.0.1:1/?password=hunter2\n' \
 	>"$FL_TMP/secret.conf"
 rc=0
