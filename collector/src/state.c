@@ -482,8 +482,8 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 		if (slow && p->slow_since_us == 0) {
 			p->slow_since_us = at;
 		} else if (!slow && 2 * corr_window_slow(&p->recent) <= p->recent.n) {
-			p->slow_since_us =
-			    0; // a fast round outside a spell: the next slow one starts anew
+			// A fast round outside a spell: the next slow one starts anew.
+			p->slow_since_us = 0;
 		}
 	}
 	if (repeat) {
