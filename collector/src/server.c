@@ -18,6 +18,7 @@
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "pipes.h"
 #include "survey.h"
 #include "verify.h"
 
@@ -153,12 +154,12 @@ struct coll_watch {
 	watched         w[2]; // reports, control
 };
 
+// A connection reached the socket (pipes.h calls this for every one, also those it refuses for
+// being over the limit: the listener handed them over all the same).
 static void
-on_pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+on_pipe_added(void *arg)
 {
 	watched *w = arg;
-	(void) p;
-	(void) ev;
 	pthread_mutex_lock(&w->wt->lock);
 	w->added++;
 	pthread_cond_broadcast(&w->wt->cv);
@@ -313,17 +314,18 @@ watch_alloc(void)
 	return wt;
 }
 
-// Registers the pipe callback before the socket listens, so no pipe goes uncounted.
+// Bounds the connections of s and counts them for the watchdog; before the socket listens, so
+// no pipe goes uncounted.
 static int
-watch_socket(
-    coll_watch *wt, size_t i, const char *what, nng_socket s, int (*open_peer)(nng_socket *))
+watch_socket(coll_watch *wt, size_t i, const char *what, nng_socket s,
+    int (*open_peer)(nng_socket *), size_t max_conns, coll_pipes **pipes)
 {
 	watched *w   = &wt->w[i];
 	w->wt        = wt;
 	w->what      = what;
 	w->sock      = s;
 	w->open_peer = open_peer;
-	return nng_pipe_notify(s, NNG_PIPE_EV_ADD_POST, on_pipe_added, w);
+	return coll_pipes_attach(s, what, max_conns, on_pipe_added, w, pipes);
 }
 
 static void
@@ -339,6 +341,19 @@ watch_listener(coll_watch *wt, size_t i, nng_listener l, const char *url, int bo
 	}
 }
 
+// Tells the thread to stop after its current probe, without waiting for it.
+static void
+watch_request_stop(coll_watch *wt)
+{
+	if (wt == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&wt->lock);
+	wt->stopping = true;
+	pthread_cond_broadcast(&wt->cv);
+	pthread_mutex_unlock(&wt->lock);
+}
+
 // Stops the thread; the sockets must still be open (or already closed), never half-way.
 static void
 watch_stop(coll_watch *wt)
@@ -346,10 +361,7 @@ watch_stop(coll_watch *wt)
 	if (wt == NULL || !wt->started) {
 		return;
 	}
-	pthread_mutex_lock(&wt->lock);
-	wt->stopping = true;
-	pthread_cond_broadcast(&wt->cv);
-	pthread_mutex_unlock(&wt->lock);
+	watch_request_stop(wt);
 	pthread_join(wt->tid, NULL);
 	wt->started = false;
 }
@@ -373,6 +385,9 @@ free_server(coll_server *srv)
 		coll_store_write(srv->writer, &srv->pending); // a forget answered just before stop
 	}
 	coll_ops_fini(&srv->pending);
+	coll_pipes_free(srv->report_pipes);
+	coll_pipes_free(srv->control_pipes);
+	coll_pipes_free(srv->survey_pipes);
 	coll_store_close(srv->reader);
 	coll_store_close(srv->writer);
 	coll_state_fini(&srv->state);
@@ -380,6 +395,18 @@ free_server(coll_server *srv)
 	watch_free(srv->watch);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
+}
+
+void
+coll_server_socket_stats(coll_server *srv, coll_stats *st)
+{
+	st->control_clients_cut = atomic_load(&srv->control_cut);
+	st->control_busy        = atomic_load(&srv->control_busy);
+	st->slow_abandoned      = atomic_load(&srv->slow_abandoned);
+	st->fd_exhausted        = atomic_load(&srv->fd_exhausted);
+	st->connections_refused = (srv->report_pipes ? coll_pipes_refused(srv->report_pipes) : 0) +
+	    (srv->control_pipes ? coll_pipes_refused(srv->control_pipes) : 0) +
+	    (srv->survey_pipes ? coll_pipes_refused(srv->survey_pipes) : 0);
 }
 
 int
@@ -428,19 +455,21 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		    srv->state.not_restored, cfg->state, srv->state.max_hosts);
 	}
 
-	// The report socket accepts up to twice the wire limit so that a message somewhat too big
-	// still reaches the decoder and is counted as oversize; beyond that nng drops the
-	// connection itself (nng 1.5 gives no hook to count those). Memory stays bounded either
-	// way.
+	// The report socket accepts messages up to recv_max (at most twice the wire limit, so that
+	// a message somewhat too big can still reach the decoder and be counted as oversize);
+	// beyond it nng drops the connection itself (nng 1.5 gives no hook to count those). A
+	// peer that stalls mid-message pins at most recv_max, per connection (pipes.h).
 	if ((rv = nng_pull0_open(&srv->pull)) != 0 ||
 	    (rv = fl_wire_socket_limits(srv->pull)) != 0 ||
-	    (rv = nng_socket_set_size(srv->pull, NNG_OPT_RECVMAXSZ, 2 * FL_WIRE_MAX_MSG)) != 0 ||
+	    (rv = nng_socket_set_size(srv->pull, NNG_OPT_RECVMAXSZ, cfg->recv_max)) != 0 ||
 	    (rv = nng_socket_set_ms(srv->pull, NNG_OPT_RECVTIMEO, COLL_STALE_TICK_US / 1000)) !=
 	        0) {
 		snprintf(err, errlen, "cannot open report socket: %s", nng_strerror(rv));
 		goto fail;
 	}
-	if ((rv = nng_rep0_open(&srv->rep)) != 0 || (rv = fl_wire_socket_limits(srv->rep)) != 0) {
+	// Requests are a few hundred bytes: a control peer stalled mid-message pins little.
+	if ((rv = nng_rep0_open(&srv->rep)) != 0 ||
+	    (rv = nng_socket_set_size(srv->rep, NNG_OPT_RECVMAXSZ, COLL_CONTROL_RECV_MAX)) != 0) {
 		snprintf(err, errlen, "cannot open control socket: %s", nng_strerror(rv));
 		nng_close(srv->pull);
 		goto fail;
@@ -457,8 +486,10 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		pull_l           = coll_auth_listener(srv->auth);
 		srv->listen_port = coll_auth_port(srv->auth);
 	}
-	if ((rv = watch_socket(srv->watch, 0, "reports", reports, nng_push0_open)) != 0 ||
-	    (rv = watch_socket(srv->watch, 1, "control", srv->rep, nng_req0_open)) != 0) {
+	if ((rv = watch_socket(srv->watch, 0, "reports", reports, nng_push0_open,
+	         cfg->max_connections, &srv->report_pipes)) != 0 ||
+	    (rv = watch_socket(srv->watch, 1, "control", srv->rep, nng_req0_open,
+	         COLL_CONTROL_MAX_CONNS, &srv->control_pipes)) != 0) {
 		snprintf(err, errlen, "cannot watch sockets: %s", nng_strerror(rv));
 		goto fail_sockets;
 	}
@@ -474,8 +505,9 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	}
 	// Probe now (issue 6): the SURVEYOR and the verifier, before the control thread can ask.
 	if (cfg->survey[0] != '\0' &&
-	    coll_survey_open(cfg->survey, &srv->tls, srv->keyring, &srv->survey, &srv->survey_port,
-	        err, errlen) != 0) {
+	    coll_survey_open(cfg->survey, &srv->tls, srv->keyring, cfg->max_connections,
+	        cfg->recv_max, &srv->survey_pipes, &srv->survey, &srv->survey_port, err,
+	        errlen) != 0) {
 		goto fail_sockets;
 	}
 	if (coll_verify_start(srv, srv->survey != NULL, err, errlen) != 0) {
@@ -488,6 +520,10 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		goto fail_sockets;
 	}
 	srv->ingest_started = true;
+	if (coll_control_open(srv, err, errlen) != 0) {
+		coll_server_stop(srv);
+		return -1;
+	}
 	if (pthread_create(&srv->control_tid, NULL, coll_control_main, srv) != 0) {
 		snprintf(err, errlen, "cannot start control thread");
 		coll_server_stop(srv);
@@ -514,37 +550,74 @@ fail:
 	return -1;
 }
 
-void
-coll_server_stop(coll_server *srv)
+static atomic_bool state_written;
+
+bool
+coll_server_state_written(void)
 {
-	if (srv == NULL) {
-		return;
-	}
-	atomic_store(&srv->stopping, 1);
-	// Surveys in progress end at once when their socket closes; the verifier's thread and the
-	// slow control workers then finish (waited for below).
-	coll_survey_close(srv->survey);
-	// The watchdog first, so that it cannot listen again on a socket being closed.
-	watch_stop(srv->watch);
-	// The signature gate before the socket it feeds (it may be blocked sending to it).
-	coll_auth_free(srv->auth);
-	srv->auth = NULL;
-	// Closing a socket wakes its thread with NNG_ECLOSED; ingest then writes what is pending.
-	nng_close(srv->pull);
-	nng_close(srv->rep);
-	if (srv->ingest_started) {
-		pthread_join(srv->ingest_tid, NULL);
-	}
-	if (srv->control_started) {
-		pthread_join(srv->control_tid, NULL);
-	}
-	// Worker threads of slow control requests (control.c) end once their survey and their
-	// reply fail on the closed sockets; wait for them (bounded) before freeing what they use.
-	for (int i = 0; i < 400 && atomic_load(&srv->slow_jobs) > 0; i++) {
+	return atomic_load(&state_written);
+}
+
+// Waits up to ms for the slow control requests' worker threads (control.c) to end. True if
+// they all did.
+static bool
+wait_slow_jobs(coll_server *srv, int ms)
+{
+	for (int i = 0; i < ms / 25 && atomic_load(&srv->slow_jobs) > 0; i++) {
 		struct timespec ts = { 0, 25 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
+	return atomic_load(&srv->slow_jobs) == 0;
+}
+
+void
+coll_server_stop(coll_server *srv)
+{
+	bool workers_done;
+
+	if (srv == NULL) {
+		return;
+	}
+	// Phase 1, no socket closed: every thread notices `stopping` within a poll (ingest and
+	// control receive with 250 ms timeouts, surveys check every COLL_SURVEY_POLL_MS), so the
+	// data is written and SQLite closed whatever nng is doing. nng_close can wait on a peer
+	// for a long time (nng 1.5.2: a pipe still writing a large reply, a handshake in progress);
+	// it comes last, under the caller's deadline (main.c).
+	atomic_store(&srv->stopping, 1);
+	coll_survey_close(srv->survey);
+	watch_request_stop(srv->watch);
+	if (srv->ingest_started) {
+		pthread_join(srv->ingest_tid, NULL); // writes what is pending
+		srv->ingest_started = false;
+	}
+	if (srv->control_started) {
+		pthread_join(srv->control_tid, NULL);
+		srv->control_started = false;
+	}
+	workers_done = wait_slow_jobs(srv, COLL_STOP_WORKERS_MS);
 	coll_verify_stop(srv);
+	if (workers_done) {
+		coll_store_close(srv->reader);
+		coll_store_close(srv->writer);
+		srv->reader = srv->writer = NULL;
+	}
+	atomic_store(&state_written, true);
+	fl_log(FL_LOG_DEBUG, "server", "state written; closing sockets");
+
+	// Phase 2: sockets. The watchdog first, so that it cannot listen again on a socket being
+	// closed; the signature gate before the socket it feeds (it may be blocked sending to it).
+	watch_stop(srv->watch);
+	coll_auth_free(srv->auth);
+	srv->auth = NULL;
+	nng_close(srv->pull);
+	nng_close(srv->rep);
 	coll_survey_free(srv->survey);
+	srv->survey = NULL;
+	if (!workers_done && !wait_slow_jobs(srv, COLL_STOP_WORKERS_MS)) {
+		// A worker still uses the server: leave it allocated, the process is exiting.
+		fl_log(FL_LOG_WARN, "server", "a probe-now or verify request did not end in time");
+		return;
+	}
+	coll_control_free(srv);
 	free_server(srv);
 }

@@ -1152,6 +1152,11 @@ stats_fill(const coll_stats *src, Fl__CollectorStats *st)
 	st->dropped_host_limit      = src->dropped_host_limit;
 	st->dropped_probe_limit     = src->dropped_probe_limit;
 	st->reports_time_ignored    = src->reports_time_ignored;
+	st->control_clients_cut     = src->control_clients_cut;
+	st->control_busy            = src->control_busy;
+	st->connections_refused     = src->connections_refused;
+	st->slow_abandoned          = src->slow_abandoned;
+	st->fd_exhausted            = src->fd_exhausted;
 	st->started_us              = src->started_us;
 }
 

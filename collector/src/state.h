@@ -96,6 +96,12 @@ typedef struct coll_stats {
 	uint64_t dropped_host_limit;   // reports from a new host while max_hosts are known
 	uint64_t dropped_probe_limit;  // reports with more than max_probes_per_host results
 	uint64_t reports_time_ignored; // applied with agent times ignored (COLL_TIME_WINDOW_US)
+	// Copied from the server's socket counters when a status is encoded (control.c).
+	uint64_t control_clients_cut;
+	uint64_t control_busy;
+	uint64_t connections_refused;
+	uint64_t slow_abandoned;
+	uint64_t fd_exhausted;
 	int64_t  started_us;
 } coll_stats;
 
