@@ -8,7 +8,7 @@
 //   raw_peer partial URL CONNS SIZE PROTO SECONDS
 //       CONNS connections that each send the SP handshake as PROTO (push, req or respondent),
 //       then a message header announcing SIZE bytes and SIZE - 16 of them, and stall. Closed
-//       connections are opened again (at most every 100 ms each) for SECONDS.
+//       connections are opened again (after a second) for SECONDS.
 //
 // URL is tcp://HOST:PORT or ipc:///PATH. Prints one line of counters at the end:
 //   connects=N closed_by_peer=N open=N requests=N bytes=N
@@ -208,7 +208,7 @@ pump(const opts *o, peer *p, const uint8_t *req, size_t req_len)
 			close(p->fd);
 			p->fd = -1;
 			n_closed++;
-			p->reopen_at_ms = now_ms() + (o->pipeline ? 0 : 100);
+			p->reopen_at_ms = now_ms() + (o->pipeline ? 0 : 1000);
 			return;
 		}
 		p->out_off += (size_t) n;
@@ -236,7 +236,7 @@ check_closed(peer *p, short revents)
 		close(p->fd);
 		p->fd = -1;
 		n_closed++;
-		p->reopen_at_ms = now_ms() + 100;
+		p->reopen_at_ms = now_ms() + 1000;
 	}
 }
 
