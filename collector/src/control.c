@@ -31,6 +31,7 @@
 #define CONTROL_REPLY_BUDGET     (256u * 1024 * 1024) // reply bytes held over all clients
 #define CONTROL_RECV_POLL_MS     250                  // how often the thread checks for a stop
 #define CONTROL_LOG_EVERY_US     10000000LL           // cut-off clients: one log line per 10 s
+#define CONTROL_CUT_SETTLE_MS    20                   // see cut_off
 
 typedef struct reply_slot {
 	coll_server *srv;
@@ -354,12 +355,11 @@ is_slow(const Fl__Request *q)
 // connection holds is accounted (pipes.h):
 //   - a request from a connection whose previous reply is still queued is dropped unanswered
 //     (a REQ client never has two requests outstanding), so it costs no work and no memory;
-//   - a reply that waits longer than CONTROL_SEND_DEADLINE_MS closes its connection. Only
-//     then, when its client has not taken a byte for that long: nng 1.5.2 can hang its pipe
-//     reaper for good (and with it every later close, including the one at stop) when a
-//     connection is closed while a large reply is being written to it in pieces (the
-//     transport's send callback restarts the write on an aio the close has just stopped);
-//     a write that has not moved for seconds is parked in the poller and cancels cleanly;
+//   - a reply that waits longer than CONTROL_SEND_DEADLINE_MS closes its connection (carefully:
+//     see cut_off; nng 1.5.2's transports restart a read or a write from their callbacks on an
+//     aio a concurrent close may just have stopped, which hangs the pipe reaper for good, so a
+//     connection is closed only when neither can be in progress: its reply parked behind an
+//     unread one, and its reading paused);
 //   - replies in flight over all connections stay under CONTROL_REPLY_BUDGET; a request that
 //     would go over is answered with a short "busy" error.
 // The control thread waits for a free context only while every context is sending, which the
@@ -373,6 +373,9 @@ struct coll_control {
 	reply_slot      slots[CONTROL_SLOTS];
 	size_t          n_slots; // opened
 	atomic_llong    cut_logged_us;
+	// Connections to close, closed by the control thread between receives (see cut_off).
+	uint32_t to_cut[COLL_CONTROL_MAX_CONNS];
+	size_t   n_cut;
 };
 
 static void
@@ -419,22 +422,56 @@ release_slot(reply_slot *s)
 	pthread_mutex_unlock(&c->mu);
 }
 
-// Closes a control connection whose client does not read its replies.
+// Queues a control connection whose client does not read its replies, to be closed by the
+// control thread (close_queued). Why not at once: nng 1.5.2 hangs its pipe reaper for good
+// (and with it every later close, the stop's included) when a connection is closed while its
+// receive callback is between two reads (the transport resubmits the read on an aio the close
+// has just stopped; src/sp/transport/{ipc,tcp}). A client that floods requests keeps its
+// connection reading all the time, except while REP holds its next request waiting for a
+// context: so connections are closed only while the control thread has no receive posted,
+// once they have had CONTROL_CUT_SETTLE_MS to finish the message they were reading.
 static void
-cut_off(coll_server *srv, uint32_t pipe_id, const char *why)
+cut_off(coll_server *srv, uint32_t pipe_id)
 {
-	nng_pipe p    = NNG_PIPE_INITIALIZER;
-	int64_t  now  = fl_mono_us();
-	int64_t  last = atomic_load(&srv->control->cut_logged_us);
+	coll_control *c = srv->control;
+	pthread_mutex_lock(&c->mu);
+	if (c->n_cut < COLL_CONTROL_MAX_CONNS) {
+		c->to_cut[c->n_cut++] = pipe_id;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
 
-	p.id = pipe_id;
-	nng_pipe_close(p);
-	count(&srv->control_cut);
-	if ((last == 0 || now - last >= CONTROL_LOG_EVERY_US) &&
-	    atomic_compare_exchange_strong(&srv->control->cut_logged_us, &last, now)) {
+// Control thread, no receive posted: closes the queued connections.
+static void
+close_queued(coll_server *srv)
+{
+	coll_control   *c = srv->control;
+	uint32_t        ids[COLL_CONTROL_MAX_CONNS];
+	size_t          n;
+	struct timespec settle = { 0, CONTROL_CUT_SETTLE_MS * 1000000L };
+
+	pthread_mutex_lock(&c->mu);
+	n = c->n_cut;
+	memcpy(ids, c->to_cut, n * sizeof(ids[0]));
+	c->n_cut = 0;
+	pthread_mutex_unlock(&c->mu);
+	if (n == 0) {
+		return;
+	}
+	nanosleep(&settle, NULL);
+	for (size_t i = 0; i < n; i++) {
+		nng_pipe p = NNG_PIPE_INITIALIZER;
+		p.id       = ids[i];
+		nng_pipe_close(p);
+	}
+	atomic_fetch_add(&srv->control_cut, n);
+	int64_t now = fl_mono_us(), last = atomic_load(&c->cut_logged_us);
+	if (last == 0 || now - last >= CONTROL_LOG_EVERY_US) {
+		atomic_store(&c->cut_logged_us, now);
 		fl_log(FL_LOG_WARN, "control",
-		    "closed a control connection: %s (%llu such since start; others are served)",
-		    why, (unsigned long long) atomic_load(&srv->control_cut));
+		    "closed a control connection: it sends requests without reading the replies "
+		    "(%llu such since start; others are served)",
+		    (unsigned long long) atomic_load(&srv->control_cut));
 	}
 }
 
@@ -451,7 +488,7 @@ on_sent(void *arg)
 	}
 	coll_pipes_reply_done(srv->control_pipes, s->pipe, s->len, rv == 0);
 	if (rv == NNG_ETIMEDOUT) {
-		cut_off(srv, s->pipe, "it sends requests without reading the replies");
+		cut_off(srv, s->pipe);
 	} else if (rv != 0 && rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
 		fl_log(FL_LOG_NOTICE, "control", "cannot send answer: %s", nng_strerror(rv));
 	}
@@ -716,9 +753,10 @@ coll_control_main(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		reply_slot *s = take_slot(srv);
+		reply_slot *s;
 		nng_msg    *req;
-		if (s == NULL) {
+		close_queued(srv);
+		if ((s = take_slot(srv)) == NULL) {
 			break; // stopping
 		}
 		if ((req = receive_on(srv, s, aio)) == NULL) {

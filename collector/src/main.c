@@ -57,7 +57,7 @@ static const char usage_text[] =
     "                       survey answer must be signed by its host's key, else it is\n"
     "                       dropped and counted as dropped_unauthenticated (status --json)\n"
     "\n"
-    "Signals: SIGTERM/SIGINT stop cleanly (pending state is written) within 4 s whatever\n"
+    "Signals: SIGTERM/SIGINT stop cleanly (pending state is written) within 3 s whatever\n"
     "peers do; SIGHUP re-reads the config file and applies log_level (other keys need a\n"
     "restart).\n"
     "\n"
@@ -67,7 +67,7 @@ static const char usage_text[] =
 // peer for long in the second step (a connection still writing a large reply, a handshake in
 // progress). Past this deadline the process exits at once: with the state written that loses
 // nothing (exit 0); without, it is no worse than a kill -9, which SQLite's WAL survives (exit 1).
-#define STOP_DEADLINE_MS 4000
+#define STOP_DEADLINE_MS 3000
 
 static void *
 stop_deadline_main(void *arg)

@@ -2,10 +2,12 @@
 
 #include "server.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -146,12 +148,14 @@ typedef struct watched {
 } watched;
 
 struct coll_watch {
-	pthread_mutex_t lock;
-	pthread_cond_t  cv; // a pipe was added, or stopping
-	bool            stopping;
-	bool            started;
-	pthread_t       tid;
-	watched         w[2]; // reports, control
+	atomic_uint_fast64_t *fd_exhausted; // the server's counter
+	int64_t               fd_logged_us; // last "out of file descriptors" line (monotonic)
+	pthread_mutex_t       lock;
+	pthread_cond_t        cv; // a pipe was added, or stopping
+	bool                  stopping;
+	bool                  started;
+	pthread_t             tid;
+	watched               w[2]; // reports, control
 };
 
 // A connection reached the socket (pipes.h calls this for every one, also those it refuses for
@@ -265,6 +269,52 @@ watch_relisten(coll_watch *wt, watched *w)
 	w->l = l;
 }
 
+// Out of file descriptors, the probe fails (our dial, or the listener's accept, gets EMFILE)
+// though the listener is fine, and listening again would only drop every connection it holds,
+// over and over. True when fewer than WATCH_FD_MARGIN descriptors are left.
+#define WATCH_FD_MARGIN    8
+#define WATCH_FD_LOG_EVERY 10000000LL // one log line per 10 s at most
+static bool
+fds_exhausted(long *open_fds, long *limit)
+{
+	struct rlimit rl;
+	DIR          *d;
+	long          n = 0;
+
+	*open_fds = -1;
+	*limit    = -1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
+		return false;
+	}
+	*limit = (long) rl.rlim_cur;
+	if ((d = opendir("/proc/self/fd")) == NULL) {
+		return errno == EMFILE || errno == ENFILE;
+	}
+	while (readdir(d) != NULL) {
+		n++;
+	}
+	closedir(d);
+	*open_fds = n - 3; // ".", ".." and the directory's own descriptor
+	return *open_fds + WATCH_FD_MARGIN >= *limit;
+}
+
+// Called with wt->lock held.
+static void
+note_fd_exhaustion(coll_watch *wt, const watched *w, long open_fds, long limit)
+{
+	int64_t now = fl_mono_us();
+	atomic_fetch_add(wt->fd_exhausted, 1);
+	if (wt->fd_logged_us != 0 && now - wt->fd_logged_us < WATCH_FD_LOG_EVERY) {
+		return;
+	}
+	wt->fd_logged_us = now;
+	fl_log(FL_LOG_ERR, "server",
+	    "out of file descriptors (%ld open, limit %ld): the %s listener cannot accept; not "
+	    "listening again, which would drop every connection (raise LimitNOFILE or lower "
+	    "max_connections)",
+	    open_fds, limit, w->what);
+}
+
 static void *
 watch_main(void *arg)
 {
@@ -286,7 +336,13 @@ watch_main(void *arg)
 			if (!w->on) {
 				continue;
 			}
-			w->misses = watch_probe(wt, w) ? 0 : w->misses + 1;
+			bool ok = watch_probe(wt, w);
+			long open_fds, limit;
+			if (!ok && !wt->stopping && fds_exhausted(&open_fds, &limit)) {
+				note_fd_exhaustion(wt, w, open_fds, limit);
+				ok = true; // not the listener's fault
+			}
+			w->misses = ok ? 0 : w->misses + 1;
 			if (w->misses >= WATCH_MISSES && !wt->stopping) {
 				watch_relisten(wt, w);
 				w->misses = 0;
@@ -434,6 +490,7 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	srv->watch->fd_exhausted = &srv->fd_exhausted;
 
 	if (coll_store_open(cfg->state, false, &srv->writer, err, errlen) != 0 ||
 	    coll_store_open(cfg->state, true, &srv->reader, err, errlen) != 0) {
@@ -604,13 +661,22 @@ coll_server_stop(coll_server *srv)
 	atomic_store(&state_written, true);
 	fl_log(FL_LOG_DEBUG, "server", "state written; closing sockets");
 
-	// Phase 2: sockets. The watchdog first, so that it cannot listen again on a socket being
+	// Phase 2: sockets. Tests stand in for a wedged nng here (tests/reliability/stop_test.sh).
+	const char *stall = getenv("FL_TEST_STOP_STALL_MS");
+	if (stall != NULL) {
+		struct timespec ts = { atoi(stall) / 1000, (atoi(stall) % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	// The watchdog first, so that it cannot listen again on a socket being
 	// closed; the signature gate before the socket it feeds (it may be blocked sending to it).
 	watch_stop(srv->watch);
 	coll_auth_free(srv->auth);
 	srv->auth = NULL;
+	fl_log(FL_LOG_DEBUG, "server", "closing the report socket");
 	nng_close(srv->pull);
+	fl_log(FL_LOG_DEBUG, "server", "closing the control socket");
 	nng_close(srv->rep);
+	fl_log(FL_LOG_DEBUG, "server", "closing the survey socket");
 	coll_survey_free(srv->survey);
 	srv->survey = NULL;
 	if (!workers_done && !wait_slow_jobs(srv, COLL_STOP_WORKERS_MS)) {
