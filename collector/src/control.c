@@ -1,8 +1,9 @@
 // control.c - the control thread: the CLI's REQ/REP queries. See server.h for threading.
 //
-// Every request gets exactly one Response: a reply, or Response.error saying why not (REP
-// must answer before it can receive again, and a silent drop would leave the CLI waiting for
-// its timeout).
+// Every request gets exactly one Response: a reply, or Response.error saying why not (a silent
+// drop would leave the CLI waiting for its timeout). The one exception is a client that sends
+// a request while its previous reply is still unread: no REQ client does that, and answering
+// would only queue more memory behind a reader that does not read ("reply contexts" below).
 
 #include <pthread.h>
 #include <signal.h>

@@ -12,12 +12,18 @@
 // The ingest thread also runs the timers: staleness and forget_after (every 250 ms), last_seen
 // writes, verdict
 // changes (at most once a second after applying reports) and retention (at start, then hourly).
-// History queries read SQLite through the control thread's own read-only connection.
+// History queries read SQLite through the control thread's own read-only connection. The
+// control thread computes answers one at a time but sends them asynchronously (control.c,
+// "reply contexts"), so a client that does not read its replies cannot hold it.
 //
 // A third, mostly sleeping thread (server.c, "listener watchdog") proves twice a second that
 // both listeners still hand new connections to their sockets, and listens again when one has
 // stopped: nng 1.5.2's listener can stop accepting for good after a peer leaves mid-handshake
-// (upstream nng#1518; server.c explains).
+// (upstream nng#1518; server.c explains). Out of file descriptors it does not (that is not
+// the defect, and listening again would drop every connection).
+//
+// Every listener bounds its connections (pipes.h); a stop writes the state before it closes
+// any socket (coll_server_stop).
 //
 // main.c owns signals; library code never exits.
 
