@@ -434,12 +434,20 @@ watch_free(coll_watch *wt)
 	free(wt);
 }
 
+// Writes what the control thread decided after the ingest thread's last batch (a forget
+// answered just before the stop). Only once both threads have ended.
+static void
+write_pending(coll_server *srv)
+{
+	if (srv->writer != NULL && srv->pending.n > 0) {
+		coll_store_write(srv->writer, &srv->pending);
+	}
+}
+
 static void
 free_server(coll_server *srv)
 {
-	if (srv->writer != NULL && srv->pending.n > 0) {
-		coll_store_write(srv->writer, &srv->pending); // a forget answered just before stop
-	}
+	write_pending(srv);
 	coll_ops_fini(&srv->pending);
 	coll_pipes_free(srv->report_pipes);
 	coll_pipes_free(srv->control_pipes);
@@ -654,6 +662,8 @@ coll_server_stop(coll_server *srv)
 	workers_done = wait_slow_jobs(srv, COLL_STOP_WORKERS_MS);
 	coll_verify_stop(srv);
 	if (workers_done) {
+		write_pending(srv);
+		coll_ops_fini(&srv->pending);
 		coll_store_close(srv->reader);
 		coll_store_close(srv->writer);
 		srv->reader = srv->writer = NULL;
