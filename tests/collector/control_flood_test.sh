@@ -3,8 +3,9 @@
 # (raw_peer pipeline) send status requests as fast as the socket takes them and never read a
 # reply. Before: the collector's only control thread waited forever to send behind the first
 # unread reply and every other CLI exited 2. Now such a client is cut off (counted in
-# control_clients_cut) and a real `faultline status` keeps answering within 3 s, with one and
-# with 25 such clients reconnecting all the time, while the collector's RSS stays bounded.
+# control_clients_cut) and a real `faultline status` keeps answering within 5 s (generous for
+# ASan builds on a shared machine; before, it never answered), with one and with 25 such
+# clients reconnecting all the time, while the collector's RSS stays bounded.
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 
 RAW=$FL_BUILD/tests/collector/raw_peer
@@ -27,14 +28,14 @@ fl_log "status reply: $size bytes of JSON"
 stats() { fl_cli_json status | jq -c '.stats | {control_clients_cut, control_busy}'; }
 
 # status_during NAME: runs `faultline status` every 0.3 s while process NAME runs; each must
-# answer (exit 0 or 1) within 3 s. Tracks the collector's peak RSS in $peak (KiB).
+# answer (exit 0 or 1) within 5 s. Tracks the collector's peak RSS in $peak (KiB).
 peak=0
 status_during() {
 	local n=0 slowest=0 t rc ms rss
 	while fl_running "$1"; do
 		t=$(date +%s%N)
 		rc=0
-		timeout 10 "$FL_CLI_BIN" -C "$FL_CONTROL" --timeout 3s status --json >/dev/null || rc=$?
+		timeout 10 "$FL_CLI_BIN" -C "$FL_CONTROL" --timeout 5s status --json >/dev/null || rc=$?
 		ms=$((($(date +%s%N) - t) / 1000000))
 		[[ $rc -eq 0 || $rc -eq 1 ]] || fl_fail "faultline status failed while $1 ran (exit $rc after $ms ms)"
 		((ms > slowest)) && slowest=$ms
