@@ -27,12 +27,16 @@
 #define CONTROL_MAX_SLOW 8
 
 // Replies (see "reply contexts" below).
-#define CONTROL_SLOTS            32                   // contexts: one receives, the rest send
+// Contexts: one receives, the others answer or send. Each connection holds at most one queued
+// reply (a context) at a time, so with one per possible connection, plus the slow requests,
+// the control thread never waits for a free one.
+#define CONTROL_SLOTS            (COLL_CONTROL_MAX_CONNS + CONTROL_MAX_SLOW + 1)
 #define CONTROL_SEND_DEADLINE_MS 2000                 // a reply queued behind an unread one
 #define CONTROL_REPLY_BUDGET     (256u * 1024 * 1024) // reply bytes held over all clients
 #define CONTROL_RECV_POLL_MS     250                  // how often the thread checks for a stop
 #define CONTROL_LOG_EVERY_US     10000000LL           // cut-off clients: one log line per 10 s
-#define CONTROL_CUT_SETTLE_MS    20                   // see cut_off
+#define CONTROL_CUT_SETTLE_MS    50                   // see cut_off
+#define CONTROL_CUT_EVERY_US     250000LL             // cut-offs are closed in batches
 
 typedef struct reply_slot {
 	coll_server *srv;
@@ -355,8 +359,8 @@ is_slow(const Fl__Request *q)
 // asynchronously from a fixed pool of contexts, each send with a deadline, and what each
 // connection holds is accounted (pipes.h):
 //   - a request from a connection whose previous reply is still queued is dropped unanswered
-//     (a REQ client never has two requests outstanding), so it costs no work and no memory;
-//   - a reply that waits longer than CONTROL_SEND_DEADLINE_MS closes its connection (carefully:
+//     (a REQ client never has two requests outstanding) and closes the connection;
+//   - so does a reply that waits longer than CONTROL_SEND_DEADLINE_MS (both carefully:
 //     see cut_off; nng 1.5.2's transports restart a read or a write from their callbacks on an
 //     aio a concurrent close may just have stopped, which hangs the pipe reaper for good, so a
 //     connection is closed only when neither can be in progress: its reply parked behind an
@@ -377,6 +381,7 @@ struct coll_control {
 	// Connections to close, closed by the control thread between receives (see cut_off).
 	uint32_t to_cut[COLL_CONTROL_MAX_CONNS];
 	size_t   n_cut;
+	int64_t  cut_batch_us; // control thread only: when the last batch was closed
 };
 
 static void
@@ -430,13 +435,19 @@ release_slot(reply_slot *s)
 // has just stopped; src/sp/transport/{ipc,tcp}). A client that floods requests keeps its
 // connection reading all the time, except while REP holds its next request waiting for a
 // context: so connections are closed only while the control thread has no receive posted,
-// once they have had CONTROL_CUT_SETTLE_MS to finish the message they were reading.
+// once they have had CONTROL_CUT_SETTLE_MS to finish the message they were reading (generous:
+// nng's task threads may lag by milliseconds on a loaded machine). If it happens all the same,
+// or a client closes its end at such a moment, main.c notices the wedge and restarts.
 static void
 cut_off(coll_server *srv, uint32_t pipe_id)
 {
-	coll_control *c = srv->control;
+	coll_control *c      = srv->control;
+	bool          queued = false;
 	pthread_mutex_lock(&c->mu);
-	if (c->n_cut < COLL_CONTROL_MAX_CONNS) {
+	for (size_t i = 0; i < c->n_cut && !queued; i++) {
+		queued = c->to_cut[i] == pipe_id;
+	}
+	if (!queued && c->n_cut < COLL_CONTROL_MAX_CONNS) {
 		c->to_cut[c->n_cut++] = pipe_id;
 	}
 	pthread_mutex_unlock(&c->mu);
@@ -451,6 +462,10 @@ close_queued(coll_server *srv)
 	size_t          n;
 	struct timespec settle = { 0, CONTROL_CUT_SETTLE_MS * 1000000L };
 
+	// Batched, so that the pauses cost the other clients at most a fifth of the thread's time.
+	if (fl_mono_us() - c->cut_batch_us < CONTROL_CUT_EVERY_US) {
+		return;
+	}
 	pthread_mutex_lock(&c->mu);
 	n = c->n_cut;
 	memcpy(ids, c->to_cut, n * sizeof(ids[0]));
@@ -460,9 +475,11 @@ close_queued(coll_server *srv)
 		return;
 	}
 	nanosleep(&settle, NULL);
+	c->cut_batch_us = fl_mono_us();
 	for (size_t i = 0; i < n; i++) {
 		nng_pipe p = NNG_PIPE_INITIALIZER;
 		p.id       = ids[i];
+		fl_log(FL_LOG_DEBUG, "control", "closing connection %u", (unsigned) ids[i]);
 		nng_pipe_close(p);
 	}
 	atomic_fetch_add(&srv->control_cut, n);
@@ -715,10 +732,11 @@ handle(coll_server *srv, reply_slot *s, nng_msg *req)
 
 	s->pipe = nng_pipe_id(nng_msg_get_pipe(req));
 	if (coll_pipes_reply_queued(srv->control_pipes, s->pipe)) {
-		// Its client sends requests without reading: no work, no reply. The queued reply's
-		// deadline closes the connection (see "reply contexts" on why not now).
+		// Its client sends requests without reading: no work, no reply, and its connection
+		// is closed (cut_off) before it costs more.
 		nng_msg_free(req);
 		count(&srv->control_busy);
+		cut_off(srv, s->pipe);
 		release_slot(s);
 		return;
 	}

@@ -69,6 +69,8 @@ static const char usage_text[] =
 // nothing (exit 0); without, it is no worse than a kill -9, which SQLite's WAL survives (exit 1).
 #define STOP_DEADLINE_MS 3000
 
+static int stop_status; // exit status of a stop whose state was written (1: nng wedged)
+
 static void *
 stop_deadline_main(void *arg)
 {
@@ -80,14 +82,15 @@ stop_deadline_main(void *arg)
 	fl_log(FL_LOG_WARN, "main", "stop did not finish within %d ms (%s); exiting now",
 	    STOP_DEADLINE_MS,
 	    written ? "state written, sockets still closing" : "state not fully written");
-	_exit(written ? 0 : 1);
+	_exit(written ? stop_status : 1);
 }
 
 static void
-start_stop_deadline(void)
+start_stop_deadline(int status)
 {
 	pthread_t      t;
 	pthread_attr_t a;
+	stop_status = status;
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &a, stop_deadline_main, NULL) != 0) {
@@ -157,6 +160,7 @@ main(int argc, char **argv)
 	char         err[768];
 	sigset_t     sigs;
 	int          opt, sig;
+	bool         wedged = false;
 
 	fl_log_init("faultline-collector");
 	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
@@ -223,7 +227,17 @@ main(int argc, char **argv)
 	}
 	fl_log(FL_LOG_NOTICE, "main", "faultline-collector %s started", FL_VERSION);
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0) {
+		struct timespec one = { 1, 0 };
+		if ((sig = sigtimedwait(&sigs, NULL, &one)) < 0) {
+			if (coll_server_wedged(srv)) {
+				wedged = true;
+				fl_log(FL_LOG_ERR, "main",
+				    "nng is wedged (a connection close has not returned for %lld "
+				    "s: "
+				    "nng 1.5.2 defect); stopping so that the service restarts",
+				    COLL_WEDGED_US / 1000000);
+				break;
+			}
 			continue;
 		}
 		if (sig == SIGHUP) {
@@ -245,8 +259,8 @@ main(int argc, char **argv)
 		fl_log(FL_LOG_NOTICE, "main", "stopping on signal %d", sig);
 		break;
 	}
-	start_stop_deadline();
+	start_stop_deadline(wedged ? 1 : 0);
 	coll_server_stop(srv);
 	fl_log(FL_LOG_NOTICE, "main", "stopped");
-	return 0;
+	return wedged ? 1 : 0;
 }

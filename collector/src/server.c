@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nng/protocol/pipeline0/pull.h>
 #include <nng/protocol/pipeline0/push.h>
@@ -148,6 +149,7 @@ typedef struct watched {
 } watched;
 
 struct coll_watch {
+	atomic_llong          beat_us;      // monotonic time the thread last made progress
 	atomic_uint_fast64_t *fd_exhausted; // the server's counter
 	int64_t               fd_logged_us; // last "out of file descriptors" line (monotonic)
 	pthread_mutex_t       lock;
@@ -241,6 +243,13 @@ watch_probe(coll_watch *wt, watched *w)
 	}
 	ok = wt->stopping || w->added != before;
 	pthread_mutex_unlock(&wt->lock);
+	if (getenv("FL_TEST_WEDGE_WATCHDOG") != NULL) {
+		// Tests stand in for nng's wedged pipe reaper here
+		// (tests/reliability/stop_test.sh): the close below would never return.
+		for (;;) {
+			pause();
+		}
+	}
 	nng_close(peer);
 	pthread_mutex_lock(&wt->lock);
 	return ok;
@@ -323,6 +332,7 @@ watch_main(void *arg)
 
 	pthread_mutex_lock(&wt->lock);
 	while (!wt->stopping) {
+		atomic_store(&wt->beat_us, fl_mono_us());
 		clock_gettime(CLOCK_MONOTONIC, &next);
 		next.tv_nsec += (long) WATCH_EVERY_MS * 1000000L;
 		next.tv_sec += next.tv_nsec / 1000000000L;
@@ -338,6 +348,7 @@ watch_main(void *arg)
 			}
 			bool ok = watch_probe(wt, w);
 			long open_fds, limit;
+			atomic_store(&wt->beat_us, fl_mono_us());
 			if (!ok && !wt->stopping && fds_exhausted(&open_fds, &limit)) {
 				note_fd_exhaustion(wt, w, open_fds, limit);
 				ok = true; // not the listener's fault
@@ -600,6 +611,7 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		coll_server_stop(srv);
 		return -1;
 	}
+	atomic_store(&srv->watch->beat_us, fl_mono_us());
 	srv->watch->started = true;
 	*out                = srv;
 	return 0;
@@ -613,6 +625,14 @@ fail_sockets:
 fail:
 	free_server(srv);
 	return -1;
+}
+
+bool
+coll_server_wedged(coll_server *srv)
+{
+	coll_watch *wt = srv->watch;
+	return wt != NULL && wt->started && !atomic_load(&srv->stopping) &&
+	    fl_mono_us() - atomic_load(&wt->beat_us) > COLL_WEDGED_US;
 }
 
 static atomic_bool state_written;

@@ -131,6 +131,15 @@ int coll_server_start(const coll_config *cfg, coll_server **out, char *err, size
 // nng, which may take long with some peers (main.c bounds the whole stop). Accepts NULL.
 void coll_server_stop(coll_server *srv);
 
+// True when nng is wedged: the listener watchdog, which opens and closes a connection twice a
+// second, has not come back from nng for COLL_WEDGED_US. nng 1.5.2's pipe reaper can hang for
+// good when a connection is closed while its transport is between two reads (control.c,
+// cut_off); every close then hangs, connections are never released and the listeners fill up.
+// Nothing but a restart cures it: main.c then stops (state written) and exits 1, so that
+// systemd (Restart=on-failure) starts the collector again.
+#define COLL_WEDGED_US 15000000LL
+bool coll_server_wedged(coll_server *srv);
+
 // True once a stop in this process has written the state and closed SQLite: from then on the
 // process may _exit() without losing anything (main.c's stop deadline).
 bool coll_server_state_written(void);

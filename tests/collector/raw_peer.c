@@ -290,6 +290,19 @@ run(const opts *o)
 			}
 		}
 	}
+	// Pipeline: stop sending, and leave only once the collector has read what was sent (it
+	// closes the connections it cuts off meanwhile). An abrupt close while the collector is
+	// still reading can wedge nng 1.5.2 (see collector/src/control.c, cut_off), which the
+	// collector survives only by restarting: tests/reliability/stop_test.sh covers that.
+	if (o->pipeline) {
+		struct timespec drain = { 1, 0 };
+		nanosleep(&drain, NULL);
+		for (size_t i = 0; i < o->conns; i++) {
+			if (ps[i].fd >= 0) {
+				check_closed(&ps[i], 0);
+			}
+		}
+	}
 	open_now = 0;
 	for (size_t i = 0; i < o->conns; i++) {
 		if (ps[i].fd >= 0) {

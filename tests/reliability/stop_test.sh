@@ -5,7 +5,8 @@
 # survey listeners, and a probe-now survey waiting for hosts that never answer. Three rounds on
 # the same state file; then one where the socket teardown is made to hang
 # (FL_TEST_STOP_STALL_MS, standing in for a wedged nng): the stop deadline ends the process,
-# with the state already written, exit 0.
+# with the state already written, exit 0. Last, an nng wedged during the run
+# (FL_TEST_WEDGE_WATCHDOG): the collector notices, writes the state and exits 1.
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 source "$FL_SOURCE/tests/reliability/lib.sh"
 
@@ -90,3 +91,20 @@ grep -q 'stop did not finish within 3000 ms (state written, sockets still closin
 	"$FL_TMP/collector.log" || fl_fail "the stop deadline did not fire or was not logged"
 store_intact
 fl_log "ok: a hung teardown ended by the deadline in $STOP_MS ms, exit 0"
+
+# nng wedged for good (its pipe reaper hung: every close hangs, connections are never
+# released): the collector notices (its watchdog has not come back for 15 s), writes the state
+# and exits 1 so that systemd restarts it.
+mv "$FL_TMP/collector.log" "$FL_TMP/collector-stall.log.old"
+FL_TEST_WEDGE_WATCHDOG=1 fl_start_collector collector
+pid=$(fl_pid collector)
+wait_for "the collector notices nng is wedged and exits" 30 bash -c "! kill -0 $pid 2>/dev/null"
+rc=0
+wait "$pid" || rc=$?
+unset "FL_PIDS[collector]"
+assert_eq "exit status when nng is wedged (so that systemd restarts it)" 1 "$rc"
+grep -q 'nng is wedged' "$FL_TMP/collector.log" || fl_fail "the wedge was not logged"
+grep -q 'state written, sockets still closing' "$FL_TMP/collector.log" ||
+	fl_fail "the state was not written before the exit"
+store_intact
+fl_log "ok: a wedged nng ends in a restartable exit with the state written"
