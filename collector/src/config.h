@@ -40,7 +40,7 @@ typedef struct coll_config {
 	uint32_t max_connections; // open connections per agent-facing listener (reports, survey)
 } coll_config;
 
-#define COLL_DEFAULT_RECV_MAX        (256u * 1024)
+#define COLL_DEFAULT_RECV_MAX        (1024u * 1024) // FL_WIRE_MAX_MSG: any valid report fits
 #define COLL_DEFAULT_MAX_CONNECTIONS 1024u
 
 // Fills cfg with the built-in defaults.

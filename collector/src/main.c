@@ -42,7 +42,7 @@ static const char usage_text[] =
     "  log_level = info\n"
     "  history_days = 14                           history older than this is pruned\n"
     "  forget_after = off                          forget hosts silent this long (7d, 12h)\n"
-    "  recv_max = 256KiB                           largest report or survey answer accepted\n"
+    "  recv_max = 1MiB                             largest report or survey answer accepted\n"
     "  max_connections = 1024                      open connections per agent listener\n"
     "  control = tcp://... is refused unless its address is loopback (127.0.0.0/8, ::1):\n"
     "                       use tls+tcp:// or ipc:// for remote CLIs\n"

@@ -85,7 +85,7 @@ test_peer_limits(void **state)
 	(void) state;
 	coll_config c;
 	coll_config_defaults(&c);
-	assert_int_equal(c.recv_max, 256 * 1024);
+	assert_int_equal(c.recv_max, 1024 * 1024);
 	assert_int_equal(c.max_connections, 1024);
 	assert_string_equal(
 	    load_err("[collector]\nrecv_max = 64KiB\nmax_connections = 50\n", &c), "");
