@@ -32,8 +32,8 @@ coll_config_defaults(coll_config *cfg)
 	cfg->history_days        = 14;
 	cfg->max_hosts           = COLL_DEFAULT_MAX_HOSTS;
 	cfg->max_probes_per_host = COLL_DEFAULT_MAX_PROBES;
-	cfg->recv_max        = COLL_DEFAULT_RECV_MAX;
-	cfg->max_connections = COLL_DEFAULT_MAX_CONNECTIONS;
+	cfg->recv_max            = COLL_DEFAULT_RECV_MAX;
+	cfg->max_connections     = COLL_DEFAULT_MAX_CONNECTIONS;
 }
 
 // A byte count: digits with an optional KiB or MiB suffix, between min and max.
