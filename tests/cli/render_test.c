@@ -245,7 +245,8 @@ test_status_json_shape(void **state)
 	assert_non_null(strstr(text,
 	    "\"dropped_unauthenticated\":0,\"dropped_host_limit\":0,\"dropped_probe_limit\":0,"
 	    "\"reports_time_ignored\":0,\"control_clients_cut\":0,\"control_busy\":0,"
-	    "\"connections_refused\":0,\"slow_abandoned\":0,\"fd_exhausted\":0,\"started\":null},"));
+	    "\"connections_refused\":0,\"slow_abandoned\":0,\"fd_exhausted\":0,\"started\":null}"
+	    ","));
 	assert_non_null(strstr(text, "\"verifications\":[]}\n"));
 	free(text);
 }
