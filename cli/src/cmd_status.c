@@ -565,6 +565,11 @@ stats_json(fl_json *j, const Fl__CollectorStats *s)
 	fl_json_kuint(j, "dropped_host_limit", s->dropped_host_limit);
 	fl_json_kuint(j, "dropped_probe_limit", s->dropped_probe_limit);
 	fl_json_kuint(j, "reports_time_ignored", s->reports_time_ignored);
+	fl_json_kuint(j, "control_clients_cut", s->control_clients_cut);
+	fl_json_kuint(j, "control_busy", s->control_busy);
+	fl_json_kuint(j, "connections_refused", s->connections_refused);
+	fl_json_kuint(j, "slow_abandoned", s->slow_abandoned);
+	fl_json_kuint(j, "fd_exhausted", s->fd_exhausted);
 	fl_json_ktime(j, "started", s->started_us);
 	fl_json_kuint(j, "history_events_lost", s->history_events_lost);
 	fl_json_kuint(j, "state_writes_lost", s->state_writes_lost);

@@ -48,14 +48,14 @@ coll_auth_open(coll_server *srv, fl_keyring *kr, const fl_tls_opts *tls, coll_au
 	a->kr  = kr;
 	snprintf(
 	    inproc, sizeof(inproc), "inproc://faultline-ingest-%u", atomic_fetch_add(&link_ids, 1));
-	// The inner socket accepts what the outer one does (see server.c on 2x the limit).
+	// The inner socket accepts what the outer one does (recv_max, see server.c).
 	if ((rv = nng_listen(srv->pull, inproc, NULL, 0)) != 0) {
 		snprintf(err, errlen, "cannot link the signature gate: %s", nng_strerror(rv));
 		free(a);
 		return -1;
 	}
 	if ((rv = nng_pull0_open(&a->outer)) != 0 || (rv = fl_wire_socket_limits(a->outer)) != 0 ||
-	    (rv = nng_socket_set_size(a->outer, NNG_OPT_RECVMAXSZ, 2 * FL_WIRE_MAX_MSG)) != 0) {
+	    (rv = nng_socket_set_size(a->outer, NNG_OPT_RECVMAXSZ, srv->cfg.recv_max)) != 0) {
 		snprintf(err, errlen, "cannot open report socket: %s", nng_strerror(rv));
 		free(a);
 		return -1;

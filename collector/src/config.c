@@ -32,6 +32,37 @@ coll_config_defaults(coll_config *cfg)
 	cfg->history_days        = 14;
 	cfg->max_hosts           = COLL_DEFAULT_MAX_HOSTS;
 	cfg->max_probes_per_host = COLL_DEFAULT_MAX_PROBES;
+	cfg->recv_max            = COLL_DEFAULT_RECV_MAX;
+	cfg->max_connections     = COLL_DEFAULT_MAX_CONNECTIONS;
+}
+
+// A byte count: digits with an optional KiB or MiB suffix, between min and max.
+static int
+parse_bytes(const char *v, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char              *end;
+	unsigned long long n, mult = 1;
+
+	if (v[0] < '0' || v[0] > '9') {
+		return -1;
+	}
+	errno = 0;
+	n     = strtoull(v, &end, 10);
+	if (errno != 0) {
+		return -1;
+	}
+	if (strcmp(end, "KiB") == 0) {
+		mult = 1024;
+	} else if (strcmp(end, "MiB") == 0) {
+		mult = 1024 * 1024;
+	} else if (*end != '\0') {
+		return -1;
+	}
+	if (n > max / mult || n * mult < min) {
+		return -1;
+	}
+	*out = (uint32_t) (n * mult);
+	return 0;
 }
 
 // Only transports nng 1.5.2 ships and we mean to support; anything else is a typo that would
@@ -188,6 +219,26 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 			snprintf(err, errlen,
 			    "max_probes_per_host: '%s' is not a number of probes (1-%d)", v,
 			    FL_WIRE_MAX_RESULTS);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "recv_max") == 0) {
+		// At most twice the wire limit, so that a report somewhat too big still reaches the
+		// decoder and is counted as oversize.
+		if (parse_bytes(v, 4096, 2 * FL_WIRE_MAX_MSG, &cfg->recv_max) != 0) {
+			snprintf(err, errlen,
+			    "recv_max: '%s' is not a size from 4096 to 2MiB (bytes, or with "
+			    "KiB/MiB)",
+			    v);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "max_connections") == 0) {
+		if (fl_cfg_uint(v, 1, 65536, &cfg->max_connections) != 0) {
+			snprintf(err, errlen,
+			    "max_connections: '%s' is not a number from 1 to 65536", v);
 			return -1;
 		}
 		return 0;

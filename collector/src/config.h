@@ -34,7 +34,14 @@ typedef struct coll_config {
 	char tls_cert[COLL_PATH_MAX];
 	char tls_key[COLL_PATH_MAX]; // "": the key is in tls_cert
 	char keys_dir[COLL_PATH_MAX];
+
+	// Bounds on what peers can make the collector hold (docs/security.md, "Limits").
+	uint32_t recv_max;        // bytes: largest report or survey answer received
+	uint32_t max_connections; // open connections per agent-facing listener (reports, survey)
 } coll_config;
+
+#define COLL_DEFAULT_RECV_MAX        (1024u * 1024) // FL_WIRE_MAX_MSG: any valid report fits
+#define COLL_DEFAULT_MAX_CONNECTIONS 1024u
 
 // Fills cfg with the built-in defaults.
 void coll_config_defaults(coll_config *cfg);

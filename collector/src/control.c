@@ -1,18 +1,22 @@
 // control.c - the control thread: the CLI's REQ/REP queries. See server.h for threading.
 //
-// Every request gets exactly one Response: a reply, or Response.error saying why not (REP
-// must answer before it can receive again, and a silent drop would leave the CLI waiting for
-// its timeout).
+// Every request gets exactly one Response: a reply, or Response.error saying why not (a silent
+// drop would leave the CLI waiting for its timeout). The one exception is a client that sends
+// a request while its previous reply is still unread: no REQ client does that, and answering
+// would only queue more memory behind a reader that does not read ("reply contexts" below).
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "pipes.h"
 #include "rejects.h"
 #include "server.h"
 #include "survey.h"
@@ -22,6 +26,27 @@
 // a worker thread of their own, on the REP context they arrived on, so status and history keep
 // answering meanwhile. At most this many run at once; more are refused with an error.
 #define CONTROL_MAX_SLOW 8
+
+// Replies (see "reply contexts" below).
+// Contexts: one receives, the others answer or send. Each connection holds at most one queued
+// reply (a context) at a time, so with one per possible connection, plus the slow requests,
+// the control thread never waits for a free one.
+#define CONTROL_SLOTS            (COLL_CONTROL_MAX_CONNS + CONTROL_MAX_SLOW + 1)
+#define CONTROL_SEND_DEADLINE_MS 2000                 // a reply queued behind an unread one
+#define CONTROL_REPLY_BUDGET     (256u * 1024 * 1024) // reply bytes held over all clients
+#define CONTROL_RECV_POLL_MS     250                  // how often the thread checks for a stop
+#define CONTROL_LOG_EVERY_US     10000000LL           // cut-off clients: one log line per 10 s
+#define CONTROL_CUT_SETTLE_MS    50                   // see cut_off
+#define CONTROL_CUT_EVERY_US     250000LL             // cut-offs are closed in batches
+
+typedef struct reply_slot {
+	coll_server *srv;
+	nng_ctx      ctx;
+	nng_aio     *aio;  // sends, completing in on_sent
+	uint32_t     pipe; // connection of the request being answered
+	size_t       len;  // bytes of the reply being sent
+	bool         busy; // receiving, answering or sending
+} reply_slot;
 
 static int
 encode_error(const char *text, nng_msg **out)
@@ -126,6 +151,7 @@ answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg
 	// Encoding borrows the state's strings and results, so it happens under the lock.
 	const char *after = q != NULL ? q->after_host : NULL;
 	pthread_mutex_lock(&srv->lock);
+	coll_server_socket_stats(srv, &srv->state.stats);
 	rv = coll_state_encode_status_page(
 	    &srv->state, &f, after, status_page_bytes(q), as_hosts, fl_now_us(), out);
 	pthread_mutex_unlock(&srv->lock);
@@ -328,66 +354,264 @@ is_slow(const Fl__Request *q)
 	    q->query_case == FL__REQUEST__QUERY_VERIFY;
 }
 
-// Sends resp on ctx (aio reused). Takes resp.
-static int
-send_on(nng_ctx ctx, nng_aio *aio, nng_msg *resp)
+// --- reply contexts --------------------------------------------------------------------------
+//
+// REP answers a request on the context it arrived on, and nng 1.5.2 makes a send wait while the
+// connection is still writing its previous reply: one client that sends requests and never
+// reads would hold a blocking sender for as long as it stays connected. So replies are sent
+// asynchronously from a fixed pool of contexts, each send with a deadline, and what each
+// connection holds is accounted (pipes.h):
+//   - a request from a connection whose previous reply is still queued is dropped unanswered
+//     (a REQ client never has two requests outstanding) and closes the connection;
+//   - so does a reply that waits longer than CONTROL_SEND_DEADLINE_MS (both carefully:
+//     see cut_off; nng 1.5.2's transports restart a read or a write from their callbacks on an
+//     aio a concurrent close may just have stopped, which hangs the pipe reaper for good, so a
+//     connection is closed only when neither can be in progress: its reply parked behind an
+//     unread one, and its reading paused);
+//   - replies in flight over all connections stay under CONTROL_REPLY_BUDGET; a request that
+//     would go over is answered with a short "busy" error.
+// The control thread waits for a free context only while every context is sending, which the
+// deadline bounds.
+
+typedef struct coll_control coll_control;
+
+struct coll_control {
+	pthread_mutex_t mu;
+	pthread_cond_t  cv; // a slot was freed
+	reply_slot      slots[CONTROL_SLOTS];
+	size_t          n_slots; // opened
+	atomic_llong    cut_logged_us;
+	// Connections to close, closed by the control thread between receives (see cut_off).
+	uint32_t to_cut[COLL_CONTROL_MAX_CONNS];
+	size_t   n_cut;
+	int64_t  cut_batch_us; // control thread only: when the last batch was closed
+};
+
+static void
+count(atomic_uint_fast64_t *c)
 {
-	int rv;
-	nng_aio_set_timeout(aio, NNG_DURATION_DEFAULT);
-	nng_aio_set_msg(aio, resp);
-	nng_ctx_send(ctx, aio);
-	nng_aio_wait(aio);
-	if ((rv = nng_aio_result(aio)) != 0) {
-		nng_msg_free(resp); // the aio did not take it
-	}
-	return rv;
+	atomic_fetch_add(c, 1);
 }
 
-// Answers q (decoded, or NULL with a ready error in *out) and sends the answer on ctx.
-static void
-answer_and_send(coll_server *srv, nng_ctx ctx, nng_aio *aio, Fl__Request *q, nng_msg *resp)
+static reply_slot *
+take_slot(coll_server *srv)
 {
-	int rv = 0;
-	if (q != NULL) {
-		rv = dispatch(srv, q, &resp);
+	coll_control *c = srv->control;
+	reply_slot   *s = NULL;
+
+	pthread_mutex_lock(&c->mu);
+	while (s == NULL && !atomic_load(&srv->stopping)) {
+		for (size_t i = 0; i < c->n_slots; i++) {
+			if (!c->slots[i].busy) {
+				s       = &c->slots[i];
+				s->busy = true;
+				break;
+			}
+		}
+		if (s == NULL) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 250 * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+		}
 	}
-	if (rv != 0 && encode_error("out of memory", &resp) != 0) {
-		fl_log(FL_LOG_ERR, "control", "cannot answer: %s", nng_strerror(rv));
-		return; // REP drops the request; the CLI times out
+	pthread_mutex_unlock(&c->mu);
+	return s;
+}
+
+static void
+release_slot(reply_slot *s)
+{
+	coll_control *c = s->srv->control;
+	pthread_mutex_lock(&c->mu);
+	s->busy = false;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+// Queues a control connection whose client does not read its replies, to be closed by the
+// control thread (close_queued). Why not at once: nng 1.5.2 hangs its pipe reaper for good
+// (and with it every later close, the stop's included) when a connection is closed while its
+// receive callback is between two reads (the transport resubmits the read on an aio the close
+// has just stopped; src/sp/transport/{ipc,tcp}). A client that floods requests keeps its
+// connection reading all the time, except while REP holds its next request waiting for a
+// context: so connections are closed only while the control thread has no receive posted,
+// once they have had CONTROL_CUT_SETTLE_MS to finish the message they were reading (generous:
+// nng's task threads may lag by milliseconds on a loaded machine). If it happens all the same,
+// or a client closes its end at such a moment, main.c notices the wedge and restarts.
+static void
+cut_off(coll_server *srv, uint32_t pipe_id)
+{
+	coll_control *c      = srv->control;
+	bool          queued = false;
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n_cut && !queued; i++) {
+		queued = c->to_cut[i] == pipe_id;
 	}
-	if ((rv = send_on(ctx, aio, resp)) != 0 && rv != NNG_ECLOSED) {
+	if (!queued && c->n_cut < COLL_CONTROL_MAX_CONNS) {
+		c->to_cut[c->n_cut++] = pipe_id;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+// Control thread, no receive posted: closes the queued connections.
+static void
+close_queued(coll_server *srv)
+{
+	coll_control   *c = srv->control;
+	uint32_t        ids[COLL_CONTROL_MAX_CONNS];
+	size_t          n;
+	struct timespec settle = { 0, CONTROL_CUT_SETTLE_MS * 1000000L };
+
+	// Batched, so that the pauses cost the other clients at most a fifth of the thread's time.
+	if (fl_mono_us() - c->cut_batch_us < CONTROL_CUT_EVERY_US) {
+		return;
+	}
+	pthread_mutex_lock(&c->mu);
+	n = c->n_cut;
+	memcpy(ids, c->to_cut, n * sizeof(ids[0]));
+	c->n_cut = 0;
+	pthread_mutex_unlock(&c->mu);
+	if (n == 0) {
+		return;
+	}
+	nanosleep(&settle, NULL);
+	c->cut_batch_us = fl_mono_us();
+	for (size_t i = 0; i < n; i++) {
+		nng_pipe p = NNG_PIPE_INITIALIZER;
+		p.id       = ids[i];
+		fl_log(FL_LOG_DEBUG, "control", "closing connection %u", (unsigned) ids[i]);
+		nng_pipe_close(p);
+	}
+	atomic_fetch_add(&srv->control_cut, n);
+	int64_t now = fl_mono_us(), last = atomic_load(&c->cut_logged_us);
+	if (last == 0 || now - last >= CONTROL_LOG_EVERY_US) {
+		atomic_store(&c->cut_logged_us, now);
+		fl_log(FL_LOG_WARN, "control",
+		    "closed a control connection: it sends requests without reading the replies "
+		    "(%llu such since start; others are served)",
+		    (unsigned long long) atomic_load(&srv->control_cut));
+	}
+}
+
+static void
+on_sent(void *arg)
+{
+	reply_slot  *s   = arg;
+	coll_server *srv = s->srv;
+	int          rv  = nng_aio_result(s->aio);
+
+	if (rv != 0) {
+		nng_msg_free(nng_aio_get_msg(s->aio)); // the aio did not take it
+		nng_aio_set_msg(s->aio, NULL);
+	}
+	coll_pipes_reply_done(srv->control_pipes, s->pipe, s->len, rv == 0);
+	if (rv == NNG_ETIMEDOUT) {
+		cut_off(srv, s->pipe);
+	} else if (rv != 0 && rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
 		fl_log(FL_LOG_NOTICE, "control", "cannot send answer: %s", nng_strerror(rv));
 	}
+	release_slot(s);
+}
+
+// Sends resp (taken; NULL: nothing to send) as the answer to the request s received, within
+// the accounting above; the slot is released when the send ends.
+static void
+send_reply(reply_slot *s, nng_msg *resp)
+{
+	coll_server     *srv = s->srv;
+	coll_reply_admit a   = COLL_REPLY_DROP;
+
+	if (resp != NULL) {
+		a = coll_pipes_reply_admit(
+		    srv->control_pipes, s->pipe, nng_msg_len(resp), CONTROL_REPLY_BUDGET);
+	}
+	if (a == COLL_REPLY_BUSY) {
+		nng_msg_free(resp);
+		resp = NULL;
+		count(&srv->control_busy);
+		a = COLL_REPLY_DROP;
+		if (encode_error("the collector is busy sending large replies to other clients; "
+		                 "try again",
+		        &resp) == 0) {
+			a = coll_pipes_reply_admit(
+			    srv->control_pipes, s->pipe, nng_msg_len(resp), CONTROL_REPLY_BUDGET);
+		}
+	}
+	if (a != COLL_REPLY_SEND) {
+		if (resp != NULL) {
+			nng_msg_free(resp); // a reply is already queued: as in handle()
+			count(&srv->control_busy);
+		}
+		release_slot(s);
+		return;
+	}
+	s->len = nng_msg_len(resp);
+	nng_aio_set_timeout(s->aio, CONTROL_SEND_DEADLINE_MS);
+	nng_aio_set_msg(s->aio, resp);
+	nng_ctx_send(s->ctx, s->aio);
+}
+
+// Answers q (decoded; freed here) and sends the answer on s.
+static void
+answer_and_send(reply_slot *s, Fl__Request *q)
+{
+	nng_msg *resp = NULL;
+	int      rv   = dispatch(s->srv, q, &resp);
+
+	if (rv != 0 && encode_error("out of memory", &resp) != 0) {
+		fl_log(FL_LOG_ERR, "control", "cannot answer: %s", nng_strerror(rv));
+		resp = NULL; // REP drops the request; the CLI times out
+	}
+	send_reply(s, resp);
+}
+
+static void
+send_error(reply_slot *s, const char *text)
+{
+	nng_msg *resp = NULL;
+	if (encode_error(text, &resp) != 0) {
+		resp = NULL;
+	}
+	send_reply(s, resp);
 }
 
 typedef struct slow_job {
-	coll_server *srv;
-	nng_ctx      ctx;
+	reply_slot  *slot;
 	Fl__Request *q;
+	atomic_bool  gone; // the asking client's connection closed
+	bool         watched;
 } slow_job;
 
 static void *
 slow_main(void *arg)
 {
-	slow_job *j = arg;
-	nng_aio  *aio;
+	slow_job    *j   = arg;
+	coll_server *srv = j->slot->srv;
 
-	if (nng_aio_alloc(&aio, NULL, NULL) == 0) {
-		answer_and_send(j->srv, j->ctx, aio, j->q, NULL);
-		nng_aio_free(aio);
-	} else {
-		fl__request__free_unpacked(j->q, NULL);
+	// Surveys and canary waits of this thread end early once the client has gone: its
+	// probe-now slot is then free again at once rather than after the whole timeout.
+	coll_survey_set_cancel(&j->gone);
+	answer_and_send(j->slot, j->q);
+	coll_survey_set_cancel(NULL);
+	if (j->watched) {
+		coll_pipes_unwatch(srv->control_pipes, &j->gone);
 	}
-	nng_ctx_close(j->ctx);
-	atomic_fetch_sub(&j->srv->slow_jobs, 1);
+	if (atomic_load(&j->gone)) {
+		count(&srv->slow_abandoned);
+	}
 	free(j);
+	atomic_fetch_sub(&srv->slow_jobs, 1);
 	return NULL;
 }
 
-// Hands q and ctx to a worker thread. Returns 0 (both taken) or -1 (caller keeps them).
+// Hands q and the slot to a worker thread. Returns 0 (both taken) or -1 (caller keeps them).
 static int
-start_slow(coll_server *srv, nng_ctx ctx, Fl__Request *q)
+start_slow(reply_slot *s, Fl__Request *q)
 {
+	coll_server   *srv = s->srv;
 	slow_job      *j;
 	pthread_t      t;
 	pthread_attr_t a;
@@ -395,11 +619,14 @@ start_slow(coll_server *srv, nng_ctx ctx, Fl__Request *q)
 	int            rv;
 
 	if (atomic_fetch_add(&srv->slow_jobs, 1) >= CONTROL_MAX_SLOW ||
-	    (j = malloc(sizeof(*j))) == NULL) {
+	    (j = calloc(1, sizeof(*j))) == NULL) {
 		atomic_fetch_sub(&srv->slow_jobs, 1);
 		return -1;
 	}
-	*j = (slow_job) { .srv = srv, .ctx = ctx, .q = q };
+	j->slot = s;
+	j->q    = q;
+	atomic_init(&j->gone, false);
+	j->watched = coll_pipes_watch(srv->control_pipes, s->pipe, &j->gone) == 0;
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	sigfillset(&all);
@@ -408,6 +635,9 @@ start_slow(coll_server *srv, nng_ctx ctx, Fl__Request *q)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&a);
 	if (rv != 0) {
+		if (j->watched) {
+			coll_pipes_unwatch(srv->control_pipes, &j->gone);
+		}
 		free(j);
 		atomic_fetch_sub(&srv->slow_jobs, 1);
 		return -1;
@@ -415,76 +645,148 @@ start_slow(coll_server *srv, nng_ctx ctx, Fl__Request *q)
 	return 0;
 }
 
-void *
-coll_control_main(void *arg)
+int
+coll_control_open(coll_server *srv, char *err, size_t errlen)
 {
-	coll_server *srv = arg;
-	nng_aio     *aio;
-	nng_ctx      ctx;
-	int          rv;
+	coll_control      *c;
+	pthread_condattr_t ca;
+	int                rv = 0;
 
-	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0 ||
-	    (rv = nng_ctx_open(&ctx, srv->rep)) != 0) {
-		fl_log(FL_LOG_ERR, "control", "cannot start: %s", nng_strerror(rv));
-		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	for (;;) {
-		nng_msg       *req, *resp = NULL;
-		Fl__Request   *q = NULL;
-		char           why[256], text[320];
-		fl_wire_reject rj;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	srv->control = c;
+	for (size_t i = 0; i < CONTROL_SLOTS; i++) {
+		reply_slot *s = &c->slots[i];
+		s->srv        = srv;
+		if ((rv = nng_aio_alloc(&s->aio, on_sent, s)) != 0) {
+			break;
+		}
+		if ((rv = nng_ctx_open(&s->ctx, srv->rep)) != 0) {
+			nng_aio_free(s->aio);
+			break;
+		}
+		c->n_slots++;
+	}
+	if (rv != 0) {
+		snprintf(err, errlen, "cannot open control contexts: %s", nng_strerror(rv));
+		coll_control_free(srv);
+		return -1;
+	}
+	return 0;
+}
 
-		nng_aio_set_timeout(aio, NNG_DURATION_DEFAULT);
-		nng_ctx_recv(ctx, aio);
+void
+coll_control_free(coll_server *srv)
+{
+	coll_control *c = srv->control;
+	if (c == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < c->n_slots; i++) {
+		nng_aio_stop(c->slots[i].aio); // ends a send in progress; waits for its callback
+		nng_ctx_close(c->slots[i].ctx);
+		nng_aio_free(c->slots[i].aio);
+	}
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+	srv->control = NULL;
+}
+
+// Receives the next request on s. Returns the message, or NULL when stopping.
+static nng_msg *
+receive_on(coll_server *srv, reply_slot *s, nng_aio *aio)
+{
+	for (;;) {
+		int rv;
+		// Bounded so that a stop is noticed without closing the socket.
+		nng_aio_set_timeout(aio, CONTROL_RECV_POLL_MS);
+		nng_ctx_recv(s->ctx, aio);
 		nng_aio_wait(aio);
 		rv = nng_aio_result(aio);
 		if (rv == NNG_ECLOSED || atomic_load(&srv->stopping)) {
 			if (rv == 0) {
 				nng_msg_free(nng_aio_get_msg(aio));
 			}
+			return NULL;
+		}
+		if (rv == 0) {
+			return nng_aio_get_msg(aio);
+		}
+		if (rv != NNG_ETIMEDOUT) {
+			fl_log(FL_LOG_WARN, "control", "cannot receive: %s", nng_strerror(rv));
+		}
+	}
+}
+
+// Decodes req (freed here) and answers it on s.
+static void
+handle(coll_server *srv, reply_slot *s, nng_msg *req)
+{
+	Fl__Request   *q = NULL;
+	char           why[256], text[320];
+	fl_wire_reject rj;
+
+	s->pipe = nng_pipe_id(nng_msg_get_pipe(req));
+	if (coll_pipes_reply_queued(srv->control_pipes, s->pipe)) {
+		// Its client sends requests without reading: no work, no reply, and its connection
+		// is closed (cut_off) before it costs more.
+		nng_msg_free(req);
+		count(&srv->control_busy);
+		cut_off(srv, s->pipe);
+		release_slot(s);
+		return;
+	}
+	rj = fl_wire_decode_request(nng_msg_body(req), nng_msg_len(req), &q, why, sizeof(why));
+	nng_msg_free(req);
+	if (rj != FL_WIRE_OK) {
+		count_error(srv);
+		fl_log(FL_LOG_NOTICE, "control", "cannot decode request: %s", why);
+		snprintf(text, sizeof(text), "bad request (%s): %s", fl_wire_reject_name(rj), why);
+		send_error(s, text);
+		return;
+	}
+	if (!is_slow(q)) {
+		answer_and_send(s, q);
+		return;
+	}
+	if (start_slow(s, q) == 0) {
+		return; // the worker answers on s
+	}
+	fl__request__free_unpacked(q, NULL);
+	send_error(s, "too many probe-now/verify requests at once; try again");
+}
+
+void *
+coll_control_main(void *arg)
+{
+	coll_server *srv = arg;
+	nng_aio     *aio;
+	int          rv;
+
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+		fl_log(FL_LOG_ERR, "control", "cannot start: %s", nng_strerror(rv));
+		return NULL;
+	}
+	for (;;) {
+		reply_slot *s;
+		nng_msg    *req;
+		close_queued(srv);
+		if ((s = take_slot(srv)) == NULL) {
+			break; // stopping
+		}
+		if ((req = receive_on(srv, s, aio)) == NULL) {
+			release_slot(s);
 			break;
 		}
-		if (rv != 0) {
-			if (rv != NNG_ETIMEDOUT) {
-				fl_log(
-				    FL_LOG_WARN, "control", "cannot receive: %s", nng_strerror(rv));
-			}
-			continue;
-		}
-		req = nng_aio_get_msg(aio);
-		rj  = fl_wire_decode_request(
-		     nng_msg_body(req), nng_msg_len(req), &q, why, sizeof(why));
-		nng_msg_free(req);
-		if (rj != FL_WIRE_OK) {
-			count_error(srv);
-			fl_log(FL_LOG_NOTICE, "control", "cannot decode request: %s", why);
-			snprintf(text, sizeof(text), "bad request (%s): %s",
-			    fl_wire_reject_name(rj), why);
-			if (encode_error(text, &resp) == 0) {
-				answer_and_send(srv, ctx, aio, NULL, resp);
-			}
-			continue;
-		}
-		if (is_slow(q)) {
-			nng_ctx next;
-			if ((rv = nng_ctx_open(&next, srv->rep)) == 0) {
-				if (start_slow(srv, ctx, q) == 0) {
-					ctx = next; // the worker answers on the old context and
-					            // closes it
-					continue;
-				}
-				nng_ctx_close(next);
-			}
-			fl__request__free_unpacked(q, NULL);
-			if (encode_error("too many probe-now/verify requests at once; try again",
-			        &resp) == 0) {
-				answer_and_send(srv, ctx, aio, NULL, resp);
-			}
-			continue;
-		}
-		answer_and_send(srv, ctx, aio, q, NULL);
+		handle(srv, s, req);
 	}
-	nng_ctx_close(ctx);
 	nng_aio_free(aio);
 	return NULL;
 }

@@ -1,10 +1,12 @@
 // main.c - faultline-collector: arguments, config, signals; the work is in fl_collector_core.
 
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -40,6 +42,8 @@ static const char usage_text[] =
     "  log_level = info\n"
     "  history_days = 14                           history older than this is pruned\n"
     "  forget_after = off                          forget hosts silent this long (7d, 12h)\n"
+    "  recv_max = 1MiB                             largest report or survey answer accepted\n"
+    "  max_connections = 1024                      open connections per agent listener\n"
     "  control = tcp://... is refused unless its address is loopback (127.0.0.0/8, ::1):\n"
     "                       use tls+tcp:// or ipc:// for remote CLIs\n"
     "\n"
@@ -53,10 +57,47 @@ static const char usage_text[] =
     "                       survey answer must be signed by its host's key, else it is\n"
     "                       dropped and counted as dropped_unauthenticated (status --json)\n"
     "\n"
-    "Signals: SIGTERM/SIGINT stop cleanly (pending state is written); SIGHUP re-reads the\n"
-    "config file and applies log_level (other keys need a restart).\n"
+    "Signals: SIGTERM/SIGINT stop cleanly (pending state is written) within 3 s whatever\n"
+    "peers do; SIGHUP re-reads the config file and applies log_level (other keys need a\n"
+    "restart).\n"
     "\n"
     "Exit status: 0 clean stop, 1 runtime failure, 2 usage or config error.\n";
+
+// A stop writes the state and closes SQLite first, then closes the sockets; nng can wait on a
+// peer for long in the second step (a connection still writing a large reply, a handshake in
+// progress). Past this deadline the process exits at once: with the state written that loses
+// nothing (exit 0); without, it is no worse than a kill -9, which SQLite's WAL survives (exit 1).
+#define STOP_DEADLINE_MS 3000
+
+static int stop_status; // exit status of a stop whose state was written (1: nng wedged)
+
+static void *
+stop_deadline_main(void *arg)
+{
+	struct timespec left = { STOP_DEADLINE_MS / 1000, (STOP_DEADLINE_MS % 1000) * 1000000L };
+	(void) arg;
+	while (nanosleep(&left, &left) != 0) {
+	}
+	bool written = coll_server_state_written();
+	fl_log(FL_LOG_WARN, "main", "stop did not finish within %d ms (%s); exiting now",
+	    STOP_DEADLINE_MS,
+	    written ? "state written, sockets still closing" : "state not fully written");
+	_exit(written ? stop_status : 1);
+}
+
+static void
+start_stop_deadline(int status)
+{
+	pthread_t      t;
+	pthread_attr_t a;
+	stop_status = status;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, stop_deadline_main, NULL) != 0) {
+		fl_log(FL_LOG_WARN, "main", "cannot bound the stop: no thread");
+	}
+	pthread_attr_destroy(&a);
+}
 
 enum { OPT_CHECK = 256, OPT_LOGLEVEL, OPT_LISTEN, OPT_SURVEY, OPT_CONTROL, OPT_STATE };
 
@@ -119,6 +160,7 @@ main(int argc, char **argv)
 	char         err[768];
 	sigset_t     sigs;
 	int          opt, sig;
+	bool         wedged = false;
 
 	fl_log_init("faultline-collector");
 	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
@@ -185,7 +227,17 @@ main(int argc, char **argv)
 	}
 	fl_log(FL_LOG_NOTICE, "main", "faultline-collector %s started", FL_VERSION);
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0) {
+		struct timespec one = { 1, 0 };
+		if ((sig = sigtimedwait(&sigs, NULL, &one)) < 0) {
+			if (coll_server_wedged(srv)) {
+				wedged = true;
+				fl_log(FL_LOG_ERR, "main",
+				    "nng is wedged (a connection close has not returned for %lld "
+				    "s: "
+				    "nng 1.5.2 defect); stopping so that the service restarts",
+				    COLL_WEDGED_US / 1000000);
+				break;
+			}
 			continue;
 		}
 		if (sig == SIGHUP) {
@@ -207,7 +259,8 @@ main(int argc, char **argv)
 		fl_log(FL_LOG_NOTICE, "main", "stopping on signal %d", sig);
 		break;
 	}
+	start_stop_deadline(wedged ? 1 : 0);
 	coll_server_stop(srv);
 	fl_log(FL_LOG_NOTICE, "main", "stopped");
-	return 0;
+	return wedged ? 1 : 0;
 }

@@ -2,12 +2,15 @@
 
 #include "server.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nng/protocol/pipeline0/pull.h>
 #include <nng/protocol/pipeline0/push.h>
@@ -18,6 +21,7 @@
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "pipes.h"
 #include "rejects.h"
 #include "survey.h"
 #include "verify.h"
@@ -146,20 +150,23 @@ typedef struct watched {
 } watched;
 
 struct coll_watch {
-	pthread_mutex_t lock;
-	pthread_cond_t  cv; // a pipe was added, or stopping
-	bool            stopping;
-	bool            started;
-	pthread_t       tid;
-	watched         w[2]; // reports, control
+	atomic_llong          beat_us;      // monotonic time the thread last made progress
+	atomic_uint_fast64_t *fd_exhausted; // the server's counter
+	int64_t               fd_logged_us; // last "out of file descriptors" line (monotonic)
+	pthread_mutex_t       lock;
+	pthread_cond_t        cv; // a pipe was added, or stopping
+	bool                  stopping;
+	bool                  started;
+	pthread_t             tid;
+	watched               w[2]; // reports, control
 };
 
+// A connection reached the socket (pipes.h calls this for every one, also those it refuses for
+// being over the limit: the listener handed them over all the same).
 static void
-on_pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+on_pipe_added(void *arg)
 {
 	watched *w = arg;
-	(void) p;
-	(void) ev;
 	pthread_mutex_lock(&w->wt->lock);
 	w->added++;
 	pthread_cond_broadcast(&w->wt->cv);
@@ -237,6 +244,13 @@ watch_probe(coll_watch *wt, watched *w)
 	}
 	ok = wt->stopping || w->added != before;
 	pthread_mutex_unlock(&wt->lock);
+	if (getenv("FL_TEST_WEDGE_WATCHDOG") != NULL) {
+		// Tests stand in for nng's wedged pipe reaper here
+		// (tests/reliability/stop_test.sh): the close below would never return.
+		for (;;) {
+			pause();
+		}
+	}
 	nng_close(peer);
 	pthread_mutex_lock(&wt->lock);
 	return ok;
@@ -265,6 +279,52 @@ watch_relisten(coll_watch *wt, watched *w)
 	w->l = l;
 }
 
+// Out of file descriptors, the probe fails (our dial, or the listener's accept, gets EMFILE)
+// though the listener is fine, and listening again would only drop every connection it holds,
+// over and over. True when fewer than WATCH_FD_MARGIN descriptors are left.
+#define WATCH_FD_MARGIN    8
+#define WATCH_FD_LOG_EVERY 10000000LL // one log line per 10 s at most
+static bool
+fds_exhausted(long *open_fds, long *limit)
+{
+	struct rlimit rl;
+	DIR          *d;
+	long          n = 0;
+
+	*open_fds = -1;
+	*limit    = -1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
+		return false;
+	}
+	*limit = (long) rl.rlim_cur;
+	if ((d = opendir("/proc/self/fd")) == NULL) {
+		return errno == EMFILE || errno == ENFILE;
+	}
+	while (readdir(d) != NULL) {
+		n++;
+	}
+	closedir(d);
+	*open_fds = n - 3; // ".", ".." and the directory's own descriptor
+	return *open_fds + WATCH_FD_MARGIN >= *limit;
+}
+
+// Called with wt->lock held.
+static void
+note_fd_exhaustion(coll_watch *wt, const watched *w, long open_fds, long limit)
+{
+	int64_t now = fl_mono_us();
+	atomic_fetch_add(wt->fd_exhausted, 1);
+	if (wt->fd_logged_us != 0 && now - wt->fd_logged_us < WATCH_FD_LOG_EVERY) {
+		return;
+	}
+	wt->fd_logged_us = now;
+	fl_log(FL_LOG_ERR, "server",
+	    "out of file descriptors (%ld open, limit %ld): the %s listener cannot accept; not "
+	    "listening again, which would drop every connection (raise LimitNOFILE or lower "
+	    "max_connections)",
+	    open_fds, limit, w->what);
+}
+
 static void *
 watch_main(void *arg)
 {
@@ -273,6 +333,7 @@ watch_main(void *arg)
 
 	pthread_mutex_lock(&wt->lock);
 	while (!wt->stopping) {
+		atomic_store(&wt->beat_us, fl_mono_us());
 		clock_gettime(CLOCK_MONOTONIC, &next);
 		next.tv_nsec += (long) WATCH_EVERY_MS * 1000000L;
 		next.tv_sec += next.tv_nsec / 1000000000L;
@@ -286,7 +347,14 @@ watch_main(void *arg)
 			if (!w->on) {
 				continue;
 			}
-			w->misses = watch_probe(wt, w) ? 0 : w->misses + 1;
+			bool ok = watch_probe(wt, w);
+			long open_fds, limit;
+			atomic_store(&wt->beat_us, fl_mono_us());
+			if (!ok && !wt->stopping && fds_exhausted(&open_fds, &limit)) {
+				note_fd_exhaustion(wt, w, open_fds, limit);
+				ok = true; // not the listener's fault
+			}
+			w->misses = ok ? 0 : w->misses + 1;
 			if (w->misses >= WATCH_MISSES && !wt->stopping) {
 				watch_relisten(wt, w);
 				w->misses = 0;
@@ -314,17 +382,18 @@ watch_alloc(void)
 	return wt;
 }
 
-// Registers the pipe callback before the socket listens, so no pipe goes uncounted.
+// Bounds the connections of s and counts them for the watchdog; before the socket listens, so
+// no pipe goes uncounted.
 static int
-watch_socket(
-    coll_watch *wt, size_t i, const char *what, nng_socket s, int (*open_peer)(nng_socket *))
+watch_socket(coll_watch *wt, size_t i, const char *what, nng_socket s,
+    int (*open_peer)(nng_socket *), size_t max_conns, coll_pipes **pipes)
 {
 	watched *w   = &wt->w[i];
 	w->wt        = wt;
 	w->what      = what;
 	w->sock      = s;
 	w->open_peer = open_peer;
-	return nng_pipe_notify(s, NNG_PIPE_EV_ADD_POST, on_pipe_added, w);
+	return coll_pipes_attach(s, what, max_conns, on_pipe_added, w, pipes);
 }
 
 static void
@@ -340,6 +409,19 @@ watch_listener(coll_watch *wt, size_t i, nng_listener l, const char *url, int bo
 	}
 }
 
+// Tells the thread to stop after its current probe, without waiting for it.
+static void
+watch_request_stop(coll_watch *wt)
+{
+	if (wt == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&wt->lock);
+	wt->stopping = true;
+	pthread_cond_broadcast(&wt->cv);
+	pthread_mutex_unlock(&wt->lock);
+}
+
 // Stops the thread; the sockets must still be open (or already closed), never half-way.
 static void
 watch_stop(coll_watch *wt)
@@ -347,10 +429,7 @@ watch_stop(coll_watch *wt)
 	if (wt == NULL || !wt->started) {
 		return;
 	}
-	pthread_mutex_lock(&wt->lock);
-	wt->stopping = true;
-	pthread_cond_broadcast(&wt->cv);
-	pthread_mutex_unlock(&wt->lock);
+	watch_request_stop(wt);
 	pthread_join(wt->tid, NULL);
 	wt->started = false;
 }
@@ -367,13 +446,24 @@ watch_free(coll_watch *wt)
 	free(wt);
 }
 
+// Writes what the control thread decided after the ingest thread's last batch (a forget
+// answered just before the stop). Only once both threads have ended.
+static void
+write_pending(coll_server *srv)
+{
+	if (srv->writer != NULL && srv->pending.n > 0) {
+		coll_store_write(srv->writer, &srv->pending);
+	}
+}
+
 static void
 free_server(coll_server *srv)
 {
-	if (srv->writer != NULL && srv->pending.n > 0) {
-		coll_store_write(srv->writer, &srv->pending); // a forget answered just before stop
-	}
+	write_pending(srv);
 	coll_ops_fini(&srv->pending);
+	coll_pipes_free(srv->report_pipes);
+	coll_pipes_free(srv->control_pipes);
+	coll_pipes_free(srv->survey_pipes);
 	coll_store_close(srv->reader);
 	coll_store_close(srv->writer);
 	coll_state_fini(&srv->state);
@@ -382,6 +472,18 @@ free_server(coll_server *srv)
 	watch_free(srv->watch);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
+}
+
+void
+coll_server_socket_stats(coll_server *srv, coll_stats *st)
+{
+	st->control_clients_cut = atomic_load(&srv->control_cut);
+	st->control_busy        = atomic_load(&srv->control_busy);
+	st->slow_abandoned      = atomic_load(&srv->slow_abandoned);
+	st->fd_exhausted        = atomic_load(&srv->fd_exhausted);
+	st->connections_refused = (srv->report_pipes ? coll_pipes_refused(srv->report_pipes) : 0) +
+	    (srv->control_pipes ? coll_pipes_refused(srv->control_pipes) : 0) +
+	    (srv->survey_pipes ? coll_pipes_refused(srv->survey_pipes) : 0);
 }
 
 int
@@ -409,6 +511,7 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	srv->watch->fd_exhausted = &srv->fd_exhausted;
 
 	if (coll_store_open(cfg->state, false, &srv->writer, err, errlen) != 0 ||
 	    coll_store_open(cfg->state, true, &srv->reader, err, errlen) != 0) {
@@ -430,19 +533,21 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		    srv->state.not_restored, cfg->state, srv->state.max_hosts);
 	}
 
-	// The report socket accepts up to twice the wire limit so that a message somewhat too big
-	// still reaches the decoder and is counted as oversize; beyond that nng drops the
-	// connection itself (nng 1.5 gives no hook to count those). Memory stays bounded either
-	// way.
+	// The report socket accepts messages up to recv_max (at most twice the wire limit, so that
+	// a message somewhat too big can still reach the decoder and be counted as oversize);
+	// beyond it nng drops the connection itself (nng 1.5 gives no hook to count those). A
+	// peer that stalls mid-message pins at most recv_max, per connection (pipes.h).
 	if ((rv = nng_pull0_open(&srv->pull)) != 0 ||
 	    (rv = fl_wire_socket_limits(srv->pull)) != 0 ||
-	    (rv = nng_socket_set_size(srv->pull, NNG_OPT_RECVMAXSZ, 2 * FL_WIRE_MAX_MSG)) != 0 ||
+	    (rv = nng_socket_set_size(srv->pull, NNG_OPT_RECVMAXSZ, cfg->recv_max)) != 0 ||
 	    (rv = nng_socket_set_ms(srv->pull, NNG_OPT_RECVTIMEO, COLL_STALE_TICK_US / 1000)) !=
 	        0) {
 		snprintf(err, errlen, "cannot open report socket: %s", nng_strerror(rv));
 		goto fail;
 	}
-	if ((rv = nng_rep0_open(&srv->rep)) != 0 || (rv = fl_wire_socket_limits(srv->rep)) != 0) {
+	// Requests are a few hundred bytes: a control peer stalled mid-message pins little.
+	if ((rv = nng_rep0_open(&srv->rep)) != 0 ||
+	    (rv = nng_socket_set_size(srv->rep, NNG_OPT_RECVMAXSZ, COLL_CONTROL_RECV_MAX)) != 0) {
 		snprintf(err, errlen, "cannot open control socket: %s", nng_strerror(rv));
 		nng_close(srv->pull);
 		goto fail;
@@ -459,8 +564,10 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		pull_l           = coll_auth_listener(srv->auth);
 		srv->listen_port = coll_auth_port(srv->auth);
 	}
-	if ((rv = watch_socket(srv->watch, 0, "reports", reports, nng_push0_open)) != 0 ||
-	    (rv = watch_socket(srv->watch, 1, "control", srv->rep, nng_req0_open)) != 0) {
+	if ((rv = watch_socket(srv->watch, 0, "reports", reports, nng_push0_open,
+	         cfg->max_connections, &srv->report_pipes)) != 0 ||
+	    (rv = watch_socket(srv->watch, 1, "control", srv->rep, nng_req0_open,
+	         COLL_CONTROL_MAX_CONNS, &srv->control_pipes)) != 0) {
 		snprintf(err, errlen, "cannot watch sockets: %s", nng_strerror(rv));
 		goto fail_sockets;
 	}
@@ -476,8 +583,9 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	}
 	// Probe now (issue 6): the SURVEYOR and the verifier, before the control thread can ask.
 	if (cfg->survey[0] != '\0' &&
-	    coll_survey_open(cfg->survey, &srv->tls, srv->keyring, &srv->survey, &srv->survey_port,
-	        err, errlen) != 0) {
+	    coll_survey_open(cfg->survey, &srv->tls, srv->keyring, cfg->max_connections,
+	        cfg->recv_max, &srv->survey_pipes, &srv->survey, &srv->survey_port, err,
+	        errlen) != 0) {
 		goto fail_sockets;
 	}
 	if (coll_verify_start(srv, srv->survey != NULL, err, errlen) != 0) {
@@ -490,6 +598,10 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		goto fail_sockets;
 	}
 	srv->ingest_started = true;
+	if (coll_control_open(srv, err, errlen) != 0) {
+		coll_server_stop(srv);
+		return -1;
+	}
 	if (pthread_create(&srv->control_tid, NULL, coll_control_main, srv) != 0) {
 		snprintf(err, errlen, "cannot start control thread");
 		coll_server_stop(srv);
@@ -501,6 +613,7 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		coll_server_stop(srv);
 		return -1;
 	}
+	atomic_store(&srv->watch->beat_us, fl_mono_us());
 	srv->watch->started = true;
 	*out                = srv;
 	return 0;
@@ -516,37 +629,93 @@ fail:
 	return -1;
 }
 
-void
-coll_server_stop(coll_server *srv)
+bool
+coll_server_wedged(coll_server *srv)
 {
-	if (srv == NULL) {
-		return;
-	}
-	atomic_store(&srv->stopping, 1);
-	// Surveys in progress end at once when their socket closes; the verifier's thread and the
-	// slow control workers then finish (waited for below).
-	coll_survey_close(srv->survey);
-	// The watchdog first, so that it cannot listen again on a socket being closed.
-	watch_stop(srv->watch);
-	// The signature gate before the socket it feeds (it may be blocked sending to it).
-	coll_auth_free(srv->auth);
-	srv->auth = NULL;
-	// Closing a socket wakes its thread with NNG_ECLOSED; ingest then writes what is pending.
-	nng_close(srv->pull);
-	nng_close(srv->rep);
-	if (srv->ingest_started) {
-		pthread_join(srv->ingest_tid, NULL);
-	}
-	if (srv->control_started) {
-		pthread_join(srv->control_tid, NULL);
-	}
-	// Worker threads of slow control requests (control.c) end once their survey and their
-	// reply fail on the closed sockets; wait for them (bounded) before freeing what they use.
-	for (int i = 0; i < 400 && atomic_load(&srv->slow_jobs) > 0; i++) {
+	coll_watch *wt = srv->watch;
+	return wt != NULL && wt->started && !atomic_load(&srv->stopping) &&
+	    fl_mono_us() - atomic_load(&wt->beat_us) > COLL_WEDGED_US;
+}
+
+static atomic_bool state_written;
+
+bool
+coll_server_state_written(void)
+{
+	return atomic_load(&state_written);
+}
+
+// Waits up to ms for the slow control requests' worker threads (control.c) to end. True if
+// they all did.
+static bool
+wait_slow_jobs(coll_server *srv, int ms)
+{
+	for (int i = 0; i < ms / 25 && atomic_load(&srv->slow_jobs) > 0; i++) {
 		struct timespec ts = { 0, 25 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
+	return atomic_load(&srv->slow_jobs) == 0;
+}
+
+void
+coll_server_stop(coll_server *srv)
+{
+	bool workers_done;
+
+	if (srv == NULL) {
+		return;
+	}
+	// Phase 1, no socket closed: every thread notices `stopping` within a poll (ingest and
+	// control receive with 250 ms timeouts, surveys check every COLL_SURVEY_POLL_MS), so the
+	// data is written and SQLite closed whatever nng is doing. nng_close can wait on a peer
+	// for a long time (nng 1.5.2: a pipe still writing a large reply, a handshake in progress);
+	// it comes last, under the caller's deadline (main.c).
+	atomic_store(&srv->stopping, 1);
+	coll_survey_close(srv->survey);
+	watch_request_stop(srv->watch);
+	if (srv->ingest_started) {
+		pthread_join(srv->ingest_tid, NULL); // writes what is pending
+		srv->ingest_started = false;
+	}
+	if (srv->control_started) {
+		pthread_join(srv->control_tid, NULL);
+		srv->control_started = false;
+	}
+	workers_done = wait_slow_jobs(srv, COLL_STOP_WORKERS_MS);
 	coll_verify_stop(srv);
+	if (workers_done) {
+		write_pending(srv);
+		coll_ops_fini(&srv->pending);
+		coll_store_close(srv->reader);
+		coll_store_close(srv->writer);
+		srv->reader = srv->writer = NULL;
+	}
+	atomic_store(&state_written, true);
+	fl_log(FL_LOG_DEBUG, "server", "state written; closing sockets");
+
+	// Phase 2: sockets. Tests stand in for a wedged nng here (tests/reliability/stop_test.sh).
+	const char *stall = getenv("FL_TEST_STOP_STALL_MS");
+	if (stall != NULL) {
+		struct timespec ts = { atoi(stall) / 1000, (atoi(stall) % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	// The watchdog first, so that it cannot listen again on a socket being
+	// closed; the signature gate before the socket it feeds (it may be blocked sending to it).
+	watch_stop(srv->watch);
+	coll_auth_free(srv->auth);
+	srv->auth = NULL;
+	fl_log(FL_LOG_DEBUG, "server", "closing the report socket");
+	nng_close(srv->pull);
+	fl_log(FL_LOG_DEBUG, "server", "closing the control socket");
+	nng_close(srv->rep);
+	fl_log(FL_LOG_DEBUG, "server", "closing the survey socket");
 	coll_survey_free(srv->survey);
+	srv->survey = NULL;
+	if (!workers_done && !wait_slow_jobs(srv, COLL_STOP_WORKERS_MS)) {
+		// A worker still uses the server: leave it allocated, the process is exiting.
+		fl_log(FL_LOG_WARN, "server", "a probe-now or verify request did not end in time");
+		return;
+	}
+	coll_control_free(srv);
 	free_server(srv);
 }

@@ -12,12 +12,18 @@
 // The ingest thread also runs the timers: staleness and forget_after (every 250 ms), last_seen
 // writes, verdict
 // changes (at most once a second after applying reports) and retention (at start, then hourly).
-// History queries read SQLite through the control thread's own read-only connection.
+// History queries read SQLite through the control thread's own read-only connection. The
+// control thread computes answers one at a time but sends them asynchronously (control.c,
+// "reply contexts"), so a client that does not read its replies cannot hold it.
 //
 // A third, mostly sleeping thread (server.c, "listener watchdog") proves twice a second that
 // both listeners still hand new connections to their sockets, and listens again when one has
 // stopped: nng 1.5.2's listener can stop accepting for good after a peer leaves mid-handshake
-// (upstream nng#1518; server.c explains).
+// (upstream nng#1518; server.c explains). Out of file descriptors it does not (that is not
+// the defect, and listening again would drop every connection).
+//
+// Every listener bounds its connections (pipes.h); a stop writes the state before it closes
+// any socket (coll_server_stop).
 //
 // main.c owns signals; library code never exits.
 
@@ -90,15 +96,53 @@ typedef struct coll_server {
 	// reach SQLite in the order the state changed (a forget after the host's last upsert,
 	// a report that brings the host back after the forget).
 	coll_ops pending;
+	// Bounds on what peers can make the collector hold (docs/security.md, "Limits").
+	struct coll_pipes   *report_pipes;   // connections of the report listener
+	struct coll_pipes   *control_pipes;  // of the control listener, with their replies
+	struct coll_pipes   *survey_pipes;   // of the survey listener (NULL without survey)
+	struct coll_control *control;        // reply contexts (control.c)
+	atomic_uint_fast64_t control_cut;    // control clients closed for not reading replies
+	atomic_uint_fast64_t control_busy;   // control requests answered "busy"
+	atomic_uint_fast64_t slow_abandoned; // probe-now/verify whose client left before the end
+	atomic_uint_fast64_t fd_exhausted;   // watchdog checks that found no free descriptor
 } coll_server;
+
+// How long a stop waits for probe-now/verify workers to end (they notice within
+// COLL_SURVEY_POLL_MS), before and again after the sockets close.
+#define COLL_STOP_WORKERS_MS 2000
+
+#define COLL_CONTROL_MAX_CONNS 256         // control connections open at once
+#define COLL_CONTROL_RECV_MAX  (64 * 1024) // bytes in one control request
+
+// Copies the socket counters above into st (the caller holds srv->lock).
+void coll_server_socket_stats(coll_server *srv, coll_stats *st);
+
+// The control socket's reply contexts (control.c): opened before the control thread starts,
+// freed once it and every slow request have ended.
+int  coll_control_open(coll_server *srv, char *err, size_t errlen);
+void coll_control_free(coll_server *srv);
 
 // Opens the store, loads state from it, listens on cfg->listen and cfg->control and starts the
 // ingest and control threads. On failure nothing is left running and err says why.
 int coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t errlen);
 
-// Stops both threads, writes pending state (last_seen of every host) and frees everything.
-// Accepts NULL.
+// Stops the threads, writes pending state (last_seen of every host), closes SQLite (then sets
+// coll_server_state_written), closes the sockets and frees everything. Only the last step waits on
+// nng, which may take long with some peers (main.c bounds the whole stop). Accepts NULL.
 void coll_server_stop(coll_server *srv);
+
+// True when nng is wedged: the listener watchdog, which opens and closes a connection twice a
+// second, has not come back from nng for COLL_WEDGED_US. nng 1.5.2's pipe reaper can hang for
+// good when a connection is closed while its transport is between two reads (control.c,
+// cut_off); every close then hangs, connections are never released and the listeners fill up.
+// Nothing but a restart cures it: main.c then stops (state written) and exits 1, so that
+// systemd (Restart=on-failure) starts the collector again.
+#define COLL_WEDGED_US 15000000LL
+bool coll_server_wedged(coll_server *srv);
+
+// True once a stop in this process has written the state and closed SQLite: from then on the
+// process may _exit() without losing anything (main.c's stop deadline).
+bool coll_server_state_written(void);
 
 // Thread bodies (arg is the coll_server); defined in ingest.c and control.c.
 void *coll_ingest_main(void *arg);

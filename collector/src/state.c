@@ -1165,6 +1165,11 @@ stats_fill(const coll_stats *src, Fl__CollectorStats *st)
 	st->reports_time_ignored    = src->reports_time_ignored;
 	st->history_events_lost     = src->history_events_lost;
 	st->state_writes_lost       = src->state_writes_lost;
+	st->control_clients_cut     = src->control_clients_cut;
+	st->control_busy            = src->control_busy;
+	st->connections_refused     = src->connections_refused;
+	st->slow_abandoned          = src->slow_abandoned;
+	st->fd_exhausted            = src->fd_exhausted;
 	st->started_us              = src->started_us;
 }
 

@@ -98,6 +98,12 @@ typedef struct coll_stats {
 	uint64_t reports_time_ignored; // applied with agent times ignored (COLL_TIME_WINDOW_US)
 	uint64_t history_events_lost;  // history rows the store could not write (full disk ...)
 	uint64_t state_writes_lost;    // other state rows it could not write
+	// Copied from the server's socket counters when a status is encoded (control.c).
+	uint64_t control_clients_cut;
+	uint64_t control_busy;
+	uint64_t connections_refused;
+	uint64_t slow_abandoned;
+	uint64_t fd_exhausted;
 	int64_t  started_us;
 } coll_stats;
 

@@ -2,11 +2,13 @@
 
 #include "survey.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/survey0/survey.h>
@@ -14,6 +16,7 @@
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "pipes.h"
 
 struct coll_survey {
 	nng_socket           sock;
@@ -22,9 +25,24 @@ struct coll_survey {
 	atomic_uint_fast64_t next_id;
 };
 
+static _Thread_local const atomic_bool *cancel_flag;
+
+void
+coll_survey_set_cancel(const atomic_bool *gone)
+{
+	cancel_flag = gone;
+}
+
+bool
+coll_survey_cancelled(void)
+{
+	return cancel_flag != NULL && atomic_load(cancel_flag);
+}
+
 int
-coll_survey_open(const char *url, const fl_tls_opts *tls, fl_keyring *kr, coll_survey **out,
-    int *port, char *err, size_t errlen)
+coll_survey_open(const char *url, const fl_tls_opts *tls, fl_keyring *kr, size_t max_conns,
+    size_t recv_max, struct coll_pipes **pipes, coll_survey **out, int *port, char *err,
+    size_t errlen)
 {
 	coll_survey *sv;
 	nng_listener l;
@@ -38,9 +56,15 @@ coll_survey_open(const char *url, const fl_tls_opts *tls, fl_keyring *kr, coll_s
 	sv->kr = kr;
 	atomic_init(&sv->closed, false);
 	atomic_init(&sv->next_id, (uint64_t) fl_now_us());
-	if ((rv = nng_surveyor0_open(&sv->sock)) != 0 ||
-	    (rv = fl_wire_socket_limits(sv->sock)) != 0) {
+	if ((rv = nng_surveyor0_open(&sv->sock)) != 0) {
 		snprintf(err, errlen, "cannot open survey socket: %s", nng_strerror(rv));
+		free(sv);
+		return -1;
+	}
+	if ((rv = nng_socket_set_size(sv->sock, NNG_OPT_RECVMAXSZ, recv_max)) != 0 ||
+	    (rv = coll_pipes_attach(sv->sock, "survey", max_conns, NULL, NULL, pipes)) != 0) {
+		snprintf(err, errlen, "cannot open survey socket: %s", nng_strerror(rv));
+		nng_close(sv->sock);
 		free(sv);
 		return -1;
 	}
@@ -74,8 +98,8 @@ coll_survey_open(const char *url, const fl_tls_opts *tls, fl_keyring *kr, coll_s
 void
 coll_survey_close(coll_survey *sv)
 {
-	if (sv != NULL && !atomic_exchange(&sv->closed, true)) {
-		nng_close(sv->sock);
+	if (sv != NULL) {
+		atomic_store(&sv->closed, true);
 	}
 }
 
@@ -83,7 +107,8 @@ void
 coll_survey_free(coll_survey *sv)
 {
 	if (sv != NULL) {
-		coll_survey_close(sv);
+		atomic_store(&sv->closed, true);
+		nng_close(sv->sock);
 		free(sv);
 	}
 }
@@ -157,6 +182,70 @@ verified(coll_survey *sv, const Fl__SurveyReply *sr, Fl__Report *rep)
 	return signed_rep;
 }
 
+// Completion of a survey's send or receive, waited for in slices so that the survey ends early
+// when the collector stops or the asking client leaves (a short aio timeout would not do: on a
+// SURVEYOR context it ends the survey itself).
+typedef struct io_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t  cv;
+	bool            done;
+} io_wait;
+
+static void
+io_wait_init(io_wait *w)
+{
+	pthread_condattr_t ca;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	w->done = false;
+}
+
+static void
+io_wait_fini(io_wait *w)
+{
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+}
+
+static void
+on_io(void *arg)
+{
+	io_wait *w = arg;
+	pthread_mutex_lock(&w->mu);
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+wait_io(coll_survey *sv, nng_aio *aio, io_wait *w)
+{
+	bool cancelled = false;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->done) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += COLL_SURVEY_POLL_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+		if (!w->done && !cancelled &&
+		    (atomic_load(&sv->closed) || coll_survey_cancelled())) {
+			cancelled = true;
+			pthread_mutex_unlock(&w->mu);
+			nng_aio_cancel(aio);
+			pthread_mutex_lock(&w->mu);
+		}
+	}
+	w->done = false;
+	pthread_mutex_unlock(&w->mu);
+	nng_aio_wait(aio); // the callback has returned
+}
+
 static bool
 all_answered(const Fl__ProbeNowReply *r, char *const *expect, size_t n_expect)
 {
@@ -182,6 +271,7 @@ coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, 
 	nng_msg           *msg = NULL;
 	int64_t            deadline;
 	int                rv;
+	io_wait            w;
 
 	if (timeout_ms == 0 || timeout_ms > COLL_SURVEY_MAX_MS) {
 		timeout_ms = timeout_ms == 0 ? 3000 : COLL_SURVEY_MAX_MS;
@@ -191,6 +281,7 @@ coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, 
 		return -1;
 	}
 	fl__probe_now_reply__init(r);
+	io_wait_init(&w);
 	q.schema_version = FL_SCHEMA_VERSION;
 	q.survey_id      = atomic_fetch_add(&sv->next_id, 1);
 	q.n_rollback_to  = n_rb;
@@ -200,7 +291,7 @@ coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, 
 		snprintf(err, errlen, "the collector is stopping");
 		goto fail;
 	}
-	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0 ||
+	if ((rv = nng_aio_alloc(&aio, on_io, &w)) != 0 ||
 	    (rv = nng_ctx_open(&ctx, sv->sock)) != 0) {
 		snprintf(err, errlen, "cannot start a survey: %s", nng_strerror(rv));
 		goto fail;
@@ -215,7 +306,7 @@ coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, 
 	deadline = fl_mono_us() + (int64_t) timeout_ms * 1000;
 	nng_aio_set_msg(aio, msg);
 	nng_ctx_send(ctx, aio);
-	nng_aio_wait(aio);
+	wait_io(sv, aio, &w);
 	if ((rv = nng_aio_result(aio)) != 0) {
 		nng_msg_free(msg); // the aio did not take it
 		snprintf(err, errlen, "cannot send the survey: %s", nng_strerror(rv));
@@ -227,14 +318,15 @@ coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, 
 
 	while (!all_answered(r, expect, n_expect)) {
 		int64_t left = deadline - fl_mono_us();
-		if (left <= 0) {
+		if (left <= 0 || atomic_load(&sv->closed) || coll_survey_cancelled()) {
 			break;
 		}
 		nng_aio_set_timeout(aio, (nng_duration) ((left + 999) / 1000));
 		nng_ctx_recv(ctx, aio);
-		nng_aio_wait(aio);
+		wait_io(sv, aio, &w);
 		if ((rv = nng_aio_result(aio)) != 0) {
-			if (rv != NNG_ETIMEDOUT && rv != NNG_ECLOSED && rv != NNG_ESTATE) {
+			if (rv != NNG_ETIMEDOUT && rv != NNG_ECLOSED && rv != NNG_ESTATE &&
+			    rv != NNG_ECANCELED) {
 				fl_log(FL_LOG_WARN, "survey", "cannot receive survey answers: %s",
 				    nng_strerror(rv));
 			}
@@ -264,6 +356,7 @@ coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, 
 	}
 	nng_ctx_close(ctx);
 	nng_aio_free(aio);
+	io_wait_fini(&w);
 
 	for (size_t i = 0; i < n_expect; i++) {
 		if (in_list(r->answered, r->n_answered, expect[i]) ||
@@ -289,6 +382,7 @@ fail:
 	if (aio != NULL) {
 		nng_aio_free(aio);
 	}
+	io_wait_fini(&w);
 	fl__probe_now_reply__free_unpacked(r, NULL);
 	return -1;
 }

@@ -16,6 +16,8 @@
 #ifndef FL_COLLECTOR_SURVEY_H
 #define FL_COLLECTOR_SURVEY_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,19 +30,32 @@
 typedef struct coll_survey coll_survey;
 
 // Opens the SURVEYOR and listens on url (with tls, which must then be complete, when url is
-// tls+tcp://: agents need a client certificate of the CA). kr (borrowed; NULL: no checks):
+// tls+tcp://: agents need a client certificate of the CA), with at most max_conns connections
+// and answers of at most recv_max bytes (*pipes: the connection table, pipes.h; free it with
+// coll_pipes_free after coll_survey_free). kr (borrowed; NULL: no checks):
 // every answer must then carry a signed envelope (SurveyReply.envelope) that verifies with its
 // host's key, and its report is read from the envelope; other answers are dropped and logged,
 // so no host can answer a survey for another (issue 7). *port receives the bound TCP port (0
 // if not tcp). 0, or -1 with err.
-int coll_survey_open(const char *url, const fl_tls_opts *tls, fl_keyring *kr, coll_survey **out,
-    int *port, char *err, size_t errlen);
+struct coll_pipes;
+int coll_survey_open(const char *url, const fl_tls_opts *tls, fl_keyring *kr, size_t max_conns,
+    size_t recv_max, struct coll_pipes **pipes, coll_survey **out, int *port, char *err,
+    size_t errlen);
 
-// Closes the socket: surveys in progress end at once (with what they collected). Idempotent.
+// Ends the surveys in progress (within COLL_SURVEY_POLL_MS, with what they collected) and makes
+// later ones fail at once. The socket stays open until coll_survey_free(), so a stop never
+// waits on nng while anything else is pending. Idempotent; accepts NULL.
 void coll_survey_close(coll_survey *sv);
 
-// Frees; call after coll_survey_close() once no survey can be running. Accepts NULL.
+// Closes the socket and frees; call once no survey can be running. Accepts NULL.
 void coll_survey_free(coll_survey *sv);
+
+// Surveys run by the calling thread end early (with what they collected) once *gone is true:
+// the client that asked has left. NULL clears. Thread-local; verify.c's waits honour it too.
+void coll_survey_set_cancel(const atomic_bool *gone);
+bool coll_survey_cancelled(void); // *gone of the calling thread is true
+
+#define COLL_SURVEY_POLL_MS 200 // how often a survey checks for a cancel or a stop
 
 // Runs one survey of timeout_ms asking each agent also for the releases in rollback_to. The
 // survey ends early once every host named in expect has answered. On success returns 0 and

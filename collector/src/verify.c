@@ -422,7 +422,7 @@ static bool
 sleep_unless_stopping(coll_server *srv, int64_t until_mono_us)
 {
 	while (fl_mono_us() < until_mono_us) {
-		if (atomic_load(&srv->stopping)) {
+		if (atomic_load(&srv->stopping) || coll_survey_cancelled()) {
 			return false;
 		}
 		struct timespec ts = { 0, 50 * 1000000L };

@@ -244,8 +244,9 @@ test_status_json_shape(void **state)
 	assert_non_null(strstr(text, "\"stats\":{\"reports_received\":10,\"reports_applied\":0,"));
 	assert_non_null(strstr(text,
 	    "\"dropped_unauthenticated\":0,\"dropped_host_limit\":0,\"dropped_probe_limit\":0,"
-	    "\"reports_time_ignored\":0,\"started\":null,\"history_events_lost\":0,"
-	    "\"state_writes_lost\":0},"));
+	    "\"reports_time_ignored\":0,\"control_clients_cut\":0,\"control_busy\":0,"
+	    "\"connections_refused\":0,\"slow_abandoned\":0,\"fd_exhausted\":0,\"started\":null,"
+	    "\"history_events_lost\":0,\"state_writes_lost\":0},"));
 	assert_non_null(strstr(text, "\"verifications\":[],\"rejected_senders\":[]}\n"));
 	free(text);
 }

@@ -78,6 +78,36 @@ test_full_file(void **state)
 	assert_int_equal(c.history_days, 30);
 }
 
+// recv_max and max_connections bound what stalled peers can pin (docs/security.md, "Limits").
+static void
+test_peer_limits(void **state)
+{
+	(void) state;
+	coll_config c;
+	coll_config_defaults(&c);
+	assert_int_equal(c.recv_max, 1024 * 1024);
+	assert_int_equal(c.max_connections, 1024);
+	assert_string_equal(
+	    load_err("[collector]\nrecv_max = 64KiB\nmax_connections = 50\n", &c), "");
+	assert_int_equal(c.recv_max, 64 * 1024);
+	assert_int_equal(c.max_connections, 50);
+	assert_string_equal(load_err("[collector]\nrecv_max = 2MiB\n", &c), "");
+	assert_int_equal(c.recv_max, 2 * 1024 * 1024);
+	assert_string_equal(load_err("[collector]\nrecv_max = 5000\n", &c), "");
+	assert_int_equal(c.recv_max, 5000);
+	const char *bad[] = { "4095", "3MiB", "2049KiB", "1GiB", "-1", "KiB", "10 KiB", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[64], want[160];
+		snprintf(text, sizeof(text), "[collector]\nrecv_max = %s\n", bad[i]);
+		snprintf(want, sizeof(want),
+		    "F:2: recv_max: '%s' is not a size from 4096 to 2MiB (bytes, or with KiB/MiB)",
+		    bad[i]);
+		assert_string_equal(load_err(text, &c), want);
+	}
+	assert_string_equal(load_err("[collector]\nmax_connections = 0\n", &c),
+	    "F:2: max_connections: '0' is not a number from 1 to 65536");
+}
+
 static void
 test_unknown_key(void **state)
 {
@@ -219,6 +249,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_forget_after),
 		cmocka_unit_test(test_full_file),
+		cmocka_unit_test(test_peer_limits),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_unknown_section),
 		cmocka_unit_test(test_key_outside_section),

@@ -28,7 +28,15 @@ out=$("$COLL" -c "$T/missing.conf" 2>&1); rc=$?
 set -e
 [ $rc -eq 2 ] || fail "missing config exited $rc"
 [[ "$out" == "$T/missing.conf:0: cannot read: "* ]] || fail "missing config said: $out"
+printf '[collector]\nrecv_max = 3MiB\n' >"$T/bad.conf"
+set +e
+out=$("$COLL" -c "$T/bad.conf" --check-config 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] || fail "recv_max over 2MiB exited $rc"
+[[ "$out" == "$T/bad.conf:2: recv_max: '3MiB' is not a size"* ]] || fail "bad recv_max said: $out"
 "$COLL" --help | grep -q -- '--check-config' || fail "--help lacks --check-config"
+# The largest recv_max, so that an oversize report reaches the decoder and is counted.
+printf '[collector]\nrecv_max = 2MiB\n' >"$T/c.conf"
 "$COLL" --version | grep -Eq '^faultline-collector [0-9]' || fail "--version"
 
 # Random high ports; retry a few times if one is taken by a concurrent test.
@@ -36,7 +44,7 @@ for attempt in 1 2 3 4 5; do
 	P=$((20000 + RANDOM % 30000))
 	L=tcp://127.0.0.1:$P
 	C=ipc://$T/run/control.sock
-	"$COLL" --listen "$L" --survey tcp://127.0.0.1:0 --control "$C" --state "$T/c.db" --log-level info >"$T/log" 2>&1 &
+	"$COLL" -c "$T/c.conf" --listen "$L" --survey tcp://127.0.0.1:0 --control "$C" --state "$T/c.db" --log-level info >"$T/log" 2>&1 &
 	PID=$!
 	for _ in $(seq 100); do
 		if "$TOOL" stats "$C" >/dev/null 2>&1; then break; fi

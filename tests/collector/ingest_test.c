@@ -47,6 +47,8 @@ setup(void **state)
 	    cfg.survey, sizeof(cfg.survey), "tcp://127.0.0.1:0"); // parallel tests: no fixed port
 	snprintf(cfg.control, sizeof(cfg.control), "tcp://127.0.0.1:0");
 	snprintf(cfg.state, sizeof(cfg.state), "%s", f->db);
+	// The largest recv_max: an oversize report then reaches the decoder and is counted.
+	cfg.recv_max = 2 * FL_WIRE_MAX_MSG;
 	if (coll_server_start(&cfg, &f->srv, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cannot start collector: %s\n", err);
 		return -1;
