@@ -150,7 +150,7 @@ typedef struct watched {
 } watched;
 
 struct coll_watch {
-	atomic_llong          beat_us;      // monotonic time the thread last made progress
+	atomic_llong          closing_us;   // monotonic time a close of ours began; 0: none pending
 	atomic_uint_fast64_t *fd_exhausted; // the server's counter
 	int64_t               fd_logged_us; // last "out of file descriptors" line (monotonic)
 	pthread_mutex_t       lock;
@@ -244,6 +244,7 @@ watch_probe(coll_watch *wt, watched *w)
 	}
 	ok = wt->stopping || w->added != before;
 	pthread_mutex_unlock(&wt->lock);
+	atomic_store(&wt->closing_us, fl_mono_us());
 	if (getenv("FL_TEST_WEDGE_WATCHDOG") != NULL) {
 		// Tests stand in for nng's wedged pipe reaper here
 		// (tests/reliability/stop_test.sh): the close below would never return.
@@ -252,6 +253,7 @@ watch_probe(coll_watch *wt, watched *w)
 		}
 	}
 	nng_close(peer);
+	atomic_store(&wt->closing_us, 0);
 	pthread_mutex_lock(&wt->lock);
 	return ok;
 }
@@ -269,7 +271,9 @@ watch_relisten(coll_watch *wt, watched *w)
 	    "cannot get a new connection through the %s listener within %d ms (nng 1.5.2 stops "
 	    "accepting after a peer leaves mid-handshake); listening on %s again",
 	    w->what, WATCH_WAIT_MS, w->url);
+	atomic_store(&wt->closing_us, fl_mono_us());
 	nng_listener_close(w->l); // also drops the connections parked in it
+	atomic_store(&wt->closing_us, 0);
 	// Only ipc and plain tcp listeners are watched (watch_urls), so no TLS files are needed.
 	if (listen_on(w->sock, w->url, NULL, w->what, &l, &port, err, sizeof(err)) != 0) {
 		fl_log(FL_LOG_ERR, "server", "%s (retrying in %d ms)", err, WATCH_EVERY_MS);
@@ -333,7 +337,6 @@ watch_main(void *arg)
 
 	pthread_mutex_lock(&wt->lock);
 	while (!wt->stopping) {
-		atomic_store(&wt->beat_us, fl_mono_us());
 		clock_gettime(CLOCK_MONOTONIC, &next);
 		next.tv_nsec += (long) WATCH_EVERY_MS * 1000000L;
 		next.tv_sec += next.tv_nsec / 1000000000L;
@@ -349,7 +352,6 @@ watch_main(void *arg)
 			}
 			bool ok = watch_probe(wt, w);
 			long open_fds, limit;
-			atomic_store(&wt->beat_us, fl_mono_us());
 			if (!ok && !wt->stopping && fds_exhausted(&open_fds, &limit)) {
 				note_fd_exhaustion(wt, w, open_fds, limit);
 				ok = true; // not the listener's fault
@@ -613,7 +615,6 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		coll_server_stop(srv);
 		return -1;
 	}
-	atomic_store(&srv->watch->beat_us, fl_mono_us());
 	srv->watch->started = true;
 	*out                = srv;
 	return 0;
@@ -633,8 +634,11 @@ bool
 coll_server_wedged(coll_server *srv)
 {
 	coll_watch *wt = srv->watch;
-	return wt != NULL && wt->started && !atomic_load(&srv->stopping) &&
-	    fl_mono_us() - atomic_load(&wt->beat_us) > COLL_WEDGED_US;
+	if (wt == NULL || !wt->started || atomic_load(&srv->stopping)) {
+		return false;
+	}
+	int64_t since = atomic_load(&wt->closing_us);
+	return since != 0 && fl_mono_us() - since > COLL_WEDGED_US;
 }
 
 static atomic_bool state_written;

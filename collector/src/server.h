@@ -132,11 +132,12 @@ int coll_server_start(const coll_config *cfg, coll_server **out, char *err, size
 void coll_server_stop(coll_server *srv);
 
 // True when nng is wedged: the listener watchdog, which opens and closes a connection twice a
-// second, has not come back from nng for COLL_WEDGED_US. nng 1.5.2's pipe reaper can hang for
-// good when a connection is closed while its transport is between two reads (control.c,
-// cut_off); every close then hangs, connections are never released and the listeners fill up.
-// Nothing but a restart cures it: main.c then stops (state written) and exits 1, so that
-// systemd (Restart=on-failure) starts the collector again.
+// second, has been waiting in a close for COLL_WEDGED_US. Only a close counts: a dial may wait
+// long for good reasons (a firewall dropping packets to our own port), and nng bounds it itself.
+// nng 1.5.2's pipe reaper can hang for good when a connection is closed while its transport is
+// between two reads (control.c, cut_off); every close then hangs, connections are never released
+// and the listeners fill up. Nothing but a restart cures it: main.c then stops (state written) and
+// exits 1, so that systemd (Restart=on-failure) starts the collector again.
 #define COLL_WEDGED_US 15000000LL
 bool coll_server_wedged(coll_server *srv);
 
