@@ -8,7 +8,6 @@ find_package(PostgreSQL REQUIRED)                                         # Post
 find_package(SQLite3 REQUIRED)                                            # SQLite::SQLite3
 pkg_check_modules(PROTOBUFC REQUIRED IMPORTED_TARGET libprotobuf-c>=1.3) # PkgConfig::PROTOBUFC
 pkg_check_modules(MYSQL REQUIRED IMPORTED_TARGET mysqlclient)            # PkgConfig::MYSQL
-pkg_check_modules(INIH REQUIRED IMPORTED_TARGET inih)                    # PkgConfig::INIH
 find_program(PROTOC_C NAMES protoc-c REQUIRED)
 if(FL_TESTS)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)              # PkgConfig::CMOCKA

@@ -11,7 +11,7 @@ PACKAGES=(
 	# build
 	build-essential cmake pkg-config clang-format
 	libnng-dev libmbedtls-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler
-	libpq-dev default-libmysqlclient-dev libcurl4-openssl-dev libsqlite3-dev libinih-dev
+	libpq-dev default-libmysqlclient-dev libcurl4-openssl-dev libsqlite3-dev
 	# tests
 	libcmocka-dev clang-14 libclang-rt-14-dev libnetfilter-queue-dev
 	postgresql-15 mariadb-server mariadb-client

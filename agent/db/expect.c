@@ -1,7 +1,7 @@
 // expect.c - parsing a release's expectations file (see expect.h for the format).
 //
-// The file is INI, read with libinih through a line reader of our own, so every requirement and
-// every error knows its line even though Debian's libinih is built without INI_HANDLER_LINENO.
+// The file is INI, read with the shared reader (fl/cfg.h, without includes), so every requirement
+// and every error knows its line, and every error of the file is reported, not only the first.
 // Everything the file says is checked here (section kinds, keys, object syntax, privilege names
 // per object kind and driver): a probe can then turn requirements into catalog queries without
 // second-guessing them, and a typo in a release's file is an error naming FILE:LINE, never a
@@ -16,8 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <ini.h>
 
 #include "fl/cfg.h"
 
@@ -51,60 +49,40 @@ static const priv_set my_privs[] = {
 };
 
 typedef struct parser {
-	const char   *name; // file name for messages
-	const char   *text;
-	size_t        len;
-	size_t        pos;
-	int           line;     // number of the line the reader handed out last
-	int           too_long; // the reader stopped at a line longer than inih's buffer
-	int           max_line; // inih's buffer, less newline and NUL
+	fl_ini       *ini;
+	int           line;         // of the line being handled
+	char          section[256]; // the current section's text, "" before the first
+	bool          sect_bad;     // its header was reported: its keys are skipped
 	agent_expect *e;
-	char         *err;
-	size_t        errlen;
-	int           failed;
 } parser;
 
 static int fail_at(parser *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+// Records an error at line and returns 0 (the handler's "this line failed").
 static int
 fail_at(parser *p, int line, const char *fmt, ...)
 {
 	char    msg[512];
 	va_list ap;
 
-	if (p->failed) {
-		return 0; // keep the first error: later ones are often its consequences
-	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "%s:%d: %s", p->name, line, msg);
-	p->failed = 1;
+	fl_ini_err(p->ini, (fl_ini_pos) { 0, line }, "%s", msg);
 	return 0;
 }
 
-// Checks a `[kind "name"]` line; other lines pass. Returns -1 (and fails p) when bad.
+// Checks a section header's text (`kind "name"`). Returns -1 (with an error) when bad.
 static int
-check_header(parser *p, const char *line)
+check_header(parser *p, const char *sec)
 {
-	const char *s = line, *end;
-	char        sec[256], kind[32], name[128];
+	char kind[32], name[128];
 
-	if (p->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0) {
-		s += 3; // a UTF-8 byte order mark, which inih skips too
-	}
-	while (*s == ' ' || *s == '\t') {
-		s++;
-	}
-	if (*s != '[') {
-		return 0;
-	}
-	if ((end = strchr(s, ']')) == NULL || (size_t) (end - s - 1) >= sizeof(sec)) {
-		fail_at(p, p->line, "malformed section header");
+	if (strlen(sec) >= sizeof(p->section)) {
+		fail_at(p, p->line, "malformed section header (longer than %zu bytes)",
+		    sizeof(p->section) - 1);
 		return -1;
 	}
-	memcpy(sec, s + 1, (size_t) (end - s - 1));
-	sec[end - s - 1] = '\0';
 	if (fl_cfg_split_section(sec, kind, sizeof(kind), name, sizeof(name)) != 0) {
 		fail_at(p, p->line,
 		    "malformed section [%s] (expected [postgres \"NAME\"] or [mysql "
@@ -121,41 +99,6 @@ check_header(parser *p, const char *line)
 		return -1;
 	}
 	return 0;
-}
-
-// inih's line source: hands out one whole line per call and counts them, so the handler knows
-// which line it is looking at. A line that would not fit inih's buffer stops the parse (inih
-// would otherwise split it and count the rest as a new line).
-static char *
-read_line(char *str, int num, void *stream)
-{
-	parser *p = stream;
-	size_t  n = 0;
-
-	if (p->pos >= p->len || p->too_long) {
-		return NULL;
-	}
-	while (p->pos + n < p->len && p->text[p->pos + n] != '\n') {
-		n++;
-	}
-	p->line++;
-	if (n + 2 > (size_t) num) {
-		p->too_long = 1;
-		p->max_line = num - 2;
-		return NULL;
-	}
-	memcpy(str, p->text + p->pos, n);
-	str[n] = '\0';
-	p->pos += n;
-	if (p->pos < p->len) {
-		p->pos++; // the newline
-	}
-	// inih has no callback for a section header, so an empty section of an unknown kind
-	// would go unnoticed: check headers as they pass.
-	if (check_header(p, str) != 0) {
-		return NULL;
-	}
-	return str;
 }
 
 static int
@@ -369,9 +312,8 @@ parse_privs(
 }
 
 static int
-handler(void *user, const char *section, const char *key, const char *value)
+add_requirement(parser *p, const char *section, const char *key, const char *value)
 {
-	parser            *p    = user;
 	int                line = p->line;
 	char               kind[32], name[128], buf[1024];
 	char              *obj, *colon, *privs = NULL;
@@ -388,9 +330,6 @@ handler(void *user, const char *section, const char *key, const char *value)
 		[FL__OBJECT_KIND__OBJECT_FUNCTION] = "function",
 	};
 
-	if (p->failed) {
-		return 0;
-	}
 	if (section[0] == '\0') {
 		return fail_at(p, line,
 		    "key %s outside a section (start with [postgres \"NAME\"] or "
@@ -500,13 +439,40 @@ agent_expect_digest(const void *data, size_t len, char out[AGENT_EXPECT_DIGEST_L
 	snprintf(out, AGENT_EXPECT_DIGEST_LEN, "fnv1a64:%016llx", (unsigned long long) h);
 }
 
+static void
+on_section(void *user, fl_ini *ini, fl_ini_pos pos, const char *text)
+{
+	parser *p = user;
+
+	(void) ini;
+	p->line     = pos.line;
+	p->sect_bad = check_header(p, text) != 0;
+	snprintf(p->section, sizeof(p->section), "%s", p->sect_bad ? "" : text);
+}
+
+static void
+on_key(void *user, fl_ini *ini, fl_ini_pos pos, const char *key, const char *value)
+{
+	parser *p = user;
+
+	(void) ini;
+	p->line = pos.line;
+	if (!p->sect_bad) {
+		add_requirement(p, p->section, key, value);
+	}
+}
+
+static const fl_ini_ops expect_ini_ops = {
+	.section = on_section,
+	.key     = on_key,
+};
+
 int
 agent_expect_parse(
     const char *name, const char *text, size_t len, agent_expect **out, char *err, size_t errlen)
 {
 	parser        p;
 	agent_expect *e;
-	int           rv;
 
 	if (err != NULL && errlen > 0) {
 		err[0] = '\0';
@@ -526,27 +492,19 @@ agent_expect_parse(
 	}
 	agent_expect_digest(text, len, e->digest);
 	memset(&p, 0, sizeof(p));
-	p.name   = name;
-	p.text   = text;
-	p.len    = len;
-	p.e      = e;
-	p.err    = err;
-	p.errlen = errlen;
-	rv       = ini_parse_stream(read_line, &p, handler, &p);
-	if (p.failed) {
-		// the reader or the handler said why
-	} else if (p.too_long) {
-		fail_at(&p, p.line, "line longer than %d bytes", p.max_line);
-	} else if (rv > 0 && !p.failed) {
-		fail_at(
-		    &p, rv, "syntax error (expected [kind \"name\"], key = value, or a comment)");
-	} else if (rv < 0 && !p.failed) {
-		fail_at(&p, p.line, "cannot parse (out of memory)");
+	p.e = e;
+	if ((p.ini = fl_ini_new()) == NULL) {
+		agent_expect_free(e);
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
 	}
-	if (p.failed) {
+	if (fl_ini_parse_text(p.ini, name, text, len, &expect_ini_ops, &p) != 0) {
+		fl_ini_format_errors(p.ini, err, errlen);
+		fl_ini_free(p.ini);
 		agent_expect_free(e);
 		return -1;
 	}
+	fl_ini_free(p.ini);
 	*out = e;
 	return 0;
 }

@@ -1,9 +1,9 @@
 // config.c - the agent's config loader (see config.h).
 //
-// libinih r55 as Debian builds it calls the handler without a line number, so the loader feeds
-// inih through its own line reader (ini_parse_stream): the reader counts lines and also sees
-// every section header, which is where a section starts and the previous one ends. That is
-// also how an empty section (no keys at all, so no handler call) is still validated.
+// The shared INI reader (fl/cfg.h) hands over every section header, which is where a section
+// starts and the previous one ends (so an empty section, with no keys at all, is still
+// validated), and every key with its file and line. A section ends at the end of its file too:
+// conf.d files (`include = ...`) each hold whole sections.
 
 #include "config.h"
 
@@ -15,8 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <ini.h>
-
 #include "fl/cfg.h"
 #include "fl/log.h"
 #include "fl/sign.h"
@@ -24,10 +22,7 @@
 #include "fl/time.h"
 #include "fl/tls.h"
 
-#define MAX_FILE (1024 * 1024) // a config larger than this is a mistake
-#define MAX_LINE 4096
 #define MAX_KEYS 64 // keys remembered per section, for duplicate detection
-#define MAX_ERRS 32
 
 typedef enum sect_type {
 	SECT_NONE,  // before the first header
@@ -36,16 +31,9 @@ typedef enum sect_type {
 	SECT_SKIP,  // a section whose header was wrong: its keys are not reported again
 } sect_type;
 
-typedef struct cfg_err {
-	int  line;
-	char msg[256];
-} cfg_err;
-
 typedef struct loader {
-	const char   *file;
-	const char   *text;
-	size_t        pos;
-	size_t        len;
+	fl_ini       *ini;
+	int           file; // of the line being read (an index of ini's files)
 	int           line;
 	agent_config *cfg;
 
@@ -58,12 +46,11 @@ typedef struct loader {
 	char                   keys[MAX_KEYS][32];
 	size_t                 n_keys;
 	bool                   seen_agent;
-	bool                   sect_bad_key; // a key of this section was rejected
-
-	cfg_err errs[MAX_ERRS];
-	size_t  n_errs;
-	size_t  n_dropped;
-	bool    oom;
+	fl_ini_pos             agent_pos;                   // of the [agent] header
+	bool                   sect_bad_key;                // a key of this section was rejected
+	fl_ini_pos             probe_pos[AGENT_MAX_PROBES]; // of each kept probe's header
+	int  tls_file, sign_key_file; // files of cfg->tls_line and cfg->sign_key_line
+	bool oom;
 } loader;
 
 static void add_err(loader *l, int line, const char *fmt, ...)
@@ -73,16 +60,19 @@ static void
 add_err(loader *l, int line, const char *fmt, ...)
 {
 	va_list ap;
+	char    msg[384];
 
-	if (l->n_errs == MAX_ERRS) {
-		l->n_dropped++;
-		return;
-	}
-	l->errs[l->n_errs].line = line;
 	va_start(ap, fmt);
-	vsnprintf(l->errs[l->n_errs].msg, sizeof(l->errs[0].msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	l->n_errs++;
+	fl_ini_err(l->ini, (fl_ini_pos) { l->file, line }, "%s", msg);
+}
+
+// "FILE:LINE" of pos, for messages that name a second place.
+static const char *
+where(const loader *l, fl_ini_pos pos, char *buf, size_t len)
+{
+	return fl_ini_where(l->ini, pos, buf, len);
 }
 
 uint32_t
@@ -172,10 +162,11 @@ end_section(loader *l)
 			    l->sect_label, AGENT_MAX_PROBES);
 			l->ops->free(l->ctx);
 		} else {
-			agent_probe_cfg *pc = &l->cfg->probes[l->cfg->n_probes++];
-			pc->ops             = l->ops;
-			pc->ctx             = l->ctx;
-			pc->line            = l->sect_line;
+			l->probe_pos[l->cfg->n_probes] = (fl_ini_pos) { l->file, l->sect_line };
+			agent_probe_cfg *pc            = &l->cfg->probes[l->cfg->n_probes++];
+			pc->ops                        = l->ops;
+			pc->ctx                        = l->ctx;
+			pc->line                       = l->sect_line;
 			snprintf(pc->name, sizeof(pc->name), "%s", l->probe_name);
 		}
 	}
@@ -189,7 +180,7 @@ end_section(loader *l)
 static void
 begin_section(loader *l, const char *section)
 {
-	char kind[32], name[64];
+	char kind[32], name[64], first[PATH_MAX + 16];
 
 	end_section(l);
 	l->sect_line = l->line;
@@ -205,9 +196,11 @@ begin_section(loader *l, const char *section)
 		if (name[0] != '\0') {
 			add_err(l, l->line, "section [agent] takes no name");
 		} else if (l->seen_agent) {
-			add_err(l, l->line, "duplicate section [agent]");
+			add_err(l, l->line, "duplicate section [agent] (first at %s)",
+			    where(l, l->agent_pos, first, sizeof(first)));
 		} else {
 			l->seen_agent = true;
+			l->agent_pos  = (fl_ini_pos) { l->file, l->line };
 			l->type       = SECT_AGENT;
 		}
 		return;
@@ -235,9 +228,8 @@ begin_section(loader *l, const char *section)
 	}
 	for (size_t i = 0; i < l->cfg->n_probes; i++) {
 		if (strcmp(l->cfg->probes[i].name, name) == 0) {
-			add_err(l, l->line,
-			    "duplicate probe name \"%s\" (first defined at line %d)", name,
-			    l->cfg->probes[i].line);
+			add_err(l, l->line, "duplicate probe name \"%s\" (first defined at %s)",
+			    name, where(l, l->probe_pos[i], first, sizeof(first)));
 			l->ops = NULL;
 			return;
 		}
@@ -384,6 +376,8 @@ check_security(loader *l)
 	int           line = cfg->tls_line > 0 ? cfg->tls_line : 0;
 	char          why[512];
 
+	l->file = cfg->tls_line > 0 ? l->tls_file : 0;
+
 	if (tls &&
 	    (cfg->tls_ca[0] == '\0' || cfg->tls_cert[0] == '\0' ||
 	        cfg->tls_server_name[0] == '\0')) {
@@ -404,6 +398,7 @@ check_security(loader *l)
 	}
 	if (cfg->sign_key[0] != '\0') {
 		fl_sign_key *k;
+		l->file = l->sign_key_file;
 		if (fl_sign_key_load(cfg->sign_key, &k, why, sizeof(why)) != 0) {
 			add_err(l, cfg->sign_key_line, "[agent] sign_key: %s", why);
 		} else {
@@ -412,23 +407,22 @@ check_security(loader *l)
 	}
 }
 
-static int
-handler(void *user, const char *section, const char *key, const char *value)
+static void
+handler(void *user, fl_ini *ini, fl_ini_pos pos, const char *key, const char *value)
 {
 	loader *l = user;
 	char    why[200], shown[64];
 
-	(void) section; // truncated to 50 bytes by inih; the reader keeps the full header
-	key = fl_text_escape(shown, sizeof(shown), key); // for messages; real keys are plain
-	if (value == NULL) {
-		value = "";
-	}
+	(void) ini;
+	l->file = pos.file;
+	l->line = pos.line;
+	key     = fl_text_escape(shown, sizeof(shown), key); // for messages; real keys are plain
 	switch (l->type) {
 	case SECT_NONE:
 		add_err(l, l->line, "key \"%s\" outside any section (put it under [agent])", key);
-		return 1;
+		return;
 	case SECT_SKIP:
-		return 1;
+		return;
 	case SECT_AGENT:
 	case SECT_PROBE:
 		break;
@@ -438,7 +432,7 @@ handler(void *user, const char *section, const char *key, const char *value)
 	if (strcmp(key, "header") != 0 && seen_key(l, key)) {
 		add_err(l, l->line, "[%s] %s: duplicate key", l->sect_label, key);
 		l->sect_bad_key = true;
-		return 1;
+		return;
 	}
 	char        problem[96];
 	const char *bad = fl_text_problem(value, problem, sizeof(problem));
@@ -448,13 +442,15 @@ handler(void *user, const char *section, const char *key, const char *value)
 		add_err(l, l->line, "[%s] %s: value contains %s (values must be printable UTF-8)",
 		    l->sect_label, key, bad);
 		l->sect_bad_key = true;
-		return 1;
+		return;
 	}
 	why[0] = '\0';
 	if (l->type == SECT_AGENT && strncmp(key, "tls_", 4) == 0 && l->cfg->tls_line == 0) {
 		l->cfg->tls_line = l->line;
+		l->tls_file      = l->file;
 	} else if (l->type == SECT_AGENT && strcmp(key, "sign_key") == 0) {
 		l->cfg->sign_key_line = l->line;
+		l->sign_key_file      = l->file;
 	}
 	int rv = l->type == SECT_AGENT ? set_agent_key(l->cfg, key, value, why, sizeof(why))
 	                               : l->ops->set(l->ctx, key, value, why, sizeof(why));
@@ -462,134 +458,90 @@ handler(void *user, const char *section, const char *key, const char *value)
 		add_err(l, l->line, "[%s] %s: %s", l->sect_label, key, why[0] ? why : "bad value");
 		l->sect_bad_key = true;
 	}
-	return 1; // keep going: every error is reported in one pass
+	// keep going: every error is reported in one pass
 }
 
-// The fgets-like reader handed to inih: one line at a time, counting lines and catching
-// section headers before inih parses them.
-static char *
-reader(char *str, int num, void *stream)
+static void
+on_section(void *user, fl_ini *ini, fl_ini_pos pos, const char *section)
 {
-	loader *l = stream;
-	size_t  n, i;
+	loader *l = user;
 
-	if (l->pos >= l->len) {
-		return NULL;
-	}
-	const char *start   = l->text + l->pos;
-	const char *nl      = memchr(start, '\n', l->len - l->pos);
-	size_t      linelen = nl != NULL ? (size_t) (nl - start) + 1 : l->len - l->pos;
-	l->pos += linelen;
-	l->line++;
-	if (linelen >= (size_t) num) {
-		add_err(l, l->line, "line too long (at most %d characters)", num - 3);
-		str[0] = '\n';
-		str[1] = '\0';
-		return str;
-	}
-	memcpy(str, start, linelen);
-	str[linelen] = '\0';
-	n            = linelen;
-
-	for (i = 0; i < n && (str[i] == ' ' || str[i] == '\t'); i++) {
-	}
-	if (str[i] == '[') {
-		const char *close = strchr(str + i, ']');
-		if (close != NULL) {
-			char section[MAX_LINE];
-			memcpy(section, str + i + 1, (size_t) (close - str - i - 1));
-			section[close - str - i - 1] = '\0';
-			begin_section(l, section);
-		} // else inih reports the line as a syntax error
-	}
-	return str;
+	(void) ini;
+	end_section(l); // with the previous file and line, where that section was
+	l->file = pos.file;
+	l->line = pos.line;
+	begin_section(l, section);
 }
 
+static void
+on_end_file(void *user, fl_ini *ini)
+{
+	(void) ini;
+	end_section(user);
+}
+
+static const fl_ini_ops agent_ini_ops = {
+	.section  = on_section,
+	.key      = handler,
+	.end_file = on_end_file,
+	.includes = true,
+};
+
+// Reads path (file != NULL) or text into a new config; see agent_config_parse/load.
 static int
-cmp_err(const void *a, const void *b)
-{
-	const cfg_err *x = a, *y = b;
-	return (x->line > y->line) - (x->line < y->line);
-}
-
-int
-agent_config_parse(const char *name, const char *text, agent_config **out, char *err, size_t errlen)
+load(const char *name, const char *text, agent_config **out, char *err, size_t errlen)
 {
 	loader *l;
-	int     rv;
+	int     rv = -1;
 
 	err[0] = '\0';
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
+	if ((l = calloc(1, sizeof(*l))) == NULL || (l->ini = fl_ini_new()) == NULL) {
 		snprintf(err, errlen, "%s:0: cannot load: out of memory", name);
+		free(l);
 		return -1;
 	}
-	l->file = name;
-	// A UTF-8 byte order mark (editors on Windows write one) is not part of line 1: without
-	// this, inih skips it but the section header of line 1 is missed here.
-	if (strncmp(text, "\xEF\xBB\xBF", 3) == 0) {
-		text += 3;
-	}
-	l->text = text;
-	l->len  = strlen(text);
-	l->cfg  = calloc(1, sizeof(*l->cfg));
+	l->cfg = calloc(1, sizeof(*l->cfg));
 	if (l->cfg != NULL) {
 		l->cfg->probes = calloc(AGENT_MAX_PROBES, sizeof(*l->cfg->probes));
 	}
 	if (l->cfg == NULL || l->cfg->probes == NULL) {
 		snprintf(err, errlen, "%s:0: cannot load: out of memory", name);
 		agent_config_free(l->cfg);
+		fl_ini_free(l->ini);
 		free(l);
 		return -1;
 	}
 	set_defaults(l->cfg);
 	snprintf(l->cfg->path, sizeof(l->cfg->path), "%s", name);
 
-	// Process-wide inih settings: a heap line buffer so lines up to MAX_LINE (long URLs)
-	// parse; the defaults (200 bytes on the stack) would split them silently.
-	ini_use_stack     = false;
-	ini_max_line      = MAX_LINE;
-	ini_initial_alloc = MAX_LINE;
-
-	rv = ini_parse_stream(reader, l, handler, l);
-	end_section(l);
-	if (l->n_errs == 0 && rv == 0) {
+	if (text != NULL) {
+		fl_ini_parse_text(l->ini, name, text, strlen(text), &agent_ini_ops, l);
+	} else {
+		fl_ini_parse_file(l->ini, name, &agent_ini_ops, l);
+	}
+	if (fl_ini_errors(l->ini) == 0 && !l->oom) {
 		check_security(l);
 	}
-	if (rv > 0) {
-		bool known = false;
-		for (size_t i = 0; i < l->n_errs; i++) {
-			known = known || l->errs[i].line == rv;
-		}
-		if (!known) {
-			add_err(
-			    l, rv, "syntax error (expected [section], key = value or a comment)");
-		}
-	} else if (rv < 0) {
-		l->oom = true;
-	}
 	if (l->oom) {
+		l->file = 0;
 		add_err(l, 0, "cannot load: out of memory");
 	}
-
-	if (l->n_errs == 0) {
+	if (fl_ini_errors(l->ini) == 0) {
 		*out = l->cfg;
-		free(l);
-		return 0;
+		rv   = 0;
+	} else {
+		fl_ini_format_errors(l->ini, err, errlen);
+		agent_config_free(l->cfg);
 	}
-	qsort(l->errs, l->n_errs, sizeof(l->errs[0]), cmp_err);
-	size_t off = 0;
-	for (size_t i = 0; i < l->n_errs && off < errlen; i++) {
-		int w = snprintf(err + off, errlen - off, "%s%s:%d: %s", i ? "\n" : "", name,
-		    l->errs[i].line, l->errs[i].msg);
-		off += w > 0 ? (size_t) w : 0;
-	}
-	if (l->n_dropped > 0 && off < errlen) {
-		snprintf(
-		    err + off, errlen - off, "\n%s: %zu more errors not shown", name, l->n_dropped);
-	}
-	agent_config_free(l->cfg);
+	fl_ini_free(l->ini);
 	free(l);
-	return -1;
+	return rv;
+}
+
+int
+agent_config_parse(const char *name, const char *text, agent_config **out, char *err, size_t errlen)
+{
+	return load(name, text, out, err, errlen);
 }
 
 int
@@ -608,46 +560,5 @@ agent_config_check_probes(const agent_config *cfg, bool allow_empty, char *err, 
 int
 agent_config_load(const char *path, agent_config **out, char *err, size_t errlen)
 {
-	struct stat st;
-	FILE       *f;
-	char       *text;
-	int         rv;
-
-	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s:0: cannot read: not a regular file", path);
-		fclose(f);
-		return -1;
-	}
-	if (st.st_size > MAX_FILE) {
-		snprintf(err, errlen, "%s:0: cannot read: larger than %d bytes", path, MAX_FILE);
-		fclose(f);
-		return -1;
-	}
-	if ((text = malloc((size_t) st.st_size + 1)) == NULL) {
-		snprintf(err, errlen, "%s:0: cannot read: out of memory", path);
-		fclose(f);
-		return -1;
-	}
-	size_t n = fread(text, 1, (size_t) st.st_size, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
-		fclose(f);
-		free(text);
-		return -1;
-	}
-	fclose(f);
-	text[n] = '\0';
-	if (memchr(text, '\0', n) != NULL) {
-		snprintf(
-		    err, errlen, "%s:0: cannot read: contains a NUL byte (not a text file)", path);
-		free(text);
-		return -1;
-	}
-	rv = agent_config_parse(path, text, out, err, errlen);
-	free(text);
-	return rv;
+	return load(path, NULL, out, err, errlen);
 }

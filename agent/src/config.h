@@ -1,6 +1,6 @@
 // config.h - the agent's configuration: the [agent] section and one probe per probe section.
 //
-// The file is INI, parsed with libinih:
+// The file is INI, read by the shared reader (fl/cfg.h: long lines, every error, includes):
 //
 //   [agent]                 name, collector, survey, interval, release_file, expectations,
 //                           state_dir, log_level, spool_size, tls_ca, tls_cert, tls_key,

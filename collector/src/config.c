@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,6 @@
 #include <netinet/in.h>
 #include <sys/stat.h>
 
-#include <ini.h>
 #include <nng/nng.h>
 
 #include "fl/cfg.h"
@@ -247,87 +247,116 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 	return -1;
 }
 
+typedef enum sect_state {
+	SECT_NONE,      // before the first header of a file
+	SECT_COLLECTOR, // [collector]
+	SECT_UNKNOWN,   // reported at its header; its keys are not reported again
+} sect_state;
+
+#define MAX_SEEN 64 // distinct keys remembered, for "already set at"
+
 typedef struct load_ctx {
 	coll_config *cfg;
-	FILE        *f;
-	int          line;     // lines handed to inih so far, i.e. the current line number
-	int          err_line; // line of the first key error, 0 if none
-	char         msg[512];
+	sect_state   sect;
+	struct {
+		char       key[32];
+		fl_ini_pos pos;
+	} seen[MAX_SEEN];
+	size_t n_seen;
 } load_ctx;
 
-// inih's handler does not get the line number in Debian's build (INI_HANDLER_LINENO is 0), so
-// the reader counts the lines it hands over: the handler then knows which line it is on.
-static char *
-read_line(char *buf, int size, void *stream)
+static void
+on_section(void *user, fl_ini *ini, fl_ini_pos pos, const char *text)
 {
-	load_ctx *lc = stream;
-	char     *s  = fgets(buf, size, lc->f);
-	if (s == NULL) {
-		return NULL;
+	load_ctx *lc = user;
+
+	// [collector] may appear in several files (a conf.d file sets a few keys); a key set twice
+	// anywhere is the error instead.
+	lc->sect = strcmp(text, "collector") == 0 ? SECT_COLLECTOR : SECT_UNKNOWN;
+	if (lc->sect == SECT_UNKNOWN) {
+		fl_ini_err(ini, pos, "unknown section [%s]", text);
 	}
-	lc->line++;
-	// Sections are checked here, on their own line, so an unknown (even empty) section is
-	// reported where it is written rather than at its first key.
-	const char *p = s + strspn(s, " \t");
-	if (*p == '[' && lc->err_line == 0) {
-		const char *end = strchr(p, ']');
-		size_t      n   = end != NULL ? (size_t) (end - p - 1) : 0;
-		if (end != NULL &&
-		    !(n == strlen("collector") && strncmp(p + 1, "collector", n) == 0)) {
-			snprintf(
-			    lc->msg, sizeof(lc->msg), "unknown section [%.*s]", (int) n, p + 1);
-			lc->err_line = lc->line;
-		}
-	}
-	return s;
 }
 
-static int
-on_key(void *user, const char *section, const char *name, const char *value)
+// Returns true (and reports it) when key was already set, in this file or another.
+static bool
+already_set(load_ctx *lc, fl_ini *ini, fl_ini_pos pos, const char *key)
+{
+	char where[PATH_MAX + 16];
+
+	for (size_t i = 0; i < lc->n_seen; i++) {
+		if (strcmp(lc->seen[i].key, key) == 0) {
+			fl_ini_err(ini, pos, "%s: already set at %s", key,
+			    fl_ini_where(ini, lc->seen[i].pos, where, sizeof(where)));
+			return true;
+		}
+	}
+	if (lc->n_seen < MAX_SEEN && strlen(key) < sizeof(lc->seen[0].key)) {
+		snprintf(lc->seen[lc->n_seen].key, sizeof(lc->seen[0].key), "%s", key);
+		lc->seen[lc->n_seen++].pos = pos;
+	}
+	return false;
+}
+
+static void
+on_key(void *user, fl_ini *ini, fl_ini_pos pos, const char *key, const char *value)
 {
 	load_ctx *lc = user;
 	char      why[480];
 
-	if (lc->err_line != 0) {
-		return 0; // keep the first error only
+	switch (lc->sect) {
+	case SECT_NONE:
+		fl_ini_err(ini, pos, "%s outside the [collector] section", key);
+		return;
+	case SECT_UNKNOWN:
+		return;
+	case SECT_COLLECTOR:
+		break;
 	}
-	if (strcmp(section, "collector") != 0) {
-		snprintf(lc->msg, sizeof(lc->msg), "%s outside the [collector] section", name);
-		lc->err_line = lc->line;
-		return 0;
+	if (already_set(lc, ini, pos, key)) {
+		return;
 	}
-	if (coll_config_set(lc->cfg, name, value, why, sizeof(why)) != 0) {
-		snprintf(lc->msg, sizeof(lc->msg), "%s", why);
-		lc->err_line = lc->line;
-		return 0;
+	if (coll_config_set(lc->cfg, key, value, why, sizeof(why)) != 0) {
+		fl_ini_err(ini, pos, "%s", why);
 	}
-	return 1;
 }
+
+static void
+on_end_file(void *user, fl_ini *ini)
+{
+	load_ctx *lc = user;
+	(void) ini;
+	lc->sect = SECT_NONE;
+}
+
+static const fl_ini_ops coll_ini_ops = {
+	.section  = on_section,
+	.key      = on_key,
+	.end_file = on_end_file,
+	.includes = true,
+};
 
 int
 coll_config_load(const char *path, coll_config *cfg, char *err, size_t errlen)
 {
-	load_ctx lc = { .cfg = cfg };
-	int      line;
+	load_ctx *lc  = calloc(1, sizeof(*lc));
+	fl_ini   *ini = fl_ini_new();
+	int       rv  = 0;
 
-	if ((lc.f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
+	if (lc == NULL || ini == NULL) {
+		snprintf(err, errlen, "%s:0: cannot load: out of memory", path);
+		free(lc);
+		fl_ini_free(ini);
 		return -1;
 	}
-	line = ini_parse_stream(read_line, &lc, on_key, &lc);
-	fclose(lc.f);
-	if (line == 0 && lc.err_line == 0) {
-		return 0;
+	lc->cfg = cfg;
+	if (fl_ini_parse_file(ini, path, &coll_ini_ops, lc) != 0) {
+		fl_ini_format_errors(ini, err, errlen);
+		rv = -1;
 	}
-	if (line < 0) {
-		snprintf(err, errlen, "%s:0: cannot parse (out of memory)", path);
-	} else if (lc.err_line != 0 && (line == 0 || lc.err_line <= line)) {
-		snprintf(err, errlen, "%s:%d: %s", path, lc.err_line, lc.msg);
-	} else {
-		snprintf(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
-		    path, line);
-	}
-	return -1;
+	fl_ini_free(ini);
+	free(lc);
+	return rv;
 }
 
 bool

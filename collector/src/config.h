@@ -2,8 +2,10 @@
 //
 // Precedence: built-in defaults, then the INI file ([collector] section), then flags. The
 // struct holds fixed-size buffers so a config can be copied by value and needs no freeing.
-// Every loader error is one line "FILE:LINE: message" (LINE 0 when the file itself cannot be
-// read), written to err; the caller prints it and exits 2.
+// The file is read by the shared INI reader (fl/cfg.h): `include = GLOB` before the first
+// section reads conf.d files ([collector] may appear in each; a key set twice anywhere is an
+// error naming both places). Every loader error is reported, one "FILE:LINE: message" line each
+// (LINE 0 when the file itself cannot be read), in err; the caller prints them and exits 2.
 
 #ifndef FL_COLLECTOR_CONFIG_H
 #define FL_COLLECTOR_CONFIG_H
@@ -46,8 +48,9 @@ typedef struct coll_config {
 // Fills cfg with the built-in defaults.
 void coll_config_defaults(coll_config *cfg);
 
-// Reads path into cfg (on top of what cfg holds). Returns 0, or -1 with "FILE:LINE: message"
-// in err. On error cfg may be partly updated; callers discard it.
+// Reads path (and what it includes) into cfg (on top of what cfg holds). Returns 0, or -1 with
+// every error as "FILE:LINE: message" lines separated by '\n' in err. On error cfg may be partly
+// updated; callers discard it.
 int coll_config_load(const char *path, coll_config *cfg, char *err, size_t errlen);
 
 // Sets one [collector] key from text, as the file would (used by the loader and for the

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -179,8 +180,8 @@ test_duplicate_name(void **state)
 {
 	(void) state;
 	expect_err("[http \"app\"]\nurl = http://x/\n[tcp \"app\"]\naddress = h:1\n",
-	    "t.conf:3: duplicate probe name \"app\" (first defined at line 1)");
-	expect_err("[agent]\n[agent]\n", "t.conf:2: duplicate section [agent]");
+	    "t.conf:3: duplicate probe name \"app\" (first defined at t.conf:1)");
+	expect_err("[agent]\n[agent]\n", "t.conf:2: duplicate section [agent] (first at t.conf:1)");
 	expect_err("[tcp \"a\"]\naddress = h:1\naddress = h:2\n",
 	    "t.conf:3: [tcp \"a\"] address: duplicate key");
 }
@@ -437,6 +438,129 @@ test_labels(void **state)
 	    "[agent]\nlabels = a=1\nlabels = b=2\n", "t.conf:3: [agent] labels: duplicate key");
 }
 
+// conf.d: a config-management tool drops one probe per file.
+static char dir[64];
+
+static void
+put(const char *name, const char *text)
+{
+	char  path[160];
+	FILE *f;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+// Loads dir/agent.conf; returns the error text with dir replaced by "D" ("" when it loads).
+static const char *
+load_dir(agent_config **out)
+{
+	static char shown[AGENT_CFG_ERRLEN];
+	char        path[160];
+	size_t      n = strlen(dir), o = 0;
+
+	snprintf(path, sizeof(path), "%s/agent.conf", dir);
+	*out = NULL;
+	if (agent_config_load(path, out, err, sizeof(err)) == 0) {
+		return "";
+	}
+	for (const char *s = err; *s != '\0' && o + 1 < sizeof(shown);) {
+		if (strncmp(s, dir, n) == 0) {
+			shown[o++] = 'D';
+			s += n;
+		} else {
+			shown[o++] = *s++;
+		}
+	}
+	shown[o] = '\0';
+	return shown;
+}
+
+static int
+make_dir(void **state)
+{
+	(void) state;
+	snprintf(dir, sizeof(dir), "/tmp/fl-agent-confd-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	char sub[96];
+	snprintf(sub, sizeof(sub), "%s/conf.d", dir);
+	return mkdir(sub, 0700);
+}
+
+static int
+remove_dir(void **state)
+{
+	(void) state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+test_include_confd(void **state)
+{
+	agent_config *cfg;
+
+	(void) state;
+	// Sorted order (20 after 10 whatever the directory order), relative to agent.conf's
+	// directory, then the main file's own sections; a non-matching file is not read.
+	put("agent.conf",
+	    "; managed\ninclude = conf.d/*.conf\n[agent]\nname = a1\n"
+	    "[tcp \"main\"]\naddress = h:3\n");
+	put("conf.d/20-db.conf", "[tcp \"db\"]\naddress = h:2\n");
+	put("conf.d/10-app.conf", "[http \"app\"]\nurl = http://h/\n");
+	put("conf.d/README", "not ini at all\n");
+	assert_string_equal(load_dir(&cfg), "");
+	assert_string_equal(cfg->name, "a1");
+	assert_int_equal(cfg->n_probes, 3);
+	assert_string_equal(cfg->probes[0].name, "app");
+	assert_string_equal(cfg->probes[1].name, "db");
+	assert_string_equal(cfg->probes[2].name, "main");
+	agent_config_free(cfg);
+
+	// An absolute glob that matches nothing is fine (an empty conf.d).
+	char text[200];
+	snprintf(text, sizeof(text), "include = %s/none.d/*.conf\n[agent]\n", dir);
+	put("agent.conf", text);
+	assert_string_equal(load_dir(&cfg), "");
+	agent_config_free(cfg);
+}
+
+static void
+test_include_errors(void **state)
+{
+	agent_config *cfg;
+
+	(void) state;
+	// A probe defined in two files: both places named. Errors in an included file name it
+	// and its line; every error of every file is reported.
+	put("agent.conf", "include = conf.d/*.conf\n[tcp \"app\"]\naddress = h:1\n");
+	put("conf.d/10-app.conf", "\n[http \"app\"]\nurl = http://h/\nurll = x\n");
+	put("conf.d/20-app.conf", "[http \"app\"]\nurl = http://h/\n[agent]\ninclude = x\n");
+	assert_string_equal(load_dir(&cfg),
+	    "D/agent.conf:2: duplicate probe name \"app\" (first defined at "
+	    "D/conf.d/20-app.conf:1)\n"
+	    "D/conf.d/10-app.conf:4: [http \"app\"] urll: unknown key (http probes take url, "
+	    "expect_status, body_contains, timeout, slow, tls_verify, ca_file, cert_warn, "
+	    "header)\n"
+	    "D/conf.d/20-app.conf:4: include: not allowed in an included file (only the main "
+	    "config file includes)");
+	assert_null(cfg);
+	unlink(strcat(strcpy((char[160]) { 0 }, dir), "/conf.d/10-app.conf"));
+	unlink(strcat(strcpy((char[160]) { 0 }, dir), "/conf.d/20-app.conf"));
+
+	// [agent] twice across files; include after a section; an included directory.
+	put("conf.d/a.conf", "[agent]\nname = x\n");
+	put("agent.conf", "include = conf.d/*.conf\n[agent]\ninclude = conf.d\n");
+	assert_string_equal(load_dir(&cfg),
+	    "D/agent.conf:2: duplicate section [agent] (first at D/conf.d/a.conf:1)\n"
+	    "D/agent.conf:3: include: must come before the first section of the file");
+	put("agent.conf", "include = conf.d\n");
+	assert_string_equal(
+	    load_dir(&cfg), "D/agent.conf:1: include: cannot read D/conf.d: not a regular file");
+}
+
 int
 main(void)
 {
@@ -460,6 +584,8 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_status_range),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test_setup_teardown(test_include_confd, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_include_errors, make_dir, remove_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

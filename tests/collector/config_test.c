@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fl/cfg.h"
 #include "fl/log.h"
 
 static char path[64];
@@ -154,17 +155,77 @@ test_bad_values(void **state)
 	    load_err("[collector]\nstate =\n", &c), "F:2: state: path empty or too long");
 }
 
+// Replaces every occurrence of the temp path in s by "F" (errors of several lines).
+static const char *
+all_errs(const char *text, coll_config *cfg)
+{
+	static char out[2048];
+	char        err[1024] = "";
+	const char *p         = write_conf(text);
+	size_t      n = strlen(p), o = 0;
+	coll_config_defaults(cfg);
+	int rc = coll_config_load(p, cfg, err, sizeof(err));
+	unlink(p);
+	assert_int_equal(rc, -1);
+	for (const char *s = err; *s != '\0' && o + 1 < sizeof(out);) {
+		if (strncmp(s, p, n) == 0) {
+			out[o++] = 'F';
+			s += n;
+		} else {
+			out[o++] = *s++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static void
-test_syntax_error_first(void **state)
+test_every_error_reported(void **state)
 {
 	(void) state;
 	coll_config c;
-	// The syntax error on line 2 comes before the bad key on line 4: report line 2.
-	assert_string_equal(load_err("[collector]\nthis is not ini\n\nbogus = 1\n", &c),
-	    "F:2: syntax error (expected [section] or key = value)");
-	// Only the first key error is reported.
-	assert_string_equal(load_err("[collector]\nbogus = 1\nworse = 2\n", &c),
-	    "F:2: unknown key [collector] bogus");
+	// Every error, in line order, not only the first.
+	assert_string_equal(all_errs("[collector]\nthis is not ini\n\nbogus = 1\nworse = 2\n"
+	                             "history_days = 0\n[extra]\nignored = 1\n",
+	                        &c),
+	    "F:2: syntax error (expected [section], key = value or a comment)\n"
+	    "F:4: unknown key [collector] bogus\n"
+	    "F:5: unknown key [collector] worse\n"
+	    "F:6: history_days: '0' is not a number of days (1-3650)\n"
+	    "F:7: unknown section [extra]");
+	// A key set twice is an error naming where it was set first.
+	assert_string_equal(
+	    all_errs("[collector]\nmax_hosts = 5\n[collector]\nmax_hosts = 6\n", &c),
+	    "F:4: max_hosts: already set at F:2");
+}
+
+// A line longer than inih's 200-byte buffer used to be split, and its tail reported as a
+// syntax error on a line that does not exist. Lines up to FL_INI_MAX_LINE bytes now load; a
+// longer one is an error naming its line.
+static void
+test_long_lines(void **state)
+{
+	(void) state;
+	coll_config c;
+	char        text[2048], dir[700];
+	memset(dir, 'd', sizeof(dir) - 1);
+	dir[0]               = '/';
+	dir[sizeof(dir) - 1] = '\0';
+	snprintf(text, sizeof(text), "[collector]\nstate = %s/collector.db\nmax_hosts = 7\n", dir);
+	assert_string_equal(load_err(text, &c), "");
+	assert_int_equal(strlen(c.state), strlen(dir) + strlen("/collector.db"));
+	assert_int_equal(c.max_hosts, 7);
+
+	size_t big  = FL_INI_MAX_LINE + 100;
+	char  *huge = malloc(big + 64);
+	assert_non_null(huge);
+	int n = snprintf(huge, big + 64, "[collector]\n; comment\nstate = /");
+	memset(huge + n, 'x', big);
+	snprintf(huge + n + big, 64, "\nmax_hosts = x\n");
+	assert_string_equal(all_errs(huge, &c),
+	    "F:3: line longer than 16384 bytes\n"
+	    "F:4: max_hosts: 'x' is not a number of hosts (1-1000000)");
+	free(huge);
 }
 
 static void
@@ -254,7 +315,8 @@ main(void)
 		cmocka_unit_test(test_unknown_section),
 		cmocka_unit_test(test_key_outside_section),
 		cmocka_unit_test(test_bad_values),
-		cmocka_unit_test(test_syntax_error_first),
+		cmocka_unit_test(test_every_error_reported),
+		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_set_override),
 	};

@@ -198,6 +198,180 @@ test_strlcpy_checked(void **state)
 	assert_string_equal(b, "abc"); // untouched
 }
 
+// ---- the INI reader ----
+
+// Records what the reader hands over, one "S:text" / "K:key=value" / "E" per event.
+typedef struct events {
+	char log[2048];
+} events;
+
+static void
+ev_section(void *user, fl_ini *ini, fl_ini_pos pos, const char *text)
+{
+	events *e = user;
+	(void) ini;
+	snprintf(e->log + strlen(e->log), sizeof(e->log) - strlen(e->log), "%d:%d S:%s|", pos.file,
+	    pos.line, text);
+}
+
+static void
+ev_key(void *user, fl_ini *ini, fl_ini_pos pos, const char *key, const char *value)
+{
+	events *e = user;
+	if (strcmp(key, "bad") == 0) {
+		fl_ini_err(ini, pos, "bad key %s", value); // a loader's own error
+	}
+	snprintf(e->log + strlen(e->log), sizeof(e->log) - strlen(e->log), "%d:%d K:%s=%.16s|",
+	    pos.file, pos.line, key, value);
+}
+
+static void
+ev_end(void *user, fl_ini *ini)
+{
+	events *e = user;
+	(void) ini;
+	snprintf(e->log + strlen(e->log), sizeof(e->log) - strlen(e->log), "E|");
+}
+
+static const fl_ini_ops ev_ops      = { ev_section, ev_key, ev_end, false };
+static const fl_ini_ops ev_ops_incl = { ev_section, ev_key, ev_end, true };
+
+static void
+test_ini_syntax(void **state)
+{
+	(void) state;
+	events  e   = { "" };
+	fl_ini *ini = fl_ini_new();
+	// BOM, comments (; and #, indented too), inline ; comments after a blank only, blanks
+	// around keys and values, CRLF, an empty value, an indented key (no continuation lines),
+	// a comment after a header, and no newline at the end.
+	const char text[] = "\xEF\xBB\xBF[a]\r\n; c1\n  # c2\nk1 =  v 1 ; note\nurl=http://h/x;y\n"
+	                    "empty =\n   indented = yes\n[ b \"n\" ] ; why\nlast=1";
+	assert_int_equal(fl_ini_parse_text(ini, "t", text, strlen(text), &ev_ops, &e), 0);
+	assert_string_equal(e.log,
+	    "0:1 S:a|0:4 K:k1=v 1|0:5 K:url=http://h/x;y|0:6 K:empty=|"
+	    "0:7 K:indented=yes|0:8 S:b \"n\"|0:9 K:last=1|E|");
+	fl_ini_free(ini);
+}
+
+static void
+test_ini_every_error(void **state)
+{
+	(void) state;
+	events  e   = { "" };
+	fl_ini *ini = fl_ini_new();
+	char    out[4096];
+	// Every error of the file, the reader's and the loader's, sorted by line.
+	const char text[] = "[a\nno equals sign\n= v\nbad = 1\n[s] trailing\nok = 1\n";
+	assert_int_equal(fl_ini_parse_text(ini, "t.conf", text, strlen(text), &ev_ops, &e), 5);
+	fl_ini_format_errors(ini, out, sizeof(out));
+	assert_string_equal(out,
+	    "t.conf:1: malformed section header (no closing ])\n"
+	    "t.conf:2: syntax error (expected [section], key = value or a "
+	    "comment)\n"
+	    "t.conf:3: syntax error (expected [section], key = value or a "
+	    "comment)\n"
+	    "t.conf:4: bad key 1\n"
+	    "t.conf:5: unexpected text after the section header");
+	assert_string_equal(e.log, "0:4 K:bad=1|0:6 K:ok=1|E|");
+	fl_ini_free(ini);
+
+	// Past FL_INI_MAX_ERRORS, the rest are counted.
+	ini               = fl_ini_new();
+	char many[64 * 8] = "";
+	for (int i = 0; i < 40; i++) {
+		strcat(many, "x\n");
+	}
+	assert_int_equal(fl_ini_parse_text(ini, "m", many, strlen(many), &ev_ops, &e), 40);
+	fl_ini_format_errors(ini, out, sizeof(out));
+	assert_non_null(strstr(out, "m:32: syntax error"));
+	assert_null(strstr(out, "m:33:"));
+	assert_non_null(strstr(out, "\nm: 8 more errors not shown"));
+	fl_ini_free(ini);
+}
+
+static void
+test_ini_limits(void **state)
+{
+	(void) state;
+	events  e   = { "" };
+	fl_ini *ini = fl_ini_new();
+	char    out[512];
+	// A line of exactly FL_INI_MAX_LINE bytes passes; one byte more is an error at its line,
+	// and the lines after it are still read (not split into phantom lines).
+	char *t = malloc(2 * FL_INI_MAX_LINE + 16);
+	assert_non_null(t);
+	memset(t, 'v', 2 * FL_INI_MAX_LINE + 16);
+	memcpy(t, "k=", 2);
+	t[FL_INI_MAX_LINE] = '\n'; // line 1: FL_INI_MAX_LINE bytes
+	memcpy(t + FL_INI_MAX_LINE + 1, "k=", 2);
+	t[2 * FL_INI_MAX_LINE + 2] = '\n'; // line 2: FL_INI_MAX_LINE + 1 bytes
+	memcpy(t + 2 * FL_INI_MAX_LINE + 3, "z=1\n", 5);
+	assert_int_equal(fl_ini_parse_text(ini, "l", t, strlen(t), &ev_ops, &e), 1);
+	fl_ini_format_errors(ini, out, sizeof(out));
+	assert_string_equal(out, "l:2: line longer than 16384 bytes");
+	assert_string_equal(e.log, "0:1 K:k=vvvvvvvvvvvvvvvv|0:3 K:z=1|E|");
+	free(t);
+	fl_ini_free(ini);
+
+	// NUL bytes; a missing file; a directory.
+	ini = fl_ini_new();
+	assert_int_equal(fl_ini_parse_text(ini, "n", "[a]\0x", 6, &ev_ops, &e), 1);
+	assert_int_equal(fl_ini_parse_file(ini, "/nonexistent/x.conf", &ev_ops, &e), 2);
+	assert_int_equal(fl_ini_parse_file(ini, dir, &ev_ops, &e), 3);
+	fl_ini_format_errors(ini, out, sizeof(out));
+	char want[512];
+	snprintf(want, sizeof(want),
+	    "n:0: cannot read: contains a NUL byte (not a text file)\n"
+	    "/nonexistent/x.conf:0: cannot read: No such file or directory\n"
+	    "%s:0: cannot read: not a regular file",
+	    dir);
+	assert_string_equal(out, want);
+	fl_ini_free(ini);
+}
+
+static void
+test_ini_include(void **state)
+{
+	(void) state;
+	events  e   = { "" };
+	fl_ini *ini = fl_ini_new();
+	char    out[1024], path[128], want[1024];
+
+	assert_int_equal(mkdir(strcat(strcpy(path, dir), "/d"), 0700), 0);
+	file("d/b.conf", "[b]\nk = 2\n", 0600);
+	file("d/a.conf", "[a]\nk = 1\n", 0600);
+	file("d/c.txt", "[c]\n", 0600);
+	const char *main = file("main.conf", "; top\ninclude = d/*.conf\n[m]\nk = 3\n", 0600);
+	snprintf(path, sizeof(path), "%s", main);
+	// Without includes enabled, include is an ordinary key.
+	assert_int_equal(fl_ini_parse_file(ini, path, &ev_ops, &e), 0);
+	assert_string_equal(e.log, "0:2 K:include=d/*.conf|0:3 S:m|0:4 K:k=3|E|");
+	fl_ini_free(ini);
+
+	// Sorted, each file ended before the next, then the rest of the main file.
+	ini      = fl_ini_new();
+	e.log[0] = '\0';
+	assert_int_equal(fl_ini_parse_file(ini, path, &ev_ops_incl, &e), 0);
+	assert_string_equal(e.log, "1:1 S:a|1:2 K:k=1|E|2:1 S:b|2:2 K:k=2|E|0:3 S:m|0:4 K:k=3|E|");
+	snprintf(want, sizeof(want), "%s/d/b.conf:2", dir);
+	assert_string_equal(fl_ini_where(ini, (fl_ini_pos) { 2, 2 }, out, sizeof(out)), want);
+	fl_ini_free(ini);
+
+	// Errors in an included file name it; an include there is refused (one level).
+	file("d/a.conf", "[a]\nnot ini\ninclude = /etc/*.conf\n", 0600);
+	ini = fl_ini_new();
+	assert_int_equal(fl_ini_parse_file(ini, path, &ev_ops_incl, &e), 2);
+	fl_ini_format_errors(ini, out, sizeof(out));
+	snprintf(want, sizeof(want),
+	    "%s/d/a.conf:2: syntax error (expected [section], key = value or a comment)\n"
+	    "%s/d/a.conf:3: include: not allowed in an included file (only the main config "
+	    "file includes)",
+	    dir, dir);
+	assert_string_equal(out, want);
+	fl_ini_free(ini);
+}
+
 int
 main(void)
 {
@@ -208,6 +382,10 @@ main(void)
 		cmocka_unit_test(test_secret_too_long_is_refused),
 		cmocka_unit_test(test_first_line),
 		cmocka_unit_test(test_strlcpy_checked),
+		cmocka_unit_test(test_ini_syntax),
+		cmocka_unit_test(test_ini_every_error),
+		cmocka_unit_test(test_ini_limits),
+		cmocka_unit_test(test_ini_include),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

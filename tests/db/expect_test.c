@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "expect.h"
+#include "fl/cfg.h"
 
 static const char good[] = "; release 42\n"
                            "[postgres \"orders\"]                      ; the orders probe\n"
@@ -195,14 +196,40 @@ test_byte_order_mark(void **state)
 }
 
 static void
+test_every_error_reported(void **state)
+{
+	agent_expect *e = NULL;
+	char          err[1024];
+	const char    text[] = "[postgres \"x\"]\ntabel = a.b\ntable = a.b: SELEKT\n[redis \"r\"]\n"
+	                       "table = a.b\n[mysql \"m\"]\nsequence = a.s\n";
+
+	(void) state;
+	assert_int_equal(agent_expect_parse("f", text, strlen(text), &e, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	    "f:2: unknown key tabel (expected schema, table, column, sequence or function)\n"
+	    "f:3: table: unknown privilege SELEKT (allowed: SELECT, INSERT, UPDATE, DELETE, "
+	    "TRUNCATE, REFERENCES, TRIGGER)\n"
+	    "f:4: unknown section kind [redis] (expected postgres or mysql)\n"
+	    "f:7: sequence requirements are supported for postgres only");
+	assert_null(e);
+}
+
+static void
 test_long_line_and_nul(void **state)
 {
-	char          text[600];
+	char          text[FL_INI_MAX_LINE + 100];
 	char          err[256];
 	agent_expect *e = NULL;
 
 	(void) state;
-	snprintf(text, sizeof(text), "[postgres \"x\"]\ntable = a.%0400d\n", 0);
+	// A long line is fine (a long column list); one over the reader's maximum is an error.
+	int n = snprintf(text, sizeof(text), "[postgres \"x\"]\ntable = a.");
+	memset(text + n, 't', 400);
+	snprintf(text + n + 400, sizeof(text) - (size_t) n - 400, ": SELECT\n");
+	assert_int_equal(agent_expect_parse("f", text, strlen(text), &e, err, sizeof(err)), 0);
+	agent_expect_free(e);
+	e = NULL;
+	snprintf(text, sizeof(text), "[postgres \"x\"]\ntable = a.%0*d\n", FL_INI_MAX_LINE, 0);
 	assert_int_equal(agent_expect_parse("f", text, strlen(text), &e, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "f:2: line longer than"));
 	assert_int_equal(
@@ -254,6 +281,7 @@ main(void)
 		cmocka_unit_test(test_empty_file_is_valid),
 		cmocka_unit_test(test_malformed_files),
 		cmocka_unit_test(test_byte_order_mark),
+		cmocka_unit_test(test_every_error_reported),
 		cmocka_unit_test(test_long_line_and_nul),
 		cmocka_unit_test(test_load_from_file),
 	};
