@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "config.h"
+#include "expect.h"
 #include "fl/log.h"
 #include "fl/version.h"
 
@@ -26,7 +27,9 @@ usage(FILE *f)
 	    "  -c, --config FILE   config file (default " AGENT_DEFAULT_CONFIG ")\n"
 	    "      --once          run one round, print it and exit; needs no collector\n"
 	    "      --json          with --once: print the round as one JSON object\n"
-	    "      --check-config  validate the config, print \"FILE: ok\" or its errors, exit\n"
+	    "      --check-config  validate the config (and its expectations file), print \"FILE: "
+	    "ok\"\n"
+	    "                      or every error as FILE:LINE: message, exit\n"
 	    "      --allow-empty   accept a config with no probe section (refused otherwise,\n"
 	    "                      unless it sets allow_empty = yes)\n"
 	    "      --log-level L   err, warn, notice, info or debug (overrides the config)\n"
@@ -60,6 +63,26 @@ usage(FILE *f)
 	    "logged and the running one kept).\n"
 	    "\n"
 	    "Exit status: 0 ok; 1 a probe failed (--once); 2 usage or config error.\n");
+}
+
+// --check-config: the expectations file the config names is read and checked the way the rounds
+// will read it, so a typo in a release's file fails the deploy step rather than a later round.
+// A missing file is an error here (at run time it is reported in every round instead).
+static int
+check_expectations(const agent_config *cfg)
+{
+	agent_expect *e;
+	char          err[AGENT_CFG_ERRLEN];
+
+	if (cfg->expectations[0] == '\0') {
+		return 0;
+	}
+	if (agent_expect_load(cfg->expectations, &e, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	agent_expect_free(e);
+	return 0;
 }
 
 int
@@ -144,9 +167,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (check) {
-		printf("%s: ok\n", path);
+		rc = check_expectations(cfg) == 0 ? 0 : 2;
+		if (rc == 0) {
+			printf("%s: ok\n", path);
+		}
 		agent_config_free(cfg);
-		return 0;
+		return rc;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "faultline-agent: cannot initialise libcurl\n");

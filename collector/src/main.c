@@ -110,7 +110,7 @@ typedef struct overrides {
 static int
 build_config(const char *path, bool explicit_path, const overrides *ov, coll_config *cfg)
 {
-	char err[768];
+	char err[4096];
 	coll_config_defaults(cfg);
 	if (explicit_path || access(path, F_OK) == 0) {
 		if (coll_config_load(path, cfg, err, sizeof(err)) != 0) {
@@ -157,7 +157,7 @@ main(int argc, char **argv)
 	overrides    ov = { 0 };
 	coll_config  cfg;
 	coll_server *srv;
-	char         err[768];
+	char         err[4096];
 	sigset_t     sigs;
 	int          opt, sig;
 	bool         wedged = false;
