@@ -122,6 +122,15 @@ out=$(runuser -u faultline -- faultline-collector --check-config 2>&1) ||
 	fl_fail "faultline-collector --check-config rejects the installed conffile: $out"
 assert_eq "faultline-collector --check-config on the installed conffile" \
 	"/etc/faultline/collector.conf: ok" "$out"
+# conf.d: the package ships the directory empty, and the installed agent.conf includes it.
+[[ -d /etc/faultline/agent.conf.d ]] && [[ -z $(ls -A /etc/faultline/agent.conf.d) ]] ||
+	fl_fail "/etc/faultline/agent.conf.d is not shipped as an empty directory"
+printf '[tcp "dropped"]\naddress = nohost\n' >/etc/faultline/agent.conf.d/10-dropped.conf
+out=$(runuser -u faultline-agent -- faultline-agent --check-config 2>&1) && rc=0 || rc=$?
+rm -f /etc/faultline/agent.conf.d/10-dropped.conf
+assert_eq "the installed agent.conf reads a file dropped in agent.conf.d" \
+	"2 /etc/faultline/agent.conf.d/10-dropped.conf:2: [tcp \"dropped\"] address: must be HOST:PORT or [IPv6]:PORT, port 1-65535" \
+	"$rc $out"
 assert_eq "faultline --version" "faultline $version" "$(faultline --version)"
 for p in faultline-agent faultline-collector; do
 	dpkg-query -W -f='${Conffiles}\n' "$p" | grep -q "/etc/faultline/${p#faultline-}.conf" ||
