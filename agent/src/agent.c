@@ -12,6 +12,7 @@
 #include "fl/json.h"
 #include "fl/log.h"
 #include "fl/names.h"
+#include "fl/notify.h"
 #include "fl/render.h"
 #include "fl/text.h"
 #include "fl/time.h"
@@ -158,6 +159,7 @@ apply_log_level(const agent_config *cfg, int override)
 	} else {
 		fl_log_level = FL_LOG_INFO;
 	}
+	fl_log_set_json(cfg->log_json);
 }
 
 static bool
@@ -273,6 +275,11 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 	agent_respondent_unlock(resp);
 	fl_log(FL_LOG_NOTICE, "agent", "started: host %s, %zu probes every %ums, reporting to %s",
 	    cfg->name, cfg->n_probes, cfg->interval_ms, cfg->collector);
+	// Ready: the config is loaded and the first round starts now (the loop below).
+	if (fl_notify("READY=1\nSTATUS=probing") < 0) {
+		fl_log(FL_LOG_WARN, "agent", "cannot notify systemd (NOTIFY_SOCKET): %s",
+		    strerror(errno));
+	}
 
 	int64_t next = fl_mono_us();
 	for (;;) {
@@ -292,6 +299,7 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 			atomic_store(&stopping, true);
 			fl_log(FL_LOG_NOTICE, "agent", "stopping on %s",
 			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			(void) fl_notify("STOPPING=1");
 			break;
 		}
 		if (sig != SIGHUP) {

@@ -328,6 +328,13 @@ set_agent_key(agent_config *cfg, const char *key, const char *v, char *why, size
 		}
 		return 0;
 	}
+	if (strcmp(key, "log_format") == 0) {
+		if (fl_log_format_parse(v, &cfg->log_json) != 0) {
+			snprintf(why, whylen, "must be text or json");
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(key, "spool_size") == 0) {
 		if (fl_cfg_uint(v, 0, 1000000, &cfg->spool_size) != 0) {
 			snprintf(why, whylen, "must be a number of rounds from 0 to 1000000");

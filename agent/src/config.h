@@ -54,6 +54,7 @@ typedef struct agent_config {
 	char     expectations[PATH_MAX]; // "" when not set
 	char     state_dir[PATH_MAX];
 	int      log_level; // FL_LOG_*; -1 when not set in the file
+	bool     log_json;  // log_format = json: one JSON object per log line
 	uint32_t spool_size;
 
 	// Issue 7 (secure.h). TLS files are needed when collector or survey is tls+tcp://; they

@@ -37,8 +37,9 @@ usage(FILE *f)
 	    "  -V, --version       show the version\n"
 	    "\n"
 	    "Config (INI): an [agent] section (name, collector, survey, interval, release_file,\n"
-	    "expectations, state_dir, log_level, spool_size, allow_empty, and the security keys\n"
-	    "below) and one section per probe:\n"
+	    "expectations, state_dir, log_level, log_format, spool_size, allow_empty, and the\n"
+	    "security keys below) and one section per probe; `include = DIR/*.conf` before the\n"
+	    "first section reads probe files (sorted):\n"
 	    "  [http \"app\"]   url, expect_status (200 or 200-299), body_contains, timeout (2s),\n"
 	    "                 slow, tls_verify (yes), ca_file, header (repeatable)\n"
 	    "  [tcp \"cache\"]  address (host:port), timeout (1s), slow\n"
@@ -183,7 +184,8 @@ main(int argc, char **argv)
 		fl_log_level = level >= 0 ? level
 		    : cfg->log_level >= 0 ? cfg->log_level
 		                          : FL_LOG_WARN;
-		rc           = agent_once(cfg, json, stdout);
+		fl_log_set_json(cfg->log_json);
+		rc = agent_once(cfg, json, stdout);
 		agent_config_free(cfg);
 	} else {
 		rc = agent_run(path, cfg, level);

@@ -187,6 +187,13 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 		cfg->log_level = l;
 		return 0;
 	}
+	if (strcmp(key, "log_format") == 0) {
+		if (fl_log_format_parse(v, &cfg->log_json) != 0) {
+			snprintf(err, errlen, "log_format: '%s' is not text or json", v);
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(key, "forget_after") == 0) {
 		if (coll_parse_forget_after(v, &cfg->forget_after_us) != 0) {
 			snprintf(err, errlen,

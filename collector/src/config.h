@@ -24,6 +24,7 @@ typedef struct coll_config {
 	char     control[COLL_URL_MAX]; // REP listens here for the CLI
 	char     state[COLL_PATH_MAX];  // SQLite database path
 	int      log_level;             // FL_LOG_* (syslog numbers)
+	bool     log_json;              // log_format = json: one JSON object per log line
 	uint32_t history_days;          // history older than this is pruned
 	int64_t  forget_after_us;       // issue 10: forget hosts stale this long; 0 = never
 	uint32_t max_hosts;             // hosts kept; reports from more are dropped (counted)

@@ -1,5 +1,6 @@
 // main.c - faultline-collector: arguments, config, signals; the work is in fl_collector_core.
 
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 
 #include "config.h"
 #include "fl/log.h"
+#include "fl/notify.h"
 #include "fl/version.h"
 #include "server.h"
 
@@ -211,6 +213,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	fl_log_level = cfg.log_level;
+	fl_log_set_json(cfg.log_json);
 
 	// Block the signals before any thread starts so every thread inherits the mask and only
 	// sigwait() below sees them: no async-signal-safety concerns anywhere else.
@@ -226,6 +229,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	fl_log(FL_LOG_NOTICE, "main", "faultline-collector %s started", FL_VERSION);
+	// Every listener is bound (coll_server_start returned): agents and the CLI can connect.
+	if (fl_notify("READY=1\nSTATUS=listening") < 0) {
+		fl_log(FL_LOG_WARN, "main", "cannot notify systemd (NOTIFY_SOCKET): %s",
+		    strerror(errno));
+	}
 	for (;;) {
 		struct timespec one = { 1, 0 };
 		if ((sig = sigtimedwait(&sigs, NULL, &one)) < 0) {
@@ -250,13 +258,15 @@ main(int argc, char **argv)
 			// Only the log level is safe to change live; addresses and the database
 			// path belong to open sockets and connections.
 			fl_log_level = fresh.log_level;
+			fl_log_set_json(fresh.log_json);
 			fl_log(FL_LOG_NOTICE, "main",
-			    "reloaded %s (log level applied; other keys need "
+			    "reloaded %s (log level and format applied; other keys need "
 			    "a restart)",
 			    path);
 			continue;
 		}
 		fl_log(FL_LOG_NOTICE, "main", "stopping on signal %d", sig);
+		(void) fl_notify("STOPPING=1");
 		break;
 	}
 	start_stop_deadline(wedged ? 1 : 0);

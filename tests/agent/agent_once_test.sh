@@ -111,7 +111,7 @@ bad unknown-key '3: [agent] colour: unknown key' $'[agent]\nname = a\ncolour = b
 bad missing-url '2: [http "app"]: missing required key url' $'\n[http "app"]\ntimeout = 1s\n'
 bad bad-duration '2: [agent] interval: bad duration "fast" (use e.g. 500ms, 5s, 1m; at least 100ms)' \
   $'[agent]\ninterval = fast\n'
-bad duplicate-name '3: duplicate probe name "a" (first defined at line 1)' \
+bad duplicate-name "3: duplicate probe name \"a\" (first defined at $T/duplicate-name.conf:1)" \
   $'[tcp "a"]\naddress = 127.0.0.1:1\n[dns "a"]\nname = localhost\n'
 
 rc=0; out=$("$AGENT" -c "$T/nope.conf" --check-config 2>&1) || rc=$?
@@ -152,7 +152,7 @@ grep -q 'reloaded' "$T/daemon.log" && [[ $(grep -c 'app: ok' "$T/daemon.log") ==
 echo "[nonsense" >>"$T/good.conf"
 kill -HUP $APID
 for _ in $(seq 100); do grep -q 'cannot reload' "$T/daemon.log" && break; sleep 0.05; done
-grep -q "good.conf:.*: syntax error" "$T/daemon.log" && kill -0 $APID \
+grep -q "good.conf:.*: malformed section header" "$T/daemon.log" && kill -0 $APID \
   && ok "bad reload logged, still running" || fail "reload: $(cat "$T/daemon.log")"
 # Rounds go on every 200ms; the hung probe's timeout result goes out with the round after it ends.
 for _ in $(seq 100); do grep -q 'hang: unknown -> fail, timeout' "$T/daemon.log" && break; sleep 0.05; done

@@ -438,6 +438,20 @@ test_labels(void **state)
 	    "[agent]\nlabels = a=1\nlabels = b=2\n", "t.conf:3: [agent] labels: duplicate key");
 }
 
+static void
+test_log_format(void **state)
+{
+	(void) state;
+	agent_config *cfg = parse_ok("[agent]\n");
+	assert_false(cfg->log_json);
+	agent_config_free(cfg);
+	cfg = parse_ok("[agent]\nlog_format = json\n");
+	assert_true(cfg->log_json);
+	agent_config_free(cfg);
+	expect_err(
+	    "[agent]\nlog_format = xml\n", "t.conf:2: [agent] log_format: must be text or json");
+}
+
 // conf.d: a config-management tool drops one probe per file.
 static char dir[64];
 
@@ -567,6 +581,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_log_format),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_long_url_line),
 		cmocka_unit_test(test_unknown_section),

@@ -153,6 +153,11 @@ test_bad_values(void **state)
 	    "F:2: log_level: 'loud' is not one of err, warn, notice, info, debug");
 	assert_string_equal(
 	    load_err("[collector]\nstate =\n", &c), "F:2: state: path empty or too long");
+	assert_string_equal(load_err("[collector]\nlog_format = xml\n", &c),
+	    "F:2: log_format: 'xml' is not text or json");
+	assert_false(c.log_json);
+	assert_string_equal(load_err("[collector]\nlog_format = json\n", &c), "");
+	assert_true(c.log_json);
 }
 
 // Replaces every occurrence of the temp path in s by "F" (errors of several lines).
