@@ -65,12 +65,12 @@ count_reqs(const agent_expect *e)
 	return n;
 }
 
-// Loads path; on failure prints FILE:LINE: message and returns NULL.
+// Loads path; on failure prints every error as FILE:LINE: message and returns NULL.
 static agent_expect *
 load(const char *path)
 {
 	agent_expect *e;
-	char          err[512];
+	char          err[4096];
 	if (agent_expect_load(path, &e, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return NULL;

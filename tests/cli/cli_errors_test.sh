@@ -141,6 +141,12 @@ if run 2 expect check "$tmp/ok.expect" "$tmp/bad.expect"; then
 	[[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "expect check: more than one line: $err"
 	[[ $out == *"ok.expect: ok"* ]] || fail "expect check skipped the good file: $out"
 fi
+# Every error of a file, one line each, in line order.
+printf '[postgres "a"]\ntabel = x.y\n\ntable = x.y: SELEKT\n' >"$tmp/two.expect"
+if run 2 expect check "$tmp/two.expect"; then
+	[[ $err == "$tmp/two.expect:2: unknown key tabel "*$'\n'"$tmp/two.expect:4: table: unknown privilege SELEKT"* ]] ||
+		fail "expect check does not list every error: '$err'"
+fi
 run 2 expect check "$tmp/nosuch.expect" && expect_err "$tmp/nosuch.expect: cannot open: No such file or directory"
 run 0 expect diff "$tmp/ok.expect" "$tmp/more.expect" && [[ $out == *"+ table = public.orders: DELETE"* ]] ||
 	fail "expect diff adds: $out"
