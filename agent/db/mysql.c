@@ -37,9 +37,11 @@
 #include <mysqld_error.h>
 
 #include "cancel.h"
+#include "capture.h"
 #include "dbcommon.h"
 #include "fl/cfg.h"
 #include "fl/errclass.h"
+#include "fl/names.h"
 #include "fl/time.h"
 
 typedef struct my_probe {
@@ -446,10 +448,12 @@ kind_word(Fl__ObjectKind k)
 // table instead of one per requirement keeps a 20-requirement check near a millisecond.
 // `g` holds the grantee strings of the connected user and its enabled roles, in
 // information_schema's quoting ('user'@'host', 'role').
-static const char check_head[] =
-    "WITH g AS (SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', "
-    "SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') AS gr UNION SELECT CONCAT('''', "
-    "ROLE_NAME, '''') FROM information_schema.ENABLED_ROLES) "
+#define MY_GRANTEES                                                                          \
+	"WITH g AS (SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', "     \
+	"SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') AS gr UNION SELECT CONCAT('''', "     \
+	"ROLE_NAME, '''') FROM information_schema.ENABLED_ROLES) "
+
+static const char check_head[] = MY_GRANTEES
     "SELECT 'U', '', '', '', PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE "
     "GRANTEE IN (SELECT gr FROM g)";
 
@@ -852,47 +856,38 @@ out:
 	mysql_free_result(rs);
 }
 
-static void
-my_run(void *ctx, const agent_round *round, agent_result *res)
+// Opens the probe's connection within the deadline, timed phase by phase into res: the
+// password is read anew, the name resolved (DNS phase), and a failure classified. Returns the
+// handle (caller mysql_close()s it) with res->role set, or NULL with res final.
+static MYSQL *
+my_connect(my_probe *p, int64_t deadline, agent_result *res)
 {
-	my_probe    *p = ctx;
 	MYSQL       *m = NULL, *ret = NULL;
-	MYSQL_RES   *rs = NULL;
 	char         password[DB_SECRET_MAX], err[256], addr[256];
-	int64_t      start = fl_mono_us(), deadline = start + (int64_t) p->c.timeout_ms * 1000;
-	int64_t      t0, t_connect                  = 0;
+	int64_t      t0, t_connect = 0;
 	unsigned int secs = (p->c.timeout_ms + 999) / 1000, proto;
-	int          have_pw, status, qrv;
-	const agent_db_expect *d = NULL;
-	db_state               state;
+	int          have_pw, status;
 
-	if (res->pb.started_us == 0) {
-		res->pb.started_us = fl_now_us();
-	}
-	if (round != NULL && round->expect != NULL) {
-		snprintf(res->digest, sizeof(res->digest), "%s", round->expect->digest);
-		d = agent_expect_find(round->expect, "mysql", p->c.name);
-	}
 	pthread_once(&my_once, my_library_init);
 	if (my_init_rv != 0) {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_INTERNAL,
 		    "cannot initialise the MySQL client library");
-		goto done;
+		goto fail;
 	}
 	if ((have_pw = db_password_read(&p->c, password, err, sizeof(err))) < 0) {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_INTERNAL,
 		    "cannot read the password: %s", err);
-		goto done;
+		goto fail;
 	}
 	if (my_resolve(p, addr, sizeof(addr), res) != 0) {
 		db_secret_wipe(password, sizeof(password));
-		goto done;
+		goto fail;
 	}
 	if ((m = mysql_init(NULL)) == NULL) {
 		db_secret_wipe(password, sizeof(password));
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_INTERNAL,
 		    "cannot allocate a MySQL handle");
-		goto done;
+		goto fail;
 	}
 	// Whole seconds, rounded up: only a backstop, the poll() deadline bounds the round.
 	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &secs);
@@ -931,15 +926,45 @@ my_run(void *ctx, const agent_round *round, agent_result *res)
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT,
 		    "no answer within %u ms (during %s)", p->c.timeout_ms,
 		    t_connect ? "handshake/authentication" : "tcp connect");
-		goto done;
+		goto fail;
 	}
 	if (ret == NULL) {
 		my_fail(res, m, "cannot connect");
-		goto done;
+		goto fail;
 	}
 	{
 		// CURRENT_USER() is fetched with the check; the login name is what the probe knows.
 		snprintf(res->role, sizeof(res->role), "%s", p->user);
+	}
+	return m;
+fail:
+	if (m != NULL) {
+		mysql_close(m);
+	}
+	return NULL;
+}
+
+static void
+my_run(void *ctx, const agent_round *round, agent_result *res)
+{
+	my_probe              *p  = ctx;
+	MYSQL                 *m  = NULL;
+	MYSQL_RES             *rs = NULL;
+	int64_t                start = fl_mono_us(), deadline = start + (int64_t) p->c.timeout_ms * 1000;
+	int64_t                t0;
+	int                    qrv;
+	const agent_db_expect *d = NULL;
+	db_state               state;
+
+	if (res->pb.started_us == 0) {
+		res->pb.started_us = fl_now_us();
+	}
+	if (round != NULL && round->expect != NULL) {
+		snprintf(res->digest, sizeof(res->digest), "%s", round->expect->digest);
+		d = agent_expect_find(round->expect, "mysql", p->c.name);
+	}
+	if ((m = my_connect(p, deadline, res)) == NULL) {
+		goto done;
 	}
 	t0                   = fl_mono_us();
 	qrv                  = my_query(m, state_sql, sizeof(state_sql) - 1, deadline, &rs);
@@ -979,6 +1004,282 @@ done:
 	res->pb.duration_us  = res->timing.total_us;
 }
 
+// Capture (--capture-expectations): the user's effective privileges on the tables and columns
+// of the chosen databases, from the same information_schema tables my_check() reads, so that
+// the file captured is met by construction: global, database (patterns included) and table
+// grants for each visible table, and column grants beyond those for each visible column.
+
+// The privileges the expectations format knows for MySQL tables and columns, in its order.
+static const char *const my_cap_privs[] = { "SELECT", "INSERT", "UPDATE", "DELETE", "REFERENCES",
+	"TRIGGER" };
+#define MY_CAP_NPRIVS     (sizeof(my_cap_privs) / sizeof(my_cap_privs[0]))
+#define MY_CAP_COLPRIV(i) ((i) < 3 || (i) == 4) // SELECT, INSERT, UPDATE, REFERENCES
+
+static unsigned
+my_cap_bit(const char *priv)
+{
+	for (size_t i = 0; i < MY_CAP_NPRIVS; i++) {
+		if (strcmp(my_cap_privs[i], priv) == 0) {
+			return 1u << i;
+		}
+	}
+	return 0;
+}
+
+static void
+my_cap_list(unsigned bits, bool columns, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < MY_CAP_NPRIVS; i++) {
+		if ((bits & (1u << i)) && (!columns || MY_CAP_COLPRIV(i))) {
+			db_capture_priv(out, len, my_cap_privs[i]);
+		}
+	}
+}
+
+static const char my_cap_dbs_sql[] =
+    "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN "
+    "('information_schema', 'mysql', 'performance_schema', 'sys') ORDER BY 1";
+
+#define MY_CAPTURE_QUERY_MS 30000 // per query: the catalog of a big database takes a while
+
+// Runs the query in b and stores its rows; NULL with err on failure.
+static MYSQL_RES *
+my_cap_query(MYSQL *m, const sqlbuf *b, char *err, size_t errlen)
+{
+	MYSQL_RES *rs = NULL;
+	int        rv;
+
+	if (b->oom) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rv = my_query(m, b->s, b->len, fl_mono_us() + (int64_t) MY_CAPTURE_QUERY_MS * 1000, &rs);
+	if (rv == -2) {
+		snprintf(err, errlen, "no answer to a catalog query within 30 s");
+	} else if (rv != 0 || rs == NULL) {
+		snprintf(err, errlen, "catalog query failed: %u: %s", mysql_errno(m), mysql_error(m));
+		mysql_free_result(rs);
+		rs = NULL;
+	}
+	return rs;
+}
+
+static bool
+my_listed(const char *name, const char *const *dbs, size_t n_dbs)
+{
+	for (size_t i = 0; i < n_dbs; i++) {
+		if (strcmp(name, dbs[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// The databases to read, as a quoted IN list in *in, and their count; -1 with err when one
+// asked for is not visible (it does not exist, or the user holds no privilege in it).
+static int
+my_cap_dbs(MYSQL *m, const char *const *dbs, size_t n_dbs, sqlbuf *in, size_t *n_in,
+    db_capture *cap, char *err, size_t errlen)
+{
+	sqlbuf     q = { 0 };
+	MYSQL_RES *rs;
+	MYSQL_ROW  row;
+
+	*n_in = 0;
+	sb_str(&q, my_cap_dbs_sql);
+	rs = my_cap_query(m, &q, err, errlen);
+	free(q.s);
+	if (rs == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; i < n_dbs; i++) {
+		bool found = false;
+		mysql_data_seek(rs, 0);
+		while (!found && (row = mysql_fetch_row(rs)) != NULL) {
+			found = row[0] != NULL && strcmp(row[0], dbs[i]) == 0;
+		}
+		if (!found) {
+			snprintf(err, errlen,
+			    "database %s does not exist or the user holds no privilege in it",
+			    dbs[i]);
+			mysql_free_result(rs);
+			return -1;
+		}
+	}
+	mysql_data_seek(rs, 0);
+	while ((row = mysql_fetch_row(rs)) != NULL) {
+		if (row[0] == NULL || (n_dbs > 0 && !my_listed(row[0], dbs, n_dbs)) ||
+		    !db_capture_ident(cap, row[0], false)) {
+			continue;
+		}
+		sb_str(in, *n_in ? ", " : "");
+		sb_lit(in, m, row[0]);
+		(*n_in)++;
+	}
+	mysql_free_result(rs);
+	return 0;
+}
+
+// Every visible table of the databases with the privileges that apply to it (one row per
+// privilege, NULL for a table seen through column grants only).
+static void
+my_cap_tables_sql(sqlbuf *b, const sqlbuf *in)
+{
+	sb_str(b,
+	    MY_GRANTEES
+	    "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, p.PRIVILEGE_TYPE FROM information_schema.TABLES t "
+	    "LEFT JOIN (SELECT 'U' AS src, '' AS db, '' AS tb, PRIVILEGE_TYPE FROM "
+	    "information_schema.USER_PRIVILEGES WHERE GRANTEE IN (SELECT gr FROM g) UNION ALL "
+	    "SELECT 'S', TABLE_SCHEMA, '', PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES "
+	    "WHERE GRANTEE IN (SELECT gr FROM g) UNION ALL SELECT 'T', TABLE_SCHEMA, TABLE_NAME, "
+	    "PRIVILEGE_TYPE FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE IN (SELECT gr "
+	    "FROM g)) p ON p.src = 'U' OR (p.src = 'S' AND t.TABLE_SCHEMA LIKE p.db) OR (p.src = "
+	    "'T' AND t.TABLE_SCHEMA = p.db AND t.TABLE_NAME = p.tb) WHERE t.TABLE_SCHEMA IN (");
+	sb_add(b, in->s, in->len);
+	sb_str(b, ") ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME");
+}
+
+// Every visible column of the databases with its column-level grants (NULL when none).
+static void
+my_cap_columns_sql(sqlbuf *b, const sqlbuf *in)
+{
+	sb_str(b,
+	    MY_GRANTEES
+	    "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, cp.PRIVILEGE_TYPE FROM "
+	    "information_schema.COLUMNS c LEFT JOIN information_schema.COLUMN_PRIVILEGES cp ON "
+	    "cp.GRANTEE IN (SELECT gr FROM g) AND cp.TABLE_SCHEMA = c.TABLE_SCHEMA AND "
+	    "cp.TABLE_NAME = c.TABLE_NAME AND cp.COLUMN_NAME = c.COLUMN_NAME WHERE c.TABLE_SCHEMA "
+	    "IN (");
+	sb_add(b, in->s, in->len);
+	sb_str(b, ") ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION");
+}
+
+// Do rows a and b agree on their first n fields?
+static bool
+my_same(MYSQL_ROW a, MYSQL_ROW b, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (a[i] == NULL || b[i] == NULL || strcmp(a[i], b[i]) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+// The column lines of table db.tb (whose own privileges are tbits), from the columns result.
+static void
+my_cap_columns_of(
+    MYSQL_RES *cols, const char *db, const char *tb, unsigned tbits, db_capture *cap)
+{
+	MYSQL_ROW row, prev = NULL;
+	unsigned  cbits = 0;
+	char      obj[256], privs[128];
+
+	mysql_data_seek(cols, 0);
+	for (;;) {
+		row = mysql_fetch_row(cols);
+		if (prev != NULL && (row == NULL || !my_same(row, prev, 3))) {
+			my_cap_list(cbits & ~tbits, true, privs, sizeof(privs));
+			snprintf(obj, sizeof(obj), "%s.%s.%s", db, tb, prev[2]);
+			db_capture_req(cap, "column", obj, privs);
+			prev  = NULL;
+			cbits = 0;
+		}
+		if (row == NULL) {
+			break;
+		}
+		if (row[0] == NULL || row[1] == NULL || row[2] == NULL || strcmp(row[0], db) != 0 ||
+		    strcmp(row[1], tb) != 0 || (prev == NULL && !db_capture_ident(cap, row[2], false))) {
+			continue;
+		}
+		cbits |= row[3] != NULL ? my_cap_bit(row[3]) : 0;
+		prev = row;
+	}
+}
+
+// The table lines, each followed by its columns' lines.
+static void
+my_cap_tables(MYSQL_RES *tabs, MYSQL_RES *cols, db_capture *cap)
+{
+	MYSQL_ROW row, prev = NULL;
+	unsigned  tbits = 0;
+	char      obj[160], privs[128];
+
+	for (;;) {
+		row = mysql_fetch_row(tabs);
+		if (prev != NULL && (row == NULL || !my_same(row, prev, 2))) {
+			my_cap_list(tbits, false, privs, sizeof(privs));
+			snprintf(obj, sizeof(obj), "%s.%s", prev[0], prev[1]);
+			db_capture_req(cap, "table", obj, privs);
+			my_cap_columns_of(cols, prev[0], prev[1], tbits, cap);
+			prev  = NULL;
+			tbits = 0;
+		}
+		if (row == NULL) {
+			break;
+		}
+		if (row[0] == NULL || row[1] == NULL ||
+		    (prev == NULL && !db_capture_ident(cap, row[1], false))) {
+			continue;
+		}
+		tbits |= row[2] != NULL ? my_cap_bit(row[2]) : 0;
+		prev = row;
+	}
+}
+
+static int
+my_capture(void *ctx, const char *const *dbs, size_t n_dbs, FILE *out, char *err, size_t errlen)
+{
+	my_probe    *p   = ctx;
+	db_capture   cap = { 0 };
+	agent_result res;
+	MYSQL       *m;
+	MYSQL_RES   *tabs = NULL, *cols = NULL;
+	sqlbuf       in = { 0 }, q1 = { 0 }, q2 = { 0 };
+	size_t       n_in;
+	char         when[32];
+	int          rv = -1;
+
+	agent_result_init(&res, p->c.name, FL__PROBE_KIND__KIND_MYSQL, p->target);
+	if ((m = my_connect(p, fl_mono_us() + (int64_t) p->c.timeout_ms * 1000, &res)) == NULL) {
+		snprintf(err, errlen, "cannot connect to %s: %s (%s)", p->target, res.detail,
+		    fl_failure_name(res.pb.failure));
+		agent_result_fini(&res);
+		return -1;
+	}
+	db_capture_when(when, sizeof(when));
+	db_capture_comment(&cap, "What user %s can use on %s, captured from probe \"%s\" at %s.",
+	    p->user, p->target, p->c.name, when);
+	db_capture_intro(&cap);
+	db_capture_section(&cap, "mysql", p->c.name);
+	if (my_cap_dbs(m, dbs, n_dbs, &in, &n_in, &cap, err, errlen) != 0) {
+		goto out;
+	}
+	if (n_in > 0) {
+		my_cap_tables_sql(&q1, &in);
+		my_cap_columns_sql(&q2, &in);
+		if ((tabs = my_cap_query(m, &q1, err, errlen)) == NULL ||
+		    (cols = my_cap_query(m, &q2, err, errlen)) == NULL) {
+			goto out;
+		}
+		my_cap_tables(tabs, cols, &cap);
+	}
+	rv = db_capture_finish(&cap, out, err, errlen);
+out:
+	if (rv != 0) {
+		db_capture_free(&cap);
+	}
+	mysql_free_result(tabs);
+	mysql_free_result(cols);
+	free(in.s);
+	free(q1.s);
+	free(q2.s);
+	mysql_close(m);
+	agent_result_fini(&res);
+	return rv;
+}
+
 const agent_probe_ops agent_probe_mysql = {
 	.section    = "mysql",
 	.kind       = FL__PROBE_KIND__KIND_MYSQL,
@@ -989,4 +1290,5 @@ const agent_probe_ops agent_probe_mysql = {
 	.timeout_ms = my_timeout,
 	.target     = my_target,
 	.free       = my_free,
+	.capture    = my_capture,
 };

@@ -33,10 +33,12 @@
 #include <openssl/x509.h>
 
 #include "cancel.h"
+#include "capture.h"
 #include "dbcommon.h"
 #include "fl/cfg.h"
 #include "fl/errclass.h"
 #include "fl/log.h"
+#include "fl/names.h"
 #include "fl/time.h"
 #include "util.h"
 
@@ -695,9 +697,15 @@ pg_peer_cert_expiry(PGconn *conn)
 }
 
 static bool
+pg_bool_at(const PGresult *r, int row, int col)
+{
+	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
+}
+
+static bool
 pg_bool(const PGresult *r, int col)
 {
-	return !PQgetisnull(r, 0, col) && PQgetvalue(r, 0, col)[0] == 't';
+	return pg_bool_at(r, 0, col);
 }
 
 static uint32_t
@@ -744,37 +752,30 @@ pg_read_state(const PGresult *r, const db_common *c, db_state *s)
 	}
 }
 
-static void
-pg_run(void *ctx, const agent_round *round, agent_result *res)
+// Opens the probe's connection within the deadline, timed phase by phase into res: the
+// password is read anew, the name resolved (DNS phase), and a failure classified. Returns the
+// connection (caller PQfinish()es it) with res->role and the certificate expiry set, or NULL
+// with res final (status fail, class, detail).
+static PGconn *
+pg_connect(pg_probe *p, int64_t deadline, agent_result *res)
 {
-	pg_probe      *p = ctx;
 	const char    *keys[PG_MAX_KEYS + 1], *vals[PG_MAX_KEYS + 1];
 	char           password[DB_SECRET_MAX], err[256], addr[64], ctimeout[16];
 	char           msg[512], ss[6];
 	int            k = 0, have_pw, timed_out = 0;
-	int64_t        start = fl_mono_us(), deadline = start + (int64_t) p->c.timeout_ms * 1000;
 	int64_t        t_connect = 0, t_tls0 = 0, t_tls1 = 0, t_ok = 0;
 	PGconn        *conn          = NULL;
-	PGresult      *r             = NULL;
 	ConnStatusType last          = CONNECTION_STARTED;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-	const agent_db_expect    *d  = NULL;
-	db_state                  state;
 
-	if (res->pb.started_us == 0) {
-		res->pb.started_us = fl_now_us();
-	}
-	if (round != NULL && round->expect != NULL) {
-		snprintf(res->digest, sizeof(res->digest), "%s", round->expect->digest);
-		d = agent_expect_find(round->expect, "postgres", p->c.name);
-	}
 	if ((have_pw = db_password_read(&p->c, password, err, sizeof(err))) < 0) {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_INTERNAL,
 		    "cannot read the password: %s", err);
-		goto done;
+		return NULL;
 	}
 	if (pg_resolve(p, addr, sizeof(addr), res) != 0) {
-		goto done;
+		db_secret_wipe(password, sizeof(password));
+		return NULL;
 	}
 	for (int i = 0; i < p->n; i++) {
 		keys[k]   = p->keys[i];
@@ -800,7 +801,7 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 		db_secret_wipe(password, sizeof(password));
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_INTERNAL,
 		    "cannot start a connection: out of memory");
-		goto done;
+		return NULL;
 	}
 	db_secret_wipe(password, sizeof(password));
 	PQsetErrorVerbosity(conn, PQERRORS_VERBOSE); // so libpq writes the SQLSTATE (file comment)
@@ -845,7 +846,8 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 		res->pb.error_code = ETIMEDOUT;
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT,
 		    "no answer within %u ms (during %s)", p->c.timeout_ms, phase_name(last));
-		goto done;
+		PQfinish(conn);
+		return NULL;
 	}
 	if (st != PGRES_POLLING_OK) {
 		first_line(PQerrorMessage(conn), msg, sizeof(msg));
@@ -867,12 +869,37 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 			agent_result_set(res, FL__STATUS__STATUS_FAIL,
 			    FL__FAILURE_CLASS__FAILURE_PROTOCOL, "%s", msg);
 		}
-		goto done;
+		PQfinish(conn);
+		return NULL;
 	}
 	snprintf(res->role, sizeof(res->role), "%s", PQuser(conn));
 	res->pb.cert_expires_us = pg_peer_cert_expiry(conn);
+	return conn;
+}
 
-	t0                   = fl_mono_us();
+static void
+pg_run(void *ctx, const agent_round *round, agent_result *res)
+{
+	pg_probe              *p = ctx;
+	char                   msg[512];
+	int                    timed_out = 0;
+	int64_t                start = fl_mono_us(), deadline = start + (int64_t) p->c.timeout_ms * 1000;
+	PGconn                *conn = NULL;
+	PGresult              *r    = NULL;
+	const agent_db_expect *d    = NULL;
+	db_state               state;
+
+	if (res->pb.started_us == 0) {
+		res->pb.started_us = fl_now_us();
+	}
+	if (round != NULL && round->expect != NULL) {
+		snprintf(res->digest, sizeof(res->digest), "%s", round->expect->digest);
+		d = agent_expect_find(round->expect, "postgres", p->c.name);
+	}
+	if ((conn = pg_connect(p, deadline, res)) == NULL) {
+		goto done;
+	}
+	int64_t t0           = fl_mono_us();
 	r                    = exec_bounded(conn, state_sql, 0, NULL, deadline, &timed_out);
 	res->timing.query_us = db_since(t0, fl_mono_us());
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -915,6 +942,279 @@ done:
 	res->pb.duration_us  = res->timing.total_us;
 }
 
+
+
+// Capture (--capture-expectations): what the role can use today, read with the same
+// has_*_privilege functions check_sql uses, so that the file captured is met by construction.
+// Every query takes the chosen schemas as $1; privileges are listed in the order the
+// expectations format documents them.
+#define PG_PRIVS_OF(fn, list)                                                               \
+	"coalesce((SELECT string_agg(t.p, ', ' ORDER BY t.o) FROM unnest(ARRAY[" list "]) "     \
+	"WITH ORDINALITY AS t(p, o) WHERE " fn "), '')"
+
+// The schemas asked for, or every non-system one the role has USAGE on: name, USAGE, CREATE.
+static const char cap_schemas_sql[] =
+    "SELECT n.nspname, has_schema_privilege(n.oid, 'USAGE'), has_schema_privilege(n.oid, "
+    "'CREATE') FROM pg_catalog.pg_namespace n WHERE CASE WHEN cardinality($1::text[]) = 0 "
+    "THEN n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' AND "
+    "has_schema_privilege(n.oid, 'USAGE') ELSE n.nspname = ANY($1::text[]) END ORDER BY 1";
+
+// One row per column of every table or view the role holds a privilege on (table level or
+// on some column): schema, table, column, the table's privileges, and the column's privileges
+// beyond the table's.
+static const char cap_tables_sql[] =
+    "SELECT n.nspname, c.relname, a.attname, " PG_PRIVS_OF("has_table_privilege(c.oid, t.p)",
+        "'SELECT','INSERT','UPDATE','DELETE','TRUNCATE','REFERENCES','TRIGGER'") ", " PG_PRIVS_OF(
+        "has_column_privilege(c.oid, a.attnum, t.p) AND NOT has_table_privilege(c.oid, t.p)",
+        "'SELECT','INSERT','UPDATE','REFERENCES'") " FROM pg_catalog.pg_class c JOIN "
+    "pg_catalog.pg_namespace n ON n.oid = c.relnamespace JOIN pg_catalog.pg_attribute a ON "
+    "a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped WHERE n.nspname = "
+    "ANY($1::text[]) AND c.relkind IN ('r','p','v','m','f') AND (has_table_privilege(c.oid, "
+    "'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') OR "
+    "has_any_column_privilege(c.oid, 'SELECT, INSERT, UPDATE, REFERENCES')) "
+    "ORDER BY n.nspname, c.relname, a.attnum";
+
+static const char cap_sequences_sql[] =
+    "SELECT n.nspname, c.relname, " PG_PRIVS_OF("has_sequence_privilege(c.oid, t.p)",
+        "'USAGE','SELECT','UPDATE'") " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace "
+                                     "n ON n.oid = c.relnamespace WHERE n.nspname = "
+                                     "ANY($1::text[]) AND c.relkind = 'S' AND "
+                                     "has_sequence_privilege(c.oid, 'USAGE, SELECT, UPDATE') "
+                                     "ORDER BY 1, 2";
+
+// Functions and procedures the role may execute, but not those an extension installed.
+static const char cap_functions_sql[] =
+    "SELECT n.nspname, p.proname, pg_catalog.oidvectortypes(p.proargtypes) FROM "
+    "pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE "
+    "n.nspname = ANY($1::text[]) AND p.prokind IN ('f','p') AND has_function_privilege(p.oid, "
+    "'EXECUTE') AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = "
+    "'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e') ORDER BY 1, 2, 3";
+
+#define PG_CAPTURE_QUERY_MS 30000 // per query: the catalog of a big schema takes a while
+
+// Runs one capture query with the schema array as $1. NULL with err on failure.
+static PGresult *
+cap_query(PGconn *conn, const char *sql, const char *schemas, char *err, size_t errlen)
+{
+	const char *params[1] = { schemas };
+	int         timed_out;
+	char        msg[256];
+	PGresult   *r = exec_bounded(conn, sql, 1, params,
+	      fl_mono_us() + (int64_t) PG_CAPTURE_QUERY_MS * 1000, &timed_out);
+
+	if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK) {
+		return r;
+	}
+	first_line(r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(conn), msg, sizeof(msg));
+	snprintf(err, errlen, "%s",
+	    timed_out ? "no answer to a catalog query within 30 s" : msg);
+	PQclear(r);
+	return NULL;
+}
+
+// The schema lines; fills *arr with the array literal of the schemas to read objects from
+// (those the role has USAGE on). -1 with err when a schema asked for does not exist.
+static int
+cap_schemas(PGconn *conn, const char *const *schemas, size_t n_schemas, db_capture *cap,
+    char **arr, char *err, size_t errlen)
+{
+	char     *want = NULL;
+	size_t    wl = 0, wc = 0, al = 0, ac = 0;
+	PGresult *r;
+	int       rv = -1;
+
+	*arr = NULL;
+	for (size_t i = 0; i < n_schemas; i++) {
+		if (array_add(&want, &wl, &wc, schemas[i], i == 0) != 0) {
+			goto oom;
+		}
+	}
+	{
+		char *w = malloc(wl + 3);
+		if (w == NULL) {
+			goto oom;
+		}
+		snprintf(w, wl + 3, "{%s}", want != NULL ? want : "");
+		free(want);
+		want = w;
+	}
+	if ((r = cap_query(conn, cap_schemas_sql, want, err, errlen)) == NULL) {
+		goto out;
+	}
+	for (size_t i = 0; i < n_schemas; i++) {
+		int found = 0;
+		for (int j = 0; j < PQntuples(r) && !found; j++) {
+			found = strcmp(PQgetvalue(r, j, 0), schemas[i]) == 0;
+		}
+		if (!found) {
+			snprintf(err, errlen, "schema %s does not exist", schemas[i]);
+			PQclear(r);
+			goto out;
+		}
+	}
+	if (array_add(arr, &al, &ac, "", 1) != 0) { // a non-NULL empty list to start from
+		PQclear(r);
+		goto oom;
+	}
+	al = 0;
+	(*arr)[0] = '\0';
+	for (int j = 0, first = 1; j < PQntuples(r); j++) {
+		const char *name = PQgetvalue(r, j, 0);
+		char        privs[32] = "";
+		if (!db_capture_ident(cap, name, true)) {
+			continue;
+		}
+		if (pg_bool_at(r, j, 1)) {
+			db_capture_priv(privs, sizeof(privs), "USAGE");
+		}
+		if (pg_bool_at(r, j, 2)) {
+			db_capture_priv(privs, sizeof(privs), "CREATE");
+		}
+		if (privs[0] == '\0') {
+			db_capture_comment(cap, "%s: no USAGE, so none of its objects can be used", name);
+		}
+		db_capture_req(cap, "schema", name, privs);
+		if (pg_bool_at(r, j, 1)) {
+			if (array_add(arr, &al, &ac, name, first) != 0) {
+				PQclear(r);
+				goto oom;
+			}
+			first = 0;
+		}
+	}
+	PQclear(r);
+	{
+		char *a = malloc(al + 3);
+		if (a == NULL) {
+			goto oom;
+		}
+		snprintf(a, al + 3, "{%s}", *arr);
+		free(*arr);
+		*arr = a;
+	}
+	rv = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(want);
+	if (rv != 0) {
+		free(*arr);
+		*arr = NULL;
+	}
+	return rv;
+}
+
+// Table lines, each followed by its columns' lines.
+static int
+cap_tables(PGconn *conn, const char *schemas, db_capture *cap, char *err, size_t errlen)
+{
+	PGresult *r;
+	char      cur[300] = "", obj[400];
+	bool      cur_ok   = false;
+
+	if ((r = cap_query(conn, cap_tables_sql, schemas, err, errlen)) == NULL) {
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *ns = PQgetvalue(r, i, 0), *rel = PQgetvalue(r, i, 1);
+		const char *col = PQgetvalue(r, i, 2);
+		char        tbl[300];
+		snprintf(tbl, sizeof(tbl), "%s.%s", ns, rel);
+		if (strcmp(tbl, cur) != 0) {
+			snprintf(cur, sizeof(cur), "%s", tbl);
+			cur_ok = db_capture_ident(cap, rel, true);
+			if (cur_ok) {
+				db_capture_req(cap, "table", tbl, PQgetvalue(r, i, 3));
+			}
+		}
+		if (cur_ok && db_capture_ident(cap, col, true)) {
+			snprintf(obj, sizeof(obj), "%s.%s", tbl, col);
+			db_capture_req(cap, "column", obj, PQgetvalue(r, i, 4));
+		}
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int
+cap_sequences(PGconn *conn, const char *schemas, db_capture *cap, char *err, size_t errlen)
+{
+	PGresult *r;
+	char      obj[300];
+
+	if ((r = cap_query(conn, cap_sequences_sql, schemas, err, errlen)) == NULL) {
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (db_capture_ident(cap, PQgetvalue(r, i, 1), true)) {
+			snprintf(obj, sizeof(obj), "%s.%s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+			db_capture_req(cap, "sequence", obj, PQgetvalue(r, i, 2));
+		}
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int
+cap_functions(PGconn *conn, const char *schemas, db_capture *cap, char *err, size_t errlen)
+{
+	PGresult *r;
+	char      obj[1024];
+
+	if ((r = cap_query(conn, cap_functions_sql, schemas, err, errlen)) == NULL) {
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *fn = PQgetvalue(r, i, 1), *args = PQgetvalue(r, i, 2);
+		if (db_capture_ident(cap, fn, true) && db_capture_args(cap, fn, args)) {
+			snprintf(obj, sizeof(obj), "%s.%s(%s)", PQgetvalue(r, i, 0), fn, args);
+			db_capture_req(cap, "function", obj, "EXECUTE");
+		}
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int
+pg_capture(void *ctx, const char *const *schemas, size_t n_schemas, FILE *out, char *err,
+    size_t errlen)
+{
+	pg_probe    *p   = ctx;
+	db_capture   cap = { 0 };
+	agent_result res;
+	PGconn      *conn;
+	char        *arr = NULL, when[32];
+	int          rv  = -1;
+
+	agent_result_init(&res, p->c.name, FL__PROBE_KIND__KIND_POSTGRES, p->target);
+	conn = pg_connect(p, fl_mono_us() + (int64_t) p->c.timeout_ms * 1000, &res);
+	if (conn == NULL) {
+		snprintf(err, errlen, "cannot connect to %s: %s (%s)", p->target, res.detail,
+		    fl_failure_name(res.pb.failure));
+		agent_result_fini(&res);
+		return -1;
+	}
+	db_capture_when(when, sizeof(when));
+	db_capture_comment(&cap, "What role %s can use on %s, captured from probe \"%s\" at %s.",
+	    res.role, p->target, p->c.name, when);
+	db_capture_intro(&cap);
+	db_capture_section(&cap, "postgres", p->c.name);
+	if (cap_schemas(conn, schemas, n_schemas, &cap, &arr, err, errlen) != 0 ||
+	    cap_tables(conn, arr, &cap, err, errlen) != 0 ||
+	    cap_sequences(conn, arr, &cap, err, errlen) != 0 ||
+	    cap_functions(conn, arr, &cap, err, errlen) != 0) {
+		db_capture_free(&cap);
+		goto out;
+	}
+	rv = db_capture_finish(&cap, out, err, errlen);
+out:
+	free(arr);
+	PQfinish(conn);
+	agent_result_fini(&res);
+	return rv;
+}
+
 const agent_probe_ops agent_probe_postgres = {
 	.section    = "postgres",
 	.kind       = FL__PROBE_KIND__KIND_POSTGRES,
@@ -925,4 +1225,5 @@ const agent_probe_ops agent_probe_postgres = {
 	.timeout_ms = pg_timeout,
 	.target     = pg_target,
 	.free       = pg_free,
+	.capture    = pg_capture,
 };

@@ -19,6 +19,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "Usage: faultline-agent [-c FILE] [--once [--json]] [--check-config] [--log-level L]\n"
+	    "       faultline-agent [-c FILE] --capture-expectations PROBE [--schema S]...\n"
 	    "\n"
 	    "Probes this host's application (HTTP, TCP), DNS and databases every interval and\n"
 	    "pushes each round's results to the Faultline collector.\n"
@@ -32,6 +33,12 @@ usage(FILE *f)
 	    "      --allow-empty   accept a config with no probe section (refused otherwise,\n"
 	    "                      unless it sets allow_empty = yes)\n"
 	    "      --log-level L   err, warn, notice, info or debug (overrides the config)\n"
+	    "      --capture-expectations PROBE\n"
+	    "                      connect like the database probe PROBE and print, as an\n"
+	    "                      expectations file, what its role can use today (what\n"
+	    "                      `faultline expect capture` runs); needs no collector\n"
+	    "      --schema S      with --capture-expectations: read schema (MySQL: database) S;\n"
+	    "                      repeatable (default: every one the role can use)\n"
 	    "  -h, --help          show this help\n"
 	    "  -V, --version       show the version\n"
 	    "\n"
@@ -62,7 +69,40 @@ usage(FILE *f)
 	    "Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the config (a bad new config is\n"
 	    "logged and the running one kept).\n"
 	    "\n"
-	    "Exit status: 0 ok; 1 a probe failed (--once); 2 usage or config error.\n");
+	    "Exit status: 0 ok; 1 a probe failed (--once) or the database could not be read\n"
+	    "(--capture-expectations); 2 usage or config error.\n");
+}
+
+#define MAX_CAPTURE_SCHEMAS 64
+
+// --capture-expectations: the named database probe writes what its role can use to stdout.
+// Returns the exit status (0 written, 1 the database could not be read, 2 no such probe).
+static int
+capture_expectations(
+    const agent_config *cfg, const char *name, const char *const *schemas, size_t n_schemas)
+{
+	char err[512];
+
+	for (size_t i = 0; i < cfg->n_probes; i++) {
+		const agent_probe_cfg *pc = &cfg->probes[i];
+		if (strcmp(pc->name, name) != 0) {
+			continue;
+		}
+		if (pc->ops->capture == NULL) {
+			fprintf(stderr,
+			    "faultline-agent: probe %s is a %s probe: only postgres and mysql "
+			    "probes have expectations\n",
+			    name, pc->ops->section);
+			return 2;
+		}
+		if (pc->ops->capture(pc->ctx, schemas, n_schemas, stdout, err, sizeof(err)) != 0) {
+			fprintf(stderr, "faultline-agent: probe %s: %s\n", name, err);
+			return 1;
+		}
+		return 0;
+	}
+	fprintf(stderr, "faultline-agent: %s: no probe named %s\n", cfg->path, name);
+	return 2;
 }
 
 // --check-config: the expectations file the config names is read and checked the way the rounds
@@ -88,7 +128,15 @@ check_expectations(const agent_config *cfg)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_ONCE = 256, OPT_JSON, OPT_CHECK, OPT_LOGLEVEL, OPT_ALLOW_EMPTY };
+	enum {
+		OPT_ONCE = 256,
+		OPT_JSON,
+		OPT_CHECK,
+		OPT_LOGLEVEL,
+		OPT_ALLOW_EMPTY,
+		OPT_CAPTURE,
+		OPT_SCHEMA
+	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "once", no_argument, NULL, OPT_ONCE },
@@ -96,6 +144,8 @@ main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
 		{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+		{ "capture-expectations", required_argument, NULL, OPT_CAPTURE },
+		{ "schema", required_argument, NULL, OPT_SCHEMA },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -103,6 +153,8 @@ main(int argc, char **argv)
 	const char   *path = AGENT_DEFAULT_CONFIG;
 	bool          once = false, json = false, check = false, allow_empty = false;
 	int           level = -1, c, rc;
+	const char   *capture = NULL, *schemas[MAX_CAPTURE_SCHEMAS];
+	size_t        n_schemas = 0;
 	agent_config *cfg;
 	char          err[AGENT_CFG_ERRLEN];
 
@@ -126,6 +178,17 @@ main(int argc, char **argv)
 			break;
 		case OPT_ALLOW_EMPTY:
 			allow_empty = true;
+			break;
+		case OPT_CAPTURE:
+			capture = optarg;
+			break;
+		case OPT_SCHEMA:
+			if (n_schemas == MAX_CAPTURE_SCHEMAS) {
+				fprintf(stderr, "faultline-agent: at most %d --schema\n",
+				    MAX_CAPTURE_SCHEMAS);
+				return 2;
+			}
+			schemas[n_schemas++] = optarg;
 			break;
 		case OPT_LOGLEVEL:
 			if ((level = fl_log_level_parse(optarg)) < 0) {
@@ -156,11 +219,27 @@ main(int argc, char **argv)
 		fprintf(stderr, "faultline-agent: --json needs --once\n");
 		return 2;
 	}
+	if (n_schemas > 0 && capture == NULL) {
+		fprintf(stderr, "faultline-agent: --schema needs --capture-expectations\n");
+		return 2;
+	}
+	if (capture != NULL && (once || check)) {
+		fprintf(stderr,
+		    "faultline-agent: --capture-expectations goes alone (not with --once or "
+		    "--check-config)\n");
+		return 2;
+	}
 	if (agent_config_load(path, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
 	cfg->allow_empty_flag = allow_empty;
+	if (capture != NULL) {
+		fl_log_level = level >= 0 ? level : FL_LOG_WARN;
+		rc           = capture_expectations(cfg, capture, schemas, n_schemas);
+		agent_config_free(cfg);
+		return rc;
+	}
 	if (agent_config_check_probes(cfg, allow_empty, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		agent_config_free(cfg);

@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "faultline.pb-c.h"
 #include "fl/wire.h"
@@ -101,6 +102,13 @@ typedef struct agent_probe_ops {
 	const char *(*target)(const void *ctx);
 
 	void (*free)(void *ctx); // accepts NULL
+
+	// Database probes only (NULL for the others): connects like run() and writes to out, as
+	// a commented expectations file (faultline.expect(5)), what the probe's role can use
+	// today in the given schemas (MySQL: databases); with none, in every schema it can use.
+	// Returns 0, or -1 with a one-line reason in err (nothing written then).
+	int (*capture)(void *ctx, const char *const *schemas, size_t n_schemas, FILE *out,
+	    char *err, size_t errlen);
 } agent_probe_ops;
 
 // The probe kinds this build knows, looked up by section kind; NULL when unknown.

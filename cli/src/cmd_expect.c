@@ -2,12 +2,19 @@
 //
 //   expect check FILE...   the agent's parser, without an agent: exit 2 with FILE:LINE
 //   expect diff OLD NEW    what NEW adds and drops; a drop is a rollback risk (exit 1)
+//   expect capture -c agent.conf --probe NAME [--schema S]... [-o FILE]
+//                          what the probe's role can use today, written by faultline-agent
 //
 // Nothing here talks to the collector.
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "cli.h"
@@ -130,6 +137,182 @@ cmd_diff(const cli_ctx *ctx, int argc, char **argv, bool json)
 	return rc;
 }
 
+// Where faultline-agent is: next to this program (the packages install both in /usr/bin),
+// else the first in PATH. Returns 0 with the path in out, -1 when there is none.
+static int
+find_agent(char *out, size_t len)
+{
+	char        self[PATH_MAX];
+	ssize_t     n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *path;
+
+	if (n > 0) {
+		self[n]     = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(out, len, "%.*s/faultline-agent", (int) (len - 17), self);
+			if (access(out, X_OK) == 0) {
+				return 0;
+			}
+		}
+	}
+	if ((path = getenv("PATH")) == NULL) {
+		return -1;
+	}
+	for (const char *p = path; *p != '\0';) {
+		size_t dl = strcspn(p, ":");
+		if (dl > 0 && dl + 17 < len) {
+			snprintf(out, len, "%.*s/faultline-agent", (int) dl, p);
+			if (access(out, X_OK) == 0) {
+				return 0;
+			}
+		}
+		p += dl;
+		p += *p == ':';
+	}
+	return -1;
+}
+
+// Runs argv with stdout on fd (-1: ours); returns its exit status, or CLI_EXIT_ERROR when it
+// cannot run or was killed.
+static int
+run_agent(const char *const *argv, int fd)
+{
+	int   status;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		fprintf(stderr, "faultline: cannot run %s: %s\n", argv[0], strerror(errno));
+		return CLI_EXIT_ERROR;
+	}
+	if (pid == 0) {
+		if (fd >= 0 && dup2(fd, STDOUT_FILENO) < 0) {
+			_exit(CLI_EXIT_ERROR);
+		}
+		execv(argv[0], (char *const *) argv); // execv does not change them
+		fprintf(stderr, "faultline: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(CLI_EXIT_ERROR);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			return CLI_EXIT_ERROR;
+		}
+	}
+	if (WIFEXITED(status)) {
+		return WEXITSTATUS(status);
+	}
+	fprintf(stderr, "faultline: %s died (signal %d)\n", argv[0], WTERMSIG(status));
+	return CLI_EXIT_ERROR;
+}
+
+// Runs the agent with stdout into a temporary file beside output, renamed over it only when
+// the agent succeeded: a failed capture never leaves a half-written file behind.
+static int
+run_agent_to_file(const char *const *argv, const char *output)
+{
+	char tmp[PATH_MAX];
+	int  fd, rc;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", output) >= (int) sizeof(tmp)) {
+		fprintf(stderr, "faultline: %s: path too long\n", output);
+		return CLI_EXIT_ERROR;
+	}
+	if ((fd = mkstemp(tmp)) < 0) {
+		fprintf(stderr, "faultline: cannot write %s: %s\n", output, strerror(errno));
+		return CLI_EXIT_ERROR;
+	}
+	fchmod(fd, 0644); // an expectations file is committed with the release, not a secret
+	rc = run_agent(argv, fd);
+	if (close(fd) != 0 && rc == 0) {
+		fprintf(stderr, "faultline: cannot write %s: %s\n", output, strerror(errno));
+		rc = CLI_EXIT_ERROR;
+	}
+	if (rc == 0 && rename(tmp, output) != 0) {
+		fprintf(stderr, "faultline: cannot write %s: %s\n", output, strerror(errno));
+		rc = CLI_EXIT_ERROR;
+	}
+	if (rc != 0) {
+		unlink(tmp);
+	}
+	return rc;
+}
+
+#define CAPTURE_MAX_SCHEMAS 64
+
+// expect capture: the database work happens in faultline-agent (which has the database
+// clients and the config loader), so the CLI's package needs neither libpq nor libmariadb.
+static int
+cmd_capture(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "probe", required_argument, NULL, 'p' },
+		{ "schema", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char        agent[PATH_MAX], err[256];
+	const char *av[8 + 2 * CAPTURE_MAX_SCHEMAS];
+	const char *config = "/etc/faultline/agent.conf", *probe = NULL, *output = NULL;
+	const char *schemas[CAPTURE_MAX_SCHEMAS];
+	size_t      n_schemas = 0;
+	int         opt, k = 0;
+
+	cli_opt_start();
+	while ((opt = cli_opt_next(argc, argv, "c:o:h", longopts, err, sizeof(err))) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'p':
+			probe = optarg;
+			break;
+		case 's':
+			if (n_schemas == CAPTURE_MAX_SCHEMAS) {
+				return cli_usage_error("expect capture", "at most %d --schema",
+				    CAPTURE_MAX_SCHEMAS);
+			}
+			schemas[n_schemas++] = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			fputs(cli_help_expect, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error("expect capture", "%s", err);
+		}
+	}
+	if (optind < argc) {
+		return cli_usage_error("expect capture", "unexpected argument %s", argv[optind]);
+	}
+	if (probe == NULL) {
+		return cli_usage_error("expect capture",
+		    "which probe? faultline expect capture -c agent.conf --probe NAME");
+	}
+	if (find_agent(agent, sizeof(agent)) != 0) {
+		fprintf(stderr,
+		    "faultline: faultline expect capture needs faultline-agent (package "
+		    "faultline-agent)\n");
+		return CLI_EXIT_ERROR;
+	}
+	av[k++] = agent;
+	av[k++] = "-c";
+	av[k++] = config;
+	av[k++] = "--capture-expectations";
+	av[k++] = probe;
+	for (size_t i = 0; i < n_schemas; i++) {
+		av[k++] = "--schema";
+		av[k++] = schemas[i];
+	}
+	av[k] = NULL;
+	fflush(stdout);
+	return output != NULL ? run_agent_to_file(av, output) : run_agent(av, -1);
+}
+
 int
 cli_cmd_expect(const cli_ctx *ctx, int argc, char **argv)
 {
@@ -144,18 +327,23 @@ cli_cmd_expect(const cli_ctx *ctx, int argc, char **argv)
 	const char *sub;
 
 	if (argc < 2) {
-		return cli_usage_error(argv[0], "which subcommand? check or diff");
+		return cli_usage_error(argv[0], "which subcommand? check, diff or capture");
 	}
 	sub = argv[1];
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
 		fputs(cli_help_expect, stdout);
 		return CLI_EXIT_OK;
 	}
-	if (strcmp(sub, "check") != 0 && strcmp(sub, "diff") != 0) {
-		return cli_usage_error(argv[0], "no subcommand named '%s' (check or diff)", sub);
+	if (strcmp(sub, "check") != 0 && strcmp(sub, "diff") != 0 &&
+	    strcmp(sub, "capture") != 0) {
+		return cli_usage_error(
+		    argv[0], "no subcommand named '%s' (check, diff or capture)", sub);
 	}
 	argc--;
 	argv++; // argv[0] is now the subcommand
+	if (strcmp(sub, "capture") == 0) {
+		return cmd_capture(argc, argv);
+	}
 	cli_opt_start();
 	while ((opt = cli_opt_next(argc, argv, "h", longopts, err, sizeof(err))) != -1) {
 		switch (opt) {
