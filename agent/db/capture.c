@@ -78,16 +78,21 @@ db_capture_when(char *out, size_t len)
 void
 db_capture_intro(db_capture *c)
 {
-	db_capture_comment(c, "Written by faultline expect capture (faultline-agent "
-	                      "--capture-expectations).");
-	db_capture_comment(c, "This is everything the role can use today, not what the release "
-	                      "needs: delete the");
-	db_capture_comment(c, "lines the code does not use, then commit it with the release. "
-	                      "Check it with");
-	db_capture_comment(c, "`faultline expect check FILE`; compare releases with `faultline "
-	                      "expect diff OLD NEW`.");
-	db_capture_comment(c, "A line without \": PRIVILEGES\" only requires the object to "
-	                      "exist. See faultline.expect(5).");
+	db_capture_comment(c,
+	    "Written by faultline expect capture (faultline-agent "
+	    "--capture-expectations).");
+	db_capture_comment(c,
+	    "This is everything the role can use today, not what the release "
+	    "needs: delete the");
+	db_capture_comment(c,
+	    "lines the code does not use, then commit it with the release. "
+	    "Check it with");
+	db_capture_comment(c,
+	    "`faultline expect check FILE`; compare releases with `faultline "
+	    "expect diff OLD NEW`.");
+	db_capture_comment(c,
+	    "A line without \": PRIVILEGES\" only requires the object to "
+	    "exist. See faultline.expect(5).");
 }
 
 void

@@ -448,9 +448,9 @@ kind_word(Fl__ObjectKind k)
 // table instead of one per requirement keeps a 20-requirement check near a millisecond.
 // `g` holds the grantee strings of the connected user and its enabled roles, in
 // information_schema's quoting ('user'@'host', 'role').
-#define MY_GRANTEES                                                                          \
-	"WITH g AS (SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', "     \
-	"SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') AS gr UNION SELECT CONCAT('''', "     \
+#define MY_GRANTEES                                                                         \
+	"WITH g AS (SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', " \
+	"SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') AS gr UNION SELECT CONCAT('''', "  \
 	"ROLE_NAME, '''') FROM information_schema.ENABLED_ROLES) "
 
 static const char check_head[] = MY_GRANTEES
@@ -947,12 +947,12 @@ fail:
 static void
 my_run(void *ctx, const agent_round *round, agent_result *res)
 {
-	my_probe              *p  = ctx;
-	MYSQL                 *m  = NULL;
-	MYSQL_RES             *rs = NULL;
-	int64_t                start = fl_mono_us(), deadline = start + (int64_t) p->c.timeout_ms * 1000;
-	int64_t                t0;
-	int                    qrv;
+	my_probe  *p     = ctx;
+	MYSQL     *m     = NULL;
+	MYSQL_RES *rs    = NULL;
+	int64_t    start = fl_mono_us(), deadline = start + (int64_t) p->c.timeout_ms * 1000;
+	int64_t    t0;
+	int        qrv;
 	const agent_db_expect *d = NULL;
 	db_state               state;
 
@@ -1058,7 +1058,8 @@ my_cap_query(MYSQL *m, const sqlbuf *b, char *err, size_t errlen)
 	if (rv == -2) {
 		snprintf(err, errlen, "no answer to a catalog query within 30 s");
 	} else if (rv != 0 || rs == NULL) {
-		snprintf(err, errlen, "catalog query failed: %u: %s", mysql_errno(m), mysql_error(m));
+		snprintf(
+		    err, errlen, "catalog query failed: %u: %s", mysql_errno(m), mysql_error(m));
 		mysql_free_result(rs);
 		rs = NULL;
 	}
@@ -1128,10 +1129,12 @@ my_cap_tables_sql(sqlbuf *b, const sqlbuf *in)
 {
 	sb_str(b,
 	    MY_GRANTEES
-	    "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, p.PRIVILEGE_TYPE FROM information_schema.TABLES t "
+	    "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, p.PRIVILEGE_TYPE FROM information_schema.TABLES "
+	    "t "
 	    "LEFT JOIN (SELECT 'U' AS src, '' AS db, '' AS tb, PRIVILEGE_TYPE FROM "
 	    "information_schema.USER_PRIVILEGES WHERE GRANTEE IN (SELECT gr FROM g) UNION ALL "
-	    "SELECT 'S', TABLE_SCHEMA, '', PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES "
+	    "SELECT 'S', TABLE_SCHEMA, '', PRIVILEGE_TYPE FROM "
+	    "information_schema.SCHEMA_PRIVILEGES "
 	    "WHERE GRANTEE IN (SELECT gr FROM g) UNION ALL SELECT 'T', TABLE_SCHEMA, TABLE_NAME, "
 	    "PRIVILEGE_TYPE FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE IN (SELECT gr "
 	    "FROM g)) p ON p.src = 'U' OR (p.src = 'S' AND t.TABLE_SCHEMA LIKE p.db) OR (p.src = "
@@ -1169,8 +1172,7 @@ my_same(MYSQL_ROW a, MYSQL_ROW b, int n)
 
 // The column lines of table db.tb (whose own privileges are tbits), from the columns result.
 static void
-my_cap_columns_of(
-    MYSQL_RES *cols, const char *db, const char *tb, unsigned tbits, db_capture *cap)
+my_cap_columns_of(MYSQL_RES *cols, const char *db, const char *tb, unsigned tbits, db_capture *cap)
 {
 	MYSQL_ROW row, prev = NULL;
 	unsigned  cbits = 0;
@@ -1190,7 +1192,8 @@ my_cap_columns_of(
 			break;
 		}
 		if (row[0] == NULL || row[1] == NULL || row[2] == NULL || strcmp(row[0], db) != 0 ||
-		    strcmp(row[1], tb) != 0 || (prev == NULL && !db_capture_ident(cap, row[2], false))) {
+		    strcmp(row[1], tb) != 0 ||
+		    (prev == NULL && !db_capture_ident(cap, row[2], false))) {
 			continue;
 		}
 		cbits |= row[3] != NULL ? my_cap_bit(row[3]) : 0;

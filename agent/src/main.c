@@ -152,8 +152,8 @@ main(int argc, char **argv)
 	};
 	const char   *path = AGENT_DEFAULT_CONFIG;
 	bool          once = false, json = false, check = false, allow_empty = false;
-	int           level = -1, c, rc;
-	const char   *capture = NULL, *schemas[MAX_CAPTURE_SCHEMAS];
+	int           level     = -1, c, rc;
+	const char   *capture   = NULL, *schemas[MAX_CAPTURE_SCHEMAS];
 	size_t        n_schemas = 0;
 	agent_config *cfg;
 	char          err[AGENT_CFG_ERRLEN];

@@ -271,8 +271,8 @@ cmd_capture(int argc, char **argv)
 			break;
 		case 's':
 			if (n_schemas == CAPTURE_MAX_SCHEMAS) {
-				return cli_usage_error("expect capture", "at most %d --schema",
-				    CAPTURE_MAX_SCHEMAS);
+				return cli_usage_error(
+				    "expect capture", "at most %d --schema", CAPTURE_MAX_SCHEMAS);
 			}
 			schemas[n_schemas++] = optarg;
 			break;
@@ -334,8 +334,7 @@ cli_cmd_expect(const cli_ctx *ctx, int argc, char **argv)
 		fputs(cli_help_expect, stdout);
 		return CLI_EXIT_OK;
 	}
-	if (strcmp(sub, "check") != 0 && strcmp(sub, "diff") != 0 &&
-	    strcmp(sub, "capture") != 0) {
+	if (strcmp(sub, "check") != 0 && strcmp(sub, "diff") != 0 && strcmp(sub, "capture") != 0) {
 		return cli_usage_error(
 		    argv[0], "no subcommand named '%s' (check, diff or capture)", sub);
 	}
