@@ -35,7 +35,7 @@ static const command commands[] = {
 	{ "forget", cli_cmd_forget, cli_help_forget, "stop tracking a host (its history stays)" },
 	{ "watch", cli_cmd_watch, cli_help_watch, "a live view: verdict, hosts × probes, events" },
 	{ "expect", cli_cmd_expect, cli_help_expect,
-	    "check and compare release expectations files (offline)" },
+	    "check, compare and capture release expectations files" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -82,7 +82,7 @@ usage(FILE *out)
 	    "                       subjectAltName (required with tls+tcp://)\n"
 	    "    -h, --help         this text; COMMAND --help for a command's\n"
 	    "    -V, --version      the version\n"
-	    "    Every command but watch and expect check also takes --json (the public JSON\n"
+	    "    Every command but watch, expect check and expect capture also takes --json (the\n"
 	    "    shapes documented in README).\n"
 	    "\n"
 	    "EXIT STATUS\n"

@@ -48,11 +48,19 @@ assert_eq "faultline <TAB> offers the commands of --help" "$want" \
 assert_eq "faultline di<TAB>" "diagnose" "$(complete "$COMP/faultline" _faultline faultline di)"
 assert_eq "faultline help pro<TAB>" "probe-now" \
 	"$(complete "$COMP/faultline" _faultline faultline help pro)"
-assert_eq "faultline expect <TAB> offers its subcommands" "check diff" \
+assert_eq "faultline expect <TAB> offers its subcommands" "capture check diff" \
 	"$(complete "$COMP/faultline" _faultline faultline expect '')"
 touch "$FL_TMP/release.expect"
 assert_eq "faultline expect diff FILE<TAB>" "$FL_TMP/release.expect" \
 	"$(complete "$COMP/faultline" _faultline faultline expect diff "$FL_TMP/release.ex")"
+printf '[agent]\n[postgres "orders"]\n[mysql "legacy"]\n[http "app"]\n' >"$FL_TMP/capture.conf"
+assert_eq "faultline expect capture -c CONF --probe <TAB> offers its database probes" \
+	"legacy orders" \
+	"$(complete "$COMP/faultline" _faultline faultline expect capture -c "$FL_TMP/capture.conf" --probe '')"
+assert_eq "faultline expect capture --sch<TAB>" "--schema" \
+	"$(complete "$COMP/faultline" _faultline faultline expect capture --sch)"
+assert_eq "faultline-agent -c CONF --capture-expectations <TAB>" "legacy orders" \
+	"$(complete "$COMP/faultline-agent" _faultline_agent faultline-agent -c "$FL_TMP/capture.conf" --capture-expectations '')"
 assert_eq "faultline watch --in<TAB>" "--interval" \
 	"$(complete "$COMP/faultline" _faultline faultline watch --in)"
 assert_eq "global options: faultline --tls-<TAB>" \
