@@ -108,8 +108,8 @@ db_capture_req(db_capture *c, const char *key, const char *object, const char *p
 	c->n_reqs++;
 }
 
-static void
-skip(db_capture *c, const char *what)
+void
+db_capture_skip(db_capture *c, const char *what)
 {
 	if (c->n_skipped++ == 0) {
 		snprintf(c->skipped, sizeof(c->skipped), "%s", what);
@@ -122,13 +122,13 @@ db_capture_ident(db_capture *c, const char *name, bool lower_only)
 	const unsigned char *s = (const unsigned char *) name;
 
 	if (!(isalpha(s[0]) || s[0] == '_') || (lower_only && isupper(s[0]))) {
-		skip(c, name);
+		db_capture_skip(c, name);
 		return false;
 	}
 	for (; *s; s++) {
 		if (*s > 0x7f || !(isalnum(*s) || *s == '_' || *s == '$') ||
 		    (lower_only && isupper(*s))) {
-			skip(c, name);
+			db_capture_skip(c, name);
 			return false;
 		}
 	}
@@ -140,7 +140,7 @@ db_capture_args(db_capture *c, const char *fn, const char *args)
 {
 	for (const unsigned char *s = (const unsigned char *) args; *s; s++) {
 		if (*s > 0x7f || (!isalnum(*s) && strchr(" ,._[]\"", *s) == NULL)) {
-			skip(c, fn);
+			db_capture_skip(c, fn);
 			return false;
 		}
 	}

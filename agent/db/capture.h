@@ -42,6 +42,9 @@ void db_capture_req(db_capture *c, const char *key, const char *object, const ch
 // case, so "Orders" would name another table). A name refused is counted as skipped.
 bool db_capture_ident(db_capture *c, const char *name, bool lower_only);
 
+// Counts the object named what as left out (the first one is named in the closing comment).
+void db_capture_skip(db_capture *c, const char *what);
+
 // Same for function argument types as the format writes them ("integer, text[]").
 bool db_capture_args(db_capture *c, const char *fn, const char *args);
 

@@ -1194,10 +1194,15 @@ cap_functions(PGconn *conn, const char *schemas, db_capture *cap, char *err, siz
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *fn = PQgetvalue(r, i, 1), *args = PQgetvalue(r, i, 2);
-		if (db_capture_ident(cap, fn, true) && db_capture_args(cap, fn, args)) {
-			snprintf(obj, sizeof(obj), "%s.%s(%s)", PQgetvalue(r, i, 0), fn, args);
-			db_capture_req(cap, "function", obj, "EXECUTE");
+		if (!db_capture_ident(cap, fn, true) || !db_capture_args(cap, fn, args)) {
+			continue;
 		}
+		int n = snprintf(obj, sizeof(obj), "%s.%s(%s)", PQgetvalue(r, i, 0), fn, args);
+		if (n < 0 || (size_t) n >= sizeof(obj)) {
+			db_capture_skip(cap, fn); // a signature longer than we write: never cut it
+			continue;
+		}
+		db_capture_req(cap, "function", obj, "EXECUTE");
 	}
 	PQclear(r);
 	return 0;
