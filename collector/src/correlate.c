@@ -109,8 +109,8 @@ typedef struct ent {
 	uint8_t  st;     // enum st
 	uint8_t  cat;    // enum cat (meaningful when failing)
 	bool     spell;  // slow for a while: slow_rounds in a row, or the median recent round slow
-	bool     shaky;  // spell, or recent rounds failing on and off (>= 2 failed, >= 3 bad)
-	bool     clean;  // ok now and lately (fewer than 3 bad recent rounds): a normal path
+	bool     shaky;  // spell, or in a spell of trouble that has not ended (hysteresis)
+	bool     clean;  // ok now and lately (under 30 % bad recent rounds): a normal path
 } ent;
 
 typedef struct tgt {
@@ -320,13 +320,16 @@ corr_result_slow(const corr_params *p, const Fl__ProbeResult *r, int64_t baselin
 void
 corr_window_push(corr_window *w, uint32_t dur_us, bool slow, bool failed)
 {
-	uint16_t bit       = (uint16_t) (1u << w->next);
 	w->dur_us[w->next] = dur_us;
-	w->slow            = (uint16_t) (slow ? w->slow | bit : w->slow & ~bit);
-	w->failed          = (uint16_t) (failed ? w->failed | bit : w->failed & ~bit);
 	w->next            = (uint8_t) ((w->next + 1) % CORR_WINDOW);
 	if (w->n < CORR_WINDOW) {
 		w->n++;
+	}
+	// Shift registers: bit 0 is the latest round, the oldest falls off the top.
+	w->slow   = (w->slow << 1) | (slow ? 1u : 0u);
+	w->failed = (w->failed << 1) | (failed ? 1u : 0u);
+	if (w->rounds < CORR_HISTORY) {
+		w->rounds++;
 	}
 }
 
@@ -356,39 +359,79 @@ corr_window_percentile(const corr_window *w, unsigned pct)
 }
 
 static unsigned
-popcount16(uint16_t x)
+popcount64(uint64_t x)
 {
 	unsigned c = 0;
-	for (; x != 0; x &= (uint16_t) (x - 1)) {
+	for (; x != 0; x &= x - 1) {
 		c++;
 	}
 	return c;
 }
 
-// Only the bits of slots that hold a round count (the ring is not full at first).
-static uint16_t
-window_mask(const corr_window *w)
+// The bits of the (up to) CORR_WINDOW rounds that ended `ago` rounds before the latest; *m is
+// how many rounds that window holds (fewer at first, or near the end of the history).
+static uint64_t
+window_bits_at(const corr_window *w, unsigned ago, unsigned *m)
 {
-	if (w->n >= CORR_WINDOW) {
-		return (uint16_t) ((1u << CORR_WINDOW) - 1);
-	}
-	uint16_t m = 0;
-	for (unsigned i = 0; i < w->n; i++) {
-		m |= (uint16_t) (1u << ((w->next + CORR_WINDOW - 1 - i) % CORR_WINDOW));
-	}
-	return m;
+	unsigned held = w->rounds > ago ? w->rounds - ago : 0;
+	*m            = held < CORR_WINDOW ? held : CORR_WINDOW;
+	return ago < CORR_HISTORY ? (((uint64_t) 1 << *m) - 1) << ago : 0;
 }
 
 unsigned
 corr_window_slow(const corr_window *w)
 {
-	return w != NULL ? popcount16(w->slow & window_mask(w)) : 0;
+	unsigned m;
+	return w != NULL ? popcount64(w->slow & window_bits_at(w, 0, &m)) : 0;
 }
 
 unsigned
 corr_window_failed(const corr_window *w)
 {
-	return w != NULL ? popcount16(w->failed & window_mask(w)) : 0;
+	unsigned m;
+	return w != NULL ? popcount64(w->failed & window_bits_at(w, 0, &m)) : 0;
+}
+
+// Trouble that comes and goes, in the window that ended `ago` rounds before the latest: at
+// least two failed rounds and three bad (failed or slow) ones, or at least 30 % (and four) bad
+// ones of any kind, or most rounds slow (the median round slow). Entering a spell of trouble.
+static bool
+window_troubled_at(const corr_params *prm, const corr_window *w, unsigned ago)
+{
+	unsigned m;
+	uint64_t bits = window_bits_at(w, ago, &m);
+	unsigned f = popcount64(w->failed & bits), s = popcount64(w->slow & bits), bad = f + s;
+	uint32_t need = prm->slow_rounds ? prm->slow_rounds : 1;
+	return (f >= 2 && bad >= 3) || (bad >= 4 && bad * 10 >= m * 3) || (m >= need && 2 * s > m);
+}
+
+// Clean again, in the window that ended `ago` rounds before the latest: at most one bad round
+// of CORR_WINDOW. Leaving a spell of trouble.
+static bool
+window_clean_at(const corr_window *w, unsigned ago)
+{
+	unsigned m;
+	uint64_t bits = window_bits_at(w, ago, &m);
+	return popcount64((w->slow | w->failed) & bits) <= 1;
+}
+
+// Hysteresis over the bit history: the path entered a spell of trouble in some recent window
+// and has not been clean in any window since (two thresholds: enter at ~30 % bad rounds, leave
+// at <= 1 bad of CORR_WINDOW). A path losing 10 % of its packets has some 20-40 % bad rounds,
+// around any single threshold, so one threshold made it flap between suspect and fine. A pure
+// function of the window: the engine keeps no state between diagnoses.
+static bool
+window_in_trouble(const corr_params *prm, const corr_window *w)
+{
+	for (unsigned ago = 0; w != NULL && ago < w->rounds; ago++) {
+		if (window_troubled_at(prm, w, ago)) {
+			return true;
+		}
+		if (window_clean_at(w, ago)) {
+			return false;
+		}
+	}
+	return false;
 }
 
 // Slow for a while: slow_rounds rounds in a row (a quick onset), or the median of the recent
@@ -404,25 +447,22 @@ probe_spell(const corr_params *prm, const corr_probe *p)
 	return w != NULL && w->n >= need && 2 * corr_window_slow(w) > w->n;
 }
 
-// Trouble that comes and goes (packet loss): a slow spell, or at least two failed rounds and
-// three bad (failed or slow) ones among the recent rounds, or at least 30 % (and four) bad ones
-// of any kind. Only a suspicion: a path finding also needs other hosts clearly better
-// (select_slow_paths()).
+// A suspect path: a slow spell, or in a spell of trouble that comes and goes (packet loss)
+// that has not ended (window_in_trouble()). Only a suspicion: a path finding also needs other
+// hosts clearly better (select_slow_paths()).
 static bool
 probe_shaky(const corr_params *prm, const corr_probe *p)
 {
-	if (probe_spell(prm, p)) {
-		return true;
-	}
-	unsigned f = corr_window_failed(p->recent), bad = f + corr_window_slow(p->recent);
-	unsigned n = p->recent != NULL ? p->recent->n : 0;
-	return (f >= 2 && bad >= 3) || (bad >= 4 && bad * 10 >= n * 3);
+	return probe_spell(prm, p) || window_in_trouble(prm, p->recent);
 }
 
-// Fine lately: what a "normal" path is compared with. Under 30 % bad (slow or failed) recent
-// rounds, so a host that has just come out of a spell every host shared is not evidence that
-// the target is fine from elsewhere, while a busy host's odd slow round does not disqualify it.
-// Without a window only the latest round is known: it must be ok.
+// Fine lately: what a "normal" path is compared with. Not entering trouble now and under 30 %
+// bad (slow or failed) recent rounds, so a host that has just come out of a spell every host
+// shared is not evidence that the target is fine from elsewhere, while a busy host's odd slow
+// round does not disqualify it. Judged on the current window only, not the hysteresis: a busy
+// host that once had a few slow rounds in a row is a normal host again as soon as its window
+// is (whether a path is blamed is decided by comparing latencies: clearly_better()). Without a
+// window only the latest round is known: it must be ok.
 static bool
 probe_clean(const corr_params *prm, const corr_probe *p, enum st st)
 {
@@ -431,7 +471,8 @@ probe_clean(const corr_params *prm, const corr_probe *p, enum st st)
 		return st == ST_OK;
 	}
 	unsigned bad = corr_window_slow(w) + corr_window_failed(w);
-	return (st == ST_OK || st == ST_DEGRADED) && !probe_shaky(prm, p) && bad * 10 < w->n * 3u;
+	return (st == ST_OK || st == ST_DEGRADED) && !probe_spell(prm, p) &&
+	    !window_troubled_at(prm, w, 0) && bad * 10 < w->n * 3u;
 }
 
 static enum st
@@ -1756,6 +1797,17 @@ clearly_better(const eng *e, uint32_t a, uint32_t b)
 	return 2 * pa <= pb && pb - pa >= CORR_SLOW_FLOOR_US;
 }
 
+static bool
+vec_has(const vec *v, uint32_t id)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		if (v->v[i] == id) {
+			return true;
+		}
+	}
+	return false;
+}
+
 // Of the suspect paths, those with a calm host clearly better and not clearly better than
 // the worst suspect (a busy host's spikes next to a lossy path are noise: the worst path is
 // named) into paths; and the calm hosts clearly better than every kept path into normal.
@@ -1774,7 +1826,8 @@ select_slow_paths(eng *e, const vec *suspects, const vec *calm, vec *paths, vec 
 			continue;
 		}
 		for (size_t j = 0; j < calm->n; j++) {
-			if (clearly_better(e, calm->v[j], suspects->v[i])) {
+			if (calm->v[j] != suspects->v[i] &&
+			    clearly_better(e, calm->v[j], suspects->v[i])) {
 				vec_push(e, paths, suspects->v[i]);
 				if (best == UINT32_MAX ||
 				    ent_lat(e, suspects->v[i]) < ent_lat(e, best)) {
@@ -1785,7 +1838,7 @@ select_slow_paths(eng *e, const vec *suspects, const vec *calm, vec *paths, vec 
 		}
 	}
 	for (size_t j = 0; best != UINT32_MAX && j < calm->n; j++) {
-		if (clearly_better(e, calm->v[j], best)) {
+		if (!vec_has(paths, calm->v[j]) && clearly_better(e, calm->v[j], best)) {
 			vec_push(e, normal, calm->v[j]);
 		}
 	}
@@ -1830,9 +1883,13 @@ judge_db_like(eng *e, group_ctx *gc)
 			    (x->st == ST_DEGRADED && ent_probe(e, id)->recent == NULL)) {
 				vec_push(e, &slow, id);
 			}
+			// Both at once when a path in a spell of trouble has a clean window
+			// again but not yet a clean one (hysteresis): suspect, and fine to
+			// compare the other suspects with (never itself: select_slow_paths()).
 			if (x->shaky) {
 				vec_push(e, &slow_path, id);
-			} else if (x->clean) {
+			}
+			if (x->clean) {
 				vec_push(e, &calm, id);
 			}
 			continue;
