@@ -456,13 +456,12 @@ probe_shaky(const corr_params *prm, const corr_probe *p)
 	return probe_spell(prm, p) || window_in_trouble(prm, p->recent);
 }
 
-// Fine lately: what a "normal" path is compared with. Not entering trouble now and under 30 %
-// bad (slow or failed) recent rounds, so a host that has just come out of a spell every host
-// shared is not evidence that the target is fine from elsewhere, while a busy host's odd slow
-// round does not disqualify it. Judged on the current window only, not the hysteresis: a busy
-// host that once had a few slow rounds in a row is a normal host again as soon as its window
-// is (whether a path is blamed is decided by comparing latencies: clearly_better()). Without a
-// window only the latest round is known: it must be ok.
+// Fine lately: what a "normal" path is compared with. Not shaky (so not in a spell of trouble
+// that has not ended) and under 30 % bad (slow or failed) recent rounds: hosts that have just
+// come out of an outage or a spell every host shared are all still shaky, and none of them is
+// evidence that the target is fine from elsewhere (comparing them with each other would name a
+// path for a fault they shared), while a busy host's odd slow round does not disqualify it.
+// Without a window only the latest round is known: it must be ok.
 static bool
 probe_clean(const corr_params *prm, const corr_probe *p, enum st st)
 {
@@ -471,8 +470,7 @@ probe_clean(const corr_params *prm, const corr_probe *p, enum st st)
 		return st == ST_OK;
 	}
 	unsigned bad = corr_window_slow(w) + corr_window_failed(w);
-	return (st == ST_OK || st == ST_DEGRADED) && !probe_spell(prm, p) &&
-	    !window_troubled_at(prm, w, 0) && bad * 10 < w->n * 3u;
+	return (st == ST_OK || st == ST_DEGRADED) && !probe_shaky(prm, p) && bad * 10 < w->n * 3u;
 }
 
 static enum st
@@ -1797,17 +1795,6 @@ clearly_better(const eng *e, uint32_t a, uint32_t b)
 	return 2 * pa <= pb && pb - pa >= CORR_SLOW_FLOOR_US;
 }
 
-static bool
-vec_has(const vec *v, uint32_t id)
-{
-	for (size_t i = 0; i < v->n; i++) {
-		if (v->v[i] == id) {
-			return true;
-		}
-	}
-	return false;
-}
-
 // Of the suspect paths, those with a calm host clearly better and not clearly better than
 // the worst suspect (a busy host's spikes next to a lossy path are noise: the worst path is
 // named) into paths; and the calm hosts clearly better than every kept path into normal.
@@ -1826,8 +1813,7 @@ select_slow_paths(eng *e, const vec *suspects, const vec *calm, vec *paths, vec 
 			continue;
 		}
 		for (size_t j = 0; j < calm->n; j++) {
-			if (calm->v[j] != suspects->v[i] &&
-			    clearly_better(e, calm->v[j], suspects->v[i])) {
+			if (clearly_better(e, calm->v[j], suspects->v[i])) {
 				vec_push(e, paths, suspects->v[i]);
 				if (best == UINT32_MAX ||
 				    ent_lat(e, suspects->v[i]) < ent_lat(e, best)) {
@@ -1838,7 +1824,7 @@ select_slow_paths(eng *e, const vec *suspects, const vec *calm, vec *paths, vec 
 		}
 	}
 	for (size_t j = 0; best != UINT32_MAX && j < calm->n; j++) {
-		if (!vec_has(paths, calm->v[j]) && clearly_better(e, calm->v[j], best)) {
+		if (clearly_better(e, calm->v[j], best)) {
 			vec_push(e, normal, calm->v[j]);
 		}
 	}
@@ -1883,13 +1869,9 @@ judge_db_like(eng *e, group_ctx *gc)
 			    (x->st == ST_DEGRADED && ent_probe(e, id)->recent == NULL)) {
 				vec_push(e, &slow, id);
 			}
-			// Both at once when a path in a spell of trouble has a clean window
-			// again but not yet a clean one (hysteresis): suspect, and fine to
-			// compare the other suspects with (never itself: select_slow_paths()).
 			if (x->shaky) {
 				vec_push(e, &slow_path, id);
-			}
-			if (x->clean) {
+			} else if (x->clean) {
 				vec_push(e, &calm, id);
 			}
 			continue;

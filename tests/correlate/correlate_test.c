@@ -741,6 +741,19 @@ static const row rows[] = {
 	    .n_findings = 1,
 	},
 	{
+	    .name    = "healthy: every host recovering from the same outage (2 failed rounds left) "
+	               "is no path finding",
+	    .probes  = { { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK,
+	                    .recent = "......FFFFFFFFFF" "F.............." },
+	         { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK,
+	             .recent = "......FFFFFFFFFF" "F.............." },
+	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK,
+	             .recent = ".....FFFFFFFFFFF" "F.............." } },
+	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
+	    .words   = { "healthy" },
+	    .hosts_exp = { NULL },
+	},
+	{
 	    .name    = "healthy: a lossy path that was clean (<= 1 bad of 16) has left its spell",
 	    .probes  = { { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK,
 	         .dur_ms = 1050, .slow = 1,
