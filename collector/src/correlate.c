@@ -417,13 +417,21 @@ window_clean_at(const corr_window *w, unsigned ago)
 
 // Hysteresis over the bit history: the path entered a spell of trouble in some recent window
 // and has not been clean in any window since (two thresholds: enter at ~30 % bad rounds, leave
-// at <= 1 bad of CORR_WINDOW). A path losing 10 % of its packets has some 20-40 % bad rounds,
-// around any single threshold, so one threshold made it flap between suspect and fine. A pure
-// function of the window: the engine keeps no state between diagnoses.
+// at <= 1 bad of CORR_WINDOW), and a round of the current window failed. A path losing 10 % of
+// its packets has some 20-40 % bad rounds, around any single threshold, so one threshold made
+// it flap between suspect and fine; it also times out now and then (two lost SYNs), which a
+// busy machine's slow rounds do not: a busy host that once had a troubled window is not held
+// on its spikes. A pure function of the window: the engine keeps no state between diagnoses.
 static bool
 window_in_trouble(const corr_params *prm, const corr_window *w)
 {
-	for (unsigned ago = 0; w != NULL && ago < w->rounds; ago++) {
+	if (w != NULL && window_troubled_at(prm, w, 0)) {
+		return true;
+	}
+	if (w == NULL || corr_window_failed(w) == 0) {
+		return false;
+	}
+	for (unsigned ago = 0; ago < w->rounds; ago++) {
 		if (window_troubled_at(prm, w, ago)) {
 			return true;
 		}

@@ -725,9 +725,9 @@ static const row rows[] = {
 	             .base_ms = 7,
 	             .rounds = ".0 .1 .2 .8 .12 .1 .5 .1 .1 .2 .3 .1 .1 .1 .6 .6" } },
 	    .verdict = FL__VERDICT__VERDICT_NETWORK,
-	    .words   = { "path app2 \u2192 127.0.0.1:", "2 other hosts reach" },
+	    .words   = { "unstable path app2 \u2192 127.0.0.1:5432/orders", "2 other hosts reach" },
 	    .hosts_exp  = { "app2" },
-	    .n_findings = 2,
+	    .n_findings = 1, // mysql: no failed round in its window, not held (postgres carries it)
 	},
 	{
 	    .name    = "network: a lossy path with 2-3 bad rounds in every window since its spell "
@@ -749,6 +749,26 @@ static const row rows[] = {
 	             .recent = "......FFFFFFFFFF" "F.............." },
 	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK,
 	             .recent = ".....FFFFFFFFFFF" "F.............." } },
+	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
+	    .words   = { "healthy" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    // Seen on the testbed after the loss was cleared, both cores busy: app1 had once had
+	    // a troubled window of slow rounds and, held on its spikes until clean, was named.
+	    .name    = "healthy: a busy host's spell of slow rounds is not held on its spikes (no "
+	               "failed round)",
+	    .probes  = { { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK,
+	         .dur_ms = 258, .base_ms = 96,
+	         .rounds = "S400 .90 S380 .95 S350 .88 S420 .97 S390 .92 .100 .94 .96 S410 .99 .93 "
+	                   ".92 .98 S360 .95 .97 .90 .94 S380 .93 .91 .95 .97 S370 .92 .94 .96 "
+	                   ".258" },
+	         { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 83,
+	             .base_ms = 85,
+	             .rounds = ".80 .83 .79 .85 .82 .81 .84 .80 .83 .82 .86 .81 .80 .84 .83 .83" },
+	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 83,
+	             .base_ms = 85,
+	             .rounds = ".80 .83 .79 .85 .82 .81 .84 .80 .83 .82 .86 .81 .80 .84 .83 .83" } },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
 	    .words   = { "healthy" },
 	    .hosts_exp = { NULL },
