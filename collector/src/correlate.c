@@ -109,8 +109,8 @@ typedef struct ent {
 	uint8_t  st;     // enum st
 	uint8_t  cat;    // enum cat (meaningful when failing)
 	bool     spell;  // slow for a while: slow_rounds in a row, or the median recent round slow
-	bool     shaky;  // spell, or recent rounds failing on and off (>= 2 failed, >= 3 bad)
-	bool     clean;  // ok now and lately (fewer than 3 bad recent rounds): a normal path
+	bool     shaky;  // spell, or in a spell of trouble that has not ended (hysteresis)
+	bool     clean;  // ok now and lately (under 30 % bad recent rounds): a normal path
 } ent;
 
 typedef struct tgt {
@@ -320,13 +320,16 @@ corr_result_slow(const corr_params *p, const Fl__ProbeResult *r, int64_t baselin
 void
 corr_window_push(corr_window *w, uint32_t dur_us, bool slow, bool failed)
 {
-	uint16_t bit       = (uint16_t) (1u << w->next);
 	w->dur_us[w->next] = dur_us;
-	w->slow            = (uint16_t) (slow ? w->slow | bit : w->slow & ~bit);
-	w->failed          = (uint16_t) (failed ? w->failed | bit : w->failed & ~bit);
 	w->next            = (uint8_t) ((w->next + 1) % CORR_WINDOW);
 	if (w->n < CORR_WINDOW) {
 		w->n++;
+	}
+	// Shift registers: bit 0 is the latest round, the oldest falls off the top.
+	w->slow   = (w->slow << 1) | (slow ? 1u : 0u);
+	w->failed = (w->failed << 1) | (failed ? 1u : 0u);
+	if (w->rounds < CORR_HISTORY) {
+		w->rounds++;
 	}
 }
 
@@ -356,39 +359,87 @@ corr_window_percentile(const corr_window *w, unsigned pct)
 }
 
 static unsigned
-popcount16(uint16_t x)
+popcount64(uint64_t x)
 {
 	unsigned c = 0;
-	for (; x != 0; x &= (uint16_t) (x - 1)) {
+	for (; x != 0; x &= x - 1) {
 		c++;
 	}
 	return c;
 }
 
-// Only the bits of slots that hold a round count (the ring is not full at first).
-static uint16_t
-window_mask(const corr_window *w)
+// The bits of the (up to) CORR_WINDOW rounds that ended `ago` rounds before the latest; *m is
+// how many rounds that window holds (fewer at first, or near the end of the history).
+static uint64_t
+window_bits_at(const corr_window *w, unsigned ago, unsigned *m)
 {
-	if (w->n >= CORR_WINDOW) {
-		return (uint16_t) ((1u << CORR_WINDOW) - 1);
-	}
-	uint16_t m = 0;
-	for (unsigned i = 0; i < w->n; i++) {
-		m |= (uint16_t) (1u << ((w->next + CORR_WINDOW - 1 - i) % CORR_WINDOW));
-	}
-	return m;
+	unsigned held = w->rounds > ago ? w->rounds - ago : 0;
+	*m            = held < CORR_WINDOW ? held : CORR_WINDOW;
+	return ago < CORR_HISTORY ? (((uint64_t) 1 << *m) - 1) << ago : 0;
 }
 
 unsigned
 corr_window_slow(const corr_window *w)
 {
-	return w != NULL ? popcount16(w->slow & window_mask(w)) : 0;
+	unsigned m;
+	return w != NULL ? popcount64(w->slow & window_bits_at(w, 0, &m)) : 0;
 }
 
 unsigned
 corr_window_failed(const corr_window *w)
 {
-	return w != NULL ? popcount16(w->failed & window_mask(w)) : 0;
+	unsigned m;
+	return w != NULL ? popcount64(w->failed & window_bits_at(w, 0, &m)) : 0;
+}
+
+// Trouble that comes and goes, in the window that ended `ago` rounds before the latest: at
+// least two failed rounds and three bad (failed or slow) ones, or at least 30 % (and four) bad
+// ones of any kind, or most rounds slow (the median round slow). Entering a spell of trouble.
+static bool
+window_troubled_at(const corr_params *prm, const corr_window *w, unsigned ago)
+{
+	unsigned m;
+	uint64_t bits = window_bits_at(w, ago, &m);
+	unsigned f = popcount64(w->failed & bits), s = popcount64(w->slow & bits), bad = f + s;
+	uint32_t need = prm->slow_rounds ? prm->slow_rounds : 1;
+	return (f >= 2 && bad >= 3) || (bad >= 4 && bad * 10 >= m * 3) || (m >= need && 2 * s > m);
+}
+
+// Clean again, in the window that ended `ago` rounds before the latest: at most one bad round
+// of CORR_WINDOW. Leaving a spell of trouble.
+static bool
+window_clean_at(const corr_window *w, unsigned ago)
+{
+	unsigned m;
+	uint64_t bits = window_bits_at(w, ago, &m);
+	return popcount64((w->slow | w->failed) & bits) <= 1;
+}
+
+// Hysteresis over the bit history: the path entered a spell of trouble in some recent window
+// and has not been clean in any window since (two thresholds: enter at ~30 % bad rounds, leave
+// at <= 1 bad of CORR_WINDOW), and a round of the current window failed. A path losing 10 % of
+// its packets has some 20-40 % bad rounds, around any single threshold, so one threshold made
+// it flap between suspect and fine; it also times out now and then (two lost SYNs), which a
+// busy machine's slow rounds do not: a busy host that once had a troubled window is not held
+// on its spikes. A pure function of the window: the engine keeps no state between diagnoses.
+static bool
+window_in_trouble(const corr_params *prm, const corr_window *w)
+{
+	if (w != NULL && window_troubled_at(prm, w, 0)) {
+		return true;
+	}
+	if (w == NULL || corr_window_failed(w) == 0) {
+		return false;
+	}
+	for (unsigned ago = 0; ago < w->rounds; ago++) {
+		if (window_troubled_at(prm, w, ago)) {
+			return true;
+		}
+		if (window_clean_at(w, ago)) {
+			return false;
+		}
+	}
+	return false;
 }
 
 // Slow for a while: slow_rounds rounds in a row (a quick onset), or the median of the recent
@@ -404,24 +455,20 @@ probe_spell(const corr_params *prm, const corr_probe *p)
 	return w != NULL && w->n >= need && 2 * corr_window_slow(w) > w->n;
 }
 
-// Trouble that comes and goes (packet loss): a slow spell, or at least two failed rounds and
-// three bad (failed or slow) ones among the recent rounds, or at least 30 % (and four) bad ones
-// of any kind. Only a suspicion: a path finding also needs other hosts clearly better
-// (select_slow_paths()).
+// A suspect path: a slow spell, or in a spell of trouble that comes and goes (packet loss)
+// that has not ended (window_in_trouble()). Only a suspicion: a path finding also needs other
+// hosts clearly better (select_slow_paths()).
 static bool
 probe_shaky(const corr_params *prm, const corr_probe *p)
 {
-	if (probe_spell(prm, p)) {
-		return true;
-	}
-	unsigned f = corr_window_failed(p->recent), bad = f + corr_window_slow(p->recent);
-	unsigned n = p->recent != NULL ? p->recent->n : 0;
-	return (f >= 2 && bad >= 3) || (bad >= 4 && bad * 10 >= n * 3);
+	return probe_spell(prm, p) || window_in_trouble(prm, p->recent);
 }
 
-// Fine lately: what a "normal" path is compared with. Under 30 % bad (slow or failed) recent
-// rounds, so a host that has just come out of a spell every host shared is not evidence that
-// the target is fine from elsewhere, while a busy host's odd slow round does not disqualify it.
+// Fine lately: what a "normal" path is compared with. Not shaky (so not in a spell of trouble
+// that has not ended) and under 30 % bad (slow or failed) recent rounds: hosts that have just
+// come out of an outage or a spell every host shared are all still shaky, and none of them is
+// evidence that the target is fine from elsewhere (comparing them with each other would name a
+// path for a fault they shared), while a busy host's odd slow round does not disqualify it.
 // Without a window only the latest round is known: it must be ok.
 static bool
 probe_clean(const corr_params *prm, const corr_probe *p, enum st st)

@@ -26,15 +26,19 @@
 
 // The last CORR_WINDOW rounds of one probe, kept by the collector (bounded: a fixed ring, no
 // allocation) and passed in so the engine judges slowness and intermittent trouble by
-// percentiles over recent rounds rather than by one round or a mean.
-#define CORR_WINDOW 16 // the masks below hold one bit per round
+// percentiles over recent rounds rather than by one round or a mean. Whether each of the last
+// CORR_HISTORY rounds was slow or failed is kept longer than the durations: the engine's
+// hysteresis (a lossy path stays suspect until it is clean again) looks back that far.
+#define CORR_WINDOW  16 // durations held, and the rounds every count below is over
+#define CORR_HISTORY 64 // slow/failed bits held: one uint64_t each
 
 typedef struct corr_window {
 	uint32_t dur_us[CORR_WINDOW]; // ring of round durations
-	uint16_t slow;                // bit i: the round in dur_us[i] was slow (corr_result_slow)
-	uint16_t failed;              // bit i: that round failed (status fail, class not slow)
-	uint8_t  n;                   // rounds held, <= CORR_WINDOW
-	uint8_t  next;                // slot the next round goes to
+	uint64_t slow;   // bit i: the round i rounds before the latest was slow (corr_result_slow)
+	uint64_t failed; // bit i: that round failed (status fail, class not slow)
+	uint8_t  n;      // rounds held in dur_us, <= CORR_WINDOW
+	uint8_t  next;   // slot the next round goes to
+	uint8_t  rounds; // rounds held in the bit masks, <= CORR_HISTORY
 } corr_window;
 
 // Adds one round, dropping the oldest when full.
@@ -43,7 +47,7 @@ void corr_window_push(corr_window *w, uint32_t dur_us, bool slow, bool failed);
 // The pct-th percentile (nearest rank, 1..100) of the durations held; 0 when empty.
 uint32_t corr_window_percentile(const corr_window *w, unsigned pct);
 
-// How many rounds held were slow / failed.
+// How many of the last CORR_WINDOW rounds were slow / failed.
 unsigned corr_window_slow(const corr_window *w);
 unsigned corr_window_failed(const corr_window *w);
 
