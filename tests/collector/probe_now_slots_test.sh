@@ -39,6 +39,8 @@ probe_accepted() {
 }
 wait_for "a probe-now is accepted once the askers have gone" 10 probe_accepted
 fl_log "ok: accepted $((SECONDS - t)) s after the eight clients were killed"
+# At least eight: on a loaded machine one of the probe_accepted checks above may itself give up
+# before its answer and be counted as abandoned too, which is right.
 wait_for "the eight abandoned requests are counted" 10 bash -c "
-	j=\$('$FL_CLI_BIN' -C '$FL_CONTROL' status --json); jq -e '.stats.slow_abandoned == 8' <<<\"\$j\""
-fl_log "ok: slow_abandoned = 8"
+	n=\$('$FL_CLI_BIN' -C '$FL_CONTROL' status --json | jq '.stats.slow_abandoned'); echo \"slow_abandoned=\$n\"; (( n >= 8 ))"
+fl_log "ok: slow_abandoned >= 8"
