@@ -1075,9 +1075,8 @@ finish(eng *e, size_t fi, char *summary, const vec *ents, const char *release)
 
 // ---- names whose answer changed ------------------------------------------------------------
 
-// "10.0.0.5, 10.0.0.9" (the agent sends them sorted and unique).
-static const char *
-addrs_text(const Fl__ProbeResult *r, char *buf, size_t len)
+const char *
+corr_addresses_text(const Fl__ProbeResult *r, char *buf, size_t len)
 {
 	size_t off = 0;
 	buf[0]     = '\0';
@@ -1155,7 +1154,8 @@ moved_phrase(eng *e, group_ctx *gc, const vec *bad, const vec *others)
 	for (size_t i = 0; others != NULL && i < others->n; i++) {
 		const Fl__ProbeResult *o = ent_res(e, others->v[i]);
 		char                   t[256];
-		if (has_answer(o) && strcmp(addrs_text(o, t, sizeof(t)), p->addrs_prev) == 0) {
+		if (has_answer(o) &&
+		    strcmp(corr_addresses_text(o, t, sizeof(t)), p->addrs_prev) == 0) {
 			vec_push(e, &old, others->v[i]);
 		}
 	}
@@ -1169,8 +1169,8 @@ moved_phrase(eng *e, group_ctx *gc, const vec *bad, const vec *others)
 		free(rk);
 	}
 	char *out = xprintf(e, "DNS: %s moved from %s to %s at %s on %s%s", nz(r->resolved_name),
-	    p->addrs_prev, addrs_text(r, now, sizeof(now)), hhmmss(p->addrs_changed_us, tb), nz(hp),
-	    split != NULL ? split : "");
+	    p->addrs_prev, corr_addresses_text(r, now, sizeof(now)),
+	    hhmmss(p->addrs_changed_us, tb), nz(hp), split != NULL ? split : "");
 	free(hp);
 	free(split);
 	free(old.v);
@@ -1208,7 +1208,8 @@ dns_notes(eng *e, size_t fi)
 				fnd_note(e, f,
 				    xprintf(e,
 				        "%s moved from %s to %s at %s (seen by %s, probe %s)",
-				        names[j], p->addrs_prev, addrs_text(p->last, a, sizeof(a)),
+				        names[j], p->addrs_prev,
+				        corr_addresses_text(p->last, a, sizeof(a)),
 				        hhmmss(p->addrs_changed_us, tb), nz(ent_host(e, id)->host),
 				        nz(p->last->name)));
 				moves++;
@@ -1265,7 +1266,8 @@ dns_notes(eng *e, size_t fi)
                                     rk != NULL ? names_phrase(e, e->host_of, rk, n) : NULL;
 				int w = snprintf(line + len, sizeof(line) - len, "%s%s on %s",
 				    o ? "; " : "",
-				    addrs_text(ent_res(e, sets[k].v[0]), a, sizeof(a)), nz(hosts));
+				    corr_addresses_text(ent_res(e, sets[k].v[0]), a, sizeof(a)),
+				    nz(hosts));
 				len += w > 0 ? (size_t) w : 0;
 				free(hosts);
 				free(rk);

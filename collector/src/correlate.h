@@ -102,6 +102,11 @@ void corr_params_default(corr_params *p);
 // definition of "slow", shared by the engine and the collector's consecutive_slow counter.
 bool corr_result_slow(const corr_params *p, const Fl__ProbeResult *r, int64_t baseline_us);
 
+// A result's resolved addresses as one string, "10.0.0.5, 10.0.0.9" (the agent sends them sorted
+// and unique), written into buf (truncated to len) and returned; "" when it has none. The one
+// spelling of an answer, shared by the engine's evidence and the collector's dns history events.
+const char *corr_addresses_text(const Fl__ProbeResult *r, char *buf, size_t len);
+
 // Builds the diagnosis of view. Returns a heap-allocated reply (free with corr_reply_free), or
 // NULL when out of memory. The reply owns all its strings.
 Fl__DiagnoseReply *corr_diagnose(const corr_view *view);

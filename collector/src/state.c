@@ -399,19 +399,6 @@ seq_check(coll_host *h, uint64_t boot_id, uint64_t seq)
 	return 0;
 }
 
-// "10.0.0.5, 10.0.0.9" (the agent sends them sorted and unique), into buf; "" when none.
-static const char *
-addrs_join(const Fl__ProbeResult *r, char *buf, size_t len)
-{
-	size_t off = 0;
-	buf[0]     = '\0';
-	for (size_t i = 0; i < r->n_addresses && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", nz(r->addresses[i]));
-		off += w > 0 ? (size_t) w : 0;
-	}
-	return buf;
-}
-
 // Notes a change of the name's answer: 1 when it changed (history event added), 0 when not,
 // -1 when out of memory.
 static int
@@ -422,7 +409,7 @@ addrs_observe(coll_host *h, coll_probe *p, const Fl__ProbeResult *res, int64_t a
 	if (res->n_addresses == 0 || res->resolved_name == NULL || res->resolved_name[0] == '\0') {
 		return 0; // no answer this round (a failure is its own class): keep the last one
 	}
-	addrs_join(res, now, sizeof(now));
+	corr_addresses_text(res, now, sizeof(now));
 	if (p->addrs == NULL) {
 		return set_str(&p->addrs, now) < 0 ? -1 : 0; // the first answer is not a change
 	}
@@ -1367,7 +1354,7 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	p->last = res;
 	if (res->n_addresses > 0) {
 		char buf[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
-		if (set_str(&p->addrs, addrs_join(res, buf, sizeof(buf))) < 0) {
+		if (set_str(&p->addrs, corr_addresses_text(res, buf, sizeof(buf))) < 0) {
 			return -1;
 		}
 	}
