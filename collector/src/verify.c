@@ -28,6 +28,7 @@ typedef struct last_verif {
 	bool    full_done; // automatic: a full check was recorded for this release
 	bool    canary_done;
 	int64_t yielded_at_us; // an automatic evaluation gave way to an asked one then; 0 never
+	int64_t used_us;       // last looked up (monotonic): the least recently used is evicted
 } last_verif;
 
 struct coll_verify {
@@ -865,27 +866,55 @@ coll_verify_run(
 
 // --- recording -----------------------------------------------------------------------------------
 
+static void
+rec_free(last_verif *l)
+{
+	free(l->release);
+	free(l->result);
+	free(l->detail);
+	free(l->kind);
+	memset(l, 0, sizeof(*l));
+}
+
+// The record of release, created if asked. Records are kept for at most COLL_VERIFY_MAX_RECORDS
+// releases: a host may name a new release in every report, and each would otherwise stay for
+// good (and be listed by every status). The least recently used record makes room.
 static last_verif *
 rec_find(coll_verify *v, const char *release, bool create)
 {
+	last_verif *l = NULL;
 	for (size_t i = 0; i < v->n_recs; i++) {
 		if (strcmp(v->recs[i].release, release) == 0) {
+			v->recs[i].used_us = fl_mono_us();
 			return &v->recs[i];
 		}
 	}
 	if (!create) {
 		return NULL;
 	}
-	last_verif *nv = realloc(v->recs, (v->n_recs + 1) * sizeof(*nv));
-	if (nv == NULL) {
+	if (v->n_recs == COLL_VERIFY_MAX_RECORDS) {
+		l = &v->recs[0];
+		for (size_t i = 1; i < v->n_recs; i++) {
+			if (v->recs[i].used_us < l->used_us) {
+				l = &v->recs[i];
+			}
+		}
+		rec_free(l);
+	} else {
+		last_verif *nv = realloc(v->recs, (v->n_recs + 1) * sizeof(*nv));
+		if (nv == NULL) {
+			return NULL;
+		}
+		v->recs = nv;
+		l       = &nv[v->n_recs++];
+		memset(l, 0, sizeof(*l));
+	}
+	if ((l->release = xdup(release)) == NULL) {
+		*l = v->recs[--v->n_recs]; // keep the array dense: the last record fills the slot
 		return NULL;
 	}
-	v->recs = nv;
-	memset(&nv[v->n_recs], 0, sizeof(nv[0]));
-	if ((nv[v->n_recs].release = xdup(release)) == NULL) {
-		return NULL;
-	}
-	return &v->recs[v->n_recs++];
+	l->used_us = fl_mono_us();
+	return l;
 }
 
 static void
@@ -1138,10 +1167,7 @@ coll_verify_stop(coll_server *srv)
 		pthread_join(v->tid, NULL);
 	}
 	for (size_t i = 0; i < v->n_recs; i++) {
-		free(v->recs[i].release);
-		free(v->recs[i].result);
-		free(v->recs[i].detail);
-		free(v->recs[i].kind);
+		rec_free(&v->recs[i]);
 	}
 	free(v->recs);
 	coll_store_close(v->store);

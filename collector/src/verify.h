@@ -46,6 +46,7 @@ struct coll_server;
 #define COLL_VERIFY_CONFIDENCE    0.98
 #define COLL_VERIFY_MIN_SAMPLES   5
 #define COLL_VERIFY_MAX_PROBES    256 // probes compared per evaluation
+#define COLL_VERIFY_MAX_RECORDS   64  // releases whose last verification is kept
 #define COLL_VERIFY_SURVEY_MS     5000
 #define COLL_VERIFY_MAX_ERR_INC   0.05
 #define COLL_VERIFY_MAX_LAT_RATIO 1.5

@@ -21,6 +21,7 @@
 #include "fl/time.h"
 #include "fl/wire.h"
 #include "server.h"
+#include "verify.h"
 
 typedef struct fixture {
 	coll_server *srv;
@@ -275,6 +276,34 @@ test_control_during_flood(void **state)
 	nng_close(push);
 }
 
+// A host may name a new release in every report; the collector keeps the last verification of
+// at most COLL_VERIFY_MAX_RECORDS releases, the most recently used ones.
+static void
+test_verification_records_bounded(void **state)
+{
+	fixture        *f     = *state;
+	Fl__VerifyReply r     = FL__VERIFY_REPLY__INIT;
+	Fl__StatusReply reply = FL__STATUS_REPLY__INIT;
+	char            rel[32];
+
+	r.result = (char *) "passed";
+	for (int i = 0; i < 3 * COLL_VERIFY_MAX_RECORDS; i++) {
+		snprintf(rel, sizeof(rel), "r%d", i);
+		r.release = rel;
+		coll_verify_record(f->srv, &r, "full", false);
+	}
+	coll_verify_status_add(f->srv, &reply);
+	assert_int_equal(reply.n_verifications, COLL_VERIFY_MAX_RECORDS);
+	bool newest = false, oldest = false;
+	for (size_t i = 0; i < reply.n_verifications; i++) {
+		newest |= strcmp(reply.verifications[i]->release, rel) == 0;
+		oldest |= strcmp(reply.verifications[i]->release, "r0") == 0;
+	}
+	assert_true(newest);
+	assert_false(oldest);
+	coll_verify_status_fini(&reply);
+}
+
 static void
 test_ipc_control_mode(void **state)
 {
@@ -312,6 +341,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_queries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_during_flood, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verification_records_bounded, setup, teardown),
 		cmocka_unit_test(test_ipc_control_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
