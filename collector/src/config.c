@@ -30,6 +30,7 @@ coll_config_defaults(coll_config *cfg)
 	snprintf(cfg->state, sizeof(cfg->state), "/var/lib/faultline/collector.db");
 	cfg->log_level           = FL_LOG_INFO;
 	cfg->history_days        = 14;
+	cfg->history_max_events  = 1000000;
 	cfg->max_hosts           = COLL_DEFAULT_MAX_HOSTS;
 	cfg->max_probes_per_host = COLL_DEFAULT_MAX_PROBES;
 	cfg->recv_max            = COLL_DEFAULT_RECV_MAX;
@@ -200,6 +201,15 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 			    "forget_after: '%s' is not off or a duration from 1s to 3650d (e.g. "
 			    "30s, "
 			    "12h, 7d)",
+			    v);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "history_max_events") == 0) {
+		if (fl_cfg_uint(v, 1000, 100000000, &cfg->history_max_events) != 0) {
+			snprintf(err, errlen,
+			    "history_max_events: '%s' is not a number of events (1000-100000000)",
 			    v);
 			return -1;
 		}

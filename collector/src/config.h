@@ -26,6 +26,7 @@ typedef struct coll_config {
 	int      log_level;             // FL_LOG_* (syslog numbers)
 	bool     log_json;              // log_format = json: one JSON object per log line
 	uint32_t history_days;          // history older than this is pruned
+	uint32_t history_max_events;    // and beyond this many events, the oldest
 	int64_t  forget_after_us;       // issue 10: forget hosts stale this long; 0 = never
 	uint32_t max_hosts;             // hosts kept; reports from more are dropped (counted)
 	uint32_t max_probes_per_host;   // results in one report; more: the report is dropped

@@ -299,6 +299,20 @@ prune(coll_server *srv, int64_t now)
 	}
 }
 
+// A peer whose probes flip every round can write history faster than history_days ages it
+// out: the oldest events beyond history_max_events go, COLL_PRUNE_BATCH at a time so that
+// ingest never waits long on one delete. Returns true while more remain to be pruned.
+static bool
+prune_count(coll_server *srv)
+{
+	long n = coll_store_prune_count(srv->writer, srv->cfg.history_max_events, COLL_PRUNE_BATCH);
+	if (n > 0) {
+		fl_log(FL_LOG_INFO, "ingest", "pruned the %ld oldest history events (over %u kept)",
+		    n, srv->cfg.history_max_events);
+	}
+	return n == COLL_PRUNE_BATCH;
+}
+
 void *
 coll_ingest_main(void *arg)
 {
@@ -311,6 +325,7 @@ coll_ingest_main(void *arg)
 	int64_t       now          = fl_now_us();
 	int64_t       next_stale   = now + COLL_STALE_TICK_US;
 	int64_t       next_prune   = now + COLL_PRUNE_TICK_US;
+	int64_t       next_count   = now;
 	int64_t       next_verdict = now;
 	bool          verdict_due  = true; // once at start: the state may have changed while down
 	int64_t       next_seen    = now + 1000000;
@@ -387,6 +402,9 @@ coll_ingest_main(void *arg)
 		if (now >= next_prune) {
 			prune(srv, now);
 			next_prune = now + COLL_PRUNE_TICK_US;
+		}
+		if (now >= next_count) {
+			next_count = now + (prune_count(srv) ? 0 : COLL_PRUNE_COUNT_TICK_US);
 		}
 	}
 	pthread_join(recv_tid, NULL);

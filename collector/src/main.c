@@ -43,6 +43,7 @@ static const char usage_text[] =
     "  state = /var/lib/faultline/collector.db     SQLite (WAL) with hosts, latest, history\n"
     "  log_level = info\n"
     "  history_days = 14                           history older than this is pruned\n"
+    "  history_max_events = 1000000                and the oldest beyond this many events\n"
     "  forget_after = off                          forget hosts silent this long (7d, 12h)\n"
     "  recv_max = 1MiB                             largest report or survey answer accepted\n"
     "  max_connections = 1024                      open connections per agent listener\n"

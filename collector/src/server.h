@@ -49,11 +49,13 @@
 // Verdicts are recomputed after reports change something, at most every COLL_VERDICT_TICK_US,
 // and never more often than 10x the last diagnosis took (so at most ~10% of a core on
 // large fleets). A short tick keeps a brief fault's verdict and scope in history.
-#define COLL_VERDICT_TICK_US 200000LL
-#define COLL_PRUNE_TICK_US   3600000000LL
-#define COLL_HISTORY_LIMIT   1000   // default events per history query
-#define COLL_HISTORY_MAX     100000 // cap on a requested limit
-#define COLL_LOG_EVERY       1000   // a drop reason is logged on its 1st, then every Nth time
+#define COLL_VERDICT_TICK_US     200000LL
+#define COLL_PRUNE_TICK_US       3600000000LL
+#define COLL_PRUNE_COUNT_TICK_US 10000000LL // history_max_events is checked this often
+#define COLL_PRUNE_BATCH         50000      // events deleted at most per check
+#define COLL_HISTORY_LIMIT       1000       // default events per history query
+#define COLL_HISTORY_MAX         100000     // cap on a requested limit
+#define COLL_LOG_EVERY           1000 // a drop reason is logged on its 1st, then every Nth time
 // A paged status reply (StatusQuery.page_bytes) holds this much of hosts at most (one host,
 // at most FL_WIRE_MAX_MSG plus its own fields, always fits).
 #define COLL_STATUS_PAGE_MIN (2u * FL_WIRE_MAX_MSG)

@@ -514,6 +514,32 @@ coll_store_prune(coll_store *st, int64_t before_us)
 	return n;
 }
 
+long
+coll_store_prune_count(coll_store *st, uint64_t max_events, uint32_t batch)
+{
+	// ids grow with every event (INTEGER PRIMARY KEY, never reused while newer rows exist), so
+	// the events to drop are those with an id at least max_events below the newest one.
+	static const char sql[] =
+	    "DELETE FROM history WHERE id IN (SELECT id FROM history WHERE id <= "
+	    "(SELECT max(id) FROM history) - ?1 ORDER BY id LIMIT ?2)";
+	sqlite3_stmt *s;
+	long          n;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		fl_log(FL_LOG_ERR, "store", "cannot prune history: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, max_events > INT64_MAX ? INT64_MAX : (sqlite3_int64) max_events);
+	sqlite3_bind_int64(s, 2, batch);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		fl_log(FL_LOG_ERR, "store", "cannot prune history: %s", sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+		return -1;
+	}
+	n = (long) sqlite3_changes(st->db);
+	sqlite3_finalize(s);
+	return n;
+}
+
 // ---- reads -----------------------------------------------------------------------------------
 
 static const char *

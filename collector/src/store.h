@@ -140,4 +140,9 @@ void coll_history_reply_free(Fl__HistoryReply *r); // accepts NULL
 // Deletes history older than before_us. Returns the number of rows deleted, or -1.
 long coll_store_prune(coll_store *st, int64_t before_us);
 
+// Deletes the oldest history events beyond the newest max_events, at most batch of them per
+// call (a large delete would hold up ingest: call again while it returns batch). Returns the
+// number of rows deleted, or -1.
+long coll_store_prune_count(coll_store *st, uint64_t max_events, uint32_t batch);
+
 #endif // FL_COLLECTOR_STORE_H

@@ -221,6 +221,33 @@ test_history_query(void **state)
 	coll_store_close(st);
 }
 
+// history_max_events: the oldest events beyond the newest N go, a batch at a time.
+static void
+test_prune_count(void **state)
+{
+	(void) state;
+	coll_store       *st = open_rw();
+	coll_ops          ops;
+	Fl__HistoryReply *r;
+
+	coll_ops_init(&ops);
+	for (int i = 1; i <= 500; i++) {
+		add_event(&ops, i, "a", "status", i % 2 ? "fail" : "ok");
+	}
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_fini(&ops);
+
+	assert_int_equal(coll_store_prune_count(st, 100, 300), 300); // a batch, more to go
+	assert_int_equal(coll_store_prune_count(st, 100, 300), 100);
+	assert_int_equal(coll_store_prune_count(st, 100, 300), 0);
+	assert_int_equal(coll_store_history(st, 0, NULL, 1000, &r), 0);
+	assert_int_equal(r->n_events, 100);
+	assert_int_equal(r->events[0]->at_us, 401); // the newest are kept
+	assert_int_equal(r->events[99]->at_us, 500);
+	coll_history_reply_free(r);
+	coll_store_close(st);
+}
+
 static void
 test_open_failure(void **state)
 {
@@ -239,6 +266,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_and_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_count, setup, teardown),
 		cmocka_unit_test(test_open_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
