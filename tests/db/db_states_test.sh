@@ -44,42 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FAILS=0
-N=0
-fail() {
-	echo "FAIL: $*" >&2
-	FAILS=$((FAILS + 1))
-}
+source "$FL_SOURCE/tests/db/lib.sh"
 [ -x "$PROBE" ] || { echo "missing $PROBE: build target dbprobe first" >&2; exit 1; }
-
-probe() {
-	local out=$1
-	shift
-	"$PROBE" "$@" >"$T/$out.json" 2>"$T/$out.err"
-	echo $? >"$T/$out.rc"
-}
-
-check() {
-	N=$((N + 1))
-	if ! jq -e "$2" "$T/$1.json" >/dev/null 2>&1; then
-		fail "$1: $3"
-		echo "  expression: $2" >&2
-		echo "  got: $(cat "$T/$1.json" "$T/$1.err")" >&2
-		return 1
-	fi
-	echo "ok $N - $1: $3"
-}
-
-# wait_for SECS WANT CMD...: polls every 50 ms until CMD's output equals WANT.
-wait_for() {
-	local secs=$1 want=$2 i
-	shift 2
-	for ((i = 0; i < secs * 20; i++)); do
-		[ "$("$@" 2>/dev/null)" = "$want" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 fl_pg_start || { echo "cannot start PostgreSQL (see above)" >&2; exit 1; }
 FL_MY_BINLOG=1 fl_my_start || { echo "cannot start MariaDB (see above)" >&2; exit 1; }
