@@ -18,6 +18,7 @@
 #include "cancel.h"
 #include "expect.h"
 #include "fl/log.h"
+#include "fl/unmet.h"
 #include "fl/wire.h"
 #include "secure.h"
 
@@ -63,53 +64,13 @@ add_error(Fl__ReleaseCheck *chk, const char *fmt, ...)
 	}
 }
 
-static void
-add_unmet(Fl__ReleaseCheck *chk, const Fl__UnmetRequirement *u)
-{
-	Fl__UnmetRequirement **nv;
-	Fl__UnmetRequirement  *c;
-
-	if (chk->n_unmet >= FL_WIRE_MAX_UNMET ||
-	    (nv = realloc(chk->unmet, (chk->n_unmet + 1) * sizeof(*nv))) == NULL) {
-		return;
-	}
-	chk->unmet = nv;
-	if ((c = malloc(sizeof(*c))) == NULL) {
-		return;
-	}
-	fl__unmet_requirement__init(c);
-	c->database       = xstrdup(u->database);
-	c->kind           = u->kind;
-	c->object         = xstrdup(u->object);
-	c->privilege      = xstrdup(u->privilege);
-	c->object_missing = u->object_missing;
-	c->role           = xstrdup(u->role);
-	if (c->database == NULL || c->object == NULL || c->privilege == NULL || c->role == NULL) {
-		free(c->database);
-		free(c->object);
-		free(c->privilege);
-		free(c->role);
-		free(c);
-		return;
-	}
-	chk->unmet[chk->n_unmet++] = c;
-}
-
 void
 agent_release_check_fini(Fl__ReleaseCheck *chk)
 {
-	for (size_t i = 0; i < chk->n_unmet; i++) {
-		Fl__UnmetRequirement *u = chk->unmet[i];
-		free(u->database);
-		free(u->object);
-		free(u->privilege);
-		free(u->role);
-		free(u);
-	}
+	fl_unmet_free_all(&chk->unmet, &chk->n_unmet);
 	for (size_t i = 0; i < chk->n_errors; i++) {
 		free(chk->errors[i]);
 	}
-	free(chk->unmet);
 	free(chk->errors);
 	free(chk->release);
 	fl__release_check__init(chk);
@@ -206,7 +167,9 @@ agent_release_check(const char *config_path, const char *state_dir, const char *
 			pthread_join(j->thr, NULL);
 		}
 		for (size_t k = 0; k < p->n_unmet; k++) {
-			add_unmet(chk, p->unmet[k]);
+			// Past the cap or out of memory: the rest are left out, as before.
+			(void) fl_unmet_append(
+			    &chk->unmet, &chk->n_unmet, FL_WIRE_MAX_UNMET, p->unmet[k]);
 		}
 		// Unmet requirements are the answer; any other failure means the database could
 		// not be checked, so the release's readiness is not known for it.

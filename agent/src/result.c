@@ -8,6 +8,7 @@
 
 #include "fl/cfg.h"
 #include "fl/text.h"
+#include "fl/unmet.h"
 #include "probe.h"
 
 static void
@@ -62,12 +63,6 @@ agent_result_set(
 	}
 }
 
-static char *
-dup_or_empty(const char *s)
-{
-	return strdup(s != NULL ? s : "");
-}
-
 int
 agent_result_add_unmet(agent_result *res, const char *database, Fl__ObjectKind kind,
     const char *object, const char *privilege, int object_missing, const char *role)
@@ -86,22 +81,15 @@ agent_result_add_unmet(agent_result *res, const char *database, Fl__ObjectKind k
 		res->pb.unmet  = nv;
 		res->unmet_cap = cap;
 	}
-	if ((u = malloc(sizeof(*u))) == NULL) {
-		return -1;
-	}
-	fl__unmet_requirement__init(u);
-	u->kind           = kind;
-	u->object_missing = object_missing != 0;
-	u->database       = dup_or_empty(database);
-	u->object         = dup_or_empty(object);
-	u->privilege      = dup_or_empty(privilege);
-	u->role           = dup_or_empty(role);
-	if (u->database == NULL || u->object == NULL || u->privilege == NULL || u->role == NULL) {
-		free(u->database);
-		free(u->object);
-		free(u->privilege);
-		free(u->role);
-		free(u);
+	// Borrowed for the copy only.
+	Fl__UnmetRequirement tmpl = FL__UNMET_REQUIREMENT__INIT;
+	tmpl.kind                 = kind;
+	tmpl.object_missing       = object_missing != 0;
+	tmpl.database             = (char *) database;
+	tmpl.object               = (char *) object;
+	tmpl.privilege            = (char *) privilege;
+	tmpl.role                 = (char *) role;
+	if ((u = fl_unmet_dup(&tmpl)) == NULL) {
 		return -1;
 	}
 	res->pb.unmet[res->pb.n_unmet++] = u;
@@ -111,18 +99,8 @@ agent_result_add_unmet(agent_result *res, const char *database, Fl__ObjectKind k
 void
 agent_result_fini(agent_result *res)
 {
-	for (size_t i = 0; i < res->pb.n_unmet; i++) {
-		Fl__UnmetRequirement *u = res->pb.unmet[i];
-		free(u->database);
-		free(u->object);
-		free(u->privilege);
-		free(u->role);
-		free(u);
-	}
-	free(res->pb.unmet);
-	res->pb.unmet   = NULL;
-	res->pb.n_unmet = 0;
-	res->unmet_cap  = 0;
+	fl_unmet_free_all(&res->pb.unmet, &res->pb.n_unmet);
+	res->unmet_cap = 0;
 }
 
 static int

@@ -8,6 +8,7 @@
 #include "fl/names.h"
 #include "fl/render.h"
 #include "fl/time.h"
+#include "fl/unmet.h"
 
 #include "args.h"
 #include "cli.h"
@@ -30,7 +31,7 @@ const char cli_help_status[] =
     "    fail), failure class (dns, refused, timeout, http_5xx, privilege_missing, ...),\n"
     "    latency and the probe's detail. A host that sent nothing for 3 of its intervals is\n"
     "    marked STALE. Requirements of the release that a database does not meet are listed\n"
-    "    under their probe (\"missing: SELECT on public.orders (role app)\"); a clock skew\n"
+    "    under their probe (\"missing: SELECT on public.orders for role app\"); a clock skew\n"
     "    above 2 s between agent and collector and an unreadable expectations file are shown\n"
     "    under their host, and so are the host's labels (the agent's `labels`). A probe\n"
     "    still running (a hung target) shows its last result with \"(in progress 2.1s)\".\n"
@@ -178,21 +179,13 @@ seen(const Fl__HostState *h, int64_t now, char *buf, size_t len)
 	return buf;
 }
 
-// "SELECT on public.orders (role app)" or "column public.orders.discount_code".
+// "missing: SELECT on public.orders for role app" or "missing: column public.orders.discount_code".
 static void
 unmet_line(cli_table *t, size_t col, const Fl__UnmetRequirement *u)
 {
-	const char *role = str(u->role);
-	if (u->object_missing || u->privilege == NULL || u->privilege[0] == '\0') {
-		cli_table_line(t, col, CLI_RED, "  missing: %s %s", fl_object_kind_name(u->kind),
-		    str(u->object));
-	} else if (role[0] != '\0') {
-		cli_table_line(t, col, CLI_RED, "  missing: %s on %s (role %s)", u->privilege,
-		    str(u->object), role);
-	} else {
-		cli_table_line(
-		    t, col, CLI_RED, "  missing: %s on %s", u->privilege, str(u->object));
-	}
+	char phrase[FL_UNMET_PHRASE_MAX];
+	cli_table_line(t, col, CLI_RED, "  missing: %s",
+	    fl_unmet_phrase(u, FL_UNMET_NEEDED, phrase, sizeof(phrase)));
 }
 
 enum { COL_HOST, COL_RELEASE, COL_SEEN, COL_PROBE };

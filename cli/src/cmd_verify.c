@@ -13,6 +13,7 @@
 
 #include "fl/json.h"
 #include "fl/names.h"
+#include "fl/render.h"
 #include "fl/time.h"
 
 #include "args.h"
@@ -276,19 +277,6 @@ json_canary_probe(fl_json *j, const Fl__CanaryProbe *p)
 	fl_json_obj_end(j);
 }
 
-static void
-json_unmet(fl_json *j, const Fl__UnmetRequirement *u)
-{
-	fl_json_obj_begin(j);
-	fl_json_kstr(j, "database", u->database);
-	fl_json_kstr(j, "kind", fl_object_kind_name(u->kind));
-	fl_json_kstr(j, "object", u->object);
-	fl_json_kstr(j, "privilege", u->privilege);
-	fl_json_kbool(j, "object_missing", u->object_missing);
-	fl_json_kstr(j, "role", u->role);
-	fl_json_obj_end(j);
-}
-
 // The --json document; r may be NULL (timeout while waiting), then reasons are given.
 static int
 print_json(const char *release, const char *result, char *const *hosts, size_t n_hosts,
@@ -378,7 +366,7 @@ print_json(const char *release, const char *result, char *const *hosts, size_t n
 			fl_json_key(&j, "unmet");
 			fl_json_arr_begin(&j);
 			for (size_t k = 0; k < h->n_unmet; k++) {
-				json_unmet(&j, h->unmet[k]);
+				fl_render_unmet_json(&j, h->unmet[k]);
 			}
 			fl_json_arr_end(&j);
 			fl_json_key(&j, "errors");

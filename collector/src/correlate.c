@@ -23,6 +23,7 @@
 
 #include "fl/names.h"
 #include "fl/time.h"
+#include "fl/unmet.h"
 
 #define CORR_MAX_EVIDENCE         40      // evidence lines per finding before "... and N more"
 #define CORR_MAX_NAMED            3       // host names spelled out in a summary
@@ -976,21 +977,13 @@ first_role(const eng *e, const vec *v)
 
 // ---- unmet requirements -------------------------------------------------------------------
 
-// "SELECT on public.orders revoked for role app" (database) or "SELECT on public.orders for
-// role app" (code); "table public.orders missing" / "table public.orders".
+// What the database lacks (a DATABASE finding) or what the release needs (a CODE finding).
 static char *
 unmet_text(eng *e, const Fl__UnmetRequirement *u, bool as_database)
 {
-	const char *role = nz(u->role);
-	if (u->object_missing || u->privilege == NULL || u->privilege[0] == '\0') {
-		const char *kind = fl_object_kind_name(u->kind);
-		if (strcmp(kind, "unknown") == 0) {
-			kind = "object";
-		}
-		return xprintf(e, "%s %s%s", kind, nz(u->object), as_database ? " missing" : "");
-	}
-	return xprintf(e, "%s on %s%s%s%s", u->privilege, nz(u->object),
-	    as_database ? " revoked" : "", role[0] ? " for role " : "", role);
+	char buf[FL_UNMET_PHRASE_MAX];
+	return xprintf(e, "%s",
+	    fl_unmet_phrase(u, as_database ? FL_UNMET_LACKING : FL_UNMET_NEEDED, buf, sizeof(buf)));
 }
 
 static bool

@@ -14,6 +14,8 @@
 #include "fl/log.h"
 #include "fl/names.h"
 #include "fl/time.h"
+#include "fl/unmet.h"
+#include "fl/wire.h"
 #include "server.h"
 #include "stats.h"
 #include "survey.h"
@@ -172,37 +174,14 @@ find_report(const Fl__ProbeNowReply *pn, const char *host)
 	return NULL;
 }
 
+// "orders: SELECT on public.orders revoked for role app": the database, then the phrase every
+// other output uses.
 static void
 unmet_text(const Fl__UnmetRequirement *u, char *buf, size_t len)
 {
-	if (u->object_missing) {
-		snprintf(buf, len, "%s: %s %s is missing", u->database,
-		    fl_object_kind_name(u->kind), u->object);
-	} else {
-		snprintf(buf, len, "%s: %s on %s %s is not granted%s%s", u->database, u->privilege,
-		    fl_object_kind_name(u->kind), u->object, u->role[0] ? " to " : "", u->role);
-	}
-}
-
-static Fl__UnmetRequirement *
-unmet_copy(const Fl__UnmetRequirement *u)
-{
-	Fl__UnmetRequirement *c = malloc(sizeof(*c));
-	if (c == NULL) {
-		return NULL;
-	}
-	fl__unmet_requirement__init(c);
-	c->database       = xdup(u->database);
-	c->kind           = u->kind;
-	c->object         = xdup(u->object);
-	c->privilege      = xdup(u->privilege);
-	c->object_missing = u->object_missing;
-	c->role           = xdup(u->role);
-	if (!c->database || !c->object || !c->privilege || !c->role) {
-		fl__unmet_requirement__free_unpacked(c, NULL);
-		return NULL;
-	}
-	return c;
+	char phrase[448];
+	snprintf(buf, len, "%s: %s", u->database,
+	    fl_unmet_phrase(u, FL_UNMET_LACKING, phrase, sizeof(phrase)));
 }
 
 // --- canary sampling -------------------------------------------------------------------------
@@ -750,16 +729,10 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 			failed             = true;
 		}
 		for (size_t k = 0; k < chk->n_unmet; k++) {
-			char                   u[512];
-			Fl__UnmetRequirement  *c = unmet_copy(chk->unmet[k]);
-			Fl__UnmetRequirement **nu =
-			    c ? realloc(rh->unmet, (rh->n_unmet + 1) * sizeof(*nu)) : NULL;
-			if (nu != NULL) {
-				rh->unmet                = nu;
-				rh->unmet[rh->n_unmet++] = c;
-			} else if (c != NULL) {
-				fl__unmet_requirement__free_unpacked(c, NULL);
-			}
+			char u[512];
+			// Out of memory: the reason below still names it.
+			(void) fl_unmet_append(
+			    &rh->unmet, &rh->n_unmet, FL_WIRE_MAX_UNMET, chk->unmet[k]);
 			unmet_text(chk->unmet[k], u, sizeof(u));
 			add_reason(&r->reasons, &r->n_reasons, "rollback", host,
 			    chk->unmet[k]->database, "a rollback to %s would break: %s",

@@ -162,7 +162,7 @@ test_status_human_table(void **state)
 	assert_non_null(strstr(text, "privilege_missing"));
 	assert_non_null(strstr(text, "12.3ms"));
 	// The unmet requirement under its probe, indented below the PROBE column.
-	const char *miss = strstr(text, "  missing: SELECT on public.orders (role app)\n");
+	const char *miss = strstr(text, "  missing: SELECT on public.orders for role app\n");
 	assert_non_null(miss);
 	assert_true(miss > row2);
 	assert_int_equal(miss[-(long) col - 1], '\n');

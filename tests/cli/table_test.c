@@ -112,7 +112,7 @@ test_lines_indent_to_column_and_do_not_widen(void **state)
 	cli_table_cell(t, CLI_PLAIN, "orders");
 	cli_table_cell(t, CLI_PLAIN, "fail");
 	cli_table_row_end(t);
-	cli_table_line(t, 1, CLI_PLAIN, "  missing: SELECT on public.orders (role app)");
+	cli_table_line(t, 1, CLI_PLAIN, "  missing: SELECT on public.orders for role app");
 	cli_table_cell(t, CLI_PLAIN, "app2");
 	cli_table_cell(t, CLI_PLAIN, "web");
 	cli_table_cell(t, CLI_PLAIN, "ok");
@@ -121,7 +121,7 @@ test_lines_indent_to_column_and_do_not_widen(void **state)
 	char *out = render(t, false);
 	assert_string_equal(out,
 	    "app1  orders  fail\n"
-	    "        missing: SELECT on public.orders (role app)\n"
+	    "        missing: SELECT on public.orders for role app\n"
 	    "app2  web     ok\n"
 	    "end\n");
 	free(out);
