@@ -15,6 +15,7 @@
 #include "fl/names.h"
 #include "fl/render.h"
 #include "fl/time.h"
+#include "fl/verify_defaults.h"
 
 #include "args.h"
 #include "cli.h"
@@ -437,6 +438,17 @@ print_human(const Fl__VerifyReply *r, double elapsed_s)
 	}
 }
 
+// How long the collector may take to answer vq: its rounds, each a survey and a gap, plus 5 s.
+static uint64_t
+verify_wait_ms(const Fl__VerifyQuery *vq)
+{
+	uint64_t rounds = vq->rounds ? vq->rounds : FL_VERIFY_DEFAULT_ROUNDS;
+	uint64_t survey =
+	    vq->survey_timeout_ms ? vq->survey_timeout_ms : FL_VERIFY_DEFAULT_SURVEY_MS;
+	uint64_t gap = vq->round_interval_ms ? vq->round_interval_ms : FL_VERIFY_DEFAULT_ROUND_MS;
+	return rounds * (survey + gap) + 5000;
+}
+
 static int
 parse_ratio(const char *s, double *out)
 {
@@ -501,16 +513,8 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 	int             opt, rc;
 	char           *end;
 
-	vq.max_error_rate_increase = 0.05;
-	vq.max_latency_ratio       = 1.5;
-	vq.latency_slack_ms        = 20;
-	vq.thresholds_set          = true;
-	vq.confidence              = 0.98;
-	vq.min_samples             = 5;
-	vq.rounds                  = 20;
-	vq.round_interval_ms       = 250;
-	vq.survey_timeout_ms       = 5000;
-	bool seen_canary           = false;
+	// Only what the user gives is sent: the collector applies its defaults to the rest.
+	bool seen_canary = false;
 	cli_opt_start();
 	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
 		switch (opt) {
@@ -586,7 +590,8 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 			} else if (opt == O_SURVEY) {
 				vq.survey_timeout_ms = ms ? ms : 1;
 			} else {
-				vq.latency_slack_ms = ms;
+				vq.latency_slack_ms  = ms;
+				vq.latency_slack_set = true;
 			}
 			break;
 		}
@@ -621,6 +626,11 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 			                     : &vq.max_latency_ratio) != 0) {
 				return cli_usage_error(argv[0], "%s wants a number, not '%s'",
 				    cli_opt_name(longopts, opt), optarg);
+			}
+			if (opt == O_ERR) {
+				vq.max_error_rate_increase_set = true;
+			} else {
+				vq.max_latency_ratio_set = true;
 			}
 			break;
 		case 'j':
@@ -709,7 +719,7 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 	if (vq.rollback_to == NULL) {
 		vq.rollback_to = (char *) "";
 	}
-	uint64_t need = (uint64_t) vq.rounds * (vq.survey_timeout_ms + vq.round_interval_ms) + 5000;
+	uint64_t need = verify_wait_ms(&vq);
 	if (c.timeout_ms < need) {
 		c.timeout_ms = need > 3600000 ? 3600000 : (uint32_t) need;
 	}

@@ -562,9 +562,15 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 	uint32_t survey_ms = q->survey_timeout_ms ? q->survey_timeout_ms : COLL_VERIFY_SURVEY_MS;
 	uint32_t rounds    = q->rounds ? q->rounds : COLL_VERIFY_ROUNDS;
 	uint32_t gap_ms    = q->round_interval_ms ? q->round_interval_ms : COLL_VERIFY_ROUND_MS;
-	double   max_inc = q->thresholds_set ? q->max_error_rate_increase : COLL_VERIFY_MAX_ERR_INC;
-	double   max_ratio = q->thresholds_set ? q->max_latency_ratio : COLL_VERIFY_MAX_LAT_RATIO;
-	uint32_t slack_ms  = q->thresholds_set ? q->latency_slack_ms : COLL_VERIFY_LAT_SLACK_MS;
+	// An old CLI says "all three given" with thresholds_set; a current one field by field.
+	double   max_inc   = q->thresholds_set || q->max_error_rate_increase_set
+	        ? q->max_error_rate_increase
+	        : COLL_VERIFY_MAX_ERR_INC;
+	double   max_ratio = q->thresholds_set || q->max_latency_ratio_set
+	      ? q->max_latency_ratio
+	      : COLL_VERIFY_MAX_LAT_RATIO;
+	uint32_t slack_ms  = q->thresholds_set || q->latency_slack_set ? q->latency_slack_ms
+	                                                               : COLL_VERIFY_LAT_SLACK_MS;
 	double   confidence =
             q->confidence > 0 && q->confidence < 1 ? q->confidence : COLL_VERIFY_CONFIDENCE;
 	uint32_t min_samples = q->min_samples ? q->min_samples : COLL_VERIFY_MIN_SAMPLES;

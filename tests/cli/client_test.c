@@ -318,6 +318,150 @@ test_reply_too_large(void **state)
 	assert_null(strstr(err, "cannot reach"));
 }
 
+// A collector for `verify`: answers status polls with app1 on release 1.0, then the verify
+// query with "passed", keeping what the query carried.
+typedef struct verify_peer {
+	nng_socket sock;
+	char       url[64];
+	pthread_t  thread;
+	bool       got_verify;
+	bool       thresholds_set, err_set, ratio_set, slack_set;
+	double     err, ratio, confidence;
+	uint32_t   slack_ms, rounds, interval_ms, survey_ms, min_samples;
+} verify_peer;
+
+static void
+verify_peer_answer(verify_peer *p, const Fl__Request *req)
+{
+	Fl__Response    r     = FL__RESPONSE__INIT;
+	Fl__StatusReply sr    = FL__STATUS_REPLY__INIT;
+	Fl__HostState   h     = FL__HOST_STATE__INIT;
+	Fl__HostState  *hs[1] = { &h };
+	Fl__VerifyReply vr    = FL__VERIFY_REPLY__INIT;
+	uint8_t         buf[512];
+	nng_msg        *m;
+
+	r.schema_version = FL_SCHEMA_VERSION;
+	if (req->query_case == FL__REQUEST__QUERY_VERIFY) {
+		const Fl__VerifyQuery *q = req->verify;
+		p->got_verify            = true;
+		p->thresholds_set        = q->thresholds_set;
+		p->err_set               = q->max_error_rate_increase_set;
+		p->ratio_set             = q->max_latency_ratio_set;
+		p->slack_set             = q->latency_slack_set;
+		p->err                   = q->max_error_rate_increase;
+		p->ratio                 = q->max_latency_ratio;
+		p->slack_ms              = q->latency_slack_ms;
+		p->confidence            = q->confidence;
+		p->rounds                = q->rounds;
+		p->interval_ms           = q->round_interval_ms;
+		p->survey_ms             = q->survey_timeout_ms;
+		p->min_samples           = q->min_samples;
+		vr.release               = (char *) "1.0";
+		vr.result                = (char *) "passed";
+		r.reply_case             = FL__RESPONSE__REPLY_VERIFY;
+		r.verify                 = &vr;
+	} else {
+		h.host       = (char *) "app1";
+		h.release    = (char *) "1.0";
+		sr.n_hosts   = 1;
+		sr.hosts     = hs;
+		r.reply_case = FL__RESPONSE__REPLY_STATUS;
+		r.status     = &sr;
+	}
+	size_t n = pack(&r, buf, sizeof(buf));
+	if (nng_msg_alloc(&m, n) == 0) {
+		memcpy(nng_msg_body(m), buf, n);
+		if (nng_sendmsg(p->sock, m, 0) != 0) {
+			nng_msg_free(m);
+		}
+	}
+}
+
+static void *
+verify_peer_serve(void *arg)
+{
+	verify_peer *p = arg;
+	nng_msg     *m;
+
+	while (!p->got_verify && nng_recvmsg(p->sock, &m, 0) == 0) {
+		Fl__Request *req = fl__request__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+		nng_msg_free(m);
+		if (req != NULL) {
+			verify_peer_answer(p, req);
+			fl__request__free_unpacked(req, NULL);
+		}
+	}
+	return NULL;
+}
+
+// Runs `faultline verify --release 1.0 ARGS...` against a verify_peer; returns the exit code.
+static int
+run_verify(verify_peer *p, const char *const *args, size_t n_args)
+{
+	nng_listener l;
+	int          port;
+	char        *argv[16] = { (char *) "verify", (char *) "--release", (char *) "1.0" };
+	int          argc     = 3;
+
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(nng_rep0_open(&p->sock), 0);
+	assert_int_equal(nng_socket_set_ms(p->sock, NNG_OPT_RECVTIMEO, 5000), 0);
+	assert_int_equal(nng_listen(p->sock, "tcp://127.0.0.1:0", &l, 0), 0);
+	assert_int_equal(nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
+	snprintf(p->url, sizeof(p->url), "tcp://127.0.0.1:%d", port);
+	assert_int_equal(pthread_create(&p->thread, NULL, verify_peer_serve, p), 0);
+	for (size_t i = 0; i < n_args && argc < 15; i++) {
+		argv[argc++] = (char *) args[i];
+	}
+	cli_ctx ctx = { .url = p->url, .timeout_ms = 5000 };
+	int     rc  = cli_cmd_verify(&ctx, argc, argv);
+	pthread_join(p->thread, NULL);
+	nng_close(p->sock);
+	return rc;
+}
+
+// Defaults live in the collector: a verify without tuning flags sends none of them.
+static void
+test_verify_sends_no_defaults(void **state)
+{
+	(void) state;
+	verify_peer p;
+	assert_int_equal(run_verify(&p, NULL, 0), CLI_EXIT_OK);
+	assert_true(p.got_verify);
+	assert_false(p.thresholds_set);
+	assert_false(p.err_set);
+	assert_false(p.ratio_set);
+	assert_false(p.slack_set);
+	assert_int_equal(p.rounds, 0);
+	assert_int_equal(p.interval_ms, 0);
+	assert_int_equal(p.survey_ms, 0);
+	assert_int_equal(p.min_samples, 0);
+	assert_true(p.confidence == 0);
+}
+
+// What the user gives is sent, each flag on its own; a zero threshold is a value, not "unset".
+static void
+test_verify_sends_what_the_user_gave(void **state)
+{
+	(void) state;
+	verify_peer       p;
+	const char *const args[] = { "--latency-slack", "0", "--max-latency-ratio", "2.5",
+		"--rounds", "3", "--confidence", "0.9", "--min-samples", "2" };
+	assert_int_equal(run_verify(&p, args, sizeof(args) / sizeof(args[0])), CLI_EXIT_OK);
+	assert_true(p.got_verify);
+	assert_false(p.thresholds_set);
+	assert_true(p.slack_set);
+	assert_int_equal(p.slack_ms, 0);
+	assert_true(p.ratio_set);
+	assert_true(p.ratio == 2.5);
+	assert_false(p.err_set); // not given: the collector's
+	assert_int_equal(p.rounds, 3);
+	assert_true(p.confidence == 0.9);
+	assert_int_equal(p.min_samples, 2);
+	assert_int_equal(p.interval_ms, 0);
+}
+
 int
 main(void)
 {
@@ -329,6 +473,8 @@ main(void)
 		cmocka_unit_test(test_nobody_listening_fails_at_once),
 		cmocka_unit_test(test_peer_that_never_handshakes_times_out),
 		cmocka_unit_test(test_reply_too_large),
+		cmocka_unit_test(test_verify_sends_no_defaults),
+		cmocka_unit_test(test_verify_sends_what_the_user_gave),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
 #   2. app1's app is fast again, but only 3 rounds: too few samples to decide -> inconclusive,
 #      exit 2, never a pass.
 #   3. the default window (20 rounds): the same build on both sides passes, probe by probe.
+#   4. thresholds given (zeros included) are the ones used; none given: the collector's defaults
+#      (the CLI sends only what the user gave).
 # Needs root (the database servers run as postgres and mysql).
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 # shellcheck source=../lib/dbservers.sh
@@ -73,6 +75,7 @@ assert_jq "failed by the canary, naming web" "$OUT" '.result == "failed" and .ca
 assert_jq "the reason names web with both medians, the factor and the p95" "$OUT" 'any(.reasons[]; .check == "canary" and .probe == "web" and .host == "" and (.summary | test("^web: median 6[0-9]{2}\\.[0-9]ms vs [0-9]+\\.[0-9]ms \\(×[0-9]+\\), p95 [0-9.]+ms vs [0-9.]+ms")))'
 assert_jq "only web regressed" "$OUT" '[.reasons[] | select(.check == "canary") | .probe] == ["web"]'
 assert_jq "per probe: web failed (slower and warns), the databases passed" "$OUT" '(.canary.per_probe | map({(.probe): .verdict}) | add) == {"web":"failed","orders":"passed","legacy":"passed"} and ([.canary.per_probe[] | select(.probe == "web")][0] | .kind == "http" and .candidate.warn_rate == 1 and .baseline.warn_rate == 0 and .latency_tested and .p_value < 0.02 and .median_ratio > 10 and .candidate.p95_latency_ms >= .candidate.median_latency_ms)'
+assert_jq "no flags: the collector's default thresholds" "$OUT" '.canary.max_error_rate_increase == 0.05 and .canary.max_latency_ratio == 1.5 and .canary.latency_slack_ms == 20 and .canary.confidence == 0.98 and .canary.min_samples == 5'
 assert_jq "20 rounds by default; 2 baseline hosts; the contract's fields stay" "$OUT" '.canary.rounds == 20 and (.canary.baseline.hosts | sort) == ["app2","app3"] and .canary.candidate.hosts == ["app1"] and (.canary.candidate | has("median_latency_ms") and has("error_rate")) and .canary.confidence == 0.98 and .canary.min_samples == 5 and ([.canary.per_probe[] | select(.probe == "web")][0] | .candidate.samples == 20 and .baseline.samples == 40)'
 assert_jq "web still only warns in the probe check" "$OUT" 'any(.warnings[]; .host == "app1" and .probe == "web") and all(.reasons[]; .check == "canary")'
 
@@ -93,3 +96,9 @@ assert_eq "human form exits 2 too" 2 "$RC"
 verify
 assert_eq "A/A over 20 rounds (exit)" 0 "$RC"
 assert_jq "passed, every probe compared" "$OUT" '.result == "passed" and .canary.verdict == "passed" and .canary.passed and (.canary.per_probe | map(.probe) | sort) == ["legacy","orders","web"] and all(.canary.per_probe[]; .verdict == "passed")'
+
+# 4. the user's thresholds, zeros included, are the ones used and reported
+verify --rounds 4 --max-error-rate-increase 0 --max-latency-ratio 3 --latency-slack 0 --confidence 0.9 --min-samples 2
+assert_jq "flags: the user's thresholds, 0 kept as 0" "$OUT" '.canary.compared and .canary.rounds == 4 and .canary.max_error_rate_increase == 0 and .canary.max_latency_ratio == 3 and .canary.latency_slack_ms == 0 and .canary.confidence == 0.9 and .canary.min_samples == 2'
+verify --rounds 4 --max-latency-ratio 2.5
+assert_jq "one threshold given: the others are the collector's" "$OUT" '.canary.max_latency_ratio == 2.5 and .canary.max_error_rate_increase == 0.05 and .canary.latency_slack_ms == 20 and .canary.confidence == 0.98 and .canary.min_samples == 5'
