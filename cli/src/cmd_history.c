@@ -60,21 +60,35 @@ str(const char *s)
 	return s != NULL ? s : "";
 }
 
+// The event's kind as text: its enum's name, or, for a kind newer than this CLI (protobuf-c
+// keeps the number it does not know), the name the collector also sends as text.
+static const char *
+kind_text(const Fl__HistoryEvent *e)
+{
+	const char *name = fl_history_kind_name(e->kind_enum);
+	if (strcmp(name, "unknown") == 0 && e->kind != NULL && e->kind[0] != '\0') {
+		return e->kind;
+	}
+	return name;
+}
+
 static cli_color
 change_colour(const Fl__HistoryEvent *e)
 {
-	const char *kind = str(e->kind), *to = str(e->to);
-	if (strcmp(kind, "stale") == 0 || strcmp(kind, "forgotten") == 0 ||
-	    strcmp(to, "fail") == 0) {
+	const char     *to   = str(e->to);
+	Fl__HistoryKind kind = e->kind_enum;
+	if (kind == FL__HISTORY_KIND__HISTORY_KIND_STALE ||
+	    kind == FL__HISTORY_KIND__HISTORY_KIND_FORGOTTEN || strcmp(to, "fail") == 0) {
 		return CLI_RED;
 	}
 	if (strcmp(to, "warn") == 0) {
 		return CLI_YELLOW;
 	}
-	if (strcmp(kind, "back") == 0 || strcmp(to, "ok") == 0 || strcmp(to, "healthy") == 0) {
+	if (kind == FL__HISTORY_KIND__HISTORY_KIND_BACK || strcmp(to, "ok") == 0 ||
+	    strcmp(to, "healthy") == 0) {
 		return CLI_GREEN;
 	}
-	if (strcmp(kind, "verdict") == 0) {
+	if (kind == FL__HISTORY_KIND__HISTORY_KIND_VERDICT) {
 		return CLI_RED; // any verdict but healthy names a fault
 	}
 	return CLI_PLAIN;
@@ -139,7 +153,7 @@ cli_history_print(const Fl__HistoryReply *r, FILE *out, bool colour)
 
 		cli_table_cell(t, CLI_PLAIN, "%s", fl_time_format(e->at_us, at, sizeof(at)));
 		cli_table_cell(t, CLI_BOLD, "%s", e->host != NULL && e->host[0] ? e->host : "-");
-		cli_table_cell(t, CLI_PLAIN, "%s", str(e->kind));
+		cli_table_cell(t, CLI_PLAIN, "%s", kind_text(e));
 		cli_table_cell(
 		    t, CLI_PLAIN, "%s", e->probe != NULL && e->probe[0] ? e->probe : "-");
 		if (from[0] == '\0' && to[0] == '\0') {
@@ -183,7 +197,7 @@ cli_history_json(const Fl__HistoryReply *r, FILE *out, bool pretty)
 		fl_json_obj_begin(&j);
 		fl_json_ktime(&j, "at", e->at_us);
 		fl_json_kstr(&j, "host", str(e->host));
-		fl_json_kstr(&j, "kind", str(e->kind));
+		fl_json_kstr(&j, "kind", kind_text(e));
 		fl_json_kstr(&j, "probe", str(e->probe));
 		fl_json_kstr(&j, "from", str(e->from));
 		fl_json_kstr(&j, "to", str(e->to));

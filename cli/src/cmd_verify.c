@@ -201,7 +201,7 @@ static void
 json_reason(fl_json *j, const Fl__VerifyReason *r)
 {
 	fl_json_obj_begin(j);
-	fl_json_kstr(j, "check", r->check);
+	fl_json_kstr(j, "check", fl_verify_check_name(r->check_enum));
 	fl_json_kstr(j, "host", r->host);
 	fl_json_kstr(j, "probe", r->probe);
 	fl_json_kstr(j, "summary", r->summary);
@@ -280,7 +280,7 @@ json_canary_probe(fl_json *j, const Fl__CanaryProbe *p)
 
 // The --json document; r may be NULL (timeout while waiting), then reasons are given.
 static int
-print_json(const char *release, const char *result, char *const *hosts, size_t n_hosts,
+print_json(const char *release, Fl__VerifyResult result, char *const *hosts, size_t n_hosts,
     const Fl__VerifyReply *r, const char *timeout_reason, double elapsed_s, bool pretty)
 {
 	fl_json j;
@@ -288,7 +288,7 @@ print_json(const char *release, const char *result, char *const *hosts, size_t n
 	fl_json_init(&j, pretty);
 	fl_json_obj_begin(&j);
 	fl_json_kstr(&j, "release", release);
-	fl_json_kstr(&j, "result", result);
+	fl_json_kstr(&j, "result", fl_verify_result_name(result));
 	fl_json_key(&j, "hosts");
 	fl_json_arr_begin(&j);
 	for (size_t i = 0; r != NULL && i < r->n_hosts; i++) {
@@ -302,7 +302,7 @@ print_json(const char *release, const char *result, char *const *hosts, size_t n
 	fl_json_arr_begin(&j);
 	if (timeout_reason != NULL) {
 		Fl__VerifyReason t = FL__VERIFY_REASON__INIT;
-		t.check            = (char *) "timeout"; // borrowed for rendering only
+		t.check_enum       = FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT;
 		t.summary          = (char *) timeout_reason;
 		json_reason(&j, &t);
 	}
@@ -407,11 +407,12 @@ print_canary_probe(const Fl__CanaryProbe *p)
 static void
 print_human(const Fl__VerifyReply *r, double elapsed_s)
 {
-	printf("release %s: %s (%zu host%s, %.1fs)\n", cli_esc(r->release), cli_esc(r->result),
-	    r->n_hosts, r->n_hosts == 1 ? "" : "s", elapsed_s);
+	printf("release %s: %s (%zu host%s, %.1fs)\n", cli_esc(r->release),
+	    fl_verify_result_name(r->result_enum), r->n_hosts, r->n_hosts == 1 ? "" : "s",
+	    elapsed_s);
 	for (size_t i = 0; i < r->n_reasons; i++) {
 		const Fl__VerifyReason *x = r->reasons[i];
-		printf("  %-12s %s%s%s\n", cli_esc(x->check), cli_esc(x->host),
+		printf("  %-12s %s%s%s\n", fl_verify_check_name(x->check_enum), cli_esc(x->host),
 		    x->host[0] ? ": " : "", cli_esc(x->summary));
 	}
 	for (size_t i = 0; i < r->n_warnings; i++) {
@@ -690,8 +691,8 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 			    "after %.0fs, %zu of %zu hosts report %s; not ready: %s", el, on,
 			    expected, o.release, missing[0] ? missing : "(too few hosts)");
 			if (o.json) {
-				print_json(o.release, "unverified", found, n_found, NULL, why, el,
-				    c.pretty);
+				print_json(o.release, FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED,
+				    found, n_found, NULL, why, el, c.pretty);
 			} else {
 				fprintf(stderr, "faultline verify: cannot verify release %s: %s\n",
 				    o.release, why);
@@ -740,16 +741,16 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 	if (o.json) {
-		if (print_json(o.release, r->result, NULL, 0, r, NULL, el, c.pretty) != 0) {
+		if (print_json(o.release, r->result_enum, NULL, 0, r, NULL, el, c.pretty) != 0) {
 			fl__response__free_unpacked(resp, NULL);
 			return CLI_EXIT_ERROR;
 		}
 	} else {
 		print_human(r, el);
 	}
-	rc = strcmp(r->result, "passed") == 0  ? CLI_EXIT_OK
-	    : strcmp(r->result, "failed") == 0 ? CLI_EXIT_FAILING
-	                                       : CLI_EXIT_ERROR;
+	rc = r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED  ? CLI_EXIT_OK
+	    : r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_FAILED ? CLI_EXIT_FAILING
+	                                                                : CLI_EXIT_ERROR;
 	fl__response__free_unpacked(resp, NULL);
 	return rc;
 }

@@ -331,7 +331,7 @@ host_row(const coll_host *h)
 }
 
 static int
-add_event(coll_ops *ops, int64_t at, const char *host, const char *kind, const char *probe,
+add_event(coll_ops *ops, int64_t at, const char *host, Fl__HistoryKind kind, const char *probe,
     const char *from, const char *to, int failure, const char *detail, int64_t agent_time)
 {
 	coll_event ev = { .at_us = at,
@@ -426,8 +426,8 @@ addrs_observe(coll_host *h, coll_probe *p, const Fl__ProbeResult *res, int64_t a
 	if (set_str(&p->addrs, now) < 0) {
 		return -1;
 	}
-	return add_event(ops, at, h->name, "dns", p->name, p->addrs_prev, p->addrs, 0, detail,
-	           agent_time) == 0
+	return add_event(ops, at, h->name, FL__HISTORY_KIND__HISTORY_KIND_DNS, p->name,
+	           p->addrs_prev, p->addrs, 0, detail, agent_time) == 0
 	    ? 1
 	    : -1;
 }
@@ -532,7 +532,7 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 	if (created && new_status == FL__STATUS__STATUS_OK) {
 		return 0;
 	}
-	return add_event(ops, at, h->name, "status", p->name,
+	return add_event(ops, at, h->name, FL__HISTORY_KIND__HISTORY_KIND_STATUS, p->name,
 	    fl_status_name((Fl__Status) (created ? FL__STATUS__STATUS_UNKNOWN : old_status)),
 	    fl_status_name((Fl__Status) new_status), new_failure, nz(res->detail), agent_time);
 }
@@ -724,7 +724,8 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		h->stale = false;
 		snprintf(detail, sizeof(detail), "reporting again after %s of silence",
 		    fl_duration_format(fl_sub_sat(now_us, h->stale_ref_us), d, sizeof(d)));
-		add_event(ops, now_us, h->name, "back", "", "stale", "ok", 0, detail, agent_time);
+		add_event(ops, now_us, h->name, FL__HISTORY_KIND__HISTORY_KIND_BACK, "", "stale",
+		    "ok", 0, detail, agent_time);
 	}
 	if (!delayed || h->last_seen_us == 0) {
 		h->last_seen_us = now_us;
@@ -748,7 +749,8 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		if (set_str(&h->previous_release, h->release) < 0) {
 			goto nomem;
 		}
-		add_event(ops, rat, h->name, "release", "", h->release, release, 0, "", agent_time);
+		add_event(ops, rat, h->name, FL__HISTORY_KIND__HISTORY_KIND_RELEASE, "", h->release,
+		    release, 0, "", agent_time);
 		h->release_since_us = rat;
 	}
 	if ((changed |= set_str(&h->release, release)) < 0 ||
@@ -834,7 +836,8 @@ coll_state_check_stale(coll_state *s, int64_t now_us, coll_ops *ops)
 			    fl_duration_format(limit, l, sizeof(l)),
 			    h->last_seen_us ? fl_time_format(h->last_seen_us, ts, sizeof(ts))
 			                    : "never");
-			add_event(ops, now_us, h->name, "stale", "", "ok", "stale", 0, detail, 0);
+			add_event(ops, now_us, h->name, FL__HISTORY_KIND__HISTORY_KIND_STALE, "",
+			    "ok", "stale", 0, detail, 0);
 			n++;
 		}
 	}
@@ -891,8 +894,8 @@ coll_state_forget(coll_state *s, const char *name, int64_t now_us, const char *d
 	memset(&row, 0, sizeof(row));
 	row.host = h->name;
 	if (coll_ops_host(ops, COLL_OP_FORGET, &row) != 0 ||
-	    add_event(ops, now_us, h->name, "forgotten", "", h->stale ? "stale" : "reporting",
-	        "forgotten", 0, detail, 0) != 0) {
+	    add_event(ops, now_us, h->name, FL__HISTORY_KIND__HISTORY_KIND_FORGOTTEN, "",
+	        h->stale ? "stale" : "reporting", "forgotten", 0, detail, 0) != 0) {
 		coll_ops_truncate(ops, before); // all or nothing: no delete without its event
 		return -1;
 	}
@@ -1080,8 +1083,8 @@ coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops)
 	if (changed) {
 		// The first verdict of a fresh database being "healthy" is not news.
 		if (s->verdict != NULL || r->verdict != FL__VERDICT__VERDICT_HEALTHY) {
-			added = add_event(ops, now_us, "", "verdict", "", nz(s->verdict), name, 0,
-			            summary, 0) == 0;
+			added = add_event(ops, now_us, "", FL__HISTORY_KIND__HISTORY_KIND_VERDICT,
+			            "", nz(s->verdict), name, 0, summary, 0) == 0;
 		}
 		set_str(&s->verdict, name);
 		set_str(&s->verdict_summary, summary);

@@ -71,7 +71,6 @@ op_free(coll_op *op)
 		break;
 	case COLL_OP_EVENT:
 		free((char *) op->u.event.host);
-		free((char *) op->u.event.kind);
 		free((char *) op->u.event.probe);
 		free((char *) op->u.event.from);
 		free((char *) op->u.event.to);
@@ -211,7 +210,6 @@ coll_ops_event(coll_ops *ops, const coll_event *ev)
 	}
 	op->u.event        = *ev;
 	op->u.event.host   = dup(ev->host, &bad);
-	op->u.event.kind   = dup(ev->kind, &bad);
 	op->u.event.probe  = dup(ev->probe, &bad);
 	op->u.event.from   = dup(ev->from, &bad);
 	op->u.event.to     = dup(ev->to, &bad);
@@ -457,7 +455,7 @@ write_op(coll_store *st, const coll_op *op)
 		s                   = st->ins_event;
 		sqlite3_bind_int64(s, 1, e->at_us);
 		sqlite3_bind_text(s, 2, e->host, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, e->kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, fl_history_kind_name(e->kind), -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 4, e->probe, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 5, e->from, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 6, e->to, -1, SQLITE_STATIC);
@@ -640,6 +638,15 @@ stopped:
 	return -1;
 }
 
+// The enum of a stored kind: rows hold the name (fl_history_kind_name), whichever collector
+// wrote them; a name this build does not know reads as unknown, its text kept in `kind`.
+static Fl__HistoryKind
+history_kind_of(const char *name)
+{
+	int k = name != NULL ? fl_history_kind_parse(name) : -1;
+	return k < 0 ? FL__HISTORY_KIND__HISTORY_KIND_UNKNOWN : (Fl__HistoryKind) k;
+}
+
 static void
 event_free(Fl__HistoryEvent *e)
 {
@@ -707,6 +714,7 @@ history_query(coll_store *st, sqlite3_stmt *s, int64_t since_us, const char *hos
 		e->at_us                 = sqlite3_column_int64(s, 0);
 		e->host                  = dup(col_text(s, 1), &bad);
 		e->kind                  = dup(col_text(s, 2), &bad);
+		e->kind_enum             = history_kind_of(e->kind);
 		e->probe                 = dup(col_text(s, 3), &bad);
 		e->from                  = dup(col_text(s, 4), &bad);
 		e->to                    = dup(col_text(s, 5), &bad);

@@ -50,15 +50,15 @@ typedef struct coll_latest_row {
 
 // A history row (HistoryEvent in the proto).
 typedef struct coll_event {
-	int64_t     at_us;
-	const char *host;
-	const char *kind; // status | release | stale | back | verdict | verification | forgotten
-	const char *probe;
-	const char *from;
-	const char *to;
-	int         failure; // Fl__FailureClass
-	const char *detail;
-	int64_t     agent_time_us;
+	int64_t         at_us;
+	const char     *host;
+	Fl__HistoryKind kind; // stored as its name (fl_history_kind_name)
+	const char     *probe;
+	const char     *from;
+	const char     *to;
+	int             failure; // Fl__FailureClass
+	const char     *detail;
+	int64_t         agent_time_us;
 } coll_event;
 
 typedef enum coll_op_kind {

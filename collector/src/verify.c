@@ -129,12 +129,12 @@ coll_live_hosts_with_labels(coll_server *srv, char *const *labels, size_t n_labe
 	return 0;
 }
 
-static void add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const char *host,
+static void add_reason(Fl__VerifyReason ***v, size_t *n, Fl__VerifyCheck check, const char *host,
     const char *probe, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 static void
-add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const char *host, const char *probe,
-    const char *fmt, ...)
+add_reason(Fl__VerifyReason ***v, size_t *n, Fl__VerifyCheck check, const char *host,
+    const char *probe, const char *fmt, ...)
 {
 	char               buf[768];
 	va_list            ap;
@@ -152,10 +152,11 @@ add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const char *host
 		return;
 	}
 	fl__verify_reason__init(r);
-	r->check   = xdup(check);
-	r->host    = xdup(host);
-	r->probe   = xdup(probe);
-	r->summary = xdup(buf);
+	r->check_enum = check;
+	r->check      = xdup(fl_verify_check_name(check)); // for CLIs from before check_enum
+	r->host       = xdup(host);
+	r->probe      = xdup(probe);
+	r->summary    = xdup(buf);
 	if (r->check == NULL || r->host == NULL || r->probe == NULL || r->summary == NULL) {
 		fl__verify_reason__free_unpacked(r, NULL);
 		return;
@@ -424,8 +425,8 @@ static void
 probe_reason(Fl__VerifyReply *r, const Fl__CanaryProbe *e, const char *release, const char *baserel)
 {
 	bool failed = strcmp(e->verdict, "failed") == 0;
-	add_reason(&r->reasons, &r->n_reasons, "canary", "", e->name, "%s (%s %s vs %s): %s",
-	    e->summary, fl_kind_name(e->kind), release, baserel,
+	add_reason(&r->reasons, &r->n_reasons, FL__VERIFY_CHECK__VERIFY_CHECK_CANARY, "", e->name,
+	    "%s (%s %s vs %s): %s", e->summary, fl_kind_name(e->kind), release, baserel,
 	    failed ? (e->candidate != NULL && e->candidate->error_rate > 0
 	                     ? "fails more on the release: points at the code of the release"
 	                     : "worse on the release than before: points at the code of the "
@@ -617,8 +618,8 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 		strv_add(&r->hosts, &r->n_hosts, targets[i]);
 	}
 	if (n_targets == 0) {
-		add_reason(&r->reasons, &r->n_reasons, "timeout", "", "",
-		    "no reporting host runs release %s", release);
+		add_reason(&r->reasons, &r->n_reasons, FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT, "",
+		    "", "no reporting host runs release %s", release);
 		unverified = true;
 		goto finish;
 	}
@@ -656,19 +657,22 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 		const char       *host = targets[i];
 		const Fl__Report *rep  = find_report(pn, host);
 		if (rep == NULL) {
-			add_reason(&r->reasons, &r->n_reasons, "timeout", host, "",
+			add_reason(&r->reasons, &r->n_reasons,
+			    FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT, host, "",
 			    "%s did not answer the probe-now survey within %.1fs", host,
 			    survey_ms / 1000.0);
 			unverified = true;
 			continue;
 		}
 		if (strcmp(rep->release, release) != 0) {
-			add_reason(&r->reasons, &r->n_reasons, "release", host, "",
+			add_reason(&r->reasons, &r->n_reasons,
+			    FL__VERIFY_CHECK__VERIFY_CHECK_RELEASE, host, "",
 			    "%s runs release %s, not %s", host, rep->release, release);
 			failed = true;
 		}
 		if (rep->expectations_error[0] != '\0') {
-			add_reason(&r->reasons, &r->n_reasons, "expectations", host, "",
+			add_reason(&r->reasons, &r->n_reasons,
+			    FL__VERIFY_CHECK__VERIFY_CHECK_EXPECTATIONS, host, "",
 			    "the expectations of release %s cannot be used: %s", rep->release,
 			    rep->expectations_error);
 			failed = true;
@@ -678,18 +682,21 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 			char                   u[512];
 			for (size_t m = 0; m < p->n_unmet; m++) {
 				unmet_text(p->unmet[m], u, sizeof(u));
-				add_reason(&r->reasons, &r->n_reasons, "expectations", host,
-				    p->name, "release %s needs what the database lacks: %s",
-				    rep->release, u);
+				add_reason(&r->reasons, &r->n_reasons,
+				    FL__VERIFY_CHECK__VERIFY_CHECK_EXPECTATIONS, host, p->name,
+				    "release %s needs what the database lacks: %s", rep->release,
+				    u);
 				failed = true;
 			}
 			if (p->status == FL__STATUS__STATUS_FAIL && p->n_unmet == 0) {
-				add_reason(&r->reasons, &r->n_reasons, "probe", host, p->name,
+				add_reason(&r->reasons, &r->n_reasons,
+				    FL__VERIFY_CHECK__VERIFY_CHECK_PROBE, host, p->name,
 				    "%s fails (%s): %s", p->name, fl_failure_name(p->failure),
 				    p->detail);
 				failed = true;
 			} else if (p->status == FL__STATUS__STATUS_WARN) {
-				add_reason(&r->warnings, &r->n_warnings, "probe", host, p->name,
+				add_reason(&r->warnings, &r->n_warnings,
+				    FL__VERIFY_CHECK__VERIFY_CHECK_PROBE, host, p->name,
 				    "%s warns (%s): %s", p->name, fl_failure_name(p->failure),
 				    p->detail);
 			}
@@ -719,7 +726,8 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 		r->rollback->hosts                         = nv;
 		r->rollback->hosts[r->rollback->n_hosts++] = rh;
 		if (chk == NULL) {
-			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
+			add_reason(&r->reasons, &r->n_reasons,
+			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
 			    "%s did not check release %s (agent without rollback checks?)", host,
 			    q->rollback_to);
 			r->rollback->ready = false;
@@ -727,7 +735,8 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 			continue;
 		}
 		if (!chk->known) {
-			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
+			add_reason(&r->reasons, &r->n_reasons,
+			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
 			    "%s never kept the expectations of release %s: a rollback to it cannot "
 			    "be checked",
 			    host, q->rollback_to);
@@ -740,15 +749,16 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 			(void) fl_unmet_append(
 			    &rh->unmet, &rh->n_unmet, FL_WIRE_MAX_UNMET, chk->unmet[k]);
 			unmet_text(chk->unmet[k], u, sizeof(u));
-			add_reason(&r->reasons, &r->n_reasons, "rollback", host,
-			    chk->unmet[k]->database, "a rollback to %s would break: %s",
-			    q->rollback_to, u);
+			add_reason(&r->reasons, &r->n_reasons,
+			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, chk->unmet[k]->database,
+			    "a rollback to %s would break: %s", q->rollback_to, u);
 			r->rollback->ready = false;
 			failed             = true;
 		}
 		for (size_t k = 0; k < chk->n_errors; k++) {
 			strv_add(&rh->errors, &rh->n_errors, chk->errors[k]);
-			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
+			add_reason(&r->reasons, &r->n_reasons,
+			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
 			    "cannot check a rollback to %s: %s", q->rollback_to, chk->errors[k]);
 			r->rollback->ready = false;
 			failed             = true;
@@ -802,8 +812,11 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 	}
 
 finish:
-	r->result     = xdup(failed ? "failed" : unverified ? "unverified" : "passed");
-	r->elapsed_us = fl_mono_us() - t0;
+	r->result_enum = failed ? FL__VERIFY_RESULT__VERIFY_RESULT_FAILED
+	    : unverified        ? FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED
+	                        : FL__VERIFY_RESULT__VERIFY_RESULT_PASSED;
+	r->result      = xdup(fl_verify_result_name(r->result_enum)); // for older CLIs
+	r->elapsed_us  = fl_mono_us() - t0;
 	fl__probe_now_reply__free_unpacked(pn, NULL);
 	coll_strv_free(live, n_live);
 	coll_strv_free(rel, n_live);
@@ -913,6 +926,7 @@ coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind,
 	char         detail[1024] = "";
 	size_t       off          = 0;
 	coll_ops     ops;
+	const char  *result = fl_verify_result_name(r->result_enum);
 
 	if (v == NULL) {
 		return;
@@ -937,7 +951,7 @@ coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind,
 	pthread_mutex_lock(&v->mu);
 	last_verif *l = rec_find(v, r->release, true);
 	if (l != NULL) {
-		set_str(&l->result, r->result);
+		set_str(&l->result, result);
 		set_str(&l->detail, detail);
 		set_str(&l->kind, kind);
 		l->at_us     = now;
@@ -946,10 +960,10 @@ coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind,
 	coll_ops_init(&ops);
 	coll_event ev = { .at_us = now,
 		.host            = "",
-		.kind            = "verification",
+		.kind            = FL__HISTORY_KIND__HISTORY_KIND_VERIFICATION,
 		.probe           = "",
 		.from            = r->release,
-		.to              = r->result,
+		.to              = result,
 		.failure         = 0,
 		.detail          = detail,
 		.agent_time_us   = 0 };
@@ -959,9 +973,10 @@ coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind,
 	}
 	coll_ops_fini(&ops);
 	pthread_mutex_unlock(&v->mu);
-	fl_log(strcmp(r->result, "passed") == 0 ? FL_LOG_NOTICE : FL_LOG_WARN, "verify",
-	    "release %s %s (%s%s): %s", r->release, r->result, kind, automatic ? ", automatic" : "",
-	    detail);
+	fl_log(
+	    r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED ? FL_LOG_NOTICE : FL_LOG_WARN,
+	    "verify", "release %s %s (%s%s): %s", r->release, result, kind,
+	    automatic ? ", automatic" : "", detail);
 }
 
 void

@@ -46,6 +46,35 @@ static const char *const verdict_names[] = { "unknown", "healthy", "code", "data
 static const char *const object_names[] = { "unknown", "schema", "table", "column", "sequence",
 	"function", "database" };
 
+static const char *const history_kind_names[] = {
+	[FL__HISTORY_KIND__HISTORY_KIND_UNKNOWN]      = "unknown",
+	[FL__HISTORY_KIND__HISTORY_KIND_STATUS]       = "status",
+	[FL__HISTORY_KIND__HISTORY_KIND_RELEASE]      = "release",
+	[FL__HISTORY_KIND__HISTORY_KIND_STALE]        = "stale",
+	[FL__HISTORY_KIND__HISTORY_KIND_BACK]         = "back",
+	[FL__HISTORY_KIND__HISTORY_KIND_VERDICT]      = "verdict",
+	[FL__HISTORY_KIND__HISTORY_KIND_VERIFICATION] = "verification",
+	[FL__HISTORY_KIND__HISTORY_KIND_FORGOTTEN]    = "forgotten",
+	[FL__HISTORY_KIND__HISTORY_KIND_DNS]          = "dns",
+};
+
+static const char *const verify_result_names[] = {
+	[FL__VERIFY_RESULT__VERIFY_RESULT_UNKNOWN]    = "unknown",
+	[FL__VERIFY_RESULT__VERIFY_RESULT_PASSED]     = "passed",
+	[FL__VERIFY_RESULT__VERIFY_RESULT_FAILED]     = "failed",
+	[FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED] = "unverified",
+};
+
+static const char *const verify_check_names[] = {
+	[FL__VERIFY_CHECK__VERIFY_CHECK_UNKNOWN]      = "unknown",
+	[FL__VERIFY_CHECK__VERIFY_CHECK_PROBE]        = "probe",
+	[FL__VERIFY_CHECK__VERIFY_CHECK_EXPECTATIONS] = "expectations",
+	[FL__VERIFY_CHECK__VERIFY_CHECK_RELEASE]      = "release",
+	[FL__VERIFY_CHECK__VERIFY_CHECK_CANARY]       = "canary",
+	[FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK]     = "rollback",
+	[FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT]      = "timeout",
+};
+
 static const char *
 lookup(const char *const *table, size_t n, int v)
 {
@@ -118,4 +147,40 @@ int
 fl_kind_parse(const char *name)
 {
 	return reverse(kind_names, N_ELEMS(kind_names), name);
+}
+
+const char *
+fl_history_kind_name(Fl__HistoryKind k)
+{
+	return lookup(history_kind_names, N_ELEMS(history_kind_names), (int) k);
+}
+
+const char *
+fl_verify_result_name(Fl__VerifyResult r)
+{
+	return lookup(verify_result_names, N_ELEMS(verify_result_names), (int) r);
+}
+
+const char *
+fl_verify_check_name(Fl__VerifyCheck c)
+{
+	return lookup(verify_check_names, N_ELEMS(verify_check_names), (int) c);
+}
+
+int
+fl_history_kind_parse(const char *name)
+{
+	return reverse(history_kind_names, N_ELEMS(history_kind_names), name);
+}
+
+int
+fl_verify_result_parse(const char *name)
+{
+	return reverse(verify_result_names, N_ELEMS(verify_result_names), name);
+}
+
+int
+fl_verify_check_parse(const char *name)
+{
+	return reverse(verify_check_names, N_ELEMS(verify_check_names), name);
 }

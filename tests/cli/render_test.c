@@ -355,6 +355,28 @@ test_status_empty(void **state)
 	free(text);
 }
 
+// A kind newer than this CLI (unknown enum) shows the text the collector also sends.
+static void
+test_history_kind_newer_than_the_cli(void **state)
+{
+	(void) state;
+	Fl__HistoryEvent  e  = FL__HISTORY_EVENT__INIT;
+	Fl__HistoryEvent *ev = &e;
+	Fl__HistoryReply  r  = FL__HISTORY_REPLY__INIT;
+	int               rc;
+	cap               c;
+	e.at_us     = NOW_US;
+	e.host      = s("app1");
+	e.kind_enum = (Fl__HistoryKind) 99;
+	e.kind      = s("moved");
+	r.n_events  = 1;
+	r.events    = &ev;
+	char *text  = (rc = cli_history_json(&r, cap_open(&c), false), cap_close(&c));
+	assert_int_equal(rc, CLI_EXIT_OK);
+	assert_non_null(strstr(text, "\"kind\":\"moved\""));
+	free(text);
+}
+
 static void
 test_history_sorted_oldest_first(void **state)
 {
@@ -370,23 +392,24 @@ test_history_sorted_oldest_first(void **state)
 		e[i].host = s("app1");
 	}
 	// Sent newest first, with a tie that must keep the sent order.
-	e[0].at_us   = NOW_US;
-	e[0].kind    = s("verdict");
-	e[0].from    = s("healthy");
-	e[0].to      = s("database");
-	e[1].at_us   = NOW_US - 1000000;
-	e[1].kind    = s("status");
-	e[1].probe   = s("orders");
-	e[1].from    = s("ok");
-	e[1].to      = s("fail");
-	e[1].failure = FL__FAILURE_CLASS__FAILURE_REFUSED;
-	e[1].detail  = s("connection refused");
-	e[2].at_us   = NOW_US - 1000000;
-	e[2].kind    = s("release");
-	e[2].from    = s("2.3.9");
-	e[2].to      = s("2.4.0");
-	r.n_events   = 3;
-	r.events     = ev;
+	e[0].at_us = NOW_US;
+	e[0].kind_enum =
+	    FL__HISTORY_KIND__HISTORY_KIND_VERDICT; // the text is what an old CLI reads
+	e[0].from      = s("healthy");
+	e[0].to        = s("database");
+	e[1].at_us     = NOW_US - 1000000;
+	e[1].kind_enum = FL__HISTORY_KIND__HISTORY_KIND_STATUS;
+	e[1].probe     = s("orders");
+	e[1].from      = s("ok");
+	e[1].to        = s("fail");
+	e[1].failure   = FL__FAILURE_CLASS__FAILURE_REFUSED;
+	e[1].detail    = s("connection refused");
+	e[2].at_us     = NOW_US - 1000000;
+	e[2].kind_enum = FL__HISTORY_KIND__HISTORY_KIND_RELEASE;
+	e[2].from      = s("2.3.9");
+	e[2].to        = s("2.4.0");
+	r.n_events     = 3;
+	r.events       = ev;
 
 	char *text = (rc = cli_history_print(&r, cap_open(&c), false), cap_close(&c));
 	assert_int_equal(rc, CLI_EXIT_OK);
@@ -578,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_hosts_human_and_json),
 		cmocka_unit_test(test_status_empty),
 		cmocka_unit_test(test_history_sorted_oldest_first),
+		cmocka_unit_test(test_history_kind_newer_than_the_cli),
 		cmocka_unit_test(test_diagnose_human_and_exit),
 		cmocka_unit_test(test_forget_human_json_and_exit),
 		cmocka_unit_test(test_status_grid),

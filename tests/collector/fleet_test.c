@@ -46,7 +46,8 @@ count_events(const coll_ops *ops, const char *kind)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < ops->n; i++) {
-		n += ops->v[i].kind == COLL_OP_EVENT && strcmp(ops->v[i].u.event.kind, kind) == 0;
+		n += ops->v[i].kind == COLL_OP_EVENT &&
+		    strcmp(fl_history_kind_name(ops->v[i].u.event.kind), kind) == 0;
 	}
 	return n;
 }

@@ -286,7 +286,7 @@ test_verification_records_bounded(void **state)
 	Fl__StatusReply reply = FL__STATUS_REPLY__INIT;
 	char            rel[32];
 
-	r.result = (char *) "passed";
+	r.result_enum = FL__VERIFY_RESULT__VERIFY_RESULT_PASSED;
 	for (int i = 0; i < 3 * COLL_VERIFY_MAX_RECORDS; i++) {
 		snprintf(rel, sizeof(rel), "r%d", i);
 		r.release = rel;

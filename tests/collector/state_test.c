@@ -40,7 +40,8 @@ count_kind(const coll_ops *ops, coll_op_kind k, const char *event_kind)
 	size_t n = 0;
 	for (size_t i = 0; i < ops->n; i++) {
 		if (ops->v[i].kind == k &&
-		    (event_kind == NULL || strcmp(ops->v[i].u.event.kind, event_kind) == 0)) {
+		    (event_kind == NULL ||
+		        strcmp(fl_history_kind_name(ops->v[i].u.event.kind), event_kind) == 0)) {
 			n++;
 		}
 	}
@@ -505,7 +506,8 @@ static const coll_event *
 first_event(const coll_ops *ops, const char *kind)
 {
 	for (size_t i = 0; i < ops->n; i++) {
-		if (ops->v[i].kind == COLL_OP_EVENT && strcmp(ops->v[i].u.event.kind, kind) == 0) {
+		if (ops->v[i].kind == COLL_OP_EVENT &&
+		    strcmp(fl_history_kind_name(ops->v[i].u.event.kind), kind) == 0) {
 			return &ops->v[i].u.event;
 		}
 	}
@@ -577,7 +579,8 @@ find_event(const coll_ops *ops, const char *kind, const char *probe)
 {
 	for (size_t i = 0; i < ops->n; i++) {
 		const coll_event *ev = &ops->v[i].u.event;
-		if (ops->v[i].kind == COLL_OP_EVENT && strcmp(ev->kind, kind) == 0 &&
+		if (ops->v[i].kind == COLL_OP_EVENT &&
+		    strcmp(fl_history_kind_name(ev->kind), kind) == 0 &&
 		    (probe == NULL || strcmp(ev->probe, probe) == 0)) {
 			return ev;
 		}

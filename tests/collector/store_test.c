@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "fl/names.h"
 #include "store.h"
 
 static char dbpath[64];
@@ -51,7 +54,7 @@ add_event(coll_ops *ops, int64_t at, const char *host, const char *kind, const c
 {
 	coll_event ev = { .at_us = at,
 		.host            = host,
-		.kind            = kind,
+		.kind            = (Fl__HistoryKind) fl_history_kind_parse(kind),
 		.probe           = "app",
 		.from            = "ok",
 		.to              = to,
@@ -190,6 +193,8 @@ test_history_query(void **state)
 	assert_int_equal(r->events[0]->at_us, 10); // oldest first
 	assert_int_equal(r->events[3]->at_us, 40);
 	assert_string_equal(r->events[1]->kind, "stale");
+	assert_int_equal(r->events[1]->kind_enum, FL__HISTORY_KIND__HISTORY_KIND_STALE);
+	assert_int_equal(r->events[0]->kind_enum, FL__HISTORY_KIND__HISTORY_KIND_STATUS);
 	assert_int_equal(r->events[0]->failure, 5);
 	assert_int_equal(r->events[0]->agent_time_us, 17);
 	assert_string_equal(r->events[0]->detail, "503");
@@ -222,6 +227,50 @@ test_history_query(void **state)
 }
 
 // history_max_events: the oldest events beyond the newest N go, a batch at a time.
+// Rows hold the kind's name: those an older collector wrote read back with their enum, and a
+// name this build does not know reads as unknown with its text kept.
+static void
+test_history_kinds_of_stored_rows(void **state)
+{
+	(void) state;
+	coll_store       *st = open_rw(); // creates the schema
+	sqlite3          *db;
+	Fl__HistoryReply *r;
+	static const struct {
+		const char     *name;
+		Fl__HistoryKind kind;
+	} rows[] = {
+		{ "status", FL__HISTORY_KIND__HISTORY_KIND_STATUS },
+		{ "release", FL__HISTORY_KIND__HISTORY_KIND_RELEASE },
+		{ "stale", FL__HISTORY_KIND__HISTORY_KIND_STALE },
+		{ "back", FL__HISTORY_KIND__HISTORY_KIND_BACK },
+		{ "verdict", FL__HISTORY_KIND__HISTORY_KIND_VERDICT },
+		{ "verification", FL__HISTORY_KIND__HISTORY_KIND_VERIFICATION },
+		{ "forgotten", FL__HISTORY_KIND__HISTORY_KIND_FORGOTTEN },
+		{ "dns", FL__HISTORY_KIND__HISTORY_KIND_DNS },
+		{ "from-the-future", FL__HISTORY_KIND__HISTORY_KIND_UNKNOWN },
+	};
+	size_t n = sizeof(rows) / sizeof(rows[0]);
+
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	for (size_t i = 0; i < n; i++) {
+		char sql[160];
+		snprintf(sql, sizeof(sql),
+		    "INSERT INTO history (at_us, host, kind) VALUES (%zu, 'a', '%s')", i + 1,
+		    rows[i].name);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	}
+	sqlite3_close(db);
+	assert_int_equal(coll_store_history(st, 0, NULL, 100, &r), 0);
+	assert_int_equal(r->n_events, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(r->events[i]->kind, rows[i].name);
+		assert_int_equal(r->events[i]->kind_enum, rows[i].kind);
+	}
+	coll_history_reply_free(r);
+	coll_store_close(st);
+}
+
 static void
 test_prune_count(void **state)
 {
@@ -266,6 +315,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_and_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_kinds_of_stored_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_count, setup, teardown),
 		cmocka_unit_test(test_open_failure),
 	};

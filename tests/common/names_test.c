@@ -104,10 +104,44 @@ test_verdict_and_object_kind(void **state)
 	}
 }
 
+// The names of the closed sets that used to travel as text: exact (they are the JSON text and
+// the stored history kinds), reversible, "unknown" outside the set.
+static void
+test_history_and_verify_names(void **state)
+{
+	(void) state;
+	static const char *const kinds[] = { "unknown", "status", "release", "stale", "back",
+		"verdict", "verification", "forgotten", "dns" };
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		assert_string_equal(fl_history_kind_name((Fl__HistoryKind) i), kinds[i]);
+		assert_int_equal(fl_history_kind_parse(kinds[i]), (int) i);
+	}
+	assert_string_equal(fl_history_kind_name((Fl__HistoryKind) 99), "unknown");
+	assert_int_equal(fl_history_kind_parse("Stale"), -1);
+
+	assert_string_equal(
+	    fl_verify_result_name(FL__VERIFY_RESULT__VERIFY_RESULT_PASSED), "passed");
+	assert_string_equal(
+	    fl_verify_result_name(FL__VERIFY_RESULT__VERIFY_RESULT_FAILED), "failed");
+	assert_string_equal(
+	    fl_verify_result_name(FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED), "unverified");
+	assert_string_equal(fl_verify_result_name((Fl__VerifyResult) 42), "unknown");
+	assert_int_equal(fl_verify_result_parse("failed"), FL__VERIFY_RESULT__VERIFY_RESULT_FAILED);
+
+	static const char *const checks[] = { "unknown", "probe", "expectations", "release",
+		"canary", "rollback", "timeout" };
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		assert_string_equal(fl_verify_check_name((Fl__VerifyCheck) i), checks[i]);
+		assert_int_equal(fl_verify_check_parse(checks[i]), (int) i);
+	}
+	assert_string_equal(fl_verify_check_name((Fl__VerifyCheck) -1), "unknown");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_history_and_verify_names),
 		cmocka_unit_test(test_status_and_kind),
 		cmocka_unit_test(test_failure_names_exact_and_reversible),
 		cmocka_unit_test(test_verdict_and_object_kind),
