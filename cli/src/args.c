@@ -51,6 +51,70 @@ cli_opt_next(int argc, char **argv, const char *shortopts, const struct option *
 	return c;
 }
 
+// One shared option into o; CLI_GO_ON, or the exit code to stop with.
+static int
+shared_opt(int opt, const char *cmd, const char *help, const char *err, cli_shared_opts *o)
+{
+	char why[256];
+
+	switch (opt) {
+	case CLI_OPT_JSON:
+		o->json = true;
+		return CLI_GO_ON;
+	case CLI_OPT_HOST:
+		o->host = optarg;
+		return CLI_GO_ON;
+	case CLI_OPT_LABEL:
+		if (cli_labels_add(&o->labels, optarg, why, sizeof(why)) != 0) {
+			return cli_usage_error(cmd, "%s", why);
+		}
+		return CLI_GO_ON;
+	case CLI_OPT_CONTROL:
+		o->url = optarg;
+		return CLI_GO_ON;
+	case CLI_OPT_HELP:
+		fputs(help, stdout);
+		return CLI_EXIT_OK;
+	default:
+		return cli_usage_error(cmd, "%s", err);
+	}
+}
+
+cli_ctx
+cli_ctx_with(const cli_ctx *ctx, const cli_shared_opts *shared)
+{
+	cli_ctx c = *ctx;
+	if (shared->url != NULL) {
+		c.url = shared->url;
+	}
+	return c;
+}
+
+int
+cli_parse_opts(int argc, char **argv, const struct option *longopts, const char *help,
+    cli_own_opt_fn own, void *state, bool allow_positionals, cli_shared_opts *shared)
+{
+	char err[256];
+	int  opt;
+
+	memset(shared, 0, sizeof(*shared));
+	cli_opt_start();
+	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
+		int rc =
+		    opt != '?' && own != NULL ? own(state, opt, optarg, argv[0]) : CLI_OPT_NOT_OWN;
+		if (rc == CLI_OPT_NOT_OWN) {
+			rc = shared_opt(opt, argv[0], help, err, shared);
+		}
+		if (rc != CLI_GO_ON) {
+			return rc;
+		}
+	}
+	if (!allow_positionals && optind < argc) {
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	}
+	return CLI_GO_ON;
+}
+
 const char *
 cli_opt_name(const struct option *longopts, int val)
 {

@@ -13,6 +13,8 @@
 
 #include "fl/labels.h"
 
+#include "cli.h"
+
 // Global options, before the command: faultline [-C URL] [--timeout D] [--help] [--version] CMD.
 typedef struct cli_global {
 	const char *url;        // -C/--control, else $FAULTLINE_CONTROL, else the default
@@ -49,6 +51,62 @@ typedef struct cli_labels {
 // Adds one --label value after checking it (fl/labels.h rules, at most FL_LABELS_MAX, no key
 // twice). Returns 0, or -1 with a one-line reason in err.
 int cli_labels_add(cli_labels *l, char *label, char *err, size_t errlen);
+
+// ---- a command's options ---------------------------------------------------------------------
+//
+// Every command parses its argv the same way: the options it shares with the others (below),
+// its own ones through a callback, then its positionals. A command lists in its longopts only
+// the options it accepts; the shared ones must use these values.
+enum {
+	CLI_OPT_JSON    = 'j', // --json
+	CLI_OPT_HOST    = 'H', // --host H
+	CLI_OPT_LABEL   = 'L', // --label KEY=VALUE, repeatable
+	CLI_OPT_CONTROL = 'C', // -C/--control URL
+	CLI_OPT_HELP    = 'h', // -h/--help
+};
+
+// The longopts rows of the shared options, for a command's table: every command takes
+// CLI_LONGOPTS_BASE (--json, --control, --help); those that filter hosts CLI_LONGOPTS_FILTER.
+// clang-format off
+#define CLI_LONGOPTS_BASE                                         \
+	{ "json", no_argument, NULL, CLI_OPT_JSON },              \
+	{ "control", required_argument, NULL, CLI_OPT_CONTROL },  \
+	{ "help", no_argument, NULL, CLI_OPT_HELP }
+#define CLI_LONGOPTS_FILTER                                       \
+	{ "host", required_argument, NULL, CLI_OPT_HOST },        \
+	{ "label", required_argument, NULL, CLI_OPT_LABEL }
+// clang-format on
+
+// What cli_parse_opts and a command's own-option callback return besides an exit code.
+enum {
+	CLI_GO_ON       = -1, // parsed: carry on
+	CLI_OPT_NOT_OWN = -2, // (callback) not one of the command's own options
+};
+
+// The shared options' values.
+typedef struct cli_shared_opts {
+	const char *url;    // --control; NULL when not given
+	bool        json;   // --json
+	const char *host;   // --host; NULL when not given
+	cli_labels  labels; // --label
+} cli_shared_opts;
+
+// *ctx with what the shared options change (--control).
+cli_ctx cli_ctx_with(const cli_ctx *ctx, const cli_shared_opts *shared);
+
+// A command's own options: called with each option value before the shared ones are tried, with
+// the option's argument (NULL when it takes none) and the command name for messages. Returns
+// CLI_GO_ON when it took the option, CLI_OPT_NOT_OWN when the option is not its own, or an exit
+// code to stop with (cli_usage_error's 2 for a bad value).
+typedef int (*cli_own_opt_fn)(void *state, int opt, char *arg, const char *cmd);
+
+// Parses argv (argv[0] is the command name) with longopts (and -C, -h): own options through own
+// (may be NULL), the shared ones into *shared (zeroed first). help is printed on --help.
+// Without allow_positionals, a positional is a usage error. Returns CLI_GO_ON, with optind at
+// the first positional; CLI_EXIT_OK after printing help; CLI_EXIT_ERROR on a usage error
+// (reported on stderr).
+int cli_parse_opts(int argc, char **argv, const struct option *longopts, const char *help,
+    cli_own_opt_fn own, void *state, bool allow_positionals, cli_shared_opts *shared);
 
 // The name an option is known by in messages: "--NAME" for the long option whose value is val
 // (or "-C" for a short one), whatever the user typed (--name=v, --name v, -Cv). The text lives

@@ -237,6 +237,30 @@ round_trip(const cli_ctx *ctx, nng_socket s, Fl__Request *req, nng_msg **reply)
 	return CLI_EXIT_OK;
 }
 
+// Whether the reply the case names is there (protobuf-c may leave it NULL).
+static bool
+has_reply(const Fl__Response *r)
+{
+	switch (r->reply_case) {
+	case FL__RESPONSE__REPLY_STATUS:
+		return r->status != NULL;
+	case FL__RESPONSE__REPLY_HISTORY:
+		return r->history != NULL;
+	case FL__RESPONSE__REPLY_DIAGNOSE:
+		return r->diagnose != NULL;
+	case FL__RESPONSE__REPLY_HOSTS:
+		return r->hosts != NULL;
+	case FL__RESPONSE__REPLY_PROBE_NOW:
+		return r->probe_now != NULL;
+	case FL__RESPONSE__REPLY_VERIFY:
+		return r->verify != NULL;
+	case FL__RESPONSE__REPLY_FORGET:
+		return r->forget != NULL;
+	default:
+		return false;
+	}
+}
+
 int
 cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, Fl__Response **out)
 {
@@ -279,6 +303,11 @@ cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, F
 		    "faultline: the collector at %s answered another question (reply %d, expected "
 		    "%d)\n",
 		    ctx->url, (int) resp->reply_case, (int) expect);
+		fl__response__free_unpacked(resp, NULL);
+		return CLI_EXIT_ERROR;
+	}
+	if (!has_reply(resp)) {
+		fprintf(err_out(ctx), "faultline: the collector sent an empty reply\n");
 		fl__response__free_unpacked(resp, NULL);
 		return CLI_EXIT_ERROR;
 	}

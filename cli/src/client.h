@@ -23,9 +23,10 @@
 
 // Sends req (its schema_version and max_reply_bytes are set here; the rest is borrowed) and
 // receives the response.
-// On success returns CLI_EXIT_OK and *out is a response whose reply is of case `expect` and
-// whose error is empty; the caller frees it with fl__response__free_unpacked(*out, NULL).
-// Otherwise prints why on stderr, leaves *out untouched and returns CLI_EXIT_ERROR.
+// On success returns CLI_EXIT_OK and *out is a response whose reply is of case `expect`, present
+// (never NULL), and whose error is empty; the caller frees it with
+// fl__response__free_unpacked(*out, NULL). Otherwise prints why on stderr, leaves *out untouched
+// and returns CLI_EXIT_ERROR.
 int cli_call(
     const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, Fl__Response **out);
 

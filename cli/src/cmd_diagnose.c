@@ -243,65 +243,31 @@ int
 cli_cmd_diagnose(const cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "label", required_argument, NULL, 'L' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_LONGOPTS_FILTER,
+		CLI_LONGOPTS_BASE,
 		{ NULL, 0, NULL, 0 },
 	};
 	Fl__Request       req   = FL__REQUEST__INIT;
 	Fl__DiagnoseQuery query = FL__DIAGNOSE_QUERY__INIT;
 	Fl__Response     *resp;
-	cli_ctx           c      = *ctx;
-	bool              json   = false;
-	const char       *host   = NULL;
-	cli_labels        labels = { .n = 0 };
-	char              err[256];
-	int               opt, rc;
+	cli_shared_opts   o;
+	int               rc;
 
-	cli_opt_start();
-	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'H':
-			host = optarg;
-			break;
-		case 'L':
-			if (cli_labels_add(&labels, optarg, err, sizeof(err)) != 0) {
-				return cli_usage_error(argv[0], "%s", err);
-			}
-			break;
-		case 'C':
-			c.url = optarg;
-			break;
-		case 'h':
-			fputs(cli_help_diagnose, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return cli_usage_error(argv[0], "%s", err);
-		}
+	rc = cli_parse_opts(argc, argv, longopts, cli_help_diagnose, NULL, NULL, false, &o);
+	if (rc != CLI_GO_ON) {
+		return rc;
 	}
-	if (optind < argc) {
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
-	}
-	query.host     = (char *) (host != NULL ? host : ""); // borrowed for the send only
-	query.n_labels = labels.n;
-	query.labels   = labels.v;
+	cli_ctx c      = cli_ctx_with(ctx, &o);
+	query.host     = (char *) (o.host != NULL ? o.host : ""); // borrowed for the send only
+	query.n_labels = o.labels.n;
+	query.labels   = o.labels.v;
 	req.query_case = FL__REQUEST__QUERY_DIAGNOSE;
 	req.diagnose   = &query;
 	if ((rc = cli_call(&c, &req, FL__RESPONSE__REPLY_DIAGNOSE, &resp)) != 0) {
 		return rc;
 	}
-	if (resp->diagnose == NULL) {
-		fprintf(stderr, "faultline: the collector sent an empty reply\n");
-		rc = CLI_EXIT_ERROR;
-	} else {
-		rc = json ? cli_diagnose_json(resp->diagnose, stdout, c.pretty)
-		          : cli_diagnose_print(resp->diagnose, stdout, c.colour);
-	}
+	rc = o.json ? cli_diagnose_json(resp->diagnose, stdout, c.pretty)
+	            : cli_diagnose_print(resp->diagnose, stdout, c.colour);
 	fl__response__free_unpacked(resp, NULL);
 	return rc;
 }

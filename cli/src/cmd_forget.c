@@ -82,34 +82,18 @@ int
 cli_cmd_forget(const cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_LONGOPTS_BASE,
 		{ NULL, 0, NULL, 0 },
 	};
 	Fl__Request     req   = FL__REQUEST__INIT;
 	Fl__ForgetQuery query = FL__FORGET_QUERY__INIT;
 	Fl__Response   *resp;
-	cli_ctx         c    = *ctx;
-	bool            json = false;
-	char            err[256];
-	int             opt, rc;
+	cli_shared_opts o;
+	int             rc;
 
-	cli_opt_start();
-	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'C':
-			c.url = optarg;
-			break;
-		case 'h':
-			fputs(cli_help_forget, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return cli_usage_error(argv[0], "%s", err);
-		}
+	rc = cli_parse_opts(argc, argv, longopts, cli_help_forget, NULL, NULL, true, &o);
+	if (rc != CLI_GO_ON) {
+		return rc;
 	}
 	if (optind >= argc) {
 		return cli_usage_error(argv[0], "which host? faultline forget HOST");
@@ -120,19 +104,15 @@ cli_cmd_forget(const cli_ctx *ctx, int argc, char **argv)
 	if (argv[optind][0] == '\0' || strlen(argv[optind]) > 255) {
 		return cli_usage_error(argv[0], "a host name is 1 to 255 characters");
 	}
+	cli_ctx c      = cli_ctx_with(ctx, &o);
 	query.host     = argv[optind]; // borrowed for the send only
 	req.query_case = FL__REQUEST__QUERY_FORGET;
 	req.forget     = &query;
 	if ((rc = cli_call(&c, &req, FL__RESPONSE__REPLY_FORGET, &resp)) != 0) {
 		return rc;
 	}
-	if (resp->forget == NULL) {
-		fprintf(stderr, "faultline: the collector sent an empty reply\n");
-		rc = CLI_EXIT_ERROR;
-	} else {
-		rc = json ? cli_forget_json(resp->forget, stdout, c.pretty)
-		          : cli_forget_print(resp->forget, stdout);
-	}
+	rc = o.json ? cli_forget_json(resp->forget, stdout, c.pretty)
+	            : cli_forget_print(resp->forget, stdout);
 	fl__response__free_unpacked(resp, NULL);
 	return rc;
 }

@@ -211,89 +211,66 @@ cli_history_json(const Fl__HistoryReply *r, FILE *out, bool pretty)
 	return cli_json_emit(&j, out) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 }
 
+// --since and --limit into the query.
+static int
+history_opt(void *state, int opt, char *arg, const char *cmd)
+{
+	Fl__HistoryQuery *query = state;
+
+	switch (opt) {
+	case 's':
+		if (cli_parse_since(arg, fl_now_us(), &query->since_us) != 0) {
+			return cli_usage_error(cmd,
+			    "--since wants a duration like 1h or 2d, or an RFC 3339 time like "
+			    "2026-11-25T14:00:00Z, not '%s'",
+			    arg);
+		}
+		return CLI_GO_ON;
+	case 'n':
+		if (fl_cfg_uint(arg, 1, 1000000, &query->limit) != 0) {
+			return cli_usage_error(
+			    cmd, "--limit wants a number from 1 to 1000000, not '%s'", arg);
+		}
+		return CLI_GO_ON;
+	default:
+		return CLI_OPT_NOT_OWN;
+	}
+}
+
 int
 cli_cmd_history(const cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "since", required_argument, NULL, 's' },
-		{ "host", required_argument, NULL, 'H' },
 		{ "limit", required_argument, NULL, 'n' },
-		{ "label", required_argument, NULL, 'L' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_LONGOPTS_FILTER,
+		CLI_LONGOPTS_BASE,
 		{ NULL, 0, NULL, 0 },
 	};
 	Fl__Request      req   = FL__REQUEST__INIT;
 	Fl__HistoryQuery query = FL__HISTORY_QUERY__INIT;
 	Fl__Response    *resp;
-	cli_ctx          c      = *ctx;
-	bool             json   = false;
-	const char      *host   = NULL;
-	cli_labels       labels = { .n = 0 };
-	char             err[256];
-	int              opt, rc;
+	cli_shared_opts  o;
+	int              rc;
 
-	cli_opt_start();
-	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
-		switch (opt) {
-		case 's':
-			if (cli_parse_since(optarg, fl_now_us(), &query.since_us) != 0) {
-				return cli_usage_error(argv[0],
-				    "--since wants a duration like 1h or 2d, or an RFC 3339 time "
-				    "like "
-				    "2026-11-25T14:00:00Z, not '%s'",
-				    optarg);
-			}
-			break;
-		case 'H':
-			host = optarg;
-			break;
-		case 'n':
-			if (fl_cfg_uint(optarg, 1, 1000000, &query.limit) != 0) {
-				return cli_usage_error(argv[0],
-				    "--limit wants a number from 1 to 1000000, not '%s'", optarg);
-			}
-			break;
-		case 'L':
-			if (cli_labels_add(&labels, optarg, err, sizeof(err)) != 0) {
-				return cli_usage_error(argv[0], "%s", err);
-			}
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'C':
-			c.url = optarg;
-			break;
-		case 'h':
-			fputs(cli_help_history, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return cli_usage_error(argv[0], "%s", err);
-		}
-	}
-	if (optind < argc) {
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	rc = cli_parse_opts(argc, argv, longopts, cli_help_history, history_opt, &query, false, &o);
+	if (rc != CLI_GO_ON) {
+		return rc;
 	}
 	if (query.since_us < 0) {
 		query.since_us = 0;
 	}
-	query.host     = (char *) (host != NULL ? host : ""); // borrowed for the send only
-	query.n_labels = labels.n;
-	query.labels   = labels.v;
+	cli_ctx c      = cli_ctx_with(ctx, &o);
+	query.host     = (char *) (o.host != NULL ? o.host : ""); // borrowed for the send only
+	query.n_labels = o.labels.n;
+	query.labels   = o.labels.v;
 	req.query_case = FL__REQUEST__QUERY_HISTORY;
 	req.history    = &query;
 	if ((rc = cli_call(&c, &req, FL__RESPONSE__REPLY_HISTORY, &resp)) != 0) {
 		return rc;
 	}
-	if (resp->history == NULL) {
-		fprintf(stderr, "faultline: the collector sent an empty reply\n");
-		rc = CLI_EXIT_ERROR;
-	} else {
-		rc = json ? cli_history_json(resp->history, stdout, c.pretty)
-		          : cli_history_print(resp->history, stdout, c.colour);
-	}
+	rc = o.json ? cli_history_json(resp->history, stdout, c.pretty)
+	            : cli_history_print(resp->history, stdout, c.colour);
 	fl__response__free_unpacked(resp, NULL);
 	return rc;
 }

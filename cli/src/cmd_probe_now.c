@@ -155,51 +155,44 @@ print_human(const Fl__ProbeNowReply *r, FILE *out, bool colour)
 	return rc == 0 ? verdict(r) : CLI_EXIT_ERROR;
 }
 
+// --timeout: how long agents get to answer.
+static int
+probe_now_opt(void *state, int opt, char *arg, const char *cmd)
+{
+	Fl__ProbeNowQuery *query = state;
+
+	if (opt != 't') {
+		return CLI_OPT_NOT_OWN;
+	}
+	if (fl_duration_parse(arg, &query->timeout_ms) != 0 || query->timeout_ms == 0 ||
+	    query->timeout_ms > 600000) {
+		return cli_usage_error(
+		    cmd, "--timeout wants a duration from 1ms to 10m, not '%s'", arg);
+	}
+	return CLI_GO_ON;
+}
+
 int
 cli_cmd_probe_now(const cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_LONGOPTS_BASE,
 		{ NULL, 0, NULL, 0 },
 	};
 	Fl__Request       req   = FL__REQUEST__INIT;
 	Fl__ProbeNowQuery query = FL__PROBE_NOW_QUERY__INIT;
 	Fl__Response     *resp;
-	cli_ctx           c    = *ctx;
-	bool              json = false;
-	char              err[256];
-	int               opt, rc;
+	cli_shared_opts   o;
+	int               rc;
 
 	query.timeout_ms = DEFAULT_SURVEY_MS;
-	cli_opt_start();
-	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 't':
-			if (fl_duration_parse(optarg, &query.timeout_ms) != 0 ||
-			    query.timeout_ms == 0 || query.timeout_ms > 600000) {
-				return cli_usage_error(argv[0],
-				    "--timeout wants a duration from 1ms to 10m, not '%s'", optarg);
-			}
-			break;
-		case 'C':
-			c.url = optarg;
-			break;
-		case 'h':
-			fputs(cli_help_probe_now, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return cli_usage_error(argv[0], "%s", err);
-		}
+	rc               = cli_parse_opts(
+	                  argc, argv, longopts, cli_help_probe_now, probe_now_opt, &query, false, &o);
+	if (rc != CLI_GO_ON) {
+		return rc;
 	}
-	if (optind < argc) {
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
-	}
+	cli_ctx c = cli_ctx_with(ctx, &o);
 	if (c.timeout_ms < query.timeout_ms + REPLY_MARGIN_MS) {
 		c.timeout_ms = query.timeout_ms + REPLY_MARGIN_MS;
 	}
@@ -208,13 +201,8 @@ cli_cmd_probe_now(const cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_call(&c, &req, FL__RESPONSE__REPLY_PROBE_NOW, &resp)) != 0) {
 		return rc;
 	}
-	if (resp->probe_now == NULL) {
-		fprintf(stderr, "faultline: the collector sent an empty reply\n");
-		rc = CLI_EXIT_ERROR;
-	} else {
-		rc = json ? print_json(resp->probe_now, stdout, c.pretty)
-		          : print_human(resp->probe_now, stdout, c.colour);
-	}
+	rc = o.json ? print_json(resp->probe_now, stdout, c.pretty)
+	            : print_human(resp->probe_now, stdout, c.colour);
 	fl__response__free_unpacked(resp, NULL);
 	return rc;
 }

@@ -690,62 +690,64 @@ cli_hosts_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 	return cli_status_exit(r);
 }
 
+// `hosts` takes no --host: said the way getopt says it for an unknown option.
+static int
+hosts_opt(void *state, int opt, char *arg, const char *cmd)
+{
+	(void) arg;
+	if (opt == CLI_OPT_HOST && *(const bool *) state) {
+		return cli_usage_error(cmd, "unknown option '--host'");
+	}
+	return CLI_OPT_NOT_OWN;
+}
+
+// The answer, rendered as status or hosts (text or JSON); the exit code.
+static int
+render(const Fl__StatusReply *r, const cli_shared_opts *o, const cli_ctx *c, bool hosts)
+{
+	if (o->host != NULL && r->n_hosts == 0) {
+		fprintf(stderr,
+		    "faultline: the collector knows no host named '%s'%s (see faultline hosts)\n",
+		    o->host, o->labels.n > 0 ? " with those labels" : "");
+		return CLI_EXIT_ERROR;
+	}
+	if (o->labels.n > 0 && r->n_hosts == 0 && !o->json) {
+		printf("no host carries the label%s asked for\n", o->labels.n > 1 ? "s" : "");
+		return CLI_EXIT_OK;
+	}
+	if (hosts) {
+		return o->json ? cli_hosts_json(r, stdout, c->pretty)
+		               : cli_hosts_print(r, stdout, c->colour);
+	}
+	return o->json ? cli_status_json(r, stdout, c->pretty)
+	               : cli_status_print(r, stdout, c->colour);
+}
+
 // Shared by status and hosts: both ask the same question and render the answer differently.
 static int
 run(const cli_ctx *ctx, int argc, char **argv, bool hosts)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "label", required_argument, NULL, 'L' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_LONGOPTS_FILTER,
+		CLI_LONGOPTS_BASE,
 		{ NULL, 0, NULL, 0 },
 	};
 	Fl__Request     req   = FL__REQUEST__INIT;
 	Fl__StatusQuery query = FL__STATUS_QUERY__INIT;
 	Fl__Response   *resp;
-	cli_ctx         c      = *ctx;
-	bool            json   = false;
-	const char     *host   = NULL;
-	cli_labels      labels = { .n = 0 };
-	char            err[256];
-	int             opt, rc;
+	cli_shared_opts o;
+	int             rc;
 
-	cli_opt_start();
-	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'H':
-			if (hosts) {
-				return cli_usage_error(argv[0], "unknown option '--host'");
-			}
-			host = optarg;
-			break;
-		case 'L':
-			if (cli_labels_add(&labels, optarg, err, sizeof(err)) != 0) {
-				return cli_usage_error(argv[0], "%s", err);
-			}
-			break;
-		case 'C':
-			c.url = optarg;
-			break;
-		case 'h':
-			fputs(hosts ? cli_help_hosts : cli_help_status, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return cli_usage_error(argv[0], "%s", err);
-		}
+	rc = cli_parse_opts(argc, argv, longopts, hosts ? cli_help_hosts : cli_help_status,
+	    hosts_opt, &hosts, false, &o);
+	if (rc != CLI_GO_ON) {
+		return rc;
 	}
-	if (optind < argc) {
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
-	}
+	cli_ctx c = cli_ctx_with(ctx, &o);
 	// protobuf-c string fields are char *; the query only borrows host for the send.
-	query.host     = (char *) (host != NULL ? host : "");
-	query.n_labels = labels.n;
-	query.labels   = labels.v;
+	query.host     = (char *) (o.host != NULL ? o.host : "");
+	query.n_labels = o.labels.n;
+	query.labels   = o.labels.v;
 	if (hosts) {
 		req.query_case = FL__REQUEST__QUERY_HOSTS;
 		req.hosts      = &query;
@@ -757,25 +759,7 @@ run(const cli_ctx *ctx, int argc, char **argv, bool hosts)
 	         hosts ? FL__RESPONSE__REPLY_HOSTS : FL__RESPONSE__REPLY_STATUS, &resp)) != 0) {
 		return rc;
 	}
-	const Fl__StatusReply *r = hosts ? resp->hosts : resp->status;
-	if (r == NULL) {
-		fprintf(stderr, "faultline: the collector sent an empty reply\n");
-		rc = CLI_EXIT_ERROR;
-	} else if (host != NULL && r->n_hosts == 0) {
-		fprintf(stderr,
-		    "faultline: the collector knows no host named '%s'%s (see faultline hosts)\n",
-		    host, labels.n > 0 ? " with those labels" : "");
-		rc = CLI_EXIT_ERROR;
-	} else if (labels.n > 0 && r->n_hosts == 0 && !json) {
-		printf("no host carries the label%s asked for\n", labels.n > 1 ? "s" : "");
-		rc = CLI_EXIT_OK;
-	} else if (hosts) {
-		rc = json ? cli_hosts_json(r, stdout, c.pretty)
-		          : cli_hosts_print(r, stdout, c.colour);
-	} else {
-		rc = json ? cli_status_json(r, stdout, c.pretty)
-		          : cli_status_print(r, stdout, c.colour);
-	}
+	rc = render(hosts ? resp->hosts : resp->status, &o, &c, hosts);
 	fl__response__free_unpacked(resp, NULL);
 	return rc;
 }

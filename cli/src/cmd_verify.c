@@ -93,16 +93,19 @@ const char cli_help_verify[] =
     "    faultline verify --release 2.4.1 --min-hosts 6 --rollback-to 2.4.0 --json\n"
     "    faultline verify --release 2.4.1 --label env=staging\n";
 
+// What the options ask for: the query's tunables go straight into vq; the rest is the CLI's.
 typedef struct vopts {
-	const char *release;
-	char       *hosts[MAX_LIST];
-	size_t      n_hosts;
-	char       *canary[MAX_LIST];
-	size_t      n_canary;
-	uint32_t    min_hosts;
-	uint32_t    wait_ms;
-	bool        json;
-	cli_labels  labels; // issue 10
+	const char      *release;
+	char            *hosts[MAX_LIST];
+	size_t           n_hosts;
+	char            *canary[MAX_LIST];
+	size_t           n_canary;
+	uint32_t         min_hosts;
+	uint32_t         wait_ms;
+	bool             json;
+	bool             seen_canary;
+	cli_labels       labels; // issue 10
+	Fl__VerifyQuery *vq;
 } vopts;
 
 static int
@@ -462,244 +465,257 @@ parse_ratio(const char *s, double *out)
 	return 0;
 }
 
-int
-cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
+enum {
+	O_HOSTS = 256,
+	O_MIN,
+	O_CANARY,
+	O_ROLLBACK,
+	O_ROUNDS,
+	O_WINDOW,
+	O_SURVEY,
+	O_NOCAN,
+	O_ERR,
+	O_LAT,
+	O_SLACK,
+	O_RELEASE,
+	O_TIMEOUT,
+	O_CONFIDENCE,
+	O_MIN_SAMPLES
+};
+
+static const struct option verify_longopts[] = {
+	{ "release", required_argument, NULL, O_RELEASE },
+	{ "hosts", required_argument, NULL, O_HOSTS },
+	{ "min-hosts", required_argument, NULL, O_MIN },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "canary", required_argument, NULL, O_CANARY },
+	{ "rollback-to", required_argument, NULL, O_ROLLBACK },
+	{ "rounds", required_argument, NULL, O_ROUNDS },
+	{ "window", required_argument, NULL, O_WINDOW },
+	{ "survey-timeout", required_argument, NULL, O_SURVEY },
+	{ "no-canary", no_argument, NULL, O_NOCAN },
+	{ "max-error-rate-increase", required_argument, NULL, O_ERR },
+	{ "max-latency-ratio", required_argument, NULL, O_LAT },
+	{ "latency-slack", required_argument, NULL, O_SLACK },
+	{ "label", required_argument, NULL, CLI_OPT_LABEL },
+	{ "confidence", required_argument, NULL, O_CONFIDENCE },
+	{ "min-samples", required_argument, NULL, O_MIN_SAMPLES },
+	CLI_LONGOPTS_BASE,
+	{ NULL, 0, NULL, 0 },
+};
+
+// A release named twice with two different values (a pipeline variable expanded twice) must
+// not silently use the last one.
+static int
+given_twice(const char *cmd, const char *name, const char *first, const char *second)
 {
-	enum {
-		O_HOSTS = 256,
-		O_MIN,
-		O_CANARY,
-		O_ROLLBACK,
-		O_ROUNDS,
-		O_WINDOW,
-		O_SURVEY,
-		O_NOCAN,
-		O_ERR,
-		O_LAT,
-		O_SLACK,
-		O_RELEASE,
-		O_TIMEOUT,
-		O_LABEL,
-		O_CONFIDENCE,
-		O_MIN_SAMPLES
-	};
-	static const struct option longopts[] = {
-		{ "release", required_argument, NULL, O_RELEASE },
-		{ "hosts", required_argument, NULL, O_HOSTS },
-		{ "min-hosts", required_argument, NULL, O_MIN },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "canary", required_argument, NULL, O_CANARY },
-		{ "rollback-to", required_argument, NULL, O_ROLLBACK },
-		{ "rounds", required_argument, NULL, O_ROUNDS },
-		{ "window", required_argument, NULL, O_WINDOW },
-		{ "survey-timeout", required_argument, NULL, O_SURVEY },
-		{ "no-canary", no_argument, NULL, O_NOCAN },
-		{ "max-error-rate-increase", required_argument, NULL, O_ERR },
-		{ "max-latency-ratio", required_argument, NULL, O_LAT },
-		{ "latency-slack", required_argument, NULL, O_SLACK },
-		{ "label", required_argument, NULL, O_LABEL },
-		{ "confidence", required_argument, NULL, O_CONFIDENCE },
-		{ "min-samples", required_argument, NULL, O_MIN_SAMPLES },
-		{ "json", no_argument, NULL, 'j' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	vopts           o   = { .wait_ms = 300000 };
-	Fl__VerifyQuery vq  = FL__VERIFY_QUERY__INIT;
-	Fl__Request     req = FL__REQUEST__INIT;
-	Fl__Response   *resp;
-	cli_ctx         c = *ctx;
-	char            err[256];
-	int             opt, rc;
-	char           *end;
+	return cli_usage_error(cmd, "%s given twice ('%s' and '%s'): which release?", name,
+	    cli_esc(first), cli_esc(second));
+}
 
-	// Only what the user gives is sent: the collector applies its defaults to the rest.
-	bool seen_canary = false;
-	cli_opt_start();
-	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
-		switch (opt) {
-		case O_RELEASE:
-			// A second --release (a pipeline variable expanded twice) must not silently
-			// verify the last one.
-			if (o.release != NULL && strcmp(o.release, optarg) != 0) {
-				return cli_usage_error(argv[0],
-				    "--release given twice ('%s' and '%s'): which release?",
-				    cli_esc(o.release), cli_esc(optarg));
-			}
-			o.release = optarg;
-			break;
-		case O_HOSTS:
-			if ((rc = split_list(optarg, o.hosts, &o.n_hosts, "--hosts")) != 0) {
-				return rc;
-			}
-			break;
-		case O_CANARY:
-			seen_canary = true;
-			if ((rc = split_list(optarg, o.canary, &o.n_canary, "--canary")) != 0) {
-				return rc;
-			}
-			break;
-		case O_MIN:
-			o.min_hosts = (uint32_t) strtoul(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || o.min_hosts == 0 ||
-			    o.min_hosts > 100000) {
-				return cli_usage_error(
-				    argv[0], "--min-hosts wants a count from 1, not '%s'", optarg);
-			}
-			break;
-		case O_TIMEOUT:
-			if (fl_duration_parse(optarg, &o.wait_ms) != 0) {
-				return cli_usage_error(argv[0],
-				    "--timeout wants a duration (30s, 5m), not '%s'", optarg);
-			}
-			break;
-		case O_ROLLBACK:
-			// (FL__VERIFY_QUERY__INIT leaves the field as "", never NULL.)
-			if (vq.rollback_to != NULL && vq.rollback_to[0] != '\0' &&
-			    strcmp(vq.rollback_to, optarg) != 0) {
-				return cli_usage_error(argv[0],
-				    "--rollback-to given twice ('%s' and '%s'): which release?",
-				    cli_esc(vq.rollback_to), cli_esc(optarg));
-			}
-			vq.rollback_to = optarg;
-			break;
-		case O_ROUNDS:
-			vq.rounds = (uint32_t) strtoul(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || vq.rounds == 0 || vq.rounds > 60) {
-				return cli_usage_error(
-				    argv[0], "--rounds wants 1 to 60, not '%s'", optarg);
-			}
-			break;
-		case O_WINDOW:
-		case O_SURVEY:
-		case O_SLACK: {
-			uint32_t ms;
-			if (fl_duration_parse(optarg, &ms) != 0 || ms > 600000) {
-				return cli_usage_error(argv[0],
-				    "%s wants a duration up to 10m, not '%s'",
-				    cli_opt_name(longopts, opt), optarg);
-			}
-			if (opt == O_WINDOW && ms < 100) {
-				return cli_usage_error(argv[0],
-				    "--window wants at least 100ms (agents run a whole round each "
-				    "time), not '%s'",
-				    optarg);
-			}
-			if (opt == O_WINDOW) {
-				vq.round_interval_ms = ms;
-			} else if (opt == O_SURVEY) {
-				vq.survey_timeout_ms = ms ? ms : 1;
-			} else {
-				vq.latency_slack_ms  = ms;
-				vq.latency_slack_set = true;
-			}
-			break;
-		}
-		case O_CONFIDENCE:
-			vq.confidence = strtod(optarg, &end);
-			if (*optarg == '\0' || *end != '\0' || !(vq.confidence >= 0.5) ||
-			    vq.confidence > 0.9999) {
-				return cli_usage_error(
-				    argv[0], "--confidence wants 0.5 to 0.9999, not '%s'", optarg);
-			}
-			break;
-		case O_MIN_SAMPLES:
-			vq.min_samples = (uint32_t) strtoul(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || vq.min_samples == 0 ||
-			    vq.min_samples > 1000) {
-				return cli_usage_error(
-				    argv[0], "--min-samples wants 1 to 1000, not '%s'", optarg);
-			}
-			break;
-		case O_NOCAN:
-			vq.no_canary = true;
-			break;
-		case O_LABEL:
-			if (cli_labels_add(&o.labels, optarg, err, sizeof(err)) != 0) {
-				return cli_usage_error(argv[0], "%s", err);
-			}
-			break;
-		case O_ERR:
-		case O_LAT:
-			if (parse_ratio(optarg,
-			        opt == O_ERR ? &vq.max_error_rate_increase
-			                     : &vq.max_latency_ratio) != 0) {
-				return cli_usage_error(argv[0], "%s wants a number, not '%s'",
-				    cli_opt_name(longopts, opt), optarg);
-			}
-			if (opt == O_ERR) {
-				vq.max_error_rate_increase_set = true;
-			} else {
-				vq.max_latency_ratio_set = true;
-			}
-			break;
-		case 'j':
-			o.json = true;
-			break;
-		case 'C':
-			c.url = optarg;
-			break;
-		case 'h':
-			fputs(cli_help_verify, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return cli_usage_error(argv[0], "%s", err);
-		}
+// The durations: --window, --survey-timeout, --latency-slack.
+static int
+duration_opt(Fl__VerifyQuery *vq, int opt, const char *arg, const char *cmd)
+{
+	uint32_t ms;
+	if (fl_duration_parse(arg, &ms) != 0 || ms > 600000) {
+		return cli_usage_error(cmd, "%s wants a duration up to 10m, not '%s'",
+		    cli_opt_name(verify_longopts, opt), arg);
 	}
-	if (optind < argc) {
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	if (opt == O_WINDOW && ms < 100) {
+		return cli_usage_error(cmd,
+		    "--window wants at least 100ms (agents run a whole round each time), not '%s'",
+		    arg);
 	}
-	if (o.release == NULL || o.release[0] == '\0') {
-		return cli_usage_error(argv[0], "which release? --release R is required");
+	if (opt == O_WINDOW) {
+		vq->round_interval_ms = ms;
+	} else if (opt == O_SURVEY) {
+		vq->survey_timeout_ms = ms ? ms : 1;
+	} else {
+		vq->latency_slack_ms  = ms;
+		vq->latency_slack_set = true;
 	}
-	if (o.n_hosts > 0 && o.min_hosts > 0) {
-		return cli_usage_error(argv[0], "--hosts and --min-hosts exclude each other");
-	}
-	if (seen_canary && vq.no_canary) {
-		return cli_usage_error(argv[0], "--canary and --no-canary contradict each other");
-	}
+	return CLI_GO_ON;
+}
 
-	// Phase 1: wait for the hosts to report R.
-	bool    tty = isatty(STDERR_FILENO) == 1 && !o.json;
-	int64_t t0  = fl_mono_us();
-	char    missing[2048];
-	char   *found[MAX_LIST];
-	size_t  n_found = 0, on = 0, expected = 0;
+// A whole number from lo to hi into *out; "WHAT wants LO to HI" otherwise.
+static int
+count_opt(const char *arg, uint32_t lo, uint32_t hi, uint32_t *out, const char *cmd, int opt)
+{
+	char         *end;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || v < lo || v > hi) {
+		return cli_usage_error(cmd, "%s wants %u to %u, not '%s'",
+		    cli_opt_name(verify_longopts, opt), lo, hi, arg);
+	}
+	*out = (uint32_t) v;
+	return CLI_GO_ON;
+}
+
+// The tunables of the collector's evaluation: only those given are sent (the collector has
+// the defaults).
+static int
+tuning_opt(Fl__VerifyQuery *vq, int opt, const char *arg, const char *cmd)
+{
+	char *end;
+
+	switch (opt) {
+	case O_ROUNDS:
+		return count_opt(arg, 1, 60, &vq->rounds, cmd, opt);
+	case O_MIN_SAMPLES:
+		return count_opt(arg, 1, 1000, &vq->min_samples, cmd, opt);
+	case O_WINDOW:
+	case O_SURVEY:
+	case O_SLACK:
+		return duration_opt(vq, opt, arg, cmd);
+	case O_CONFIDENCE:
+		vq->confidence = strtod(arg, &end);
+		if (*arg == '\0' || *end != '\0' || !(vq->confidence >= 0.5) ||
+		    vq->confidence > 0.9999) {
+			return cli_usage_error(
+			    cmd, "--confidence wants 0.5 to 0.9999, not '%s'", arg);
+		}
+		return CLI_GO_ON;
+	case O_ERR:
+	case O_LAT:
+		if (parse_ratio(arg,
+		        opt == O_ERR ? &vq->max_error_rate_increase : &vq->max_latency_ratio) !=
+		    0) {
+			return cli_usage_error(cmd, "%s wants a number, not '%s'",
+			    cli_opt_name(verify_longopts, opt), arg);
+		}
+		vq->max_error_rate_increase_set |= opt == O_ERR;
+		vq->max_latency_ratio_set |= opt == O_LAT;
+		return CLI_GO_ON;
+	case O_NOCAN:
+		vq->no_canary = true;
+		return CLI_GO_ON;
+	default:
+		return CLI_OPT_NOT_OWN;
+	}
+}
+
+// What to verify and how long to wait for it.
+static int
+verify_opt(void *state, int opt, char *arg, const char *cmd)
+{
+	vopts *o = state;
+
+	switch (opt) {
+	case O_RELEASE:
+		if (o->release != NULL && strcmp(o->release, arg) != 0) {
+			return given_twice(cmd, "--release", o->release, arg);
+		}
+		o->release = arg;
+		return CLI_GO_ON;
+	case O_ROLLBACK:
+		// (FL__VERIFY_QUERY__INIT leaves the field as "", never NULL.)
+		if (o->vq->rollback_to != NULL && o->vq->rollback_to[0] != '\0' &&
+		    strcmp(o->vq->rollback_to, arg) != 0) {
+			return given_twice(cmd, "--rollback-to", o->vq->rollback_to, arg);
+		}
+		o->vq->rollback_to = arg;
+		return CLI_GO_ON;
+	case O_HOSTS:
+		return split_list(arg, o->hosts, &o->n_hosts, "--hosts") == 0 ? CLI_GO_ON
+		                                                              : CLI_EXIT_ERROR;
+	case O_CANARY:
+		o->seen_canary = true;
+		return split_list(arg, o->canary, &o->n_canary, "--canary") == 0 ? CLI_GO_ON
+		                                                                 : CLI_EXIT_ERROR;
+	case O_MIN: {
+		char         *end;
+		unsigned long v = strtoul(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || v == 0 || v > 100000) {
+			return cli_usage_error(
+			    cmd, "--min-hosts wants a count from 1, not '%s'", arg);
+		}
+		o->min_hosts = (uint32_t) v;
+		return CLI_GO_ON;
+	}
+	case O_TIMEOUT:
+		if (fl_duration_parse(arg, &o->wait_ms) != 0) {
+			return cli_usage_error(
+			    cmd, "--timeout wants a duration (30s, 5m), not '%s'", arg);
+		}
+		return CLI_GO_ON;
+	default:
+		return tuning_opt(o->vq, opt, arg, cmd);
+	}
+}
+
+// The options' combinations that cannot work. CLI_GO_ON, or a usage error.
+static int
+check_args(const vopts *o, const char *cmd)
+{
+	if (o->release == NULL || o->release[0] == '\0') {
+		return cli_usage_error(cmd, "which release? --release R is required");
+	}
+	if (o->n_hosts > 0 && o->min_hosts > 0) {
+		return cli_usage_error(cmd, "--hosts and --min-hosts exclude each other");
+	}
+	if (o->seen_canary && o->vq->no_canary) {
+		return cli_usage_error(cmd, "--canary and --no-canary contradict each other");
+	}
+	return CLI_GO_ON;
+}
+
+static void
+free_hosts(char **found, size_t *n_found)
+{
+	for (size_t i = 0; i < *n_found; i++) {
+		free(found[i]);
+	}
+	*n_found = 0;
+}
+
+// Says that the hosts did not report R within --timeout (JSON or a line on stderr).
+static void
+report_not_ready(const cli_ctx *c, const vopts *o, const char *missing, size_t on, size_t expected,
+    double el, char *const *found, size_t n_found)
+{
+	char why[2304];
+	snprintf(why, sizeof(why), "after %.0fs, %zu of %zu hosts report %s; not ready: %s", el, on,
+	    expected, o->release, missing[0] ? missing : "(too few hosts)");
+	if (o->json) {
+		print_json(o->release, FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED, found, n_found,
+		    NULL, why, el, c->pretty);
+	} else {
+		fprintf(
+		    stderr, "faultline verify: cannot verify release %s: %s\n", o->release, why);
+	}
+}
+
+// Phase 1: polls status once a second until the expected hosts report R. CLI_GO_ON with the
+// hosts on R in found (the caller frees them), or the exit code (found then empty).
+static int
+wait_for_release(const cli_ctx *c, const vopts *o, int64_t t0, char **found, size_t *n_found)
+{
+	bool   tty = isatty(STDERR_FILENO) == 1 && !o->json;
+	char   missing[2048];
+	size_t on = 0, expected = 0;
+	int    rc;
+
 	for (;;) {
-		for (size_t i = 0; i < n_found; i++) {
-			free(found[i]);
-		}
+		free_hosts(found, n_found);
 		if ((rc = poll_status(
-		         &c, &o, &on, &expected, missing, sizeof(missing), found, &n_found)) != 0) {
+		         c, o, &on, &expected, missing, sizeof(missing), found, n_found)) != 0) {
 			return rc;
 		}
 		double el = (fl_mono_us() - t0) / 1e6;
 		if (tty) {
-			fprintf(stderr, "\rhosts on %s: %zu/%zu, %.0fs elapsed ", o.release, on,
+			fprintf(stderr, "\rhosts on %s: %zu/%zu, %.0fs elapsed ", o->release, on,
 			    expected, el);
 		}
 		if (on >= expected && on > 0) {
 			break;
 		}
-		if (el * 1000 >= o.wait_ms) {
-			char why[2304];
+		if (el * 1000 >= o->wait_ms) {
 			if (tty) {
 				fputc('\n', stderr);
 			}
-			snprintf(why, sizeof(why),
-			    "after %.0fs, %zu of %zu hosts report %s; not ready: %s", el, on,
-			    expected, o.release, missing[0] ? missing : "(too few hosts)");
-			if (o.json) {
-				print_json(o.release, FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED,
-				    found, n_found, NULL, why, el, c.pretty);
-			} else {
-				fprintf(stderr, "faultline verify: cannot verify release %s: %s\n",
-				    o.release, why);
-			}
-			for (size_t i = 0; i < n_found; i++) {
-				free(found[i]);
-			}
+			report_not_ready(c, o, missing, on, expected, el, found, *n_found);
+			free_hosts(found, n_found);
 			return CLI_EXIT_ERROR;
 		}
 		struct timespec ts = { 1, 0 };
@@ -708,49 +724,79 @@ cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
 	if (tty) {
 		fputc('\n', stderr);
 	}
+	return CLI_GO_ON;
+}
 
-	// Phase 2: the collector verifies.
-	vq.release  = (char *) o.release; // borrowed for packing only
-	vq.n_hosts  = n_found;
-	vq.hosts    = found;
-	vq.n_canary = o.n_canary;
-	vq.canary   = o.canary;
-	vq.n_labels = o.labels.n;
-	vq.labels   = o.labels.v;
-	if (vq.rollback_to == NULL) {
-		vq.rollback_to = (char *) "";
+// Phase 2: the collector verifies R on the hosts found; prints its answer. The exit code.
+static int
+ask_collector(const cli_ctx *ctx, const vopts *o, int64_t t0, char **found, size_t n_found)
+{
+	Fl__VerifyQuery *vq  = o->vq;
+	Fl__Request      req = FL__REQUEST__INIT;
+	Fl__Response    *resp;
+	cli_ctx          c = *ctx;
+	int              rc;
+
+	vq->release  = (char *) o->release; // borrowed for packing only
+	vq->n_hosts  = n_found;
+	vq->hosts    = found;
+	vq->n_canary = o->n_canary;
+	vq->canary   = (char **) o->canary;
+	vq->n_labels = o->labels.n;
+	vq->labels   = (char **) o->labels.v;
+	if (vq->rollback_to == NULL) {
+		vq->rollback_to = (char *) "";
 	}
-	uint64_t need = verify_wait_ms(&vq);
+	uint64_t need = verify_wait_ms(vq);
 	if (c.timeout_ms < need) {
 		c.timeout_ms = need > 3600000 ? 3600000 : (uint32_t) need;
 	}
 	req.query_case = FL__REQUEST__QUERY_VERIFY;
-	req.verify     = &vq;
-	rc             = cli_call(&c, &req, FL__RESPONSE__REPLY_VERIFY, &resp);
-	for (size_t i = 0; i < n_found; i++) {
-		free(found[i]);
-	}
-	if (rc != 0) {
+	req.verify     = vq;
+	if ((rc = cli_call(&c, &req, FL__RESPONSE__REPLY_VERIFY, &resp)) != 0) {
 		return rc;
 	}
 	const Fl__VerifyReply *r  = resp->verify;
 	double                 el = (fl_mono_us() - t0) / 1e6;
-	if (r == NULL) {
-		fprintf(stderr, "faultline: the collector sent an empty reply\n");
-		fl__response__free_unpacked(resp, NULL);
-		return CLI_EXIT_ERROR;
-	}
-	if (o.json) {
-		if (print_json(o.release, r->result_enum, NULL, 0, r, NULL, el, c.pretty) != 0) {
-			fl__response__free_unpacked(resp, NULL);
-			return CLI_EXIT_ERROR;
-		}
+	if (o->json) {
+		rc = print_json(o->release, r->result_enum, NULL, 0, r, NULL, el, c.pretty);
 	} else {
 		print_human(r, el);
 	}
-	rc = r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED  ? CLI_EXIT_OK
-	    : r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_FAILED ? CLI_EXIT_FAILING
-	                                                                : CLI_EXIT_ERROR;
+	if (rc == 0) {
+		rc = r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED  ? CLI_EXIT_OK
+		    : r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_FAILED ? CLI_EXIT_FAILING
+		                                                                : CLI_EXIT_ERROR;
+	} else {
+		rc = CLI_EXIT_ERROR;
+	}
 	fl__response__free_unpacked(resp, NULL);
+	return rc;
+}
+
+int
+cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv)
+{
+	Fl__VerifyQuery vq = FL__VERIFY_QUERY__INIT; // only what the user gives is sent
+	vopts           o  = { .wait_ms = 300000, .vq = &vq };
+	cli_shared_opts shared;
+	char           *found[MAX_LIST];
+	size_t          n_found = 0;
+	int             rc;
+
+	rc = cli_parse_opts(
+	    argc, argv, verify_longopts, cli_help_verify, verify_opt, &o, false, &shared);
+	if (rc != CLI_GO_ON || (rc = check_args(&o, argv[0])) != CLI_GO_ON) {
+		return rc;
+	}
+	cli_ctx c  = cli_ctx_with(ctx, &shared);
+	o.json     = shared.json;
+	o.labels   = shared.labels;
+	int64_t t0 = fl_mono_us();
+	if ((rc = wait_for_release(&c, &o, t0, found, &n_found)) != CLI_GO_ON) {
+		return rc;
+	}
+	rc = ask_collector(&c, &o, t0, found, n_found);
+	free_hosts(found, &n_found);
 	return rc;
 }

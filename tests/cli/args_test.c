@@ -1,4 +1,4 @@
-// args_test.c - global option parsing, --since, RFC 3339 times and age formatting.
+// args_test.c - global and per-command option parsing, --since, RFC 3339 times and age formatting.
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -174,6 +174,113 @@ test_command_options_restart(void **state)
 	assert_string_equal(err, "option '--host' needs a value");
 }
 
+// The options every command shares, and a command's own ones through its callback.
+static const struct option parse_longopts[] = {
+	{ "json", no_argument, NULL, CLI_OPT_JSON },
+	{ "host", required_argument, NULL, CLI_OPT_HOST },
+	{ "label", required_argument, NULL, CLI_OPT_LABEL },
+	{ "control", required_argument, NULL, CLI_OPT_CONTROL },
+	{ "help", no_argument, NULL, CLI_OPT_HELP },
+	{ "limit", required_argument, NULL, 'n' },
+	{ NULL, 0, NULL, 0 },
+};
+
+// The test's own option: --limit N (and it claims --host when state says so).
+typedef struct own_state {
+	const char *limit;
+	bool        claim_host;
+	int         calls;
+} own_state;
+
+static int
+own_opt(void *state, int opt, char *arg, const char *cmd)
+{
+	own_state *o = state;
+	o->calls++;
+	if (opt == 'n') {
+		if (strcmp(arg, "0") == 0) {
+			return cli_usage_error(cmd, "--limit wants 1 or more");
+		}
+		o->limit = arg;
+		return CLI_GO_ON;
+	}
+	if (opt == CLI_OPT_HOST && o->claim_host) {
+		return CLI_GO_ON;
+	}
+	return CLI_OPT_NOT_OWN;
+}
+
+static void
+test_parse_opts_shared_and_own(void **state)
+{
+	(void) state;
+	argvec          v;
+	cli_shared_opts o;
+	own_state       own = { 0 };
+	ARGV(v, "history", "--json", "--host", "app1", "--label", "env=prod", "-C", "ipc:///x",
+	    "--limit", "5");
+	assert_int_equal(
+	    cli_parse_opts(v.argc, v.argv, parse_longopts, "help\n", own_opt, &own, false, &o),
+	    CLI_GO_ON);
+	assert_true(o.json);
+	assert_string_equal(o.host, "app1");
+	assert_int_equal(o.labels.n, 1);
+	assert_string_equal(o.labels.v[0], "env=prod");
+	assert_string_equal(o.url, "ipc:///x");
+	assert_string_equal(own.limit, "5");
+	assert_int_equal(own.calls, 5); // asked first about every option
+
+	cli_ctx base = { .url = "ipc:///default", .timeout_ms = 7 };
+	cli_ctx c    = cli_ctx_with(&base, &o);
+	assert_string_equal(c.url, "ipc:///x");
+	assert_int_equal(c.timeout_ms, 7);
+	o.url = NULL;
+	assert_string_equal(cli_ctx_with(&base, &o).url, "ipc:///default");
+
+	// The command's own handling comes first.
+	own_state claim = { .claim_host = true };
+	ARGV(v, "status", "--host", "app1");
+	assert_int_equal(
+	    cli_parse_opts(v.argc, v.argv, parse_longopts, "help\n", own_opt, &claim, false, &o),
+	    CLI_GO_ON);
+	assert_null(o.host);
+}
+
+static void
+test_parse_opts_exits(void **state)
+{
+	(void) state;
+	argvec          v;
+	cli_shared_opts o;
+	own_state       own = { 0 };
+
+	ARGV(v, "diagnose", "--help");
+	assert_int_equal(
+	    cli_parse_opts(v.argc, v.argv, parse_longopts, "", NULL, NULL, false, &o), CLI_EXIT_OK);
+	ARGV(v, "diagnose", "--verbose");
+	assert_int_equal(cli_parse_opts(v.argc, v.argv, parse_longopts, "", NULL, NULL, false, &o),
+	    CLI_EXIT_ERROR);
+	ARGV(v, "diagnose", "--label", "no-equals-sign");
+	assert_int_equal(cli_parse_opts(v.argc, v.argv, parse_longopts, "", NULL, NULL, false, &o),
+	    CLI_EXIT_ERROR);
+	ARGV(v, "history", "--limit", "0");
+	assert_int_equal(
+	    cli_parse_opts(v.argc, v.argv, parse_longopts, "", own_opt, &own, false, &o),
+	    CLI_EXIT_ERROR);
+	// Without a callback, the command's own option is not known.
+	ARGV(v, "history", "--limit", "3");
+	assert_int_equal(cli_parse_opts(v.argc, v.argv, parse_longopts, "", NULL, NULL, false, &o),
+	    CLI_EXIT_ERROR);
+	// Positionals: refused, or left at optind.
+	ARGV(v, "forget", "--json", "app1");
+	assert_int_equal(cli_parse_opts(v.argc, v.argv, parse_longopts, "", NULL, NULL, false, &o),
+	    CLI_EXIT_ERROR);
+	assert_int_equal(
+	    cli_parse_opts(v.argc, v.argv, parse_longopts, "", NULL, NULL, true, &o), CLI_GO_ON);
+	assert_int_equal(optind, 2);
+	assert_string_equal(v.argv[optind], "app1");
+}
+
 static void
 test_rfc3339(void **state)
 {
@@ -292,6 +399,8 @@ main(void)
 		cmocka_unit_test(test_global_errors),
 		cmocka_unit_test(test_global_help_version_no_command),
 		cmocka_unit_test(test_command_options_restart),
+		cmocka_unit_test(test_parse_opts_shared_and_own),
+		cmocka_unit_test(test_parse_opts_exits),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_since),
 		cmocka_unit_test(test_age_and_skew_format),
