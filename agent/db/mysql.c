@@ -43,6 +43,7 @@
 #include "fl/errclass.h"
 #include "fl/names.h"
 #include "fl/time.h"
+#include "fl/unmet.h"
 
 typedef struct my_probe {
 	db_common c;
@@ -424,23 +425,6 @@ sb_lit(sqlbuf *b, MYSQL *m, const char *s)
 	free(e);
 }
 
-static const char *
-kind_word(Fl__ObjectKind k)
-{
-	switch (k) {
-	case FL__OBJECT_KIND__OBJECT_SCHEMA:
-		return "schema";
-	case FL__OBJECT_KIND__OBJECT_TABLE:
-		return "table";
-	case FL__OBJECT_KIND__OBJECT_COLUMN:
-		return "column";
-	case FL__OBJECT_KIND__OBJECT_FUNCTION:
-		return "function";
-	default:
-		return "unknown";
-	}
-}
-
 // The check query fetches, in one round trip, each information_schema table the check needs
 // once, filtered by the names the requirements mention, as rows of one shape
 // (src, schema, name, column, privilege); my_check_eval() then decides each requirement. Each
@@ -753,15 +737,12 @@ my_check(my_probe *p, MYSQL *m, const agent_db_expect *d, int64_t deadline, agen
 		last_req = rows[i].req;
 		agent_result_add_unmet(
 		    res, p->c.name, q->kind, q->object, missing ? "" : priv, missing, res->role);
-		if (first[0] == '\0') {
-			if (missing) {
-				snprintf(first, sizeof(first), "%s %s does not exist",
-				    kind_word(q->kind), q->object);
-			} else {
-				snprintf(first, sizeof(first), "%s lacks %s on %s %s%s", res->role,
-				    priv, kind_word(q->kind), q->object,
-				    vis ? "" : " (not visible to it)");
-			}
+		if (first[0] == '\0' && res->pb.n_unmet > 0) {
+			char phrase[FL_UNMET_PHRASE_MAX];
+			snprintf(first, sizeof(first), "%s%s",
+			    fl_unmet_phrase(res->pb.unmet[res->pb.n_unmet - 1], FL_UNMET_LACKING,
+			        phrase, sizeof(phrase)),
+			    vis || missing ? "" : " (not visible to it)");
 		}
 		if (missing) {
 			n_missing++;

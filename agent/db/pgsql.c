@@ -40,6 +40,7 @@
 #include "fl/log.h"
 #include "fl/names.h"
 #include "fl/time.h"
+#include "fl/unmet.h"
 #include "util.h"
 
 #define PG_MAX_KEYS 48
@@ -646,14 +647,9 @@ pg_check(pg_probe *p, PGconn *conn, const agent_db_expect *d, int64_t deadline, 
 		last_req = rows[row].req;
 		agent_result_add_unmet(res, p->c.name, q->kind, q->object,
 		    missing ? "" : rows[row].priv, missing, role);
-		if (first[0] == '\0') {
-			if (missing) {
-				snprintf(first, sizeof(first), "%s %s does not exist",
-				    kind_word(q->kind), q->object);
-			} else {
-				snprintf(first, sizeof(first), "%s lacks %s on %s %s", role,
-				    rows[row].priv, kind_word(q->kind), q->object);
-			}
+		if (first[0] == '\0' && res->pb.n_unmet > 0) {
+			fl_unmet_phrase(res->pb.unmet[res->pb.n_unmet - 1], FL_UNMET_LACKING, first,
+			    sizeof(first));
 		}
 		if (missing) {
 			n_missing++;

@@ -84,6 +84,8 @@ check pg_revoked '.result.status == "fail" and .result.failure == "privilege_mis
 	"table privilege revoked"
 check pg_revoked '.result.unmet == [{"database":"orders","kind":"table","object":"public.order_items","privilege":"INSERT","object_missing":false,"role":"app"}]' \
 	"unmet item names the table, the privilege and the role"
+check pg_revoked '.result.detail | endswith(": INSERT on public.order_items revoked for role app")' \
+	"the detail phrases it as diagnose and verify do"
 fl_pg_sql "GRANT INSERT ON order_items TO app"
 
 fl_pg_sql "ALTER TABLE order_items RENAME TO order_items_old"
@@ -96,6 +98,8 @@ fl_pg_sql "ALTER TABLE orders DROP COLUMN discount_code"
 probe pg_column "${PG[@]}"
 check pg_column '.result.failure == "object_missing" and .result.unmet == [{"database":"orders","kind":"column","object":"public.orders.discount_code","privilege":"","object_missing":true,"role":"app"}]' \
 	"column dropped"
+check pg_column '.result.detail | endswith(": column public.orders.discount_code missing")' \
+	"the detail phrases a missing object as diagnose and verify do"
 fl_pg_sql "ALTER TABLE orders ADD COLUMN discount_code text"
 
 fl_pg_sql "DROP FUNCTION place_order(integer)"
@@ -191,6 +195,8 @@ fl_my_sql "REVOKE UPDATE ON legacy.customers FROM $APP"
 probe my_revoked "${MY[@]}"
 check my_revoked '.result.failure == "privilege_missing" and .result.unmet == [{"database":"legacy","kind":"table","object":"legacy.customers","privilege":"UPDATE","object_missing":false,"role":"app"}]' \
 	"mysql: table-level privilege revoked"
+check my_revoked '.result.detail | endswith(": UPDATE on legacy.customers revoked for role app")' \
+	"mysql: the detail phrases it as diagnose and verify do"
 
 # The same grants at database level instead of table level, then one revoked there.
 fl_my_sql "REVOKE SELECT ON legacy.customers FROM $APP; GRANT SELECT, UPDATE ON legacy.* TO $APP"
