@@ -200,11 +200,30 @@ poll_status(const cli_ctx *c, const vopts *o, size_t *on, size_t *expected, char
 	return 0;
 }
 
+// The enums, or, from a collector older than them (enum unset), the text it sent instead.
+static Fl__VerifyResult
+result_of(const Fl__VerifyReply *r)
+{
+	int v = r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_UNKNOWN && r->result != NULL
+	    ? fl_verify_result_parse(r->result)
+	    : (int) r->result_enum;
+	return v < 0 ? FL__VERIFY_RESULT__VERIFY_RESULT_UNKNOWN : (Fl__VerifyResult) v;
+}
+
+static Fl__VerifyCheck
+check_of(const Fl__VerifyReason *x)
+{
+	int v = x->check_enum == FL__VERIFY_CHECK__VERIFY_CHECK_UNKNOWN && x->check != NULL
+	    ? fl_verify_check_parse(x->check)
+	    : (int) x->check_enum;
+	return v < 0 ? FL__VERIFY_CHECK__VERIFY_CHECK_UNKNOWN : (Fl__VerifyCheck) v;
+}
+
 static void
 json_reason(fl_json *j, const Fl__VerifyReason *r)
 {
 	fl_json_obj_begin(j);
-	fl_json_kstr(j, "check", fl_verify_check_name(r->check_enum));
+	fl_json_kstr(j, "check", fl_verify_check_name(check_of(r)));
 	fl_json_kstr(j, "host", r->host);
 	fl_json_kstr(j, "probe", r->probe);
 	fl_json_kstr(j, "summary", r->summary);
@@ -411,11 +430,10 @@ static void
 print_human(const Fl__VerifyReply *r, double elapsed_s)
 {
 	printf("release %s: %s (%zu host%s, %.1fs)\n", cli_esc(r->release),
-	    fl_verify_result_name(r->result_enum), r->n_hosts, r->n_hosts == 1 ? "" : "s",
-	    elapsed_s);
+	    fl_verify_result_name(result_of(r)), r->n_hosts, r->n_hosts == 1 ? "" : "s", elapsed_s);
 	for (size_t i = 0; i < r->n_reasons; i++) {
 		const Fl__VerifyReason *x = r->reasons[i];
-		printf("  %-12s %s%s%s\n", fl_verify_check_name(x->check_enum), cli_esc(x->host),
+		printf("  %-12s %s%s%s\n", fl_verify_check_name(check_of(x)), cli_esc(x->host),
 		    x->host[0] ? ": " : "", cli_esc(x->summary));
 	}
 	for (size_t i = 0; i < r->n_warnings; i++) {
@@ -759,16 +777,18 @@ ask_collector(const cli_ctx *ctx, const vopts *o, int64_t t0, char **found, size
 	const Fl__VerifyReply *r  = resp->verify;
 	double                 el = (fl_mono_us() - t0) / 1e6;
 	if (o->json) {
-		rc = print_json(o->release, r->result_enum, NULL, 0, r, NULL, el, c.pretty);
+		rc = print_json(o->release, result_of(r), NULL, 0, r, NULL, el, c.pretty);
 	} else {
 		print_human(r, el);
 	}
-	if (rc == 0) {
-		rc = r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED  ? CLI_EXIT_OK
-		    : r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_FAILED ? CLI_EXIT_FAILING
-		                                                                : CLI_EXIT_ERROR;
-	} else {
+	Fl__VerifyResult result = result_of(r);
+	if (rc != 0) {
 		rc = CLI_EXIT_ERROR;
+	} else if (result == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED) {
+		rc = CLI_EXIT_OK;
+	} else {
+		rc = result == FL__VERIFY_RESULT__VERIFY_RESULT_FAILED ? CLI_EXIT_FAILING
+		                                                       : CLI_EXIT_ERROR;
 	}
 	fl__response__free_unpacked(resp, NULL);
 	return rc;

@@ -325,6 +325,7 @@ typedef struct verify_peer {
 	char       url[64];
 	pthread_t  thread;
 	bool       got_verify;
+	bool       old_collector; // answers with the text fields only (before the enums)
 	bool       thresholds_set, err_set, ratio_set, slack_set;
 	double     err, ratio, confidence;
 	uint32_t   slack_ms, rounds, interval_ms, survey_ms, min_samples;
@@ -359,8 +360,12 @@ verify_peer_answer(verify_peer *p, const Fl__Request *req)
 		p->min_samples           = q->min_samples;
 		vr.release               = (char *) "1.0";
 		vr.result_enum           = FL__VERIFY_RESULT__VERIFY_RESULT_PASSED;
-		r.reply_case             = FL__RESPONSE__REPLY_VERIFY;
-		r.verify                 = &vr;
+		if (p->old_collector) {
+			vr.result_enum = FL__VERIFY_RESULT__VERIFY_RESULT_UNKNOWN;
+			vr.result      = (char *) "failed";
+		}
+		r.reply_case = FL__RESPONSE__REPLY_VERIFY;
+		r.verify     = &vr;
 	} else {
 		h.host       = (char *) "app1";
 		h.release    = (char *) "1.0";
@@ -397,7 +402,7 @@ verify_peer_serve(void *arg)
 
 // Runs `faultline verify --release 1.0 ARGS...` against a verify_peer; returns the exit code.
 static int
-run_verify(verify_peer *p, const char *const *args, size_t n_args)
+run_verify(verify_peer *p, const char *const *args, size_t n_args, bool old_collector)
 {
 	nng_listener l;
 	int          port;
@@ -405,6 +410,7 @@ run_verify(verify_peer *p, const char *const *args, size_t n_args)
 	int          argc     = 3;
 
 	memset(p, 0, sizeof(*p));
+	p->old_collector = old_collector;
 	assert_int_equal(nng_rep0_open(&p->sock), 0);
 	// Generous: on a loaded machine the CLI's second call must still find the peer there.
 	assert_int_equal(nng_socket_set_ms(p->sock, NNG_OPT_RECVTIMEO, 30000), 0);
@@ -428,7 +434,7 @@ test_verify_sends_no_defaults(void **state)
 {
 	(void) state;
 	verify_peer p;
-	assert_int_equal(run_verify(&p, NULL, 0), CLI_EXIT_OK);
+	assert_int_equal(run_verify(&p, NULL, 0, false), CLI_EXIT_OK);
 	assert_true(p.got_verify);
 	assert_false(p.thresholds_set);
 	assert_false(p.err_set);
@@ -449,7 +455,7 @@ test_verify_sends_what_the_user_gave(void **state)
 	verify_peer       p;
 	const char *const args[] = { "--latency-slack", "0", "--max-latency-ratio", "2.5",
 		"--rounds", "3", "--confidence", "0.9", "--min-samples", "2" };
-	assert_int_equal(run_verify(&p, args, sizeof(args) / sizeof(args[0])), CLI_EXIT_OK);
+	assert_int_equal(run_verify(&p, args, sizeof(args) / sizeof(args[0]), false), CLI_EXIT_OK);
 	assert_true(p.got_verify);
 	assert_false(p.thresholds_set);
 	assert_true(p.slack_set);
@@ -461,6 +467,16 @@ test_verify_sends_what_the_user_gave(void **state)
 	assert_true(p.confidence == 0.9);
 	assert_int_equal(p.min_samples, 2);
 	assert_int_equal(p.interval_ms, 0);
+}
+
+// A collector from before the result enum sends only the text: "failed" still exits 1.
+static void
+test_verify_reads_an_older_collectors_text(void **state)
+{
+	(void) state;
+	verify_peer p;
+	assert_int_equal(run_verify(&p, NULL, 0, true), CLI_EXIT_FAILING);
+	assert_true(p.got_verify);
 }
 
 int
@@ -476,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_reply_too_large),
 		cmocka_unit_test(test_verify_sends_no_defaults),
 		cmocka_unit_test(test_verify_sends_what_the_user_gave),
+		cmocka_unit_test(test_verify_reads_an_older_collectors_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
