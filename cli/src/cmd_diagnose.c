@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "fl/json.h"
 #include "fl/names.h"
@@ -104,23 +103,14 @@ colour_on(Fl__Verdict v, bool colour)
 	return v == FL__VERDICT__VERDICT_UNKNOWN ? "\033[1;33m" : "\033[1;31m";
 }
 
-// The summary without a leading "<verdict>: " when the collector already put one there, so the
-// headline does not read "HEALTHY: healthy: ...".
-static const char *
-summary_text(Fl__Verdict v, const char *summary)
+// ": summary" after a verdict's name; nothing for an empty one. The collector does not repeat the
+// verdict in the summary (it is a field of its own), so the text is printed as sent.
+static void
+summary_after_verdict(FILE *out, const char *summary)
 {
-	const char *name = fl_verdict_name(v);
-	size_t      n    = strlen(name);
-	if (summary == NULL) {
-		return "";
+	if (summary != NULL && summary[0] != '\0') {
+		fprintf(out, ": %s", cli_esc(summary));
 	}
-	if (strncasecmp(summary, name, n) == 0 && summary[n] == ':') {
-		summary += n + 1;
-		while (*summary == ' ') {
-			summary++;
-		}
-	}
-	return summary;
 }
 
 static void
@@ -154,9 +144,7 @@ cli_diagnose_headline(const Fl__DiagnoseReply *r, FILE *out, bool colour)
 
 	upper(r->verdict, name, sizeof(name));
 	fprintf(out, "%s%s%s", colour_on(r->verdict, colour), name, colour ? "\033[0m" : "");
-	if (summary_text(r->verdict, r->summary)[0] != '\0') {
-		fprintf(out, ": %s", cli_esc(summary_text(r->verdict, r->summary)));
-	}
+	summary_after_verdict(out, r->summary);
 	fputc('\n', out);
 }
 
@@ -172,9 +160,7 @@ cli_diagnose_print(const Fl__DiagnoseReply *r, FILE *out, bool colour)
 		upper(f->verdict, name, sizeof(name));
 		fprintf(out, "\n%zu. %s%s%s", i + 1, colour_on(f->verdict, colour), name,
 		    colour ? "\033[0m" : "");
-		if (summary_text(f->verdict, f->summary)[0] != '\0') {
-			fprintf(out, ": %s", cli_esc(summary_text(f->verdict, f->summary)));
-		}
+		summary_after_verdict(out, f->summary);
 		fputc('\n', out);
 		list(out, "hosts:", f->hosts, f->n_hosts);
 		list(out, "targets:", f->targets, f->n_targets);

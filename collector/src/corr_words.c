@@ -494,8 +494,8 @@ words_reach(eng *e, const group_ctx *gc, enum reach_kind kind, const vec *reach,
 		    gc->label, nz(hp), hhmmss(since, tb));
 		break;
 	case REACH_NO_ROUTE:
-		s = xprintf(e, "network: no route to %s from %s since %s", gc->label, nz(hp),
-		    hhmmss(since, tb));
+		s = xprintf(
+		    e, "no route to %s from %s since %s", gc->label, nz(hp), hhmmss(since, tb));
 		break;
 	case REACH_DOWN:
 		s = xprintf(e, "%s is down: connection refused from %s since %s", gc->label, nz(hp),
@@ -507,7 +507,7 @@ words_reach(eng *e, const group_ctx *gc, enum reach_kind kind, const vec *reach,
 		    gc->label, class_name(e, reach->v[0]), nz(hp), hhmmss(since, tb));
 		break;
 	default:
-		s = xprintf(e, "network: %s fails (%s) from %s since %s", gc->label,
+		s = xprintf(e, "%s fails (%s) from %s since %s", gc->label,
 		    class_name(e, reach->v[0]), nz(hp), hhmmss(since, tb));
 		break;
 	}
@@ -662,8 +662,7 @@ words_slow_path(eng *e, const group_ctx *gc, const vec *slow, const vec *normal,
 	}
 	paths_text(e, gc, slow, paths, 768, &n, slow_path_detail, &norm);
 	size_t hn = count_hosts(e, normal);
-	return xprintf(e,
-	    "network: %s path%s %s; %zu other host%s reach%s %s at normal latency (%s)",
+	return xprintf(e, "%s path%s %s; %zu other host%s reach%s %s at normal latency (%s)",
 	    unstable > 0 ? "unstable" : "slow", n > 1 ? "s" : "", paths, hn, hn > 1 ? "s" : "",
 	    hn > 1 ? "" : "es", gc->label, ms_text(norm, a));
 }
@@ -938,15 +937,16 @@ words_all_silent(eng *e, int64_t last_us)
 }
 
 // Stable text: the collector records a history event whenever the summary changes, so it must
-// not mention counts that move every round (pending probes, latencies).
+// not mention counts that move every round (pending probes, latencies). No "healthy:" in front:
+// the verdict is a field of its own (no summary starts with its verdict's name).
 char *
 words_healthy(eng *e, const char *only_host)
 {
 	if (only_host != NULL) {
 		return xprintf(e, "%s healthy", only_host);
 	}
-	return xprintf(e, "healthy: %zu host%s reporting, no probe failing", e->n_live,
-	    e->n_live > 1 ? "s" : "");
+	return xprintf(
+	    e, "%zu host%s reporting, no probe failing", e->n_live, e->n_live > 1 ? "s" : "");
 }
 
 // ---- findings in the reply ------------------------------------------------------------------

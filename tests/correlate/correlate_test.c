@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -99,7 +100,7 @@ static const row rows[] = {
 	{
 	    .name      = "healthy",
 	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
-	    .words     = { "healthy", "3 hosts reporting" },
+	    .words     = { "3 hosts reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -345,7 +346,7 @@ static const row rows[] = {
 	    .probes    = { { "app2", "orders", FL__STATUS__STATUS_WARN,
 	           FL__FAILURE_CLASS__FAILURE_SLOW, 0, 0, 480 } },
 	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
-	    .words     = { "healthy" },
+	    .words     = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	// ---- debounce ----
@@ -358,7 +359,7 @@ static const row rows[] = {
 	           { "app3", "orders", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 1,
 	               1 } },
 	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
-	    .words     = { "healthy", "3 hosts reporting" },
+	    .words     = { "3 hosts reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -466,7 +467,7 @@ static const row rows[] = {
 	    .probes  = { { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
 	         0, 0, 260, NULL, NULL, NULL, 2 } },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
-	    .words   = { "healthy" },
+	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -474,7 +475,7 @@ static const row rows[] = {
 	    .probes  = { { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
 	         0, 0, 8, NULL, NULL, NULL, 0 } },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
-	    .words   = { "healthy" },
+	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -534,7 +535,7 @@ static const row rows[] = {
 	         { "app3", "app", FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW, 0, 2,
 	             900, NULL, NULL, NULL, 2, "........SS" } },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
-	    .words   = { "healthy" },
+	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -559,7 +560,7 @@ static const row rows[] = {
 	         { "app3", "app", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 30, 4,
 	             NULL, NULL, NULL, 0, "SSSSS....." } },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
-	    .words   = { "healthy" },
+	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -617,7 +618,7 @@ static const row rows[] = {
 	             FL__FAILURE_CLASS__FAILURE_TIMEOUT, 1, 1, 2000, NULL, NULL, NULL, 0,
 	             "S.SF.SFS.F" } },
 	    .verdict     = FL__VERDICT__VERDICT_NETWORK,
-	    .words       = { "network: unstable path app2 \u2192 127.0.0.1:5432/orders",
+	    .words       = { "unstable path app2 \u2192 127.0.0.1:5432/orders",
 	              "3 of last 10 rounds failed", "2 other hosts reach" },
 	    .hosts_exp   = { "app2" },
 	    .targets_exp = { "127.0.0.1:5432/orders" },
@@ -652,7 +653,7 @@ static const row rows[] = {
 	                 "database verdict",
 	    .probes    = { { "app1", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 200, NULL, NULL, NULL, 1, ".........S" }, { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 210, NULL, NULL, NULL, 1, "...S.....S" }, { "app3", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 220, NULL, NULL, NULL, 1, ".........S" } },
 	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
-	    .words     = { "healthy" },
+	    .words     = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -750,7 +751,7 @@ static const row rows[] = {
 	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK,
 	             .recent = ".....FFFFFFFFFFF" "F.............." } },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
-	    .words   = { "healthy" },
+	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -770,7 +771,7 @@ static const row rows[] = {
 	             .base_ms = 85,
 	             .rounds = ".80 .83 .79 .85 .82 .81 .84 .80 .83 .82 .86 .81 .80 .84 .83 .83" } },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
-	    .words   = { "healthy" },
+	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -779,7 +780,7 @@ static const row rows[] = {
 	         .dur_ms = 1050, .slow = 1,
 	         .recent = "SS.F.S.S.F..S..." "................" "....S.....F....S" } },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
-	    .words   = { "healthy" },
+	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -788,7 +789,7 @@ static const row rows[] = {
 	         .dur_ms = 1050, .slow = 1,
 	         .recent = ".......S........" "...S......F....S" } },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
-	    .words   = { "healthy" },
+	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -796,7 +797,7 @@ static const row rows[] = {
 	    .probes  = { { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE,
 	         0, 0, 3, NULL, NULL, NULL, 0, "..F....S.." } },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
-	    .words   = { "healthy" },
+	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	// ---- a name whose answer changed ----
@@ -841,7 +842,7 @@ static const row rows[] = {
 	         { "app2", "orders", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 0, 0, 0,
 	             NULL, NULL, NULL, 0, NULL, 0, "10.0.0.5" } },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
-	    .words   = { "healthy" },
+	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -989,7 +990,7 @@ static const row rows[] = {
 	           .ro_reason      = "read_only",
 	           .ro_needs       = "UPDATE on users.t" } },
 	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
-	    .words     = { "healthy" },
+	    .words     = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
 	},
 	{
@@ -1390,6 +1391,18 @@ build(fixture *fx, const row *rw)
 	fx->view.only_host = rw->only_host;
 }
 
+// A summary never repeats its verdict in front ("network: ..."): the verdict is a field of its
+// own, and the CLI prints the summary after it as sent.
+static void
+assert_no_verdict_prefix(const char *row_name, Fl__Verdict v, const char *summary)
+{
+	const char *name = fl_verdict_name(v);
+	size_t      n    = strlen(name);
+	if (strncasecmp(summary, name, n) == 0 && summary[n] == ':') {
+		fail_msg("%s: summary \"%s\" repeats its verdict", row_name, summary);
+	}
+}
+
 static void
 check_row(const row *rw)
 {
@@ -1403,6 +1416,11 @@ check_row(const row *rw)
 	if (r->verdict != rw->verdict) {
 		fail_msg("%s: verdict %s, want %s (%s)", rw->name, fl_verdict_name(r->verdict),
 		    fl_verdict_name(rw->verdict), r->summary);
+	}
+	assert_no_verdict_prefix(rw->name, r->verdict, r->summary);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		assert_no_verdict_prefix(
+		    rw->name, r->findings[i]->verdict, r->findings[i]->summary);
 	}
 	for (size_t i = 0; i < MAX_WORDS && rw->words[i] != NULL; i++) {
 		if (strstr(r->summary, rw->words[i]) == NULL) {
