@@ -2,6 +2,7 @@
 // phrases they are made of.
 //
 // The rules (corr_rules.c) decide what a target's trouble is; the functions here only say it.
+// A summary never starts with its verdict ("network: ..."): the verdict is a field of its own.
 // Each returns a heap string (NULL, with e->oom set, when out of memory). Summaries must not
 // carry figures that move every round unless the finding is about them: the collector records
 // a verdict event whenever the top summary changes.
@@ -240,19 +241,20 @@ moved_phrase(eng *e, const group_ctx *gc, const vec *bad, const vec *others)
 	return out;
 }
 
-// Evidence for a finding: each name among its entries whose answer changed recently ("moved
-// from ... to ... at ..."), and each name its hosts do not agree on (split DNS), looked at
-// across every host that resolves it.
-void
-dns_notes(eng *e, size_t fi)
+// The entry id of the k-th of f's root entries, then of its downstream ones.
+static uint32_t
+fnd_entry(const fnd *f, size_t k)
 {
-	const char *names[CORR_DNS_NAMES];
-	size_t      nn = 0;
-	char        tb[32], a[256];
-	fnd        *f = &e->f[fi];
+	return k < f->ents.n ? f->ents.v[k] : f->folded.v[k - f->ents.n];
+}
+
+// The distinct names (up to CORR_DNS_NAMES) that f's entries resolved; returns how many.
+static size_t
+resolved_names(const eng *e, const fnd *f, const char *names[CORR_DNS_NAMES])
+{
+	size_t nn = 0;
 	for (size_t k = 0; k < f->ents.n + f->folded.n && nn < CORR_DNS_NAMES; k++) {
-		uint32_t id = k < f->ents.n ? f->ents.v[k] : f->folded.v[k - f->ents.n];
-		const Fl__ProbeResult *r = ent_res(e, id);
+		const Fl__ProbeResult *r = ent_res(e, fnd_entry(f, k));
 		size_t                 j = 0;
 		while (has_answer(r) && j < nn && strcmp(names[j], r->resolved_name) != 0) {
 			j++;
@@ -261,87 +263,123 @@ dns_notes(eng *e, size_t fi)
 			names[nn++] = r->resolved_name;
 		}
 	}
-	for (size_t j = 0; j < nn && !e->oom; j++) {
-		// Moves, one line per host (bounded by the finding's evidence cap).
-		size_t moves = 0;
-		for (size_t k = 0; k < f->ents.n + f->folded.n && moves < CORR_MAX_NAMED; k++) {
-			uint32_t id = k < f->ents.n ? f->ents.v[k] : f->folded.v[k - f->ents.n];
-			const corr_probe *p = ent_probe(e, id);
-			if (ent_moved(e, id) && strcmp(p->last->resolved_name, names[j]) == 0) {
-				fnd_note(e, f,
-				    xprintf(e,
-				        "%s moved from %s to %s at %s (seen by %s, probe %s)",
-				        names[j], p->addrs_prev,
-				        corr_addresses_text(p->last, a, sizeof(a)),
-				        hhmmss(p->addrs_changed_us, tb), nz(ent_host(e, id)->host),
-				        nz(p->last->name)));
-				moves++;
-			}
-		}
-		// Split answers: every live host's latest answer for this name, grouped.
-		vec    sets[CORR_DNS_SETS] = { { 0 } };
-		size_t ns = 0, more = 0;
-		for (size_t id = 0; id < e->n_ents; id++) {
-			const Fl__ProbeResult *r = ent_res(e, (uint32_t) id);
-			if (e->ents[id].st == ST_SKIP || !has_answer(r) ||
-			    strcmp(r->resolved_name, names[j]) != 0) {
-				continue;
-			}
-			size_t k = 0;
-			while (k < ns && !same_answer(ent_res(e, sets[k].v[0]), r)) {
-				k++;
-			}
-			if (k == ns && ns == CORR_DNS_SETS) {
-				more++;
-				continue;
-			}
-			ns += k == ns;
-			vec_push(e, &sets[k], (uint32_t) id);
-		}
-		if (ns > 1) {
-			// The answers in the order of their first host's name, so the line is
-			// stable.
-			uint32_t first[CORR_DNS_SETS];
-			size_t   order[CORR_DNS_SETS];
-			for (size_t k = 0; k < ns; k++) {
-				first[k] = UINT32_MAX;
-				order[k] = k;
-				for (size_t i = 0; i < sets[k].n; i++) {
-					uint32_t rk = e->rank[e->ents[sets[k].v[i]].host];
-					first[k]    = rk < first[k] ? rk : first[k];
-				}
-			}
-			for (size_t k = 1; k < ns; k++) { // insertion sort of at most 4
-				for (size_t m = k; m > 0 && first[order[m]] < first[order[m - 1]];
-				     m--) {
-					size_t t     = order[m];
-					order[m]     = order[m - 1];
-					order[m - 1] = t;
-				}
-			}
-			char   line[768];
-			size_t len = (size_t) snprintf(
-			    line, sizeof(line), "split DNS: %s resolves to ", names[j]);
-			for (size_t o = 0; o < ns && len < sizeof(line); o++) {
-				size_t    k  = order[o], n;
-				uint32_t *rk = ranks_of(e, &sets[k], NULL, NULL, &n);
-				char     *hosts =
-                                    rk != NULL ? names_phrase(e, e->host_of, rk, n) : NULL;
-				int w = snprintf(line + len, sizeof(line) - len, "%s%s on %s",
-				    o ? "; " : "",
-				    corr_addresses_text(ent_res(e, sets[k].v[0]), a, sizeof(a)),
-				    nz(hosts));
-				len += w > 0 ? (size_t) w : 0;
-				free(hosts);
-				free(rk);
-			}
+	return nn;
+}
+
+// A line per host of f whose answer for name moved recently (bounded by CORR_MAX_NAMED).
+static void
+note_moves(eng *e, fnd *f, const char *name)
+{
+	char   tb[32], a[256];
+	size_t moves = 0;
+	for (size_t k = 0; k < f->ents.n + f->folded.n && moves < CORR_MAX_NAMED; k++) {
+		uint32_t          id = fnd_entry(f, k);
+		const corr_probe *p  = ent_probe(e, id);
+		if (ent_moved(e, id) && strcmp(p->last->resolved_name, name) == 0) {
 			fnd_note(e, f,
-			    more > 0 ? xprintf(e, "%s; and %zu more answers", line, more)
-			             : xprintf(e, "%s", line));
+			    xprintf(e, "%s moved from %s to %s at %s (seen by %s, probe %s)", name,
+			        p->addrs_prev, corr_addresses_text(p->last, a, sizeof(a)),
+			        hhmmss(p->addrs_changed_us, tb), nz(ent_host(e, id)->host),
+			        nz(p->last->name)));
+			moves++;
 		}
-		for (size_t k = 0; k < CORR_DNS_SETS; k++) {
-			free(sets[k].v);
+	}
+}
+
+// Every live host's latest answer for name, grouped into sets of equal answers (up to
+// CORR_DNS_SETS; *more counts the entries with yet another answer). Returns how many sets.
+static size_t
+answer_sets(eng *e, const char *name, vec sets[CORR_DNS_SETS], size_t *more)
+{
+	size_t ns = 0;
+	*more     = 0;
+	for (size_t id = 0; id < e->n_ents; id++) {
+		const Fl__ProbeResult *r = ent_res(e, (uint32_t) id);
+		if (e->ents[id].st == ST_SKIP || !has_answer(r) ||
+		    strcmp(r->resolved_name, name) != 0) {
+			continue;
 		}
+		size_t k = 0;
+		while (k < ns && !same_answer(ent_res(e, sets[k].v[0]), r)) {
+			k++;
+		}
+		if (k == ns && ns == CORR_DNS_SETS) {
+			(*more)++;
+			continue;
+		}
+		ns += k == ns;
+		vec_push(e, &sets[k], (uint32_t) id);
+	}
+	return ns;
+}
+
+// The sets in the order of their first host's name, so the line is stable.
+static void
+order_sets(const eng *e, const vec *sets, size_t ns, size_t order[CORR_DNS_SETS])
+{
+	uint32_t first[CORR_DNS_SETS];
+	for (size_t k = 0; k < ns; k++) {
+		first[k] = UINT32_MAX;
+		order[k] = k;
+		for (size_t i = 0; i < sets[k].n; i++) {
+			uint32_t rk = e->rank[e->ents[sets[k].v[i]].host];
+			first[k]    = rk < first[k] ? rk : first[k];
+		}
+	}
+	for (size_t k = 1; k < ns; k++) { // insertion sort of at most 4
+		for (size_t m = k; m > 0 && first[order[m]] < first[order[m - 1]]; m--) {
+			size_t t     = order[m];
+			order[m]     = order[m - 1];
+			order[m - 1] = t;
+		}
+	}
+}
+
+// "split DNS: db resolves to 10.0.0.5 on app1, app2; 10.0.0.9 on app3" when the hosts do not
+// agree on name.
+static void
+note_split(eng *e, fnd *f, const char *name)
+{
+	vec    sets[CORR_DNS_SETS] = { { 0 } };
+	size_t more, ns = answer_sets(e, name, sets, &more);
+	if (ns > 1) {
+		char   line[768], a[256];
+		size_t order[CORR_DNS_SETS];
+		size_t len =
+		    (size_t) snprintf(line, sizeof(line), "split DNS: %s resolves to ", name);
+		order_sets(e, sets, ns, order);
+		for (size_t o = 0; o < ns && len < sizeof(line); o++) {
+			size_t    k     = order[o], n;
+			uint32_t *rk    = ranks_of(e, &sets[k], NULL, NULL, &n);
+			char     *hosts = rk != NULL ? names_phrase(e, e->host_of, rk, n) : NULL;
+			int       w     = snprintf(line + len, sizeof(line) - len, "%s%s on %s",
+                            o ? "; " : "",
+			              corr_addresses_text(ent_res(e, sets[k].v[0]), a, sizeof(a)), nz(hosts));
+			len += w > 0 ? (size_t) w : 0;
+			free(hosts);
+			free(rk);
+		}
+		fnd_note(e, f,
+		    more > 0 ? xprintf(e, "%s; and %zu more answers", line, more)
+		             : xprintf(e, "%s", line));
+	}
+	for (size_t k = 0; k < CORR_DNS_SETS; k++) {
+		free(sets[k].v);
+	}
+}
+
+// Evidence for a finding: each name among its entries whose answer changed recently ("moved
+// from ... to ... at ..."), and each name its hosts do not agree on (split DNS), looked at
+// across every host that resolves it.
+void
+dns_notes(eng *e, size_t fi)
+{
+	const char *names[CORR_DNS_NAMES];
+	fnd        *f  = &e->f[fi];
+	size_t      nn = resolved_names(e, f, names);
+	for (size_t j = 0; j < nn && !e->oom; j++) {
+		note_moves(e, f, names[j]);
+		note_split(e, f, names[j]);
 	}
 }
 
