@@ -1,0 +1,111 @@
+// state_diagnose_bench.c - time a diagnosis of the collector's state, input building included.
+//
+// Usage: state_diagnose_bench [HOSTS [PROBES [ROUNDS]]]   (defaults 5000 20 50)
+//
+// Fills a coll_state through coll_state_apply (the ingest path) with HOSTS hosts of PROBES
+// probes each, three rounds per host (a tenth of the hosts failing one probe, so findings have
+// evidence), then times ROUNDS calls of coll_state_diagnose (what `faultline diagnose` and every
+// applied report's verdict check run: building the correlation's view of the state, then
+// corr_diagnose) and one more round of coll_state_apply per host. Prints min / median / max
+// milliseconds per diagnose call and the mean microseconds per applied report.
+// docs/benchmarks/correlate.md has the figures.
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coll_testutil.h"
+#include "correlate.h"
+#include "fl/time.h"
+#include "state.h"
+
+#define T0  1700000000000000LL
+#define SEC 1000000LL
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *) a, y = *(const double *) b;
+	return (x > y) - (x < y);
+}
+
+// One round of every host: probe p0..pN, the first failing on every tenth host.
+static double
+apply_round(
+    coll_state *s, coll_ops *ops, size_t n_hosts, tu_probe *probes, size_t n_probes, uint64_t seq)
+{
+	char    host[32];
+	int64_t t0 = fl_mono_us();
+	for (size_t h = 0; h < n_hosts; h++) {
+		snprintf(host, sizeof(host), "host%05zu", h);
+		probes[0].status  = h % 10 == 0 ? FL__STATUS__STATUS_FAIL : FL__STATUS__STATUS_OK;
+		probes[0].failure = h % 10 == 0 ? FL__FAILURE_CLASS__FAILURE_TIMEOUT
+		                                : FL__FAILURE_CLASS__FAILURE_NONE;
+		tu_rep d          = {
+			         .host = host, .boot_id = 1, .seq = seq, .n = n_probes, .probes = probes
+		};
+		if (coll_state_apply(s, tu_make(&d), T0 + (int64_t) seq * SEC, ops) !=
+		    COLL_APPLIED) {
+			fprintf(
+			    stderr, "state_diagnose_bench: cannot apply a report of %s\n", host);
+			exit(1);
+		}
+		coll_ops_clear(ops);
+	}
+	return (double) (fl_mono_us() - t0) / (double) n_hosts;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t     n_hosts  = argc > 1 ? strtoul(argv[1], NULL, 10) : 5000;
+	size_t     n_probes = argc > 2 ? strtoul(argv[2], NULL, 10) : 20;
+	int        rounds   = argc > 3 ? atoi(argv[3]) : 50;
+	coll_state s;
+	coll_ops   ops;
+	tu_probe  *probes = calloc(n_probes ? n_probes : 1, sizeof(*probes));
+	char(*names)[24]  = calloc(n_probes ? n_probes : 1, sizeof(*names));
+	double *ms        = calloc(rounds > 0 ? (size_t) rounds : 1, sizeof(*ms));
+	if (probes == NULL || names == NULL || ms == NULL || n_hosts == 0 || n_probes == 0 ||
+	    rounds <= 0) {
+		fprintf(stderr, "usage: state_diagnose_bench [HOSTS [PROBES [ROUNDS]]]\n");
+		return 2;
+	}
+	for (size_t p = 0; p < n_probes; p++) {
+		snprintf(names[p], sizeof(names[p]), "p%zu", p);
+		probes[p] = (tu_probe) { names[p], FL__STATUS__STATUS_OK,
+			FL__FAILURE_CLASS__FAILURE_NONE, 1000 + (uint32_t) p };
+	}
+	coll_state_init(&s, T0);
+	s.max_hosts = n_hosts;
+	coll_ops_init(&ops);
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		apply_round(&s, &ops, n_hosts, probes, n_probes, seq);
+	}
+
+	size_t findings = 0;
+	for (int i = 0; i < rounds; i++) {
+		int64_t            t0 = fl_mono_us();
+		Fl__DiagnoseReply *r  = coll_state_diagnose(&s, T0 + 4 * SEC, NULL);
+		ms[i]                 = (double) (fl_mono_us() - t0) / 1000.0;
+		if (r == NULL) {
+			fprintf(stderr, "state_diagnose_bench: diagnose failed\n");
+			return 1;
+		}
+		findings = r->n_findings;
+		corr_reply_free(r);
+	}
+	qsort(ms, (size_t) rounds, sizeof(*ms), cmp_double);
+	double apply_us = apply_round(&s, &ops, n_hosts, probes, n_probes, 4);
+	printf("%zu hosts x %zu probes: diagnose min %.2f ms, median %.2f ms, max %.2f ms (%zu "
+	       "findings); apply %.1f us per report\n",
+	    n_hosts, n_probes, ms[0], ms[rounds / 2], ms[rounds - 1], findings, apply_us);
+
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+	free(probes);
+	free(names);
+	free(ms);
+	return 0;
+}
