@@ -169,6 +169,7 @@ host_free(coll_host *h)
 		probe_fini(&h->probes[i]);
 	}
 	free(h->probes);
+	free(h->views);
 	free(h->name);
 	free(h->release);
 	free(h->previous_release);
@@ -290,8 +291,13 @@ probe_get(coll_host *h, const char *name, size_t hint, bool *created)
 		}
 	}
 	if (h->n_probes == h->cap_probes) {
-		size_t      cap = h->cap_probes ? h->cap_probes * 2 : 8;
-		coll_probe *v   = realloc(h->probes, cap * sizeof(*v));
+		size_t      cap   = h->cap_probes ? h->cap_probes * 2 : 8;
+		corr_probe *views = realloc(h->views, cap * sizeof(*views));
+		if (views == NULL) {
+			return NULL;
+		}
+		h->views      = views; // larger than cap_probes until probes grows too: harmless
+		coll_probe *v = realloc(h->probes, cap * sizeof(*v));
 		if (v == NULL) {
 			return NULL;
 		}
@@ -306,6 +312,37 @@ probe_get(coll_host *h, const char *name, size_t hint, bool *created)
 	h->n_probes++;
 	*created = true;
 	return p;
+}
+
+// What the correlation reads of a probe: its counters and pointers into it (valid until the
+// probe next changes, when host_views_sync runs again).
+static corr_probe
+probe_view(const coll_probe *p)
+{
+	return (corr_probe) {
+		.last             = p->last,
+		.consecutive_fail = p->consecutive_fail,
+		.consecutive_ok   = p->consecutive_ok,
+		.consecutive_slow = p->consecutive_slow,
+		.failing_since_us = p->failing_since_us,
+		.baseline_us      = p->ok_samples >= 3 ? p->baseline_us : 0,
+		.release_at_fail  = nz(p->release_at_fail),
+		.recent           = &p->recent,
+		.slow_since_us    = p->slow_since_us,
+		.addrs_prev       = p->addrs_prev,
+		.addrs_changed_us = p->addrs_changed_us,
+	};
+}
+
+// Brings h->views up to date after its probes changed (a report applied or a row restored:
+// counters moved, strings replaced, the array reallocated or compacted), so a diagnosis hands
+// the views to the correlation as they are instead of copying every probe on every call.
+static void
+host_views_sync(coll_host *h)
+{
+	for (size_t i = 0; i < h->n_probes; i++) {
+		h->views[i] = probe_view(&h->probes[i]);
+	}
 }
 
 // ---- ops from state --------------------------------------------------------------------------
@@ -795,11 +832,13 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 	for (size_t i = 0; i < r->n_results; i++) {
 		if (apply_result(h, rep, r->results[i], i, at, agent_time, &cp, ops) != 0) {
 			rep_unref(rep);
+			host_views_sync(h);
 			return COLL_NOMEM;
 		}
 	}
 	drop_absent_probes(h, rep, ops);
 	rep_unref(rep);
+	host_views_sync(h);
 	if (!host_written && ops->n > ops_before) {
 		// This round changed something durable: its seq goes to SQLite in the same
 		// transaction, so after a crash the agent's re-sent copy of it is recognised as a
@@ -970,8 +1009,7 @@ coll_state_diagnose_filtered(const coll_state *s, int64_t now_us, const coll_fil
 {
 	corr_view          v;
 	corr_host         *hosts;
-	corr_probe        *probes;
-	size_t             total = 0, k = 0, nh = 0;
+	size_t             nh = 0;
 	Fl__DiagnoseReply *reply;
 	const char        *only_host = f != NULL ? f->host : NULL;
 	const coll_host   *named;
@@ -980,14 +1018,8 @@ coll_state_diagnose_filtered(const coll_state *s, int64_t now_us, const coll_fil
 	    (named = coll_state_host(s, only_host)) != NULL && !coll_host_has_labels(named, f)) {
 		return outside_labels(only_host);
 	}
-	for (size_t i = 0; i < s->n_hosts; i++) {
-		total += s->hosts[i]->n_probes;
-	}
-	hosts  = calloc(s->n_hosts ? s->n_hosts : 1, sizeof(*hosts));
-	probes = calloc(total ? total : 1, sizeof(*probes));
-	if (hosts == NULL || probes == NULL) {
-		free(hosts);
-		free(probes);
+	hosts = calloc(s->n_hosts ? s->n_hosts : 1, sizeof(*hosts));
+	if (hosts == NULL) {
 		return NULL;
 	}
 	for (size_t i = 0; i < s->n_hosts; i++) {
@@ -995,33 +1027,18 @@ coll_state_diagnose_filtered(const coll_state *s, int64_t now_us, const coll_fil
 		if (!coll_host_has_labels(h, f)) {
 			continue; // another label set: not even counted among a target's hosts
 		}
-		corr_host *ch          = &hosts[nh++];
-		ch->host               = h->name;
-		ch->release            = nz(h->release);
-		ch->previous_release   = nz(h->previous_release);
-		ch->release_since_us   = h->release_since_us;
-		ch->last_seen_us       = h->last_seen_us;
-		ch->stale              = h->stale;
-		ch->interval_ms        = h->interval_ms;
-		ch->expectations_error = nz(h->expectations_error);
-		ch->n_probes           = h->n_probes;
-		ch->probes             = &probes[k];
-		for (size_t j = 0; j < h->n_probes; j++, k++) {
-			const coll_probe *p = &h->probes[j];
-			probes[k]           = (corr_probe) {
-				          .last             = p->last,
-				          .consecutive_fail = p->consecutive_fail,
-				          .consecutive_ok   = p->consecutive_ok,
-				          .consecutive_slow = p->consecutive_slow,
-				          .failing_since_us = p->failing_since_us,
-				          .baseline_us      = p->ok_samples >= 3 ? p->baseline_us : 0,
-				          .release_at_fail  = nz(p->release_at_fail),
-				          .recent           = &p->recent,
-				          .slow_since_us    = p->slow_since_us,
-				          .addrs_prev       = p->addrs_prev,
-				          .addrs_changed_us = p->addrs_changed_us,
-			};
-		}
+		hosts[nh++] = (corr_host) {
+			.host               = h->name,
+			.release            = nz(h->release),
+			.previous_release   = nz(h->previous_release),
+			.release_since_us   = h->release_since_us,
+			.last_seen_us       = h->last_seen_us,
+			.stale              = h->stale,
+			.interval_ms        = h->interval_ms,
+			.expectations_error = nz(h->expectations_error),
+			.n_probes           = h->n_probes,
+			.probes             = h->views, // kept current by host_views_sync
+		};
 	}
 	memset(&v, 0, sizeof(v));
 	v.now_us = now_us;
@@ -1031,7 +1048,6 @@ coll_state_diagnose_filtered(const coll_state *s, int64_t now_us, const coll_fil
 	v.only_host = (only_host != NULL && only_host[0] != '\0') ? only_host : NULL;
 	reply       = corr_diagnose(&v);
 	free(hosts);
-	free(probes);
 	return reply;
 }
 
@@ -1346,6 +1362,7 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	}
 	h->restored_bytes += row->result_len;
 	coll_probe *p = probe_get(h, row->probe, h->n_probes, &created);
+	host_views_sync(h); // the probes may have moved even when p is NULL
 	if (p == NULL) {
 		fl__probe_result__free_unpacked(res, NULL);
 		return -1;
@@ -1358,6 +1375,7 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	if (res->n_addresses > 0) {
 		char buf[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
 		if (set_str(&p->addrs, corr_addresses_text(res, buf, sizeof(buf))) < 0) {
+			host_views_sync(h);
 			return -1;
 		}
 	}
@@ -1372,6 +1390,7 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	} else {
 		p->consecutive_ok = 1;
 	}
+	host_views_sync(h);
 	return 0;
 }
 

@@ -165,6 +165,9 @@ typedef struct coll_host {
 	size_t      n_labels;
 	char       *labels_text; // the same joined with ',' ("" for none): the hosts row
 	coll_probe *probes;
+	// views[i]: probes[i] as the correlation reads it (room for cap_probes), brought up to
+	// date after every change to the probes, so a diagnosis does not copy them
+	corr_probe *views;
 	size_t      n_probes;
 	size_t      cap_probes;
 	size_t      restored_bytes; // packed results restored from SQLite at startup

@@ -992,6 +992,91 @@ test_probe_set_follows_latest_report(void **state)
 	db_remove(db);
 }
 
+// The correlation reads each probe through h->views (no copy per diagnosis): every view must
+// show its probe as it is now, pointers included.
+static void
+assert_views_current(const coll_host *h)
+{
+	assert_true(h->n_probes == 0 || h->views != NULL);
+	for (size_t i = 0; i < h->n_probes; i++) {
+		const coll_probe *p = &h->probes[i];
+		const corr_probe *v = &h->views[i];
+		assert_ptr_equal(v->last, p->last);
+		assert_ptr_equal(v->recent, &p->recent);
+		assert_int_equal(v->consecutive_fail, p->consecutive_fail);
+		assert_int_equal(v->consecutive_ok, p->consecutive_ok);
+		assert_int_equal(v->consecutive_slow, p->consecutive_slow);
+		assert_int_equal(v->failing_since_us, p->failing_since_us);
+		assert_int_equal(v->baseline_us, p->ok_samples >= 3 ? p->baseline_us : 0);
+		assert_string_equal(
+		    v->release_at_fail, p->release_at_fail ? p->release_at_fail : "");
+		assert_int_equal(v->slow_since_us, p->slow_since_us);
+		assert_ptr_equal(v->addrs_prev, p->addrs_prev);
+		assert_int_equal(v->addrs_changed_us, p->addrs_changed_us);
+	}
+}
+
+// The views follow the probes through every change: a report applied, the probe array grown
+// (moved) by new probes, compacted by dropped ones, and a restart's restore. A diagnosis over
+// them names the failing probe (under ASan a view left pointing into a moved array fails).
+static void
+test_views_follow_probes(void **state)
+{
+	(void) state;
+	tu_probe    many[12];
+	char        names[12][8], db[64], err[256];
+	coll_store *st;
+	coll_state  s;
+	coll_ops    ops;
+	for (size_t i = 0; i < 12; i++) {
+		snprintf(names[i], sizeof(names[i]), "p%zu", i);
+		many[i] = (tu_probe) { names[i], FL__STATUS__STATUS_OK,
+			FL__FAILURE_CLASS__FAILURE_NONE, 1000 };
+	}
+	many[0] = P_FAIL[0]; // "app", failing
+	db_path(db, sizeof(db), "views");
+	assert_int_equal(coll_store_open(db, false, &st, err, sizeof(err)), 0);
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+
+	assert_int_equal(apply(&s, "web1", 1, P_FAIL, T0, &ops), COLL_APPLIED);
+	coll_host *h = coll_state_host(&s, "web1");
+	assert_views_current(h);
+	// Twelve probes: the array of two grows past its first 8 slots and moves.
+	tu_rep d = { .host = "web1", .boot_id = 1, .seq = 2, .n = 12, .probes = many };
+	assert_int_equal(coll_state_apply(&s, tu_make(&d), T0 + SEC, &ops), COLL_APPLIED);
+	assert_int_equal(h->n_probes, 12);
+	assert_views_current(h);
+	// Only p7 and app: the others leave, p7 and app move to slots 0 and 1.
+	const tu_probe two[] = { many[7], many[0] };
+	d = (tu_rep) { .host = "web1", .boot_id = 1, .seq = 3, .n = 2, .probes = two };
+	assert_int_equal(coll_state_apply(&s, tu_make(&d), T0 + 2 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(h->n_probes, 2);
+	assert_views_current(h);
+	Fl__DiagnoseReply *r = coll_state_diagnose(&s, T0 + 2 * SEC, NULL);
+	assert_non_null(r);
+	assert_int_equal(r->verdict, FL__VERDICT__VERDICT_CODE);
+	assert_non_null(strstr(r->summary, "app"));
+	corr_reply_free(r);
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_clear(&ops);
+	coll_state_fini(&s);
+
+	reload(&s, st, T0 + 10 * SEC);
+	h = coll_state_host(&s, "web1");
+	assert_non_null(h);
+	assert_int_equal(h->n_probes, 2);
+	assert_views_current(h);
+	for (size_t i = 0; i < h->n_probes; i++) { // restored app: failing
+		bool app = strcmp(h->probes[i].name, "app") == 0;
+		assert_int_equal(h->views[i].consecutive_fail, app ? 1 : 0);
+	}
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+	coll_store_close(st);
+	db_remove(db);
+}
+
 // Reports beyond max_hosts / max_probes are dropped whole and counted; known hosts keep
 // reporting; a reply of every host stays in bounds.
 static void
@@ -1310,6 +1395,7 @@ main(void)
 		cmocka_unit_test(test_verdict_events_on_scope_change),
 		cmocka_unit_test(test_stale_allows_announced_round),
 		cmocka_unit_test(test_probe_set_follows_latest_report),
+		cmocka_unit_test(test_views_follow_probes),
 		cmocka_unit_test(test_host_and_probe_limits),
 		cmocka_unit_test(test_restore_within_bounds),
 		cmocka_unit_test(test_status_pages),
