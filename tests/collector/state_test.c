@@ -943,6 +943,20 @@ reload(coll_state *s, coll_store *st, int64_t now)
 	assert_int_equal(coll_store_load(st, &ld), 0);
 }
 
+// Writes what ops holds to st, restarts the state from st at now and returns host (which must
+// have come back).
+static coll_host *
+restart(coll_state *s, coll_store *st, coll_ops *ops, int64_t now, const char *host)
+{
+	assert_int_equal(coll_store_write(st, ops), 0);
+	coll_ops_clear(ops);
+	coll_state_fini(s);
+	reload(s, st, now);
+	coll_host *h = coll_state_host(s, host);
+	assert_non_null(h);
+	return h;
+}
+
 // A host's probe set is what its latest report says: a probe removed from the agent's config
 // leaves the state and the latest table at the next report (its history stays), and does not
 // come back after a restart.
@@ -970,13 +984,8 @@ test_probe_set_follows_latest_report(void **state)
 	assert_int_equal(h->probes[0].status, FL__STATUS__STATUS_FAIL);
 	assert_int_equal(count_kind(&ops, COLL_OP_DROP_LATEST, NULL), 1);
 	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "status"), 1); // app ok -> fail only
-	assert_int_equal(coll_store_write(st, &ops), 0);
-	coll_ops_clear(&ops);
-	coll_state_fini(&s);
 
-	reload(&s, st, T0 + 10 * SEC);
-	h = coll_state_host(&s, "web1");
-	assert_non_null(h);
+	h = restart(&s, st, &ops, T0 + 10 * SEC, "web1");
 	assert_int_equal(h->n_probes, 1);
 	assert_string_equal(h->probes[0].name, "app");
 	// An empty report empties the set.
@@ -1058,13 +1067,8 @@ test_views_follow_probes(void **state)
 	assert_int_equal(r->verdict, FL__VERDICT__VERDICT_CODE);
 	assert_non_null(strstr(r->summary, "app"));
 	corr_reply_free(r);
-	assert_int_equal(coll_store_write(st, &ops), 0);
-	coll_ops_clear(&ops);
-	coll_state_fini(&s);
 
-	reload(&s, st, T0 + 10 * SEC);
-	h = coll_state_host(&s, "web1");
-	assert_non_null(h);
+	h = restart(&s, st, &ops, T0 + 10 * SEC, "web1");
 	assert_int_equal(h->n_probes, 2);
 	assert_views_current(h);
 	for (size_t i = 0; i < h->n_probes; i++) { // restored app: failing
