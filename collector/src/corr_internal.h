@@ -187,7 +187,8 @@ enum cat cat_of(Fl__FailureClass fc);
 fnd *fnd_new(eng *e, Fl__Verdict verdict, uint32_t target);
 void fnd_note(eng *e, fnd *f, char *line); // takes line (NULL is ignored)
 
-// Completes f (the latest finding, from fnd_new()) like conclude(); returns f, or NULL.
+// Completes f (the latest finding, from fnd_new()) as conclude() does; returns f. For a rule
+// whose wording adds evidence lines to the finding before its summary exists.
 fnd *fnd_finish(eng *e, fnd *f, char *summary, const vec *ents, const char *release, bool explains);
 
 // Records a finding about gc's target: verdict, summary (taken, freed on failure), the entries
@@ -214,7 +215,7 @@ bool probe_clean(const corr_params *prm, const corr_probe *p, enum st st);
 
 // ---- rules (corr_rules.c) ------------------------------------------------------------------
 
-void judge_db_like(eng *e, group_ctx *gc); // database and DNS targets, and shared app targets
+void judge_db_like(eng *e, group_ctx *gc); // every target but http/tcp: databases, DNS names
 void judge_app(eng *e, group_ctx *gc);     // app targets, after every root cause is known
 void judge_stale(eng *e);                  // silent hosts
 
@@ -257,7 +258,7 @@ char *words_all_silent(eng *e, int64_t last_us);
 char *words_healthy(eng *e, const char *only_host); // only_host NULL: the whole fleet
 char *words_finding_summary(eng *e, const fnd *f);  // with what it explains downstream
 
-// Evidence lines. schema findings also get "unmet: ..." lines from words_schema_*.
+// Evidence lines. schema findings also get "unmet: ..." lines from words_schema().
 char *words_read_only_note(eng *e, const vec *ro);
 char *words_state_note(eng *e, uint32_t id);
 char *words_stale_note(eng *e, const corr_host *host);
