@@ -18,6 +18,7 @@
 #include "fl/log.h"
 #include "fl/tls.h"
 #include "fl/wire.h"
+#include "http.h"
 #include "state.h"
 
 void
@@ -35,6 +36,7 @@ coll_config_defaults(coll_config *cfg)
 	cfg->max_probes_per_host = COLL_DEFAULT_MAX_PROBES;
 	cfg->recv_max            = COLL_DEFAULT_RECV_MAX;
 	cfg->max_connections     = COLL_DEFAULT_MAX_CONNECTIONS;
+	snprintf(cfg->http, sizeof(cfg->http), "%s", COLL_DEFAULT_HTTP);
 }
 
 // A byte count: digits with an optional KiB or MiB suffix, between min and max.
@@ -133,6 +135,24 @@ set_url(char *dst, size_t dstlen, const char *key, const char *v, char *err, siz
 	return 0;
 }
 
+// http: an address for the HTTP listener (http.h), or "" for none.
+static int
+coll_http_config_set(coll_config *cfg, const char *v, char *err, size_t errlen)
+{
+	char url[COLL_URL_MAX + 16];
+	bool tls;
+
+	if (v[0] != '\0' && coll_http_parse_addr(v, url, sizeof(url), &tls, err, errlen) != 0) {
+		return -1;
+	}
+	if (fl_strlcpy_checked(cfg->http, v, sizeof(cfg->http)) != 0) {
+		snprintf(err, errlen, "http: address too long");
+		return -1;
+	}
+	cfg->http_set = true;
+	return 0;
+}
+
 int
 coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, size_t errlen)
 {
@@ -158,6 +178,9 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 			return -1;
 		}
 		return set_url(cfg->control, sizeof(cfg->control), key, v, err, errlen);
+	}
+	if (strcmp(key, "http") == 0) {
+		return coll_http_config_set(cfg, v, err, errlen);
 	}
 	if (strcmp(key, "tls_ca") == 0 || strcmp(key, "tls_cert") == 0 ||
 	    strcmp(key, "tls_key") == 0 || strcmp(key, "keys_dir") == 0) {
@@ -402,13 +425,15 @@ coll_url_loopback(const char *url)
 int
 coll_config_check(const coll_config *cfg, const char *where, char *err, size_t errlen)
 {
-	bool tls = fl_tls_url(cfg->listen) || fl_tls_url(cfg->survey) || fl_tls_url(cfg->control);
+	bool tls = fl_tls_url(cfg->listen) || fl_tls_url(cfg->survey) || fl_tls_url(cfg->control) ||
+	    strncmp(cfg->http, "https://", 8) == 0;
 	struct stat st;
 	char        why[512];
 
 	if (tls && (cfg->tls_ca[0] == '\0' || cfg->tls_cert[0] == '\0')) {
 		snprintf(err, errlen,
-		    "%s: a tls+tcp:// address needs tls_ca and tls_cert (and tls_key unless the "
+		    "%s: a tls+tcp:// or https:// address needs tls_ca and tls_cert (and tls_key "
+		    "unless the "
 		    "key "
 		    "is in tls_cert)",
 		    where);
@@ -416,7 +441,8 @@ coll_config_check(const coll_config *cfg, const char *where, char *err, size_t e
 	}
 	if (!tls && (cfg->tls_ca[0] || cfg->tls_cert[0] || cfg->tls_key[0])) {
 		snprintf(err, errlen,
-		    "%s: tls_ca/tls_cert/tls_key are set but no address is tls+tcp://", where);
+		    "%s: tls_ca/tls_cert/tls_key are set but no address is tls+tcp:// or https://",
+		    where);
 		return -1;
 	}
 	if (tls) {

@@ -42,7 +42,15 @@ typedef struct coll_config {
 	// Bounds on what peers can make the collector hold (docs/security.md, "Limits").
 	uint32_t recv_max;        // bytes: largest report or survey answer received
 	uint32_t max_connections; // open connections per agent-facing listener (reports, survey)
+
+	// Issue 11 (http.h): the HTTP listener (/metrics). "" = off. http_set: the value comes
+	// from the file or a flag; only then is an address already in use fatal (the default
+	// is skipped with a warning, so that a taken port 7680 never keeps a collector down).
+	char http[COLL_URL_MAX];
+	bool http_set;
 } coll_config;
+
+#define COLL_DEFAULT_HTTP "127.0.0.1:7680"
 
 #define COLL_DEFAULT_RECV_MAX        (1024u * 1024) // FL_WIRE_MAX_MSG: any valid report fits
 #define COLL_DEFAULT_MAX_CONNECTIONS 1024u

@@ -425,6 +425,9 @@ render_counters(const coll_metrics_snapshot *s, coll_text *t)
 		label(t, "outcome", s->notifs[i].outcome);
 		value_u64(t, s->notifs[i].value);
 	}
+	for (size_t i = 0; i < s->n_extra; i++) {
+		counter(t, s->extra[i].name, s->extra[i].help, s->extra[i].value);
+	}
 }
 
 static void

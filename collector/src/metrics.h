@@ -97,6 +97,14 @@ typedef struct coll_metrics_process {
 	double start_time_s;
 } coll_metrics_process;
 
+// A counter of its own family (no labels), for the collector's own bounds.
+typedef struct coll_metrics_extra {
+	const char *name; // static
+	const char *help; // static
+	uint64_t    value;
+} coll_metrics_extra;
+
+#define COLL_METRICS_MAX_EXTRA 8
 #define COLL_METRICS_MAX_DROPS 16
 #define COLL_METRICS_MAX_VERIF 4
 
@@ -115,6 +123,8 @@ typedef struct coll_metrics_snapshot {
 	size_t               n_verifications;
 	coll_metrics_notif  *notifs;
 	size_t               n_notifs;
+	coll_metrics_extra   extra[COLL_METRICS_MAX_EXTRA];
+	size_t               n_extra;
 	coll_metrics_process process;
 } coll_metrics_snapshot;
 

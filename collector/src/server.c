@@ -18,6 +18,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "auth.h"
+#include "exporter.h"
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
@@ -616,7 +617,11 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		return -1;
 	}
 	srv->watch->started = true;
-	*out                = srv;
+	if (coll_exporter_start(srv, &srv->exporter, err, errlen) != 0) {
+		coll_server_stop(srv);
+		return -1;
+	}
+	*out = srv;
 	return 0;
 
 fail_sockets:
@@ -687,6 +692,7 @@ coll_server_stop(coll_server *srv)
 	}
 	workers_done = wait_slow_jobs(srv, COLL_STOP_WORKERS_MS);
 	coll_verify_stop(srv);
+	coll_exporter_save_final(srv->exporter);
 	if (workers_done) {
 		write_pending(srv);
 		coll_ops_fini(&srv->pending);
@@ -706,6 +712,8 @@ coll_server_stop(coll_server *srv)
 	// The watchdog first, so that it cannot listen again on a socket being
 	// closed; the signature gate before the socket it feeds (it may be blocked sending to it).
 	watch_stop(srv->watch);
+	coll_exporter_stop(srv->exporter);
+	srv->exporter = NULL;
 	coll_auth_free(srv->auth);
 	srv->auth = NULL;
 	fl_log(FL_LOG_DEBUG, "server", "closing the report socket");

@@ -107,6 +107,8 @@ typedef struct coll_server {
 	atomic_uint_fast64_t control_busy;   // control requests answered "busy"
 	atomic_uint_fast64_t slow_abandoned; // probe-now/verify whose client left before the end
 	atomic_uint_fast64_t fd_exhausted;   // watchdog checks that found no free descriptor
+
+	struct coll_exporter *exporter; // issue 11: /metrics and durable counters (exporter.h)
 } coll_server;
 
 // How long a stop waits for probe-now/verify workers to end (they notice within

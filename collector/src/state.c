@@ -11,6 +11,7 @@
 #include "fl/names.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "latency.h"
 
 // ---- small helpers ---------------------------------------------------------------------------
 
@@ -185,6 +186,7 @@ coll_state_init(coll_state *s, int64_t now_us)
 	s->stats.started_us = now_us;
 	s->max_hosts        = COLL_DEFAULT_MAX_HOSTS;
 	s->max_probes       = COLL_DEFAULT_MAX_PROBES;
+	s->latency          = coll_latency_new();
 }
 
 void
@@ -197,6 +199,7 @@ coll_state_fini(coll_state *s)
 	free(s->index);
 	free(s->verdict);
 	free(s->verdict_summary);
+	coll_latency_free(s->latency);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -780,6 +783,9 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		fl__report__free_unpacked(r, NULL);
 		return COLL_APPLIED;
 	}
+	for (size_t i = 0; i < r->n_results; i++) {
+		coll_latency_observe(s->latency, r->results[i]);
+	}
 
 	if (!is_new && h->release != NULL && strcmp(h->release, release) != 0) {
 		int64_t rat = at > h->release_since_us ? at : h->release_since_us;
@@ -1091,6 +1097,13 @@ coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops)
 	const char *summary = nz(r->summary);
 	uint64_t    scope   = verdict_scope(r);
 	int         added   = 0;
+	memset(s->findings, 0, sizeof(s->findings));
+	for (size_t i = 0; i < r->n_findings; i++) {
+		if ((size_t) r->findings[i]->verdict <
+		    sizeof(s->findings) / sizeof(s->findings[0])) {
+			s->findings[r->findings[i]->verdict]++;
+		}
+	}
 	// After a restart only the verdict name is known; its scope is learnt silently.
 	bool changed = s->verdict == NULL || strcmp(s->verdict, name) != 0 ||
 	    (s->verdict_scope_known && s->verdict_scope != scope);

@@ -187,6 +187,10 @@ typedef struct coll_state {
 	size_t      max_hosts;           // COLL_DEFAULT_MAX_HOSTS unless set after init
 	size_t      max_probes;          // COLL_DEFAULT_MAX_PROBES unless set after init
 	size_t      not_restored;        // hosts in SQLite beyond max_hosts at startup
+	// Issue 11 (metrics): latency histograms per probe (latency.h; NULL when out of memory at
+	// init: not counted) and the open findings of the last diagnosis by Fl__Verdict.
+	struct coll_latency *latency;
+	uint32_t             findings[6];
 } coll_state;
 
 // Which hosts a query is about (issue 10): host NULL or "" for all; labels "key=value", each of

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "canary.h"
+#include "exporter.h"
 #include "fl/labels.h"
 #include "fl/log.h"
 #include "fl/names.h"
@@ -973,6 +974,7 @@ coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind,
 	}
 	coll_ops_fini(&ops);
 	pthread_mutex_unlock(&v->mu);
+	coll_exporter_count_verification(srv->exporter, result);
 	fl_log(
 	    r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED ? FL_LOG_NOTICE : FL_LOG_WARN,
 	    "verify", "release %s %s (%s%s): %s", r->release, result, kind,

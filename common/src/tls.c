@@ -246,3 +246,24 @@ fl_tls_check(const fl_tls_opts *o, char *err, size_t errlen)
 	}
 	return rv;
 }
+
+int
+fl_tls_apply_stream_listener(nng_stream_listener *l, const fl_tls_opts *o, char *err, size_t errlen)
+{
+	nng_tls_config *cfg;
+	int             rv;
+
+	if ((rv = make_config(o, NNG_TLS_MODE_SERVER, NULL, &cfg, err, errlen)) != 0) {
+		return rv;
+	}
+	// Browsers and Prometheus usually have no client certificate: none is asked for.
+	if ((rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_NONE)) == 0) {
+		rv = nng_stream_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg);
+	}
+	nng_tls_config_free(cfg);
+	if (rv != 0) {
+		return fail(
+		    err, errlen, rv, "cannot use TLS on this listener: %s", nng_strerror(rv));
+	}
+	return 0;
+}

@@ -45,6 +45,12 @@ int fl_tls_apply_dialer(
 // Returns 0 or an NNG_E* code.
 int fl_tls_apply_listener(nng_listener l, const fl_tls_opts *o, char *err, size_t errlen);
 
+// Configures a not-yet-listening stream listener (the collector's https:// listener): own
+// certificate and CA as above, but no client certificate is asked for (browsers and Prometheus
+// seldom have one; docs/security.md). Returns 0 or an NNG_E* code.
+int fl_tls_apply_stream_listener(
+    nng_stream_listener *l, const fl_tls_opts *o, char *err, size_t errlen);
+
 // Checks that the files of o can be loaded (as the apply functions would), without a socket:
 // for --check-config. Returns 0 or an NNG_E* code.
 int fl_tls_check(const fl_tls_opts *o, char *err, size_t errlen);

@@ -1,0 +1,537 @@
+// exporter.c - see exporter.h.
+
+#include "exporter.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "fl/log.h"
+#include "fl/names.h"
+#include "fl/time.h"
+#include "http.h"
+#include "latency.h"
+#include "server.h"
+
+// Durable counters, by their row name in the counters table.
+enum {
+	D_RECEIVED,
+	D_REPORTS_APPLIED,
+	D_RESULTS_APPLIED,
+	D_VERIF_PASSED,
+	D_VERIF_FAILED,
+	D_VERIF_UNVERIFIED,
+	D_COUNT
+};
+static const char *const durable_names[D_COUNT] = { "reports_received", "reports_applied",
+	"results_applied", "verifications_passed", "verifications_failed",
+	"verifications_unverified" };
+
+struct coll_exporter {
+	coll_server          *srv;
+	coll_http            *http;
+	int                   http_port;
+	sqlite3              *db;
+	uint64_t              base[D_COUNT]; // loaded at start
+	atomic_uint_fast64_t  verif[3];      // since start: passed, failed, unverified
+	pthread_mutex_t       mu;            // guards the fields below
+	pthread_cond_t        cv;
+	bool                  stopping;
+	bool                  saver_started;
+	pthread_t             saver;
+	coll_notify_counts_fn notify_fn;
+	void                 *notify_arg;
+};
+
+// ---- durable counters ------------------------------------------------------------------------
+
+static int
+durable_open(coll_exporter *e, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	char         *emsg = NULL;
+
+	if (sqlite3_open_v2(path, &e->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "cannot open %s for counters: %s", path,
+		    e->db != NULL ? sqlite3_errmsg(e->db) : "out of memory");
+		return -1;
+	}
+	sqlite3_busy_timeout(e->db, 2000);
+	if (sqlite3_exec(e->db,
+	        "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT "
+	        "NULL)",
+	        NULL, NULL, &emsg) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot set up counters in %s: %s", path, emsg ? emsg : "?");
+		sqlite3_free(emsg);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(e->db, "SELECT name, value FROM counters", -1, &q, NULL) !=
+	    SQLITE_OK) {
+		snprintf(
+		    err, errlen, "cannot read counters in %s: %s", path, sqlite3_errmsg(e->db));
+		return -1;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char   *name = (const char *) sqlite3_column_text(q, 0);
+		sqlite3_int64 v    = sqlite3_column_int64(q, 1);
+		for (int i = 0; name != NULL && v > 0 && i < D_COUNT; i++) {
+			if (strcmp(name, durable_names[i]) == 0) {
+				e->base[i] = (uint64_t) v;
+			}
+		}
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+// The durable counters now: base plus what this process counted.
+static void
+durable_now(coll_exporter *e, uint64_t v[D_COUNT])
+{
+	coll_server *srv = e->srv;
+	pthread_mutex_lock(&srv->lock);
+	v[D_RECEIVED]        = srv->state.stats.reports_received;
+	v[D_REPORTS_APPLIED] = srv->state.stats.reports_applied;
+	v[D_RESULTS_APPLIED] = srv->state.stats.results_applied;
+	pthread_mutex_unlock(&srv->lock);
+	for (int i = 0; i < 3; i++) {
+		v[D_VERIF_PASSED + i] = atomic_load(&e->verif[i]);
+	}
+	for (int i = 0; i < D_COUNT; i++) {
+		v[i] += e->base[i];
+	}
+}
+
+static void
+durable_save(coll_exporter *e)
+{
+	uint64_t      v[D_COUNT];
+	sqlite3_stmt *up = NULL;
+	bool          ok;
+
+	durable_now(e, v);
+	ok = sqlite3_exec(e->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(e->db, "INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)",
+	        -1, &up, NULL) == SQLITE_OK;
+	for (int i = 0; ok && i < D_COUNT; i++) {
+		sqlite3_bind_text(up, 1, durable_names[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, (sqlite3_int64) v[i]);
+		ok = sqlite3_step(up) == SQLITE_DONE;
+		sqlite3_reset(up);
+	}
+	sqlite3_finalize(up);
+	if (ok && sqlite3_exec(e->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+		return;
+	}
+	fl_log(FL_LOG_WARN, "metrics", "cannot save counters: %s", sqlite3_errmsg(e->db));
+	sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void *
+saver_main(void *arg)
+{
+	coll_exporter *e = arg;
+
+	pthread_mutex_lock(&e->mu);
+	while (!e->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += COLL_EXPORTER_SAVE_MS / 1000;
+		pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+		if (e->stopping) {
+			break;
+		}
+		pthread_mutex_unlock(&e->mu);
+		durable_save(e);
+		pthread_mutex_lock(&e->mu);
+	}
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}
+
+void
+coll_exporter_count_verification(coll_exporter *e, const char *result)
+{
+	if (e == NULL) {
+		return;
+	}
+	int i = strcmp(result, "passed") == 0 ? 0 : strcmp(result, "failed") == 0 ? 1 : 2;
+	atomic_fetch_add(&e->verif[i], 1);
+}
+
+void
+coll_exporter_set_notify_source(coll_exporter *e, coll_notify_counts_fn fn, void *arg)
+{
+	if (e == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&e->mu);
+	e->notify_fn  = fn;
+	e->notify_arg = arg;
+	pthread_mutex_unlock(&e->mu);
+}
+
+// ---- snapshot --------------------------------------------------------------------------------
+
+static void
+copy_probe(const coll_probe *p, coll_metrics_probe *m)
+{
+	const Fl__ProbeResult *r = p->last;
+	const Fl__Timing      *t = r->timing;
+
+	m->kind    = fl_kind_name(r->kind);
+	m->status  = fl_status_name((Fl__Status) p->status);
+	m->failure = fl_failure_name((Fl__FailureClass) p->failure);
+	m->unmet   = (uint32_t) r->n_unmet;
+	if (t != NULL) {
+		m->phase_us[COLL_PHASE_DNS]        = t->dns_us;
+		m->phase_us[COLL_PHASE_CONNECT]    = t->connect_us;
+		m->phase_us[COLL_PHASE_TLS]        = t->tls_us;
+		m->phase_us[COLL_PHASE_FIRST_BYTE] = t->first_byte_us;
+		m->phase_us[COLL_PHASE_AUTH]       = t->auth_us;
+		m->phase_us[COLL_PHASE_QUERY]      = t->query_us;
+		m->phase_us[COLL_PHASE_CHECK]      = t->check_us;
+		m->phase_us[COLL_PHASE_TOTAL]      = t->total_us;
+	}
+	if (m->phase_us[COLL_PHASE_TOTAL] == 0) {
+		m->phase_us[COLL_PHASE_TOTAL] = r->duration_us;
+	}
+}
+
+// With the state lock held: copies h (strings duplicated). 0 or -1 (out of memory; what was
+// copied is freed with the snapshot).
+static int
+copy_host(const coll_host *h, coll_metrics_host *m)
+{
+	m->name         = strdup(h->name);
+	m->release      = strdup(h->release != NULL ? h->release : "unknown");
+	m->up           = !h->stale;
+	m->last_seen_us = h->last_seen_us;
+	if (m->name == NULL || m->release == NULL) {
+		return -1;
+	}
+	if (h->n_probes == 0) {
+		return 0;
+	}
+	if ((m->probes = calloc(h->n_probes, sizeof(*m->probes))) == NULL) {
+		return -1;
+	}
+	for (size_t j = 0; j < h->n_probes; j++) {
+		coll_metrics_probe *mp = &m->probes[m->n_probes];
+		if ((mp->name = strdup(h->probes[j].name)) == NULL) {
+			return -1;
+		}
+		m->n_probes++;
+		copy_probe(&h->probes[j], mp);
+	}
+	return 0;
+}
+
+static void
+add_drop(coll_metrics_snapshot *s, const char *reason, uint64_t v)
+{
+	if (s->n_drops < COLL_METRICS_MAX_DROPS) {
+		s->drops[s->n_drops++] = (coll_metrics_count) { reason, v };
+	}
+}
+
+static void
+add_extra(coll_metrics_snapshot *s, const char *name, const char *help, uint64_t v)
+{
+	if (s->n_extra < COLL_METRICS_MAX_EXTRA) {
+		s->extra[s->n_extra++] = (coll_metrics_extra) { name, help, v };
+	}
+}
+
+static void
+copy_stats(coll_metrics_snapshot *s, const coll_stats *st)
+{
+	add_drop(s, "undecodable", st->dropped_undecodable);
+	add_drop(s, "schema", st->dropped_schema);
+	add_drop(s, "oversize", st->dropped_oversize);
+	add_drop(s, "invalid", st->dropped_invalid);
+	add_drop(s, "duplicate", st->dropped_duplicate);
+	add_drop(s, "overload", st->dropped_overload);
+	add_drop(s, "unauthenticated", st->dropped_unauthenticated);
+	add_drop(s, "host_limit", st->dropped_host_limit);
+	add_drop(s, "probe_limit", st->dropped_probe_limit);
+}
+
+// With the state lock held: everything that comes from the state.
+static int
+copy_state(coll_server *srv, coll_metrics_snapshot *s, coll_stats *st)
+{
+	const coll_state *cs = &srv->state;
+
+	*st = cs->stats;
+	coll_server_socket_stats(srv, st);
+	s->verdict = cs->verdict != NULL ? coll_verdict_index(cs->verdict) : -1;
+	for (int v = 0; v < 6; v++) {
+		int i = coll_verdict_index(fl_verdict_name((Fl__Verdict) v));
+		if (i >= 0) {
+			s->findings[i] = cs->findings[v];
+		}
+	}
+	if (cs->n_hosts > 0 && (s->hosts = calloc(cs->n_hosts, sizeof(*s->hosts))) == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; i < cs->n_hosts; i++) {
+		if (copy_host(cs->hosts[i], &s->hosts[s->n_hosts++]) != 0) {
+			return -1;
+		}
+	}
+	add_extra(s, "faultline_latency_untracked_results_total",
+	    "Results left out of the latency histograms: too many distinct (probe, kind) pairs.",
+	    coll_latency_untracked(cs->latency));
+	return coll_latency_copy(cs->latency, &s->hists, &s->n_hists);
+}
+
+static void
+copy_process(coll_metrics_snapshot *s, const coll_stats *st)
+{
+	struct rusage ru;
+	struct rlimit rl;
+	FILE         *f;
+	DIR          *d;
+	long          pages = 0, rss = 0;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		s->process.cpu_seconds = (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		    (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	}
+	if ((f = fopen("/proc/self/statm", "r")) != NULL) {
+		if (fscanf(f, "%ld %ld", &pages, &rss) == 2) {
+			s->process.resident_bytes = (double) rss * (double) sysconf(_SC_PAGESIZE);
+		}
+		fclose(f);
+	}
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		long n = 0;
+		while (readdir(d) != NULL) {
+			n++;
+		}
+		closedir(d);
+		s->process.open_fds = (double) (n - 3); // ".", ".." and the directory's own
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		s->process.max_fds = (double) rl.rlim_cur;
+	}
+	s->process.start_time_s = (double) st->started_us / 1e6;
+}
+
+static void
+copy_http(coll_exporter *e, coll_metrics_snapshot *s)
+{
+	coll_http_stats hs;
+	if (e->http == NULL) {
+		return;
+	}
+	coll_http_get_stats(e->http, &hs);
+	add_extra(s, "faultline_http_requests_total", "HTTP requests answered.", hs.requests);
+	add_extra(s, "faultline_http_connections_refused_total",
+	    "HTTP connections closed at once: every slot busy with a reply.", hs.refused);
+	add_extra(s, "faultline_http_connections_evicted_total",
+	    "HTTP connections still sending their request closed to make room for a new one.",
+	    hs.evicted);
+	add_extra(s, "faultline_http_timeouts_total",
+	    "HTTP requests not received, or replies not written, in time.", hs.timed_out);
+	add_extra(s, "faultline_http_requests_too_large_total",
+	    "HTTP request heads over the size limit.", hs.too_large);
+}
+
+static void
+copy_notifications(coll_exporter *e, coll_metrics_snapshot *s)
+{
+	coll_notify_counts_fn fn;
+	void                 *arg;
+
+	pthread_mutex_lock(&e->mu);
+	fn  = e->notify_fn;
+	arg = e->notify_arg;
+	pthread_mutex_unlock(&e->mu);
+	if (fn == NULL ||
+	    (s->notifs = calloc(COLL_EXPORTER_MAX_NOTIF, sizeof(*s->notifs))) == NULL) {
+		return;
+	}
+	s->n_notifs = fn(arg, s->notifs, COLL_EXPORTER_MAX_NOTIF);
+}
+
+int
+coll_exporter_snapshot(coll_exporter *e, coll_metrics_snapshot *s)
+{
+	coll_stats st;
+	uint64_t   v[D_COUNT];
+	int        rv;
+
+	pthread_mutex_lock(&e->srv->lock);
+	rv = copy_state(e->srv, s, &st);
+	pthread_mutex_unlock(&e->srv->lock);
+	if (rv != 0) {
+		return -1;
+	}
+	for (int i = 0; i < 3; i++) {
+		v[D_VERIF_PASSED + i] = atomic_load(&e->verif[i]) + e->base[D_VERIF_PASSED + i];
+	}
+	s->reports_received = st.reports_received + e->base[D_RECEIVED];
+	s->results_applied  = st.results_applied + e->base[D_RESULTS_APPLIED];
+	copy_stats(s, &st);
+	s->verifications[0] = (coll_metrics_count) { "passed", v[D_VERIF_PASSED] };
+	s->verifications[1] = (coll_metrics_count) { "failed", v[D_VERIF_FAILED] };
+	s->verifications[2] = (coll_metrics_count) { "unverified", v[D_VERIF_UNVERIFIED] };
+	s->n_verifications  = 3;
+	copy_process(s, &st);
+	copy_http(e, s);
+	copy_notifications(e, s);
+	return 0;
+}
+
+// ---- routes ----------------------------------------------------------------------------------
+
+static int
+metrics_route(void *ctx, coll_http_reply *reply)
+{
+	coll_exporter        *e = ctx;
+	coll_metrics_snapshot s;
+	coll_text             t;
+	int                   rv;
+
+	coll_metrics_snapshot_init(&s);
+	coll_text_init(&t);
+	rv = coll_exporter_snapshot(e, &s);
+	if (rv == 0) {
+		rv = coll_metrics_render(&s, &t);
+	}
+	coll_metrics_snapshot_fini(&s);
+	if (rv != 0) {
+		fl_log(FL_LOG_ERR, "metrics", "cannot render /metrics: out of memory");
+		coll_text_fini(&t);
+		return -1;
+	}
+	reply->status       = 200;
+	reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	reply->body         = t.buf;
+	reply->len          = t.len;
+	return 0;
+}
+
+static int
+index_route(void *ctx, coll_http_reply *reply)
+{
+	static const char page[] = "faultline-collector\n\n/metrics  Prometheus metrics\n";
+	(void) ctx;
+	reply->status       = 200;
+	reply->content_type = "text/plain; charset=utf-8";
+	reply->body         = strdup(page);
+	reply->len          = reply->body != NULL ? strlen(page) : 0;
+	return reply->body != NULL ? 0 : -1;
+}
+
+// The HTTP listener's routes; /api/v1/* and a web page will join them.
+static const coll_http_route routes[] = {
+	{ "/metrics", metrics_route },
+	{ "/", index_route },
+};
+
+// ---- start / stop ----------------------------------------------------------------------------
+
+int
+coll_exporter_http_port(const coll_exporter *e)
+{
+	return e != NULL ? e->http_port : 0;
+}
+
+static int
+start_http(coll_exporter *e, char *err, size_t errlen)
+{
+	const coll_config *cfg = &e->srv->cfg;
+
+	if (cfg->http[0] == '\0') {
+		return 0;
+	}
+	if (coll_http_start(cfg->http, &e->srv->tls, routes, sizeof(routes) / sizeof(routes[0]), e,
+	        &e->http, &e->http_port, err, errlen) == 0) {
+		return 0;
+	}
+	if (cfg->http_set) {
+		return -1;
+	}
+	fl_log(FL_LOG_WARN, "metrics",
+	    "%s; running without the HTTP listener (set [collector] http)", err);
+	return 0;
+}
+
+int
+coll_exporter_start(coll_server *srv, coll_exporter **out, char *err, size_t errlen)
+{
+	coll_exporter *e = calloc(1, sizeof(*e));
+
+	if (e == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	e->srv = srv;
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->cv, NULL);
+	if (durable_open(e, srv->cfg.state, err, errlen) != 0 || start_http(e, err, errlen) != 0) {
+		coll_exporter_stop(e);
+		return -1;
+	}
+	if (pthread_create(&e->saver, NULL, saver_main, e) != 0) {
+		snprintf(err, errlen, "cannot start the counters thread");
+		coll_exporter_stop(e);
+		return -1;
+	}
+	e->saver_started = true;
+	*out             = e;
+	return 0;
+}
+
+void
+coll_exporter_save_final(coll_exporter *e)
+{
+	if (e == NULL || e->db == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&e->mu);
+	e->stopping = true;
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	if (e->saver_started) {
+		pthread_join(e->saver, NULL);
+		e->saver_started = false;
+	}
+	durable_save(e);
+	sqlite3_close(e->db);
+	e->db = NULL;
+}
+
+void
+coll_exporter_stop(coll_exporter *e)
+{
+	if (e == NULL) {
+		return;
+	}
+	coll_http_stop(e->http); // before the saver: the HTTP worker reads the counters
+	e->http = NULL;
+	if (e->saver_started) {
+		pthread_mutex_lock(&e->mu);
+		e->stopping = true;
+		pthread_cond_broadcast(&e->cv);
+		pthread_mutex_unlock(&e->mu);
+		pthread_join(e->saver, NULL);
+	}
+	sqlite3_close(e->db);
+	pthread_cond_destroy(&e->cv);
+	pthread_mutex_destroy(&e->mu);
+	free(e);
+}

@@ -1,0 +1,86 @@
+// http.h - the collector's HTTP listener ([collector] http): a small, bounded HTTP/1.1 server
+// on nng's stream layer, serving a table of routes (GET and HEAD only).
+//
+// Why not nng's own HTTP server (nng/supplemental/http): in nng 1.5.2 it cannot bound what a
+// client makes it hold. Its accept loop (http_server.c, http_server_acccb) takes every
+// connection with no limit; a request head is read with no deadline (nni_http_read_req has no
+// timeout, so a client sending one byte a second holds its connection, its 8 KiB buffer and a
+// file descriptor forever: a slowloris that exhausts descriptors stops the report and control
+// listeners too); and header lines accumulate without a count or size limit. Nothing in its
+// public API reaches those, so this module reads requests itself, on the same nng streams and
+// TLS (nng_stream_listener, tcp:// or tls+tcp://), and bounds everything:
+//
+// - at most COLL_HTTP_MAX_CONNS connections; when full, a new connection evicts the oldest one
+//   still sending its request head (a slow client), else it is closed at once; both counted;
+// - the request head must arrive whole within COLL_HTTP_HEAD_MS of the accept and fit in
+//   COLL_HTTP_HEAD_MAX bytes (else 431, or the connection is closed: counted);
+// - a reply must be written within COLL_HTTP_WRITE_MS; every connection closes after its
+//   reply (Connection: close), so nothing lingers between requests.
+//
+// Handlers run on one worker thread of this module, never on nng's threads, one at a time:
+// a slow render delays other HTTP replies only, never ingest or the control socket. Request
+// bodies are not read (only GET and HEAD are served).
+//
+// Thread-safe: start and stop from one thread; the stats from any.
+
+#ifndef FL_COLLECTOR_HTTP_H
+#define FL_COLLECTOR_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fl/tls.h"
+
+#define COLL_HTTP_MAX_CONNS 64
+#define COLL_HTTP_HEAD_MAX  8192
+#define COLL_HTTP_HEAD_MS   5000
+#define COLL_HTTP_WRITE_MS  30000
+
+typedef struct coll_http coll_http;
+
+// What a handler answers. body is malloc'd (the server frees it) or NULL for none.
+typedef struct coll_http_reply {
+	int         status;       // 200, 404, 500, ...
+	const char *content_type; // static string
+	char       *body;
+	size_t      len;
+} coll_http_reply;
+
+// A route: an exact path (the query string is ignored) and its handler. The handler runs on
+// the worker thread with the ctx given to coll_http_start; it fills reply and returns 0, or
+// -1 for a 500.
+typedef struct coll_http_route {
+	const char *path;
+	int (*handler)(void *ctx, coll_http_reply *reply);
+} coll_http_route;
+
+// Parses a [collector] http value: "HOST:PORT", "http://HOST:PORT" or "https://HOST:PORT"
+// (HOST a name, an IPv4 address or [IPv6]; no path). Writes the nng URL (tcp:// or
+// tls+tcp://) to url and whether it is https to *tls. Returns 0, or -1 with a reason in err.
+int coll_http_parse_addr(
+    const char *v, char *url, size_t urllen, bool *tls, char *err, size_t errlen);
+
+// Listens on addr (a [collector] http value) and serves routes[0..n_routes) (borrowed: they
+// must outlive the server). tls is used for https (the server's certificate; clients are not
+// asked for one) and may be NULL otherwise. *port gets the bound TCP port. On failure nothing
+// is left running and err says why.
+int coll_http_start(const char *addr, const fl_tls_opts *tls, const coll_http_route *routes,
+    size_t n_routes, void *ctx, coll_http **out, int *port, char *err, size_t errlen);
+
+// Stops listening, closes every connection, waits for the worker. Accepts NULL.
+void coll_http_stop(coll_http *h);
+
+typedef struct coll_http_stats {
+	uint64_t requests;  // replies sent (any status)
+	uint64_t refused;   // connections closed at accept: full of busy connections
+	uint64_t evicted;   // slow clients closed to make room for a new connection
+	uint64_t timed_out; // request heads not complete within COLL_HTTP_HEAD_MS, or replies
+	                    // not written within COLL_HTTP_WRITE_MS
+	uint64_t too_large; // request heads over COLL_HTTP_HEAD_MAX
+	uint32_t open;      // connections open now
+} coll_http_stats;
+
+void coll_http_get_stats(coll_http *h, coll_http_stats *st);
+
+#endif // FL_COLLECTOR_HTTP_H
