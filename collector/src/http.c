@@ -262,15 +262,19 @@ tx_cb(void *arg)
 	pthread_mutex_unlock(&h->mtx);
 }
 
-// With h->mtx held: make room for one more connection. The oldest connection still sending its
-// head goes (a client that takes its time cannot keep others out); when every one is busy
-// with a reply, there is no room. An evicted connection is closed at once but freed by the
-// worker a moment later, so the table holds up to twice the limit while they go.
+// With h->mtx held: make room for one more connection. When every slot is taken, the oldest
+// connection that has spent more than COLL_HTTP_EVICT_AGE_MS still sending its head goes (a
+// client that takes its time cannot keep others out; a real one sends its head at once). An
+// evicted connection is closed at once and freed by the worker a moment later, so the table
+// holds up to twice the limit while they go. False: no room (every connection is young or busy
+// with a reply).
 static bool
 make_room(coll_http *h)
 {
-	conn  *oldest = NULL;
-	size_t live   = 0;
+	conn   *oldest = NULL;
+	size_t  live   = 0;
+	int64_t young =
+	    fl_mono_us() + (int64_t) (COLL_HTTP_HEAD_MS - COLL_HTTP_EVICT_AGE_MS) * 1000;
 
 	for (size_t i = 0; i < h->n_conns; i++) {
 		conn *c = h->conns[i];
@@ -278,7 +282,7 @@ make_room(coll_http *h)
 			continue;
 		}
 		live++;
-		if (c->state == CONN_READING &&
+		if (c->state == CONN_READING && c->deadline_us < young &&
 		    (oldest == NULL || c->deadline_us < oldest->deadline_us)) {
 			oldest = c;
 		}
@@ -347,12 +351,17 @@ accept_cb(void *arg)
 	}
 	s = nng_aio_get_output(h->acc, 0);
 	if (!make_room(h) || (c = conn_new(h, s)) == NULL) {
+		// Full: accept nothing for a moment. Clients wait in the kernel's backlog meanwhile
+		// (first come, first served), and one that reconnects at once cannot make us spin.
 		h->st.refused++;
 		nng_stream_free(s);
-	} else {
-		h->conns[h->n_conns++] = c;
-		read_more(h, c);
+		h->acc_sleeping = true;
+		nng_sleep_aio(COLL_HTTP_FULL_PAUSE_MS, h->acc);
+		pthread_mutex_unlock(&h->mtx);
+		return;
 	}
+	h->conns[h->n_conns++] = c;
+	read_more(h, c);
 	nng_stream_listener_accept(h->l, h->acc);
 	pthread_mutex_unlock(&h->mtx);
 }

@@ -11,7 +11,10 @@
 // TLS (nng_stream_listener, tcp:// or tls+tcp://), and bounds everything:
 //
 // - at most COLL_HTTP_MAX_CONNS connections; when full, a new connection evicts the oldest one
-//   still sending its request head (a slow client), else it is closed at once; both counted;
+//   still sending its request head after COLL_HTTP_EVICT_AGE_MS (a slow client), else it is
+//   closed at once and nothing is accepted for COLL_HTTP_FULL_PAUSE_MS (later clients wait in
+//   the kernel's backlog, so a client reconnecting in a loop cannot make the collector spin);
+//   both counted;
 // - the request head must arrive whole within COLL_HTTP_HEAD_MS of the accept and fit in
 //   COLL_HTTP_HEAD_MAX bytes (else 431, or the connection is closed: counted);
 // - a reply must be written within COLL_HTTP_WRITE_MS; every connection closes after its
@@ -32,10 +35,12 @@
 
 #include "fl/tls.h"
 
-#define COLL_HTTP_MAX_CONNS 64
-#define COLL_HTTP_HEAD_MAX  8192
-#define COLL_HTTP_HEAD_MS   5000
-#define COLL_HTTP_WRITE_MS  30000
+#define COLL_HTTP_MAX_CONNS     128   // open at once
+#define COLL_HTTP_HEAD_MAX      8192  // bytes of request line and headers
+#define COLL_HTTP_HEAD_MS       5000  // to receive them, from the accept
+#define COLL_HTTP_EVICT_AGE_MS  1000  // a head still incomplete after this may be evicted
+#define COLL_HTTP_FULL_PAUSE_MS 50    // no accept for this long after refusing one
+#define COLL_HTTP_WRITE_MS      30000 // to write a reply
 
 typedef struct coll_http coll_http;
 

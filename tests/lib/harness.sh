@@ -203,11 +203,14 @@ assert_eq() {
 # --- Faultline processes ---------------------------------------------------------------------
 
 # fl_collector_conf FILE: writes a collector config with fresh ports under $FL_TMP and sets
-# FL_REPORT_URL, FL_SURVEY_URL, FL_CONTROL (ipc in the temp dir) and FL_STATE.
+# FL_REPORT_URL, FL_SURVEY_URL, FL_CONTROL (ipc in the temp dir), FL_STATE and FL_HTTP_URL
+# (the HTTP listener, e.g. $FL_HTTP_URL/metrics).
 fl_collector_conf() {
 	local file=$1
 	FL_REPORT_URL=tcp://127.0.0.1:$(fl_free_port)
 	FL_SURVEY_URL=tcp://127.0.0.1:$(fl_free_port)
+	FL_HTTP_PORT=$(fl_free_port)
+	FL_HTTP_URL=http://127.0.0.1:$FL_HTTP_PORT
 	FL_CONTROL=ipc://$FL_TMP/control.sock
 	FL_STATE=$FL_TMP/collector.db
 	export FAULTLINE_CONTROL=$FL_CONTROL
@@ -217,6 +220,7 @@ fl_collector_conf() {
 		survey = $FL_SURVEY_URL
 		control = $FL_CONTROL
 		state = $FL_STATE
+		http = 127.0.0.1:$FL_HTTP_PORT
 		log_level = ${FL_LOG_LEVEL:-info}
 	EOF
 }
