@@ -17,6 +17,8 @@ PACKAGES=(
 	postgresql-15 mariadb-server mariadb-client
 	python3 python3-cryptography jq curl sqlite3 tmux iproute2 nftables iptables procps psmisc openssl
 	ca-certificates systemd
+	# /metrics: promtool and a real Prometheus (collector_http_test, integration_prometheus)
+	prometheus
 	# packages, manuals, completion, pipeline examples (tests/packaging, tests/docs)
 	debhelper lintian mandoc man-db bash-completion python3-yaml
 )
