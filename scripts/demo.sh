@@ -189,10 +189,12 @@ start_demo() {
 	chmod 755 "$DEMO"
 	touch "$DEMO/.faultline-demo"
 
-	local app_port listen survey
+	local app_port listen survey http_port
 	app_port=$(pick_port 18080)
 	listen=tcp://127.0.0.1:$(pick_port 17600)
 	survey=tcp://127.0.0.1:$(pick_port 17601)
+	http_port=$(pick_port 7680)
+	METRICS_URL=http://127.0.0.1:$http_port/metrics
 
 	say "starting the demo app on http://127.0.0.1:$app_port/health"
 	# A deploy the way the agent expects it: releases/<id>/ with RELEASE and faultline.expect,
@@ -227,10 +229,12 @@ start_demo() {
 		survey = $survey
 		control = $CONTROL
 		state = $DEMO/collector.db
+		http = 127.0.0.1:$http_port
 		log_level = info
 	EOF
 	start collector "$BUILD/collector/faultline-collector" -c "$DEMO/collector.conf"
 	wait_until 20 "the collector" fl status --json || die "the collector did not start"
+	echo "Prometheus metrics: $METRICS_URL"
 
 	say "starting agents app1 and app2 (interval $INTERVAL)"
 	local h
@@ -305,6 +309,7 @@ start_demo() {
 		  $CLI status            # or: bash scripts/demo.sh status
 		  $CLI diagnose
 		  $CLI history --since 10m
+		  curl -s $METRICS_URL   # Prometheus metrics (README, "Alerts and metrics")
 
 		Break things and watch:
 		  bash scripts/demo.sh app 503          # the app answers 503 (code)
