@@ -373,9 +373,11 @@ coll_exporter_snapshot(coll_exporter *e, coll_metrics_snapshot *s)
 	uint64_t   v[D_COUNT];
 	int        rv;
 
+	int64_t t0 = fl_mono_us();
 	pthread_mutex_lock(&e->srv->lock);
 	rv = copy_state(e->srv, s, &st);
 	pthread_mutex_unlock(&e->srv->lock);
+	s->snapshot_lock_s = (double) (fl_mono_us() - t0) / 1e6;
 	if (rv != 0) {
 		return -1;
 	}

@@ -167,6 +167,10 @@ coll_text_label_value(coll_text *t, const char *v)
 	size_t n     = strlen(v);
 	char  *fixed = NULL;
 
+	if (strpbrk(v, "\\\"\n") == NULL && fl_utf8_valid(v)) {
+		put(t, v, n); // the usual case: nothing to escape
+		return;
+	}
 	if (!fl_utf8_valid(v)) {
 		// Each invalid byte becomes at most 3 bytes of U+FFFD.
 		if ((fixed = malloc(3 * n + 1)) == NULL) {
@@ -453,6 +457,10 @@ render_process(const coll_metrics_snapshot *s, coll_text *t)
 	    t, "process_max_fds", "gauge", "Maximum number of open file descriptors.", p->max_fds);
 	gauge_if(t, "process_start_time_seconds", "gauge",
 	    "Start time of the process since unix epoch in seconds.", p->start_time_s);
+	gauge_if(t, "faultline_metrics_snapshot_seconds", "gauge",
+	    "How long this scrape's snapshot held the collector's state lock (ingest waits that "
+	    "long).",
+	    s->snapshot_lock_s);
 }
 
 int

@@ -126,6 +126,7 @@ typedef struct coll_metrics_snapshot {
 	coll_metrics_extra   extra[COLL_METRICS_MAX_EXTRA];
 	size_t               n_extra;
 	coll_metrics_process process;
+	double snapshot_lock_s; // how long this snapshot held the state lock; <0: unknown
 } coll_metrics_snapshot;
 
 void coll_metrics_snapshot_init(coll_metrics_snapshot *s);
