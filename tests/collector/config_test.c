@@ -14,6 +14,7 @@
 #include "config.h"
 #include "fl/cfg.h"
 #include "fl/log.h"
+#include "http.h"
 
 static char path[64];
 
@@ -107,6 +108,57 @@ test_peer_limits(void **state)
 	}
 	assert_string_equal(load_err("[collector]\nmax_connections = 0\n", &c),
 	    "F:2: max_connections: '0' is not a number from 1 to 65536");
+}
+
+// [collector] http (issue 11): the listener's address forms, empty to turn it off, and a clear
+// error for anything else; https counts as a TLS address for the tls_* checks.
+static void
+test_http(void **state)
+{
+	(void) state;
+	coll_config c;
+	char        url[600], err[256];
+	bool        tls;
+
+	coll_config_defaults(&c);
+	assert_string_equal(c.http, "127.0.0.1:7680");
+	assert_false(c.http_set);
+	assert_string_equal(load_err("[collector]\nhttp =\n", &c), "");
+	assert_string_equal(c.http, "");
+	assert_true(c.http_set);
+	assert_string_equal(load_err("[collector]\nhttp = https://[::1]:9443\n", &c), "");
+	assert_string_equal(c.http, "https://[::1]:9443");
+
+	const struct {
+		const char *in, *url;
+		bool        tls;
+	} good[] = {
+		{ "127.0.0.1:7680", "tcp://127.0.0.1:7680", false },
+		{ "http://0.0.0.0:0", "tcp://0.0.0.0:0", false },
+		{ "https://collector.example:443", "tls+tcp://collector.example:443", true },
+		{ "[::1]:7680", "tcp://[::1]:7680", false },
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(
+		    coll_http_parse_addr(good[i].in, url, sizeof(url), &tls, err, sizeof(err)), 0);
+		assert_string_equal(url, good[i].url);
+		assert_int_equal(tls, good[i].tls);
+	}
+	const char *bad[] = { "7680", "localhost", "127.0.0.1:", "127.0.0.1:70000",
+		"127.0.0.1:80/metrics", "::1:7680", "http://a b:80", "ftp://x:1", "127.0.0.1:-1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[96];
+		snprintf(text, sizeof(text), "[collector]\nhttp = %s\n", bad[i]);
+		const char *got = load_err(text, &c);
+		if (strncmp(got, "F:2: http: '", 12) != 0) {
+			fail_msg("%s: %s", bad[i], got);
+		}
+	}
+	// https needs the TLS files; they are not "set but unused" with it.
+	coll_config_defaults(&c);
+	snprintf(c.http, sizeof(c.http), "https://127.0.0.1:7680");
+	assert_int_equal(coll_config_check(&c, "F", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "https://"));
 }
 
 static void
@@ -316,6 +368,7 @@ main(void)
 		cmocka_unit_test(test_forget_after),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_peer_limits),
+		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_unknown_section),
 		cmocka_unit_test(test_key_outside_section),
