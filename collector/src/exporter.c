@@ -339,10 +339,7 @@ copy_http(coll_exporter *e, coll_metrics_snapshot *s)
 	coll_http_get_stats(e->http, &hs);
 	add_extra(s, "faultline_http_requests_total", "HTTP requests answered.", hs.requests);
 	add_extra(s, "faultline_http_connections_refused_total",
-	    "HTTP connections closed at once: every slot busy with a reply.", hs.refused);
-	add_extra(s, "faultline_http_connections_evicted_total",
-	    "HTTP connections still sending their request closed to make room for a new one.",
-	    hs.evicted);
+	    "HTTP connections closed at once: every connection slot taken.", hs.refused);
 	add_extra(s, "faultline_http_timeouts_total",
 	    "HTTP requests not received, or replies not written, in time.", hs.timed_out);
 	add_extra(s, "faultline_http_requests_too_large_total",

@@ -20,7 +20,7 @@
 #include "fl/log.h"
 #include "fl/time.h"
 
-#define CONN_SLOTS (2 * COLL_HTTP_MAX_CONNS) // live ones, and evicted ones not yet freed
+#define CONN_SLOTS (2 * COLL_HTTP_MAX_CONNS) // regular, and admitted while busy (admit_ms)
 
 typedef enum conn_state { CONN_READING, CONN_QUEUED, CONN_WRITING, CONN_DEAD } conn_state;
 
@@ -31,7 +31,6 @@ struct conn {
 	nng_aio    *rx;
 	nng_aio    *tx;
 	conn_state  state;
-	bool        evicted;
 	int64_t     deadline_us; // monotonic: head complete by then, later: reply written by then
 	conn       *next;        // in the queue or the dead list
 	size_t      len;         // bytes of head received
@@ -262,48 +261,30 @@ tx_cb(void *arg)
 	pthread_mutex_unlock(&h->mtx);
 }
 
-// With h->mtx held: make room for one more connection. When every slot is taken, the oldest
-// connection that has spent more than COLL_HTTP_EVICT_AGE_MS still sending its head goes (a
-// client that takes its time cannot keep others out; a real one sends its head at once). An
-// evicted connection is closed at once and freed by the worker a moment later, so the table
-// holds up to twice the limit while they go. False: no room (every connection is young or busy
-// with a reply).
-static bool
-make_room(coll_http *h)
+// With h->mtx held: the head deadline of a new connection, in ms from now, or 0 when there is
+// no room. Up to COLL_HTTP_MAX_CONNS connections get COLL_HTTP_HEAD_MS each; while that many are
+// open, up to as many more are admitted with only COLL_HTTP_BUSY_HEAD_MS to send their head:
+// a real client (Prometheus, curl) sends it at once and is served, a slow one is soon closed.
+// So slow clients holding every regular slot cannot keep a scrape out.
+static int
+admit_ms(const coll_http *h)
 {
-	conn   *oldest = NULL;
-	size_t  live   = 0;
-	int64_t young =
-	    fl_mono_us() + (int64_t) (COLL_HTTP_HEAD_MS - COLL_HTTP_EVICT_AGE_MS) * 1000;
+	size_t live = 0;
 
 	for (size_t i = 0; i < h->n_conns; i++) {
-		conn *c = h->conns[i];
-		if (c->state == CONN_DEAD || c->evicted) {
-			continue;
-		}
-		live++;
-		if (c->state == CONN_READING && c->deadline_us < young &&
-		    (oldest == NULL || c->deadline_us < oldest->deadline_us)) {
-			oldest = c;
-		}
-	}
-	if (h->n_conns >= CONN_SLOTS) {
-		return false;
+		live += h->conns[i]->state != CONN_DEAD;
 	}
 	if (live < COLL_HTTP_MAX_CONNS) {
-		return true;
+		return COLL_HTTP_HEAD_MS;
 	}
-	if (oldest == NULL) {
-		return false;
+	if (h->n_conns < CONN_SLOTS) {
+		return COLL_HTTP_BUSY_HEAD_MS;
 	}
-	oldest->evicted = true;
-	h->st.evicted++;
-	nng_stream_close(oldest->s); // its receive fails: rx_cb hands it to the worker
-	return true;
+	return 0;
 }
 
 static conn *
-conn_new(coll_http *h, nng_stream *s)
+conn_new(coll_http *h, nng_stream *s, int head_ms)
 {
 	conn *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -316,7 +297,7 @@ conn_new(coll_http *h, nng_stream *s)
 		free(c);
 		return NULL;
 	}
-	c->deadline_us = fl_mono_us() + (int64_t) COLL_HTTP_HEAD_MS * 1000;
+	c->deadline_us = fl_mono_us() + (int64_t) head_ms * 1000;
 	return c;
 }
 
@@ -325,8 +306,8 @@ accept_cb(void *arg)
 {
 	coll_http  *h = arg;
 	nng_stream *s;
-	conn       *c;
-	int         rv;
+	conn       *c = NULL;
+	int         rv, head_ms;
 
 	pthread_mutex_lock(&h->mtx);
 	if (h->stopping) {
@@ -350,7 +331,7 @@ accept_cb(void *arg)
 		return;
 	}
 	s = nng_aio_get_output(h->acc, 0);
-	if (!make_room(h) || (c = conn_new(h, s)) == NULL) {
+	if ((head_ms = admit_ms(h)) == 0 || (c = conn_new(h, s, head_ms)) == NULL) {
 		// Full: accept nothing for a moment. Clients wait in the kernel's backlog meanwhile
 		// (first come, first served), and one that reconnects at once cannot make us spin.
 		h->st.refused++;

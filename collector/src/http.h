@@ -10,12 +10,13 @@
 // public API reaches those, so this module reads requests itself, on the same nng streams and
 // TLS (nng_stream_listener, tcp:// or tls+tcp://), and bounds everything:
 //
-// - at most COLL_HTTP_MAX_CONNS connections; when full, a new connection evicts the oldest one
-//   still sending its request head after COLL_HTTP_EVICT_AGE_MS (a slow client), else it is
-//   closed at once and nothing is accepted for COLL_HTTP_FULL_PAUSE_MS (later clients wait in
-//   the kernel's backlog, so a client reconnecting in a loop cannot make the collector spin);
-//   both counted;
-// - the request head must arrive whole within COLL_HTTP_HEAD_MS of the accept and fit in
+// - at most COLL_HTTP_MAX_CONNS connections with COLL_HTTP_HEAD_MS to send their request head;
+//   while that many are open, as many more are admitted with only COLL_HTTP_BUSY_HEAD_MS (a
+//   real client sends its head at once and is served; slow clients holding every regular slot
+//   cannot keep a scrape out); beyond both, a connection is closed at once and nothing is
+//   accepted for COLL_HTTP_FULL_PAUSE_MS (later clients wait in the kernel's backlog, so a
+//   client reconnecting in a loop cannot make the collector spin); counted;
+// - the request head must arrive whole within that deadline of the accept and fit in
 //   COLL_HTTP_HEAD_MAX bytes (else 431, or the connection is closed: counted);
 // - a reply must be written within COLL_HTTP_WRITE_MS; every connection closes after its
 //   reply (Connection: close), so nothing lingers between requests.
@@ -38,7 +39,7 @@
 #define COLL_HTTP_MAX_CONNS     128   // open at once
 #define COLL_HTTP_HEAD_MAX      8192  // bytes of request line and headers
 #define COLL_HTTP_HEAD_MS       5000  // to receive them, from the accept
-#define COLL_HTTP_EVICT_AGE_MS  1000  // a head still incomplete after this may be evicted
+#define COLL_HTTP_BUSY_HEAD_MS  1000  // to receive them when MAX_CONNS are already open
 #define COLL_HTTP_FULL_PAUSE_MS 50    // no accept for this long after refusing one
 #define COLL_HTTP_WRITE_MS      30000 // to write a reply
 
@@ -78,10 +79,9 @@ void coll_http_stop(coll_http *h);
 
 typedef struct coll_http_stats {
 	uint64_t requests;  // replies sent (any status)
-	uint64_t refused;   // connections closed at accept: full of busy connections
-	uint64_t evicted;   // slow clients closed to make room for a new connection
-	uint64_t timed_out; // request heads not complete within COLL_HTTP_HEAD_MS, or replies
-	                    // not written within COLL_HTTP_WRITE_MS
+	uint64_t refused;   // connections closed at accept: 2 x COLL_HTTP_MAX_CONNS open
+	uint64_t timed_out; // request heads not complete within their deadline, or replies not
+	                    // written within COLL_HTTP_WRITE_MS
 	uint64_t too_large; // request heads over COLL_HTTP_HEAD_MAX
 	uint32_t open;      // connections open now
 } coll_http_stats;
