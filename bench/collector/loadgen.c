@@ -16,6 +16,8 @@
 //   -k              keep going when the collector is away or refuses (sends are non-blocking and
 //                   a refused one is counted, not fatal); do not wait for every report at the end
 //   -x              skip the decode-only floor
+//   -b BOOT_ID      the agents' boot id (default 7): a later run against the same collector with
+//                   another one is a restart of every agent, not a flood of duplicates
 // While it runs, the collector's RSS is sampled every 100 ms (start, peak, end are printed) and
 // the drop counters are printed per reason.
 //
@@ -130,9 +132,10 @@ main(int argc, char **argv)
 	const char *url = NULL, *control = NULL;
 	int         pid = 0, hosts = 2000, probes = 20, seconds = 10, conns = 4, fail_pm = 1;
 	int         opt, interval_ms = 0;
+	uint64_t    boot_id   = 7;
 	bool        per_agent = false, keep_going = false, floor = true;
 
-	while ((opt = getopt(argc, argv, "l:C:p:n:m:d:c:f:ai:kx")) != -1) {
+	while ((opt = getopt(argc, argv, "l:C:p:n:m:d:c:f:ai:kxb:")) != -1) {
 		switch (opt) {
 		case 'l':
 			url = optarg;
@@ -170,12 +173,15 @@ main(int argc, char **argv)
 		case 'x':
 			floor = false;
 			break;
+		case 'b':
+			boot_id = strtoull(optarg, NULL, 10);
+			break;
 		default:
 			fprintf(stderr,
 			    "usage: loadgen -l URL -C CONTROL -p PID [-n hosts] [-m probes] "
 			    "[-d seconds] [-c connections] [-f fail_permille] [-a] [-i "
 			    "interval_ms] "
-			    "[-k] [-x]\n");
+			    "[-k] [-x] [-b boot_id]\n");
 			return 2;
 		}
 	}
@@ -301,7 +307,7 @@ main(int argc, char **argv)
 			int64_t now = fl_now_us();
 			if (flipped) {
 				tu_rep d = { .host = hn[h],
-					.boot_id   = 7,
+					.boot_id   = boot_id,
 					.seq       = 1,
 					.n         = (size_t) probes,
 					.probes    = pv,

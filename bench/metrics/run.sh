@@ -31,39 +31,59 @@ start_collector() {
 	echo "collector did not start: $(cat "$T/log")" >&2
 	exit 1
 }
-stop_collector() { kill $PID; wait $PID 2>/dev/null || true; PID=; }
+stop_collector() {
+	kill $PID
+	wait $PID 2>/dev/null || true
+	PID=
+}
 
-# scraper: one GET /metrics at the start of every second, "time_total size" per line.
+# scraper: one GET /metrics at the start of every second, "time_total size" per line, until
+# $T/stop exists.
 scraper() {
-	while :; do
+	while [[ ! -e $T/stop ]]; do
 		taskset -c 1 curl -s -o /dev/null -w '%{time_total} %{size_download}\n' \
 			"http://127.0.0.1:$HP/metrics" >>"$T/scrapes"
 		sleep "0.$(printf '%03d' $((999 - 10#$(date +%N | cut -c1-3))))"
 	done
 }
 
-# load SCRAPE: one flood; prints "wall_results_per_s results_per_cpu_s".
+# load SCRAPE BOOT: one flood against the running collector, whose state is already full (the
+# agents restart with boot id BOOT, so nothing is a duplicate); prints "results/s results/CPU-s".
 load() {
 	local spid=
-	start_collector
+	rm -f "$T/stop"
 	if [[ $1 == 1 ]]; then
-		scraper & spid=$!
+		scraper </dev/null >/dev/null 2>&1 &
+		spid=$!
 	fi
 	taskset -c 1 "$B/bench/collector/coll_loadgen" -l "tcp://127.0.0.1:$P" -C "ipc://$T/control.sock" \
-		-p "$PID" -n "$HOSTS" -m "$PROBES" -d "$SECS" -x >"$T/load.out"
-	[[ -n $spid ]] && kill $spid && wait $spid 2>/dev/null || true
-	stop_collector
+		-p "$PID" -n "$HOSTS" -m "$PROBES" -d "$SECS" -x -b "$2" >"$T/load.out" 2>&1 || {
+		echo "coll_loadgen failed: $(cat "$T/load.out")" >&2
+		touch "$T/stop"
+		return 1
+	}
+	if [[ -n $spid ]]; then
+		touch "$T/stop"
+		wait $spid 2>/dev/null || true
+	fi
 	sed -n 's/^wall [0-9.]* s: \([0-9]*\) results\/s applied.*=> \([0-9]*\) results per CPU-second.*/\1 \2/p' "$T/load.out"
 }
 
 median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
-echo "== $HOSTS hosts x $PROBES probes, $SECS s floods, $REPS runs each (alternating)"
+echo "== $HOSTS hosts x $PROBES probes, $SECS s floods, $REPS runs each (alternating), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+start_collector
+# Fill the state first (every host and probe is new: that round is SQLite-bound, not measured).
+taskset -c 1 "$B/bench/collector/coll_loadgen" -l "tcp://127.0.0.1:$P" -C "ipc://$T/control.sock" \
+	-p "$PID" -n "$HOSTS" -m "$PROBES" -d 3 -x -b 1 >/dev/null
 : >"$T/without"; : >"$T/with"
+boot=10
 for r in $(seq "$REPS"); do
-	load 0 | tee -a "$T/without" | sed 's/^/without scraping: results\/s, results\/CPU-s: /'
+	boot=$((boot + 1))
+	load 0 $boot | tee -a "$T/without" | sed 's/^/without scraping: results\/s, results\/CPU-s: /'
 	: >"$T/scrapes"
-	load 1 | tee -a "$T/with" | sed 's/^/while scraping:   results\/s, results\/CPU-s: /'
+	boot=$((boot + 1))
+	load 1 $boot | tee -a "$T/with" | sed 's/^/while scraping:   results\/s, results\/CPU-s: /'
 	echo "  scrapes during that run: $(wc -l <"$T/scrapes"), time median $(cut -d' ' -f1 "$T/scrapes" | median) s, max $(cut -d' ' -f1 "$T/scrapes" | sort -n | tail -1) s"
 done
 w0=$(cut -d' ' -f1 "$T/without" | median); w1=$(cut -d' ' -f1 "$T/with" | median)
@@ -71,15 +91,13 @@ c0=$(cut -d' ' -f2 "$T/without" | median); c1=$(cut -d' ' -f2 "$T/with" | median
 echo "median results/s applied: without $w0, while scraping $w1 ($(awk -v a="$w0" -v b="$w1" 'BEGIN{printf "%+.1f", 100*(b-a)/a}') %)"
 echo "median results per collector CPU-second: without $c0, while scraping $c1 ($(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%+.1f", 100*(b-a)/a}') %)"
 
-# A full state, idle: body size, scrape time, series, promtool.
-start_collector
-taskset -c 1 "$B/bench/collector/coll_loadgen" -l "tcp://127.0.0.1:$P" -C "ipc://$T/control.sock" \
-	-p "$PID" -n "$HOSTS" -m "$PROBES" -d 2 -x >/dev/null
+# The full state, idle: body size, scrape time, series, promtool.
 : >"$T/scrapes"
 for _ in $(seq 10); do
 	taskset -c 1 curl -s -o "$T/body" -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$HP/metrics" >>"$T/scrapes"
 done
-echo "idle full state: body $(tail -1 "$T/scrapes" | cut -d' ' -f2) bytes, $(grep -vc '^#' "$T/body") series; scrape time median $(cut -d' ' -f1 "$T/scrapes" | median) s, max $(cut -d' ' -f1 "$T/scrapes" | sort -n | tail -1) s (10 scrapes)"
+lock=$(grep '^faultline_metrics_snapshot_seconds ' "$T/body" | cut -d' ' -f2)
+echo "idle full state: body $(tail -1 "$T/scrapes" | cut -d' ' -f2) bytes, $(grep -vc '^#' "$T/body") series; scrape time median $(cut -d' ' -f1 "$T/scrapes" | median) s, max $(cut -d' ' -f1 "$T/scrapes" | sort -n | tail -1) s (10 scrapes); state lock held $lock s (last scrape)"
 echo "gzip -1 of the body: $(gzip -1 <"$T/body" | wc -c) bytes"
 if command -v promtool >/dev/null; then
 	promtool check metrics <"$T/body" >/dev/null 2>&1 && echo "promtool check metrics: ok" || echo "promtool check metrics: FAILED"
