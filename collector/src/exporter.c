@@ -47,6 +47,7 @@ struct coll_exporter {
 	pthread_cond_t        cv;
 	bool                  stopping;
 	bool                  saver_started;
+	bool                  save_failing; // saver thread only (and the final save after it)
 	pthread_t             saver;
 	coll_notify_counts_fn notify_fn;
 	void                 *notify_arg;
@@ -131,9 +132,18 @@ durable_save(coll_exporter *e)
 	}
 	sqlite3_finalize(up);
 	if (ok && sqlite3_exec(e->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+		if (e->save_failing) {
+			fl_log(FL_LOG_NOTICE, "metrics", "counters saved again");
+		}
+		e->save_failing = false;
 		return;
 	}
-	fl_log(FL_LOG_WARN, "metrics", "cannot save counters: %s", sqlite3_errmsg(e->db));
+	// Logged once per failing spell (a full disk would otherwise log every few seconds).
+	if (!e->save_failing) {
+		fl_log(FL_LOG_WARN, "metrics", "cannot save counters: %s (retrying every %d s)",
+		    sqlite3_errmsg(e->db), COLL_EXPORTER_SAVE_MS / 1000);
+	}
+	e->save_failing = true;
 	sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
 }
 

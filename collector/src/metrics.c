@@ -229,9 +229,23 @@ label(coll_text *t, const char *k, const char *v)
 }
 
 static void
+put_u64(coll_text *t, uint64_t v)
+{
+	char  buf[24];
+	char *p = buf + sizeof(buf);
+	do {
+		*--p = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put(t, p, (size_t) (buf + sizeof(buf) - p));
+}
+
+static void
 value_u64(coll_text *t, uint64_t v)
 {
-	printf_(t, "} %llu\n", (unsigned long long) v);
+	put(t, "} ", 2);
+	put_u64(t, v);
+	put(t, "\n", 1);
 }
 
 static void
@@ -240,19 +254,118 @@ value_double(coll_text *t, double v)
 	printf_(t, "} %.9g\n", v);
 }
 
+// A count of microseconds as seconds, exactly ("0.0015", "1700000000.5", "2").
 static void
-probe_labels(coll_text *t, const char *name, const coll_metrics_host *h,
+value_micros(coll_text *t, uint64_t us)
+{
+	char     frac[8];
+	uint64_t f = us % 1000000;
+	int      n = 6;
+
+	put(t, "} ", 2);
+	put_u64(t, us / 1000000);
+	if (f != 0) {
+		for (int i = 5; i >= 0; i--, f /= 10) {
+			frac[1 + i] = (char) ('0' + f % 10);
+		}
+		while (frac[n] == '0') {
+			n--;
+		}
+		frac[0] = '.';
+		put(t, frac, (size_t) n + 1);
+	}
+	put(t, "\n", 1);
+}
+
+// Every host's `host="..."` and every probe's `,probe="..."`, escaped once per rendering
+// instead of once per series (a host appears in about 8 series per probe). Slices of text.
+typedef struct label_cache {
+	coll_text text;
+	size_t   *host_off, *host_len;   // per host
+	size_t   *probe_off, *probe_len; // per probe of every host, in order (from probe_base[i])
+	size_t   *probe_base;            // per host: the index of its first probe
+} label_cache;
+
+static void
+cache_fini(label_cache *c)
+{
+	coll_text_fini(&c->text);
+	free(c->host_off);
+	free(c->host_len);
+	free(c->probe_off);
+	free(c->probe_len);
+	free(c->probe_base);
+}
+
+// Appends `pre` + escaped v + `"` to c->text; *off and *len locate it.
+static void
+cache_add(label_cache *c, const char *pre, const char *v, size_t *off, size_t *len)
+{
+	*off = c->text.len;
+	puts_(&c->text, pre);
+	coll_text_label_value(&c->text, v);
+	put(&c->text, "\"", 1);
+	*len = c->text.len - *off;
+}
+
+static int
+cache_build(label_cache *c, const coll_metrics_snapshot *s)
+{
+	size_t n = 0, k = 0;
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		n += s->hosts[i].n_probes;
+	}
+	c->host_off   = malloc((s->n_hosts + 1) * sizeof(size_t));
+	c->host_len   = malloc((s->n_hosts + 1) * sizeof(size_t));
+	c->probe_base = malloc((s->n_hosts + 1) * sizeof(size_t));
+	c->probe_off  = malloc((n + 1) * sizeof(size_t));
+	c->probe_len  = malloc((n + 1) * sizeof(size_t));
+	if (c->host_off == NULL || c->host_len == NULL || c->probe_base == NULL ||
+	    c->probe_off == NULL || c->probe_len == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		const coll_metrics_host *h = &s->hosts[i];
+		cache_add(c, "host=\"", h->name, &c->host_off[i], &c->host_len[i]);
+		c->probe_base[i] = k;
+		for (size_t j = 0; j < h->n_probes; j++, k++) {
+			cache_add(
+			    c, ",probe=\"", h->probes[j].name, &c->probe_off[k], &c->probe_len[k]);
+		}
+	}
+	return c->text.oom ? -1 : 0;
+}
+
+// `name{host="...",probe="..."` (and `,kind="..."`); the caller adds labels and the value.
+static void
+probe_series(coll_text *t, const char *name, const label_cache *c, size_t i, size_t j,
     const coll_metrics_probe *p, bool with_kind)
 {
-	series_open(t, name, "host", h->name);
-	label(t, "probe", p->name);
+	size_t k = c->probe_base[i] + j;
+	puts_(t, name);
+	put(t, "{", 1);
+	put(t, c->text.buf + c->host_off[i], c->host_len[i]);
+	put(t, c->text.buf + c->probe_off[k], c->probe_len[k]);
 	if (with_kind) {
-		label(t, "kind", p->kind);
+		puts_(t, ",kind=\"");
+		puts_(t, p->kind);
+		put(t, "\"", 1);
 	}
 }
 
+// `name{host="..."`.
 static void
-render_probes(const coll_metrics_snapshot *s, coll_text *t)
+host_series(coll_text *t, const char *name, const label_cache *c, size_t i)
+{
+	puts_(t, name);
+	put(t, "{", 1);
+	put(t, c->text.buf + c->host_off[i], c->host_len[i]);
+}
+
+static void
+render_probes(const coll_metrics_snapshot *s, const label_cache *c, coll_text *t)
 {
 	family(t, "faultline_probe_success", "gauge",
 	    "1 when the probe's latest result passed (ok or warn), else 0.");
@@ -261,7 +374,7 @@ render_probes(const coll_metrics_snapshot *s, coll_text *t)
 		for (size_t j = 0; j < h->n_probes; j++) {
 			const coll_metrics_probe *p = &h->probes[j];
 			bool pass = strcmp(p->status, "ok") == 0 || strcmp(p->status, "warn") == 0;
-			probe_labels(t, "faultline_probe_success", h, p, true);
+			probe_series(t, "faultline_probe_success", c, i, j, p, true);
 			value_u64(t, pass ? 1 : 0);
 		}
 	}
@@ -271,7 +384,7 @@ render_probes(const coll_metrics_snapshot *s, coll_text *t)
 		const coll_metrics_host *h = &s->hosts[i];
 		for (size_t j = 0; j < h->n_probes; j++) {
 			const coll_metrics_probe *p = &h->probes[j];
-			probe_labels(t, "faultline_probe_status", h, p, true);
+			probe_series(t, "faultline_probe_status", c, i, j, p, true);
 			label(t, "status", p->status);
 			label(t, "failure", p->failure);
 			value_u64(t, 1);
@@ -287,9 +400,12 @@ render_probes(const coll_metrics_snapshot *s, coll_text *t)
 				if (p->phase_us[ph] == 0) {
 					continue;
 				}
-				probe_labels(t, "faultline_probe_duration_seconds", h, p, true);
-				label(t, "phase", coll_phase_name((coll_phase) ph));
-				value_double(t, p->phase_us[ph] / 1e6);
+				probe_series(
+				    t, "faultline_probe_duration_seconds", c, i, j, p, true);
+				puts_(t, ",phase=\"");
+				puts_(t, coll_phase_name((coll_phase) ph));
+				put(t, "\"", 1);
+				value_micros(t, p->phase_us[ph]);
 			}
 		}
 	}
@@ -298,32 +414,32 @@ render_probes(const coll_metrics_snapshot *s, coll_text *t)
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		const coll_metrics_host *h = &s->hosts[i];
 		for (size_t j = 0; j < h->n_probes; j++) {
-			probe_labels(
-			    t, "faultline_probe_unmet_requirements", h, &h->probes[j], false);
+			probe_series(
+			    t, "faultline_probe_unmet_requirements", c, i, j, &h->probes[j], false);
 			value_u64(t, h->probes[j].unmet);
 		}
 	}
 }
 
 static void
-render_hosts(const coll_metrics_snapshot *s, coll_text *t)
+render_hosts(const coll_metrics_snapshot *s, const label_cache *c, coll_text *t)
 {
 	family(t, "faultline_host_up", "gauge", "1 when the host reports and is not stale.");
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		series_open(t, "faultline_host_up", "host", s->hosts[i].name);
+		host_series(t, "faultline_host_up", c, i);
 		value_u64(t, s->hosts[i].up ? 1 : 0);
 	}
 	family(t, "faultline_host_last_seen_timestamp_seconds", "gauge",
 	    "When the collector last heard from the host (Unix time).");
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		series_open(
-		    t, "faultline_host_last_seen_timestamp_seconds", "host", s->hosts[i].name);
-		value_double(t, (double) s->hosts[i].last_seen_us / 1e6);
+		host_series(t, "faultline_host_last_seen_timestamp_seconds", c, i);
+		value_micros(
+		    t, s->hosts[i].last_seen_us > 0 ? (uint64_t) s->hosts[i].last_seen_us : 0);
 	}
 	family(t, "faultline_host_release_info", "gauge",
 	    "Always 1: the release the host runs is the label.");
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		series_open(t, "faultline_host_release_info", "host", s->hosts[i].name);
+		host_series(t, "faultline_host_release_info", c, i);
 		label(t, "release", s->hosts[i].release);
 		value_u64(t, 1);
 	}
@@ -466,9 +582,17 @@ render_process(const coll_metrics_snapshot *s, coll_text *t)
 int
 coll_metrics_render(const coll_metrics_snapshot *s, coll_text *t)
 {
-	render_probes(s, t);
+	label_cache c;
+
+	if (cache_build(&c, s) != 0) {
+		cache_fini(&c);
+		t->oom = true;
+		return -1;
+	}
+	render_probes(s, &c, t);
 	render_histograms(s, t);
-	render_hosts(s, t);
+	render_hosts(s, &c, t);
+	cache_fini(&c);
 	render_verdict(s, t);
 	render_counters(s, t);
 	render_process(s, t);

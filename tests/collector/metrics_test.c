@@ -118,7 +118,7 @@ test_probe_series(void **state)
 	assert_has(out, "faultline_probe_unmet_requirements{host=\"app1\",probe=\"orders\"} 2");
 	assert_has(out, "faultline_host_up{host=\"app1\"} 1");
 	assert_has(out, "faultline_host_up{host=\"app2\"} 0");
-	assert_has(out, "faultline_host_last_seen_timestamp_seconds{host=\"app1\"} 1.7e+09");
+	assert_has(out, "faultline_host_last_seen_timestamp_seconds{host=\"app1\"} 1700000000.5");
 	assert_has(out, "faultline_host_release_info{host=\"app2\",release=\"1.1\"} 1");
 	assert_has(out, "# TYPE faultline_probe_success gauge");
 	free(out);
@@ -147,6 +147,41 @@ test_hostile_names(void **state)
 	    "1\\nfaultline_verdict{verdict=\\\"code\",probe=\"p\xEF\xBF\xBD\"} 0");
 	// No line starts with the injected series.
 	assert_null(strstr(out, "\nfaultline_verdict{verdict=\"code\"} 1"));
+	free(out);
+	coll_metrics_snapshot_fini(&s);
+}
+
+// Hosts without probes between hosts with probes, and exact decimal seconds.
+static void
+test_mixed_hosts_and_seconds(void **state)
+{
+	(void) state;
+	coll_metrics_snapshot s;
+	coll_metrics_snapshot_init(&s);
+	add_host(&s, "empty1", "1", true);
+	coll_metrics_host  *h         = add_host(&s, "full", "1", true);
+	coll_metrics_probe *p         = add_probe(h, "a", "dns", "ok", "none");
+	p->phase_us[COLL_PHASE_DNS]   = 1;
+	p->phase_us[COLL_PHASE_TOTAL] = 2000000;
+	add_host(&s, "empty2", "1", true);
+	h                             = add_host(&s, "full2", "1", true);
+	p                             = add_probe(h, "b", "tcp", "fail", "refused");
+	p->phase_us[COLL_PHASE_TOTAL] = 1234567;
+	s.hosts[0].last_seen_us       = 0;
+	char *out                     = render(&s);
+	assert_has(out,
+	    "faultline_probe_duration_seconds{host=\"full\",probe=\"a\",kind=\"dns\",phase=\"dns\"}"
+	    " 0.000001");
+	assert_has(out,
+	    "faultline_probe_duration_seconds{host=\"full\",probe=\"a\",kind=\"dns\",phase="
+	    "\"total\"} 2");
+	assert_has(out,
+	    "faultline_probe_duration_seconds{host=\"full2\",probe=\"b\",kind=\"tcp\",phase="
+	    "\"total\"} 1.234567");
+	assert_has(out, "faultline_probe_success{host=\"full2\",probe=\"b\",kind=\"tcp\"} 0");
+	assert_has(out, "faultline_host_up{host=\"empty2\"} 1");
+	assert_has(out, "faultline_host_last_seen_timestamp_seconds{host=\"empty1\"} 0");
+	assert_has(out, "faultline_host_release_info{host=\"empty2\",release=\"1\"} 1");
 	free(out);
 	coll_metrics_snapshot_fini(&s);
 }
@@ -251,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_probe_series),
 		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_mixed_hosts_and_seconds),
 		cmocka_unit_test(test_verdict_families_complete),
 		cmocka_unit_test(test_counters_and_histogram),
 	};
