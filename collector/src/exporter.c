@@ -218,31 +218,67 @@ copy_probe(const coll_probe *p, coll_metrics_probe *m)
 	}
 }
 
-// With the state lock held: copies h (strings duplicated). 0 or -1 (out of memory; what was
-// copied is freed with the snapshot).
-static int
-copy_host(const coll_host *h, coll_metrics_host *m)
+// Bytes of arena the hosts' strings need (names, releases, probe names, with their NULs), and
+// their probes.
+static size_t
+arena_size(const coll_state *cs, size_t *n_probes)
 {
-	m->name         = strdup(h->name);
-	m->release      = strdup(h->release != NULL ? h->release : "unknown");
-	m->up           = !h->stale;
-	m->last_seen_us = h->last_seen_us;
-	if (m->name == NULL || m->release == NULL) {
-		return -1;
+	size_t bytes = 0;
+
+	*n_probes = 0;
+	for (size_t i = 0; i < cs->n_hosts; i++) {
+		const coll_host *h = cs->hosts[i];
+		bytes +=
+		    strlen(h->name) + 1 + strlen(h->release != NULL ? h->release : "unknown") + 1;
+		for (size_t j = 0; j < h->n_probes; j++) {
+			bytes += strlen(h->probes[j].name) + 1;
+		}
+		*n_probes += h->n_probes;
 	}
-	if (h->n_probes == 0) {
+	return bytes;
+}
+
+static char *
+arena_put(char **at, const char *v)
+{
+	size_t n = strlen(v) + 1;
+	char  *p = *at;
+	memcpy(p, v, n);
+	*at += n;
+	return p;
+}
+
+// With the state lock held: copies every host and probe into three allocations (hosts, probes,
+// one arena of strings), so the lock is held for a few memcpy, not 100,000 mallocs.
+static int
+copy_hosts(const coll_state *cs, coll_metrics_snapshot *s)
+{
+	size_t n_probes, k = 0;
+	size_t bytes = arena_size(cs, &n_probes);
+	char  *at;
+
+	if (cs->n_hosts == 0) {
 		return 0;
 	}
-	if ((m->probes = calloc(h->n_probes, sizeof(*m->probes))) == NULL) {
+	s->hosts      = calloc(cs->n_hosts, sizeof(*s->hosts));
+	s->probe_pool = calloc(n_probes + 1, sizeof(*s->probe_pool));
+	s->arena      = malloc(bytes);
+	if (s->hosts == NULL || s->probe_pool == NULL || s->arena == NULL) {
 		return -1;
 	}
-	for (size_t j = 0; j < h->n_probes; j++) {
-		coll_metrics_probe *mp = &m->probes[m->n_probes];
-		if ((mp->name = strdup(h->probes[j].name)) == NULL) {
-			return -1;
+	at = s->arena;
+	for (size_t i = 0; i < cs->n_hosts; i++) {
+		const coll_host   *h = cs->hosts[i];
+		coll_metrics_host *m = &s->hosts[s->n_hosts++];
+		m->name              = arena_put(&at, h->name);
+		m->release           = arena_put(&at, h->release != NULL ? h->release : "unknown");
+		m->up                = !h->stale;
+		m->last_seen_us      = h->last_seen_us;
+		m->probes            = &s->probe_pool[k];
+		for (size_t j = 0; j < h->n_probes; j++, k++) {
+			m->probes[m->n_probes].name = arena_put(&at, h->probes[j].name);
+			copy_probe(&h->probes[j], &m->probes[m->n_probes++]);
 		}
-		m->n_probes++;
-		copy_probe(&h->probes[j], mp);
 	}
 	return 0;
 }
@@ -292,13 +328,8 @@ copy_state(coll_server *srv, coll_metrics_snapshot *s, coll_stats *st)
 			s->findings[i] = cs->findings[v];
 		}
 	}
-	if (cs->n_hosts > 0 && (s->hosts = calloc(cs->n_hosts, sizeof(*s->hosts))) == NULL) {
+	if (copy_hosts(cs, s) != 0) {
 		return -1;
-	}
-	for (size_t i = 0; i < cs->n_hosts; i++) {
-		if (copy_host(cs->hosts[i], &s->hosts[s->n_hosts++]) != 0) {
-			return -1;
-		}
 	}
 	add_extra(s, "faultline_latency_untracked_results_total",
 	    "Results left out of the latency histograms: too many distinct (probe, kind) pairs.",

@@ -58,7 +58,7 @@ coll_metrics_snapshot_init(coll_metrics_snapshot *s)
 void
 coll_metrics_snapshot_fini(coll_metrics_snapshot *s)
 {
-	for (size_t i = 0; i < s->n_hosts; i++) {
+	for (size_t i = 0; s->arena == NULL && i < s->n_hosts; i++) {
 		coll_metrics_host *h = &s->hosts[i];
 		for (size_t j = 0; j < h->n_probes; j++) {
 			free(h->probes[j].name);
@@ -67,6 +67,8 @@ coll_metrics_snapshot_fini(coll_metrics_snapshot *s)
 		free(h->name);
 		free(h->release);
 	}
+	free(s->arena);
+	free(s->probe_pool);
 	free(s->hosts);
 	for (size_t i = 0; i < s->n_hists; i++) {
 		free(s->hists[i].probe);

@@ -127,6 +127,12 @@ typedef struct coll_metrics_snapshot {
 	size_t               n_extra;
 	coll_metrics_process process;
 	double snapshot_lock_s; // how long this snapshot held the state lock; <0: unknown
+
+	// When arena is set, every host, release and probe name points into it and the hosts'
+	// probes into probe_pool (the exporter's copy: three allocations, not one per string);
+	// otherwise each is its own allocation (and hosts[i].probes too).
+	char               *arena;
+	coll_metrics_probe *probe_pool;
 } coll_metrics_snapshot;
 
 void coll_metrics_snapshot_init(coll_metrics_snapshot *s);
