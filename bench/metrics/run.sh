@@ -8,6 +8,8 @@
 set -euo pipefail
 B=${1:?usage: run.sh BUILD_DIR [HOSTS] [PROBES] [SECONDS] [REPEATS]}
 HOSTS=${2:-5000}; PROBES=${3:-20}; SECS=${4:-20}; REPS=${5:-3}
+# INTERVAL_MS (environment): each simulated agent reports once per interval (0: a flood).
+INTERVAL_MS=${INTERVAL_MS:-0}
 T=$(mktemp -d /tmp/metrics-bench-XXXXXX)
 PID=
 trap '[[ -n $PID ]] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
@@ -57,7 +59,7 @@ load() {
 		spid=$!
 	fi
 	taskset -c 1 "$B/bench/collector/coll_loadgen" -l "tcp://127.0.0.1:$P" -C "ipc://$T/control.sock" \
-		-p "$PID" -n "$HOSTS" -m "$PROBES" -d "$SECS" -x -b "$2" >"$T/load.out" 2>&1 || {
+		-p "$PID" -n "$HOSTS" -m "$PROBES" -d "$SECS" -x -b "$2" -i "$INTERVAL_MS" >"$T/load.out" 2>&1 || {
 		echo "coll_loadgen failed: $(cat "$T/load.out")" >&2
 		touch "$T/stop"
 		return 1
@@ -67,11 +69,12 @@ load() {
 		wait $spid 2>/dev/null || true
 	fi
 	sed -n 's/^wall [0-9.]* s: \([0-9]*\) results\/s applied.*=> \([0-9]*\) results per CPU-second.*/\1 \2/p' "$T/load.out"
+	grep -o "overload=[0-9]*" "$T/load.out" >&2
 }
 
 median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
-echo "== $HOSTS hosts x $PROBES probes, $SECS s floods, $REPS runs each (alternating), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== $HOSTS hosts x $PROBES probes, interval ${INTERVAL_MS} ms (0: flood), $SECS s runs, $REPS runs each (alternating), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 start_collector
 # Fill the state first (every host and probe is new: that round is SQLite-bound, not measured).
 taskset -c 1 "$B/bench/collector/coll_loadgen" -l "tcp://127.0.0.1:$P" -C "ipc://$T/control.sock" \
