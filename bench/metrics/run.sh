@@ -14,9 +14,11 @@ T=$(mktemp -d /tmp/metrics-bench-XXXXXX)
 PID=
 trap '[[ -n $PID ]] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 start_collector() {
 	rm -f "$T"/c.db*
-	P=$((20000 + RANDOM % 30000)); HP=$((P + 1))
+	P=$(free_port); HP=$(free_port)
 	cat >"$T/c.conf" <<-EOF2
 		[collector]
 		listen = tcp://127.0.0.1:$P
