@@ -27,6 +27,9 @@ set(FL_DEPLOY ${CMAKE_SOURCE_DIR}/deploy)
 
 install(TARGETS faultline-agent faultline-collector faultline
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The agent's database probe modules, loaded only when such a probe is configured.
+install(TARGETS faultline-agent-pgsql faultline-agent-mysql
+  LIBRARY DESTINATION ${FL_AGENT_MODULE_DIR})
 
 # Manuals: man/NAME.SECTION, hand-written roff.
 file(GLOB FL_MAN_PAGES ${CMAKE_SOURCE_DIR}/man/*.[1-8])

@@ -1264,7 +1264,7 @@ out:
 	return rv;
 }
 
-const agent_probe_ops agent_probe_mysql = {
+AGENT_MODULE_EXPORT const agent_probe_ops agent_probe_mysql = {
 	.section    = "mysql",
 	.kind       = FL__PROBE_KIND__KIND_MYSQL,
 	.alloc      = my_alloc,

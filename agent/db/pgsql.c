@@ -1243,7 +1243,7 @@ out:
 	return rv;
 }
 
-const agent_probe_ops agent_probe_postgres = {
+AGENT_MODULE_EXPORT const agent_probe_ops agent_probe_postgres = {
 	.section    = "postgres",
 	.kind       = FL__PROBE_KIND__KIND_POSTGRES,
 	.alloc      = pg_alloc,

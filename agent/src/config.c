@@ -60,7 +60,7 @@ static void
 add_err(loader *l, int line, const char *fmt, ...)
 {
 	va_list ap;
-	char    msg[384];
+	char    msg[640];
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -205,11 +205,17 @@ begin_section(loader *l, const char *section)
 		}
 		return;
 	}
-	if ((l->ops = agent_probe_lookup(kind)) == NULL) {
+	char why[1024] = "";
+	int  found     = agent_probe_find(kind, &l->ops, why, sizeof(why));
+	if (found == -1) {
 		add_err(l, l->line,
 		    "unknown section kind \"%s\" (expected agent, http, tcp, dns, postgres or "
 		    "mysql)",
 		    kind);
+		return;
+	}
+	if (found != 0) {
+		add_err(l, l->line, "[%s]: %s", l->sect_label, why);
 		return;
 	}
 	if (name[0] == '\0') {

@@ -111,13 +111,27 @@ typedef struct agent_probe_ops {
 	    char *err, size_t errlen);
 } agent_probe_ops;
 
-// The probe kinds this build knows, looked up by section kind; NULL when unknown.
-const agent_probe_ops *agent_probe_lookup(const char *section_kind);
+// The probe kinds this build knows, looked up by section kind. HTTP, TCP and DNS are built in;
+// PostgreSQL and MySQL live in modules (faultline-agent-pgsql.so, faultline-agent-mysql.so)
+// loaded on first use, so that an agent without database probes never maps libpq, libmariadb
+// and what they pull in. A module is looked up in FAULTLINE_AGENT_MODULE_DIR when set, else in
+// the binary's RUNPATH (a build tree) and then in agent_module_dir(); once loaded it stays.
+// Returns 0 with *ops set; -1 when the kind is unknown; -2 when its module cannot be loaded,
+// with a one-line reason in err (the file, the loader's error, what to install).
+int agent_probe_find(
+    const char *section_kind, const agent_probe_ops **ops, char *err, size_t errlen);
+
+// Where the database probe modules are installed: FAULTLINE_AGENT_MODULE_DIR when set, else
+// the directory fixed at build time (/usr/lib/faultline for the packages).
+const char *agent_module_dir(void);
 
 extern const agent_probe_ops agent_probe_http;
 extern const agent_probe_ops agent_probe_tcp;
 extern const agent_probe_ops agent_probe_dns;
-extern const agent_probe_ops agent_probe_postgres; // agent/db/
-extern const agent_probe_ops agent_probe_mysql;    // agent/db/
+// agent/db/, each in its module (and linked directly by the database tests' driver). The
+// modules are built with hidden visibility: these are the only symbols they export.
+#define AGENT_MODULE_EXPORT __attribute__((visibility("default")))
+extern AGENT_MODULE_EXPORT const agent_probe_ops agent_probe_postgres;
+extern AGENT_MODULE_EXPORT const agent_probe_ops agent_probe_mysql;
 
 #endif // FL_AGENT_PROBE_H
