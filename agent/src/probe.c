@@ -44,7 +44,8 @@ agent_module_dir(void)
 // dlopen()s the module of k. Without FAULTLINE_AGENT_MODULE_DIR, the bare file name comes
 // first, which the dynamic linker looks up in the binary's RUNPATH: a build tree's agent finds
 // its own modules that way (CMake sets the RUNPATH there and strips it on install), not those
-// of an installed package; an installed agent then finds them in FL_AGENT_MODULE_DIR.
+// of an installed package; an installed agent then finds them in FL_AGENT_MODULE_DIR. (Under
+// ASan the interceptor is the caller and the RUNPATH is not used: the tests set the variable.)
 static void *
 module_open(const probe_kind *k, char *err, size_t errlen)
 {

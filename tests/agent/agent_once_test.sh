@@ -57,6 +57,7 @@ body_contains = ok
 address = 127.0.0.1:$PORT
 EOF2
 cp "$T/good.conf" "$T/mixed.conf"
+cp "$T/good.conf" "$T/net.conf" # HTTP and TCP only, for the module checks (good.conf is edited)
 cat >>"$T/mixed.conf" <<EOF2
 
 [http "down"]
@@ -166,6 +167,45 @@ took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 (( took_ms < 3000 )) && ok "SIGTERM honoured in ${took_ms}ms while rounds overrun" \
   || fail "SIGTERM took ${took_ms}ms"
 kill $SILENT_PID 2>/dev/null || true
+
+# --- database probe modules: loaded only when configured, a clear error when missing ---------
+# The daemon on good.conf (HTTP + TCP) maps neither driver; with a [postgres] and a [mysql]
+# probe added it maps both modules and their client libraries.
+maps_of() { # config: starts the daemon, prints its mappings once its config is loaded
+  "$AGENT" -c "$1" 2>"$T/maps.log" &
+  APID=$!
+  for _ in $(seq 200); do grep -q 'notice: started' "$T/maps.log" && break; sleep 0.05; done
+  grep -q 'notice: started' "$T/maps.log" || echo "not started: $(cat "$T/maps.log")"
+  awk '{ print $6 }' "/proc/$APID/maps" | sort -u
+  kill -TERM $APID; wait $APID || true
+  APID=
+}
+maps=$(maps_of "$T/net.conf")
+grep -q 'notice: started' "$T/maps.log" && ! grep -qE 'libpq|libmariadb|faultline-agent-(pgsql|mysql)' <<<"$maps" \
+  && ok "no database probe: neither driver mapped" || fail "without db probes: $maps"
+cp "$T/net.conf" "$T/db.conf"
+cat >>"$T/db.conf" <<EOF2
+
+[postgres "pg"]
+conninfo = host=127.0.0.1 port=$CLOSED dbname=x user=x
+
+[mysql "my"]
+host = 127.0.0.1
+port = $CLOSED
+user = x
+EOF2
+maps=$(maps_of "$T/db.conf")
+for want in "$FAULTLINE_AGENT_MODULE_DIR/faultline-agent-pgsql.so" libpq.so \
+  "$FAULTLINE_AGENT_MODULE_DIR/faultline-agent-mysql.so" libmariadb.so; do
+  grep -q "$want" <<<"$maps" && ok "with db probes: $want mapped" || fail "$want not mapped: $maps"
+done
+rc=0; out=$(FAULTLINE_AGENT_MODULE_DIR=$T/nowhere "$AGENT" -c "$T/db.conf" --check-config 2>&1) || rc=$?
+want="$T/db.conf:14: [postgres \"pg\"]: postgres probes need a module that cannot be loaded: $T/nowhere/faultline-agent-pgsql.so: cannot open shared object file: No such file or directory (install the faultline-agent package and libpq5, or set FAULTLINE_AGENT_MODULE_DIR)
+$T/db.conf:17: [mysql \"my\"]: mysql probes need a module that cannot be loaded: $T/nowhere/faultline-agent-mysql.so: cannot open shared object file: No such file or directory (install the faultline-agent package and libmariadb3, or set FAULTLINE_AGENT_MODULE_DIR)"
+[[ $rc == 2 && $out == "$want" ]] && ok "missing module: exit 2 naming the file and what to install" \
+  || fail "missing module: exit $rc, got '$out', want '$want'"
+rc=0; out=$(FAULTLINE_AGENT_MODULE_DIR=$T/nowhere "$AGENT" -c "$T/net.conf" --check-config 2>&1) || rc=$?
+[[ $rc == 0 ]] && ok "missing modules do not matter without db probes" || fail "net.conf: $rc $out"
 
 if ((fails > 0)); then
   echo "$fails check(s) failed"

@@ -15,6 +15,8 @@
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 
 PKGS=(faultline-agent faultline-collector faultline-cli)
+# The installed agent must find its own modules, not those of the build tree ctest names.
+unset FAULTLINE_AGENT_MODULE_DIR
 
 fl_init --no-binaries
 [[ $(id -u) -eq 0 ]] || fl_fail "needs root: it installs and purges the packages"
@@ -131,6 +133,18 @@ rm -f /etc/faultline/agent.conf.d/10-dropped.conf
 assert_eq "the installed agent.conf reads a file dropped in agent.conf.d" \
 	"2 /etc/faultline/agent.conf.d/10-dropped.conf:2: [tcp \"dropped\"] address: must be HOST:PORT or [IPv6]:PORT, port 1-65535" \
 	"$rc $out"
+# The database probe modules: shipped in /usr/lib/faultline, where the installed agent (no
+# RUNPATH: the build tree's is stripped) finds them when a database probe is configured.
+for m in faultline-agent-pgsql.so faultline-agent-mysql.so; do
+	dpkg -L faultline-agent | grep -qx "/usr/lib/faultline/$m" || fl_fail "faultline-agent lacks /usr/lib/faultline/$m"
+done
+! readelf -d /usr/bin/faultline-agent | grep -q 'R.*PATH' || fl_fail "the installed agent has a RUNPATH"
+printf '[postgres "pg"]\nconninfo = host=127.0.0.1 dbname=x user=x\n[mysql "my"]\nhost = 127.0.0.1\nuser = x\n' \
+	>/etc/faultline/agent.conf.d/10-db.conf
+out=$(runuser -u faultline-agent -- faultline-agent --check-config 2>&1) && rc=0 || rc=$?
+rm -f /etc/faultline/agent.conf.d/10-db.conf
+assert_eq "the installed agent loads its database probe modules from /usr/lib/faultline" \
+	"0 /etc/faultline/agent.conf: ok" "$rc $out"
 assert_eq "faultline --version" "faultline $version" "$(faultline --version)"
 for p in faultline-agent faultline-collector; do
 	dpkg-query -W -f='${Conffiles}\n' "$p" | grep -q "/etc/faultline/${p#faultline-}.conf" ||
