@@ -3,9 +3,10 @@
 # (PSS splits a shared page among the processes mapping it, so two daemons running together
 # would each look smaller than they are alone).
 #
-# Usage (root): bench/agent/footprint.sh BUILD_DIR [SECONDS]
-#   BUILD_DIR: a Release build without sanitizers; SECONDS: how long each agent runs before it
-#   is measured (default 30). Needs the peer harness (PEERS, default ../shared/peers next to the
+# Usage (root): bench/agent/footprint.sh BUILD_DIR [BUILD_DIR...]
+#   BUILD_DIR: a Release build without sanitizers; several (e.g. before and after a change) are
+#   measured in the same run, one after the other. SECS (default 30): how long each agent runs
+#   before it is measured. Needs the peer harness (PEERS, default ../shared/peers next to the
 #   repository; its install.sh once) for nginx, PostgreSQL, MariaDB and zabbix_agentd.
 #
 # Measured, in this order: zabbix_agentd idle (5 s after start) and after 4,000 passive checks
@@ -17,15 +18,17 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-B=$(cd "${1:?usage: footprint.sh BUILD_DIR [SECONDS]}" && pwd)
-SECS=${2:-30}
+[ $# -ge 1 ] || { echo "usage: footprint.sh BUILD_DIR [BUILD_DIR...]" >&2; exit 2; }
+BUILDS=()
+for b in "$@"; do BUILDS+=("$(cd "$b" && pwd)") || exit 2; done
+SECS=${SECS:-30}
 PEERS=${PEERS:-$REPO/../shared/peers}
 OUTDIR=${OUTDIR:-$(mktemp -d /tmp/fl-footprint-out.XXXXXX)}
 # shellcheck source=/dev/null
 source "$PEERS/lib.sh" || { echo "footprint.sh: no peer harness at $PEERS (set PEERS)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root"
-AGENT=$B/agent/faultline-agent; COLL=$B/collector/faultline-collector; CLI=$B/cli/faultline
-for b in "$AGENT" "$COLL" "$CLI" nginx mariadbd zabbix_agentd; do
+COLL=${BUILDS[0]}/collector/faultline-collector; CLI=${BUILDS[0]}/cli/faultline
+for b in "${BUILDS[@]/%//agent/faultline-agent}" "$COLL" "$CLI" nginx mariadbd zabbix_agentd; do
   command -v "$b" >/dev/null || die "missing $b"
 done
 T=$(mktemp -d /tmp/fl-footprint.XXXXXX); chmod 755 "$T"
@@ -80,15 +83,19 @@ agent_conf() { # with_db (0|1)
   fi
 }
 declare -A A_PSS A_ANON A_RSS A_THR
-for cfg in net db; do
-  mkdir -p "$T/st"; agent_conf "$([ $cfg = db ] && echo 1 || echo 0)" >"$T/agent-$cfg.ini"
-  "$AGENT" -c "$T/agent-$cfg.ini" 2>"$T/agent-$cfg.log" & pid=$!; remember "agent-$cfg" "$pid"
-  sleep "$SECS"
-  alive "$pid" || die "agent ($cfg) exited: $(cat "$T/agent-$cfg.log")"
-  A_PSS[$cfg]=$(median_kb "$pid" Pss); A_ANON[$cfg]=$(median_kb "$pid" Pss_Anon 1)
-  A_RSS[$cfg]=$(median_kb "$pid" Rss 1); A_THR[$cfg]=$(awk '$1 == "Threads:" { print $2 }' "/proc/$pid/status")
-  pss_by_mapping "$pid" >"$OUTDIR/agent-$cfg.smaps.txt"
-  stop_pid "agent-$cfg" "$pid"
+for ((bi = 0; bi < ${#BUILDS[@]}; bi++)); do
+  AGENT=${BUILDS[$bi]}/agent/faultline-agent
+  for cfg in net db; do
+    id=$bi-$cfg
+    mkdir -p "$T/st"; agent_conf "$([ $cfg = db ] && echo 1 || echo 0)" >"$T/agent-$cfg.ini"
+    "$AGENT" -c "$T/agent-$cfg.ini" 2>"$T/agent-$id.log" & pid=$!; remember "agent-$id" "$pid"
+    sleep "$SECS"
+    alive "$pid" || die "agent ($AGENT, $cfg) exited: $(cat "$T/agent-$id.log")"
+    A_PSS[$id]=$(median_kb "$pid" Pss); A_ANON[$id]=$(median_kb "$pid" Pss_Anon 1)
+    A_RSS[$id]=$(median_kb "$pid" Rss 1); A_THR[$id]=$(awk '$1 == "Threads:" { print $2 }' "/proc/$pid/status")
+    pss_by_mapping "$pid" >"$OUTDIR/agent-$id.smaps.txt"
+    stop_pid "agent-$id" "$pid"
+  done
 done
 "$CLI" -C "$CTL" status --json >"$OUTDIR/status.json" 2>/dev/null
 ok=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for h in d["hosts"] for p in h["probes"] if p["status"]=="ok"), sum(1 for h in d["hosts"] for p in h["probes"]))' "$OUTDIR/status.json" 2>/dev/null)
@@ -98,12 +105,18 @@ ok=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 fo
   echo "|---|---|---|---|---|"
   printf '| zabbix_agentd idle | %s | | %s | %s processes |\n' "$za_idle" "$za_idle_rss" "$za_procs"
   printf '| zabbix_agentd after 4,000 checks | %s | | %s | %s processes |\n' "$za_load" "$za_load_rss" "$za_procs"
-  printf '| faultline-agent, 10 HTTP + 10 TCP + 1 DNS | %s | %s | %s | %s threads |\n' "${A_PSS[net]}" "${A_ANON[net]}" "${A_RSS[net]}" "${A_THR[net]}"
-  printf '| faultline-agent, the same + PostgreSQL + MariaDB | %s | %s | %s | %s threads |\n' "${A_PSS[db]}" "${A_ANON[db]}" "${A_RSS[db]}" "${A_THR[db]}"
+  for ((bi = 0; bi < ${#BUILDS[@]}; bi++)); do
+    printf '| faultline-agent (%s), 10 HTTP + 10 TCP + 1 DNS | %s | %s | %s | %s threads |\n' "${BUILDS[$bi]}" \
+      "${A_PSS[$bi-net]}" "${A_ANON[$bi-net]}" "${A_RSS[$bi-net]}" "${A_THR[$bi-net]}"
+    printf '| faultline-agent (%s), the same + PostgreSQL + MariaDB | %s | %s | %s | %s threads |\n' "${BUILDS[$bi]}" \
+      "${A_PSS[$bi-db]}" "${A_ANON[$bi-db]}" "${A_RSS[$bi-db]}" "${A_THR[$bi-db]}"
+  done
   echo
   echo "probes ok in the collector's last status (ok total): ${ok:-?}"
-  for cfg in net db; do
-    echo; echo "agent ($cfg), PSS by mapping (kB), largest first:"
-    head -20 "$OUTDIR/agent-$cfg.smaps.txt"
+  for ((bi = 0; bi < ${#BUILDS[@]}; bi++)); do
+    for cfg in net db; do
+      echo; echo "agent ${BUILDS[$bi]} ($cfg), PSS by mapping (kB), largest first:"
+      head -20 "$OUTDIR/agent-$bi-$cfg.smaps.txt"
+    done
   done
 } | tee "$OUTDIR/footprint.md"
