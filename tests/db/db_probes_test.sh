@@ -72,6 +72,11 @@ check pg_good ".result.target == \"127.0.0.1:$FL_PG_PORT/orders\"" "target is ho
 
 probe pg_name postgres orders conninfo="host=localhost hostaddr=127.0.0.1 port=$FL_PG_PORT dbname=orders user=app" password_file="$FL_PG_PASSWORD_FILE"
 check pg_name '.result.status == "ok"' "hostaddr given: no DNS, target keeps the host name"
+# GSSAPI encryption only when asked for: the probe's default (gssencmode=disable) connects
+# as above; a conninfo that requires it is obeyed (no Kerberos here, so it cannot connect).
+probe pg_gssenc postgres orders conninfo="host=127.0.0.1 port=$FL_PG_PORT dbname=orders user=app gssencmode=require" password_file="$FL_PG_PASSWORD_FILE"
+check pg_gssenc '.result.status == "fail" and (.result.detail | test("GSSAPI"))' \
+  "gssencmode=require in conninfo is obeyed (the default disable is only a default)"
 probe pg_dns postgres orders conninfo="host=no-such-host.invalid port=$FL_PG_PORT dbname=orders user=app" password_file="$FL_PG_PASSWORD_FILE"
 check pg_dns '.result.failure == "dns" and .result.timing.dns_ms > 0' "unresolvable name: dns, with the DNS phase timed"
 
