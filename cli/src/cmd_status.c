@@ -569,6 +569,28 @@ stats_json(fl_json *j, const Fl__CollectorStats *s)
 	fl_json_obj_end(j);
 }
 
+// Issue 11: each alert receiver's delivery counters.
+static void
+notifications_json(fl_json *j, const Fl__StatusReply *r)
+{
+	fl_json_key(j, "notifications");
+	fl_json_arr_begin(j);
+	for (size_t i = 0; i < r->n_notify_receivers; i++) {
+		const Fl__NotifyReceiver *n = r->notify_receivers[i];
+		fl_json_obj_begin(j);
+		fl_json_kstr(j, "receiver", str(n->name));
+		fl_json_kstr(j, "kind", str(n->kind));
+		fl_json_kuint(j, "sent", n->sent);
+		fl_json_kuint(j, "failed", n->failed);
+		fl_json_kuint(j, "retried", n->retried);
+		fl_json_kuint(j, "dropped", n->dropped);
+		fl_json_kuint(j, "pending", n->pending);
+		fl_json_kbool(j, "down", n->down);
+		fl_json_obj_end(j);
+	}
+	fl_json_arr_end(j);
+}
+
 int
 cli_status_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 {
@@ -614,6 +636,7 @@ cli_status_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 	stats_json(&j, r->stats);
 	verifications_json(&j, r);
 	rejected_json(&j, r);
+	notifications_json(&j, r);
 	fl_json_obj_end(&j);
 	if (cli_json_emit(&j, out) != 0) {
 		return CLI_EXIT_ERROR;

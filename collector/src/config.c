@@ -37,6 +37,7 @@ coll_config_defaults(coll_config *cfg)
 	cfg->recv_max            = COLL_DEFAULT_RECV_MAX;
 	cfg->max_connections     = COLL_DEFAULT_MAX_CONNECTIONS;
 	snprintf(cfg->http, sizeof(cfg->http), "%s", COLL_DEFAULT_HTTP);
+	coll_notify_config_defaults(&cfg->notify);
 }
 
 // A byte count: digits with an optional KiB or MiB suffix, between min and max.
@@ -290,6 +291,7 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 typedef enum sect_state {
 	SECT_NONE,      // before the first header of a file
 	SECT_COLLECTOR, // [collector]
+	SECT_NOTIFY,    // [notify], [webhook "NAME"], [alertmanager] (notify_config.h)
 	SECT_UNKNOWN,   // reported at its header; its keys are not reported again
 } sect_state;
 
@@ -303,7 +305,55 @@ typedef struct load_ctx {
 		fl_ini_pos pos;
 	} seen[MAX_SEEN];
 	size_t n_seen;
+	char   notify_kind[16];    // SECT_NOTIFY: the section's kind
+	char   notify_seen[8][32]; // its keys set so far (the ones that may not repeat)
+	size_t n_notify_seen;
 } load_ctx;
+
+// Notification sections (notify_config.h). Returns true when text is one (errors reported).
+static bool
+notify_section(load_ctx *lc, fl_ini *ini, fl_ini_pos pos, const char *text)
+{
+	char kind[16], name[COLL_NOTIFY_NAME_MAX + 8], why[256];
+
+	if (fl_cfg_split_section(text, kind, sizeof(kind), name, sizeof(name)) != 0 ||
+	    !coll_notify_section_known(kind)) {
+		return false;
+	}
+	lc->n_notify_seen = 0;
+	snprintf(lc->notify_kind, sizeof(lc->notify_kind), "%s", kind);
+	if (coll_notify_config_section(&lc->cfg->notify, kind, name, why, sizeof(why)) != 0) {
+		fl_ini_err(ini, pos, "%s", why);
+		lc->sect = SECT_UNKNOWN; // its keys are not reported again
+		return true;
+	}
+	lc->sect = SECT_NOTIFY;
+	return true;
+}
+
+// A key of a notification section: set once unless repeatable.
+static void
+notify_key(load_ctx *lc, fl_ini *ini, fl_ini_pos pos, const char *key, const char *value)
+{
+	char why[480];
+
+	if (!coll_notify_key_repeatable(lc->notify_kind, key)) {
+		for (size_t i = 0; i < lc->n_notify_seen; i++) {
+			if (strcmp(lc->notify_seen[i], key) == 0) {
+				fl_ini_err(ini, pos, "%s: set twice in [%s]", key, lc->notify_kind);
+				return;
+			}
+		}
+		if (lc->n_notify_seen < 8 && strlen(key) < sizeof(lc->notify_seen[0])) {
+			snprintf(lc->notify_seen[lc->n_notify_seen++], sizeof(lc->notify_seen[0]),
+			    "%s", key);
+		}
+	}
+	if (coll_notify_config_set(
+	        &lc->cfg->notify, lc->notify_kind, key, value, why, sizeof(why)) != 0) {
+		fl_ini_err(ini, pos, "%s", why);
+	}
+}
 
 static void
 on_section(void *user, fl_ini *ini, fl_ini_pos pos, const char *text)
@@ -313,6 +363,9 @@ on_section(void *user, fl_ini *ini, fl_ini_pos pos, const char *text)
 	// [collector] may appear in several files (a conf.d file sets a few keys); a key set twice
 	// anywhere is the error instead.
 	lc->sect = strcmp(text, "collector") == 0 ? SECT_COLLECTOR : SECT_UNKNOWN;
+	if (lc->sect == SECT_UNKNOWN && notify_section(lc, ini, pos, text)) {
+		return;
+	}
 	if (lc->sect == SECT_UNKNOWN) {
 		fl_ini_err(ini, pos, "unknown section [%s]", text);
 	}
@@ -350,6 +403,9 @@ on_key(void *user, fl_ini *ini, fl_ini_pos pos, const char *key, const char *val
 		return;
 	case SECT_UNKNOWN:
 		return;
+	case SECT_NOTIFY:
+		notify_key(lc, ini, pos, key, value);
+		return;
 	case SECT_COLLECTOR:
 		break;
 	}
@@ -382,6 +438,7 @@ coll_config_load(const char *path, coll_config *cfg, char *err, size_t errlen)
 	load_ctx *lc  = calloc(1, sizeof(*lc));
 	fl_ini   *ini = fl_ini_new();
 	int       rv  = 0;
+	char      why[512];
 
 	if (lc == NULL || ini == NULL) {
 		snprintf(err, errlen, "%s:0: cannot load: out of memory", path);
@@ -392,6 +449,9 @@ coll_config_load(const char *path, coll_config *cfg, char *err, size_t errlen)
 	lc->cfg = cfg;
 	if (fl_ini_parse_file(ini, path, &coll_ini_ops, lc) != 0) {
 		fl_ini_format_errors(ini, err, errlen);
+		rv = -1;
+	} else if (coll_notify_config_check(&cfg->notify, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s:0: %s", path, why);
 		rv = -1;
 	}
 	fl_ini_free(ini);

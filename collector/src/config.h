@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "notify_config.h"
+
 #define COLL_DEFAULT_CONFIG "/etc/faultline/collector.conf"
 #define COLL_URL_MAX        512
 #define COLL_PATH_MAX       1024
@@ -48,6 +50,8 @@ typedef struct coll_config {
 	// is skipped with a warning, so that a taken port 7680 never keeps a collector down).
 	char http[COLL_URL_MAX];
 	bool http_set;
+	// Issue 11: alert notifications (notify.h).
+	coll_notify_config notify;
 } coll_config;
 
 #define COLL_DEFAULT_HTTP "127.0.0.1:7680"

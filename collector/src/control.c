@@ -16,6 +16,7 @@
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "notify.h"
 #include "pipes.h"
 #include "rejects.h"
 #include "server.h"
@@ -169,7 +170,9 @@ answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg
 	}
 	coll_verify_status_add(srv, resp->status);
 	coll_rejects_status_add(srv->rejects, resp->status);
-	if (resp->status->n_verifications > 0 || resp->status->n_rejected_senders > 0) {
+	coll_notify_status_add(srv->notify, resp->status);
+	if (resp->status->n_verifications > 0 || resp->status->n_rejected_senders > 0 ||
+	    resp->status->n_notify_receivers > 0) {
 		nng_msg *m;
 		if (fl_wire_encode(&resp->base, &m) == 0) {
 			nng_msg_free(*out);
@@ -178,6 +181,7 @@ answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg
 	}
 	coll_verify_status_fini(resp->status);
 	coll_rejects_status_fini(resp->status);
+	coll_notify_status_fini(resp->status);
 	fl__response__free_unpacked(resp, NULL);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "notify.h"
 #include "pipes.h"
 #include "rejects.h"
 #include "survey.h"
@@ -594,6 +595,14 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	if (coll_verify_start(srv, srv->survey != NULL, err, errlen) != 0) {
 		goto fail_sockets;
 	}
+	// Issue 11: before ingest, which hands it every diagnosis.
+	if (coll_notify_start(&cfg->notify, cfg->state, &srv->notify, err, errlen) != 0) {
+		goto fail_sockets;
+	}
+	if (srv->notify != NULL) {
+		srv->state.on_diagnosis     = coll_notify_on_diagnosis;
+		srv->state.on_diagnosis_arg = srv->notify;
+	}
 	watch_listener(srv->watch, 0, pull_l, cfg->listen, srv->listen_port);
 	watch_listener(srv->watch, 1, rep_l, cfg->control, srv->control_port);
 	if (pthread_create(&srv->ingest_tid, NULL, coll_ingest_main, srv) != 0) {
@@ -625,6 +634,8 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	return 0;
 
 fail_sockets:
+	coll_notify_stop(srv->notify);
+	srv->notify = NULL;
 	coll_verify_stop(srv);
 	coll_survey_free(srv->survey);
 	coll_auth_free(srv->auth);
@@ -693,6 +704,10 @@ coll_server_stop(coll_server *srv)
 	workers_done = wait_slow_jobs(srv, COLL_STOP_WORKERS_MS);
 	coll_verify_stop(srv);
 	coll_exporter_save_final(srv->exporter);
+	// After ingest (which hands it diagnoses); its outbox is already durable.
+	srv->state.on_diagnosis = NULL;
+	coll_notify_stop(srv->notify);
+	srv->notify = NULL;
 	if (workers_done) {
 		write_pending(srv);
 		coll_ops_fini(&srv->pending);

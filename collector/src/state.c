@@ -1118,6 +1118,9 @@ coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops)
 		set_str(&s->verdict, name);
 		set_str(&s->verdict_summary, summary);
 	}
+	if (s->on_diagnosis != NULL) {
+		s->on_diagnosis(s->on_diagnosis_arg, s, r, now_us);
+	}
 	corr_reply_free(r);
 	return added;
 }

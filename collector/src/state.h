@@ -191,6 +191,11 @@ typedef struct coll_state {
 	// init: not counted) and the open findings of the last diagnosis by Fl__Verdict.
 	struct coll_latency *latency;
 	uint32_t             findings[6];
+	// Issue 11: called with every diagnosis coll_state_record_verdict makes (the notifier,
+	// notify.h); r is borrowed for the call. NULL: nobody listens.
+	void (*on_diagnosis)(
+	    void *arg, const struct coll_state *s, const Fl__DiagnoseReply *r, int64_t now_us);
+	void *on_diagnosis_arg;
 } coll_state;
 
 // Which hosts a query is about (issue 10): host NULL or "" for all; labels "key=value", each of

@@ -1,0 +1,27 @@
+// notify_body.h - what a notification says: the webhook body and the Alertmanager alert.
+//
+// Webhook body (README, "Alerts and metrics"; a public contract):
+//   {"id", "status": "firing|resolved", "verdict", "summary", "hosts", "targets", "release",
+//    "evidence", "since", "ended"}
+// id is the finding's identity (notify_track.h), the same on its firing and its resolved;
+// since and ended are RFC 3339 (ended null while firing). The event id sent as
+// X-Faultline-Event-Id is "<id>-<fired unix ms>-<status>": one per notification, the same on
+// every retry, so a receiver de-duplicates by it (delivery is at least once).
+
+#ifndef FL_COLLECTOR_NOTIFY_BODY_H
+#define FL_COLLECTOR_NOTIFY_BODY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "faultline.pb-c.h"
+
+// The webhook body for finding f (id, status "firing" or "resolved", ended_us 0 while firing).
+// Returns a malloc'd string, or NULL when out of memory.
+char *notify_webhook_body(
+    const char *id, const char *status, const Fl__Finding *f, int64_t ended_us);
+
+// Writes the event id of a notification into buf.
+void notify_event_id(const char *id, int64_t fired_us, const char *status, char *buf, size_t len);
+
+#endif // FL_COLLECTOR_NOTIFY_BODY_H
