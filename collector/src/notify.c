@@ -393,6 +393,8 @@ load_counters(coll_notify *n)
 		r->retried  = notify_store_count(n->st, r->name, "retried");
 		r->dropped  = notify_store_count(n->st, r->name, "dropped");
 		r->pending  = p > 0 ? (uint64_t) p : 0;
+		// Failing before the restart: its recovery is the next state change to log.
+		r->down = notify_store_count_rows(n->st, r->name, true) > 0;
 	}
 }
 

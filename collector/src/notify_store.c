@@ -169,7 +169,15 @@ commit(notify_store *st, int ok)
 long
 notify_store_pending(notify_store *st, const char *receiver)
 {
-	sqlite3_stmt *s = prep(st, "SELECT COUNT(*) FROM notify_outbox WHERE receiver = ?1");
+	return notify_store_count_rows(st, receiver, false);
+}
+
+long
+notify_store_count_rows(notify_store *st, const char *receiver, bool tried_only)
+{
+	sqlite3_stmt *s = prep(st,
+	    tried_only ? "SELECT COUNT(*) FROM notify_outbox WHERE receiver = ?1 AND attempts > 0"
+	               : "SELECT COUNT(*) FROM notify_outbox WHERE receiver = ?1");
 	long          n = -1;
 	if (s == NULL) {
 		return -1;

@@ -74,6 +74,9 @@ int notify_store_failed(notify_store *st, const notify_row *row, int64_t next_us
 // Rows waiting for receiver (-1 on error).
 long notify_store_pending(notify_store *st, const char *receiver);
 
+// The same, or only those tried at least once (tried_only: the receiver was failing).
+long notify_store_count_rows(notify_store *st, const char *receiver, bool tried_only);
+
 // Makes every row due now (at start: a restart is a fresh try for whatever waits).
 int notify_store_all_due(notify_store *st);
 

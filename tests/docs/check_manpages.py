@@ -246,12 +246,23 @@ def main():
             if k not in words:
                 fail(f"man/{page}: section THE [{section}] SECTION lacks key '{k}' "
                      f"(in README.md's [{section}] table): add a .TP item `.B {k}`")
+    # Issue 11: the notification sections' tables, in NOTIFICATIONS.
+    words = bold_words(region(pages["faultline-collector.conf.5"], "NOTIFICATIONS"))
+    for section in ("notify", 'webhook "NAME"'):
+        keys = readme_keys(readme, section)
+        if not keys:
+            fail(f"README.md: no table headed | `[{section}]` key | (has it moved?)")
+        for k in keys:
+            if k not in words:
+                fail(f"man/faultline-collector.conf.5: section NOTIFICATIONS lacks key '{k}' "
+                     f"(in README.md's [{section}] table): add a .TP item `.B {k}`")
 
     check_keys("faultline-agent.conf.5", "agent.conf.example",
                lambda k: ("THE [agent] SECTION", None, False) if k == "agent"
                else ("PROBE SECTIONS", f'[{k} "NAME"]', True))
     check_keys("faultline-collector.conf.5", "collector.conf.example",
-               lambda k: ("THE [collector] SECTION", None, False))
+               lambda k: ("THE [collector] SECTION", None, False) if k == "collector"
+               else ("NOTIFICATIONS", None, False))
     check_keys("faultline.expect.5", "faultline.expect.example",
                lambda k: ("KEYS", None, False))
 

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# notify_webhook_test.sh - issue 11's webhook notifications with real processes: a collector,
+# two agents (1 s interval) probing the demo app, and a small local HTTP sink
+# (tests/lib/webhook_sink.py).
+#   1. Nothing lost: the sink is down while the app fails (503 on both hosts: one CODE finding)
+#      and the collector is restarted in between, while the app recovers. Once the sink is up,
+#      firing then resolved arrive, once each (by event id), with the documented body, the
+#      configured headers (the secret one from header_file, never logged) and status --json
+#      counting sent/failed/retried, also after another restart.
+#   2. Flap: a fault shorter than `for` notifies nothing.
+#   3. Hostile receivers: one that hangs, one that answers byte by byte, one that answers 1 GB,
+#      beside a good one: the good one gets its notification, the others' tries are bounded by
+#      their timeout and counted, ingest is unaffected (status answers within a second, reports
+#      keep being applied), and SIGTERM still stops the collector within 3 s.
+source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
+
+SINK=$FL_SOURCE/tests/lib/webhook_sink.py
+fl_init
+
+# collector_conf FOR WEBHOOK_SECTIONS: a fresh collector config with [notify] and webhooks.
+collector_conf() {
+	fl_collector_conf "$FL_TMP/collector.conf"
+	cat >>"$FL_TMP/collector.conf" <<-EOF
+
+		[notify]
+		for = $1
+		resolve_after = 2
+		retry_max = 2s
+		$2
+	EOF
+}
+
+start_agents() {
+	local h
+	for h in app1 app2; do
+		fl_agent_conf "$FL_TMP/$h.conf" "$h" 1.0
+		cat >>"$FL_TMP/$h.conf" <<-EOF
+
+			[http "app"]
+			url = http://127.0.0.1:$FL_APP_PORT/health
+			timeout = 2s
+		EOF
+		fl_start_agent "$h"
+	done
+}
+
+# verdict_is V: the collector's verdict is V.
+verdict_is() {
+	local json
+	json=$(fl_cli_json diagnose) || return 1
+	jq -e --arg v "$1" '.verdict == $v' <<<"$json" >/dev/null || {
+		jq -c '{verdict, summary}' <<<"$json"
+		return 1
+	}
+}
+
+# receiver_has NAME FILTER: status --json's notifications entry of NAME satisfies FILTER.
+receiver_has() {
+	local json
+	json=$(fl_cli_json status) || return 1
+	jq -e --arg n "$1" "(.notifications[] | select(.receiver == \$n)) | $2" <<<"$json" \
+		>/dev/null || {
+		jq -c '.notifications' <<<"$json"
+		return 1
+	}
+}
+
+# lines FILE FILTER: how many JSON lines of FILE match FILTER.
+lines() { [[ -e $1 ]] && jq -c "select($2)" "$1" | wc -l || echo 0; }
+
+# --- 1. the sink down during the fault, a restart in between -----------------------------------
+SINK_PORT=$(fl_free_port)
+printf 'Authorization: Bearer s3cret-token-42\n' >"$FL_TMP/auth.header"
+chmod 600 "$FL_TMP/auth.header"
+collector_conf 2s "[webhook \"ops\"]
+url = http://127.0.0.1:$SINK_PORT/hook
+header = X-Team: dba
+header_file = $FL_TMP/auth.header
+timeout = 1s"
+fl_start_app app
+fl_start_collector collector
+start_agents
+wait_for "healthy" 30 verdict_is healthy
+assert_jq "the receiver is listed, nothing sent yet" "$(fl_cli_json status)" \
+	'.notifications == [{"receiver":"ops","kind":"webhook","sent":0,"failed":0,"retried":0,
+	  "dropped":0,"pending":0,"down":false}]'
+
+fl_app_mode app 503
+wait_for "a code finding" 30 verdict_is code
+wait_for "the firing waits in the outbox, tries failing" 30 receiver_has ops \
+	'.pending == 1 and .failed >= 1 and .down and .sent == 0'
+
+fl_stop collector
+fl_app_mode app ok
+fl_start_collector collector
+wait_for "healthy again after the restart" 30 verdict_is healthy
+wait_for "the resolved queued behind the firing" 30 receiver_has ops '.pending == 2'
+
+fl_start sink python3 "$SINK" --port "$SINK_PORT" --out "$FL_TMP/sink.jsonl"
+wait_for "both notifications delivered" 30 receiver_has ops '.pending == 0 and .sent == 2'
+wait_for "the sink has two" 5 test "$(lines "$FL_TMP/sink.jsonl" true)" -eq 2
+got=$(jq -sc . "$FL_TMP/sink.jsonl")
+assert_jq "firing then resolved, one finding id, distinct event ids" "$got" '
+	[.[].body.status] == ["firing", "resolved"] and (.[0].body.id == .[1].body.id)
+	and (.[0].event_id != .[1].event_id)'
+assert_jq "event ids are <id>-<fired ms>-<status>" "$got" '
+	all(.[]; .event_id == "\(.body.id)-\(.event_id | split("-")[1])-\(.body.status)"
+		and (.event_id | test("^[0-9a-f]{16}-[0-9]+-(firing|resolved)$")))'
+assert_jq "the body has exactly the documented fields" "$got" '
+	all(.[]; .body | keys == (["id","status","verdict","summary","hosts","targets","release",
+		"evidence","since","ended"] | sort))'
+assert_jq "a code finding on both hosts, release 1.0, evidence, since; ended only when resolved" \
+	"$got" '
+	all(.[]; .body.verdict == "code" and (.body.hosts | sort) == ["app1","app2"]
+		and .body.release == "1.0" and (.body.evidence | length) > 0
+		and (.body.since | test("^[0-9]{4}-")) and (.body.summary | length) > 0)
+	and .[0].body.ended == null and (.[1].body.ended | test("^[0-9]{4}-"))'
+assert_jq "headers: JSON, the configured one and the secret one from header_file" "$got" '
+	all(.[]; .path == "/hook" and .headers["content-type"] == "application/json"
+		and .headers["x-team"] == "dba"
+		and .headers["authorization"] == "Bearer s3cret-token-42")'
+grep -q s3cret "$FL_TMP"/collector.log && fl_fail "the secret header reached the log"
+fl_log "ok: the secret is in no log"
+assert_eq "the receiver's down and up are logged once each" "1 1" \
+	"$(grep -c 'cannot deliver to webhook ops' "$FL_TMP/collector.log") $(grep -c 'webhook ops accepts notifications again' "$FL_TMP/collector.log")"
+# The resolved waited behind the firing (order per finding), so only the firing was retried.
+assert_jq "counters: 2 sent, the firing after failed tries" "$(fl_cli_json status)" '
+	.notifications[0] | .sent == 2 and .retried == 1 and .failed >= 2 and .down == false'
+fl_stop collector
+fl_start_collector collector
+assert_jq "the counters survive a restart" "$(fl_cli_json status)" '
+	.notifications[0] | .sent == 2 and .retried == 1 and .failed >= 2 and .pending == 0'
+fl_log "waiting 4 s: nothing more may arrive"
+sleep 4 # a negative check: a duplicate would have to arrive within this window
+assert_eq "nothing delivered twice" 2 "$(lines "$FL_TMP/sink.jsonl" true)"
+
+# --- 2. a fault shorter than `for` notifies nothing ---------------------------------------------
+fl_stop collector
+fl_stop agent-app1
+fl_stop agent-app2
+rm -f "$FL_TMP/collector.db"* "$FL_TMP/sink.jsonl"
+collector_conf 1m "[webhook \"ops\"]
+url = http://127.0.0.1:$SINK_PORT/hook
+timeout = 1s"
+fl_start_collector collector
+start_agents
+wait_for "healthy" 30 verdict_is healthy
+fl_app_mode app 503
+wait_for "a code finding" 30 verdict_is code
+fl_app_mode app ok
+wait_for "healthy again" 30 verdict_is healthy
+fl_log "waiting 3 s (resolve_after): nothing may arrive"
+sleep 3 # a negative check: a notification would have arrived by now
+assert_eq "a flap shorter than for: nothing notified" 0 "$(lines "$FL_TMP/sink.jsonl" true)"
+assert_jq "nothing queued either" "$(fl_cli_json status)" \
+	'.notifications[0] | .pending == 0 and .sent == 0 and .failed == 0'
+
+# --- 3. hostile receivers -----------------------------------------------------------------------
+fl_stop collector
+fl_stop agent-app1
+fl_stop agent-app2
+rm -f "$FL_TMP/collector.db"* "$FL_TMP/sink.jsonl"
+declare -A PORT
+for m in hang slow huge; do
+	PORT[$m]=$(fl_free_port)
+	fl_start "sink-$m" python3 "$SINK" --port "${PORT[$m]}" --out "$FL_TMP/$m.jsonl" --mode "$m"
+done
+sections="[webhook \"good\"]
+url = http://127.0.0.1:$SINK_PORT/hook
+timeout = 1s"
+for m in hang slow huge; do
+	sections+="
+[webhook \"$m\"]
+url = http://127.0.0.1:${PORT[$m]}/hook
+timeout = 1s"
+done
+collector_conf 1s "$sections"
+for m in hang slow huge; do
+	wait_for "sink $m listening" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/${PORT[$m]}"
+done
+fl_start_collector collector
+start_agents
+wait_for "healthy" 30 verdict_is healthy
+fl_app_mode app 503
+wait_for "a code finding" 30 verdict_is code
+wait_for "the good receiver got the firing" 30 receiver_has good '.sent == 1'
+wait_for "the hanging receiver failed twice (timeouts)" 30 receiver_has hang '.failed >= 2 and .down'
+wait_for "the slow receiver failed twice (timeouts)" 30 receiver_has slow '.failed >= 2 and .down'
+wait_for "the 1 GB receiver's 200 counts as delivered" 30 receiver_has huge '.sent == 1'
+wait_for "the 1 GB sink saw the collector stop reading" 10 test "$(lines "$FL_TMP/huge.jsonl" .huge_sent)" -ge 1
+assert_jq "at most a few MB of the 1 GB were taken" "$(jq -sc . "$FL_TMP/huge.jsonl")" \
+	'all(.[]; .huge_sent < 16 * 1048576)'
+
+# Ingest is unaffected while the hostile receivers are retried.
+before=$(fl_cli_json status | jq .stats.reports_applied)
+for i in 1 2 3 4 5; do
+	t0=$(date +%s%N)
+	fl_cli_json status >/dev/null || fl_fail "status did not answer"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	((ms < 1000)) || fl_fail "status took ${ms} ms while receivers hang"
+	sleep 0.5
+done
+fl_log "ok: status answered within a second each time"
+wait_for "reports keep being applied" 10 bash -c \
+	"test \$(\"$FL_CLI_BIN\" -C \"$FL_CONTROL\" status --json | jq .stats.reports_applied) -ge $((before + 4))"
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$(fl_pid collector)/status")
+fl_log "collector RSS ${rss} kB"
+((rss < 400000)) || fl_fail "collector RSS ${rss} kB: the 1 GB answer was not bounded"
+
+# A stop while a try hangs ends within 3 s.
+wait_for "a try to the hanging receiver in progress" 10 test "$(lines "$FL_TMP/hang.jsonl" .hang)" -ge 3
+t0=$SECONDS
+fl_stop collector
+((SECONDS - t0 <= 3)) || fl_fail "the collector took $((SECONDS - t0)) s to stop"
+assert_eq "the collector stopped cleanly" 0 "$FL_LAST_RC"
