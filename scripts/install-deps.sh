@@ -21,6 +21,8 @@ PACKAGES=(
 	prometheus
 	# packages, manuals, completion, pipeline examples (tests/packaging, tests/docs)
 	debhelper lintian mandoc man-db bash-completion python3-yaml
+	# alert notifications (tests/collector/notify_alertmanager_test.sh)
+	prometheus-alertmanager
 )
 
 missing=()

@@ -26,8 +26,8 @@
 typedef struct receiver {
 	struct coll_notify *n;
 	char                name[96];
-	const char         *kind; // webhook | alertmanager
-	char                url[COLL_NOTIFY_URL_MAX];
+	const char         *kind;                          // webhook | alertmanager
+	char                url[COLL_NOTIFY_URL_MAX + 16]; // where to POST
 	char              **headers; // resolved "Name: value" lines (secrets included)
 	size_t              n_headers;
 	uint32_t            timeout_ms;
@@ -54,6 +54,8 @@ struct coll_notify {
 	notify_tracker tracker; // decider thread only
 	notify_store  *st;      // the decider's connection
 	int64_t        round_us;
+	bool           has_am;         // an [alertmanager] url is configured
+	int64_t        next_resend_us; // when firing findings are next re-sent to them
 	pthread_t      tid;
 	bool           started;
 	bool           curl_init;
@@ -135,6 +137,26 @@ add_webhook(coll_notify *n, const coll_webhook_cfg *w, char *err, size_t errlen)
 	return 0;
 }
 
+// One Alertmanager of [alertmanager] url: named alertmanager:HOST:PORT, POSTed to
+// URL/api/v2/alerts.
+static void
+add_alertmanager(coll_notify *n, const char *url, uint32_t timeout_ms)
+{
+	receiver   *r    = &n->rx[n->n_rx++];
+	const char *host = strstr(url, "://") + 3;
+	size_t      len  = strlen(url);
+
+	memset(r, 0, sizeof(*r));
+	r->n          = n;
+	r->kind       = "alertmanager";
+	r->timeout_ms = timeout_ms;
+	snprintf(r->name, sizeof(r->name), "alertmanager:%.*s", (int) strcspn(host, "/"), host);
+	while (len > 0 && url[len - 1] == '/') {
+		len--;
+	}
+	snprintf(r->url, sizeof(r->url), "%.*s/api/v2/alerts", (int) len, url);
+}
+
 static void
 receivers_free(coll_notify *n)
 {
@@ -155,12 +177,57 @@ receivers_free(coll_notify *n)
 
 // ---- deciding -------------------------------------------------------------------------------
 
+static bool
+is_am(const receiver *r)
+{
+	return strcmp(r->kind, "alertmanager") == 0;
+}
+
 static char *
 body_for(const receiver *r, notify_status st, const notify_entry *e, int64_t at_us)
 {
 	const char *status = st == NOTIFY_FIRING ? "firing" : "resolved";
-	(void) r;
-	return notify_webhook_body(e->id, status, e->f, st == NOTIFY_FIRING ? 0 : at_us);
+	int64_t     ended  = st == NOTIFY_FIRING ? 0 : at_us;
+	return is_am(r) ? notify_am_body(e->id, status, e->f, ended)
+	                : notify_webhook_body(e->id, status, e->f, ended);
+}
+
+// Alertmanager forgets an alert at its endsAt unless it is sent again (README, "Alertmanager"):
+// every `resend`, each firing finding is queued again for each Alertmanager that has nothing
+// of it waiting already (so an Alertmanager that is down does not pile up re-sends).
+static void
+resend_firing(coll_notify *n, int64_t now_us)
+{
+	bool queued = false;
+	for (size_t k = 0; k < n->tracker.n; k++) {
+		const notify_entry *e = &n->tracker.v[k];
+		char                event_id[NOTIFY_ID_LEN + 48];
+		if (!e->firing || e->f == NULL) {
+			continue;
+		}
+		notify_event_id(e->id, e->fired_us, "firing", event_id, sizeof(event_id));
+		for (size_t i = 0; i < n->n_rx; i++) {
+			if (!is_am(&n->rx[i])) {
+				continue;
+			}
+			char *body = body_for(&n->rx[i], NOTIFY_FIRING, e, now_us);
+			if (body != NULL &&
+			    notify_store_requeue(
+			        n->st, n->rx[i].name, e->id, event_id, body, now_us) == 1) {
+				pthread_mutex_lock(&n->mu);
+				n->rx[i].pending++;
+				pthread_mutex_unlock(&n->mu);
+				queued = true;
+			}
+			free(body);
+		}
+	}
+	if (queued) {
+		pthread_mutex_lock(&n->mu);
+		n->rows_gen++;
+		pthread_cond_broadcast(&n->cv);
+		pthread_mutex_unlock(&n->mu);
+	}
 }
 
 // notify_emit_fn: writes the notification's rows for every receiver.
@@ -255,8 +322,12 @@ decider_main(void *arg)
 			free(snap);
 			n->round_us = round;
 		}
-		notify_tracker_update(
-		    &n->tracker, r, n->round_us, fl_now_us(), NULL, NULL, emit, n);
+		int64_t now = fl_now_us();
+		notify_tracker_update(&n->tracker, r, n->round_us, now, NULL, NULL, emit, n);
+		if (n->has_am && now >= n->next_resend_us) {
+			resend_firing(n, now);
+			n->next_resend_us = now + (int64_t) n->cfg.am_resend_ms * 1000;
+		}
 		if (r != NULL) {
 			fl__diagnose_reply__free_unpacked(r, NULL);
 		}
@@ -310,13 +381,21 @@ deliver(receiver *r, notify_row *row)
 	for (size_t i = 0; i < r->n_headers; i++) {
 		headers[nh++] = r->headers[i];
 	}
-	notify_http_req req = { .url = r->url,
-		.headers             = headers,
-		.n_headers           = nh,
-		.body                = row->body,
-		.timeout_ms          = r->timeout_ms,
-		.stop                = &n->stop };
-	if (notify_http_post(&req, why, sizeof(why)) == 0) {
+	// A firing alert to Alertmanager ends by itself unless re-sent: a few resends ahead of now.
+	char *body = notify_am_set_ends_at(
+	    row->body, fl_now_us() + 3 * (int64_t) n->cfg.am_resend_ms * 1000);
+	if (body == NULL) {
+		return false; // out of memory: tried again at the next look
+	}
+	notify_http_req req    = { .url = r->url,
+		   .headers             = headers,
+		   .n_headers           = nh,
+		   .body                = body,
+		   .timeout_ms          = r->timeout_ms,
+		   .stop                = &n->stop };
+	int             posted = notify_http_post(&req, why, sizeof(why));
+	free(body);
+	if (posted == 0) {
 		if (notify_store_sent(r->st, row) == 0) {
 			pthread_mutex_lock(&n->mu);
 			r->sent++;
@@ -474,6 +553,10 @@ coll_notify_start(const coll_notify_config *cfg, const char *state_path, coll_no
 			coll_notify_stop(n);
 			return -1;
 		}
+	}
+	for (uint32_t i = 0; i < cfg->n_am_urls; i++) {
+		add_alertmanager(n, cfg->am_urls[i], cfg->am_timeout_ms);
+		n->has_am = true;
 	}
 	if (open_stores(n, state_path, err, errlen) != 0 || start_threads(n, err, errlen) != 0) {
 		coll_notify_stop(n);

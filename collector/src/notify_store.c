@@ -256,6 +256,32 @@ notify_store_enqueue(notify_store *st, const notify_enqueue *q)
 	return commit(st, bad);
 }
 
+int
+notify_store_requeue(notify_store *st, const char *receiver, const char *finding,
+    const char *event_id, const char *body, int64_t now_us)
+{
+	sqlite3_stmt *s = prep(st,
+	    "INSERT INTO notify_outbox (receiver, finding, event_id, status, body, created_us)"
+	    " SELECT ?1, ?2, ?3, 'firing', ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM notify_outbox"
+	    " WHERE receiver = ?1 AND finding = ?2)");
+	int           rc;
+	if (s == NULL) {
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, receiver, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, finding, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, event_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, now_us);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		fl_log(FL_LOG_ERR, "notify", "cannot write the outbox: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
 static char *
 col_dup(sqlite3_stmt *s, int i)
 {

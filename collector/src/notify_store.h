@@ -61,6 +61,11 @@ typedef struct notify_enqueue {
 } notify_enqueue;
 int notify_store_enqueue(notify_store *st, const notify_enqueue *q);
 
+// Queues a firing row again for one receiver (Alertmanager re-sends) unless the receiver
+// already has a row of that finding waiting. Returns 1 (queued), 0 (one waits already), -1.
+int notify_store_requeue(notify_store *st, const char *receiver, const char *finding,
+    const char *event_id, const char *body, int64_t now_us);
+
 // The next row due for receiver: for each finding only its lowest seq counts, and of those
 // the lowest seq with next_try_us <= now_us. Returns 1 (row filled), 0 (nothing due), -1.
 int notify_store_next(notify_store *st, const char *receiver, int64_t now_us, notify_row *row);

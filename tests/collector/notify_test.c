@@ -316,6 +316,40 @@ test_webhook_body(void **state)
 	assert_string_equal(ev, "00ab-1500000-resolved");
 }
 
+static void
+test_alertmanager_body(void **state)
+{
+	(void) state;
+	fake  d;
+	char *b, *sent;
+	fake_init(&d);
+	Fl__Finding *f = fake_add(
+	    &d, FL__VERDICT__VERDICT_DATABASE, "SELECT revoked", db_target, 1, two_hosts, 2, "1.0");
+	static char *evidence[] = { (char *) "app1 orders: privilege_missing" };
+	f->evidence             = evidence;
+	f->n_evidence           = 1;
+	b                       = notify_am_body("00ab", "firing", f, 0);
+	assert_non_null(b);
+	assert_non_null(strstr(b, NOTIFY_AM_ENDS_AT));
+	sent = notify_am_set_ends_at(b, 2000 * S);
+	assert_string_equal(sent,
+	    "[{\"labels\":{\"alertname\":\"Faultline\",\"verdict\":\"database\","
+	    "\"severity\":\"critical\",\"target\":\"postgres 127.0.0.1:5432/app\","
+	    "\"release\":\"1.0\",\"finding\":\"00ab\"},\"annotations\":{\"summary\":"
+	    "\"SELECT revoked\",\"description\":\"hosts: app1, app2\\n- app1 orders: "
+	    "privilege_missing\",\"since\":\"1970-01-01T00:16:40.000Z\"},"
+	    "\"startsAt\":\"1970-01-01T00:16:40.000Z\",\"endsAt\":\"1970-01-01T00:33:20.000Z\"}]");
+	free(sent);
+	free(b);
+	b = notify_am_body("00ab", "resolved", f, 1500 * S);
+	assert_null(strstr(b, NOTIFY_AM_ENDS_AT));
+	assert_non_null(strstr(b, "\"endsAt\":\"1970-01-01T00:25:00.000Z\"}]"));
+	sent = notify_am_set_ends_at(b, 2000 * S);
+	assert_string_equal(sent, b); // a resolved alert keeps its end
+	free(sent);
+	free(b);
+}
+
 // ---- config ---------------------------------------------------------------------------------
 
 static void
@@ -471,6 +505,7 @@ main(void)
 		cmocka_unit_test(test_restored_firing_resolves),
 		cmocka_unit_test(test_backoff_doubles_and_caps),
 		cmocka_unit_test(test_webhook_body),
+		cmocka_unit_test(test_alertmanager_body),
 		cmocka_unit_test(test_config_sections),
 		cmocka_unit_test(test_outbox_order_retry_and_reopen),
 	};

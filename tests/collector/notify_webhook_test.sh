@@ -10,8 +10,9 @@
 #   2. Flap: a fault shorter than `for` notifies nothing.
 #   3. Hostile receivers: one that hangs, one that answers byte by byte, one that answers 1 GB,
 #      beside a good one: the good one gets its notification, the others' tries are bounded by
-#      their timeout and counted, ingest is unaffected (status answers within a second, reports
-#      keep being applied), and SIGTERM still stops the collector within 3 s.
+#      their timeout and counted, ingest is unaffected (status answers within 4 s, well inside
+#      the hanging one's 10 s timeout; reports keep being applied), and SIGTERM still stops the
+#      collector within 3 s.
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 
 SINK=$FL_SOURCE/tests/lib/webhook_sink.py
@@ -66,7 +67,16 @@ receiver_has() {
 }
 
 # lines FILE FILTER: how many JSON lines of FILE match FILTER.
-lines() { [[ -e $1 ]] && jq -c "select($2)" "$1" | wc -l || echo 0; }
+lines() {
+	if [[ -e $1 ]]; then
+		jq -c "select($2)" "$1" | wc -l
+	else
+		echo 0
+	fi
+}
+
+# lines_at_least FILE FILTER N: for wait_for (counted at each try).
+lines_at_least() { (($(lines "$1" "$2") >= $3)); }
 
 # --- 1. the sink down during the fault, a restart in between -----------------------------------
 SINK_PORT=$(fl_free_port)
@@ -98,7 +108,7 @@ wait_for "the resolved queued behind the firing" 30 receiver_has ops '.pending =
 
 fl_start sink python3 "$SINK" --port "$SINK_PORT" --out "$FL_TMP/sink.jsonl"
 wait_for "both notifications delivered" 30 receiver_has ops '.pending == 0 and .sent == 2'
-wait_for "the sink has two" 5 test "$(lines "$FL_TMP/sink.jsonl" true)" -eq 2
+wait_for "the sink has two" 5 lines_at_least "$FL_TMP/sink.jsonl" true 2
 got=$(jq -sc . "$FL_TMP/sink.jsonl")
 assert_jq "firing then resolved, one finding id, distinct event ids" "$got" '
 	[.[].body.status] == ["firing", "resolved"] and (.[0].body.id == .[1].body.id)
@@ -169,10 +179,12 @@ sections="[webhook \"good\"]
 url = http://127.0.0.1:$SINK_PORT/hook
 timeout = 1s"
 for m in hang slow huge; do
+	# The hanging one with a longer timeout (10 s), so that a status or a stop held up by it
+	# would show, and a stop below lands inside a try.
 	sections+="
 [webhook \"$m\"]
 url = http://127.0.0.1:${PORT[$m]}/hook
-timeout = 1s"
+timeout = $([[ $m == hang ]] && echo 10s || echo 1s)"
 done
 collector_conf 1s "$sections"
 for m in hang slow huge; do
@@ -184,31 +196,34 @@ wait_for "healthy" 30 verdict_is healthy
 fl_app_mode app 503
 wait_for "a code finding" 30 verdict_is code
 wait_for "the good receiver got the firing" 30 receiver_has good '.sent == 1'
-wait_for "the hanging receiver failed twice (timeouts)" 30 receiver_has hang '.failed >= 2 and .down'
+wait_for "the hanging receiver failed (its timeout)" 30 receiver_has hang '.failed >= 1 and .down'
 wait_for "the slow receiver failed twice (timeouts)" 30 receiver_has slow '.failed >= 2 and .down'
 wait_for "the 1 GB receiver's 200 counts as delivered" 30 receiver_has huge '.sent == 1'
-wait_for "the 1 GB sink saw the collector stop reading" 10 test "$(lines "$FL_TMP/huge.jsonl" .huge_sent)" -ge 1
+wait_for "the 1 GB sink saw the collector stop reading" 10 lines_at_least "$FL_TMP/huge.jsonl" .huge_sent 1
 assert_jq "at most a few MB of the 1 GB were taken" "$(jq -sc . "$FL_TMP/huge.jsonl")" \
 	'all(.[]; .huge_sent < 16 * 1048576)'
 
-# Ingest is unaffected while the hostile receivers are retried.
+# Ingest is unaffected while the hostile receivers are retried: status answers well within the
+# hanging receiver's 10 s timeout (4 s: the test machine may be loaded) and reports keep being
+# applied.
 before=$(fl_cli_json status | jq .stats.reports_applied)
 for i in 1 2 3 4 5; do
 	t0=$(date +%s%N)
 	fl_cli_json status >/dev/null || fl_fail "status did not answer"
 	ms=$((($(date +%s%N) - t0) / 1000000))
-	((ms < 1000)) || fl_fail "status took ${ms} ms while receivers hang"
+	((ms < 4000)) || fl_fail "status took ${ms} ms while receivers hang"
 	sleep 0.5
 done
-fl_log "ok: status answered within a second each time"
+fl_log "ok: status answered within 4 s each time"
 wait_for "reports keep being applied" 10 bash -c \
 	"test \$(\"$FL_CLI_BIN\" -C \"$FL_CONTROL\" status --json | jq .stats.reports_applied) -ge $((before + 4))"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$(fl_pid collector)/status")
 fl_log "collector RSS ${rss} kB"
 ((rss < 400000)) || fl_fail "collector RSS ${rss} kB: the 1 GB answer was not bounded"
 
-# A stop while a try hangs ends within 3 s.
-wait_for "a try to the hanging receiver in progress" 10 test "$(lines "$FL_TMP/hang.jsonl" .hang)" -ge 3
+# A stop while a try hangs (10 s timeout; one just began) ends within 3 s.
+tries=$(lines "$FL_TMP/hang.jsonl" .hang)
+wait_for "a new try to the hanging receiver" 30 lines_at_least "$FL_TMP/hang.jsonl" .hang $((tries + 1))
 t0=$SECONDS
 fl_stop collector
 ((SECONDS - t0 <= 3)) || fl_fail "the collector took $((SECONDS - t0)) s to stop"

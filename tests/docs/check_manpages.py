@@ -248,7 +248,7 @@ def main():
                      f"(in README.md's [{section}] table): add a .TP item `.B {k}`")
     # Issue 11: the notification sections' tables, in NOTIFICATIONS.
     words = bold_words(region(pages["faultline-collector.conf.5"], "NOTIFICATIONS"))
-    for section in ("notify", 'webhook "NAME"'):
+    for section in ("notify", 'webhook "NAME"', "alertmanager"):
         keys = readme_keys(readme, section)
         if not keys:
             fail(f"README.md: no table headed | `[{section}]` key | (has it moved?)")
