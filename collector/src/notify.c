@@ -51,6 +51,14 @@ struct coll_notify {
 	int64_t  snap_round_us;
 	bool     snap_new;
 
+	// Verification outcomes waiting for the decider (guarded by mu).
+	struct verif_outcome {
+		Fl__Finding        *f;
+		notify_verif_result result;
+		bool                automatic, full;
+	} verif[NOTIFY_MAX_VERIF_QUEUE];
+	size_t n_verif;
+
 	notify_tracker tracker; // decider thread only
 	notify_store  *st;      // the decider's connection
 	int64_t        round_us;
@@ -273,8 +281,8 @@ emit(void *arg, notify_status st, const notify_entry *e, int64_t at_us)
 	if ((rv = notify_store_enqueue(n->st, &q)) != 0) {
 		goto out;
 	}
-	fl_log(FL_LOG_INFO, "notify", "%s %s (%s): %s", status, e->id,
-	    fl_verdict_name(e->f->verdict), e->f->summary != NULL ? e->f->summary : "");
+	fl_log(FL_LOG_INFO, "notify", "%s %s (%s): %s", status, e->id, notify_verdict_label(e->f),
+	    e->f->summary != NULL ? e->f->summary : "");
 	pthread_mutex_lock(&n->mu);
 	for (size_t i = 0; i < n->n_rx; i++) {
 		if (dropped[i]) {
@@ -304,9 +312,13 @@ decider_main(void *arg)
 
 	pthread_mutex_lock(&n->mu);
 	while (!atomic_load(&n->stop)) {
-		uint8_t *snap  = NULL;
-		size_t   len   = 0;
-		int64_t  round = n->round_us;
+		uint8_t             *snap  = NULL;
+		size_t               len   = 0;
+		int64_t              round = n->round_us;
+		struct verif_outcome verif[NOTIFY_MAX_VERIF_QUEUE];
+		size_t               n_verif = n->n_verif;
+		memcpy(verif, n->verif, n_verif * sizeof(verif[0]));
+		n->n_verif = 0;
 		if (n->snap_new) {
 			snap        = n->snap;
 			len         = n->snap_len;
@@ -323,6 +335,10 @@ decider_main(void *arg)
 			n->round_us = round;
 		}
 		int64_t now = fl_now_us();
+		for (size_t i = 0; i < n_verif; i++) {
+			notify_tracker_verification(&n->tracker, verif[i].f, verif[i].result,
+			    verif[i].automatic, verif[i].full, now, emit, n);
+		}
 		notify_tracker_update(&n->tracker, r, n->round_us, now, NULL, NULL, emit, n);
 		if (n->has_am && now >= n->next_resend_us) {
 			resend_firing(n, now);
@@ -333,7 +349,7 @@ decider_main(void *arg)
 		}
 
 		pthread_mutex_lock(&n->mu);
-		if (!atomic_load(&n->stop) && !n->snap_new) {
+		if (!atomic_load(&n->stop) && !n->snap_new && n->n_verif == 0) {
 			timed_wait(n, NOTIFY_TICK_MS);
 		}
 	}
@@ -588,6 +604,9 @@ coll_notify_stop(coll_notify *n)
 		}
 	}
 	receivers_free(n);
+	for (size_t i = 0; i < n->n_verif; i++) {
+		fl__finding__free_unpacked(n->verif[i].f, NULL);
+	}
 	notify_store_close(n->st);
 	notify_tracker_fini(&n->tracker);
 	free(n->snap);
@@ -632,6 +651,105 @@ coll_notify_on_diagnosis(void *arg, const coll_state *s, const Fl__DiagnoseReply
 		}
 	}
 	coll_notify_observe(arg, r, round_us > 0 ? round_us : 1000000, now_us);
+}
+
+// ---- verifications -------------------------------------------------------------------------
+
+static const char *
+nz(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+// The alert's evidence: each reason, then rollback readiness.
+static char **
+verif_evidence(const Fl__VerifyReply *r, size_t *n)
+{
+	char **v = calloc(r->n_reasons + 2, sizeof(char *));
+	*n       = 0;
+	if (v == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < r->n_reasons; i++) {
+		const Fl__VerifyReason *x = r->reasons[i];
+		size_t                  len =
+		    strlen(x->check) + strlen(x->host) + strlen(x->probe) + strlen(x->summary) + 8;
+		if ((v[*n] = malloc(len)) != NULL) {
+			snprintf(v[*n], len, "%s%s%s%s%s: %s", nz(x->check),
+			    nz(x->host)[0] ? " " : "", nz(x->host), nz(x->probe)[0] ? " " : "",
+			    nz(x->probe), nz(x->summary));
+			(*n)++;
+		}
+	}
+	if (r->rollback != NULL) {
+		size_t len = strlen(nz(r->rollback->release)) + 64;
+		if ((v[*n] = malloc(len)) != NULL) {
+			snprintf(v[*n], len, "rollback to %s: %s", nz(r->rollback->release),
+			    r->rollback->ready ? "ready" : "NOT ready");
+			(*n)++;
+		}
+	}
+	return v;
+}
+
+// A verification outcome as the finding its alert carries (verdict UNKNOWN: notify_track.h).
+static Fl__Finding *
+verif_finding(const Fl__VerifyReply *r, const char *kind, bool automatic)
+{
+	Fl__Finding f = FL__FINDING__INIT;
+	char        summary[1024];
+	size_t      n_ev = 0;
+
+	snprintf(summary, sizeof(summary),
+	    "release %s %s verification (%s check of %zu host%s%s)%s%s", r->release, r->result,
+	    kind, r->n_hosts, r->n_hosts == 1 ? "" : "s", automatic ? ", automatic" : "",
+	    r->n_reasons > 0 ? ": " : "", r->n_reasons > 0 ? r->reasons[0]->summary : "");
+	f.verdict      = FL__VERDICT__VERDICT_UNKNOWN;
+	f.summary      = summary;
+	f.release      = r->release;
+	f.hosts        = r->hosts;
+	f.n_hosts      = r->n_hosts;
+	f.evidence     = verif_evidence(r, &n_ev);
+	f.n_evidence   = n_ev;
+	f.since_us     = fl_now_us();
+	Fl__Finding *c = f.evidence != NULL ? notify_finding_copy(&f) : NULL;
+	for (size_t i = 0; i < n_ev; i++) {
+		free(f.evidence[i]);
+	}
+	free(f.evidence);
+	return c;
+}
+
+void
+coll_notify_verification(coll_notify *n, const Fl__VerifyReply *r, const char *kind, bool automatic)
+{
+	notify_verif_result result = strcmp(r->result, "failed") == 0 ? NOTIFY_VERIF_FAILED
+	    : strcmp(r->result, "passed") == 0                        ? NOTIFY_VERIF_PASSED
+	                                                              : NOTIFY_VERIF_UNVERIFIED;
+	if (n == NULL || result == NOTIFY_VERIF_UNVERIFIED ||
+	    (result == NOTIFY_VERIF_FAILED && !automatic)) {
+		return; // nothing it could raise or resolve
+	}
+	Fl__Finding *f = verif_finding(r, kind, automatic);
+	if (f == NULL) {
+		fl_log(FL_LOG_ERR, "notify", "cannot notify the verification of %s: out of memory",
+		    r->release);
+		return;
+	}
+	pthread_mutex_lock(&n->mu);
+	if (n->n_verif == NOTIFY_MAX_VERIF_QUEUE) {
+		pthread_mutex_unlock(&n->mu);
+		fl_log(FL_LOG_WARN, "notify",
+		    "cannot notify the verification of %s: %d outcomes wait already (dropped)",
+		    r->release, NOTIFY_MAX_VERIF_QUEUE);
+		fl__finding__free_unpacked(f, NULL);
+		return;
+	}
+	n->verif[n->n_verif++] = (struct verif_outcome) {
+		.f = f, .result = result, .automatic = automatic, .full = strcmp(kind, "full") == 0
+	};
+	pthread_cond_broadcast(&n->cv);
+	pthread_mutex_unlock(&n->mu);
 }
 
 // ---- counters -------------------------------------------------------------------------------

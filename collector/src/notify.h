@@ -51,6 +51,18 @@ void coll_notify_observe(
 
 struct coll_state;
 
+// Verifications page too (README, "Alerts and metrics"): called with every recorded
+// post-release verification (verify.c; kind "full" or "canary", automatic when the collector
+// ran it by itself). An automatic verification that fails raises an alert for its release
+// (verdict "verification": release, hosts, each reason, rollback readiness) unless one is
+// firing already; a `faultline verify` asked by a pipeline never raises one (the pipeline
+// reports it, and its failure is not notified twice); the next pass of that release resolves
+// it, and a passed full check of any release resolves them all. Cheap: the decider thread
+// does the rest. At most NOTIFY_MAX_VERIF_QUEUE outcomes wait; more are dropped (logged).
+#define NOTIFY_MAX_VERIF_QUEUE 16
+void coll_notify_verification(
+    coll_notify *n, const Fl__VerifyReply *r, const char *kind, bool automatic);
+
 // coll_state's on_diagnosis hook (arg is the coll_notify): observes r with the fleet's round,
 // the longest announced interval of the hosts that are not stale (1 s when none).
 void coll_notify_on_diagnosis(

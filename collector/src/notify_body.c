@@ -11,6 +11,13 @@
 #include "fl/names.h"
 #include "fl/time.h"
 
+const char *
+notify_verdict_label(const Fl__Finding *f)
+{
+	return f->verdict == FL__VERDICT__VERDICT_UNKNOWN ? "verification"
+	                                                  : fl_verdict_name(f->verdict);
+}
+
 static void
 str_array(fl_json *j, const char *key, char *const *v, size_t n)
 {
@@ -32,7 +39,7 @@ notify_webhook_body(const char *id, const char *status, const Fl__Finding *f, in
 	fl_json_obj_begin(&j);
 	fl_json_kstr(&j, "id", id);
 	fl_json_kstr(&j, "status", status);
-	fl_json_kstr(&j, "verdict", fl_verdict_name(f->verdict));
+	fl_json_kstr(&j, "verdict", notify_verdict_label(f));
 	fl_json_kstr(&j, "summary", f->summary != NULL ? f->summary : "");
 	str_array(&j, "hosts", f->hosts, f->n_hosts);
 	str_array(&j, "targets", f->targets, f->n_targets);
@@ -117,7 +124,7 @@ notify_am_body(const char *id, const char *status, const Fl__Finding *f, int64_t
 	fl_json_key(&j, "labels");
 	fl_json_obj_begin(&j);
 	fl_json_kstr(&j, "alertname", "Faultline");
-	fl_json_kstr(&j, "verdict", fl_verdict_name(f->verdict));
+	fl_json_kstr(&j, "verdict", notify_verdict_label(f));
 	fl_json_kstr(
 	    &j, "severity", f->verdict == FL__VERDICT__VERDICT_HOST ? "warning" : "critical");
 	if (targets[0] != '\0') {

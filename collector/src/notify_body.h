@@ -16,6 +16,10 @@
 
 #include "faultline.pb-c.h"
 
+// The verdict a notification names: fl_verdict_name, but "verification" for a verification
+// alert (its finding has verdict UNKNOWN, notify_track.h).
+const char *notify_verdict_label(const Fl__Finding *f);
+
 // The webhook body for finding f (id, status "firing" or "resolved", ended_us 0 while firing).
 // Returns a malloc'd string, or NULL when out of memory.
 char *notify_webhook_body(

@@ -157,6 +157,12 @@ notifiable(Fl__Verdict v)
 	    v == FL__VERDICT__VERDICT_NETWORK || v == FL__VERDICT__VERDICT_HOST;
 }
 
+bool
+notify_entry_is_verification(const notify_entry *e)
+{
+	return e->f != NULL && e->f->verdict == FL__VERDICT__VERDICT_UNKNOWN;
+}
+
 // Records the findings of r as present at now_us. Returns -1 when out of memory.
 static int
 observe(notify_tracker *t, const Fl__DiagnoseReply *r, int64_t now_us)
@@ -196,7 +202,7 @@ observe(notify_tracker *t, const Fl__DiagnoseReply *r, int64_t now_us)
 	// Entries never copied (out of memory on their first sight) cannot be notified.
 	for (size_t i = t->n; i-- > 0;) {
 		notify_entry *e = &t->v[i];
-		if (e->seen_gen == t->gen) {
+		if (e->seen_gen == t->gen || notify_entry_is_verification(e)) {
 			continue;
 		}
 		if (!e->firing || e->f == NULL) {
@@ -217,7 +223,7 @@ notify_tracker_update(notify_tracker *t, const Fl__DiagnoseReply *r, int64_t rou
 
 	for (size_t i = 0; i < t->n;) {
 		notify_entry *e = &t->v[i];
-		if (e->f == NULL) {
+		if (e->f == NULL || notify_entry_is_verification(e)) {
 			i++;
 			continue;
 		}
@@ -235,6 +241,49 @@ notify_tracker_update(notify_tracker *t, const Fl__DiagnoseReply *r, int64_t rou
 		}
 		i++;
 	}
+	return rv;
+}
+
+int
+notify_tracker_verification(notify_tracker *t, Fl__Finding *f, notify_verif_result result,
+    bool automatic, bool full, int64_t now_us, notify_emit_fn emit, void *emit_arg)
+{
+	char id[NOTIFY_ID_LEN];
+	int  rv = 0;
+
+	notify_finding_id(f, id);
+	if (result == NOTIFY_VERIF_FAILED && automatic && find(t, id) == NULL) {
+		notify_entry *e = add(t, id);
+		if (e == NULL) {
+			t->untracked++;
+			fl__finding__free_unpacked(f, NULL);
+			return -1;
+		}
+		e->f        = f;
+		e->first_us = now_us;
+		e->seen_gen = t->gen;
+		if (emit(emit_arg, NOTIFY_FIRING, e, now_us) != 0) {
+			remove_at(t, t->n - 1); // frees f; the next failure tries again
+			return -1;
+		}
+		e->firing   = true;
+		e->fired_us = now_us;
+		return 0;
+	}
+	if (result == NOTIFY_VERIF_PASSED) {
+		for (size_t i = t->n; i-- > 0;) {
+			notify_entry *e = &t->v[i];
+			if (!notify_entry_is_verification(e) || (!full && strcmp(e->id, id) != 0)) {
+				continue;
+			}
+			if (emit(emit_arg, NOTIFY_RESOLVED, e, now_us) == 0) {
+				remove_at(t, i);
+			} else {
+				rv = -1;
+			}
+		}
+	}
+	fl__finding__free_unpacked(f, NULL);
 	return rv;
 }
 

@@ -18,6 +18,11 @@
 // as firing while muted; one already firing still gets its resolved.
 //
 // Bounded: at most max entries (findings beyond it are counted in untracked and not notified).
+//
+// Verification alerts (notify_tracker_verification) are entries too, told apart by their
+// finding's verdict, VERDICT_UNKNOWN (which no diagnosis finding is tracked with): they are
+// raised and resolved by verification outcomes only, never by the diagnosis, and `for` does
+// not apply. Their identity is that of a finding without targets: verdict + release.
 
 #ifndef FL_COLLECTOR_NOTIFY_TRACK_H
 #define FL_COLLECTOR_NOTIFY_TRACK_H
@@ -77,6 +82,24 @@ void notify_finding_id(const Fl__Finding *f, char id[NOTIFY_ID_LEN]);
 // catches up), else 0.
 int notify_tracker_update(notify_tracker *t, const Fl__DiagnoseReply *r, int64_t round_us,
     int64_t now_us, notify_muted_fn is_muted, void *muted_arg, notify_emit_fn emit, void *emit_arg);
+
+// A post-release verification's outcome for release f->release (f: verdict UNKNOWN, no
+// targets; taken). failed and automatic: raises its alert (firing) unless it is firing already
+// (a verification failing again, or a pipeline's run, is not notified twice). failed and not
+// automatic (asked by `faultline verify`): nothing, the pipeline reports it. passed: resolves
+// the release's alert (at now_us); a passed full check (every host on the release) resolves
+// every verification alert (the fleet moved to a verified release). unverified: nothing.
+// Returns 0, or -1 when out of memory or at max.
+typedef enum notify_verif_result {
+	NOTIFY_VERIF_FAILED,
+	NOTIFY_VERIF_PASSED,
+	NOTIFY_VERIF_UNVERIFIED,
+} notify_verif_result;
+int notify_tracker_verification(notify_tracker *t, Fl__Finding *f, notify_verif_result result,
+    bool automatic, bool full, int64_t now_us, notify_emit_fn emit, void *emit_arg);
+
+// Whether e is a verification alert.
+bool notify_entry_is_verification(const notify_entry *e);
 
 // Restores a finding that was notified as firing before a restart (takes f). It then resolves
 // like any firing finding once absent from the diagnosis. Returns 0, or -1 (f freed) when out

@@ -592,16 +592,16 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	        errlen) != 0) {
 		goto fail_sockets;
 	}
-	if (coll_verify_start(srv, srv->survey != NULL, err, errlen) != 0) {
-		goto fail_sockets;
-	}
-	// Issue 11: before ingest, which hands it every diagnosis.
+	// Issue 11: before ingest and the verifier, which hand it diagnoses and verifications.
 	if (coll_notify_start(&cfg->notify, cfg->state, &srv->notify, err, errlen) != 0) {
 		goto fail_sockets;
 	}
 	if (srv->notify != NULL) {
 		srv->state.on_diagnosis     = coll_notify_on_diagnosis;
 		srv->state.on_diagnosis_arg = srv->notify;
+	}
+	if (coll_verify_start(srv, srv->survey != NULL, err, errlen) != 0) {
+		goto fail_sockets;
 	}
 	watch_listener(srv->watch, 0, pull_l, cfg->listen, srv->listen_port);
 	watch_listener(srv->watch, 1, rep_l, cfg->control, srv->control_port);
@@ -634,9 +634,9 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	return 0;
 
 fail_sockets:
-	coll_notify_stop(srv->notify);
-	srv->notify = NULL;
 	coll_verify_stop(srv);
+	coll_notify_stop(srv->notify); // after the verifier, which calls it
+	srv->notify = NULL;
 	coll_survey_free(srv->survey);
 	coll_auth_free(srv->auth);
 	nng_close(srv->pull);

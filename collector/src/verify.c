@@ -17,6 +17,7 @@
 #include "fl/time.h"
 #include "fl/unmet.h"
 #include "fl/wire.h"
+#include "notify.h"
 #include "server.h"
 #include "stats.h"
 #include "survey.h"
@@ -979,6 +980,7 @@ coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind,
 	    r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED ? FL_LOG_NOTICE : FL_LOG_WARN,
 	    "verify", "release %s %s (%s%s): %s", r->release, result, kind,
 	    automatic ? ", automatic" : "", detail);
+	coll_notify_verification(srv->notify, r, kind, automatic); // issue 11: verifications page
 }
 
 void

@@ -274,6 +274,82 @@ test_restored_firing_resolves(void **state)
 	notify_tracker_fini(&t);
 }
 
+// A verification outcome's finding for release rel (verdict UNKNOWN, no targets).
+static Fl__Finding *
+verif(const char *rel)
+{
+	Fl__Finding f = FL__FINDING__INIT;
+	f.verdict     = FL__VERDICT__VERDICT_UNKNOWN;
+	f.summary     = (char *) "release failed verification";
+	f.release     = (char *) rel;
+	f.hosts       = two_hosts;
+	f.n_hosts     = 2;
+	return notify_finding_copy(&f);
+}
+
+static void
+test_verification_alerts(void **state)
+{
+	(void) state;
+	notify_tracker t;
+	fake           healthy;
+	rec            out = { 0 };
+	notify_tracker_init(&t, 30 * S, 2, 100);
+	fake_init(&healthy);
+
+	// A pipeline's failing run raises nothing; the automatic one raises, once.
+	assert_int_equal(notify_tracker_verification(&t, verif("2.0"), NOTIFY_VERIF_FAILED, false,
+	                     true, 100 * S, record, &out),
+	    0);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(notify_tracker_verification(&t, verif("2.0"), NOTIFY_VERIF_FAILED, true,
+	                     true, 101 * S, record, &out),
+	    0);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.st[0], NOTIFY_FIRING); // no `for` for verifications
+	assert_int_equal(notify_tracker_verification(&t, verif("2.0"), NOTIFY_VERIF_FAILED, true,
+	                     false, 102 * S, record, &out),
+	    0);
+	assert_int_equal(notify_tracker_verification(&t, verif("2.0"), NOTIFY_VERIF_FAILED, false,
+	                     true, 103 * S, record, &out),
+	    0);
+	assert_int_equal(out.n, 1); // not notified twice
+	// The diagnosis does not resolve it, however long it is healthy.
+	update(&t, &healthy.r, 200 * S, &out);
+	update(&t, NULL, 300 * S, &out);
+	assert_int_equal(out.n, 1);
+	// Another release's canary pass does not either; its own pass does (a pipeline's too).
+	assert_int_equal(notify_tracker_verification(&t, verif("2.1"), NOTIFY_VERIF_PASSED, false,
+	                     false, 301 * S, record, &out),
+	    0);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(notify_tracker_verification(&t, verif("2.0"), NOTIFY_VERIF_PASSED, false,
+	                     false, 302 * S, record, &out),
+	    0);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.st[1], NOTIFY_RESOLVED);
+	assert_string_equal(out.id[0], out.id[1]);
+	assert_int_equal(out.at[1], 302 * S);
+	assert_int_equal(t.n, 0);
+
+	// A full pass of another release (a rollback) resolves every verification alert.
+	notify_tracker_verification(
+	    &t, verif("3.0"), NOTIFY_VERIF_FAILED, true, true, 400 * S, record, &out);
+	notify_tracker_verification(
+	    &t, verif("3.1"), NOTIFY_VERIF_FAILED, true, false, 401 * S, record, &out);
+	assert_int_equal(out.n, 4);
+	notify_tracker_verification(
+	    &t, verif("2.9"), NOTIFY_VERIF_UNVERIFIED, true, true, 402 * S, record, &out);
+	assert_int_equal(out.n, 4);
+	notify_tracker_verification(
+	    &t, verif("2.9"), NOTIFY_VERIF_PASSED, true, true, 403 * S, record, &out);
+	assert_int_equal(out.n, 6);
+	assert_int_equal(out.st[4], NOTIFY_RESOLVED);
+	assert_int_equal(out.st[5], NOTIFY_RESOLVED);
+	assert_int_equal(t.n, 0);
+	notify_tracker_fini(&t);
+}
+
 static void
 test_backoff_doubles_and_caps(void **state)
 {
@@ -503,6 +579,7 @@ main(void)
 		cmocka_unit_test(test_emit_refused_is_decided_again),
 		cmocka_unit_test(test_bounded_and_only_faults),
 		cmocka_unit_test(test_restored_firing_resolves),
+		cmocka_unit_test(test_verification_alerts),
 		cmocka_unit_test(test_backoff_doubles_and_caps),
 		cmocka_unit_test(test_webhook_body),
 		cmocka_unit_test(test_alertmanager_body),
