@@ -46,6 +46,8 @@ int cli_cmd_probe_now(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv); // issue 6
 int cli_cmd_forget(const cli_ctx *ctx, int argc, char **argv); // issue 10
 int cli_cmd_watch(const cli_ctx *ctx, int argc, char **argv);  // the live view
+int cli_cmd_mute(const cli_ctx *ctx, int argc, char **argv);   // issue 11
+int cli_cmd_unmute(const cli_ctx *ctx, int argc, char **argv); // issue 11
 int cli_cmd_expect(const cli_ctx *ctx, int argc, char **argv); // expectations files, offline
 
 // Renderers, split from the commands so tests can feed them replies directly. The *_print
@@ -81,6 +83,8 @@ extern const char cli_help_diagnose[];
 extern const char cli_help_probe_now[];
 extern const char cli_help_verify[];
 extern const char cli_help_forget[];
+extern const char cli_help_mute[];
+extern const char cli_help_unmute[];
 extern const char cli_help_watch[];
 extern const char cli_help_expect[];
 

@@ -162,6 +162,10 @@ cli_diagnose_print(const Fl__DiagnoseReply *r, FILE *out, bool colour)
 		    colour ? "\033[0m" : "");
 		summary_after_verdict(out, f->summary);
 		fputc('\n', out);
+		if (f->muted_by != 0) {
+			fprintf(out, "   %-9snot notified (faultline mute --list: mute %llu)\n",
+			    "MUTED:", (unsigned long long) f->muted_by);
+		}
 		list(out, "hosts:", f->hosts, f->n_hosts);
 		list(out, "targets:", f->targets, f->n_targets);
 		if (f->release != NULL && f->release[0] != '\0') {
@@ -215,6 +219,8 @@ cli_diagnose_json(const Fl__DiagnoseReply *r, FILE *out, bool pretty)
 		fl_json_kstr(&j, "release", str(f->release));
 		strings(&j, "evidence", f->evidence, f->n_evidence);
 		fl_json_ktime(&j, "since", f->since_us);
+		fl_json_kbool(&j, "muted", f->muted_by != 0);
+		fl_json_kuint(&j, "muted_by", f->muted_by);
 		fl_json_obj_end(&j);
 	}
 	fl_json_arr_end(&j);

@@ -33,6 +33,9 @@ static const command commands[] = {
 	{ "verify", cli_cmd_verify, cli_help_verify,
 	    "gate a deploy: release healthy, no worse, rollback possible" },
 	{ "forget", cli_cmd_forget, cli_help_forget, "stop tracking a host (its history stays)" },
+	{ "mute", cli_cmd_mute, cli_help_mute,
+	    "mute notifications about a host or target for a while" },
+	{ "unmute", cli_cmd_unmute, cli_help_unmute, "end a mute before its time" },
 	{ "watch", cli_cmd_watch, cli_help_watch, "a live view: verdict, hosts × probes, events" },
 	{ "expect", cli_cmd_expect, cli_help_expect,
 	    "check, compare and capture release expectations files" },
@@ -89,7 +92,7 @@ usage(FILE *out)
 	    "    0  all is well (status: every probe ok or warn; diagnose: healthy; verify: "
 	    "passed)\n"
 	    "    1  something is failing: a probe fails, a host is stale, a fault was diagnosed;\n"
-	    "       forget: no such host\n"
+	    "       forget: no such host; unmute: no such mute\n"
 	    "    2  usage error, or the collector cannot be reached or answers an error;\n"
 	    "       diagnose: cannot tell (no data, verdict unknown)\n"
 	    "\n"
@@ -107,6 +110,7 @@ usage(FILE *out)
 	    "    faultline history --since 1h --host app1\n"
 	    "    faultline diagnose --label env=prod\n"
 	    "    faultline forget app7\n"
+	    "    faultline mute --host app3 --for 30m --reason \"kernel upgrade\"\n"
 	    "    faultline watch --label env=prod\n"
 	    "    faultline expect diff old/faultline.expect new/faultline.expect\n"
 	    "    faultline verify --release 2.4.1 --canary app1 --rollback-to 2.4.0\n"
@@ -175,8 +179,8 @@ main(int argc, char **argv)
 	}
 	if (g.cmd_index == 0) {
 		return cli_usage_error(NULL,
-		    "which command? status, hosts, history, diagnose, probe-now, verify, forget or "
-		    "watch");
+		    "which command? status, hosts, history, diagnose, probe-now, verify, forget, "
+		    "mute, unmute or watch");
 	}
 	argc -= g.cmd_index;
 	argv += g.cmd_index;

@@ -17,6 +17,7 @@
 #include "fl/time.h"
 #include "fl/wire.h"
 #include "notify.h"
+#include "notify_mute.h"
 #include "pipes.h"
 #include "rejects.h"
 #include "server.h"
@@ -121,6 +122,7 @@ answer_diagnose(coll_server *srv, const Fl__DiagnoseQuery *q, nng_msg **out)
 		return encode_error(
 		    "diagnosis is not available (correlation engine gave no answer)", out);
 	}
+	coll_mutes_mark(srv->mutes, reply, fl_now_us()); // issue 11: shown muted
 	resp.schema_version = FL_SCHEMA_VERSION;
 	resp.reply_case     = FL__RESPONSE__REPLY_DIAGNOSE;
 	resp.diagnose       = reply;
@@ -286,6 +288,87 @@ answer_forget(coll_server *srv, const Fl__ForgetQuery *q, nng_msg **out)
 	return fl_wire_encode(&resp.base, out);
 }
 
+// Issue 11: `faultline mute` / `mute --list` / `unmute ID`. Mutes are the operator's (control
+// socket access as for forget, docs/security.md) and bounded (notify_mute.h).
+static void
+mute_of(const coll_mute *x, Fl__Mute *m)
+{
+	fl__mute__init(m);
+	m->id         = x->id;
+	m->host       = (char *) x->host; // borrowed for packing
+	m->target     = (char *) x->target;
+	m->reason     = (char *) x->reason;
+	m->created_us = x->created_us;
+	m->until_us   = x->until_us;
+}
+
+static int
+encode_mutes(const coll_mute *v, size_t n, bool found, nng_msg **out)
+{
+	Fl__Response  resp  = FL__RESPONSE__INIT;
+	Fl__MuteReply reply = FL__MUTE_REPLY__INIT;
+	Fl__Mute      m[COLL_MUTES_MAX];
+	Fl__Mute     *mp[COLL_MUTES_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		mute_of(&v[i], &m[i]);
+		mp[i] = &m[i];
+	}
+	reply.mutes         = mp;
+	reply.n_mutes       = n;
+	reply.found         = found;
+	resp.schema_version = FL_SCHEMA_VERSION;
+	resp.reply_case     = FL__RESPONSE__REPLY_MUTE;
+	resp.mute           = &reply;
+	return fl_wire_encode(&resp.base, out);
+}
+
+static int
+answer_mute(coll_server *srv, const Fl__MuteQuery *q, nng_msg **out)
+{
+	static coll_mute list[COLL_MUTES_MAX]; // the control thread only
+	coll_mute        x;
+	char             err[256];
+	int64_t          now = fl_now_us();
+
+	if (q == NULL || srv->mutes == NULL) {
+		return encode_error("mute: empty request", out);
+	}
+	if (q->list) {
+		size_t n = coll_mutes_list(srv->mutes, now, list, COLL_MUTES_MAX);
+		return encode_mutes(list, n < COLL_MUTES_MAX ? n : COLL_MUTES_MAX, true, out);
+	}
+	if (coll_mutes_add(srv->mutes, q->host, q->target, q->for_s, q->reason, now, &x, err,
+	        sizeof(err)) != 0) {
+		return encode_error(err, out);
+	}
+	fl_log(FL_LOG_NOTICE, "control", "muted %s %s for %us (mute %llu): %s",
+	    x.host[0] ? "host" : "target", x.host[0] ? x.host : x.target, q->for_s,
+	    (unsigned long long) x.id, x.reason);
+	return encode_mutes(&x, 1, true, out);
+}
+
+static int
+answer_unmute(coll_server *srv, const Fl__UnmuteQuery *q, nng_msg **out)
+{
+	coll_mute x;
+	int       rc;
+
+	if (q == NULL || srv->mutes == NULL) {
+		return encode_error("unmute: empty request", out);
+	}
+	rc = coll_mutes_remove(srv->mutes, q->id, fl_now_us(), &x);
+	if (rc < 0) {
+		return encode_error("cannot remove the mute (see the collector's log)", out);
+	}
+	if (rc == 1) {
+		fl_log(FL_LOG_NOTICE, "control", "unmuted mute %llu (%s %s)",
+		    (unsigned long long) x.id, x.host[0] ? "host" : "target",
+		    x.host[0] ? x.host : x.target);
+	}
+	return encode_mutes(&x, rc == 1 ? 1 : 0, rc == 1, out);
+}
+
 static void
 count_error(coll_server *srv)
 {
@@ -338,6 +421,12 @@ dispatch(coll_server *srv, Fl__Request *q, nng_msg **out)
 		break;
 	case FL__REQUEST__QUERY_FORGET:
 		rv = answer_forget(srv, q->forget, out);
+		break;
+	case FL__REQUEST__QUERY_MUTE:
+		rv = answer_mute(srv, q->mute, out);
+		break;
+	case FL__REQUEST__QUERY_UNMUTE:
+		rv = answer_unmute(srv, q->unmute, out);
 		break;
 	default:
 		count_error(srv);

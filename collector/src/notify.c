@@ -17,6 +17,7 @@
 #include "fl/time.h"
 #include "notify_body.h"
 #include "notify_http.h"
+#include "notify_mute.h"
 #include "notify_store.h"
 #include "notify_track.h"
 #include "state.h"
@@ -59,6 +60,7 @@ struct coll_notify {
 	} verif[NOTIFY_MAX_VERIF_QUEUE];
 	size_t n_verif;
 
+	coll_mutes    *mutes;   // borrowed; NULL: nothing is muted
 	notify_tracker tracker; // decider thread only
 	notify_store  *st;      // the decider's connection
 	int64_t        round_us;
@@ -305,6 +307,13 @@ out:
 	return rv;
 }
 
+// notify_muted_fn over the mutes (notify_mute.h).
+static bool
+is_muted(void *arg, const Fl__Finding *f, int64_t now_us)
+{
+	return coll_mutes_covering(arg, f, now_us) != 0;
+}
+
 static void *
 decider_main(void *arg)
 {
@@ -339,7 +348,8 @@ decider_main(void *arg)
 			notify_tracker_verification(&n->tracker, verif[i].f, verif[i].result,
 			    verif[i].automatic, verif[i].full, now, emit, n);
 		}
-		notify_tracker_update(&n->tracker, r, n->round_us, now, NULL, NULL, emit, n);
+		notify_tracker_update(
+		    &n->tracker, r, n->round_us, now, is_muted, n->mutes, emit, n);
 		if (n->has_am && now >= n->next_resend_us) {
 			resend_firing(n, now);
 			n->next_resend_us = now + (int64_t) n->cfg.am_resend_ms * 1000;
@@ -532,8 +542,8 @@ start_threads(coll_notify *n, char *err, size_t errlen)
 }
 
 int
-coll_notify_start(const coll_notify_config *cfg, const char *state_path, coll_notify **out,
-    char *err, size_t errlen)
+coll_notify_start(const coll_notify_config *cfg, const char *state_path, coll_mutes *mutes,
+    coll_notify **out, char *err, size_t errlen)
 {
 	coll_notify       *n;
 	pthread_condattr_t ca;
@@ -548,7 +558,8 @@ coll_notify_start(const coll_notify_config *cfg, const char *state_path, coll_no
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	n->cfg = *cfg;
+	n->cfg   = *cfg;
+	n->mutes = mutes;
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

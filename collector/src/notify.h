@@ -37,9 +37,11 @@ typedef struct coll_notify coll_notify;
 
 // Starts the notifier when cfg names at least one receiver (else *out = NULL, returns 0):
 // reads the secret headers, opens the outbox in the SQLite database at state_path, restores
-// the findings notified as firing before a restart. Returns 0, or -1 with err.
-int coll_notify_start(const coll_notify_config *cfg, const char *state_path, coll_notify **out,
-    char *err, size_t errlen);
+// the findings notified as firing before a restart. mutes (borrowed; may be NULL) holds the
+// mutes: a finding they cover is not notified. Returns 0, or -1 with err.
+struct coll_mutes;
+int coll_notify_start(const coll_notify_config *cfg, const char *state_path,
+    struct coll_mutes *mutes, coll_notify **out, char *err, size_t errlen);
 
 // Stops every thread (a transfer in progress is aborted within about a second) and frees n.
 void coll_notify_stop(coll_notify *n);

@@ -23,6 +23,7 @@
 #include "fl/time.h"
 #include "fl/wire.h"
 #include "notify.h"
+#include "notify_mute.h"
 #include "pipes.h"
 #include "rejects.h"
 #include "survey.h"
@@ -593,7 +594,9 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		goto fail_sockets;
 	}
 	// Issue 11: before ingest and the verifier, which hand it diagnoses and verifications.
-	if (coll_notify_start(&cfg->notify, cfg->state, &srv->notify, err, errlen) != 0) {
+	if (coll_mutes_open(cfg->state, fl_now_us(), &srv->mutes, err, errlen) != 0 ||
+	    coll_notify_start(&cfg->notify, cfg->state, srv->mutes, &srv->notify, err, errlen) !=
+	        0) {
 		goto fail_sockets;
 	}
 	if (srv->notify != NULL) {
@@ -637,6 +640,8 @@ fail_sockets:
 	coll_verify_stop(srv);
 	coll_notify_stop(srv->notify); // after the verifier, which calls it
 	srv->notify = NULL;
+	coll_mutes_close(srv->mutes);
+	srv->mutes = NULL;
 	coll_survey_free(srv->survey);
 	coll_auth_free(srv->auth);
 	nng_close(srv->pull);
@@ -709,6 +714,8 @@ coll_server_stop(coll_server *srv)
 	coll_notify_stop(srv->notify);
 	srv->notify = NULL;
 	if (workers_done) {
+		coll_mutes_close(srv->mutes); // control and its workers are done with it
+		srv->mutes = NULL;
 		write_pending(srv);
 		coll_ops_fini(&srv->pending);
 		coll_store_close(srv->reader);
@@ -743,6 +750,7 @@ coll_server_stop(coll_server *srv)
 		fl_log(FL_LOG_WARN, "server", "a probe-now or verify request did not end in time");
 		return;
 	}
+	coll_mutes_close(srv->mutes); // when the workers ended only now
 	coll_control_free(srv);
 	free_server(srv);
 }

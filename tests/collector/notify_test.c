@@ -15,6 +15,7 @@
 
 #include "notify_body.h"
 #include "notify_config.h"
+#include "notify_mute.h"
 #include "notify_store.h"
 #include "notify_track.h"
 
@@ -351,6 +352,58 @@ test_verification_alerts(void **state)
 }
 
 static void
+test_mute_rule(void **state)
+{
+	(void) state;
+	coll_mute v[3] = { { .id = 1, .host = "app1", .until_us = 100 * S },
+		{ .id = 2, .target = "postgres 127.0.0.1:5432/app", .until_us = 50 * S },
+		{ .id = 3, .host = "app2", .until_us = 10 * S } };
+	fake      d;
+	fake_init(&d);
+	fake_add(&d, FL__VERDICT__VERDICT_CODE, "503", NULL, 0, one_host, 1, "1.0");
+	fake_add(&d, FL__VERDICT__VERDICT_CODE, "503", NULL, 0, two_hosts, 2, "1.0");
+	fake_add(&d, FL__VERDICT__VERDICT_DATABASE, "revoked", db_target, 1, two_hosts, 2, "1.0");
+	assert_int_equal(coll_mute_rule(v, 3, d.fp[0], 5 * S), 1);
+	assert_int_equal(coll_mute_rule(v, 3, d.fp[1], 5 * S), 1);  // app1 and app2 both muted
+	assert_int_equal(coll_mute_rule(v, 3, d.fp[1], 20 * S), 0); // app2's mute expired
+	assert_int_equal(coll_mute_rule(v, 3, d.fp[2], 20 * S), 2); // its target is muted
+	assert_int_equal(coll_mute_rule(v, 3, d.fp[2], 60 * S), 0); // expired
+	assert_int_equal(coll_mute_rule(v, 3, d.fp[0], 100 * S), 0);
+	assert_int_equal(coll_mute_rule(v, 0, d.fp[0], 5 * S), 0);
+}
+
+static bool
+mute_all(void *arg, const Fl__Finding *f, int64_t now_us)
+{
+	(void) f;
+	return now_us < *(int64_t *) arg;
+}
+
+static void
+test_muted_not_notified_until_unmuted(void **state)
+{
+	(void) state;
+	notify_tracker t;
+	fake           d;
+	rec            out   = { 0 };
+	int64_t        until = 200 * S;
+	notify_tracker_init(&t, 30 * S, 2, 100);
+	fake_init(&d);
+	fake_add(&d, FL__VERDICT__VERDICT_DATABASE, "revoked", db_target, 1, two_hosts, 2, "1.0");
+	for (int64_t now = 100; now < 200; now += 10) {
+		assert_int_equal(
+		    notify_tracker_update(&t, &d.r, S, now * S, mute_all, &until, record, &out), 0);
+	}
+	assert_int_equal(out.n, 0); // held 90 s, muted
+	assert_true(t.v[0].muted);
+	assert_int_equal(
+	    notify_tracker_update(&t, &d.r, S, 200 * S, mute_all, &until, record, &out), 0);
+	assert_int_equal(out.n, 1); // the mute ended: it has held longer than `for`
+	assert_int_equal(out.st[0], NOTIFY_FIRING);
+	notify_tracker_fini(&t);
+}
+
+static void
 test_backoff_doubles_and_caps(void **state)
 {
 	(void) state;
@@ -580,6 +633,8 @@ main(void)
 		cmocka_unit_test(test_bounded_and_only_faults),
 		cmocka_unit_test(test_restored_firing_resolves),
 		cmocka_unit_test(test_verification_alerts),
+		cmocka_unit_test(test_mute_rule),
+		cmocka_unit_test(test_muted_not_notified_until_unmuted),
 		cmocka_unit_test(test_backoff_doubles_and_caps),
 		cmocka_unit_test(test_webhook_body),
 		cmocka_unit_test(test_alertmanager_body),
