@@ -514,6 +514,10 @@ coll_config_check(const coll_config *cfg, const char *where, char *err, size_t e
 			return -1;
 		}
 	}
+	if (coll_notify_config_check_secrets(&cfg->notify, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s: %s", where, why);
+		return -1;
+	}
 	if (cfg->keys_dir[0] != '\0') {
 		if (stat(cfg->keys_dir, &st) != 0) {
 			snprintf(err, errlen, "%s: keys_dir %s: %s", where, cfg->keys_dir,

@@ -423,10 +423,11 @@ deliver(receiver *r, notify_row *row)
 	free(body);
 	if (posted == 0) {
 		if (notify_store_sent(r->st, row) == 0) {
+			long left = notify_store_pending(r->st, r->name);
 			pthread_mutex_lock(&n->mu);
 			r->sent++;
 			r->retried += row->attempts > 0;
-			r->pending -= r->pending > 0;
+			r->pending = left >= 0 ? (uint64_t) left : r->pending;
 			pthread_mutex_unlock(&n->mu);
 		}
 		set_down(r, false, NULL);
@@ -503,6 +504,18 @@ load_counters(coll_notify *n)
 	}
 }
 
+// The configured receivers' names (borrowed from n; a static array: start runs once, on one
+// thread, before any other notifier thread exists).
+static const char *const *
+names_of(const coll_notify *n)
+{
+	static const char *names[COLL_NOTIFY_MAX_WEBHOOKS + COLL_NOTIFY_MAX_AM];
+	for (size_t i = 0; i < n->n_rx; i++) {
+		names[i] = n->rx[i].name;
+	}
+	return names;
+}
+
 static int
 open_stores(coll_notify *n, const char *path, char *err, size_t errlen)
 {
@@ -514,7 +527,8 @@ open_stores(coll_notify *n, const char *path, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (notify_store_all_due(n->st) != 0 || notify_store_firing(n->st, restore_one, n) != 0) {
+	if (notify_store_forget_receivers(n->st, names_of(n), n->n_rx) != 0 ||
+	    notify_store_all_due(n->st) != 0 || notify_store_firing(n->st, restore_one, n) != 0) {
 		snprintf(err, errlen, "cannot read the notification outbox in %s", path);
 		return -1;
 	}

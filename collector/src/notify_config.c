@@ -3,6 +3,7 @@
 #include "notify_config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fl/cfg.h"
@@ -278,6 +279,35 @@ coll_notify_config_check(const coll_notify_config *c, char *err, size_t errlen)
 		if (c->webhooks[i].url[0] == '\0') {
 			snprintf(err, errlen, "[webhook \"%s\"] needs a url", c->webhooks[i].name);
 			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+coll_notify_config_check_secrets(const coll_notify_config *c, char *err, size_t errlen)
+{
+	char line[COLL_NOTIFY_HEADER_MAX], why[256];
+
+	for (uint32_t i = 0; i < c->n_webhooks; i++) {
+		const coll_webhook_cfg *w = &c->webhooks[i];
+		for (uint32_t k = 0; k < w->n_headers; k++) {
+			const char *v = w->headers[k];
+			if (w->header_kind[k] == COLL_HEADER_FILE) {
+				int rc = fl_cfg_read_secret_file(
+				    v, line, sizeof(line), why, sizeof(why));
+				memset(line, 0, sizeof(line));
+				if (rc != 0) {
+					snprintf(err, errlen, "[webhook \"%s\"] header_file %s: %s",
+					    w->name, v, why);
+					return -1;
+				}
+			} else if (w->header_kind[k] == COLL_HEADER_ENV &&
+			    (getenv(v) == NULL || getenv(v)[0] == '\0')) {
+				snprintf(err, errlen, "[webhook \"%s\"] header_env %s: not set",
+				    w->name, v);
+				return -1;
+			}
 		}
 	}
 	return 0;

@@ -71,6 +71,10 @@ int coll_notify_config_set(coll_notify_config *c, const char *kind, const char *
 // Checks what needs the whole file: every webhook has a url. Returns 0, or -1 with a message.
 int coll_notify_config_check(const coll_notify_config *c, char *err, size_t errlen);
 
+// Checks that every header_file can be read as a secret (not group- or world-readable) and
+// every header_env is set, without keeping the secret. Returns 0, or -1 with a message.
+int coll_notify_config_check_secrets(const coll_notify_config *c, char *err, size_t errlen);
+
 // Whether key may be given more than once in a section of that kind (header, url).
 bool coll_notify_key_repeatable(const char *kind, const char *key);
 

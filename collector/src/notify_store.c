@@ -362,6 +362,44 @@ notify_store_failed(notify_store *st, const notify_row *row, int64_t next_us)
 }
 
 int
+notify_store_forget_receivers(notify_store *st, const char *const *names, size_t n)
+{
+	sqlite3_stmt *s =
+	    prep(st, "SELECT receiver, COUNT(*) FROM notify_outbox GROUP BY receiver");
+	char   gone[16][128];
+	size_t n_gone = 0;
+	int    rc;
+
+	if (s == NULL) {
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *r     = (const char *) sqlite3_column_text(s, 0);
+		bool        known = false;
+		for (size_t i = 0; i < n && r != NULL; i++) {
+			known = known || strcmp(names[i], r) == 0;
+		}
+		if (r != NULL && !known && n_gone < 16 && strlen(r) < sizeof(gone[0])) {
+			fl_log(FL_LOG_WARN, "notify",
+			    "dropping %lld notifications for %s: no longer configured",
+			    (long long) sqlite3_column_int64(s, 1), r);
+			snprintf(gone[n_gone++], sizeof(gone[0]), "%s", r);
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		return -1;
+	}
+	for (size_t i = 0; i < n_gone; i++) {
+		if (run(st, "DELETE FROM notify_outbox WHERE receiver = ?1", gone[i], NULL, 0, 0) !=
+		    0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
 notify_store_all_due(notify_store *st)
 {
 	return run(st, "UPDATE notify_outbox SET next_try_us = 0", NULL, NULL, 0, 0);

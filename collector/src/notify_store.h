@@ -82,6 +82,10 @@ long notify_store_pending(notify_store *st, const char *receiver);
 // The same, or only those tried at least once (tried_only: the receiver was failing).
 long notify_store_count_rows(notify_store *st, const char *receiver, bool tried_only);
 
+// Deletes the rows of receivers not among names[0..n) (no longer configured: they would wait
+// forever), logging how many each had. Returns 0 or -1.
+int notify_store_forget_receivers(notify_store *st, const char *const *names, size_t n);
+
 // Makes every row due now (at start: a restart is a fresh try for whatever waits).
 int notify_store_all_due(notify_store *st);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "notify_body.h"
@@ -516,6 +517,39 @@ test_config_sections(void **state)
 	assert_non_null(strstr(err, "nourl"));
 }
 
+static void
+test_config_secrets_checked(void **state)
+{
+	(void) state;
+	coll_notify_config c;
+	char               err[512], path[64];
+	FILE              *f;
+	snprintf(path, sizeof(path), "/tmp/coll-notify-secret-%d", (int) getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("Authorization: Bearer t0ken\n", f);
+	fclose(f);
+	coll_notify_config_defaults(&c);
+	assert_int_equal(coll_notify_config_section(&c, "webhook", "ops", err, sizeof(err)), 0);
+	assert_int_equal(
+	    coll_notify_config_set(&c, "webhook", "header_file", path, err, sizeof(err)), 0);
+	chmod(path, 0644);
+	assert_int_equal(coll_notify_config_check_secrets(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "header_file"));
+	assert_null(strstr(err, "t0ken")); // the secret is never in a message
+	chmod(path, 0600);
+	assert_int_equal(coll_notify_config_check_secrets(&c, err, sizeof(err)), 0);
+	unsetenv("FL_NOTIFY_TEST_HEADER");
+	assert_int_equal(coll_notify_config_set(&c, "webhook", "header_env",
+	                     "FL_NOTIFY_TEST_HEADER", err, sizeof(err)),
+	    0);
+	assert_int_equal(coll_notify_config_check_secrets(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "FL_NOTIFY_TEST_HEADER"));
+	setenv("FL_NOTIFY_TEST_HEADER", "X-Token: abc", 1);
+	assert_int_equal(coll_notify_config_check_secrets(&c, err, sizeof(err)), 0);
+	unlink(path);
+}
+
 // ---- outbox ---------------------------------------------------------------------------------
 
 static char dbpath[64];
@@ -639,6 +673,7 @@ main(void)
 		cmocka_unit_test(test_webhook_body),
 		cmocka_unit_test(test_alertmanager_body),
 		cmocka_unit_test(test_config_sections),
+		cmocka_unit_test(test_config_secrets_checked),
 		cmocka_unit_test(test_outbox_order_retry_and_reopen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

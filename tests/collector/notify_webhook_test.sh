@@ -87,6 +87,15 @@ url = http://127.0.0.1:$SINK_PORT/hook
 header = X-Team: dba
 header_file = $FL_TMP/auth.header
 timeout = 1s"
+# A secret file others may read is refused, by --check-config too, without showing the secret.
+chmod 644 "$FL_TMP/auth.header"
+rc=0
+out=$("$FL_COLLECTOR_BIN" -c "$FL_TMP/collector.conf" --check-config 2>&1) || rc=$?
+[[ $rc -eq 2 && $out == *header_file* && $out != *s3cret* ]] ||
+	fl_fail "--check-config with a readable header_file: exit $rc: $out"
+fl_log "ok: a group-readable header_file is refused: $out"
+chmod 600 "$FL_TMP/auth.header"
+"$FL_COLLECTOR_BIN" -c "$FL_TMP/collector.conf" --check-config >/dev/null
 fl_start_app app
 fl_start_collector collector
 start_agents
