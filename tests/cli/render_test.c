@@ -247,7 +247,8 @@ test_status_json_shape(void **state)
 	    "\"reports_time_ignored\":0,\"control_clients_cut\":0,\"control_busy\":0,"
 	    "\"connections_refused\":0,\"slow_abandoned\":0,\"fd_exhausted\":0,\"started\":null,"
 	    "\"history_events_lost\":0,\"state_writes_lost\":0},"));
-	assert_non_null(strstr(text, "\"verifications\":[],\"rejected_senders\":[]}\n"));
+	assert_non_null(
+	    strstr(text, "\"verifications\":[],\"rejected_senders\":[],\"notifications\":[]}\n"));
 	free(text);
 }
 
@@ -487,7 +488,8 @@ test_diagnose_human_and_exit(void **state)
 	    "revoked for role app\",\"hosts\":[\"app1\",\"app2\",\"app3\"],"
 	    "\"targets\":[\"db1:5432/orders\"],\"release\":\"2.4.0\","
 	    "\"evidence\":[\"app1 orders: fail privilege_missing\",\"app2 "
-	    "orders: fail privilege_missing\"],\"since\":null}]}\n"));
+	    "orders: fail privilege_missing\"],\"since\":null,\"muted\":false,"
+	    "\"muted_by\":0}]}\n"));
 	free(text);
 
 	r.verdict    = FL__VERDICT__VERDICT_HEALTHY;

@@ -107,21 +107,29 @@ assert_jq "the receiver is listed, nothing sent yet" "$(fl_cli_json status)" \
 fl_app_mode app 503
 wait_for "a code finding" 30 verdict_is code
 wait_for "the firing waits in the outbox, tries failing" 30 receiver_has ops \
-	'.pending == 1 and .failed >= 1 and .down and .sent == 0'
+	'.pending >= 1 and .failed >= 1 and .down and .sent == 0'
 
 fl_stop collector
 fl_app_mode app ok
 fl_start_collector collector
 wait_for "healthy again after the restart" 30 verdict_is healthy
-wait_for "the resolved queued behind the firing" 30 receiver_has ops '.pending == 2'
+wait_for "the resolved queued behind the firing" 30 receiver_has ops '.pending >= 2'
 
+# A loaded test machine may add a real fault of its own (a probe timing out): the assertions
+# follow the first notification (this fault's firing) and its resolved, by event id.
+first_pair() {
+	jq -sc '.[0].event_id as $f | ($f | sub("-firing$"; "-resolved")) as $r
+		| [.[] | select(.event_id == $f or .event_id == $r)]' "$FL_TMP/sink.jsonl"
+}
+pair_delivered() {
+	[[ -e $FL_TMP/sink.jsonl ]] && first_pair | jq -e 'length >= 2' >/dev/null
+}
 fl_start sink python3 "$SINK" --port "$SINK_PORT" --out "$FL_TMP/sink.jsonl"
-wait_for "both notifications delivered" 30 receiver_has ops '.pending == 0 and .sent == 2'
-wait_for "the sink has two" 5 lines_at_least "$FL_TMP/sink.jsonl" true 2
-got=$(jq -sc . "$FL_TMP/sink.jsonl")
-assert_jq "firing then resolved, one finding id, distinct event ids" "$got" '
-	[.[].body.status] == ["firing", "resolved"] and (.[0].body.id == .[1].body.id)
-	and (.[0].event_id != .[1].event_id)'
+wait_for "firing and resolved delivered" 30 pair_delivered
+got=$(first_pair)
+assert_jq "firing then resolved, once each, one finding id, distinct event ids" "$got" '
+	length == 2 and [.[].body.status] == ["firing", "resolved"]
+	and (.[0].body.id == .[1].body.id) and (.[0].event_id != .[1].event_id)'
 assert_jq "event ids are <id>-<fired ms>-<status>" "$got" '
 	all(.[]; .event_id == "\(.body.id)-\(.event_id | split("-")[1])-\(.body.status)"
 		and (.event_id | test("^[0-9a-f]{16}-[0-9]+-(firing|resolved)$")))'
@@ -143,15 +151,17 @@ fl_log "ok: the secret is in no log"
 assert_eq "the receiver's down and up are logged once each" "1 1" \
 	"$(grep -c 'cannot deliver to webhook ops' "$FL_TMP/collector.log") $(grep -c 'webhook ops accepts notifications again' "$FL_TMP/collector.log")"
 # The resolved waited behind the firing (order per finding), so only the firing was retried.
-assert_jq "counters: 2 sent, the firing after failed tries" "$(fl_cli_json status)" '
-	.notifications[0] | .sent == 2 and .retried == 1 and .failed >= 2 and .down == false'
+assert_jq "counters: both sent, the firing after failed tries" "$(fl_cli_json status)" '
+	.notifications[0] | .sent >= 2 and .retried == 1 and .failed >= 2 and .down == false'
 fl_stop collector
 fl_start_collector collector
 assert_jq "the counters survive a restart" "$(fl_cli_json status)" '
-	.notifications[0] | .sent == 2 and .retried == 1 and .failed >= 2 and .pending == 0'
+	.notifications[0] | .sent >= 2 and .retried == 1 and .failed >= 2'
 fl_log "waiting 4 s: nothing more may arrive"
 sleep 4 # a negative check: a duplicate would have to arrive within this window
-assert_eq "nothing delivered twice" 2 "$(lines "$FL_TMP/sink.jsonl" true)"
+assert_jq "nothing delivered twice (by event id)" "$(jq -sc . "$FL_TMP/sink.jsonl")" \
+	'([.[].event_id] | length) == ([.[].event_id] | unique | length)'
+assert_eq "this fault's pair still delivered once each" 2 "$(first_pair | jq length)"
 
 # --- 2. a fault shorter than `for` notifies nothing ---------------------------------------------
 fl_stop collector
@@ -204,11 +214,12 @@ start_agents
 wait_for "healthy" 30 verdict_is healthy
 fl_app_mode app 503
 wait_for "a code finding" 30 verdict_is code
-wait_for "the good receiver got the firing" 30 receiver_has good '.sent == 1'
+wait_for "the good receiver got the firing" 30 receiver_has good '.sent >= 1'
 wait_for "the hanging receiver failed (its timeout)" 30 receiver_has hang '.failed >= 1 and .down'
 wait_for "the slow receiver failed twice (timeouts)" 30 receiver_has slow '.failed >= 2 and .down'
-wait_for "the 1 GB receiver's 200 counts as delivered" 30 receiver_has huge '.sent == 1'
+wait_for "the 1 GB receiver's 200 counts as delivered" 30 receiver_has huge '.sent >= 1'
 wait_for "the 1 GB sink saw the collector stop reading" 10 lines_at_least "$FL_TMP/huge.jsonl" .huge_sent 1
+fl_log "the 1 GB receiver got to send $(jq -s 'map(.huge_sent) | max' "$FL_TMP/huge.jsonl") bytes"
 assert_jq "at most a few MB of the 1 GB were taken" "$(jq -sc . "$FL_TMP/huge.jsonl")" \
 	'all(.[]; .huge_sent < 16 * 1048576)'
 
