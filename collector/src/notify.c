@@ -112,12 +112,15 @@ resolve_header(coll_header_kind kind, const char *v, char *err, size_t errlen)
 		}
 		snprintf(line, sizeof(line), "%s", e);
 	}
+	char *out = NULL;
 	if (strchr(line, ':') == NULL || line[0] == ':' || strpbrk(line, "\r\n") != NULL) {
 		snprintf(err, errlen, "%s %s: does not hold one 'Name: value' line",
 		    kind == COLL_HEADER_FILE ? "header_file" : "header_env", v);
-		return NULL;
+	} else if ((out = strdup(line)) == NULL) {
+		snprintf(err, errlen, "out of memory");
 	}
-	return strdup(line);
+	explicit_bzero(line, sizeof(line)); // the secret lives on in out only
+	return out;
 }
 
 static int
@@ -174,7 +177,7 @@ receivers_free(coll_notify *n)
 		receiver *r = &n->rx[i];
 		for (size_t k = 0; k < r->n_headers; k++) {
 			// A secret: cleared before the memory goes back.
-			memset(r->headers[k], 0, strlen(r->headers[k]));
+			explicit_bzero(r->headers[k], strlen(r->headers[k]));
 			free(r->headers[k]);
 		}
 		free(r->headers);

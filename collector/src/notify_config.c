@@ -296,7 +296,7 @@ coll_notify_config_check_secrets(const coll_notify_config *c, char *err, size_t 
 			if (w->header_kind[k] == COLL_HEADER_FILE) {
 				int rc = fl_cfg_read_secret_file(
 				    v, line, sizeof(line), why, sizeof(why));
-				memset(line, 0, sizeof(line));
+				explicit_bzero(line, sizeof(line));
 				if (rc != 0) {
 					snprintf(err, errlen, "[webhook \"%s\"] header_file %s: %s",
 					    w->name, v, why);
