@@ -256,6 +256,8 @@ has_reply(const Fl__Response *r)
 		return r->verify != NULL;
 	case FL__RESPONSE__REPLY_FORGET:
 		return r->forget != NULL;
+	case FL__RESPONSE__REPLY_MUTE:
+		return r->mute != NULL;
 	default:
 		return false;
 	}

@@ -169,8 +169,8 @@ mute_call(const cli_ctx *c, Fl__Request *req, int kind, bool json)
 	if ((rc = cli_call(c, req, FL__RESPONSE__REPLY_MUTE, &resp)) != 0) {
 		return rc;
 	}
-	const Fl__MuteReply *r = resp->mute;
-	if (r == NULL || (kind == 'a' && r->n_mutes != 1)) {
+	const Fl__MuteReply *r = resp->mute; // present: cli_call checked the reply
+	if (kind == 'a' && r->n_mutes != 1) {
 		fprintf(stderr, "faultline: the collector sent an empty reply\n");
 		fl__response__free_unpacked(resp, NULL);
 		return CLI_EXIT_ERROR;
@@ -205,120 +205,104 @@ mute_call(const cli_ctx *c, Fl__Request *req, int kind, bool json)
 	return rc;
 }
 
+// mute's own options (cli_own_opt_fn).
+typedef struct mute_opts {
+	const char *target, *reason, *dur;
+	bool        list;
+} mute_opts;
+
+enum { OPT_TARGET = 'T', OPT_FOR = 'F', OPT_REASON = 'R', OPT_LIST = 'l' };
+
+static int
+mute_own(void *state, int opt, char *arg, const char *cmd)
+{
+	mute_opts *m = state;
+	(void) cmd;
+	switch (opt) {
+	case OPT_TARGET:
+		m->target = arg;
+		return CLI_GO_ON;
+	case OPT_FOR:
+		m->dur = arg;
+		return CLI_GO_ON;
+	case OPT_REASON:
+		m->reason = arg;
+		return CLI_GO_ON;
+	case OPT_LIST:
+		m->list = true;
+		return CLI_GO_ON;
+	default:
+		return CLI_OPT_NOT_OWN;
+	}
+}
+
 int
 cli_cmd_mute(const cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "host", required_argument, NULL, 'H' },
-		{ "target", required_argument, NULL, 'T' },
-		{ "for", required_argument, NULL, 'F' },
-		{ "reason", required_argument, NULL, 'R' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_LONGOPTS_BASE,
+		{ "host", required_argument, NULL, CLI_OPT_HOST },
+		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "for", required_argument, NULL, OPT_FOR },
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "list", no_argument, NULL, OPT_LIST },
 		{ NULL, 0, NULL, 0 },
 	};
-	Fl__Request   req   = FL__REQUEST__INIT;
-	Fl__MuteQuery query = FL__MUTE_QUERY__INIT;
-	cli_ctx       c     = *ctx;
-	bool          json = false, list = false;
-	const char   *host = NULL, *target = NULL, *reason = NULL, *dur = NULL;
-	uint32_t      secs = 0;
-	char          err[256];
-	int           opt;
+	Fl__Request     req   = FL__REQUEST__INIT;
+	Fl__MuteQuery   query = FL__MUTE_QUERY__INIT;
+	mute_opts       m     = { 0 };
+	cli_shared_opts o;
+	uint32_t        secs = 0;
+	int             rc;
 
-	cli_opt_start();
-	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
-		switch (opt) {
-		case 'H':
-			host = optarg;
-			break;
-		case 'T':
-			target = optarg;
-			break;
-		case 'F':
-			dur = optarg;
-			break;
-		case 'R':
-			reason = optarg;
-			break;
-		case 'l':
-			list = true;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'C':
-			c.url = optarg;
-			break;
-		case 'h':
-			fputs(cli_help_mute, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return cli_usage_error(argv[0], "%s", err);
-		}
+	rc = cli_parse_opts(argc, argv, longopts, cli_help_mute, mute_own, &m, false, &o);
+	if (rc != CLI_GO_ON) {
+		return rc;
 	}
-	if (optind < argc) {
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
-	}
-	if (list && (host || target || dur || reason)) {
+	const char *host = o.host;
+	if (m.list && (host || m.target || m.dur || m.reason)) {
 		return cli_usage_error(
 		    argv[0], "--list takes no --host, --target, --for or --reason");
 	}
-	if (!list) {
-		if ((host == NULL) == (target == NULL)) {
+	if (!m.list) {
+		if ((host == NULL) == (m.target == NULL)) {
 			return cli_usage_error(argv[0], "mute what? give --host H or --target T");
 		}
-		if (dur == NULL || parse_for(dur, &secs) != 0) {
+		if (m.dur == NULL || parse_for(m.dur, &secs) != 0) {
 			return cli_usage_error(argv[0],
 			    "--for: how long, in whole s, m, h or d from 1s to 30d (30m, 2h)");
 		}
-		if (reason == NULL || reason[0] == '\0') {
+		if (m.reason == NULL || m.reason[0] == '\0') {
 			return cli_usage_error(argv[0], "--reason: say why (shown by mute --list)");
 		}
 	}
-	query.list     = list;
+	cli_ctx c      = cli_ctx_with(ctx, &o);
+	query.list     = m.list;
 	query.host     = (char *) (host != NULL ? host : ""); // borrowed for the send only
-	query.target   = (char *) (target != NULL ? target : "");
+	query.target   = (char *) (m.target != NULL ? m.target : "");
 	query.for_s    = secs;
-	query.reason   = (char *) (reason != NULL ? reason : "");
+	query.reason   = (char *) (m.reason != NULL ? m.reason : "");
 	req.query_case = FL__REQUEST__QUERY_MUTE;
 	req.mute       = &query;
-	return mute_call(&c, &req, list ? 'l' : 'a', json);
+	return mute_call(&c, &req, m.list ? 'l' : 'a', o.json);
 }
 
 int
 cli_cmd_unmute(const cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_LONGOPTS_BASE,
 		{ NULL, 0, NULL, 0 },
 	};
 	Fl__Request     req   = FL__REQUEST__INIT;
 	Fl__UnmuteQuery query = FL__UNMUTE_QUERY__INIT;
-	cli_ctx         c     = *ctx;
-	bool            json  = false;
-	char            err[256], *end;
-	int             opt;
+	cli_shared_opts o;
+	char           *end;
+	int             rc;
 
-	cli_opt_start();
-	while ((opt = cli_opt_next(argc, argv, "C:h", longopts, err, sizeof(err))) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'C':
-			c.url = optarg;
-			break;
-		case 'h':
-			fputs(cli_help_unmute, stdout);
-			return CLI_EXIT_OK;
-		default:
-			return cli_usage_error(argv[0], "%s", err);
-		}
+	rc = cli_parse_opts(argc, argv, longopts, cli_help_unmute, NULL, NULL, true, &o);
+	if (rc != CLI_GO_ON) {
+		return rc;
 	}
 	if (optind + 1 != argc) {
 		return cli_usage_error(argv[0], "which mute? faultline unmute ID (mute --list)");
@@ -329,7 +313,8 @@ cli_cmd_unmute(const cli_ctx *ctx, int argc, char **argv)
 	    argv[optind][0] > '9') {
 		return cli_usage_error(argv[0], "'%s' is not a mute id (a number)", argv[optind]);
 	}
+	cli_ctx c      = cli_ctx_with(ctx, &o);
 	req.query_case = FL__REQUEST__QUERY_UNMUTE;
 	req.unmute     = &query;
-	return mute_call(&c, &req, 'u', json);
+	return mute_call(&c, &req, 'u', o.json);
 }

@@ -699,13 +699,13 @@ verif_evidence(const Fl__VerifyReply *r, size_t *n)
 		return NULL;
 	}
 	for (size_t i = 0; i < r->n_reasons; i++) {
-		const Fl__VerifyReason *x = r->reasons[i];
-		size_t                  len =
-		    strlen(x->check) + strlen(x->host) + strlen(x->probe) + strlen(x->summary) + 8;
+		const Fl__VerifyReason *x     = r->reasons[i];
+		const char             *check = fl_verify_check_name(x->check_enum);
+		size_t len = strlen(check) + strlen(nz(x->host)) + strlen(nz(x->probe)) +
+		    strlen(nz(x->summary)) + 8;
 		if ((v[*n] = malloc(len)) != NULL) {
-			snprintf(v[*n], len, "%s%s%s%s%s: %s", nz(x->check),
-			    nz(x->host)[0] ? " " : "", nz(x->host), nz(x->probe)[0] ? " " : "",
-			    nz(x->probe), nz(x->summary));
+			snprintf(v[*n], len, "%s%s%s%s%s: %s", check, nz(x->host)[0] ? " " : "",
+			    nz(x->host), nz(x->probe)[0] ? " " : "", nz(x->probe), nz(x->summary));
 			(*n)++;
 		}
 	}
@@ -729,9 +729,10 @@ verif_finding(const Fl__VerifyReply *r, const char *kind, bool automatic)
 	size_t      n_ev = 0;
 
 	snprintf(summary, sizeof(summary),
-	    "release %s %s verification (%s check of %zu host%s%s)%s%s", r->release, r->result,
-	    kind, r->n_hosts, r->n_hosts == 1 ? "" : "s", automatic ? ", automatic" : "",
-	    r->n_reasons > 0 ? ": " : "", r->n_reasons > 0 ? r->reasons[0]->summary : "");
+	    "release %s %s verification (%s check of %zu host%s%s)%s%s", r->release,
+	    fl_verify_result_name(r->result_enum), kind, r->n_hosts, r->n_hosts == 1 ? "" : "s",
+	    automatic ? ", automatic" : "", r->n_reasons > 0 ? ": " : "",
+	    r->n_reasons > 0 ? r->reasons[0]->summary : "");
 	f.verdict      = FL__VERDICT__VERDICT_UNKNOWN;
 	f.summary      = summary;
 	f.release      = r->release;
@@ -751,9 +752,10 @@ verif_finding(const Fl__VerifyReply *r, const char *kind, bool automatic)
 void
 coll_notify_verification(coll_notify *n, const Fl__VerifyReply *r, const char *kind, bool automatic)
 {
-	notify_verif_result result = strcmp(r->result, "failed") == 0 ? NOTIFY_VERIF_FAILED
-	    : strcmp(r->result, "passed") == 0                        ? NOTIFY_VERIF_PASSED
-	                                                              : NOTIFY_VERIF_UNVERIFIED;
+	notify_verif_result result = r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_FAILED
+	    ? NOTIFY_VERIF_FAILED
+	    : r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED ? NOTIFY_VERIF_PASSED
+	                                                                : NOTIFY_VERIF_UNVERIFIED;
 	if (n == NULL || result == NOTIFY_VERIF_UNVERIFIED ||
 	    (result == NOTIFY_VERIF_FAILED && !automatic)) {
 		return; // nothing it could raise or resolve
