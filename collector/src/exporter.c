@@ -387,21 +387,17 @@ copy_http(coll_exporter *e, coll_metrics_snapshot *s)
 	    "HTTP request heads over the size limit.", hs.too_large);
 }
 
+// The source is called under e->mu, so that coll_exporter_set_notify_source(e, NULL, NULL)
+// returns only once no scrape is inside it: the notifier may then be freed (server.c's stop).
 static void
 copy_notifications(coll_exporter *e, coll_metrics_snapshot *s)
 {
-	coll_notify_counts_fn fn;
-	void                 *arg;
-
 	pthread_mutex_lock(&e->mu);
-	fn  = e->notify_fn;
-	arg = e->notify_arg;
-	pthread_mutex_unlock(&e->mu);
-	if (fn == NULL ||
-	    (s->notifs = calloc(COLL_EXPORTER_MAX_NOTIF, sizeof(*s->notifs))) == NULL) {
-		return;
+	if (e->notify_fn != NULL &&
+	    (s->notifs = calloc(COLL_EXPORTER_MAX_NOTIF, sizeof(*s->notifs))) != NULL) {
+		s->n_notifs = e->notify_fn(e->notify_arg, s->notifs, COLL_EXPORTER_MAX_NOTIF);
 	}
-	s->n_notifs = fn(arg, s->notifs, COLL_EXPORTER_MAX_NOTIF);
+	pthread_mutex_unlock(&e->mu);
 }
 
 int

@@ -50,7 +50,8 @@ void coll_exporter_count_verification(coll_exporter *e, const char *result);
 
 // A source of faultline_notifications_total series: fills up to max entries of out (receiver
 // strings malloc'd: the snapshot frees them) and returns how many. Called on the HTTP worker
-// thread, without the state lock.
+// thread, without the state lock but under the exporter's own mutex: once
+// coll_exporter_set_notify_source(e, NULL, NULL) has returned, no call is in progress.
 typedef size_t (*coll_notify_counts_fn)(void *arg, coll_metrics_notif *out, size_t max);
 #define COLL_EXPORTER_MAX_NOTIF 1024
 void coll_exporter_set_notify_source(coll_exporter *e, coll_notify_counts_fn fn, void *arg);

@@ -15,6 +15,7 @@
 #include "fl/log.h"
 #include "fl/names.h"
 #include "fl/time.h"
+#include "metrics.h"
 #include "notify_body.h"
 #include "notify_http.h"
 #include "notify_mute.h"
@@ -805,6 +806,31 @@ coll_notify_counters(coll_notify *n, coll_notify_counter *out, size_t max)
 	}
 	pthread_mutex_unlock(&n->mu);
 	return n->n_rx;
+}
+
+size_t
+coll_notify_metrics_source(void *arg, coll_metrics_notif *out, size_t max)
+{
+	coll_notify_counter c[COLL_NOTIFY_MAX_WEBHOOKS + COLL_NOTIFY_MAX_AM];
+	size_t              k = coll_notify_counters(arg, c, sizeof(c) / sizeof(c[0]));
+	size_t              n = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		const struct {
+			const char *outcome;
+			uint64_t    value;
+		} v[] = { { "sent", c[i].sent }, { "failed", c[i].failed },
+			{ "retried", c[i].retried }, { "dropped", c[i].dropped } };
+		for (size_t o = 0; o < sizeof(v) / sizeof(v[0]) && n < max; o++) {
+			if ((out[n].receiver = strdup(c[i].receiver)) == NULL) {
+				return n;
+			}
+			out[n].outcome = v[o].outcome;
+			out[n].value   = v[o].value;
+			n++;
+		}
+	}
+	return n;
 }
 
 void

@@ -82,6 +82,12 @@ typedef struct coll_notify_counter {
 // Copies up to max receivers' counters into out; returns how many receivers there are.
 size_t coll_notify_counters(coll_notify *n, coll_notify_counter *out, size_t max);
 
+// The exporter's source of faultline_notifications_total (exporter.h, coll_notify_counts_fn;
+// arg is the coll_notify): one series per receiver and outcome (sent, failed, retried,
+// dropped), receiver strings malloc'd. Returns how many it filled.
+struct coll_metrics_notif;
+size_t coll_notify_metrics_source(void *arg, struct coll_metrics_notif *out, size_t max);
+
 // Adds the receivers' counters to a status reply (notify_receivers); undone by
 // coll_notify_status_fini, which frees what was added.
 void coll_notify_status_add(coll_notify *n, Fl__StatusReply *r);

@@ -633,6 +633,10 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		coll_server_stop(srv);
 		return -1;
 	}
+	if (srv->notify != NULL) { // issue 11: faultline_notifications_total
+		coll_exporter_set_notify_source(
+		    srv->exporter, coll_notify_metrics_source, srv->notify);
+	}
 	*out = srv;
 	return 0;
 
@@ -709,8 +713,10 @@ coll_server_stop(coll_server *srv)
 	workers_done = wait_slow_jobs(srv, COLL_STOP_WORKERS_MS);
 	coll_verify_stop(srv);
 	coll_exporter_save_final(srv->exporter);
-	// After ingest (which hands it diagnoses); its outbox is already durable.
+	// After ingest (which hands it diagnoses) and once no scrape reads it; its outbox is
+	// already durable.
 	srv->state.on_diagnosis = NULL;
+	coll_exporter_set_notify_source(srv->exporter, NULL, NULL);
 	coll_notify_stop(srv->notify);
 	srv->notify = NULL;
 	if (workers_done) {

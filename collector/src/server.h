@@ -109,8 +109,8 @@ typedef struct coll_server {
 	atomic_uint_fast64_t fd_exhausted;   // watchdog checks that found no free descriptor
 
 	struct coll_exporter *exporter; // issue 11: /metrics and durable counters (exporter.h)
-	struct coll_notify *notify; // issue 11: alert notifications (notify.h); NULL: none
-	struct coll_mutes  *mutes;  // issue 11: faultline mute (notify_mute.h)
+	struct coll_notify   *notify;   // issue 11: alert notifications (notify.h); NULL: none
+	struct coll_mutes    *mutes;    // issue 11: faultline mute (notify_mute.h)
 } coll_server;
 
 // How long a stop waits for probe-now/verify workers to end (they notice within

@@ -153,6 +153,12 @@ assert_eq "the receiver's down and up are logged once each" "1 1" \
 # The resolved waited behind the firing (order per finding), so only the firing was retried.
 assert_jq "counters: both sent, the firing after failed tries" "$(fl_cli_json status)" '
 	.notifications[0] | .sent >= 2 and .retried == 1 and .failed >= 2 and .down == false'
+metrics=$(curl -sSf --max-time 5 "$FL_HTTP_URL/metrics")
+grep -qE '^faultline_notifications_total\{receiver="ops",outcome="sent"\} [2-9]' <<<"$metrics" &&
+	grep -qE '^faultline_notifications_total\{receiver="ops",outcome="retried"\} 1$' <<<"$metrics" &&
+	grep -qE '^faultline_notifications_total\{receiver="ops",outcome="failed"\} [2-9]' <<<"$metrics" ||
+	fl_fail "/metrics lacks the receiver's counters: $(grep notifications <<<"$metrics")"
+fl_log "ok: /metrics counts them: $(grep -c '^faultline_notifications_total{' <<<"$metrics") series"
 fl_stop collector
 fl_start_collector collector
 assert_jq "the counters survive a restart" "$(fl_cli_json status)" '
