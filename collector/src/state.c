@@ -8,9 +8,9 @@
 
 #include "fl/arith.h"
 #include "fl/labels.h"
+#include "fl/limits.h"
 #include "fl/names.h"
 #include "fl/time.h"
-#include "fl/wire.h"
 #include "latency.h"
 
 // ---- small helpers ---------------------------------------------------------------------------
@@ -1134,7 +1134,7 @@ cmp_host(const void *a, const void *b)
 
 // Fills hs from h, borrowing its strings and results (the message is packed, never freed:
 // ownership rule "messages built for packing borrow"). hs->probes is a new array the caller
-// frees. Returns 0 or NNG_ENOMEM.
+// frees. Returns 0 or -1 (out of memory).
 static int
 host_state(const coll_host *h, Fl__HostState *hs)
 {
@@ -1158,7 +1158,7 @@ host_state(const coll_host *h, Fl__HostState *hs)
 		return 0;
 	}
 	if ((hs->probes = malloc(h->n_probes * sizeof(*hs->probes))) == NULL) {
-		return NNG_ENOMEM;
+		return -1;
 	}
 	for (size_t j = 0; j < h->n_probes; j++) {
 		hs->probes[hs->n_probes++] = (Fl__ProbeResult *) h->probes[j].last;
@@ -1193,14 +1193,6 @@ stats_fill(const coll_stats *src, Fl__CollectorStats *st)
 }
 
 int
-coll_state_encode_status(
-    const coll_state *s, const char *host, bool as_hosts, int64_t now_us, nng_msg **out)
-{
-	coll_filter f = { .host = host };
-	return coll_state_encode_status_page(s, &f, NULL, 0, as_hosts, now_us, out);
-}
-
-int
 coll_state_names_with_labels(const coll_state *s, const coll_filter *f, char ***out, size_t *n)
 {
 	char **v = calloc(s->n_hosts ? s->n_hosts : 1, sizeof(*v));
@@ -1232,33 +1224,11 @@ coll_names_free(char **v, size_t n)
 	free(v);
 }
 
-int
-coll_state_encode_status_filtered(
-    const coll_state *s, const coll_filter *f, bool as_hosts, int64_t now_us, nng_msg **out)
+// The hosts f selects named after `after`, sorted by name, into sel (room for every host).
+static size_t
+select_hosts(const coll_state *s, const coll_filter *f, const char *after, coll_host **sel)
 {
-	return coll_state_encode_status_page(s, f, NULL, 0, as_hosts, now_us, out);
-}
-
-int
-coll_state_encode_status_page(const coll_state *s, const coll_filter *f, const char *after,
-    size_t page_bytes, bool as_hosts, int64_t now_us, nng_msg **out)
-{
-	Fl__Response       resp  = FL__RESPONSE__INIT;
-	Fl__StatusReply    reply = FL__STATUS_REPLY__INIT;
-	Fl__CollectorStats stats = FL__COLLECTOR_STATS__INIT;
-	coll_host        **sel;
-	Fl__HostState     *hs;
-	Fl__HostState    **hsp;
-	size_t             n = 0, n_page = 0, bytes = 0;
-	int                rv = 0;
-
-	sel = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof(*sel));
-	hs  = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof(*hs));
-	hsp = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof(*hsp));
-	if (sel == NULL || hs == NULL || hsp == NULL) {
-		rv = NNG_ENOMEM;
-		goto done;
-	}
+	size_t n = 0;
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		const char *name = s->hosts[i]->name;
 		if (host_selected(s->hosts[i], f) &&
@@ -1267,46 +1237,71 @@ coll_state_encode_status_page(const coll_state *s, const coll_filter *f, const c
 		}
 	}
 	qsort(sel, n, sizeof(*sel), cmp_host);
+	return n;
+}
+
+// Fills st->hs with the first of the n hosts of sel that fit in page_bytes (0: all), setting
+// reply.more when some are left out. -1 when out of memory.
+static int
+fill_page(coll_status *st, coll_host *const *sel, size_t n, size_t page_bytes)
+{
+	size_t bytes = 0;
 	for (size_t i = 0; i < n; i++) {
-		if ((rv = host_state(sel[i], &hs[i])) != 0) {
-			goto done;
+		if (host_state(sel[i], &st->hs[i]) != 0) {
+			return -1;
 		}
-		n_page++;
+		st->reply.n_hosts++;
 		// Each host is a length-delimited field: its size plus at most 6 bytes of key and
 		// length.
-		bytes += fl__host_state__get_packed_size(&hs[i]) + 6;
-		if (page_bytes != 0 && n_page > 1 && bytes > page_bytes) {
-			free(hs[i].probes); // the next page starts with it
-			n_page--;
-			reply.more = true;
+		bytes += fl__host_state__get_packed_size(&st->hs[i]) + 6;
+		if (page_bytes != 0 && st->reply.n_hosts > 1 && bytes > page_bytes) {
+			free(st->hs[i].probes); // the next page starts with it
+			st->reply.n_hosts--;
+			st->reply.more = true;
 			break;
 		}
-		hsp[i] = &hs[i];
+		st->hsp[i] = &st->hs[i];
 	}
-	stats_fill(&s->stats, &stats);
-	reply.now_us        = now_us;
-	reply.n_hosts       = n_page;
-	reply.hosts         = hsp;
-	reply.stats         = &stats;
-	resp.schema_version = FL_SCHEMA_VERSION;
-	if (as_hosts) {
-		resp.reply_case = FL__RESPONSE__REPLY_HOSTS;
-		resp.hosts      = &reply;
-	} else {
-		resp.reply_case = FL__RESPONSE__REPLY_STATUS;
-		resp.status     = &reply;
-	}
-	rv = fl_wire_encode(&resp.base, out);
-done:
-	if (hs != NULL) {
-		for (size_t i = 0; i < n_page; i++) {
-			free(hs[i].probes);
-		}
+	return 0;
+}
+
+int
+coll_state_status(const coll_state *s, const coll_filter *f, const char *after, size_t page_bytes,
+    int64_t now_us, coll_status *st)
+{
+	size_t      room = s->n_hosts ? s->n_hosts : 1;
+	coll_host **sel  = malloc(room * sizeof(*sel));
+	int         rc   = -1;
+
+	memset(st, 0, sizeof(*st));
+	fl__status_reply__init(&st->reply);
+	fl__collector_stats__init(&st->stats);
+	st->hs  = malloc(room * sizeof(*st->hs));
+	st->hsp = malloc(room * sizeof(*st->hsp));
+	if (sel != NULL && st->hs != NULL && st->hsp != NULL) {
+		rc = fill_page(st, sel, select_hosts(s, f, after, sel), page_bytes);
 	}
 	free(sel);
-	free(hs);
-	free(hsp);
-	return rv;
+	if (rc != 0) {
+		coll_status_fini(st);
+		return -1;
+	}
+	stats_fill(&s->stats, &st->stats);
+	st->reply.now_us = now_us;
+	st->reply.hosts  = st->hsp;
+	st->reply.stats  = &st->stats;
+	return 0;
+}
+
+void
+coll_status_fini(coll_status *st)
+{
+	for (size_t i = 0; st->hs != NULL && i < st->reply.n_hosts; i++) {
+		free(st->hs[i].probes);
+	}
+	free(st->hs);
+	free(st->hsp);
+	memset(st, 0, sizeof(*st));
 }
 
 // ---- restore ---------------------------------------------------------------------------------

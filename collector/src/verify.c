@@ -982,9 +982,8 @@ coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind,
 }
 
 void
-coll_verify_status_add(coll_server *srv, Fl__StatusReply *reply)
+coll_verify_status_add(coll_verify *v, Fl__StatusReply *reply)
 {
-	coll_verify *v = srv->verify;
 	if (v == NULL) {
 		return;
 	}

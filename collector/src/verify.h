@@ -78,8 +78,8 @@ void coll_verify_record(
     struct coll_server *srv, const Fl__VerifyReply *r, const char *kind, bool automatic);
 
 // Adds the last verification of each release to a status reply (malloc'd; release them with
-// coll_verify_status_fini before the reply is freed by its owner).
-void coll_verify_status_add(struct coll_server *srv, Fl__StatusReply *reply);
+// coll_verify_status_fini before the reply is freed by its owner). v NULL: adds nothing.
+void coll_verify_status_add(coll_verify *v, Fl__StatusReply *reply);
 void coll_verify_status_fini(Fl__StatusReply *reply);
 
 // The hosts the collector knows and does not consider stale, with their releases: arrays of

@@ -292,7 +292,7 @@ test_verification_records_bounded(void **state)
 		r.release = rel;
 		coll_verify_record(f->srv, &r, "full", false);
 	}
-	coll_verify_status_add(f->srv, &reply);
+	coll_verify_status_add(f->srv->verify, &reply);
 	assert_int_equal(reply.n_verifications, COLL_VERIFY_MAX_RECORDS);
 	bool newest = false, oldest = false;
 	for (size_t i = 0; i < reply.n_verifications; i++) {
