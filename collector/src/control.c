@@ -208,13 +208,23 @@ answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg
 	return rv;
 }
 
+// The live hosts (coll_live_hosts) read under the lock. 0 or -1 (out of memory).
+static int
+live_hosts(coll_server *srv, coll_live *out)
+{
+	int rc;
+	pthread_mutex_lock(&srv->lock);
+	rc = coll_live_hosts(&srv->state, NULL, out);
+	pthread_mutex_unlock(&srv->lock);
+	return rc;
+}
+
 static int
 answer_probe_now(coll_server *srv, const Fl__ProbeNowQuery *q, nng_msg **out)
 {
 	Fl__Response       resp = FL__RESPONSE__INIT;
 	Fl__ProbeNowReply *reply;
-	char             **live, **rel, **prev;
-	size_t             n;
+	coll_live          live;
 	char               err[256];
 	int                rv;
 
@@ -222,14 +232,12 @@ answer_probe_now(coll_server *srv, const Fl__ProbeNowQuery *q, nng_msg **out)
 		return encode_error(
 		    "probe-now needs a survey address: set [collector] survey", out);
 	}
-	if (coll_live_hosts(srv, &live, &rel, &prev, &n) != 0) {
+	if (live_hosts(srv, &live) != 0) {
 		return NNG_ENOMEM;
 	}
-	rv = coll_survey_run(srv->survey, q->timeout_ms, q->rollback_to, q->n_rollback_to, live, n,
-	    &reply, err, sizeof(err));
-	coll_strv_free(live, n);
-	coll_strv_free(rel, n);
-	coll_strv_free(prev, n);
+	rv = coll_survey_run(srv->survey, q->timeout_ms, q->rollback_to, q->n_rollback_to,
+	    live.hosts, live.n, &reply, err, sizeof(err));
+	coll_live_free(&live);
 	if (rv != 0) {
 		return encode_error(err, out);
 	}
@@ -252,10 +260,10 @@ answer_verify(coll_server *srv, const Fl__VerifyQuery *q, nng_msg **out)
 	if (q->release[0] == '\0') {
 		return encode_error("verify needs a release", out);
 	}
-	if (coll_verify_run(srv, q, &reply, err, sizeof(err)) != 0) {
+	if (coll_verify_run(srv->verify, q, &reply, err, sizeof(err)) != 0) {
 		return encode_error(err, out);
 	}
-	coll_verify_record(srv, reply, "full", false);
+	coll_verify_record(srv->verify, reply, "full", false);
 	resp.schema_version = FL_SCHEMA_VERSION;
 	resp.reply_case     = FL__RESPONSE__REPLY_VERIFY;
 	resp.verify         = reply;

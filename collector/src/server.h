@@ -16,11 +16,11 @@
 // control thread computes answers one at a time but sends them asynchronously (control.c,
 // "reply contexts"), so a client that does not read its replies cannot hold it.
 //
-// A third, mostly sleeping thread (server.c, "listener watchdog") proves twice a second that
-// both listeners still hand new connections to their sockets, and listens again when one has
-// stopped: nng 1.5.2's listener can stop accepting for good after a peer leaves mid-handshake
-// (upstream nng#1518; server.c explains). Out of file descriptors it does not (that is not
-// the defect, and listening again would drop every connection).
+// A third, mostly sleeping thread (watchdog.h) proves twice a second that both listeners still
+// hand new connections to their sockets, and listens again when one has stopped: nng 1.5.2's
+// listener can stop accepting for good after a peer leaves mid-handshake (upstream nng#1518;
+// watchdog.h explains). Out of file descriptors it does not (that is not the defect, and
+// listening again would drop every connection).
 //
 // Every listener bounds its connections (pipes.h); a stop writes the state before it closes
 // any socket (coll_server_stop).
@@ -61,48 +61,59 @@
 #define COLL_STATUS_PAGE_MIN (2u * FL_WIRE_MAX_MSG)
 #define COLL_STATUS_PAGE_MAX (32u * FL_WIRE_MAX_MSG)
 
-// Fields are shared by server.c, ingest.c and control.c only.
+// Shared by server.c, ingest.c and control.c only: the modules below them (state, verify, auth,
+// survey, store) are handed the narrow pieces they need (state.h's coll_state_ref, a survey,
+// a store path), never this.
 typedef struct coll_server {
-	coll_config          cfg;
-	pthread_mutex_t      lock; // guards state
-	coll_state           state;
-	coll_store          *writer; // ingest thread only
-	coll_store          *reader; // control thread only
+	// Configuration, as loaded; TLS files for every tls+tcp:// listener (files in cfg).
+	coll_config cfg;
+	fl_tls_opts tls;
+
+	// The in-memory view and what waits to reach SQLite. `lock` guards state and pending.
+	// pending: store writes decided on the control thread (`faultline forget`); the ingest
+	// thread moves them into its next batch before applying reports, so they reach SQLite in
+	// the order the state changed (a forget after the host's last upsert, a report that
+	// brings the host back after the forget).
+	pthread_mutex_t lock;
+	coll_state      state;
+	coll_ops        pending;
+	coll_store     *writer; // ingest thread only
+	coll_store     *reader; // control thread only
+
+	// Threads: ingest, control (server.h above) and the slow control requests' workers.
+	pthread_t  ingest_tid;
+	pthread_t  control_tid;
+	bool       ingest_started;
+	bool       control_started;
+	atomic_int stopping;
+	atomic_int slow_jobs; // control requests answered on worker threads (control.c)
+
+	// Sockets and listeners: reports (PULL) and control (REP), their bound TCP ports (0 if not
+	// tcp), the watchdog that keeps the listeners accepting (watchdog.h) and the reply
+	// contexts of the control socket (control.c).
 	nng_socket           pull;
 	nng_socket           rep;
-	int                  listen_port;  // bound TCP port of cfg.listen, 0 if not tcp
-	int                  control_port; // bound TCP port of cfg.control, 0 if not tcp
-	pthread_t            ingest_tid;
-	pthread_t            control_tid;
-	bool                 ingest_started;
-	bool                 control_started;
-	atomic_int           stopping;
-	struct coll_rejects *rejects; // refused senders and their log throttling (rejects.h)
-	struct coll_watch   *watch;   // listener watchdog, server.c only
+	int                  listen_port;
+	int                  control_port;
+	struct coll_watch   *watch;
+	struct coll_control *control;
 
-	// Issue 6 (survey.h, verify.h): probe-now surveys and post-release verification.
+	// Probe now and post-release verification (survey.h, verify.h).
 	struct coll_survey *survey;      // NULL when cfg.survey is empty
 	int                 survey_port; // bound TCP port of cfg.survey, 0 if not tcp
 	struct coll_verify *verify;      // verifier: its store connection and automatic thread
-	atomic_int          slow_jobs;   // control requests answered on worker threads (control.c)
 
-	// Issue 7 (auth.h, docs/security.md): TLS for every tls+tcp:// listener (files in cfg),
-	// and with cfg.keys_dir the hosts' keys and the signature gate that then owns the report
-	// listener and feeds `pull` over inproc.
-	fl_tls_opts       tls;
+	// Signed reports (auth.h, docs/security.md): with cfg.keys_dir the hosts' keys and the
+	// signature gate that then owns the report listener and feeds `pull` over inproc.
 	fl_keyring       *keyring; // NULL without keys_dir
 	struct coll_auth *auth;    // NULL without keys_dir
 
-	// Issue 10: store writes decided on the control thread (`faultline forget`). Guarded by
-	// lock; the ingest thread moves them into its next batch before applying reports, so they
-	// reach SQLite in the order the state changed (a forget after the host's last upsert,
-	// a report that brings the host back after the forget).
-	coll_ops pending;
-	// Bounds on what peers can make the collector hold (docs/security.md, "Limits").
+	// Bounds on what peers can make the collector hold (docs/security.md, "Limits"), and what
+	// they cost: connections per listener, refused senders, counters copied into the stats.
 	struct coll_pipes   *report_pipes;   // connections of the report listener
 	struct coll_pipes   *control_pipes;  // of the control listener, with their replies
 	struct coll_pipes   *survey_pipes;   // of the survey listener (NULL without survey)
-	struct coll_control *control;        // reply contexts (control.c)
+	struct coll_rejects *rejects;        // refused senders and their log throttling
 	atomic_uint_fast64_t control_cut;    // control clients closed for not reading replies
 	atomic_uint_fast64_t control_busy;   // control requests answered "busy"
 	atomic_uint_fast64_t slow_abandoned; // probe-now/verify whose client left before the end
@@ -139,9 +150,9 @@ void coll_server_stop(coll_server *srv);
 // second, has been waiting in a close for COLL_WEDGED_US. Only a close counts: a dial may wait
 // long for good reasons (a firewall dropping packets to our own port), and nng bounds it itself.
 // nng 1.5.2's pipe reaper can hang for good when a connection is closed while its transport is
-// between two reads (control.c, cut_off); every close then hangs, connections are never released
-// and the listeners fill up. Nothing but a restart cures it: main.c then stops (state written) and
-// exits 1, so that systemd (Restart=on-failure) starts the collector again.
+// between two reads (watchdog.h, control.c cut_off); every close then hangs, connections are never
+// released and the listeners fill up. Nothing but a restart cures it: main.c then stops (state
+// written) and exits 1, so that systemd (Restart=on-failure) starts the collector again.
 #define COLL_WEDGED_US 15000000LL
 bool coll_server_wedged(coll_server *srv);
 

@@ -1304,6 +1304,69 @@ coll_status_fini(coll_status *st)
 	memset(st, 0, sizeof(*st));
 }
 
+// ---- live hosts ------------------------------------------------------------------------------
+
+static int
+live_add(coll_live *l, const coll_host *h)
+{
+	size_t n = l->n;
+	char **hv, **rv, **pv;
+	if ((hv = realloc(l->hosts, (n + 1) * sizeof(*hv))) != NULL) {
+		l->hosts = hv;
+	}
+	if ((rv = realloc(l->releases, (n + 1) * sizeof(*rv))) != NULL) {
+		l->releases = rv;
+	}
+	if ((pv = realloc(l->previous, (n + 1) * sizeof(*pv))) != NULL) {
+		l->previous = pv;
+	}
+	if (hv == NULL || rv == NULL || pv == NULL) {
+		return -1;
+	}
+	hv[n] = strdup(h->name);
+	rv[n] = strdup(h->release ? h->release : "unknown");
+	pv[n] = strdup(nz(h->previous_release));
+	if (hv[n] == NULL || rv[n] == NULL || pv[n] == NULL) {
+		free(hv[n]);
+		free(rv[n]);
+		free(pv[n]);
+		return -1;
+	}
+	l->n++;
+	return 0;
+}
+
+int
+coll_live_hosts(const coll_state *s, const coll_filter *f, coll_live *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		const coll_host *h = s->hosts[i];
+		if (h->stale || !coll_host_has_labels(h, f)) {
+			continue;
+		}
+		if (live_add(out, h) != 0) {
+			coll_live_free(out);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+coll_live_free(coll_live *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->hosts[i]);
+		free(l->releases[i]);
+		free(l->previous[i]);
+	}
+	free(l->hosts);
+	free(l->releases);
+	free(l->previous);
+	memset(l, 0, sizeof(*l));
+}
+
 // ---- restore ---------------------------------------------------------------------------------
 
 int

@@ -56,6 +56,7 @@
 #ifndef FL_COLLECTOR_STATE_H
 #define FL_COLLECTOR_STATE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -198,6 +199,27 @@ typedef struct coll_filter {
 	const char *const *labels;
 	size_t             n_labels;
 } coll_filter;
+
+// The state and the mutex that guards it, as handed to the threads beside ingest and control
+// (verification, the signature gate): they read or count under the lock, never own either.
+typedef struct coll_state_ref {
+	pthread_mutex_t *lock;
+	coll_state      *state;
+} coll_state_ref;
+
+// The hosts that are not stale and carry f's labels (f NULL: every host; f->host is not looked
+// at), with their release ("unknown" when none) and previous release ("" when none): parallel
+// arrays of malloc'd strings, freed with coll_live_free.
+typedef struct coll_live {
+	char **hosts;
+	char **releases;
+	char **previous;
+	size_t n;
+} coll_live;
+
+// Fills out (the caller holds the lock). 0, or -1 when out of memory (out then holds nothing).
+int  coll_live_hosts(const coll_state *s, const coll_filter *f, coll_live *out);
+void coll_live_free(coll_live *l); // accepts an emptied or zeroed coll_live
 
 // Whether h carries every label of f (the host part of f is not looked at).
 bool coll_host_has_labels(const coll_host *h, const coll_filter *f);

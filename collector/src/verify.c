@@ -10,16 +10,11 @@
 #include <time.h>
 
 #include "canary.h"
-#include "exporter.h"
 #include "fl/labels.h"
 #include "fl/log.h"
 #include "fl/names.h"
 #include "fl/time.h"
-#include "fl/unmet.h"
-#include "fl/wire.h"
-#include "server.h"
 #include "stats.h"
-#include "survey.h"
 
 typedef struct last_verif {
 	char   *release;
@@ -35,14 +30,15 @@ typedef struct last_verif {
 } last_verif;
 
 struct coll_verify {
-	pthread_mutex_t mu; // guards recs and the store
-	coll_store     *store;
-	last_verif     *recs;
-	size_t          n_recs;
-	pthread_t       tid;
-	bool            started;
-	atomic_int      stop;
-	atomic_int      asked; // asked-for evaluations (faultline verify) in progress
+	coll_verify_deps d;
+	pthread_mutex_t  mu; // guards recs and the store
+	coll_store      *store;
+	last_verif      *recs;
+	size_t           n_recs;
+	pthread_t        tid;
+	bool             started;
+	atomic_int       stop;
+	atomic_int       asked; // asked-for evaluations (faultline verify) in progress
 };
 
 // verify_run's answer when an automatic evaluation gave way to an asked one.
@@ -56,7 +52,7 @@ xdup(const char *s)
 	return strdup(s != NULL ? s : "");
 }
 
-void
+static void
 coll_strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -91,51 +87,24 @@ strv_add(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-int
-coll_live_hosts(coll_server *srv, char ***hosts, char ***releases, char ***previous, size_t *n)
+// The live hosts carrying labels, read under the state's lock. 0 or -1 (out of memory).
+static int
+live_hosts(coll_verify *v, char *const *labels, size_t n_labels, coll_live *out)
 {
-	return coll_live_hosts_with_labels(srv, NULL, 0, hosts, releases, previous, n);
+	coll_filter f = { .labels = (const char *const *) labels, .n_labels = n_labels };
+	int         rc;
+	pthread_mutex_lock(v->d.state.lock);
+	rc = coll_live_hosts(v->d.state.state, &f, out);
+	pthread_mutex_unlock(v->d.state.lock);
+	return rc;
 }
 
-int
-coll_live_hosts_with_labels(coll_server *srv, char *const *labels, size_t n_labels, char ***hosts,
-    char ***releases, char ***previous, size_t *n)
-{
-	size_t      nh = 0, nr = 0, np = 0;
-	int         rc = 0;
-	coll_filter f  = { .labels = (const char *const *) labels, .n_labels = n_labels };
-
-	*hosts = *releases = *previous = NULL;
-	pthread_mutex_lock(&srv->lock);
-	for (size_t i = 0; i < srv->state.n_hosts && rc == 0; i++) {
-		const coll_host *h = srv->state.hosts[i];
-		if (h->stale || !coll_host_has_labels(h, &f)) {
-			continue;
-		}
-		if (strv_add(hosts, &nh, h->name) != 0 ||
-		    strv_add(releases, &nr, h->release ? h->release : "unknown") != 0 ||
-		    strv_add(previous, &np, h->previous_release ? h->previous_release : "") != 0) {
-			rc = -1;
-		}
-	}
-	pthread_mutex_unlock(&srv->lock);
-	if (rc != 0) {
-		coll_strv_free(*hosts, nh);
-		coll_strv_free(*releases, nr);
-		coll_strv_free(*previous, np);
-		*hosts = *releases = *previous = NULL;
-		return -1;
-	}
-	*n = nh;
-	return 0;
-}
-
-static void add_reason(Fl__VerifyReason ***v, size_t *n, Fl__VerifyCheck check, const char *host,
+static void add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const char *host,
     const char *probe, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 static void
-add_reason(Fl__VerifyReason ***v, size_t *n, Fl__VerifyCheck check, const char *host,
-    const char *probe, const char *fmt, ...)
+add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const char *host, const char *probe,
+    const char *fmt, ...)
 {
 	char               buf[768];
 	va_list            ap;
@@ -153,11 +122,10 @@ add_reason(Fl__VerifyReason ***v, size_t *n, Fl__VerifyCheck check, const char *
 		return;
 	}
 	fl__verify_reason__init(r);
-	r->check_enum = check;
-	r->check      = xdup(fl_verify_check_name(check)); // for CLIs from before check_enum
-	r->host       = xdup(host);
-	r->probe      = xdup(probe);
-	r->summary    = xdup(buf);
+	r->check   = xdup(check);
+	r->host    = xdup(host);
+	r->probe   = xdup(probe);
+	r->summary = xdup(buf);
 	if (r->check == NULL || r->host == NULL || r->probe == NULL || r->summary == NULL) {
 		fl__verify_reason__free_unpacked(r, NULL);
 		return;
@@ -176,14 +144,37 @@ find_report(const Fl__ProbeNowReply *pn, const char *host)
 	return NULL;
 }
 
-// "orders: SELECT on public.orders revoked for role app": the database, then the phrase every
-// other output uses.
 static void
 unmet_text(const Fl__UnmetRequirement *u, char *buf, size_t len)
 {
-	char phrase[448];
-	snprintf(buf, len, "%s: %s", u->database,
-	    fl_unmet_phrase(u, FL_UNMET_LACKING, phrase, sizeof(phrase)));
+	if (u->object_missing) {
+		snprintf(buf, len, "%s: %s %s is missing", u->database,
+		    fl_object_kind_name(u->kind), u->object);
+	} else {
+		snprintf(buf, len, "%s: %s on %s %s is not granted%s%s", u->database, u->privilege,
+		    fl_object_kind_name(u->kind), u->object, u->role[0] ? " to " : "", u->role);
+	}
+}
+
+static Fl__UnmetRequirement *
+unmet_copy(const Fl__UnmetRequirement *u)
+{
+	Fl__UnmetRequirement *c = malloc(sizeof(*c));
+	if (c == NULL) {
+		return NULL;
+	}
+	fl__unmet_requirement__init(c);
+	c->database       = xdup(u->database);
+	c->kind           = u->kind;
+	c->object         = xdup(u->object);
+	c->privilege      = xdup(u->privilege);
+	c->object_missing = u->object_missing;
+	c->role           = xdup(u->role);
+	if (!c->database || !c->object || !c->privilege || !c->role) {
+		fl__unmet_requirement__free_unpacked(c, NULL);
+		return NULL;
+	}
+	return c;
 }
 
 // --- canary sampling -------------------------------------------------------------------------
@@ -401,16 +392,16 @@ judge_probe(Fl__CanaryComparison *c, const coll_canary_rule *rule, probe_samples
 // --- the evaluation ----------------------------------------------------------------------------
 
 static bool
-sleep_unless_stopping(coll_server *srv, int64_t until_mono_us)
+sleep_unless_stopping(coll_verify *v, int64_t until_mono_us)
 {
 	while (fl_mono_us() < until_mono_us) {
-		if (atomic_load(&srv->stopping) || coll_survey_cancelled()) {
+		if (atomic_load(v->d.stopping) || coll_survey_cancelled()) {
 			return false;
 		}
 		struct timespec ts = { 0, 50 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
-	return !atomic_load(&srv->stopping);
+	return !atomic_load(v->d.stopping);
 }
 
 // The release's verdict over the probes: failed when any failed, else inconclusive when any
@@ -426,8 +417,8 @@ static void
 probe_reason(Fl__VerifyReply *r, const Fl__CanaryProbe *e, const char *release, const char *baserel)
 {
 	bool failed = strcmp(e->verdict, "failed") == 0;
-	add_reason(&r->reasons, &r->n_reasons, FL__VERIFY_CHECK__VERIFY_CHECK_CANARY, "", e->name,
-	    "%s (%s %s vs %s): %s", e->summary, fl_kind_name(e->kind), release, baserel,
+	add_reason(&r->reasons, &r->n_reasons, "canary", "", e->name, "%s (%s %s vs %s): %s",
+	    e->summary, fl_kind_name(e->kind), release, baserel,
 	    failed ? (e->candidate != NULL && e->candidate->error_rate > 0
 	                     ? "fails more on the release: points at the code of the release"
 	                     : "worse on the release than before: points at the code of the "
@@ -443,7 +434,7 @@ probe_reason(Fl__VerifyReply *r, const Fl__CanaryProbe *e, const char *release, 
 // whole round per survey, so two windows at once would make each round, and the asked
 // verification, about twice as long.
 static int
-canary_compare(coll_server *srv, const Fl__VerifyQuery *q, const coll_canary_rule *rule, int64_t t0,
+canary_compare(coll_verify *v, const Fl__VerifyQuery *q, const coll_canary_rule *rule, int64_t t0,
     const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char *const *base, size_t n_base,
     uint32_t rounds, uint32_t gap_ms, uint32_t survey_ms, atomic_int *yield_to, Fl__VerifyReply *r,
     char *err, size_t errlen)
@@ -495,11 +486,11 @@ canary_compare(coll_server *srv, const Fl__VerifyQuery *q, const coll_canary_rul
 				return VERIFY_YIELDED;
 			}
 			next += (int64_t) gap_ms * 1000;
-			if (!sleep_unless_stopping(srv, next)) {
+			if (!sleep_unless_stopping(v, next)) {
 				break;
 			}
 			Fl__ProbeNowReply *more = NULL;
-			if (coll_survey_run(srv->survey, survey_ms, NULL, 0, expect, n_expect,
+			if (coll_survey_run(v->d.survey, survey_ms, NULL, 0, expect, n_expect,
 			        &more, err, errlen) != 0) {
 				break;
 			}
@@ -548,13 +539,12 @@ canary_compare(coll_server *srv, const Fl__VerifyQuery *q, const coll_canary_rul
 // One evaluation (verify.h); automatic ones give way to asked ones (VERIFY_YIELDED, *out not
 // set).
 static int
-verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__VerifyReply **out,
+verify_run(coll_verify *v, const Fl__VerifyQuery *q, bool automatic, Fl__VerifyReply **out,
     char *err, size_t errlen)
 {
 	Fl__VerifyReply   *r;
-	Fl__ProbeNowReply *pn   = NULL;
-	char             **live = NULL, **rel = NULL, **prev = NULL;
-	size_t             n_live  = 0;
+	Fl__ProbeNowReply *pn      = NULL;
+	coll_live          live    = { 0 };
 	char             **targets = NULL, **cand = NULL, **base = NULL;
 	size_t             n_targets = 0, n_cand = 0, n_base = 0;
 	char              *rb[1];
@@ -564,15 +554,9 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 	uint32_t survey_ms = q->survey_timeout_ms ? q->survey_timeout_ms : COLL_VERIFY_SURVEY_MS;
 	uint32_t rounds    = q->rounds ? q->rounds : COLL_VERIFY_ROUNDS;
 	uint32_t gap_ms    = q->round_interval_ms ? q->round_interval_ms : COLL_VERIFY_ROUND_MS;
-	// An old CLI says "all three given" with thresholds_set; a current one field by field.
-	double   max_inc   = q->thresholds_set || q->max_error_rate_increase_set
-	        ? q->max_error_rate_increase
-	        : COLL_VERIFY_MAX_ERR_INC;
-	double   max_ratio = q->thresholds_set || q->max_latency_ratio_set
-	      ? q->max_latency_ratio
-	      : COLL_VERIFY_MAX_LAT_RATIO;
-	uint32_t slack_ms  = q->thresholds_set || q->latency_slack_set ? q->latency_slack_ms
-	                                                               : COLL_VERIFY_LAT_SLACK_MS;
+	double   max_inc = q->thresholds_set ? q->max_error_rate_increase : COLL_VERIFY_MAX_ERR_INC;
+	double   max_ratio = q->thresholds_set ? q->max_latency_ratio : COLL_VERIFY_MAX_LAT_RATIO;
+	uint32_t slack_ms  = q->thresholds_set ? q->latency_slack_ms : COLL_VERIFY_LAT_SLACK_MS;
 	double   confidence =
             q->confidence > 0 && q->confidence < 1 ? q->confidence : COLL_VERIFY_CONFIDENCE;
 	uint32_t min_samples = q->min_samples ? q->min_samples : COLL_VERIFY_MIN_SAMPLES;
@@ -583,7 +567,7 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 	if (gap_ms < COLL_VERIFY_MIN_ROUND_MS) {
 		gap_ms = COLL_VERIFY_MIN_ROUND_MS;
 	}
-	if (srv->survey == NULL) {
+	if (v->d.survey == NULL) {
 		snprintf(err, errlen,
 		    "the collector has no survey address configured ([collector] "
 		    "survey): it cannot probe now");
@@ -597,8 +581,7 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 	r->release = xdup(release);
 	// A label filter (issue 10) narrows everything below to the matching hosts: the hosts
 	// verified, the hosts surveyed and the canary's baseline.
-	if (coll_live_hosts_with_labels(srv, q->labels, q->n_labels, &live, &rel, &prev, &n_live) !=
-	    0) {
+	if (live_hosts(v, q->labels, q->n_labels, &live) != 0) {
 		snprintf(err, errlen, "out of memory");
 		fl__verify_reply__free_unpacked(r, NULL);
 		return -1;
@@ -609,9 +592,9 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 			strv_add(&targets, &n_targets, q->hosts[i]);
 		}
 	} else {
-		for (size_t i = 0; i < n_live; i++) {
-			if (strcmp(rel[i], release) == 0) {
-				strv_add(&targets, &n_targets, live[i]);
+		for (size_t i = 0; i < live.n; i++) {
+			if (strcmp(live.releases[i], release) == 0) {
+				strv_add(&targets, &n_targets, live.hosts[i]);
 			}
 		}
 	}
@@ -619,8 +602,8 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 		strv_add(&r->hosts, &r->n_hosts, targets[i]);
 	}
 	if (n_targets == 0) {
-		add_reason(&r->reasons, &r->n_reasons, FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT, "",
-		    "", "no reporting host runs release %s", release);
+		add_reason(&r->reasons, &r->n_reasons, "timeout", "", "",
+		    "no reporting host runs release %s", release);
 		unverified = true;
 		goto finish;
 	}
@@ -631,15 +614,15 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 	{
 		char **expect   = NULL;
 		size_t n_expect = 0;
-		for (size_t i = 0; i < n_live; i++) {
-			strv_add(&expect, &n_expect, live[i]);
+		for (size_t i = 0; i < live.n; i++) {
+			strv_add(&expect, &n_expect, live.hosts[i]);
 		}
 		for (size_t i = 0; i < n_targets; i++) {
 			if (!in_list(expect, n_expect, targets[i])) {
 				strv_add(&expect, &n_expect, targets[i]);
 			}
 		}
-		int rc = coll_survey_run(srv->survey, survey_ms, rb, q->rollback_to[0] ? 1 : 0,
+		int rc = coll_survey_run(v->d.survey, survey_ms, rb, q->rollback_to[0] ? 1 : 0,
 		    expect, n_expect, &pn, err, errlen);
 		coll_strv_free(expect, n_expect);
 		if (rc != 0) {
@@ -658,22 +641,19 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 		const char       *host = targets[i];
 		const Fl__Report *rep  = find_report(pn, host);
 		if (rep == NULL) {
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT, host, "",
+			add_reason(&r->reasons, &r->n_reasons, "timeout", host, "",
 			    "%s did not answer the probe-now survey within %.1fs", host,
 			    survey_ms / 1000.0);
 			unverified = true;
 			continue;
 		}
 		if (strcmp(rep->release, release) != 0) {
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_RELEASE, host, "",
+			add_reason(&r->reasons, &r->n_reasons, "release", host, "",
 			    "%s runs release %s, not %s", host, rep->release, release);
 			failed = true;
 		}
 		if (rep->expectations_error[0] != '\0') {
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_EXPECTATIONS, host, "",
+			add_reason(&r->reasons, &r->n_reasons, "expectations", host, "",
 			    "the expectations of release %s cannot be used: %s", rep->release,
 			    rep->expectations_error);
 			failed = true;
@@ -683,21 +663,18 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 			char                   u[512];
 			for (size_t m = 0; m < p->n_unmet; m++) {
 				unmet_text(p->unmet[m], u, sizeof(u));
-				add_reason(&r->reasons, &r->n_reasons,
-				    FL__VERIFY_CHECK__VERIFY_CHECK_EXPECTATIONS, host, p->name,
-				    "release %s needs what the database lacks: %s", rep->release,
-				    u);
+				add_reason(&r->reasons, &r->n_reasons, "expectations", host,
+				    p->name, "release %s needs what the database lacks: %s",
+				    rep->release, u);
 				failed = true;
 			}
 			if (p->status == FL__STATUS__STATUS_FAIL && p->n_unmet == 0) {
-				add_reason(&r->reasons, &r->n_reasons,
-				    FL__VERIFY_CHECK__VERIFY_CHECK_PROBE, host, p->name,
+				add_reason(&r->reasons, &r->n_reasons, "probe", host, p->name,
 				    "%s fails (%s): %s", p->name, fl_failure_name(p->failure),
 				    p->detail);
 				failed = true;
 			} else if (p->status == FL__STATUS__STATUS_WARN) {
-				add_reason(&r->warnings, &r->n_warnings,
-				    FL__VERIFY_CHECK__VERIFY_CHECK_PROBE, host, p->name,
+				add_reason(&r->warnings, &r->n_warnings, "probe", host, p->name,
 				    "%s warns (%s): %s", p->name, fl_failure_name(p->failure),
 				    p->detail);
 			}
@@ -727,8 +704,7 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 		r->rollback->hosts                         = nv;
 		r->rollback->hosts[r->rollback->n_hosts++] = rh;
 		if (chk == NULL) {
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
+			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
 			    "%s did not check release %s (agent without rollback checks?)", host,
 			    q->rollback_to);
 			r->rollback->ready = false;
@@ -736,8 +712,7 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 			continue;
 		}
 		if (!chk->known) {
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
+			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
 			    "%s never kept the expectations of release %s: a rollback to it cannot "
 			    "be checked",
 			    host, q->rollback_to);
@@ -745,21 +720,26 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 			failed             = true;
 		}
 		for (size_t k = 0; k < chk->n_unmet; k++) {
-			char u[512];
-			// Out of memory: the reason below still names it.
-			(void) fl_unmet_append(
-			    &rh->unmet, &rh->n_unmet, FL_WIRE_MAX_UNMET, chk->unmet[k]);
+			char                   u[512];
+			Fl__UnmetRequirement  *c = unmet_copy(chk->unmet[k]);
+			Fl__UnmetRequirement **nu =
+			    c ? realloc(rh->unmet, (rh->n_unmet + 1) * sizeof(*nu)) : NULL;
+			if (nu != NULL) {
+				rh->unmet                = nu;
+				rh->unmet[rh->n_unmet++] = c;
+			} else if (c != NULL) {
+				fl__unmet_requirement__free_unpacked(c, NULL);
+			}
 			unmet_text(chk->unmet[k], u, sizeof(u));
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, chk->unmet[k]->database,
-			    "a rollback to %s would break: %s", q->rollback_to, u);
+			add_reason(&r->reasons, &r->n_reasons, "rollback", host,
+			    chk->unmet[k]->database, "a rollback to %s would break: %s",
+			    q->rollback_to, u);
 			r->rollback->ready = false;
 			failed             = true;
 		}
 		for (size_t k = 0; k < chk->n_errors; k++) {
 			strv_add(&rh->errors, &rh->n_errors, chk->errors[k]);
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
+			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
 			    "cannot check a rollback to %s: %s", q->rollback_to, chk->errors[k]);
 			r->rollback->ready = false;
 			failed             = true;
@@ -787,15 +767,12 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 	}
 	if (!q->no_canary && (q->n_canary > 0 || n_base > 0)) {
 		coll_canary_rule rule = { max_inc, max_ratio, slack_ms, confidence, min_samples };
-		atomic_int      *yield_to =
-                    automatic && srv->verify != NULL ? &srv->verify->asked : NULL;
-		int rc = canary_compare(srv, q, &rule, t0, pn, cand, n_cand, base, n_base, rounds,
+		atomic_int      *yield_to = automatic ? &v->asked : NULL;
+		int rc = canary_compare(v, q, &rule, t0, pn, cand, n_cand, base, n_base, rounds,
 		    gap_ms, survey_ms, yield_to, r, err, errlen);
 		if (rc == VERIFY_YIELDED) {
 			fl__probe_now_reply__free_unpacked(pn, NULL);
-			coll_strv_free(live, n_live);
-			coll_strv_free(rel, n_live);
-			coll_strv_free(prev, n_live);
+			coll_live_free(&live);
 			coll_strv_free(targets, n_targets);
 			coll_strv_free(cand, n_cand);
 			coll_strv_free(base, n_base);
@@ -813,15 +790,10 @@ verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__Verif
 	}
 
 finish:
-	r->result_enum = failed ? FL__VERIFY_RESULT__VERIFY_RESULT_FAILED
-	    : unverified        ? FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED
-	                        : FL__VERIFY_RESULT__VERIFY_RESULT_PASSED;
-	r->result      = xdup(fl_verify_result_name(r->result_enum)); // for older CLIs
-	r->elapsed_us  = fl_mono_us() - t0;
+	r->result     = xdup(failed ? "failed" : unverified ? "unverified" : "passed");
+	r->elapsed_us = fl_mono_us() - t0;
 	fl__probe_now_reply__free_unpacked(pn, NULL);
-	coll_strv_free(live, n_live);
-	coll_strv_free(rel, n_live);
-	coll_strv_free(prev, n_live);
+	coll_live_free(&live);
 	coll_strv_free(targets, n_targets);
 	coll_strv_free(cand, n_cand);
 	coll_strv_free(base, n_base);
@@ -832,9 +804,7 @@ fail:
 	if (pn != NULL) {
 		fl__probe_now_reply__free_unpacked(pn, NULL);
 	}
-	coll_strv_free(live, n_live);
-	coll_strv_free(rel, n_live);
-	coll_strv_free(prev, n_live);
+	coll_live_free(&live);
 	coll_strv_free(targets, n_targets);
 	fl__verify_reply__free_unpacked(r, NULL);
 	return -1;
@@ -842,18 +812,17 @@ fail:
 
 int
 coll_verify_run(
-    coll_server *srv, const Fl__VerifyQuery *q, Fl__VerifyReply **out, char *err, size_t errlen)
+    coll_verify *v, const Fl__VerifyQuery *q, Fl__VerifyReply **out, char *err, size_t errlen)
 {
-	coll_verify *v = srv->verify;
-	int          rc;
+	int rc;
 
-	if (v != NULL) {
-		atomic_fetch_add(&v->asked, 1);
+	if (v == NULL) {
+		snprintf(err, errlen, "the collector is stopping: it cannot verify now");
+		return -1;
 	}
-	rc = verify_run(srv, q, false, out, err, errlen);
-	if (v != NULL) {
-		atomic_fetch_sub(&v->asked, 1);
-	}
+	atomic_fetch_add(&v->asked, 1);
+	rc = verify_run(v, q, false, out, err, errlen);
+	atomic_fetch_sub(&v->asked, 1);
 	return rc;
 }
 
@@ -921,13 +890,11 @@ set_str(char **dst, const char *s)
 }
 
 void
-coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind, bool automatic)
+coll_verify_record(coll_verify *v, const Fl__VerifyReply *r, const char *kind, bool automatic)
 {
-	coll_verify *v            = srv->verify;
-	char         detail[1024] = "";
-	size_t       off          = 0;
-	coll_ops     ops;
-	const char  *result = fl_verify_result_name(r->result_enum);
+	char     detail[1024] = "";
+	size_t   off          = 0;
+	coll_ops ops;
 
 	if (v == NULL) {
 		return;
@@ -952,7 +919,7 @@ coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind,
 	pthread_mutex_lock(&v->mu);
 	last_verif *l = rec_find(v, r->release, true);
 	if (l != NULL) {
-		set_str(&l->result, result);
+		set_str(&l->result, r->result);
 		set_str(&l->detail, detail);
 		set_str(&l->kind, kind);
 		l->at_us     = now;
@@ -961,10 +928,10 @@ coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind,
 	coll_ops_init(&ops);
 	coll_event ev = { .at_us = now,
 		.host            = "",
-		.kind            = FL__HISTORY_KIND__HISTORY_KIND_VERIFICATION,
+		.kind            = "verification",
 		.probe           = "",
 		.from            = r->release,
-		.to              = result,
+		.to              = r->result,
 		.failure         = 0,
 		.detail          = detail,
 		.agent_time_us   = 0 };
@@ -974,11 +941,9 @@ coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind,
 	}
 	coll_ops_fini(&ops);
 	pthread_mutex_unlock(&v->mu);
-	coll_exporter_count_verification(srv->exporter, result);
-	fl_log(
-	    r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED ? FL_LOG_NOTICE : FL_LOG_WARN,
-	    "verify", "release %s %s (%s%s): %s", r->release, result, kind,
-	    automatic ? ", automatic" : "", detail);
+	fl_log(strcmp(r->result, "passed") == 0 ? FL_LOG_NOTICE : FL_LOG_WARN, "verify",
+	    "release %s %s (%s%s): %s", r->release, r->result, kind, automatic ? ", automatic" : "",
+	    detail);
 }
 
 void
@@ -1024,23 +989,18 @@ coll_verify_status_fini(Fl__StatusReply *reply)
 
 // One look at the rollout: returns after at most one evaluation.
 static void
-auto_tick(coll_server *srv)
+auto_tick(coll_verify *v)
 {
-	coll_verify *v = srv->verify;
-	char       **live, **rel, **prev;
-	size_t       n;
+	coll_live live;
 
 	if (atomic_load(&v->asked) > 0) {
 		return; // an asked verification is surveying: do not double the agents' rounds
 	}
-	if (coll_live_hosts(srv, &live, &rel, &prev, &n) != 0 || n == 0) {
-		if (n == 0) {
-			free(live);
-			free(rel);
-			free(prev);
-		}
+	if (live_hosts(v, NULL, 0, &live) != 0) {
 		return;
 	}
+	char **rel = live.releases, **prev = live.previous;
+	size_t n = live.n;
 	for (size_t i = 0; i < n; i++) {
 		// A release some host moved to (from another release).
 		if (prev[i][0] == '\0' || strcmp(prev[i], rel[i]) == 0 ||
@@ -1077,9 +1037,9 @@ auto_tick(coll_server *srv)
 		char             err[256];
 		q.release     = rel[i];
 		q.rollback_to = full ? prev[i] : (char *) ""; // borrowed
-		int rc        = verify_run(srv, &q, true, &r, err, sizeof(err));
+		int rc        = verify_run(v, &q, true, &r, err, sizeof(err));
 		if (rc == 0) {
-			coll_verify_record(srv, r, full ? "full" : "canary", true);
+			coll_verify_record(v, r, full ? "full" : "canary", true);
 			fl__verify_reply__free_unpacked(r, NULL);
 		} else if (rc == VERIFY_YIELDED) {
 			// Try again once the asked verification is done, unless it was of this
@@ -1102,19 +1062,16 @@ auto_tick(coll_server *srv)
 		}
 		break;
 	}
-	coll_strv_free(live, n);
-	coll_strv_free(rel, n);
-	coll_strv_free(prev, n);
+	coll_live_free(&live);
 }
 
 static void *
 auto_main(void *arg)
 {
-	coll_server *srv = arg;
-	while (!atomic_load(&srv->verify->stop) && !atomic_load(&srv->stopping)) {
-		auto_tick(srv);
-		for (int i = 0;
-		     i < COLL_VERIFY_AUTO_TICK_MS / 50 && !atomic_load(&srv->verify->stop); i++) {
+	coll_verify *v = arg;
+	while (!atomic_load(&v->stop) && !atomic_load(v->d.stopping)) {
+		auto_tick(v);
+		for (int i = 0; i < COLL_VERIFY_AUTO_TICK_MS / 50 && !atomic_load(&v->stop); i++) {
 			struct timespec ts = { 0, 50 * 1000000L };
 			nanosleep(&ts, NULL);
 		}
@@ -1123,37 +1080,38 @@ auto_main(void *arg)
 }
 
 int
-coll_verify_start(coll_server *srv, bool automatic, char *err, size_t errlen)
+coll_verify_start(
+    const coll_verify_deps *d, bool automatic, coll_verify **out, char *err, size_t errlen)
 {
 	coll_verify *v = calloc(1, sizeof(*v));
 	if (v == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	v->d = *d;
 	pthread_mutex_init(&v->mu, NULL);
 	atomic_init(&v->stop, 0);
 	atomic_init(&v->asked, 0);
-	if (coll_store_open(srv->cfg.state, false, &v->store, err, errlen) != 0) {
+	if (coll_store_open(d->store_path, false, &v->store, err, errlen) != 0) {
 		pthread_mutex_destroy(&v->mu);
 		free(v);
 		return -1;
 	}
-	srv->verify = v;
 	if (automatic) {
-		if (pthread_create(&v->tid, NULL, auto_main, srv) != 0) {
+		if (pthread_create(&v->tid, NULL, auto_main, v) != 0) {
 			snprintf(err, errlen, "cannot start the verification thread");
-			coll_verify_stop(srv);
+			coll_verify_stop(v);
 			return -1;
 		}
 		v->started = true;
 	}
+	*out = v;
 	return 0;
 }
 
 void
-coll_verify_stop(coll_server *srv)
+coll_verify_stop(coll_verify *v)
 {
-	coll_verify *v = srv->verify;
 	if (v == NULL) {
 		return;
 	}
@@ -1168,5 +1126,4 @@ coll_verify_stop(coll_server *srv)
 	coll_store_close(v->store);
 	pthread_mutex_destroy(&v->mu);
 	free(v);
-	srv->verify = NULL;
 }

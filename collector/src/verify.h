@@ -33,63 +33,63 @@
 #ifndef FL_COLLECTOR_VERIFY_H
 #define FL_COLLECTOR_VERIFY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "faultline.pb-c.h"
-#include "fl/verify_defaults.h"
+#include "state.h"
+#include "survey.h"
 
-struct coll_server;
-
-// The defaults of a query's unset fields (fl/verify_defaults.h: the one definition).
-#define COLL_VERIFY_ROUNDS        FL_VERIFY_DEFAULT_ROUNDS
-#define COLL_VERIFY_ROUND_MS      FL_VERIFY_DEFAULT_ROUND_MS
+#define COLL_VERIFY_ROUNDS        20 // canary window: 20 rounds 250 ms apart, about 5 s
+#define COLL_VERIFY_ROUND_MS      250
 #define COLL_VERIFY_MIN_ROUND_MS  100 // faster rounds are slowed to this
-#define COLL_VERIFY_CONFIDENCE    FL_VERIFY_DEFAULT_CONFIDENCE
-#define COLL_VERIFY_MIN_SAMPLES   FL_VERIFY_DEFAULT_MIN_SAMPLES
+#define COLL_VERIFY_CONFIDENCE    0.98
+#define COLL_VERIFY_MIN_SAMPLES   5
 #define COLL_VERIFY_MAX_PROBES    256 // probes compared per evaluation
 #define COLL_VERIFY_MAX_RECORDS   64  // releases whose last verification is kept
-#define COLL_VERIFY_SURVEY_MS     FL_VERIFY_DEFAULT_SURVEY_MS
-#define COLL_VERIFY_MAX_ERR_INC   FL_VERIFY_DEFAULT_MAX_ERR_INC
-#define COLL_VERIFY_MAX_LAT_RATIO FL_VERIFY_DEFAULT_MAX_LAT_RATIO
-#define COLL_VERIFY_LAT_SLACK_MS  FL_VERIFY_DEFAULT_LAT_SLACK_MS
+#define COLL_VERIFY_SURVEY_MS     5000
+#define COLL_VERIFY_MAX_ERR_INC   0.05
+#define COLL_VERIFY_MAX_LAT_RATIO 1.5
+#define COLL_VERIFY_LAT_SLACK_MS  20
 #define COLL_VERIFY_MAX_ROUNDS    60
 #define COLL_VERIFY_AUTO_TICK_MS  1000
 
 typedef struct coll_verify coll_verify;
 
-// Creates the verifier (its own SQLite connection for the "verification" events) and, when
-// automatic is true, starts the background thread. 0, or -1 with err.
-int coll_verify_start(struct coll_server *srv, bool automatic, char *err, size_t errlen);
+// What the verifier works with, all borrowed for its whole life: the hosts (read under their
+// lock, never held while surveying), the survey socket (NULL when none is configured: every
+// evaluation then fails with an error saying so), the server's stop flag, and the SQLite file
+// the "verification" events go to (on a connection of the verifier's own).
+typedef struct coll_verify_deps {
+	coll_state_ref    state;
+	coll_survey      *survey;
+	const atomic_int *stopping;
+	const char       *store_path;
+} coll_verify_deps;
+
+// Creates the verifier and, when automatic is true, starts the background thread. 0 (*out
+// set), or -1 with err.
+int coll_verify_start(
+    const coll_verify_deps *d, bool automatic, coll_verify **out, char *err, size_t errlen);
 
 // Stops the thread (an evaluation in progress ends at its next survey, which the closed survey
-// socket ends at once) and frees. Accepts a server without a verifier.
-void coll_verify_stop(struct coll_server *srv);
+// socket ends at once) and frees. Accepts NULL.
+void coll_verify_stop(coll_verify *v);
 
 // Runs one evaluation (see above). Never NULL on return 0: *out is a reply built of malloc'd
 // parts, freed with fl__verify_reply__free_unpacked(*out, NULL). -1 with err when out of
 // memory or the survey socket is missing.
-int coll_verify_run(struct coll_server *srv, const Fl__VerifyQuery *q, Fl__VerifyReply **out,
-    char *err, size_t errlen);
+int coll_verify_run(
+    coll_verify *v, const Fl__VerifyQuery *q, Fl__VerifyReply **out, char *err, size_t errlen);
 
 // Records an outcome (history event + last verification of the release). kind is "full" or
 // "canary".
-void coll_verify_record(
-    struct coll_server *srv, const Fl__VerifyReply *r, const char *kind, bool automatic);
+void coll_verify_record(coll_verify *v, const Fl__VerifyReply *r, const char *kind, bool automatic);
 
 // Adds the last verification of each release to a status reply (malloc'd; release them with
 // coll_verify_status_fini before the reply is freed by its owner). v NULL: adds nothing.
 void coll_verify_status_add(coll_verify *v, Fl__StatusReply *reply);
 void coll_verify_status_fini(Fl__StatusReply *reply);
-
-// The hosts the collector knows and does not consider stale, with their releases: arrays of
-// malloc'd strings (free with coll_strv_free). 0 or -1 (out of memory).
-int coll_live_hosts(
-    struct coll_server *srv, char ***hosts, char ***releases, char ***previous, size_t *n);
-void coll_strv_free(char **v, size_t n);
-
-// The same, for the hosts carrying every label of labels[0..n_labels) (issue 10).
-int coll_live_hosts_with_labels(struct coll_server *srv, char *const *labels, size_t n_labels,
-    char ***hosts, char ***releases, char ***previous, size_t *n);
 
 #endif // FL_COLLECTOR_VERIFY_H

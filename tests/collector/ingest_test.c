@@ -290,7 +290,7 @@ test_verification_records_bounded(void **state)
 	for (int i = 0; i < 3 * COLL_VERIFY_MAX_RECORDS; i++) {
 		snprintf(rel, sizeof(rel), "r%d", i);
 		r.release = rel;
-		coll_verify_record(f->srv, &r, "full", false);
+		coll_verify_record(f->srv->verify, &r, "full", false);
 	}
 	coll_verify_status_add(f->srv->verify, &reply);
 	assert_int_equal(reply.n_verifications, COLL_VERIFY_MAX_RECORDS);
