@@ -15,6 +15,7 @@
 #include "fl/names.h"
 #include "fl/time.h"
 #include "stats.h"
+#include "verify_steps.h"
 
 typedef struct last_verif {
 	char   *release;
@@ -46,47 +47,6 @@ struct coll_verify {
 
 // --- small helpers -----------------------------------------------------------------------------
 
-static char *
-xdup(const char *s)
-{
-	return strdup(s != NULL ? s : "");
-}
-
-static void
-coll_strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i]);
-	}
-	free(v);
-}
-
-static bool
-in_list(char *const *v, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(v[i], s) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-static int
-strv_add(char ***v, size_t *n, const char *s)
-{
-	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
-	if (nv == NULL) {
-		return -1;
-	}
-	*v = nv;
-	if ((nv[*n] = xdup(s)) == NULL) {
-		return -1;
-	}
-	(*n)++;
-	return 0;
-}
-
 // The live hosts carrying labels, read under the state's lock. 0 or -1 (out of memory).
 static int
 live_hosts(coll_verify *v, char *const *labels, size_t n_labels, coll_live *out)
@@ -97,84 +57,6 @@ live_hosts(coll_verify *v, char *const *labels, size_t n_labels, coll_live *out)
 	rc = coll_live_hosts(v->d.state.state, &f, out);
 	pthread_mutex_unlock(v->d.state.lock);
 	return rc;
-}
-
-static void add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const char *host,
-    const char *probe, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void
-add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const char *host, const char *probe,
-    const char *fmt, ...)
-{
-	char               buf[768];
-	va_list            ap;
-	Fl__VerifyReason  *r;
-	Fl__VerifyReason **nv;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
-		return;
-	}
-	*v = nv;
-	if ((r = malloc(sizeof(*r))) == NULL) {
-		return;
-	}
-	fl__verify_reason__init(r);
-	r->check   = xdup(check);
-	r->host    = xdup(host);
-	r->probe   = xdup(probe);
-	r->summary = xdup(buf);
-	if (r->check == NULL || r->host == NULL || r->probe == NULL || r->summary == NULL) {
-		fl__verify_reason__free_unpacked(r, NULL);
-		return;
-	}
-	nv[(*n)++] = r;
-}
-
-static const Fl__Report *
-find_report(const Fl__ProbeNowReply *pn, const char *host)
-{
-	for (size_t i = 0; i < pn->n_reports; i++) {
-		if (strcmp(pn->reports[i]->host, host) == 0) {
-			return pn->reports[i];
-		}
-	}
-	return NULL;
-}
-
-static void
-unmet_text(const Fl__UnmetRequirement *u, char *buf, size_t len)
-{
-	if (u->object_missing) {
-		snprintf(buf, len, "%s: %s %s is missing", u->database,
-		    fl_object_kind_name(u->kind), u->object);
-	} else {
-		snprintf(buf, len, "%s: %s on %s %s is not granted%s%s", u->database, u->privilege,
-		    fl_object_kind_name(u->kind), u->object, u->role[0] ? " to " : "", u->role);
-	}
-}
-
-static Fl__UnmetRequirement *
-unmet_copy(const Fl__UnmetRequirement *u)
-{
-	Fl__UnmetRequirement *c = malloc(sizeof(*c));
-	if (c == NULL) {
-		return NULL;
-	}
-	fl__unmet_requirement__init(c);
-	c->database       = xdup(u->database);
-	c->kind           = u->kind;
-	c->object         = xdup(u->object);
-	c->privilege      = xdup(u->privilege);
-	c->object_missing = u->object_missing;
-	c->role           = xdup(u->role);
-	if (!c->database || !c->object || !c->privilege || !c->role) {
-		fl__unmet_requirement__free_unpacked(c, NULL);
-		return NULL;
-	}
-	return c;
 }
 
 // --- canary sampling -------------------------------------------------------------------------
@@ -240,7 +122,7 @@ probe_slot(probe_table *t, const Fl__ProbeResult *p)
 	}
 	t->v = nv;
 	memset(&nv[t->n], 0, sizeof(nv[0]));
-	if ((nv[t->n].name = xdup(p->name)) == NULL) {
+	if ((nv[t->n].name = verify_dup(p->name)) == NULL) {
 		return NULL;
 	}
 	nv[t->n].kind = p->kind;
@@ -264,7 +146,7 @@ probe_in_group(
     const Fl__ProbeNowReply *pn, char *const *group, size_t n_group, const Fl__ProbeResult *p)
 {
 	for (size_t g = 0; g < n_group; g++) {
-		const Fl__Report *rep = find_report(pn, group[g]);
+		const Fl__Report *rep = verify_find_report(pn, group[g]);
 		for (size_t k = 0; rep != NULL && k < rep->n_results; k++) {
 			if (rep->results[k]->kind == p->kind &&
 			    strcmp(rep->results[k]->name, p->name) == 0) {
@@ -287,7 +169,7 @@ sample_round(const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char
 		char *const *other = side == 0 ? base : cand;
 		size_t       n_oth = side == 0 ? n_base : n_cand;
 		for (size_t g = 0; g < n_grp; g++) {
-			const Fl__Report *rep = find_report(pn, grp[g]);
+			const Fl__Report *rep = verify_find_report(pn, grp[g]);
 			for (size_t k = 0; rep != NULL && k < rep->n_results; k++) {
 				const Fl__ProbeResult *p = rep->results[k];
 				if (!probe_in_group(pn, other, n_oth, p)) {
@@ -300,8 +182,8 @@ sample_round(const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char
 				} else {
 					t->dropped++;
 				}
-				if (!in_list(*probes, *n_probes, p->name)) {
-					strv_add(probes, n_probes, p->name);
+				if (!verify_in_list(*probes, *n_probes, p->name)) {
+					verify_strv_add(probes, n_probes, p->name);
 				}
 			}
 		}
@@ -316,9 +198,9 @@ group_new(const char *release, char *const *hosts, size_t n, samples *s)
 		return NULL;
 	}
 	fl__canary_group__init(g);
-	g->release = xdup(release);
+	g->release = verify_dup(release);
 	for (size_t i = 0; i < n; i++) {
-		strv_add(&g->hosts, &g->n_hosts, hosts[i]);
+		verify_strv_add(&g->hosts, &g->n_hosts, hosts[i]);
 	}
 	coll_stats_sort(s->lat_ms, s->n_lat);
 	g->samples           = s->n;
@@ -375,14 +257,14 @@ judge_probe(Fl__CanaryComparison *c, const coll_canary_rule *rule, probe_samples
 	}
 	c->per_probe = nv;
 	fl__canary_probe__init(e);
-	e->name                        = xdup(ps->name);
+	e->name                        = verify_dup(ps->name);
 	e->kind                        = ps->kind;
-	e->verdict                     = xdup(coll_canary_outcome_name(v.outcome));
+	e->verdict                     = verify_dup(coll_canary_outcome_name(v.outcome));
 	e->candidate                   = probe_side_new(&v.cand);
 	e->baseline                    = probe_side_new(&v.base);
 	e->p_value                     = v.p_value;
 	e->median_ratio                = v.median_ratio;
-	e->summary                     = xdup(why);
+	e->summary                     = verify_dup(why);
 	e->latency_tested              = v.latency_tested;
 	e->tail_p_value                = v.tail_p_value;
 	c->per_probe[c->n_per_probe++] = e;
@@ -417,7 +299,7 @@ static void
 probe_reason(Fl__VerifyReply *r, const Fl__CanaryProbe *e, const char *release, const char *baserel)
 {
 	bool failed = strcmp(e->verdict, "failed") == 0;
-	add_reason(&r->reasons, &r->n_reasons, "canary", "", e->name, "%s (%s %s vs %s): %s",
+	verify_add_reason(&r->reasons, &r->n_reasons, "canary", "", e->name, "%s (%s %s vs %s): %s",
 	    e->summary, fl_kind_name(e->kind), release, baserel,
 	    failed ? (e->candidate != NULL && e->candidate->error_rate > 0
 	                     ? "fails more on the release: points at the code of the release"
@@ -459,30 +341,30 @@ canary_compare(coll_verify *v, const Fl__VerifyQuery *q, const coll_canary_rule 
 	c->confidence              = rule->confidence;
 	c->min_samples             = rule->min_samples;
 	for (size_t i = 0; i < n_base && baserel[0] == '\0'; i++) {
-		snprintf(baserel, sizeof(baserel), "%s", find_report(pn, base[i])->release);
+		snprintf(baserel, sizeof(baserel), "%s", verify_find_report(pn, base[i])->release);
 	}
 	if (n_cand == 0 || n_base == 0) {
-		c->note = xdup(n_cand == 0 ? "no canary host on the release answered"
-		                           : "no host on another release to compare with");
+		c->note = verify_dup(n_cand == 0 ? "no canary host on the release answered"
+		                                 : "no host on another release to compare with");
 	} else {
 		char **expect   = NULL;
 		size_t n_expect = 0;
 		for (size_t i = 0; i < n_cand; i++) {
-			strv_add(&expect, &n_expect, cand[i]);
+			verify_strv_add(&expect, &n_expect, cand[i]);
 		}
 		for (size_t i = 0; i < n_base; i++) {
-			strv_add(&expect, &n_expect, base[i]);
+			verify_strv_add(&expect, &n_expect, base[i]);
 		}
 		int64_t next = t0;
 		sample_round(pn, cand, n_cand, base, n_base, &sc, &sb, &t, &probes, &n_probes);
 		done = 1;
 		while (done < rounds) {
 			if (yield_to != NULL && atomic_load(yield_to) > 0) {
-				coll_strv_free(expect, n_expect);
+				verify_strv_free(expect, n_expect);
 				free(sc.lat_ms);
 				free(sb.lat_ms);
 				probe_table_fini(&t);
-				coll_strv_free(probes, n_probes);
+				verify_strv_free(probes, n_probes);
 				return VERIFY_YIELDED;
 			}
 			next += (int64_t) gap_ms * 1000;
@@ -499,17 +381,17 @@ canary_compare(coll_verify *v, const Fl__VerifyQuery *q, const coll_canary_rule 
 			fl__probe_now_reply__free_unpacked(more, NULL);
 			done++;
 		}
-		coll_strv_free(expect, n_expect);
+		verify_strv_free(expect, n_expect);
 		c->compared = sc.n > 0 && sb.n > 0;
 		if (!c->compared) {
-			c->note = xdup("the two groups share no probe");
+			c->note = verify_dup("the two groups share no probe");
 		}
 	}
 	c->rounds    = done;
 	c->candidate = group_new(q->release, cand, n_cand, &sc);
 	c->baseline  = group_new(baserel, base, n_base, &sb);
 	for (size_t i = 0; i < n_probes; i++) {
-		strv_add(&c->probes, &c->n_probes, probes[i]);
+		verify_strv_add(&c->probes, &c->n_probes, probes[i]);
 	}
 	for (size_t i = 0; c->compared && i < t.n; i++) {
 		coll_canary_outcome o = judge_probe(c, rule, &t.v[i]);
@@ -525,15 +407,130 @@ canary_compare(coll_verify *v, const Fl__VerifyQuery *q, const coll_canary_rule 
 		char note[160];
 		snprintf(note, sizeof(note), "%u results of probes past the first %d not compared",
 		    t.dropped, COLL_VERIFY_MAX_PROBES);
-		c->note = xdup(note);
+		c->note = verify_dup(note);
 	}
-	c->verdict = xdup(c->compared ? overall_verdict(n_failed, n_inconclusive) : "not compared");
-	c->passed  = n_failed == 0 && n_inconclusive == 0;
+	c->verdict =
+	    verify_dup(c->compared ? overall_verdict(n_failed, n_inconclusive) : "not compared");
+	c->passed = n_failed == 0 && n_inconclusive == 0;
 	free(sc.lat_ms);
 	free(sb.lat_ms);
 	probe_table_fini(&t);
-	coll_strv_free(probes, n_probes);
+	verify_strv_free(probes, n_probes);
 	return c->verdict != NULL ? 0 : -1;
+}
+
+// One evaluation's working set, owned by verify_run and freed in one place (evaluation_fini).
+typedef struct evaluation {
+	const Fl__VerifyQuery *q;
+	verify_params          p;
+	int64_t                t0;      // monotonic start
+	coll_live              live;    // hosts known and not stale (within the query's labels)
+	char                 **targets; // hosts verified
+	size_t                 n_targets;
+	Fl__ProbeNowReply     *pn; // the first round's answers
+	verify_groups          groups;
+	verify_outcome         o;
+	Fl__VerifyReply       *r; // NULL once handed to the caller
+} evaluation;
+
+static void
+evaluation_fini(evaluation *e)
+{
+	if (e->pn != NULL) {
+		fl__probe_now_reply__free_unpacked(e->pn, NULL);
+	}
+	if (e->r != NULL) {
+		fl__verify_reply__free_unpacked(e->r, NULL);
+	}
+	coll_live_free(&e->live);
+	verify_strv_free(e->targets, e->n_targets);
+	verify_groups_fini(&e->groups);
+}
+
+// Step 1: the release's hosts (a label filter narrows every step to the matching hosts: the
+// hosts verified, the hosts surveyed and the canary's baseline). 0 or -1 with err.
+static int
+release_hosts(coll_verify *v, evaluation *e, char *err, size_t errlen)
+{
+	const Fl__VerifyQuery *q = e->q;
+
+	if ((e->r = malloc(sizeof(*e->r))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fl__verify_reply__init(e->r);
+	e->r->release = verify_dup(q->release);
+	if (live_hosts(v, q->labels, q->n_labels, &e->live) != 0 ||
+	    verify_targets(q, &e->live, &e->targets, &e->n_targets) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < e->n_targets; i++) {
+		verify_strv_add(&e->r->hosts, &e->r->n_hosts, e->targets[i]);
+	}
+	if (e->n_targets == 0) {
+		verify_add_reason(&e->r->reasons, &e->r->n_reasons, "timeout", "", "",
+		    "no reporting host runs release %s", q->release);
+		e->o.unverified = true;
+	}
+	return 0;
+}
+
+// The first survey round (with the rollback checks asked for): it ends once every live host
+// and every target answered, or at its deadline. 0 or -1 with err.
+static int
+first_round(coll_verify *v, evaluation *e, char *err, size_t errlen)
+{
+	char **expect;
+	size_t n_expect;
+	char  *rb[1] = { (char *) e->q->rollback_to }; // borrowed for packing only
+	int    rc;
+
+	if (verify_first_round_hosts(&e->live, e->targets, e->n_targets, &expect, &n_expect) != 0) {
+		verify_strv_free(expect, n_expect);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = coll_survey_run(v->d.survey, e->p.survey_ms, rb, e->q->rollback_to[0] ? 1 : 0, expect,
+	    n_expect, &e->pn, err, errlen);
+	verify_strv_free(expect, n_expect);
+	return rc;
+}
+
+// Steps 2 and 3 over the first round's answers.
+static void
+check_targets(evaluation *e)
+{
+	verify_rollback_init(e->q, e->r);
+	for (size_t i = 0; i < e->n_targets; i++) {
+		const Fl__Report *rep = verify_find_report(e->pn, e->targets[i]);
+		verify_check_host(e->q, e->targets[i], rep, e->p.survey_ms, e->r, &e->o);
+		verify_check_rollback(e->q, e->targets[i], rep, e->r, &e->o);
+	}
+}
+
+// Step 4: the canary comparison when there is something to compare. 0 (also when out of
+// memory in the comparison: the reply then has no verdict from it) or VERIFY_YIELDED.
+static int
+canary_step(coll_verify *v, evaluation *e, bool automatic, char *err, size_t errlen)
+{
+	verify_groups *g = &e->groups;
+	int            rc;
+
+	verify_canary_groups(e->q, e->pn, e->targets, e->n_targets, g);
+	if (!g->compare) {
+		return 0;
+	}
+	rc = canary_compare(v, e->q, &e->p.rule, e->t0, e->pn, g->cand, g->n_cand, g->base,
+	    g->n_base, e->p.rounds, e->p.gap_ms, e->p.survey_ms, automatic ? &v->asked : NULL, e->r,
+	    err, errlen);
+	if (rc == VERIFY_YIELDED) {
+		return VERIFY_YIELDED;
+	}
+	if (rc == 0) {
+		verify_canary_outcome(e->r->canary, &e->o);
+	}
+	return 0;
 }
 
 // One evaluation (verify.h); automatic ones give way to asked ones (VERIFY_YIELDED, *out not
@@ -542,272 +539,29 @@ static int
 verify_run(coll_verify *v, const Fl__VerifyQuery *q, bool automatic, Fl__VerifyReply **out,
     char *err, size_t errlen)
 {
-	Fl__VerifyReply   *r;
-	Fl__ProbeNowReply *pn      = NULL;
-	coll_live          live    = { 0 };
-	char             **targets = NULL, **cand = NULL, **base = NULL;
-	size_t             n_targets = 0, n_cand = 0, n_base = 0;
-	char              *rb[1];
-	int64_t            t0      = fl_mono_us();
-	const char        *release = q->release;
-	bool               failed = false, unverified = false;
-	uint32_t survey_ms = q->survey_timeout_ms ? q->survey_timeout_ms : COLL_VERIFY_SURVEY_MS;
-	uint32_t rounds    = q->rounds ? q->rounds : COLL_VERIFY_ROUNDS;
-	uint32_t gap_ms    = q->round_interval_ms ? q->round_interval_ms : COLL_VERIFY_ROUND_MS;
-	double   max_inc = q->thresholds_set ? q->max_error_rate_increase : COLL_VERIFY_MAX_ERR_INC;
-	double   max_ratio = q->thresholds_set ? q->max_latency_ratio : COLL_VERIFY_MAX_LAT_RATIO;
-	uint32_t slack_ms  = q->thresholds_set ? q->latency_slack_ms : COLL_VERIFY_LAT_SLACK_MS;
-	double   confidence =
-            q->confidence > 0 && q->confidence < 1 ? q->confidence : COLL_VERIFY_CONFIDENCE;
-	uint32_t min_samples = q->min_samples ? q->min_samples : COLL_VERIFY_MIN_SAMPLES;
+	evaluation e = { .q = q, .t0 = fl_mono_us() };
+	int        rc;
 
-	if (rounds > COLL_VERIFY_MAX_ROUNDS) {
-		rounds = COLL_VERIFY_MAX_ROUNDS;
-	}
-	if (gap_ms < COLL_VERIFY_MIN_ROUND_MS) {
-		gap_ms = COLL_VERIFY_MIN_ROUND_MS;
-	}
 	if (v->d.survey == NULL) {
 		snprintf(err, errlen,
 		    "the collector has no survey address configured ([collector] "
 		    "survey): it cannot probe now");
 		return -1;
 	}
-	if ((r = malloc(sizeof(*r))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+	verify_params_of(q, &e.p);
+	rc = release_hosts(v, &e, err, errlen);
+	if (rc == 0 && e.n_targets > 0 && (rc = first_round(v, &e, err, errlen)) == 0) {
+		check_targets(&e);
+		rc = canary_step(v, &e, automatic, err, errlen);
 	}
-	fl__verify_reply__init(r);
-	r->release = xdup(release);
-	// A label filter (issue 10) narrows everything below to the matching hosts: the hosts
-	// verified, the hosts surveyed and the canary's baseline.
-	if (live_hosts(v, q->labels, q->n_labels, &live) != 0) {
-		snprintf(err, errlen, "out of memory");
-		fl__verify_reply__free_unpacked(r, NULL);
-		return -1;
+	if (rc == 0) {
+		e.r->result     = verify_dup(verify_result(&e.o));
+		e.r->elapsed_us = fl_mono_us() - e.t0;
+		*out            = e.r;
+		e.r             = NULL;
 	}
-	// The hosts verified: those named, or every live host on the release.
-	if (q->n_hosts > 0) {
-		for (size_t i = 0; i < q->n_hosts; i++) {
-			strv_add(&targets, &n_targets, q->hosts[i]);
-		}
-	} else {
-		for (size_t i = 0; i < live.n; i++) {
-			if (strcmp(live.releases[i], release) == 0) {
-				strv_add(&targets, &n_targets, live.hosts[i]);
-			}
-		}
-	}
-	for (size_t i = 0; i < n_targets; i++) {
-		strv_add(&r->hosts, &r->n_hosts, targets[i]);
-	}
-	if (n_targets == 0) {
-		add_reason(&r->reasons, &r->n_reasons, "timeout", "", "",
-		    "no reporting host runs release %s", release);
-		unverified = true;
-		goto finish;
-	}
-
-	// Round 1: the probe, expectations and rollback checks. Every live host is surveyed (the
-	// others are the canary baseline); the survey ends once all of them answered.
-	rb[0] = (char *) q->rollback_to; // borrowed for packing only
-	{
-		char **expect   = NULL;
-		size_t n_expect = 0;
-		for (size_t i = 0; i < live.n; i++) {
-			strv_add(&expect, &n_expect, live.hosts[i]);
-		}
-		for (size_t i = 0; i < n_targets; i++) {
-			if (!in_list(expect, n_expect, targets[i])) {
-				strv_add(&expect, &n_expect, targets[i]);
-			}
-		}
-		int rc = coll_survey_run(v->d.survey, survey_ms, rb, q->rollback_to[0] ? 1 : 0,
-		    expect, n_expect, &pn, err, errlen);
-		coll_strv_free(expect, n_expect);
-		if (rc != 0) {
-			goto fail;
-		}
-	}
-	if (q->rollback_to[0] != '\0') {
-		r->rollback = malloc(sizeof(*r->rollback));
-		if (r->rollback != NULL) {
-			fl__rollback_readiness__init(r->rollback);
-			r->rollback->release = xdup(q->rollback_to);
-			r->rollback->ready   = true;
-		}
-	}
-	for (size_t i = 0; i < n_targets; i++) {
-		const char       *host = targets[i];
-		const Fl__Report *rep  = find_report(pn, host);
-		if (rep == NULL) {
-			add_reason(&r->reasons, &r->n_reasons, "timeout", host, "",
-			    "%s did not answer the probe-now survey within %.1fs", host,
-			    survey_ms / 1000.0);
-			unverified = true;
-			continue;
-		}
-		if (strcmp(rep->release, release) != 0) {
-			add_reason(&r->reasons, &r->n_reasons, "release", host, "",
-			    "%s runs release %s, not %s", host, rep->release, release);
-			failed = true;
-		}
-		if (rep->expectations_error[0] != '\0') {
-			add_reason(&r->reasons, &r->n_reasons, "expectations", host, "",
-			    "the expectations of release %s cannot be used: %s", rep->release,
-			    rep->expectations_error);
-			failed = true;
-		}
-		for (size_t k = 0; k < rep->n_results; k++) {
-			const Fl__ProbeResult *p = rep->results[k];
-			char                   u[512];
-			for (size_t m = 0; m < p->n_unmet; m++) {
-				unmet_text(p->unmet[m], u, sizeof(u));
-				add_reason(&r->reasons, &r->n_reasons, "expectations", host,
-				    p->name, "release %s needs what the database lacks: %s",
-				    rep->release, u);
-				failed = true;
-			}
-			if (p->status == FL__STATUS__STATUS_FAIL && p->n_unmet == 0) {
-				add_reason(&r->reasons, &r->n_reasons, "probe", host, p->name,
-				    "%s fails (%s): %s", p->name, fl_failure_name(p->failure),
-				    p->detail);
-				failed = true;
-			} else if (p->status == FL__STATUS__STATUS_WARN) {
-				add_reason(&r->warnings, &r->n_warnings, "probe", host, p->name,
-				    "%s warns (%s): %s", p->name, fl_failure_name(p->failure),
-				    p->detail);
-			}
-		}
-		if (r->rollback == NULL) {
-			continue;
-		}
-		const Fl__ReleaseCheck *chk = NULL;
-		for (size_t k = 0; k < rep->n_release_checks; k++) {
-			if (strcmp(rep->release_checks[k]->release, q->rollback_to) == 0) {
-				chk = rep->release_checks[k];
-			}
-		}
-		Fl__RollbackHost *rh = malloc(sizeof(*rh));
-		if (rh == NULL) {
-			continue;
-		}
-		fl__rollback_host__init(rh);
-		rh->host  = xdup(host);
-		rh->known = chk != NULL && chk->known;
-		Fl__RollbackHost **nv =
-		    realloc(r->rollback->hosts, (r->rollback->n_hosts + 1) * sizeof(*nv));
-		if (nv == NULL) {
-			fl__rollback_host__free_unpacked(rh, NULL);
-			continue;
-		}
-		r->rollback->hosts                         = nv;
-		r->rollback->hosts[r->rollback->n_hosts++] = rh;
-		if (chk == NULL) {
-			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
-			    "%s did not check release %s (agent without rollback checks?)", host,
-			    q->rollback_to);
-			r->rollback->ready = false;
-			failed             = true;
-			continue;
-		}
-		if (!chk->known) {
-			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
-			    "%s never kept the expectations of release %s: a rollback to it cannot "
-			    "be checked",
-			    host, q->rollback_to);
-			r->rollback->ready = false;
-			failed             = true;
-		}
-		for (size_t k = 0; k < chk->n_unmet; k++) {
-			char                   u[512];
-			Fl__UnmetRequirement  *c = unmet_copy(chk->unmet[k]);
-			Fl__UnmetRequirement **nu =
-			    c ? realloc(rh->unmet, (rh->n_unmet + 1) * sizeof(*nu)) : NULL;
-			if (nu != NULL) {
-				rh->unmet                = nu;
-				rh->unmet[rh->n_unmet++] = c;
-			} else if (c != NULL) {
-				fl__unmet_requirement__free_unpacked(c, NULL);
-			}
-			unmet_text(chk->unmet[k], u, sizeof(u));
-			add_reason(&r->reasons, &r->n_reasons, "rollback", host,
-			    chk->unmet[k]->database, "a rollback to %s would break: %s",
-			    q->rollback_to, u);
-			r->rollback->ready = false;
-			failed             = true;
-		}
-		for (size_t k = 0; k < chk->n_errors; k++) {
-			strv_add(&rh->errors, &rh->n_errors, chk->errors[k]);
-			add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
-			    "cannot check a rollback to %s: %s", q->rollback_to, chk->errors[k]);
-			r->rollback->ready = false;
-			failed             = true;
-		}
-	}
-
-	// Canary comparison: candidate = canary hosts (or every target) on the release; baseline =
-	// answering hosts on another release.
-	if (!q->no_canary) {
-		for (size_t i = 0; i < pn->n_reports; i++) {
-			const Fl__Report *rep = pn->reports[i];
-			bool              on  = strcmp(rep->release, release) == 0;
-			if (!fl_labels_match((const char *const *) rep->labels, rep->n_labels,
-			        (const char *const *) q->labels, q->n_labels)) {
-				continue; // outside the label set asked for: not a baseline either
-			}
-			if (on &&
-			    (q->n_canary > 0 ? in_list(q->canary, q->n_canary, rep->host)
-			                     : in_list(targets, n_targets, rep->host))) {
-				strv_add(&cand, &n_cand, rep->host);
-			} else if (!on) {
-				strv_add(&base, &n_base, rep->host);
-			}
-		}
-	}
-	if (!q->no_canary && (q->n_canary > 0 || n_base > 0)) {
-		coll_canary_rule rule = { max_inc, max_ratio, slack_ms, confidence, min_samples };
-		atomic_int      *yield_to = automatic ? &v->asked : NULL;
-		int rc = canary_compare(v, q, &rule, t0, pn, cand, n_cand, base, n_base, rounds,
-		    gap_ms, survey_ms, yield_to, r, err, errlen);
-		if (rc == VERIFY_YIELDED) {
-			fl__probe_now_reply__free_unpacked(pn, NULL);
-			coll_live_free(&live);
-			coll_strv_free(targets, n_targets);
-			coll_strv_free(cand, n_cand);
-			coll_strv_free(base, n_base);
-			fl__verify_reply__free_unpacked(r, NULL);
-			return VERIFY_YIELDED;
-		}
-		if (rc != 0) {
-			goto finish;
-		}
-		if (strcmp(r->canary->verdict, "failed") == 0) {
-			failed = true;
-		} else if (strcmp(r->canary->verdict, "inconclusive") == 0) {
-			unverified = true;
-		}
-	}
-
-finish:
-	r->result     = xdup(failed ? "failed" : unverified ? "unverified" : "passed");
-	r->elapsed_us = fl_mono_us() - t0;
-	fl__probe_now_reply__free_unpacked(pn, NULL);
-	coll_live_free(&live);
-	coll_strv_free(targets, n_targets);
-	coll_strv_free(cand, n_cand);
-	coll_strv_free(base, n_base);
-	*out = r;
-	return 0;
-
-fail:
-	if (pn != NULL) {
-		fl__probe_now_reply__free_unpacked(pn, NULL);
-	}
-	coll_live_free(&live);
-	coll_strv_free(targets, n_targets);
-	fl__verify_reply__free_unpacked(r, NULL);
-	return -1;
+	evaluation_fini(&e);
+	return rc;
 }
 
 int
@@ -871,7 +625,7 @@ rec_find(coll_verify *v, const char *release, bool create)
 		l       = &nv[v->n_recs++];
 		memset(l, 0, sizeof(*l));
 	}
-	if ((l->release = xdup(release)) == NULL) {
+	if ((l->release = verify_dup(release)) == NULL) {
 		*l = v->recs[--v->n_recs]; // keep the array dense: the last record fills the slot
 		return NULL;
 	}
@@ -882,7 +636,7 @@ rec_find(coll_verify *v, const char *release, bool create)
 static void
 set_str(char **dst, const char *s)
 {
-	char *c = xdup(s);
+	char *c = verify_dup(s);
 	if (c != NULL) {
 		free(*dst);
 		*dst = c;
@@ -962,10 +716,10 @@ coll_verify_status_add(coll_verify *v, Fl__StatusReply *reply)
 				continue;
 			}
 			fl__release_verification__init(rv);
-			rv->release                                    = xdup(l->release);
-			rv->result                                     = xdup(l->result);
-			rv->detail                                     = xdup(l->detail);
-			rv->kind                                       = xdup(l->kind);
+			rv->release                                    = verify_dup(l->release);
+			rv->result                                     = verify_dup(l->result);
+			rv->detail                                     = verify_dup(l->detail);
+			rv->kind                                       = verify_dup(l->kind);
 			rv->at_us                                      = l->at_us;
 			rv->automatic                                  = l->automatic;
 			reply->verifications[reply->n_verifications++] = rv;
