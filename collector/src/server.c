@@ -84,17 +84,15 @@ coll_server_socket_stats(coll_server *srv, coll_stats *st)
 	    (srv->survey_pipes ? coll_pipes_refused(srv->survey_pipes) : 0);
 }
 
-int
-coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t errlen)
+// A server with cfg copied and its state, lock and bookkeeping initialised; nothing open yet.
+// NULL when out of memory.
+static coll_server *
+server_new(const coll_config *cfg)
 {
-	coll_server      *srv;
-	coll_store_loader ld;
-	nng_listener      pull_l, rep_l;
-	int               rv;
+	coll_server *srv = calloc(1, sizeof(*srv));
 
-	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+	if (srv == NULL) {
+		return NULL;
 	}
 	srv->cfg = *cfg;
 	srv->tls = (fl_tls_opts) { .ca_file = srv->cfg.tls_ca,
@@ -107,29 +105,46 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	atomic_init(&srv->stopping, 0);
 	if ((srv->rejects = coll_rejects_new()) == NULL ||
 	    (srv->watch = coll_watch_new(&srv->fd_exhausted)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
+		free_server(srv);
+		return NULL;
 	}
+	return srv;
+}
 
-	if (coll_store_open(cfg->state, false, &srv->writer, err, errlen) != 0 ||
-	    coll_store_open(cfg->state, true, &srv->reader, err, errlen) != 0) {
-		goto fail;
+// Opens the store's two connections and loads the state from it. 0, or -1 with err.
+static int
+load_state(coll_server *srv, char *err, size_t errlen)
+{
+	const char       *path = srv->cfg.state;
+	coll_store_loader ld   = { .on_host = coll_state_restore_host,
+		  .on_latest                = coll_state_restore_latest,
+		  .on_verdict               = coll_state_restore_verdict,
+		  .arg                      = &srv->state };
+
+	if (coll_store_open(path, false, &srv->writer, err, errlen) != 0 ||
+	    coll_store_open(path, true, &srv->reader, err, errlen) != 0) {
+		return -1;
 	}
-	ld = (coll_store_loader) { .on_host = coll_state_restore_host,
-		.on_latest                  = coll_state_restore_latest,
-		.on_verdict                 = coll_state_restore_verdict,
-		.arg                        = &srv->state };
 	if (coll_store_load(srv->writer, &ld) != 0) {
-		snprintf(err, errlen, "cannot load state from %s", cfg->state);
-		goto fail;
+		snprintf(err, errlen, "cannot load state from %s", path);
+		return -1;
 	}
-	fl_log(FL_LOG_INFO, "server", "loaded %zu hosts from %s", srv->state.n_hosts, cfg->state);
+	fl_log(FL_LOG_INFO, "server", "loaded %zu hosts from %s", srv->state.n_hosts, path);
 	if (srv->state.not_restored > 0) {
 		fl_log(FL_LOG_WARN, "server",
 		    "cannot keep %zu more hosts from %s: max_hosts is %zu (the longest silent "
 		    "are left out)",
-		    srv->state.not_restored, cfg->state, srv->state.max_hosts);
+		    srv->state.not_restored, path, srv->state.max_hosts);
 	}
+	return 0;
+}
+
+// Opens the report (PULL) and control (REP) sockets, not yet listening. 0, or -1 with err (then
+// neither is open).
+static int
+open_sockets(coll_server *srv, char *err, size_t errlen)
+{
+	int rv;
 
 	// The report socket accepts messages up to recv_max (at most twice the wire limit, so that
 	// a message somewhat too big can still reach the decoder and be counted as oversize);
@@ -137,29 +152,40 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	// peer that stalls mid-message pins at most recv_max, per connection (pipes.h).
 	if ((rv = nng_pull0_open(&srv->pull)) != 0 ||
 	    (rv = fl_wire_socket_limits(srv->pull)) != 0 ||
-	    (rv = nng_socket_set_size(srv->pull, NNG_OPT_RECVMAXSZ, cfg->recv_max)) != 0 ||
+	    (rv = nng_socket_set_size(srv->pull, NNG_OPT_RECVMAXSZ, srv->cfg.recv_max)) != 0 ||
 	    (rv = nng_socket_set_ms(srv->pull, NNG_OPT_RECVTIMEO, COLL_STALE_TICK_US / 1000)) !=
 	        0) {
 		snprintf(err, errlen, "cannot open report socket: %s", nng_strerror(rv));
-		goto fail;
+		return -1;
 	}
 	// Requests are a few hundred bytes: a control peer stalled mid-message pins little.
 	if ((rv = nng_rep0_open(&srv->rep)) != 0 ||
 	    (rv = nng_socket_set_size(srv->rep, NNG_OPT_RECVMAXSZ, COLL_CONTROL_RECV_MAX)) != 0) {
 		snprintf(err, errlen, "cannot open control socket: %s", nng_strerror(rv));
 		nng_close(srv->pull);
-		goto fail;
+		return -1;
 	}
-	// Issue 7: with keys_dir the signature gate (auth.h) owns the report listener and feeds
-	// srv->pull over inproc; without it agents connect to srv->pull directly.
-	nng_socket reports = srv->pull;
+	return 0;
+}
+
+// Listens for reports and control requests, every connection bounded and watched. With
+// keys_dir the signature gate (auth.h) owns the report listener and feeds srv->pull over
+// inproc; without it agents connect to srv->pull directly. *pull_l and *rep_l are the
+// listeners, for the watchdog. 0, or -1 with err.
+static int
+listen_all(coll_server *srv, nng_listener *pull_l, nng_listener *rep_l, char *err, size_t errlen)
+{
+	const coll_config *cfg     = &srv->cfg;
+	nng_socket         reports = srv->pull;
+	int                rv;
+
 	if (cfg->keys_dir[0] != '\0') {
 		if (fl_keyring_open(cfg->keys_dir, &srv->keyring, err, errlen) != 0 ||
 		    open_auth(srv, err, errlen) != 0) {
-			goto fail_sockets;
+			return -1;
 		}
 		reports          = coll_auth_socket(srv->auth);
-		pull_l           = coll_auth_listener(srv->auth);
+		*pull_l          = coll_auth_listener(srv->auth);
 		srv->listen_port = coll_auth_port(srv->auth);
 	}
 	if ((rv = coll_watch_socket(srv->watch, 0, "reports", reports, nng_push0_open,
@@ -167,30 +193,74 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	    (rv = coll_watch_socket(srv->watch, 1, "control", srv->rep, nng_req0_open,
 	         COLL_CONTROL_MAX_CONNS, &srv->control_pipes)) != 0) {
 		snprintf(err, errlen, "cannot watch sockets: %s", nng_strerror(rv));
-		goto fail_sockets;
+		return -1;
 	}
 	if ((srv->auth == NULL &&
-	        coll_listen_on(srv->pull, cfg->listen, &srv->tls, "reports", &pull_l,
+	        coll_listen_on(srv->pull, cfg->listen, &srv->tls, "reports", pull_l,
 	            &srv->listen_port, err, errlen) != 0) ||
-	    coll_listen_on(srv->rep, cfg->control, &srv->tls, "control", &rep_l, &srv->control_port,
+	    coll_listen_on(srv->rep, cfg->control, &srv->tls, "control", rep_l, &srv->control_port,
 	        err, errlen) != 0) {
-		goto fail_sockets;
+		return -1;
 	}
-	if (srv->auth != NULL && coll_auth_start(srv->auth, err, errlen) != 0) {
-		goto fail_sockets;
-	}
-	// Probe now (issue 6): the SURVEYOR and the verifier, before the control thread can ask.
+	return srv->auth != NULL ? coll_auth_start(srv->auth, err, errlen) : 0;
+}
+
+// Probe now: the SURVEYOR (when cfg.survey is set) and the verifier, before the control thread
+// can ask. 0, or -1 with err.
+static int
+open_probe_now(coll_server *srv, char *err, size_t errlen)
+{
+	const coll_config *cfg = &srv->cfg;
+	coll_verify_deps   vd  = { .state = { .lock = &srv->lock, .state = &srv->state },
+		   .stopping              = &srv->stopping,
+		   .store_path            = cfg->state };
+
 	if (cfg->survey[0] != '\0' &&
 	    coll_survey_open(cfg->survey, &srv->tls, srv->keyring, cfg->max_connections,
 	        cfg->recv_max, &srv->survey_pipes, &srv->survey, &srv->survey_port, err,
 	        errlen) != 0) {
-		goto fail_sockets;
+		return -1;
 	}
-	coll_verify_deps vd = { .state = { .lock = &srv->lock, .state = &srv->state },
-		.survey                = srv->survey,
-		.stopping              = &srv->stopping,
-		.store_path            = srv->cfg.state };
-	if (coll_verify_start(&vd, srv->survey != NULL, &srv->verify, err, errlen) != 0) {
+	vd.survey = srv->survey;
+	return coll_verify_start(&vd, srv->survey != NULL, &srv->verify, err, errlen);
+}
+
+// Starts the control thread (with its reply contexts) and the watchdog, once ingest runs. On
+// failure the caller stops the server. 0, or -1 with err.
+static int
+start_control(coll_server *srv, char *err, size_t errlen)
+{
+	if (coll_control_open(srv, err, errlen) != 0) {
+		return -1;
+	}
+	if (pthread_create(&srv->control_tid, NULL, coll_control_main, srv) != 0) {
+		snprintf(err, errlen, "cannot start control thread");
+		return -1;
+	}
+	srv->control_started = true;
+	if (coll_watch_start(srv->watch) != 0) {
+		snprintf(err, errlen, "cannot start listener watchdog thread");
+		return -1;
+	}
+	return 0;
+}
+
+int
+coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t errlen)
+{
+	coll_server *srv;
+	nng_listener pull_l, rep_l;
+
+	if ((srv = server_new(cfg)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (load_state(srv, err, errlen) != 0 || open_sockets(srv, err, errlen) != 0) {
+		free_server(srv);
+		return -1;
+	}
+	if (listen_all(srv, &pull_l, &rep_l, err, errlen) != 0 ||
+	    open_probe_now(srv, err, errlen) != 0) {
 		goto fail_sockets;
 	}
 	coll_watch_listener(srv->watch, 0, pull_l, cfg->listen, srv->listen_port);
@@ -200,18 +270,7 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		goto fail_sockets;
 	}
 	srv->ingest_started = true;
-	if (coll_control_open(srv, err, errlen) != 0) {
-		coll_server_stop(srv);
-		return -1;
-	}
-	if (pthread_create(&srv->control_tid, NULL, coll_control_main, srv) != 0) {
-		snprintf(err, errlen, "cannot start control thread");
-		coll_server_stop(srv);
-		return -1;
-	}
-	srv->control_started = true;
-	if (coll_watch_start(srv->watch) != 0) {
-		snprintf(err, errlen, "cannot start listener watchdog thread");
+	if (start_control(srv, err, errlen) != 0) {
 		coll_server_stop(srv);
 		return -1;
 	}
@@ -228,7 +287,6 @@ fail_sockets:
 	coll_auth_free(srv->auth);
 	nng_close(srv->pull);
 	nng_close(srv->rep);
-fail:
 	free_server(srv);
 	return -1;
 }
