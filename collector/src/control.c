@@ -5,6 +5,8 @@
 // a request while its previous reply is still unread: no REQ client does that, and answering
 // would only queue more memory behind a reader that does not read ("reply contexts" below).
 
+#include "control.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -18,7 +20,6 @@
 #include "fl/wire.h"
 #include "pipes.h"
 #include "rejects.h"
-#include "server.h"
 #include "survey.h"
 #include "verify.h"
 

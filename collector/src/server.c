@@ -12,16 +12,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <nng/nng.h>
 #include <nng/protocol/pipeline0/pull.h>
 #include <nng/protocol/pipeline0/push.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
 #include "auth.h"
+#include "control.h"
 #include "exporter.h"
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "hub.h"
+#include "ingest.h"
 #include "listen.h"
 #include "pipes.h"
 #include "rejects.h"
@@ -70,18 +74,6 @@ open_auth(coll_server *srv, char *err, size_t errlen)
 		.kr               = srv->keyring,
 		.tls              = &srv->tls };
 	return coll_auth_open(&d, &srv->auth, err, errlen);
-}
-
-void
-coll_server_socket_stats(coll_server *srv, coll_stats *st)
-{
-	st->control_clients_cut = atomic_load(&srv->control_cut);
-	st->control_busy        = atomic_load(&srv->control_busy);
-	st->slow_abandoned      = atomic_load(&srv->slow_abandoned);
-	st->fd_exhausted        = atomic_load(&srv->fd_exhausted);
-	st->connections_refused = (srv->report_pipes ? coll_pipes_refused(srv->report_pipes) : 0) +
-	    (srv->control_pipes ? coll_pipes_refused(srv->control_pipes) : 0) +
-	    (srv->survey_pipes ? coll_pipes_refused(srv->survey_pipes) : 0);
 }
 
 // A server with cfg copied and its state, lock and bookkeeping initialised; nothing open yet.

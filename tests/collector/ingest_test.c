@@ -20,6 +20,7 @@
 #include "coll_testutil.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "hub.h"
 #include "server.h"
 #include "verify.h"
 
