@@ -10,8 +10,8 @@
 #include "config.h"
 #include "fl/log.h"
 
-// For ipc:// control: the socket file is the access control (issue 7), so create its directory
-// if needed and make the socket owner/group only.
+// For ipc:// control: the socket file is the access control (docs/security.md), so create its
+// directory if needed and make the socket owner/group only.
 static int
 ipc_prepare(const char *url, char *path, size_t pathlen, char *err, size_t errlen)
 {

@@ -308,117 +308,6 @@ probe_reason(Fl__VerifyReply *r, const Fl__CanaryProbe *e, const char *release, 
 	           : "the sample cannot decide, which is not a pass");
 }
 
-// The canary comparison (see canary.h): candidate = canary hosts (or every target) on the
-// release; baseline = answering hosts on another release. Runs the remaining probe-now rounds
-// of the window, judges each probe both groups run, and fills r->canary and its reasons.
-// -1 only when out of memory (r->canary stays NULL). With yield_to (automatic evaluations),
-// stops between rounds as soon as *yield_to > 0 and returns VERIFY_YIELDED: every agent runs a
-// whole round per survey, so two windows at once would make each round, and the asked
-// verification, about twice as long.
-static int
-canary_compare(coll_verify *v, const Fl__VerifyQuery *q, const coll_canary_rule *rule, int64_t t0,
-    const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char *const *base, size_t n_base,
-    uint32_t rounds, uint32_t gap_ms, uint32_t survey_ms, atomic_int *yield_to, Fl__VerifyReply *r,
-    char *err, size_t errlen)
-{
-	Fl__CanaryComparison *c  = malloc(sizeof(*c));
-	samples               sc = { 0 }, sb = { 0 };
-	probe_table           t            = { 0 };
-	char                **probes       = NULL;
-	size_t                n_probes     = 0;
-	char                  baserel[256] = "";
-	uint32_t              done         = 0;
-	size_t                n_failed = 0, n_inconclusive = 0;
-
-	if (c == NULL) {
-		return -1;
-	}
-	fl__canary_comparison__init(c);
-	r->canary                  = c;
-	c->max_error_rate_increase = rule->max_error_rate_increase;
-	c->max_latency_ratio       = rule->max_latency_ratio;
-	c->latency_slack_ms        = rule->latency_slack_ms;
-	c->confidence              = rule->confidence;
-	c->min_samples             = rule->min_samples;
-	for (size_t i = 0; i < n_base && baserel[0] == '\0'; i++) {
-		snprintf(baserel, sizeof(baserel), "%s", verify_find_report(pn, base[i])->release);
-	}
-	if (n_cand == 0 || n_base == 0) {
-		c->note = verify_dup(n_cand == 0 ? "no canary host on the release answered"
-		                                 : "no host on another release to compare with");
-	} else {
-		char **expect   = NULL;
-		size_t n_expect = 0;
-		for (size_t i = 0; i < n_cand; i++) {
-			verify_strv_add(&expect, &n_expect, cand[i]);
-		}
-		for (size_t i = 0; i < n_base; i++) {
-			verify_strv_add(&expect, &n_expect, base[i]);
-		}
-		int64_t next = t0;
-		sample_round(pn, cand, n_cand, base, n_base, &sc, &sb, &t, &probes, &n_probes);
-		done = 1;
-		while (done < rounds) {
-			if (yield_to != NULL && atomic_load(yield_to) > 0) {
-				verify_strv_free(expect, n_expect);
-				free(sc.lat_ms);
-				free(sb.lat_ms);
-				probe_table_fini(&t);
-				verify_strv_free(probes, n_probes);
-				return VERIFY_YIELDED;
-			}
-			next += (int64_t) gap_ms * 1000;
-			if (!sleep_unless_stopping(v, next)) {
-				break;
-			}
-			Fl__ProbeNowReply *more = NULL;
-			if (coll_survey_run(v->d.survey, survey_ms, NULL, 0, expect, n_expect,
-			        &more, err, errlen) != 0) {
-				break;
-			}
-			sample_round(
-			    more, cand, n_cand, base, n_base, &sc, &sb, &t, &probes, &n_probes);
-			fl__probe_now_reply__free_unpacked(more, NULL);
-			done++;
-		}
-		verify_strv_free(expect, n_expect);
-		c->compared = sc.n > 0 && sb.n > 0;
-		if (!c->compared) {
-			c->note = verify_dup("the two groups share no probe");
-		}
-	}
-	c->rounds    = done;
-	c->candidate = group_new(q->release, cand, n_cand, &sc);
-	c->baseline  = group_new(baserel, base, n_base, &sb);
-	for (size_t i = 0; i < n_probes; i++) {
-		verify_strv_add(&c->probes, &c->n_probes, probes[i]);
-	}
-	for (size_t i = 0; c->compared && i < t.n; i++) {
-		coll_canary_outcome o = judge_probe(c, rule, &t.v[i]);
-		n_failed += o == COLL_CANARY_FAILED;
-		n_inconclusive += o == COLL_CANARY_INCONCLUSIVE;
-	}
-	for (size_t i = 0; i < c->n_per_probe; i++) {
-		if (strcmp(c->per_probe[i]->verdict, "passed") != 0) {
-			probe_reason(r, c->per_probe[i], q->release, baserel);
-		}
-	}
-	if (t.dropped > 0 && c->note == NULL) {
-		char note[160];
-		snprintf(note, sizeof(note), "%u results of probes past the first %d not compared",
-		    t.dropped, COLL_VERIFY_MAX_PROBES);
-		c->note = verify_dup(note);
-	}
-	c->verdict =
-	    verify_dup(c->compared ? overall_verdict(n_failed, n_inconclusive) : "not compared");
-	c->passed = n_failed == 0 && n_inconclusive == 0;
-	free(sc.lat_ms);
-	free(sb.lat_ms);
-	probe_table_fini(&t);
-	verify_strv_free(probes, n_probes);
-	return c->verdict != NULL ? 0 : -1;
-}
-
 // One evaluation's working set, owned by verify_run and freed in one place (evaluation_fini).
 typedef struct evaluation {
 	const Fl__VerifyQuery *q;
@@ -445,6 +334,161 @@ evaluation_fini(evaluation *e)
 	coll_live_free(&e->live);
 	verify_strv_free(e->targets, e->n_targets);
 	verify_groups_fini(&e->groups);
+}
+
+// The samples of one canary window: pooled per group, per probe, and the probes seen.
+typedef struct window {
+	samples     sc, sb; // candidate, baseline
+	probe_table t;
+	char      **probes;
+	size_t      n_probes;
+	uint32_t    done; // rounds sampled
+} window;
+
+static void
+window_fini(window *w)
+{
+	free(w->sc.lat_ms);
+	free(w->sb.lat_ms);
+	probe_table_fini(&w->t);
+	verify_strv_free(w->probes, w->n_probes);
+}
+
+static void
+window_sample(window *w, const Fl__ProbeNowReply *pn, const verify_groups *g)
+{
+	sample_round(pn, g->cand, g->n_cand, g->base, g->n_base, &w->sc, &w->sb, &w->t, &w->probes,
+	    &w->n_probes);
+	w->done++;
+}
+
+// Samples the first round's answers, then surveys both groups every gap_ms until the window's
+// rounds are done, a survey fails, or the collector stops. 0, or VERIFY_YIELDED as soon as
+// *yield_to > 0 (automatic evaluations): every agent runs a whole round per survey, so two
+// windows at once would make each round, and the asked verification, about twice as long.
+static int
+run_window(
+    coll_verify *v, const evaluation *e, atomic_int *yield_to, window *w, char *err, size_t errlen)
+{
+	const verify_groups *g        = &e->groups;
+	char               **expect   = NULL;
+	size_t               n_expect = 0;
+	int64_t              next     = e->t0;
+	int                  rc       = 0;
+
+	for (size_t i = 0; i < g->n_cand; i++) {
+		verify_strv_add(&expect, &n_expect, g->cand[i]);
+	}
+	for (size_t i = 0; i < g->n_base; i++) {
+		verify_strv_add(&expect, &n_expect, g->base[i]);
+	}
+	window_sample(w, e->pn, g);
+	while (w->done < e->p.rounds) {
+		Fl__ProbeNowReply *more = NULL;
+		if (yield_to != NULL && atomic_load(yield_to) > 0) {
+			rc = VERIFY_YIELDED;
+			break;
+		}
+		next += (int64_t) e->p.gap_ms * 1000;
+		if (!sleep_unless_stopping(v, next) ||
+		    coll_survey_run(v->d.survey, e->p.survey_ms, NULL, 0, expect, n_expect, &more,
+		        err, errlen) != 0) {
+			break;
+		}
+		window_sample(w, more, g);
+		fl__probe_now_reply__free_unpacked(more, NULL);
+	}
+	verify_strv_free(expect, n_expect);
+	return rc;
+}
+
+// Judges each probe both groups ran (canary.h) into c, with a reason per probe that failed or
+// could not be judged, and the comparison's verdict. baserel: the baseline's release.
+static void
+judge_window(Fl__CanaryComparison *c, const coll_canary_rule *rule, window *w, const char *release,
+    const char *baserel, Fl__VerifyReply *r)
+{
+	size_t n_failed = 0, n_inconclusive = 0;
+
+	for (size_t i = 0; i < w->n_probes; i++) {
+		verify_strv_add(&c->probes, &c->n_probes, w->probes[i]);
+	}
+	for (size_t i = 0; c->compared && i < w->t.n; i++) {
+		coll_canary_outcome o = judge_probe(c, rule, &w->t.v[i]);
+		n_failed += o == COLL_CANARY_FAILED;
+		n_inconclusive += o == COLL_CANARY_INCONCLUSIVE;
+	}
+	for (size_t i = 0; i < c->n_per_probe; i++) {
+		if (strcmp(c->per_probe[i]->verdict, "passed") != 0) {
+			probe_reason(r, c->per_probe[i], release, baserel);
+		}
+	}
+	if (w->t.dropped > 0 && c->note == NULL) {
+		char note[160];
+		snprintf(note, sizeof(note), "%u results of probes past the first %d not compared",
+		    w->t.dropped, COLL_VERIFY_MAX_PROBES);
+		c->note = verify_dup(note);
+	}
+	c->verdict =
+	    verify_dup(c->compared ? overall_verdict(n_failed, n_inconclusive) : "not compared");
+	c->passed = n_failed == 0 && n_inconclusive == 0;
+}
+
+// A comparison carrying the rule it applies. NULL when out of memory.
+static Fl__CanaryComparison *
+comparison_new(const coll_canary_rule *rule)
+{
+	Fl__CanaryComparison *c = malloc(sizeof(*c));
+	if (c == NULL) {
+		return NULL;
+	}
+	fl__canary_comparison__init(c);
+	c->max_error_rate_increase = rule->max_error_rate_increase;
+	c->max_latency_ratio       = rule->max_latency_ratio;
+	c->latency_slack_ms        = rule->latency_slack_ms;
+	c->confidence              = rule->confidence;
+	c->min_samples             = rule->min_samples;
+	return c;
+}
+
+// The canary comparison (see canary.h) of e's groups: runs the remaining probe-now rounds of
+// the window, judges each probe both groups run, and fills e->r->canary and its reasons. -1
+// only when out of memory (e->r->canary may then lack a verdict); VERIFY_YIELDED when an asked
+// evaluation made an automatic one give way (yield_to, see run_window).
+static int
+canary_compare(coll_verify *v, evaluation *e, atomic_int *yield_to, char *err, size_t errlen)
+{
+	const verify_groups  *g            = &e->groups;
+	window                w            = { 0 };
+	char                  baserel[256] = "";
+	Fl__CanaryComparison *c            = comparison_new(&e->p.rule);
+
+	if ((e->r->canary = c) == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; i < g->n_base && baserel[0] == '\0'; i++) {
+		snprintf(
+		    baserel, sizeof(baserel), "%s", verify_find_report(e->pn, g->base[i])->release);
+	}
+	if (g->n_cand == 0 || g->n_base == 0) {
+		c->note = verify_dup(g->n_cand == 0 ? "no canary host on the release answered"
+		                                    : "no host on another release to compare with");
+	} else {
+		if (run_window(v, e, yield_to, &w, err, errlen) == VERIFY_YIELDED) {
+			window_fini(&w);
+			return VERIFY_YIELDED;
+		}
+		c->compared = w.sc.n > 0 && w.sb.n > 0;
+		if (!c->compared) {
+			c->note = verify_dup("the two groups share no probe");
+		}
+	}
+	c->rounds    = w.done;
+	c->candidate = group_new(e->q->release, g->cand, g->n_cand, &w.sc);
+	c->baseline  = group_new(baserel, g->base, g->n_base, &w.sb);
+	judge_window(c, &e->p.rule, &w, e->q->release, baserel, e->r);
+	window_fini(&w);
+	return c->verdict != NULL ? 0 : -1;
 }
 
 // Step 1: the release's hosts (a label filter narrows every step to the matching hosts: the
@@ -521,9 +565,7 @@ canary_step(coll_verify *v, evaluation *e, bool automatic, char *err, size_t err
 	if (!g->compare) {
 		return 0;
 	}
-	rc = canary_compare(v, e->q, &e->p.rule, e->t0, e->pn, g->cand, g->n_cand, g->base,
-	    g->n_base, e->p.rounds, e->p.gap_ms, e->p.survey_ms, automatic ? &v->asked : NULL, e->r,
-	    err, errlen);
+	rc = canary_compare(v, e, automatic ? &v->asked : NULL, err, errlen);
 	if (rc == VERIFY_YIELDED) {
 		return VERIFY_YIELDED;
 	}
