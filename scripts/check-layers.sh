@@ -2,7 +2,8 @@
 # check-layers.sh [SRC_DIR] - the collector's include graph runs one way (docs/collector-layers.md).
 #
 # Every file of collector/src belongs to a module: its name without extension, or the part
-# before its first '_' (verify_steps.c belongs to verify, correlate_rules.c to correlate). Each
+# before its first '_' (verify_steps.c belongs to verify; corr_rules.c, by the alias below, to
+# correlate). Each
 # module has a level below; a file may include the headers of its own module and of modules
 # on a lower level, never one on its own level or above. A file of no known module fails the
 # check: place it in LEVELS (and in the doc) when adding it. The modules in NO_NNG must not
@@ -18,6 +19,7 @@ main      90
 server    80
 ingest    70
 control   70
+exporter  70
 hub       65
 watchdog  60
 verify    50
@@ -26,14 +28,20 @@ listen    50
 config    40
 survey    30
 state     20
+latency   15
 canary    15
 stats     10
 rejects   10
 pipes     10
 store     10
 correlate 10
+metrics   10
+http      10
 '
-NO_NNG='state store correlate canary stats'
+NO_NNG='state store correlate canary stats latency metrics'
+
+# Files named PREFIX_... that belong to another module: the correlation engine's corr_*.c.
+declare -A alias=([corr]=correlate)
 
 declare -A level
 while read -r m l; do
@@ -48,6 +56,8 @@ module_of() { # FILE -> module name, or "" when none
 		echo "$base"
 	elif [[ -n ${level[${base%%_*}]+x} ]]; then
 		echo "${base%%_*}"
+	elif [[ -n ${alias[${base%%_*}]+x} ]]; then
+		echo "${alias[${base%%_*}]}"
 	fi
 }
 

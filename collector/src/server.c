@@ -197,6 +197,15 @@ listen_all(coll_server *srv, nng_listener *pull_l, nng_listener *rep_l, char *er
 	return srv->auth != NULL ? coll_auth_start(srv->auth, err, errlen) : 0;
 }
 
+// verify.h's on_recorded: the metrics count each recorded verification (the exporter starts
+// after the verifier, and may be absent: coll_exporter_count_verification accepts NULL).
+static void
+count_verification(void *arg, const char *result)
+{
+	coll_server *srv = arg;
+	coll_exporter_count_verification(srv->exporter, result);
+}
+
 // Probe now: the SURVEYOR (when cfg.survey is set) and the verifier, before the control thread
 // can ask. 0, or -1 with err.
 static int
@@ -213,7 +222,9 @@ open_probe_now(coll_server *srv, char *err, size_t errlen)
 	        errlen) != 0) {
 		return -1;
 	}
-	vd.survey = srv->survey;
+	vd.survey          = srv->survey;
+	vd.on_recorded     = count_verification;
+	vd.on_recorded_arg = srv;
 	return coll_verify_start(&vd, srv->survey != NULL, &srv->verify, err, errlen);
 }
 

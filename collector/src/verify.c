@@ -299,8 +299,8 @@ static void
 probe_reason(Fl__VerifyReply *r, const Fl__CanaryProbe *e, const char *release, const char *baserel)
 {
 	bool failed = strcmp(e->verdict, "failed") == 0;
-	verify_add_reason(&r->reasons, &r->n_reasons, "canary", "", e->name, "%s (%s %s vs %s): %s",
-	    e->summary, fl_kind_name(e->kind), release, baserel,
+	verify_add_reason(&r->reasons, &r->n_reasons, FL__VERIFY_CHECK__VERIFY_CHECK_CANARY, "",
+	    e->name, "%s (%s %s vs %s): %s", e->summary, fl_kind_name(e->kind), release, baserel,
 	    failed ? (e->candidate != NULL && e->candidate->error_rate > 0
 	                     ? "fails more on the release: points at the code of the release"
 	                     : "worse on the release than before: points at the code of the "
@@ -513,7 +513,8 @@ release_hosts(coll_verify *v, evaluation *e, char *err, size_t errlen)
 		verify_strv_add(&e->r->hosts, &e->r->n_hosts, e->targets[i]);
 	}
 	if (e->n_targets == 0) {
-		verify_add_reason(&e->r->reasons, &e->r->n_reasons, "timeout", "", "",
+		verify_add_reason(&e->r->reasons, &e->r->n_reasons,
+		    FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT, "", "",
 		    "no reporting host runs release %s", q->release);
 		e->o.unverified = true;
 	}
@@ -597,7 +598,8 @@ verify_run(coll_verify *v, const Fl__VerifyQuery *q, bool automatic, Fl__VerifyR
 		rc = canary_step(v, &e, automatic, err, errlen);
 	}
 	if (rc == 0) {
-		e.r->result     = verify_dup(verify_result(&e.o));
+		e.r->result_enum = verify_result(&e.o);
+		e.r->result     = verify_dup(fl_verify_result_name(e.r->result_enum)); // older CLIs
 		e.r->elapsed_us = fl_mono_us() - e.t0;
 		*out            = e.r;
 		e.r             = NULL;
@@ -688,9 +690,10 @@ set_str(char **dst, const char *s)
 void
 coll_verify_record(coll_verify *v, const Fl__VerifyReply *r, const char *kind, bool automatic)
 {
-	char     detail[1024] = "";
-	size_t   off          = 0;
-	coll_ops ops;
+	char        detail[1024] = "";
+	size_t      off          = 0;
+	coll_ops    ops;
+	const char *result = fl_verify_result_name(r->result_enum);
 
 	if (v == NULL) {
 		return;
@@ -715,7 +718,7 @@ coll_verify_record(coll_verify *v, const Fl__VerifyReply *r, const char *kind, b
 	pthread_mutex_lock(&v->mu);
 	last_verif *l = rec_find(v, r->release, true);
 	if (l != NULL) {
-		set_str(&l->result, r->result);
+		set_str(&l->result, result);
 		set_str(&l->detail, detail);
 		set_str(&l->kind, kind);
 		l->at_us     = now;
@@ -724,10 +727,10 @@ coll_verify_record(coll_verify *v, const Fl__VerifyReply *r, const char *kind, b
 	coll_ops_init(&ops);
 	coll_event ev = { .at_us = now,
 		.host            = "",
-		.kind            = "verification",
+		.kind            = FL__HISTORY_KIND__HISTORY_KIND_VERIFICATION,
 		.probe           = "",
 		.from            = r->release,
-		.to              = r->result,
+		.to              = result,
 		.failure         = 0,
 		.detail          = detail,
 		.agent_time_us   = 0 };
@@ -737,9 +740,13 @@ coll_verify_record(coll_verify *v, const Fl__VerifyReply *r, const char *kind, b
 	}
 	coll_ops_fini(&ops);
 	pthread_mutex_unlock(&v->mu);
-	fl_log(strcmp(r->result, "passed") == 0 ? FL_LOG_NOTICE : FL_LOG_WARN, "verify",
-	    "release %s %s (%s%s): %s", r->release, r->result, kind, automatic ? ", automatic" : "",
-	    detail);
+	if (v->d.on_recorded != NULL) {
+		v->d.on_recorded(v->d.on_recorded_arg, result);
+	}
+	fl_log(
+	    r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED ? FL_LOG_NOTICE : FL_LOG_WARN,
+	    "verify", "release %s %s (%s%s): %s", r->release, result, kind,
+	    automatic ? ", automatic" : "", detail);
 }
 
 void

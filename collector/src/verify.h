@@ -38,20 +38,22 @@
 #include <stddef.h>
 
 #include "faultline.pb-c.h"
+#include "fl/verify_defaults.h"
 #include "state.h"
 #include "survey.h"
 
-#define COLL_VERIFY_ROUNDS        20 // canary window: 20 rounds 250 ms apart, about 5 s
-#define COLL_VERIFY_ROUND_MS      250
+// The defaults of a query's unset fields (fl/verify_defaults.h: the one definition).
+#define COLL_VERIFY_ROUNDS        FL_VERIFY_DEFAULT_ROUNDS
+#define COLL_VERIFY_ROUND_MS      FL_VERIFY_DEFAULT_ROUND_MS
 #define COLL_VERIFY_MIN_ROUND_MS  100 // faster rounds are slowed to this
-#define COLL_VERIFY_CONFIDENCE    0.98
-#define COLL_VERIFY_MIN_SAMPLES   5
+#define COLL_VERIFY_CONFIDENCE    FL_VERIFY_DEFAULT_CONFIDENCE
+#define COLL_VERIFY_MIN_SAMPLES   FL_VERIFY_DEFAULT_MIN_SAMPLES
 #define COLL_VERIFY_MAX_PROBES    256 // probes compared per evaluation
 #define COLL_VERIFY_MAX_RECORDS   64  // releases whose last verification is kept
-#define COLL_VERIFY_SURVEY_MS     5000
-#define COLL_VERIFY_MAX_ERR_INC   0.05
-#define COLL_VERIFY_MAX_LAT_RATIO 1.5
-#define COLL_VERIFY_LAT_SLACK_MS  20
+#define COLL_VERIFY_SURVEY_MS     FL_VERIFY_DEFAULT_SURVEY_MS
+#define COLL_VERIFY_MAX_ERR_INC   FL_VERIFY_DEFAULT_MAX_ERR_INC
+#define COLL_VERIFY_MAX_LAT_RATIO FL_VERIFY_DEFAULT_MAX_LAT_RATIO
+#define COLL_VERIFY_LAT_SLACK_MS  FL_VERIFY_DEFAULT_LAT_SLACK_MS
 #define COLL_VERIFY_MAX_ROUNDS    60
 #define COLL_VERIFY_AUTO_TICK_MS  1000
 
@@ -59,13 +61,17 @@ typedef struct coll_verify coll_verify;
 
 // What the verifier works with, all borrowed for its whole life: the hosts (read under their
 // lock, never held while surveying), the survey socket (NULL when none is configured: every
-// evaluation then fails with an error saying so), the server's stop flag, and the SQLite file
-// the "verification" events go to (on a connection of the verifier's own).
+// evaluation then fails with an error saying so), the server's stop flag, the SQLite file
+// the "verification" events go to (on a connection of the verifier's own), and a hook told
+// each recorded result ("passed", "failed" or "unverified"; NULL: none), which the metrics
+// count.
 typedef struct coll_verify_deps {
 	coll_state_ref    state;
 	coll_survey      *survey;
 	const atomic_int *stopping;
 	const char       *store_path;
+	void (*on_recorded)(void *arg, const char *result);
+	void *on_recorded_arg;
 } coll_verify_deps;
 
 // Creates the verifier and, when automatic is true, starts the background thread. 0 (*out

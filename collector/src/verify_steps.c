@@ -9,6 +9,8 @@
 
 #include "fl/labels.h"
 #include "fl/names.h"
+#include "fl/unmet.h"
+#include "fl/wire.h"
 
 // --- small helpers -----------------------------------------------------------------------------
 
@@ -54,7 +56,7 @@ verify_strv_add(char ***v, size_t *n, const char *s)
 }
 
 void
-verify_add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const char *host,
+verify_add_reason(Fl__VerifyReason ***v, size_t *n, Fl__VerifyCheck check, const char *host,
     const char *probe, const char *fmt, ...)
 {
 	char               buf[768];
@@ -73,10 +75,11 @@ verify_add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const cha
 		return;
 	}
 	fl__verify_reason__init(r);
-	r->check   = verify_dup(check);
-	r->host    = verify_dup(host);
-	r->probe   = verify_dup(probe);
-	r->summary = verify_dup(buf);
+	r->check_enum = check;
+	r->check      = verify_dup(fl_verify_check_name(check)); // for CLIs from before check_enum
+	r->host       = verify_dup(host);
+	r->probe      = verify_dup(probe);
+	r->summary    = verify_dup(buf);
 	if (r->check == NULL || r->host == NULL || r->probe == NULL || r->summary == NULL) {
 		fl__verify_reason__free_unpacked(r, NULL);
 		return;
@@ -95,37 +98,14 @@ verify_find_report(const Fl__ProbeNowReply *pn, const char *host)
 	return NULL;
 }
 
+// "orders: SELECT on public.orders revoked for role app": the database, then the phrase every
+// other output uses.
 static void
 unmet_text(const Fl__UnmetRequirement *u, char *buf, size_t len)
 {
-	if (u->object_missing) {
-		snprintf(buf, len, "%s: %s %s is missing", u->database,
-		    fl_object_kind_name(u->kind), u->object);
-	} else {
-		snprintf(buf, len, "%s: %s on %s %s is not granted%s%s", u->database, u->privilege,
-		    fl_object_kind_name(u->kind), u->object, u->role[0] ? " to " : "", u->role);
-	}
-}
-
-static Fl__UnmetRequirement *
-unmet_copy(const Fl__UnmetRequirement *u)
-{
-	Fl__UnmetRequirement *c = malloc(sizeof(*c));
-	if (c == NULL) {
-		return NULL;
-	}
-	fl__unmet_requirement__init(c);
-	c->database       = verify_dup(u->database);
-	c->kind           = u->kind;
-	c->object         = verify_dup(u->object);
-	c->privilege      = verify_dup(u->privilege);
-	c->object_missing = u->object_missing;
-	c->role           = verify_dup(u->role);
-	if (!c->database || !c->object || !c->privilege || !c->role) {
-		fl__unmet_requirement__free_unpacked(c, NULL);
-		return NULL;
-	}
-	return c;
+	char phrase[448];
+	snprintf(buf, len, "%s: %s", u->database,
+	    fl_unmet_phrase(u, FL_UNMET_LACKING, phrase, sizeof(phrase)));
 }
 
 // --- the steps ---------------------------------------------------------------------------------
@@ -201,16 +181,19 @@ check_results(const char *host, const Fl__Report *rep, Fl__VerifyReply *r, verif
 		char                   u[512];
 		for (size_t m = 0; m < p->n_unmet; m++) {
 			unmet_text(p->unmet[m], u, sizeof(u));
-			verify_add_reason(&r->reasons, &r->n_reasons, "expectations", host, p->name,
+			verify_add_reason(&r->reasons, &r->n_reasons,
+			    FL__VERIFY_CHECK__VERIFY_CHECK_EXPECTATIONS, host, p->name,
 			    "release %s needs what the database lacks: %s", rep->release, u);
 			o->failed = true;
 		}
 		if (p->status == FL__STATUS__STATUS_FAIL && p->n_unmet == 0) {
-			verify_add_reason(&r->reasons, &r->n_reasons, "probe", host, p->name,
+			verify_add_reason(&r->reasons, &r->n_reasons,
+			    FL__VERIFY_CHECK__VERIFY_CHECK_PROBE, host, p->name,
 			    "%s fails (%s): %s", p->name, fl_failure_name(p->failure), p->detail);
 			o->failed = true;
 		} else if (p->status == FL__STATUS__STATUS_WARN) {
-			verify_add_reason(&r->warnings, &r->n_warnings, "probe", host, p->name,
+			verify_add_reason(&r->warnings, &r->n_warnings,
+			    FL__VERIFY_CHECK__VERIFY_CHECK_PROBE, host, p->name,
 			    "%s warns (%s): %s", p->name, fl_failure_name(p->failure), p->detail);
 		}
 	}
@@ -221,19 +204,22 @@ verify_check_host(const Fl__VerifyQuery *q, const char *host, const Fl__Report *
     uint32_t survey_ms, Fl__VerifyReply *r, verify_outcome *o)
 {
 	if (rep == NULL) {
-		verify_add_reason(&r->reasons, &r->n_reasons, "timeout", host, "",
+		verify_add_reason(&r->reasons, &r->n_reasons,
+		    FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT, host, "",
 		    "%s did not answer the probe-now survey within %.1fs", host,
 		    survey_ms / 1000.0);
 		o->unverified = true;
 		return;
 	}
 	if (strcmp(rep->release, q->release) != 0) {
-		verify_add_reason(&r->reasons, &r->n_reasons, "release", host, "",
-		    "%s runs release %s, not %s", host, rep->release, q->release);
+		verify_add_reason(&r->reasons, &r->n_reasons,
+		    FL__VERIFY_CHECK__VERIFY_CHECK_RELEASE, host, "", "%s runs release %s, not %s",
+		    host, rep->release, q->release);
 		o->failed = true;
 	}
 	if (rep->expectations_error[0] != '\0') {
-		verify_add_reason(&r->reasons, &r->n_reasons, "expectations", host, "",
+		verify_add_reason(&r->reasons, &r->n_reasons,
+		    FL__VERIFY_CHECK__VERIFY_CHECK_EXPECTATIONS, host, "",
 		    "the expectations of release %s cannot be used: %s", rep->release,
 		    rep->expectations_error);
 		o->failed = true;
@@ -286,19 +272,6 @@ rollback_host_add(Fl__RollbackReadiness *rb, const char *host, bool known)
 	return rh;
 }
 
-static void
-rollback_unmet_add(Fl__RollbackHost *rh, const Fl__UnmetRequirement *u)
-{
-	Fl__UnmetRequirement  *c  = unmet_copy(u);
-	Fl__UnmetRequirement **nu = c ? realloc(rh->unmet, (rh->n_unmet + 1) * sizeof(*nu)) : NULL;
-	if (nu != NULL) {
-		rh->unmet                = nu;
-		rh->unmet[rh->n_unmet++] = c;
-	} else if (c != NULL) {
-		fl__unmet_requirement__free_unpacked(c, NULL);
-	}
-}
-
 // Marks the rollback not ready: one more reason it would not work.
 static void
 rollback_broken(Fl__VerifyReply *r, verify_outcome *o)
@@ -322,14 +295,16 @@ verify_check_rollback(const Fl__VerifyQuery *q, const char *host, const Fl__Repo
 		return;
 	}
 	if (chk == NULL) {
-		verify_add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
+		verify_add_reason(&r->reasons, &r->n_reasons,
+		    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
 		    "%s did not check release %s (agent without rollback checks?)", host,
 		    q->rollback_to);
 		rollback_broken(r, o);
 		return;
 	}
 	if (!chk->known) {
-		verify_add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
+		verify_add_reason(&r->reasons, &r->n_reasons,
+		    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
 		    "%s never kept the expectations of release %s: a rollback to it cannot be "
 		    "checked",
 		    host, q->rollback_to);
@@ -337,15 +312,18 @@ verify_check_rollback(const Fl__VerifyQuery *q, const char *host, const Fl__Repo
 	}
 	for (size_t k = 0; k < chk->n_unmet; k++) {
 		char u[512];
-		rollback_unmet_add(rh, chk->unmet[k]);
+		// Out of memory: the reason below still names it.
+		(void) fl_unmet_append(&rh->unmet, &rh->n_unmet, FL_WIRE_MAX_UNMET, chk->unmet[k]);
 		unmet_text(chk->unmet[k], u, sizeof(u));
-		verify_add_reason(&r->reasons, &r->n_reasons, "rollback", host,
-		    chk->unmet[k]->database, "a rollback to %s would break: %s", q->rollback_to, u);
+		verify_add_reason(&r->reasons, &r->n_reasons,
+		    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, chk->unmet[k]->database,
+		    "a rollback to %s would break: %s", q->rollback_to, u);
 		rollback_broken(r, o);
 	}
 	for (size_t k = 0; k < chk->n_errors; k++) {
 		verify_strv_add(&rh->errors, &rh->n_errors, chk->errors[k]);
-		verify_add_reason(&r->reasons, &r->n_reasons, "rollback", host, "",
+		verify_add_reason(&r->reasons, &r->n_reasons,
+		    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
 		    "cannot check a rollback to %s: %s", q->rollback_to, chk->errors[k]);
 		rollback_broken(r, o);
 	}
@@ -395,8 +373,10 @@ verify_canary_outcome(const Fl__CanaryComparison *c, verify_outcome *o)
 	}
 }
 
-const char *
+Fl__VerifyResult
 verify_result(const verify_outcome *o)
 {
-	return o->failed ? "failed" : o->unverified ? "unverified" : "passed";
+	return o->failed    ? FL__VERIFY_RESULT__VERIFY_RESULT_FAILED
+	    : o->unverified ? FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED
+	                    : FL__VERIFY_RESULT__VERIFY_RESULT_PASSED;
 }

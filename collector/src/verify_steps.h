@@ -39,7 +39,7 @@ typedef struct verify_outcome {
 	bool unverified;
 } verify_outcome;
 
-const char *verify_result(const verify_outcome *o); // "failed", "unverified" or "passed"
+Fl__VerifyResult verify_result(const verify_outcome *o); // failed, unverified or passed
 
 // Step 1. The hosts verified: those the query names, else every live host on its release.
 // *out is a new string vector (free with verify_strv_free). 0 or -1 (out of memory).
@@ -91,7 +91,7 @@ bool              verify_in_list(char *const *v, size_t n, const char *s);
 const Fl__Report *verify_find_report(const Fl__ProbeNowReply *pn, const char *host); // or NULL
 
 // Appends a reason (check, host, probe, summary from fmt) to *v; nothing when out of memory.
-void verify_add_reason(Fl__VerifyReason ***v, size_t *n, const char *check, const char *host,
+void verify_add_reason(Fl__VerifyReason ***v, size_t *n, Fl__VerifyCheck check, const char *host,
     const char *probe, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #endif // FL_COLLECTOR_VERIFY_STEPS_H

@@ -190,14 +190,14 @@ test_check_host(void **state)
 	assert_int_equal(r->n_reasons, 0);
 	assert_int_equal(r->n_warnings, 1);
 	assert_string_equal(r->warnings[0]->probe, "cache");
-	assert_string_equal(verify_result(&o), "passed");
+	assert_int_equal(verify_result(&o), FL__VERIFY_RESULT__VERIFY_RESULT_PASSED);
 
 	// No answer: unverified, not failed.
 	verify_check_host(&q, "web2", NULL, 2500, r, &o);
 	assert_true(o.unverified);
 	assert_false(o.failed);
 	assert_true(has_reason(r, "timeout", "web2", "within 2.5s"));
-	assert_string_equal(verify_result(&o), "unverified");
+	assert_int_equal(verify_result(&o), FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED);
 
 	// Another release, unusable expectations, an unmet requirement, a failing probe.
 	Fl__ProbeResult  db    = result("db", FL__STATUS__STATUS_FAIL);
@@ -214,7 +214,7 @@ test_check_host(void **state)
 	assert_true(has_reason(r, "expectations", "web3", "invoices"));
 	assert_true(has_reason(r, "probe", "web3", "app fails"));
 	assert_false(has_reason(r, "probe", "web3", "db fails")); // its unmet requirement says why
-	assert_string_equal(verify_result(&o), "failed");
+	assert_int_equal(verify_result(&o), FL__VERIFY_RESULT__VERIFY_RESULT_FAILED);
 	fl__verify_reply__free_unpacked(r, NULL);
 }
 
@@ -358,13 +358,13 @@ test_canary_outcome(void **state)
 	verify_canary_outcome(&c, &o);
 	c.verdict = (char *) "not compared";
 	verify_canary_outcome(&c, &o);
-	assert_string_equal(verify_result(&o), "passed");
+	assert_int_equal(verify_result(&o), FL__VERIFY_RESULT__VERIFY_RESULT_PASSED);
 	c.verdict = (char *) "inconclusive";
 	verify_canary_outcome(&c, &o);
-	assert_string_equal(verify_result(&o), "unverified");
+	assert_int_equal(verify_result(&o), FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED);
 	c.verdict = (char *) "failed";
 	verify_canary_outcome(&c, &o);
-	assert_string_equal(verify_result(&o), "failed");
+	assert_int_equal(verify_result(&o), FL__VERIFY_RESULT__VERIFY_RESULT_FAILED);
 }
 
 int
