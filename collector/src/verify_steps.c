@@ -122,12 +122,16 @@ verify_params_of(const Fl__VerifyQuery *q, verify_params *p)
 	if (p->gap_ms < COLL_VERIFY_MIN_ROUND_MS) {
 		p->gap_ms = COLL_VERIFY_MIN_ROUND_MS;
 	}
-	p->rule.max_error_rate_increase =
-	    q->thresholds_set ? q->max_error_rate_increase : COLL_VERIFY_MAX_ERR_INC;
-	p->rule.max_latency_ratio =
-	    q->thresholds_set ? q->max_latency_ratio : COLL_VERIFY_MAX_LAT_RATIO;
-	p->rule.latency_slack_ms =
-	    q->thresholds_set ? q->latency_slack_ms : COLL_VERIFY_LAT_SLACK_MS;
+	// An old CLI says "all three given" with thresholds_set; a current one field by field.
+	p->rule.max_error_rate_increase = q->thresholds_set || q->max_error_rate_increase_set
+	    ? q->max_error_rate_increase
+	    : COLL_VERIFY_MAX_ERR_INC;
+	p->rule.max_latency_ratio       = q->thresholds_set || q->max_latency_ratio_set
+	          ? q->max_latency_ratio
+	          : COLL_VERIFY_MAX_LAT_RATIO;
+	p->rule.latency_slack_ms        = q->thresholds_set || q->latency_slack_set
+	           ? q->latency_slack_ms
+	           : COLL_VERIFY_LAT_SLACK_MS;
 	p->rule.confidence =
 	    q->confidence > 0 && q->confidence < 1 ? q->confidence : COLL_VERIFY_CONFIDENCE;
 	p->rule.min_samples = q->min_samples ? q->min_samples : COLL_VERIFY_MIN_SAMPLES;

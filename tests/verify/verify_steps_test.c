@@ -125,6 +125,17 @@ test_params_defaults_and_bounds(void **state)
 	assert_true(p.rule.max_latency_ratio == 2.0);
 	assert_true(p.rule.max_error_rate_increase == 0);
 	assert_int_equal(p.rule.latency_slack_ms, 0);
+
+	// A current CLI marks each threshold it was given; the others keep their defaults.
+	Fl__VerifyQuery one         = query();
+	one.max_latency_ratio_set   = true;
+	one.max_latency_ratio       = 3.0;
+	one.latency_slack_set       = true; // 0 given: kept as 0
+	one.max_error_rate_increase = 0.5;  // not marked as given: the default
+	verify_params_of(&one, &p);
+	assert_true(p.rule.max_latency_ratio == 3.0);
+	assert_int_equal(p.rule.latency_slack_ms, 0);
+	assert_true(p.rule.max_error_rate_increase == COLL_VERIFY_MAX_ERR_INC);
 }
 
 // --- step 1: the release's hosts ---------------------------------------------------------------
