@@ -20,8 +20,8 @@
 #include "coll_testutil.h"
 #include "exporter.h"
 #include "fl/time.h"
+#include "hub.h"
 #include "metrics.h"
-#include "server.h"
 
 static double
 cpu_s(void)

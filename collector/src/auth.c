@@ -15,47 +15,42 @@
 #include "fl/log.h"
 #include "fl/text.h"
 #include "fl/wire.h"
-#include "rejects.h"
-#include "server.h"
 
 struct coll_auth {
-	coll_server *srv;
-	fl_keyring  *kr;
-	nng_socket   outer; // PULL, faces the agents
-	nng_socket   link;  // PUSH, dials srv->pull over inproc
-	nng_listener l;
-	int          port;
-	pthread_t    tid;
-	bool         started;
+	coll_auth_deps d;
+	nng_socket     outer; // PULL, faces the agents
+	nng_socket     link;  // PUSH, dials d.ingest over inproc
+	nng_listener   l;
+	int            port;
+	pthread_t      tid;
+	bool           started;
 };
 
 static atomic_uint link_ids;
 
 int
-coll_auth_open(coll_server *srv, fl_keyring *kr, const fl_tls_opts *tls, coll_auth **out, char *err,
-    size_t errlen)
+coll_auth_open(const coll_auth_deps *d, coll_auth **out, char *err, size_t errlen)
 {
 	coll_auth  *a;
 	char        inproc[64], why[512];
 	int         rv;
-	const char *url = srv->cfg.listen;
+	const char *url = d->url;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	a->srv = srv;
-	a->kr  = kr;
+	a->d = *d;
 	snprintf(
 	    inproc, sizeof(inproc), "inproc://faultline-ingest-%u", atomic_fetch_add(&link_ids, 1));
 	// The inner socket accepts what the outer one does (recv_max, see server.c).
-	if ((rv = nng_listen(srv->pull, inproc, NULL, 0)) != 0) {
+	if ((rv = nng_listen(d->ingest, inproc, NULL, 0)) != 0) {
 		snprintf(err, errlen, "cannot link the signature gate: %s", nng_strerror(rv));
 		free(a);
 		return -1;
 	}
 	if ((rv = nng_pull0_open(&a->outer)) != 0 || (rv = fl_wire_socket_limits(a->outer)) != 0 ||
-	    (rv = nng_socket_set_size(a->outer, NNG_OPT_RECVMAXSZ, srv->cfg.recv_max)) != 0) {
+	    (rv = nng_socket_set_size(a->outer, NNG_OPT_RECVMAXSZ, d->recv_max)) != 0) {
 		snprintf(err, errlen, "cannot open report socket: %s", nng_strerror(rv));
 		free(a);
 		return -1;
@@ -71,7 +66,7 @@ coll_auth_open(coll_server *srv, fl_keyring *kr, const fl_tls_opts *tls, coll_au
 		snprintf(err, errlen, "cannot listen for reports on %s: %s", url, nng_strerror(rv));
 		goto fail;
 	}
-	if (fl_tls_url(url) && fl_tls_apply_listener(a->l, tls, why, sizeof(why)) != 0) {
+	if (fl_tls_url(url) && fl_tls_apply_listener(a->l, d->tls, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "cannot listen for reports on %s: %s", url, why);
 		goto fail;
 	}
@@ -83,7 +78,7 @@ coll_auth_open(coll_server *srv, fl_keyring *kr, const fl_tls_opts *tls, coll_au
 		nng_listener_get_int(a->l, NNG_OPT_TCP_BOUND_PORT, &a->port);
 	}
 	fl_log(FL_LOG_INFO, "auth", "listening for signed reports on %s (port %d); keys in %s", url,
-	    a->port, srv->cfg.keys_dir);
+	    a->port, d->keys_dir);
 	*out = a;
 	return 0;
 fail:
@@ -135,9 +130,9 @@ claimed_host(const void *buf, size_t len, char *out, size_t outlen)
 static void
 refused(coll_auth *a, fl_sign_status st, fl_wire_reject wire, const char *host, const char *why)
 {
-	coll_stats *s = &a->srv->state.stats;
+	coll_stats *s = &a->d.state.state->stats;
 
-	pthread_mutex_lock(&a->srv->lock);
+	pthread_mutex_lock(a->d.state.lock);
 	s->reports_received++;
 	if (st != FL_SIGN_WIRE) {
 		s->dropped_unauthenticated++;
@@ -150,10 +145,10 @@ refused(coll_auth *a, fl_sign_status st, fl_wire_reject wire, const char *host, 
 	} else {
 		s->dropped_invalid++;
 	}
-	pthread_mutex_unlock(&a->srv->lock);
+	pthread_mutex_unlock(a->d.state.lock);
 	// Rate-limited per claimed sender (rejects.h): a hostile peer must not flood the journal.
 	// why names hosts, never secrets (reports carry none).
-	coll_rejects_refused(a->srv->rejects, "auth", host,
+	coll_rejects_refused(a->d.rejects, "auth", host,
 	    st == FL_SIGN_WIRE ? fl_wire_reject_name(wire) : fl_sign_status_name(st), why);
 }
 
@@ -176,7 +171,7 @@ gate_main(void *arg)
 			continue;
 		}
 		fl_sign_status st = fl_sign_verify_report(
-		    a->kr, nng_msg_body(msg), nng_msg_len(msg), &r, &wire, why, sizeof(why));
+		    a->d.kr, nng_msg_body(msg), nng_msg_len(msg), &r, &wire, why, sizeof(why));
 		if (st != FL_SIGN_OK) {
 			char host[128];
 			claimed_host(nng_msg_body(msg), nng_msg_len(msg), host, sizeof(host));

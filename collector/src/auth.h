@@ -25,16 +25,26 @@
 
 #include "fl/sign.h"
 #include "fl/tls.h"
+#include "rejects.h"
+#include "state.h"
 
-struct coll_server;
 typedef struct coll_auth coll_auth;
 
-// Opens the gate on srv: the outer PULL socket (listening on srv->cfg.listen, TLS from tls
-// when the URL is tls+tcp://) and the inproc link to srv->pull, which must already be open
-// (not listening: this listens on it). kr (borrowed) holds the hosts' keys. The thread starts
-// with coll_auth_start. 0, or -1 with err.
-int coll_auth_open(struct coll_server *srv, fl_keyring *kr, const fl_tls_opts *tls, coll_auth **out,
-    char *err, size_t errlen);
+// What the gate works with, all borrowed for its whole life.
+typedef struct coll_auth_deps {
+	const char        *url;      // where agents connect ([collector] listen)
+	size_t             recv_max; // largest message accepted ([collector] recv_max)
+	const char        *keys_dir; // for the log only
+	nng_socket         ingest;   // the ingest PULL socket: open, not listening (this listens)
+	coll_state_ref     state;    // refused messages are counted in its stats, under its lock
+	coll_rejects      *rejects;  // and noted per claimed sender
+	fl_keyring        *kr;       // the hosts' keys
+	const fl_tls_opts *tls;      // TLS files when url is tls+tcp://
+} coll_auth_deps;
+
+// Opens the gate: the outer PULL socket listening on d->url and the inproc link to d->ingest.
+// The thread starts with coll_auth_start. 0, or -1 with err.
+int coll_auth_open(const coll_auth_deps *d, coll_auth **out, char *err, size_t errlen);
 
 // The socket agents connect to (for the listener watchdog) and its listener.
 nng_socket   coll_auth_socket(const coll_auth *a);
@@ -44,7 +54,7 @@ int          coll_auth_port(const coll_auth *a); // bound TCP port, 0 if not tcp
 // Starts the gate thread. 0 or -1 with err.
 int coll_auth_start(coll_auth *a, char *err, size_t errlen);
 
-// Closes the outer socket, joins the thread and frees. Call before closing srv->pull.
+// Closes the outer socket, joins the thread and frees. Call before closing d->ingest.
 // Accepts NULL.
 void coll_auth_free(coll_auth *a);
 

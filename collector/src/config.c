@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,8 +155,15 @@ coll_http_config_set(coll_config *cfg, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-int
-coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, size_t errlen)
+// What coll_config_set's helpers return for a key that is not theirs.
+#define NOT_MINE 1
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+// The addresses: listen, survey ("" turns probe-now off), control (tcp:// on loopback only).
+static int
+set_address(coll_config *cfg, const char *key, const char *v, char *err, size_t errlen)
 {
 	if (strcmp(key, "listen") == 0) {
 		return set_url(cfg->listen, sizeof(cfg->listen), key, v, err, errlen);
@@ -183,6 +191,13 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 	if (strcmp(key, "http") == 0) {
 		return coll_http_config_set(cfg, v, err, errlen);
 	}
+	return NOT_MINE;
+}
+
+// The files: TLS files, keys_dir and the state database (which must be named).
+static int
+set_path(coll_config *cfg, const char *key, const char *v, char *err, size_t errlen)
+{
 	if (strcmp(key, "tls_ca") == 0 || strcmp(key, "tls_cert") == 0 ||
 	    strcmp(key, "tls_key") == 0 || strcmp(key, "keys_dir") == 0) {
 		char *dst = strcmp(key, "tls_ca") == 0 ? cfg->tls_ca
@@ -202,6 +217,12 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 		}
 		return 0;
 	}
+	return NOT_MINE;
+}
+
+static int
+set_logging(coll_config *cfg, const char *key, const char *v, char *err, size_t errlen)
+{
 	if (strcmp(key, "log_level") == 0) {
 		int l = fl_log_level_parse(v);
 		if (l < 0) {
@@ -219,6 +240,43 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 		}
 		return 0;
 	}
+	return NOT_MINE;
+}
+
+// The keys that are a whole number within bounds, and what the error calls them.
+static const struct {
+	const char *key;
+	uint32_t    min, max;
+	size_t      offset; // of the uint32_t in coll_config
+	const char *what;
+} number_keys[] = {
+	{ "history_max_events", 1000, 100000000, offsetof(coll_config, history_max_events),
+	    "a number of events (1000-100000000)" },
+	{ "history_days", 1, 3650, offsetof(coll_config, history_days),
+	    "a number of days (1-3650)" },
+	{ "max_hosts", 1, 1000000, offsetof(coll_config, max_hosts),
+	    "a number of hosts (1-1000000)" },
+	{ "max_probes_per_host", 1, FL_WIRE_MAX_RESULTS, offsetof(coll_config, max_probes_per_host),
+	    "a number of probes (1-" STR(FL_WIRE_MAX_RESULTS) ")" },
+	{ "max_connections", 1, 65536, offsetof(coll_config, max_connections),
+	    "a number from 1 to 65536" },
+};
+
+// The bounded numbers above, forget_after and recv_max.
+static int
+set_limit(coll_config *cfg, const char *key, const char *v, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(number_keys) / sizeof(number_keys[0]); i++) {
+		if (strcmp(key, number_keys[i].key) != 0) {
+			continue;
+		}
+		uint32_t *dst = (uint32_t *) ((char *) cfg + number_keys[i].offset);
+		if (fl_cfg_uint(v, number_keys[i].min, number_keys[i].max, dst) != 0) {
+			snprintf(err, errlen, "%s: '%s' is not %s", key, v, number_keys[i].what);
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(key, "forget_after") == 0) {
 		if (coll_parse_forget_after(v, &cfg->forget_after_us) != 0) {
 			snprintf(err, errlen,
@@ -226,40 +284,6 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 			    "30s, "
 			    "12h, 7d)",
 			    v);
-			return -1;
-		}
-		return 0;
-	}
-	if (strcmp(key, "history_max_events") == 0) {
-		if (fl_cfg_uint(v, 1000, 100000000, &cfg->history_max_events) != 0) {
-			snprintf(err, errlen,
-			    "history_max_events: '%s' is not a number of events (1000-100000000)",
-			    v);
-			return -1;
-		}
-		return 0;
-	}
-	if (strcmp(key, "history_days") == 0) {
-		if (fl_cfg_uint(v, 1, 3650, &cfg->history_days) != 0) {
-			snprintf(
-			    err, errlen, "history_days: '%s' is not a number of days (1-3650)", v);
-			return -1;
-		}
-		return 0;
-	}
-	if (strcmp(key, "max_hosts") == 0) {
-		if (fl_cfg_uint(v, 1, 1000000, &cfg->max_hosts) != 0) {
-			snprintf(
-			    err, errlen, "max_hosts: '%s' is not a number of hosts (1-1000000)", v);
-			return -1;
-		}
-		return 0;
-	}
-	if (strcmp(key, "max_probes_per_host") == 0) {
-		if (fl_cfg_uint(v, 1, FL_WIRE_MAX_RESULTS, &cfg->max_probes_per_host) != 0) {
-			snprintf(err, errlen,
-			    "max_probes_per_host: '%s' is not a number of probes (1-%d)", v,
-			    FL_WIRE_MAX_RESULTS);
 			return -1;
 		}
 		return 0;
@@ -276,13 +300,23 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 		}
 		return 0;
 	}
-	if (strcmp(key, "max_connections") == 0) {
-		if (fl_cfg_uint(v, 1, 65536, &cfg->max_connections) != 0) {
-			snprintf(err, errlen,
-			    "max_connections: '%s' is not a number from 1 to 65536", v);
-			return -1;
+	return NOT_MINE;
+}
+
+int
+coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, size_t errlen)
+{
+	int (*const setters[])(coll_config *, const char *, const char *, char *, size_t) = {
+		set_address,
+		set_path,
+		set_logging,
+		set_limit,
+	};
+	for (size_t i = 0; i < sizeof(setters) / sizeof(setters[0]); i++) {
+		int rc = setters[i](cfg, key, v, err, errlen);
+		if (rc != NOT_MINE) {
+			return rc;
 		}
-		return 0;
 	}
 	snprintf(err, errlen, "unknown key [collector] %s", key);
 	return -1;

@@ -5,6 +5,8 @@
 // a request while its previous reply is still unread: no REQ client does that, and answering
 // would only queue more memory behind a reader that does not read ("reply contexts" below).
 
+#include "control.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -20,7 +22,6 @@
 #include "notify_mute.h"
 #include "pipes.h"
 #include "rejects.h"
-#include "server.h"
 #include "survey.h"
 #include "verify.h"
 
@@ -145,47 +146,85 @@ status_page_bytes(const Fl__StatusQuery *q)
 	return q->page_bytes > COLL_STATUS_PAGE_MAX ? COLL_STATUS_PAGE_MAX : q->page_bytes;
 }
 
+// What a first status page carries beside the state: the last verification of each release and
+// the refused senders (malloc'd into extra; release with status_extras_fini). Read before the
+// state's lock is taken, so that no lock is ever taken inside it.
+static void
+status_extras(coll_server *srv, Fl__StatusReply *extra)
+{
+	coll_verify_status_add(srv->verify, extra);
+	coll_rejects_status_add(srv->rejects, extra);
+	coll_notify_status_add(srv->notify, extra);
+}
+
+static void
+status_extras_fini(Fl__StatusReply *extra)
+{
+	coll_verify_status_fini(extra);
+	coll_rejects_status_fini(extra);
+	coll_notify_status_fini(extra);
+}
+
+// Packs page (with extra's lists, borrowed) as a Response; as_hosts selects the `hosts` oneof.
+static int
+encode_status(Fl__StatusReply *page, const Fl__StatusReply *extra, bool as_hosts, nng_msg **out)
+{
+	Fl__Response resp = FL__RESPONSE__INIT;
+
+	page->n_verifications    = extra->n_verifications;
+	page->verifications      = extra->verifications;
+	page->n_rejected_senders = extra->n_rejected_senders;
+	page->rejected_senders   = extra->rejected_senders;
+	page->n_notify_receivers = extra->n_notify_receivers;
+	page->notify_receivers   = extra->notify_receivers;
+	resp.schema_version      = FL_SCHEMA_VERSION;
+	if (as_hosts) {
+		resp.reply_case = FL__RESPONSE__REPLY_HOSTS;
+		resp.hosts      = page;
+	} else {
+		resp.reply_case = FL__RESPONSE__REPLY_STATUS;
+		resp.status     = page;
+	}
+	return fl_wire_encode(&resp.base, out);
+}
+
+// The status reply is built here, once: the state's page of hosts and stats, read and packed
+// under the lock (it borrows the state's strings), plus the verifications and refused senders
+// on the first page of a status (not of `hosts`).
 static int
 answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg **out)
 {
-	int         rv;
-	coll_filter f =
-	    q != NULL ? filter_of(q->host, q->labels, q->n_labels) : filter_of(NULL, NULL, 0);
-	// Encoding borrows the state's strings and results, so it happens under the lock.
+	Fl__StatusReply extra = FL__STATUS_REPLY__INIT;
+	coll_status     page;
+	int             rv = NNG_ENOMEM;
+	coll_filter     f =
+            q != NULL ? filter_of(q->host, q->labels, q->n_labels) : filter_of(NULL, NULL, 0);
 	const char *after = q != NULL ? q->after_host : NULL;
+
+	if (!as_hosts && (after == NULL || after[0] == '\0')) {
+		status_extras(srv, &extra);
+	}
 	pthread_mutex_lock(&srv->lock);
 	coll_server_socket_stats(srv, &srv->state.stats);
-	rv = coll_state_encode_status_page(
-	    &srv->state, &f, after, status_page_bytes(q), as_hosts, fl_now_us(), out);
+	if (coll_state_status(&srv->state, &f, after, status_page_bytes(q), fl_now_us(), &page) ==
+	    0) {
+		rv = encode_status(&page.reply, &extra, as_hosts, out);
+		coll_status_fini(&page);
+	}
 	pthread_mutex_unlock(&srv->lock);
-	if (rv != 0 || as_hosts || (after != NULL && after[0] != '\0')) {
-		return rv; // later pages: the verifications came with the first
-	}
-	// Issue 6: the last verification of each release. The state module encodes the reply, so
-	// the verifications are added by decoding it again (status is not a hot path).
-	Fl__Response *resp = fl__response__unpack(NULL, nng_msg_len(*out), nng_msg_body(*out));
-	if (resp == NULL || resp->status == NULL) {
-		if (resp != NULL) {
-			fl__response__free_unpacked(resp, NULL);
-		}
-		return 0; // keep the reply without verifications
-	}
-	coll_verify_status_add(srv, resp->status);
-	coll_rejects_status_add(srv->rejects, resp->status);
-	coll_notify_status_add(srv->notify, resp->status);
-	if (resp->status->n_verifications > 0 || resp->status->n_rejected_senders > 0 ||
-	    resp->status->n_notify_receivers > 0) {
-		nng_msg *m;
-		if (fl_wire_encode(&resp->base, &m) == 0) {
-			nng_msg_free(*out);
-			*out = m;
-		}
-	}
-	coll_verify_status_fini(resp->status);
-	coll_rejects_status_fini(resp->status);
-	coll_notify_status_fini(resp->status);
-	fl__response__free_unpacked(resp, NULL);
-	return 0;
+	status_extras_fini(&extra);
+	return rv;
+}
+
+// The live hosts (coll_live_hosts) read under the lock. 0 or -1 (out of memory).
+static int
+live_hosts(coll_server *srv, coll_live *out)
+{
+	int rc;
+	pthread_mutex_lock(&srv->lock);
+	rc = coll_live_hosts(&srv->state, NULL, out);
+	pthread_mutex_unlock(&srv->lock);
+	return rc;
 }
 
 static int
@@ -193,8 +232,7 @@ answer_probe_now(coll_server *srv, const Fl__ProbeNowQuery *q, nng_msg **out)
 {
 	Fl__Response       resp = FL__RESPONSE__INIT;
 	Fl__ProbeNowReply *reply;
-	char             **live, **rel, **prev;
-	size_t             n;
+	coll_live          live;
 	char               err[256];
 	int                rv;
 
@@ -202,14 +240,12 @@ answer_probe_now(coll_server *srv, const Fl__ProbeNowQuery *q, nng_msg **out)
 		return encode_error(
 		    "probe-now needs a survey address: set [collector] survey", out);
 	}
-	if (coll_live_hosts(srv, &live, &rel, &prev, &n) != 0) {
+	if (live_hosts(srv, &live) != 0) {
 		return NNG_ENOMEM;
 	}
-	rv = coll_survey_run(srv->survey, q->timeout_ms, q->rollback_to, q->n_rollback_to, live, n,
-	    &reply, err, sizeof(err));
-	coll_strv_free(live, n);
-	coll_strv_free(rel, n);
-	coll_strv_free(prev, n);
+	rv = coll_survey_run(srv->survey, q->timeout_ms, q->rollback_to, q->n_rollback_to,
+	    live.hosts, live.n, &reply, err, sizeof(err));
+	coll_live_free(&live);
 	if (rv != 0) {
 		return encode_error(err, out);
 	}
@@ -232,10 +268,10 @@ answer_verify(coll_server *srv, const Fl__VerifyQuery *q, nng_msg **out)
 	if (q->release[0] == '\0') {
 		return encode_error("verify needs a release", out);
 	}
-	if (coll_verify_run(srv, q, &reply, err, sizeof(err)) != 0) {
+	if (coll_verify_run(srv->verify, q, &reply, err, sizeof(err)) != 0) {
 		return encode_error(err, out);
 	}
-	coll_verify_record(srv, reply, "full", false);
+	coll_verify_record(srv->verify, reply, "full", false);
 	resp.schema_version = FL_SCHEMA_VERSION;
 	resp.reply_case     = FL__RESPONSE__REPLY_VERIFY;
 	resp.verify         = reply;

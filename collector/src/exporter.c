@@ -19,8 +19,8 @@
 #include "fl/names.h"
 #include "fl/time.h"
 #include "http.h"
+#include "hub.h"
 #include "latency.h"
-#include "server.h"
 
 // Durable counters, by their row name in the counters table.
 enum {

@@ -13,6 +13,8 @@
 // back that way, and nothing would count it. The queue holds about two seconds at the design
 // load of issue 7 (2,000 agents x 1 report/s), so bursts are absorbed, not shed.
 
+#include "ingest.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +24,8 @@
 #include "fl/log.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "hub.h"
 #include "rejects.h"
-#include "server.h"
 
 #define INGEST_QUEUE_MAX       4096               // messages between receive and apply
 #define INGEST_QUEUE_BYTES     (64 * 1024 * 1024) // and their bytes

@@ -140,8 +140,18 @@ build_config(const char *path, bool explicit_path, const overrides *ov, coll_con
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+// The command line: -c, the flags that override config keys, --check-config.
+typedef struct options {
+	const char *path;          // config file
+	bool        explicit_path; // -c given: a missing file is an error
+	bool        check;         // --check-config
+	overrides   ov;
+} options;
+
+// Parses argv into o. -1 to go on; otherwise the exit status (after --help, --version or a
+// usage error).
+static int
+parse_args(int argc, char **argv, options *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -155,40 +165,32 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char  *path          = COLL_DEFAULT_CONFIG;
-	bool         explicit_path = false, check = false;
-	overrides    ov = { 0 };
-	coll_config  cfg;
-	coll_server *srv;
-	char         err[4096];
-	sigset_t     sigs;
-	int          opt, sig;
-	bool         wedged = false;
+	int opt;
 
-	fl_log_init("faultline-collector");
+	*o = (options) { .path = COLL_DEFAULT_CONFIG };
 	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			path          = optarg;
-			explicit_path = true;
+			o->path          = optarg;
+			o->explicit_path = true;
 			break;
 		case OPT_CHECK:
-			check = true;
+			o->check = true;
 			break;
 		case OPT_LOGLEVEL:
-			ov.log_level = optarg;
+			o->ov.log_level = optarg;
 			break;
 		case OPT_LISTEN:
-			ov.listen = optarg;
+			o->ov.listen = optarg;
 			break;
 		case OPT_SURVEY:
-			ov.survey = optarg;
+			o->ov.survey = optarg;
 			break;
 		case OPT_CONTROL:
-			ov.control = optarg;
+			o->ov.control = optarg;
 			break;
 		case OPT_STATE:
-			ov.state = optarg;
+			o->ov.state = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -206,11 +208,75 @@ main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	if (build_config(path, explicit_path, &ov, &cfg) != 0) {
+	return -1;
+}
+
+// SIGHUP: re-reads the config and applies what is safe to change live (log level and format;
+// addresses and the database path belong to open sockets and connections).
+static void
+reload(const options *o)
+{
+	coll_config fresh;
+	if (build_config(o->path, o->explicit_path, &o->ov, &fresh) != 0) {
+		fl_log(
+		    FL_LOG_WARN, "main", "cannot reload %s, keeping the running config", o->path);
+		return;
+	}
+	fl_log_level = fresh.log_level;
+	fl_log_set_json(fresh.log_json);
+	fl_log(FL_LOG_NOTICE, "main",
+	    "reloaded %s (log level and format applied; other keys need a restart)", o->path);
+}
+
+// Waits for a stop signal (SIGHUP reloads) or for nng to wedge. Returns true when wedged.
+static bool
+wait_for_stop(coll_server *srv, const sigset_t *sigs, const options *o)
+{
+	for (;;) {
+		struct timespec one = { 1, 0 };
+		int             sig = sigtimedwait(sigs, NULL, &one);
+		if (sig < 0) {
+			if (coll_server_wedged(srv)) {
+				fl_log(FL_LOG_ERR, "main",
+				    "nng is wedged (a connection close has not returned for %lld "
+				    "s: "
+				    "nng 1.5.2 defect); stopping so that the service restarts",
+				    COLL_WEDGED_US / 1000000);
+				return true;
+			}
+			continue;
+		}
+		if (sig == SIGHUP) {
+			reload(o);
+			continue;
+		}
+		fl_log(FL_LOG_NOTICE, "main", "stopping on signal %d", sig);
+		(void) fl_notify("STOPPING=1");
+		return false;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	options      o;
+	coll_config  cfg;
+	coll_server *srv;
+	char         err[4096];
+	sigset_t     sigs;
+	int          rc;
+	bool         wedged;
+
+	fl_log_init("faultline-collector");
+	if ((rc = parse_args(argc, argv, &o)) >= 0) {
+		return rc;
+	}
+	if (build_config(o.path, o.explicit_path, &o.ov, &cfg) != 0) {
 		return 2;
 	}
-	if (check) {
-		printf("%s: ok\n", explicit_path || access(path, F_OK) == 0 ? path : "(defaults)");
+	if (o.check) {
+		printf("%s: ok\n",
+		    o.explicit_path || access(o.path, F_OK) == 0 ? o.path : "(defaults)");
 		return 0;
 	}
 	fl_log_level = cfg.log_level;
@@ -235,41 +301,7 @@ main(int argc, char **argv)
 		fl_log(FL_LOG_WARN, "main", "cannot notify systemd (NOTIFY_SOCKET): %s",
 		    strerror(errno));
 	}
-	for (;;) {
-		struct timespec one = { 1, 0 };
-		if ((sig = sigtimedwait(&sigs, NULL, &one)) < 0) {
-			if (coll_server_wedged(srv)) {
-				wedged = true;
-				fl_log(FL_LOG_ERR, "main",
-				    "nng is wedged (a connection close has not returned for %lld "
-				    "s: "
-				    "nng 1.5.2 defect); stopping so that the service restarts",
-				    COLL_WEDGED_US / 1000000);
-				break;
-			}
-			continue;
-		}
-		if (sig == SIGHUP) {
-			coll_config fresh;
-			if (build_config(path, explicit_path, &ov, &fresh) != 0) {
-				fl_log(FL_LOG_WARN, "main",
-				    "cannot reload %s, keeping the running config", path);
-				continue;
-			}
-			// Only the log level is safe to change live; addresses and the database
-			// path belong to open sockets and connections.
-			fl_log_level = fresh.log_level;
-			fl_log_set_json(fresh.log_json);
-			fl_log(FL_LOG_NOTICE, "main",
-			    "reloaded %s (log level and format applied; other keys need "
-			    "a restart)",
-			    path);
-			continue;
-		}
-		fl_log(FL_LOG_NOTICE, "main", "stopping on signal %d", sig);
-		(void) fl_notify("STOPPING=1");
-		break;
-	}
+	wedged = wait_for_stop(srv, &sigs, &o);
 	start_stop_deadline(wedged ? 1 : 0);
 	coll_server_stop(srv);
 	fl_log(FL_LOG_NOTICE, "main", "stopped");

@@ -16,11 +16,11 @@
 // control thread computes answers one at a time but sends them asynchronously (control.c,
 // "reply contexts"), so a client that does not read its replies cannot hold it.
 //
-// A third, mostly sleeping thread (server.c, "listener watchdog") proves twice a second that
-// both listeners still hand new connections to their sockets, and listens again when one has
-// stopped: nng 1.5.2's listener can stop accepting for good after a peer leaves mid-handshake
-// (upstream nng#1518; server.c explains). Out of file descriptors it does not (that is not
-// the defect, and listening again would drop every connection).
+// A third, mostly sleeping thread (watchdog.h) proves twice a second that both listeners still
+// hand new connections to their sockets, and listens again when one has stopped: nng 1.5.2's
+// listener can stop accepting for good after a peer leaves mid-handshake (upstream nng#1518;
+// watchdog.h explains). Out of file descriptors it does not (that is not the defect, and
+// listening again would drop every connection).
 //
 // Every listener bounds its connections (pipes.h); a stop writes the state before it closes
 // any socket (coll_server_stop).
@@ -30,103 +30,12 @@
 #ifndef FL_COLLECTOR_SERVER_H
 #define FL_COLLECTOR_SERVER_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-
-#include <nng/nng.h>
 
 #include "config.h"
-#include "fl/sign.h"
-#include "fl/tls.h"
-#include "state.h"
-#include "store.h"
 
-#define COLL_BATCH_MAX     256      // reports applied per lock and per transaction
-#define COLL_STALE_TICK_US 250000LL // staleness check period
-// Verdicts are recomputed after reports change something, at most every COLL_VERDICT_TICK_US,
-// and never more often than 10x the last diagnosis took (so at most ~10% of a core on
-// large fleets). A short tick keeps a brief fault's verdict and scope in history.
-#define COLL_VERDICT_TICK_US     200000LL
-#define COLL_PRUNE_TICK_US       3600000000LL
-#define COLL_PRUNE_COUNT_TICK_US 10000000LL // history_max_events is checked this often
-#define COLL_PRUNE_BATCH         50000      // events deleted at most per check
-#define COLL_HISTORY_LIMIT       1000       // default events per history query
-#define COLL_HISTORY_MAX         100000     // cap on a requested limit
-#define COLL_LOG_EVERY           1000 // a drop reason is logged on its 1st, then every Nth time
-// A paged status reply (StatusQuery.page_bytes) holds this much of hosts at most (one host,
-// at most FL_WIRE_MAX_MSG plus its own fields, always fits).
-#define COLL_STATUS_PAGE_MIN (2u * FL_WIRE_MAX_MSG)
-#define COLL_STATUS_PAGE_MAX (32u * FL_WIRE_MAX_MSG)
-
-// Fields are shared by server.c, ingest.c and control.c only.
-typedef struct coll_server {
-	coll_config          cfg;
-	pthread_mutex_t      lock; // guards state
-	coll_state           state;
-	coll_store          *writer; // ingest thread only
-	coll_store          *reader; // control thread only
-	nng_socket           pull;
-	nng_socket           rep;
-	int                  listen_port;  // bound TCP port of cfg.listen, 0 if not tcp
-	int                  control_port; // bound TCP port of cfg.control, 0 if not tcp
-	pthread_t            ingest_tid;
-	pthread_t            control_tid;
-	bool                 ingest_started;
-	bool                 control_started;
-	atomic_int           stopping;
-	struct coll_rejects *rejects; // refused senders and their log throttling (rejects.h)
-	struct coll_watch   *watch;   // listener watchdog, server.c only
-
-	// Issue 6 (survey.h, verify.h): probe-now surveys and post-release verification.
-	struct coll_survey *survey;      // NULL when cfg.survey is empty
-	int                 survey_port; // bound TCP port of cfg.survey, 0 if not tcp
-	struct coll_verify *verify;      // verifier: its store connection and automatic thread
-	atomic_int          slow_jobs;   // control requests answered on worker threads (control.c)
-
-	// Issue 7 (auth.h, docs/security.md): TLS for every tls+tcp:// listener (files in cfg),
-	// and with cfg.keys_dir the hosts' keys and the signature gate that then owns the report
-	// listener and feeds `pull` over inproc.
-	fl_tls_opts       tls;
-	fl_keyring       *keyring; // NULL without keys_dir
-	struct coll_auth *auth;    // NULL without keys_dir
-
-	// Issue 10: store writes decided on the control thread (`faultline forget`). Guarded by
-	// lock; the ingest thread moves them into its next batch before applying reports, so they
-	// reach SQLite in the order the state changed (a forget after the host's last upsert,
-	// a report that brings the host back after the forget).
-	coll_ops pending;
-	// Bounds on what peers can make the collector hold (docs/security.md, "Limits").
-	struct coll_pipes   *report_pipes;   // connections of the report listener
-	struct coll_pipes   *control_pipes;  // of the control listener, with their replies
-	struct coll_pipes   *survey_pipes;   // of the survey listener (NULL without survey)
-	struct coll_control *control;        // reply contexts (control.c)
-	atomic_uint_fast64_t control_cut;    // control clients closed for not reading replies
-	atomic_uint_fast64_t control_busy;   // control requests answered "busy"
-	atomic_uint_fast64_t slow_abandoned; // probe-now/verify whose client left before the end
-	atomic_uint_fast64_t fd_exhausted;   // watchdog checks that found no free descriptor
-
-	struct coll_exporter *exporter; // issue 11: /metrics and durable counters (exporter.h)
-	struct coll_notify   *notify;   // issue 11: alert notifications (notify.h); NULL: none
-	struct coll_mutes    *mutes;    // issue 11: faultline mute (notify_mute.h)
-} coll_server;
-
-// How long a stop waits for probe-now/verify workers to end (they notice within
-// COLL_SURVEY_POLL_MS), before and again after the sockets close.
-#define COLL_STOP_WORKERS_MS 2000
-
-#define COLL_CONTROL_MAX_CONNS 256         // control connections open at once
-#define COLL_CONTROL_RECV_MAX  (64 * 1024) // bytes in one control request
-
-// Copies the socket counters above into st (the caller holds srv->lock).
-void coll_server_socket_stats(coll_server *srv, coll_stats *st);
-
-// The control socket's reply contexts (control.c): opened before the control thread starts,
-// freed once it and every slow request have ended.
-int  coll_control_open(coll_server *srv, char *err, size_t errlen);
-void coll_control_free(coll_server *srv);
+typedef struct coll_server coll_server; // hub.h
 
 // Opens the store, loads state from it, listens on cfg->listen and cfg->control and starts the
 // ingest and control threads. On failure nothing is left running and err says why.
@@ -141,18 +50,14 @@ void coll_server_stop(coll_server *srv);
 // second, has been waiting in a close for COLL_WEDGED_US. Only a close counts: a dial may wait
 // long for good reasons (a firewall dropping packets to our own port), and nng bounds it itself.
 // nng 1.5.2's pipe reaper can hang for good when a connection is closed while its transport is
-// between two reads (control.c, cut_off); every close then hangs, connections are never released
-// and the listeners fill up. Nothing but a restart cures it: main.c then stops (state written) and
-// exits 1, so that systemd (Restart=on-failure) starts the collector again.
+// between two reads (watchdog.h, control.c cut_off); every close then hangs, connections are never
+// released and the listeners fill up. Nothing but a restart cures it: main.c then stops (state
+// written) and exits 1, so that systemd (Restart=on-failure) starts the collector again.
 #define COLL_WEDGED_US 15000000LL
 bool coll_server_wedged(coll_server *srv);
 
 // True once a stop in this process has written the state and closed SQLite: from then on the
 // process may _exit() without losing anything (main.c's stop deadline).
 bool coll_server_state_written(void);
-
-// Thread bodies (arg is the coll_server); defined in ingest.c and control.c.
-void *coll_ingest_main(void *arg);
-void *coll_control_main(void *arg);
 
 #endif // FL_COLLECTOR_SERVER_H

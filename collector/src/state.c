@@ -8,9 +8,9 @@
 
 #include "fl/arith.h"
 #include "fl/labels.h"
+#include "fl/limits.h"
 #include "fl/names.h"
 #include "fl/time.h"
-#include "fl/wire.h"
 #include "latency.h"
 
 // ---- small helpers ---------------------------------------------------------------------------
@@ -691,16 +691,15 @@ agent_times_plausible(int64_t sent_us, int64_t round_started_us, int64_t now_us)
 	    d2 >= -COLL_TIME_WINDOW_US && d2 <= COLL_TIME_WINDOW_US;
 }
 
-coll_apply_result
-coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
+// Whether r may be applied at all: within max_probes, and from a known host or one more within
+// max_hosts (added here, *is_new set). COLL_APPLIED to go on (*hp set); otherwise the result,
+// counted, and r is freed.
+static coll_apply_result
+admit_report(coll_state *s, Fl__Report *r, coll_host **hp, bool *is_new)
 {
-	coll_host  *h = coll_state_host(s, r->host);
-	coll_rep   *rep;
-	bool        is_new = false;
-	int         sc, changed = 0;
-	const char *release =
-	    (r->release != NULL && r->release[0] != '\0') ? r->release : "unknown";
+	coll_host *h = coll_state_host(s, r->host);
 
+	*is_new = false;
 	if (r->n_results > s->max_probes) {
 		s->stats.dropped_probe_limit++;
 		fl__report__free_unpacked(r, NULL);
@@ -716,7 +715,162 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 			fl__report__free_unpacked(r, NULL);
 			return COLL_NOMEM;
 		}
-		is_new = true;
+		*is_new = true;
+	}
+	*hp = h;
+	return COLL_APPLIED;
+}
+
+// When a report's round happened and whether it was delayed in transit (state.h, "Late
+// reports").
+typedef struct report_times {
+	int64_t ival_us;    // the host's interval (1 s when it announced none)
+	int64_t agent_time; // round_started_us, 0 when not sent or ignored as implausible
+	int64_t at;         // when its history events are stamped (collector clock)
+	bool    delayed;    // sent more than COLL_LATE_INTERVALS intervals before it arrived
+} report_times;
+
+// Observes the host's clock skew from r and works out r's times.
+static void
+observe_times(coll_state *s, coll_host *h, const Fl__Report *r, int64_t now_us, bool new_boot,
+    report_times *t)
+{
+	uint32_t ival_ms = r->interval_ms != 0 ? r->interval_ms : h->interval_ms;
+	int64_t  late_us;
+	// Agent clock minus ours, estimated robustly (state.h); sent_us is stamped on every
+	// (re)send, so a spool replay is not delayed in transit, but a round that waited in a
+	// kernel buffer during a silent cut is.
+	int64_t sent_us = r->sent_us;
+
+	t->ival_us    = (int64_t) (ival_ms != 0 ? ival_ms : 1000) * 1000;
+	late_us       = COLL_LATE_INTERVALS * t->ival_us;
+	t->delayed    = false;
+	t->agent_time = r->round_started_us;
+	if (!agent_times_plausible(sent_us, t->agent_time, now_us)) {
+		s->stats.reports_time_ignored++;
+		sent_us       = 0;
+		t->agent_time = 0;
+	}
+	if (sent_us != 0) {
+		int64_t obs = fl_sub_sat(sent_us, now_us);
+		skew_observe(h, obs, new_boot, now_us, t->ival_us);
+		t->delayed = fl_sub_sat(h->clock_skew_us, obs) > late_us;
+	}
+	t->at = now_us;
+	if (t->agent_time != 0 && h->skew_known) {
+		int64_t when = fl_sub_sat(t->agent_time, h->clock_skew_us);
+		if (r->replayed || fl_sub_sat(now_us, when) > late_us) {
+			t->at =
+			    when < now_us ? when : now_us; // late: when the round really happened
+		}
+	}
+}
+
+// Staleness is on our clock: only a report sent in time shows the host is reachable now. A
+// delayed one (stuck in transit) neither ends a stale spell nor moves last_seen.
+static void
+observe_heard(coll_host *h, const report_times *t, int64_t now_us, coll_ops *ops)
+{
+	if (h->stale && !t->delayed) {
+		char detail[96], d[32];
+		h->stale = false;
+		snprintf(detail, sizeof(detail), "reporting again after %s of silence",
+		    fl_duration_format(fl_sub_sat(now_us, h->stale_ref_us), d, sizeof(d)));
+		add_event(ops, now_us, h->name, FL__HISTORY_KIND__HISTORY_KIND_BACK, "", "stale",
+		    "ok", 0, detail, t->agent_time);
+	}
+	if (!t->delayed || h->last_seen_us == 0) {
+		h->last_seen_us = now_us;
+		h->stale_ref_us = now_us;
+		h->seen_dirty   = true;
+	}
+}
+
+// Takes the host's own fields from r (release, with a "release" event when it changed, agent
+// version, interval, labels ...). 1 when a field of the hosts row changed, 0 when none did, -1
+// when out of memory.
+static int
+update_host(coll_host *h, const Fl__Report *r, bool is_new, const report_times *t, coll_ops *ops)
+{
+	const char *release =
+	    (r->release != NULL && r->release[0] != '\0') ? r->release : "unknown";
+	int changed = 0, lc;
+
+	if (!is_new && h->release != NULL && strcmp(h->release, release) != 0) {
+		int64_t rat = t->at > h->release_since_us ? t->at : h->release_since_us;
+		if (set_str(&h->previous_release, h->release) < 0) {
+			return -1;
+		}
+		add_event(ops, rat, h->name, FL__HISTORY_KIND__HISTORY_KIND_RELEASE, "", h->release,
+		    release, 0, "", t->agent_time);
+		h->release_since_us = rat;
+	}
+	if ((changed |= set_str(&h->release, release)) < 0 ||
+	    (changed |= set_str(&h->agent_version, r->agent_version)) < 0 ||
+	    set_str(&h->expectations_error, r->expectations_error) < 0) {
+		return -1;
+	}
+	if (h->interval_ms != r->interval_ms) {
+		h->interval_ms = r->interval_ms;
+		changed        = 1;
+	}
+	if ((lc = labels_set(h, (const char *const *) r->labels, r->n_labels)) < 0) {
+		return -1;
+	}
+	h->spool_dropped = r->spool_dropped;
+	h->max_round_us  = (int64_t) r->max_round_ms * 1000;
+	return changed | lc;
+}
+
+// Appends h's row as op (COLL_OP_HOST or COLL_OP_SEEN) and notes last_seen as written.
+static void
+write_host_row(coll_host *h, coll_op_kind op, int64_t now_us, coll_ops *ops)
+{
+	coll_host_row row = host_row(h);
+	if (coll_ops_host(ops, op, &row) == 0) {
+		h->seen_written_us = now_us;
+		h->seen_dirty      = false;
+	}
+}
+
+// Applies every result of r (taken: freed once no probe points into it) and drops the probes
+// it no longer has. 0, or -1 when out of memory.
+static int
+apply_results(coll_host *h, Fl__Report *r, const report_times *t, coll_ops *ops)
+{
+	coll_rep   *rep = malloc(sizeof(*rep));
+	corr_params cp;
+	int         rc = 0;
+
+	if (rep == NULL) {
+		fl__report__free_unpacked(r, NULL);
+		return -1;
+	}
+	rep->r    = r;
+	rep->refs = 1; // ours, for the loop below
+	corr_params_default(&cp);
+	for (size_t i = 0; i < r->n_results && rc == 0; i++) {
+		rc = apply_result(h, rep, r->results[i], i, t->at, t->agent_time, &cp, ops);
+	}
+	if (rc == 0) {
+		drop_absent_probes(h, rep, ops);
+	}
+	rep_unref(rep);
+	host_views_sync(h);
+	return rc;
+}
+
+coll_apply_result
+coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
+{
+	coll_host        *h;
+	bool              is_new, host_written = true;
+	int               sc, changed;
+	report_times      t;
+	coll_apply_result ar = admit_report(s, r, &h, &is_new);
+
+	if (ar != COLL_APPLIED) {
+		return ar;
 	}
 	bool     new_boot = h->last_seen_us == 0 || r->boot_id != h->boot_id;
 	uint64_t prev_seq = h->last_seq;
@@ -727,56 +881,15 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 	}
 	s->stats.reports_applied++;
 	s->stats.results_applied += r->n_results;
-
-	uint32_t ival_ms = r->interval_ms != 0 ? r->interval_ms : h->interval_ms;
-	int64_t  ival_us = (int64_t) (ival_ms != 0 ? ival_ms : 1000) * 1000;
-	int64_t  late_us = COLL_LATE_INTERVALS * ival_us;
-	// Agent clock minus ours, estimated robustly (state.h); sent_us is stamped on every
-	// (re)send, so a spool replay is not delayed in transit, but a round that waited in a
-	// kernel buffer during a silent cut is.
-	bool    delayed    = false;
-	int64_t sent_us    = r->sent_us;
-	int64_t agent_time = r->round_started_us;
-	if (!agent_times_plausible(sent_us, agent_time, now_us)) {
-		s->stats.reports_time_ignored++;
-		sent_us    = 0;
-		agent_time = 0;
-	}
-	if (sent_us != 0) {
-		int64_t obs = fl_sub_sat(sent_us, now_us);
-		skew_observe(h, obs, new_boot, now_us, ival_us);
-		delayed = fl_sub_sat(h->clock_skew_us, obs) > late_us;
-	}
-	int64_t at = now_us;
-	if (agent_time != 0 && h->skew_known) {
-		int64_t when = fl_sub_sat(agent_time, h->clock_skew_us);
-		if (r->replayed || fl_sub_sat(now_us, when) > late_us) {
-			at = when < now_us ? when : now_us; // late: when the round really happened
-		}
-	}
+	observe_times(s, h, r, now_us, new_boot, &t);
 	if (sc > 0) {
-		round_observe(h, r, agent_time, !new_boot && r->seq == prev_seq + 1, ival_us);
+		round_observe(h, r, t.agent_time, !new_boot && r->seq == prev_seq + 1, t.ival_us);
 	}
-	// Staleness is on our clock: only a report sent in time shows the host is reachable now.
-	// A delayed one (stuck in transit) neither ends a stale spell nor moves last_seen.
-	if (h->stale && !delayed) {
-		char detail[96], d[32];
-		h->stale = false;
-		snprintf(detail, sizeof(detail), "reporting again after %s of silence",
-		    fl_duration_format(fl_sub_sat(now_us, h->stale_ref_us), d, sizeof(d)));
-		add_event(ops, now_us, h->name, FL__HISTORY_KIND__HISTORY_KIND_BACK, "", "stale",
-		    "ok", 0, detail, agent_time);
-	}
-	if (!delayed || h->last_seen_us == 0) {
-		h->last_seen_us = now_us;
-		h->stale_ref_us = now_us;
-		h->seen_dirty   = true;
-	}
+	observe_heard(h, &t, now_us, ops);
 	if (is_new) {
 		h->first_seen_us    = now_us;
-		h->release_since_us = at;
+		h->release_since_us = t.at;
 	}
-
 	if (sc == 0) {
 		// An older round arriving late (out of order): its results are older than what we
 		// hold, so it must not overwrite the latest state. It is counted as applied.
@@ -786,79 +899,28 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 	for (size_t i = 0; i < r->n_results; i++) {
 		coll_latency_observe(s->latency, r->results[i]);
 	}
-
-	if (!is_new && h->release != NULL && strcmp(h->release, release) != 0) {
-		int64_t rat = at > h->release_since_us ? at : h->release_since_us;
-		if (set_str(&h->previous_release, h->release) < 0) {
-			goto nomem;
-		}
-		add_event(ops, rat, h->name, FL__HISTORY_KIND__HISTORY_KIND_RELEASE, "", h->release,
-		    release, 0, "", agent_time);
-		h->release_since_us = rat;
+	if ((changed = update_host(h, r, is_new, &t, ops)) < 0) {
+		fl__report__free_unpacked(r, NULL);
+		return COLL_NOMEM;
 	}
-	if ((changed |= set_str(&h->release, release)) < 0 ||
-	    (changed |= set_str(&h->agent_version, r->agent_version)) < 0 ||
-	    set_str(&h->expectations_error, r->expectations_error) < 0) {
-		goto nomem;
-	}
-	if (h->interval_ms != r->interval_ms) {
-		h->interval_ms = r->interval_ms;
-		changed        = 1;
-	}
-	int lc = labels_set(h, (const char *const *) r->labels, r->n_labels);
-	if (lc < 0) {
-		goto nomem;
-	}
-	changed |= lc;
-	h->spool_dropped  = r->spool_dropped;
-	h->max_round_us   = (int64_t) r->max_round_ms * 1000;
-	bool host_written = true;
 	if (changed) {
-		coll_host_row row = host_row(h);
-		coll_ops_host(ops, COLL_OP_HOST, &row);
-		h->seen_written_us = now_us;
-		h->seen_dirty      = false;
+		write_host_row(h, COLL_OP_HOST, now_us, ops);
 	} else if (fl_sub_sat(now_us, h->seen_written_us) >= COLL_SEEN_WRITE_US) {
-		coll_host_row row = host_row(h);
-		coll_ops_host(ops, COLL_OP_SEEN, &row);
-		h->seen_written_us = now_us;
-		h->seen_dirty      = false;
+		write_host_row(h, COLL_OP_SEEN, now_us, ops);
 	} else {
 		host_written = false;
 	}
 	size_t ops_before = ops->n;
-
-	if ((rep = malloc(sizeof(*rep))) == NULL) {
-		goto nomem;
+	if (apply_results(h, r, &t, ops) != 0) {
+		return COLL_NOMEM;
 	}
-	rep->r    = r;
-	rep->refs = 1; // ours, for the loop below
-	corr_params cp;
-	corr_params_default(&cp);
-	for (size_t i = 0; i < r->n_results; i++) {
-		if (apply_result(h, rep, r->results[i], i, at, agent_time, &cp, ops) != 0) {
-			rep_unref(rep);
-			host_views_sync(h);
-			return COLL_NOMEM;
-		}
-	}
-	drop_absent_probes(h, rep, ops);
-	rep_unref(rep);
-	host_views_sync(h);
 	if (!host_written && ops->n > ops_before) {
 		// This round changed something durable: its seq goes to SQLite in the same
 		// transaction, so after a crash the agent's re-sent copy of it is recognised as a
 		// duplicate instead of replaying its transitions into history a second time.
-		coll_host_row row = host_row(h);
-		if (coll_ops_host(ops, COLL_OP_SEEN, &row) == 0) {
-			h->seen_written_us = now_us;
-			h->seen_dirty      = false;
-		}
+		write_host_row(h, COLL_OP_SEEN, now_us, ops);
 	}
 	return COLL_APPLIED;
-nomem:
-	fl__report__free_unpacked(r, NULL);
-	return COLL_NOMEM;
 }
 
 size_t
@@ -1137,7 +1199,7 @@ cmp_host(const void *a, const void *b)
 
 // Fills hs from h, borrowing its strings and results (the message is packed, never freed:
 // ownership rule "messages built for packing borrow"). hs->probes is a new array the caller
-// frees. Returns 0 or NNG_ENOMEM.
+// frees. Returns 0 or -1 (out of memory).
 static int
 host_state(const coll_host *h, Fl__HostState *hs)
 {
@@ -1161,7 +1223,7 @@ host_state(const coll_host *h, Fl__HostState *hs)
 		return 0;
 	}
 	if ((hs->probes = malloc(h->n_probes * sizeof(*hs->probes))) == NULL) {
-		return NNG_ENOMEM;
+		return -1;
 	}
 	for (size_t j = 0; j < h->n_probes; j++) {
 		hs->probes[hs->n_probes++] = (Fl__ProbeResult *) h->probes[j].last;
@@ -1196,14 +1258,6 @@ stats_fill(const coll_stats *src, Fl__CollectorStats *st)
 }
 
 int
-coll_state_encode_status(
-    const coll_state *s, const char *host, bool as_hosts, int64_t now_us, nng_msg **out)
-{
-	coll_filter f = { .host = host };
-	return coll_state_encode_status_page(s, &f, NULL, 0, as_hosts, now_us, out);
-}
-
-int
 coll_state_names_with_labels(const coll_state *s, const coll_filter *f, char ***out, size_t *n)
 {
 	char **v = calloc(s->n_hosts ? s->n_hosts : 1, sizeof(*v));
@@ -1235,33 +1289,11 @@ coll_names_free(char **v, size_t n)
 	free(v);
 }
 
-int
-coll_state_encode_status_filtered(
-    const coll_state *s, const coll_filter *f, bool as_hosts, int64_t now_us, nng_msg **out)
+// The hosts f selects named after `after`, sorted by name, into sel (room for every host).
+static size_t
+select_hosts(const coll_state *s, const coll_filter *f, const char *after, coll_host **sel)
 {
-	return coll_state_encode_status_page(s, f, NULL, 0, as_hosts, now_us, out);
-}
-
-int
-coll_state_encode_status_page(const coll_state *s, const coll_filter *f, const char *after,
-    size_t page_bytes, bool as_hosts, int64_t now_us, nng_msg **out)
-{
-	Fl__Response       resp  = FL__RESPONSE__INIT;
-	Fl__StatusReply    reply = FL__STATUS_REPLY__INIT;
-	Fl__CollectorStats stats = FL__COLLECTOR_STATS__INIT;
-	coll_host        **sel;
-	Fl__HostState     *hs;
-	Fl__HostState    **hsp;
-	size_t             n = 0, n_page = 0, bytes = 0;
-	int                rv = 0;
-
-	sel = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof(*sel));
-	hs  = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof(*hs));
-	hsp = malloc((s->n_hosts ? s->n_hosts : 1) * sizeof(*hsp));
-	if (sel == NULL || hs == NULL || hsp == NULL) {
-		rv = NNG_ENOMEM;
-		goto done;
-	}
+	size_t n = 0;
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		const char *name = s->hosts[i]->name;
 		if (host_selected(s->hosts[i], f) &&
@@ -1270,46 +1302,134 @@ coll_state_encode_status_page(const coll_state *s, const coll_filter *f, const c
 		}
 	}
 	qsort(sel, n, sizeof(*sel), cmp_host);
+	return n;
+}
+
+// Fills st->hs with the first of the n hosts of sel that fit in page_bytes (0: all), setting
+// reply.more when some are left out. -1 when out of memory.
+static int
+fill_page(coll_status *st, coll_host *const *sel, size_t n, size_t page_bytes)
+{
+	size_t bytes = 0;
 	for (size_t i = 0; i < n; i++) {
-		if ((rv = host_state(sel[i], &hs[i])) != 0) {
-			goto done;
+		if (host_state(sel[i], &st->hs[i]) != 0) {
+			return -1;
 		}
-		n_page++;
+		st->reply.n_hosts++;
 		// Each host is a length-delimited field: its size plus at most 6 bytes of key and
 		// length.
-		bytes += fl__host_state__get_packed_size(&hs[i]) + 6;
-		if (page_bytes != 0 && n_page > 1 && bytes > page_bytes) {
-			free(hs[i].probes); // the next page starts with it
-			n_page--;
-			reply.more = true;
+		bytes += fl__host_state__get_packed_size(&st->hs[i]) + 6;
+		if (page_bytes != 0 && st->reply.n_hosts > 1 && bytes > page_bytes) {
+			free(st->hs[i].probes); // the next page starts with it
+			st->reply.n_hosts--;
+			st->reply.more = true;
 			break;
 		}
-		hsp[i] = &hs[i];
+		st->hsp[i] = &st->hs[i];
 	}
-	stats_fill(&s->stats, &stats);
-	reply.now_us        = now_us;
-	reply.n_hosts       = n_page;
-	reply.hosts         = hsp;
-	reply.stats         = &stats;
-	resp.schema_version = FL_SCHEMA_VERSION;
-	if (as_hosts) {
-		resp.reply_case = FL__RESPONSE__REPLY_HOSTS;
-		resp.hosts      = &reply;
-	} else {
-		resp.reply_case = FL__RESPONSE__REPLY_STATUS;
-		resp.status     = &reply;
-	}
-	rv = fl_wire_encode(&resp.base, out);
-done:
-	if (hs != NULL) {
-		for (size_t i = 0; i < n_page; i++) {
-			free(hs[i].probes);
-		}
+	return 0;
+}
+
+int
+coll_state_status(const coll_state *s, const coll_filter *f, const char *after, size_t page_bytes,
+    int64_t now_us, coll_status *st)
+{
+	size_t      room = s->n_hosts ? s->n_hosts : 1;
+	coll_host **sel  = malloc(room * sizeof(*sel));
+	int         rc   = -1;
+
+	memset(st, 0, sizeof(*st));
+	fl__status_reply__init(&st->reply);
+	fl__collector_stats__init(&st->stats);
+	st->hs  = malloc(room * sizeof(*st->hs));
+	st->hsp = malloc(room * sizeof(*st->hsp));
+	if (sel != NULL && st->hs != NULL && st->hsp != NULL) {
+		rc = fill_page(st, sel, select_hosts(s, f, after, sel), page_bytes);
 	}
 	free(sel);
-	free(hs);
-	free(hsp);
-	return rv;
+	if (rc != 0) {
+		coll_status_fini(st);
+		return -1;
+	}
+	stats_fill(&s->stats, &st->stats);
+	st->reply.now_us = now_us;
+	st->reply.hosts  = st->hsp;
+	st->reply.stats  = &st->stats;
+	return 0;
+}
+
+void
+coll_status_fini(coll_status *st)
+{
+	for (size_t i = 0; st->hs != NULL && i < st->reply.n_hosts; i++) {
+		free(st->hs[i].probes);
+	}
+	free(st->hs);
+	free(st->hsp);
+	memset(st, 0, sizeof(*st));
+}
+
+// ---- live hosts ------------------------------------------------------------------------------
+
+static int
+live_add(coll_live *l, const coll_host *h)
+{
+	size_t n = l->n;
+	char **hv, **rv, **pv;
+	if ((hv = realloc(l->hosts, (n + 1) * sizeof(*hv))) != NULL) {
+		l->hosts = hv;
+	}
+	if ((rv = realloc(l->releases, (n + 1) * sizeof(*rv))) != NULL) {
+		l->releases = rv;
+	}
+	if ((pv = realloc(l->previous, (n + 1) * sizeof(*pv))) != NULL) {
+		l->previous = pv;
+	}
+	if (hv == NULL || rv == NULL || pv == NULL) {
+		return -1;
+	}
+	hv[n] = strdup(h->name);
+	rv[n] = strdup(h->release ? h->release : "unknown");
+	pv[n] = strdup(nz(h->previous_release));
+	if (hv[n] == NULL || rv[n] == NULL || pv[n] == NULL) {
+		free(hv[n]);
+		free(rv[n]);
+		free(pv[n]);
+		return -1;
+	}
+	l->n++;
+	return 0;
+}
+
+int
+coll_live_hosts(const coll_state *s, const coll_filter *f, coll_live *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		const coll_host *h = s->hosts[i];
+		if (h->stale || !coll_host_has_labels(h, f)) {
+			continue;
+		}
+		if (live_add(out, h) != 0) {
+			coll_live_free(out);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+coll_live_free(coll_live *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->hosts[i]);
+		free(l->releases[i]);
+		free(l->previous[i]);
+	}
+	free(l->hosts);
+	free(l->releases);
+	free(l->previous);
+	memset(l, 0, sizeof(*l));
 }
 
 // ---- restore ---------------------------------------------------------------------------------

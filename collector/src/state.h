@@ -56,15 +56,14 @@
 #ifndef FL_COLLECTOR_STATE_H
 #define FL_COLLECTOR_STATE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include <nng/nng.h>
-
 #include "correlate.h"
 #include "faultline.pb-c.h"
-#include "fl/wire.h"
+#include "fl/limits.h"
 #include "store.h"
 
 #define COLL_SEEN_WRITE_US   (5 * 1000000LL) // last_seen reaches SQLite at most this often
@@ -206,6 +205,27 @@ typedef struct coll_filter {
 	size_t             n_labels;
 } coll_filter;
 
+// The state and the mutex that guards it, as handed to the threads beside ingest and control
+// (verification, the signature gate): they read or count under the lock, never own either.
+typedef struct coll_state_ref {
+	pthread_mutex_t *lock;
+	coll_state      *state;
+} coll_state_ref;
+
+// The hosts that are not stale and carry f's labels (f NULL: every host; f->host is not looked
+// at), with their release ("unknown" when none) and previous release ("" when none): parallel
+// arrays of malloc'd strings, freed with coll_live_free.
+typedef struct coll_live {
+	char **hosts;
+	char **releases;
+	char **previous;
+	size_t n;
+} coll_live;
+
+// Fills out (the caller holds the lock). 0, or -1 when out of memory (out then holds nothing).
+int  coll_live_hosts(const coll_state *s, const coll_filter *f, coll_live *out);
+void coll_live_free(coll_live *l); // accepts an emptied or zeroed coll_live
+
 // Whether h carries every label of f (the host part of f is not looked at).
 bool coll_host_has_labels(const coll_host *h, const coll_filter *f);
 
@@ -247,21 +267,24 @@ Fl__DiagnoseReply *coll_state_diagnose(const coll_state *s, int64_t now_us, cons
 Fl__DiagnoseReply *coll_state_diagnose_filtered(
     const coll_state *s, int64_t now_us, const coll_filter *f);
 
-// Encodes a Response holding a StatusReply of the hosts (host NULL/"": all, sorted by name),
-// with their probes, and the stats. as_hosts selects the `hosts` oneof instead of `status`.
-// Returns 0 or an NNG_E* error; *out is a new message the caller owns.
-int coll_state_encode_status(
-    const coll_state *s, const char *host, bool as_hosts, int64_t now_us, nng_msg **out);
+// One page of status: a StatusReply of hosts and stats that borrows the state's strings and
+// results, so it is valid only while the state is unchanged (the caller holds the lock until it
+// has packed the reply). The control thread adds what the state does not know (verifications,
+// refused senders) and packs it once (control.c).
+typedef struct coll_status {
+	Fl__StatusReply    reply; // reply.hosts and reply.stats point into this struct
+	Fl__CollectorStats stats;
+	Fl__HostState     *hs;  // the page's hosts
+	Fl__HostState    **hsp; // reply.hosts
+} coll_status;
 
-// The same for the hosts matching f (host and labels); f NULL: every host.
-int coll_state_encode_status_filtered(
-    const coll_state *s, const coll_filter *f, bool as_hosts, int64_t now_us, nng_msg **out);
-
-// One page of the above: the hosts named after `after` (NULL/"": from the first), as many as
-// fit in page_bytes of encoded hosts (always at least one; 0: all), with StatusReply.more set
-// when hosts remain after the page's last.
-int coll_state_encode_status_page(const coll_state *s, const coll_filter *f, const char *after,
-    size_t page_bytes, bool as_hosts, int64_t now_us, nng_msg **out);
+// Fills st with the hosts f selects (f NULL: all) named after `after` (NULL/"": from the first),
+// sorted by name, as many as fit in page_bytes of encoded hosts (always at least one; 0: all),
+// with reply.more set when hosts remain after the page's last; and with the stats and now_us.
+// 0, or -1 when out of memory (then st holds nothing to free). Free with coll_status_fini.
+int  coll_state_status(const coll_state *s, const coll_filter *f, const char *after,
+     size_t page_bytes, int64_t now_us, coll_status *st);
+void coll_status_fini(coll_status *st); // frees what st allocated, never what it borrows
 
 // The names of the hosts carrying f's labels (f->host ignored), as malloc'd strings in a
 // malloc'd array (free with coll_names_free). 0, or -1 when out of memory.

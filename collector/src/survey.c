@@ -260,6 +260,110 @@ all_answered(const Fl__ProbeNowReply *r, char *const *expect, size_t n_expect)
 	return true;
 }
 
+// Sends the survey q on ctx, to be answered within timeout_ms. 0, or -1 with err.
+static int
+send_survey(coll_survey *sv, nng_ctx ctx, nng_aio *aio, io_wait *w, const Fl__SurveyRequest *q,
+    uint32_t timeout_ms, char *err, size_t errlen)
+{
+	nng_msg *msg;
+	int      rv;
+
+	if ((rv = nng_ctx_set_ms(ctx, NNG_OPT_SURVEYOR_SURVEYTIME, (nng_duration) timeout_ms)) !=
+	        0 ||
+	    (rv = fl_wire_encode(&q->base, &msg)) != 0) {
+		snprintf(err, errlen, "cannot start a survey: %s", nng_strerror(rv));
+		return -1;
+	}
+	nng_aio_set_msg(aio, msg);
+	nng_ctx_send(ctx, aio);
+	wait_io(sv, aio, w);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		nng_msg_free(msg); // the aio did not take it
+		snprintf(err, errlen, "cannot send the survey: %s", nng_strerror(rv));
+		return -1;
+	}
+	fl_log(FL_LOG_DEBUG, "survey", "survey %llu sent (%u ms)",
+	    (unsigned long long) q->survey_id, timeout_ms);
+	return 0;
+}
+
+// Decodes one answer (m, freed here), checks its signature when keys are configured, and keeps
+// its report in r. An answer that fails either is logged and dropped.
+static void
+accept_answer(coll_survey *sv, nng_msg *m, Fl__ProbeNowReply *r)
+{
+	Fl__SurveyReply *sr;
+	Fl__Report      *rep;
+	char             why[256];
+	fl_wire_reject   rj =
+	    fl_wire_decode_survey_reply(nng_msg_body(m), nng_msg_len(m), &sr, why, sizeof(why));
+
+	nng_msg_free(m);
+	if (rj != FL_WIRE_OK) {
+		fl_log(FL_LOG_WARN, "survey", "cannot accept survey answer (%s): %s",
+		    fl_wire_reject_name(rj), why);
+		return;
+	}
+	rep        = sr->report;
+	sr->report = NULL; // detached: r owns it now
+	if (sv->kr != NULL && (rep = verified(sv, sr, rep)) == NULL) {
+		fl__survey_reply__free_unpacked(sr, NULL);
+		return;
+	}
+	fl__survey_reply__free_unpacked(sr, NULL);
+	if (add_report(r, rep) != 0) {
+		fl_log(FL_LOG_ERR, "survey", "cannot keep a survey answer: out of memory");
+	}
+}
+
+// Receives answers on ctx into r until every expected host answered, the deadline (monotonic
+// us) passes, the socket closes or the asking client goes away.
+static void
+collect_answers(coll_survey *sv, nng_ctx ctx, nng_aio *aio, io_wait *w, int64_t deadline,
+    char *const *expect, size_t n_expect, Fl__ProbeNowReply *r)
+{
+	while (!all_answered(r, expect, n_expect)) {
+		int64_t left = deadline - fl_mono_us();
+		int     rv;
+		if (left <= 0 || atomic_load(&sv->closed) || coll_survey_cancelled()) {
+			break;
+		}
+		nng_aio_set_timeout(aio, (nng_duration) ((left + 999) / 1000));
+		nng_ctx_recv(ctx, aio);
+		wait_io(sv, aio, w);
+		if ((rv = nng_aio_result(aio)) != 0) {
+			if (rv != NNG_ETIMEDOUT && rv != NNG_ECLOSED && rv != NNG_ESTATE &&
+			    rv != NNG_ECANCELED) {
+				fl_log(FL_LOG_WARN, "survey", "cannot receive survey answers: %s",
+				    nng_strerror(rv));
+			}
+			break; // deadline passed (the survey expired) or socket closed
+		}
+		accept_answer(sv, nng_aio_get_msg(aio), r);
+	}
+}
+
+// Lists in r->missing the expected hosts that did not answer (as many as memory allows).
+static void
+note_missing(Fl__ProbeNowReply *r, char *const *expect, size_t n_expect)
+{
+	for (size_t i = 0; i < n_expect; i++) {
+		if (in_list(r->answered, r->n_answered, expect[i]) ||
+		    in_list(r->missing, r->n_missing, expect[i])) {
+			continue;
+		}
+		char **nm = realloc(r->missing, (r->n_missing + 1) * sizeof(*nm));
+		if (nm == NULL) {
+			break;
+		}
+		r->missing = nm;
+		if ((nm[r->n_missing] = strdup(expect[i])) == NULL) {
+			break;
+		}
+		r->n_missing++;
+	}
+}
+
 int
 coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, size_t n_rb,
     char *const *expect, size_t n_expect, Fl__ProbeNowReply **out, char *err, size_t errlen)
@@ -268,8 +372,6 @@ coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, 
 	Fl__ProbeNowReply *r;
 	nng_ctx            ctx;
 	nng_aio           *aio = NULL;
-	nng_msg           *msg = NULL;
-	int64_t            deadline;
 	int                rv;
 	io_wait            w;
 
@@ -296,83 +398,16 @@ coll_survey_run(coll_survey *sv, uint32_t timeout_ms, char *const *rollback_to, 
 		snprintf(err, errlen, "cannot start a survey: %s", nng_strerror(rv));
 		goto fail;
 	}
-	if ((rv = nng_ctx_set_ms(ctx, NNG_OPT_SURVEYOR_SURVEYTIME, (nng_duration) timeout_ms)) !=
-	        0 ||
-	    (rv = fl_wire_encode(&q.base, &msg)) != 0) {
-		snprintf(err, errlen, "cannot start a survey: %s", nng_strerror(rv));
+	int64_t deadline = fl_mono_us() + (int64_t) timeout_ms * 1000;
+	if (send_survey(sv, ctx, aio, &w, &q, timeout_ms, err, errlen) != 0) {
 		nng_ctx_close(ctx);
 		goto fail;
 	}
-	deadline = fl_mono_us() + (int64_t) timeout_ms * 1000;
-	nng_aio_set_msg(aio, msg);
-	nng_ctx_send(ctx, aio);
-	wait_io(sv, aio, &w);
-	if ((rv = nng_aio_result(aio)) != 0) {
-		nng_msg_free(msg); // the aio did not take it
-		snprintf(err, errlen, "cannot send the survey: %s", nng_strerror(rv));
-		nng_ctx_close(ctx);
-		goto fail;
-	}
-	fl_log(FL_LOG_DEBUG, "survey", "survey %llu sent (%u ms)", (unsigned long long) q.survey_id,
-	    timeout_ms);
-
-	while (!all_answered(r, expect, n_expect)) {
-		int64_t left = deadline - fl_mono_us();
-		if (left <= 0 || atomic_load(&sv->closed) || coll_survey_cancelled()) {
-			break;
-		}
-		nng_aio_set_timeout(aio, (nng_duration) ((left + 999) / 1000));
-		nng_ctx_recv(ctx, aio);
-		wait_io(sv, aio, &w);
-		if ((rv = nng_aio_result(aio)) != 0) {
-			if (rv != NNG_ETIMEDOUT && rv != NNG_ECLOSED && rv != NNG_ESTATE &&
-			    rv != NNG_ECANCELED) {
-				fl_log(FL_LOG_WARN, "survey", "cannot receive survey answers: %s",
-				    nng_strerror(rv));
-			}
-			break; // deadline passed (the survey expired) or socket closed
-		}
-		nng_msg         *m = nng_aio_get_msg(aio);
-		Fl__SurveyReply *sr;
-		char             why[256];
-		fl_wire_reject   rj = fl_wire_decode_survey_reply(
-		      nng_msg_body(m), nng_msg_len(m), &sr, why, sizeof(why));
-		nng_msg_free(m);
-		if (rj != FL_WIRE_OK) {
-			fl_log(FL_LOG_WARN, "survey", "cannot accept survey answer (%s): %s",
-			    fl_wire_reject_name(rj), why);
-			continue;
-		}
-		Fl__Report *rep = sr->report;
-		sr->report      = NULL; // detached: r owns it now
-		if (sv->kr != NULL && (rep = verified(sv, sr, rep)) == NULL) {
-			fl__survey_reply__free_unpacked(sr, NULL);
-			continue;
-		}
-		fl__survey_reply__free_unpacked(sr, NULL);
-		if (add_report(r, rep) != 0) {
-			fl_log(FL_LOG_ERR, "survey", "cannot keep a survey answer: out of memory");
-		}
-	}
+	collect_answers(sv, ctx, aio, &w, deadline, expect, n_expect, r);
 	nng_ctx_close(ctx);
 	nng_aio_free(aio);
 	io_wait_fini(&w);
-
-	for (size_t i = 0; i < n_expect; i++) {
-		if (in_list(r->answered, r->n_answered, expect[i]) ||
-		    in_list(r->missing, r->n_missing, expect[i])) {
-			continue;
-		}
-		char **nm = realloc(r->missing, (r->n_missing + 1) * sizeof(*nm));
-		if (nm == NULL) {
-			break;
-		}
-		r->missing = nm;
-		if ((nm[r->n_missing] = strdup(expect[i])) == NULL) {
-			break;
-		}
-		r->n_missing++;
-	}
+	note_missing(r, expect, n_expect);
 	fl_log(FL_LOG_INFO, "survey", "survey %llu: %zu answered, %zu missing",
 	    (unsigned long long) q.survey_id, r->n_answered, r->n_missing);
 	*out = r;

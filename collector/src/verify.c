@@ -10,17 +10,12 @@
 #include <time.h>
 
 #include "canary.h"
-#include "exporter.h"
 #include "fl/labels.h"
 #include "fl/log.h"
 #include "fl/names.h"
 #include "fl/time.h"
-#include "fl/unmet.h"
-#include "fl/wire.h"
-#include "notify.h"
-#include "server.h"
 #include "stats.h"
-#include "survey.h"
+#include "verify_steps.h"
 
 typedef struct last_verif {
 	char   *release;
@@ -36,14 +31,15 @@ typedef struct last_verif {
 } last_verif;
 
 struct coll_verify {
-	pthread_mutex_t mu; // guards recs and the store
-	coll_store     *store;
-	last_verif     *recs;
-	size_t          n_recs;
-	pthread_t       tid;
-	bool            started;
-	atomic_int      stop;
-	atomic_int      asked; // asked-for evaluations (faultline verify) in progress
+	coll_verify_deps d;
+	pthread_mutex_t  mu; // guards recs and the store
+	coll_store      *store;
+	last_verif      *recs;
+	size_t           n_recs;
+	pthread_t        tid;
+	bool             started;
+	atomic_int       stop;
+	atomic_int       asked; // asked-for evaluations (faultline verify) in progress
 };
 
 // verify_run's answer when an automatic evaluation gave way to an asked one.
@@ -51,140 +47,16 @@ struct coll_verify {
 
 // --- small helpers -----------------------------------------------------------------------------
 
-static char *
-xdup(const char *s)
-{
-	return strdup(s != NULL ? s : "");
-}
-
-void
-coll_strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i]);
-	}
-	free(v);
-}
-
-static bool
-in_list(char *const *v, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(v[i], s) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
+// The live hosts carrying labels, read under the state's lock. 0 or -1 (out of memory).
 static int
-strv_add(char ***v, size_t *n, const char *s)
+live_hosts(coll_verify *v, char *const *labels, size_t n_labels, coll_live *out)
 {
-	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
-	if (nv == NULL) {
-		return -1;
-	}
-	*v = nv;
-	if ((nv[*n] = xdup(s)) == NULL) {
-		return -1;
-	}
-	(*n)++;
-	return 0;
-}
-
-int
-coll_live_hosts(coll_server *srv, char ***hosts, char ***releases, char ***previous, size_t *n)
-{
-	return coll_live_hosts_with_labels(srv, NULL, 0, hosts, releases, previous, n);
-}
-
-int
-coll_live_hosts_with_labels(coll_server *srv, char *const *labels, size_t n_labels, char ***hosts,
-    char ***releases, char ***previous, size_t *n)
-{
-	size_t      nh = 0, nr = 0, np = 0;
-	int         rc = 0;
-	coll_filter f  = { .labels = (const char *const *) labels, .n_labels = n_labels };
-
-	*hosts = *releases = *previous = NULL;
-	pthread_mutex_lock(&srv->lock);
-	for (size_t i = 0; i < srv->state.n_hosts && rc == 0; i++) {
-		const coll_host *h = srv->state.hosts[i];
-		if (h->stale || !coll_host_has_labels(h, &f)) {
-			continue;
-		}
-		if (strv_add(hosts, &nh, h->name) != 0 ||
-		    strv_add(releases, &nr, h->release ? h->release : "unknown") != 0 ||
-		    strv_add(previous, &np, h->previous_release ? h->previous_release : "") != 0) {
-			rc = -1;
-		}
-	}
-	pthread_mutex_unlock(&srv->lock);
-	if (rc != 0) {
-		coll_strv_free(*hosts, nh);
-		coll_strv_free(*releases, nr);
-		coll_strv_free(*previous, np);
-		*hosts = *releases = *previous = NULL;
-		return -1;
-	}
-	*n = nh;
-	return 0;
-}
-
-static void add_reason(Fl__VerifyReason ***v, size_t *n, Fl__VerifyCheck check, const char *host,
-    const char *probe, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void
-add_reason(Fl__VerifyReason ***v, size_t *n, Fl__VerifyCheck check, const char *host,
-    const char *probe, const char *fmt, ...)
-{
-	char               buf[768];
-	va_list            ap;
-	Fl__VerifyReason  *r;
-	Fl__VerifyReason **nv;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
-		return;
-	}
-	*v = nv;
-	if ((r = malloc(sizeof(*r))) == NULL) {
-		return;
-	}
-	fl__verify_reason__init(r);
-	r->check_enum = check;
-	r->check      = xdup(fl_verify_check_name(check)); // for CLIs from before check_enum
-	r->host       = xdup(host);
-	r->probe      = xdup(probe);
-	r->summary    = xdup(buf);
-	if (r->check == NULL || r->host == NULL || r->probe == NULL || r->summary == NULL) {
-		fl__verify_reason__free_unpacked(r, NULL);
-		return;
-	}
-	nv[(*n)++] = r;
-}
-
-static const Fl__Report *
-find_report(const Fl__ProbeNowReply *pn, const char *host)
-{
-	for (size_t i = 0; i < pn->n_reports; i++) {
-		if (strcmp(pn->reports[i]->host, host) == 0) {
-			return pn->reports[i];
-		}
-	}
-	return NULL;
-}
-
-// "orders: SELECT on public.orders revoked for role app": the database, then the phrase every
-// other output uses.
-static void
-unmet_text(const Fl__UnmetRequirement *u, char *buf, size_t len)
-{
-	char phrase[448];
-	snprintf(buf, len, "%s: %s", u->database,
-	    fl_unmet_phrase(u, FL_UNMET_LACKING, phrase, sizeof(phrase)));
+	coll_filter f = { .labels = (const char *const *) labels, .n_labels = n_labels };
+	int         rc;
+	pthread_mutex_lock(v->d.state.lock);
+	rc = coll_live_hosts(v->d.state.state, &f, out);
+	pthread_mutex_unlock(v->d.state.lock);
+	return rc;
 }
 
 // --- canary sampling -------------------------------------------------------------------------
@@ -250,7 +122,7 @@ probe_slot(probe_table *t, const Fl__ProbeResult *p)
 	}
 	t->v = nv;
 	memset(&nv[t->n], 0, sizeof(nv[0]));
-	if ((nv[t->n].name = xdup(p->name)) == NULL) {
+	if ((nv[t->n].name = verify_dup(p->name)) == NULL) {
 		return NULL;
 	}
 	nv[t->n].kind = p->kind;
@@ -274,7 +146,7 @@ probe_in_group(
     const Fl__ProbeNowReply *pn, char *const *group, size_t n_group, const Fl__ProbeResult *p)
 {
 	for (size_t g = 0; g < n_group; g++) {
-		const Fl__Report *rep = find_report(pn, group[g]);
+		const Fl__Report *rep = verify_find_report(pn, group[g]);
 		for (size_t k = 0; rep != NULL && k < rep->n_results; k++) {
 			if (rep->results[k]->kind == p->kind &&
 			    strcmp(rep->results[k]->name, p->name) == 0) {
@@ -297,7 +169,7 @@ sample_round(const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char
 		char *const *other = side == 0 ? base : cand;
 		size_t       n_oth = side == 0 ? n_base : n_cand;
 		for (size_t g = 0; g < n_grp; g++) {
-			const Fl__Report *rep = find_report(pn, grp[g]);
+			const Fl__Report *rep = verify_find_report(pn, grp[g]);
 			for (size_t k = 0; rep != NULL && k < rep->n_results; k++) {
 				const Fl__ProbeResult *p = rep->results[k];
 				if (!probe_in_group(pn, other, n_oth, p)) {
@@ -310,8 +182,8 @@ sample_round(const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char
 				} else {
 					t->dropped++;
 				}
-				if (!in_list(*probes, *n_probes, p->name)) {
-					strv_add(probes, n_probes, p->name);
+				if (!verify_in_list(*probes, *n_probes, p->name)) {
+					verify_strv_add(probes, n_probes, p->name);
 				}
 			}
 		}
@@ -326,9 +198,9 @@ group_new(const char *release, char *const *hosts, size_t n, samples *s)
 		return NULL;
 	}
 	fl__canary_group__init(g);
-	g->release = xdup(release);
+	g->release = verify_dup(release);
 	for (size_t i = 0; i < n; i++) {
-		strv_add(&g->hosts, &g->n_hosts, hosts[i]);
+		verify_strv_add(&g->hosts, &g->n_hosts, hosts[i]);
 	}
 	coll_stats_sort(s->lat_ms, s->n_lat);
 	g->samples           = s->n;
@@ -385,14 +257,14 @@ judge_probe(Fl__CanaryComparison *c, const coll_canary_rule *rule, probe_samples
 	}
 	c->per_probe = nv;
 	fl__canary_probe__init(e);
-	e->name                        = xdup(ps->name);
+	e->name                        = verify_dup(ps->name);
 	e->kind                        = ps->kind;
-	e->verdict                     = xdup(coll_canary_outcome_name(v.outcome));
+	e->verdict                     = verify_dup(coll_canary_outcome_name(v.outcome));
 	e->candidate                   = probe_side_new(&v.cand);
 	e->baseline                    = probe_side_new(&v.base);
 	e->p_value                     = v.p_value;
 	e->median_ratio                = v.median_ratio;
-	e->summary                     = xdup(why);
+	e->summary                     = verify_dup(why);
 	e->latency_tested              = v.latency_tested;
 	e->tail_p_value                = v.tail_p_value;
 	c->per_probe[c->n_per_probe++] = e;
@@ -402,16 +274,16 @@ judge_probe(Fl__CanaryComparison *c, const coll_canary_rule *rule, probe_samples
 // --- the evaluation ----------------------------------------------------------------------------
 
 static bool
-sleep_unless_stopping(coll_server *srv, int64_t until_mono_us)
+sleep_unless_stopping(coll_verify *v, int64_t until_mono_us)
 {
 	while (fl_mono_us() < until_mono_us) {
-		if (atomic_load(&srv->stopping) || coll_survey_cancelled()) {
+		if (atomic_load(v->d.stopping) || coll_survey_cancelled()) {
 			return false;
 		}
 		struct timespec ts = { 0, 50 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
-	return !atomic_load(&srv->stopping);
+	return !atomic_load(v->d.stopping);
 }
 
 // The release's verdict over the probes: failed when any failed, else inconclusive when any
@@ -427,8 +299,8 @@ static void
 probe_reason(Fl__VerifyReply *r, const Fl__CanaryProbe *e, const char *release, const char *baserel)
 {
 	bool failed = strcmp(e->verdict, "failed") == 0;
-	add_reason(&r->reasons, &r->n_reasons, FL__VERIFY_CHECK__VERIFY_CHECK_CANARY, "", e->name,
-	    "%s (%s %s vs %s): %s", e->summary, fl_kind_name(e->kind), release, baserel,
+	verify_add_reason(&r->reasons, &r->n_reasons, FL__VERIFY_CHECK__VERIFY_CHECK_CANARY, "",
+	    e->name, "%s (%s %s vs %s): %s", e->summary, fl_kind_name(e->kind), release, baserel,
 	    failed ? (e->candidate != NULL && e->candidate->error_rate > 0
 	                     ? "fails more on the release: points at the code of the release"
 	                     : "worse on the release than before: points at the code of the "
@@ -436,425 +308,319 @@ probe_reason(Fl__VerifyReply *r, const Fl__CanaryProbe *e, const char *release, 
 	           : "the sample cannot decide, which is not a pass");
 }
 
-// The canary comparison (see canary.h): candidate = canary hosts (or every target) on the
-// release; baseline = answering hosts on another release. Runs the remaining probe-now rounds
-// of the window, judges each probe both groups run, and fills r->canary and its reasons.
-// -1 only when out of memory (r->canary stays NULL). With yield_to (automatic evaluations),
-// stops between rounds as soon as *yield_to > 0 and returns VERIFY_YIELDED: every agent runs a
-// whole round per survey, so two windows at once would make each round, and the asked
-// verification, about twice as long.
-static int
-canary_compare(coll_server *srv, const Fl__VerifyQuery *q, const coll_canary_rule *rule, int64_t t0,
-    const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char *const *base, size_t n_base,
-    uint32_t rounds, uint32_t gap_ms, uint32_t survey_ms, atomic_int *yield_to, Fl__VerifyReply *r,
-    char *err, size_t errlen)
-{
-	Fl__CanaryComparison *c  = malloc(sizeof(*c));
-	samples               sc = { 0 }, sb = { 0 };
-	probe_table           t            = { 0 };
-	char                **probes       = NULL;
-	size_t                n_probes     = 0;
-	char                  baserel[256] = "";
-	uint32_t              done         = 0;
-	size_t                n_failed = 0, n_inconclusive = 0;
+// One evaluation's working set, owned by verify_run and freed in one place (evaluation_fini).
+typedef struct evaluation {
+	const Fl__VerifyQuery *q;
+	verify_params          p;
+	int64_t                t0;      // monotonic start
+	coll_live              live;    // hosts known and not stale (within the query's labels)
+	char                 **targets; // hosts verified
+	size_t                 n_targets;
+	Fl__ProbeNowReply     *pn; // the first round's answers
+	verify_groups          groups;
+	verify_outcome         o;
+	Fl__VerifyReply       *r; // NULL once handed to the caller
+} evaluation;
 
-	if (c == NULL) {
-		return -1;
+static void
+evaluation_fini(evaluation *e)
+{
+	if (e->pn != NULL) {
+		fl__probe_now_reply__free_unpacked(e->pn, NULL);
 	}
-	fl__canary_comparison__init(c);
-	r->canary                  = c;
-	c->max_error_rate_increase = rule->max_error_rate_increase;
-	c->max_latency_ratio       = rule->max_latency_ratio;
-	c->latency_slack_ms        = rule->latency_slack_ms;
-	c->confidence              = rule->confidence;
-	c->min_samples             = rule->min_samples;
-	for (size_t i = 0; i < n_base && baserel[0] == '\0'; i++) {
-		snprintf(baserel, sizeof(baserel), "%s", find_report(pn, base[i])->release);
+	if (e->r != NULL) {
+		fl__verify_reply__free_unpacked(e->r, NULL);
 	}
-	if (n_cand == 0 || n_base == 0) {
-		c->note = xdup(n_cand == 0 ? "no canary host on the release answered"
-		                           : "no host on another release to compare with");
-	} else {
-		char **expect   = NULL;
-		size_t n_expect = 0;
-		for (size_t i = 0; i < n_cand; i++) {
-			strv_add(&expect, &n_expect, cand[i]);
-		}
-		for (size_t i = 0; i < n_base; i++) {
-			strv_add(&expect, &n_expect, base[i]);
-		}
-		int64_t next = t0;
-		sample_round(pn, cand, n_cand, base, n_base, &sc, &sb, &t, &probes, &n_probes);
-		done = 1;
-		while (done < rounds) {
-			if (yield_to != NULL && atomic_load(yield_to) > 0) {
-				coll_strv_free(expect, n_expect);
-				free(sc.lat_ms);
-				free(sb.lat_ms);
-				probe_table_fini(&t);
-				coll_strv_free(probes, n_probes);
-				return VERIFY_YIELDED;
-			}
-			next += (int64_t) gap_ms * 1000;
-			if (!sleep_unless_stopping(srv, next)) {
-				break;
-			}
-			Fl__ProbeNowReply *more = NULL;
-			if (coll_survey_run(srv->survey, survey_ms, NULL, 0, expect, n_expect,
-			        &more, err, errlen) != 0) {
-				break;
-			}
-			sample_round(
-			    more, cand, n_cand, base, n_base, &sc, &sb, &t, &probes, &n_probes);
-			fl__probe_now_reply__free_unpacked(more, NULL);
-			done++;
-		}
-		coll_strv_free(expect, n_expect);
-		c->compared = sc.n > 0 && sb.n > 0;
-		if (!c->compared) {
-			c->note = xdup("the two groups share no probe");
-		}
+	coll_live_free(&e->live);
+	verify_strv_free(e->targets, e->n_targets);
+	verify_groups_fini(&e->groups);
+}
+
+// The samples of one canary window: pooled per group, per probe, and the probes seen.
+typedef struct window {
+	samples     sc, sb; // candidate, baseline
+	probe_table t;
+	char      **probes;
+	size_t      n_probes;
+	uint32_t    done; // rounds sampled
+} window;
+
+static void
+window_fini(window *w)
+{
+	free(w->sc.lat_ms);
+	free(w->sb.lat_ms);
+	probe_table_fini(&w->t);
+	verify_strv_free(w->probes, w->n_probes);
+}
+
+static void
+window_sample(window *w, const Fl__ProbeNowReply *pn, const verify_groups *g)
+{
+	sample_round(pn, g->cand, g->n_cand, g->base, g->n_base, &w->sc, &w->sb, &w->t, &w->probes,
+	    &w->n_probes);
+	w->done++;
+}
+
+// Samples the first round's answers, then surveys both groups every gap_ms until the window's
+// rounds are done, a survey fails, or the collector stops. 0, or VERIFY_YIELDED as soon as
+// *yield_to > 0 (automatic evaluations): every agent runs a whole round per survey, so two
+// windows at once would make each round, and the asked verification, about twice as long.
+static int
+run_window(
+    coll_verify *v, const evaluation *e, atomic_int *yield_to, window *w, char *err, size_t errlen)
+{
+	const verify_groups *g        = &e->groups;
+	char               **expect   = NULL;
+	size_t               n_expect = 0;
+	int64_t              next     = e->t0;
+	int                  rc       = 0;
+
+	for (size_t i = 0; i < g->n_cand; i++) {
+		verify_strv_add(&expect, &n_expect, g->cand[i]);
 	}
-	c->rounds    = done;
-	c->candidate = group_new(q->release, cand, n_cand, &sc);
-	c->baseline  = group_new(baserel, base, n_base, &sb);
-	for (size_t i = 0; i < n_probes; i++) {
-		strv_add(&c->probes, &c->n_probes, probes[i]);
+	for (size_t i = 0; i < g->n_base; i++) {
+		verify_strv_add(&expect, &n_expect, g->base[i]);
 	}
-	for (size_t i = 0; c->compared && i < t.n; i++) {
-		coll_canary_outcome o = judge_probe(c, rule, &t.v[i]);
+	window_sample(w, e->pn, g);
+	while (w->done < e->p.rounds) {
+		Fl__ProbeNowReply *more = NULL;
+		if (yield_to != NULL && atomic_load(yield_to) > 0) {
+			rc = VERIFY_YIELDED;
+			break;
+		}
+		next += (int64_t) e->p.gap_ms * 1000;
+		if (!sleep_unless_stopping(v, next) ||
+		    coll_survey_run(v->d.survey, e->p.survey_ms, NULL, 0, expect, n_expect, &more,
+		        err, errlen) != 0) {
+			break;
+		}
+		window_sample(w, more, g);
+		fl__probe_now_reply__free_unpacked(more, NULL);
+	}
+	verify_strv_free(expect, n_expect);
+	return rc;
+}
+
+// Judges each probe both groups ran (canary.h) into c, with a reason per probe that failed or
+// could not be judged, and the comparison's verdict. baserel: the baseline's release.
+static void
+judge_window(Fl__CanaryComparison *c, const coll_canary_rule *rule, window *w, const char *release,
+    const char *baserel, Fl__VerifyReply *r)
+{
+	size_t n_failed = 0, n_inconclusive = 0;
+
+	for (size_t i = 0; i < w->n_probes; i++) {
+		verify_strv_add(&c->probes, &c->n_probes, w->probes[i]);
+	}
+	for (size_t i = 0; c->compared && i < w->t.n; i++) {
+		coll_canary_outcome o = judge_probe(c, rule, &w->t.v[i]);
 		n_failed += o == COLL_CANARY_FAILED;
 		n_inconclusive += o == COLL_CANARY_INCONCLUSIVE;
 	}
 	for (size_t i = 0; i < c->n_per_probe; i++) {
 		if (strcmp(c->per_probe[i]->verdict, "passed") != 0) {
-			probe_reason(r, c->per_probe[i], q->release, baserel);
+			probe_reason(r, c->per_probe[i], release, baserel);
 		}
 	}
-	if (t.dropped > 0 && c->note == NULL) {
+	if (w->t.dropped > 0 && c->note == NULL) {
 		char note[160];
 		snprintf(note, sizeof(note), "%u results of probes past the first %d not compared",
-		    t.dropped, COLL_VERIFY_MAX_PROBES);
-		c->note = xdup(note);
+		    w->t.dropped, COLL_VERIFY_MAX_PROBES);
+		c->note = verify_dup(note);
 	}
-	c->verdict = xdup(c->compared ? overall_verdict(n_failed, n_inconclusive) : "not compared");
-	c->passed  = n_failed == 0 && n_inconclusive == 0;
-	free(sc.lat_ms);
-	free(sb.lat_ms);
-	probe_table_fini(&t);
-	coll_strv_free(probes, n_probes);
+	c->verdict =
+	    verify_dup(c->compared ? overall_verdict(n_failed, n_inconclusive) : "not compared");
+	c->passed = n_failed == 0 && n_inconclusive == 0;
+}
+
+// A comparison carrying the rule it applies. NULL when out of memory.
+static Fl__CanaryComparison *
+comparison_new(const coll_canary_rule *rule)
+{
+	Fl__CanaryComparison *c = malloc(sizeof(*c));
+	if (c == NULL) {
+		return NULL;
+	}
+	fl__canary_comparison__init(c);
+	c->max_error_rate_increase = rule->max_error_rate_increase;
+	c->max_latency_ratio       = rule->max_latency_ratio;
+	c->latency_slack_ms        = rule->latency_slack_ms;
+	c->confidence              = rule->confidence;
+	c->min_samples             = rule->min_samples;
+	return c;
+}
+
+// The canary comparison (see canary.h) of e's groups: runs the remaining probe-now rounds of
+// the window, judges each probe both groups run, and fills e->r->canary and its reasons. -1
+// only when out of memory (e->r->canary may then lack a verdict); VERIFY_YIELDED when an asked
+// evaluation made an automatic one give way (yield_to, see run_window).
+static int
+canary_compare(coll_verify *v, evaluation *e, atomic_int *yield_to, char *err, size_t errlen)
+{
+	const verify_groups  *g            = &e->groups;
+	window                w            = { 0 };
+	char                  baserel[256] = "";
+	Fl__CanaryComparison *c            = comparison_new(&e->p.rule);
+
+	if ((e->r->canary = c) == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; i < g->n_base && baserel[0] == '\0'; i++) {
+		snprintf(
+		    baserel, sizeof(baserel), "%s", verify_find_report(e->pn, g->base[i])->release);
+	}
+	if (g->n_cand == 0 || g->n_base == 0) {
+		c->note = verify_dup(g->n_cand == 0 ? "no canary host on the release answered"
+		                                    : "no host on another release to compare with");
+	} else {
+		if (run_window(v, e, yield_to, &w, err, errlen) == VERIFY_YIELDED) {
+			window_fini(&w);
+			return VERIFY_YIELDED;
+		}
+		c->compared = w.sc.n > 0 && w.sb.n > 0;
+		if (!c->compared) {
+			c->note = verify_dup("the two groups share no probe");
+		}
+	}
+	c->rounds    = w.done;
+	c->candidate = group_new(e->q->release, g->cand, g->n_cand, &w.sc);
+	c->baseline  = group_new(baserel, g->base, g->n_base, &w.sb);
+	judge_window(c, &e->p.rule, &w, e->q->release, baserel, e->r);
+	window_fini(&w);
 	return c->verdict != NULL ? 0 : -1;
+}
+
+// Step 1: the release's hosts (a label filter narrows every step to the matching hosts: the
+// hosts verified, the hosts surveyed and the canary's baseline). 0 or -1 with err.
+static int
+release_hosts(coll_verify *v, evaluation *e, char *err, size_t errlen)
+{
+	const Fl__VerifyQuery *q = e->q;
+
+	if ((e->r = malloc(sizeof(*e->r))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fl__verify_reply__init(e->r);
+	e->r->release = verify_dup(q->release);
+	if (live_hosts(v, q->labels, q->n_labels, &e->live) != 0 ||
+	    verify_targets(q, &e->live, &e->targets, &e->n_targets) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < e->n_targets; i++) {
+		verify_strv_add(&e->r->hosts, &e->r->n_hosts, e->targets[i]);
+	}
+	if (e->n_targets == 0) {
+		verify_add_reason(&e->r->reasons, &e->r->n_reasons,
+		    FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT, "", "",
+		    "no reporting host runs release %s", q->release);
+		e->o.unverified = true;
+	}
+	return 0;
+}
+
+// The first survey round (with the rollback checks asked for): it ends once every live host
+// and every target answered, or at its deadline. 0 or -1 with err.
+static int
+first_round(coll_verify *v, evaluation *e, char *err, size_t errlen)
+{
+	char **expect;
+	size_t n_expect;
+	char  *rb[1] = { (char *) e->q->rollback_to }; // borrowed for packing only
+	int    rc;
+
+	if (verify_first_round_hosts(&e->live, e->targets, e->n_targets, &expect, &n_expect) != 0) {
+		verify_strv_free(expect, n_expect);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = coll_survey_run(v->d.survey, e->p.survey_ms, rb, e->q->rollback_to[0] ? 1 : 0, expect,
+	    n_expect, &e->pn, err, errlen);
+	verify_strv_free(expect, n_expect);
+	return rc;
+}
+
+// Steps 2 and 3 over the first round's answers.
+static void
+check_targets(evaluation *e)
+{
+	verify_rollback_init(e->q, e->r);
+	for (size_t i = 0; i < e->n_targets; i++) {
+		const Fl__Report *rep = verify_find_report(e->pn, e->targets[i]);
+		verify_check_host(e->q, e->targets[i], rep, e->p.survey_ms, e->r, &e->o);
+		verify_check_rollback(e->q, e->targets[i], rep, e->r, &e->o);
+	}
+}
+
+// Step 4: the canary comparison when there is something to compare. 0 (also when out of
+// memory in the comparison: the reply then has no verdict from it) or VERIFY_YIELDED.
+static int
+canary_step(coll_verify *v, evaluation *e, bool automatic, char *err, size_t errlen)
+{
+	verify_groups *g = &e->groups;
+	int            rc;
+
+	verify_canary_groups(e->q, e->pn, e->targets, e->n_targets, g);
+	if (!g->compare) {
+		return 0;
+	}
+	rc = canary_compare(v, e, automatic ? &v->asked : NULL, err, errlen);
+	if (rc == VERIFY_YIELDED) {
+		return VERIFY_YIELDED;
+	}
+	if (rc == 0) {
+		verify_canary_outcome(e->r->canary, &e->o);
+	}
+	return 0;
 }
 
 // One evaluation (verify.h); automatic ones give way to asked ones (VERIFY_YIELDED, *out not
 // set).
 static int
-verify_run(coll_server *srv, const Fl__VerifyQuery *q, bool automatic, Fl__VerifyReply **out,
+verify_run(coll_verify *v, const Fl__VerifyQuery *q, bool automatic, Fl__VerifyReply **out,
     char *err, size_t errlen)
 {
-	Fl__VerifyReply   *r;
-	Fl__ProbeNowReply *pn   = NULL;
-	char             **live = NULL, **rel = NULL, **prev = NULL;
-	size_t             n_live  = 0;
-	char             **targets = NULL, **cand = NULL, **base = NULL;
-	size_t             n_targets = 0, n_cand = 0, n_base = 0;
-	char              *rb[1];
-	int64_t            t0      = fl_mono_us();
-	const char        *release = q->release;
-	bool               failed = false, unverified = false;
-	uint32_t survey_ms = q->survey_timeout_ms ? q->survey_timeout_ms : COLL_VERIFY_SURVEY_MS;
-	uint32_t rounds    = q->rounds ? q->rounds : COLL_VERIFY_ROUNDS;
-	uint32_t gap_ms    = q->round_interval_ms ? q->round_interval_ms : COLL_VERIFY_ROUND_MS;
-	// An old CLI says "all three given" with thresholds_set; a current one field by field.
-	double   max_inc   = q->thresholds_set || q->max_error_rate_increase_set
-	        ? q->max_error_rate_increase
-	        : COLL_VERIFY_MAX_ERR_INC;
-	double   max_ratio = q->thresholds_set || q->max_latency_ratio_set
-	      ? q->max_latency_ratio
-	      : COLL_VERIFY_MAX_LAT_RATIO;
-	uint32_t slack_ms  = q->thresholds_set || q->latency_slack_set ? q->latency_slack_ms
-	                                                               : COLL_VERIFY_LAT_SLACK_MS;
-	double   confidence =
-            q->confidence > 0 && q->confidence < 1 ? q->confidence : COLL_VERIFY_CONFIDENCE;
-	uint32_t min_samples = q->min_samples ? q->min_samples : COLL_VERIFY_MIN_SAMPLES;
+	evaluation e = { .q = q, .t0 = fl_mono_us() };
+	int        rc;
 
-	if (rounds > COLL_VERIFY_MAX_ROUNDS) {
-		rounds = COLL_VERIFY_MAX_ROUNDS;
-	}
-	if (gap_ms < COLL_VERIFY_MIN_ROUND_MS) {
-		gap_ms = COLL_VERIFY_MIN_ROUND_MS;
-	}
-	if (srv->survey == NULL) {
+	if (v->d.survey == NULL) {
 		snprintf(err, errlen,
 		    "the collector has no survey address configured ([collector] "
 		    "survey): it cannot probe now");
 		return -1;
 	}
-	if ((r = malloc(sizeof(*r))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+	verify_params_of(q, &e.p);
+	rc = release_hosts(v, &e, err, errlen);
+	if (rc == 0 && e.n_targets > 0 && (rc = first_round(v, &e, err, errlen)) == 0) {
+		check_targets(&e);
+		rc = canary_step(v, &e, automatic, err, errlen);
 	}
-	fl__verify_reply__init(r);
-	r->release = xdup(release);
-	// A label filter (issue 10) narrows everything below to the matching hosts: the hosts
-	// verified, the hosts surveyed and the canary's baseline.
-	if (coll_live_hosts_with_labels(srv, q->labels, q->n_labels, &live, &rel, &prev, &n_live) !=
-	    0) {
-		snprintf(err, errlen, "out of memory");
-		fl__verify_reply__free_unpacked(r, NULL);
-		return -1;
+	if (rc == 0) {
+		e.r->result_enum = verify_result(&e.o);
+		e.r->result     = verify_dup(fl_verify_result_name(e.r->result_enum)); // older CLIs
+		e.r->elapsed_us = fl_mono_us() - e.t0;
+		*out            = e.r;
+		e.r             = NULL;
 	}
-	// The hosts verified: those named, or every live host on the release.
-	if (q->n_hosts > 0) {
-		for (size_t i = 0; i < q->n_hosts; i++) {
-			strv_add(&targets, &n_targets, q->hosts[i]);
-		}
-	} else {
-		for (size_t i = 0; i < n_live; i++) {
-			if (strcmp(rel[i], release) == 0) {
-				strv_add(&targets, &n_targets, live[i]);
-			}
-		}
-	}
-	for (size_t i = 0; i < n_targets; i++) {
-		strv_add(&r->hosts, &r->n_hosts, targets[i]);
-	}
-	if (n_targets == 0) {
-		add_reason(&r->reasons, &r->n_reasons, FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT, "",
-		    "", "no reporting host runs release %s", release);
-		unverified = true;
-		goto finish;
-	}
-
-	// Round 1: the probe, expectations and rollback checks. Every live host is surveyed (the
-	// others are the canary baseline); the survey ends once all of them answered.
-	rb[0] = (char *) q->rollback_to; // borrowed for packing only
-	{
-		char **expect   = NULL;
-		size_t n_expect = 0;
-		for (size_t i = 0; i < n_live; i++) {
-			strv_add(&expect, &n_expect, live[i]);
-		}
-		for (size_t i = 0; i < n_targets; i++) {
-			if (!in_list(expect, n_expect, targets[i])) {
-				strv_add(&expect, &n_expect, targets[i]);
-			}
-		}
-		int rc = coll_survey_run(srv->survey, survey_ms, rb, q->rollback_to[0] ? 1 : 0,
-		    expect, n_expect, &pn, err, errlen);
-		coll_strv_free(expect, n_expect);
-		if (rc != 0) {
-			goto fail;
-		}
-	}
-	if (q->rollback_to[0] != '\0') {
-		r->rollback = malloc(sizeof(*r->rollback));
-		if (r->rollback != NULL) {
-			fl__rollback_readiness__init(r->rollback);
-			r->rollback->release = xdup(q->rollback_to);
-			r->rollback->ready   = true;
-		}
-	}
-	for (size_t i = 0; i < n_targets; i++) {
-		const char       *host = targets[i];
-		const Fl__Report *rep  = find_report(pn, host);
-		if (rep == NULL) {
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT, host, "",
-			    "%s did not answer the probe-now survey within %.1fs", host,
-			    survey_ms / 1000.0);
-			unverified = true;
-			continue;
-		}
-		if (strcmp(rep->release, release) != 0) {
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_RELEASE, host, "",
-			    "%s runs release %s, not %s", host, rep->release, release);
-			failed = true;
-		}
-		if (rep->expectations_error[0] != '\0') {
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_EXPECTATIONS, host, "",
-			    "the expectations of release %s cannot be used: %s", rep->release,
-			    rep->expectations_error);
-			failed = true;
-		}
-		for (size_t k = 0; k < rep->n_results; k++) {
-			const Fl__ProbeResult *p = rep->results[k];
-			char                   u[512];
-			for (size_t m = 0; m < p->n_unmet; m++) {
-				unmet_text(p->unmet[m], u, sizeof(u));
-				add_reason(&r->reasons, &r->n_reasons,
-				    FL__VERIFY_CHECK__VERIFY_CHECK_EXPECTATIONS, host, p->name,
-				    "release %s needs what the database lacks: %s", rep->release,
-				    u);
-				failed = true;
-			}
-			if (p->status == FL__STATUS__STATUS_FAIL && p->n_unmet == 0) {
-				add_reason(&r->reasons, &r->n_reasons,
-				    FL__VERIFY_CHECK__VERIFY_CHECK_PROBE, host, p->name,
-				    "%s fails (%s): %s", p->name, fl_failure_name(p->failure),
-				    p->detail);
-				failed = true;
-			} else if (p->status == FL__STATUS__STATUS_WARN) {
-				add_reason(&r->warnings, &r->n_warnings,
-				    FL__VERIFY_CHECK__VERIFY_CHECK_PROBE, host, p->name,
-				    "%s warns (%s): %s", p->name, fl_failure_name(p->failure),
-				    p->detail);
-			}
-		}
-		if (r->rollback == NULL) {
-			continue;
-		}
-		const Fl__ReleaseCheck *chk = NULL;
-		for (size_t k = 0; k < rep->n_release_checks; k++) {
-			if (strcmp(rep->release_checks[k]->release, q->rollback_to) == 0) {
-				chk = rep->release_checks[k];
-			}
-		}
-		Fl__RollbackHost *rh = malloc(sizeof(*rh));
-		if (rh == NULL) {
-			continue;
-		}
-		fl__rollback_host__init(rh);
-		rh->host  = xdup(host);
-		rh->known = chk != NULL && chk->known;
-		Fl__RollbackHost **nv =
-		    realloc(r->rollback->hosts, (r->rollback->n_hosts + 1) * sizeof(*nv));
-		if (nv == NULL) {
-			fl__rollback_host__free_unpacked(rh, NULL);
-			continue;
-		}
-		r->rollback->hosts                         = nv;
-		r->rollback->hosts[r->rollback->n_hosts++] = rh;
-		if (chk == NULL) {
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
-			    "%s did not check release %s (agent without rollback checks?)", host,
-			    q->rollback_to);
-			r->rollback->ready = false;
-			failed             = true;
-			continue;
-		}
-		if (!chk->known) {
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
-			    "%s never kept the expectations of release %s: a rollback to it cannot "
-			    "be checked",
-			    host, q->rollback_to);
-			r->rollback->ready = false;
-			failed             = true;
-		}
-		for (size_t k = 0; k < chk->n_unmet; k++) {
-			char u[512];
-			// Out of memory: the reason below still names it.
-			(void) fl_unmet_append(
-			    &rh->unmet, &rh->n_unmet, FL_WIRE_MAX_UNMET, chk->unmet[k]);
-			unmet_text(chk->unmet[k], u, sizeof(u));
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, chk->unmet[k]->database,
-			    "a rollback to %s would break: %s", q->rollback_to, u);
-			r->rollback->ready = false;
-			failed             = true;
-		}
-		for (size_t k = 0; k < chk->n_errors; k++) {
-			strv_add(&rh->errors, &rh->n_errors, chk->errors[k]);
-			add_reason(&r->reasons, &r->n_reasons,
-			    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
-			    "cannot check a rollback to %s: %s", q->rollback_to, chk->errors[k]);
-			r->rollback->ready = false;
-			failed             = true;
-		}
-	}
-
-	// Canary comparison: candidate = canary hosts (or every target) on the release; baseline =
-	// answering hosts on another release.
-	if (!q->no_canary) {
-		for (size_t i = 0; i < pn->n_reports; i++) {
-			const Fl__Report *rep = pn->reports[i];
-			bool              on  = strcmp(rep->release, release) == 0;
-			if (!fl_labels_match((const char *const *) rep->labels, rep->n_labels,
-			        (const char *const *) q->labels, q->n_labels)) {
-				continue; // outside the label set asked for: not a baseline either
-			}
-			if (on &&
-			    (q->n_canary > 0 ? in_list(q->canary, q->n_canary, rep->host)
-			                     : in_list(targets, n_targets, rep->host))) {
-				strv_add(&cand, &n_cand, rep->host);
-			} else if (!on) {
-				strv_add(&base, &n_base, rep->host);
-			}
-		}
-	}
-	if (!q->no_canary && (q->n_canary > 0 || n_base > 0)) {
-		coll_canary_rule rule = { max_inc, max_ratio, slack_ms, confidence, min_samples };
-		atomic_int      *yield_to =
-                    automatic && srv->verify != NULL ? &srv->verify->asked : NULL;
-		int rc = canary_compare(srv, q, &rule, t0, pn, cand, n_cand, base, n_base, rounds,
-		    gap_ms, survey_ms, yield_to, r, err, errlen);
-		if (rc == VERIFY_YIELDED) {
-			fl__probe_now_reply__free_unpacked(pn, NULL);
-			coll_strv_free(live, n_live);
-			coll_strv_free(rel, n_live);
-			coll_strv_free(prev, n_live);
-			coll_strv_free(targets, n_targets);
-			coll_strv_free(cand, n_cand);
-			coll_strv_free(base, n_base);
-			fl__verify_reply__free_unpacked(r, NULL);
-			return VERIFY_YIELDED;
-		}
-		if (rc != 0) {
-			goto finish;
-		}
-		if (strcmp(r->canary->verdict, "failed") == 0) {
-			failed = true;
-		} else if (strcmp(r->canary->verdict, "inconclusive") == 0) {
-			unverified = true;
-		}
-	}
-
-finish:
-	r->result_enum = failed ? FL__VERIFY_RESULT__VERIFY_RESULT_FAILED
-	    : unverified        ? FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED
-	                        : FL__VERIFY_RESULT__VERIFY_RESULT_PASSED;
-	r->result      = xdup(fl_verify_result_name(r->result_enum)); // for older CLIs
-	r->elapsed_us  = fl_mono_us() - t0;
-	fl__probe_now_reply__free_unpacked(pn, NULL);
-	coll_strv_free(live, n_live);
-	coll_strv_free(rel, n_live);
-	coll_strv_free(prev, n_live);
-	coll_strv_free(targets, n_targets);
-	coll_strv_free(cand, n_cand);
-	coll_strv_free(base, n_base);
-	*out = r;
-	return 0;
-
-fail:
-	if (pn != NULL) {
-		fl__probe_now_reply__free_unpacked(pn, NULL);
-	}
-	coll_strv_free(live, n_live);
-	coll_strv_free(rel, n_live);
-	coll_strv_free(prev, n_live);
-	coll_strv_free(targets, n_targets);
-	fl__verify_reply__free_unpacked(r, NULL);
-	return -1;
+	evaluation_fini(&e);
+	return rc;
 }
 
 int
 coll_verify_run(
-    coll_server *srv, const Fl__VerifyQuery *q, Fl__VerifyReply **out, char *err, size_t errlen)
+    coll_verify *v, const Fl__VerifyQuery *q, Fl__VerifyReply **out, char *err, size_t errlen)
 {
-	coll_verify *v = srv->verify;
-	int          rc;
+	int rc;
 
-	if (v != NULL) {
-		atomic_fetch_add(&v->asked, 1);
+	if (v == NULL) {
+		snprintf(err, errlen, "the collector is stopping: it cannot verify now");
+		return -1;
 	}
-	rc = verify_run(srv, q, false, out, err, errlen);
-	if (v != NULL) {
-		atomic_fetch_sub(&v->asked, 1);
-	}
+	atomic_fetch_add(&v->asked, 1);
+	rc = verify_run(v, q, false, out, err, errlen);
+	atomic_fetch_sub(&v->asked, 1);
 	return rc;
 }
 
@@ -903,7 +669,7 @@ rec_find(coll_verify *v, const char *release, bool create)
 		l       = &nv[v->n_recs++];
 		memset(l, 0, sizeof(*l));
 	}
-	if ((l->release = xdup(release)) == NULL) {
+	if ((l->release = verify_dup(release)) == NULL) {
 		*l = v->recs[--v->n_recs]; // keep the array dense: the last record fills the slot
 		return NULL;
 	}
@@ -914,7 +680,7 @@ rec_find(coll_verify *v, const char *release, bool create)
 static void
 set_str(char **dst, const char *s)
 {
-	char *c = xdup(s);
+	char *c = verify_dup(s);
 	if (c != NULL) {
 		free(*dst);
 		*dst = c;
@@ -922,13 +688,12 @@ set_str(char **dst, const char *s)
 }
 
 void
-coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind, bool automatic)
+coll_verify_record(coll_verify *v, const Fl__VerifyReply *r, const char *kind, bool automatic)
 {
-	coll_verify *v            = srv->verify;
-	char         detail[1024] = "";
-	size_t       off          = 0;
-	coll_ops     ops;
-	const char  *result = fl_verify_result_name(r->result_enum);
+	char        detail[1024] = "";
+	size_t      off          = 0;
+	coll_ops    ops;
+	const char *result = fl_verify_result_name(r->result_enum);
 
 	if (v == NULL) {
 		return;
@@ -975,18 +740,18 @@ coll_verify_record(coll_server *srv, const Fl__VerifyReply *r, const char *kind,
 	}
 	coll_ops_fini(&ops);
 	pthread_mutex_unlock(&v->mu);
-	coll_exporter_count_verification(srv->exporter, result);
+	if (v->d.on_recorded != NULL) {
+		v->d.on_recorded(v->d.on_recorded_arg, r, result, kind, automatic);
+	}
 	fl_log(
 	    r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED ? FL_LOG_NOTICE : FL_LOG_WARN,
 	    "verify", "release %s %s (%s%s): %s", r->release, result, kind,
 	    automatic ? ", automatic" : "", detail);
-	coll_notify_verification(srv->notify, r, kind, automatic); // issue 11: verifications page
 }
 
 void
-coll_verify_status_add(coll_server *srv, Fl__StatusReply *reply)
+coll_verify_status_add(coll_verify *v, Fl__StatusReply *reply)
 {
-	coll_verify *v = srv->verify;
 	if (v == NULL) {
 		return;
 	}
@@ -1000,10 +765,10 @@ coll_verify_status_add(coll_server *srv, Fl__StatusReply *reply)
 				continue;
 			}
 			fl__release_verification__init(rv);
-			rv->release                                    = xdup(l->release);
-			rv->result                                     = xdup(l->result);
-			rv->detail                                     = xdup(l->detail);
-			rv->kind                                       = xdup(l->kind);
+			rv->release                                    = verify_dup(l->release);
+			rv->result                                     = verify_dup(l->result);
+			rv->detail                                     = verify_dup(l->detail);
+			rv->kind                                       = verify_dup(l->kind);
 			rv->at_us                                      = l->at_us;
 			rv->automatic                                  = l->automatic;
 			reply->verifications[reply->n_verifications++] = rv;
@@ -1027,23 +792,18 @@ coll_verify_status_fini(Fl__StatusReply *reply)
 
 // One look at the rollout: returns after at most one evaluation.
 static void
-auto_tick(coll_server *srv)
+auto_tick(coll_verify *v)
 {
-	coll_verify *v = srv->verify;
-	char       **live, **rel, **prev;
-	size_t       n;
+	coll_live live;
 
 	if (atomic_load(&v->asked) > 0) {
 		return; // an asked verification is surveying: do not double the agents' rounds
 	}
-	if (coll_live_hosts(srv, &live, &rel, &prev, &n) != 0 || n == 0) {
-		if (n == 0) {
-			free(live);
-			free(rel);
-			free(prev);
-		}
+	if (live_hosts(v, NULL, 0, &live) != 0) {
 		return;
 	}
+	char **rel = live.releases, **prev = live.previous;
+	size_t n = live.n;
 	for (size_t i = 0; i < n; i++) {
 		// A release some host moved to (from another release).
 		if (prev[i][0] == '\0' || strcmp(prev[i], rel[i]) == 0 ||
@@ -1080,9 +840,9 @@ auto_tick(coll_server *srv)
 		char             err[256];
 		q.release     = rel[i];
 		q.rollback_to = full ? prev[i] : (char *) ""; // borrowed
-		int rc        = verify_run(srv, &q, true, &r, err, sizeof(err));
+		int rc        = verify_run(v, &q, true, &r, err, sizeof(err));
 		if (rc == 0) {
-			coll_verify_record(srv, r, full ? "full" : "canary", true);
+			coll_verify_record(v, r, full ? "full" : "canary", true);
 			fl__verify_reply__free_unpacked(r, NULL);
 		} else if (rc == VERIFY_YIELDED) {
 			// Try again once the asked verification is done, unless it was of this
@@ -1105,19 +865,16 @@ auto_tick(coll_server *srv)
 		}
 		break;
 	}
-	coll_strv_free(live, n);
-	coll_strv_free(rel, n);
-	coll_strv_free(prev, n);
+	coll_live_free(&live);
 }
 
 static void *
 auto_main(void *arg)
 {
-	coll_server *srv = arg;
-	while (!atomic_load(&srv->verify->stop) && !atomic_load(&srv->stopping)) {
-		auto_tick(srv);
-		for (int i = 0;
-		     i < COLL_VERIFY_AUTO_TICK_MS / 50 && !atomic_load(&srv->verify->stop); i++) {
+	coll_verify *v = arg;
+	while (!atomic_load(&v->stop) && !atomic_load(v->d.stopping)) {
+		auto_tick(v);
+		for (int i = 0; i < COLL_VERIFY_AUTO_TICK_MS / 50 && !atomic_load(&v->stop); i++) {
 			struct timespec ts = { 0, 50 * 1000000L };
 			nanosleep(&ts, NULL);
 		}
@@ -1126,37 +883,38 @@ auto_main(void *arg)
 }
 
 int
-coll_verify_start(coll_server *srv, bool automatic, char *err, size_t errlen)
+coll_verify_start(
+    const coll_verify_deps *d, bool automatic, coll_verify **out, char *err, size_t errlen)
 {
 	coll_verify *v = calloc(1, sizeof(*v));
 	if (v == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	v->d = *d;
 	pthread_mutex_init(&v->mu, NULL);
 	atomic_init(&v->stop, 0);
 	atomic_init(&v->asked, 0);
-	if (coll_store_open(srv->cfg.state, false, &v->store, err, errlen) != 0) {
+	if (coll_store_open(d->store_path, false, &v->store, err, errlen) != 0) {
 		pthread_mutex_destroy(&v->mu);
 		free(v);
 		return -1;
 	}
-	srv->verify = v;
 	if (automatic) {
-		if (pthread_create(&v->tid, NULL, auto_main, srv) != 0) {
+		if (pthread_create(&v->tid, NULL, auto_main, v) != 0) {
 			snprintf(err, errlen, "cannot start the verification thread");
-			coll_verify_stop(srv);
+			coll_verify_stop(v);
 			return -1;
 		}
 		v->started = true;
 	}
+	*out = v;
 	return 0;
 }
 
 void
-coll_verify_stop(coll_server *srv)
+coll_verify_stop(coll_verify *v)
 {
-	coll_verify *v = srv->verify;
 	if (v == NULL) {
 		return;
 	}
@@ -1171,5 +929,4 @@ coll_verify_stop(coll_server *srv)
 	coll_store_close(v->store);
 	pthread_mutex_destroy(&v->mu);
 	free(v);
-	srv->verify = NULL;
 }

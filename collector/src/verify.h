@@ -33,13 +33,14 @@
 #ifndef FL_COLLECTOR_VERIFY_H
 #define FL_COLLECTOR_VERIFY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "faultline.pb-c.h"
 #include "fl/verify_defaults.h"
-
-struct coll_server;
+#include "state.h"
+#include "survey.h"
 
 // The defaults of a query's unset fields (fl/verify_defaults.h: the one definition).
 #define COLL_VERIFY_ROUNDS        FL_VERIFY_DEFAULT_ROUNDS
@@ -58,38 +59,45 @@ struct coll_server;
 
 typedef struct coll_verify coll_verify;
 
-// Creates the verifier (its own SQLite connection for the "verification" events) and, when
-// automatic is true, starts the background thread. 0, or -1 with err.
-int coll_verify_start(struct coll_server *srv, bool automatic, char *err, size_t errlen);
+// What the verifier works with, all borrowed for its whole life: the hosts (read under their
+// lock, never held while surveying), the survey socket (NULL when none is configured: every
+// evaluation then fails with an error saying so), the server's stop flag, the SQLite file
+// the "verification" events go to (on a connection of the verifier's own), and a hook told
+// each recorded verification (r, its result "passed", "failed" or "unverified", kind and
+// whether the automatic check ran it; NULL: none), which the metrics count and the notifier
+// pages on.
+typedef struct coll_verify_deps {
+	coll_state_ref    state;
+	coll_survey      *survey;
+	const atomic_int *stopping;
+	const char       *store_path;
+	void (*on_recorded)(void *arg, const Fl__VerifyReply *r, const char *result,
+	    const char *kind, bool automatic);
+	void *on_recorded_arg;
+} coll_verify_deps;
+
+// Creates the verifier and, when automatic is true, starts the background thread. 0 (*out
+// set), or -1 with err.
+int coll_verify_start(
+    const coll_verify_deps *d, bool automatic, coll_verify **out, char *err, size_t errlen);
 
 // Stops the thread (an evaluation in progress ends at its next survey, which the closed survey
-// socket ends at once) and frees. Accepts a server without a verifier.
-void coll_verify_stop(struct coll_server *srv);
+// socket ends at once) and frees. Accepts NULL.
+void coll_verify_stop(coll_verify *v);
 
 // Runs one evaluation (see above). Never NULL on return 0: *out is a reply built of malloc'd
 // parts, freed with fl__verify_reply__free_unpacked(*out, NULL). -1 with err when out of
 // memory or the survey socket is missing.
-int coll_verify_run(struct coll_server *srv, const Fl__VerifyQuery *q, Fl__VerifyReply **out,
-    char *err, size_t errlen);
+int coll_verify_run(
+    coll_verify *v, const Fl__VerifyQuery *q, Fl__VerifyReply **out, char *err, size_t errlen);
 
 // Records an outcome (history event + last verification of the release). kind is "full" or
 // "canary".
-void coll_verify_record(
-    struct coll_server *srv, const Fl__VerifyReply *r, const char *kind, bool automatic);
+void coll_verify_record(coll_verify *v, const Fl__VerifyReply *r, const char *kind, bool automatic);
 
 // Adds the last verification of each release to a status reply (malloc'd; release them with
-// coll_verify_status_fini before the reply is freed by its owner).
-void coll_verify_status_add(struct coll_server *srv, Fl__StatusReply *reply);
+// coll_verify_status_fini before the reply is freed by its owner). v NULL: adds nothing.
+void coll_verify_status_add(coll_verify *v, Fl__StatusReply *reply);
 void coll_verify_status_fini(Fl__StatusReply *reply);
-
-// The hosts the collector knows and does not consider stale, with their releases: arrays of
-// malloc'd strings (free with coll_strv_free). 0 or -1 (out of memory).
-int coll_live_hosts(
-    struct coll_server *srv, char ***hosts, char ***releases, char ***previous, size_t *n);
-void coll_strv_free(char **v, size_t n);
-
-// The same, for the hosts carrying every label of labels[0..n_labels) (issue 10).
-int coll_live_hosts_with_labels(struct coll_server *srv, char *const *labels, size_t n_labels,
-    char ***hosts, char ***releases, char ***previous, size_t *n);
 
 #endif // FL_COLLECTOR_VERIFY_H

@@ -6,7 +6,7 @@
 # killed) while the collector is stopped leaves a connection whose peer is gone; on SIGCONT
 # the collector's SP handshake on it fails with EPIPE, nng's listener takes that as "closed"
 # and stops accepting for good (upstream nng#1518), and nng's poller spins on the parked
-# connections. collector/src/server.c works around it with a listener watchdog. For each
+# connections. collector/src/watchdog.c works around it with a listener watchdog. For each
 # transport this checks, several times: STOP, a query that must time out, CONT, a query that
 # must be answered within 2 s; then CLIs killed mid-handshake and mid-request; then that the
 # idle collector is not spinning.

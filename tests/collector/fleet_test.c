@@ -55,9 +55,16 @@ count_events(const coll_ops *ops, const char *kind)
 static Fl__StatusReply *
 status(const coll_state *s, const coll_filter *f, Fl__Response **resp)
 {
-	nng_msg *msg;
-	char     why[128];
-	assert_int_equal(coll_state_encode_status_filtered(s, f, false, T0, &msg), 0);
+	nng_msg     *msg;
+	char         why[128];
+	coll_status  st;
+	Fl__Response out = FL__RESPONSE__INIT;
+	assert_int_equal(coll_state_status(s, f, NULL, 0, T0, &st), 0);
+	out.schema_version = FL_SCHEMA_VERSION;
+	out.reply_case     = FL__RESPONSE__REPLY_STATUS;
+	out.status         = &st.reply;
+	assert_int_equal(fl_wire_encode(&out.base, &msg), 0);
+	coll_status_fini(&st);
 	assert_int_equal(
 	    fl_wire_decode_response(nng_msg_body(msg), nng_msg_len(msg), resp, why, sizeof(why)),
 	    FL_WIRE_OK);

@@ -20,6 +20,7 @@
 #include "coll_testutil.h"
 #include "fl/time.h"
 #include "fl/wire.h"
+#include "hub.h"
 #include "server.h"
 #include "verify.h"
 
@@ -290,9 +291,9 @@ test_verification_records_bounded(void **state)
 	for (int i = 0; i < 3 * COLL_VERIFY_MAX_RECORDS; i++) {
 		snprintf(rel, sizeof(rel), "r%d", i);
 		r.release = rel;
-		coll_verify_record(f->srv, &r, "full", false);
+		coll_verify_record(f->srv->verify, &r, "full", false);
 	}
-	coll_verify_status_add(f->srv, &reply);
+	coll_verify_status_add(f->srv->verify, &reply);
 	assert_int_equal(reply.n_verifications, COLL_VERIFY_MAX_RECORDS);
 	bool newest = false, oldest = false;
 	for (size_t i = 0; i < reply.n_verifications; i++) {

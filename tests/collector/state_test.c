@@ -27,6 +27,28 @@ static const tu_probe P_FAIL[] = { { "app", FL__STATUS__STATUS_FAIL,
 	                               FL__FAILURE_CLASS__FAILURE_HTTP_5XX, 1000 },
 	{ "db", FL__STATUS__STATUS_OK, FL__FAILURE_CLASS__FAILURE_NONE, 2000 } };
 
+// One status page as a client receives it: built by the state, packed, decoded again (free
+// with fl__status_reply__free_unpacked).
+static Fl__StatusReply *
+status_decoded(const coll_state *s, const coll_filter *f, const char *after, size_t page_bytes)
+{
+	coll_status      st;
+	uint8_t         *buf;
+	size_t           len;
+	Fl__StatusReply *r;
+
+	assert_int_equal(coll_state_status(s, f, after, page_bytes, T0, &st), 0);
+	len = fl__status_reply__get_packed_size(&st.reply);
+	buf = malloc(len ? len : 1);
+	assert_non_null(buf);
+	fl__status_reply__pack(&st.reply, buf);
+	coll_status_fini(&st);
+	r = fl__status_reply__unpack(NULL, len, buf);
+	free(buf);
+	assert_non_null(r);
+	return r;
+}
+
 static coll_apply_result
 apply(coll_state *s, const char *host, uint64_t seq, const tu_probe *p, int64_t now, coll_ops *ops)
 {
@@ -309,21 +331,13 @@ test_restart_reload(void **state)
 	assert_int_equal(h->probes[0].consecutive_fail, 2);
 
 	// The status reply lists hosts sorted, with probes.
-	nng_msg      *msg;
-	Fl__Response *resp;
-	char          why[128];
-	assert_int_equal(coll_state_encode_status(&s, NULL, false, T0, &msg), 0);
-	assert_int_equal(
-	    fl_wire_decode_response(nng_msg_body(msg), nng_msg_len(msg), &resp, why, sizeof(why)),
-	    FL_WIRE_OK);
-	nng_msg_free(msg);
-	assert_int_equal(resp->status->n_hosts, 2);
-	assert_string_equal(resp->status->hosts[0]->host, "web1");
-	assert_int_equal(resp->status->hosts[0]->n_probes, 2);
-	assert_int_equal(
-	    resp->status->hosts[0]->probes[0]->failure, FL__FAILURE_CLASS__FAILURE_HTTP_5XX);
-	assert_string_equal(resp->status->hosts[1]->host, "web2");
-	fl__response__free_unpacked(resp, NULL);
+	Fl__StatusReply *r = status_decoded(&s, NULL, NULL, 0);
+	assert_int_equal(r->n_hosts, 2);
+	assert_string_equal(r->hosts[0]->host, "web1");
+	assert_int_equal(r->hosts[0]->n_probes, 2);
+	assert_int_equal(r->hosts[0]->probes[0]->failure, FL__FAILURE_CLASS__FAILURE_HTTP_5XX);
+	assert_string_equal(r->hosts[1]->host, "web2");
+	fl__status_reply__free_unpacked(r, NULL);
 
 	coll_ops_fini(&ops);
 	coll_state_fini(&s);
@@ -1115,17 +1129,10 @@ test_host_and_probe_limits(void **state)
 	assert_int_equal(coll_state_host(&s, "web1")->last_seq, 2); // not applied at all
 
 	// The counters reach the status reply.
-	nng_msg      *msg;
-	Fl__Response *resp;
-	char          why[128];
-	assert_int_equal(coll_state_encode_status(&s, NULL, false, T0, &msg), 0);
-	assert_int_equal(
-	    fl_wire_decode_response(nng_msg_body(msg), nng_msg_len(msg), &resp, why, sizeof(why)),
-	    FL_WIRE_OK);
-	nng_msg_free(msg);
-	assert_int_equal(resp->status->stats->dropped_host_limit, 2);
-	assert_int_equal(resp->status->stats->dropped_probe_limit, 1);
-	fl__response__free_unpacked(resp, NULL);
+	Fl__StatusReply *r = status_decoded(&s, NULL, NULL, 0);
+	assert_int_equal(r->stats->dropped_host_limit, 2);
+	assert_int_equal(r->stats->dropped_probe_limit, 1);
+	fl__status_reply__free_unpacked(r, NULL);
 	coll_ops_fini(&ops);
 	coll_state_fini(&s);
 }
@@ -1182,7 +1189,7 @@ test_status_pages(void **state)
 	(void) state;
 	coll_state s;
 	coll_ops   ops;
-	char       name[16], after[16] = "", why[128];
+	char       name[16], after[16] = "";
 	size_t     seen = 0, pages = 0, one = 0;
 	coll_state_init(&s, T0);
 	coll_ops_init(&ops);
@@ -1191,17 +1198,9 @@ test_status_pages(void **state)
 		assert_int_equal(apply(&s, name, 1, P_OK, T0, &ops), COLL_APPLIED);
 	}
 	for (;;) {
-		nng_msg      *msg;
-		Fl__Response *resp;
 		// 1 byte: every page is its first host only; then two hosts and a half: two.
-		size_t page = pages < 3 ? 1 : 5 * one / 2;
-		assert_int_equal(
-		    coll_state_encode_status_page(&s, NULL, after, page, true, T0, &msg), 0);
-		assert_int_equal(fl_wire_decode_response(
-		                     nng_msg_body(msg), nng_msg_len(msg), &resp, why, sizeof(why)),
-		    FL_WIRE_OK);
-		nng_msg_free(msg);
-		Fl__StatusReply *r = resp->hosts;
+		size_t           page = pages < 3 ? 1 : 5 * one / 2;
+		Fl__StatusReply *r    = status_decoded(&s, NULL, after, page);
 		assert_true(r->n_hosts >= 1);
 		if (pages < 3) {
 			assert_int_equal(r->n_hosts, 1);
@@ -1221,7 +1220,7 @@ test_status_pages(void **state)
 		}
 		snprintf(after, sizeof(after), "%s", r->hosts[r->n_hosts - 1]->host);
 		bool more = r->more;
-		fl__response__free_unpacked(resp, NULL);
+		fl__status_reply__free_unpacked(r, NULL);
 		pages++;
 		if (!more) {
 			break;

@@ -58,9 +58,20 @@ check_status(const coll_state *s, int64_t now)
 	for (;;) {
 		nng_msg      *m;
 		Fl__Response *resp;
+		Fl__Response  out = FL__RESPONSE__INIT;
+		coll_status   st;
 		char          why[256];
-		FUZZ_CHECK(
-		    coll_state_encode_status_page(s, NULL, after, 1, seen % 2 == 0, now, &m) == 0);
+		FUZZ_CHECK(coll_state_status(s, NULL, after, 1, now, &st) == 0);
+		out.schema_version = FL_SCHEMA_VERSION;
+		if (seen % 2 == 0) {
+			out.reply_case = FL__RESPONSE__REPLY_HOSTS;
+			out.hosts      = &st.reply;
+		} else {
+			out.reply_case = FL__RESPONSE__REPLY_STATUS;
+			out.status     = &st.reply;
+		}
+		FUZZ_CHECK(fl_wire_encode(&out.base, &m) == 0);
+		coll_status_fini(&st);
 		FUZZ_REDECODE(fl_wire_decode_response(
 		                  nng_msg_body(m), nng_msg_len(m), &resp, why, sizeof(why)),
 		    why);

@@ -1,0 +1,19 @@
+// control.h - the control thread: the CLI's queries on the REP socket, answered one at a time
+// and sent asynchronously (control.c, "reply contexts"; server.h explains the threads).
+
+#ifndef FL_COLLECTOR_CONTROL_H
+#define FL_COLLECTOR_CONTROL_H
+
+#include <stddef.h>
+
+#include "hub.h"
+
+// The control socket's reply contexts: opened before the control thread starts, freed once it
+// and every slow request have ended. 0, or -1 with err.
+int  coll_control_open(coll_server *srv, char *err, size_t errlen);
+void coll_control_free(coll_server *srv);
+
+// The thread body; arg is the coll_server.
+void *coll_control_main(void *arg);
+
+#endif // FL_COLLECTOR_CONTROL_H
