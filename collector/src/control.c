@@ -23,6 +23,7 @@
 #include "pipes.h"
 #include "rejects.h"
 #include "survey.h"
+#include "trace.h"
 #include "verify.h"
 
 // Slow requests (probe-now, verify: seconds, bounded by their survey deadlines) are answered on
@@ -117,7 +118,9 @@ answer_diagnose(coll_server *srv, const Fl__DiagnoseQuery *q, nng_msg **out)
 	coll_filter f =
 	    q != NULL ? filter_of(q->host, q->labels, q->n_labels) : filter_of(NULL, NULL, 0);
 	pthread_mutex_lock(&srv->lock);
-	reply = coll_state_diagnose_filtered(&srv->state, fl_now_us(), &f);
+	int64_t now = fl_now_us();
+	reply       = coll_state_diagnose_filtered(&srv->state, now, &f);
+	coll_trace_diagnose(&srv->state, now, reply);
 	pthread_mutex_unlock(&srv->lock); // the reply owns its strings
 	if (reply == NULL) {
 		return encode_error(

@@ -39,6 +39,11 @@ if [ -n "$missing" ]; then
 	exit 1
 fi
 
+selected() {
+	[[ " ${FL_TB_SKIP:-} " != *" $1 "* ]] || return 1
+	[ -z "${FL_TB_ONLY:-}" ] || [[ " $FL_TB_ONLY " == *" $1 "* ]]
+}
+
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	if [ "${FL_TB_KEEP:-0}" = 1 ]; then
@@ -47,6 +52,13 @@ cleanup() {
 }
 trap cleanup EXIT
 "$TB" down >/dev/null 2>&1 # whatever an earlier run left
+# Row 8 records what the collector judged at every diagnosis (collector/src/trace.h), so a flap
+# can be replayed: the lines of the hold are kept in $TRACE_DIR (the state dir goes with `down`).
+TRACE_DIR=${FL_TB_TRACE_DIR:-$FL_BUILD/testbed-trace}
+if selected 8; then
+	export FL_TRACE_DIAGNOSE=$FL_TB_STATE/log/diagnose-trace.jsonl
+	mkdir -p "$TRACE_DIR"
+fi
 t_up=$(ms_now)
 if ! FL_TB_AGENTS=1 "$TB" up; then
 	echo "FAIL testbed up (logs were in $FL_TB_STATE/log; rerun: FL_BUILD=$FL_BUILD $TB up)"
@@ -97,11 +109,6 @@ wait_healthy() {
 	echo "FAIL not healthy ${RECOVER_S}s after clearing $1: $(summary)"
 	fails=$((fails + 1))
 	return 1
-}
-
-selected() {
-	[[ " ${FL_TB_SKIP:-} " != *" $1 "* ]] || return 1
-	[ -z "${FL_TB_ONLY:-}" ] || [[ " $FL_TB_ONLY " == *" $1 "* ]]
 }
 
 # run_fault N NAME PREDICATE INJECT...: inject, wait for the predicate, report, clear
@@ -258,6 +265,7 @@ fault8() { # fault8 PCT
 	else
 		say "fault 8 loss-stable-$pct: network on app2 after ${took_ms} ms; holding"
 		seen=""
+		: >"$FL_TRACE_DIAGNOSE" # the hold only
 		end=$(($(ms_now) + hold * 1000))
 		while [ "$(ms_now)" -lt "$end" ]; do
 			last=$(diag)
@@ -267,6 +275,7 @@ fault8() { # fault8 PCT
 			if ! echo "$last" | jq -e "$pred" >/dev/null 2>&1; then
 				flaps=$((flaps + 1))
 				[ -n "$first_flap" ] || first_flap=$(summary)
+				trace_flap
 			fi
 			sleep 0.5
 		done
@@ -277,9 +286,18 @@ fault8() { # fault8 PCT
 			fails=$((fails + 1))
 		fi
 		say "verdicts seen while held: $seen"
+		cp "$FL_TRACE_DIAGNOSE" "$TRACE_DIR/loss-$pct-$(date +%Y%m%dT%H%M%S).jsonl"
 	fi
 	"$TB" clear
 	wait_healthy "fault 8 loss $pct%"
+}
+# The database paths' windows at the diagnosis just made (the trace's last line) and the one
+# before: what let a flap through.
+trace_flap() {
+	tail -2 "$FL_TRACE_DIAGNOSE" | jq -c '{at_us, verdict, hosts, db: [.probes[]
+	  | select(.probe | test("orders")) | {host, probe, status, failure, cf: .consecutive_fail,
+	    base_ms: (.baseline_us / 1000 | floor), slow, failed,
+	    ms: [.dur_us[] / 1000 | floor]}]}' 2>/dev/null | sed 's/^/  trace: /'
 }
 for pct in ${FL_TB_LOSS_PCTS:-10 30}; do fault8 "$pct"; done
 

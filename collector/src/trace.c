@@ -1,0 +1,97 @@
+// trace.c - see trace.h.
+
+#include "trace.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "correlate.h"
+#include "fl/json.h"
+#include "fl/log.h"
+#include "fl/names.h"
+
+// The window's durations, oldest first (the ring's order is an implementation detail).
+static void
+trace_window(fl_json *j, const corr_window *w)
+{
+	fl_json_kuint(j, "n", w->n);
+	fl_json_kuint(j, "rounds", w->rounds);
+	fl_json_kuint(j, "slow", w->slow);
+	fl_json_kuint(j, "failed", w->failed);
+	fl_json_key(j, "dur_us");
+	fl_json_arr_begin(j);
+	for (unsigned i = 0; i < w->n; i++) {
+		fl_json_uint(j, w->dur_us[(w->next + CORR_WINDOW - w->n + i) % CORR_WINDOW]);
+	}
+	fl_json_arr_end(j);
+}
+
+static void
+trace_probe(fl_json *j, const coll_host *h, const coll_probe *p)
+{
+	fl_json_obj_begin(j);
+	fl_json_kstr(j, "host", h->name);
+	fl_json_kstr(j, "probe", p->name);
+	fl_json_kbool(j, "stale", h->stale);
+	if (p->last != NULL) {
+		fl_json_kstr(j, "status", fl_status_name(p->last->status));
+		fl_json_kstr(j, "failure", fl_failure_name(p->last->failure));
+		fl_json_kuint(j, "duration_us", p->last->duration_us);
+	}
+	fl_json_kuint(j, "consecutive_fail", p->consecutive_fail);
+	fl_json_kuint(j, "consecutive_ok", p->consecutive_ok);
+	fl_json_kuint(j, "consecutive_slow", p->consecutive_slow);
+	fl_json_kint(j, "baseline_us", p->ok_samples >= 3 ? p->baseline_us : 0);
+	trace_window(j, &p->recent);
+	fl_json_obj_end(j);
+}
+
+static void
+trace_reply(fl_json *j, const Fl__DiagnoseReply *reply)
+{
+	fl_json_kstr(j, "verdict", fl_verdict_name(reply->verdict));
+	fl_json_kstr(j, "summary", reply->summary);
+	fl_json_key(j, "hosts");
+	fl_json_arr_begin(j);
+	if (reply->n_findings > 0) {
+		for (size_t i = 0; i < reply->findings[0]->n_hosts; i++) {
+			fl_json_str(j, reply->findings[0]->hosts[i]);
+		}
+	}
+	fl_json_arr_end(j);
+}
+
+void
+coll_trace_diagnose(const coll_state *s, int64_t now_us, const Fl__DiagnoseReply *reply)
+{
+	static bool warned; // one log line, not one per query
+	const char *path = getenv("FL_TRACE_DIAGNOSE");
+	if (path == NULL || path[0] == '\0' || reply == NULL) {
+		return;
+	}
+	fl_json j;
+	fl_json_init(&j, false);
+	fl_json_obj_begin(&j);
+	fl_json_kint(&j, "at_us", now_us);
+	trace_reply(&j, reply);
+	fl_json_key(&j, "probes");
+	fl_json_arr_begin(&j);
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		for (size_t k = 0; k < s->hosts[i]->n_probes; k++) {
+			trace_probe(&j, s->hosts[i], &s->hosts[i]->probes[k]);
+		}
+	}
+	fl_json_arr_end(&j);
+	fl_json_obj_end(&j);
+	const char *text = fl_json_text(&j);
+	FILE       *f    = text != NULL ? fopen(path, "a") : NULL;
+	if (f != NULL) {
+		fprintf(f, "%s\n", text);
+		fclose(f);
+	} else if (!warned) {
+		warned = true;
+		fl_log(FL_LOG_WARN, "trace", "cannot append to FL_TRACE_DIAGNOSE file %s", path);
+	}
+	fl_json_fini(&j);
+}
