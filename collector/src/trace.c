@@ -11,6 +11,32 @@
 #include "fl/log.h"
 #include "fl/names.h"
 
+// The rounds held, oldest first, in the unit tests' `.rounds` spelling (tests/correlate): a
+// letter per round ('F' failed, 'S' slow, '.' neither) and its duration in ms; rounds older
+// than the durations held (only their bits are kept) read 0 ms.
+static void
+trace_rounds_text(fl_json *j, const corr_window *w)
+{
+	char   text[CORR_HISTORY * 12 + 1] = ""; // "F2000 ": at most 12 each
+	size_t len                         = 0;
+	for (unsigned k = w->rounds; k-- > 0;) {
+		// k rounds before the latest; durations are held for the newest n
+		uint64_t bit = (uint64_t) 1 << k;
+		char     c   = (w->failed & bit) != 0 ? 'F' : ((w->slow & bit) != 0 ? 'S' : '.');
+		uint32_t ms  = 0;
+		if (k < w->n) {
+			ms = w->dur_us[(w->next + CORR_WINDOW - 1 - k) % CORR_WINDOW] / 1000;
+		}
+		int n = snprintf(
+		    text + len, sizeof(text) - len, "%s%c%u", len > 0 ? " " : "", c, (unsigned) ms);
+		if (n < 0 || (size_t) n >= sizeof(text) - len) {
+			break;
+		}
+		len += (size_t) n;
+	}
+	fl_json_kstr(j, "rounds_text", text);
+}
+
 // The window's durations, oldest first (the ring's order is an implementation detail).
 static void
 trace_window(fl_json *j, const corr_window *w)
@@ -25,6 +51,7 @@ trace_window(fl_json *j, const corr_window *w)
 		fl_json_uint(j, w->dur_us[(w->next + CORR_WINDOW - w->n + i) % CORR_WINDOW]);
 	}
 	fl_json_arr_end(j);
+	trace_rounds_text(j, w);
 }
 
 static void
@@ -35,6 +62,8 @@ trace_probe(fl_json *j, const coll_host *h, const coll_probe *p)
 	fl_json_kstr(j, "probe", p->name);
 	fl_json_kbool(j, "stale", h->stale);
 	if (p->last != NULL) {
+		fl_json_kstr(j, "kind", fl_kind_name(p->last->kind));
+		fl_json_kstr(j, "target", p->last->target);
 		fl_json_kstr(j, "status", fl_status_name(p->last->status));
 		fl_json_kstr(j, "failure", fl_failure_name(p->last->failure));
 		fl_json_kuint(j, "duration_us", p->last->duration_us);
