@@ -28,6 +28,7 @@
 #define CORR_MAX_RELEASES         8       // distinct releases tracked per comparison
 #define CORR_MAX_UNMET            16      // distinct unmet requirements tracked per finding
 #define CORR_SLOW_FLOOR_US        50000   // baseline rule: also at least 50 ms above normal
+#define CORR_SYN_RETRY_US         1000000 // a lost SYN is sent again after 1 s (initial RTO)
 #define CORR_RELEASE_SLACK_MIN_US 5000000 // a release change this close before a streak caused it
 #define CORR_DNS_RECENT_US        (3600LL * 1000000) // a name's answer changed this recently: news
 #define CORR_DNS_NAMES            4 // names looked at per finding for moves and split answers

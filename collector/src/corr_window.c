@@ -106,20 +106,41 @@ window_clean_at(const corr_window *w, unsigned ago)
 	return popcount64((w->slow | w->failed) & bits) <= 1;
 }
 
+// Whether a round of the current window shows lost packets: it failed, or it was slow and took
+// at least CORR_SYN_RETRY_US (a lost SYN or SYN-ACK is sent again after 1 s, so that round
+// lasts its normal time plus a second; being slow, it is far above the path's baseline). A busy
+// machine slows rounds by a few hundred ms, not by a second, and does not time them out.
+static bool
+window_shows_loss(const corr_window *w)
+{
+	if (corr_window_failed(w) > 0) {
+		return true;
+	}
+	for (unsigned i = 0; i < w->n; i++) {
+		// Bit i of the history and the i-th newest duration are the same round.
+		uint32_t d = w->dur_us[(w->next + CORR_WINDOW - 1 - i) % CORR_WINDOW];
+		if (((w->slow >> i) & 1u) != 0 && d >= CORR_SYN_RETRY_US) {
+			return true;
+		}
+	}
+	return false;
+}
+
 // Hysteresis over the bit history: the path entered a spell of trouble in some recent window
 // and has not been clean in any window since (two thresholds: enter at ~30 % bad rounds, leave
-// at <= 1 bad of CORR_WINDOW), and a round of the current window failed. A path losing 10 % of
-// its packets has some 20-40 % bad rounds, around any single threshold, so one threshold made
-// it flap between suspect and fine; it also times out now and then (two lost SYNs), which a
-// busy machine's slow rounds do not: a busy host that once had a troubled window is not held
-// on its spikes. A pure function of the window: the engine keeps no state between diagnoses.
+// at <= 1 bad of CORR_WINDOW), and a round of the current window shows lost packets
+// (window_shows_loss()). A path losing 10 % of its packets has some 20-40 % bad rounds, around
+// any single threshold, so one threshold made it flap between suspect and fine; its rounds
+// also time out or last a second more now and then (lost SYNs), which a busy machine's slow
+// rounds do not: a busy host that once had a troubled window is not held on its spikes. A pure
+// function of the window: the engine keeps no state between diagnoses.
 static bool
 window_in_trouble(const corr_params *prm, const corr_window *w)
 {
 	if (w != NULL && window_troubled_at(prm, w, 0)) {
 		return true;
 	}
-	if (w == NULL || corr_window_failed(w) == 0) {
+	if (w == NULL || !window_shows_loss(w)) {
 		return false;
 	}
 	for (unsigned ago = 0; ago < w->rounds; ago++) {
