@@ -177,6 +177,29 @@ clearly_better(const eng *e, uint32_t a, uint32_t b)
 	return 2 * pa <= pb && pb - pa >= CORR_SLOW_FLOOR_US;
 }
 
+// How bad a suspect path is among the suspects of one target: its trouble latency (ent_lat),
+// or the p90 of its recent rounds when that is higher. A lossy path whose latest round was
+// only a little slow (ent_lat: that round) must still outrank a busy host's spikes (ent_lat:
+// their p90), or the busy host would be the "worst" suspect and named beside it.
+static double
+ent_rank_lat(const eng *e, uint32_t id)
+{
+	double             lat = ent_lat(e, id);
+	const corr_window *w   = ent_probe(e, id)->recent;
+	double             p90 = w != NULL && w->n > 0 ? corr_window_percentile(w, 90) : 0;
+	return p90 > lat ? p90 : lat;
+}
+
+// Whether suspect a is clearly better than the worst suspect: a's p75 at most half of the
+// worst's rank latency (ent_rank_lat) and at least 50 ms below it: a busy host's spikes next
+// to a lossy path are noise.
+static bool
+better_than_worst(const eng *e, uint32_t a, uint32_t worst)
+{
+	double pa = ent_p75(e, a), pw = ent_rank_lat(e, worst);
+	return 2 * pa <= pw && pw - pa >= CORR_SLOW_FLOOR_US;
+}
+
 // Of the suspect paths, those with a calm host clearly better and not clearly better than
 // the worst suspect (a busy host's spikes next to a lossy path are noise: the worst path is
 // named) into paths; and the calm hosts clearly better than every kept path into normal.
@@ -186,12 +209,13 @@ select_slow_paths(eng *e, const vec *suspects, const vec *calm, vec *paths, vec 
 	uint32_t best  = UINT32_MAX,
 	         worst = UINT32_MAX; // the kept paths with the lowest/highest p90
 	for (size_t i = 0; i < suspects->n; i++) {
-		if (worst == UINT32_MAX || ent_lat(e, suspects->v[i]) > ent_lat(e, worst)) {
+		if (worst == UINT32_MAX ||
+		    ent_rank_lat(e, suspects->v[i]) > ent_rank_lat(e, worst)) {
 			worst = suspects->v[i];
 		}
 	}
 	for (size_t i = 0; i < suspects->n; i++) {
-		if (suspects->v[i] != worst && clearly_better(e, suspects->v[i], worst)) {
+		if (suspects->v[i] != worst && better_than_worst(e, suspects->v[i], worst)) {
 			continue;
 		}
 		for (size_t j = 0; j < calm->n; j++) {
