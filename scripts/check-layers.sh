@@ -28,6 +28,7 @@ listen    50
 config    40
 survey    30
 notify    30
+trace     30
 state     20
 latency   15
 canary    15
@@ -39,7 +40,7 @@ correlate 10
 metrics   10
 http      10
 '
-NO_NNG='state store correlate canary stats latency metrics'
+NO_NNG='state store correlate canary stats latency metrics trace'
 
 # Files named PREFIX_... that belong to another module: the correlation engine's corr_*.c.
 declare -A alias=([corr]=correlate)
