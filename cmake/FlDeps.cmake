@@ -6,6 +6,7 @@ find_package(nng 1.5 CONFIG REQUIRED)                                     # nng:
 find_package(CURL 7.68 REQUIRED)                                          # CURL::libcurl
 find_package(PostgreSQL REQUIRED)                                         # PostgreSQL::PostgreSQL
 find_package(SQLite3 REQUIRED)                                            # SQLite::SQLite3
+find_package(OpenSSL 1.1 REQUIRED COMPONENTS SSL Crypto)                  # OpenSSL::SSL, ::Crypto
 pkg_check_modules(PROTOBUFC REQUIRED IMPORTED_TARGET libprotobuf-c>=1.3) # PkgConfig::PROTOBUFC
 pkg_check_modules(MYSQL REQUIRED IMPORTED_TARGET mysqlclient)            # PkgConfig::MYSQL
 find_program(PROTOC_C NAMES protoc-c REQUIRED)

@@ -95,6 +95,18 @@ module_ops(probe_kind *k, char *err, size_t errlen)
 	return ops;
 }
 
+void
+agent_probe_link(const char *section_kind, const agent_probe_ops *ops)
+{
+	pthread_mutex_lock(&module_mu);
+	for (size_t i = 0; i < sizeof(probe_kinds) / sizeof(probe_kinds[0]); i++) {
+		if (strcmp(probe_kinds[i].section, section_kind) == 0) {
+			probe_kinds[i].ops = ops;
+		}
+	}
+	pthread_mutex_unlock(&module_mu);
+}
+
 int
 agent_probe_find(const char *section_kind, const agent_probe_ops **ops, char *err, size_t errlen)
 {

@@ -121,6 +121,11 @@ typedef struct agent_probe_ops {
 int agent_probe_find(
     const char *section_kind, const agent_probe_ops **ops, char *err, size_t errlen);
 
+// Makes section_kind's probes use ops instead of loading a module: for programs that link a
+// driver directly (the config fuzzer, so that it reaches the database probes' keys). Call
+// before the first agent_probe_find; an unknown kind is ignored.
+void agent_probe_link(const char *section_kind, const agent_probe_ops *ops);
+
 // Where the database probe modules are installed: FAULTLINE_AGENT_MODULE_DIR when set, else
 // the directory fixed at build time (/usr/lib/faultline for the packages).
 const char *agent_module_dir(void);

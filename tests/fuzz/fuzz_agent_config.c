@@ -2,7 +2,8 @@
 // keys (agent/src/config.c and the probes' set/validate).
 //
 // Configs are written by the operator, not by the network, but a typo must give
-// "FILE:LINE: message", never a crash or a half-loaded config.
+// "FILE:LINE: message", never a crash or a half-loaded config. The database drivers, modules
+// in the agent, are linked in here so that their keys are reached too.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,8 +13,20 @@
 #include "config.h"
 #include "fl/log.h"
 #include "fuzz_util.h"
+#include "probe.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void) argc;
+	(void) argv;
+	agent_probe_link("postgres", &agent_probe_postgres);
+	agent_probe_link("mysql", &agent_probe_mysql);
+	return 0;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

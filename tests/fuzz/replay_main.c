@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+// Optional, as in libFuzzer: a target that defines it is set up once before the inputs.
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static int
 run_file(const char *path)
@@ -49,6 +51,9 @@ main(int argc, char **argv)
 {
 	int count = 0;
 
+	if (LLVMFuzzerInitialize != NULL) {
+		LLVMFuzzerInitialize(&argc, &argv);
+	}
 	for (int i = 1; i < argc; i++) {
 		struct stat st;
 		if (stat(argv[i], &st) != 0) {
