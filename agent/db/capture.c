@@ -10,6 +10,9 @@
 
 #include "expect.h"
 
+static void cap_vadd(db_capture *c, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 cap_vadd(db_capture *c, const char *fmt, va_list ap)
 {
