@@ -15,17 +15,6 @@
 #include <unistd.h>
 
 int
-fl_strlcpy_checked(char *dst, const char *src, size_t dstlen)
-{
-	size_t n = strlen(src);
-	if (n >= dstlen) {
-		return -1;
-	}
-	memcpy(dst, src, n + 1);
-	return 0;
-}
-
-int
 fl_cfg_uint(const char *v, uint32_t min, uint32_t max, uint32_t *out)
 {
 	char         *end;

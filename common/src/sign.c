@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,8 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+
+#include "fl/str.h"
 
 #define CONTEXT     "faultline report v1\n"
 #define MAX_PEM     (16 * 1024)
@@ -42,21 +43,6 @@ struct fl_keyring {
 	ring_entry     *entries;
 	size_t          n, cap;
 };
-
-static int fail(char *err, size_t errlen, int rv, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t errlen, int rv, const char *fmt, ...)
-{
-	if (err != NULL && errlen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rv;
-}
 
 // ECDSA-SHA256 over CONTEXT || data; sign (sig, *siglen in/out) or verify (sig, siglen).
 // Returns 0 when signing worked or the signature verifies.
@@ -129,29 +115,29 @@ read_pem(const char *path, int secret, char **out, struct stat *st_out, char *er
 	size_t      n;
 
 	if ((f = fopen(path, "rb")) == NULL) {
-		return fail(err, errlen, errno == ENOENT ? NNG_ENOENT : NNG_EPERM,
+		return fl_err_set(err, errlen, errno == ENOENT ? NNG_ENOENT : NNG_EPERM,
 		    "cannot read %s: %s", path, strerror(errno));
 	}
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    st.st_size > MAX_PEM) {
 		fclose(f);
-		return fail(err, errlen, NNG_EINVAL,
+		return fl_err_set(err, errlen, NNG_EINVAL,
 		    "cannot use %s: not a PEM file of 1 to %d bytes", path, MAX_PEM);
 	}
 	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		fclose(f);
-		return fail(err, errlen, NNG_EPERM,
+		return fl_err_set(err, errlen, NNG_EPERM,
 		    "cannot use key %s: group or others may read it (chmod 600)", path);
 	}
 	if ((buf = malloc((size_t) st.st_size + 1)) == NULL) {
 		fclose(f);
-		return fail(err, errlen, NNG_ENOMEM, "cannot read %s: out of memory", path);
+		return fl_err_set(err, errlen, NNG_ENOMEM, "cannot read %s: out of memory", path);
 	}
 	n = fread(buf, 1, (size_t) st.st_size, f);
 	fclose(f);
 	if (n != (size_t) st.st_size) {
 		free(buf);
-		return fail(err, errlen, NNG_EINVAL, "cannot read %s: short read", path);
+		return fl_err_set(err, errlen, NNG_EINVAL, "cannot read %s: short read", path);
 	}
 	buf[n] = '\0';
 	*out   = buf;
@@ -187,16 +173,17 @@ fl_sign_key_load(const char *path, fl_sign_key **out, char *err, size_t errlen)
 	pk = parse_pem(pem, 1);
 	free_secret(pem);
 	if (pk == NULL) {
-		return fail(err, errlen, NNG_ECRYPTO,
+		return fl_err_set(err, errlen, NNG_ECRYPTO,
 		    "cannot use %s: not an unencrypted PEM private key", path);
 	}
 	if (!is_p256(pk)) {
 		EVP_PKEY_free(pk);
-		return fail(err, errlen, NNG_ENOTSUP, "cannot use %s: not an EC P-256 key", path);
+		return fl_err_set(
+		    err, errlen, NNG_ENOTSUP, "cannot use %s: not an EC P-256 key", path);
 	}
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
 		EVP_PKEY_free(pk);
-		return fail(err, errlen, NNG_ENOMEM, "cannot load %s: out of memory", path);
+		return fl_err_set(err, errlen, NNG_ENOMEM, "cannot load %s: out of memory", path);
 	}
 	k->pk = pk;
 	*out  = k;
@@ -258,12 +245,12 @@ fl_keyring_open(const char *dir, fl_keyring **out, char *err, size_t errlen)
 	fl_keyring *kr;
 
 	if (dir == NULL || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		return fail(err, errlen, NNG_ENOENT, "cannot use keys directory %s: %s",
+		return fl_err_set(err, errlen, NNG_ENOENT, "cannot use keys directory %s: %s",
 		    dir != NULL ? dir : "(none)", dir != NULL ? strerror(errno) : "not set");
 	}
 	if ((kr = calloc(1, sizeof(*kr))) == NULL || (kr->dir = strdup(dir)) == NULL) {
 		free(kr);
-		return fail(err, errlen, NNG_ENOMEM, "cannot open keyring: out of memory");
+		return fl_err_set(err, errlen, NNG_ENOMEM, "cannot open keyring: out of memory");
 	}
 	pthread_mutex_init(&kr->mu, NULL);
 	*out = kr;
@@ -335,7 +322,7 @@ ring_key(fl_keyring *kr, const char *host, char *why, size_t whylen)
 			EVP_PKEY_free(e->pk);
 			*e = kr->entries[--kr->n];
 		}
-		fail(why, whylen, 0, "no key for host %s (%s)", host, path);
+		fl_err_set(why, whylen, 0, "no key for host %s (%s)", host, path);
 		return NULL;
 	}
 	if (e != NULL && same_file(e, &st)) {
@@ -350,7 +337,8 @@ ring_key(fl_keyring *kr, const char *host, char *why, size_t whylen)
 			ring_entry *ne  = realloc(kr->entries, cap * sizeof(*ne));
 			if (ne == NULL) {
 				free(pem);
-				fail(why, whylen, 0, "cannot load key of %s: out of memory", host);
+				fl_err_set(
+				    why, whylen, 0, "cannot load key of %s: out of memory", host);
 				return NULL;
 			}
 			kr->entries = ne;
@@ -366,7 +354,7 @@ ring_key(fl_keyring *kr, const char *host, char *why, size_t whylen)
 	if (e->pk == NULL || !is_p256(e->pk)) {
 		EVP_PKEY_free(e->pk);
 		*e = kr->entries[--kr->n];
-		fail(why, whylen, 0, "cannot use %s: not a PEM EC P-256 public key", path);
+		fl_err_set(why, whylen, 0, "cannot use %s: not a PEM EC P-256 public key", path);
 		return NULL;
 	}
 	e->ino   = st.st_ino;
@@ -395,21 +383,6 @@ fl_sign_status_name(fl_sign_status s)
 	return "unknown";
 }
 
-static fl_sign_status refuse(fl_sign_status s, char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static fl_sign_status
-refuse(fl_sign_status s, char *why, size_t whylen, const char *fmt, ...)
-{
-	if (why != NULL && whylen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return s;
-}
-
 fl_sign_status
 fl_sign_verify_report(fl_keyring *kr, const void *buf, size_t len, Fl__Report **out,
     fl_wire_reject *wire, char *why, size_t whylen)
@@ -424,16 +397,16 @@ fl_sign_verify_report(fl_keyring *kr, const void *buf, size_t len, Fl__Report **
 		*wire = FL_WIRE_OK;
 	}
 	if (len > FL_WIRE_MAX_MSG) {
-		return refuse(FL_SIGN_BAD_ENVELOPE, why, whylen, "envelope of %zu bytes", len);
+		return fl_err_set(why, whylen, FL_SIGN_BAD_ENVELOPE, "envelope of %zu bytes", len);
 	}
 	if ((env = fl__envelope__unpack(NULL, len, buf)) == NULL) {
-		return refuse(
-		    FL_SIGN_BAD_ENVELOPE, why, whylen, "%zu bytes are not an envelope", len);
+		return fl_err_set(
+		    why, whylen, FL_SIGN_BAD_ENVELOPE, "%zu bytes are not an envelope", len);
 	}
 	if (env->report.len == 0 || env->signature.len == 0 ||
 	    env->signature.len > FL_SIGN_MAX_SIG) {
-		st = refuse(
-		    FL_SIGN_BAD_ENVELOPE, why, whylen, "envelope without report or signature");
+		st = fl_err_set(
+		    why, whylen, FL_SIGN_BAD_ENVELOPE, "envelope without report or signature");
 		goto out;
 	}
 	if ((rj = fl_wire_decode_report(env->report.data, env->report.len, &r, why, whylen)) !=
@@ -446,8 +419,8 @@ fl_sign_verify_report(fl_keyring *kr, const void *buf, size_t len, Fl__Report **
 	}
 	if (!host_is_filename(r->host) || env->key_id == NULL ||
 	    strcmp(env->key_id, r->host) != 0) {
-		st = refuse(FL_SIGN_BAD_HOST, why, whylen, "report for host %.64s signed as %.64s",
-		    r->host, env->key_id != NULL ? env->key_id : "");
+		st = fl_err_set(why, whylen, FL_SIGN_BAD_HOST,
+		    "report for host %.64s signed as %.64s", r->host, fl_str_or_empty(env->key_id));
 		goto out;
 	}
 	pthread_mutex_lock(&kr->mu);
@@ -455,10 +428,10 @@ fl_sign_verify_report(fl_keyring *kr, const void *buf, size_t len, Fl__Report **
 	pthread_mutex_unlock(&kr->mu);
 	size_t siglen = env->signature.len;
 	if (pk == NULL) {
-		st = refuse(FL_SIGN_NO_KEY, why, whylen, "%s", msg);
+		st = fl_err_set(why, whylen, FL_SIGN_NO_KEY, "%s", msg);
 	} else if (run_ecdsa(pk, 0, env->report.data, env->report.len, env->signature.data,
 	               &siglen) != 0) {
-		st = refuse(FL_SIGN_BAD_SIGNATURE, why, whylen,
+		st = fl_err_set(why, whylen, FL_SIGN_BAD_SIGNATURE,
 		    "report for host %s does not verify with its key", r->host);
 	}
 	EVP_PKEY_free(pk); // accepts NULL

@@ -3,7 +3,6 @@
 #include "fl/tls.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +12,7 @@
 #include <mbedtls/x509_crt.h>
 #include <nng/supplemental/tls/tls.h>
 
-static int fail(char *err, size_t errlen, int rv, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t errlen, int rv, const char *fmt, ...)
-{
-	if (err != NULL && errlen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rv;
-}
+#include "fl/str.h"
 
 bool
 fl_tls_url(const char *url)
@@ -46,31 +32,33 @@ read_pem(const char *path, bool secret, char **out, char *err, size_t errlen)
 	size_t      n;
 
 	if ((f = fopen(path, "rb")) == NULL) {
-		return fail(err, errlen, NNG_ENOENT, "cannot read %s: %s", path, strerror(errno));
+		return fl_err_set(
+		    err, errlen, NNG_ENOENT, "cannot read %s: %s", path, strerror(errno));
 	}
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		fclose(f);
-		return fail(err, errlen, NNG_EINVAL, "cannot read %s: not a regular file", path);
+		return fl_err_set(
+		    err, errlen, NNG_EINVAL, "cannot read %s: not a regular file", path);
 	}
 	if (secret && (st.st_mode & S_IROTH) != 0) {
 		fclose(f);
-		return fail(err, errlen, NNG_EPERM,
+		return fl_err_set(err, errlen, NNG_EPERM,
 		    "cannot use key %s: readable by every user (chmod o-r)", path);
 	}
 	if (st.st_size <= 0 || st.st_size > FL_TLS_MAX_PEM) {
 		fclose(f);
-		return fail(err, errlen, NNG_EINVAL, "cannot use %s: %lld bytes (1 to %d)", path,
-		    (long long) st.st_size, FL_TLS_MAX_PEM);
+		return fl_err_set(err, errlen, NNG_EINVAL, "cannot use %s: %lld bytes (1 to %d)",
+		    path, (long long) st.st_size, FL_TLS_MAX_PEM);
 	}
 	if ((buf = malloc((size_t) st.st_size + 1)) == NULL) {
 		fclose(f);
-		return fail(err, errlen, NNG_ENOMEM, "cannot read %s: out of memory", path);
+		return fl_err_set(err, errlen, NNG_ENOMEM, "cannot read %s: out of memory", path);
 	}
 	n = fread(buf, 1, (size_t) st.st_size, f);
 	fclose(f);
 	if (n != (size_t) st.st_size) {
 		free(buf);
-		return fail(err, errlen, NNG_EINVAL, "cannot read %s: short read", path);
+		return fl_err_set(err, errlen, NNG_EINVAL, "cannot read %s: short read", path);
 	}
 	buf[n] = '\0';
 	*out   = buf;
@@ -104,14 +92,14 @@ check_pair(const char *cert, const char *key, const char *cert_file, const char 
 	mbedtls_x509_crt_init(&crt);
 	mbedtls_pk_init(&pk);
 	if (mbedtls_x509_crt_parse(&crt, (const unsigned char *) cert, strlen(cert) + 1) != 0) {
-		rv = fail(
+		rv = fl_err_set(
 		    err, errlen, NNG_ECRYPTO, "cannot use %s: no valid PEM certificate", cert_file);
 	} else if (mbedtls_pk_parse_key(
 	               &pk, (const unsigned char *) key, strlen(key) + 1, NULL, 0) != 0) {
-		rv = fail(err, errlen, NNG_ECRYPTO,
+		rv = fl_err_set(err, errlen, NNG_ECRYPTO,
 		    "cannot use %s: no valid unencrypted PEM private key", key_file);
 	} else if (mbedtls_pk_check_pair(&crt.pk, &pk) != 0) {
-		rv = fail(err, errlen, NNG_ECRYPTO, "cannot use key %s: it does not match %s",
+		rv = fl_err_set(err, errlen, NNG_ECRYPTO, "cannot use key %s: it does not match %s",
 		    key_file, cert_file);
 	}
 	mbedtls_pk_free(&pk);
@@ -131,7 +119,7 @@ make_config(const fl_tls_opts *o, nng_tls_mode mode, const char *server_name, nn
 
 	if (o == NULL || o->ca_file == NULL || o->ca_file[0] == '\0' || o->cert_file == NULL ||
 	    o->cert_file[0] == '\0') {
-		return fail(err, errlen, NNG_EINVAL,
+		return fl_err_set(err, errlen, NNG_EINVAL,
 		    "cannot set up TLS: ca_file and cert_file are both required");
 	}
 	key_file = o->key_file != NULL && o->key_file[0] != '\0' ? o->key_file : o->cert_file;
@@ -146,34 +134,35 @@ make_config(const fl_tls_opts *o, nng_tls_mode mode, const char *server_name, nn
 		goto out;
 	}
 	if ((rv = nng_tls_config_alloc(&cfg, mode)) != 0) {
-		rv = fail(err, errlen, rv, "cannot set up TLS: %s", nng_strerror(rv));
+		rv = fl_err_set(err, errlen, rv, "cannot set up TLS: %s", nng_strerror(rv));
 		goto out;
 	}
 	// TLS 1.2 minimum; mbedTLS 2.28 as Debian builds it has no 1.3, so try that as a maximum
 	// and settle for 1.2 when it is refused.
 	if (nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3) != 0 &&
 	    (rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_2)) != 0) {
-		rv = fail(err, errlen, rv, "cannot require TLS 1.2: %s", nng_strerror(rv));
+		rv = fl_err_set(err, errlen, rv, "cannot require TLS 1.2: %s", nng_strerror(rv));
 		goto out;
 	}
 	if ((rv = nng_tls_config_ca_file(cfg, o->ca_file)) != 0) {
-		rv = fail(err, errlen, rv, "cannot load CA %s: %s", o->ca_file, nng_strerror(rv));
+		rv = fl_err_set(
+		    err, errlen, rv, "cannot load CA %s: %s", o->ca_file, nng_strerror(rv));
 		goto out;
 	}
 	// With the key in the certificate file, the same PEM text serves as both: mbedTLS picks
 	// the certificates and the key out of it.
 	if ((rv = nng_tls_config_own_cert(cfg, cert, key != NULL ? key : cert, NULL)) != 0) {
-		rv = fail(err, errlen, rv, "cannot load certificate %s with key %s: %s",
+		rv = fl_err_set(err, errlen, rv, "cannot load certificate %s with key %s: %s",
 		    o->cert_file, key_file, nng_strerror(rv));
 		goto out;
 	}
 	if ((rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0) {
-		rv =
-		    fail(err, errlen, rv, "cannot require peer certificates: %s", nng_strerror(rv));
+		rv = fl_err_set(
+		    err, errlen, rv, "cannot require peer certificates: %s", nng_strerror(rv));
 		goto out;
 	}
 	if (server_name != NULL && (rv = nng_tls_config_server_name(cfg, server_name)) != 0) {
-		rv = fail(err, errlen, rv, "cannot set server name %s: %s", server_name,
+		rv = fl_err_set(err, errlen, rv, "cannot set server name %s: %s", server_name,
 		    nng_strerror(rv));
 		goto out;
 	}
@@ -200,7 +189,7 @@ fl_tls_apply_dialer(
 	int             rv;
 
 	if (server_name == NULL || server_name[0] == '\0') {
-		return fail(err, errlen, NNG_EINVAL,
+		return fl_err_set(err, errlen, NNG_EINVAL,
 		    "cannot set up TLS: the collector's certificate name (server_name) is "
 		    "required");
 	}
@@ -210,7 +199,7 @@ fl_tls_apply_dialer(
 	rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg); // the dialer holds its own reference
 	nng_tls_config_free(cfg);
 	if (rv != 0) {
-		return fail(err, errlen, rv,
+		return fl_err_set(err, errlen, rv,
 		    "cannot use TLS on this dialer: %s (is the URL tls+tcp://?)", nng_strerror(rv));
 	}
 	return 0;
@@ -228,7 +217,7 @@ fl_tls_apply_listener(nng_listener l, const fl_tls_opts *o, char *err, size_t er
 	rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg);
 	nng_tls_config_free(cfg);
 	if (rv != 0) {
-		return fail(err, errlen, rv,
+		return fl_err_set(err, errlen, rv,
 		    "cannot use TLS on this listener: %s (is the URL tls+tcp://?)",
 		    nng_strerror(rv));
 	}
@@ -262,7 +251,7 @@ fl_tls_apply_stream_listener(nng_stream_listener *l, const fl_tls_opts *o, char 
 	}
 	nng_tls_config_free(cfg);
 	if (rv != 0) {
-		return fail(
+		return fl_err_set(
 		    err, errlen, rv, "cannot use TLS on this listener: %s", nng_strerror(rv));
 	}
 	return 0;

@@ -2,12 +2,11 @@
 
 #include "fl/wire.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fl/labels.h"
+#include "fl/str.h"
 #include "fl/text.h"
 
 const char *
@@ -26,18 +25,6 @@ fl_wire_reject_name(fl_wire_reject r)
 		return "invalid";
 	}
 	return "unknown";
-}
-
-static fl_wire_reject
-reject(fl_wire_reject r, char *why, size_t whylen, const char *fmt, ...)
-{
-	if (why != NULL && whylen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
 }
 
 // A wire string is acceptable when it is short and has no control characters: these strings
@@ -64,7 +51,8 @@ check_unmet(const Fl__UnmetRequirement *u, char *why, size_t whylen)
 	    !string_ok(u->object, FL_WIRE_MAX_STRING) ||
 	    !string_ok(u->privilege, FL_WIRE_MAX_STRING) ||
 	    !string_ok(u->role, FL_WIRE_MAX_STRING)) {
-		return reject(FL_WIRE_INVALID, why, whylen, "unmet requirement has a bad string");
+		return fl_err_set(
+		    why, whylen, FL_WIRE_INVALID, "unmet requirement has a bad string");
 	}
 	return FL_WIRE_OK;
 }
@@ -81,39 +69,39 @@ check_result(const Fl__ProbeResult *p, size_t i, char *why, size_t whylen)
 	char        problem[96];
 	const char *bad;
 	if (p->name == NULL || p->name[0] == '\0' || strlen(p->name) >= FL_WIRE_MAX_STRING) {
-		return reject(FL_WIRE_INVALID, why, whylen, "result %zu has no valid name", i);
+		return fl_err_set(why, whylen, FL_WIRE_INVALID, "result %zu has no valid name", i);
 	}
 	if (!time_ok(p->started_us)) {
-		return reject(FL_WIRE_INVALID, why, whylen, "result %zu started at %lld us", i,
+		return fl_err_set(why, whylen, FL_WIRE_INVALID, "result %zu started at %lld us", i,
 		    (long long) p->started_us);
 	}
 	if ((bad = fl_text_problem(p->name, problem, sizeof(problem))) != NULL) {
-		return reject(
-		    FL_WIRE_INVALID, why, whylen, "result %zu: probe name contains %s", i, bad);
+		return fl_err_set(
+		    why, whylen, FL_WIRE_INVALID, "result %zu: probe name contains %s", i, bad);
 	}
 	if (!string_ok(p->target, FL_WIRE_MAX_STRING) || !string_ok(p->role, FL_WIRE_MAX_STRING) ||
 	    !string_ok(p->expectations_digest, FL_WIRE_MAX_STRING) ||
 	    !string_ok(p->sqlstate, FL_WIRE_MAX_STRING) ||
 	    !string_ok(p->read_only_reason, FL_WIRE_MAX_STRING) ||
 	    !string_ok(p->read_only_needs, FL_WIRE_MAX_STRING)) {
-		return reject(FL_WIRE_INVALID, why, whylen, "result %zu has a bad string", i);
+		return fl_err_set(why, whylen, FL_WIRE_INVALID, "result %zu has a bad string", i);
 	}
 	if (!string_ok(p->detail, FL_WIRE_MAX_DETAIL)) {
-		return reject(FL_WIRE_INVALID, why, whylen, "result %zu detail too long", i);
+		return fl_err_set(why, whylen, FL_WIRE_INVALID, "result %zu detail too long", i);
 	}
 	if (p->n_unmet > FL_WIRE_MAX_UNMET) {
-		return reject(FL_WIRE_INVALID, why, whylen, "result %zu has %zu unmet requirements",
-		    i, p->n_unmet);
+		return fl_err_set(why, whylen, FL_WIRE_INVALID,
+		    "result %zu has %zu unmet requirements", i, p->n_unmet);
 	}
 	if (!string_ok(p->resolved_name, FL_WIRE_MAX_STRING) ||
 	    p->n_addresses > FL_WIRE_MAX_ADDRS) {
-		return reject(FL_WIRE_INVALID, why, whylen,
+		return fl_err_set(why, whylen, FL_WIRE_INVALID,
 		    "result %zu has a bad name or %zu addresses", i, p->n_addresses);
 	}
 	for (size_t k = 0; k < p->n_addresses; k++) {
 		if (p->addresses[k] == NULL || !string_ok(p->addresses[k], FL_WIRE_MAX_ADDR)) {
-			return reject(
-			    FL_WIRE_INVALID, why, whylen, "result %zu has a bad address", i);
+			return fl_err_set(
+			    why, whylen, FL_WIRE_INVALID, "result %zu has a bad address", i);
 		}
 	}
 	for (size_t k = 0; k < p->n_unmet; k++) {
@@ -153,36 +141,36 @@ fl_wire_reject
 fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 {
 	if (r->schema_version != FL_SCHEMA_VERSION) {
-		return reject(FL_WIRE_SCHEMA, why, whylen,
+		return fl_err_set(why, whylen, FL_WIRE_SCHEMA,
 		    "schema version %u, this collector speaks %d", r->schema_version,
 		    FL_SCHEMA_VERSION);
 	}
 	char        problem[96];
 	const char *bad;
 	if (r->host == NULL || r->host[0] == '\0' || strlen(r->host) >= 256) {
-		return reject(FL_WIRE_INVALID, why, whylen, "report has no valid host name");
+		return fl_err_set(why, whylen, FL_WIRE_INVALID, "report has no valid host name");
 	}
 	if ((bad = fl_text_problem(r->host, problem, sizeof(problem))) != NULL) {
-		return reject(FL_WIRE_INVALID, why, whylen, "host name contains %s", bad);
+		return fl_err_set(why, whylen, FL_WIRE_INVALID, "host name contains %s", bad);
 	}
 	if (!string_ok(r->release, 256) || !string_ok(r->agent_version, 64) ||
 	    !string_ok(r->expectations_file, FL_WIRE_MAX_STRING) ||
 	    !string_ok(r->expectations_digest, FL_WIRE_MAX_STRING) ||
 	    !string_ok(r->expectations_error, FL_WIRE_MAX_STRING)) {
-		return reject(
-		    FL_WIRE_INVALID, why, whylen, "report from %s has a bad string", r->host);
+		return fl_err_set(
+		    why, whylen, FL_WIRE_INVALID, "report from %s has a bad string", r->host);
 	}
 	if (r->interval_ms == 0 || r->interval_ms > 86400000u) {
-		return reject(FL_WIRE_INVALID, why, whylen, "report from %s has interval %u ms",
+		return fl_err_set(why, whylen, FL_WIRE_INVALID, "report from %s has interval %u ms",
 		    r->host, r->interval_ms);
 	}
 	if (r->n_results > FL_WIRE_MAX_RESULTS) {
-		return reject(FL_WIRE_INVALID, why, whylen,
+		return fl_err_set(why, whylen, FL_WIRE_INVALID,
 		    "report from %s has %zu results (max %d)", r->host, r->n_results,
 		    FL_WIRE_MAX_RESULTS);
 	}
 	if (!time_ok(r->sent_us) || !time_ok(r->round_started_us)) {
-		return reject(FL_WIRE_INVALID, why, whylen,
+		return fl_err_set(why, whylen, FL_WIRE_INVALID,
 		    "report from %s has times out of range (sent %lld, round %lld us)", r->host,
 		    (long long) r->sent_us, (long long) r->round_started_us);
 	}
@@ -196,21 +184,21 @@ fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 		char lwhy[160];
 		if (fl_labels_check(
 		        (const char *const *) r->labels, r->n_labels, lwhy, sizeof(lwhy)) != 0) {
-			return reject(
-			    FL_WIRE_INVALID, why, whylen, "report from %s: %s", r->host, lwhy);
+			return fl_err_set(
+			    why, whylen, FL_WIRE_INVALID, "report from %s: %s", r->host, lwhy);
 		}
 	}
 	const char *dup = duplicate_name(r);
 	if (dup != NULL) {
-		return reject(FL_WIRE_INVALID, why, whylen,
+		return fl_err_set(why, whylen, FL_WIRE_INVALID,
 		    "report from %s has two results named '%s'", r->host, dup);
 	}
 	for (size_t i = 0; i < r->n_release_checks; i++) {
 		const Fl__ReleaseCheck *c = r->release_checks[i];
 		if (!string_ok(c->release, 256) || c->n_unmet > FL_WIRE_MAX_UNMET ||
 		    c->n_errors > FL_WIRE_MAX_RESULTS) {
-			return reject(
-			    FL_WIRE_INVALID, why, whylen, "release check %zu is invalid", i);
+			return fl_err_set(
+			    why, whylen, FL_WIRE_INVALID, "release check %zu is invalid", i);
 		}
 		for (size_t k = 0; k < c->n_unmet; k++) {
 			fl_wire_reject rj = check_unmet(c->unmet[k], why, whylen);
@@ -220,8 +208,8 @@ fl_wire_check_report(const Fl__Report *r, char *why, size_t whylen)
 		}
 		for (size_t k = 0; k < c->n_errors; k++) {
 			if (!string_ok(c->errors[k], FL_WIRE_MAX_STRING)) {
-				return reject(
-				    FL_WIRE_INVALID, why, whylen, "release check error too long");
+				return fl_err_set(
+				    why, whylen, FL_WIRE_INVALID, "release check error too long");
 			}
 		}
 	}
@@ -354,10 +342,10 @@ fl_wire_report_claimed_host(const void *buf, size_t len, char *out, size_t outle
 }
 
 // protobuf-c's unpack is bounded by len, but its allocations are not: cap len first.
-#define DECODE_PREAMBLE(what)                                                                  \
-	if (len > FL_WIRE_MAX_MSG) {                                                           \
-		return reject(FL_WIRE_OVERSIZE, why, whylen, "%s of %zu bytes (max %d)", what, \
-		    len, FL_WIRE_MAX_MSG);                                                     \
+#define DECODE_PREAMBLE(what)                                                                      \
+	if (len > FL_WIRE_MAX_MSG) {                                                               \
+		return fl_err_set(why, whylen, FL_WIRE_OVERSIZE, "%s of %zu bytes (max %d)", what, \
+		    len, FL_WIRE_MAX_MSG);                                                         \
 	}
 
 fl_wire_reject
@@ -368,7 +356,8 @@ fl_wire_decode_report(const void *buf, size_t len, Fl__Report **out, char *why, 
 
 	DECODE_PREAMBLE("report");
 	if ((r = (Fl__Report *) unpack(&fl__report__descriptor, len, buf)) == NULL) {
-		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a report", len);
+		return fl_err_set(
+		    why, whylen, FL_WIRE_UNDECODABLE, "%zu bytes are not a report", len);
 	}
 	if ((rj = fl_wire_check_report(r, why, whylen)) != FL_WIRE_OK) {
 		fl__report__free_unpacked(r, NULL);
@@ -420,7 +409,7 @@ request_labels_bad(const Fl__Request *r, char *why, size_t whylen)
 		return false;
 	}
 	if (fl_labels_check((const char *const *) v, n, lwhy, sizeof(lwhy)) != 0) {
-		reject(FL_WIRE_INVALID, why, whylen, "label filter: %s", lwhy);
+		fl_err_set(why, whylen, FL_WIRE_INVALID, "label filter: %s", lwhy);
 		return true;
 	}
 	return false;
@@ -433,12 +422,13 @@ fl_wire_decode_request(const void *buf, size_t len, Fl__Request **out, char *why
 
 	DECODE_PREAMBLE("request");
 	if ((r = (Fl__Request *) unpack(&fl__request__descriptor, len, buf)) == NULL) {
-		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a request", len);
+		return fl_err_set(
+		    why, whylen, FL_WIRE_UNDECODABLE, "%zu bytes are not a request", len);
 	}
 	if (r->schema_version != FL_SCHEMA_VERSION) {
 		unsigned v = r->schema_version;
 		fl__request__free_unpacked(r, NULL);
-		return reject(FL_WIRE_SCHEMA, why, whylen, "request schema version %u", v);
+		return fl_err_set(why, whylen, FL_WIRE_SCHEMA, "request schema version %u", v);
 	}
 	if (request_labels_bad(r, why, whylen)) {
 		fl__request__free_unpacked(r, NULL);
@@ -456,16 +446,16 @@ fl_wire_decode_response(const void *buf, size_t len, Fl__Response **out, char *w
 	// Responses may be larger than reports (a status of thousands of hosts); the CLI trusts
 	// its collector more than the collector trusts agents, but still bounds the size.
 	if (len > 64u * FL_WIRE_MAX_MSG) {
-		return reject(FL_WIRE_OVERSIZE, why, whylen, "response of %zu bytes", len);
+		return fl_err_set(why, whylen, FL_WIRE_OVERSIZE, "response of %zu bytes", len);
 	}
 	if ((r = (Fl__Response *) unpack(&fl__response__descriptor, len, buf)) == NULL) {
-		return reject(
-		    FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a response", len);
+		return fl_err_set(
+		    why, whylen, FL_WIRE_UNDECODABLE, "%zu bytes are not a response", len);
 	}
 	if (r->schema_version != FL_SCHEMA_VERSION) {
 		unsigned v = r->schema_version;
 		fl__response__free_unpacked(r, NULL);
-		return reject(FL_WIRE_SCHEMA, why, whylen, "response schema version %u", v);
+		return fl_err_set(why, whylen, FL_WIRE_SCHEMA, "response schema version %u", v);
 	}
 	*out = r;
 	return FL_WIRE_OK;
@@ -479,16 +469,18 @@ fl_wire_decode_survey_request(
 
 	DECODE_PREAMBLE("survey request");
 	if ((r = (Fl__SurveyRequest *) unpack(&fl__survey_request__descriptor, len, buf)) == NULL) {
-		return reject(FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a survey", len);
+		return fl_err_set(
+		    why, whylen, FL_WIRE_UNDECODABLE, "%zu bytes are not a survey", len);
 	}
 	if (r->schema_version != FL_SCHEMA_VERSION || r->n_rollback_to > 16) {
 		fl__survey_request__free_unpacked(r, NULL);
-		return reject(FL_WIRE_SCHEMA, why, whylen, "survey of another schema version");
+		return fl_err_set(why, whylen, FL_WIRE_SCHEMA, "survey of another schema version");
 	}
 	for (size_t i = 0; i < r->n_rollback_to; i++) {
 		if (!string_ok(r->rollback_to[i], 256)) {
 			fl__survey_request__free_unpacked(r, NULL);
-			return reject(FL_WIRE_INVALID, why, whylen, "survey names a bad release");
+			return fl_err_set(
+			    why, whylen, FL_WIRE_INVALID, "survey names a bad release");
 		}
 	}
 	*out = r;
@@ -504,13 +496,13 @@ fl_wire_decode_survey_reply(
 
 	DECODE_PREAMBLE("survey reply");
 	if ((r = (Fl__SurveyReply *) unpack(&fl__survey_reply__descriptor, len, buf)) == NULL) {
-		return reject(
-		    FL_WIRE_UNDECODABLE, why, whylen, "%zu bytes are not a survey reply", len);
+		return fl_err_set(
+		    why, whylen, FL_WIRE_UNDECODABLE, "%zu bytes are not a survey reply", len);
 	}
 	if (r->schema_version != FL_SCHEMA_VERSION || r->report == NULL) {
 		fl__survey_reply__free_unpacked(r, NULL);
-		return reject(
-		    FL_WIRE_SCHEMA, why, whylen, "survey reply of another schema version");
+		return fl_err_set(
+		    why, whylen, FL_WIRE_SCHEMA, "survey reply of another schema version");
 	}
 	if ((rj = fl_wire_check_report(r->report, why, whylen)) != FL_WIRE_OK) {
 		fl__survey_reply__free_unpacked(r, NULL);

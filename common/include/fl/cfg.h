@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fl/str.h" // fl_strlcpy_checked, used by every loader
+
 #define FL_INI_MAX_LINE     16384         // bytes in one line, newline excluded
 #define FL_INI_MAX_FILE     (1024 * 1024) // bytes in one file
 #define FL_INI_MAX_INCLUDES 256           // files one include line (or all of them) may add
@@ -100,8 +102,5 @@ int fl_cfg_read_secret_file(const char *path, char *out, size_t outlen, char *er
 // Reads the first line of a small text file (e.g. RELEASE) into out, trimmed. Returns -1 when
 // the file cannot be read or the first line is empty.
 int fl_cfg_read_first_line(const char *path, char *out, size_t outlen);
-
-// Copies src into a fixed buffer, failing (-1) rather than truncating.
-int fl_strlcpy_checked(char *dst, const char *src, size_t dstlen);
 
 #endif // FL_CFG_H
