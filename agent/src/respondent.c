@@ -18,6 +18,7 @@
 #include "cancel.h"
 #include "expect.h"
 #include "fl/log.h"
+#include "fl/str.h"
 #include "fl/unmet.h"
 #include "fl/wire.h"
 #include "secure.h"
@@ -34,12 +35,6 @@ struct agent_respondent {
 	agent_runner       *runner;
 	agent_sender       *sender;
 };
-
-static char *
-xstrdup(const char *s)
-{
-	return strdup(s != NULL ? s : "");
-}
 
 // Appends a formatted string to chk->errors (dropped when out of memory: best effort).
 static void add_error(Fl__ReleaseCheck *chk, const char *fmt, ...)
@@ -113,7 +108,7 @@ agent_release_check(const char *config_path, const char *state_dir, const char *
 	size_t        n    = 0;
 
 	fl__release_check__init(chk);
-	chk->release = xstrdup(release);
+	chk->release = fl_str_dup(release);
 	if (agent_release_expect_path(state_dir, release, path, sizeof(path)) != 0) {
 		add_error(chk, "release id too long for a path");
 		return;

@@ -7,15 +7,10 @@
 #include <sys/socket.h>
 
 #include "fl/cfg.h"
+#include "fl/str.h"
 #include "fl/text.h"
 #include "fl/unmet.h"
 #include "probe.h"
-
-static void
-copy_trunc(char *dst, size_t dstlen, const char *src)
-{
-	snprintf(dst, dstlen, "%s", src != NULL ? src : "");
-}
 
 void
 agent_result_init(agent_result *res, const char *name, Fl__ProbeKind kind, const char *target)
@@ -23,8 +18,8 @@ agent_result_init(agent_result *res, const char *name, Fl__ProbeKind kind, const
 	memset(res, 0, sizeof(*res));
 	fl__probe_result__init(&res->pb);
 	fl__timing__init(&res->timing);
-	copy_trunc(res->name, sizeof(res->name), name);
-	copy_trunc(res->target, sizeof(res->target), target);
+	fl_str_copy_trunc(res->name, sizeof(res->name), name);
+	fl_str_copy_trunc(res->target, sizeof(res->target), target);
 	res->pb.name                = res->name;
 	res->pb.target              = res->target;
 	res->pb.detail              = res->detail;
@@ -113,7 +108,7 @@ void
 agent_result_set_addresses(agent_result *res, const char *name, const struct addrinfo *ai)
 {
 	size_t n = 0;
-	copy_trunc(res->resolved_name, sizeof(res->resolved_name), name);
+	fl_str_copy_trunc(res->resolved_name, sizeof(res->resolved_name), name);
 	for (const struct addrinfo *a = ai; a != NULL; a = a->ai_next) {
 		char txt[FL_WIRE_MAX_ADDR];
 		if (getnameinfo(a->ai_addr, a->ai_addrlen, txt, sizeof(txt), NULL, 0,
@@ -127,7 +122,7 @@ agent_result_set_addresses(agent_result *res, const char *name, const struct add
 		if (j < n || n == FL_WIRE_MAX_ADDRS) {
 			continue; // a duplicate (one per socket type), or past the cap
 		}
-		copy_trunc(res->addr_buf[n], sizeof(res->addr_buf[n]), txt);
+		fl_str_copy_trunc(res->addr_buf[n], sizeof(res->addr_buf[n]), txt);
 		res->addr_ptr[n] = res->addr_buf[n];
 		n++;
 	}

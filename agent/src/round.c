@@ -18,19 +18,11 @@
 #include "fl/cfg.h"
 #include "fl/log.h"
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/text.h"
 #include "fl/time.h"
 
 #define WORKER_STACK (512 * 1024) // curl + OpenSSL handshakes fit easily; pages only when used
-
-// Copies src into dst, truncating to fit (for messages, where a cut is fine).
-static void
-copy_trunc(char *dst, size_t len, const char *src)
-{
-	size_t n = strnlen(src, len - 1);
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 typedef struct worker {
 	struct agent_runner   *r;
@@ -395,7 +387,7 @@ refresh_expectations(agent_runner *r, const char *release)
 		}
 		char msg[PATH_MAX + 128];
 		snprintf(msg, sizeof(msg), "%s:0: cannot read: %s", path, strerror(errno));
-		copy_trunc(r->exp_error, sizeof(r->exp_error), msg);
+		fl_str_copy_trunc(r->exp_error, sizeof(r->exp_error), msg);
 		r->exp_digest[0] = '\0';
 		r->have_sig      = false;
 		r->kept_valid    = false;

@@ -10,6 +10,7 @@
 
 #include "fl/cfg.h"
 #include "fl/json.h"
+#include "fl/str.h"
 #include "fl/time.h"
 
 #include "cli.h"
@@ -224,12 +225,12 @@ int
 cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "faultline%s%s: ", cmd != NULL ? " " : "", cmd != NULL ? cmd : "");
+	fprintf(stderr, "faultline%s%s: ", cmd != NULL ? " " : "", fl_str_or_empty(cmd));
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, " (try 'faultline%s%s --help')\n", cmd != NULL ? " " : "",
-	    cmd != NULL ? cmd : "");
+	    fl_str_or_empty(cmd));
 	return CLI_EXIT_ERROR;
 }
 

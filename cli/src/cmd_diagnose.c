@@ -6,6 +6,7 @@
 
 #include "fl/json.h"
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/time.h"
 
 #include "args.h"
@@ -56,12 +57,6 @@ const char cli_help_diagnose[] =
     "    faultline diagnose --json | jq -r .verdict\n"
     "    faultline diagnose --label env=prod\n"
     "    faultline diagnose >/dev/null || page-oncall\n";
-
-static const char *
-str(const char *s)
-{
-	return s != NULL ? s : "";
-}
 
 int
 cli_diagnose_exit(const Fl__DiagnoseReply *r)
@@ -121,7 +116,7 @@ list(FILE *out, const char *label, char **items, size_t n)
 	}
 	fprintf(out, "   %-9s", label);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "%s%s", i > 0 ? ", " : "", cli_esc(str(items[i])));
+		fprintf(out, "%s%s", i > 0 ? ", " : "", cli_esc(fl_str_or_empty(items[i])));
 	}
 	fputc('\n', out);
 }
@@ -176,7 +171,7 @@ cli_diagnose_print(const Fl__DiagnoseReply *r, FILE *out, bool colour)
 			fprintf(out, "   evidence:\n");
 		}
 		for (size_t k = 0; k < f->n_evidence; k++) {
-			fprintf(out, "     - %s\n", cli_esc(str(f->evidence[k])));
+			fprintf(out, "     - %s\n", cli_esc(fl_str_or_empty(f->evidence[k])));
 		}
 	}
 	if (ferror(out)) {
@@ -192,7 +187,7 @@ strings(fl_json *j, const char *key, char **items, size_t n)
 	fl_json_key(j, key);
 	fl_json_arr_begin(j);
 	for (size_t i = 0; i < n; i++) {
-		fl_json_str(j, str(items[i]));
+		fl_json_str(j, fl_str_or_empty(items[i]));
 	}
 	fl_json_arr_end(j);
 }
@@ -205,7 +200,7 @@ cli_diagnose_json(const Fl__DiagnoseReply *r, FILE *out, bool pretty)
 	fl_json_init(&j, pretty);
 	fl_json_obj_begin(&j);
 	fl_json_kstr(&j, "verdict", fl_verdict_name(r->verdict));
-	fl_json_kstr(&j, "summary", str(r->summary));
+	fl_json_kstr(&j, "summary", fl_str_or_empty(r->summary));
 	fl_json_ktime(&j, "since", r->since_us);
 	fl_json_key(&j, "findings");
 	fl_json_arr_begin(&j);
@@ -213,10 +208,10 @@ cli_diagnose_json(const Fl__DiagnoseReply *r, FILE *out, bool pretty)
 		const Fl__Finding *f = r->findings[i];
 		fl_json_obj_begin(&j);
 		fl_json_kstr(&j, "verdict", fl_verdict_name(f->verdict));
-		fl_json_kstr(&j, "summary", str(f->summary));
+		fl_json_kstr(&j, "summary", fl_str_or_empty(f->summary));
 		strings(&j, "hosts", f->hosts, f->n_hosts);
 		strings(&j, "targets", f->targets, f->n_targets);
-		fl_json_kstr(&j, "release", str(f->release));
+		fl_json_kstr(&j, "release", fl_str_or_empty(f->release));
 		strings(&j, "evidence", f->evidence, f->n_evidence);
 		fl_json_ktime(&j, "since", f->since_us);
 		fl_json_kbool(&j, "muted", f->muted_by != 0);
@@ -250,7 +245,7 @@ cli_cmd_diagnose(const cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	}
 	cli_ctx c      = cli_ctx_with(ctx, &o);
-	query.host     = (char *) (o.host != NULL ? o.host : ""); // borrowed for the send only
+	query.host     = (char *) fl_str_or_empty(o.host); // borrowed for the send only
 	query.n_labels = o.labels.n;
 	query.labels   = o.labels.v;
 	req.query_case = FL__REQUEST__QUERY_DIAGNOSE;

@@ -7,6 +7,7 @@
 #include "fl/cfg.h"
 #include "fl/json.h"
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/time.h"
 
 #include "args.h"
@@ -54,12 +55,6 @@ const char cli_help_history[] =
     "    faultline history --host app1 --since 2026-11-25T02:00:00Z\n"
     "    faultline history --json | jq '.events[] | select(.kind == \"verdict\")'\n";
 
-static const char *
-str(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
 // The event's kind as text: its enum's name, or, for a kind newer than this CLI (protobuf-c
 // keeps the number it does not know), the name the collector also sends as text.
 static const char *
@@ -75,7 +70,7 @@ kind_text(const Fl__HistoryEvent *e)
 static cli_color
 change_colour(const Fl__HistoryEvent *e)
 {
-	const char     *to   = str(e->to);
+	const char     *to   = fl_str_or_empty(e->to);
 	Fl__HistoryKind kind = e->kind_enum;
 	if (kind == FL__HISTORY_KIND__HISTORY_KIND_STALE ||
 	    kind == FL__HISTORY_KIND__HISTORY_KIND_FORGOTTEN || strcmp(to, "fail") == 0) {
@@ -148,8 +143,8 @@ cli_history_print(const Fl__HistoryReply *r, FILE *out, bool colour)
 	}
 	cli_table_row_end(t);
 	for (size_t i = 0; i < r->n_events; i++) {
-		const Fl__HistoryEvent *e    = v[i].e;
-		const char             *from = str(e->from), *to = str(e->to);
+		const Fl__HistoryEvent *e = v[i].e;
+		const char *from = fl_str_or_empty(e->from), *to = fl_str_or_empty(e->to);
 
 		cli_table_cell(t, CLI_PLAIN, "%s", fl_time_format(e->at_us, at, sizeof(at)));
 		cli_table_cell(t, CLI_BOLD, "%s", e->host != NULL && e->host[0] ? e->host : "-");
@@ -165,7 +160,7 @@ cli_history_print(const Fl__HistoryReply *r, FILE *out, bool colour)
 		cli_table_cell(t, CLI_PLAIN, "%s",
 		    e->failure == FL__FAILURE_CLASS__FAILURE_NONE ? "-"
 		                                                  : fl_failure_name(e->failure));
-		cli_table_cell(t, CLI_PLAIN, "%s", str(e->detail));
+		cli_table_cell(t, CLI_PLAIN, "%s", fl_str_or_empty(e->detail));
 		cli_table_row_end(t);
 	}
 	int rc = cli_table_print(t, out, colour);
@@ -196,13 +191,13 @@ cli_history_json(const Fl__HistoryReply *r, FILE *out, bool pretty)
 		const Fl__HistoryEvent *e = v[i].e;
 		fl_json_obj_begin(&j);
 		fl_json_ktime(&j, "at", e->at_us);
-		fl_json_kstr(&j, "host", str(e->host));
+		fl_json_kstr(&j, "host", fl_str_or_empty(e->host));
 		fl_json_kstr(&j, "kind", kind_text(e));
-		fl_json_kstr(&j, "probe", str(e->probe));
-		fl_json_kstr(&j, "from", str(e->from));
-		fl_json_kstr(&j, "to", str(e->to));
+		fl_json_kstr(&j, "probe", fl_str_or_empty(e->probe));
+		fl_json_kstr(&j, "from", fl_str_or_empty(e->from));
+		fl_json_kstr(&j, "to", fl_str_or_empty(e->to));
 		fl_json_kstr(&j, "failure", fl_failure_name(e->failure));
-		fl_json_kstr(&j, "detail", str(e->detail));
+		fl_json_kstr(&j, "detail", fl_str_or_empty(e->detail));
 		fl_json_obj_end(&j);
 	}
 	fl_json_arr_end(&j);
@@ -261,7 +256,7 @@ cli_cmd_history(const cli_ctx *ctx, int argc, char **argv)
 		query.since_us = 0;
 	}
 	cli_ctx c      = cli_ctx_with(ctx, &o);
-	query.host     = (char *) (o.host != NULL ? o.host : ""); // borrowed for the send only
+	query.host     = (char *) fl_str_or_empty(o.host); // borrowed for the send only
 	query.n_labels = o.labels.n;
 	query.labels   = o.labels.v;
 	req.query_case = FL__REQUEST__QUERY_HISTORY;

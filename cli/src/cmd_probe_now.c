@@ -7,6 +7,7 @@
 #include "fl/json.h"
 #include "fl/names.h"
 #include "fl/render.h"
+#include "fl/str.h"
 #include "fl/time.h"
 
 #include "args.h"
@@ -44,12 +45,6 @@ const char cli_help_probe_now[] =
     "EXAMPLES\n"
     "    faultline probe-now --timeout 5s\n";
 
-static const char *
-str(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
 static int
 verdict(const Fl__ProbeNowReply *r)
 {
@@ -77,13 +72,13 @@ print_json(const Fl__ProbeNowReply *r, FILE *out, bool pretty)
 	fl_json_key(&j, "answered");
 	fl_json_arr_begin(&j);
 	for (size_t i = 0; i < r->n_answered; i++) {
-		fl_json_str(&j, str(r->answered[i]));
+		fl_json_str(&j, fl_str_or_empty(r->answered[i]));
 	}
 	fl_json_arr_end(&j);
 	fl_json_key(&j, "missing");
 	fl_json_arr_begin(&j);
 	for (size_t i = 0; i < r->n_missing; i++) {
-		fl_json_str(&j, str(r->missing[i]));
+		fl_json_str(&j, fl_str_or_empty(r->missing[i]));
 	}
 	fl_json_arr_end(&j);
 	fl_json_key(&j, "reports");
@@ -91,10 +86,10 @@ print_json(const Fl__ProbeNowReply *r, FILE *out, bool pretty)
 	for (size_t i = 0; i < r->n_reports; i++) {
 		const Fl__Report *rep = r->reports[i];
 		fl_json_obj_begin(&j);
-		fl_json_kstr(&j, "host", str(rep->host));
-		fl_json_kstr(&j, "release", str(rep->release));
-		fl_json_kstr(&j, "agent_version", str(rep->agent_version));
-		fl_json_kstr(&j, "expectations_error", str(rep->expectations_error));
+		fl_json_kstr(&j, "host", fl_str_or_empty(rep->host));
+		fl_json_kstr(&j, "release", fl_str_or_empty(rep->release));
+		fl_json_kstr(&j, "agent_version", fl_str_or_empty(rep->agent_version));
+		fl_json_kstr(&j, "expectations_error", fl_str_or_empty(rep->expectations_error));
 		fl_json_key(&j, "results");
 		fl_json_arr_begin(&j);
 		for (size_t k = 0; k < rep->n_results; k++) {
@@ -136,19 +131,19 @@ print_human(const Fl__ProbeNowReply *r, FILE *out, bool colour)
 			cli_color              c = p->status == FL__STATUS__STATUS_FAIL ? CLI_RED
 			                 : p->status == FL__STATUS__STATUS_WARN         ? CLI_YELLOW
 			                                                                : CLI_GREEN;
-			cli_table_cell(t, CLI_BOLD, "%s", str(r->reports[i]->host));
-			cli_table_cell(t, CLI_PLAIN, "%s", str(p->name));
+			cli_table_cell(t, CLI_BOLD, "%s", fl_str_or_empty(r->reports[i]->host));
+			cli_table_cell(t, CLI_PLAIN, "%s", fl_str_or_empty(p->name));
 			cli_table_cell(t, CLI_PLAIN, "%s", fl_kind_name(p->kind));
 			cli_table_cell(t, c, "%s", fl_status_name(p->status));
 			cli_table_cell(t, c, "%s", fl_failure_name(p->failure));
 			cli_table_cell(t, CLI_PLAIN, "%s",
 			    fl_duration_format(p->duration_us, lat, sizeof(lat)));
-			cli_table_cell(t, CLI_PLAIN, "%s", str(p->detail));
+			cli_table_cell(t, CLI_PLAIN, "%s", fl_str_or_empty(p->detail));
 			cli_table_row_end(t);
 		}
 	}
 	for (size_t i = 0; i < r->n_missing; i++) {
-		cli_table_line(t, 0, CLI_RED, "%s: no answer", str(r->missing[i]));
+		cli_table_line(t, 0, CLI_RED, "%s: no answer", fl_str_or_empty(r->missing[i]));
 	}
 	int rc = cli_table_print(t, out, colour);
 	cli_table_free(t);

@@ -7,6 +7,7 @@
 #include "fl/json.h"
 #include "fl/names.h"
 #include "fl/render.h"
+#include "fl/str.h"
 #include "fl/time.h"
 #include "fl/unmet.h"
 
@@ -91,12 +92,6 @@ const char cli_help_hosts[] =
     "    faultline hosts\n"
     "    faultline hosts --json | jq -r '.hosts[] | select(.probes_failing > 0) | .host'\n"
     "    faultline hosts --label env=staging\n";
-
-static const char *
-str(const char *s)
-{
-	return s != NULL ? s : "";
-}
 
 static const char *
 dash(const char *s)
@@ -201,7 +196,7 @@ host_rows(cli_table *t, const Fl__HostState *h, int64_t now)
 		strncat(when, " STALE", sizeof(when) - strlen(when) - 1);
 	}
 	if (h->n_probes == 0) {
-		cli_table_cell(t, CLI_BOLD, "%s", str(h->host));
+		cli_table_cell(t, CLI_BOLD, "%s", fl_str_or_empty(h->host));
 		cli_table_cell(t, CLI_PLAIN, "%s", dash(h->release));
 		cli_table_cell(t, seen_colour, "%s", when);
 		cli_table_cell(t, CLI_PLAIN, "-");
@@ -216,10 +211,10 @@ host_rows(cli_table *t, const Fl__HostState *h, int64_t now)
 		const Fl__ProbeResult *p = h->probes[i];
 		cli_color              c = status_colour(p->status);
 
-		cli_table_cell(t, CLI_BOLD, "%s", str(h->host));
+		cli_table_cell(t, CLI_BOLD, "%s", fl_str_or_empty(h->host));
 		cli_table_cell(t, CLI_PLAIN, "%s", dash(h->release));
 		cli_table_cell(t, seen_colour, "%s", when);
-		cli_table_cell(t, CLI_PLAIN, "%s", str(p->name));
+		cli_table_cell(t, CLI_PLAIN, "%s", fl_str_or_empty(p->name));
 		cli_table_cell(t, CLI_PLAIN, "%s", fl_kind_name(p->kind));
 		cli_table_cell(t, c, "%s", fl_status_name(p->status));
 		cli_table_cell(t, c, "%s",
@@ -233,9 +228,9 @@ host_rows(cli_table *t, const Fl__HostState *h, int64_t now)
 		}
 		if (p->in_progress_ms != 0) {
 			cli_table_cell(t, CLI_PLAIN, "(in progress %.1fs) %s",
-			    (double) p->in_progress_ms / 1000.0, str(p->detail));
+			    (double) p->in_progress_ms / 1000.0, fl_str_or_empty(p->detail));
 		} else {
-			cli_table_cell(t, CLI_PLAIN, "%s", str(p->detail));
+			cli_table_cell(t, CLI_PLAIN, "%s", fl_str_or_empty(p->detail));
 		}
 		cli_table_row_end(t);
 		for (size_t k = 0; k < p->n_unmet; k++) {
@@ -317,8 +312,9 @@ rejected_lines(const Fl__StatusReply *r, FILE *out)
 		fprintf(out, "refused reports from %s: %llu, last at %s (%s: %s)\n",
 		    cli_esc(s->host[0] != '\0' ? s->host : "(no name)"),
 		    (unsigned long long) s->count,
-		    fl_time_format(s->last_at_us, when, sizeof(when)), cli_esc(str(s->last_kind)),
-		    cli_esc(str(s->last_reason)));
+		    fl_time_format(s->last_at_us, when, sizeof(when)),
+		    cli_esc(fl_str_or_empty(s->last_kind)),
+		    cli_esc(fl_str_or_empty(s->last_reason)));
 	}
 	if (r->n_rejected_senders > REJECTED_SHOWN) {
 		fprintf(out, "refused reports from %zu more senders (see --json)\n",
@@ -334,10 +330,10 @@ rejected_json(fl_json *j, const Fl__StatusReply *r)
 	for (size_t i = 0; i < r->n_rejected_senders; i++) {
 		const Fl__RejectedSender *s = r->rejected_senders[i];
 		fl_json_obj_begin(j);
-		fl_json_kstr(j, "host", str(s->host));
+		fl_json_kstr(j, "host", fl_str_or_empty(s->host));
 		fl_json_kuint(j, "count", s->count);
-		fl_json_kstr(j, "last_kind", str(s->last_kind));
-		fl_json_kstr(j, "last_reason", str(s->last_reason));
+		fl_json_kstr(j, "last_kind", fl_str_or_empty(s->last_kind));
+		fl_json_kstr(j, "last_reason", fl_str_or_empty(s->last_reason));
 		fl_json_ktime(j, "last_at", s->last_at_us);
 		fl_json_obj_end(j);
 	}
@@ -349,7 +345,7 @@ static uint64_t
 rejected_count(const Fl__StatusReply *r, const char *host)
 {
 	for (size_t i = 0; i < r->n_rejected_senders; i++) {
-		if (strcmp(str(r->rejected_senders[i]->host), host) == 0) {
+		if (strcmp(fl_str_or_empty(r->rejected_senders[i]->host), host) == 0) {
 			return r->rejected_senders[i]->count;
 		}
 	}
@@ -456,7 +452,7 @@ probe_names(const Fl__StatusReply *r, size_t *n_out)
 	}
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		for (size_t k = 0; k < r->hosts[i]->n_probes; k++) {
-			const char *name = str(r->hosts[i]->probes[k]->name);
+			const char *name = fl_str_or_empty(r->hosts[i]->probes[k]->name);
 			size_t      j    = 0;
 			while (j < n && strcmp(v[j], name) != 0) {
 				j++;
@@ -474,7 +470,7 @@ static const Fl__ProbeResult *
 probe_named(const Fl__HostState *h, const char *name)
 {
 	for (size_t i = 0; i < h->n_probes; i++) {
-		if (strcmp(str(h->probes[i]->name), name) == 0) {
+		if (strcmp(fl_str_or_empty(h->probes[i]->name), name) == 0) {
 			return h->probes[i];
 		}
 	}
@@ -522,7 +518,7 @@ cli_status_grid_print(const Fl__StatusReply *r, FILE *out, bool colour)
 		if (h->stale) {
 			strncat(when, " STALE", sizeof(when) - strlen(when) - 1);
 		}
-		cli_table_cell(t, CLI_BOLD, "%s", str(h->host));
+		cli_table_cell(t, CLI_BOLD, "%s", fl_str_or_empty(h->host));
 		cli_table_cell(t, CLI_PLAIN, "%s", dash(h->release));
 		cli_table_cell(t, h->stale ? CLI_RED : CLI_PLAIN, "%s", when);
 		for (size_t k = 0; k < n; k++) {
@@ -605,11 +601,11 @@ cli_status_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		const Fl__HostState *h = r->hosts[i];
 		fl_json_obj_begin(&j);
-		fl_json_kstr(&j, "host", str(h->host));
-		fl_json_kstr(&j, "release", str(h->release));
-		fl_json_kstr(&j, "previous_release", str(h->previous_release));
+		fl_json_kstr(&j, "host", fl_str_or_empty(h->host));
+		fl_json_kstr(&j, "release", fl_str_or_empty(h->release));
+		fl_json_kstr(&j, "previous_release", fl_str_or_empty(h->previous_release));
 		fl_json_ktime(&j, "release_since", h->release_since_us);
-		fl_json_kstr(&j, "agent_version", str(h->agent_version));
+		fl_json_kstr(&j, "agent_version", fl_str_or_empty(h->agent_version));
 		fl_json_kuint(&j, "interval_ms", h->interval_ms);
 		fl_json_ktime(&j, "last_seen", h->last_seen_us);
 		fl_json_key(&j, "age_s");
@@ -621,7 +617,7 @@ cli_status_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 		fl_json_kbool(&j, "stale", h->stale);
 		fl_json_kint(&j, "clock_skew_ms", h->clock_skew_us / 1000);
 		fl_json_kuint(&j, "spool_dropped", h->spool_dropped);
-		fl_json_kstr(&j, "expectations_error", str(h->expectations_error));
+		fl_json_kstr(&j, "expectations_error", fl_str_or_empty(h->expectations_error));
 		labels_json(&j, h);
 		fl_json_key(&j, "probes");
 		fl_json_arr_begin(&j);
@@ -629,7 +625,7 @@ cli_status_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 			fl_render_probe_json(&j, h->probes[k]);
 		}
 		fl_json_arr_end(&j);
-		fl_json_kuint(&j, "reports_rejected", rejected_count(r, str(h->host)));
+		fl_json_kuint(&j, "reports_rejected", rejected_count(r, fl_str_or_empty(h->host)));
 		fl_json_obj_end(&j);
 	}
 	fl_json_arr_end(&j);
@@ -667,7 +663,7 @@ cli_hosts_print(const Fl__StatusReply *r, FILE *out, bool colour)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		const Fl__HostState *h    = r->hosts[i];
 		size_t               fail = failing_probes(h);
-		cli_table_cell(t, CLI_BOLD, "%s", str(h->host));
+		cli_table_cell(t, CLI_BOLD, "%s", fl_str_or_empty(h->host));
 		cli_table_cell(t, CLI_PLAIN, "%s", dash(h->release));
 		cli_table_cell(t, CLI_PLAIN, "%s", seen(h, now, when, sizeof(when)));
 		cli_table_cell(t, h->stale ? CLI_RED : CLI_GREEN, "%s", h->stale ? "yes" : "no");
@@ -697,8 +693,8 @@ cli_hosts_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		const Fl__HostState *h = r->hosts[i];
 		fl_json_obj_begin(&j);
-		fl_json_kstr(&j, "host", str(h->host));
-		fl_json_kstr(&j, "release", str(h->release));
+		fl_json_kstr(&j, "host", fl_str_or_empty(h->host));
+		fl_json_kstr(&j, "release", fl_str_or_empty(h->release));
 		fl_json_ktime(&j, "last_seen", h->last_seen_us);
 		fl_json_kbool(&j, "stale", h->stale);
 		fl_json_kuint(&j, "probes_failing", failing_probes(h));
@@ -768,7 +764,7 @@ run(const cli_ctx *ctx, int argc, char **argv, bool hosts)
 	}
 	cli_ctx c = cli_ctx_with(ctx, &o);
 	// protobuf-c string fields are char *; the query only borrows host for the send.
-	query.host     = (char *) (o.host != NULL ? o.host : "");
+	query.host     = (char *) fl_str_or_empty(o.host);
 	query.n_labels = o.labels.n;
 	query.labels   = o.labels.v;
 	if (hosts) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fl/cfg.h"
+#include "fl/str.h"
 #include "fl/time.h"
 
 #include "args.h"
@@ -107,7 +108,7 @@ ask_diagnose(const cli_ctx *c, const watch_opts *o, Fl__Response **resp)
 {
 	Fl__Request       req   = FL__REQUEST__INIT;
 	Fl__DiagnoseQuery query = FL__DIAGNOSE_QUERY__INIT;
-	query.host              = (char *) (o->host != NULL ? o->host : "");
+	query.host              = (char *) fl_str_or_empty(o->host);
 	query.n_labels          = o->labels.n;
 	query.labels            = (char **) o->labels.v;
 	req.query_case          = FL__REQUEST__QUERY_DIAGNOSE;
@@ -120,7 +121,7 @@ ask_status(const cli_ctx *c, const watch_opts *o, Fl__Response **resp)
 {
 	Fl__Request     req   = FL__REQUEST__INIT;
 	Fl__StatusQuery query = FL__STATUS_QUERY__INIT;
-	query.host            = (char *) (o->host != NULL ? o->host : "");
+	query.host            = (char *) fl_str_or_empty(o->host);
 	query.n_labels        = o->labels.n;
 	query.labels          = (char **) o->labels.v;
 	req.query_case        = FL__REQUEST__QUERY_STATUS;
@@ -133,7 +134,7 @@ ask_history(const cli_ctx *c, const watch_opts *o, Fl__Response **resp)
 {
 	Fl__Request      req   = FL__REQUEST__INIT;
 	Fl__HistoryQuery query = FL__HISTORY_QUERY__INIT;
-	query.host             = (char *) (o->host != NULL ? o->host : "");
+	query.host             = (char *) fl_str_or_empty(o->host);
 	query.n_labels         = o->labels.n;
 	query.labels           = (char **) o->labels.v;
 	query.limit            = WATCH_EVENTS;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fl/str.h"
 #include "fl/text.h"
 
 typedef struct cell {
@@ -167,7 +168,7 @@ cli_esc(const char *s)
 	static int  next;
 	char       *b = ring[next];
 	next          = (next + 1) % 8;
-	return fl_text_escape(b, sizeof(ring[0]), s != NULL ? s : "");
+	return fl_text_escape(b, sizeof(ring[0]), fl_str_or_empty(s));
 }
 
 char *

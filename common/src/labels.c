@@ -1,6 +1,7 @@
 // labels.c - see fl/labels.h.
 
 #include "fl/labels.h"
+#include "fl/str.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +31,7 @@ fl_label_check(const char *label, char *why, size_t whylen)
 	size_t      klen, vlen;
 
 	if (eq == NULL) {
-		snprintf(why, whylen, "label \"%.80s\" is not KEY=VALUE", label ? label : "");
+		snprintf(why, whylen, "label \"%.80s\" is not KEY=VALUE", fl_str_or_empty(label));
 		return -1;
 	}
 	klen = (size_t) (eq - label);

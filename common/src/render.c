@@ -6,12 +6,7 @@
 
 #include "fl/labels.h"
 #include "fl/names.h"
-
-static const char *
-str(const char *s)
-{
-	return s != NULL ? s : "";
-}
+#include "fl/str.h"
 
 static void
 phase(fl_json *j, const char *key, uint32_t us)
@@ -28,7 +23,7 @@ render_db_state_json(fl_json *j, const Fl__ProbeResult *r)
 {
 	if (r->read_only) {
 		fl_json_kbool(j, "read_only", true);
-		fl_json_kstr(j, "read_only_reason", str(r->read_only_reason));
+		fl_json_kstr(j, "read_only_reason", fl_str_or_empty(r->read_only_reason));
 		if (r->read_only_needs != NULL && r->read_only_needs[0] != '\0') {
 			fl_json_kstr(j, "read_only_needs", r->read_only_needs);
 		}
@@ -52,12 +47,12 @@ void
 fl_render_unmet_json(fl_json *j, const Fl__UnmetRequirement *u)
 {
 	fl_json_obj_begin(j);
-	fl_json_kstr(j, "database", str(u->database));
+	fl_json_kstr(j, "database", fl_str_or_empty(u->database));
 	fl_json_kstr(j, "kind", fl_object_kind_name(u->kind));
-	fl_json_kstr(j, "object", str(u->object));
-	fl_json_kstr(j, "privilege", str(u->privilege));
+	fl_json_kstr(j, "object", fl_str_or_empty(u->object));
+	fl_json_kstr(j, "privilege", fl_str_or_empty(u->privilege));
 	fl_json_kbool(j, "object_missing", u->object_missing);
-	fl_json_kstr(j, "role", str(u->role));
+	fl_json_kstr(j, "role", fl_str_or_empty(u->role));
 	fl_json_obj_end(j);
 }
 
@@ -67,12 +62,12 @@ fl_render_probe_json(fl_json *j, const Fl__ProbeResult *r)
 	const Fl__Timing *t = r->timing;
 
 	fl_json_obj_begin(j);
-	fl_json_kstr(j, "name", str(r->name));
+	fl_json_kstr(j, "name", fl_str_or_empty(r->name));
 	fl_json_kstr(j, "kind", fl_kind_name(r->kind));
-	fl_json_kstr(j, "target", str(r->target));
+	fl_json_kstr(j, "target", fl_str_or_empty(r->target));
 	fl_json_kstr(j, "status", fl_status_name(r->status));
 	fl_json_kstr(j, "failure", fl_failure_name(r->failure));
-	fl_json_kstr(j, "detail", str(r->detail));
+	fl_json_kstr(j, "detail", fl_str_or_empty(r->detail));
 	fl_json_ktime(j, "started", r->started_us);
 	fl_json_key(j, "latency_ms");
 	fl_json_double(j, (double) r->duration_us / 1000.0);
