@@ -238,12 +238,6 @@ db_finish_unmet(agent_result *res, size_t n_missing, size_t n_priv, const char *
 	    n_priv == 1 ? "" : "s", res->pb.requirements_checked, first);
 }
 
-uint32_t
-db_since(int64_t from, int64_t to)
-{
-	return to > from ? (uint32_t) (to - from) : 0;
-}
-
 int
 db_write_need(const agent_db_expect *d, char *out, size_t len)
 {

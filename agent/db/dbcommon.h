@@ -59,10 +59,6 @@ int db_common_validate(const db_common *c, char *err, size_t errlen);
 // secret) when it cannot be read.
 int db_password_read(const db_common *c, char *out, char *err, size_t errlen);
 
-// Microseconds from `from` to `to` (monotonic), 0 when the clock did not advance; the unit of
-// Fl__Timing's phases.
-uint32_t db_since(int64_t from, int64_t to);
-
 // Overwrites a secret in memory in a way the compiler may not drop.
 void db_secret_wipe(char *s, size_t len);
 

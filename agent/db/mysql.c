@@ -44,6 +44,7 @@
 #include "fl/names.h"
 #include "fl/time.h"
 #include "fl/unmet.h"
+#include "util.h"
 
 typedef struct my_probe {
 	db_common c;
@@ -322,7 +323,7 @@ my_resolve(my_probe *p, char *addr, size_t addrlen, agent_result *res)
 		hints.ai_flags = AI_ADDRCONFIG;
 		rv             = getaddrinfo(p->host, port, &hints, &ai);
 	}
-	res->timing.dns_us = db_since(t0, fl_mono_us());
+	res->timing.dns_us = agent_phase_us(t0, fl_mono_us());
 	if (rv != 0) {
 		res->pb.error_code = rv;
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS,
@@ -692,7 +693,7 @@ my_check(my_probe *p, MYSQL *m, const agent_db_expect *d, int64_t deadline, agen
 	}
 	int64_t t0           = fl_mono_us();
 	qrv                  = my_query(m, b.s, b.len, deadline, &rs);
-	res->timing.check_us = db_since(t0, fl_mono_us());
+	res->timing.check_us = agent_phase_us(t0, fl_mono_us());
 	if (qrv == -2) {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT,
 		    "no answer to the expectations check within %u ms", p->c.timeout_ms);
@@ -895,12 +896,12 @@ my_connect(my_probe *p, int64_t deadline, agent_result *res)
 	db_secret_wipe(password, sizeof(password));
 	int64_t t_ok = fl_mono_us();
 	if (t_connect != 0) {
-		res->timing.connect_us = db_since(t0, t_connect);
-		res->timing.auth_us    = db_since(t_connect, t_ok);
+		res->timing.connect_us = agent_phase_us(t0, t_connect);
+		res->timing.auth_us    = agent_phase_us(t_connect, t_ok);
 	} else if (ret != NULL) {
 		// The client finished without ever waiting (a fast loopback server): the phases
 		// cannot be split, so the whole connect counts as authentication.
-		res->timing.auth_us = db_since(t0, t_ok);
+		res->timing.auth_us = agent_phase_us(t0, t_ok);
 	}
 	if (status < 0) {
 		res->pb.error_code = ETIMEDOUT;
@@ -949,7 +950,7 @@ my_run(void *ctx, const agent_round *round, agent_result *res)
 	}
 	t0                   = fl_mono_us();
 	qrv                  = my_query(m, state_sql, sizeof(state_sql) - 1, deadline, &rs);
-	res->timing.query_us = db_since(t0, fl_mono_us());
+	res->timing.query_us = agent_phase_us(t0, fl_mono_us());
 	if (qrv == -2) {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_TIMEOUT,
 		    "no answer to the state query within %u ms", p->c.timeout_ms);
@@ -974,14 +975,14 @@ my_run(void *ctx, const agent_round *round, agent_result *res)
 		snprintf(what, sizeof(what), "connected as %s; %u requirements met", res->role,
 		    res->pb.requirements_checked);
 		db_finish_state(res, &p->c, &state, round != NULL ? round->release : NULL,
-		    db_since(start, fl_mono_us()) / 1000, what);
+		    agent_phase_us(start, fl_mono_us()) / 1000, what);
 	}
 done:
 	mysql_free_result(rs);
 	if (m != NULL) {
 		mysql_close(m);
 	}
-	res->timing.total_us = db_since(start, fl_mono_us());
+	res->timing.total_us = agent_phase_us(start, fl_mono_us());
 	res->pb.duration_us  = res->timing.total_us;
 }
 

@@ -39,6 +39,7 @@
 #include "fl/errclass.h"
 #include "fl/log.h"
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/time.h"
 #include "fl/unmet.h"
 #include "util.h"
@@ -417,7 +418,7 @@ pg_resolve(pg_probe *p, char *addr, size_t addrlen, agent_result *res)
 		hints.ai_flags = AI_ADDRCONFIG;
 		rv             = getaddrinfo(p->host, p->port[0] ? p->port : "5432", &hints, &ai);
 	}
-	res->timing.dns_us = db_since(t0, fl_mono_us());
+	res->timing.dns_us = agent_phase_us(t0, fl_mono_us());
 	if (rv != 0) {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS,
 		    "cannot resolve %s: %s", p->host, gai_strerror(rv));
@@ -614,7 +615,7 @@ pg_check(pg_probe *p, PGconn *conn, const agent_db_expect *d, int64_t deadline, 
 	res->pb.requirements_checked = (uint32_t) d->n_reqs;
 	int64_t t0                   = fl_mono_us();
 	r = exec_bounded(conn, check_sql, 6, (const char *const *) arr, deadline, &timed_out);
-	res->timing.check_us = db_since(t0, fl_mono_us());
+	res->timing.check_us = agent_phase_us(t0, fl_mono_us());
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *ss = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 		char        msg[256];
@@ -841,12 +842,12 @@ pg_connect(pg_probe *p, int64_t deadline, agent_result *res)
 	}
 	t_ok = fl_mono_us();
 	if (t_connect != 0) {
-		res->timing.connect_us = db_since(t0, t_connect);
+		res->timing.connect_us = agent_phase_us(t0, t_connect);
 		if (t_tls1 != 0 && PQsslInUse(conn)) {
-			res->timing.tls_us  = db_since(t_connect, t_tls1);
-			res->timing.auth_us = db_since(t_tls1, t_ok);
+			res->timing.tls_us  = agent_phase_us(t_connect, t_tls1);
+			res->timing.auth_us = agent_phase_us(t_tls1, t_ok);
 		} else {
-			res->timing.auth_us = db_since(t_connect, t_ok);
+			res->timing.auth_us = agent_phase_us(t_connect, t_ok);
 		}
 	}
 	if (timed_out) {
@@ -908,7 +909,7 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 	}
 	int64_t t0           = fl_mono_us();
 	r                    = exec_bounded(conn, state_sql, 0, NULL, deadline, &timed_out);
-	res->timing.query_us = db_since(t0, fl_mono_us());
+	res->timing.query_us = agent_phase_us(t0, fl_mono_us());
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *code = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 		first_line(
@@ -940,12 +941,12 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 		snprintf(what, sizeof(what), "connected as %s; %u requirements met", res->role,
 		    res->pb.requirements_checked);
 		db_finish_state(res, &p->c, &state, round != NULL ? round->release : NULL,
-		    db_since(start, fl_mono_us()) / 1000, what);
+		    agent_phase_us(start, fl_mono_us()) / 1000, what);
 	}
 done:
 	PQclear(r);
 	PQfinish(conn);
-	res->timing.total_us = db_since(start, fl_mono_us());
+	res->timing.total_us = agent_phase_us(start, fl_mono_us());
 	res->pb.duration_us  = res->timing.total_us;
 }
 
@@ -1066,7 +1067,7 @@ cap_schemas(PGconn *conn, const char *const *schemas, size_t n_schemas, db_captu
 		if (w == NULL) {
 			goto oom;
 		}
-		snprintf(w, wl + 3, "{%s}", want != NULL ? want : "");
+		snprintf(w, wl + 3, "{%s}", fl_str_or_empty(want));
 		free(want);
 		want = w;
 	}

@@ -436,17 +436,15 @@ classify_curl(CURLcode rc, long os_errno)
 	}
 }
 
+// A phase from libcurl's offsets since the transfer started (CURLINFO_*_TIME_T): an offset of
+// 0 means the phase did not happen (0, probe.h's rule); otherwise agent_phase_us() measures it.
 static uint32_t
 us_between(curl_off_t from, curl_off_t to)
 {
 	if (to <= 0) {
-		return 0; // phase did not happen
+		return 0;
 	}
-	curl_off_t d = to - (from > 0 ? from : 0);
-	if (d < 1) {
-		return 1;
-	}
-	return d > UINT32_MAX ? UINT32_MAX : (uint32_t) d;
+	return agent_phase_us(from > 0 ? (int64_t) from : 0, (int64_t) to);
 }
 
 // The peer (first) certificate's notAfter from the round's CERTINFO, Unix us; 0 when none.

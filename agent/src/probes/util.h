@@ -40,8 +40,10 @@ int agent_set_cert_warn(const char *v, uint32_t *secs, char *why, size_t whylen)
 // microseconds, or 0 when text is not in that form.
 int64_t agent_cert_time_parse(const char *text);
 
-// Microseconds between two fl_mono_us() readings, clamped to uint32 and to at least 1 so that
-// a phase that happened is never reported as "not reported" (0).
+// The one phase timer of every probe (HTTP, TCP, DNS, PostgreSQL, MySQL): microseconds
+// between two fl_mono_us() readings of a phase that happened, clamped to uint32 and to at least
+// 1 so that it is never reported as "did not happen" (0; see probe.h). A phase that did not
+// happen is not measured: its field stays 0.
 uint32_t agent_phase_us(int64_t from, int64_t to);
 
 #endif // FL_AGENT_PROBES_UTIL_H
