@@ -2,6 +2,7 @@
 
 #include "dbcommon.h"
 
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,10 @@
 #include <sys/stat.h>
 
 #include "fl/cfg.h"
+#include "fl/names.h"
 #include "fl/time.h"
+#include "fl/unmet.h"
+#include "util.h"
 
 #define DB_TIMEOUT_MAX_MS (5 * 60 * 1000)
 
@@ -124,8 +128,7 @@ db_common_validate(const db_common *c, char *err, size_t errlen)
 		snprintf(err, errlen, "set password_file or password_env, not both");
 		return -1;
 	}
-	if (c->slow_ms != 0 && c->slow_ms >= c->timeout_ms) {
-		snprintf(err, errlen, "slow must be shorter than timeout");
+	if (agent_check_slow(c->slow_ms, c->timeout_ms, err, errlen) != 0) {
 		return -1;
 	}
 	if (c->password_file[0] == '\0') {
@@ -228,14 +231,92 @@ db_finish_ok(agent_result *res, const db_common *c, uint32_t total_ms, const cha
 }
 
 void
-db_finish_unmet(agent_result *res, size_t n_missing, size_t n_priv, const char *first)
+db_unmet_add(db_unmet *u, agent_result *res, const char *probe, const db_check_row *row,
+    const char *priv, bool missing, const char *role, const char *aside)
 {
+	const agent_requirement *q = row->r;
+
+	if (missing && row->req == u->last_req) {
+		return; // one item per missing object, not one per privilege asked of it
+	}
+	u->last_req = row->req;
+	agent_result_add_unmet(res, probe, q->kind, q->object, missing ? "" : priv, missing, role);
+	if (u->first[0] == '\0' && res->pb.n_unmet > 0) {
+		char phrase[FL_UNMET_PHRASE_MAX];
+		snprintf(u->first, sizeof(u->first), "%s%s",
+		    fl_unmet_phrase(res->pb.unmet[res->pb.n_unmet - 1], FL_UNMET_LACKING, phrase,
+		        sizeof(phrase)),
+		    missing ? "" : aside);
+	}
+	if (missing) {
+		u->n_missing++;
+	} else {
+		u->n_priv++;
+	}
+}
+
+bool
+db_unmet_finish(const db_unmet *u, agent_result *res)
+{
+	if (u->n_missing + u->n_priv == 0) {
+		return false;
+	}
 	agent_result_set(res, FL__STATUS__STATUS_FAIL,
-	    n_missing ? FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING
-	              : FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING,
+	    u->n_missing ? FL__FAILURE_CLASS__FAILURE_OBJECT_MISSING
+	                 : FL__FAILURE_CLASS__FAILURE_PRIVILEGE_MISSING,
 	    "%zu unmet (%zu missing object%s, %zu missing privilege%s) of %u requirements: %s",
-	    n_missing + n_priv, n_missing, n_missing == 1 ? "" : "s", n_priv,
-	    n_priv == 1 ? "" : "s", res->pb.requirements_checked, first);
+	    u->n_missing + u->n_priv, u->n_missing, u->n_missing == 1 ? "" : "s", u->n_priv,
+	    u->n_priv == 1 ? "" : "s", res->pb.requirements_checked, u->first);
+	return true;
+}
+
+int
+db_resolve(const char *host, const char *port, char *addr, size_t addrlen, agent_result *res)
+{
+	struct addrinfo hints, *ai = NULL;
+	int             rv;
+
+	addr[0] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family   = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags    = AI_NUMERICHOST;
+	int64_t t0        = fl_mono_us();
+	rv                = getaddrinfo(host, port, &hints, &ai);
+	if (rv == EAI_NONAME) { // a name, not an address: resolve it (the DNS phase)
+		hints.ai_flags = AI_ADDRCONFIG;
+		rv             = getaddrinfo(host, port, &hints, &ai);
+	}
+	res->timing.dns_us = agent_phase_us(t0, fl_mono_us());
+	if (rv != 0) {
+		res->pb.error_code = rv;
+		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS,
+		    "cannot resolve %s: %s", host, gai_strerror(rv));
+		return -1;
+	}
+	if (hints.ai_flags != AI_NUMERICHOST) {
+		agent_result_set_addresses(res, host, ai); // a name: what it resolved to
+	}
+	rv = getnameinfo(
+	    ai->ai_addr, ai->ai_addrlen, addr, (socklen_t) addrlen, NULL, 0, NI_NUMERICHOST);
+	freeaddrinfo(ai);
+	if (rv != 0) {
+		addr[0] = '\0';
+	}
+	return 0;
+}
+
+const agent_db_expect *
+db_round_begin(agent_result *res, const agent_round *round, const char *section, const char *probe)
+{
+	if (res->pb.started_us == 0) {
+		res->pb.started_us = fl_now_us();
+	}
+	if (round == NULL || round->expect == NULL) {
+		return NULL;
+	}
+	snprintf(res->digest, sizeof(res->digest), "%s", round->expect->digest);
+	return agent_expect_find(round->expect, section, probe);
 }
 
 int

@@ -8,6 +8,7 @@
 #ifndef FL_AGENT_DBCOMMON_H
 #define FL_AGENT_DBCOMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -100,8 +101,41 @@ void db_state_record(
 void db_finish_state(agent_result *res, const db_common *c, const db_state *s, const char *release,
     uint32_t total_ms, const char *what);
 
-// Stores the unmet rows' verdict: fail with object_missing (if any object is missing) or
-// privilege_missing, with a detail naming the first few.
-void db_finish_unmet(agent_result *res, size_t n_missing, size_t n_priv, const char *first);
+// What an expectations check found unmet so far, row by row (db_unmet_add), for one verdict at
+// the end (db_unmet_finish). Start from DB_UNMET_INIT.
+typedef struct db_unmet {
+	size_t n_missing, n_priv;
+	size_t last_req;   // the requirement of the row before: a missing object is reported once
+	char   first[200]; // the first finding in words, for the detail
+} db_unmet;
+
+#define DB_UNMET_INIT                   \
+	{                               \
+		.last_req = (size_t) -1 \
+	}
+
+// Records one unmet check row (row->req, row->r) on res for probe `probe` and role: the object
+// does not exist (missing; one item per missing object, not one per privilege asked of it) or
+// role lacks priv on it. The first finding is worded by fl_unmet_phrase() (as diagnose and
+// verify word it); `aside` ("" or e.g. " (not visible to it)") ends a lacking privilege's.
+void db_unmet_add(db_unmet *u, agent_result *res, const char *probe, const db_check_row *row,
+    const char *priv, bool missing, const char *role, const char *aside);
+
+// When anything was unmet, sets res's verdict (fail with object_missing when an object is
+// missing, else privilege_missing; the detail counts them and names the first) and returns
+// true; otherwise false and res is untouched.
+bool db_unmet_finish(const db_unmet *u, agent_result *res);
+
+// Resolves a database server's host for port: a numeric address as it is, a name through the
+// resolver, which is the DNS phase (timed into res->timing.dns_us; its addresses recorded).
+// Writes the numeric address into addr (addrlen bytes; "" when it cannot be printed). Returns
+// 0, or -1 with the failure (dns) and the resolver's error set on res.
+int db_resolve(const char *host, const char *port, char *addr, size_t addrlen, agent_result *res);
+
+// Starts a round of a database probe: the wall-clock start (unless the runner set it) and the
+// release's expectations digest; returns the expectations of this probe (section "postgres" or
+// "mysql", probe name), or NULL when the round has none.
+const agent_db_expect *db_round_begin(
+    agent_result *res, const agent_round *round, const char *section, const char *probe);
 
 #endif // FL_AGENT_DBCOMMON_H

@@ -43,7 +43,6 @@
 #include "fl/errclass.h"
 #include "fl/names.h"
 #include "fl/time.h"
-#include "fl/unmet.h"
 #include "util.h"
 
 typedef struct my_probe {
@@ -76,12 +75,6 @@ my_alloc(const char *name)
 		p->port = 3306;
 	}
 	return p;
-}
-
-static void
-my_free(void *ctx)
-{
-	free(ctx);
 }
 
 static void
@@ -304,39 +297,17 @@ my_fail(agent_result *res, MYSQL *m, const char *what)
 static int
 my_resolve(my_probe *p, char *addr, size_t addrlen, agent_result *res)
 {
-	struct addrinfo hints, *ai = NULL;
-	char            port[8];
-	int             rv;
+	char port[8];
 
 	addr[0] = '\0';
 	if (p->socket[0] != '\0') {
 		return 0;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family   = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags    = AI_NUMERICHOST;
 	snprintf(port, sizeof(port), "%u", p->port);
-	int64_t t0 = fl_mono_us();
-	rv         = getaddrinfo(p->host, port, &hints, &ai);
-	if (rv == EAI_NONAME) { // a name, not an address: resolve it (the DNS phase)
-		hints.ai_flags = AI_ADDRCONFIG;
-		rv             = getaddrinfo(p->host, port, &hints, &ai);
-	}
-	res->timing.dns_us = agent_phase_us(t0, fl_mono_us());
-	if (rv != 0) {
-		res->pb.error_code = rv;
-		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS,
-		    "cannot resolve %s: %s", p->host, gai_strerror(rv));
+	if (db_resolve(p->host, port, addr, addrlen, res) != 0) {
 		return -1;
 	}
-	if (hints.ai_flags != AI_NUMERICHOST) {
-		agent_result_set_addresses(res, p->host, ai); // a name: what it resolved to
-	}
-	rv = getnameinfo(
-	    ai->ai_addr, ai->ai_addrlen, addr, (socklen_t) addrlen, NULL, 0, NI_NUMERICHOST);
-	freeaddrinfo(ai);
-	if (rv != 0) {
+	if (addr[0] == '\0') {
 		snprintf(addr, addrlen, "%s", p->host);
 	}
 	return 0;
@@ -661,15 +632,15 @@ my_check_eval(const is_row *rows, size_t n, const agent_requirement *r, const re
 static int
 my_check(my_probe *p, MYSQL *m, const agent_db_expect *d, int64_t deadline, agent_result *res)
 {
-	size_t        n = 0, n_missing = 0, n_priv = 0, last_req = (size_t) -1, n_is = 0;
+	size_t        n = 0, n_is = 0;
+	db_unmet      unmet = DB_UNMET_INIT;
 	db_check_row *rows  = NULL;
 	req_names    *names = NULL;
 	is_row       *is    = NULL;
 	sqlbuf        b     = { 0 };
 	MYSQL_RES    *rs    = NULL;
 	MYSQL_ROW     row;
-	int           rv         = 1, qrv;
-	char          first[200] = "";
+	int           rv = 1, qrv;
 
 	res->pb.requirements_checked = (uint32_t) d->n_reqs;
 	if ((names = calloc(d->n_reqs, sizeof(*names))) == NULL ||
@@ -729,30 +700,13 @@ my_check(my_probe *p, MYSQL *m, const agent_db_expect *d, int64_t deadline, agen
 		// covered: the user holds no privilege on it, which is what gets reported (it may
 		// not exist either; information_schema cannot tell this user).
 		missing = !vis && covered;
-		if (missing && rows[i].req == last_req) {
-			continue; // one item per missing object, not one per privilege asked of it
-		}
 		if (!vis && !covered && priv[0] == '\0') {
 			priv = "ANY";
 		}
-		last_req = rows[i].req;
-		agent_result_add_unmet(
-		    res, p->c.name, q->kind, q->object, missing ? "" : priv, missing, res->role);
-		if (first[0] == '\0' && res->pb.n_unmet > 0) {
-			char phrase[FL_UNMET_PHRASE_MAX];
-			snprintf(first, sizeof(first), "%s%s",
-			    fl_unmet_phrase(res->pb.unmet[res->pb.n_unmet - 1], FL_UNMET_LACKING,
-			        phrase, sizeof(phrase)),
-			    vis || missing ? "" : " (not visible to it)");
-		}
-		if (missing) {
-			n_missing++;
-		} else {
-			n_priv++;
-		}
+		db_unmet_add(&unmet, res, p->c.name, &rows[i], priv, missing, res->role,
+		    vis ? "" : " (not visible to it)");
 	}
-	if (n_missing + n_priv > 0) {
-		db_finish_unmet(res, n_missing, n_priv, first);
+	if (db_unmet_finish(&unmet, res)) {
 		goto out;
 	}
 	rv = 0;
@@ -938,13 +892,7 @@ my_run(void *ctx, const agent_round *round, agent_result *res)
 	const agent_db_expect *d = NULL;
 	db_state               state;
 
-	if (res->pb.started_us == 0) {
-		res->pb.started_us = fl_now_us();
-	}
-	if (round != NULL && round->expect != NULL) {
-		snprintf(res->digest, sizeof(res->digest), "%s", round->expect->digest);
-		d = agent_expect_find(round->expect, "mysql", p->c.name);
-	}
+	d = db_round_begin(res, round, "mysql", p->c.name);
 	if ((m = my_connect(p, deadline, res)) == NULL) {
 		goto done;
 	}
@@ -1274,6 +1222,6 @@ AGENT_MODULE_EXPORT const agent_probe_ops agent_probe_mysql = {
 	.run        = my_run,
 	.timeout_ms = my_timeout,
 	.target     = my_target,
-	.free       = my_free,
+	.free       = free,
 	.capture    = my_capture,
 };

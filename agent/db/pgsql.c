@@ -41,7 +41,6 @@
 #include "fl/names.h"
 #include "fl/str.h"
 #include "fl/time.h"
-#include "fl/unmet.h"
 #include "util.h"
 
 #define PG_MAX_KEYS 48
@@ -401,40 +400,12 @@ phase_name(ConnStatusType st)
 static int
 pg_resolve(pg_probe *p, char *addr, size_t addrlen, agent_result *res)
 {
-	struct addrinfo hints, *ai = NULL;
-	int             rv;
-
 	addr[0] = '\0';
 	if (p->hostaddr[0] != '\0' || p->host[0] == '/' || p->host[0] == '@') {
 		return 0;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family   = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags    = AI_NUMERICHOST;
-	int64_t t0        = fl_mono_us();
-	rv                = getaddrinfo(p->host, p->port[0] ? p->port : "5432", &hints, &ai);
-	if (rv == EAI_NONAME) { // a name, not an address: resolve it (the DNS phase)
-		hints.ai_flags = AI_ADDRCONFIG;
-		rv             = getaddrinfo(p->host, p->port[0] ? p->port : "5432", &hints, &ai);
-	}
-	res->timing.dns_us = agent_phase_us(t0, fl_mono_us());
-	if (rv != 0) {
-		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_DNS,
-		    "cannot resolve %s: %s", p->host, gai_strerror(rv));
-		res->pb.error_code = rv;
-		return -1;
-	}
-	if (hints.ai_flags != AI_NUMERICHOST) {
-		agent_result_set_addresses(res, p->host, ai); // a name: what it resolved to
-	}
-	rv = getnameinfo(
-	    ai->ai_addr, ai->ai_addrlen, addr, (socklen_t) addrlen, NULL, 0, NI_NUMERICHOST);
-	freeaddrinfo(ai);
-	if (rv != 0) {
-		addr[0] = '\0'; // let libpq resolve it then
-	}
-	return 0;
+	// When the address cannot be printed, addr stays "" and libpq resolves the name itself.
+	return db_resolve(p->host, p->port[0] ? p->port : "5432", addr, addrlen, res);
 }
 
 // Waits for the socket within the deadline. 1 ready, 0 timed out, -1 poll error.
@@ -518,25 +489,6 @@ array_add(char **buf, size_t *len, size_t *cap, const char *s, int first)
 	return 0;
 }
 
-static const char *
-kind_word(Fl__ObjectKind k)
-{
-	switch (k) {
-	case FL__OBJECT_KIND__OBJECT_SCHEMA:
-		return "schema";
-	case FL__OBJECT_KIND__OBJECT_TABLE:
-		return "table";
-	case FL__OBJECT_KIND__OBJECT_COLUMN:
-		return "column";
-	case FL__OBJECT_KIND__OBJECT_SEQUENCE:
-		return "sequence";
-	case FL__OBJECT_KIND__OBJECT_FUNCTION:
-		return "function";
-	default:
-		return "unknown";
-	}
-}
-
 // Fills the six array parameters of check_sql from the rows. Returns 0 or -1 (out of memory).
 static int
 build_params(const db_check_row *rows, size_t n, char *arr[6])
@@ -572,7 +524,7 @@ build_params(const db_check_row *rows, size_t n, char *arr[6])
 			}
 		}
 		rv |= array_add(&arr[0], &len[0], &cap[0], idx, i == 0);
-		rv |= array_add(&arr[1], &len[1], &cap[1], kind_word(r->kind), i == 0);
+		rv |= array_add(&arr[1], &len[1], &cap[1], fl_object_kind_name(r->kind), i == 0);
 		rv |= array_add(&arr[2], &len[2], &cap[2], o, i == 0);
 		rv |= array_add(&arr[3], &len[3], &cap[3], sub, i == 0);
 		rv |= array_add(&arr[4], &len[4], &cap[4], rows[i].priv, i == 0);
@@ -599,13 +551,12 @@ static int
 pg_check(pg_probe *p, PGconn *conn, const agent_db_expect *d, int64_t deadline, agent_result *res,
     const char *role)
 {
-	size_t        n = 0, n_missing = 0, n_priv = 0;
+	size_t        n     = 0;
+	db_unmet      unmet = DB_UNMET_INIT;
 	db_check_row *rows;
 	char         *arr[6] = { NULL };
 	PGresult     *r      = NULL;
 	int           timed_out, rv = 1;
-	char          first[200] = "";
-	size_t        last_req   = (size_t) -1;
 
 	if ((rows = db_check_rows(d, &n)) == NULL || build_params(rows, n, arr) != 0) {
 		agent_result_set(res, FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_INTERNAL,
@@ -637,32 +588,15 @@ pg_check(pg_probe *p, PGconn *conn, const agent_db_expect *d, int64_t deadline, 
 		goto out;
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
-		size_t                   row     = strtoul(PQgetvalue(r, i, 0), NULL, 10);
-		int                      missing = PQgetvalue(r, i, 1)[0] == 't';
-		const agent_requirement *q;
+		size_t row     = strtoul(PQgetvalue(r, i, 0), NULL, 10);
+		bool   missing = PQgetvalue(r, i, 1)[0] == 't';
 
 		if (row >= n) {
 			continue;
 		}
-		q = rows[row].r;
-		if (missing && rows[row].req == last_req) {
-			continue; // one item per missing object, not one per privilege asked of it
-		}
-		last_req = rows[row].req;
-		agent_result_add_unmet(res, p->c.name, q->kind, q->object,
-		    missing ? "" : rows[row].priv, missing, role);
-		if (first[0] == '\0' && res->pb.n_unmet > 0) {
-			fl_unmet_phrase(res->pb.unmet[res->pb.n_unmet - 1], FL_UNMET_LACKING, first,
-			    sizeof(first));
-		}
-		if (missing) {
-			n_missing++;
-		} else {
-			n_priv++;
-		}
+		db_unmet_add(&unmet, res, p->c.name, &rows[row], rows[row].priv, missing, role, "");
 	}
-	if (n_missing + n_priv > 0) {
-		db_finish_unmet(res, n_missing, n_priv, first);
+	if (db_unmet_finish(&unmet, res)) {
 		goto out;
 	}
 	rv = 0;
@@ -897,13 +831,7 @@ pg_run(void *ctx, const agent_round *round, agent_result *res)
 	const agent_db_expect *d = NULL;
 	db_state               state;
 
-	if (res->pb.started_us == 0) {
-		res->pb.started_us = fl_now_us();
-	}
-	if (round != NULL && round->expect != NULL) {
-		snprintf(res->digest, sizeof(res->digest), "%s", round->expect->digest);
-		d = agent_expect_find(round->expect, "postgres", p->c.name);
-	}
+	d = db_round_begin(res, round, "postgres", p->c.name);
 	if ((conn = pg_connect(p, deadline, res)) == NULL) {
 		goto done;
 	}

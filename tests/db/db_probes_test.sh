@@ -91,12 +91,16 @@ check pg_revoked '.result.unmet == [{"database":"orders","kind":"table","object"
 	"unmet item names the table, the privilege and the role"
 check pg_revoked '.result.detail | endswith(": INSERT on public.order_items revoked for role app")' \
 	"the detail phrases it as diagnose and verify do"
+check pg_revoked '.result.detail == "1 unmet (0 missing objects, 1 missing privilege) of 6 requirements: INSERT on public.order_items revoked for role app"' \
+	"detail counts the unmet before the first"
 fl_pg_sql "GRANT INSERT ON order_items TO app"
 
 fl_pg_sql "ALTER TABLE order_items RENAME TO order_items_old"
 probe pg_dropped "${PG[@]}"
 check pg_dropped '.result.failure == "object_missing" and (.result.unmet | length) == 1 and .result.unmet[0].object == "public.order_items" and .result.unmet[0].kind == "table" and .result.unmet[0].object_missing == true and .result.unmet[0].privilege == ""' \
 	"table dropped: one object_missing item, not one per privilege"
+check pg_dropped '.result.detail | endswith("(1 missing object, 0 missing privileges) of 6 requirements: table public.order_items missing")' \
+	"detail counts a missing object once and words it"
 fl_pg_sql "ALTER TABLE order_items_old RENAME TO order_items"
 
 fl_pg_sql "ALTER TABLE orders DROP COLUMN discount_code"

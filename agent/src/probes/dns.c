@@ -75,9 +75,7 @@ dns_validate(void *ctx, char *err, size_t errlen)
 		snprintf(err, errlen, "missing required key name (the host name to resolve)");
 		return -1;
 	}
-	if (p->slow_ms != 0 && p->slow_ms >= p->timeout_ms) {
-		snprintf(err, errlen, "slow (%ums) must be below timeout (%ums)", p->slow_ms,
-		    p->timeout_ms);
+	if (agent_check_slow(p->slow_ms, p->timeout_ms, err, errlen) != 0) {
 		return -1;
 	}
 	return 0;
@@ -133,7 +131,7 @@ dns_run(void *ctx, const agent_round *round, agent_result *res)
 		    "%s resolves to %s, not the expected %s", p->name, list, p->expect);
 		return;
 	}
-	if (p->slow_ms != 0 && t1 - t0 > (int64_t) p->slow_ms * 1000) {
+	if (agent_is_slow(p->slow_ms, t1 - t0)) {
 		agent_result_set(res, FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW,
 		    "%s -> %s in %.1fms (slow above %ums)", p->name, list,
 		    (double) (t1 - t0) / 1000.0, p->slow_ms);
@@ -155,12 +153,6 @@ dns_target(const void *ctx)
 	return ((const dns_probe *) ctx)->name;
 }
 
-static void
-dns_free(void *ctx)
-{
-	free(ctx);
-}
-
 const agent_probe_ops agent_probe_dns = {
 	.section    = "dns",
 	.kind       = FL__PROBE_KIND__KIND_DNS,
@@ -170,5 +162,5 @@ const agent_probe_ops agent_probe_dns = {
 	.run        = dns_run,
 	.timeout_ms = dns_timeout_ms,
 	.target     = dns_target,
-	.free       = dns_free,
+	.free       = free,
 };

@@ -280,9 +280,7 @@ http_validate(void *ctx, char *err, size_t errlen)
 		snprintf(err, errlen, "missing required key url");
 		return -1;
 	}
-	if (p->slow_ms != 0 && p->slow_ms >= p->timeout_ms) {
-		snprintf(err, errlen, "slow (%ums) must be below timeout (%ums)", p->slow_ms,
-		    p->timeout_ms);
+	if (agent_check_slow(p->slow_ms, p->timeout_ms, err, errlen) != 0) {
 		return -1;
 	}
 	url_host_name(p);
@@ -631,7 +629,7 @@ http_run(void *ctx, const agent_round *round, agent_result *res)
 		    p->capped ? " (first 64 KiB read)" : "");
 		return;
 	}
-	if (p->slow_ms != 0 && t1 - t0 > (int64_t) p->slow_ms * 1000) {
+	if (agent_is_slow(p->slow_ms, t1 - t0)) {
 		agent_result_set(res, FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW,
 		    "HTTP %ld in %.1fms (slow above %ums)", code, (double) (t1 - t0) / 1000.0,
 		    p->slow_ms);

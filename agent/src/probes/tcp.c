@@ -80,9 +80,7 @@ tcp_validate(void *ctx, char *err, size_t errlen)
 		snprintf(err, errlen, "missing required key address (HOST:PORT)");
 		return -1;
 	}
-	if (p->slow_ms != 0 && p->slow_ms >= p->timeout_ms) {
-		snprintf(err, errlen, "slow (%ums) must be below timeout (%ums)", p->slow_ms,
-		    p->timeout_ms);
+	if (agent_check_slow(p->slow_ms, p->timeout_ms, err, errlen) != 0) {
 		return -1;
 	}
 	port = (uint16_t) atoi(p->port);
@@ -199,7 +197,7 @@ tcp_run(void *ctx, const agent_round *round, agent_result *res)
 		}
 		return;
 	}
-	if (p->slow_ms != 0 && t2 - t0 > (int64_t) p->slow_ms * 1000) {
+	if (agent_is_slow(p->slow_ms, t2 - t0)) {
 		agent_result_set(res, FL__STATUS__STATUS_WARN, FL__FAILURE_CLASS__FAILURE_SLOW,
 		    "connected in %.1fms (slow above %ums)", (double) (t2 - t0) / 1000.0,
 		    p->slow_ms);
@@ -221,12 +219,6 @@ tcp_target(const void *ctx)
 	return ((const tcp_probe *) ctx)->address;
 }
 
-static void
-tcp_free(void *ctx)
-{
-	free(ctx);
-}
-
 const agent_probe_ops agent_probe_tcp = {
 	.section    = "tcp",
 	.kind       = FL__PROBE_KIND__KIND_TCP,
@@ -236,5 +228,5 @@ const agent_probe_ops agent_probe_tcp = {
 	.run        = tcp_run,
 	.timeout_ms = tcp_timeout_ms,
 	.target     = tcp_target,
-	.free       = tcp_free,
+	.free       = free,
 };

@@ -74,6 +74,23 @@ agent_addr_text(const struct sockaddr *sa, char *buf, size_t len)
 	return buf;
 }
 
+int
+agent_check_slow(uint32_t slow_ms, uint32_t timeout_ms, char *err, size_t errlen)
+{
+	if (slow_ms != 0 && slow_ms >= timeout_ms) {
+		snprintf(
+		    err, errlen, "slow (%ums) must be below timeout (%ums)", slow_ms, timeout_ms);
+		return -1;
+	}
+	return 0;
+}
+
+bool
+agent_is_slow(uint32_t slow_ms, int64_t elapsed_us)
+{
+	return slow_ms != 0 && elapsed_us > (int64_t) slow_ms * 1000;
+}
+
 uint32_t
 agent_phase_us(int64_t from, int64_t to)
 {

@@ -40,6 +40,13 @@ int agent_set_cert_warn(const char *v, uint32_t *secs, char *why, size_t whylen)
 // microseconds, or 0 when text is not in that form.
 int64_t agent_cert_time_parse(const char *text);
 
+// Checks a probe's slow threshold against its timeout: 0, or -1 with why in err when slow is
+// set (not 0) and not below timeout.
+int agent_check_slow(uint32_t slow_ms, uint32_t timeout_ms, char *err, size_t errlen);
+
+// True when a check that took elapsed_us is slow: slow is set (not 0) and exceeded.
+bool agent_is_slow(uint32_t slow_ms, int64_t elapsed_us);
+
 // The one phase timer of every probe (HTTP, TCP, DNS, PostgreSQL, MySQL): microseconds
 // between two fl_mono_us() readings of a phase that happened, clamped to uint32 and to at least
 // 1 so that it is never reported as "did not happen" (0; see probe.h). A phase that did not
