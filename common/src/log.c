@@ -88,56 +88,21 @@ out_puts(outbuf *o, const char *s)
 	out_put(o, s, strlen(s));
 }
 
-// Decodes one strict UTF-8 character (RFC 3629: no overlong forms, no surrogates, at most
-// U+10FFFF) at s; returns its length, or 0 when the bytes there are not valid UTF-8.
-static size_t
-utf8_char(const unsigned char *s, uint32_t *cp)
-{
-	size_t   n;
-	uint32_t c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xe0) == 0xc0) {
-		n = 2, c = s[0] & 0x1f, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3, c = s[0] & 0x0f, min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			return 0; // also stops at the NUL
-		}
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-		return 0;
-	}
-	*cp = c;
-	return n;
-}
-
 // Writes s as a JSON string in pure ASCII: printable ASCII as is (" and \ escaped), every
-// other character as \uXXXX (a surrogate pair above U+FFFF), each invalid byte as \ufffd.
-// A string cut by the buffer's end is still closed: room for the closing quote is kept.
+// other character as \uXXXX (a surrogate pair above U+FFFF), and invalid UTF-8 as \ufffd, one
+// per maximal invalid sequence as fl/text.h decodes it. A string cut by the buffer's end is
+// still closed: room for the closing quote is kept.
 static void
 out_json_str(outbuf *o, const char *s, size_t keep)
 {
-	const unsigned char *p = (const unsigned char *) s;
-	char                 esc[16];
+	size_t len = strlen(s);
+	char   esc[16];
 
 	out_puts(o, "\"");
-	while (*p != '\0') {
-		uint32_t cp;
-		size_t   n = utf8_char(p, &cp);
-		if (n == 0) {
-			cp = 0xfffd;
-			n  = 1;
-		}
+	for (size_t i = 0; i < len;) {
+		int32_t  dec;
+		size_t   n  = fl_utf8_next(s + i, len - i, &dec);
+		uint32_t cp = dec < 0 ? 0xfffd : (uint32_t) dec;
 		if (cp == '"' || cp == '\\') {
 			snprintf(esc, sizeof(esc), "\\%c", (char) cp);
 		} else if (cp >= 0x20 && cp < 0x7f) {
@@ -153,7 +118,7 @@ out_json_str(outbuf *o, const char *s, size_t keep)
 			break; // cut between characters, never inside an escape
 		}
 		out_puts(o, esc);
-		p += n;
+		i += n;
 	}
 	out_puts(o, "\"");
 }

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "fl/json.h"
+#include "fl/text.h"
 
 static void
 test_nested_structure_and_commas(void **state)
@@ -92,6 +93,26 @@ test_not_text_becomes_valid_json(void **state)
 	}
 }
 
+// Keys come from agents too (label names): a Latin-1 key and a Latin-1 database message as
+// value give valid UTF-8, every byte of the output checked.
+static void
+test_latin1_key_and_value(void **state)
+{
+	(void) state;
+	fl_json j;
+	fl_json_init(&j, false);
+	fl_json_obj_begin(&j);
+	fl_json_kstr(&j, "r\xf4le",
+	    "Zugriff verweigert f\xfcr Benutzer 'app' (\xe9"
+	    "chec)");
+	fl_json_obj_end(&j);
+	const char *out = fl_json_text(&j);
+	assert_string_equal(
+	    out, "{\"r\\ufffdle\":\"Zugriff verweigert f\\ufffdr Benutzer 'app' (\\ufffdchec)\"}");
+	assert_true(fl_utf8_valid(out));
+	fl_json_fini(&j);
+}
+
 static void
 test_numbers_and_times(void **state)
 {
@@ -163,6 +184,7 @@ main(void)
 		cmocka_unit_test(test_nested_structure_and_commas),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_not_text_becomes_valid_json),
+		cmocka_unit_test(test_latin1_key_and_value),
 		cmocka_unit_test(test_numbers_and_times),
 		cmocka_unit_test(test_pretty),
 		cmocka_unit_test(test_empty_and_large),

@@ -56,15 +56,15 @@ test_json(void **state)
 	    "\"component\":\"main\",\"program\":\"faultline-collector\","
 	    "\"msg\":\"started\"}");
 	// Whatever the bytes: quotes, backslashes, controls, valid UTF-8 (2, 3 and 4 bytes),
-	// invalid UTF-8 (a stray continuation byte, an overlong '/', a surrogate, a cut sequence)
-	// all come out as pure-ASCII JSON.
+	// invalid UTF-8 (a stray continuation byte, an overlong '/', a surrogate, Latin-1, a cut
+	// sequence) all come out as pure-ASCII JSON; U+FFFD per maximal invalid part (fl/text.h).
 	fl_log_format(line, sizeof(line), json, FL_LOG_INFO, TS, "p", "c",
 	    "a\"b\\c\n\t\x1b[31m \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \x80 \xc0\xaf \xed\xa0\x80 "
-	    "\xe2\x82");
+	    "caf\xe9 \xe2\x82");
 	assert_string_equal(line,
 	    "{\"ts\":\"2025-11-30T10:00:00.123Z\",\"level\":\"info\",\"component\":\"c\","
 	    "\"program\":\"p\",\"msg\":\"a\\\"b\\\\c\\u000a\\u0009\\u001b[31m \\u00e9 \\u20ac "
-	    "\\ud83d\\ude00 \\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\"}");
+	    "\\ud83d\\ude00 \\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd caf\\ufffd \\ufffd\"}");
 	// Under journald the JSON object keeps the priority prefix.
 	fl_log_format(line, sizeof(line), jjson, FL_LOG_ERR, TS, "p", "c", "x");
 	assert_string_equal(line,
