@@ -238,7 +238,7 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 	sigset_t          set;
 	agent_runner     *runner = NULL;
 	agent_sender     *sender = NULL;
-	agent_respondent *resp   = NULL; // probe-now (issue 6); NULL when `survey` is empty
+	agent_respondent *resp   = NULL; // answers probe-now surveys; NULL when `survey` is empty
 	agent_round_out   round;
 	char              err[AGENT_CFG_ERRLEN];
 

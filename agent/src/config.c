@@ -376,7 +376,7 @@ set_agent_key(agent_config *cfg, const char *key, const char *v, char *why, size
 	return -1;
 }
 
-// Issue 7: what the TLS and signing keys need, checked once the whole file is read so the
+// What the TLS and signing keys need, checked once the whole file is read so the
 // order of keys does not matter. Files are loaded here (as the daemon will load them), so a
 // missing CA, a key that does not match its certificate or a readable signing key is a config
 // error with the line of the key, not a surprise at the first connection.

@@ -57,8 +57,9 @@ typedef struct agent_config {
 	bool     log_json;  // log_format = json: one JSON object per log line
 	uint32_t spool_size;
 
-	// Issue 7 (secure.h). TLS files are needed when collector or survey is tls+tcp://; they
-	// and sign_key are checked at load time (readable, key private, key matches certificate).
+	// Transport security (secure.h): TLS files are needed when collector or survey is
+	// tls+tcp://; they and sign_key are checked at load time (readable, key private, key
+	// matches certificate).
 	char tls_ca[PATH_MAX];
 	char tls_cert[PATH_MAX];
 	char tls_key[PATH_MAX];       // "": the key is in tls_cert
@@ -66,7 +67,7 @@ typedef struct agent_config {
 	char sign_key[PATH_MAX];      // "": reports are not signed
 	int  tls_line, sign_key_line; // where they were set, for messages
 
-	// Issue 10: `labels = env=prod, service=orders`, validated by fl/labels.h, sent in every
+	// `labels = env=prod, service=orders`, validated by fl/labels.h, sent in every
 	// report; the collector keeps them per host and filters on them.
 	char   labels[FL_LABELS_MAX][FL_LABEL_LEN];
 	size_t n_labels;

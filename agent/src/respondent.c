@@ -239,7 +239,7 @@ answer(agent_respondent *r, const Fl__SurveyRequest *q)
 	reply.schema_version  = FL_SCHEMA_VERSION;
 	reply.survey_id       = q->survey_id;
 	reply.report          = rep;
-	// Issue 7: with a sign_key the reply also carries the report signed, so a collector that
+	// With a sign_key the reply also carries the report signed, so a collector that
 	// checks signatures knows the answer comes from this host (see secure.h).
 	uint8_t *env    = NULL;
 	size_t   envlen = 0;

@@ -1,4 +1,4 @@
-// respondent.h - the agent's side of probe-now: answers the collector's surveys (issue 6).
+// respondent.h - the agent's side of probe-now: answers the collector's surveys.
 //
 // A RESPONDENT socket dials the collector's SURVEYOR (agent key `survey`; nng redials by
 // itself, so a collector restart needs nothing from the agent). On a SurveyRequest the

@@ -44,14 +44,14 @@
 typedef struct agent_runner agent_runner;
 
 typedef struct agent_round_out {
-	int64_t        started_us;   // wall clock when the round began
-	uint32_t       max_round_ms; // the longest this round may take (its wait bound)
-	char           release[256];
-	char           expectations_file[PATH_MAX];         // "" when none configured
-	char           expectations_digest[32];             // "" when none loaded
-	char           expectations_error[512];             // "" when fine or none configured
-	char           labels[FL_LABELS_MAX][FL_LABEL_LEN]; // the config's labels (issue 10)
-	size_t         n_labels;
+	int64_t  started_us;   // wall clock when the round began
+	uint32_t max_round_ms; // the longest this round may take (its wait bound)
+	char     release[256];
+	char     expectations_file[PATH_MAX];         // "" when none configured
+	char     expectations_digest[32];             // "" when none loaded
+	char     expectations_error[512];             // "" when fine or none configured
+	char     labels[FL_LABELS_MAX][FL_LABEL_LEN]; // the config's labels, sent in every report
+	size_t   n_labels;
 	agent_result **results; // one per configured probe, config order
 	size_t         n_results;
 } agent_round_out;

@@ -1,4 +1,4 @@
-// secure.h - the agent's TLS and report signing settings (issue 7), shared by its sockets.
+// secure.h - the agent's TLS and report signing settings, shared by its sockets.
 //
 // The report sender and the survey respondent both dial the collector and both send Reports,
 // so both need the same TLS files and the same signing key. They get them from here rather

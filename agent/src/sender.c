@@ -383,7 +383,8 @@ agent_sender_flush(agent_sender *s)
 			fl_log(FL_LOG_ERR, "sender", "cannot build message: %s", nng_strerror(rv));
 			break;
 		}
-		// Issue 7: signed as this host when sign_key is set (secure.h); else unchanged.
+		// Signed as this host when sign_key is set, so a collector that checks signatures
+		// can tell this agent's reports from a spoofer's (secure.h); else unchanged.
 		if ((rv = agent_secure_seal(s->host, &msg)) != 0) {
 			nng_msg_free(msg);
 			fl_log(FL_LOG_ERR, "sender", "cannot sign report: %s", nng_strerror(rv));

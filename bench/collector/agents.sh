@@ -1,5 +1,5 @@
 #!/bin/bash
-# agents.sh - issue 7's load test: HOSTS simulated agents (one nng socket each) from one process,
+# agents.sh - the collector's load test (docs/benchmarks/collector.md): HOSTS simulated agents (one nng socket each) from one process,
 # PROBES probes each, one report per agent per INTERVAL_MS, for SECONDS; prints results/s
 # applied, drops per reason, collector RSS (start, peak, end) and CPU.
 #   bench/collector/agents.sh BUILD_DIR [HOSTS] [PROBES] [SECONDS] [INTERVAL_MS]

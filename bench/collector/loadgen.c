@@ -9,7 +9,7 @@
 // Every report carries a fresh seq, so none is dropped as a duplicate; a small share of
 // probes flip status (-f, default 1 per mille) so the store sees real transitions.
 //
-// Issue 7 modes:
+// Modes for the load and reliability tests:
 //   -a              one nng socket (one connection) per simulated agent instead of -c shared ones
 //   -i INTERVAL_MS  pace: each agent sends one report per interval (default 0: as fast as
 //                   possible, a flood); reports carry this interval

@@ -19,7 +19,7 @@
 typedef struct cli_global {
 	const char *url;        // -C/--control, else $FAULTLINE_CONTROL, else the default
 	uint32_t    timeout_ms; // --timeout
-	// Issue 7: TLS for a tls+tcp:// control URL (--tls-ca etc.; main.c falls back to
+	// TLS for a tls+tcp:// control URL (--tls-ca etc.; main.c falls back to
 	// $FAULTLINE_TLS_CA, $FAULTLINE_TLS_CERT, $FAULTLINE_TLS_KEY, $FAULTLINE_TLS_SERVER_NAME).
 	const char *tls_ca, *tls_cert, *tls_key, *tls_server_name;
 	bool        help;
@@ -41,7 +41,7 @@ void cli_opt_start(void);
 int cli_opt_next(int argc, char **argv, const char *shortopts, const struct option *longopts,
     char *err, size_t errlen);
 
-// `--label KEY=VALUE`, repeatable (issue 10): the label filter a query carries; a host must
+// `--label KEY=VALUE`, repeatable: the label filter a query carries; a host must
 // carry every label (AND). The strings are borrowed from argv.
 typedef struct cli_labels {
 	char  *v[FL_LABELS_MAX];

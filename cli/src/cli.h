@@ -28,7 +28,7 @@ enum {
 typedef struct cli_ctx {
 	const char *url;        // control URL of the collector (borrowed from argv or environ)
 	uint32_t    timeout_ms; // send and receive timeout of the round trip
-	// For a tls+tcp:// url (issue 7): CA, client certificate and key (NULL: inside cert), and
+	// For a tls+tcp:// url: CA, client certificate and key (NULL: inside cert), and
 	// the DNS name the collector's certificate must carry. NULL when not given.
 	const char *tls_ca, *tls_cert, *tls_key, *tls_server_name;
 	bool        colour; // stdout is a terminal and NO_COLOR is unset
@@ -43,8 +43,8 @@ int cli_cmd_hosts(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_history(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_diagnose(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_probe_now(const cli_ctx *ctx, int argc, char **argv);
-int cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv); // issue 6
-int cli_cmd_forget(const cli_ctx *ctx, int argc, char **argv); // issue 10
+int cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv); // post-release gate
+int cli_cmd_forget(const cli_ctx *ctx, int argc, char **argv); // retire a host
 int cli_cmd_watch(const cli_ctx *ctx, int argc, char **argv);  // the live view
 int cli_cmd_mute(const cli_ctx *ctx, int argc, char **argv);   // issue 11
 int cli_cmd_unmute(const cli_ctx *ctx, int argc, char **argv); // issue 11

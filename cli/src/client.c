@@ -139,7 +139,7 @@ no_answer(const cli_ctx *ctx)
 	return unreachable(ctx, what);
 }
 
-// Issue 7: a tls+tcp:// control socket needs the CLI's own certificate (the collector
+// A tls+tcp:// control socket needs the CLI's own certificate (the collector
 // requires one) and the CA and name to check the collector's. Prints why on failure.
 static int
 tls_setup(const cli_ctx *ctx, nng_dialer d)

@@ -1,4 +1,5 @@
-// cmd_forget.c - `faultline forget HOST`: the collector stops tracking a host (issue 10).
+// cmd_forget.c - `faultline forget HOST`: the collector stops tracking a host (one
+// retired for good, so that its silence stops counting in the verdict).
 
 #include <stdio.h>
 #include <string.h>

@@ -352,7 +352,7 @@ rejected_count(const Fl__StatusReply *r, const char *host)
 	return 0;
 }
 
-// Issue 6: the last verification of each release (post-release verification, docs/verify.md).
+// The last verification of each release (post-release verification, docs/verify.md).
 static void
 verifications_lines(const Fl__StatusReply *r, FILE *out)
 {

@@ -1,4 +1,4 @@
-// cmd_verify.c - `faultline verify`: the post-release gate a deploy pipeline runs (issue 6).
+// cmd_verify.c - `faultline verify`: the post-release gate a deploy pipeline runs.
 //
 // Two phases. Waiting happens here, by polling `status` once a second, because it can take
 // minutes and the collector's control socket should not be held that long. Verifying happens
@@ -104,7 +104,7 @@ typedef struct vopts {
 	uint32_t         wait_ms;
 	bool             json;
 	bool             seen_canary;
-	cli_labels       labels; // issue 10
+	cli_labels       labels; // --label: only the hosts that carry them
 	Fl__VerifyQuery *vq;
 } vopts;
 

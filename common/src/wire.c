@@ -368,7 +368,7 @@ fl_wire_decode_report(const void *buf, size_t len, Fl__Report **out, char *why, 
 	return FL_WIRE_OK;
 }
 
-// The label filter a query carries, if any (issue 10): bounded and well-formed like a host's.
+// The label filter a query carries, if any: bounded and well-formed like a host's.
 static bool
 request_labels_bad(const Fl__Request *r, char *why, size_t whylen)
 {

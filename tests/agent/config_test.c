@@ -414,7 +414,7 @@ test_durations(void **state)
 	    "100ms)");
 }
 
-// Issue 10: `labels = env=prod, service=orders`, with every bad form reported at its line.
+// `labels = env=prod, service=orders`, with every bad form reported at its line.
 static void
 test_labels(void **state)
 {

@@ -349,7 +349,7 @@ test_too_many_results(void **state)
 	free(names);
 }
 
-// Issue 10: a report's labels and a query's label filter follow fl/labels.h, or the whole
+// A report's labels and a query's label filter follow fl/labels.h, or the whole
 // message is rejected as invalid.
 static void
 test_labels_checked(void **state)

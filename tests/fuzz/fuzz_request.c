@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		               sizeof(why)) == 0);
 		break;
 	}
-	case FL__REQUEST__QUERY_FORGET: // issue 10: the one write request
+	case FL__REQUEST__QUERY_FORGET: // the one request that changes state
 		FUZZ_CHECK(r->forget != NULL && r->forget->host != NULL);
 		break;
 	case FL__REQUEST__QUERY_HISTORY:

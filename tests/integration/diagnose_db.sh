@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# diagnose_db.sh - issue 4's fault matrix rows that run against real servers, end to end:
+# diagnose_db.sh - the fault matrix rows (tests/correlate) that run against real servers, end to end:
 # a real PostgreSQL 15 and MariaDB (tests/lib/dbservers.sh), a collector, and two agents (1 s
 # interval), each probing its own demo app and both databases with its release's expectations.
 #   healthy                                             -> healthy

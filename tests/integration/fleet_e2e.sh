@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fleet_e2e.sh - a fleet that changes (issue 10), with real agents, collector and CLI on loopback.
+# fleet_e2e.sh - a fleet that changes, with real agents, collector and CLI on loopback.
 #
 # Three agents with labels: prod1 (env=prod, service=orders) and prod2 (env=prod,
 # service=users) probe the production app, stage1 (env=staging, service=orders) its own staging

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# skeleton_e2e.sh - issue 2's end-to-end test, with real processes on loopback:
+# skeleton_e2e.sh - the first end-to-end test (every part at its simplest), with real processes on loopback:
 # a collector and two agents (app1, app2; interval 1s) probe a real HTTP app whose behaviour the
 # test switches ok -> 503 -> slow -> down. `faultline status --json` must show each step with the
 # right status and failure class on both hosts, and `faultline history --json` exactly that

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# crash_test.sh - issue 7 "lose nothing", collector crash safety: under ingest load (the bench
+# crash_test.sh - "lose nothing", collector crash safety: under ingest load (the bench
 # load generator, 300 simulated agents x 20 probes, 1 report/s each, many transitions) plus two
 # real agents, kill -9 the collector and restart it, 5 times. Each time: SQLite's integrity check
 # says ok, every history row committed before the kill (read-only snapshot just before it) is

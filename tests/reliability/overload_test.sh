@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# overload_test.sh - issue 7 overload: the load generator floods the collector at its maximum
+# overload_test.sh - overload: the load generator floods the collector at its maximum
 # rate for 10 s (4 connections, 200 hosts x 20 probes, no pacing). Meanwhile `faultline status`
 # must answer within 2 s every time, and the collector's RSS must stay under REL_RSS_MAX_MIB
 # (default 256 MiB: the receive queue is capped at 4096 reports / 64 MiB, the state at 200

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# silent_cut_test.sh - issue 7 "lose nothing", the silent cut: packets between agent and
+# silent_cut_test.sh - "lose nothing", the silent cut: packets between agent and
 # collector are dropped (iptables on lo, both directions, only this test's report port) while
 # the connection is never torn down; during the cut the collector is also killed (-9) and
 # restarted, so whatever sat in kernel buffers of the old connection can never be delivered by

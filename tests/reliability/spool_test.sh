@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# spool_test.sh - issue 7 "lose nothing", agent spool: the collector is down for 60 s while an
+# spool_test.sh - "lose nothing", agent spool: the collector is down for 60 s while an
 # agent probes every second; after the restart every round arrives, none twice, each placed in
 # history at its own time. The probe flips ok/503 every round (flip_app.py), so every round is a
 # history event and counting events counts rounds.

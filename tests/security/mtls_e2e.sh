@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mtls_e2e.sh - issue 7, authentication with the real binaries on loopback.
+# mtls_e2e.sh - authentication with the real binaries on loopback.
 #
 # One collector with every socket on tls+tcp:// (reports, survey, control) and keys_dir, and
 # a throwaway PKI from gen_certs.sh. Checked:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# secrets_e2e.sh - issue 7: a database password placed in the agent's config never appears in
+# secrets_e2e.sh - a database password placed in the agent's config never appears in
 # any log line, report or JSON output.
 #
 # A real PostgreSQL 15 (tests/lib/dbservers.sh; needs root) and three probes that use a

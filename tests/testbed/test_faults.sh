@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_faults.sh - Faultline end to end on the multi-host testbed (issue 5): one `up`, then
+# test_faults.sh - Faultline end to end on the multi-host testbed: one `up`, then
 # every fault in turn. For each: inject, poll `faultline diagnose --json` every 250 ms until it
 # gives the expected verdict AND scope (hosts, targets) or the deadline passes, print one
 # PASS/FAIL line with the time to verdict measured from the injection, clear the fault and wait

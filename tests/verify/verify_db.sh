@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# verify_db.sh - issue 6 end to end: `faultline verify` against real processes and a real
+# verify_db.sh - post-release verification end to end: `faultline verify` against real processes and a real
 # PostgreSQL 15 (tests/lib/dbservers.sh). Two agents (1 s interval), each probing its own demo app
 # and the `orders` database with its release's expectations.
 #   1. release 1.0 on both hosts                           -> passed (exit 0), probe-now answers
