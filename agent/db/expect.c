@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "fl/cfg.h"
+#include "fl/str.h"
 
 #define EXPECT_MAX_FILE  (1024 * 1024) // bytes; a release's file is a few hundred
 #define EXPECT_MAX_REQS  1000          // requirements per database
@@ -429,13 +430,8 @@ add_requirement(parser *p, const char *section, const char *key, const char *val
 void
 agent_expect_digest(const void *data, size_t len, char out[AGENT_EXPECT_DIGEST_LEN])
 {
-	const unsigned char *b = data;
-	uint64_t             h = 0xcbf29ce484222325ULL;
+	uint64_t h = fl_fnv1a_bytes(FL_FNV1A_OFFSET, data, len);
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
 	snprintf(out, AGENT_EXPECT_DIGEST_LEN, "fnv1a64:%016llx", (unsigned long long) h);
 }
 

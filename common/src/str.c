@@ -84,12 +84,22 @@ fl_strv_free(char **v, size_t n)
 }
 
 uint64_t
-fl_fnv1a(uint64_t h, const char *s)
+fl_fnv1a_bytes(uint64_t h, const void *data, size_t len)
 {
-	for (const unsigned char *p = (const unsigned char *) fl_str_or_empty(s); *p; p++) {
-		h = (h ^ *p) * FL_FNV1A_PRIME;
+	const unsigned char *b = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ b[i]) * FL_FNV1A_PRIME;
 	}
 	return h;
+}
+
+uint64_t
+fl_fnv1a(uint64_t h, const char *s)
+{
+	const char *t = fl_str_or_empty(s);
+
+	return fl_fnv1a_bytes(h, t, strlen(t));
 }
 
 uint64_t

@@ -98,6 +98,11 @@ test_fnv1a(void **state)
 	assert_true(fl_fnv1a_str("foobar") == 0x85944171f73967e8ULL);
 	// Folding piece by piece is the same as hashing the concatenation.
 	assert_true(fl_fnv1a(fl_fnv1a_str("foo"), "bar") == fl_fnv1a_str("foobar"));
+	// Bytes with NUL among them: "a\0b" differs from "a".
+	assert_true(fl_fnv1a_bytes(FL_FNV1A_OFFSET, "a", 1) == 0xaf63dc4c8601ec8cULL);
+	assert_true(
+	    fl_fnv1a_bytes(FL_FNV1A_OFFSET, "a\0b", 3) != fl_fnv1a_bytes(FL_FNV1A_OFFSET, "a", 1));
+	assert_true(fl_fnv1a_bytes(FL_FNV1A_OFFSET, "", 0) == FL_FNV1A_OFFSET);
 	// Bytes above 0x7f count as unsigned.
 	assert_true(fl_fnv1a_str("\xe9") == ((FL_FNV1A_OFFSET ^ 0xe9ULL) * FL_FNV1A_PRIME));
 }

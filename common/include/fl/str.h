@@ -46,6 +46,10 @@ void fl_strv_free(char **v, size_t n);
 #define FL_FNV1A_OFFSET 14695981039346656037ULL
 #define FL_FNV1A_PRIME  1099511628211ULL
 
+// Folds len bytes of data (which may hold NUL bytes) into the FNV-1a state h; start from
+// FL_FNV1A_OFFSET.
+uint64_t fl_fnv1a_bytes(uint64_t h, const void *data, size_t len);
+
 // Folds the bytes of s (NULL reads as "") into the FNV-1a state h; start from FL_FNV1A_OFFSET.
 uint64_t fl_fnv1a(uint64_t h, const char *s);
 
