@@ -42,6 +42,7 @@
 #include "fl/cfg.h"
 #include "fl/errclass.h"
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/time.h"
 #include "util.h"
 
@@ -682,10 +683,10 @@ my_check(my_probe *p, MYSQL *m, const agent_db_expect *d, int64_t deadline, agen
 	while ((row = mysql_fetch_row(rs)) != NULL) {
 		is_row *r = &is[n_is++];
 		r->src    = row[0] ? row[0][0] : '?';
-		snprintf(r->db, sizeof(r->db), "%s", row[1] ? row[1] : "");
-		snprintf(r->tb, sizeof(r->tb), "%s", row[2] ? row[2] : "");
-		snprintf(r->col, sizeof(r->col), "%s", row[3] ? row[3] : "");
-		snprintf(r->priv, sizeof(r->priv), "%s", row[4] ? row[4] : "");
+		fl_str_copy_trunc(r->db, sizeof(r->db), row[1]);
+		fl_str_copy_trunc(r->tb, sizeof(r->tb), row[2]);
+		fl_str_copy_trunc(r->col, sizeof(r->col), row[3]);
+		fl_str_copy_trunc(r->priv, sizeof(r->priv), row[4]);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const agent_requirement *q    = rows[i].r;
