@@ -19,6 +19,23 @@ fl_str_dup(const char *s)
 	return strdup(fl_str_or_empty(s));
 }
 
+int
+fl_str_replace(char **dst, const char *src)
+{
+	const char *s = fl_str_or_empty(src);
+	char       *copy;
+
+	if (*dst != NULL && strcmp(*dst, s) == 0) {
+		return 0;
+	}
+	if ((copy = strdup(s)) == NULL) {
+		return -1;
+	}
+	free(*dst);
+	*dst = copy;
+	return 1;
+}
+
 bool
 fl_str_copy_trunc(char *dst, size_t dstlen, const char *src)
 {

@@ -35,6 +35,23 @@ test_dup(void **state)
 }
 
 static void
+test_replace(void **state)
+{
+	(void) state;
+	char *s = NULL;
+
+	assert_int_equal(fl_str_replace(&s, "a"), 1);
+	assert_string_equal(s, "a");
+	const char *before = s;
+	assert_int_equal(fl_str_replace(&s, "a"), 0);
+	assert_ptr_equal(s, before); // equal: kept, not copied again
+	assert_int_equal(fl_str_replace(&s, NULL), 1);
+	assert_string_equal(s, "");
+	assert_int_equal(fl_str_replace(&s, ""), 0);
+	free(s);
+}
+
+static void
 test_copy_trunc(void **state)
 {
 	(void) state;
@@ -127,6 +144,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_or_empty),
 		cmocka_unit_test(test_dup),
+		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_copy_trunc),
 		cmocka_unit_test(test_strlcpy_checked),
 		cmocka_unit_test(test_strv),

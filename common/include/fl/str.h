@@ -23,6 +23,11 @@ const char *fl_str_or_empty(const char *s);
 // A malloc'd copy of s ("" when s is NULL), or NULL when out of memory.
 char *fl_str_dup(const char *s);
 
+// Replaces the malloc'd string *dst (may be NULL) with a copy of src (NULL reads as "") unless
+// they are equal. Returns 1 when *dst changed, 0 when it was equal, -1 when out of memory (*dst
+// is then kept).
+int fl_str_replace(char **dst, const char *src);
+
 // Copies src (NULL reads as "") into dst, cut to dstlen - 1 bytes when longer: for messages,
 // where a cut is fine. Returns true when all of src fitted. A cut may split a UTF-8 character;
 // text shown or sent later goes through fl/text.h, which repairs it.
