@@ -7,18 +7,7 @@
 #include <string.h>
 
 #include "fl/names.h"
-
-static const char *
-or_empty(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
-static char *
-dup_or_empty(const char *s)
-{
-	return strdup(or_empty(s));
-}
+#include "fl/str.h"
 
 Fl__UnmetRequirement *
 fl_unmet_dup(const Fl__UnmetRequirement *u)
@@ -30,10 +19,10 @@ fl_unmet_dup(const Fl__UnmetRequirement *u)
 	fl__unmet_requirement__init(c);
 	c->kind           = u->kind;
 	c->object_missing = u->object_missing;
-	c->database       = dup_or_empty(u->database);
-	c->object         = dup_or_empty(u->object);
-	c->privilege      = dup_or_empty(u->privilege);
-	c->role           = dup_or_empty(u->role);
+	c->database       = fl_str_dup(u->database);
+	c->object         = fl_str_dup(u->object);
+	c->privilege      = fl_str_dup(u->privilege);
+	c->role           = fl_str_dup(u->role);
 	if (c->database == NULL || c->object == NULL || c->privilege == NULL || c->role == NULL) {
 		fl_unmet_free(c);
 		return NULL;
@@ -90,8 +79,8 @@ fl_unmet_free_all(Fl__UnmetRequirement ***v, size_t *n)
 char *
 fl_unmet_phrase(const Fl__UnmetRequirement *u, fl_unmet_voice voice, char *buf, size_t len)
 {
-	const char *privilege = or_empty(u->privilege);
-	const char *role      = or_empty(u->role);
+	const char *privilege = fl_str_or_empty(u->privilege);
+	const char *role      = fl_str_or_empty(u->role);
 	bool        lacking   = voice == FL_UNMET_LACKING;
 
 	if (len == 0) {
@@ -102,9 +91,10 @@ fl_unmet_phrase(const Fl__UnmetRequirement *u, fl_unmet_voice voice, char *buf, 
 		if (strcmp(kind, "unknown") == 0) {
 			kind = "object";
 		}
-		snprintf(buf, len, "%s %s%s", kind, or_empty(u->object), lacking ? " missing" : "");
+		snprintf(buf, len, "%s %s%s", kind, fl_str_or_empty(u->object),
+		    lacking ? " missing" : "");
 	} else {
-		snprintf(buf, len, "%s on %s%s%s%s", privilege, or_empty(u->object),
+		snprintf(buf, len, "%s on %s%s%s%s", privilege, fl_str_or_empty(u->object),
 		    lacking ? " revoked" : "", role[0] ? " for role " : "", role);
 	}
 	return buf;
