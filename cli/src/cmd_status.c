@@ -574,8 +574,8 @@ notifications_json(fl_json *j, const Fl__StatusReply *r)
 	for (size_t i = 0; i < r->n_notify_receivers; i++) {
 		const Fl__NotifyReceiver *n = r->notify_receivers[i];
 		fl_json_obj_begin(j);
-		fl_json_kstr(j, "receiver", str(n->name));
-		fl_json_kstr(j, "kind", str(n->kind));
+		fl_json_kstr(j, "receiver", fl_str_or_empty(n->name));
+		fl_json_kstr(j, "kind", fl_str_or_empty(n->kind));
 		fl_json_kuint(j, "sent", n->sent);
 		fl_json_kuint(j, "failed", n->failed);
 		fl_json_kuint(j, "retried", n->retried);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "correlate.h"
+#include "fl/str.h" // fl_str_or_empty, fl_str_dup: NULL strings of the views read as ""
 
 #define CORR_MAX_EVIDENCE         40      // evidence lines per finding before "... and N more"
 #define CORR_MAX_NAMED            3       // host names spelled out in a summary
@@ -168,11 +169,9 @@ typedef struct group_ctx {
 
 // ---- engine (correlate.c) ------------------------------------------------------------------
 
-bool        vec_push(eng *e, vec *v, uint32_t x); // false (and e->oom) when out of memory
-char       *xprintf(eng *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char       *xstrdup(const char *s);              // NULL is copied as ""
-const char *nz(const char *s);                   // NULL as ""
-bool        streq(const char *a, const char *b); // NULL equals ""
+bool  vec_push(eng *e, vec *v, uint32_t x); // false (and e->oom) when out of memory
+char *xprintf(eng *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool  streq(const char *a, const char *b); // NULL equals ""
 
 const corr_host       *ent_host(const eng *e, uint32_t id);
 const corr_probe      *ent_probe(const eng *e, uint32_t id);

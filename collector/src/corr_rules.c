@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl/str.h"
+
 // ---- facts about entries --------------------------------------------------------------------
 
 // Did this failing streak begin with the host's release change?
@@ -45,7 +47,8 @@ same_answer(const Fl__ProbeResult *a, const Fl__ProbeResult *b)
 		return false;
 	}
 	for (size_t i = 0; i < a->n_addresses; i++) {
-		if (strcmp(nz(a->addresses[i]), nz(b->addresses[i])) != 0) {
+		if (strcmp(fl_str_or_empty(a->addresses[i]), fl_str_or_empty(b->addresses[i])) !=
+		    0) {
 			return false;
 		}
 	}
@@ -245,7 +248,7 @@ rel_set_of(const eng *e, const vec *v, rel_set *out)
 {
 	out->n = 0;
 	for (size_t i = 0; i < v->n; i++) {
-		const char *r = nz(ent_host(e, v->v[i])->release);
+		const char *r = fl_str_or_empty(ent_host(e, v->v[i])->release);
 		size_t      j = 0;
 		while (j < out->n && strcmp(out->v[j], r) != 0) {
 			j++;
@@ -602,7 +605,7 @@ judge_db_failures(eng *e, group_ctx *gc, const db_buckets *b, bool db)
 	if (b->expect.n > 0) {
 		conclude(e, gc, FL__VERDICT__VERDICT_CODE,
 		    words_bad_expectations(e, gc, &b->expect), &b->expect,
-		    nz(ent_host(e, b->expect.v[0])->release), false);
+		    fl_str_or_empty(ent_host(e, b->expect.v[0])->release), false);
 	}
 	if (b->agent.n > 0) {
 		conclude(e, gc, FL__VERDICT__VERDICT_HOST, words_agent_cannot(e, gc, &b->agent),

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/time.h"
 #include "fl/unmet.h"
 
@@ -89,7 +90,7 @@ hosts_phrase(eng *e, const uint32_t *host_of, const vec *v, size_t total)
 		out = xprintf(e, "%s only", host_by_rank(e, host_of, r[0]));
 	} else {
 		char *names = names_phrase(e, host_of, r, n);
-		out         = xprintf(e, "%zu of %zu hosts (%s)", n, total, nz(names));
+		out         = xprintf(e, "%zu of %zu hosts (%s)", n, total, fl_str_or_empty(names));
 		free(names);
 	}
 	free(r);
@@ -174,7 +175,7 @@ schema_what(eng *e, const vec *v, bool as_database, fnd *f)
 	size_t                      n     = total < CORR_MAX_UNMET ? total : CORR_MAX_UNMET;
 	for (size_t i = 0; i < n && f != NULL; i++) {
 		char *t = unmet_text(e, items[i], false);
-		fnd_note(e, f, xprintf(e, "unmet: %s", nz(t)));
+		fnd_note(e, f, xprintf(e, "unmet: %s", fl_str_or_empty(t)));
 		free(t);
 	}
 	if (total == 0) {
@@ -183,8 +184,8 @@ schema_what(eng *e, const vec *v, bool as_database, fnd *f)
 		    r->detail && r->detail[0] ? r->detail : "no detail");
 	}
 	char *first = unmet_text(e, items[0], as_database);
-	char *out   = total > 1 ? xprintf(e, "%s (+%zu more)", nz(first), total - 1)
-	                        : xprintf(e, "%s", nz(first));
+	char *out   = total > 1 ? xprintf(e, "%s (+%zu more)", fl_str_or_empty(first), total - 1)
+	                        : xprintf(e, "%s", fl_str_or_empty(first));
 	free(first);
 	return out;
 }
@@ -195,7 +196,8 @@ corr_addresses_text(const Fl__ProbeResult *r, char *buf, size_t len)
 	size_t off = 0;
 	buf[0]     = '\0';
 	for (size_t i = 0; i < r->n_addresses && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", nz(r->addresses[i]));
+		int w = snprintf(
+		    buf + off, len - off, "%s%s", i ? ", " : "", fl_str_or_empty(r->addresses[i]));
 		off += w > 0 ? (size_t) w : 0;
 	}
 	return buf;
@@ -227,14 +229,15 @@ moved_phrase(eng *e, const group_ctx *gc, const vec *bad, const vec *others)
 		size_t    n;
 		uint32_t *rk    = ranks_of(e, &old, NULL, NULL, &n);
 		char     *names = rk != NULL ? names_phrase(e, gc->host_of, rk, n) : NULL;
-		split = xprintf(e, " (split DNS: %s still get%s %s)", nz(names), n == 1 ? "s" : "",
-		    p->addrs_prev);
+		split = xprintf(e, " (split DNS: %s still get%s %s)", fl_str_or_empty(names),
+		    n == 1 ? "s" : "", p->addrs_prev);
 		free(names);
 		free(rk);
 	}
-	char *out = xprintf(e, "DNS: %s moved from %s to %s at %s on %s%s", nz(r->resolved_name),
-	    p->addrs_prev, corr_addresses_text(r, now, sizeof(now)),
-	    hhmmss(p->addrs_changed_us, tb), nz(hp), split != NULL ? split : "");
+	char *out = xprintf(e, "DNS: %s moved from %s to %s at %s on %s%s",
+	    fl_str_or_empty(r->resolved_name), p->addrs_prev,
+	    corr_addresses_text(r, now, sizeof(now)), hhmmss(p->addrs_changed_us, tb),
+	    fl_str_or_empty(hp), fl_str_or_empty(split));
 	free(hp);
 	free(split);
 	free(old.v);
@@ -279,8 +282,9 @@ note_moves(eng *e, fnd *f, const char *name)
 			fnd_note(e, f,
 			    xprintf(e, "%s moved from %s to %s at %s (seen by %s, probe %s)", name,
 			        p->addrs_prev, corr_addresses_text(p->last, a, sizeof(a)),
-			        hhmmss(p->addrs_changed_us, tb), nz(ent_host(e, id)->host),
-			        nz(p->last->name)));
+			        hhmmss(p->addrs_changed_us, tb),
+			        fl_str_or_empty(ent_host(e, id)->host),
+			        fl_str_or_empty(p->last->name)));
 			moves++;
 		}
 	}
@@ -352,9 +356,10 @@ note_split(eng *e, fnd *f, const char *name)
 			size_t    k     = order[o], n;
 			uint32_t *rk    = ranks_of(e, &sets[k], NULL, NULL, &n);
 			char     *hosts = rk != NULL ? names_phrase(e, e->host_of, rk, n) : NULL;
-			int       w     = snprintf(line + len, sizeof(line) - len, "%s%s on %s",
-                            o ? "; " : "",
-			              corr_addresses_text(ent_res(e, sets[k].v[0]), a, sizeof(a)), nz(hosts));
+			int       w =
+			    snprintf(line + len, sizeof(line) - len, "%s%s on %s", o ? "; " : "",
+			        corr_addresses_text(ent_res(e, sets[k].v[0]), a, sizeof(a)),
+			        fl_str_or_empty(hosts));
 			len += w > 0 ? (size_t) w : 0;
 			free(hosts);
 			free(rk);
@@ -390,10 +395,11 @@ evidence_line(eng *e, uint32_t id, bool folded)
 	const corr_host       *h      = ent_host(e, id);
 	const corr_probe      *p      = ent_probe(e, id);
 	const Fl__ProbeResult *r      = p->last;
-	const char            *detail = nz(r->detail);
+	const char            *detail = fl_str_or_empty(r->detail);
 	if (e->ents[id].st == ST_WARNING) {
-		return xprintf(e, "%s %s (%s %s): %s: %s", nz(h->host), nz(r->name),
-		    fl_kind_name(r->kind), nz(r->target), fl_failure_name(r->failure), detail);
+		return xprintf(e, "%s %s (%s %s): %s: %s", fl_str_or_empty(h->host),
+		    fl_str_or_empty(r->name), fl_kind_name(r->kind), fl_str_or_empty(r->target),
+		    fl_failure_name(r->failure), detail);
 	}
 	if (e->ents[id].st != ST_FAILING) {
 		// Slow, or in a spell of trouble: the latest round, then the recent window.
@@ -414,16 +420,17 @@ evidence_line(eng *e, uint32_t id, bool folded)
 			snprintf(phase, sizeof(phase), "; query/check %s",
 			    ms_text((double) r->timing->query_us + r->timing->check_us, c));
 		}
-		return xprintf(e, "%s %s (%s %s): %s, %s vs normal %s%s%s%s%s", nz(h->host),
-		    nz(r->name), fl_kind_name(r->kind), nz(r->target),
+		return xprintf(e, "%s %s (%s %s): %s, %s vs normal %s%s%s%s%s",
+		    fl_str_or_empty(h->host), fl_str_or_empty(r->name), fl_kind_name(r->kind),
+		    fl_str_or_empty(r->target),
 		    r->status == FL__STATUS__STATUS_FAIL ? fl_failure_name(r->failure) : "slow",
 		    ms_text(r->duration_us, a),
 		    p->baseline_us > 0 ? ms_text((double) p->baseline_us, b) : "unknown", rounds,
 		    phase, recent, folded ? " (downstream)" : "");
 	}
-	return xprintf(e, "%s %s (%s %s): %s since %s, %u round%s%s%s%s", nz(h->host), nz(r->name),
-	    fl_kind_name(r->kind), nz(r->target), fl_failure_name(r->failure),
-	    hhmmss(p->failing_since_us, tb), p->consecutive_fail,
+	return xprintf(e, "%s %s (%s %s): %s since %s, %u round%s%s%s%s", fl_str_or_empty(h->host),
+	    fl_str_or_empty(r->name), fl_kind_name(r->kind), fl_str_or_empty(r->target),
+	    fl_failure_name(r->failure), hhmmss(p->failing_since_us, tb), p->consecutive_fail,
 	    p->consecutive_fail == 1 ? "" : "s", detail[0] ? ": " : "", detail,
 	    folded ? " (downstream)" : "");
 }
@@ -445,11 +452,11 @@ dns_unresolved(eng *e, const group_ctx *gc, const vec *reach, size_t connected, 
 		s = xprintf(e,
 		    "DNS: %s does not resolve%s on %s since %s; %zu other host%s resolve%s it: "
 		    "resolver or network path of the failing hosts",
-		    gc->g->target, why, nz(hp), hhmmss(since, tb), connected,
+		    gc->g->target, why, fl_str_or_empty(hp), hhmmss(since, tb), connected,
 		    connected > 1 ? "s" : "", connected > 1 ? "" : "s");
 	} else {
 		s = xprintf(e, "DNS: %s does not resolve%s on %s since %s", gc->g->target, why,
-		    nz(hp), hhmmss(since, tb));
+		    fl_str_or_empty(hp), hhmmss(since, tb));
 	}
 	free(hp);
 	return s;
@@ -513,8 +520,8 @@ words_reach(eng *e, const group_ctx *gc, enum reach_kind kind, const vec *reach,
 	case REACH_MOVED: {
 		// The name now points elsewhere, and from there the target fails: the DNS change.
 		char *moved = moved_phrase(e, gc, reach, working);
-		s           = xprintf(e, "%s; %s fails (%s) there since %s", nz(moved), gc->label,
-		              class_name(e, reach->v[0]), hhmmss(since, tb));
+		s           = xprintf(e, "%s; %s fails (%s) there since %s", fl_str_or_empty(moved),
+		              gc->label, class_name(e, reach->v[0]), hhmmss(since, tb));
 		free(moved);
 		return s;
 	}
@@ -529,24 +536,24 @@ words_reach(eng *e, const group_ctx *gc, enum reach_kind kind, const vec *reach,
 	switch (kind) {
 	case REACH_NO_NAME:
 		s = xprintf(e, "DNS: the host name of %s does not resolve from %s since %s",
-		    gc->label, nz(hp), hhmmss(since, tb));
+		    gc->label, fl_str_or_empty(hp), hhmmss(since, tb));
 		break;
 	case REACH_NO_ROUTE:
-		s = xprintf(
-		    e, "no route to %s from %s since %s", gc->label, nz(hp), hhmmss(since, tb));
+		s = xprintf(e, "no route to %s from %s since %s", gc->label, fl_str_or_empty(hp),
+		    hhmmss(since, tb));
 		break;
 	case REACH_DOWN:
-		s = xprintf(e, "%s is down: connection refused from %s since %s", gc->label, nz(hp),
-		    hhmmss(since, tb));
+		s = xprintf(e, "%s is down: connection refused from %s since %s", gc->label,
+		    fl_str_or_empty(hp), hhmmss(since, tb));
 		break;
 	case REACH_HUNG:
 		s = xprintf(e,
 		    "%s is not answering (%s) from %s since %s: server hung, or its machine down",
-		    gc->label, class_name(e, reach->v[0]), nz(hp), hhmmss(since, tb));
+		    gc->label, class_name(e, reach->v[0]), fl_str_or_empty(hp), hhmmss(since, tb));
 		break;
 	default:
 		s = xprintf(e, "%s fails (%s) from %s since %s", gc->label,
-		    class_name(e, reach->v[0]), nz(hp), hhmmss(since, tb));
+		    class_name(e, reach->v[0]), fl_str_or_empty(hp), hhmmss(since, tb));
 		break;
 	}
 	free(hp);
@@ -588,10 +595,10 @@ words_answered(eng *e, const group_ctx *gc, const vec *v, bool db)
 	}
 	char *hp = hosts_phrase(e, gc->host_of, v, gc->n_hosts);
 	// A DNS server that answers wrongly is the resolver path's trouble.
-	char *s = db ? xprintf(e, "%s %s \u2014 %s since %s", gc->label, what, nz(hp),
+	char *s = db ? xprintf(e, "%s %s \u2014 %s since %s", gc->label, what, fl_str_or_empty(hp),
 	                   hhmmss(vec_since(e, v, 0), tb))
-	             : xprintf(e, "DNS: %s %s from %s since %s", gc->label, what, nz(hp),
-	                   hhmmss(vec_since(e, v, 0), tb));
+	             : xprintf(e, "DNS: %s %s from %s since %s", gc->label, what,
+	                   fl_str_or_empty(hp), hhmmss(vec_since(e, v, 0), tb));
 	free(hp);
 	return s;
 }
@@ -620,7 +627,7 @@ words_auth(eng *e, const group_ctx *gc, const vec *auth)
 	char  tb[32];
 	char *hp = hosts_phrase(e, gc->host_of, auth, gc->n_hosts);
 	char *s  = xprintf(e, "%s rejects role %s: authentication failed from %s since %s",
-	     gc->label, first_role(e, auth), nz(hp), hhmmss(vec_since(e, auth, 0), tb));
+	     gc->label, first_role(e, auth), fl_str_or_empty(hp), hhmmss(vec_since(e, auth, 0), tb));
 	free(hp);
 	return s;
 }
@@ -641,12 +648,13 @@ words_schema(
 		    "release %s needs %s which is missing: migration or grant not applied (%s on "
 		    "%s, "
 		    "since %s)",
-		    rel->v[0], nz(what), gc->label, nz(hp), hhmmss(vec_since(e, v, 0), tb));
+		    rel->v[0], fl_str_or_empty(what), gc->label, fl_str_or_empty(hp),
+		    hhmmss(vec_since(e, v, 0), tb));
 	} else {
 		char *rt = rel->n == 1 ? xprintf(e, "release %s unchanged", rel->v[0])
 		                       : xprintf(e, "releases unchanged");
-		s        = xprintf(e, "%s \u2014 %s since %s, %s", nz(what), nz(hp),
-		           hhmmss(vec_since(e, v, 0), tb), nz(rt));
+		s        = xprintf(e, "%s \u2014 %s since %s, %s", fl_str_or_empty(what),
+		           fl_str_or_empty(hp), hhmmss(vec_since(e, v, 0), tb), fl_str_or_empty(rt));
 		free(rt);
 	}
 	free(what);
@@ -663,10 +671,10 @@ words_db_slow(eng *e, const group_ctx *gc, const vec *slow, const slow_figures *
 	}
 	char *hp = hosts_phrase(e, gc->host_of, slow, gc->n_hosts);
 	char *s  = fig->base > 0
-	     ? xprintf(e, "%s slow from %s: latency %s vs normal %s%s", gc->label, nz(hp),
-	           ms_text(fig->lat, a), ms_text(fig->base, b), ph)
+	     ? xprintf(e, "%s slow from %s: latency %s vs normal %s%s", gc->label,
+	           fl_str_or_empty(hp), ms_text(fig->lat, a), ms_text(fig->base, b), ph)
 	     : xprintf(e, "%s slow from %s: latency %s (no normal recorded yet)%s", gc->label,
-	           nz(hp), ms_text(fig->lat, a), ph);
+	           fl_str_or_empty(hp), ms_text(fig->lat, a), ph);
 	free(hp);
 	return s;
 }
@@ -733,12 +741,12 @@ words_read_only(eng *e, const group_ctx *gc, const vec *ro, const rel_set *bad, 
 		    "%s needs %s but %s (%s) is read-only (%s): the release writes where the "
 		    "others "
 		    "only read, or was pointed at a read-only server (%s since %s)",
-		    nz(rb), needs, nz(r->name), gc->label, state, nz(hp),
-		    hhmmss(vec_since(e, ro, 0), tb));
+		    fl_str_or_empty(rb), needs, fl_str_or_empty(r->name), gc->label, state,
+		    fl_str_or_empty(hp), hhmmss(vec_since(e, ro, 0), tb));
 	} else {
 		s = xprintf(e, "%s (%s) is read-only (%s) \u2014 %s needs %s \u2014 %s since %s",
-		    nz(r->name), gc->label, state, nz(rb), needs, nz(hp),
-		    hhmmss(vec_since(e, ro, 0), tb));
+		    fl_str_or_empty(r->name), gc->label, state, fl_str_or_empty(rb), needs,
+		    fl_str_or_empty(hp), hhmmss(vec_since(e, ro, 0), tb));
 	}
 	free(rb);
 	free(hp);
@@ -764,22 +772,25 @@ state_note(eng *e, const Fl__ProbeResult *r)
 		    e, "connections: %u of %u in use", r->connections_in_use, r->connections_limit);
 	case FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG:
 		if (r->replication_lag_ms < 0) {
-			return xprintf(e, "replication lag: unknown (%s)", nz(r->detail));
+			return xprintf(
+			    e, "replication lag: unknown (%s)", fl_str_or_empty(r->detail));
 		}
 		return xprintf(e, "replication lag: %.1f s", (double) r->replication_lag_ms / 1e3);
 	case FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING:
 		fl_time_format(r->cert_expires_us, when, sizeof(when));
 		return xprintf(e, "certificate expires %s", when);
 	default:
-		return xprintf(e, "%s: %s", fl_failure_name(r->failure), nz(r->detail));
+		return xprintf(
+		    e, "%s: %s", fl_failure_name(r->failure), fl_str_or_empty(r->detail));
 	}
 }
 
 char *
 words_state_note(eng *e, uint32_t id)
 {
-	char *n    = state_note(e, ent_res(e, id));
-	char *line = xprintf(e, "%s: %s", nz(ent_host(e, id)->host), nz(n));
+	char *n = state_note(e, ent_res(e, id));
+	char *line =
+	    xprintf(e, "%s: %s", fl_str_or_empty(ent_host(e, id)->host), fl_str_or_empty(n));
 	free(n);
 	return line;
 }
@@ -798,23 +809,23 @@ words_state_warning(eng *e, const group_ctx *gc, const vec *mine)
 		s = xprintf(e,
 		    "%s is saturated: connections in use above its saturation_warn share of the "
 		    "limit (%s)",
-		    gc->label, nz(hp));
+		    gc->label, fl_str_or_empty(hp));
 		break;
 	case FL__FAILURE_CLASS__FAILURE_REPLICATION_LAG:
 		s = xprintf(e,
 		    "replica %s is behind its primary by more than max_lag, or not replicating "
 		    "(%s)",
-		    gc->label, nz(hp));
+		    gc->label, fl_str_or_empty(hp));
 		break;
 	case FL__FAILURE_CLASS__FAILURE_CERT_EXPIRING:
 		fl_time_format(r0->cert_expires_us, day, sizeof(day));
 		day[r0->cert_expires_us > 0 && strlen(day) >= 10 ? 10 : 0] = '\0';
 		s = xprintf(e, "the TLS certificate of %s expires on %s: renew it (%s)", gc->label,
-		    r0->cert_expires_us > 0 ? day : "?", nz(hp));
+		    r0->cert_expires_us > 0 ? day : "?", fl_str_or_empty(hp));
 		break;
 	default:
-		s = xprintf(
-		    e, "%s warns (%s) on %s", gc->label, fl_failure_name(r0->failure), nz(hp));
+		s = xprintf(e, "%s warns (%s) on %s", gc->label, fl_failure_name(r0->failure),
+		    fl_str_or_empty(hp));
 		break;
 	}
 	free(hp);
@@ -824,14 +835,14 @@ words_state_warning(eng *e, const group_ctx *gc, const vec *mine)
 char *
 words_bad_expectations(eng *e, const group_ctx *gc, const vec *expect)
 {
-	const char *rel = nz(ent_host(e, expect->v[0])->release);
-	const char *err = nz(ent_host(e, expect->v[0])->expectations_error);
+	const char *rel = fl_str_or_empty(ent_host(e, expect->v[0])->release);
+	const char *err = fl_str_or_empty(ent_host(e, expect->v[0])->expectations_error);
 	if (err[0] == '\0') {
-		err = nz(ent_res(e, expect->v[0])->detail);
+		err = fl_str_or_empty(ent_res(e, expect->v[0])->detail);
 	}
 	char *hp = hosts_phrase(e, gc->host_of, expect, gc->n_hosts);
-	char *s =
-	    xprintf(e, "release %s ships an invalid expectations file (%s): %s", rel, nz(hp), err);
+	char *s  = xprintf(e, "release %s ships an invalid expectations file (%s): %s", rel,
+	     fl_str_or_empty(hp), err);
 	free(hp);
 	return s;
 }
@@ -841,7 +852,8 @@ words_agent_cannot(eng *e, const group_ctx *gc, const vec *agent)
 {
 	char *hp = hosts_phrase(e, gc->host_of, agent, gc->n_hosts);
 	char *s  = xprintf(e, "the agent cannot run probe %s on %s: %s",
-	     nz(ent_res(e, agent->v[0])->name), nz(hp), nz(ent_res(e, agent->v[0])->detail));
+	     fl_str_or_empty(ent_res(e, agent->v[0])->name), fl_str_or_empty(hp),
+	     fl_str_or_empty(ent_res(e, agent->v[0])->detail));
 	free(hp);
 	return s;
 }
@@ -853,7 +865,7 @@ words_app_slow(eng *e, const group_ctx *gc, enum app_kind kind, const vec *slow,
     const rel_set *rs_slow, const rel_set *rs_ok, const slow_figures *fig)
 {
 	char        a[32], b[32], tb[32];
-	const char *probe = nz(ent_res(e, slow->v[0])->name);
+	const char *probe = fl_str_or_empty(ent_res(e, slow->v[0])->name);
 	int64_t     since = vec_since(e, slow, 0);
 	char       *rs    = releases_text(e, rs_slow);
 	char       *hp    = hosts_phrase(e, gc->host_of, slow, gc->n_hosts);
@@ -862,21 +874,23 @@ words_app_slow(eng *e, const group_ctx *gc, enum app_kind kind, const vec *slow,
 		s = xprintf(e,
 		    "degraded: %s %s slow on %s, %s: latency %s vs normal %s since %s; databases "
 		    "and network fine",
-		    probe, gc->label, nz(hp), nz(rs), ms_text(fig->lat, a),
-		    fig->base > 0 ? ms_text(fig->base, b) : "unknown", hhmmss(since, tb));
+		    probe, gc->label, fl_str_or_empty(hp), fl_str_or_empty(rs),
+		    ms_text(fig->lat, a), fig->base > 0 ? ms_text(fig->base, b) : "unknown",
+		    hhmmss(since, tb));
 	} else if (kind == APP_RELEASE) {
 		char *ro = releases_text(e, rs_ok);
 		s        = xprintf(e,
 		           "degraded: %s slows %s %s: latency %s on %s since %s vs %s on hosts on %s",
-		           nz(rs), probe, gc->label, ms_text(fig->lat, a), nz(hp), hhmmss(since, tb),
-		           ms_text(fig->others, b), nz(ro));
+		           fl_str_or_empty(rs), probe, gc->label, ms_text(fig->lat, a),
+		           fl_str_or_empty(hp), hhmmss(since, tb), ms_text(fig->others, b),
+		           fl_str_or_empty(ro));
 		free(ro);
 	} else {
 		s = xprintf(e,
 		    "degraded: %s %s slow on %s since %s (latency %s vs %s on %zu other host%s, "
 		    "same "
 		    "release): that host or its instance (CPU, memory, disk)",
-		    probe, gc->label, nz(hp), hhmmss(since, tb), ms_text(fig->lat, a),
+		    probe, gc->label, fl_str_or_empty(hp), hhmmss(since, tb), ms_text(fig->lat, a),
 		    ms_text(fig->others, b), steady->n, steady->n > 1 ? "s" : "");
 	}
 	free(rs);
@@ -889,7 +903,7 @@ words_app_fails(eng *e, const group_ctx *gc, enum app_kind kind, const vec *bad,
     const rel_set *rs_bad, const rel_set *rs_fine)
 {
 	char        tb[32];
-	const char *probe = nz(ent_res(e, bad->v[0])->name);
+	const char *probe = fl_str_or_empty(ent_res(e, bad->v[0])->name);
 	const char *cls   = class_name(e, bad->v[0]);
 	int64_t     since = vec_since(e, bad, 0);
 	char       *rb    = releases_text(e, rs_bad);
@@ -901,22 +915,24 @@ words_app_fails(eng *e, const group_ctx *gc, enum app_kind kind, const vec *bad,
 		char     *names = r ? names_phrase(e, gc->host_of, r, n) : NULL;
 		char     *rf    = releases_text(e, rs_fine);
 		free(r);
-		s = xprintf(e, "%s breaks %s %s: %s on %s since %s; hosts on %s are fine", nz(rb),
-		    probe, gc->label, cls, nz(names), hhmmss(since, tb), nz(rf));
+		s = xprintf(e, "%s breaks %s %s: %s on %s since %s; hosts on %s are fine",
+		    fl_str_or_empty(rb), probe, gc->label, cls, fl_str_or_empty(names),
+		    hhmmss(since, tb), fl_str_or_empty(rf));
 		free(names);
 		free(rf);
 	} else if (kind == APP_EVERYWHERE) {
 		char *hp = hosts_phrase(e, gc->host_of, bad, gc->n_hosts);
 		s = xprintf(e, "%s %s fails (%s) on %s, %s, databases and network fine, since %s",
-		    probe, gc->label, cls, nz(hp), nz(rb), hhmmss(since, tb));
+		    probe, gc->label, cls, fl_str_or_empty(hp), fl_str_or_empty(rb),
+		    hhmmss(since, tb));
 		free(hp);
 	} else {
 		// Some hosts fail on the same release that works elsewhere: that instance.
 		char *hp = hosts_phrase(e, gc->host_of, bad, gc->n_hosts);
 		s        = xprintf(e,
 		           "%s %s fails (%s) on %s since %s; %s also runs fine on %zu other host%s", probe,
-		           gc->label, cls, nz(hp), hhmmss(since, tb), nz(rb), n_fine,
-                    n_fine > 1 ? "s" : "");
+		           gc->label, cls, fl_str_or_empty(hp), hhmmss(since, tb), fl_str_or_empty(rb),
+		           n_fine, n_fine > 1 ? "s" : "");
 		free(hp);
 	}
 	free(rb);
@@ -931,8 +947,8 @@ words_stale_note(eng *e, const corr_host *host)
 	char ts[40], age[32];
 	fl_time_format(host->last_seen_us, ts, sizeof(ts));
 	fl_duration_format(e->view->now_us - host->last_seen_us, age, sizeof(age));
-	return xprintf(
-	    e, "%s last seen %s (%s ago), release %s", nz(host->host), ts, age, nz(host->release));
+	return xprintf(e, "%s last seen %s (%s ago), release %s", fl_str_or_empty(host->host), ts,
+	    age, fl_str_or_empty(host->release));
 }
 
 char *
@@ -945,12 +961,12 @@ words_stale(eng *e, size_t n, const corr_host *first)
 		    "%s silent since %s: agent down, or cut off from the collector; %zu other "
 		    "host%s "
 		    "reporting",
-		    nz(first->host), ts, e->n_live, e->n_live > 1 ? "s" : "");
+		    fl_str_or_empty(first->host), ts, e->n_live, e->n_live > 1 ? "s" : "");
 	}
 	return xprintf(e,
 	    "%zu hosts silent (first %s, last seen %s): agents down, or cut off from the "
 	    "collector; %zu other host%s reporting",
-	    n, nz(first->host), ts, e->n_live, e->n_live > 1 ? "s" : "");
+	    n, fl_str_or_empty(first->host), ts, e->n_live, e->n_live > 1 ? "s" : "");
 }
 
 char *
@@ -1002,16 +1018,17 @@ words_finding_summary(eng *e, const fnd *f)
 		}
 	}
 	if (f->folded.n == 0) {
-		return xstrdup(f->summary);
+		return fl_str_dup(f->summary);
 	}
 	char slow[64] = "";
 	if (n_fold_slow > 0) {
 		snprintf(slow, sizeof(slow), "; %zu app probe%s slow downstream", n_fold_slow,
 		    n_fold_slow > 1 ? "s" : "");
 	}
-	return n_fold_fail > 0 ? xprintf(e, "%s; %zu app probe failure%s downstream%s",
-	                             nz(f->summary), n_fold_fail, n_fold_fail > 1 ? "s" : "", slow)
-	                       : xprintf(e, "%s%s", nz(f->summary), slow);
+	return n_fold_fail > 0
+	    ? xprintf(e, "%s; %zu app probe failure%s downstream%s", fl_str_or_empty(f->summary),
+	          n_fold_fail, n_fold_fail > 1 ? "s" : "", slow)
+	    : xprintf(e, "%s%s", fl_str_or_empty(f->summary), slow);
 }
 
 char *

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/time.h"
 
 static const struct {
@@ -118,22 +119,10 @@ xprintf(eng *e, const char *fmt, ...)
 	return s;
 }
 
-char *
-xstrdup(const char *s)
-{
-	return strdup(s != NULL ? s : "");
-}
-
-const char *
-nz(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
 bool
 streq(const char *a, const char *b)
 {
-	return strcmp(nz(a), nz(b)) == 0;
+	return strcmp(fl_str_or_empty(a), fl_str_or_empty(b)) == 0;
 }
 
 const corr_host *
@@ -240,11 +229,7 @@ classify(const eng *e, const corr_probe *p, enum cat *cat)
 static uint64_t
 hash_target(Fl__ProbeKind k, const char *s)
 {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t) k;
-	for (; *s; s++) {
-		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-	}
-	return h;
+	return fl_fnv1a(FL_FNV1A_OFFSET ^ (uint64_t) k, s);
 }
 
 typedef struct name_key {
@@ -271,7 +256,7 @@ rank_hosts(eng *e)
 		return false;
 	}
 	for (size_t h = 0; h < v->n_hosts; h++) {
-		names[h].name = nz(v->hosts[h].host);
+		names[h].name = fl_str_or_empty(v->hosts[h].host);
 		names[h].idx  = (uint32_t) h;
 		e->root[h]    = -1;
 	}
@@ -327,12 +312,12 @@ add_entry(eng *e, tgt_table *tt, uint32_t h, uint32_t p)
 	// A stale host's (old) result is not judged, but the host still probes that target: "all N
 	// hosts" must count it.
 	enum st       st   = host->stale ? ST_SKIP : classify(e, pr, &cat);
-	const char   *t    = nz(pr->last->target);
+	const char   *t    = fl_str_or_empty(pr->last->target);
 	Fl__ProbeKind kind = pr->last->kind;
 	// Each host's own app instance (a loopback URL, maybe on a port of its own) is the same app
 	// when the probe has the same name: compared across hosts.
 	bool        by_name = is_app(kind) && is_loopback_target(t);
-	const char *key     = by_name ? nz(pr->last->name) : t;
+	const char *key     = by_name ? fl_str_or_empty(pr->last->name) : t;
 	uint32_t    id      = (uint32_t) e->n_ents;
 	uint32_t    target  = target_id(e, tt, kind, key, by_name, t, id);
 	if (target == UINT32_MAX) {
@@ -558,7 +543,7 @@ ranks_of(eng *e, const vec *a, const vec *b, const vec *hosts, size_t *n_out)
 const char *
 host_by_rank(const eng *e, const uint32_t *host_of, uint32_t rank)
 {
-	return nz(e->view->hosts[host_of[rank]].host);
+	return fl_str_or_empty(e->view->hosts[host_of[rank]].host);
 }
 
 size_t
@@ -678,7 +663,7 @@ finding_hosts(eng *e, const fnd *f, Fl__Finding *o)
 	o->hosts    = calloc(n ? n : 1, sizeof(char *));
 	if (r != NULL && o->hosts != NULL) {
 		for (size_t i = 0; i < n; i++) {
-			o->hosts[o->n_hosts++] = xstrdup(host_by_rank(e, e->host_of, r[i]));
+			o->hosts[o->n_hosts++] = fl_str_dup(host_by_rank(e, e->host_of, r[i]));
 		}
 	}
 	free(r);
@@ -690,7 +675,7 @@ finding_targets(eng *e, const fnd *f, Fl__Finding *o)
 	o->targets = calloc(f->targets.n ? f->targets.n : 1, sizeof(char *));
 	if (o->targets != NULL) {
 		for (size_t i = 0; i < f->targets.n; i++) {
-			o->targets[o->n_targets++] = xstrdup(e->tgts[f->targets.v[i]].target);
+			o->targets[o->n_targets++] = fl_str_dup(e->tgts[f->targets.v[i]].target);
 		}
 	}
 }
@@ -742,7 +727,7 @@ finding_evidence(eng *e, const fnd *f, Fl__Finding *o)
 	}
 	size_t shown = evidence_keys(e, f, keys);
 	for (size_t i = 0; i < notes; i++) {
-		o->evidence[o->n_evidence++] = xstrdup(f->notes[i]);
+		o->evidence[o->n_evidence++] = fl_str_dup(f->notes[i]);
 	}
 	for (size_t i = 0; i < shown; i++) {
 		o->evidence[o->n_evidence++] = evidence_line(e, keys[i].id, keys[i].folded);
@@ -767,7 +752,7 @@ finding_out(eng *e, const fnd *f)
 	}
 	fl__finding__init(o);
 	o->summary  = words_finding_summary(e, f);
-	o->release  = xstrdup(f->release);
+	o->release  = fl_str_dup(f->release);
 	o->verdict  = f->verdict;
 	o->since_us = fnd_since(e, f);
 	finding_hosts(e, f, o);
@@ -807,7 +792,7 @@ cmp_rank_key(const void *a, const void *b)
 		}
 		return x->since < y->since ? -1 : 1; // the older fault is more likely the cause
 	}
-	return strcmp(nz(x->summary), nz(y->summary));
+	return strcmp(fl_str_or_empty(x->summary), fl_str_or_empty(y->summary));
 }
 
 static void
@@ -950,7 +935,7 @@ reply_findings(eng *e, Fl__DiagnoseReply *reply, int32_t only)
 		    words_healthy(e, only >= 0 ? e->view->only_host : NULL), 0);
 	} else if (reply->n_findings > 0) {
 		Fl__Finding *top = reply->findings[0];
-		reply_set(reply, top->verdict, xstrdup(top->summary), top->since_us);
+		reply_set(reply, top->verdict, fl_str_dup(top->summary), top->since_us);
 	}
 	free(keys);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fl/names.h"
+#include "fl/str.h"
 
 #define INDEX_CAP (2 * COLL_LATENCY_MAX_SERIES) // open addressing, power of two
 
@@ -48,15 +49,7 @@ coll_latency_free(coll_latency *l)
 static uint64_t
 hash(const char *name, const char *kind)
 {
-	uint64_t h = 1469598103934665603ULL; // FNV-1a
-	for (const char *p = name; *p; p++) {
-		h = (h ^ (uint8_t) *p) * 1099511628211ULL;
-	}
-	h = (h ^ 0xff) * 1099511628211ULL;
-	for (const char *p = kind; *p; p++) {
-		h = (h ^ (uint8_t) *p) * 1099511628211ULL;
-	}
-	return h;
+	return fl_fnv1a(fl_fnv1a_field(FL_FNV1A_OFFSET, name), kind);
 }
 
 static coll_metrics_hist *

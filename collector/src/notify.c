@@ -14,6 +14,7 @@
 #include "fl/cfg.h"
 #include "fl/log.h"
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/time.h"
 #include "metrics.h"
 #include "notify_body.h"
@@ -288,7 +289,7 @@ emit(void *arg, notify_status st, const notify_entry *e, int64_t at_us)
 		goto out;
 	}
 	fl_log(FL_LOG_INFO, "notify", "%s %s (%s): %s", status, e->id, notify_verdict_label(e->f),
-	    e->f->summary != NULL ? e->f->summary : "");
+	    fl_str_or_empty(e->f->summary));
 	pthread_mutex_lock(&n->mu);
 	for (size_t i = 0; i < n->n_rx; i++) {
 		if (dropped[i]) {
@@ -684,12 +685,6 @@ coll_notify_on_diagnosis(void *arg, const coll_state *s, const Fl__DiagnoseReply
 
 // ---- verifications -------------------------------------------------------------------------
 
-static const char *
-nz(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
 // The alert's evidence: each reason, then rollback readiness.
 static char **
 verif_evidence(const Fl__VerifyReply *r, size_t *n)
@@ -702,18 +697,21 @@ verif_evidence(const Fl__VerifyReply *r, size_t *n)
 	for (size_t i = 0; i < r->n_reasons; i++) {
 		const Fl__VerifyReason *x     = r->reasons[i];
 		const char             *check = fl_verify_check_name(x->check_enum);
-		size_t len = strlen(check) + strlen(nz(x->host)) + strlen(nz(x->probe)) +
-		    strlen(nz(x->summary)) + 8;
+		size_t                  len   = strlen(check) + strlen(fl_str_or_empty(x->host)) +
+		    strlen(fl_str_or_empty(x->probe)) + strlen(fl_str_or_empty(x->summary)) + 8;
 		if ((v[*n] = malloc(len)) != NULL) {
-			snprintf(v[*n], len, "%s%s%s%s%s: %s", check, nz(x->host)[0] ? " " : "",
-			    nz(x->host), nz(x->probe)[0] ? " " : "", nz(x->probe), nz(x->summary));
+			snprintf(v[*n], len, "%s%s%s%s%s: %s", check,
+			    fl_str_or_empty(x->host)[0] ? " " : "", fl_str_or_empty(x->host),
+			    fl_str_or_empty(x->probe)[0] ? " " : "", fl_str_or_empty(x->probe),
+			    fl_str_or_empty(x->summary));
 			(*n)++;
 		}
 	}
 	if (r->rollback != NULL) {
-		size_t len = strlen(nz(r->rollback->release)) + 64;
+		size_t len = strlen(fl_str_or_empty(r->rollback->release)) + 64;
 		if ((v[*n] = malloc(len)) != NULL) {
-			snprintf(v[*n], len, "rollback to %s: %s", nz(r->rollback->release),
+			snprintf(v[*n], len, "rollback to %s: %s",
+			    fl_str_or_empty(r->rollback->release),
 			    r->rollback->ready ? "ready" : "NOT ready");
 			(*n)++;
 		}

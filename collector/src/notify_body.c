@@ -9,6 +9,7 @@
 
 #include "fl/json.h"
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/time.h"
 
 const char *
@@ -40,10 +41,10 @@ notify_webhook_body(const char *id, const char *status, const Fl__Finding *f, in
 	fl_json_kstr(&j, "id", id);
 	fl_json_kstr(&j, "status", status);
 	fl_json_kstr(&j, "verdict", notify_verdict_label(f));
-	fl_json_kstr(&j, "summary", f->summary != NULL ? f->summary : "");
+	fl_json_kstr(&j, "summary", fl_str_or_empty(f->summary));
 	str_array(&j, "hosts", f->hosts, f->n_hosts);
 	str_array(&j, "targets", f->targets, f->n_targets);
-	fl_json_kstr(&j, "release", f->release != NULL ? f->release : "");
+	fl_json_kstr(&j, "release", fl_str_or_empty(f->release));
 	str_array(&j, "evidence", f->evidence, f->n_evidence);
 	fl_json_ktime(&j, "since", f->since_us);
 	fl_json_ktime(&j, "ended", ended_us);
@@ -137,7 +138,7 @@ notify_am_body(const char *id, const char *status, const Fl__Finding *f, int64_t
 	fl_json_obj_end(&j);
 	fl_json_key(&j, "annotations");
 	fl_json_obj_begin(&j);
-	fl_json_kstr(&j, "summary", f->summary != NULL ? f->summary : "");
+	fl_json_kstr(&j, "summary", fl_str_or_empty(f->summary));
 	fl_json_kstr(&j, "description", desc);
 	fl_json_kstr(&j, "since", fl_time_format(f->since_us, since, sizeof(since)));
 	fl_json_obj_end(&j);

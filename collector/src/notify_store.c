@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "fl/log.h"
+#include "fl/str.h"
 
 struct notify_store {
 	sqlite3 *db;
@@ -286,7 +287,7 @@ static char *
 col_dup(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
-	return strdup(t != NULL ? (const char *) t : "");
+	return fl_str_dup((const char *) t);
 }
 
 int
@@ -438,7 +439,7 @@ notify_store_firing(notify_store *st,
 		const char    *id  = (const char *) sqlite3_column_text(s, 0);
 		const uint8_t *b   = sqlite3_column_blob(s, 2);
 		size_t         len = (size_t) sqlite3_column_bytes(s, 2);
-		if (fn(arg, id != NULL ? id : "", b, len, sqlite3_column_int64(s, 1)) != 0) {
+		if (fn(arg, fl_str_or_empty(id), b, len, sqlite3_column_int64(s, 1)) != 0) {
 			rv = -1;
 			break;
 		}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fl/names.h"
+#include "fl/str.h"
 
 void
 notify_tracker_init(notify_tracker *t, int64_t for_us, uint32_t resolve_after, size_t max)
@@ -54,16 +55,18 @@ notify_finding_copy(const Fl__Finding *f)
 
 // ---- identity -------------------------------------------------------------------------------
 
-#define FNV_OFFSET 1469598103934665603ULL
-#define FNV_PRIME  1099511628211ULL
+// A finding's id is stored (notify_firing) and sent to receivers (the webhook's "id",
+// Alertmanager's "finding" label, event ids): it must not change when the collector is
+// upgraded, or every alert firing then would be resolved and fired again under a new id. So it
+// keeps the start value the first collectors used, 1469598103934665603, a digit short of FNV's
+// 64-bit offset basis (FL_FNV1A_OFFSET); for a hash that only has to tell findings apart, the
+// start value is immaterial. notify_test pins an id to this value.
+#define NOTIFY_ID_BASIS 1469598103934665603ULL
 
 static uint64_t
 fnv(uint64_t h, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *) s; *p != '\0'; p++) {
-		h = (h ^ *p) * FNV_PRIME;
-	}
-	return (h ^ 0xff) * FNV_PRIME; // a separator no string contains
+	return fl_fnv1a_field(h, s); // a separator no string contains after each field
 }
 
 static int
@@ -96,7 +99,7 @@ fnv_sorted(uint64_t h, char *const *v, size_t n)
 void
 notify_finding_id(const Fl__Finding *f, char id[NOTIFY_ID_LEN])
 {
-	uint64_t h = fnv(FNV_OFFSET, fl_verdict_name(f->verdict));
+	uint64_t h = fnv(NOTIFY_ID_BASIS, fl_verdict_name(f->verdict));
 	if (f->n_targets > 0) {
 		h = fnv_sorted(fnv(h, "targets"), f->targets, f->n_targets);
 	} else if (f->release != NULL && f->release[0] != '\0') {

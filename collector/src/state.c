@@ -10,33 +10,11 @@
 #include "fl/labels.h"
 #include "fl/limits.h"
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/time.h"
 #include "latency.h"
 
 // ---- small helpers ---------------------------------------------------------------------------
-
-static const char *
-nz(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
-// Replaces *dst with a copy of src unless equal. Returns 1 if changed, 0 if equal, -1 on ENOMEM.
-static int
-set_str(char **dst, const char *src)
-{
-	src = nz(src);
-	if (*dst != NULL && strcmp(*dst, src) == 0) {
-		return 0;
-	}
-	char *d = strdup(src);
-	if (d == NULL) {
-		return -1;
-	}
-	free(*dst);
-	*dst = d;
-	return 1;
-}
 
 static void
 rep_unref(coll_rep *rep)
@@ -131,8 +109,7 @@ labels_restore(coll_host *h, const char *text)
 	char   buf[FL_LABELS_MAX][FL_LABEL_LEN];
 	size_t n = 0;
 	char   why[160];
-	if (fl_labels_parse(text != NULL ? text : "", buf, FL_LABELS_MAX, &n, why, sizeof(why)) !=
-	    0) {
+	if (fl_labels_parse(fl_str_or_empty(text), buf, FL_LABELS_MAX, &n, why, sizeof(why)) != 0) {
 		n = 0;
 	}
 	const char *v[FL_LABELS_MAX];
@@ -205,16 +182,6 @@ coll_state_fini(coll_state *s)
 
 // ---- host index ------------------------------------------------------------------------------
 
-static uint64_t
-hash_str(const char *k)
-{
-	uint64_t h = 1469598103934665603ULL; // FNV-1a
-	for (const unsigned char *p = (const unsigned char *) k; *p; p++) {
-		h = (h ^ *p) * 1099511628211ULL;
-	}
-	return h;
-}
-
 coll_host *
 coll_state_host(const coll_state *s, const char *name)
 {
@@ -222,7 +189,7 @@ coll_state_host(const coll_state *s, const char *name)
 		return NULL;
 	}
 	size_t mask = s->index_cap - 1;
-	for (size_t i = hash_str(name) & mask;; i = (i + 1) & mask) {
+	for (size_t i = fl_fnv1a_str(name) & mask;; i = (i + 1) & mask) {
 		coll_host *h = s->index[i];
 		if (h == NULL) {
 			return NULL;
@@ -237,7 +204,7 @@ static void
 index_put(coll_host **index, size_t cap, coll_host *h)
 {
 	size_t mask = cap - 1;
-	size_t i    = hash_str(h->name) & mask;
+	size_t i    = fl_fnv1a_str(h->name) & mask;
 	while (index[i] != NULL) {
 		i = (i + 1) & mask;
 	}
@@ -329,7 +296,7 @@ probe_view(const coll_probe *p)
 		.consecutive_slow = p->consecutive_slow,
 		.failing_since_us = p->failing_since_us,
 		.baseline_us      = p->ok_samples >= 3 ? p->baseline_us : 0,
-		.release_at_fail  = nz(p->release_at_fail),
+		.release_at_fail  = fl_str_or_empty(p->release_at_fail),
 		.recent           = &p->recent,
 		.slow_since_us    = p->slow_since_us,
 		.addrs_prev       = p->addrs_prev,
@@ -355,17 +322,17 @@ host_row(const coll_host *h)
 {
 	coll_host_row row = {
 		.host             = h->name,
-		.release          = nz(h->release),
-		.previous_release = nz(h->previous_release),
+		.release          = fl_str_or_empty(h->release),
+		.previous_release = fl_str_or_empty(h->previous_release),
 		.release_since_us = h->release_since_us,
 		.first_seen_us    = h->first_seen_us,
 		.last_seen_us     = h->last_seen_us,
 		.interval_ms      = h->interval_ms,
-		.agent_version    = nz(h->agent_version),
+		.agent_version    = fl_str_or_empty(h->agent_version),
 		.boot_id          = h->boot_id,
 		.last_seq         = h->last_seq,
 		.clock_skew_us    = h->clock_skew_us,
-		.labels           = nz(h->labels_text),
+		.labels           = fl_str_or_empty(h->labels_text),
 	};
 	return row;
 }
@@ -451,7 +418,8 @@ addrs_observe(coll_host *h, coll_probe *p, const Fl__ProbeResult *res, int64_t a
 	}
 	corr_addresses_text(res, now, sizeof(now));
 	if (p->addrs == NULL) {
-		return set_str(&p->addrs, now) < 0 ? -1 : 0; // the first answer is not a change
+		return fl_str_replace(&p->addrs, now) < 0 ? -1
+		                                          : 0; // the first answer is not a change
 	}
 	if (strcmp(p->addrs, now) == 0) {
 		return 0;
@@ -463,7 +431,7 @@ addrs_observe(coll_host *h, coll_probe *p, const Fl__ProbeResult *res, int64_t a
 	p->addrs_prev       = p->addrs;
 	p->addrs            = NULL;
 	p->addrs_changed_us = at;
-	if (set_str(&p->addrs, now) < 0) {
+	if (fl_str_replace(&p->addrs, now) < 0) {
 		return -1;
 	}
 	return add_event(ops, at, h->name, FL__HISTORY_KIND__HISTORY_KIND_DNS, p->name,
@@ -521,7 +489,7 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 		if (p->failing_since_us == 0) {
 			p->failing_since_us = at;
 			free(p->release_at_fail);
-			p->release_at_fail = strdup(nz(h->release)); // NULL on ENOMEM: read as ""
+			p->release_at_fail = fl_str_dup(h->release); // NULL on ENOMEM: read as ""
 		}
 	} else {
 		p->consecutive_ok++;
@@ -574,7 +542,8 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 	}
 	return add_event(ops, at, h->name, FL__HISTORY_KIND__HISTORY_KIND_STATUS, p->name,
 	    fl_status_name((Fl__Status) (created ? FL__STATUS__STATUS_UNKNOWN : old_status)),
-	    fl_status_name((Fl__Status) new_status), new_failure, nz(res->detail), agent_time);
+	    fl_status_name((Fl__Status) new_status), new_failure, fl_str_or_empty(res->detail),
+	    agent_time);
 }
 
 // A host's probe set is what its latest report says: probes that report did not carry (no
@@ -798,16 +767,16 @@ update_host(coll_host *h, const Fl__Report *r, bool is_new, const report_times *
 
 	if (!is_new && h->release != NULL && strcmp(h->release, release) != 0) {
 		int64_t rat = t->at > h->release_since_us ? t->at : h->release_since_us;
-		if (set_str(&h->previous_release, h->release) < 0) {
+		if (fl_str_replace(&h->previous_release, h->release) < 0) {
 			return -1;
 		}
 		add_event(ops, rat, h->name, FL__HISTORY_KIND__HISTORY_KIND_RELEASE, "", h->release,
 		    release, 0, "", t->agent_time);
 		h->release_since_us = rat;
 	}
-	if ((changed |= set_str(&h->release, release)) < 0 ||
-	    (changed |= set_str(&h->agent_version, r->agent_version)) < 0 ||
-	    set_str(&h->expectations_error, r->expectations_error) < 0) {
+	if ((changed |= fl_str_replace(&h->release, release)) < 0 ||
+	    (changed |= fl_str_replace(&h->agent_version, r->agent_version)) < 0 ||
+	    fl_str_replace(&h->expectations_error, r->expectations_error) < 0) {
 		return -1;
 	}
 	if (h->interval_ms != r->interval_ms) {
@@ -1097,13 +1066,13 @@ coll_state_diagnose_filtered(const coll_state *s, int64_t now_us, const coll_fil
 		}
 		hosts[nh++] = (corr_host) {
 			.host               = h->name,
-			.release            = nz(h->release),
-			.previous_release   = nz(h->previous_release),
+			.release            = fl_str_or_empty(h->release),
+			.previous_release   = fl_str_or_empty(h->previous_release),
 			.release_since_us   = h->release_since_us,
 			.last_seen_us       = h->last_seen_us,
 			.stale              = h->stale,
 			.interval_ms        = h->interval_ms,
-			.expectations_error = nz(h->expectations_error),
+			.expectations_error = fl_str_or_empty(h->expectations_error),
 			.n_probes           = h->n_probes,
 			.probes             = h->views, // kept current by host_views_sync
 		};
@@ -1119,30 +1088,21 @@ coll_state_diagnose_filtered(const coll_state *s, int64_t now_us, const coll_fil
 	return reply;
 }
 
-static uint64_t
-fnv1a(uint64_t h, const char *str)
-{
-	for (const unsigned char *p = (const unsigned char *) str; *p; p++) {
-		h = (h ^ *p) * 1099511628211ULL;
-	}
-	return (h ^ 0xff) * 1099511628211ULL; // separator, so "ab","c" differs from "a","bc"
-}
-
 // What makes a diagnosis news: the verdict and the top finding's verdict, hosts and targets.
 // Summaries carry live figures (latency, round counts) that would otherwise record a "change"
 // every second while nothing changed.
 static uint64_t
 verdict_scope(const Fl__DiagnoseReply *r)
 {
-	uint64_t h = fnv1a(14695981039346656037ULL, fl_verdict_name(r->verdict));
+	uint64_t h = fl_fnv1a_field(FL_FNV1A_OFFSET, fl_verdict_name(r->verdict));
 	if (r->n_findings > 0) {
 		const Fl__Finding *f = r->findings[0];
-		h                    = fnv1a(h, fl_verdict_name(f->verdict));
+		h                    = fl_fnv1a_field(h, fl_verdict_name(f->verdict));
 		for (size_t i = 0; i < f->n_hosts; i++) {
-			h = fnv1a(h, f->hosts[i]);
+			h = fl_fnv1a_field(h, f->hosts[i]);
 		}
 		for (size_t i = 0; i < f->n_targets; i++) {
-			h = fnv1a(h, f->targets[i]);
+			h = fl_fnv1a_field(h, f->targets[i]);
 		}
 	}
 	return h;
@@ -1156,7 +1116,7 @@ coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops)
 		return 0;
 	}
 	const char *name    = fl_verdict_name(r->verdict);
-	const char *summary = nz(r->summary);
+	const char *summary = fl_str_or_empty(r->summary);
 	uint64_t    scope   = verdict_scope(r);
 	int         added   = 0;
 	memset(s->findings, 0, sizeof(s->findings));
@@ -1175,10 +1135,10 @@ coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops)
 		// The first verdict of a fresh database being "healthy" is not news.
 		if (s->verdict != NULL || r->verdict != FL__VERDICT__VERDICT_HEALTHY) {
 			added = add_event(ops, now_us, "", FL__HISTORY_KIND__HISTORY_KIND_VERDICT,
-			            "", nz(s->verdict), name, 0, summary, 0) == 0;
+			            "", fl_str_or_empty(s->verdict), name, 0, summary, 0) == 0;
 		}
-		set_str(&s->verdict, name);
-		set_str(&s->verdict_summary, summary);
+		fl_str_replace(&s->verdict, name);
+		fl_str_replace(&s->verdict_summary, summary);
 	}
 	if (s->on_diagnosis != NULL) {
 		s->on_diagnosis(s->on_diagnosis_arg, s, r, now_us);
@@ -1205,8 +1165,8 @@ host_state(const coll_host *h, Fl__HostState *hs)
 {
 	fl__host_state__init(hs);
 	hs->host               = h->name;
-	hs->release            = (char *) nz(h->release);
-	hs->agent_version      = (char *) nz(h->agent_version);
+	hs->release            = (char *) fl_str_or_empty(h->release);
+	hs->agent_version      = (char *) fl_str_or_empty(h->agent_version);
 	hs->interval_ms        = h->interval_ms;
 	hs->first_seen_us      = h->first_seen_us;
 	hs->last_seen_us       = h->last_seen_us;
@@ -1215,8 +1175,8 @@ host_state(const coll_host *h, Fl__HostState *hs)
 	hs->last_seq           = h->last_seq;
 	hs->spool_dropped      = h->spool_dropped;
 	hs->release_since_us   = h->release_since_us;
-	hs->previous_release   = (char *) nz(h->previous_release);
-	hs->expectations_error = (char *) nz(h->expectations_error);
+	hs->previous_release   = (char *) fl_str_or_empty(h->previous_release);
+	hs->expectations_error = (char *) fl_str_or_empty(h->expectations_error);
 	hs->n_labels           = h->n_labels;
 	hs->labels             = h->labels;
 	if (h->n_probes == 0) {
@@ -1390,7 +1350,7 @@ live_add(coll_live *l, const coll_host *h)
 	}
 	hv[n] = strdup(h->name);
 	rv[n] = strdup(h->release ? h->release : "unknown");
-	pv[n] = strdup(nz(h->previous_release));
+	pv[n] = fl_str_dup(h->previous_release);
 	if (hv[n] == NULL || rv[n] == NULL || pv[n] == NULL) {
 		free(hv[n]);
 		free(rv[n]);
@@ -1446,9 +1406,9 @@ coll_state_restore_host(void *arg, const coll_host_row *row)
 	if (h == NULL && (h = host_add(s, row->host)) == NULL) {
 		return -1;
 	}
-	if (set_str(&h->release, row->release) < 0 ||
-	    set_str(&h->previous_release, row->previous_release) < 0 ||
-	    set_str(&h->agent_version, row->agent_version) < 0 ||
+	if (fl_str_replace(&h->release, row->release) < 0 ||
+	    fl_str_replace(&h->previous_release, row->previous_release) < 0 ||
+	    fl_str_replace(&h->agent_version, row->agent_version) < 0 ||
 	    labels_restore(h, row->labels) < 0) {
 		return -1;
 	}
@@ -1510,7 +1470,7 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	p->last = res;
 	if (res->n_addresses > 0) {
 		char buf[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
-		if (set_str(&p->addrs, corr_addresses_text(res, buf, sizeof(buf))) < 0) {
+		if (fl_str_replace(&p->addrs, corr_addresses_text(res, buf, sizeof(buf))) < 0) {
 			host_views_sync(h);
 			return -1;
 		}
@@ -1522,7 +1482,7 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 		// The streak length is unknown after a restart; one is the honest lower bound.
 		p->consecutive_fail = 1;
 		p->failing_since_us = row->since_us;
-		p->release_at_fail  = strdup(nz(h->release));
+		p->release_at_fail  = fl_str_dup(h->release);
 	} else {
 		p->consecutive_ok = 1;
 	}
@@ -1534,7 +1494,8 @@ int
 coll_state_restore_verdict(void *arg, const char *verdict, const char *summary)
 {
 	coll_state *s = arg;
-	if (set_str(&s->verdict, verdict) < 0 || set_str(&s->verdict_summary, summary) < 0) {
+	if (fl_str_replace(&s->verdict, verdict) < 0 ||
+	    fl_str_replace(&s->verdict_summary, summary) < 0) {
 		return -1;
 	}
 	return 0;

@@ -11,6 +11,7 @@
 #include "fl/json.h"
 #include "fl/log.h"
 #include "fl/names.h"
+#include "fl/str.h"
 
 struct coll_store {
 	sqlite3      *db;
@@ -144,7 +145,7 @@ op_push(coll_ops *ops, coll_op_kind kind)
 static char *
 dup(const char *s, int *bad)
 {
-	char *d = strdup(s != NULL ? s : "");
+	char *d = fl_str_dup(s);
 	if (d == NULL) {
 		*bad = 1;
 	}
@@ -410,7 +411,7 @@ write_op(coll_store *st, const coll_op *op)
 		sqlite3_bind_int64(s, 9, (sqlite3_int64) h->boot_id);
 		sqlite3_bind_int64(s, 10, (sqlite3_int64) h->last_seq);
 		sqlite3_bind_int64(s, 11, h->clock_skew_us);
-		sqlite3_bind_text(s, 12, h->labels != NULL ? h->labels : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 12, fl_str_or_empty(h->labels), -1, SQLITE_STATIC);
 		return step_done(st, s);
 	}
 	case COLL_OP_FORGET: {
@@ -690,7 +691,7 @@ history_query(coll_store *st, sqlite3_stmt *s, int64_t since_us, const char *hos
 	}
 	fl__history_reply__init(r);
 	sqlite3_bind_int64(s, 1, since_us);
-	sqlite3_bind_text(s, 2, host != NULL ? host : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, fl_str_or_empty(host), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, limit);
 	if (hosts_json != NULL) {
 		sqlite3_bind_text(s, 4, hosts_json, -1, SQLITE_STATIC);

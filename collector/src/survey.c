@@ -14,6 +14,7 @@
 #include <nng/protocol/survey0/survey.h>
 
 #include "fl/log.h"
+#include "fl/str.h"
 #include "fl/time.h"
 #include "fl/wire.h"
 #include "pipes.h"
@@ -111,17 +112,6 @@ coll_survey_free(coll_survey *sv)
 		nng_close(sv->sock);
 		free(sv);
 	}
-}
-
-static bool
-in_list(char *const *v, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(v[i], s) == 0) {
-			return true;
-		}
-	}
-	return false;
 }
 
 // Takes rep: adds it to r (replacing an earlier report of the same host). 0 or -1 (rep freed).
@@ -253,7 +243,7 @@ all_answered(const Fl__ProbeNowReply *r, char *const *expect, size_t n_expect)
 		return false;
 	}
 	for (size_t i = 0; i < n_expect; i++) {
-		if (!in_list(r->answered, r->n_answered, expect[i])) {
+		if (!fl_strv_contains(r->answered, r->n_answered, expect[i])) {
 			return false;
 		}
 	}
@@ -348,8 +338,8 @@ static void
 note_missing(Fl__ProbeNowReply *r, char *const *expect, size_t n_expect)
 {
 	for (size_t i = 0; i < n_expect; i++) {
-		if (in_list(r->answered, r->n_answered, expect[i]) ||
-		    in_list(r->missing, r->n_missing, expect[i])) {
+		if (fl_strv_contains(r->answered, r->n_answered, expect[i]) ||
+		    fl_strv_contains(r->missing, r->n_missing, expect[i])) {
 			continue;
 		}
 		char **nm = realloc(r->missing, (r->n_missing + 1) * sizeof(*nm));

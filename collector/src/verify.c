@@ -13,6 +13,7 @@
 #include "fl/labels.h"
 #include "fl/log.h"
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/time.h"
 #include "stats.h"
 #include "verify_steps.h"
@@ -122,7 +123,7 @@ probe_slot(probe_table *t, const Fl__ProbeResult *p)
 	}
 	t->v = nv;
 	memset(&nv[t->n], 0, sizeof(nv[0]));
-	if ((nv[t->n].name = verify_dup(p->name)) == NULL) {
+	if ((nv[t->n].name = fl_str_dup(p->name)) == NULL) {
 		return NULL;
 	}
 	nv[t->n].kind = p->kind;
@@ -182,8 +183,8 @@ sample_round(const Fl__ProbeNowReply *pn, char *const *cand, size_t n_cand, char
 				} else {
 					t->dropped++;
 				}
-				if (!verify_in_list(*probes, *n_probes, p->name)) {
-					verify_strv_add(probes, n_probes, p->name);
+				if (!fl_strv_contains(*probes, *n_probes, p->name)) {
+					fl_strv_add(probes, n_probes, p->name);
 				}
 			}
 		}
@@ -198,9 +199,9 @@ group_new(const char *release, char *const *hosts, size_t n, samples *s)
 		return NULL;
 	}
 	fl__canary_group__init(g);
-	g->release = verify_dup(release);
+	g->release = fl_str_dup(release);
 	for (size_t i = 0; i < n; i++) {
-		verify_strv_add(&g->hosts, &g->n_hosts, hosts[i]);
+		fl_strv_add(&g->hosts, &g->n_hosts, hosts[i]);
 	}
 	coll_stats_sort(s->lat_ms, s->n_lat);
 	g->samples           = s->n;
@@ -257,14 +258,14 @@ judge_probe(Fl__CanaryComparison *c, const coll_canary_rule *rule, probe_samples
 	}
 	c->per_probe = nv;
 	fl__canary_probe__init(e);
-	e->name                        = verify_dup(ps->name);
+	e->name                        = fl_str_dup(ps->name);
 	e->kind                        = ps->kind;
-	e->verdict                     = verify_dup(coll_canary_outcome_name(v.outcome));
+	e->verdict                     = fl_str_dup(coll_canary_outcome_name(v.outcome));
 	e->candidate                   = probe_side_new(&v.cand);
 	e->baseline                    = probe_side_new(&v.base);
 	e->p_value                     = v.p_value;
 	e->median_ratio                = v.median_ratio;
-	e->summary                     = verify_dup(why);
+	e->summary                     = fl_str_dup(why);
 	e->latency_tested              = v.latency_tested;
 	e->tail_p_value                = v.tail_p_value;
 	c->per_probe[c->n_per_probe++] = e;
@@ -332,7 +333,7 @@ evaluation_fini(evaluation *e)
 		fl__verify_reply__free_unpacked(e->r, NULL);
 	}
 	coll_live_free(&e->live);
-	verify_strv_free(e->targets, e->n_targets);
+	fl_strv_free(e->targets, e->n_targets);
 	verify_groups_fini(&e->groups);
 }
 
@@ -351,7 +352,7 @@ window_fini(window *w)
 	free(w->sc.lat_ms);
 	free(w->sb.lat_ms);
 	probe_table_fini(&w->t);
-	verify_strv_free(w->probes, w->n_probes);
+	fl_strv_free(w->probes, w->n_probes);
 }
 
 static void
@@ -377,10 +378,10 @@ run_window(
 	int                  rc       = 0;
 
 	for (size_t i = 0; i < g->n_cand; i++) {
-		verify_strv_add(&expect, &n_expect, g->cand[i]);
+		fl_strv_add(&expect, &n_expect, g->cand[i]);
 	}
 	for (size_t i = 0; i < g->n_base; i++) {
-		verify_strv_add(&expect, &n_expect, g->base[i]);
+		fl_strv_add(&expect, &n_expect, g->base[i]);
 	}
 	window_sample(w, e->pn, g);
 	while (w->done < e->p.rounds) {
@@ -398,7 +399,7 @@ run_window(
 		window_sample(w, more, g);
 		fl__probe_now_reply__free_unpacked(more, NULL);
 	}
-	verify_strv_free(expect, n_expect);
+	fl_strv_free(expect, n_expect);
 	return rc;
 }
 
@@ -411,7 +412,7 @@ judge_window(Fl__CanaryComparison *c, const coll_canary_rule *rule, window *w, c
 	size_t n_failed = 0, n_inconclusive = 0;
 
 	for (size_t i = 0; i < w->n_probes; i++) {
-		verify_strv_add(&c->probes, &c->n_probes, w->probes[i]);
+		fl_strv_add(&c->probes, &c->n_probes, w->probes[i]);
 	}
 	for (size_t i = 0; c->compared && i < w->t.n; i++) {
 		coll_canary_outcome o = judge_probe(c, rule, &w->t.v[i]);
@@ -427,10 +428,10 @@ judge_window(Fl__CanaryComparison *c, const coll_canary_rule *rule, window *w, c
 		char note[160];
 		snprintf(note, sizeof(note), "%u results of probes past the first %d not compared",
 		    w->t.dropped, COLL_VERIFY_MAX_PROBES);
-		c->note = verify_dup(note);
+		c->note = fl_str_dup(note);
 	}
 	c->verdict =
-	    verify_dup(c->compared ? overall_verdict(n_failed, n_inconclusive) : "not compared");
+	    fl_str_dup(c->compared ? overall_verdict(n_failed, n_inconclusive) : "not compared");
 	c->passed = n_failed == 0 && n_inconclusive == 0;
 }
 
@@ -471,7 +472,7 @@ canary_compare(coll_verify *v, evaluation *e, atomic_int *yield_to, char *err, s
 		    baserel, sizeof(baserel), "%s", verify_find_report(e->pn, g->base[i])->release);
 	}
 	if (g->n_cand == 0 || g->n_base == 0) {
-		c->note = verify_dup(g->n_cand == 0 ? "no canary host on the release answered"
+		c->note = fl_str_dup(g->n_cand == 0 ? "no canary host on the release answered"
 		                                    : "no host on another release to compare with");
 	} else {
 		if (run_window(v, e, yield_to, &w, err, errlen) == VERIFY_YIELDED) {
@@ -480,7 +481,7 @@ canary_compare(coll_verify *v, evaluation *e, atomic_int *yield_to, char *err, s
 		}
 		c->compared = w.sc.n > 0 && w.sb.n > 0;
 		if (!c->compared) {
-			c->note = verify_dup("the two groups share no probe");
+			c->note = fl_str_dup("the two groups share no probe");
 		}
 	}
 	c->rounds    = w.done;
@@ -503,14 +504,14 @@ release_hosts(coll_verify *v, evaluation *e, char *err, size_t errlen)
 		return -1;
 	}
 	fl__verify_reply__init(e->r);
-	e->r->release = verify_dup(q->release);
+	e->r->release = fl_str_dup(q->release);
 	if (live_hosts(v, q->labels, q->n_labels, &e->live) != 0 ||
 	    verify_targets(q, &e->live, &e->targets, &e->n_targets) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < e->n_targets; i++) {
-		verify_strv_add(&e->r->hosts, &e->r->n_hosts, e->targets[i]);
+		fl_strv_add(&e->r->hosts, &e->r->n_hosts, e->targets[i]);
 	}
 	if (e->n_targets == 0) {
 		verify_add_reason(&e->r->reasons, &e->r->n_reasons,
@@ -532,13 +533,13 @@ first_round(coll_verify *v, evaluation *e, char *err, size_t errlen)
 	int    rc;
 
 	if (verify_first_round_hosts(&e->live, e->targets, e->n_targets, &expect, &n_expect) != 0) {
-		verify_strv_free(expect, n_expect);
+		fl_strv_free(expect, n_expect);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	rc = coll_survey_run(v->d.survey, e->p.survey_ms, rb, e->q->rollback_to[0] ? 1 : 0, expect,
 	    n_expect, &e->pn, err, errlen);
-	verify_strv_free(expect, n_expect);
+	fl_strv_free(expect, n_expect);
 	return rc;
 }
 
@@ -599,7 +600,7 @@ verify_run(coll_verify *v, const Fl__VerifyQuery *q, bool automatic, Fl__VerifyR
 	}
 	if (rc == 0) {
 		e.r->result_enum = verify_result(&e.o);
-		e.r->result     = verify_dup(fl_verify_result_name(e.r->result_enum)); // older CLIs
+		e.r->result     = fl_str_dup(fl_verify_result_name(e.r->result_enum)); // older CLIs
 		e.r->elapsed_us = fl_mono_us() - e.t0;
 		*out            = e.r;
 		e.r             = NULL;
@@ -669,22 +670,12 @@ rec_find(coll_verify *v, const char *release, bool create)
 		l       = &nv[v->n_recs++];
 		memset(l, 0, sizeof(*l));
 	}
-	if ((l->release = verify_dup(release)) == NULL) {
+	if ((l->release = fl_str_dup(release)) == NULL) {
 		*l = v->recs[--v->n_recs]; // keep the array dense: the last record fills the slot
 		return NULL;
 	}
 	l->used_us = fl_mono_us();
 	return l;
-}
-
-static void
-set_str(char **dst, const char *s)
-{
-	char *c = verify_dup(s);
-	if (c != NULL) {
-		free(*dst);
-		*dst = c;
-	}
 }
 
 void
@@ -718,9 +709,9 @@ coll_verify_record(coll_verify *v, const Fl__VerifyReply *r, const char *kind, b
 	pthread_mutex_lock(&v->mu);
 	last_verif *l = rec_find(v, r->release, true);
 	if (l != NULL) {
-		set_str(&l->result, result);
-		set_str(&l->detail, detail);
-		set_str(&l->kind, kind);
+		fl_str_replace(&l->result, result);
+		fl_str_replace(&l->detail, detail);
+		fl_str_replace(&l->kind, kind);
 		l->at_us     = now;
 		l->automatic = automatic;
 	}
@@ -765,10 +756,10 @@ coll_verify_status_add(coll_verify *v, Fl__StatusReply *reply)
 				continue;
 			}
 			fl__release_verification__init(rv);
-			rv->release                                    = verify_dup(l->release);
-			rv->result                                     = verify_dup(l->result);
-			rv->detail                                     = verify_dup(l->detail);
-			rv->kind                                       = verify_dup(l->kind);
+			rv->release                                    = fl_str_dup(l->release);
+			rv->result                                     = fl_str_dup(l->result);
+			rv->detail                                     = fl_str_dup(l->detail);
+			rv->kind                                       = fl_str_dup(l->kind);
 			rv->at_us                                      = l->at_us;
 			rv->automatic                                  = l->automatic;
 			reply->verifications[reply->n_verifications++] = rv;

@@ -9,51 +9,11 @@
 
 #include "fl/labels.h"
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/unmet.h"
 #include "fl/wire.h"
 
 // --- small helpers -----------------------------------------------------------------------------
-
-char *
-verify_dup(const char *s)
-{
-	return strdup(s != NULL ? s : "");
-}
-
-void
-verify_strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i]);
-	}
-	free(v);
-}
-
-bool
-verify_in_list(char *const *v, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(v[i], s) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-int
-verify_strv_add(char ***v, size_t *n, const char *s)
-{
-	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
-	if (nv == NULL) {
-		return -1;
-	}
-	*v = nv;
-	if ((nv[*n] = verify_dup(s)) == NULL) {
-		return -1;
-	}
-	(*n)++;
-	return 0;
-}
 
 void
 verify_add_reason(Fl__VerifyReason ***v, size_t *n, Fl__VerifyCheck check, const char *host,
@@ -76,10 +36,10 @@ verify_add_reason(Fl__VerifyReason ***v, size_t *n, Fl__VerifyCheck check, const
 	}
 	fl__verify_reason__init(r);
 	r->check_enum = check;
-	r->check      = verify_dup(fl_verify_check_name(check)); // for CLIs from before check_enum
-	r->host       = verify_dup(host);
-	r->probe      = verify_dup(probe);
-	r->summary    = verify_dup(buf);
+	r->check      = fl_str_dup(fl_verify_check_name(check)); // for CLIs from before check_enum
+	r->host       = fl_str_dup(host);
+	r->probe      = fl_str_dup(probe);
+	r->summary    = fl_str_dup(buf);
 	if (r->check == NULL || r->host == NULL || r->probe == NULL || r->summary == NULL) {
 		fl__verify_reason__free_unpacked(r, NULL);
 		return;
@@ -143,13 +103,13 @@ verify_targets(const Fl__VerifyQuery *q, const coll_live *live, char ***out, siz
 	*out = NULL;
 	*n   = 0;
 	for (size_t i = 0; i < q->n_hosts; i++) {
-		if (verify_strv_add(out, n, q->hosts[i]) != 0) {
+		if (fl_strv_add(out, n, q->hosts[i]) != 0) {
 			return -1;
 		}
 	}
 	for (size_t i = 0; q->n_hosts == 0 && i < live->n; i++) {
 		if (strcmp(live->releases[i], q->release) == 0 &&
-		    verify_strv_add(out, n, live->hosts[i]) != 0) {
+		    fl_strv_add(out, n, live->hosts[i]) != 0) {
 			return -1;
 		}
 	}
@@ -163,13 +123,13 @@ verify_first_round_hosts(
 	*out = NULL;
 	*n   = 0;
 	for (size_t i = 0; i < live->n; i++) {
-		if (verify_strv_add(out, n, live->hosts[i]) != 0) {
+		if (fl_strv_add(out, n, live->hosts[i]) != 0) {
 			return -1;
 		}
 	}
 	for (size_t i = 0; i < n_targets; i++) {
-		if (!verify_in_list(*out, *n, targets[i]) &&
-		    verify_strv_add(out, n, targets[i]) != 0) {
+		if (!fl_strv_contains(*out, *n, targets[i]) &&
+		    fl_strv_add(out, n, targets[i]) != 0) {
 			return -1;
 		}
 	}
@@ -238,7 +198,7 @@ verify_rollback_init(const Fl__VerifyQuery *q, Fl__VerifyReply *r)
 		return;
 	}
 	fl__rollback_readiness__init(r->rollback);
-	r->rollback->release = verify_dup(q->rollback_to);
+	r->rollback->release = fl_str_dup(q->rollback_to);
 	r->rollback->ready   = true;
 }
 
@@ -265,7 +225,7 @@ rollback_host_add(Fl__RollbackReadiness *rb, const char *host, bool known)
 		return NULL;
 	}
 	fl__rollback_host__init(rh);
-	rh->host  = verify_dup(host);
+	rh->host  = fl_str_dup(host);
 	rh->known = known;
 	if ((nv = realloc(rb->hosts, (rb->n_hosts + 1) * sizeof(*nv))) == NULL) {
 		fl__rollback_host__free_unpacked(rh, NULL);
@@ -325,7 +285,7 @@ verify_check_rollback(const Fl__VerifyQuery *q, const char *host, const Fl__Repo
 		rollback_broken(r, o);
 	}
 	for (size_t k = 0; k < chk->n_errors; k++) {
-		verify_strv_add(&rh->errors, &rh->n_errors, chk->errors[k]);
+		fl_strv_add(&rh->errors, &rh->n_errors, chk->errors[k]);
 		verify_add_reason(&r->reasons, &r->n_reasons,
 		    FL__VERIFY_CHECK__VERIFY_CHECK_ROLLBACK, host, "",
 		    "cannot check a rollback to %s: %s", q->rollback_to, chk->errors[k]);
@@ -346,11 +306,11 @@ verify_canary_groups(const Fl__VerifyQuery *q, const Fl__ProbeNowReply *pn, char
 			continue; // outside the label set asked for: not a baseline either
 		}
 		if (on &&
-		    (q->n_canary > 0 ? verify_in_list(q->canary, q->n_canary, rep->host)
-		                     : verify_in_list(targets, n_targets, rep->host))) {
-			verify_strv_add(&g->cand, &g->n_cand, rep->host);
+		    (q->n_canary > 0 ? fl_strv_contains(q->canary, q->n_canary, rep->host)
+		                     : fl_strv_contains(targets, n_targets, rep->host))) {
+			fl_strv_add(&g->cand, &g->n_cand, rep->host);
 		} else if (!on) {
-			verify_strv_add(&g->base, &g->n_base, rep->host);
+			fl_strv_add(&g->base, &g->n_base, rep->host);
 		}
 	}
 	g->compare = !q->no_canary && (q->n_canary > 0 || g->n_base > 0);
@@ -359,8 +319,8 @@ verify_canary_groups(const Fl__VerifyQuery *q, const Fl__ProbeNowReply *pn, char
 void
 verify_groups_fini(verify_groups *g)
 {
-	verify_strv_free(g->cand, g->n_cand);
-	verify_strv_free(g->base, g->n_base);
+	fl_strv_free(g->cand, g->n_cand);
+	fl_strv_free(g->base, g->n_base);
 	memset(g, 0, sizeof(*g));
 }
 

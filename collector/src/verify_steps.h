@@ -83,11 +83,7 @@ void verify_groups_fini(verify_groups *g);
 // c NULL (not run, or out of memory): nothing.
 void verify_canary_outcome(const Fl__CanaryComparison *c, verify_outcome *o);
 
-// Helpers shared with verify.c. Strings: NULL is copied as "".
-char             *verify_dup(const char *s);
-int               verify_strv_add(char ***v, size_t *n, const char *s); // 0 or -1 (*n unchanged)
-void              verify_strv_free(char **v, size_t n);
-bool              verify_in_list(char *const *v, size_t n, const char *s);
+// Helpers shared with verify.c.
 const Fl__Report *verify_find_report(const Fl__ProbeNowReply *pn, const char *host); // or NULL
 
 // Appends a reason (check, host, probe, summary from fmt) to *v; nothing when out of memory.

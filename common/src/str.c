@@ -120,6 +120,12 @@ fl_fnv1a(uint64_t h, const char *s)
 }
 
 uint64_t
+fl_fnv1a_field(uint64_t h, const char *s)
+{
+	return fl_fnv1a_bytes(fl_fnv1a(h, s), "\xff", 1);
+}
+
+uint64_t
 fl_fnv1a_str(const char *s)
 {
 	return fl_fnv1a(FL_FNV1A_OFFSET, s);

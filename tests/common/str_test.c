@@ -120,6 +120,12 @@ test_fnv1a(void **state)
 	assert_true(
 	    fl_fnv1a_bytes(FL_FNV1A_OFFSET, "a\0b", 3) != fl_fnv1a_bytes(FL_FNV1A_OFFSET, "a", 1));
 	assert_true(fl_fnv1a_bytes(FL_FNV1A_OFFSET, "", 0) == FL_FNV1A_OFFSET);
+	// Fields: a separator after each, so bytes cannot move from one field to the next.
+	uint64_t ab_c = fl_fnv1a_field(fl_fnv1a_field(FL_FNV1A_OFFSET, "ab"), "c");
+	uint64_t a_bc = fl_fnv1a_field(fl_fnv1a_field(FL_FNV1A_OFFSET, "a"), "bc");
+	assert_true(ab_c != a_bc);
+	assert_true(
+	    fl_fnv1a_field(FL_FNV1A_OFFSET, "a") == fl_fnv1a_bytes(FL_FNV1A_OFFSET, "a\xff", 2));
 	// Bytes above 0x7f count as unsigned.
 	assert_true(fl_fnv1a_str("\xe9") == ((FL_FNV1A_OFFSET ^ 0xe9ULL) * FL_FNV1A_PRIME));
 }

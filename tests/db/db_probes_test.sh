@@ -82,6 +82,18 @@ check pg_dns '.result.failure == "dns" and .result.timing.dns_ms > 0' "unresolva
 
 probe pg_slow "${PG[@]}" slow=1ms
 check pg_slow '.result.status == "warn" and .result.failure == "slow"' "slower than slow= is warn/slow"
+# slow must be below timeout, checked and worded as for every other probe kind.
+for kind in pg my; do
+	if [[ $kind == pg ]]; then args=("${PG[@]}"); else args=("${MY[@]}"); fi
+	probe ${kind}_slowcfg "${args[@]}" timeout=2s slow=2s
+	N=$((N + 1))
+	if [[ $(cat "$T/${kind}_slowcfg.rc") != 0 ]] &&
+		grep -q 'dbprobe: config: slow (2000ms) must be below timeout (2000ms)' "$T/${kind}_slowcfg.err"; then
+		echo "ok $N - ${kind}_slowcfg: slow not below timeout is a config error"
+	else
+		fail "${kind}_slowcfg: slow not below timeout: rc $(cat "$T/${kind}_slowcfg.rc"), $(cat "$T/${kind}_slowcfg.err")"
+	fi
+done
 
 fl_pg_sql "REVOKE INSERT ON order_items FROM app"
 probe pg_revoked "${PG[@]}"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl/str.h"
 #include "verify_steps.h"
 
 // --- fixtures ----------------------------------------------------------------------------------
@@ -153,7 +154,7 @@ test_targets_named_or_on_release(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(t[0], "web1");
 	assert_string_equal(t[1], "web2");
-	verify_strv_free(t, n);
+	fl_strv_free(t, n);
 
 	char *named[] = { S("web3"), S("gone") }; // named hosts win, live or not
 	q.hosts       = named;
@@ -168,14 +169,14 @@ test_targets_named_or_on_release(void **state)
 	assert_int_equal(verify_first_round_hosts(&live, t, n, &expect, &n_expect), 0);
 	assert_int_equal(n_expect, 4); // every live host, then the targets not among them
 	assert_string_equal(expect[3], "gone");
-	verify_strv_free(expect, n_expect);
-	verify_strv_free(t, n);
+	fl_strv_free(expect, n_expect);
+	fl_strv_free(t, n);
 
 	q.n_hosts = 0;
 	q.release = (char *) "3.0";
 	assert_int_equal(verify_targets(&q, &live, &t, &n), 0);
 	assert_int_equal(n, 0);
-	verify_strv_free(t, n);
+	fl_strv_free(t, n);
 }
 
 // --- step 2: probe round + expectations --------------------------------------------------------

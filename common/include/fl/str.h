@@ -58,6 +58,10 @@ uint64_t fl_fnv1a_bytes(uint64_t h, const void *data, size_t len);
 // Folds the bytes of s (NULL reads as "") into the FNV-1a state h; start from FL_FNV1A_OFFSET.
 uint64_t fl_fnv1a(uint64_t h, const char *s);
 
+// Folds s and then a 0xff byte (which UTF-8 text never holds) into h: a list of fields hashed
+// field by field this way cannot collide by moving bytes across fields ("ab","c" vs "a","bc").
+uint64_t fl_fnv1a_field(uint64_t h, const char *s);
+
 // FNV-1a of s alone: fl_fnv1a(FL_FNV1A_OFFSET, s).
 uint64_t fl_fnv1a_str(const char *s);
 
