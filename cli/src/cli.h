@@ -46,8 +46,8 @@ int cli_cmd_probe_now(const cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_verify(const cli_ctx *ctx, int argc, char **argv); // post-release gate
 int cli_cmd_forget(const cli_ctx *ctx, int argc, char **argv); // retire a host
 int cli_cmd_watch(const cli_ctx *ctx, int argc, char **argv);  // the live view
-int cli_cmd_mute(const cli_ctx *ctx, int argc, char **argv);   // issue 11
-int cli_cmd_unmute(const cli_ctx *ctx, int argc, char **argv); // issue 11
+int cli_cmd_mute(const cli_ctx *ctx, int argc, char **argv);   // silence notifications
+int cli_cmd_unmute(const cli_ctx *ctx, int argc, char **argv); // lift a mute
 int cli_cmd_expect(const cli_ctx *ctx, int argc, char **argv); // expectations files, offline
 
 // Renderers, split from the commands so tests can feed them replies directly. The *_print

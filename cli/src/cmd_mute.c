@@ -1,4 +1,4 @@
-// cmd_mute.c - `faultline mute` and `faultline unmute` (issue 11): mute notifications about a
+// cmd_mute.c - `faultline mute` and `faultline unmute`: mute notifications about a
 // host or a target during planned work.
 
 #include <errno.h>

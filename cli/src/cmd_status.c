@@ -565,7 +565,7 @@ stats_json(fl_json *j, const Fl__CollectorStats *s)
 	fl_json_obj_end(j);
 }
 
-// Issue 11: each alert receiver's delivery counters.
+// Each alert receiver's delivery counters.
 static void
 notifications_json(fl_json *j, const Fl__StatusReply *r)
 {

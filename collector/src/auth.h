@@ -1,4 +1,4 @@
-// auth.h - the signature gate in front of ingest (issue 7, keys_dir).
+// auth.h - the signature gate in front of ingest (keys_dir).
 //
 // Why a gate and not a check inside ingest: ingest decodes bare Reports; with keys_dir set
 // every report must instead be a signed Envelope (fl/sign.h) whose key is its host's. The

@@ -29,13 +29,14 @@ typedef struct coll_config {
 	bool     log_json;              // log_format = json: one JSON object per log line
 	uint32_t history_days;          // history older than this is pruned
 	uint32_t history_max_events;    // and beyond this many events, the oldest
-	int64_t  forget_after_us;       // issue 10: forget hosts stale this long; 0 = never
+	int64_t  forget_after_us;       // forget hosts stale this long; 0 = never
 	uint32_t max_hosts;             // hosts kept; reports from more are dropped (counted)
 	uint32_t max_probes_per_host;   // results in one report; more: the report is dropped
 
-	// Issue 7 (docs/security.md). TLS files serve every tls+tcp:// listener (reports, survey,
-	// control), which then require a client certificate from tls_ca. keys_dir: when set,
-	// every report (and survey answer) must be signed by the key KEYS_DIR/<host>.pub.
+	// Transport security (docs/security.md): TLS files serve every tls+tcp:// listener
+	// (reports, survey, control), which then require a client certificate from tls_ca.
+	// keys_dir: when set, every report (and survey answer) must be signed by the key
+	// KEYS_DIR/<host>.pub.
 	char tls_ca[COLL_PATH_MAX];
 	char tls_cert[COLL_PATH_MAX];
 	char tls_key[COLL_PATH_MAX]; // "": the key is in tls_cert
@@ -45,12 +46,12 @@ typedef struct coll_config {
 	uint32_t recv_max;        // bytes: largest report or survey answer received
 	uint32_t max_connections; // open connections per agent-facing listener (reports, survey)
 
-	// Issue 11 (http.h): the HTTP listener (/metrics). "" = off. http_set: the value comes
+	// The HTTP listener serving /metrics (http.h). "" = off. http_set: the value comes
 	// from the file or a flag; only then is an address already in use fatal (the default
 	// is skipped with a warning, so that a taken port 7680 never keeps a collector down).
 	char http[COLL_URL_MAX];
 	bool http_set;
-	// Issue 11: alert notifications (notify.h).
+	// Alert notifications (notify.h).
 	coll_notify_config notify;
 } coll_config;
 
@@ -77,7 +78,8 @@ int coll_config_set(coll_config *cfg, const char *key, const char *value, char *
 int coll_config_check(const coll_config *cfg, const char *where, char *err, size_t errlen);
 
 // True when url is tcp://, tcp4:// or tcp6:// to a loopback address (127.0.0.0/8, ::1,
-// localhost). A plain tcp:// control socket is refused anywhere else (issue 7).
+// localhost). A plain tcp:// control socket is refused anywhere else (anyone on the network could
+// ask).
 bool coll_url_loopback(const char *url);
 
 // Parses a forget_after value: "off" or "0" (never, *us_out = 0), or whole s/m/h/d units from

@@ -126,7 +126,7 @@ answer_diagnose(coll_server *srv, const Fl__DiagnoseQuery *q, nng_msg **out)
 		return encode_error(
 		    "diagnosis is not available (correlation engine gave no answer)", out);
 	}
-	coll_mutes_mark(srv->mutes, reply, fl_now_us()); // issue 11: shown muted
+	coll_mutes_mark(srv->mutes, reply, fl_now_us()); // findings a mute covers are shown muted
 	resp.schema_version = FL_SCHEMA_VERSION;
 	resp.reply_case     = FL__RESPONSE__REPLY_DIAGNOSE;
 	resp.diagnose       = reply;
@@ -327,7 +327,7 @@ answer_forget(coll_server *srv, const Fl__ForgetQuery *q, nng_msg **out)
 	return fl_wire_encode(&resp.base, out);
 }
 
-// Issue 11: `faultline mute` / `mute --list` / `unmute ID`. Mutes are the operator's (control
+// `faultline mute` / `mute --list` / `unmute ID`. Mutes are the operator's (control
 // socket access as for forget, docs/security.md) and bounded (notify_mute.h).
 static void
 mute_of(const coll_mute *x, Fl__Mute *m)

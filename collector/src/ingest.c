@@ -11,7 +11,7 @@
 // than stop reading and let TCP push back on the agents: a stalled PULL socket looks to every
 // agent like a collector that stopped reading, a hostile peer could hold everyone's reports
 // back that way, and nothing would count it. The queue holds about two seconds at the design
-// load of issue 7 (2,000 agents x 1 report/s), so bursts are absorbed, not shed.
+// load we size for (2,000 agents x 1 report/s), so bursts are absorbed, not shed.
 
 #include "ingest.h"
 

@@ -50,7 +50,7 @@ static const char usage_text[] =
     "  control = tcp://... is refused unless its address is loopback (127.0.0.0/8, ::1):\n"
     "                       use tls+tcp:// or ipc:// for remote CLIs\n"
     "\n"
-    "Security (issue 7; see the README's Security section):\n"
+    "Security (see the README's Security section):\n"
     "  tls_ca = /etc/faultline/ca.crt        CA that agents' and CLIs' certificates chain to\n"
     "  tls_cert = /etc/faultline/collector.crt  certificate every tls+tcp:// listener presents\n"
     "  tls_key = /etc/faultline/collector.key   its key (0600; omit if inside tls_cert)\n"

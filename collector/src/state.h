@@ -160,7 +160,7 @@ typedef struct coll_host {
 	uint64_t    seq_window; // bit i: last_seq - i was applied
 	uint64_t    spool_dropped;
 	bool        stale;
-	char      **labels; // "key=value" as last reported (issue 10); validated by fl_wire
+	char      **labels; // "key=value" as last reported; validated by fl_wire
 	size_t      n_labels;
 	char       *labels_text; // the same joined with ',' ("" for none): the hosts row
 	coll_probe *probes;
@@ -186,18 +186,18 @@ typedef struct coll_state {
 	size_t      max_hosts;           // COLL_DEFAULT_MAX_HOSTS unless set after init
 	size_t      max_probes;          // COLL_DEFAULT_MAX_PROBES unless set after init
 	size_t      not_restored;        // hosts in SQLite beyond max_hosts at startup
-	// Issue 11 (metrics): latency histograms per probe (latency.h; NULL when out of memory at
+	// For /metrics: latency histograms per probe (latency.h; NULL when out of memory at
 	// init: not counted) and the open findings of the last diagnosis by Fl__Verdict.
 	struct coll_latency *latency;
 	uint32_t             findings[6];
-	// Issue 11: called with every diagnosis coll_state_record_verdict makes (the notifier,
+	// Called with every diagnosis coll_state_record_verdict makes (the notifier,
 	// notify.h); r is borrowed for the call. NULL: nobody listens.
 	void (*on_diagnosis)(
 	    void *arg, const struct coll_state *s, const Fl__DiagnoseReply *r, int64_t now_us);
 	void *on_diagnosis_arg;
 } coll_state;
 
-// Which hosts a query is about (issue 10): host NULL or "" for all; labels "key=value", each of
+// Which hosts a query is about: host NULL or "" for all; labels "key=value", each of
 // which a host must carry (AND; none: no label filter). Borrowed for the call.
 typedef struct coll_filter {
 	const char        *host;
@@ -291,10 +291,10 @@ void coll_status_fini(coll_status *st); // frees what st allocated, never what i
 int coll_state_names_with_labels(const coll_state *s, const coll_filter *f, char ***out, size_t *n);
 void coll_names_free(char **v, size_t n);
 
-// Forgetting hosts (issue 10). The host leaves the in-memory state (so status, the verdict and
-// probe-now no longer see it); a FORGET op deletes its hosts and latest rows, and a
-// "forgotten" history event (from = its state, detail = why) records it. Its history stays. A
-// later report from it brings it back as a new host.
+// Forgetting hosts (`faultline forget`, forget_after). The host leaves the in-memory state (so
+// status, the verdict and probe-now no longer see it); a FORGET op deletes its hosts and latest
+// rows, and a "forgotten" history event (from = its state, detail = why) records it. Its history
+// stays. A later report from it brings it back as a new host.
 
 // What a forget found, for the reply.
 typedef struct coll_forgotten {

@@ -17,7 +17,7 @@ struct coll_store {
 	sqlite3      *db;
 	sqlite3_stmt *begin, *commit, *rollback;
 	sqlite3_stmt *up_host, *up_seen, *up_latest, *ins_event;
-	sqlite3_stmt *del_host, *del_latest; // forget (issue 10)
+	sqlite3_stmt *del_host, *del_latest; // forget
 	sqlite3_stmt *q_history, *q_history_hosts;
 	sqlite3_stmt *del_probe; // a probe gone from the agent's config
 };
@@ -254,7 +254,7 @@ prep(coll_store *st, const char *sql, sqlite3_stmt **out, char *err, size_t errl
 	return 0;
 }
 
-// Databases written before labels existed (issue 10) get the column; new ones have it.
+// Databases written before labels existed get the column; new ones have it.
 static int
 add_labels_column(sqlite3 *db, char **emsg)
 {

@@ -33,7 +33,7 @@ typedef struct coll_host_row {
 	uint64_t    boot_id;  // with last_seq: duplicate detection survives a restart
 	uint64_t    last_seq; // (approximately: written with last_seen, every few seconds)
 	int64_t     clock_skew_us;
-	const char *labels; // "key=value,..." (issue 10); "" for none
+	const char *labels; // "key=value,..."; "" for none
 	bool        stale;  // load only: its last stale/back event since first_seen is "stale"
 } coll_host_row;
 
@@ -66,7 +66,8 @@ typedef enum coll_op_kind {
 	COLL_OP_SEEN,        // update last_seen_us, boot_id, last_seq, skew, interval only
 	COLL_OP_LATEST,      // upsert a latest row
 	COLL_OP_EVENT,       // append a history row
-	COLL_OP_FORGET,      // delete the hosts row and the latest rows of u.host.host (issue 10)
+	COLL_OP_FORGET,      // delete the hosts row and the latest rows of u.host.host (`faultline
+	                     // forget`)
 	COLL_OP_DROP_LATEST, // delete the latest row of (host, probe): gone from the agent's config
 } coll_op_kind;
 

@@ -146,7 +146,7 @@ add_report(Fl__ProbeNowReply *r, Fl__Report *rep)
 	return 0;
 }
 
-// With keys_dir (issue 7): takes rep (the reply's unsigned copy) and returns the report from
+// With keys_dir: takes rep (the reply's unsigned copy) and returns the report from
 // the reply's envelope when it verifies with its host's key, else NULL (logged). The unsigned
 // copy is never used then: it could name any host.
 static Fl__Report *

@@ -1,4 +1,4 @@
-// survey.h - probe now: the collector's SURVEYOR (issue 6).
+// survey.h - probe now: the collector's SURVEYOR.
 //
 // The SURVEYOR listens on the `survey` address; every agent's RESPONDENT dials it. One survey
 // sends a SurveyRequest to every connected agent and collects SurveyReplies until its deadline
@@ -35,7 +35,7 @@ typedef struct coll_survey coll_survey;
 // coll_pipes_free after coll_survey_free). kr (borrowed; NULL: no checks):
 // every answer must then carry a signed envelope (SurveyReply.envelope) that verifies with its
 // host's key, and its report is read from the envelope; other answers are dropped and logged,
-// so no host can answer a survey for another (issue 7). *port receives the bound TCP port (0
+// so no host can answer a survey for another. *port receives the bound TCP port (0
 // if not tcp). 0, or -1 with err.
 struct coll_pipes;
 int coll_survey_open(const char *url, const fl_tls_opts *tls, fl_keyring *kr, size_t max_conns,

@@ -1,4 +1,4 @@
-// verify.h - post-release verification (issue 6): the checks behind `faultline verify`, and the
+// verify.h - post-release verification: the checks behind `faultline verify`, and the
 // collector's automatic verification of releases it sees rolling out.
 //
 // One evaluation (coll_verify_run) does, for release R:

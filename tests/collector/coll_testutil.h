@@ -31,7 +31,7 @@ typedef struct tu_rep {
 	uint32_t        schema;      // 0: current
 	size_t          n;
 	const tu_probe *probes;
-	size_t          n_labels; // issue 10: "key=value" labels of the host
+	size_t          n_labels; // "key=value" labels of the host
 	const char     *labels[16];
 } tu_rep;
 

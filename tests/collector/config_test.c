@@ -110,7 +110,7 @@ test_peer_limits(void **state)
 	    "F:2: max_connections: '0' is not a number from 1 to 65536");
 }
 
-// [collector] http (issue 11): the listener's address forms, empty to turn it off, and a clear
+// [collector] http: the listener's address forms, empty to turn it off, and a clear
 // error for anything else; https counts as a TLS address for the tls_* checks.
 static void
 test_http(void **state)
@@ -312,7 +312,7 @@ test_set_override(void **state)
 	assert_string_equal(c.control, "ipc:///run/faultline/control.sock");
 }
 
-// Issue 10: forget_after is off by default, takes s/m/h/d (1s for fast tests), and a bad value
+// forget_after is off by default, takes s/m/h/d (1s for fast tests), and a bad value
 // is an error at its line.
 static void
 test_forget_after(void **state)

@@ -1,4 +1,4 @@
-// fleet_test.c - a fleet that changes (issue 10): host labels kept and filtered on, label sets
+// fleet_test.c - a fleet that changes: host labels kept and filtered on, label sets
 // correlated apart, hosts forgotten by hand or after forget_after, all on synthetic clocks.
 
 #include <setjmp.h>

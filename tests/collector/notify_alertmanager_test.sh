@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# notify_alertmanager_test.sh - issue 11's Alertmanager notifications with real parts: a real
+# notify_alertmanager_test.sh - Alertmanager notifications with real parts: a real
 # PostgreSQL (tests/lib/dbservers.sh), a collector, two agents (1 s interval) probing it with
 # release 1.0's expectations, Debian's prometheus-alertmanager routing to a local webhook sink
 # (tests/lib/webhook_sink.py).

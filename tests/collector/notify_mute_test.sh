@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# notify_mute_test.sh - issue 11's muting with real processes: a collector with a webhook
+# notify_mute_test.sh - muting notifications, with real processes: a collector with a webhook
 # (tests/lib/webhook_sink.py, `for = 2s`), two agents (1 s interval), each probing its own demo
 # app.
 #   1. `faultline mute --host app1 --for 30m --reason ...`; app1's app answers 503: the finding

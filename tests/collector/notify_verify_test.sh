@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# notify_verify_test.sh - issue 11, "verifications page too", with real processes: a collector
+# notify_verify_test.sh - "verifications page too", with real processes: a collector
 # with a webhook (tests/lib/webhook_sink.py), two agents (1 s interval) probing the demo app.
 #   1. Both hosts deploy 2.0 and the app answers 503: the collector's automatic post-release
 #      verification fails -> one firing notification, verdict "verification", naming the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# notify_webhook_test.sh - issue 11's webhook notifications with real processes: a collector,
+# notify_webhook_test.sh - webhook notifications with real processes: a collector,
 # two agents (1 s interval) probing the demo app, and a small local HTTP sink
 # (tests/lib/webhook_sink.py).
 #   1. Nothing lost: the sink is down while the app fails (503 on both hosts: one CODE finding)

@@ -1,4 +1,5 @@
-// correlate_test.c - table-driven tests of the correlation engine (issue 4 fault matrix).
+// correlate_test.c - table-driven tests of the correlation engine: the fault matrix,
+// one row per kind of fault and the verdict it must get.
 //
 // Every row starts from the same healthy fleet: app1, app2, app3 on release 2.4.0, each probing
 //   app    http     http://127.0.0.1:8080/health   (each host's own app instance)
@@ -1264,7 +1265,7 @@ static const row rows[] = {
 	},
 };
 
-// A silent host stays a host finding until it is forgotten (issue 10: `faultline forget`,
+// A silent host stays a host finding until it is forgotten (`faultline forget`,
 // forget_after): its last results are old, so they are not judged as a fault of their own. (A
 // table of their own: clang-format re-lays the whole of `rows` out when it grows.)
 static const row stale_rows[] = {

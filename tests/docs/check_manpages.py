@@ -246,7 +246,7 @@ def main():
             if k not in words:
                 fail(f"man/{page}: section THE [{section}] SECTION lacks key '{k}' "
                      f"(in README.md's [{section}] table): add a .TP item `.B {k}`")
-    # Issue 11: the notification sections' tables, in NOTIFICATIONS.
+    # The notification sections' tables, in NOTIFICATIONS.
     words = bold_words(region(pages["faultline-collector.conf.5"], "NOTIFICATIONS"))
     for section in ("notify", 'webhook "NAME"', "alertmanager"):
         keys = readme_keys(readme, section)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# prometheus_e2e.sh - /metrics as Prometheus sees it (issue 11): a real PostgreSQL
+# prometheus_e2e.sh - /metrics as Prometheus sees it: a real PostgreSQL
 # (tests/lib/dbservers.sh), a collector, two agents (1 s interval) probing their demo app and
 # the database with release 1.0's expectations, and Debian's Prometheus scraping the collector
 # every second.
