@@ -20,6 +20,7 @@
 #include <openssl/pem.h>
 
 #include "fl/str.h"
+#include "fl/tls.h"
 
 #define CONTEXT     "faultline report v1\n"
 #define MAX_PEM     (16 * 1024)
@@ -104,61 +105,6 @@ parse_pem(const char *pem, int secret)
 	return pk;
 }
 
-// Reads a small PEM file into a NUL-terminated buffer; secret files must be private to their
-// owner. st (if not NULL) receives the file's status.
-static int
-read_pem(const char *path, int secret, char **out, struct stat *st_out, char *err, size_t errlen)
-{
-	struct stat st;
-	FILE       *f;
-	char       *buf;
-	size_t      n;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		return fl_err_set(err, errlen, errno == ENOENT ? NNG_ENOENT : NNG_EPERM,
-		    "cannot read %s: %s", path, strerror(errno));
-	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    st.st_size > MAX_PEM) {
-		fclose(f);
-		return fl_err_set(err, errlen, NNG_EINVAL,
-		    "cannot use %s: not a PEM file of 1 to %d bytes", path, MAX_PEM);
-	}
-	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		fclose(f);
-		return fl_err_set(err, errlen, NNG_EPERM,
-		    "cannot use key %s: group or others may read it (chmod 600)", path);
-	}
-	if ((buf = malloc((size_t) st.st_size + 1)) == NULL) {
-		fclose(f);
-		return fl_err_set(err, errlen, NNG_ENOMEM, "cannot read %s: out of memory", path);
-	}
-	n = fread(buf, 1, (size_t) st.st_size, f);
-	fclose(f);
-	if (n != (size_t) st.st_size) {
-		free(buf);
-		return fl_err_set(err, errlen, NNG_EINVAL, "cannot read %s: short read", path);
-	}
-	buf[n] = '\0';
-	*out   = buf;
-	if (st_out != NULL) {
-		*st_out = st;
-	}
-	return 0;
-}
-
-static void
-free_secret(char *s)
-{
-	if (s != NULL) {
-		volatile char *p = s;
-		while (*p != '\0') {
-			*p++ = '\0';
-		}
-		free(s);
-	}
-}
-
 int
 fl_sign_key_load(const char *path, fl_sign_key **out, char *err, size_t errlen)
 {
@@ -167,11 +113,12 @@ fl_sign_key_load(const char *path, fl_sign_key **out, char *err, size_t errlen)
 	char        *pem;
 	int          rv;
 
-	if ((rv = read_pem(path, 1, &pem, NULL, err, errlen)) != 0) {
+	if ((rv = fl_pem_read(path, MAX_PEM, FL_PEM_PRIVATE_TO_OWNER, &pem, NULL, err, errlen)) !=
+	    0) {
 		return rv;
 	}
 	pk = parse_pem(pem, 1);
-	free_secret(pem);
+	fl_pem_free_secret(pem);
 	if (pk == NULL) {
 		return fl_err_set(err, errlen, NNG_ECRYPTO,
 		    "cannot use %s: not an unencrypted PEM private key", path);
@@ -328,7 +275,7 @@ ring_key(fl_keyring *kr, const char *host, char *why, size_t whylen)
 	if (e != NULL && same_file(e, &st)) {
 		return EVP_PKEY_up_ref(e->pk) == 1 ? e->pk : NULL;
 	}
-	if (read_pem(path, 0, &pem, &st, why, whylen) != 0) {
+	if (fl_pem_read(path, MAX_PEM, 0, &pem, &st, why, whylen) != 0) {
 		return NULL;
 	}
 	if (e == NULL) {

@@ -20,11 +20,9 @@ fl_tls_url(const char *url)
 	return url != NULL && (strncmp(url, "tls+tcp", 7) == 0 || strncmp(url, "wss://", 6) == 0);
 }
 
-// Reads a whole PEM file into a NUL-terminated heap buffer (mbedTLS wants the terminator
-// counted in PEM lengths, nng adds it; we only need a C string). A private key that anyone
-// on the host may read is refused: it would let any local user pose as this host.
-static int
-read_pem(const char *path, bool secret, char **out, char *err, size_t errlen)
+int
+fl_pem_read(const char *path, size_t max, mode_t forbid, char **out, struct stat *st_out, char *err,
+    size_t errlen)
 {
 	struct stat st;
 	FILE       *f;
@@ -32,23 +30,24 @@ read_pem(const char *path, bool secret, char **out, char *err, size_t errlen)
 	size_t      n;
 
 	if ((f = fopen(path, "rb")) == NULL) {
-		return fl_err_set(
-		    err, errlen, NNG_ENOENT, "cannot read %s: %s", path, strerror(errno));
+		return fl_err_set(err, errlen, errno == ENOENT ? NNG_ENOENT : NNG_EPERM,
+		    "cannot read %s: %s", path, strerror(errno));
 	}
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		fclose(f);
 		return fl_err_set(
 		    err, errlen, NNG_EINVAL, "cannot read %s: not a regular file", path);
 	}
-	if (secret && (st.st_mode & S_IROTH) != 0) {
+	if ((st.st_mode & forbid) != 0) {
 		fclose(f);
-		return fl_err_set(err, errlen, NNG_EPERM,
-		    "cannot use key %s: readable by every user (chmod o-r)", path);
+		return fl_err_set(err, errlen, NNG_EPERM, "cannot use key %s: %s", path,
+		    (forbid & S_IRWXG) != 0 ? "group or others may read it (chmod 600)"
+		                            : "readable by every user (chmod o-r)");
 	}
-	if (st.st_size <= 0 || st.st_size > FL_TLS_MAX_PEM) {
+	if (st.st_size <= 0 || (size_t) st.st_size > max) {
 		fclose(f);
-		return fl_err_set(err, errlen, NNG_EINVAL, "cannot use %s: %lld bytes (1 to %d)",
-		    path, (long long) st.st_size, FL_TLS_MAX_PEM);
+		return fl_err_set(err, errlen, NNG_EINVAL, "cannot use %s: %lld bytes (1 to %zu)",
+		    path, (long long) st.st_size, max);
 	}
 	if ((buf = malloc((size_t) st.st_size + 1)) == NULL) {
 		fclose(f);
@@ -62,12 +61,14 @@ read_pem(const char *path, bool secret, char **out, char *err, size_t errlen)
 	}
 	buf[n] = '\0';
 	*out   = buf;
+	if (st_out != NULL) {
+		*st_out = st;
+	}
 	return 0;
 }
 
-// Wipes and frees a buffer that held a private key.
-static void
-free_secret(char *s)
+void
+fl_pem_free_secret(char *s)
 {
 	if (s != NULL) {
 		volatile char *p = s;
@@ -123,10 +124,14 @@ make_config(const fl_tls_opts *o, nng_tls_mode mode, const char *server_name, nn
 		    "cannot set up TLS: ca_file and cert_file are both required");
 	}
 	key_file = o->key_file != NULL && o->key_file[0] != '\0' ? o->key_file : o->cert_file;
-	if ((rv = read_pem(o->cert_file, key_file == o->cert_file, &cert, err, errlen)) != 0) {
+	if ((rv = fl_pem_read(o->cert_file, FL_TLS_MAX_PEM,
+	         key_file == o->cert_file ? FL_PEM_PRIVATE_TO_HOST : 0, &cert, NULL, err,
+	         errlen)) != 0) {
 		goto out;
 	}
-	if (key_file != o->cert_file && (rv = read_pem(key_file, true, &key, err, errlen)) != 0) {
+	if (key_file != o->cert_file &&
+	    (rv = fl_pem_read(
+	         key_file, FL_TLS_MAX_PEM, FL_PEM_PRIVATE_TO_HOST, &key, NULL, err, errlen)) != 0) {
 		goto out;
 	}
 	if ((rv = check_pair(
@@ -173,10 +178,10 @@ out:
 		nng_tls_config_free(cfg);
 	}
 	if (key_file == o->cert_file) {
-		free_secret(cert);
+		fl_pem_free_secret(cert);
 	} else {
 		free(cert);
-		free_secret(key);
+		fl_pem_free_secret(key);
 	}
 	return rv;
 }

@@ -317,6 +317,46 @@ test_bad_files_named_in_error(void **state)
 	nng_close(s);
 }
 
+// The one PEM reader of TLS and report signing: each caller's rule on who may read a key, the
+// size bound, and a directory refused, each with the file named.
+static void
+test_pem_read_rules(void **state)
+{
+	(void) state;
+	char        err[256];
+	char       *pem = NULL;
+	struct stat st;
+	const char *key = pki_file("client.key");
+
+	assert_int_equal(chmod(key, 0640), 0);
+	assert_int_equal(
+	    fl_pem_read(key, FL_TLS_MAX_PEM, FL_PEM_PRIVATE_TO_HOST, &pem, &st, err, sizeof(err)),
+	    0); // a group may read a TLS key (e.g. ssl-cert)
+	assert_non_null(strstr(pem, "PRIVATE KEY"));
+	assert_int_equal((size_t) st.st_size, strlen(pem));
+	fl_pem_free_secret(pem);
+	assert_int_equal(
+	    fl_pem_read(key, FL_TLS_MAX_PEM, FL_PEM_PRIVATE_TO_OWNER, &pem, NULL, err, sizeof(err)),
+	    NNG_EPERM); // a signing key is the owner's alone
+	assert_non_null(strstr(err, "group or others may read it (chmod 600)"));
+	assert_int_equal(chmod(key, 0604), 0);
+	assert_int_equal(
+	    fl_pem_read(key, FL_TLS_MAX_PEM, FL_PEM_PRIVATE_TO_HOST, &pem, NULL, err, sizeof(err)),
+	    NNG_EPERM);
+	assert_non_null(strstr(err, "readable by every user (chmod o-r)"));
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(fl_pem_read(key, 16, 0, &pem, NULL, err, sizeof(err)), NNG_EINVAL);
+	assert_non_null(strstr(err, "client.key"));
+	assert_non_null(strstr(err, "(1 to 16)"));
+	assert_int_equal(
+	    fl_pem_read(pki, FL_TLS_MAX_PEM, 0, &pem, NULL, err, sizeof(err)), NNG_EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(
+	    fl_pem_read(pki_file("nope.pem"), FL_TLS_MAX_PEM, 0, &pem, NULL, err, sizeof(err)),
+	    NNG_ENOENT);
+	fl_pem_free_secret(NULL);
+}
+
 static void
 test_url_detection(void **state)
 {
@@ -340,6 +380,7 @@ main(void)
 		cmocka_unit_test(test_server_from_other_ca_rejected),
 		cmocka_unit_test(test_plain_tcp_client_gets_nothing_through),
 		cmocka_unit_test(test_bad_files_named_in_error),
+		cmocka_unit_test(test_pem_read_rules),
 		cmocka_unit_test(test_url_detection),
 	};
 	return cmocka_run_group_tests(tests, setup_pki, teardown_pki);

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include <nng/nng.h>
 
@@ -31,6 +32,24 @@ typedef struct fl_tls_opts {
 	const char *cert_file; // PEM certificate (chain) presented to the peer; required
 	const char *key_file;  // PEM private key; NULL or "": the key is in cert_file
 } fl_tls_opts;
+
+// What fl_pem_read() refuses in a file holding a private key, by mode bits: anyone on the host
+// (FL_PEM_PRIVATE_TO_HOST, for TLS keys), or anyone but the owner (FL_PEM_PRIVATE_TO_OWNER, for
+// report signing keys); 0 for a file that is not secret (a certificate, a public key).
+#define FL_PEM_PRIVATE_TO_HOST  S_IROTH
+#define FL_PEM_PRIVATE_TO_OWNER (S_IRWXG | S_IRWXO)
+
+// Reads a PEM file of 1 to max bytes (a regular file) into a malloc'd NUL-terminated buffer,
+// *out: free a secret one with fl_pem_free_secret(). A file with any mode bit of forbid set is
+// refused: a key others may read lets them pose as this host. st (if not NULL) receives the
+// file's status. Returns 0, or an NNG_E* code with one line naming the file in err: ENOENT
+// (missing), EPERM (not readable, or readable by others), EINVAL (size, not a file), ENOMEM.
+int fl_pem_read(const char *path, size_t max, mode_t forbid, char **out, struct stat *st, char *err,
+    size_t errlen);
+
+// Wipes (in a way the compiler may not drop) and frees a buffer that held a private key;
+// accepts NULL.
+void fl_pem_free_secret(char *s);
 
 // True when url uses TLS (tls+tcp://, tls+tcp4://, tls+tcp6://, wss://).
 bool fl_tls_url(const char *url);
