@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fl/json.h"
+#include "fl/str.h"
 #include "fl/text.h"
 #include "fl/time.h"
 
@@ -106,12 +107,6 @@ parse_for(const char *text, uint32_t *secs)
 	return -1;
 }
 
-static const char *
-nz(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
 static void
 mutes_json(fl_json *j, const Fl__MuteReply *r)
 {
@@ -121,9 +116,9 @@ mutes_json(fl_json *j, const Fl__MuteReply *r)
 		const Fl__Mute *m = r->mutes[i];
 		fl_json_obj_begin(j);
 		fl_json_kuint(j, "id", m->id);
-		fl_json_kstr(j, "host", nz(m->host));
-		fl_json_kstr(j, "target", nz(m->target));
-		fl_json_kstr(j, "reason", nz(m->reason));
+		fl_json_kstr(j, "host", fl_str_or_empty(m->host));
+		fl_json_kstr(j, "target", fl_str_or_empty(m->target));
+		fl_json_kstr(j, "reason", fl_str_or_empty(m->reason));
 		fl_json_ktime(j, "created", m->created_us);
 		fl_json_ktime(j, "until", m->until_us);
 		fl_json_obj_end(j);
@@ -136,8 +131,9 @@ static const char *
 what(const Fl__Mute *m, char *buf, size_t len)
 {
 	char name[600];
-	fl_text_escape(name, sizeof(name), nz(m->host)[0] ? m->host : nz(m->target));
-	snprintf(buf, len, "%s %s", nz(m->host)[0] ? "host" : "target", name);
+	fl_text_escape(
+	    name, sizeof(name), fl_str_or_empty(m->host)[0] ? m->host : fl_str_or_empty(m->target));
+	snprintf(buf, len, "%s %s", fl_str_or_empty(m->host)[0] ? "host" : "target", name);
 	return buf;
 }
 
@@ -154,7 +150,7 @@ list_print(const Fl__MuteReply *r, FILE *out)
 		const Fl__Mute *m = r->mutes[i];
 		fprintf(out, "%-6llu %-32s %-24s %s\n", (unsigned long long) m->id,
 		    what(m, w, sizeof(w)), fl_time_format(m->until_us, until, sizeof(until)),
-		    fl_text_escape(reason, sizeof(reason), nz(m->reason)));
+		    fl_text_escape(reason, sizeof(reason), fl_str_or_empty(m->reason)));
 	}
 }
 
@@ -278,10 +274,10 @@ cli_cmd_mute(const cli_ctx *ctx, int argc, char **argv)
 	}
 	cli_ctx c      = cli_ctx_with(ctx, &o);
 	query.list     = m.list;
-	query.host     = (char *) (host != NULL ? host : ""); // borrowed for the send only
-	query.target   = (char *) (m.target != NULL ? m.target : "");
+	query.host     = (char *) fl_str_or_empty(host); // borrowed for the send only
+	query.target   = (char *) fl_str_or_empty(m.target);
 	query.for_s    = secs;
-	query.reason   = (char *) (m.reason != NULL ? m.reason : "");
+	query.reason   = (char *) fl_str_or_empty(m.reason);
 	req.query_case = FL__REQUEST__QUERY_MUTE;
 	req.mute       = &query;
 	return mute_call(&c, &req, m.list ? 'l' : 'a', o.json);
