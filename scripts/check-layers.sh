@@ -18,8 +18,9 @@ LEVELS='
 main      90
 server    80
 ingest    70
+exporter  75
+api       72
 control   70
-exporter  70
 hub       65
 watchdog  60
 verify    50

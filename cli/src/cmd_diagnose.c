@@ -6,6 +6,7 @@
 
 #include "fl/json.h"
 #include "fl/names.h"
+#include "fl/render_reply.h"
 #include "fl/str.h"
 #include "fl/time.h"
 
@@ -181,45 +182,13 @@ cli_diagnose_print(const Fl__DiagnoseReply *r, FILE *out, bool colour)
 	return cli_diagnose_exit(r);
 }
 
-static void
-strings(fl_json *j, const char *key, char **items, size_t n)
-{
-	fl_json_key(j, key);
-	fl_json_arr_begin(j);
-	for (size_t i = 0; i < n; i++) {
-		fl_json_str(j, fl_str_or_empty(items[i]));
-	}
-	fl_json_arr_end(j);
-}
-
 int
 cli_diagnose_json(const Fl__DiagnoseReply *r, FILE *out, bool pretty)
 {
 	fl_json j;
 
 	fl_json_init(&j, pretty);
-	fl_json_obj_begin(&j);
-	fl_json_kstr(&j, "verdict", fl_verdict_name(r->verdict));
-	fl_json_kstr(&j, "summary", fl_str_or_empty(r->summary));
-	fl_json_ktime(&j, "since", r->since_us);
-	fl_json_key(&j, "findings");
-	fl_json_arr_begin(&j);
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const Fl__Finding *f = r->findings[i];
-		fl_json_obj_begin(&j);
-		fl_json_kstr(&j, "verdict", fl_verdict_name(f->verdict));
-		fl_json_kstr(&j, "summary", fl_str_or_empty(f->summary));
-		strings(&j, "hosts", f->hosts, f->n_hosts);
-		strings(&j, "targets", f->targets, f->n_targets);
-		fl_json_kstr(&j, "release", fl_str_or_empty(f->release));
-		strings(&j, "evidence", f->evidence, f->n_evidence);
-		fl_json_ktime(&j, "since", f->since_us);
-		fl_json_kbool(&j, "muted", f->muted_by != 0);
-		fl_json_kuint(&j, "muted_by", f->muted_by);
-		fl_json_obj_end(&j);
-	}
-	fl_json_arr_end(&j);
-	fl_json_obj_end(&j);
+	fl_render_diagnose_json(&j, r);
 	if (cli_json_emit(&j, out) != 0) {
 		return CLI_EXIT_ERROR;
 	}

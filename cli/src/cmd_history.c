@@ -7,6 +7,7 @@
 #include "fl/cfg.h"
 #include "fl/json.h"
 #include "fl/names.h"
+#include "fl/render_reply.h"
 #include "fl/str.h"
 #include "fl/time.h"
 
@@ -55,18 +56,6 @@ const char cli_help_history[] =
     "    faultline history --host app1 --since 2026-11-25T02:00:00Z\n"
     "    faultline history --json | jq '.events[] | select(.kind == \"verdict\")'\n";
 
-// The event's kind as text: its enum's name, or, for a kind newer than this CLI (protobuf-c
-// keeps the number it does not know), the name the collector also sends as text.
-static const char *
-kind_text(const Fl__HistoryEvent *e)
-{
-	const char *name = fl_history_kind_name(e->kind_enum);
-	if (strcmp(name, "unknown") == 0 && e->kind != NULL && e->kind[0] != '\0') {
-		return e->kind;
-	}
-	return name;
-}
-
 static cli_color
 change_colour(const Fl__HistoryEvent *e)
 {
@@ -89,50 +78,18 @@ change_colour(const Fl__HistoryEvent *e)
 	return CLI_PLAIN;
 }
 
-typedef struct ranked {
-	const Fl__HistoryEvent *e;
-	size_t pos; // position in the reply: equal times keep the collector's order
-} ranked;
-
-static int
-by_time(const void *a, const void *b)
-{
-	const ranked *x = a, *y = b;
-	if (x->e->at_us != y->e->at_us) {
-		return x->e->at_us < y->e->at_us ? -1 : 1;
-	}
-	return x->pos < y->pos ? -1 : (x->pos > y->pos ? 1 : 0);
-}
-
-// The events oldest first, whatever order the collector sent them in; the caller frees the
-// array. NULL when out of memory.
-static ranked *
-sorted(const Fl__HistoryReply *r)
-{
-	ranked *v = malloc((r->n_events + 1) * sizeof(*v));
-	if (v == NULL) {
-		return NULL;
-	}
-	for (size_t i = 0; i < r->n_events; i++) {
-		v[i].e   = r->events[i];
-		v[i].pos = i;
-	}
-	qsort(v, r->n_events, sizeof(*v), by_time);
-	return v;
-}
-
 int
 cli_history_print(const Fl__HistoryReply *r, FILE *out, bool colour)
 {
-	ranked    *v;
-	cli_table *t;
-	char       at[40];
+	const Fl__HistoryEvent **v;
+	cli_table               *t;
+	char                     at[40];
 
 	if (r->n_events == 0) {
 		fprintf(out, "no events\n");
 		return CLI_EXIT_OK;
 	}
-	if ((v = sorted(r)) == NULL || (t = cli_table_new()) == NULL) {
+	if ((v = fl_history_sorted(r)) == NULL || (t = cli_table_new()) == NULL) {
 		free(v);
 		fprintf(stderr, "faultline: cannot format the history: out of memory\n");
 		return CLI_EXIT_ERROR;
@@ -143,12 +100,12 @@ cli_history_print(const Fl__HistoryReply *r, FILE *out, bool colour)
 	}
 	cli_table_row_end(t);
 	for (size_t i = 0; i < r->n_events; i++) {
-		const Fl__HistoryEvent *e = v[i].e;
+		const Fl__HistoryEvent *e = v[i];
 		const char *from = fl_str_or_empty(e->from), *to = fl_str_or_empty(e->to);
 
 		cli_table_cell(t, CLI_PLAIN, "%s", fl_time_format(e->at_us, at, sizeof(at)));
 		cli_table_cell(t, CLI_BOLD, "%s", e->host != NULL && e->host[0] ? e->host : "-");
-		cli_table_cell(t, CLI_PLAIN, "%s", kind_text(e));
+		cli_table_cell(t, CLI_PLAIN, "%s", fl_history_event_kind(e));
 		cli_table_cell(
 		    t, CLI_PLAIN, "%s", e->probe != NULL && e->probe[0] ? e->probe : "-");
 		if (from[0] == '\0' && to[0] == '\0') {
@@ -176,33 +133,10 @@ cli_history_print(const Fl__HistoryReply *r, FILE *out, bool colour)
 int
 cli_history_json(const Fl__HistoryReply *r, FILE *out, bool pretty)
 {
-	ranked *v;
 	fl_json j;
 
-	if ((v = sorted(r)) == NULL) {
-		fprintf(stderr, "faultline: cannot format the history: out of memory\n");
-		return CLI_EXIT_ERROR;
-	}
 	fl_json_init(&j, pretty);
-	fl_json_obj_begin(&j);
-	fl_json_key(&j, "events");
-	fl_json_arr_begin(&j);
-	for (size_t i = 0; i < r->n_events; i++) {
-		const Fl__HistoryEvent *e = v[i].e;
-		fl_json_obj_begin(&j);
-		fl_json_ktime(&j, "at", e->at_us);
-		fl_json_kstr(&j, "host", fl_str_or_empty(e->host));
-		fl_json_kstr(&j, "kind", kind_text(e));
-		fl_json_kstr(&j, "probe", fl_str_or_empty(e->probe));
-		fl_json_kstr(&j, "from", fl_str_or_empty(e->from));
-		fl_json_kstr(&j, "to", fl_str_or_empty(e->to));
-		fl_json_kstr(&j, "failure", fl_failure_name(e->failure));
-		fl_json_kstr(&j, "detail", fl_str_or_empty(e->detail));
-		fl_json_obj_end(&j);
-	}
-	fl_json_arr_end(&j);
-	fl_json_obj_end(&j);
-	free(v);
+	fl_render_history_json(&j, r);
 	return cli_json_emit(&j, out) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 }
 

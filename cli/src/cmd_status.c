@@ -7,6 +7,7 @@
 #include "fl/json.h"
 #include "fl/names.h"
 #include "fl/render.h"
+#include "fl/render_reply.h"
 #include "fl/str.h"
 #include "fl/time.h"
 #include "fl/unmet.h"
@@ -112,13 +113,6 @@ labels_text(const Fl__HostState *h, char *buf, size_t len)
 	return buf[0] != '\0' ? buf : "-";
 }
 
-static void
-labels_json(fl_json *j, const Fl__HostState *h)
-{
-	fl_json_key(j, "labels");
-	fl_render_labels_json(j, (const char *const *) h->labels, h->n_labels);
-}
-
 static cli_color
 status_colour(Fl__Status s)
 {
@@ -134,21 +128,11 @@ status_colour(Fl__Status s)
 	}
 }
 
-static size_t
-failing_probes(const Fl__HostState *h)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < h->n_probes; i++) {
-		n += h->probes[i]->status == FL__STATUS__STATUS_FAIL;
-	}
-	return n;
-}
-
 int
 cli_status_exit(const Fl__StatusReply *r)
 {
 	for (size_t i = 0; i < r->n_hosts; i++) {
-		if (r->hosts[i]->stale || failing_probes(r->hosts[i]) > 0) {
+		if (r->hosts[i]->stale || fl_host_probes_failing(r->hosts[i]) > 0) {
 			return CLI_EXIT_FAILING;
 		}
 	}
@@ -322,36 +306,6 @@ rejected_lines(const Fl__StatusReply *r, FILE *out)
 	}
 }
 
-static void
-rejected_json(fl_json *j, const Fl__StatusReply *r)
-{
-	fl_json_key(j, "rejected_senders");
-	fl_json_arr_begin(j);
-	for (size_t i = 0; i < r->n_rejected_senders; i++) {
-		const Fl__RejectedSender *s = r->rejected_senders[i];
-		fl_json_obj_begin(j);
-		fl_json_kstr(j, "host", fl_str_or_empty(s->host));
-		fl_json_kuint(j, "count", s->count);
-		fl_json_kstr(j, "last_kind", fl_str_or_empty(s->last_kind));
-		fl_json_kstr(j, "last_reason", fl_str_or_empty(s->last_reason));
-		fl_json_ktime(j, "last_at", s->last_at_us);
-		fl_json_obj_end(j);
-	}
-	fl_json_arr_end(j);
-}
-
-// Reports refused from a host that also has a row (its earlier reports were accepted).
-static uint64_t
-rejected_count(const Fl__StatusReply *r, const char *host)
-{
-	for (size_t i = 0; i < r->n_rejected_senders; i++) {
-		if (strcmp(fl_str_or_empty(r->rejected_senders[i]->host), host) == 0) {
-			return r->rejected_senders[i]->count;
-		}
-	}
-	return 0;
-}
-
 // The last verification of each release (post-release verification, docs/verify.md).
 static void
 verifications_lines(const Fl__StatusReply *r, FILE *out)
@@ -363,25 +317,6 @@ verifications_lines(const Fl__StatusReply *r, FILE *out)
 		    cli_esc(v->result), cli_esc(v->kind), v->automatic ? " automatic" : "",
 		    fl_time_format(v->at_us, when, sizeof(when)), cli_esc(v->detail));
 	}
-}
-
-static void
-verifications_json(fl_json *j, const Fl__StatusReply *r)
-{
-	fl_json_key(j, "verifications");
-	fl_json_arr_begin(j);
-	for (size_t i = 0; i < r->n_verifications; i++) {
-		const Fl__ReleaseVerification *v = r->verifications[i];
-		fl_json_obj_begin(j);
-		fl_json_kstr(j, "release", v->release);
-		fl_json_kstr(j, "result", v->result);
-		fl_json_kstr(j, "kind", v->kind);
-		fl_json_kbool(j, "automatic", v->automatic);
-		fl_json_ktime(j, "at", v->at_us);
-		fl_json_kstr(j, "detail", v->detail);
-		fl_json_obj_end(j);
-	}
-	fl_json_arr_end(j);
 }
 
 int
@@ -532,108 +467,13 @@ cli_status_grid_print(const Fl__StatusReply *r, FILE *out, bool colour)
 	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 }
 
-static void
-stats_json(fl_json *j, const Fl__CollectorStats *s)
-{
-	static const Fl__CollectorStats zero = FL__COLLECTOR_STATS__INIT;
-	if (s == NULL) {
-		s = &zero;
-	}
-	fl_json_key(j, "stats");
-	fl_json_obj_begin(j);
-	fl_json_kuint(j, "reports_received", s->reports_received);
-	fl_json_kuint(j, "reports_applied", s->reports_applied);
-	fl_json_kuint(j, "results_applied", s->results_applied);
-	fl_json_kuint(j, "dropped_undecodable", s->dropped_undecodable);
-	fl_json_kuint(j, "dropped_schema", s->dropped_schema);
-	fl_json_kuint(j, "dropped_oversize", s->dropped_oversize);
-	fl_json_kuint(j, "dropped_invalid", s->dropped_invalid);
-	fl_json_kuint(j, "dropped_duplicate", s->dropped_duplicate);
-	fl_json_kuint(j, "dropped_overload", s->dropped_overload);
-	fl_json_kuint(j, "dropped_unauthenticated", s->dropped_unauthenticated);
-	fl_json_kuint(j, "dropped_host_limit", s->dropped_host_limit);
-	fl_json_kuint(j, "dropped_probe_limit", s->dropped_probe_limit);
-	fl_json_kuint(j, "reports_time_ignored", s->reports_time_ignored);
-	fl_json_kuint(j, "control_clients_cut", s->control_clients_cut);
-	fl_json_kuint(j, "control_busy", s->control_busy);
-	fl_json_kuint(j, "connections_refused", s->connections_refused);
-	fl_json_kuint(j, "slow_abandoned", s->slow_abandoned);
-	fl_json_kuint(j, "fd_exhausted", s->fd_exhausted);
-	fl_json_ktime(j, "started", s->started_us);
-	fl_json_kuint(j, "history_events_lost", s->history_events_lost);
-	fl_json_kuint(j, "state_writes_lost", s->state_writes_lost);
-	fl_json_obj_end(j);
-}
-
-// Each alert receiver's delivery counters.
-static void
-notifications_json(fl_json *j, const Fl__StatusReply *r)
-{
-	fl_json_key(j, "notifications");
-	fl_json_arr_begin(j);
-	for (size_t i = 0; i < r->n_notify_receivers; i++) {
-		const Fl__NotifyReceiver *n = r->notify_receivers[i];
-		fl_json_obj_begin(j);
-		fl_json_kstr(j, "receiver", fl_str_or_empty(n->name));
-		fl_json_kstr(j, "kind", fl_str_or_empty(n->kind));
-		fl_json_kuint(j, "sent", n->sent);
-		fl_json_kuint(j, "failed", n->failed);
-		fl_json_kuint(j, "retried", n->retried);
-		fl_json_kuint(j, "dropped", n->dropped);
-		fl_json_kuint(j, "pending", n->pending);
-		fl_json_kbool(j, "down", n->down);
-		fl_json_obj_end(j);
-	}
-	fl_json_arr_end(j);
-}
-
 int
 cli_status_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 {
 	fl_json j;
-	int64_t now = reply_now(r);
 
 	fl_json_init(&j, pretty);
-	fl_json_obj_begin(&j);
-	fl_json_ktime(&j, "now", now);
-	fl_json_key(&j, "hosts");
-	fl_json_arr_begin(&j);
-	for (size_t i = 0; i < r->n_hosts; i++) {
-		const Fl__HostState *h = r->hosts[i];
-		fl_json_obj_begin(&j);
-		fl_json_kstr(&j, "host", fl_str_or_empty(h->host));
-		fl_json_kstr(&j, "release", fl_str_or_empty(h->release));
-		fl_json_kstr(&j, "previous_release", fl_str_or_empty(h->previous_release));
-		fl_json_ktime(&j, "release_since", h->release_since_us);
-		fl_json_kstr(&j, "agent_version", fl_str_or_empty(h->agent_version));
-		fl_json_kuint(&j, "interval_ms", h->interval_ms);
-		fl_json_ktime(&j, "last_seen", h->last_seen_us);
-		fl_json_key(&j, "age_s");
-		if (h->last_seen_us == 0) {
-			fl_json_null(&j);
-		} else {
-			fl_json_double(&j, (double) (now - h->last_seen_us) / 1e6);
-		}
-		fl_json_kbool(&j, "stale", h->stale);
-		fl_json_kint(&j, "clock_skew_ms", h->clock_skew_us / 1000);
-		fl_json_kuint(&j, "spool_dropped", h->spool_dropped);
-		fl_json_kstr(&j, "expectations_error", fl_str_or_empty(h->expectations_error));
-		labels_json(&j, h);
-		fl_json_key(&j, "probes");
-		fl_json_arr_begin(&j);
-		for (size_t k = 0; k < h->n_probes; k++) {
-			fl_render_probe_json(&j, h->probes[k]);
-		}
-		fl_json_arr_end(&j);
-		fl_json_kuint(&j, "reports_rejected", rejected_count(r, fl_str_or_empty(h->host)));
-		fl_json_obj_end(&j);
-	}
-	fl_json_arr_end(&j);
-	stats_json(&j, r->stats);
-	verifications_json(&j, r);
-	rejected_json(&j, r);
-	notifications_json(&j, r);
-	fl_json_obj_end(&j);
+	fl_render_status_json(&j, r);
 	if (cli_json_emit(&j, out) != 0) {
 		return CLI_EXIT_ERROR;
 	}
@@ -662,7 +502,7 @@ cli_hosts_print(const Fl__StatusReply *r, FILE *out, bool colour)
 	cli_table_row_end(t);
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		const Fl__HostState *h    = r->hosts[i];
-		size_t               fail = failing_probes(h);
+		size_t               fail = fl_host_probes_failing(h);
 		cli_table_cell(t, CLI_BOLD, "%s", fl_str_or_empty(h->host));
 		cli_table_cell(t, CLI_PLAIN, "%s", dash(h->release));
 		cli_table_cell(t, CLI_PLAIN, "%s", seen(h, now, when, sizeof(when)));
@@ -687,22 +527,7 @@ cli_hosts_json(const Fl__StatusReply *r, FILE *out, bool pretty)
 	fl_json j;
 
 	fl_json_init(&j, pretty);
-	fl_json_obj_begin(&j);
-	fl_json_key(&j, "hosts");
-	fl_json_arr_begin(&j);
-	for (size_t i = 0; i < r->n_hosts; i++) {
-		const Fl__HostState *h = r->hosts[i];
-		fl_json_obj_begin(&j);
-		fl_json_kstr(&j, "host", fl_str_or_empty(h->host));
-		fl_json_kstr(&j, "release", fl_str_or_empty(h->release));
-		fl_json_ktime(&j, "last_seen", h->last_seen_us);
-		fl_json_kbool(&j, "stale", h->stale);
-		fl_json_kuint(&j, "probes_failing", failing_probes(h));
-		labels_json(&j, h);
-		fl_json_obj_end(&j);
-	}
-	fl_json_arr_end(&j);
-	fl_json_obj_end(&j);
+	fl_render_hosts_json(&j, r);
 	if (cli_json_emit(&j, out) != 0) {
 		return CLI_EXIT_ERROR;
 	}

@@ -432,12 +432,10 @@ cap_reply(uint32_t max_bytes, nng_msg **out)
 	return encode_error(text, out);
 }
 
-// Answers a decoded request and frees it.
-static int
-dispatch(coll_server *srv, Fl__Request *q, nng_msg **out)
+int
+coll_control_answer(coll_server *srv, const Fl__Request *q, nng_msg **out)
 {
-	int      rv;
-	uint32_t max_bytes = q->max_reply_bytes;
+	int rv;
 
 	switch (q->query_case) {
 	case FL__REQUEST__QUERY_STATUS:
@@ -472,6 +470,16 @@ dispatch(coll_server *srv, Fl__Request *q, nng_msg **out)
 		rv = encode_error("unknown request (is the CLI newer than the collector?)", out);
 		break;
 	}
+	return rv;
+}
+
+// Answers a decoded request and frees it.
+static int
+dispatch(coll_server *srv, Fl__Request *q, nng_msg **out)
+{
+	uint32_t max_bytes = q->max_reply_bytes;
+	int      rv        = coll_control_answer(srv, q, out);
+
 	fl__request__free_unpacked(q, NULL);
 	if (rv == 0) {
 		rv = cap_reply(max_bytes, out);

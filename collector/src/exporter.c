@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "api.h"
 #include "fl/log.h"
 #include "fl/names.h"
 #include "fl/time.h"
@@ -434,12 +435,14 @@ coll_exporter_snapshot(coll_exporter *e, coll_metrics_snapshot *s)
 // ---- routes ----------------------------------------------------------------------------------
 
 static int
-metrics_route(void *ctx, coll_http_reply *reply)
+metrics_route(void *ctx, const char *query, coll_http_reply *reply)
 {
 	coll_exporter        *e = ctx;
 	coll_metrics_snapshot s;
 	coll_text             t;
 	int                   rv;
+
+	(void) query; // scrapers may add parameters: none changes the answer
 
 	coll_metrics_snapshot_init(&s);
 	coll_text_init(&t);
@@ -461,10 +464,12 @@ metrics_route(void *ctx, coll_http_reply *reply)
 }
 
 static int
-index_route(void *ctx, coll_http_reply *reply)
+index_route(void *ctx, const char *query, coll_http_reply *reply)
 {
-	static const char page[] = "faultline-collector\n\n/metrics  Prometheus metrics\n";
+	static const char page[] = "faultline-collector\n\n/metrics  Prometheus metrics\n"
+	                           "/api/v1/  JSON API (README, \"HTTP API\")\n";
 	(void) ctx;
+	(void) query;
 	reply->status       = 200;
 	reply->content_type = "text/plain; charset=utf-8";
 	reply->body         = strdup(page);
@@ -472,9 +477,38 @@ index_route(void *ctx, coll_http_reply *reply)
 	return reply->body != NULL ? 0 : -1;
 }
 
-// The HTTP listener's routes; /api/v1/* and a web page will join them.
+// /api/v1/*: the JSON API (api.h), answered from the running server.
+static int
+api_status_route(void *ctx, const char *query, coll_http_reply *reply)
+{
+	return coll_api_answer(((coll_exporter *) ctx)->srv, COLL_API_STATUS, query, reply);
+}
+
+static int
+api_hosts_route(void *ctx, const char *query, coll_http_reply *reply)
+{
+	return coll_api_answer(((coll_exporter *) ctx)->srv, COLL_API_HOSTS, query, reply);
+}
+
+static int
+api_history_route(void *ctx, const char *query, coll_http_reply *reply)
+{
+	return coll_api_answer(((coll_exporter *) ctx)->srv, COLL_API_HISTORY, query, reply);
+}
+
+static int
+api_diagnose_route(void *ctx, const char *query, coll_http_reply *reply)
+{
+	return coll_api_answer(((coll_exporter *) ctx)->srv, COLL_API_DIAGNOSE, query, reply);
+}
+
+// The HTTP listener's routes; a web page will join them.
 static const coll_http_route routes[] = {
 	{ "/metrics", metrics_route },
+	{ "/api/v1/status", api_status_route },
+	{ "/api/v1/hosts", api_hosts_route },
+	{ "/api/v1/history", api_history_route },
+	{ "/api/v1/diagnose", api_diagnose_route },
 	{ "/", index_route },
 };
 

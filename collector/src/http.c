@@ -361,6 +361,8 @@ reason(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
 	case 431:
 		return "Request Header Fields Too Large";
 	case 503:
@@ -410,7 +412,7 @@ answer(coll_http *h, conn *c, coll_http_reply *r, bool *head_only)
 	for (size_t i = 0; i < h->n_routes; i++) {
 		const coll_http_route *rt = &h->routes[i];
 		if (strlen(rt->path) == plen && strncmp(rt->path, sp1 + 1, plen) == 0) {
-			if (rt->handler(h->ctx, r) != 0) {
+			if (rt->handler(h->ctx, q != NULL ? q + 1 : "", r) != 0) {
 				free(r->body);
 				text_reply(
 				    r, 500, "cannot build the answer (see the collector's log)\n");
@@ -430,8 +432,8 @@ prepare_reply(coll_http *h, conn *c)
 
 	answer(h, c, &r, &head_only);
 	int n      = snprintf(c->hdr, sizeof(c->hdr),
-	         "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: "
-	              "close\r\n\r\n",
+	         "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	              "X-Content-Type-Options: nosniff\r\n%sConnection: close\r\n\r\n",
 	         r.status, reason(r.status), r.content_type ? r.content_type : "text/plain", r.len,
             r.status == 405 ? "Allow: GET, HEAD\r\n" : "");
 	c->hdr_len = n > 0 && (size_t) n < sizeof(c->hdr) ? (size_t) n : 0;

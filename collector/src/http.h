@@ -18,6 +18,7 @@
 //   client reconnecting in a loop cannot make the collector spin); counted;
 // - the request head must arrive whole within that deadline of the accept and fit in
 //   COLL_HTTP_HEAD_MAX bytes (else 431, or the connection is closed: counted);
+// - every reply carries X-Content-Type-Options: nosniff (a browser never guesses a type);
 // - a reply must be written within COLL_HTTP_WRITE_MS; every connection closes after its
 //   reply (Connection: close), so nothing lingers between requests.
 //
@@ -53,12 +54,12 @@ typedef struct coll_http_reply {
 	size_t      len;
 } coll_http_reply;
 
-// A route: an exact path (the query string is ignored) and its handler. The handler runs on
-// the worker thread with the ctx given to coll_http_start; it fills reply and returns 0, or
-// -1 for a 500.
+// A route: an exact path and its handler. The handler runs on the worker thread with the ctx
+// given to coll_http_start and the request's query string as it came (the text after '?',
+// not decoded; "" when there is none); it fills reply and returns 0, or -1 for a 500.
 typedef struct coll_http_route {
 	const char *path;
-	int (*handler)(void *ctx, coll_http_reply *reply);
+	int (*handler)(void *ctx, const char *query, coll_http_reply *reply);
 } coll_http_route;
 
 // Parses a [collector] http value: "HOST:PORT", "http://HOST:PORT" or "https://HOST:PORT"

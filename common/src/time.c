@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "fl/cfg.h"
+
 int64_t
 fl_now_us(void)
 {
@@ -114,4 +116,129 @@ fl_sleep_ms_unless(uint32_t ms, volatile int *stop)
 		nanosleep(&ts, NULL);
 	}
 	return 1;
+}
+
+// Reads exactly n digits at *p into *out and advances *p.
+static int
+digits(const char **p, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		char ch = (*p)[i];
+		if (ch < '0' || ch > '9') {
+			return -1;
+		}
+		v = v * 10 + (ch - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+static int
+expect(const char **p, char ch)
+{
+	if (**p != ch) {
+		return -1;
+	}
+	(*p)++;
+	return 0;
+}
+
+int
+fl_time_parse_rfc3339(const char *text, int64_t *us_out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char      *p       = text;
+	int              year, mon, day, hour, min, sec, off = 0;
+	int64_t          frac_us = 0;
+	struct tm        tm;
+
+	if (digits(&p, 4, &year) || expect(&p, '-') || digits(&p, 2, &mon) || expect(&p, '-') ||
+	    digits(&p, 2, &day)) {
+		return -1;
+	}
+	if (*p != 'T' && *p != 't' && *p != ' ') {
+		return -1;
+	}
+	p++;
+	if (digits(&p, 2, &hour) || expect(&p, ':') || digits(&p, 2, &min) || expect(&p, ':') ||
+	    digits(&p, 2, &sec)) {
+		return -1;
+	}
+	if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] || hour > 23 || min > 59 ||
+	    sec > 60) {
+		return -1;
+	}
+	if (*p == '.') {
+		int64_t scale = 100000;
+		p++;
+		if (*p < '0' || *p > '9') {
+			return -1;
+		}
+		for (; *p >= '0' && *p <= '9'; p++) {
+			frac_us += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1, oh, om;
+		p++;
+		if (digits(&p, 2, &oh) || expect(&p, ':') || digits(&p, 2, &om) || oh > 23 ||
+		    om > 59) {
+			return -1;
+		}
+		off = sign * (oh * 3600 + om * 60);
+	} else {
+		return -1;
+	}
+	if (*p != '\0') {
+		return -1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon  = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min  = min;
+	tm.tm_sec  = sec;
+	time_t t   = timegm(&tm);
+	if (tm.tm_mday != day) {
+		return -1; // 29 February of a non-leap year was normalised into March
+	}
+	*us_out = ((int64_t) t - off) * 1000000 + frac_us;
+	return 0;
+}
+
+int
+fl_since_parse(const char *text, int64_t now_us, int64_t *us_out)
+{
+	uint32_t ms;
+	size_t   n = strlen(text);
+
+	if (fl_time_parse_rfc3339(text, us_out) == 0) {
+		return 0;
+	}
+	// fl_duration_parse stops at one day; history often wants more, so days are handled here.
+	if (n >= 2 && text[n - 1] == 'd') {
+		char     num[16];
+		uint32_t days;
+		if (n - 1 >= sizeof(num)) {
+			return -1;
+		}
+		memcpy(num, text, n - 1);
+		num[n - 1] = '\0';
+		if (fl_cfg_uint(num, 0, 3650, &days) != 0) {
+			return -1;
+		}
+		*us_out = now_us - (int64_t) days * 86400 * 1000000;
+		return 0;
+	}
+	if (fl_duration_parse(text, &ms) != 0) {
+		return -1;
+	}
+	*us_out = now_us - (int64_t) ms * 1000;
+	return 0;
 }
