@@ -23,7 +23,7 @@ cc=${CC:-clang-14}
 jobs=${FL_FUZZ_JOBS:-2}
 all=(fl_wire_decode_report fl_wire_decode_request fl_wire_decode_response
 	fl_wire_decode_survey_request fl_wire_decode_survey_reply fl_sign_verify_report
-	agent_expect_parse agent_config_parse coll_config_load coll_state_apply)
+	agent_expect_parse agent_config_parse coll_config_load coll_state_apply coll_api_query)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all[@]}")
 
