@@ -14,8 +14,10 @@
 #include "fl/json.h"
 #include "fl/names.h"
 #include "fl/render.h"
+#include "fl/render_reply.h"
 #include "fl/time.h"
 #include "fl/verify_defaults.h"
+#include "fl/verify_wait.h"
 
 #include "args.h"
 #include "cli.h"
@@ -134,7 +136,6 @@ poll_status(const cli_ctx *c, const vopts *o, size_t *on, size_t *expected, char
 	Fl__StatusQuery sq  = FL__STATUS_QUERY__INIT;
 	Fl__Response   *resp;
 	int             rc;
-	size_t          off = 0;
 
 	sq.n_labels    = o->labels.n;
 	sq.labels      = (char **) o->labels.v; // borrowed for packing
@@ -143,161 +144,14 @@ poll_status(const cli_ctx *c, const vopts *o, size_t *on, size_t *expected, char
 	if ((rc = cli_call_status(c, &req, FL__RESPONSE__REPLY_STATUS, &resp)) != 0) {
 		return rc;
 	}
-	const Fl__StatusReply *s = resp->status;
-	*on = *expected = 0;
-	*n_found        = 0;
-	missing[0]      = '\0';
-	if (o->n_hosts > 0) {
-		*expected = o->n_hosts;
-		for (size_t i = 0; i < o->n_hosts; i++) {
-			const Fl__HostState *h = NULL;
-			for (size_t k = 0; s != NULL && k < s->n_hosts; k++) {
-				if (strcmp(s->hosts[k]->host, o->hosts[i]) == 0) {
-					h = s->hosts[k];
-				}
-			}
-			if (h != NULL && !h->stale && strcmp(h->release, o->release) == 0) {
-				(*on)++;
-				found[(*n_found)++] = strdup(h->host);
-			} else if (off < mlen) {
-				// A stale host may well be on R: say so, and that silence is why.
-				bool on_r = h != NULL && strcmp(h->release, o->release) == 0;
-				int  w    = snprintf(missing + off, mlen - off, "%s%s (%s%s%s)",
-                                    off ? ", " : "", o->hosts[i],
-                                    h == NULL ? "unknown host" : (on_r ? "on it but stale" : "on "),
-                                    h != NULL && !on_r ? h->release : "",
-                                    h != NULL && !on_r && h->stale ? ", stale" : "");
-				off += w > 0 ? (size_t) w : 0;
-			}
-		}
-	} else {
-		for (size_t k = 0; s != NULL && k < s->n_hosts; k++) {
-			const Fl__HostState *h = s->hosts[k];
-			if (h->stale) {
-				continue;
-			}
-			if (o->min_hosts == 0) {
-				(*expected)++;
-			}
-			if (strcmp(h->release, o->release) == 0) {
-				(*on)++;
-				if (*n_found < MAX_LIST) {
-					found[(*n_found)++] = strdup(h->host);
-				}
-			} else if (off < mlen) {
-				int w = snprintf(missing + off, mlen - off, "%s%s (on %s)",
-				    off ? ", " : "", h->host, h->release);
-				off += w > 0 ? (size_t) w : 0;
-			}
-		}
-		if (o->min_hosts > 0) {
-			*expected = o->min_hosts;
-		} else if (*expected == 0) {
-			*expected = 1; // nobody reports yet: wait for at least one host
-		}
-	}
+	fl_verify_wait w = { .release = o->release,
+		.hosts                = o->hosts,
+		.n_hosts              = o->n_hosts,
+		.min_hosts            = o->min_hosts };
+	fl_verify_wait_count(
+	    resp->status, &w, on, expected, missing, mlen, found, n_found, MAX_LIST);
 	fl__response__free_unpacked(resp, NULL);
 	return 0;
-}
-
-// The enums, or, from a collector older than them (enum unset), the text it sent instead.
-static Fl__VerifyResult
-result_of(const Fl__VerifyReply *r)
-{
-	int v = r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_UNKNOWN && r->result != NULL
-	    ? fl_verify_result_parse(r->result)
-	    : (int) r->result_enum;
-	return v < 0 ? FL__VERIFY_RESULT__VERIFY_RESULT_UNKNOWN : (Fl__VerifyResult) v;
-}
-
-static Fl__VerifyCheck
-check_of(const Fl__VerifyReason *x)
-{
-	int v = x->check_enum == FL__VERIFY_CHECK__VERIFY_CHECK_UNKNOWN && x->check != NULL
-	    ? fl_verify_check_parse(x->check)
-	    : (int) x->check_enum;
-	return v < 0 ? FL__VERIFY_CHECK__VERIFY_CHECK_UNKNOWN : (Fl__VerifyCheck) v;
-}
-
-static void
-json_reason(fl_json *j, const Fl__VerifyReason *r)
-{
-	fl_json_obj_begin(j);
-	fl_json_kstr(j, "check", fl_verify_check_name(check_of(r)));
-	fl_json_kstr(j, "host", r->host);
-	fl_json_kstr(j, "probe", r->probe);
-	fl_json_kstr(j, "summary", r->summary);
-	fl_json_obj_end(j);
-}
-
-static void
-json_group(fl_json *j, const char *key, const Fl__CanaryGroup *g)
-{
-	fl_json_key(j, key);
-	if (g == NULL) {
-		fl_json_null(j);
-		return;
-	}
-	fl_json_obj_begin(j);
-	fl_json_kstr(j, "release", g->release);
-	fl_json_key(j, "hosts");
-	fl_json_arr_begin(j);
-	for (size_t i = 0; i < g->n_hosts; i++) {
-		fl_json_str(j, g->hosts[i]);
-	}
-	fl_json_arr_end(j);
-	fl_json_kuint(j, "samples", g->samples);
-	fl_json_kuint(j, "errors", g->errors);
-	fl_json_key(j, "error_rate");
-	fl_json_double(j, g->error_rate);
-	fl_json_key(j, "median_latency_ms");
-	fl_json_double(j, g->median_latency_ms);
-	fl_json_obj_end(j);
-}
-
-static void
-json_probe_side(fl_json *j, const char *key, const Fl__CanaryProbeSide *s)
-{
-	fl_json_key(j, key);
-	if (s == NULL) {
-		fl_json_null(j);
-		return;
-	}
-	fl_json_obj_begin(j);
-	fl_json_kuint(j, "samples", s->samples);
-	fl_json_kuint(j, "errors", s->errors);
-	fl_json_kuint(j, "warns", s->warns);
-	fl_json_key(j, "error_rate");
-	fl_json_double(j, s->error_rate);
-	fl_json_key(j, "warn_rate");
-	fl_json_double(j, s->warn_rate);
-	fl_json_key(j, "median_latency_ms");
-	fl_json_double(j, s->median_latency_ms);
-	fl_json_key(j, "p90_latency_ms");
-	fl_json_double(j, s->p90_latency_ms);
-	fl_json_key(j, "p95_latency_ms");
-	fl_json_double(j, s->p95_latency_ms);
-	fl_json_obj_end(j);
-}
-
-static void
-json_canary_probe(fl_json *j, const Fl__CanaryProbe *p)
-{
-	fl_json_obj_begin(j);
-	fl_json_kstr(j, "probe", p->name);
-	fl_json_kstr(j, "kind", fl_kind_name(p->kind));
-	fl_json_kstr(j, "verdict", p->verdict);
-	json_probe_side(j, "candidate", p->candidate);
-	json_probe_side(j, "baseline", p->baseline);
-	fl_json_kbool(j, "latency_tested", p->latency_tested);
-	fl_json_key(j, "p_value");
-	fl_json_double(j, p->p_value);
-	fl_json_key(j, "tail_p_value");
-	fl_json_double(j, p->tail_p_value);
-	fl_json_key(j, "median_ratio");
-	fl_json_double(j, p->median_ratio);
-	fl_json_kstr(j, "summary", p->summary);
-	fl_json_obj_end(j);
 }
 
 // The --json document; r may be NULL (timeout while waiting), then reasons are given.
@@ -308,106 +162,7 @@ print_json(const char *release, Fl__VerifyResult result, char *const *hosts, siz
 	fl_json j;
 
 	fl_json_init(&j, pretty);
-	fl_json_obj_begin(&j);
-	fl_json_kstr(&j, "release", release);
-	fl_json_kstr(&j, "result", fl_verify_result_name(result));
-	fl_json_key(&j, "hosts");
-	fl_json_arr_begin(&j);
-	for (size_t i = 0; r != NULL && i < r->n_hosts; i++) {
-		fl_json_str(&j, r->hosts[i]);
-	}
-	for (size_t i = 0; r == NULL && i < n_hosts; i++) {
-		fl_json_str(&j, hosts[i]);
-	}
-	fl_json_arr_end(&j);
-	fl_json_key(&j, "reasons");
-	fl_json_arr_begin(&j);
-	if (timeout_reason != NULL) {
-		Fl__VerifyReason t = FL__VERIFY_REASON__INIT;
-		t.check_enum       = FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT;
-		t.summary          = (char *) timeout_reason;
-		json_reason(&j, &t);
-	}
-	for (size_t i = 0; r != NULL && i < r->n_reasons; i++) {
-		json_reason(&j, r->reasons[i]);
-	}
-	fl_json_arr_end(&j);
-	fl_json_key(&j, "warnings");
-	fl_json_arr_begin(&j);
-	for (size_t i = 0; r != NULL && i < r->n_warnings; i++) {
-		json_reason(&j, r->warnings[i]);
-	}
-	fl_json_arr_end(&j);
-	fl_json_key(&j, "canary");
-	if (r != NULL && r->canary != NULL) {
-		const Fl__CanaryComparison *c = r->canary;
-		fl_json_obj_begin(&j);
-		fl_json_kbool(&j, "compared", c->compared);
-		fl_json_kbool(&j, "passed", c->passed);
-		fl_json_kuint(&j, "rounds", c->rounds);
-		json_group(&j, "candidate", c->candidate);
-		json_group(&j, "baseline", c->baseline);
-		fl_json_key(&j, "probes");
-		fl_json_arr_begin(&j);
-		for (size_t i = 0; i < c->n_probes; i++) {
-			fl_json_str(&j, c->probes[i]);
-		}
-		fl_json_arr_end(&j);
-		fl_json_key(&j, "max_error_rate_increase");
-		fl_json_double(&j, c->max_error_rate_increase);
-		fl_json_key(&j, "max_latency_ratio");
-		fl_json_double(&j, c->max_latency_ratio);
-		fl_json_kuint(&j, "latency_slack_ms", c->latency_slack_ms);
-		fl_json_kstr(&j, "note", c->note);
-		fl_json_kstr(&j, "verdict", c->verdict);
-		fl_json_key(&j, "confidence");
-		fl_json_double(&j, c->confidence);
-		fl_json_kuint(&j, "min_samples", c->min_samples);
-		fl_json_key(&j, "per_probe");
-		fl_json_arr_begin(&j);
-		for (size_t i = 0; i < c->n_per_probe; i++) {
-			json_canary_probe(&j, c->per_probe[i]);
-		}
-		fl_json_arr_end(&j);
-		fl_json_obj_end(&j);
-	} else {
-		fl_json_null(&j);
-	}
-	fl_json_key(&j, "rollback");
-	if (r != NULL && r->rollback != NULL) {
-		const Fl__RollbackReadiness *b = r->rollback;
-		fl_json_obj_begin(&j);
-		fl_json_kstr(&j, "release", b->release);
-		fl_json_kbool(&j, "ready", b->ready);
-		fl_json_key(&j, "hosts");
-		fl_json_arr_begin(&j);
-		for (size_t i = 0; i < b->n_hosts; i++) {
-			const Fl__RollbackHost *h = b->hosts[i];
-			fl_json_obj_begin(&j);
-			fl_json_kstr(&j, "host", h->host);
-			fl_json_kbool(&j, "known", h->known);
-			fl_json_key(&j, "unmet");
-			fl_json_arr_begin(&j);
-			for (size_t k = 0; k < h->n_unmet; k++) {
-				fl_render_unmet_json(&j, h->unmet[k]);
-			}
-			fl_json_arr_end(&j);
-			fl_json_key(&j, "errors");
-			fl_json_arr_begin(&j);
-			for (size_t k = 0; k < h->n_errors; k++) {
-				fl_json_str(&j, h->errors[k]);
-			}
-			fl_json_arr_end(&j);
-			fl_json_obj_end(&j);
-		}
-		fl_json_arr_end(&j);
-		fl_json_obj_end(&j);
-	} else {
-		fl_json_null(&j);
-	}
-	fl_json_key(&j, "elapsed_s");
-	fl_json_double(&j, elapsed_s);
-	fl_json_obj_end(&j);
+	fl_render_verify_json(&j, release, result, hosts, n_hosts, r, timeout_reason, elapsed_s);
 	return cli_json_emit(&j, stdout);
 }
 
@@ -430,11 +185,12 @@ static void
 print_human(const Fl__VerifyReply *r, double elapsed_s)
 {
 	printf("release %s: %s (%zu host%s, %.1fs)\n", cli_esc(r->release),
-	    fl_verify_result_name(result_of(r)), r->n_hosts, r->n_hosts == 1 ? "" : "s", elapsed_s);
+	    fl_verify_result_name(fl_verify_reply_result(r)), r->n_hosts,
+	    r->n_hosts == 1 ? "" : "s", elapsed_s);
 	for (size_t i = 0; i < r->n_reasons; i++) {
 		const Fl__VerifyReason *x = r->reasons[i];
-		printf("  %-12s %s%s%s\n", fl_verify_check_name(check_of(x)), cli_esc(x->host),
-		    x->host[0] ? ": " : "", cli_esc(x->summary));
+		printf("  %-12s %s%s%s\n", fl_verify_check_name(fl_verify_reason_check(x)),
+		    cli_esc(x->host), x->host[0] ? ": " : "", cli_esc(x->summary));
 	}
 	for (size_t i = 0; i < r->n_warnings; i++) {
 		const Fl__VerifyReason *x = r->warnings[i];
@@ -693,8 +449,7 @@ report_not_ready(const cli_ctx *c, const vopts *o, const char *missing, size_t o
     double el, char *const *found, size_t n_found)
 {
 	char why[2304];
-	snprintf(why, sizeof(why), "after %.0fs, %zu of %zu hosts report %s; not ready: %s", el, on,
-	    expected, o->release, missing[0] ? missing : "(too few hosts)");
+	fl_verify_wait_reason(why, sizeof(why), el, on, expected, o->release, missing);
 	if (o->json) {
 		print_json(o->release, FL__VERIFY_RESULT__VERIFY_RESULT_UNVERIFIED, found, n_found,
 		    NULL, why, el, c->pretty);
@@ -777,11 +532,12 @@ ask_collector(const cli_ctx *ctx, const vopts *o, int64_t t0, char **found, size
 	const Fl__VerifyReply *r  = resp->verify;
 	double                 el = (fl_mono_us() - t0) / 1e6;
 	if (o->json) {
-		rc = print_json(o->release, result_of(r), NULL, 0, r, NULL, el, c.pretty);
+		rc = print_json(
+		    o->release, fl_verify_reply_result(r), NULL, 0, r, NULL, el, c.pretty);
 	} else {
 		print_human(r, el);
 	}
-	Fl__VerifyResult result = result_of(r);
+	Fl__VerifyResult result = fl_verify_reply_result(r);
 	if (rc != 0) {
 		rc = CLI_EXIT_ERROR;
 	} else if (result == FL__VERIFY_RESULT__VERIFY_RESULT_PASSED) {

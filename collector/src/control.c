@@ -72,7 +72,7 @@ filter_of(const char *host, char *const *labels, size_t n_labels)
 }
 
 static int
-answer_history(coll_server *srv, const Fl__HistoryQuery *q, nng_msg **out)
+answer_history(coll_server *srv, coll_store *reader, const Fl__HistoryQuery *q, nng_msg **out)
 {
 	Fl__Response      resp  = FL__RESPONSE__INIT;
 	Fl__HistoryReply *reply = NULL;
@@ -94,7 +94,7 @@ answer_history(coll_server *srv, const Fl__HistoryQuery *q, nng_msg **out)
 			return NNG_ENOMEM;
 		}
 	}
-	rv = coll_store_history_hosts(srv->reader, q ? q->since_us : 0, q ? q->host : NULL,
+	rv = coll_store_history_hosts(reader, q ? q->since_us : 0, q ? q->host : NULL,
 	    (const char *const *) names, n, limit, &reply);
 	coll_names_free(names, n);
 	if (rv != 0) {
@@ -433,7 +433,7 @@ cap_reply(uint32_t max_bytes, nng_msg **out)
 }
 
 int
-coll_control_answer(coll_server *srv, const Fl__Request *q, nng_msg **out)
+coll_control_answer(coll_server *srv, coll_store *reader, const Fl__Request *q, nng_msg **out)
 {
 	int rv;
 
@@ -445,7 +445,7 @@ coll_control_answer(coll_server *srv, const Fl__Request *q, nng_msg **out)
 		rv = answer_status(srv, q->hosts, true, out);
 		break;
 	case FL__REQUEST__QUERY_HISTORY:
-		rv = answer_history(srv, q->history, out);
+		rv = answer_history(srv, reader, q->history, out);
 		break;
 	case FL__REQUEST__QUERY_DIAGNOSE:
 		rv = answer_diagnose(srv, q->diagnose, out);
@@ -478,7 +478,7 @@ static int
 dispatch(coll_server *srv, Fl__Request *q, nng_msg **out)
 {
 	uint32_t max_bytes = q->max_reply_bytes;
-	int      rv        = coll_control_answer(srv, q, out);
+	int      rv        = coll_control_answer(srv, srv->reader, q, out);
 
 	fl__request__free_unpacked(q, NULL);
 	if (rv == 0) {

@@ -14,9 +14,11 @@ int  coll_control_open(coll_server *srv, char *err, size_t errlen);
 void coll_control_free(coll_server *srv);
 
 // Answers one request (borrowed) the way the control socket does: *out gets the packed
-// Response (a reply, or Response.error saying why not). Slow requests (probe-now, verify) take
-// seconds: call them on a thread of their own. Any thread. 0, or an nng error (out of memory).
-int coll_control_answer(coll_server *srv, const Fl__Request *q, nng_msg **out);
+// Response (a reply, or Response.error saying why not). History is read through reader, a
+// store connection the calling thread alone uses (the control thread's is srv->reader; the
+// connections are NOMUTEX, store.h). Slow requests (probe-now, verify) take seconds: call them
+// on a thread of their own. Any thread. 0, or an nng error (out of memory).
+int coll_control_answer(coll_server *srv, coll_store *reader, const Fl__Request *q, nng_msg **out);
 
 // The thread body; arg is the coll_server.
 void *coll_control_main(void *arg);

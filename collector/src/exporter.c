@@ -41,6 +41,7 @@ struct coll_exporter {
 	coll_server          *srv;
 	coll_http            *http;
 	int                   http_port;
+	coll_api             *api; // /api/v1/*
 	sqlite3              *db;
 	uint64_t              base[D_COUNT]; // loaded at start
 	atomic_uint_fast64_t  verif[3];      // since start: passed, failed, unverified
@@ -481,25 +482,31 @@ index_route(void *ctx, const char *query, coll_http_reply *reply)
 static int
 api_status_route(void *ctx, const char *query, coll_http_reply *reply)
 {
-	return coll_api_answer(((coll_exporter *) ctx)->srv, COLL_API_STATUS, query, reply);
+	return coll_api_answer(((coll_exporter *) ctx)->api, COLL_API_STATUS, query, reply);
 }
 
 static int
 api_hosts_route(void *ctx, const char *query, coll_http_reply *reply)
 {
-	return coll_api_answer(((coll_exporter *) ctx)->srv, COLL_API_HOSTS, query, reply);
+	return coll_api_answer(((coll_exporter *) ctx)->api, COLL_API_HOSTS, query, reply);
 }
 
 static int
 api_history_route(void *ctx, const char *query, coll_http_reply *reply)
 {
-	return coll_api_answer(((coll_exporter *) ctx)->srv, COLL_API_HISTORY, query, reply);
+	return coll_api_answer(((coll_exporter *) ctx)->api, COLL_API_HISTORY, query, reply);
 }
 
 static int
 api_diagnose_route(void *ctx, const char *query, coll_http_reply *reply)
 {
-	return coll_api_answer(((coll_exporter *) ctx)->srv, COLL_API_DIAGNOSE, query, reply);
+	return coll_api_answer(((coll_exporter *) ctx)->api, COLL_API_DIAGNOSE, query, reply);
+}
+
+static int
+api_verify_route(void *ctx, const char *query, coll_http_reply *reply)
+{
+	return coll_api_answer(((coll_exporter *) ctx)->api, COLL_API_VERIFY, query, reply);
 }
 
 // The HTTP listener's routes; a web page will join them.
@@ -509,6 +516,7 @@ static const coll_http_route routes[] = {
 	{ "/api/v1/hosts", api_hosts_route },
 	{ "/api/v1/history", api_history_route },
 	{ "/api/v1/diagnose", api_diagnose_route },
+	{ "/api/v1/verify", api_verify_route },
 	{ "/", index_route },
 };
 
@@ -527,6 +535,9 @@ start_http(coll_exporter *e, char *err, size_t errlen)
 
 	if (cfg->http[0] == '\0') {
 		return 0;
+	}
+	if (coll_api_open(e->srv, &e->api, err, errlen) != 0) {
+		return -1;
 	}
 	if (coll_http_start(cfg->http, &e->srv->tls, routes, sizeof(routes) / sizeof(routes[0]), e,
 	        &e->http, &e->http_port, err, errlen) == 0) {
@@ -593,6 +604,8 @@ coll_exporter_stop(coll_exporter *e)
 	}
 	coll_http_stop(e->http); // before the saver: the HTTP worker reads the counters
 	e->http = NULL;
+	coll_api_close(e->api); // after the listener: no request is being answered
+	e->api = NULL;
 	if (e->saver_started) {
 		pthread_mutex_lock(&e->mu);
 		e->stopping = true;

@@ -22,7 +22,13 @@
 
 #define CONN_SLOTS (2 * COLL_HTTP_MAX_CONNS) // regular, and admitted while busy (admit_ms)
 
-typedef enum conn_state { CONN_READING, CONN_QUEUED, CONN_WRITING, CONN_DEAD } conn_state;
+typedef enum conn_state {
+	CONN_READING,
+	CONN_QUEUED,
+	CONN_DEFERRED, // its handler answers later (coll_http_defer)
+	CONN_WRITING,
+	CONN_DEAD
+} conn_state;
 
 typedef struct conn conn;
 struct conn {
@@ -40,6 +46,7 @@ struct conn {
 	char       *body; // reply body (malloc'd) or NULL
 	size_t      body_len;
 	size_t      sent;
+	bool        head_only; // a HEAD request: headers only
 };
 
 struct coll_http {
@@ -423,27 +430,76 @@ answer(coll_http *h, conn *c, coll_http_reply *r, bool *head_only)
 	text_reply(r, 404, "not found\n");
 }
 
-// On the worker thread, h->mtx not held: builds c's reply.
+// Formats r's headers into c and takes its body (none for a HEAD).
 static void
-prepare_reply(coll_http *h, conn *c)
+set_reply(conn *c, coll_http_reply *r)
 {
-	coll_http_reply r = { 0 };
-	bool            head_only;
+	char retry[48] = "";
 
-	answer(h, c, &r, &head_only);
+	if (r->retry_after_s > 0) {
+		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n", r->retry_after_s);
+	}
 	int n      = snprintf(c->hdr, sizeof(c->hdr),
 	         "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-	              "X-Content-Type-Options: nosniff\r\n%sConnection: close\r\n\r\n",
-	         r.status, reason(r.status), r.content_type ? r.content_type : "text/plain", r.len,
-            r.status == 405 ? "Allow: GET, HEAD\r\n" : "");
+	              "X-Content-Type-Options: nosniff\r\n%s%sConnection: close\r\n\r\n",
+	         r->status, reason(r->status), r->content_type ? r->content_type : "text/plain", r->len,
+            r->status == 405 ? "Allow: GET, HEAD\r\n" : "", retry);
 	c->hdr_len = n > 0 && (size_t) n < sizeof(c->hdr) ? (size_t) n : 0;
-	if (head_only) {
-		free(r.body);
-		r.body = NULL;
-		r.len  = 0;
+	if (c->head_only) {
+		free(r->body);
+		r->body = NULL;
+		r->len  = 0;
 	}
-	c->body     = r.body;
-	c->body_len = r.len;
+	c->body     = r->body;
+	c->body_len = r->len;
+	r->body     = NULL;
+}
+
+// On the worker thread, h->mtx not held: builds c's reply. false when its handler deferred it.
+static bool
+prepare_reply(coll_http *h, conn *c)
+{
+	coll_http_reply r = { .conn_ = c };
+
+	answer(h, c, &r, &c->head_only);
+	if (r.deferred_) {
+		free(r.body);
+		return false;
+	}
+	set_reply(c, &r);
+	return true;
+}
+
+// With h->mtx held: c's reply is ready; write it (or drop it when stopping).
+static void
+start_writing(coll_http *h, conn *c)
+{
+	c->state       = CONN_WRITING;
+	c->deadline_us = fl_mono_us() + (int64_t) COLL_HTTP_WRITE_MS * 1000;
+	if (h->stopping || c->hdr_len == 0) {
+		conn_kill(h, c);
+	} else {
+		write_more(h, c);
+	}
+}
+
+coll_http_later *
+coll_http_defer(coll_http_reply *reply)
+{
+	reply->deferred_ = true;
+	return reply->conn_;
+}
+
+void
+coll_http_answer_later(coll_http_later *later, coll_http_reply *reply)
+{
+	conn      *c = (conn *) later;
+	coll_http *h = c->h;
+
+	set_reply(c, reply); // c is DEFERRED: nothing else touches it
+	pthread_mutex_lock(&h->mtx);
+	start_writing(h, c);
+	pthread_mutex_unlock(&h->mtx);
 }
 
 static void *
@@ -477,15 +533,12 @@ worker_main(void *arg)
 				conn_kill(h, c);
 				continue;
 			}
+			c->state = CONN_DEFERRED; // until its reply is ready, whoever builds it
 			pthread_mutex_unlock(&h->mtx);
-			prepare_reply(h, c);
+			bool ready = prepare_reply(h, c);
 			pthread_mutex_lock(&h->mtx);
-			c->state       = CONN_WRITING;
-			c->deadline_us = fl_mono_us() + (int64_t) COLL_HTTP_WRITE_MS * 1000;
-			if (h->stopping || c->hdr_len == 0) {
-				conn_kill(h, c);
-			} else {
-				write_more(h, c);
+			if (ready) {
+				start_writing(h, c);
 			}
 			continue;
 		}

@@ -52,7 +52,24 @@ typedef struct coll_http_reply {
 	const char *content_type; // static string
 	char       *body;
 	size_t      len;
+	unsigned    retry_after_s; // > 0: a Retry-After header (with a 503)
+	void       *conn_;         // the server's, for coll_http_defer
+	bool        deferred_;
 } coll_http_reply;
+
+// A request whose answer comes later (coll_http_defer).
+typedef struct coll_http_later coll_http_later;
+
+// In a handler: the request will be answered later, from any thread, by exactly one call of
+// coll_http_answer_later with what is returned (the handler leaves reply otherwise empty and
+// returns 0). Meanwhile the worker serves other requests; the connection stays open, and
+// coll_http_stop waits until it is answered. A handler that defers must be sure to answer,
+// within bounded time.
+coll_http_later *coll_http_defer(coll_http_reply *reply);
+
+// Answers a deferred request with reply (whose body is taken). Any thread, never a handler's
+// own call (it would be answered before its handler returned).
+void coll_http_answer_later(coll_http_later *later, coll_http_reply *reply);
 
 // A route: an exact path and its handler. The handler runs on the worker thread with the ctx
 // given to coll_http_start and the request's query string as it came (the text after '?',
@@ -75,7 +92,8 @@ int coll_http_parse_addr(
 int coll_http_start(const char *addr, const fl_tls_opts *tls, const coll_http_route *routes,
     size_t n_routes, void *ctx, coll_http **out, int *port, char *err, size_t errlen);
 
-// Stops listening, closes every connection, waits for the worker. Accepts NULL.
+// Stops listening, closes every connection, waits for the worker (and so for every deferred
+// request to be answered). Accepts NULL.
 void coll_http_stop(coll_http *h);
 
 typedef struct coll_http_stats {

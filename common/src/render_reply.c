@@ -327,3 +327,210 @@ fl_render_diagnose_json(fl_json *j, const Fl__DiagnoseReply *r)
 	fl_json_arr_end(j);
 	fl_json_obj_end(j);
 }
+
+// ---- verify ----------------------------------------------------------------------------------
+
+Fl__VerifyResult
+fl_verify_reply_result(const Fl__VerifyReply *r)
+{
+	int v = r->result_enum == FL__VERIFY_RESULT__VERIFY_RESULT_UNKNOWN && r->result != NULL
+	    ? fl_verify_result_parse(r->result)
+	    : (int) r->result_enum;
+	return v < 0 ? FL__VERIFY_RESULT__VERIFY_RESULT_UNKNOWN : (Fl__VerifyResult) v;
+}
+
+Fl__VerifyCheck
+fl_verify_reason_check(const Fl__VerifyReason *x)
+{
+	int v = x->check_enum == FL__VERIFY_CHECK__VERIFY_CHECK_UNKNOWN && x->check != NULL
+	    ? fl_verify_check_parse(x->check)
+	    : (int) x->check_enum;
+	return v < 0 ? FL__VERIFY_CHECK__VERIFY_CHECK_UNKNOWN : (Fl__VerifyCheck) v;
+}
+
+static void
+json_reason(fl_json *j, const Fl__VerifyReason *r)
+{
+	fl_json_obj_begin(j);
+	fl_json_kstr(j, "check", fl_verify_check_name(fl_verify_reason_check(r)));
+	fl_json_kstr(j, "host", r->host);
+	fl_json_kstr(j, "probe", r->probe);
+	fl_json_kstr(j, "summary", r->summary);
+	fl_json_obj_end(j);
+}
+
+static void
+json_group(fl_json *j, const char *key, const Fl__CanaryGroup *g)
+{
+	fl_json_key(j, key);
+	if (g == NULL) {
+		fl_json_null(j);
+		return;
+	}
+	fl_json_obj_begin(j);
+	fl_json_kstr(j, "release", g->release);
+	fl_json_key(j, "hosts");
+	fl_json_arr_begin(j);
+	for (size_t i = 0; i < g->n_hosts; i++) {
+		fl_json_str(j, g->hosts[i]);
+	}
+	fl_json_arr_end(j);
+	fl_json_kuint(j, "samples", g->samples);
+	fl_json_kuint(j, "errors", g->errors);
+	fl_json_key(j, "error_rate");
+	fl_json_double(j, g->error_rate);
+	fl_json_key(j, "median_latency_ms");
+	fl_json_double(j, g->median_latency_ms);
+	fl_json_obj_end(j);
+}
+
+static void
+json_probe_side(fl_json *j, const char *key, const Fl__CanaryProbeSide *s)
+{
+	fl_json_key(j, key);
+	if (s == NULL) {
+		fl_json_null(j);
+		return;
+	}
+	fl_json_obj_begin(j);
+	fl_json_kuint(j, "samples", s->samples);
+	fl_json_kuint(j, "errors", s->errors);
+	fl_json_kuint(j, "warns", s->warns);
+	fl_json_key(j, "error_rate");
+	fl_json_double(j, s->error_rate);
+	fl_json_key(j, "warn_rate");
+	fl_json_double(j, s->warn_rate);
+	fl_json_key(j, "median_latency_ms");
+	fl_json_double(j, s->median_latency_ms);
+	fl_json_key(j, "p90_latency_ms");
+	fl_json_double(j, s->p90_latency_ms);
+	fl_json_key(j, "p95_latency_ms");
+	fl_json_double(j, s->p95_latency_ms);
+	fl_json_obj_end(j);
+}
+
+static void
+json_canary_probe(fl_json *j, const Fl__CanaryProbe *p)
+{
+	fl_json_obj_begin(j);
+	fl_json_kstr(j, "probe", p->name);
+	fl_json_kstr(j, "kind", fl_kind_name(p->kind));
+	fl_json_kstr(j, "verdict", p->verdict);
+	json_probe_side(j, "candidate", p->candidate);
+	json_probe_side(j, "baseline", p->baseline);
+	fl_json_kbool(j, "latency_tested", p->latency_tested);
+	fl_json_key(j, "p_value");
+	fl_json_double(j, p->p_value);
+	fl_json_key(j, "tail_p_value");
+	fl_json_double(j, p->tail_p_value);
+	fl_json_key(j, "median_ratio");
+	fl_json_double(j, p->median_ratio);
+	fl_json_kstr(j, "summary", p->summary);
+	fl_json_obj_end(j);
+}
+
+void
+fl_render_verify_json(fl_json *j, const char *release, Fl__VerifyResult result, char *const *hosts,
+    size_t n_hosts, const Fl__VerifyReply *r, const char *timeout_reason, double elapsed_s)
+{
+	fl_json_obj_begin(j);
+	fl_json_kstr(j, "release", release);
+	fl_json_kstr(j, "result", fl_verify_result_name(result));
+	fl_json_key(j, "hosts");
+	fl_json_arr_begin(j);
+	for (size_t i = 0; r != NULL && i < r->n_hosts; i++) {
+		fl_json_str(j, r->hosts[i]);
+	}
+	for (size_t i = 0; r == NULL && i < n_hosts; i++) {
+		fl_json_str(j, hosts[i]);
+	}
+	fl_json_arr_end(j);
+	fl_json_key(j, "reasons");
+	fl_json_arr_begin(j);
+	if (timeout_reason != NULL) {
+		Fl__VerifyReason t = FL__VERIFY_REASON__INIT;
+		t.check_enum       = FL__VERIFY_CHECK__VERIFY_CHECK_TIMEOUT;
+		t.summary          = (char *) timeout_reason;
+		json_reason(j, &t);
+	}
+	for (size_t i = 0; r != NULL && i < r->n_reasons; i++) {
+		json_reason(j, r->reasons[i]);
+	}
+	fl_json_arr_end(j);
+	fl_json_key(j, "warnings");
+	fl_json_arr_begin(j);
+	for (size_t i = 0; r != NULL && i < r->n_warnings; i++) {
+		json_reason(j, r->warnings[i]);
+	}
+	fl_json_arr_end(j);
+	fl_json_key(j, "canary");
+	if (r != NULL && r->canary != NULL) {
+		const Fl__CanaryComparison *c = r->canary;
+		fl_json_obj_begin(j);
+		fl_json_kbool(j, "compared", c->compared);
+		fl_json_kbool(j, "passed", c->passed);
+		fl_json_kuint(j, "rounds", c->rounds);
+		json_group(j, "candidate", c->candidate);
+		json_group(j, "baseline", c->baseline);
+		fl_json_key(j, "probes");
+		fl_json_arr_begin(j);
+		for (size_t i = 0; i < c->n_probes; i++) {
+			fl_json_str(j, c->probes[i]);
+		}
+		fl_json_arr_end(j);
+		fl_json_key(j, "max_error_rate_increase");
+		fl_json_double(j, c->max_error_rate_increase);
+		fl_json_key(j, "max_latency_ratio");
+		fl_json_double(j, c->max_latency_ratio);
+		fl_json_kuint(j, "latency_slack_ms", c->latency_slack_ms);
+		fl_json_kstr(j, "note", c->note);
+		fl_json_kstr(j, "verdict", c->verdict);
+		fl_json_key(j, "confidence");
+		fl_json_double(j, c->confidence);
+		fl_json_kuint(j, "min_samples", c->min_samples);
+		fl_json_key(j, "per_probe");
+		fl_json_arr_begin(j);
+		for (size_t i = 0; i < c->n_per_probe; i++) {
+			json_canary_probe(j, c->per_probe[i]);
+		}
+		fl_json_arr_end(j);
+		fl_json_obj_end(j);
+	} else {
+		fl_json_null(j);
+	}
+	fl_json_key(j, "rollback");
+	if (r != NULL && r->rollback != NULL) {
+		const Fl__RollbackReadiness *b = r->rollback;
+		fl_json_obj_begin(j);
+		fl_json_kstr(j, "release", b->release);
+		fl_json_kbool(j, "ready", b->ready);
+		fl_json_key(j, "hosts");
+		fl_json_arr_begin(j);
+		for (size_t i = 0; i < b->n_hosts; i++) {
+			const Fl__RollbackHost *h = b->hosts[i];
+			fl_json_obj_begin(j);
+			fl_json_kstr(j, "host", h->host);
+			fl_json_kbool(j, "known", h->known);
+			fl_json_key(j, "unmet");
+			fl_json_arr_begin(j);
+			for (size_t k = 0; k < h->n_unmet; k++) {
+				fl_render_unmet_json(j, h->unmet[k]);
+			}
+			fl_json_arr_end(j);
+			fl_json_key(j, "errors");
+			fl_json_arr_begin(j);
+			for (size_t k = 0; k < h->n_errors; k++) {
+				fl_json_str(j, h->errors[k]);
+			}
+			fl_json_arr_end(j);
+			fl_json_obj_end(j);
+		}
+		fl_json_arr_end(j);
+		fl_json_obj_end(j);
+	} else {
+		fl_json_null(j);
+	}
+	fl_json_key(j, "elapsed_s");
+	fl_json_double(j, elapsed_s);
+	fl_json_obj_end(j);
+}

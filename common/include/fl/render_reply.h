@@ -44,4 +44,17 @@ const char *fl_history_event_kind(const Fl__HistoryEvent *e);
 // caller frees (the events are borrowed from r). NULL when out of memory.
 const Fl__HistoryEvent **fl_history_sorted(const Fl__HistoryReply *r);
 
+// A verification's result and a reason's check: the enums, or, from a collector older than
+// them (enum unset), the text it sent instead.
+Fl__VerifyResult fl_verify_reply_result(const Fl__VerifyReply *r);
+Fl__VerifyCheck  fl_verify_reason_check(const Fl__VerifyReason *x);
+
+// `faultline verify --json` and /api/v1/verify: {"release","result","hosts","reasons",
+// "warnings","canary","rollback","elapsed_s"} (docs/verify.md). r is NULL when the hosts did
+// not report the release in time: then hosts[0..n_hosts) are the hosts on it and
+// timeout_reason the reason (check "timeout"); otherwise both come from r.
+void fl_render_verify_json(fl_json *j, const char *release, Fl__VerifyResult result,
+    char *const *hosts, size_t n_hosts, const Fl__VerifyReply *r, const char *timeout_reason,
+    double elapsed_s);
+
 #endif // FL_RENDER_REPLY_H
