@@ -8,6 +8,7 @@
 #   4. while verifications wait, /metrics and /api/v1/status answer at once; a fifth one over
 #      COLL_API_MAX_VERIFY (4) is 503 with Retry-After; each waiting one ends with its 503
 #   5. bad parameters                           -> 400 {"error"} at once
+#   6. the collector stops (SIGTERM) with a verification waiting -> it ends at once with 503
 # Needs root (PostgreSQL runs as postgres).
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 # shellcheck source=../lib/dbservers.sh
@@ -138,3 +139,18 @@ bad "release=1.0&hosts=app1&min_hosts=1" "hosts and min_hosts exclude each other
 bad "release=1.0&timeout=11m" "timeout wants a duration"
 bad "release=1.0&min_hosts=0" "min_hosts wants a count"
 bad "release=1.0&rounds=3" "unknown parameter 'rounds'"
+
+# 6. The collector stops promptly with a verification waiting: the client gets a 503 saying why,
+# and the collector exits cleanly (not killed after fl_stop's 5 s).
+curl -s --max-time 30 -o "$FL_TMP/stopping.json" -w '%{http_code}' \
+	"$FL_HTTP_URL/api/v1/verify?release=6.0&timeout=60s" >"$FL_TMP/stopping.code" &
+STOPPING=$!
+wait_for "the waiting verification connected" 5 bash -c \
+	"(( \$(ss -Htn state established '( sport = :$FL_HTTP_PORT )' | wc -l) >= 1 ))"
+T0=$SECONDS
+fl_stop collector
+assert_eq "the collector exits cleanly" 0 "$FL_LAST_RC"
+((SECONDS - T0 <= 3)) || fl_fail "the collector took $((SECONDS - T0)) s to stop with a verification waiting"
+wait "$STOPPING" || true
+assert_eq "the waiting verification: 503" 503 "$(cat "$FL_TMP/stopping.code")"
+assert_jq "it says the collector is stopping" "$(cat "$FL_TMP/stopping.json")" '.error == "the collector is stopping"'
