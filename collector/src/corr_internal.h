@@ -30,6 +30,7 @@
 #define CORR_MAX_UNMET            16      // distinct unmet requirements tracked per finding
 #define CORR_SLOW_FLOOR_US        50000   // baseline rule: also at least 50 ms above normal
 #define CORR_SYN_RETRY_US         1000000 // a lost SYN is sent again after 1 s (initial RTO)
+#define CORR_LOSS_SIBLINGS        32 // a host's probes looked at for loss on a path (hysteresis)
 #define CORR_RELEASE_SLACK_MIN_US 5000000 // a release change this close before a streak caused it
 #define CORR_DNS_RECENT_US        (3600LL * 1000000) // a name's answer changed this recently: news
 #define CORR_DNS_NAMES            4 // names looked at per finding for moves and split answers
@@ -209,9 +210,11 @@ size_t      count_hosts(eng *e, const vec *v); // distinct hosts among the entri
 
 // ---- windows (corr_window.c) ---------------------------------------------------------------
 
+// p is a probe of host h: the other probes of h to the same server count for its hysteresis
+// (lost packets on that path show on any of them).
 bool probe_spell(const corr_params *prm, const corr_probe *p);
-bool probe_shaky(const corr_params *prm, const corr_probe *p);
-bool probe_clean(const corr_params *prm, const corr_probe *p, enum st st);
+bool probe_shaky(const corr_params *prm, const corr_host *h, const corr_probe *p);
+bool probe_clean(const corr_params *prm, const corr_host *h, const corr_probe *p, enum st st);
 
 // ---- rules (corr_rules.c) ------------------------------------------------------------------
 

@@ -7,6 +7,8 @@
 #include "corr_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 void
 corr_window_push(corr_window *w, uint32_t dur_us, bool slow, bool failed)
@@ -83,9 +85,23 @@ corr_window_failed(const corr_window *w)
 	return w != NULL ? popcount64(w->failed & window_bits_at(w, 0, &m)) : 0;
 }
 
+// Whether the window that ended `ago` rounds before the latest ended with `need` slow rounds
+// in a row: the quick-onset rule (probe_spell()) was met then.
+static bool
+window_quick_onset_at(const corr_window *w, unsigned ago, uint32_t need)
+{
+	if (ago >= CORR_HISTORY || need > CORR_WINDOW || w->rounds < ago + need) {
+		return false;
+	}
+	uint64_t run = (((uint64_t) 1 << need) - 1) << ago;
+	return (w->slow & run) == run;
+}
+
 // Trouble that comes and goes, in the window that ended `ago` rounds before the latest: at
 // least two failed rounds and three bad (failed or slow) ones, or at least 30 % (and four) bad
-// ones of any kind, or most rounds slow (the median round slow). Entering a spell of trouble.
+// ones of any kind, or most rounds slow (the median round slow), or a quick onset (slow_rounds
+// slow rounds in a row, the rule that names a path first: so a path it named is held by the
+// same hysteresis, and one fast round does not end it). Entering a spell of trouble.
 static bool
 window_troubled_at(const corr_params *prm, const corr_window *w, unsigned ago)
 {
@@ -93,7 +109,8 @@ window_troubled_at(const corr_params *prm, const corr_window *w, unsigned ago)
 	uint64_t bits = window_bits_at(w, ago, &m);
 	unsigned f = popcount64(w->failed & bits), s = popcount64(w->slow & bits), bad = f + s;
 	uint32_t need = prm->slow_rounds ? prm->slow_rounds : 1;
-	return (f >= 2 && bad >= 3) || (bad >= 4 && bad * 10 >= m * 3) || (m >= need && 2 * s > m);
+	return (f >= 2 && bad >= 3) || (bad >= 4 && bad * 10 >= m * 3) ||
+	    (m >= need && 2 * s > m) || window_quick_onset_at(w, ago, need);
 }
 
 // Clean again, in the window that ended `ago` rounds before the latest: at most one bad round
@@ -113,6 +130,9 @@ window_clean_at(const corr_window *w, unsigned ago)
 static bool
 window_shows_loss(const corr_window *w)
 {
+	if (w == NULL) {
+		return false;
+	}
 	if (corr_window_failed(w) > 0) {
 		return true;
 	}
@@ -126,29 +146,84 @@ window_shows_loss(const corr_window *w)
 	return false;
 }
 
+// The server a target names: its host part ("db.fl.test" of "db.fl.test:5432/appdb" and of
+// "http://db.fl.test:8080/x"), as a span of t; *len 0 when there is none.
+static const char *
+server_of(const char *t, size_t *len)
+{
+	const char *p = t != NULL ? strstr(t, "://") : NULL;
+	p             = p != NULL ? p + 3 : (t != NULL ? t : "");
+	size_t n      = strcspn(p, "/?#");
+	if (p[0] == '[') { // [v6]:port
+		const char *close = memchr(p, ']', n);
+		*len              = close != NULL ? (size_t) (close - p) + 1 : n;
+		return p;
+	}
+	const char *colon = memchr(p, ':', n);
+	*len              = colon != NULL ? (size_t) (colon - p) : n;
+	return p;
+}
+
+// Whether probes a and b connect to the same server (a DNS probe's target is a name to
+// resolve, not a server it connects to).
+static bool
+same_server(const corr_probe *a, const corr_probe *b)
+{
+	if (a->last == NULL || b->last == NULL || a->last->kind == FL__PROBE_KIND__KIND_DNS ||
+	    b->last->kind == FL__PROBE_KIND__KIND_DNS) {
+		return false;
+	}
+	size_t      na, nb;
+	const char *sa = server_of(a->last->target, &na), *sb = server_of(b->last->target, &nb);
+	return na > 0 && na == nb && strncasecmp(sa, sb, na) == 0;
+}
+
+// Whether the path from host h to p's server shows lost packets: a round of p's current
+// window does (window_shows_loss()), or one of another probe of h to the same server (a
+// postgres and a mysql probe of one database host share the path: at the onset of loss one
+// of them may time out while the other's lost segments only slow it). Only the host's first
+// CORR_LOSS_SIBLINGS probes are looked at, so a diagnosis stays linear in the probes held.
+static bool
+path_shows_loss(const corr_host *h, const corr_probe *p)
+{
+	if (window_shows_loss(p->recent)) {
+		return true;
+	}
+	size_t n = h != NULL ? h->n_probes : 0;
+	for (size_t i = 0; i < n && i < CORR_LOSS_SIBLINGS; i++) {
+		const corr_probe *q = &h->probes[i];
+		if (q != p && same_server(p, q) && window_shows_loss(q->recent)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 // Hysteresis over the bit history: the path entered a spell of trouble in some recent window
-// and has not been clean in any window since (two thresholds: enter at ~30 % bad rounds, leave
-// at <= 1 bad of CORR_WINDOW), and a round of the current window shows lost packets
-// (window_shows_loss()). A path losing 10 % of its packets has some 20-40 % bad rounds, around
+// and has not been clean in any window since (two thresholds: enter at ~30 % bad rounds or a
+// quick onset, leave at <= 1 bad of CORR_WINDOW), and the path shows lost packets now
+// (path_shows_loss()). A path losing 10 % of its packets has some 20-40 % bad rounds, around
 // any single threshold, so one threshold made it flap between suspect and fine; its rounds
 // also time out or last a second more now and then (lost SYNs), which a busy machine's slow
 // rounds do not: a busy host that once had a troubled window is not held on its spikes. A pure
-// function of the window: the engine keeps no state between diagnoses.
+// function of the host's windows: the engine keeps no state between diagnoses.
 static bool
-window_in_trouble(const corr_params *prm, const corr_window *w)
+window_in_trouble(const corr_params *prm, const corr_host *h, const corr_probe *p)
 {
-	if (w != NULL && window_troubled_at(prm, w, 0)) {
-		return true;
-	}
-	if (w == NULL || !window_shows_loss(w)) {
+	const corr_window *w = p->recent;
+	if (w == NULL) {
 		return false;
 	}
-	for (unsigned ago = 0; ago < w->rounds; ago++) {
-		if (window_troubled_at(prm, w, ago)) {
-			return true;
-		}
-		if (window_clean_at(w, ago)) {
+	if (window_troubled_at(prm, w, 0)) {
+		return true;
+	}
+	// The bits first (cheap), the other probes of the host only for a path still in a spell.
+	for (unsigned ago = 1; ago < w->rounds; ago++) {
+		if (window_clean_at(w, ago - 1)) {
 			return false;
+		}
+		if (window_troubled_at(prm, w, ago)) {
+			return path_shows_loss(h, p);
 		}
 	}
 	return false;
@@ -171,9 +246,9 @@ probe_spell(const corr_params *prm, const corr_probe *p)
 // that has not ended (window_in_trouble()). Only a suspicion: a path finding also needs other
 // hosts clearly better (select_slow_paths()).
 bool
-probe_shaky(const corr_params *prm, const corr_probe *p)
+probe_shaky(const corr_params *prm, const corr_host *h, const corr_probe *p)
 {
-	return probe_spell(prm, p) || window_in_trouble(prm, p->recent);
+	return probe_spell(prm, p) || window_in_trouble(prm, h, p);
 }
 
 // Fine lately: what a "normal" path is compared with. Not shaky (so not in a spell of trouble
@@ -183,12 +258,13 @@ probe_shaky(const corr_params *prm, const corr_probe *p)
 // path for a fault they shared), while a busy host's odd slow round does not disqualify it.
 // Without a window only the latest round is known: it must be ok.
 bool
-probe_clean(const corr_params *prm, const corr_probe *p, enum st st)
+probe_clean(const corr_params *prm, const corr_host *h, const corr_probe *p, enum st st)
 {
 	const corr_window *w = p->recent;
 	if (w == NULL || w->n == 0) {
 		return st == ST_OK;
 	}
 	unsigned bad = corr_window_slow(w) + corr_window_failed(w);
-	return (st == ST_OK || st == ST_DEGRADED) && !probe_shaky(prm, p) && bad * 10 < w->n * 3u;
+	return (st == ST_OK || st == ST_DEGRADED) && !probe_shaky(prm, h, p) &&
+	    bad * 10 < w->n * 3u;
 }

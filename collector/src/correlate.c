@@ -329,8 +329,8 @@ add_entry(eng *e, tgt_table *tt, uint32_t h, uint32_t p)
 		.st                          = (uint8_t) st,
 		.cat                         = (uint8_t) cat,
 		.spell = st != ST_SKIP && st != ST_FAILING && probe_spell(prm, pr),
-		.shaky = st != ST_SKIP && st != ST_FAILING && probe_shaky(prm, pr),
-		.clean = st != ST_SKIP && probe_clean(prm, pr, st) };
+		.shaky = st != ST_SKIP && st != ST_FAILING && probe_shaky(prm, host, pr),
+		.clean = st != ST_SKIP && probe_clean(prm, host, pr, st) };
 	return true;
 }
 

@@ -797,6 +797,101 @@ static const row rows[] = {
 	    .n_findings  = 2,
 	},
 	{
+	    // Recorded at the onset flap of the testbed's 10 % hold (run after rows 1-7): 3 s
+	    // after the injection, app2's postgres path had 4 slow rounds in a row (lost segments,
+	    // 218-456 ms on a 39 ms baseline) and the quick-onset rule named it; then one fast
+	    // round (17 ms) ended that spell while its window held 4 bad rounds of 16 (under the
+	    // 30 % that enters a spell of trouble) and none had failed or lasted a second. app2's
+	    // mysql path to the same server had just timed out (F2001). The window that met the
+	    // quick-onset rule counts as troubled, and the loss its sibling showed holds it.
+	    .name    = "network: a lossy path named by the quick-onset rule is held through its "
+	               "next fast round (the onset flap, as recorded)",
+	    .probes  = { { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK,
+	                    .dur_ms = 17, .base_ms = 39,
+	                    .rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .47 .24 .28 .59 .31 .44 .50 .30 .73 "
+	                              ".34 .53 S456 S218 S430 S432 .17" },
+	         { .host = "app2", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 417,
+	             .base_ms = 5, .slow = 2,
+	             .rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .5 .2 .5 .2 .4 .4 .2 .2 .2 .10 .11 .3 "
+	                       "F2001 .8 S212 S417" },
+	         { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 17,
+	             .base_ms = 32,
+	             .rounds = ".34 .23 .25 .50 .41 .51 .35 .76 .28 .20 .14 .80 .29 .23 .15 .17" },
+	         { .host = "app1", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 4,
+	             .base_ms = 2,
+	             .rounds = ".1 .2 .1 .1 .2 .2 .1 .4 .1 .4 .0 .1 .1 .1 .1 .4" },
+	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 23,
+	             .base_ms = 29,
+	             .rounds = ".35 .30 .30 .36 .26 .32 .33 .37 .36 .35 .15 .28 .24 .32 .23 .23" },
+	         { .host = "app3", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 2,
+	             .base_ms = 3,
+	             .rounds = ".2 .2 .2 .3 .2 .3 .9 .10 .1 .1 .1 .2 .5 .1 .2 .2" } },
+	    .verdict     = FL__VERDICT__VERDICT_NETWORK,
+	    .words       = { "path app2 \u2192 127.0.0.1:5432/orders", "2 other hosts reach" },
+	    .hosts_exp   = { "app2" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	    .n_findings  = 1,
+	},
+	{
+	    // The same quick onset on a merely busy host: 4 slow rounds in a row (up to 456 ms),
+	    // then fast, and no round of any of its probes to that server failed or lasted a
+	    // second. Not held: a busy host's spell ends with its slow rounds.
+	    .name    = "healthy: a busy host's quick-onset spell ended by a fast round is not held "
+	               "(no lost packets on any of its paths to that server)",
+	    .probes  = { { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK,
+	                    .dur_ms = 17, .base_ms = 39,
+	                    .rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .47 .24 .28 .59 .31 .44 .50 .30 .73 "
+	                              ".34 .53 S456 S218 S430 S432 .17" },
+	         { .host = "app2", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 4,
+	             .base_ms = 5,
+	             .rounds = ".5 .2 .5 .2 .4 .4 .2 .2 .2 .10 .11 .3 .4 .8 S212 .4" },
+	         { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 17,
+	             .base_ms = 32,
+	             .rounds = ".34 .23 .25 .50 .41 .51 .35 .76 .28 .20 .14 .80 .29 .23 .15 .17" },
+	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 23,
+	             .base_ms = 29,
+	             .rounds = ".35 .30 .30 .36 .26 .32 .33 .37 .36 .35 .15 .28 .24 .32 .23 .23" } },
+	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
+	    .words     = { "reporting, no probe failing" },
+	    .hosts_exp = { NULL },
+	},
+	{
+	    // Recorded in a 10 % hold on a busy machine (load average up to 9): every host's
+	    // postgres rounds slow at once, app1 3 rounds in a row (90-244 ms on 27 ms), app3 4
+	    // (111-273 ms on 29 ms), app2's lossy path most of its window, while mysql on the
+	    // same hosts and the same machine stayed at 1-3 ms. Every client of postgres saw it
+	    // slow and nothing else was: the server was slow (here starved of CPU), so database
+	    // is the right answer, not a false positive to suppress (docs/correlation.md).
+	    .name    = "database: postgres slow from every host at once, mysql fine on the same "
+	               "hosts (the machine-wide spike, as recorded)",
+	    .probes  = { { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK,
+	                    .dur_ms = 244, .base_ms = 27, .slow = 3,
+	                    .rounds = ".0 S0 .0 .0 .0 S0 .0 S0 S919 .66 .38 .28 .42 .17 .45 .32 "
+	                              ".21 .24 .21 .18 .32 S90 S125 S244" },
+	         { .host = "app1", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 3,
+	             .base_ms = 2,
+	             .rounds = ".5 .1 .1 .1 .9 .1 .2 .1 .0 .0 .0 .1 .1 .2 .2 .3" },
+	         { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 241,
+	             .base_ms = 26, .slow = 2,
+	             .rounds = "S0 S0 S0 S0 .0 .0 .0 .0 S243 S224 S493 F2621 S554 S581 S432 "
+	                       "S433 S76 S673 .48 S224 .21 .27 S435 S241" },
+	         { .host = "app2", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 5,
+	             .base_ms = 4,
+	             .rounds = ".0 .0 .0 S0 .0 .0 S0 .0 S621 S500 .1 S209 .4 S435 .1 .10 .2 "
+	                       "S1018 S207 S478 F2002 .2 S295 .5" },
+	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 174,
+	             .base_ms = 29, .slow = 4,
+	             .rounds = "S0 .0 .0 .0 S0 S0 S0 S0 S149 .17 .21 .20 S119 .22 .40 .17 .18 "
+	                       ".48 S110 .58 S111 S273 S173 S174" },
+	         { .host = "app3", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 2,
+	             .base_ms = 4,
+	             .rounds = "S111 .1 .1 .5 .1 .2 .44 .1 .1 .1 .1 .2 .9 .1 .1 .2" } },
+	    .verdict     = FL__VERDICT__VERDICT_DATABASE,
+	    .words       = { "postgres 127.0.0.1:5432/orders slow from all 3 hosts" },
+	    .hosts_exp   = { "app1", "app2", "app3" },
+	    .targets_exp = { "127.0.0.1:5432/orders" },
+	},
+	{
 	    // The hold's bound with the lost-SYN signature: once the loss stops, the last such
 	    // round leaves the window within 16 rounds and the path is fine again.
 	    .name    = "healthy: 16 rounds after a lossy path's last lost-SYN round it has left its "
