@@ -32,6 +32,7 @@ notify    30
 trace     30
 state     20
 latency   15
+web       15
 canary    15
 stats     10
 rejects   10

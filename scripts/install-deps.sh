@@ -23,6 +23,8 @@ PACKAGES=(
 	debhelper lintian mandoc man-db bash-completion python3-yaml
 	# alert notifications (tests/collector/notify_alertmanager_test.sh)
 	prometheus-alertmanager
+	# the incident page in a real browser (integration_web_page)
+	chromium
 )
 
 missing=()

@@ -22,6 +22,7 @@
 #include "http.h"
 #include "hub.h"
 #include "latency.h"
+#include "web.h"
 
 // Durable counters, by their row name in the counters table.
 enum {
@@ -464,20 +465,6 @@ metrics_route(void *ctx, const char *query, coll_http_reply *reply)
 	return 0;
 }
 
-static int
-index_route(void *ctx, const char *query, coll_http_reply *reply)
-{
-	static const char page[] = "faultline-collector\n\n/metrics  Prometheus metrics\n"
-	                           "/api/v1/  JSON API (README, \"HTTP API\")\n";
-	(void) ctx;
-	(void) query;
-	reply->status       = 200;
-	reply->content_type = "text/plain; charset=utf-8";
-	reply->body         = strdup(page);
-	reply->len          = reply->body != NULL ? strlen(page) : 0;
-	return reply->body != NULL ? 0 : -1;
-}
-
 // /api/v1/*: the JSON API (api.h), answered from the running server.
 static int
 api_status_route(void *ctx, const char *query, coll_http_reply *reply)
@@ -509,15 +496,17 @@ api_verify_route(void *ctx, const char *query, coll_http_reply *reply)
 	return coll_api_answer(((coll_exporter *) ctx)->api, COLL_API_VERIFY, query, reply);
 }
 
-// The HTTP listener's routes; a web page will join them.
+// The HTTP listener's routes: the incident page (web.h), /metrics and the JSON API.
 static const coll_http_route routes[] = {
+	{ "/", coll_web_page_route },
+	{ "/app.js", coll_web_js_route },
+	{ "/app.css", coll_web_css_route },
 	{ "/metrics", metrics_route },
 	{ "/api/v1/status", api_status_route },
 	{ "/api/v1/hosts", api_hosts_route },
 	{ "/api/v1/history", api_history_route },
 	{ "/api/v1/diagnose", api_diagnose_route },
 	{ "/api/v1/verify", api_verify_route },
-	{ "/", index_route },
 };
 
 // ---- start / stop ----------------------------------------------------------------------------

@@ -41,7 +41,7 @@ struct conn {
 	conn       *next;        // in the queue or the dead list
 	size_t      len;         // bytes of head received
 	char        head[COLL_HTTP_HEAD_MAX];
-	char        hdr[512]; // reply status line and headers
+	char        hdr[1024]; // reply status line and headers
 	size_t      hdr_len;
 	char       *body; // reply body (malloc'd) or NULL
 	size_t      body_len;
@@ -441,7 +441,9 @@ set_reply(conn *c, coll_http_reply *r)
 	}
 	int n      = snprintf(c->hdr, sizeof(c->hdr),
 	         "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-	              "X-Content-Type-Options: nosniff\r\n%s%sConnection: close\r\n\r\n",
+	              "X-Content-Type-Options: nosniff\r\n"
+	              "Content-Security-Policy: " COLL_HTTP_CSP "\r\n"
+	              "%s%sConnection: close\r\n\r\n",
 	         r->status, reason(r->status), r->content_type ? r->content_type : "text/plain", r->len,
             r->status == 405 ? "Allow: GET, HEAD\r\n" : "", retry);
 	c->hdr_len = n > 0 && (size_t) n < sizeof(c->hdr) ? (size_t) n : 0;

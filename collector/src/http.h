@@ -19,6 +19,9 @@
 // - the request head must arrive whole within that deadline of the accept and fit in
 //   COLL_HTTP_HEAD_MAX bytes (else 431, or the connection is closed: counted);
 // - every reply carries X-Content-Type-Options: nosniff (a browser never guesses a type);
+// - every reply carries COLL_HTTP_CSP as its Content-Security-Policy: a page served here runs
+//   only scripts and styles fetched from this listener (no inline code, no other origin), so
+//   a name an agent sends can never become code even if a page inserted it as HTML;
 // - a reply must be written within COLL_HTTP_WRITE_MS; every connection closes after its
 //   reply (Connection: close), so nothing lingers between requests.
 //
@@ -43,6 +46,13 @@
 #define COLL_HTTP_BUSY_HEAD_MS  1000  // to receive them when MAX_CONNS are already open
 #define COLL_HTTP_FULL_PAUSE_MS 50    // no accept for this long after refusing one
 #define COLL_HTTP_WRITE_MS      30000 // to write a reply
+
+// The Content-Security-Policy of every reply: own files only, no inline script or style, no
+// plugins, no framing, no forms, no <base>.
+#define COLL_HTTP_CSP                                                                      \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "        \
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; " \
+	"form-action 'none'"
 
 typedef struct coll_http coll_http;
 
