@@ -195,6 +195,7 @@ start_demo() {
 	survey=tcp://127.0.0.1:$(pick_port 17601)
 	http_port=$(pick_port 7680)
 	METRICS_URL=http://127.0.0.1:$http_port/metrics
+	PAGE_URL=http://127.0.0.1:$http_port/
 
 	say "starting the demo app on http://127.0.0.1:$app_port/health"
 	# A deploy the way the agent expects it: releases/<id>/ with RELEASE and faultline.expect,
@@ -235,6 +236,7 @@ start_demo() {
 	start collector "$BUILD/collector/faultline-collector" -c "$DEMO/collector.conf"
 	wait_until 20 "the collector" fl status --json || die "the collector did not start"
 	echo "Prometheus metrics: $METRICS_URL"
+	echo "Incident page: $PAGE_URL (open it in a browser: it follows the demo by itself)"
 
 	say "starting agents app1 and app2 (interval $INTERVAL)"
 	local h
@@ -310,6 +312,8 @@ start_demo() {
 		  $CLI diagnose
 		  $CLI history --since 10m
 		  curl -s $METRICS_URL   # Prometheus metrics (README, "Alerts and metrics")
+
+		Incident page (live, updates every 2 s): $PAGE_URL
 
 		Break things and watch:
 		  bash scripts/demo.sh app 503          # the app answers 503 (code)

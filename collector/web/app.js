@@ -74,7 +74,7 @@ function drawFindings(diag) {
 		list.appendChild(li);
 	}
 	if (!list.firstChild) {
-		list.appendChild(el('li', 'none', 'none: every probe is as expected'));
+		list.appendChild(el('li', 'none', 'no finding'));
 	}
 	document.getElementById('findings').replaceWith(list);
 }
