@@ -24,7 +24,7 @@ PACKAGES=(
 	# alert notifications (tests/collector/notify_alertmanager_test.sh)
 	prometheus-alertmanager
 	# the incident page in a real browser (integration_web_page)
-	chromium
+	chromium chromium-driver python3-selenium
 )
 
 missing=()

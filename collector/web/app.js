@@ -101,6 +101,9 @@ function cellTitle(host, p) {
 	if (p.detail) {
 		t += '\n' + p.detail;
 	}
+	if (host.stale) {
+		t = 'last known (the host is stale): ' + t;
+	}
 	return t;
 }
 
@@ -161,8 +164,20 @@ function releaseTable(release, hosts, columns, grouped) {
 	return table;
 }
 
+// When a group's release last arrived on one of its hosts (ms; 0 when unknown).
+function deployedAt(hosts) {
+	let latest = 0;
+	for (const h of hosts) {
+		const t = h.release_since ? Date.parse(h.release_since) : NaN;
+		if (!isNaN(t) && t > latest) {
+			latest = t;
+		}
+	}
+	return latest;
+}
+
 // The grid hosts x probes, one table per release when the hosts run several (the canary
-// stands out), smallest group first.
+// stands out): smallest group first, then the most recently deployed.
 function drawFleet(status) {
 	const hosts = status.hosts || [];
 	const columns = probeNames(hosts);
@@ -177,7 +192,8 @@ function drawFleet(status) {
 	const fleet = el('div');
 	fleet.id = 'fleet';
 	const grouped = groups.size > 1;
-	const ordered = Array.from(groups.entries()).sort((a, b) => a[1].length - b[1].length);
+	const ordered = Array.from(groups.entries()).sort((a, b) =>
+	    a[1].length - b[1].length || deployedAt(b[1]) - deployedAt(a[1]));
 	for (const [release, members] of ordered) {
 		fleet.appendChild(releaseTable(release, members, columns, grouped));
 	}

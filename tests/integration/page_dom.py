@@ -6,6 +6,7 @@ for the browser tests' jq assertions (stdin: the HTML; stdout: one JSON object).
   cells:    [{"host", "probe", "status", "mark", "title"}] for every probed cell of the grid
   hosts:    [{"host", "text", "stale"}] the row headers' text, as the page shows it
   findings: the findings' text
+  tables:   the captions of the grid's tables (one per release when they differ)
   elements: the count of each tag name in the document (an injected <img> or <b> would show)
 """
 import html.parser
@@ -25,6 +26,7 @@ class Page(html.parser.HTMLParser):
         self.hosts = []
         self.findings = []
         self.row_host = None
+        self.tables = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -40,6 +42,8 @@ class Page(html.parser.HTMLParser):
             self.cells.append({"host": self.row_host, "probe": a["data-probe"],
                                "status": status[0] if status else "", "mark": "",
                                "title": a.get("title", "")})
+        if tag == "table" and "grid" in a.get("class", "").split():
+            self.tables.append("")
         if tag == "li" and "finding" in a.get("class", "").split():
             self.findings.append("")
         if tag not in ("meta", "link", "br", "img", "input"):
@@ -66,6 +70,8 @@ class Page(html.parser.HTMLParser):
             self.cells[-1]["mark"] += data
         if self.inside(**{"class": "host-name"}) and self.hosts:
             self.hosts[-1]["text"] += data
+        if self.stack and self.stack[-1][0] == "caption" and self.tables:
+            self.tables[-1] += data
         if self.inside(**{"class": "finding"}) and self.findings:
             self.findings[-1] += data
 
@@ -73,5 +79,5 @@ class Page(html.parser.HTMLParser):
 p = Page()
 p.feed(sys.stdin.read())
 json.dump({"verdict": p.verdict.strip(), "banner_class": p.banner_class, "summary": p.summary,
-           "cells": p.cells, "hosts": p.hosts, "findings": p.findings, "elements": p.elements},
+           "cells": p.cells, "hosts": p.hosts, "findings": p.findings, "tables": p.tables, "elements": p.elements},
           sys.stdout)

@@ -7,6 +7,9 @@
 #   - SELECT on public.orders revoked: within seconds the banner says DATABASE and each host's
 #     orders cell is failing (✗, privilege_missing in its title) while app stays ok;
 #   - the grant restored: HEALTHY again;
+#   - app1 moves to release 1.1: one table per release, captioned; app1 stops: its row says STALE;
+#   - meanwhile one browser tab, open from the start (page_live.py, Selenium), follows the
+#     whole incident by itself: same document, same scroll position, no alert;
 #   - one agent is named `<img src=x onerror=alert(1)>` and has a probe named
 #     `it's </script><b>bold</b>`: both render as literal text, the dumped DOM has no <img> and
 #     no <b> element (nothing was parsed as HTML, so no script could run).
@@ -20,7 +23,10 @@ fl_test_cleanup() { fl_db_cleanup; }
 
 fl_init
 [[ $(id -u) -eq 0 ]] || fl_fail "must run as root: PostgreSQL runs as postgres (sudo ctest ...)"
-command -v chromium >/dev/null || fl_fail "chromium not found: apt-get install chromium (scripts/install-deps.sh)"
+command -v chromium >/dev/null && command -v chromedriver >/dev/null ||
+	fl_fail "chromium or chromedriver not found: apt-get install chromium chromium-driver (scripts/install-deps.sh)"
+/usr/bin/python3 -c 'import selenium' ||
+	fl_fail "python3-selenium not found: apt-get install python3-selenium (scripts/install-deps.sh)"
 fl_pg_start || fl_fail "cannot start PostgreSQL 15 (apt-get install postgresql-15)"
 ART=$FL_BUILD/test-artifacts/integration_web_page
 mkdir -p "$ART"
@@ -134,6 +140,10 @@ dom=$(browser --dump-dom)
 grep -qF '&lt;img src=x onerror=alert(1)&gt;' <<<"$dom" || fl_fail "the host name is not escaped text in the DOM"
 grep -qF "it's &lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" <<<"$dom" || fl_fail "the probe name is not escaped text in the DOM"
 
+# One tab that stays open through the incident (page_live.py).
+fl_start page-live /usr/bin/python3 "$FL_SOURCE/tests/integration/page_live.py" "$FL_HTTP_URL/" "$FL_TMP"
+wait_for "the live tab shows HEALTHY, scrolled down" 60 test -e "$FL_TMP/ready"
+
 # --- the fault -----------------------------------------------------------------------------------
 t0=$SECONDS
 fl_pg_sql "REVOKE SELECT ON public.orders FROM app"
@@ -145,9 +155,29 @@ wait_for "the page says DATABASE with the orders cells failing" 30 page_is \
 	 and (.findings | length) >= 1'
 fl_log "ok: the page said DATABASE $((SECONDS - t0)) s after the REVOKE"
 screenshot database
+wait_for "the live tab shows DATABASE in place" 40 test -e "$FL_TMP/database"
 
 fl_pg_sql "GRANT SELECT ON public.orders TO app"
 wait_for "the page says HEALTHY again" 30 page_is \
 	'.verdict == "HEALTHY" and all(.cells[]; .status == "ok")'
 screenshot restored
 fl_log "ok: HEALTHY again after the GRANT"
+
+# --- releases and staleness ----------------------------------------------------------------------
+echo 1.1 >"$FL_TMP/app1.release"
+wait_for "one table per release" 30 page_is \
+	'.tables == ["release 1.1 — 1 host", "release 1.0 — 1 host"]
+	 and ([.hosts[] | select(.host == "app1") | .text] == ["app1release 1.1"])'
+fl_log "ok: hosts grouped by release, the new release's group first"
+fl_stop agent-app1
+wait_for "app1 shown stale" 60 page_is \
+	'[.hosts[] | select(.host == "app1") | .stale and (.text | test("STALE since [0-9]{2}:[0-9]{2}:[0-9]{2}"))] == [true]
+	 and ([.hosts[] | select(.stale)] | length) == 1'
+screenshot releases-stale
+fl_log "ok: the silent host is marked STALE"
+
+rc=0
+wait "$(fl_pid page-live)" || rc=$?
+unset 'FL_PIDS[page-live]'
+cat "$FL_TMP/page-live.log" >&2
+assert_eq "the live tab followed the incident in place (page_live.py exit status)" 0 "$rc"
