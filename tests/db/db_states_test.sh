@@ -120,7 +120,11 @@ check sb_ro '.result.detail == "orders is read-only (in recovery) — release 2.
 
 # Replication lag: caught up, then replay paused while the primary writes.
 fl_pg_sql "INSERT INTO orders(customer) VALUES ('lag-probe-1')" >/dev/null
-wait_for 20 t standby_sql "SELECT pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()" ||
+# Caught up means this commit replayed (equal receive and replay positions alone can both still
+# be before it, and then no commit has a replay timestamp to age once replay is paused).
+wait_for 20 t standby_sql "SELECT pg_last_xact_replay_timestamp() IS NOT NULL AND
+	EXISTS (SELECT 1 FROM orders WHERE customer = 'lag-probe-1') AND
+	pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()" ||
 	fail "the standby does not catch up"
 probe sb_lag0 "${SB[@]}" --expect "$T/reader.expect" replica=yes max_lag=2s
 check sb_lag0 '.result.status == "ok" and .result.replica == true and .result.replication_lag_s == 0' \
