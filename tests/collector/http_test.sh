@@ -91,7 +91,7 @@ assert_eq "bad http value exits 2" 2 "$rc"
 python3 -c 'import socket,time,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(60)' \
 	"$FL_HTTP_PORT" &
 holder=$!
-sleep 0.5
+wait_for "the port holder listens" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$FL_HTTP_PORT"
 rc=0
 timeout 10 "$FL_COLLECTOR_BIN" -c "$FL_TMP/collector.conf" >"$FL_TMP/inuse.log" 2>&1 || rc=$?
 kill "$holder"
