@@ -41,8 +41,9 @@ store     10
 correlate 10
 metrics   10
 http      10
+sql       5
 '
-NO_NNG='state store correlate canary stats latency metrics trace'
+NO_NNG='state store sql correlate canary stats latency metrics trace'
 
 # Files named PREFIX_... that belong to another module: the correlation engine's corr_*.c.
 declare -A alias=([corr]=correlate)
