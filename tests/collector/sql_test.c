@@ -406,6 +406,120 @@ test_busy_sqlite(void **state)
 	fl_sql_close(b);
 }
 
+// PostgreSQL: a statement past statement_timeout is FL_SQL_EBUSY, and so is the taker's epoch
+// update while a fenced transaction holds the lease row FOR SHARE.
+static void
+test_busy_pg(void **state)
+{
+	(void) state;
+	fl_sql      *db    = open_db(false, 300);
+	fl_sql      *taker = open_db(false, 300);
+	fl_sql_stmt *st    = prep_ok(db, "SELECT pg_sleep(3)");
+
+	assert_int_equal(fl_sql_step(st), FL_SQL_EBUSY);
+	assert_non_null(strstr(fl_sql_errmsg(db), "timeout"));
+	fl_sql_finalize(st);
+	assert_int_equal(count_rows(db, "t"), 0); // usable again
+
+	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 1 WHERE id = 1");
+	fl_sql_set_fence(db, 1);
+	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
+	assert_int_equal(
+	    fl_sql_exec(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 2 WHERE id = 1"),
+	    FL_SQL_EBUSY); // waits for the fenced transaction
+	exec_ok(db, "INSERT INTO t (id) VALUES (1)");
+	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
+	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 2 WHERE id = 1");
+	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED);
+	assert_int_equal(count_rows(taker, "t"), 1);
+	fl_sql_close(taker);
+	fl_sql_close(db);
+}
+
+// PostgreSQL: a connection the server ended is FL_SQL_EBROKEN, for a statement and a begin.
+static void
+test_broken_pg(void **state)
+{
+	(void) state;
+	fl_sql      *db     = open_db(false, 0);
+	fl_sql      *killer = open_db(false, 0);
+	fl_sql_stmt *pid    = prep_ok(db, "SELECT pg_backend_pid()");
+	fl_sql_stmt *kill;
+	fl_sql_stmt *q = prep_ok(db, "SELECT count(*) FROM t");
+
+	assert_int_equal(fl_sql_step(pid), FL_SQL_ROW);
+	kill = prep_ok(killer, "SELECT pg_terminate_backend($1)");
+	assert_int_equal(fl_sql_bind_int64(kill, 1, fl_sql_column_int64(pid, 0)), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(kill), FL_SQL_ROW);
+	assert_int_equal(fl_sql_column_int64(kill, 0), 1); // bool t
+	fl_sql_finalize(kill);
+	fl_sql_finalize(pid);
+
+	assert_int_equal(fl_sql_step(q), FL_SQL_EBROKEN);
+	assert_int_equal(fl_sql_begin(db), FL_SQL_EBROKEN);
+	fl_sql_finalize(q);
+	fl_sql_close(db);
+	fl_sql_close(killer);
+}
+
+// PostgreSQL: the password comes only from a private password_file and never shows in errors.
+static void
+test_password_pg(void **state)
+{
+	(void) state;
+	char        path[] = "/tmp/fl-sql-pw-XXXXXX";
+	char        err[512];
+	fl_sql     *db   = NULL;
+	fl_sql_opts o    = { .target = target, .password_file = path };
+	int         fd   = mkstemp(path);
+	const char  pw[] = "wrong-Secret-4711\n";
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, pw, strlen(pw)), (ssize_t) strlen(pw));
+	close(fd);
+	assert_int_equal(fl_sql_open(&o, &db, err, sizeof(err)), FL_SQL_ERROR); // wrong password
+	assert_null(db);
+	assert_null(strstr(err, "wrong-Secret-4711"));
+	assert_non_null(strstr(err, "password"));
+
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(fl_sql_open(&o, &db, err, sizeof(err)), FL_SQL_ERROR);
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_null(strstr(err, "wrong-Secret-4711"));
+	unlink(path);
+	assert_int_equal(fl_sql_open(&o, &db, err, sizeof(err)), FL_SQL_ERROR);
+	assert_non_null(strstr(err, path)); // a missing file is named
+
+	o.target        = "postgresql://app:inline-Secret@127.0.0.1/x";
+	o.password_file = NULL;
+	assert_int_equal(fl_sql_open(&o, &db, err, sizeof(err)), FL_SQL_ERROR);
+	assert_non_null(strstr(err, "password_file"));
+	assert_null(strstr(err, "inline-Secret"));
+	o.target = "host=127.0.0.1 password=inline-Secret";
+	assert_int_equal(fl_sql_open(&o, &db, err, sizeof(err)), FL_SQL_ERROR);
+	assert_null(strstr(err, "inline-Secret"));
+	assert_null(db);
+}
+
+// PostgreSQL: application_name shows in pg_stat_activity; a read-only session says so.
+static void
+test_session_pg(void **state)
+{
+	(void) state;
+	fl_sql      *ro = open_db(true, 0);
+	fl_sql_stmt *st = prep_ok(ro,
+	    "SELECT application_name, current_setting("
+	    "'default_transaction_read_only') = 'on', "
+	    "current_setting('statement_timeout') FROM pg_stat_activity "
+	    "WHERE pid = pg_backend_pid()");
+	assert_int_equal(fl_sql_step(st), FL_SQL_ROW);
+	assert_string_equal(fl_sql_column_text(st, 0), "faultline-sql-test");
+	assert_int_equal(fl_sql_column_int64(st, 1), 1);
+	assert_string_equal(fl_sql_column_text(st, 2), "5s"); // timeout_ms 0: 5000
+	fl_sql_finalize(st);
+	fl_sql_close(ro);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -422,6 +536,12 @@ main(int argc, char **argv)
 	const struct CMUnitTest lite_tests[] = {
 		cmocka_unit_test_setup(test_busy_sqlite, setup),
 	};
+	const struct CMUnitTest pg_tests[] = {
+		cmocka_unit_test_setup(test_busy_pg, setup),
+		cmocka_unit_test_setup(test_broken_pg, setup),
+		cmocka_unit_test(test_password_pg),
+		cmocka_unit_test(test_session_pg),
+	};
 	int rc;
 
 	target        = argc > 1 ? argv[1] : getenv("FL_SQL_TEST_TARGET");
@@ -433,7 +553,9 @@ main(int argc, char **argv)
 	}
 	pg = fl_sql_target_engine(target) == FL_SQL_PGSQL;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (!pg) {
+	if (pg) {
+		rc |= cmocka_run_group_tests(pg_tests, NULL, NULL);
+	} else {
 		rc |= cmocka_run_group_tests(lite_tests, NULL, NULL);
 	}
 	if (target == lite_path) {
