@@ -167,6 +167,15 @@ redact(char *msg, const char *secret)
 	}
 }
 
+// The server's notices ("relation ... already exists, skipping") are not errors; libpq would
+// print them on stderr.
+static void
+ignore_notice(void *arg, const char *message)
+{
+	(void) arg;
+	(void) message;
+}
+
 static void
 pg_close(fl_sql *db)
 {
@@ -241,6 +250,7 @@ pg_open(const fl_sql_opts *o, fl_sql **out, char *err, size_t errlen)
 		return FL_SQL_ERROR;
 	}
 	explicit_bzero(password, sizeof(password));
+	PQsetNoticeProcessor(db->conn, ignore_notice, NULL);
 	if (pg_session(db, o, timeout_ms, err, errlen) != 0) {
 		pg_close(&db->base);
 		return FL_SQL_ERROR;

@@ -18,8 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "sql.h"
 #include "sql_engine.h"
+#include "sql_migrate.h"
 
 static char        lite_path[64];
 static const char *target;
@@ -83,7 +86,10 @@ setup(void **state)
 {
 	(void) state;
 	fl_sql *db = open_db(false, 0);
-	exec_ok(db, "DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS " FL_SQL_LEASE_TABLE);
+	exec_ok(db,
+	    "DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS " FL_SQL_LEASE_TABLE
+	    "; DROP TABLE IF EXISTS fl_schema; DROP TABLE IF EXISTS m1;"
+	    " DROP TABLE IF EXISTS m2; DROP TABLE IF EXISTS applied");
 	exec_ok(db,
 	    pg ? "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, data BYTEA)"
 	       : "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, data BLOB)");
@@ -520,6 +526,152 @@ test_session_pg(void **state)
 	fl_sql_close(ro);
 }
 
+// ---- migrations ------------------------------------------------------------------------------
+
+static const fl_sql_migration mig[] = {
+	{ .sqlite  = "CREATE TABLE m1 (id INTEGER PRIMARY KEY, v BLOB);"
+	             "CREATE TABLE applied (n BIGINT NOT NULL); INSERT INTO applied VALUES (1)",
+	    .pgsql = "CREATE TABLE m1 (id BIGINT PRIMARY KEY, v BYTEA);"
+	             "CREATE TABLE applied (n BIGINT NOT NULL); INSERT INTO applied VALUES (1)" },
+	{ .sqlite  = "ALTER TABLE m1 ADD COLUMN w TEXT NOT NULL DEFAULT 'x';"
+	             "INSERT INTO applied VALUES (2)",
+	    .pgsql = "ALTER TABLE m1 ADD COLUMN w TEXT NOT NULL DEFAULT 'x';"
+	             "INSERT INTO applied VALUES (2)" },
+	{ .sqlite  = "CREATE TABLE m2 (id BIGINT); INSERT INTO applied VALUES (3)",
+	    .pgsql = "CREATE TABLE m2 (id BIGINT); INSERT INTO applied VALUES (3)" },
+};
+
+static void
+test_migrate(void **state)
+{
+	(void) state;
+	fl_sql *db = open_db(false, 0);
+
+	assert_int_equal(fl_sql_schema_version(db, "test"), 0);
+	assert_int_equal(fl_sql_migrate(db, "test", mig, 2), FL_SQL_OK);
+	assert_int_equal(fl_sql_schema_version(db, "test"), 2);
+	assert_int_equal(fl_sql_schema_version(db, "lease"), 1);
+	assert_int_equal(count_rows(db, "applied"), 2);
+	assert_int_equal(count_rows(db, FL_SQL_LEASE_TABLE), 1);
+	exec_ok(db, "INSERT INTO m1 (id, w) VALUES (1, 'kept')");
+
+	assert_int_equal(fl_sql_migrate(db, "test", mig, 2), FL_SQL_OK); // nothing to do
+	assert_int_equal(count_rows(db, "applied"), 2);
+	assert_int_equal(fl_sql_migrate(db, "test", mig, 3), FL_SQL_OK); // only the new one
+	assert_int_equal(fl_sql_schema_version(db, "test"), 3);
+	assert_int_equal(count_rows(db, "applied"), 3);
+	assert_int_equal(count_rows(db, "m1"), 1);
+	assert_int_equal(count_rows(db, "m2"), 0);
+
+	// Other components keep their own versions; the lease row is made once.
+	assert_int_equal(fl_sql_migrate(db, "other", mig + 2, 0), FL_SQL_OK);
+	assert_int_equal(fl_sql_schema_version(db, "other"), 0);
+	assert_int_equal(count_rows(db, FL_SQL_LEASE_TABLE), 1);
+	fl_sql_stmt *st = prep_ok(db, "SELECT epoch FROM " FL_SQL_LEASE_TABLE " WHERE id = 1");
+	assert_int_equal(fl_sql_step(st), FL_SQL_ROW);
+	assert_int_equal(fl_sql_column_int64(st, 0), 0);
+	fl_sql_finalize(st);
+	fl_sql_close(db);
+}
+
+// A failing migration leaves the database at the version before it, its DDL undone.
+static void
+test_migrate_failure_rolls_back(void **state)
+{
+	(void) state;
+	fl_sql                *db    = open_db(false, 0);
+	const fl_sql_migration bad[] = { mig[0],
+		{ .sqlite  = "CREATE TABLE half (id BIGINT); INSERT INTO nowhere VALUES (1)",
+		    .pgsql = "CREATE TABLE half (id BIGINT); INSERT INTO nowhere VALUES (1)" } };
+
+	assert_int_equal(fl_sql_migrate(db, "test", bad, 2), FL_SQL_ERROR);
+	assert_non_null(strstr(fl_sql_errmsg(db), "test"));
+	assert_non_null(strstr(fl_sql_errmsg(db), "version 2"));
+	assert_non_null(strstr(fl_sql_errmsg(db), "nowhere"));
+	assert_int_equal(fl_sql_schema_version(db, "test"), 1);
+	fl_sql_stmt *st = NULL;
+	assert_int_equal(fl_sql_prepare(db, "SELECT * FROM half", &st), FL_SQL_ERROR);
+	assert_int_equal(count_rows(db, "applied"), 1); // usable, nothing half-done
+	fl_sql_close(db);
+}
+
+// A database written by a newer collector is refused, by writers and readers.
+static void
+test_migrate_refuses_newer(void **state)
+{
+	(void) state;
+	fl_sql *db = open_db(false, 0);
+	fl_sql *ro;
+
+	assert_int_equal(fl_sql_migrate(db, "test", mig, 3), FL_SQL_OK);
+	exec_ok(db, "UPDATE fl_schema SET version = 9 WHERE component = 'test'");
+	assert_int_equal(fl_sql_migrate(db, "test", mig, 3), FL_SQL_ERROR);
+	assert_non_null(strstr(fl_sql_errmsg(db), "newer"));
+	assert_non_null(strstr(fl_sql_errmsg(db), "version 9"));
+	assert_int_equal(count_rows(db, "applied"), 3);
+	ro = open_db(true, 0);
+	assert_int_equal(fl_sql_migrate(ro, "test", mig, 3), FL_SQL_ERROR);
+	assert_non_null(strstr(fl_sql_errmsg(ro), "newer"));
+	exec_ok(db, "UPDATE fl_schema SET version = 3 WHERE component = 'test'");
+	assert_int_equal(fl_sql_migrate(ro, "test", mig, 3), FL_SQL_OK);
+	fl_sql_close(ro);
+	fl_sql_close(db);
+}
+
+typedef struct racer {
+	pthread_barrier_t *go;
+	int                rv;
+	char               err[512];
+} racer;
+
+static void *
+race_migrate(void *arg)
+{
+	racer      *r  = arg;
+	fl_sql     *db = NULL;
+	fl_sql_opts o  = { .target = target, .password_file = password_file, .timeout_ms = 10000 };
+
+	r->rv = fl_sql_open(&o, &db, r->err, sizeof(r->err));
+	pthread_barrier_wait(r->go);
+	if (r->rv == FL_SQL_OK) {
+		r->rv = fl_sql_migrate(db, "test", mig, 3);
+		snprintf(r->err, sizeof(r->err), "%s", fl_sql_errmsg(db));
+		fl_sql_close(db);
+	}
+	return NULL;
+}
+
+// Collectors starting together: every migration is applied once.
+static void
+test_migrate_race(void **state)
+{
+	(void) state;
+	enum { N = 3 };
+	pthread_barrier_t go;
+	pthread_t         tid[N];
+	racer             r[N];
+
+	pthread_barrier_init(&go, NULL, N);
+	for (int i = 0; i < N; i++) {
+		r[i].go = &go;
+		assert_int_equal(pthread_create(&tid[i], NULL, race_migrate, &r[i]), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(tid[i], NULL);
+	}
+	pthread_barrier_destroy(&go);
+	for (int i = 0; i < N; i++) {
+		if (r[i].rv != FL_SQL_OK) {
+			fail_msg("racer %d: %d %s", i, r[i].rv, r[i].err);
+		}
+	}
+	fl_sql *db = open_db(false, 0);
+	assert_int_equal(count_rows(db, "applied"), 3);
+	assert_int_equal(count_rows(db, FL_SQL_LEASE_TABLE), 1);
+	assert_int_equal(fl_sql_schema_version(db, "test"), 3);
+	fl_sql_close(db);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -532,6 +684,10 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup(test_readonly_refuses_writes, setup),
 		cmocka_unit_test_setup(test_errors, setup),
 		cmocka_unit_test_setup(test_fence, setup),
+		cmocka_unit_test_setup(test_migrate, setup),
+		cmocka_unit_test_setup(test_migrate_failure_rolls_back, setup),
+		cmocka_unit_test_setup(test_migrate_refuses_newer, setup),
+		cmocka_unit_test_setup(test_migrate_race, setup),
 	};
 	const struct CMUnitTest lite_tests[] = {
 		cmocka_unit_test_setup(test_busy_sqlite, setup),

@@ -5,7 +5,8 @@
 #   fl_pgstate_reset   # drops and recreates flstate (a fresh state for the next collector)
 
 fl_pgstate_reset() {
-	fl_pg_sql "DROP DATABASE IF EXISTS flstate WITH (FORCE)" postgres >/dev/null &&
+	PGOPTIONS="-c client_min_messages=warning" \
+		fl_pg_sql "DROP DATABASE IF EXISTS flstate WITH (FORCE)" postgres >/dev/null &&
 		fl_pg_sql "CREATE DATABASE flstate OWNER app" postgres >/dev/null
 }
 
