@@ -16,7 +16,7 @@ struct coll_store {
 	fl_sql      *db;
 	fl_sql_stmt *up_host, *up_seen, *up_latest, *ins_event;
 	fl_sql_stmt *del_host, *del_latest; // forget
-	fl_sql_stmt *q_history, *q_history_hosts;
+	fl_sql_stmt *q_history, *q_history_host, *q_history_hosts;
 	fl_sql_stmt *del_probe; // a probe gone from the agent's config
 };
 
@@ -311,7 +311,8 @@ coll_store_close(coll_store *st)
 		return;
 	}
 	fl_sql_stmt *all[] = { st->up_host, st->up_seen, st->up_latest, st->ins_event, st->del_host,
-		st->del_latest, st->del_probe, st->q_history, st->q_history_hosts };
+		st->del_latest, st->del_probe, st->q_history, st->q_history_host,
+		st->q_history_hosts };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		fl_sql_finalize(all[i]);
 	}
@@ -354,10 +355,13 @@ prepare_writes(coll_store *st, char *err, size_t errlen)
 }
 
 // Newest `limit` rows, returned oldest first: what an operator asking "what happened" wants.
-#define HISTORY_SELECT                                                                       \
+// $1 since, $2 host ("" for all), $3 limit. One statement for all hosts and one for a host, so
+// that each walks its index (at_us; host, at_us) rather than the table.
+#define HISTORY_COLUMNS                                                                      \
 	"SELECT * FROM (SELECT at_us, host, kind, probe, \"from\", \"to\", failure, detail," \
-	" agent_time_us, id FROM history WHERE at_us >= $1 AND ($2 = '' OR host = $2)"
-#define HISTORY_ORDER " ORDER BY at_us DESC, id DESC LIMIT $3) AS h ORDER BY at_us, id"
+	" agent_time_us, id FROM history WHERE at_us >= $1"
+#define HISTORY_SELECT HISTORY_COLUMNS " AND ($2 = '' OR host = $2)"
+#define HISTORY_ORDER  " ORDER BY at_us DESC, id DESC LIMIT $3) AS h ORDER BY at_us, id"
 
 static int
 prepare_reads(coll_store *st, char *err, size_t errlen)
@@ -368,7 +372,10 @@ prepare_reads(coll_store *st, char *err, size_t errlen)
 	                                                                 : HISTORY_SELECT
 	    " AND host IN (SELECT value FROM json_each($4))" HISTORY_ORDER;
 
-	return prep(st, HISTORY_SELECT HISTORY_ORDER, &st->q_history, err, errlen) != 0 ||
+	return prep(st, HISTORY_COLUMNS " AND $2 = ''" HISTORY_ORDER, &st->q_history, err,
+	           errlen) != 0 ||
+	    prep(st, HISTORY_COLUMNS " AND host = $2" HISTORY_ORDER, &st->q_history_host, err,
+	        errlen) != 0 ||
 	    prep(st, hosts_sql, &st->q_history_hosts, err, errlen) != 0;
 }
 
@@ -845,7 +852,8 @@ int
 coll_store_history(
     coll_store *st, int64_t since_us, const char *host, uint32_t limit, Fl__HistoryReply **out)
 {
-	return history_query(st, st->q_history, since_us, host, NULL, limit, out);
+	fl_sql_stmt *s = host != NULL && host[0] != '\0' ? st->q_history_host : st->q_history;
+	return history_query(st, s, since_us, host, NULL, limit, out);
 }
 
 int

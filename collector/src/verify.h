@@ -39,6 +39,7 @@
 
 #include "faultline.pb-c.h"
 #include "fl/verify_defaults.h"
+#include "sql.h"
 #include "state.h"
 #include "survey.h"
 
