@@ -10,7 +10,8 @@
 //
 // Errors: a lost connection (PQstatus bad, SQLSTATE class 08, or the server shutting the
 // session down, 57P0x) is FL_SQL_EBROKEN; a statement timeout or a lock or serialization
-// conflict is FL_SQL_EBUSY; anything else FL_SQL_ERROR with the server's message.
+// conflict is FL_SQL_EBUSY; anything else FL_SQL_ERROR with the server's message. A lost
+// connection is connected again by the next call outside a transaction (reconnect_if_lost).
 
 #include <ctype.h>
 #include <stdio.h>
