@@ -72,6 +72,13 @@ fl_cleanup() {
 		FL_RC=$rc fl_test_cleanup
 	fi
 	if [[ $FL__STATE_PG == 1 ]]; then
+		# The state database's password must show in no output of the test's processes.
+		if [[ -n ${FL_DB_PASSWORD:-} && -n $FL_TMP ]] &&
+			grep -rlF --include='*.log' -- "$FL_DB_PASSWORD" "$FL_TMP" >&2; then
+			printf '[%s] FAIL: the state database password shows in the logs above\n' \
+				"$FL_TEST_NAME" >&2
+			rc=1
+		fi
 		fl_db_cleanup
 	fi
 	if [[ $rc -ne 0 && -n $FL_TMP ]]; then
