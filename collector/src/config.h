@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "notify_config.h"
+#include "sql.h"
 
 #define COLL_DEFAULT_CONFIG "/etc/faultline/collector.conf"
 #define COLL_URL_MAX        512
@@ -85,5 +86,9 @@ bool coll_url_loopback(const char *url);
 // Parses a forget_after value: "off" or "0" (never, *us_out = 0), or whole s/m/h/d units from
 // 1s to 3650d ("30s", "12h", "7d"). Returns 0, or -1 on bad syntax or range.
 int coll_parse_forget_after(const char *v, int64_t *us_out);
+
+// Fills o to open the state database cfg names (o borrows cfg's strings): every module opens
+// it the same way.
+void coll_state_opts(const coll_config *cfg, fl_sql_opts *o);
 
 #endif // FL_COLLECTOR_CONFIG_H
