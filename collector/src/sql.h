@@ -62,8 +62,8 @@ typedef struct fl_sql_opts {
 	const char *app_name; // PostgreSQL application_name (pg_stat_activity); NULL: "faultline"
 } fl_sql_opts;
 
-// FL_SQL_PGSQL for "postgresql://", "postgres://" and a conninfo with "=" in its first word;
-// otherwise FL_SQL_SQLITE (a path).
+// FL_SQL_PGSQL for "postgresql://", "postgres://" and a conninfo (it starts with a lower-case
+// keyword and "=": "host=db1 dbname=fl"); otherwise FL_SQL_SQLITE (a path, even "/tmp/a=b").
 fl_sql_engine fl_sql_target_engine(const char *target);
 
 // Opens a connection. On failure *out is untouched and err says why (without the password).

@@ -1,0 +1,448 @@
+// sql_test.c - sql.h on a real engine: prepare/bind by name/step/columns/changes/reset,
+// transactions, read-only refusal, errors, busy, the lease fence.
+//
+// The target comes from FL_SQL_TEST_TARGET (a PostgreSQL URI or conninfo; its password in the
+// file FL_SQL_TEST_PASSWORD_FILE), else a temporary SQLite file: ctest registers the test once
+// per engine (sql_test_sqlite, and sql_test_pgsql through tests/collector/pg_state.sh, which
+// starts a real PostgreSQL).
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sql.h"
+#include "sql_engine.h"
+
+static char        lite_path[64];
+static const char *target;
+static const char *password_file;
+static bool        pg;
+
+static fl_sql *
+open_db(bool readonly, int timeout_ms)
+{
+	fl_sql_opts o  = { .target = target,
+		 .password_file    = password_file,
+		 .readonly         = readonly,
+		 .timeout_ms       = timeout_ms,
+		 .app_name         = "faultline-sql-test" };
+	fl_sql     *db = NULL;
+	char        err[512];
+	int         rv = fl_sql_open(&o, &db, err, sizeof(err));
+	if (rv != FL_SQL_OK) {
+		fail_msg("cannot open %s: %s", target, err);
+	}
+	return db;
+}
+
+static void
+exec_ok(fl_sql *db, const char *sql)
+{
+	if (fl_sql_exec(db, sql) != FL_SQL_OK) {
+		fail_msg("%s: %s", sql, fl_sql_errmsg(db));
+	}
+}
+
+static fl_sql_stmt *
+prep_ok(fl_sql *db, const char *sql)
+{
+	fl_sql_stmt *st = NULL;
+	if (fl_sql_prepare(db, sql, &st) != FL_SQL_OK) {
+		fail_msg("%s: %s", sql, fl_sql_errmsg(db));
+	}
+	return st;
+}
+
+static int64_t
+count_rows(fl_sql *db, const char *table)
+{
+	char         sql[128];
+	fl_sql_stmt *st;
+	int64_t      n;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	st = prep_ok(db, sql);
+	assert_int_equal(fl_sql_step(st), FL_SQL_ROW);
+	n = fl_sql_column_int64(st, 0);
+	assert_int_equal(fl_sql_step(st), FL_SQL_DONE);
+	fl_sql_finalize(st);
+	return n;
+}
+
+// A fresh table t and lease row for each test (the same database serves every test).
+static int
+setup(void **state)
+{
+	(void) state;
+	fl_sql *db = open_db(false, 0);
+	exec_ok(db, "DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS " FL_SQL_LEASE_TABLE);
+	exec_ok(db,
+	    pg ? "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, data BYTEA)"
+	       : "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, data BLOB)");
+	exec_ok(db,
+	    "CREATE TABLE " FL_SQL_LEASE_TABLE " (id BIGINT PRIMARY KEY, epoch BIGINT NOT "
+	    "NULL); INSERT INTO " FL_SQL_LEASE_TABLE " (id, epoch) VALUES (1, 0)");
+	fl_sql_close(db);
+	return 0;
+}
+
+static void
+test_target_engine(void **state)
+{
+	(void) state;
+	assert_int_equal(fl_sql_target_engine("/var/lib/faultline/collector.db"), FL_SQL_SQLITE);
+	assert_int_equal(fl_sql_target_engine("state.db"), FL_SQL_SQLITE);
+	assert_int_equal(fl_sql_target_engine("/tmp/a=b dir/x.db"), FL_SQL_SQLITE);
+	assert_int_equal(fl_sql_target_engine("postgresql://u@h/db"), FL_SQL_PGSQL);
+	assert_int_equal(fl_sql_target_engine("postgres://h/db"), FL_SQL_PGSQL);
+	assert_int_equal(fl_sql_target_engine("host=h dbname=d"), FL_SQL_PGSQL);
+	assert_int_equal(fl_sql_target_engine("dbname=d"), FL_SQL_PGSQL);
+	assert_int_equal(fl_sql_target_engine("host = h"), FL_SQL_PGSQL);
+	assert_int_equal(fl_sql_target_engine("./a=b.db"), FL_SQL_SQLITE);
+	assert_int_equal(fl_sql_target_engine("collector.db"), FL_SQL_SQLITE);
+}
+
+static void
+test_count_params(void **state)
+{
+	(void) state;
+	assert_int_equal(fl_sql_count_params("SELECT 1"), 0);
+	assert_int_equal(fl_sql_count_params("SELECT $2, $1, $2"), 2);
+	assert_int_equal(fl_sql_count_params("SELECT '$9', \"$8\", $3 -- $7\n"), 3);
+	assert_int_equal(fl_sql_count_params("SELECT $12"), 12);
+	assert_int_equal(fl_sql_count_params("SELECT $0"), -1);
+	assert_int_equal(fl_sql_count_params("SELECT $99999"), -1);
+}
+
+// Parameters out of order in the text, bound by number; changes; reset clears and reruns.
+static void
+test_insert_bind_by_number(void **state)
+{
+	(void) state;
+	fl_sql       *db     = open_db(false, 0);
+	fl_sql_stmt  *ins    = prep_ok(db, "INSERT INTO t (name, data, id) VALUES ($2, $3, $1)");
+	const uint8_t blob[] = { 0, 1, 0xff, 0, 'x', '\\', 0 };
+
+	assert_int_equal(fl_sql_bind_int64(ins, 1, 1), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_text(ins, 2, "alpha"), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_blob(ins, 3, blob, sizeof(blob)), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+	assert_int_equal(fl_sql_changes(ins), 1);
+	fl_sql_reset(ins);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, INT64_MIN + 1), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_text(ins, 2, NULL), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_blob(ins, 3, NULL, 0), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+	fl_sql_reset(ins);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, INT64_MAX), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_text(ins, 2, "x'y\"z; --"), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_null(ins, 3), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+	fl_sql_finalize(ins);
+
+	fl_sql_stmt *q = prep_ok(db, "SELECT id, name, data FROM t WHERE id >= $1 ORDER BY id");
+	size_t       len;
+	assert_int_equal(fl_sql_bind_int64(q, 1, INT64_MIN), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(q), FL_SQL_ROW);
+	assert_true(fl_sql_column_int64(q, 0) == INT64_MIN + 1);
+	assert_true(fl_sql_column_is_null(q, 1));
+	assert_string_equal(fl_sql_column_text(q, 1), ""); // NULL reads as ""
+	assert_false(fl_sql_column_is_null(q, 2));         // an empty blob is not NULL
+	fl_sql_column_blob(q, 2, &len);
+	assert_int_equal(len, 0);
+	assert_int_equal(fl_sql_step(q), FL_SQL_ROW);
+	assert_int_equal(fl_sql_column_int64(q, 0), 1);
+	assert_string_equal(fl_sql_column_text(q, 1), "alpha");
+	const void *p = fl_sql_column_blob(q, 2, &len);
+	assert_int_equal(len, sizeof(blob));
+	assert_memory_equal(p, blob, sizeof(blob));
+	assert_int_equal(fl_sql_step(q), FL_SQL_ROW);
+	assert_true(fl_sql_column_int64(q, 0) == INT64_MAX);
+	assert_string_equal(fl_sql_column_text(q, 1), "x'y\"z; --");
+	assert_true(fl_sql_column_is_null(q, 2));
+	p = fl_sql_column_blob(q, 2, &len);
+	assert_null(p);
+	assert_int_equal(len, 0);
+	assert_int_equal(fl_sql_step(q), FL_SQL_DONE);
+	assert_int_equal(fl_sql_changes(q), 0);
+
+	// reset: run again with another binding
+	fl_sql_reset(q);
+	assert_int_equal(fl_sql_bind_int64(q, 1, 2), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(q), FL_SQL_ROW);
+	assert_true(fl_sql_column_int64(q, 0) == INT64_MAX);
+	assert_int_equal(fl_sql_step(q), FL_SQL_DONE);
+	fl_sql_finalize(q);
+	fl_sql_close(db);
+}
+
+// ON CONFLICT ... DO UPDATE SET x = excluded.x, RETURNING, a parameter used twice, LIMIT.
+static void
+test_upsert_returning_limit(void **state)
+{
+	(void) state;
+	fl_sql      *db = open_db(false, 0);
+	fl_sql_stmt *up = prep_ok(db,
+	    "INSERT INTO t (id, name) VALUES ($1, $2) ON CONFLICT (id) DO "
+	    "UPDATE SET name = excluded.name RETURNING id, name");
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "n%d", i);
+		assert_int_equal(fl_sql_bind_int64(up, 1, 7), FL_SQL_OK);
+		assert_int_equal(fl_sql_bind_text(up, 2, name), FL_SQL_OK);
+		assert_int_equal(fl_sql_step(up), FL_SQL_ROW);
+		assert_int_equal(fl_sql_column_int64(up, 0), 7);
+		assert_string_equal(fl_sql_column_text(up, 1), name);
+		assert_int_equal(fl_sql_step(up), FL_SQL_DONE);
+		assert_int_equal(fl_sql_changes(up), 1);
+		fl_sql_reset(up);
+	}
+	fl_sql_finalize(up);
+	assert_int_equal(count_rows(db, "t"), 1);
+
+	fl_sql_stmt *ins = prep_ok(db, "INSERT INTO t (id, name) VALUES ($1, 'many')");
+	for (int i = 100; i < 110; i++) {
+		assert_int_equal(fl_sql_bind_int64(ins, 1, i), FL_SQL_OK);
+		assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+		fl_sql_reset(ins);
+	}
+	fl_sql_finalize(ins);
+
+	fl_sql_stmt *q = prep_ok(db,
+	    "SELECT id FROM t WHERE ($1 = '' OR name = $1) AND id >= $2 "
+	    "ORDER BY id DESC LIMIT $3");
+	int          n = 0;
+	assert_int_equal(fl_sql_bind_text(q, 1, "many"), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_int64(q, 2, 0), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_int64(q, 3, 4), FL_SQL_OK);
+	while (fl_sql_step(q) == FL_SQL_ROW) {
+		assert_int_equal(fl_sql_column_int64(q, 0), 109 - n);
+		n++;
+	}
+	assert_int_equal(n, 4);
+	fl_sql_finalize(q);
+
+	fl_sql_stmt *del = prep_ok(db, "DELETE FROM t WHERE id >= $1");
+	assert_int_equal(fl_sql_bind_int64(del, 1, 105), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(del), FL_SQL_DONE);
+	assert_int_equal(fl_sql_changes(del), 5);
+	fl_sql_finalize(del);
+	fl_sql_close(db);
+}
+
+static void
+test_transactions(void **state)
+{
+	(void) state;
+	fl_sql      *db  = open_db(false, 0);
+	fl_sql_stmt *ins = prep_ok(db, "INSERT INTO t (id) VALUES ($1)");
+
+	fl_sql_rollback(db); // outside a transaction: harmless
+	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, 1), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+	fl_sql_reset(ins);
+	fl_sql_rollback(db);
+	assert_int_equal(count_rows(db, "t"), 0);
+
+	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
+	for (int i = 1; i <= 3; i++) {
+		assert_int_equal(fl_sql_bind_int64(ins, 1, i), FL_SQL_OK);
+		assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+		fl_sql_reset(ins);
+	}
+	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
+	assert_int_equal(count_rows(db, "t"), 3);
+
+	// A failing statement inside a transaction; the rollback leaves the connection usable.
+	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, 4), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+	fl_sql_reset(ins);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, 1), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_ERROR); // duplicate key
+	fl_sql_reset(ins);
+	fl_sql_rollback(db);
+	assert_int_equal(count_rows(db, "t"), 3);
+	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, 4), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+	fl_sql_reset(ins);
+	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
+	assert_int_equal(count_rows(db, "t"), 4);
+	fl_sql_finalize(ins);
+	fl_sql_close(db);
+}
+
+static void
+test_readonly_refuses_writes(void **state)
+{
+	(void) state;
+	fl_sql      *rw  = open_db(false, 0);
+	fl_sql      *ro  = open_db(true, 0);
+	fl_sql_stmt *ins = prep_ok(rw, "INSERT INTO t (id, name) VALUES (1, 'one')");
+	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+	fl_sql_finalize(ins);
+
+	assert_int_equal(count_rows(ro, "t"), 1); // reads work
+	fl_sql_stmt *w  = NULL;
+	int          rv = fl_sql_prepare(ro, "INSERT INTO t (id) VALUES (2)", &w);
+	if (rv == FL_SQL_OK) {
+		rv = fl_sql_step(w);
+		fl_sql_finalize(w);
+	}
+	assert_int_equal(rv, FL_SQL_ERROR);
+	assert_non_null(strstr(fl_sql_errmsg(ro), "read"));
+	assert_int_equal(fl_sql_exec(ro, "DELETE FROM t"), FL_SQL_ERROR);
+	assert_int_equal(fl_sql_begin(ro), FL_SQL_OK); // read transactions work
+	assert_int_equal(count_rows(ro, "t"), 1);
+	fl_sql_rollback(ro);
+	assert_int_equal(count_rows(rw, "t"), 1);
+	fl_sql_close(ro);
+	fl_sql_close(rw);
+}
+
+static void
+test_errors(void **state)
+{
+	(void) state;
+	fl_sql      *db = open_db(false, 0);
+	fl_sql_stmt *st = NULL;
+	char         err[512];
+
+	assert_int_equal(fl_sql_prepare(db, "SELEKT 1", &st), FL_SQL_ERROR);
+	assert_null(st);
+	assert_non_null(strstr(fl_sql_errmsg(db), "syntax"));
+	assert_int_equal(fl_sql_prepare(db, "SELECT * FROM no_such_table", &st), FL_SQL_ERROR);
+	assert_non_null(strstr(fl_sql_errmsg(db), "no_such_table"));
+	assert_int_equal(fl_sql_exec(db, "INSERT INTO no_such_table VALUES (1)"), FL_SQL_ERROR);
+	assert_non_null(strstr(fl_sql_errmsg(db), "no_such_table"));
+
+	st = prep_ok(db, "SELECT id FROM t WHERE id = $1");
+	assert_int_equal(fl_sql_bind_int64(st, 2, 1), FL_SQL_ERROR); // no $2 in the text
+	assert_non_null(strstr(fl_sql_errmsg(db), "$2"));
+	assert_int_equal(fl_sql_bind_int64(st, 1, 1), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(st), FL_SQL_DONE);
+	fl_sql_finalize(st);
+	fl_sql_finalize(NULL);
+	fl_sql_close(NULL);
+
+	// usable after the errors
+	assert_int_equal(count_rows(db, "t"), 0);
+	fl_sql_close(db);
+
+	// nothing to open
+	fl_sql     *bad = NULL;
+	fl_sql_opts o   = { .target = "" };
+	assert_int_equal(fl_sql_open(&o, &bad, err, sizeof(err)), FL_SQL_ERROR);
+	o.target = pg ? "postgresql://app@127.0.0.1:1/nowhere" : "/nonexistent-dir/x/state.db";
+	assert_int_equal(fl_sql_open(&o, &bad, err, sizeof(err)), FL_SQL_ERROR);
+	assert_null(bad);
+	assert_true(strlen(err) > 0);
+}
+
+// The fence: a connection writing for epoch 1 cannot begin once another moved the epoch.
+static void
+test_fence(void **state)
+{
+	(void) state;
+	fl_sql      *db    = open_db(false, 0);
+	fl_sql      *taker = open_db(false, 0);
+	fl_sql_stmt *ins   = prep_ok(db, "INSERT INTO t (id) VALUES ($1)");
+
+	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 1 WHERE id = 1");
+	fl_sql_set_fence(db, 1);
+	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, 1), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+	fl_sql_reset(ins);
+	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
+
+	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 2 WHERE id = 1");
+	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED);
+	assert_non_null(strstr(fl_sql_errmsg(db), "fenced"));
+	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED); // and stays so
+	assert_int_equal(count_rows(taker, "t"), 1);        // nothing more written
+
+	fl_sql_set_fence(db, 2); // the new holder's epoch: writes again
+	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, 2), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+	fl_sql_reset(ins);
+	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
+	assert_int_equal(count_rows(taker, "t"), 2);
+
+	fl_sql_set_fence(db, 0); // no fence
+	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 3 WHERE id = 1");
+	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
+	fl_sql_rollback(db);
+	fl_sql_finalize(ins);
+	fl_sql_close(taker);
+	fl_sql_close(db);
+}
+
+// SQLite: a second writer waits busy_timeout for the write lock, then FL_SQL_EBUSY.
+static void
+test_busy_sqlite(void **state)
+{
+	(void) state;
+	fl_sql *a = open_db(false, 0);
+	fl_sql *b = open_db(false, 100);
+
+	assert_int_equal(fl_sql_begin(a), FL_SQL_OK);
+	assert_int_equal(fl_sql_begin(b), FL_SQL_EBUSY);
+	fl_sql_rollback(a);
+	assert_int_equal(fl_sql_begin(b), FL_SQL_OK);
+	fl_sql_rollback(b);
+	fl_sql_close(a);
+	fl_sql_close(b);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_target_engine),
+		cmocka_unit_test(test_count_params),
+		cmocka_unit_test_setup(test_insert_bind_by_number, setup),
+		cmocka_unit_test_setup(test_upsert_returning_limit, setup),
+		cmocka_unit_test_setup(test_transactions, setup),
+		cmocka_unit_test_setup(test_readonly_refuses_writes, setup),
+		cmocka_unit_test_setup(test_errors, setup),
+		cmocka_unit_test_setup(test_fence, setup),
+	};
+	const struct CMUnitTest lite_tests[] = {
+		cmocka_unit_test_setup(test_busy_sqlite, setup),
+	};
+	int rc;
+
+	target        = argc > 1 ? argv[1] : getenv("FL_SQL_TEST_TARGET");
+	password_file = getenv("FL_SQL_TEST_PASSWORD_FILE");
+	if (target == NULL || target[0] == '\0') {
+		snprintf(lite_path, sizeof(lite_path), "/tmp/fl-sql-test-%d.db", (int) getpid());
+		unlink(lite_path);
+		target = lite_path;
+	}
+	pg = fl_sql_target_engine(target) == FL_SQL_PGSQL;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (!pg) {
+		rc |= cmocka_run_group_tests(lite_tests, NULL, NULL);
+	}
+	if (target == lite_path) {
+		char p[80];
+		unlink(lite_path);
+		snprintf(p, sizeof(p), "%s-wal", lite_path);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s-shm", lite_path);
+		unlink(p);
+	}
+	return rc;
+}
