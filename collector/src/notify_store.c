@@ -256,7 +256,7 @@ notify_store_requeue(notify_store *st, const char *receiver, const char *finding
 		    " SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), 'firing',"
 		    " CAST($4 AS TEXT), CAST($5 AS BIGINT) WHERE NOT EXISTS (SELECT 1 FROM"
 		    " notify_outbox WHERE receiver = $1 AND finding = $2)",
-		    "ttttti", receiver, finding, event_id, body, now_us);
+		    "tttti", receiver, finding, event_id, body, now_us);
 		rc = ok(n);
 	}
 	rc = notify_db_end(&st->d, rc);
