@@ -18,8 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "sql.h"
 #include "sql_engine.h"
+#include "sql_migrate.h"
 
 static char        lite_path[64];
 static const char *target;
@@ -83,7 +86,10 @@ setup(void **state)
 {
 	(void) state;
 	fl_sql *db = open_db(false, 0);
-	exec_ok(db, "DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS " FL_SQL_LEASE_TABLE);
+	exec_ok(db,
+	    "DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS " FL_SQL_LEASE_TABLE
+	    "; DROP TABLE IF EXISTS fl_schema; DROP TABLE IF EXISTS m1;"
+	    " DROP TABLE IF EXISTS m2; DROP TABLE IF EXISTS applied");
 	exec_ok(db,
 	    pg ? "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, data BYTEA)"
 	       : "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, data BLOB)");
@@ -406,6 +412,266 @@ test_busy_sqlite(void **state)
 	fl_sql_close(b);
 }
 
+// PostgreSQL: a statement past statement_timeout is FL_SQL_EBUSY, and so is the taker's epoch
+// update while a fenced transaction holds the lease row FOR SHARE.
+static void
+test_busy_pg(void **state)
+{
+	(void) state;
+	fl_sql      *db    = open_db(false, 300);
+	fl_sql      *taker = open_db(false, 300);
+	fl_sql_stmt *st    = prep_ok(db, "SELECT pg_sleep(3)");
+
+	assert_int_equal(fl_sql_step(st), FL_SQL_EBUSY);
+	assert_non_null(strstr(fl_sql_errmsg(db), "timeout"));
+	fl_sql_finalize(st);
+	assert_int_equal(count_rows(db, "t"), 0); // usable again
+
+	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 1 WHERE id = 1");
+	fl_sql_set_fence(db, 1);
+	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
+	assert_int_equal(
+	    fl_sql_exec(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 2 WHERE id = 1"),
+	    FL_SQL_EBUSY); // waits for the fenced transaction
+	exec_ok(db, "INSERT INTO t (id) VALUES (1)");
+	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
+	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 2 WHERE id = 1");
+	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED);
+	assert_int_equal(count_rows(taker, "t"), 1);
+	fl_sql_close(taker);
+	fl_sql_close(db);
+}
+
+// PostgreSQL: a connection the server ended is FL_SQL_EBROKEN, for a statement and a begin.
+static void
+test_broken_pg(void **state)
+{
+	(void) state;
+	fl_sql      *db     = open_db(false, 0);
+	fl_sql      *killer = open_db(false, 0);
+	fl_sql_stmt *pid    = prep_ok(db, "SELECT pg_backend_pid()");
+	fl_sql_stmt *kill;
+	fl_sql_stmt *q = prep_ok(db, "SELECT count(*) FROM t");
+
+	assert_int_equal(fl_sql_step(pid), FL_SQL_ROW);
+	kill = prep_ok(killer, "SELECT pg_terminate_backend($1)");
+	assert_int_equal(fl_sql_bind_int64(kill, 1, fl_sql_column_int64(pid, 0)), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(kill), FL_SQL_ROW);
+	assert_int_equal(fl_sql_column_int64(kill, 0), 1); // bool t
+	fl_sql_finalize(kill);
+	fl_sql_finalize(pid);
+
+	assert_int_equal(fl_sql_step(q), FL_SQL_EBROKEN);
+	assert_int_equal(fl_sql_begin(db), FL_SQL_EBROKEN);
+	fl_sql_finalize(q);
+	fl_sql_close(db);
+	fl_sql_close(killer);
+}
+
+// PostgreSQL: the password comes only from a private password_file and never shows in errors.
+static void
+test_password_pg(void **state)
+{
+	(void) state;
+	char        path[] = "/tmp/fl-sql-pw-XXXXXX";
+	char        err[512];
+	fl_sql     *db   = NULL;
+	fl_sql_opts o    = { .target = target, .password_file = path };
+	int         fd   = mkstemp(path);
+	const char  pw[] = "wrong-Secret-4711\n";
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, pw, strlen(pw)), (ssize_t) strlen(pw));
+	close(fd);
+	assert_int_equal(fl_sql_open(&o, &db, err, sizeof(err)), FL_SQL_ERROR); // wrong password
+	assert_null(db);
+	assert_null(strstr(err, "wrong-Secret-4711"));
+	assert_non_null(strstr(err, "password"));
+
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(fl_sql_open(&o, &db, err, sizeof(err)), FL_SQL_ERROR);
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_null(strstr(err, "wrong-Secret-4711"));
+	unlink(path);
+	assert_int_equal(fl_sql_open(&o, &db, err, sizeof(err)), FL_SQL_ERROR);
+	assert_non_null(strstr(err, path)); // a missing file is named
+
+	o.target        = "postgresql://app:inline-Secret@127.0.0.1/x";
+	o.password_file = NULL;
+	assert_int_equal(fl_sql_open(&o, &db, err, sizeof(err)), FL_SQL_ERROR);
+	assert_non_null(strstr(err, "password_file"));
+	assert_null(strstr(err, "inline-Secret"));
+	o.target = "host=127.0.0.1 password=inline-Secret";
+	assert_int_equal(fl_sql_open(&o, &db, err, sizeof(err)), FL_SQL_ERROR);
+	assert_null(strstr(err, "inline-Secret"));
+	assert_null(db);
+}
+
+// PostgreSQL: application_name shows in pg_stat_activity; a read-only session says so.
+static void
+test_session_pg(void **state)
+{
+	(void) state;
+	fl_sql      *ro = open_db(true, 0);
+	fl_sql_stmt *st = prep_ok(ro,
+	    "SELECT application_name, current_setting("
+	    "'default_transaction_read_only') = 'on', "
+	    "current_setting('statement_timeout') FROM pg_stat_activity "
+	    "WHERE pid = pg_backend_pid()");
+	assert_int_equal(fl_sql_step(st), FL_SQL_ROW);
+	assert_string_equal(fl_sql_column_text(st, 0), "faultline-sql-test");
+	assert_int_equal(fl_sql_column_int64(st, 1), 1);
+	assert_string_equal(fl_sql_column_text(st, 2), "5s"); // timeout_ms 0: 5000
+	fl_sql_finalize(st);
+	fl_sql_close(ro);
+}
+
+// ---- migrations ------------------------------------------------------------------------------
+
+static const fl_sql_migration mig[] = {
+	{ .sqlite  = "CREATE TABLE m1 (id INTEGER PRIMARY KEY, v BLOB);"
+	             "CREATE TABLE applied (n BIGINT NOT NULL); INSERT INTO applied VALUES (1)",
+	    .pgsql = "CREATE TABLE m1 (id BIGINT PRIMARY KEY, v BYTEA);"
+	             "CREATE TABLE applied (n BIGINT NOT NULL); INSERT INTO applied VALUES (1)" },
+	{ .sqlite  = "ALTER TABLE m1 ADD COLUMN w TEXT NOT NULL DEFAULT 'x';"
+	             "INSERT INTO applied VALUES (2)",
+	    .pgsql = "ALTER TABLE m1 ADD COLUMN w TEXT NOT NULL DEFAULT 'x';"
+	             "INSERT INTO applied VALUES (2)" },
+	{ .sqlite  = "CREATE TABLE m2 (id BIGINT); INSERT INTO applied VALUES (3)",
+	    .pgsql = "CREATE TABLE m2 (id BIGINT); INSERT INTO applied VALUES (3)" },
+};
+
+static void
+test_migrate(void **state)
+{
+	(void) state;
+	fl_sql *db = open_db(false, 0);
+
+	assert_int_equal(fl_sql_schema_version(db, "test"), 0);
+	assert_int_equal(fl_sql_migrate(db, "test", mig, 2), FL_SQL_OK);
+	assert_int_equal(fl_sql_schema_version(db, "test"), 2);
+	assert_int_equal(fl_sql_schema_version(db, "lease"), 1);
+	assert_int_equal(count_rows(db, "applied"), 2);
+	assert_int_equal(count_rows(db, FL_SQL_LEASE_TABLE), 1);
+	exec_ok(db, "INSERT INTO m1 (id, w) VALUES (1, 'kept')");
+
+	assert_int_equal(fl_sql_migrate(db, "test", mig, 2), FL_SQL_OK); // nothing to do
+	assert_int_equal(count_rows(db, "applied"), 2);
+	assert_int_equal(fl_sql_migrate(db, "test", mig, 3), FL_SQL_OK); // only the new one
+	assert_int_equal(fl_sql_schema_version(db, "test"), 3);
+	assert_int_equal(count_rows(db, "applied"), 3);
+	assert_int_equal(count_rows(db, "m1"), 1);
+	assert_int_equal(count_rows(db, "m2"), 0);
+
+	// Other components keep their own versions; the lease row is made once.
+	assert_int_equal(fl_sql_migrate(db, "other", mig + 2, 0), FL_SQL_OK);
+	assert_int_equal(fl_sql_schema_version(db, "other"), 0);
+	assert_int_equal(count_rows(db, FL_SQL_LEASE_TABLE), 1);
+	fl_sql_stmt *st = prep_ok(db, "SELECT epoch FROM " FL_SQL_LEASE_TABLE " WHERE id = 1");
+	assert_int_equal(fl_sql_step(st), FL_SQL_ROW);
+	assert_int_equal(fl_sql_column_int64(st, 0), 0);
+	fl_sql_finalize(st);
+	fl_sql_close(db);
+}
+
+// A failing migration leaves the database at the version before it, its DDL undone.
+static void
+test_migrate_failure_rolls_back(void **state)
+{
+	(void) state;
+	fl_sql                *db    = open_db(false, 0);
+	const fl_sql_migration bad[] = { mig[0],
+		{ .sqlite  = "CREATE TABLE half (id BIGINT); INSERT INTO nowhere VALUES (1)",
+		    .pgsql = "CREATE TABLE half (id BIGINT); INSERT INTO nowhere VALUES (1)" } };
+
+	assert_int_equal(fl_sql_migrate(db, "test", bad, 2), FL_SQL_ERROR);
+	assert_non_null(strstr(fl_sql_errmsg(db), "test"));
+	assert_non_null(strstr(fl_sql_errmsg(db), "version 2"));
+	assert_non_null(strstr(fl_sql_errmsg(db), "nowhere"));
+	assert_int_equal(fl_sql_schema_version(db, "test"), 1);
+	fl_sql_stmt *st = NULL;
+	assert_int_equal(fl_sql_prepare(db, "SELECT * FROM half", &st), FL_SQL_ERROR);
+	assert_int_equal(count_rows(db, "applied"), 1); // usable, nothing half-done
+	fl_sql_close(db);
+}
+
+// A database written by a newer collector is refused, by writers and readers.
+static void
+test_migrate_refuses_newer(void **state)
+{
+	(void) state;
+	fl_sql *db = open_db(false, 0);
+	fl_sql *ro;
+
+	assert_int_equal(fl_sql_migrate(db, "test", mig, 3), FL_SQL_OK);
+	exec_ok(db, "UPDATE fl_schema SET version = 9 WHERE component = 'test'");
+	assert_int_equal(fl_sql_migrate(db, "test", mig, 3), FL_SQL_ERROR);
+	assert_non_null(strstr(fl_sql_errmsg(db), "newer"));
+	assert_non_null(strstr(fl_sql_errmsg(db), "version 9"));
+	assert_int_equal(count_rows(db, "applied"), 3);
+	ro = open_db(true, 0);
+	assert_int_equal(fl_sql_migrate(ro, "test", mig, 3), FL_SQL_ERROR);
+	assert_non_null(strstr(fl_sql_errmsg(ro), "newer"));
+	exec_ok(db, "UPDATE fl_schema SET version = 3 WHERE component = 'test'");
+	assert_int_equal(fl_sql_migrate(ro, "test", mig, 3), FL_SQL_OK);
+	fl_sql_close(ro);
+	fl_sql_close(db);
+}
+
+typedef struct racer {
+	pthread_barrier_t *go;
+	int                rv;
+	char               err[512];
+} racer;
+
+static void *
+race_migrate(void *arg)
+{
+	racer      *r  = arg;
+	fl_sql     *db = NULL;
+	fl_sql_opts o  = { .target = target, .password_file = password_file, .timeout_ms = 10000 };
+
+	r->rv = fl_sql_open(&o, &db, r->err, sizeof(r->err));
+	pthread_barrier_wait(r->go);
+	if (r->rv == FL_SQL_OK) {
+		r->rv = fl_sql_migrate(db, "test", mig, 3);
+		snprintf(r->err, sizeof(r->err), "%s", fl_sql_errmsg(db));
+		fl_sql_close(db);
+	}
+	return NULL;
+}
+
+// Collectors starting together: every migration is applied once.
+static void
+test_migrate_race(void **state)
+{
+	(void) state;
+	enum { N = 3 };
+	pthread_barrier_t go;
+	pthread_t         tid[N];
+	racer             r[N];
+
+	pthread_barrier_init(&go, NULL, N);
+	for (int i = 0; i < N; i++) {
+		r[i].go = &go;
+		assert_int_equal(pthread_create(&tid[i], NULL, race_migrate, &r[i]), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(tid[i], NULL);
+	}
+	pthread_barrier_destroy(&go);
+	for (int i = 0; i < N; i++) {
+		if (r[i].rv != FL_SQL_OK) {
+			fail_msg("racer %d: %d %s", i, r[i].rv, r[i].err);
+		}
+	}
+	fl_sql *db = open_db(false, 0);
+	assert_int_equal(count_rows(db, "applied"), 3);
+	assert_int_equal(count_rows(db, FL_SQL_LEASE_TABLE), 1);
+	assert_int_equal(fl_sql_schema_version(db, "test"), 3);
+	fl_sql_close(db);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -418,9 +684,19 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup(test_readonly_refuses_writes, setup),
 		cmocka_unit_test_setup(test_errors, setup),
 		cmocka_unit_test_setup(test_fence, setup),
+		cmocka_unit_test_setup(test_migrate, setup),
+		cmocka_unit_test_setup(test_migrate_failure_rolls_back, setup),
+		cmocka_unit_test_setup(test_migrate_refuses_newer, setup),
+		cmocka_unit_test_setup(test_migrate_race, setup),
 	};
 	const struct CMUnitTest lite_tests[] = {
 		cmocka_unit_test_setup(test_busy_sqlite, setup),
+	};
+	const struct CMUnitTest pg_tests[] = {
+		cmocka_unit_test_setup(test_busy_pg, setup),
+		cmocka_unit_test_setup(test_broken_pg, setup),
+		cmocka_unit_test(test_password_pg),
+		cmocka_unit_test(test_session_pg),
 	};
 	int rc;
 
@@ -433,7 +709,9 @@ main(int argc, char **argv)
 	}
 	pg = fl_sql_target_engine(target) == FL_SQL_PGSQL;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (!pg) {
+	if (pg) {
+		rc |= cmocka_run_group_tests(pg_tests, NULL, NULL);
+	} else {
 		rc |= cmocka_run_group_tests(lite_tests, NULL, NULL);
 	}
 	if (target == lite_path) {
