@@ -38,20 +38,20 @@ static const char *const durable_names[D_COUNT] = { "reports_received", "reports
 	"verifications_unverified" };
 
 struct coll_exporter {
-	coll_server          *srv;
-	coll_http            *http;
-	int                   http_port;
-	coll_api             *api;      // /api/v1/*
-	coll_counters        *counters; // the saver's connection (start and stop: before, after)
+	coll_server   *srv;
+	coll_http     *http;
+	int            http_port;
+	coll_api      *api;      // /api/v1/*
+	coll_counters *counters; // the saver's connection (start and stop: before, after)
 	// A counter's durable value is what this process counted plus adj: the stored value when
 	// it was loaded, less what this process had counted then.
-	atomic_int_fast64_t  adj[D_COUNT];
-	atomic_uint_fast64_t verif[3]; // since start: passed, failed, unverified
-	int64_t              fence_applied; // saver thread only: the fence its connection has
-	pthread_mutex_t      mu;            // guards the fields below
-	pthread_cond_t       cv;
-	int64_t              fence; // > 0 active under that lease epoch, 0 single, < 0 standby
-	bool                 stopping;
+	atomic_int_fast64_t   adj[D_COUNT];
+	atomic_uint_fast64_t  verif[3];      // since start: passed, failed, unverified
+	int64_t               fence_applied; // saver thread only: the fence its connection has
+	pthread_mutex_t       mu;            // guards the fields below
+	pthread_cond_t        cv;
+	int64_t               fence; // > 0 active under that lease epoch, 0 single, < 0 standby
+	bool                  stopping;
 	bool                  saver_started;
 	bool                  save_failing; // saver thread only (and the final save after it)
 	pthread_t             saver;
@@ -96,7 +96,8 @@ durable_load(coll_exporter *e, bool at_start)
 	}
 	process_counts(e, counted);
 	for (int i = 0; i < D_COUNT; i++) {
-		atomic_store(&e->adj[i], (int64_t) stored[i] - (at_start ? 0 : (int64_t) counted[i]));
+		atomic_store(
+		    &e->adj[i], (int64_t) stored[i] - (at_start ? 0 : (int64_t) counted[i]));
 	}
 	return FL_SQL_OK;
 }
@@ -110,7 +111,8 @@ durable_open(coll_exporter *e, char *err, size_t errlen)
 		return -1;
 	}
 	if (durable_load(e, true) != FL_SQL_OK) {
-		snprintf(err, errlen, "cannot read counters: %s", coll_counters_errmsg(e->counters));
+		snprintf(
+		    err, errlen, "cannot read counters: %s", coll_counters_errmsg(e->counters));
 		return -1;
 	}
 	return 0;

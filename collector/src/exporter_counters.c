@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fl/str.h"
+#include "sql_migrate.h"
 
 struct coll_counters {
 	char       *target, *password_file, *app_name; // copies of the opts' strings
@@ -23,11 +24,15 @@ static const char counters_v1_sqlite[] =
 static const char counters_v1_pgsql[] =
     "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)";
 
+static const fl_sql_migration counters_migrations[] = {
+	{ counters_v1_sqlite, counters_v1_pgsql },
+};
+
 static int
 migrate(fl_sql *db)
 {
-	return fl_sql_exec(db, fl_sql_engine_of(db) == FL_SQL_PGSQL ? counters_v1_pgsql
-	                                                             : counters_v1_sqlite);
+	return fl_sql_migrate(db, "counters", counters_migrations,
+	    sizeof(counters_migrations) / sizeof(counters_migrations[0]));
 }
 
 static const char *
@@ -49,8 +54,8 @@ connect_db(coll_counters *c)
 		return FL_SQL_OK;
 	}
 	if (fl_sql_open(&c->opts, &db, why, sizeof(why)) != FL_SQL_OK) {
-		snprintf(c->err, sizeof(c->err), "cannot open %s for counters: %s", target_name(c),
-		    why);
+		snprintf(
+		    c->err, sizeof(c->err), "cannot open %s for counters: %s", target_name(c), why);
 		return FL_SQL_EBROKEN;
 	}
 	if ((rc = migrate(db)) != FL_SQL_OK) {
@@ -136,7 +141,7 @@ coll_counters_errmsg(const coll_counters *c)
 int
 coll_counters_load(coll_counters *c, const char *const *names, size_t n, uint64_t *v)
 {
-	fl_sql_stmt *q = NULL;
+	fl_sql_stmt *q       = NULL;
 	uint64_t     got[16] = { 0 };
 	int          rc;
 

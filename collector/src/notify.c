@@ -43,12 +43,12 @@ typedef struct receiver {
 } receiver;
 
 struct coll_notify {
-	coll_notify_config cfg;
-	pthread_mutex_t    mu;
-	pthread_cond_t     cv; // a new diagnosis, new rows, or stop
-	atomic_int         stop;
-	atomic_int_fast64_t fence; // the lease epoch every connection's writes check; 0: none
-	uint64_t           rows_gen; // bumped when rows are queued (senders wait on it)
+	coll_notify_config  cfg;
+	pthread_mutex_t     mu;
+	pthread_cond_t      cv; // a new diagnosis, new rows, or stop
+	atomic_int          stop;
+	atomic_int_fast64_t fence;    // the lease epoch every connection's writes check; 0: none
+	uint64_t            rows_gen; // bumped when rows are queued (senders wait on it)
 	// The latest diagnosis, packed (guarded by mu).
 	uint8_t *snap;
 	size_t   snap_len;

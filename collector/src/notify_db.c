@@ -8,6 +8,7 @@
 
 #include "fl/log.h"
 #include "fl/str.h"
+#include "sql_migrate.h"
 
 // Migration 1 is the schema today's collector created with CREATE TABLE IF NOT EXISTS, word for
 // word on SQLite: a database it wrote is adopted with its rows. PostgreSQL gets the same tables
@@ -47,11 +48,15 @@ static const char notify_v1_pgsql[] =
     " target TEXT NOT NULL, reason TEXT NOT NULL, created_us BIGINT NOT NULL,"
     " until_us BIGINT NOT NULL);";
 
+static const fl_sql_migration notify_migrations[] = {
+	{ notify_v1_sqlite, notify_v1_pgsql },
+};
+
 static int
 migrate(fl_sql *db, char *err, size_t errlen)
 {
-	const char *v1 = fl_sql_engine_of(db) == FL_SQL_PGSQL ? notify_v1_pgsql : notify_v1_sqlite;
-	if (fl_sql_exec(db, v1) != FL_SQL_OK) {
+	if (fl_sql_migrate(db, "notify", notify_migrations,
+	        sizeof(notify_migrations) / sizeof(notify_migrations[0])) != FL_SQL_OK) {
 		snprintf(err, errlen, "%s", fl_sql_errmsg(db));
 		return -1;
 	}
@@ -62,8 +67,7 @@ static const char *
 target_name(const notify_db *d)
 {
 	// A conninfo or URI may carry a password: the log names the engine only.
-	return fl_sql_target_engine(d->target) == FL_SQL_PGSQL ? "the PostgreSQL state"
-	                                                       : d->target;
+	return fl_sql_target_engine(d->target) == FL_SQL_PGSQL ? "the PostgreSQL state" : d->target;
 }
 
 static int
@@ -91,11 +95,10 @@ notify_db_open(notify_db *d, const fl_sql_opts *o, const char *who, char *err, s
 {
 	memset(d, 0, sizeof(*d));
 	snprintf(d->who, sizeof(d->who), "%s", who);
-	d->opts   = *o;
-	d->target = fl_str_dup(o->target);
-	d->password_file =
-	    o->password_file != NULL ? fl_str_dup(o->password_file) : NULL;
-	d->app_name = o->app_name != NULL ? fl_str_dup(o->app_name) : NULL;
+	d->opts          = *o;
+	d->target        = fl_str_dup(o->target);
+	d->password_file = o->password_file != NULL ? fl_str_dup(o->password_file) : NULL;
+	d->app_name      = o->app_name != NULL ? fl_str_dup(o->app_name) : NULL;
 	if (d->target == NULL || (o->password_file != NULL && d->password_file == NULL) ||
 	    (o->app_name != NULL && d->app_name == NULL)) {
 		snprintf(err, errlen, "cannot open %s: out of memory", who);
@@ -190,8 +193,8 @@ notify_db_begin(notify_db *d)
 	}
 	if ((rc = fl_sql_begin(db)) != FL_SQL_OK) {
 		if (rc == FL_SQL_ERROR || rc == FL_SQL_EBUSY) {
-			fl_log(FL_LOG_ERR, "notify", "cannot write %s: %s", d->who,
-			    fl_sql_errmsg(db));
+			fl_log(
+			    FL_LOG_ERR, "notify", "cannot write %s: %s", d->who, fl_sql_errmsg(db));
 		}
 		return notify_db_note(d, rc);
 	}

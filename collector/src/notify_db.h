@@ -33,7 +33,7 @@ typedef struct notify_db {
 // Opens o's database (copying what it needs of o) and applies the "notify" migrations. who
 // (e.g. "notifications to webhook ops") names the connection in the log. On failure d holds
 // nothing and err says why (never the password). Returns 0 or -1.
-int notify_db_open(notify_db *d, const fl_sql_opts *o, const char *who, char *err, size_t errlen);
+int  notify_db_open(notify_db *d, const fl_sql_opts *o, const char *who, char *err, size_t errlen);
 void notify_db_close(notify_db *d); // accepts a closed or zeroed d
 
 // The connection, opened again when it was lost; NULL when it cannot be (logged once: the

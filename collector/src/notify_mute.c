@@ -121,8 +121,7 @@ load(coll_mutes *m, int64_t now_us)
 }
 
 int
-coll_mutes_open(
-    const fl_sql_opts *o, int64_t now_us, coll_mutes **out, char *err, size_t errlen)
+coll_mutes_open(const fl_sql_opts *o, int64_t now_us, coll_mutes **out, char *err, size_t errlen)
 {
 	coll_mutes *m = calloc(1, sizeof(*m));
 	if (m == NULL) {
@@ -271,7 +270,7 @@ int
 coll_mutes_add(coll_mutes *m, const char *host, const char *target, uint32_t for_s,
     const char *reason, int64_t now_us, coll_mute *out, char *err, size_t errlen)
 {
-	coll_mute x         = { 0 };
+	coll_mute x = { 0 };
 	int       rc;
 	bool      by_host   = host != NULL && host[0] != '\0';
 	bool      by_target = target != NULL && target[0] != '\0';

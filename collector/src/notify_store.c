@@ -191,8 +191,9 @@ notify_store_count_rows(notify_store *st, const char *receiver, bool tried_only)
 {
 	fl_sql_stmt *s;
 	if (prep(st, &s,
-	        tried_only ? "SELECT COUNT(*) FROM notify_outbox WHERE receiver = $1 AND attempts > 0"
-	                   : "SELECT COUNT(*) FROM notify_outbox WHERE receiver = $1",
+	        tried_only
+	            ? "SELECT COUNT(*) FROM notify_outbox WHERE receiver = $1 AND attempts > 0"
+	            : "SELECT COUNT(*) FROM notify_outbox WHERE receiver = $1",
 	        "t", receiver) != FL_SQL_OK) {
 		return -1;
 	}
@@ -251,12 +252,13 @@ notify_store_requeue(notify_store *st, const char *receiver, const char *finding
 	int64_t n  = 0;
 	int     rc = notify_db_begin(&st->d);
 	if (rc == FL_SQL_OK) {
-		n = exec_sql(st,
-		    "INSERT INTO notify_outbox (receiver, finding, event_id, status, body, created_us)"
-		    " SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), 'firing',"
-		    " CAST($4 AS TEXT), CAST($5 AS BIGINT) WHERE NOT EXISTS (SELECT 1 FROM"
-		    " notify_outbox WHERE receiver = $1 AND finding = $2)",
-		    "tttti", receiver, finding, event_id, body, now_us);
+		n  = exec_sql(st,
+		     "INSERT INTO notify_outbox (receiver, finding, event_id, status, body, "
+		      "created_us)"
+		      " SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), 'firing',"
+		      " CAST($4 AS TEXT), CAST($5 AS BIGINT) WHERE NOT EXISTS (SELECT 1 FROM"
+		      " notify_outbox WHERE receiver = $1 AND finding = $2)",
+		     "tttti", receiver, finding, event_id, body, now_us);
 		rc = ok(n);
 	}
 	rc = notify_db_end(&st->d, rc);
@@ -351,7 +353,8 @@ notify_store_failed(notify_store *st, const notify_row *row, int64_t next_us)
 	int rc = notify_db_begin(&st->d);
 	if (rc == FL_SQL_OK) {
 		rc = ok(exec_sql(st,
-		    "UPDATE notify_outbox SET attempts = attempts + 1, next_try_us = $2 WHERE seq = $1",
+		    "UPDATE notify_outbox SET attempts = attempts + 1, next_try_us = $2 WHERE seq "
+		    "= $1",
 		    "ii", row->seq, next_us));
 	}
 	if (rc == FL_SQL_OK) {

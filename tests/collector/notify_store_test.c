@@ -110,8 +110,9 @@ set_lease(int64_t epoch)
 {
 	fl_sql *db = raw_open();
 	char    sql[256];
-	raw_exec(db, "CREATE TABLE IF NOT EXISTS " FL_SQL_LEASE_TABLE
-	             " (id BIGINT PRIMARY KEY, epoch BIGINT NOT NULL)");
+	raw_exec(db,
+	    "CREATE TABLE IF NOT EXISTS " FL_SQL_LEASE_TABLE
+	    " (id BIGINT PRIMARY KEY, epoch BIGINT NOT NULL)");
 	snprintf(sql, sizeof(sql),
 	    "INSERT INTO " FL_SQL_LEASE_TABLE " (id, epoch) VALUES (1, %lld)"
 	    " ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch",
@@ -402,11 +403,11 @@ static void
 test_fenced_writes_refused(void **state)
 {
 	(void) state;
-	notify_store     *st = store_open(), *other;
-	coll_mutes       *m  = mutes_open(10 * S);
-	coll_counters    *c  = counters_open();
+	notify_store     *st      = store_open(), *other;
+	coll_mutes       *m       = mutes_open(10 * S);
+	coll_counters    *c       = counters_open();
 	const char *const names[] = { "reports_received" };
-	uint64_t          one[]   = { 1 }, two[] = { 2 }, v[1];
+	uint64_t          one[] = { 1 }, two[] = { 2 }, v[1];
 	notify_row        row, again;
 	coll_mute         x;
 	char              err[256];
@@ -425,8 +426,8 @@ test_fenced_writes_refused(void **state)
 	assert_int_equal(notify_store_next(st, "ops", 10 * S, &again), FL_SQL_EFENCED);
 	assert_int_equal(enqueue_rx(st, "ops", "B", "firing", "b1", &dropped), FL_SQL_EFENCED);
 	assert_int_equal(notify_store_failed(st, &row, 20 * S), FL_SQL_EFENCED);
-	assert_int_equal(notify_store_requeue(st, "ops", "C", "C-firing", "c", 10 * S),
-	    FL_SQL_EFENCED);
+	assert_int_equal(
+	    notify_store_requeue(st, "ops", "C", "C-firing", "c", 10 * S), FL_SQL_EFENCED);
 	assert_int_equal(notify_store_all_due(st), FL_SQL_EFENCED);
 	assert_int_equal(coll_counters_save(c, names, 1, two), FL_SQL_EFENCED);
 	assert_int_equal(
@@ -467,9 +468,99 @@ test_fenced_writes_refused(void **state)
 	coll_counters_close(c);
 }
 
+// ---- adopting a database written before sql.h ---------------------------------------------------
+
+// The tables exactly as the collector before sql.h created them (notify_store.c,
+// notify_mute.c and exporter.c on main before the port), with rows as it wrote them.
+static const char before_sql_h[] =
+    "CREATE TABLE IF NOT EXISTS notify_outbox ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, receiver TEXT NOT NULL, finding TEXT NOT NULL,"
+    " event_id TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL,"
+    " created_us INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_try_us INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS notify_outbox_by_finding ON notify_outbox (receiver, finding, "
+    "seq);"
+    "CREATE TABLE IF NOT EXISTS notify_firing ("
+    " id TEXT PRIMARY KEY, fired_us INTEGER NOT NULL, finding BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS notify_counts ("
+    " receiver TEXT NOT NULL, outcome TEXT NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY (receiver, outcome));"
+    "CREATE TABLE IF NOT EXISTS notify_mutes ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, host TEXT NOT NULL, target TEXT NOT NULL,"
+    " reason TEXT NOT NULL, created_us INTEGER NOT NULL, until_us INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT INTO notify_outbox (receiver, finding, event_id, status, body, created_us,"
+    " attempts, next_try_us) VALUES ('ops', 'A', 'A-firing', 'firing', 'a1', 6000000, 2,"
+    " 99000000);"
+    "INSERT INTO notify_firing (id, fired_us, finding) VALUES ('A', 5000000, x'0803');"
+    "INSERT INTO notify_counts (receiver, outcome, n) VALUES ('ops', 'sent', 4),"
+    " ('ops', 'failed', 2);"
+    "INSERT INTO notify_mutes (host, target, reason, created_us, until_us) VALUES"
+    " ('app1', '', 'upgrade', 1000000, 9000000000);"
+    "INSERT INTO counters (name, value) VALUES ('reports_received', 1234),"
+    " ('verifications_failed', 3);";
+
+// A database the collector wrote before sql.h opens with every row kept; the migrations
+// record the "notify" and "counters" components at version 1, and new rows go on after the
+// old ones.
+static void
+test_adopts_database_from_before(void **state)
+{
+	(void) state;
+	fl_sql           *db = raw_open();
+	notify_store     *st;
+	coll_mutes       *m;
+	coll_counters    *c;
+	notify_row        row;
+	coll_mute         list[2];
+	int               firing  = 0;
+	const char *const names[] = { "reports_received", "verifications_failed" };
+	uint64_t          v[2];
+
+	raw_exec(db, before_sql_h);
+	fl_sql_close(db);
+
+	st = store_open();
+	assert_int_equal(notify_store_pending(st, "ops"), 1);
+	assert_int_equal(notify_store_count(st, "ops", "sent"), 4);
+	assert_int_equal(notify_store_count(st, "ops", "failed"), 2);
+	assert_int_equal(notify_store_firing(st, count_firing, &firing), 0);
+	assert_int_equal(firing, 1);
+	assert_int_equal(notify_store_all_due(st), 0);
+	assert_int_equal(notify_store_next(st, "ops", 10 * S, &row), 1);
+	assert_string_equal(row.event_id, "A-firing");
+	assert_int_equal(row.attempts, 2);
+	assert_int_equal(notify_store_sent(st, &row), 0);
+	notify_row_free(&row);
+	enqueue(st, "B", "firing", "b1");
+	assert_int_equal(notify_store_next(st, "ops", 10 * S, &row), 1);
+	assert_true(row.seq > 1);
+	notify_row_free(&row);
+	notify_store_close(st);
+
+	m = mutes_open(2 * S);
+	assert_int_equal(coll_mutes_list(m, 2 * S, list, 2), 1);
+	assert_string_equal(list[0].host, "app1");
+	assert_int_equal(list[0].id, 1);
+	coll_mutes_close(m);
+
+	c = counters_open();
+	assert_int_equal(coll_counters_load(c, names, 2, v), FL_SQL_OK);
+	assert_int_equal(v[0], 1234);
+	assert_int_equal(v[1], 3);
+	coll_counters_close(c);
+
+	assert_int_equal(raw_count("SELECT version FROM fl_schema WHERE component = 'notify'"), 1);
+	assert_int_equal(
+	    raw_count("SELECT version FROM fl_schema WHERE component = 'counters'"), 1);
+}
+
 int
 main(int argc, char **argv)
 {
+	const struct CMUnitTest lite_tests[] = {
+		cmocka_unit_test_setup(test_adopts_database_from_before, setup),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_outbox_order_retry_and_reopen, setup),
 		cmocka_unit_test_setup(test_outbox_bounded, setup),
@@ -491,6 +582,7 @@ main(int argc, char **argv)
 	pg = fl_sql_target_engine(target) == FL_SQL_PGSQL;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	if (!pg) {
+		rc |= cmocka_run_group_tests(lite_tests, NULL, NULL);
 		remove_lite();
 	}
 	return rc;
