@@ -15,12 +15,20 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exporter_counters.h"
+#include "notify.h"
 #include "notify_mute.h"
 #include "notify_store.h"
 #include "sql.h"
@@ -468,6 +476,164 @@ test_fenced_writes_refused(void **state)
 	coll_counters_close(c);
 }
 
+// ---- the sender and the fence ------------------------------------------------------------------
+
+// A webhook receiver: answers 200 to every POST and keeps the event ids it got, in order.
+typedef struct sink {
+	int             fd;
+	int             port;
+	pthread_t       tid;
+	atomic_int      stop;
+	pthread_mutex_t mu;
+	char            ids[8][128];
+	int             n;
+} sink;
+
+// Reads one request from c (head and Content-Length body) into buf; its length, or -1.
+static int
+read_request(int c, char *buf, size_t cap)
+{
+	size_t      len = 0;
+	const char *end = NULL;
+	for (;;) {
+		ssize_t r = read(c, buf + len, cap - 1 - len);
+		if (r <= 0) {
+			return -1;
+		}
+		len += (size_t) r;
+		buf[len] = '\0';
+		if (end == NULL && (end = strstr(buf, "\r\n\r\n")) != NULL) {
+			end += 4;
+		}
+		const char *cl = strstr(buf, "Content-Length:");
+		if (end != NULL &&
+		    (cl == NULL || (size_t) (end - buf) + (size_t) atol(cl + 15) <= len)) {
+			return (int) len;
+		}
+		if (len + 1 >= cap) {
+			return -1;
+		}
+	}
+}
+
+static void *
+sink_main(void *arg)
+{
+	sink *k = arg;
+	while (!atomic_load(&k->stop)) {
+		struct pollfd p = { .fd = k->fd, .events = POLLIN };
+		char          buf[65536];
+		if (poll(&p, 1, 50) != 1) {
+			continue;
+		}
+		int c = accept(k->fd, NULL, NULL);
+		if (c < 0) {
+			continue;
+		}
+		if (read_request(c, buf, sizeof(buf)) > 0) {
+			const char *id = strstr(buf, "X-Faultline-Event-Id: ");
+			pthread_mutex_lock(&k->mu);
+			if (id != NULL && k->n < 8) {
+				snprintf(k->ids[k->n++], sizeof(k->ids[0]), "%.*s",
+				    (int) strcspn(id + 22, "\r\n"), id + 22);
+			}
+			pthread_mutex_unlock(&k->mu);
+			const char ok[] =
+			    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+			assert_int_equal(write(c, ok, sizeof(ok) - 1), (ssize_t) sizeof(ok) - 1);
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+static void
+sink_start(sink *k)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t          len = sizeof(a);
+	memset(k, 0, sizeof(*k));
+	pthread_mutex_init(&k->mu, NULL);
+	k->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(k->fd >= 0);
+	assert_int_equal(bind(k->fd, (struct sockaddr *) &a, sizeof(a)), 0);
+	assert_int_equal(listen(k->fd, 8), 0);
+	assert_int_equal(getsockname(k->fd, (struct sockaddr *) &a, &len), 0);
+	k->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&k->tid, NULL, sink_main, k), 0);
+}
+
+static void
+sink_stop(sink *k)
+{
+	atomic_store(&k->stop, 1);
+	pthread_join(k->tid, NULL);
+	close(k->fd);
+	pthread_mutex_destroy(&k->mu);
+}
+
+static int
+sink_count(sink *k)
+{
+	pthread_mutex_lock(&k->mu);
+	int n = k->n;
+	pthread_mutex_unlock(&k->mu);
+	return n;
+}
+
+// Waits up to secs for the sink to hold n requests.
+static bool
+sink_wait(sink *k, int n, int secs)
+{
+	for (int i = 0; i < secs * 20 && sink_count(k) < n; i++) {
+		nanosleep(&(struct timespec) { 0, 50000000L }, NULL);
+	}
+	return sink_count(k) >= n;
+}
+
+// A collector whose lease epoch moved stops sending: a row queued by the active is not sent
+// by it, and stays for the active; given the new epoch (active again), it sends that row with
+// its event id.
+static void
+test_sender_stops_when_fenced(void **state)
+{
+	(void) state;
+	coll_notify_config cfg;
+	coll_notify       *n = NULL;
+	notify_store      *q = store_open(); // the active's outbox, unfenced: it queues rows
+	fl_sql_opts        o = opts();
+	sink               k;
+	char               err[512], url[64];
+
+	sink_start(&k);
+	set_lease(1);
+	coll_notify_config_defaults(&cfg);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", k.port);
+	assert_int_equal(coll_notify_config_section(&cfg, "webhook", "ops", err, sizeof(err)), 0);
+	assert_int_equal(coll_notify_config_set(&cfg, "webhook", "url", url, err, sizeof(err)), 0);
+	if (coll_notify_start(&cfg, &o, 1, NULL, &n, err, sizeof(err)) != 0) {
+		fail_msg("cannot start the notifier: %s", err);
+	}
+
+	enqueue(q, "A", "firing", "{}");
+	assert_true(sink_wait(&k, 1, 10));
+	assert_string_equal(k.ids[0], "A-firing");
+
+	set_lease(2); // another collector took the lease, and queues B
+	enqueue(q, "B", "firing", "{}");
+	// Negative: three times the sender's look period (NOTIFY_IDLE_MS) passes without a send.
+	assert_false(sink_wait(&k, 2, 3));
+	assert_int_equal(notify_store_pending(q, "ops"), 1);
+
+	coll_notify_set_fence(n, 2); // this collector is the active one again
+	assert_true(sink_wait(&k, 2, 10));
+	assert_string_equal(k.ids[1], "B-firing");
+	coll_notify_stop(n);
+	assert_int_equal(notify_store_pending(q, "ops"), 0);
+	notify_store_close(q);
+	sink_stop(&k);
+}
+
 // ---- adopting a database written before sql.h ---------------------------------------------------
 
 // The tables exactly as the collector before sql.h created them (notify_store.c,
@@ -569,6 +735,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup(test_mutes_persist_and_reload, setup),
 		cmocka_unit_test_setup(test_counters_roundtrip, setup),
 		cmocka_unit_test_setup(test_fenced_writes_refused, setup),
+		cmocka_unit_test_setup(test_sender_stops_when_fenced, setup),
 	};
 	int rc;
 
