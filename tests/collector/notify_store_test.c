@@ -27,10 +27,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "exporter.h"
 #include "exporter_counters.h"
+#include "hub.h"
+#include "metrics.h"
 #include "notify.h"
 #include "notify_mute.h"
 #include "notify_store.h"
+#include "server.h"
 #include "sql.h"
 
 #define S 1000000LL // one second in us
@@ -634,6 +639,79 @@ test_sender_stops_when_fenced(void **state)
 	sink_stop(&k);
 }
 
+// ---- the exporter's durable counters under a lease --------------------------------------------
+
+static void
+set_stored_received(int64_t v)
+{
+	coll_counters    *c       = counters_open();
+	const char *const names[] = { "reports_received" };
+	uint64_t          x[]     = { (uint64_t) v };
+	assert_int_equal(coll_counters_save(c, names, 1, x), FL_SQL_OK);
+	coll_counters_close(c);
+}
+
+static uint64_t
+shown_received(coll_server *srv)
+{
+	coll_metrics_snapshot s;
+	coll_metrics_snapshot_init(&s);
+	assert_int_equal(coll_exporter_snapshot(srv->exporter, &s), 0);
+	uint64_t v = s.reports_received;
+	coll_metrics_snapshot_fini(&s);
+	return v;
+}
+
+// Waits up to secs for /metrics to show reports_received == v.
+static bool
+shows_received(coll_server *srv, uint64_t v, int secs)
+{
+	for (int i = 0; i < secs * 20 && shown_received(srv) != v; i++) {
+		nanosleep(&(struct timespec) { 0, 50000000L }, NULL);
+	}
+	return shown_received(srv) == v;
+}
+
+// A standby saves nothing and shows what the active saved; on becoming active it carries on
+// from the stored values; once the lease moves, its saves are refused.
+static void
+test_exporter_counters_follow_the_lease(void **state)
+{
+	(void) state;
+	coll_config  cfg;
+	coll_server *srv = NULL;
+	char         err[512];
+
+	coll_config_defaults(&cfg);
+	snprintf(cfg.listen, sizeof(cfg.listen), "tcp://127.0.0.1:0");
+	snprintf(cfg.survey, sizeof(cfg.survey), "tcp://127.0.0.1:0");
+	snprintf(cfg.control, sizeof(cfg.control), "tcp://127.0.0.1:0");
+	snprintf(cfg.state, sizeof(cfg.state), "%s", target);
+	cfg.http[0] = '\0';
+	if (coll_server_start(&cfg, &srv, err, sizeof(err)) != 0) {
+		fail_msg("cannot start the collector: %s", err);
+	}
+	set_lease(1);
+	coll_exporter_set_fence(srv->exporter, -1); // standby
+	set_stored_received(500);                   // saved by the active
+	assert_true(shows_received(srv, 500, 12));
+	assert_int_equal(raw_count("SELECT value FROM counters WHERE name = 'reports_received'"),
+	    500); // not overwritten by the standby
+
+	set_stored_received(700); // the active's last save before it died
+	coll_exporter_set_fence(srv->exporter, 1);
+	assert_true(shows_received(srv, 700, 12));
+
+	set_lease(2); // lost the lease: its saves are refused
+	set_stored_received(900);
+	nanosleep(&(struct timespec) { COLL_EXPORTER_SAVE_MS / 1000 + 1, 0 }, NULL); // a save tick
+	assert_int_equal(
+	    raw_count("SELECT value FROM counters WHERE name = 'reports_received'"), 900);
+	coll_server_stop(srv);
+	assert_int_equal(raw_count("SELECT value FROM counters WHERE name = 'reports_received'"),
+	    900); // not at stop either
+}
+
 // ---- adopting a database written before sql.h ---------------------------------------------------
 
 // The tables exactly as the collector before sql.h created them (notify_store.c,
@@ -726,6 +804,8 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest lite_tests[] = {
 		cmocka_unit_test_setup(test_adopts_database_from_before, setup),
+		// On PostgreSQL too once the store (store.c) opens it.
+		cmocka_unit_test_setup(test_exporter_counters_follow_the_lease, setup),
 	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_outbox_order_retry_and_reopen, setup),
