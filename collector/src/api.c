@@ -578,7 +578,9 @@ coll_api_open(coll_server *srv, coll_api **out, char *err, size_t errlen)
 	}
 	a->srv = srv;
 	atomic_init(&a->verifies, 0);
-	if (coll_store_open(srv->cfg.state, true, &a->reader, err, errlen) != 0) {
+	fl_sql_opts o;
+	coll_config_sql_opts(&srv->cfg, true, "faultline-collector-api", &o);
+	if (coll_store_open(&o, &a->reader, err, errlen) != 0) {
 		free(a);
 		return -1;
 	}

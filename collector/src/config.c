@@ -215,6 +215,18 @@ set_path(coll_config *cfg, const char *key, const char *v, char *err, size_t err
 			snprintf(err, errlen, "state: path empty or too long");
 			return -1;
 		}
+		char why[256];
+		if (fl_sql_check_target(v, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "state: %s", why);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "password_file") == 0) {
+		if (fl_strlcpy_checked(cfg->password_file, v, sizeof(cfg->password_file)) != 0) {
+			snprintf(err, errlen, "password_file: path too long");
+			return -1;
+		}
 		return 0;
 	}
 	return NOT_MINE;
@@ -493,6 +505,42 @@ coll_config_load(const char *path, coll_config *cfg, char *err, size_t errlen)
 	return rv;
 }
 
+// password_file goes with a PostgreSQL state, and must be readable by the collector alone.
+static int
+check_state_password(const coll_config *cfg, const char *where, char *err, size_t errlen)
+{
+	char secret[512];
+	char why[COLL_PATH_MAX + 128];
+
+	if (cfg->password_file[0] == '\0') {
+		return 0;
+	}
+	if (fl_sql_target_engine(cfg->state) != FL_SQL_PGSQL) {
+		snprintf(err, errlen,
+		    "%s: password_file is for a PostgreSQL state, and state is a SQLite file (%s)",
+		    where, cfg->state);
+		return -1;
+	}
+	if (fl_cfg_read_secret_file(cfg->password_file, secret, sizeof(secret), why, sizeof(why)) !=
+	    0) {
+		snprintf(err, errlen, "%s: password_file: %s", where, why);
+		return -1;
+	}
+	explicit_bzero(secret, sizeof(secret));
+	return 0;
+}
+
+void
+coll_config_sql_opts(const coll_config *cfg, bool readonly, const char *app_name, fl_sql_opts *out)
+{
+	*out = (fl_sql_opts) {
+		.target        = cfg->state,
+		.password_file = cfg->password_file[0] != '\0' ? cfg->password_file : NULL,
+		.readonly      = readonly,
+		.app_name      = app_name,
+	};
+}
+
 bool
 coll_url_loopback(const char *url)
 {
@@ -550,6 +598,9 @@ coll_config_check(const coll_config *cfg, const char *where, char *err, size_t e
 	}
 	if (coll_notify_config_check_secrets(&cfg->notify, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%s: %s", where, why);
+		return -1;
+	}
+	if (check_state_password(cfg, where, err, errlen) != 0) {
 		return -1;
 	}
 	if (cfg->keys_dir[0] != '\0') {

@@ -22,17 +22,18 @@
 #define COLL_PATH_MAX       1024
 
 typedef struct coll_config {
-	char     listen[COLL_URL_MAX];  // PULL listens here for agents' reports
-	char     survey[COLL_URL_MAX];  // SURVEYOR listens here (probe-now, a later issue)
-	char     control[COLL_URL_MAX]; // REP listens here for the CLI
-	char     state[COLL_PATH_MAX];  // SQLite database path
-	int      log_level;             // FL_LOG_* (syslog numbers)
-	bool     log_json;              // log_format = json: one JSON object per log line
-	uint32_t history_days;          // history older than this is pruned
-	uint32_t history_max_events;    // and beyond this many events, the oldest
-	int64_t  forget_after_us;       // forget hosts stale this long; 0 = never
-	uint32_t max_hosts;             // hosts kept; reports from more are dropped (counted)
-	uint32_t max_probes_per_host;   // results in one report; more: the report is dropped
+	char     listen[COLL_URL_MAX];         // PULL listens here for agents' reports
+	char     survey[COLL_URL_MAX];         // SURVEYOR listens here (probe-now, a later issue)
+	char     control[COLL_URL_MAX];        // REP listens here for the CLI
+	char     state[COLL_PATH_MAX];         // SQLite path, or PostgreSQL URI / conninfo (sql.h)
+	char     password_file[COLL_PATH_MAX]; // PostgreSQL state: the password's file; "": none
+	int      log_level;                    // FL_LOG_* (syslog numbers)
+	bool     log_json;                     // log_format = json: one JSON object per log line
+	uint32_t history_days;                 // history older than this is pruned
+	uint32_t history_max_events;           // and beyond this many events, the oldest
+	int64_t  forget_after_us;              // forget hosts stale this long; 0 = never
+	uint32_t max_hosts;           // hosts kept; reports from more are dropped (counted)
+	uint32_t max_probes_per_host; // results in one report; more: the report is dropped
 
 	// Transport security (docs/security.md): TLS files serve every tls+tcp:// listener
 	// (reports, survey, control), which then require a client certificate from tls_ca.
@@ -77,6 +78,12 @@ int coll_config_set(coll_config *cfg, const char *key, const char *value, char *
 // files present (and loadable) when an address is tls+tcp://, keys_dir a directory. Returns
 // 0, or -1 with "WHERE: message" in err (where = the config path, or "(defaults)").
 int coll_config_check(const coll_config *cfg, const char *where, char *err, size_t errlen);
+
+// The options every module opens the state database with (state, password_file), for a
+// read-only or a writing connection named app_name in pg_stat_activity. The strings are
+// borrowed from cfg and app_name.
+void coll_config_sql_opts(
+    const coll_config *cfg, bool readonly, const char *app_name, fl_sql_opts *out);
 
 // True when url is tcp://, tcp4:// or tcp6:// to a loopback address (127.0.0.0/8, ::1,
 // localhost). A plain tcp:// control socket is refused anywhere else (anyone on the network could

@@ -290,15 +290,18 @@ write_ops(coll_server *srv, coll_ops *ops)
 	coll_ops_clear(ops);
 }
 
-static void
+// History older than history_days goes, COLL_PRUNE_BATCH events per transaction (one large
+// delete would hold up ingest). Returns true while more remain to be pruned.
+static bool
 prune(coll_server *srv, int64_t now)
 {
 	int64_t before = now - (int64_t) srv->cfg.history_days * 86400 * 1000000LL;
-	long    n      = coll_store_prune(srv->writer, before);
+	long    n      = coll_store_prune(srv->writer, before, COLL_PRUNE_BATCH);
 	if (n > 0) {
 		fl_log(FL_LOG_INFO, "ingest", "pruned %ld history events older than %u days", n,
 		    srv->cfg.history_days);
 	}
+	return n == COLL_PRUNE_BATCH;
 }
 
 // A peer whose probes flip every round can write history faster than history_days ages it
@@ -345,7 +348,9 @@ coll_ingest_main(void *arg)
 		return NULL;
 	}
 	coll_ops_init(&ops);
-	prune(srv, now);
+	if (prune(srv, now)) {
+		next_prune = now; // a backlog: the next batch after this round
+	}
 
 	for (;;) {
 		memset(b, 0, sizeof(*b));
@@ -402,8 +407,7 @@ coll_ingest_main(void *arg)
 			break;
 		}
 		if (now >= next_prune) {
-			prune(srv, now);
-			next_prune = now + COLL_PRUNE_TICK_US;
+			next_prune = now + (prune(srv, now) ? 0 : COLL_PRUNE_TICK_US);
 		}
 		if (now >= next_count) {
 			next_count = now + (prune_count(srv) ? 0 : COLL_PRUNE_COUNT_TICK_US);

@@ -110,13 +110,16 @@ static int
 load_state(coll_server *srv, char *err, size_t errlen)
 {
 	const char       *path = srv->cfg.state;
-	coll_store_loader ld   = { .on_host = coll_state_restore_host,
-		  .on_latest                = coll_state_restore_latest,
-		  .on_verdict               = coll_state_restore_verdict,
-		  .arg                      = &srv->state };
+	fl_sql_opts       wo, ro;
+	coll_store_loader ld = { .on_host = coll_state_restore_host,
+		.on_latest                = coll_state_restore_latest,
+		.on_verdict               = coll_state_restore_verdict,
+		.arg                      = &srv->state };
 
-	if (coll_store_open(path, false, &srv->writer, err, errlen) != 0 ||
-	    coll_store_open(path, true, &srv->reader, err, errlen) != 0) {
+	coll_config_sql_opts(&srv->cfg, false, "faultline-collector", &wo);
+	coll_config_sql_opts(&srv->cfg, true, "faultline-collector-control", &ro);
+	if (coll_store_open(&wo, &srv->writer, err, errlen) != 0 ||
+	    coll_store_open(&ro, &srv->reader, err, errlen) != 0) {
 		return -1;
 	}
 	if (coll_store_load(srv->writer, &ld) != 0) {
@@ -253,9 +256,12 @@ static int
 open_probe_now(coll_server *srv, char *err, size_t errlen)
 {
 	const coll_config *cfg = &srv->cfg;
-	coll_verify_deps   vd  = { .state = { .lock = &srv->lock, .state = &srv->state },
-		   .stopping              = &srv->stopping,
-		   .store_path            = cfg->state };
+	coll_verify_deps   vd  = {
+		   .state    = { .lock = &srv->lock, .state = &srv->state },
+		   .stopping = &srv->stopping,
+	};
+
+	coll_config_sql_opts(cfg, false, "faultline-collector-verify", &vd.store);
 
 	if (cfg->survey[0] != '\0' &&
 	    coll_survey_open(cfg->survey, &srv->tls, srv->keyring, cfg->max_connections,

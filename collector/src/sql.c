@@ -30,6 +30,19 @@ fl_sql_target_engine(const char *target)
 }
 
 int
+fl_sql_check_target(const char *target, char *err, size_t errlen)
+{
+	if (target == NULL || target[0] == '\0') {
+		snprintf(err, errlen, "no database named");
+		return -1;
+	}
+	if (fl_sql_target_engine(target) == FL_SQL_PGSQL) {
+		return fl_sql_pgsql_check_target(target, err, errlen);
+	}
+	return 0;
+}
+
+int
 fl_sql_fail(fl_sql *db, int rv, const char *fmt, ...)
 {
 	va_list ap;

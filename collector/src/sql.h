@@ -66,6 +66,10 @@ typedef struct fl_sql_opts {
 // keyword and "=": "host=db1 dbname=fl"); otherwise FL_SQL_SQLITE (a path, even "/tmp/a=b").
 fl_sql_engine fl_sql_target_engine(const char *target);
 
+// Checks a target without connecting: a PostgreSQL URI or conninfo must parse and must not
+// carry a password (it belongs in password_file). Returns 0, or -1 with the reason in err.
+int fl_sql_check_target(const char *target, char *err, size_t errlen);
+
 // Opens a connection. On failure *out is untouched and err says why (without the password).
 int  fl_sql_open(const fl_sql_opts *o, fl_sql **out, char *err, size_t errlen);
 void fl_sql_close(fl_sql *db); // accepts NULL; finalize its statements first

@@ -52,6 +52,9 @@ struct fl_sql_stmt {
 extern const fl_sql_engine_ops fl_sql_sqlite_ops;
 extern const fl_sql_engine_ops fl_sql_pgsql_ops;
 
+// PostgreSQL: fl_sql_check_target() of a URI or conninfo.
+int fl_sql_pgsql_check_target(const char *target, char *err, size_t errlen);
+
 // Records the last failure's message (printf-style); returns rv for `return fl_sql_fail(...)`.
 int fl_sql_fail(fl_sql *db, int rv, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

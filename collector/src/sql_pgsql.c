@@ -126,8 +126,18 @@ pg_exec(fl_sql *db, const char *sql)
 // ---- open/close ------------------------------------------------------------------------------
 
 // A target must not carry the password: it belongs in password_file, which no log line shows.
-static int
-check_target(const char *target, char *err, size_t errlen)
+// libpq's messages end in a newline; ours do not.
+static void
+trim_end(char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char) s[n - 1])) {
+		s[--n] = '\0';
+	}
+}
+
+int
+fl_sql_pgsql_check_target(const char *target, char *err, size_t errlen)
 {
 	char             *perr = NULL;
 	PQconninfoOption *opts = PQconninfoParse(target, &perr);
@@ -137,6 +147,7 @@ check_target(const char *target, char *err, size_t errlen)
 		snprintf(err, errlen, "invalid PostgreSQL target: %s",
 		    perr != NULL ? perr : "out of memory");
 		PQfreemem(perr);
+		trim_end(err);
 		return -1;
 	}
 	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
@@ -208,7 +219,7 @@ pg_open(const fl_sql_opts *o, fl_sql **out, char *err, size_t errlen)
 	const char *keys[8], *vals[8];
 	int         n = 0;
 
-	if (check_target(o->target, err, errlen) != 0) {
+	if (fl_sql_pgsql_check_target(o->target, err, errlen) != 0) {
 		return FL_SQL_ERROR;
 	}
 	if (o->password_file != NULL && o->password_file[0] != '\0' &&
@@ -243,10 +254,7 @@ pg_open(const fl_sql_opts *o, fl_sql **out, char *err, size_t errlen)
 		redact(err, password);
 		explicit_bzero(password, sizeof(password));
 		pg_close(&db->base);
-		// libpq's message ends in a newline
-		for (size_t len = strlen(err); len > 0 && isspace((unsigned char) err[len - 1]);) {
-			err[--len] = '\0';
-		}
+		trim_end(err);
 		return FL_SQL_ERROR;
 	}
 	explicit_bzero(password, sizeof(password));

@@ -6,42 +6,71 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "fl/json.h"
 #include "fl/log.h"
 #include "fl/names.h"
 #include "fl/str.h"
+#include "sql_migrate.h"
 
 struct coll_store {
-	sqlite3      *db;
-	sqlite3_stmt *begin, *commit, *rollback;
-	sqlite3_stmt *up_host, *up_seen, *up_latest, *ins_event;
-	sqlite3_stmt *del_host, *del_latest; // forget
-	sqlite3_stmt *q_history, *q_history_hosts;
-	sqlite3_stmt *del_probe; // a probe gone from the agent's config
+	fl_sql      *db;
+	fl_sql_stmt *up_host, *up_seen, *up_latest, *ins_event;
+	fl_sql_stmt *del_host, *del_latest; // forget
+	fl_sql_stmt *q_history, *q_history_hosts;
+	fl_sql_stmt *del_probe; // a probe gone from the agent's config
 };
 
-// Text names, not enum numbers, for status/failure: an operator reading the file with sqlite3
-// sees "fail"/"refused", and the names are already a stable public contract (names.h).
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS hosts ("
-    " host TEXT PRIMARY KEY, release TEXT NOT NULL DEFAULT '',"
-    " previous_release TEXT NOT NULL DEFAULT '', release_since INTEGER NOT NULL DEFAULT 0,"
-    " first_seen INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"
-    " interval_ms INTEGER NOT NULL DEFAULT 0, agent_version TEXT NOT NULL DEFAULT '',"
-    " boot_id INTEGER NOT NULL DEFAULT 0, last_seq INTEGER NOT NULL DEFAULT 0,"
-    " clock_skew INTEGER NOT NULL DEFAULT 0, labels TEXT NOT NULL DEFAULT '');"
-    "CREATE TABLE IF NOT EXISTS latest ("
-    " host TEXT NOT NULL, probe TEXT NOT NULL, result BLOB, status TEXT NOT NULL,"
-    " failure TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (host, probe));"
-    "CREATE TABLE IF NOT EXISTS history ("
-    " id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, host TEXT NOT NULL DEFAULT '',"
-    " kind TEXT NOT NULL, probe TEXT NOT NULL DEFAULT '', \"from\" TEXT NOT NULL DEFAULT '',"
-    " \"to\" TEXT NOT NULL DEFAULT '', failure TEXT NOT NULL DEFAULT 'none',"
-    " detail TEXT NOT NULL DEFAULT '', agent_time_us INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS history_at ON history (at_us);"
-    "CREATE INDEX IF NOT EXISTS history_host_at ON history (host, at_us);";
+// The store's schema, one text per engine (store_migrations). Text names, not enum numbers, for
+// status/failure: an operator reading the database sees "fail"/"refused", and the names are
+// already a stable public contract (names.h).
+//
+// Version 1 is the schema collectors wrote before migrations existed, with IF NOT EXISTS: it
+// adopts their SQLite files as they are (rows kept). On PostgreSQL, latest has an ord column
+// for what SQLite's rowid gives: the order probes first appeared in.
+static const fl_sql_migration store_migrations[] = {
+	{ .sqlite =
+	        "CREATE TABLE IF NOT EXISTS hosts ("
+	        " host TEXT PRIMARY KEY, release TEXT NOT NULL DEFAULT '',"
+	        " previous_release TEXT NOT NULL DEFAULT '', release_since INTEGER NOT NULL "
+	        "DEFAULT 0,"
+	        " first_seen INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"
+	        " interval_ms INTEGER NOT NULL DEFAULT 0, agent_version TEXT NOT NULL DEFAULT '',"
+	        " boot_id INTEGER NOT NULL DEFAULT 0, last_seq INTEGER NOT NULL DEFAULT 0,"
+	        " clock_skew INTEGER NOT NULL DEFAULT 0, labels TEXT NOT NULL DEFAULT '');"
+	        "CREATE TABLE IF NOT EXISTS latest ("
+	        " host TEXT NOT NULL, probe TEXT NOT NULL, result BLOB, status TEXT NOT NULL,"
+	        " failure TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (host, probe));"
+	        "CREATE TABLE IF NOT EXISTS history ("
+	        " id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, host TEXT NOT NULL DEFAULT '',"
+	        " kind TEXT NOT NULL, probe TEXT NOT NULL DEFAULT '', \"from\" TEXT NOT NULL "
+	        "DEFAULT '',"
+	        " \"to\" TEXT NOT NULL DEFAULT '', failure TEXT NOT NULL DEFAULT 'none',"
+	        " detail TEXT NOT NULL DEFAULT '', agent_time_us INTEGER NOT NULL DEFAULT 0);"
+	        "CREATE INDEX IF NOT EXISTS history_at ON history (at_us);"
+	        "CREATE INDEX IF NOT EXISTS history_host_at ON history (host, at_us);",
+	    .pgsql =
+	        "CREATE TABLE IF NOT EXISTS hosts ("
+	        " host TEXT PRIMARY KEY, release TEXT NOT NULL DEFAULT '',"
+	        " previous_release TEXT NOT NULL DEFAULT '', release_since BIGINT NOT NULL DEFAULT "
+	        "0,"
+	        " first_seen BIGINT NOT NULL DEFAULT 0, last_seen BIGINT NOT NULL DEFAULT 0,"
+	        " interval_ms BIGINT NOT NULL DEFAULT 0, agent_version TEXT NOT NULL DEFAULT '',"
+	        " boot_id BIGINT NOT NULL DEFAULT 0, last_seq BIGINT NOT NULL DEFAULT 0,"
+	        " clock_skew BIGINT NOT NULL DEFAULT 0, labels TEXT NOT NULL DEFAULT '');"
+	        "CREATE TABLE IF NOT EXISTS latest ("
+	        " host TEXT NOT NULL, probe TEXT NOT NULL, result BYTEA, status TEXT NOT NULL,"
+	        " failure TEXT NOT NULL, since BIGINT NOT NULL, ord BIGSERIAL,"
+	        " PRIMARY KEY (host, probe));"
+	        "CREATE TABLE IF NOT EXISTS history ("
+	        " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, at_us BIGINT NOT NULL,"
+	        " host TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL, probe TEXT NOT NULL DEFAULT "
+	        "'',"
+	        " \"from\" TEXT NOT NULL DEFAULT '', \"to\" TEXT NOT NULL DEFAULT '',"
+	        " failure TEXT NOT NULL DEFAULT 'none', detail TEXT NOT NULL DEFAULT '',"
+	        " agent_time_us BIGINT NOT NULL DEFAULT 0);"
+	        "CREATE INDEX IF NOT EXISTS history_at ON history (at_us);"
+	        "CREATE INDEX IF NOT EXISTS history_host_at ON history (host, at_us);" },
+};
 
 // ---- ops -------------------------------------------------------------------------------------
 
@@ -244,27 +273,35 @@ coll_ops_drop_latest(coll_ops *ops, const char *host, const char *probe)
 // ---- open/close ------------------------------------------------------------------------------
 
 static int
-prep(coll_store *st, const char *sql, sqlite3_stmt **out, char *err, size_t errlen)
+prep(coll_store *st, const char *sql, fl_sql_stmt **out, char *err, size_t errlen)
 {
-	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "cannot prepare statement: %s", sqlite3_errmsg(st->db));
+	if (fl_sql_prepare(st->db, sql, out) != FL_SQL_OK) {
+		snprintf(err, errlen, "cannot prepare statement: %s", fl_sql_errmsg(st->db));
 		return -1;
 	}
 	return 0;
 }
 
-// Databases written before labels existed get the column; new ones have it.
+// SQLite files written before labels existed get the column (the collectors before migrations
+// added it this way; version 1 of the schema has it).
 static int
-add_labels_column(sqlite3 *db, char **emsg)
+add_labels_column(coll_store *st, char *err, size_t errlen)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, "SELECT labels FROM hosts LIMIT 0", -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_finalize(s);
-		return SQLITE_OK;
+	fl_sql_stmt *s;
+
+	if (fl_sql_engine_of(st->db) != FL_SQL_SQLITE) {
+		return 0;
 	}
-	return sqlite3_exec(
-	    db, "ALTER TABLE hosts ADD COLUMN labels TEXT NOT NULL DEFAULT ''", NULL, NULL, emsg);
+	if (fl_sql_prepare(st->db, "SELECT labels FROM hosts LIMIT 0", &s) == FL_SQL_OK) {
+		fl_sql_finalize(s);
+		return 0;
+	}
+	if (fl_sql_exec(st->db, "ALTER TABLE hosts ADD COLUMN labels TEXT NOT NULL DEFAULT ''") !=
+	    FL_SQL_OK) {
+		snprintf(err, errlen, "cannot add hosts.labels: %s", fl_sql_errmsg(st->db));
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -273,101 +310,93 @@ coll_store_close(coll_store *st)
 	if (st == NULL) {
 		return;
 	}
-	sqlite3_stmt *all[] = { st->begin, st->commit, st->rollback, st->up_host, st->up_seen,
-		st->up_latest, st->ins_event, st->del_host, st->del_latest, st->del_probe,
-		st->q_history, st->q_history_hosts };
+	fl_sql_stmt *all[] = { st->up_host, st->up_seen, st->up_latest, st->ins_event, st->del_host,
+		st->del_latest, st->del_probe, st->q_history, st->q_history_hosts };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		sqlite3_finalize(all[i]);
+		fl_sql_finalize(all[i]);
 	}
-	sqlite3_close(st->db);
+	fl_sql_close(st->db);
 	free(st);
 }
 
+static int
+prepare_writes(coll_store *st, char *err, size_t errlen)
+{
+	return prep(st,
+	           "INSERT INTO hosts (host, release, previous_release, release_since, first_seen,"
+	           " last_seen, interval_ms, agent_version, boot_id, last_seq, clock_skew, labels)"
+	           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+	           " ON CONFLICT (host) DO UPDATE SET release = excluded.release,"
+	           " previous_release = excluded.previous_release,"
+	           " release_since = excluded.release_since, last_seen = excluded.last_seen,"
+	           " interval_ms = excluded.interval_ms, agent_version = excluded.agent_version,"
+	           " boot_id = excluded.boot_id, last_seq = excluded.last_seq,"
+	           " clock_skew = excluded.clock_skew, labels = excluded.labels",
+	           &st->up_host, err, errlen) != 0 ||
+	    prep(st,
+	        "UPDATE hosts SET last_seen = $2, interval_ms = $3, boot_id = $4, last_seq = $5,"
+	        " clock_skew = $6 WHERE host = $1",
+	        &st->up_seen, err, errlen) != 0 ||
+	    prep(st,
+	        "INSERT INTO latest (host, probe, result, status, failure, since)"
+	        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (host, probe) DO UPDATE"
+	        " SET result = excluded.result, status = excluded.status,"
+	        " failure = excluded.failure, since = excluded.since",
+	        &st->up_latest, err, errlen) != 0 ||
+	    prep(st,
+	        "INSERT INTO history (at_us, host, kind, probe, \"from\", \"to\", failure, detail,"
+	        " agent_time_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	        &st->ins_event, err, errlen) != 0 ||
+	    prep(st, "DELETE FROM hosts WHERE host = $1", &st->del_host, err, errlen) != 0 ||
+	    prep(st, "DELETE FROM latest WHERE host = $1", &st->del_latest, err, errlen) != 0 ||
+	    prep(st, "DELETE FROM latest WHERE host = $1 AND probe = $2", &st->del_probe, err,
+	        errlen) != 0;
+}
+
+// Newest `limit` rows, returned oldest first: what an operator asking "what happened" wants.
+#define HISTORY_SELECT                                                                       \
+	"SELECT * FROM (SELECT at_us, host, kind, probe, \"from\", \"to\", failure, detail," \
+	" agent_time_us, id FROM history WHERE at_us >= $1 AND ($2 = '' OR host = $2)"
+#define HISTORY_ORDER " ORDER BY at_us DESC, id DESC LIMIT $3) AS h ORDER BY at_us, id"
+
+static int
+prepare_reads(coll_store *st, char *err, size_t errlen)
+{
+	// A label filter names its hosts as a JSON array: one statement whatever their number.
+	const char *hosts_sql = fl_sql_engine_of(st->db) == FL_SQL_PGSQL ? HISTORY_SELECT
+	    " AND host IN (SELECT json_array_elements_text($4::json))" HISTORY_ORDER
+	                                                                 : HISTORY_SELECT
+	    " AND host IN (SELECT value FROM json_each($4))" HISTORY_ORDER;
+
+	return prep(st, HISTORY_SELECT HISTORY_ORDER, &st->q_history, err, errlen) != 0 ||
+	    prep(st, hosts_sql, &st->q_history_hosts, err, errlen) != 0;
+}
+
 int
-coll_store_open(const char *path, bool readonly, coll_store **out, char *err, size_t errlen)
+coll_store_open(const fl_sql_opts *o, coll_store **out, char *err, size_t errlen)
 {
 	coll_store *st;
-	char       *emsg = NULL;
-	int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	int         rv;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		snprintf(err, errlen, "cannot open %s: out of memory", path);
+		snprintf(err, errlen, "cannot open the state database: out of memory");
 		return -1;
 	}
-	// NOMUTEX: each connection is used by one thread at a time (see store.h).
-	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open %s: %s", path,
-		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	if (fl_sql_open(o, &st->db, err, errlen) != FL_SQL_OK) {
+		free(st);
+		return -1;
+	}
+	rv = fl_sql_migrate(st->db, "store", store_migrations,
+	    sizeof(store_migrations) / sizeof(store_migrations[0]));
+	if (rv != FL_SQL_OK) {
+		snprintf(
+		    err, errlen, "cannot set up the state database: %s", fl_sql_errmsg(st->db));
 		goto fail;
 	}
-	// A reader waits briefly for a checkpoint rather than failing with SQLITE_BUSY.
-	sqlite3_busy_timeout(st->db, 2000);
-	if (!readonly) {
-		// WAL + NORMAL: a commit is a WAL append without fsync; a power loss may lose the
-		// last transactions but never corrupts the file. Transitions are rare; this buys
-		// ingest speed.
-		if (sqlite3_exec(st->db,
-		        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
-		        "foreign_keys=OFF;",
-		        NULL, NULL, &emsg) != SQLITE_OK ||
-		    sqlite3_exec(st->db, schema, NULL, NULL, &emsg) != SQLITE_OK ||
-		    add_labels_column(st->db, &emsg) != SQLITE_OK) {
-			snprintf(err, errlen, "cannot set up %s: %s", path, emsg ? emsg : "?");
-			sqlite3_free(emsg);
-			goto fail;
-		}
-		if (prep(st, "BEGIN IMMEDIATE", &st->begin, err, errlen) != 0 ||
-		    prep(st, "COMMIT", &st->commit, err, errlen) != 0 ||
-		    prep(st, "ROLLBACK", &st->rollback, err, errlen) != 0 ||
-		    prep(st,
-		        "INSERT INTO hosts (host, release, previous_release, release_since, "
-		        "first_seen,"
-		        " last_seen, interval_ms, agent_version, boot_id, last_seq, clock_skew, "
-		        "labels)"
-		        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-		        " ON CONFLICT (host) DO UPDATE SET release = ?2, previous_release = ?3,"
-		        " release_since = ?4, last_seen = ?6, interval_ms = ?7, agent_version = ?8,"
-		        " boot_id = ?9, last_seq = ?10, clock_skew = ?11, labels = ?12",
-		        &st->up_host, err, errlen) != 0 ||
-		    prep(st,
-		        "UPDATE hosts SET last_seen = ?2, interval_ms = ?3, boot_id = ?4, last_seq "
-		        "= ?5,"
-		        " clock_skew = ?6 WHERE host = ?1",
-		        &st->up_seen, err, errlen) != 0 ||
-		    prep(st,
-		        "INSERT INTO latest (host, probe, result, status, failure, since)"
-		        " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (host, probe) DO UPDATE"
-		        " SET result = ?3, status = ?4, failure = ?5, since = ?6",
-		        &st->up_latest, err, errlen) != 0 ||
-		    prep(st,
-		        "INSERT INTO history (at_us, host, kind, probe, \"from\", \"to\", failure, "
-		        "detail,"
-		        " agent_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-		        &st->ins_event, err, errlen) != 0 ||
-		    prep(st, "DELETE FROM hosts WHERE host = ?1", &st->del_host, err, errlen) !=
-		        0 ||
-		    prep(st, "DELETE FROM latest WHERE host = ?1", &st->del_latest, err, errlen) !=
-		        0 ||
-		    prep(st, "DELETE FROM latest WHERE host = ?1 AND probe = ?2", &st->del_probe,
-		        err, errlen) != 0) {
-			goto fail;
-		}
-	}
-	// Newest `limit` rows, returned oldest first: what an operator asking "what happened"
-	// wants.
-	if (prep(st,
-	        "SELECT * FROM (SELECT at_us, host, kind, probe, \"from\", \"to\", failure, detail,"
-	        " agent_time_us, id FROM history WHERE at_us >= ?1 AND (?2 = '' OR host = ?2)"
-	        " ORDER BY at_us DESC, id DESC LIMIT ?3) ORDER BY at_us, id",
-	        &st->q_history, err, errlen) != 0 ||
-	    // A label filter names its hosts as a JSON array (SQLite's json_each, built in
-	    // since 3.38): one statement whatever the number of hosts.
-	    prep(st,
-	        "SELECT * FROM (SELECT at_us, host, kind, probe, \"from\", \"to\", failure, detail,"
-	        " agent_time_us, id FROM history WHERE at_us >= ?1 AND (?2 = '' OR host = ?2)"
-	        " AND host IN (SELECT value FROM json_each(?4))"
-	        " ORDER BY at_us DESC, id DESC LIMIT ?3) ORDER BY at_us, id",
-	        &st->q_history_hosts, err, errlen) != 0) {
+	if ((!o->readonly &&
+	        (add_labels_column(st, err, errlen) != 0 ||
+	            prepare_writes(st, err, errlen) != 0)) ||
+	    prepare_reads(st, err, errlen) != 0) {
 		goto fail;
 	}
 	*out = st;
@@ -377,97 +406,134 @@ fail:
 	return -1;
 }
 
+fl_sql *
+coll_store_sql(coll_store *st)
+{
+	return st->db;
+}
+
 // ---- writes ----------------------------------------------------------------------------------
 
+// Runs a bound write statement to its end and resets it (bindings cleared).
 static int
-step_done(coll_store *st, sqlite3_stmt *s)
+step_done(coll_store *st, fl_sql_stmt *s)
 {
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE) {
-		fl_log(FL_LOG_ERR, "store", "cannot write state: %s", sqlite3_errmsg(st->db));
+	int rc = fl_sql_step(s);
+	fl_sql_reset(s);
+	if (rc != FL_SQL_DONE) {
+		fl_log(FL_LOG_ERR, "store", "cannot write state: %s", fl_sql_errmsg(st->db));
 		return -1;
 	}
 	return 0;
 }
 
 static int
+write_host(coll_store *st, const coll_host_row *h)
+{
+	fl_sql_stmt *s = st->up_host;
+	fl_sql_bind_text(s, 1, h->host);
+	fl_sql_bind_text(s, 2, h->release);
+	fl_sql_bind_text(s, 3, h->previous_release);
+	fl_sql_bind_int64(s, 4, h->release_since_us);
+	fl_sql_bind_int64(s, 5, h->first_seen_us);
+	fl_sql_bind_int64(s, 6, h->last_seen_us);
+	fl_sql_bind_int64(s, 7, h->interval_ms);
+	fl_sql_bind_text(s, 8, h->agent_version);
+	fl_sql_bind_int64(s, 9, (int64_t) h->boot_id);
+	fl_sql_bind_int64(s, 10, (int64_t) h->last_seq);
+	fl_sql_bind_int64(s, 11, h->clock_skew_us);
+	fl_sql_bind_text(s, 12, fl_str_or_empty(h->labels));
+	return step_done(st, s);
+}
+
+static int
+write_seen(coll_store *st, const coll_host_row *h)
+{
+	fl_sql_stmt *s = st->up_seen;
+	fl_sql_bind_text(s, 1, h->host);
+	fl_sql_bind_int64(s, 2, h->last_seen_us);
+	fl_sql_bind_int64(s, 3, h->interval_ms);
+	fl_sql_bind_int64(s, 4, (int64_t) h->boot_id);
+	fl_sql_bind_int64(s, 5, (int64_t) h->last_seq);
+	fl_sql_bind_int64(s, 6, h->clock_skew_us);
+	return step_done(st, s);
+}
+
+static int
+write_latest(coll_store *st, const coll_latest_row *l)
+{
+	fl_sql_stmt *s = st->up_latest;
+	fl_sql_bind_text(s, 1, l->host);
+	fl_sql_bind_text(s, 2, l->probe);
+	fl_sql_bind_blob(s, 3, l->result, l->result_len);
+	fl_sql_bind_text(s, 4, fl_status_name((Fl__Status) l->status));
+	fl_sql_bind_text(s, 5, fl_failure_name((Fl__FailureClass) l->failure));
+	fl_sql_bind_int64(s, 6, l->since_us);
+	return step_done(st, s);
+}
+
+static int
+write_event(coll_store *st, const coll_event *e)
+{
+	fl_sql_stmt *s = st->ins_event;
+	fl_sql_bind_int64(s, 1, e->at_us);
+	fl_sql_bind_text(s, 2, e->host);
+	fl_sql_bind_text(s, 3, fl_history_kind_name(e->kind));
+	fl_sql_bind_text(s, 4, e->probe);
+	fl_sql_bind_text(s, 5, e->from);
+	fl_sql_bind_text(s, 6, e->to);
+	fl_sql_bind_text(s, 7, fl_failure_name((Fl__FailureClass) e->failure));
+	fl_sql_bind_text(s, 8, e->detail);
+	fl_sql_bind_int64(s, 9, e->agent_time_us);
+	return step_done(st, s);
+}
+
+static int
 write_op(coll_store *st, const coll_op *op)
 {
-	sqlite3_stmt *s;
 	switch (op->kind) {
-	case COLL_OP_HOST: {
-		const coll_host_row *h = &op->u.host;
-		s                      = st->up_host;
-		sqlite3_bind_text(s, 1, h->host, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, h->release, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, h->previous_release, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, h->release_since_us);
-		sqlite3_bind_int64(s, 5, h->first_seen_us);
-		sqlite3_bind_int64(s, 6, h->last_seen_us);
-		sqlite3_bind_int64(s, 7, h->interval_ms);
-		sqlite3_bind_text(s, 8, h->agent_version, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 9, (sqlite3_int64) h->boot_id);
-		sqlite3_bind_int64(s, 10, (sqlite3_int64) h->last_seq);
-		sqlite3_bind_int64(s, 11, h->clock_skew_us);
-		sqlite3_bind_text(s, 12, fl_str_or_empty(h->labels), -1, SQLITE_STATIC);
-		return step_done(st, s);
-	}
-	case COLL_OP_FORGET: {
-		sqlite3_bind_text(st->del_latest, 1, op->u.host.host, -1, SQLITE_STATIC);
+	case COLL_OP_HOST:
+		return write_host(st, &op->u.host);
+	case COLL_OP_FORGET:
+		fl_sql_bind_text(st->del_latest, 1, op->u.host.host);
 		if (step_done(st, st->del_latest) != 0) {
 			return -1;
 		}
-		sqlite3_bind_text(st->del_host, 1, op->u.host.host, -1, SQLITE_STATIC);
+		fl_sql_bind_text(st->del_host, 1, op->u.host.host);
 		return step_done(st, st->del_host);
-	}
-	case COLL_OP_SEEN: {
-		const coll_host_row *h = &op->u.host;
-		s                      = st->up_seen;
-		sqlite3_bind_text(s, 1, h->host, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, h->last_seen_us);
-		sqlite3_bind_int64(s, 3, h->interval_ms);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64) h->boot_id);
-		sqlite3_bind_int64(s, 5, (sqlite3_int64) h->last_seq);
-		sqlite3_bind_int64(s, 6, h->clock_skew_us);
-		return step_done(st, s);
-	}
-	case COLL_OP_LATEST: {
-		const coll_latest_row *l = &op->u.latest;
-		s                        = st->up_latest;
-		sqlite3_bind_text(s, 1, l->host, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, l->probe, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 3, l->result, (int) l->result_len, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, fl_status_name((Fl__Status) l->status), -1, SQLITE_STATIC);
-		sqlite3_bind_text(
-		    s, 5, fl_failure_name((Fl__FailureClass) l->failure), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 6, l->since_us);
-		return step_done(st, s);
-	}
-	case COLL_OP_DROP_LATEST: {
-		s = st->del_probe;
-		sqlite3_bind_text(s, 1, op->u.latest.host, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, op->u.latest.probe, -1, SQLITE_STATIC);
-		return step_done(st, s);
-	}
-	case COLL_OP_EVENT: {
-		const coll_event *e = &op->u.event;
-		s                   = st->ins_event;
-		sqlite3_bind_int64(s, 1, e->at_us);
-		sqlite3_bind_text(s, 2, e->host, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, fl_history_kind_name(e->kind), -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, e->probe, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, e->from, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, e->to, -1, SQLITE_STATIC);
-		sqlite3_bind_text(
-		    s, 7, fl_failure_name((Fl__FailureClass) e->failure), -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 8, e->detail, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 9, e->agent_time_us);
-		return step_done(st, s);
-	}
+	case COLL_OP_SEEN:
+		return write_seen(st, &op->u.host);
+	case COLL_OP_LATEST:
+		return write_latest(st, &op->u.latest);
+	case COLL_OP_DROP_LATEST:
+		fl_sql_bind_text(st->del_probe, 1, op->u.latest.host);
+		fl_sql_bind_text(st->del_probe, 2, op->u.latest.probe);
+		return step_done(st, st->del_probe);
+	case COLL_OP_EVENT:
+		return write_event(st, &op->u.event);
 	}
 	return -1;
+}
+
+static int
+begin(coll_store *st, const char *what)
+{
+	if (fl_sql_begin(st->db) != FL_SQL_OK) {
+		fl_log(FL_LOG_ERR, "store", "cannot %s: %s", what, fl_sql_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+commit(coll_store *st, const char *what)
+{
+	if (fl_sql_commit(st->db) != FL_SQL_OK) {
+		fl_log(FL_LOG_ERR, "store", "cannot %s: %s", what, fl_sql_errmsg(st->db));
+		fl_sql_rollback(st->db);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -476,166 +542,186 @@ coll_store_write(coll_store *st, const coll_ops *ops)
 	if (ops->n == 0) {
 		return 0;
 	}
-	if (step_done(st, st->begin) != 0) {
+	if (begin(st, "write state") != 0) {
 		return -1;
 	}
 	for (size_t i = 0; i < ops->n; i++) {
 		if (write_op(st, &ops->v[i]) != 0) {
-			step_done(st, st->rollback);
+			fl_sql_rollback(st->db);
 			return -1;
 		}
 	}
-	if (step_done(st, st->commit) != 0) {
-		step_done(st, st->rollback);
+	return commit(st, "write state");
+}
+
+// Runs one bounded history delete (two int64 parameters) in its own transaction. Returns the
+// rows deleted, or -1.
+static long
+prune_batch(coll_store *st, const char *sql, int64_t p1, int64_t p2)
+{
+	fl_sql_stmt *s;
+	long         n = -1;
+
+	if (begin(st, "prune history") != 0) {
 		return -1;
 	}
-	return 0;
+	if (fl_sql_prepare(st->db, sql, &s) != FL_SQL_OK) {
+		fl_log(FL_LOG_ERR, "store", "cannot prune history: %s", fl_sql_errmsg(st->db));
+		fl_sql_rollback(st->db);
+		return -1;
+	}
+	fl_sql_bind_int64(s, 1, p1);
+	fl_sql_bind_int64(s, 2, p2);
+	if (fl_sql_step(s) == FL_SQL_DONE) {
+		n = (long) fl_sql_changes(s);
+	} else {
+		fl_log(FL_LOG_ERR, "store", "cannot prune history: %s", fl_sql_errmsg(st->db));
+	}
+	fl_sql_finalize(s);
+	if (n < 0) {
+		fl_sql_rollback(st->db);
+		return -1;
+	}
+	return commit(st, "prune history") == 0 ? n : -1;
 }
 
 long
-coll_store_prune(coll_store *st, int64_t before_us)
+coll_store_prune(coll_store *st, int64_t before_us, uint32_t batch)
 {
-	sqlite3_stmt *s;
-	long          n;
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM history WHERE at_us < ?1", -1, &s, NULL) !=
-	    SQLITE_OK) {
-		fl_log(FL_LOG_ERR, "store", "cannot prune history: %s", sqlite3_errmsg(st->db));
-		return -1;
-	}
-	sqlite3_bind_int64(s, 1, before_us);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		fl_log(FL_LOG_ERR, "store", "cannot prune history: %s", sqlite3_errmsg(st->db));
-		sqlite3_finalize(s);
-		return -1;
-	}
-	n = (long) sqlite3_changes(st->db);
-	sqlite3_finalize(s);
-	return n;
+	// The oldest first, through the at_us index: each batch is one short transaction.
+	return prune_batch(st,
+	    "DELETE FROM history WHERE id IN (SELECT id FROM history WHERE at_us < $1"
+	    " ORDER BY at_us LIMIT $2)",
+	    before_us, batch);
 }
 
 long
 coll_store_prune_count(coll_store *st, uint64_t max_events, uint32_t batch)
 {
-	// ids grow with every event (INTEGER PRIMARY KEY, never reused while newer rows exist), so
-	// the events to drop are those with an id at least max_events below the newest one.
-	static const char sql[] =
-	    "DELETE FROM history WHERE id IN (SELECT id FROM history WHERE id <= "
-	    "(SELECT max(id) FROM history) - ?1 ORDER BY id LIMIT ?2)";
-	sqlite3_stmt *s;
-	long          n;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		fl_log(FL_LOG_ERR, "store", "cannot prune history: %s", sqlite3_errmsg(st->db));
-		return -1;
-	}
-	sqlite3_bind_int64(s, 1, max_events > INT64_MAX ? INT64_MAX : (sqlite3_int64) max_events);
-	sqlite3_bind_int64(s, 2, batch);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		fl_log(FL_LOG_ERR, "store", "cannot prune history: %s", sqlite3_errmsg(st->db));
-		sqlite3_finalize(s);
-		return -1;
-	}
-	n = (long) sqlite3_changes(st->db);
-	sqlite3_finalize(s);
-	return n;
+	// ids grow with every event (never reused while newer rows exist), so the events to drop
+	// are those with an id at least max_events below the newest one.
+	return prune_batch(st,
+	    "DELETE FROM history WHERE id IN (SELECT id FROM history WHERE id <="
+	    " (SELECT max(id) FROM history) - $1 ORDER BY id LIMIT $2)",
+	    max_events > INT64_MAX ? INT64_MAX : (int64_t) max_events, batch);
 }
 
 // ---- reads -----------------------------------------------------------------------------------
 
-static const char *
-col_text(sqlite3_stmt *s, int i)
+static int
+load_hosts(coll_store *st, const coll_store_loader *ld)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t != NULL ? (const char *) t : "";
-}
+	fl_sql_stmt *s;
+	int          rc;
 
-int
-coll_store_load(coll_store *st, const coll_store_loader *ld)
-{
-	sqlite3_stmt *s  = NULL;
-	int           rc = 0;
-
-	if (sqlite3_prepare_v2(st->db,
+	if (fl_sql_prepare(st->db,
 	        "SELECT host, release, previous_release, release_since, first_seen, last_seen,"
 	        " interval_ms, agent_version, boot_id, last_seq, clock_skew, labels,"
 	        " (SELECT kind FROM history e WHERE e.host = hosts.host AND e.kind IN ('stale',"
 	        " 'back') AND e.at_us >= hosts.first_seen ORDER BY e.at_us DESC, e.id DESC"
 	        " LIMIT 1) = 'stale'"
 	        " FROM hosts ORDER BY last_seen DESC",
-	        -1, &s, NULL) != SQLITE_OK) {
-		goto fail;
+	        &s) != FL_SQL_OK) {
+		return FL_SQL_ERROR;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = fl_sql_step(s)) == FL_SQL_ROW) {
 		coll_host_row h = {
-			.host             = col_text(s, 0),
-			.release          = col_text(s, 1),
-			.previous_release = col_text(s, 2),
-			.release_since_us = sqlite3_column_int64(s, 3),
-			.first_seen_us    = sqlite3_column_int64(s, 4),
-			.last_seen_us     = sqlite3_column_int64(s, 5),
-			.interval_ms      = (uint32_t) sqlite3_column_int64(s, 6),
-			.agent_version    = col_text(s, 7),
-			.boot_id          = (uint64_t) sqlite3_column_int64(s, 8),
-			.last_seq         = (uint64_t) sqlite3_column_int64(s, 9),
-			.clock_skew_us    = sqlite3_column_int64(s, 10),
-			.labels           = col_text(s, 11),
-			.stale            = sqlite3_column_int(s, 12) != 0,
+			.host             = fl_sql_column_text(s, 0),
+			.release          = fl_sql_column_text(s, 1),
+			.previous_release = fl_sql_column_text(s, 2),
+			.release_since_us = fl_sql_column_int64(s, 3),
+			.first_seen_us    = fl_sql_column_int64(s, 4),
+			.last_seen_us     = fl_sql_column_int64(s, 5),
+			.interval_ms      = (uint32_t) fl_sql_column_int64(s, 6),
+			.agent_version    = fl_sql_column_text(s, 7),
+			.boot_id          = (uint64_t) fl_sql_column_int64(s, 8),
+			.last_seq         = (uint64_t) fl_sql_column_int64(s, 9),
+			.clock_skew_us    = fl_sql_column_int64(s, 10),
+			.labels           = fl_sql_column_text(s, 11),
+			.stale            = fl_sql_column_int64(s, 12) != 0,
 		};
 		if (ld->on_host(ld->arg, &h) != 0) {
-			goto stopped;
+			rc = FL_SQL_OK; // stopped by the caller
+			break;
 		}
 	}
-	if (rc != SQLITE_DONE) {
-		goto fail;
+	fl_sql_finalize(s);
+	return rc;
+}
+
+static int
+load_latest(coll_store *st, const coll_store_loader *ld)
+{
+	fl_sql_stmt *s;
+	int          rc;
+
+	// In the order probes first appeared (SQLite's rowid, PostgreSQL's ord).
+	if (fl_sql_prepare(st->db,
+	        fl_sql_engine_of(st->db) == FL_SQL_PGSQL
+	            ? "SELECT host, probe, result, status, failure, since FROM latest"
+	              " ORDER BY host, ord"
+	            : "SELECT host, probe, result, status, failure, since FROM latest"
+	              " ORDER BY host, rowid",
+	        &s) != FL_SQL_OK) {
+		return FL_SQL_ERROR;
 	}
-	sqlite3_finalize(s);
-	if (sqlite3_prepare_v2(st->db,
-	        "SELECT host, probe, result, status, failure, since FROM latest ORDER BY host, "
-	        "rowid",
-	        -1, &s, NULL) != SQLITE_OK) {
-		s = NULL;
-		goto fail;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int             status  = fl_status_parse(col_text(s, 3));
-		int             failure = fl_failure_parse(col_text(s, 4));
+	while ((rc = fl_sql_step(s)) == FL_SQL_ROW) {
+		int             status  = fl_status_parse(fl_sql_column_text(s, 3));
+		int             failure = fl_failure_parse(fl_sql_column_text(s, 4));
 		coll_latest_row l       = {
-			      .host       = col_text(s, 0),
-			      .probe      = col_text(s, 1),
-			      .result     = sqlite3_column_blob(s, 2),
-			      .result_len = (size_t) sqlite3_column_bytes(s, 2),
-			      .status     = status < 0 ? 0 : status,
-			      .failure    = failure < 0 ? 0 : failure,
-			      .since_us   = sqlite3_column_int64(s, 5),
+			      .host     = fl_sql_column_text(s, 0),
+			      .probe    = fl_sql_column_text(s, 1),
+			      .status   = status < 0 ? 0 : status,
+			      .failure  = failure < 0 ? 0 : failure,
+			      .since_us = fl_sql_column_int64(s, 5),
 		};
+		l.result = fl_sql_column_blob(s, 2, &l.result_len);
 		if (ld->on_latest(ld->arg, &l) != 0) {
-			goto stopped;
+			rc = FL_SQL_OK;
+			break;
 		}
 	}
-	if (rc != SQLITE_DONE) {
-		goto fail;
+	fl_sql_finalize(s);
+	return rc;
+}
+
+static int
+load_verdict(coll_store *st, const coll_store_loader *ld)
+{
+	fl_sql_stmt *s;
+	int          rc;
+
+	if (fl_sql_prepare(st->db,
+	        "SELECT \"to\", detail FROM history WHERE kind = 'verdict'"
+	        " ORDER BY at_us DESC, id DESC LIMIT 1",
+	        &s) != FL_SQL_OK) {
+		return FL_SQL_ERROR;
 	}
-	sqlite3_finalize(s);
-	if (sqlite3_prepare_v2(st->db,
-	        "SELECT \"to\", detail FROM history WHERE kind = 'verdict' ORDER BY at_us DESC, id "
-	        "DESC"
-	        " LIMIT 1",
-	        -1, &s, NULL) != SQLITE_OK) {
-		s = NULL;
-		goto fail;
+	rc = fl_sql_step(s);
+	if (rc == FL_SQL_ROW && ld->on_verdict != NULL &&
+	    ld->on_verdict(ld->arg, fl_sql_column_text(s, 0), fl_sql_column_text(s, 1)) != 0) {
+		rc = FL_SQL_OK;
 	}
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW && ld->on_verdict != NULL) {
-		if (ld->on_verdict(ld->arg, col_text(s, 0), col_text(s, 1)) != 0) {
-			goto stopped;
-		}
-	} else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		goto fail;
+	fl_sql_finalize(s);
+	return rc == FL_SQL_ROW ? FL_SQL_DONE : rc;
+}
+
+int
+coll_store_load(coll_store *st, const coll_store_loader *ld)
+{
+	int rc;
+
+	// Each part returns FL_SQL_DONE when it read everything, FL_SQL_OK when a callback
+	// stopped it, a negative FL_SQL_E... on failure.
+	if ((rc = load_hosts(st, ld)) == FL_SQL_DONE && (rc = load_latest(st, ld)) == FL_SQL_DONE) {
+		rc = load_verdict(st, ld);
 	}
-	sqlite3_finalize(s);
-	return 0;
-fail:
-	fl_log(FL_LOG_ERR, "store", "cannot load state: %s", sqlite3_errmsg(st->db));
-stopped:
-	sqlite3_finalize(s);
+	if (rc == FL_SQL_DONE) {
+		return 0;
+	}
+	if (rc < 0) {
+		fl_log(FL_LOG_ERR, "store", "cannot load state: %s", fl_sql_errmsg(st->db));
+	}
 	return -1;
 }
 
@@ -676,10 +762,40 @@ coll_history_reply_free(Fl__HistoryReply *r)
 	free(r);
 }
 
-// Runs a history statement whose ?1..?3 are since, host and limit (and ?4, when hosts_json is
-// not NULL, the JSON array of hosts).
+// The event of the current row, or NULL when out of memory.
+static Fl__HistoryEvent *
+event_of_row(fl_sql_stmt *s)
+{
+	Fl__HistoryEvent *e;
+	int               bad = 0;
+	int               f;
+
+	if ((e = malloc(sizeof(*e))) == NULL) {
+		return NULL;
+	}
+	fl__history_event__init(e);
+	e->at_us         = fl_sql_column_int64(s, 0);
+	e->host          = dup(fl_sql_column_text(s, 1), &bad);
+	e->kind          = dup(fl_sql_column_text(s, 2), &bad);
+	e->kind_enum     = history_kind_of(e->kind);
+	e->probe         = dup(fl_sql_column_text(s, 3), &bad);
+	e->from          = dup(fl_sql_column_text(s, 4), &bad);
+	e->to            = dup(fl_sql_column_text(s, 5), &bad);
+	f                = fl_failure_parse(fl_sql_column_text(s, 6));
+	e->failure       = (Fl__FailureClass) (f < 0 ? 0 : f);
+	e->detail        = dup(fl_sql_column_text(s, 7), &bad);
+	e->agent_time_us = fl_sql_column_int64(s, 8);
+	if (bad) {
+		event_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+// Runs a history statement whose $1..$3 are since, host and limit (and $4, when hosts_json is
+// not NULL, the JSON array of hosts). The LIMIT bounds the rows, and so the reply's memory.
 static int
-history_query(coll_store *st, sqlite3_stmt *s, int64_t since_us, const char *host,
+history_query(coll_store *st, fl_sql_stmt *s, int64_t since_us, const char *host,
     const char *hosts_json, uint32_t limit, Fl__HistoryReply **out)
 {
 	Fl__HistoryReply *r;
@@ -690,15 +806,14 @@ history_query(coll_store *st, sqlite3_stmt *s, int64_t since_us, const char *hos
 		return -1;
 	}
 	fl__history_reply__init(r);
-	sqlite3_bind_int64(s, 1, since_us);
-	sqlite3_bind_text(s, 2, fl_str_or_empty(host), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, limit);
+	fl_sql_bind_int64(s, 1, since_us);
+	fl_sql_bind_text(s, 2, fl_str_or_empty(host));
+	fl_sql_bind_int64(s, 3, limit);
 	if (hosts_json != NULL) {
-		sqlite3_bind_text(s, 4, hosts_json, -1, SQLITE_STATIC);
+		fl_sql_bind_text(s, 4, hosts_json);
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = fl_sql_step(s)) == FL_SQL_ROW) {
 		Fl__HistoryEvent *e;
-		int               bad = 0;
 		if (r->n_events == cap) {
 			size_t             ncap = cap ? cap * 2 : 64;
 			Fl__HistoryEvent **v    = realloc(r->events, ncap * sizeof(*v));
@@ -708,37 +823,20 @@ history_query(coll_store *st, sqlite3_stmt *s, int64_t since_us, const char *hos
 			r->events = v;
 			cap       = ncap;
 		}
-		if ((e = malloc(sizeof(*e))) == NULL) {
+		if ((e = event_of_row(s)) == NULL) {
 			goto fail;
 		}
-		fl__history_event__init(e);
-		e->at_us                 = sqlite3_column_int64(s, 0);
-		e->host                  = dup(col_text(s, 1), &bad);
-		e->kind                  = dup(col_text(s, 2), &bad);
-		e->kind_enum             = history_kind_of(e->kind);
-		e->probe                 = dup(col_text(s, 3), &bad);
-		e->from                  = dup(col_text(s, 4), &bad);
-		e->to                    = dup(col_text(s, 5), &bad);
-		int f                    = fl_failure_parse(col_text(s, 6));
-		e->failure               = (Fl__FailureClass) (f < 0 ? 0 : f);
-		e->detail                = dup(col_text(s, 7), &bad);
-		e->agent_time_us         = sqlite3_column_int64(s, 8);
 		r->events[r->n_events++] = e;
-		if (bad) {
-			goto fail;
-		}
 	}
-	if (rc != SQLITE_DONE) {
-		fl_log(FL_LOG_ERR, "store", "cannot read history: %s", sqlite3_errmsg(st->db));
+	if (rc != FL_SQL_DONE) {
+		fl_log(FL_LOG_ERR, "store", "cannot read history: %s", fl_sql_errmsg(st->db));
 		goto fail;
 	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	fl_sql_reset(s);
 	*out = r;
 	return 0;
 fail:
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	fl_sql_reset(s);
 	coll_history_reply_free(r);
 	return -1;
 }

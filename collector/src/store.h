@@ -1,10 +1,12 @@
-// store.h - the collector's durable state in SQLite: hosts, latest result per probe, history.
+// store.h - the collector's durable state: hosts, latest result per probe, history; in SQLite
+// (the embedded default) or PostgreSQL (shared by collectors), through sql.h.
 //
-// One coll_store is one SQLite connection, used by one thread at a time. The ingest thread
-// owns the writer; the control thread opens its own read-only connection for history queries
-// (WAL lets readers run while the writer commits). The hot path never calls the store for an
-// unchanged result: the state module turns only transitions into coll_ops, and the ingest
-// thread writes a batch of them in one transaction with coll_store_write().
+// One coll_store is one connection, used by one thread at a time. The ingest thread owns the
+// writer; the control thread opens its own read-only connection for history queries (SQLite's
+// WAL lets readers run while the writer commits). The schema is versioned (component "store"
+// of sql_migrate.h, docs/store.md) and brought up to date when a writer opens. The hot path never
+// calls the store for an unchanged result: the state module turns only transitions into coll_ops,
+// and the ingest thread writes a batch of them in one transaction with coll_store_write().
 //
 // Strings in rows and ops are owned by whoever built them; the store only borrows them for the
 // call. Rows handed to load callbacks are valid only during the callback.
@@ -17,6 +19,7 @@
 #include <stdint.h>
 
 #include "faultline.pb-c.h"
+#include "sql.h"
 
 typedef struct coll_store coll_store;
 
@@ -104,14 +107,20 @@ int coll_ops_latest(coll_ops *ops, const coll_latest_row *row);
 int coll_ops_event(coll_ops *ops, const coll_event *ev);
 int coll_ops_drop_latest(coll_ops *ops, const char *host, const char *probe);
 
-// Opens (creating if needed) the database at path: WAL, synchronous=NORMAL, schema, prepared
-// statements. readonly opens an existing database for queries only. On failure *out is
-// untouched and err says why.
-int  coll_store_open(const char *path, bool readonly, coll_store **out, char *err, size_t errlen);
+// Opens the database o names (creating a SQLite file if needed), applies the store's missing
+// migrations (a database newer than this binary is refused) and prepares the statements.
+// o->readonly opens an existing database for queries only. On failure *out is untouched and err
+// says why.
+int  coll_store_open(const fl_sql_opts *o, coll_store **out, char *err, size_t errlen);
 void coll_store_close(coll_store *st); // accepts NULL
 
-// Writes every op of the batch in one transaction. Returns 0, or -1 (logged; the transaction
-// is rolled back, the batch is kept by the caller, who may retry or drop it).
+// The store's connection, for a caller that fences its writes (fl_sql_set_fence) or runs
+// statements of its own on it; owned by the store.
+fl_sql *coll_store_sql(coll_store *st);
+
+// Writes every op of the batch in one transaction (fenced when the connection has a fence).
+// Returns 0, or -1 (logged; the transaction is rolled back, the batch is kept by the caller, who
+// may retry or drop it).
 int coll_store_write(coll_store *st, const coll_ops *ops);
 
 // Calls on_host for every hosts row (most recently seen first), then on_latest for every latest
@@ -138,8 +147,9 @@ int  coll_store_history_hosts(coll_store *st, int64_t since_us, const char *host
      const char *const *hosts, size_t n_hosts, uint32_t limit, Fl__HistoryReply **out);
 void coll_history_reply_free(Fl__HistoryReply *r); // accepts NULL
 
-// Deletes history older than before_us. Returns the number of rows deleted, or -1.
-long coll_store_prune(coll_store *st, int64_t before_us);
+// Deletes history older than before_us, the oldest first, at most batch rows per call (one
+// short transaction: call again while it returns batch). Returns the rows deleted, or -1.
+long coll_store_prune(coll_store *st, int64_t before_us, uint32_t batch);
 
 // Deletes the oldest history events beyond the newest max_events, at most batch of them per
 // call (a large delete would hold up ingest: call again while it returns batch). Returns the

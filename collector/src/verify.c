@@ -886,7 +886,7 @@ coll_verify_start(
 	pthread_mutex_init(&v->mu, NULL);
 	atomic_init(&v->stop, 0);
 	atomic_init(&v->asked, 0);
-	if (coll_store_open(d->store_path, false, &v->store, err, errlen) != 0) {
+	if (coll_store_open(&d->store, &v->store, err, errlen) != 0) {
 		pthread_mutex_destroy(&v->mu);
 		free(v);
 		return -1;

@@ -61,7 +61,7 @@ typedef struct coll_verify coll_verify;
 
 // What the verifier works with, all borrowed for its whole life: the hosts (read under their
 // lock, never held while surveying), the survey socket (NULL when none is configured: every
-// evaluation then fails with an error saying so), the server's stop flag, the SQLite file
+// evaluation then fails with an error saying so), the server's stop flag, the state database
 // the "verification" events go to (on a connection of the verifier's own), and a hook told
 // each recorded verification (r, its result "passed", "failed" or "unverified", kind and
 // whether the automatic check ran it; NULL: none), which the metrics count and the notifier
@@ -70,7 +70,7 @@ typedef struct coll_verify_deps {
 	coll_state_ref    state;
 	coll_survey      *survey;
 	const atomic_int *stopping;
-	const char       *store_path;
+	fl_sql_opts       store; // its strings borrowed too
 	void (*on_recorded)(void *arg, const Fl__VerifyReply *r, const char *result,
 	    const char *kind, bool automatic);
 	void *on_recorded_arg;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -212,6 +213,68 @@ test_bad_values(void **state)
 	assert_true(c.log_json);
 }
 
+// state names a SQLite file or a PostgreSQL database (URI or conninfo, its password in
+// password_file); every module opens it with the same options.
+static void
+test_state_postgresql(void **state)
+{
+	(void) state;
+	coll_config c;
+	fl_sql_opts o;
+	char        err[1024];
+	char        pw[] = "/tmp/coll-config-pw-XXXXXX";
+	int         fd   = mkstemp(pw);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "s3cret\n", 7), 7);
+	close(fd);
+
+	assert_string_equal(load_err("[collector]\nstate = postgresql://fl@db1:5432/faultline\n"
+	                             "password_file = /nonexistent/pw\n",
+	                        &c),
+	    "");
+	assert_string_equal(c.state, "postgresql://fl@db1:5432/faultline");
+	assert_string_equal(c.password_file, "/nonexistent/pw");
+	coll_config_sql_opts(&c, true, "faultline-test", &o);
+	assert_string_equal(o.target, c.state);
+	assert_string_equal(o.password_file, "/nonexistent/pw");
+	assert_true(o.readonly);
+	assert_string_equal(o.app_name, "faultline-test");
+	assert_int_equal(fl_sql_target_engine(o.target), FL_SQL_PGSQL);
+	assert_int_equal(coll_config_check(&c, "F", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "F: password_file: cannot open password file /nonexistent/pw"));
+	snprintf(c.password_file, sizeof(c.password_file), "%s", pw);
+	assert_int_equal(coll_config_check(&c, "F", err, sizeof(err)), 0);
+	assert_int_equal(chmod(pw, 0640), 0);
+	assert_int_equal(coll_config_check(&c, "F", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_null(strstr(err, "s3cret"));
+
+	assert_string_equal(load_err("[collector]\nstate = host=db1 dbname=fl user=fl\n", &c), "");
+	assert_string_equal(c.state, "host=db1 dbname=fl user=fl");
+	coll_config_sql_opts(&c, false, "x", &o);
+	assert_null(o.password_file); // none: libpq's environment or .pgpass
+	assert_false(o.readonly);
+
+	// The password never goes in state; a conninfo must parse.
+	assert_string_equal(load_err("[collector]\nstate = postgresql://fl:s3cret@db1/fl\n", &c),
+	    "F:2: state: the PostgreSQL target must not contain a password (use password_file)");
+	assert_string_equal(load_err("[collector]\n\nstate = host=db1 password=s3cret\n", &c),
+	    "F:3: state: the PostgreSQL target must not contain a password (use password_file)");
+	assert_string_equal(load_err("[collector]\nstate = host=db1 dbname\n", &c),
+	    "F:2: state: invalid PostgreSQL target: missing \"=\" after \"dbname\" in connection "
+	    "info string");
+
+	// password_file with a SQLite state is a mistake worth saying.
+	assert_string_equal(
+	    load_err("[collector]\nstate = /tmp/c.db\npassword_file = /tmp/pw\n", &c), "");
+	assert_int_equal(coll_config_check(&c, "F", err, sizeof(err)), -1);
+	assert_string_equal(err,
+	    "F: password_file is for a PostgreSQL state, and state is a SQLite "
+	    "file (/tmp/c.db)");
+	unlink(pw);
+}
+
 // Replaces every occurrence of the temp path in s by "F" (errors of several lines).
 static const char *
 all_errs(const char *text, coll_config *cfg)
@@ -377,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_set_override),
+		cmocka_unit_test(test_state_postgresql),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -391,7 +391,8 @@ test_store_labels_and_forget(void **state)
 	coll_ops    ops;
 	snprintf(db, sizeof(db), "/tmp/coll-fleet-test-%d.db", (int) getpid());
 	unlink(db);
-	assert_int_equal(coll_store_open(db, false, &st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    coll_store_open(&(fl_sql_opts) { .target = db }, &st, err, sizeof(err)), 0);
 	coll_state_init(&s, T0);
 	coll_ops_init(&ops);
 	apply(&s, "a", 1, P_OK, "env=prod", "team=x", T0, &ops);
@@ -473,7 +474,8 @@ test_store_adds_labels_column(void **state)
 	        NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(raw);
-	assert_int_equal(coll_store_open(db, false, &st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    coll_store_open(&(fl_sql_opts) { .target = db }, &st, err, sizeof(err)), 0);
 	coll_state s;
 	coll_state_init(&s, T0);
 	coll_store_loader ld = { coll_state_restore_host, coll_state_restore_latest,

@@ -295,7 +295,8 @@ test_restart_reload(void **state)
 	coll_ops    ops;
 	snprintf(db, sizeof(db), "/tmp/coll-state-test-%d.db", (int) getpid());
 	unlink(db);
-	assert_int_equal(coll_store_open(db, false, &st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    coll_store_open(&(fl_sql_opts) { .target = db }, &st, err, sizeof(err)), 0);
 
 	coll_state_init(&s, T0);
 	coll_ops_init(&ops);
@@ -985,7 +986,8 @@ test_probe_set_follows_latest_report(void **state)
 	coll_state            s;
 	coll_ops              ops;
 	db_path(db, sizeof(db), "probes");
-	assert_int_equal(coll_store_open(db, false, &st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    coll_store_open(&(fl_sql_opts) { .target = db }, &st, err, sizeof(err)), 0);
 	coll_state_init(&s, T0);
 	coll_ops_init(&ops);
 
@@ -1058,7 +1060,8 @@ test_views_follow_probes(void **state)
 	}
 	many[0] = P_FAIL[0]; // "app", failing
 	db_path(db, sizeof(db), "views");
-	assert_int_equal(coll_store_open(db, false, &st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    coll_store_open(&(fl_sql_opts) { .target = db }, &st, err, sizeof(err)), 0);
 	coll_state_init(&s, T0);
 	coll_ops_init(&ops);
 
@@ -1148,7 +1151,8 @@ test_restore_within_bounds(void **state)
 	coll_state  s;
 	coll_ops    ops;
 	db_path(db, sizeof(db), "restore");
-	assert_int_equal(coll_store_open(db, false, &st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    coll_store_open(&(fl_sql_opts) { .target = db }, &st, err, sizeof(err)), 0);
 	coll_state_init(&s, T0);
 	coll_ops_init(&ops);
 	for (int i = 0; i < 5; i++) {
@@ -1332,7 +1336,8 @@ test_restart_keeps_stale(void **state)
 	coll_state  s;
 	coll_ops    ops;
 	db_path(db, sizeof(db), "stale");
-	assert_int_equal(coll_store_open(db, false, &st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    coll_store_open(&(fl_sql_opts) { .target = db }, &st, err, sizeof(err)), 0);
 	coll_state_init(&s, T0);
 	coll_ops_init(&ops);
 	assert_int_equal(apply(&s, "silent", 1, P_OK, T0, &ops), COLL_APPLIED);

@@ -1,4 +1,9 @@
-// store_test.c - SQLite store: batched writes, reload, history queries, pruning.
+// store_test.c - the store on a real engine: batched writes, reload, history queries, pruning,
+// migrations (a database of the collectors before them is adopted; a newer one refused).
+//
+// The target comes from FL_SQL_TEST_TARGET (a PostgreSQL URI or conninfo, its password in the
+// file FL_SQL_TEST_PASSWORD_FILE), else a temporary SQLite file: ctest registers the test once
+// per engine (collector_store_test, and collector_store_test_pgsql through pg_state.sh).
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,19 +16,58 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "fl/names.h"
+#include "sql.h"
+#include "sql_migrate.h"
 #include "store.h"
 
-static char dbpath[64];
+#ifndef FL_TEST_DATA
+#error "FL_TEST_DATA: the directory of tests/collector/data"
+#endif
 
+static char        dbpath[64];
+static const char *target; // dbpath, or the PostgreSQL database
+static bool        pg;
+
+static fl_sql_opts
+opts(bool readonly)
+{
+	return (fl_sql_opts) { .target = target,
+		.password_file         = getenv("FL_SQL_TEST_PASSWORD_FILE"),
+		.readonly              = readonly };
+}
+
+static void
+remove_sqlite_files(void)
+{
+	char p[80];
+	unlink(dbpath);
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+}
+
+// A database without the store's tables: a new file, or the PostgreSQL database emptied.
 static int
 setup(void **state)
 {
 	(void) state;
-	snprintf(dbpath, sizeof(dbpath), "/tmp/coll-store-test-%d.db", (int) getpid());
-	unlink(dbpath);
+	if (!pg) {
+		remove_sqlite_files();
+		return 0;
+	}
+	fl_sql_opts o  = opts(false);
+	fl_sql     *db = NULL;
+	char        err[512];
+	if (fl_sql_open(&o, &db, err, sizeof(err)) != FL_SQL_OK) {
+		fail_msg("cannot open %s: %s", target, err);
+	}
+	if (fl_sql_exec(db, "DROP TABLE IF EXISTS hosts, latest, history, fl_schema, fl_lease") !=
+	    FL_SQL_OK) {
+		fail_msg("cannot empty %s: %s", target, fl_sql_errmsg(db));
+	}
+	fl_sql_close(db);
 	return 0;
 }
 
@@ -31,22 +75,28 @@ static int
 teardown(void **state)
 {
 	(void) state;
-	char p[80];
-	unlink(dbpath);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
+	if (!pg) {
+		remove_sqlite_files();
+	}
 	return 0;
+}
+
+static coll_store *
+open_store(bool readonly)
+{
+	coll_store *st = NULL;
+	char        err[512];
+	fl_sql_opts o = opts(readonly);
+	if (coll_store_open(&o, &st, err, sizeof(err)) != 0) {
+		fail_msg("cannot open the store on %s: %s", target, err);
+	}
+	return st;
 }
 
 static coll_store *
 open_rw(void)
 {
-	coll_store *st = NULL;
-	char        err[256];
-	assert_int_equal(coll_store_open(dbpath, false, &st, err, sizeof(err)), 0);
-	return st;
+	return open_store(false);
 }
 
 static void
@@ -173,10 +223,9 @@ test_history_query(void **state)
 {
 	(void) state;
 	coll_store       *st = open_rw();
-	coll_store       *ro = NULL;
+	coll_store       *ro;
 	coll_ops          ops;
 	Fl__HistoryReply *r;
-	char              err[256];
 
 	coll_ops_init(&ops);
 	add_event(&ops, 30, "b", "status", "fail");
@@ -187,7 +236,7 @@ test_history_query(void **state)
 	coll_ops_fini(&ops);
 
 	// A separate read-only connection sees the committed rows (the control thread's view).
-	assert_int_equal(coll_store_open(dbpath, true, &ro, err, sizeof(err)), 0);
+	ro = open_store(true);
 	assert_int_equal(coll_store_history(ro, 0, NULL, 100, &r), 0);
 	assert_int_equal(r->n_events, 4);
 	assert_int_equal(r->events[0]->at_us, 10); // oldest first
@@ -218,7 +267,7 @@ test_history_query(void **state)
 	assert_int_equal(r->events[1]->at_us, 40);
 	coll_history_reply_free(r);
 
-	assert_int_equal(coll_store_prune(st, 25), 2);
+	assert_int_equal(coll_store_prune(st, 25, 100), 2);
 	assert_int_equal(coll_store_history(ro, 0, NULL, 100, &r), 0);
 	assert_int_equal(r->n_events, 2);
 	coll_history_reply_free(r);
@@ -234,7 +283,6 @@ test_history_kinds_of_stored_rows(void **state)
 {
 	(void) state;
 	coll_store       *st = open_rw(); // creates the schema
-	sqlite3          *db;
 	Fl__HistoryReply *r;
 	static const struct {
 		const char     *name;
@@ -252,15 +300,13 @@ test_history_kinds_of_stored_rows(void **state)
 	};
 	size_t n = sizeof(rows) / sizeof(rows[0]);
 
-	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
 	for (size_t i = 0; i < n; i++) {
 		char sql[160];
 		snprintf(sql, sizeof(sql),
 		    "INSERT INTO history (at_us, host, kind) VALUES (%zu, 'a', '%s')", i + 1,
 		    rows[i].name);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(fl_sql_exec(coll_store_sql(st), sql), FL_SQL_OK);
 	}
-	sqlite3_close(db);
 	assert_int_equal(coll_store_history(st, 0, NULL, 100, &r), 0);
 	assert_int_equal(r->n_events, n);
 	for (size_t i = 0; i < n; i++) {
@@ -297,27 +343,159 @@ test_prune_count(void **state)
 	coll_store_close(st);
 }
 
+// history_days: the oldest events go first, a bounded batch per call.
+static void
+test_prune_age_batches(void **state)
+{
+	(void) state;
+	coll_store       *st = open_rw();
+	coll_ops          ops;
+	Fl__HistoryReply *r;
+
+	coll_ops_init(&ops);
+	for (int i = 1; i <= 500; i++) {
+		add_event(&ops, i, i % 2 ? "a" : "b", "status", i % 2 ? "fail" : "ok");
+	}
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_fini(&ops);
+
+	assert_int_equal(coll_store_prune(st, 451, 300), 300); // a batch, more to go
+	assert_int_equal(coll_store_history(st, 0, NULL, 1000, &r), 0);
+	assert_int_equal(r->n_events, 200);
+	assert_int_equal(r->events[0]->at_us, 301); // the oldest went first
+	coll_history_reply_free(r);
+	assert_int_equal(coll_store_prune(st, 451, 300), 150);
+	assert_int_equal(coll_store_prune(st, 451, 300), 0);
+	assert_int_equal(coll_store_history(st, 0, NULL, 1000, &r), 0);
+	assert_int_equal(r->n_events, 50);
+	assert_int_equal(r->events[0]->at_us, 451);
+	coll_history_reply_free(r);
+
+	// Queries stay bounded by their limit and time, per host too.
+	assert_int_equal(coll_store_history(st, 490, "a", 3, &r), 0);
+	assert_int_equal(r->n_events, 3);
+	assert_int_equal(r->events[0]->at_us, 495);
+	assert_int_equal(r->events[2]->at_us, 499);
+	coll_history_reply_free(r);
+	const char *hosts[] = { "b" };
+	assert_int_equal(coll_store_history_hosts(st, 0, NULL, hosts, 1, 2, &r), 0);
+	assert_int_equal(r->n_events, 2);
+	assert_string_equal(r->events[1]->host, "b");
+	assert_int_equal(r->events[1]->at_us, 500);
+	coll_history_reply_free(r);
+	assert_int_equal(coll_store_history_hosts(st, 0, NULL, hosts, 0, 100, &r), 0);
+	assert_int_equal(r->n_events, 0);
+	coll_history_reply_free(r);
+	coll_store_close(st);
+}
+
+// A database of a newer collector (its store schema beyond this binary's) is refused.
+static void
+test_newer_schema_refused(void **state)
+{
+	(void) state;
+	coll_store *st    = open_rw();
+	coll_store *again = NULL;
+	char        err[512];
+	fl_sql_opts o = opts(false);
+
+	assert_int_equal(fl_sql_schema_version(coll_store_sql(st), "store"), 1);
+	assert_int_equal(fl_sql_exec(coll_store_sql(st),
+	                     "UPDATE fl_schema SET version = 42 WHERE component = 'store'"),
+	    FL_SQL_OK);
+	coll_store_close(st);
+	assert_int_equal(coll_store_open(&o, &again, err, sizeof(err)), -1);
+	assert_null(again);
+	assert_non_null(strstr(err, "version 42"));
+	assert_non_null(strstr(err, "newer"));
+	o.readonly = true;
+	assert_int_equal(coll_store_open(&o, &again, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "newer"));
+}
+
+// SQLite: a file written by the collector before migrations existed (made by that collector:
+// two hosts pushed by coll_tool, web1 failing, both gone stale) is adopted with its rows.
+static void
+test_adopt_database_before_migrations(void **state)
+{
+	(void) state;
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "cp %s/collector-before-migrations.db %s", FL_TEST_DATA, dbpath);
+	assert_int_equal(system(cmd), 0);
+
+	for (int round = 0; round < 2; round++) { // adopted, then opened as usual
+		coll_store       *st = open_rw();
+		loaded            x  = { 0 };
+		coll_store_loader ld = { on_host, on_latest, on_verdict, &x };
+		Fl__HistoryReply *r;
+
+		assert_int_equal(fl_sql_schema_version(coll_store_sql(st), "store"), 1);
+		assert_int_equal(coll_store_load(st, &ld), 0);
+		assert_int_equal(x.hosts, 2);
+		assert_int_equal(x.latest, 2);
+		assert_string_equal(x.release, "r1");
+		assert_string_equal(x.verdict, "unknown");
+		assert_int_equal(coll_store_history(st, 0, NULL, 100, &r), 0);
+		assert_int_equal(r->n_events, 4 + round);
+		assert_string_equal(r->events[0]->host, "web1");
+		assert_int_equal(r->events[0]->failure, FL__FAILURE_CLASS__FAILURE_HTTP_5XX);
+		assert_string_equal(r->events[0]->to, "fail");
+		assert_string_equal(r->events[3]->kind, "verdict");
+		coll_history_reply_free(r);
+
+		coll_ops ops; // and it takes new rows
+		coll_ops_init(&ops);
+		add_event(&ops, 1796056200000000LL, "web1", "status", "ok");
+		assert_int_equal(coll_store_write(st, &ops), 0);
+		coll_ops_fini(&ops);
+		coll_store_close(st);
+	}
+}
+
 static void
 test_open_failure(void **state)
 {
 	(void) state;
 	coll_store *st = NULL;
 	char        err[256];
-	assert_int_equal(
-	    coll_store_open("/nonexistent/dir/x.db", false, &st, err, sizeof(err)), -1);
+	fl_sql_opts o = { .target = "/nonexistent/dir/x.db" };
+	assert_int_equal(coll_store_open(&o, &st, err, sizeof(err)), -1);
 	assert_null(st);
 	assert_non_null(strstr(err, "cannot open /nonexistent/dir/x.db"));
+	o.target = "postgresql://app@127.0.0.1:1/none";
+	assert_int_equal(coll_store_open(&o, &st, err, sizeof(err)), -1);
+	assert_null(st);
+	assert_non_null(strstr(err, "cannot connect to PostgreSQL"));
 }
 
 int
 main(void)
 {
+	const struct CMUnitTest lite_tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_adopt_database_before_migrations, setup, teardown),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_and_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_kinds_of_stored_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_age_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test(test_open_failure),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc;
+
+	snprintf(dbpath, sizeof(dbpath), "/tmp/coll-store-test-%d.db", (int) getpid());
+	target = getenv("FL_SQL_TEST_TARGET");
+	if (target == NULL || target[0] == '\0') {
+		target = dbpath;
+	}
+	pg = fl_sql_target_engine(target) == FL_SQL_PGSQL;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (!pg) {
+		rc |= cmocka_run_group_tests(lite_tests, NULL, NULL);
+	}
+	return rc;
 }
