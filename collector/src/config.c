@@ -617,10 +617,3 @@ coll_config_check(const coll_config *cfg, const char *where, char *err, size_t e
 	}
 	return 0;
 }
-
-void
-coll_state_opts(const coll_config *cfg, fl_sql_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->target = cfg->state;
-}

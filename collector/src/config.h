@@ -94,8 +94,4 @@ bool coll_url_loopback(const char *url);
 // 1s to 3650d ("30s", "12h", "7d"). Returns 0, or -1 on bad syntax or range.
 int coll_parse_forget_after(const char *v, int64_t *us_out);
 
-// Fills o to open the state database cfg names (o borrows cfg's strings): every module opens
-// it the same way.
-void coll_state_opts(const coll_config *cfg, fl_sql_opts *o);
-
 #endif // FL_COLLECTOR_CONFIG_H

@@ -106,7 +106,7 @@ static int
 durable_open(coll_exporter *e, char *err, size_t errlen)
 {
 	fl_sql_opts o;
-	coll_state_opts(&e->srv->cfg, &o);
+	coll_config_sql_opts(&e->srv->cfg, false, "faultline-collector-counters", &o);
 	if (coll_counters_open(&o, &e->counters, err, errlen) != 0) {
 		return -1;
 	}
