@@ -71,6 +71,9 @@ fl_cleanup() {
 	if declare -F fl_test_cleanup >/dev/null; then
 		FL_RC=$rc fl_test_cleanup
 	fi
+	if [[ $FL__STATE_PG == 1 ]]; then
+		fl_db_cleanup
+	fi
 	if [[ $rc -ne 0 && -n $FL_TMP ]]; then
 		local f
 		for f in "$FL_TMP"/*.log; do
@@ -205,24 +208,47 @@ assert_eq() {
 # fl_collector_conf FILE: writes a collector config with fresh ports under $FL_TMP and sets
 # FL_REPORT_URL, FL_SURVEY_URL, FL_CONTROL (ipc in the temp dir), FL_STATE and FL_HTTP_URL
 # (the HTTP listener, e.g. $FL_HTTP_URL/metrics).
+# FL_TEST_STATE_PG=1: the state is a database on a real PostgreSQL the harness starts (once per
+# test, stopped at exit; tests/lib/pgstate.sh): FL_STATE is then its URI, and the config names
+# its password_file.
 fl_collector_conf() {
-	local file=$1
+	local file=$1 state_lines
 	FL_REPORT_URL=tcp://127.0.0.1:$(fl_free_port)
 	FL_SURVEY_URL=tcp://127.0.0.1:$(fl_free_port)
 	FL_HTTP_PORT=$(fl_free_port)
 	FL_HTTP_URL=http://127.0.0.1:$FL_HTTP_PORT
 	FL_CONTROL=ipc://$FL_TMP/control.sock
 	FL_STATE=$FL_TMP/collector.db
+	state_lines="state = $FL_STATE"
+	if [[ ${FL_TEST_STATE_PG:-0} == 1 ]]; then
+		fl__state_pg_start
+		FL_STATE=$FL_STATE_PG_URL
+		state_lines="state = $FL_STATE
+password_file = $FL_PG_PASSWORD_FILE"
+	fi
 	export FAULTLINE_CONTROL=$FL_CONTROL
 	cat >"$file" <<-EOF
 		[collector]
 		listen = $FL_REPORT_URL
 		survey = $FL_SURVEY_URL
 		control = $FL_CONTROL
-		state = $FL_STATE
+		$state_lines
 		http = 127.0.0.1:$FL_HTTP_PORT
 		log_level = ${FL_LOG_LEVEL:-info}
 	EOF
+}
+
+FL__STATE_PG=0 # 1 once this harness started PostgreSQL for the state
+fl__state_pg_start() {
+	[[ $FL__STATE_PG == 1 ]] && return 0
+	# shellcheck source=dbservers.sh
+	source "$FL_SOURCE/tests/lib/dbservers.sh"
+	# shellcheck source=pgstate.sh
+	source "$FL_SOURCE/tests/lib/pgstate.sh"
+	fl_pgstate_start || fl_fail "cannot start PostgreSQL for the state (FL_TEST_STATE_PG=1;" \
+		"apt-get install -y postgresql-15, run as root)"
+	FL__STATE_PG=1
+	fl_log "state on PostgreSQL: $FL_STATE_PG_URL"
 }
 
 # fl_start_collector [NAME]: starts the collector on $FL_TMP/collector.conf (written on first

@@ -12,6 +12,8 @@ fl_pgstate_reset() {
 
 fl_pgstate_start() {
 	if ! fl_pg_running; then
+		# a collector holds several connections (writer, readers, verifier, notifier...)
+		FL_PG_MAX_CONN=${FL_PG_MAX_CONN:-40}
 		fl_pg_start || return 1
 	fi
 	fl_pgstate_reset || return 1
