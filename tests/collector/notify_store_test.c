@@ -715,6 +715,45 @@ test_exporter_counters_follow_the_lease(void **state)
 	    900); // not at stop either
 }
 
+// ---- a lost connection (PostgreSQL) -------------------------------------------------------------
+
+// The outbox's connection is killed (as a PostgreSQL restart or a cut does): the call that
+// meets it fails with FL_SQL_EBROKEN and writes nothing; the next one connects again.
+static void
+test_lost_connection_reconnects(void **state)
+{
+	(void) state;
+	fl_sql_opts   o  = opts();
+	notify_store *st = NULL;
+	notify_row    row;
+	char          err[512];
+	bool          dropped;
+
+	o.app_name = "fl-notify-store-victim";
+	if (notify_store_open(&o, "the victim outbox", &st, err, sizeof(err)) != 0) {
+		fail_msg("cannot open the outbox: %s", err);
+	}
+	enqueue(st, "A", "firing", "a1");
+	assert_int_equal(raw_count("SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid)"
+	                           " FROM pg_stat_activity WHERE application_name ="
+	                           " 'fl-notify-store-victim') t"),
+	    1);
+	for (int i = 0; i < 100 &&
+	     raw_count("SELECT COUNT(*) FROM pg_stat_activity WHERE"
+	               " application_name = 'fl-notify-store-victim'") > 0;
+	     i++) {
+		nanosleep(&(struct timespec) { 0, 50000000L }, NULL);
+	}
+	assert_int_equal(enqueue_rx(st, "ops", "B", "firing", "b1", &dropped), FL_SQL_EBROKEN);
+	assert_int_equal(raw_count("SELECT COUNT(*) FROM notify_outbox"), 1);
+	enqueue(st, "B", "firing", "b1"); // connected again
+	assert_int_equal(notify_store_pending(st, "ops"), 2);
+	assert_int_equal(notify_store_next(st, "ops", 10 * S, &row), 1);
+	assert_string_equal(row.body, "a1");
+	notify_row_free(&row);
+	notify_store_close(st);
+}
+
 // ---- adopting a database written before sql.h ---------------------------------------------------
 
 // The tables exactly as the collector before sql.h created them (notify_store.c,
@@ -805,6 +844,9 @@ test_adopts_database_from_before(void **state)
 int
 main(int argc, char **argv)
 {
+	const struct CMUnitTest pg_tests[] = {
+		cmocka_unit_test_setup(test_lost_connection_reconnects, setup),
+	};
 	const struct CMUnitTest lite_tests[] = {
 		cmocka_unit_test_setup(test_adopts_database_from_before, setup),
 	};
@@ -830,7 +872,9 @@ main(int argc, char **argv)
 	}
 	pg = fl_sql_target_engine(target) == FL_SQL_PGSQL;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (!pg) {
+	if (pg) {
+		rc |= cmocka_run_group_tests(pg_tests, NULL, NULL);
+	} else {
 		rc |= cmocka_run_group_tests(lite_tests, NULL, NULL);
 		remove_lite();
 	}
