@@ -14,6 +14,14 @@
 // are copied by the call; values read are valid until the next step, reset or finalize of the
 // same statement.
 //
+// Lost connections (PostgreSQL): a loss is returned as FL_SQL_EBROKEN once to a caller (by the
+// call that finds it, or by the next one when finalize or rollback found it); a transaction in
+// progress is gone: roll back. The next call that starts work outside a
+// transaction (begin, exec, a step, a prepare) connects again with the same options and
+// re-prepares the connection's statements as they run; while that fails it returns
+// FL_SQL_EBROKEN too. Session state (an advisory lock, temporary tables) does not survive: a
+// caller relying on it treats FL_SQL_EBROKEN as its loss.
+//
 // Writes fenced by a lease: a collector that takes the lease bumps the lease row's epoch and
 // gives it to its writer connections with fl_sql_set_fence(). Every fl_sql_begin() on such a
 // connection then reads that row FOR SHARE inside the transaction and refuses (FL_SQL_EFENCED,
@@ -41,7 +49,7 @@ enum {
 	FL_SQL_ROW     = 1,  // fl_sql_step: a row is ready to read
 	FL_SQL_DONE    = 2,  // fl_sql_step: the statement has run; no (more) rows
 	FL_SQL_ERROR   = -1, // the statement failed; the connection is usable
-	FL_SQL_EBROKEN = -2, // the connection is lost (PostgreSQL): close it and open another
+	FL_SQL_EBROKEN = -2, // the connection is lost (PostgreSQL); see "Lost connections"
 	FL_SQL_EFENCED = -3, // fl_sql_begin: the lease epoch moved; another collector is active
 	FL_SQL_EBUSY   = -4, // locked (SQLite) or statement timeout (PostgreSQL): try again later
 };

@@ -29,7 +29,11 @@
 typedef struct pg_db {
 	fl_sql   base;
 	PGconn  *conn;
-	unsigned next_stmt; // names fl_1, fl_2, ... on this connection
+	unsigned next_stmt;  // names fl_1, fl_2, ... on this connection
+	unsigned session;    // bumped by each reconnection: statements prepared before are gone
+	int      timeout_ms; // statement_timeout, set again in a new session
+	bool     in_tx;      // between a successful BEGIN and COMMIT/ROLLBACK
+	bool     loss_told;  // a caller got FL_SQL_EBROKEN for the current loss
 } pg_db;
 
 typedef struct pg_blob {
@@ -40,6 +44,8 @@ typedef struct pg_blob {
 typedef struct pg_stmt {
 	fl_sql_stmt base;
 	char        name[24];
+	char       *sql;     // the text, to prepare it again in a new session
+	unsigned    session; // the session it is prepared in
 	int         nparams;
 	char       *vals[FL_SQL_MAX_PARAMS]; // heap copies; NULL binds SQL NULL
 	int         lens[FL_SQL_MAX_PARAMS];
@@ -94,6 +100,9 @@ result_fail(fl_sql *db, PGresult *res)
 	int         rv  = classify(db, res);
 	const char *msg = res != NULL ? PQresultErrorMessage(res) : "";
 
+	if (rv == FL_SQL_EBROKEN) {
+		((pg_db *) db)->loss_told = true;
+	}
 	if (msg == NULL || msg[0] == '\0') {
 		msg = PQerrorMessage(conn_of(db));
 	}
@@ -110,11 +119,19 @@ result_ok(const PGresult *res)
 	    (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY);
 }
 
+static int reconnect_if_lost(fl_sql *db);
+
 // Runs sql with no parameters; rows are discarded.
 static int
 pg_exec(fl_sql *db, const char *sql)
 {
-	PGresult *res = PQexec(conn_of(db), sql);
+	PGresult *res;
+	int       rv;
+
+	if ((rv = reconnect_if_lost(db)) != FL_SQL_OK) {
+		return rv;
+	}
+	res = PQexec(conn_of(db), sql);
 
 	if (!result_ok(res)) {
 		return result_fail(db, res);
@@ -196,17 +213,52 @@ pg_close(fl_sql *db)
 
 // Session settings: every statement bounded in time; read-only transactions for readers.
 static int
-pg_session(pg_db *db, const fl_sql_opts *o, int timeout_ms, char *err, size_t errlen)
+pg_session(pg_db *db)
 {
-	char sql[160];
+	char      sql[160];
+	PGresult *res;
 
-	snprintf(sql, sizeof(sql), "SET statement_timeout = %d%s", timeout_ms,
-	    o->readonly ? "; SET default_transaction_read_only = on" : "");
-	if (pg_exec(&db->base, sql) != FL_SQL_OK) {
-		snprintf(err, errlen, "cannot set up the PostgreSQL session: %s", db->base.errmsg);
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %d%s", db->timeout_ms,
+	    db->base.readonly ? "; SET default_transaction_read_only = on" : "");
+	res = PQexec(db->conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		result_fail(&db->base, res);
 		return -1;
 	}
+	PQclear(res);
 	return 0;
+}
+
+// A connection found lost (a statement failed with FL_SQL_EBROKEN) is connected again, with the
+// same parameters, by the next call that starts work outside a transaction; its statements are
+// prepared again as they run. Inside a transaction the loss stays FL_SQL_EBROKEN until the
+// caller rolls back: the transaction is gone, and running the rest outside it would be wrong.
+static int
+reconnect_if_lost(fl_sql *db)
+{
+	pg_db *p = (pg_db *) db;
+
+	if (PQstatus(p->conn) == CONNECTION_OK) {
+		return FL_SQL_OK;
+	}
+	// Every loss reaches a caller once, even one found by a call that cannot report it
+	// (finalize, rollback): a caller holding session state must learn it is gone.
+	if (p->in_tx || !p->loss_told) {
+		p->loss_told = true;
+		return fl_sql_fail(db, FL_SQL_EBROKEN, "the connection to PostgreSQL was lost%s",
+		    p->in_tx ? " in a transaction" : "");
+	}
+	PQreset(p->conn);
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		return fl_sql_fail(db, FL_SQL_EBROKEN, "cannot connect to PostgreSQL again: %s",
+		    PQerrorMessage(p->conn));
+	}
+	p->session++;
+	p->loss_told = false;
+	if (pg_session(p) != 0) {
+		return fl_sql_fail(db, FL_SQL_EBROKEN, "cannot set up the new PostgreSQL session");
+	}
+	return FL_SQL_OK;
 }
 
 static int
@@ -232,8 +284,10 @@ pg_open(const fl_sql_opts *o, fl_sql **out, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot connect to PostgreSQL: out of memory");
 		return FL_SQL_ERROR;
 	}
-	db->base.ops    = &fl_sql_pgsql_ops;
-	db->base.engine = FL_SQL_PGSQL;
+	db->base.ops      = &fl_sql_pgsql_ops;
+	db->base.engine   = FL_SQL_PGSQL;
+	db->base.readonly = o->readonly;
+	db->timeout_ms    = timeout_ms;
 	// libpq counts connect_timeout in whole seconds, at least 2.
 	snprintf(
 	    connect_s, sizeof(connect_s), "%d", timeout_ms < 2000 ? 2 : (timeout_ms + 999) / 1000);
@@ -259,7 +313,8 @@ pg_open(const fl_sql_opts *o, fl_sql **out, char *err, size_t errlen)
 	}
 	explicit_bzero(password, sizeof(password));
 	PQsetNoticeProcessor(db->conn, ignore_notice, NULL);
-	if (pg_session(db, o, timeout_ms, err, errlen) != 0) {
+	if (pg_session(db) != 0) {
+		snprintf(err, errlen, "cannot set up the PostgreSQL session: %s", db->base.errmsg);
 		pg_close(&db->base);
 		return FL_SQL_ERROR;
 	}
@@ -272,7 +327,9 @@ pg_open(const fl_sql_opts *o, fl_sql **out, char *err, size_t errlen)
 static int
 pg_begin(fl_sql *db)
 {
-	return pg_exec(db, "BEGIN");
+	int rv                = pg_exec(db, "BEGIN");
+	((pg_db *) db)->in_tx = rv == FL_SQL_OK;
+	return rv;
 }
 
 // FOR SHARE: a collector taking the lease updates this row, which waits until our transaction
@@ -300,6 +357,7 @@ pg_commit(fl_sql *db)
 {
 	PGresult *res = PQexec(conn_of(db), "COMMIT");
 
+	((pg_db *) db)->in_tx = false; // committed, rolled back or lost: over either way
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		return result_fail(db, res);
 	}
@@ -318,6 +376,7 @@ pg_rollback(fl_sql *db)
 {
 	PGTransactionStatusType t = PQtransactionStatus(conn_of(db));
 
+	((pg_db *) db)->in_tx = false;
 	if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR) {
 		PQclear(PQexec(conn_of(db), "ROLLBACK"));
 	}
@@ -346,13 +405,33 @@ drop_params(pg_stmt *p)
 	}
 }
 
+// Prepares the statement in the connection's current session (again after a reconnection).
+static int
+prepare_in_session(pg_stmt *st)
+{
+	pg_db    *db = (pg_db *) st->base.db;
+	PGresult *res;
+	int       rv;
+
+	if ((rv = reconnect_if_lost(&db->base)) != FL_SQL_OK) {
+		return rv;
+	}
+	res = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		return result_fail(&db->base, res);
+	}
+	PQclear(res);
+	st->session = db->session;
+	return FL_SQL_OK;
+}
+
 static int
 pg_prepare(fl_sql *db, const char *sql, fl_sql_stmt **out)
 {
-	pg_db    *pdb = (pg_db *) db;
-	pg_stmt  *st;
-	PGresult *res;
-	int       nparams = fl_sql_count_params(sql);
+	pg_db   *pdb = (pg_db *) db;
+	pg_stmt *st;
+	int      rv;
+	int      nparams = fl_sql_count_params(sql);
 
 	if (nparams < 0) {
 		return fl_sql_fail(
@@ -364,12 +443,15 @@ pg_prepare(fl_sql *db, const char *sql, fl_sql_stmt **out)
 	st->base.db = db;
 	st->nparams = nparams;
 	snprintf(st->name, sizeof(st->name), "fl_%u", ++pdb->next_stmt);
-	res = PQprepare(pdb->conn, st->name, sql, nparams, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+	if ((st->sql = strdup(sql)) == NULL) {
 		free(st);
-		return result_fail(db, res);
+		return fl_sql_fail(db, FL_SQL_ERROR, "out of memory");
 	}
-	PQclear(res);
+	if ((rv = prepare_in_session(st)) != FL_SQL_OK) {
+		free(st->sql);
+		free(st);
+		return rv;
+	}
 	*out = &st->base;
 	return FL_SQL_OK;
 }
@@ -398,10 +480,12 @@ pg_finalize(fl_sql_stmt *st)
 	free(p->blobs);
 	// The server keeps a prepared statement until DEALLOCATE or the session's end; inside a
 	// failed transaction DEALLOCATE cannot run, and the session's end will do.
-	if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_INERROR) {
+	if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_INERROR &&
+	    p->session == ((pg_db *) st->db)->session) {
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", p->name);
 		PQclear(PQexec(conn, sql));
 	}
+	free(p->sql);
 	free(p);
 }
 
@@ -485,8 +569,14 @@ run(pg_stmt *p)
 {
 	fl_sql   *db = p->base.db;
 	PGresult *res;
-	int       nf;
+	int       nf, rv;
 
+	if ((rv = reconnect_if_lost(db)) != FL_SQL_OK) {
+		return rv;
+	}
+	if (p->session != ((pg_db *) db)->session && (rv = prepare_in_session(p)) != FL_SQL_OK) {
+		return rv;
+	}
 	res = PQexecPrepared(
 	    conn_of(db), p->name, p->nparams, (const char *const *) p->vals, p->lens, p->fmts, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {

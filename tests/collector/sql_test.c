@@ -442,28 +442,94 @@ test_busy_pg(void **state)
 	fl_sql_close(db);
 }
 
-// PostgreSQL: a connection the server ended is FL_SQL_EBROKEN, for a statement and a begin.
+// Ends db's server session from another connection (same role: allowed).
+static void
+terminate_backend(fl_sql *db, fl_sql *killer)
+{
+	fl_sql_stmt *pid = prep_ok(db, "SELECT pg_backend_pid()");
+	// with a timeout: returns once the backend is gone (PostgreSQL 14+)
+	fl_sql_stmt *kill = prep_ok(killer, "SELECT pg_terminate_backend($1, 10000)");
+
+	assert_int_equal(fl_sql_step(pid), FL_SQL_ROW);
+	assert_int_equal(fl_sql_bind_int64(kill, 1, fl_sql_column_int64(pid, 0)), FL_SQL_OK);
+	fl_sql_finalize(pid); // before: its DEALLOCATE would find the loss first
+	assert_int_equal(fl_sql_step(kill), FL_SQL_ROW);
+	assert_int_equal(fl_sql_column_int64(kill, 0), 1); // bool t
+	fl_sql_finalize(kill);
+}
+
+// PostgreSQL: a connection the server ended is FL_SQL_EBROKEN once; the next call outside a
+// transaction connects again (session settings and fence kept, statements prepared again).
 static void
 test_broken_pg(void **state)
 {
 	(void) state;
 	fl_sql      *db     = open_db(false, 0);
 	fl_sql      *killer = open_db(false, 0);
-	fl_sql_stmt *pid    = prep_ok(db, "SELECT pg_backend_pid()");
-	fl_sql_stmt *kill;
-	fl_sql_stmt *q = prep_ok(db, "SELECT count(*) FROM t");
+	fl_sql      *ro     = open_db(true, 0);
+	fl_sql_stmt *q      = prep_ok(db, "SELECT count(*) FROM t");
+	fl_sql_stmt *ins    = prep_ok(db, "INSERT INTO t (id) VALUES ($1)");
+	fl_sql_stmt *roq = prep_ok(ro, "SELECT current_setting('default_transaction_read_only')");
 
-	assert_int_equal(fl_sql_step(pid), FL_SQL_ROW);
-	kill = prep_ok(killer, "SELECT pg_terminate_backend($1)");
-	assert_int_equal(fl_sql_bind_int64(kill, 1, fl_sql_column_int64(pid, 0)), FL_SQL_OK);
-	assert_int_equal(fl_sql_step(kill), FL_SQL_ROW);
-	assert_int_equal(fl_sql_column_int64(kill, 0), 1); // bool t
-	fl_sql_finalize(kill);
-	fl_sql_finalize(pid);
-
+	terminate_backend(db, killer);
 	assert_int_equal(fl_sql_step(q), FL_SQL_EBROKEN);
-	assert_int_equal(fl_sql_begin(db), FL_SQL_EBROKEN);
+	fl_sql_reset(q);
+	assert_int_equal(fl_sql_step(q), FL_SQL_ROW); // reconnected, prepared again
+	assert_int_equal(fl_sql_column_int64(q, 0), 0);
+	fl_sql_reset(q);
+
+	// Lost inside a transaction: the transaction is gone, nothing runs outside it until the
+	// caller rolls back.
+	exec_ok(killer, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 5 WHERE id = 1");
+	fl_sql_set_fence(db, 5);
+	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, 1), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+	fl_sql_reset(ins);
+	terminate_backend(ro, killer); // (ro's turn below)
+	terminate_backend(db, killer);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, 2), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_EBROKEN);
+	fl_sql_reset(ins);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, 3), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_EBROKEN); // still in the lost transaction
+	fl_sql_reset(ins);
+	assert_int_equal(fl_sql_commit(db), FL_SQL_EBROKEN);
+	fl_sql_rollback(db);
+	assert_int_equal(count_rows(killer, "t"), 0); // nothing of it was written
+
+	// The fence holds on the new session.
+	exec_ok(killer, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 6 WHERE id = 1");
+	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED);
+	fl_sql_set_fence(db, 6);
+	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
+	assert_int_equal(fl_sql_bind_int64(ins, 1, 4), FL_SQL_OK);
+	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
+	fl_sql_reset(ins);
+	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
+	assert_int_equal(count_rows(killer, "t"), 1);
+
+	// A loss found by a call that cannot report it (finalize) still reaches the caller once.
+	fl_sql_stmt *tmp = prep_ok(db, "SELECT 1");
+	terminate_backend(db, killer);
+	fl_sql_finalize(tmp); // its DEALLOCATE finds the loss
+	assert_int_equal(fl_sql_step(q), FL_SQL_EBROKEN);
+	fl_sql_reset(q);
+	assert_int_equal(fl_sql_step(q), FL_SQL_ROW);
+	fl_sql_reset(q);
+
+	// A read-only connection is read-only again after reconnecting.
+	assert_int_equal(fl_sql_step(roq), FL_SQL_EBROKEN);
+	fl_sql_reset(roq);
+	assert_int_equal(fl_sql_step(roq), FL_SQL_ROW);
+	assert_string_equal(fl_sql_column_text(roq, 0), "on");
+	fl_sql_reset(roq);
+	assert_int_equal(fl_sql_exec(ro, "INSERT INTO t (id) VALUES (9)"), FL_SQL_ERROR);
+
+	fl_sql_finalize(roq);
 	fl_sql_finalize(q);
+	fl_sql_finalize(ins);
+	fl_sql_close(ro);
 	fl_sql_close(db);
 	fl_sql_close(killer);
 }
