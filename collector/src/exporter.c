@@ -13,9 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "api.h"
+#include "exporter_counters.h"
 #include "fl/log.h"
 #include "fl/names.h"
 #include "fl/time.h"
@@ -39,15 +38,19 @@ static const char *const durable_names[D_COUNT] = { "reports_received", "reports
 	"verifications_unverified" };
 
 struct coll_exporter {
-	coll_server          *srv;
-	coll_http            *http;
-	int                   http_port;
-	coll_api             *api; // /api/v1/*
-	sqlite3              *db;
-	uint64_t              base[D_COUNT]; // loaded at start
+	coll_server   *srv;
+	coll_http     *http;
+	int            http_port;
+	coll_api      *api;      // /api/v1/*
+	coll_counters *counters; // the saver's connection (start and stop: before, after)
+	// A counter's durable value is what this process counted plus adj: the stored value when
+	// it was loaded, less what this process had counted then.
+	atomic_int_fast64_t   adj[D_COUNT];
 	atomic_uint_fast64_t  verif[3];      // since start: passed, failed, unverified
+	int64_t               fence_applied; // saver thread only: the fence its connection has
 	pthread_mutex_t       mu;            // guards the fields below
 	pthread_cond_t        cv;
+	int64_t               fence; // > 0 active under that lease epoch, 0 single, < 0 standby
 	bool                  stopping;
 	bool                  saver_started;
 	bool                  save_failing; // saver thread only (and the final save after it)
@@ -58,49 +61,9 @@ struct coll_exporter {
 
 // ---- durable counters ------------------------------------------------------------------------
 
-static int
-durable_open(coll_exporter *e, const char *path, char *err, size_t errlen)
-{
-	sqlite3_stmt *q;
-	char         *emsg = NULL;
-
-	if (sqlite3_open_v2(path, &e->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "cannot open %s for counters: %s", path,
-		    e->db != NULL ? sqlite3_errmsg(e->db) : "out of memory");
-		return -1;
-	}
-	sqlite3_busy_timeout(e->db, 2000);
-	if (sqlite3_exec(e->db,
-	        "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT "
-	        "NULL)",
-	        NULL, NULL, &emsg) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot set up counters in %s: %s", path, emsg ? emsg : "?");
-		sqlite3_free(emsg);
-		return -1;
-	}
-	if (sqlite3_prepare_v2(e->db, "SELECT name, value FROM counters", -1, &q, NULL) !=
-	    SQLITE_OK) {
-		snprintf(
-		    err, errlen, "cannot read counters in %s: %s", path, sqlite3_errmsg(e->db));
-		return -1;
-	}
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const char   *name = (const char *) sqlite3_column_text(q, 0);
-		sqlite3_int64 v    = sqlite3_column_int64(q, 1);
-		for (int i = 0; name != NULL && v > 0 && i < D_COUNT; i++) {
-			if (strcmp(name, durable_names[i]) == 0) {
-				e->base[i] = (uint64_t) v;
-			}
-		}
-	}
-	sqlite3_finalize(q);
-	return 0;
-}
-
-// The durable counters now: base plus what this process counted.
+// What this process counted since it started.
 static void
-durable_now(coll_exporter *e, uint64_t v[D_COUNT])
+process_counts(coll_exporter *e, uint64_t v[D_COUNT])
 {
 	coll_server *srv = e->srv;
 	pthread_mutex_lock(&srv->lock);
@@ -111,43 +74,104 @@ durable_now(coll_exporter *e, uint64_t v[D_COUNT])
 	for (int i = 0; i < 3; i++) {
 		v[D_VERIF_PASSED + i] = atomic_load(&e->verif[i]);
 	}
-	for (int i = 0; i < D_COUNT; i++) {
-		v[i] += e->base[i];
-	}
 }
 
-static void
-durable_save(coll_exporter *e)
+static uint64_t
+durable_value(coll_exporter *e, int i, uint64_t counted)
 {
-	uint64_t      v[D_COUNT];
-	sqlite3_stmt *up = NULL;
-	bool          ok;
+	int64_t v = (int64_t) counted + atomic_load(&e->adj[i]);
+	return v > 0 ? (uint64_t) v : 0;
+}
 
-	durable_now(e, v);
-	ok = sqlite3_exec(e->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(e->db, "INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)",
-	        -1, &up, NULL) == SQLITE_OK;
-	for (int i = 0; ok && i < D_COUNT; i++) {
-		sqlite3_bind_text(up, 1, durable_names[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(up, 2, (sqlite3_int64) v[i]);
-		ok = sqlite3_step(up) == SQLITE_DONE;
-		sqlite3_reset(up);
+// Takes the stored values as the durable ones from now on: at start (on top of what this
+// process counts), and later, when this collector becomes active after another saved them or
+// follows the active's saves as a standby (what this process had counted is in them then).
+static int
+durable_load(coll_exporter *e, bool at_start)
+{
+	uint64_t stored[D_COUNT], counted[D_COUNT];
+	int      rc = coll_counters_load(e->counters, durable_names, D_COUNT, stored);
+	if (rc != FL_SQL_OK) {
+		return rc;
 	}
-	sqlite3_finalize(up);
-	if (ok && sqlite3_exec(e->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+	process_counts(e, counted);
+	for (int i = 0; i < D_COUNT; i++) {
+		atomic_store(
+		    &e->adj[i], (int64_t) stored[i] - (at_start ? 0 : (int64_t) counted[i]));
+	}
+	return FL_SQL_OK;
+}
+
+static int
+durable_open(coll_exporter *e, char *err, size_t errlen)
+{
+	fl_sql_opts o;
+	coll_config_sql_opts(&e->srv->cfg, false, "faultline-collector-counters", &o);
+	if (coll_counters_open(&o, &e->counters, err, errlen) != 0) {
+		return -1;
+	}
+	if (durable_load(e, true) != FL_SQL_OK) {
+		snprintf(
+		    err, errlen, "cannot read counters: %s", coll_counters_errmsg(e->counters));
+		return -1;
+	}
+	return 0;
+}
+
+// Logs a save's outcome once per spell (a full disk would otherwise log every few seconds).
+static void
+note_save(coll_exporter *e, int rc)
+{
+	if (rc == FL_SQL_OK) {
 		if (e->save_failing) {
 			fl_log(FL_LOG_NOTICE, "metrics", "counters saved again");
 		}
 		e->save_failing = false;
 		return;
 	}
-	// Logged once per failing spell (a full disk would otherwise log every few seconds).
 	if (!e->save_failing) {
 		fl_log(FL_LOG_WARN, "metrics", "cannot save counters: %s (retrying every %d s)",
-		    sqlite3_errmsg(e->db), COLL_EXPORTER_SAVE_MS / 1000);
+		    rc == FL_SQL_EFENCED ? "another collector holds the lease (fenced)"
+		                         : coll_counters_errmsg(e->counters),
+		    COLL_EXPORTER_SAVE_MS / 1000);
 	}
 	e->save_failing = true;
-	sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+// On the saver thread: follows a fence change (a new active epoch first takes the stored
+// values, which the previous active saved). Returns the fence: < 0 means do not save.
+static int64_t
+apply_fence(coll_exporter *e)
+{
+	int64_t fence;
+	pthread_mutex_lock(&e->mu);
+	fence = e->fence;
+	pthread_mutex_unlock(&e->mu);
+	if (fence < 0) {
+		durable_load(e, false); // a standby shows the active's saved counts
+	} else if (fence != e->fence_applied) {
+		coll_counters_set_fence(e->counters, fence);
+		if (fence > 0 && durable_load(e, false) != FL_SQL_OK) {
+			return -1; // the stored values unread: saving would write older ones
+		}
+	}
+	e->fence_applied = fence;
+	return fence;
+}
+
+static void
+durable_save(coll_exporter *e)
+{
+	uint64_t counted[D_COUNT], v[D_COUNT];
+
+	if (apply_fence(e) < 0) {
+		return;
+	}
+	process_counts(e, counted);
+	for (int i = 0; i < D_COUNT; i++) {
+		v[i] = durable_value(e, i, counted[i]);
+	}
+	note_save(e, coll_counters_save(e->counters, durable_names, D_COUNT, v));
 }
 
 static void *
@@ -180,6 +204,17 @@ coll_exporter_count_verification(coll_exporter *e, const char *result)
 	}
 	int i = strcmp(result, "passed") == 0 ? 0 : strcmp(result, "failed") == 0 ? 1 : 2;
 	atomic_fetch_add(&e->verif[i], 1);
+}
+
+void
+coll_exporter_set_fence(coll_exporter *e, int64_t epoch)
+{
+	if (e == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&e->mu);
+	e->fence = epoch;
+	pthread_mutex_unlock(&e->mu);
 }
 
 void
@@ -419,10 +454,11 @@ coll_exporter_snapshot(coll_exporter *e, coll_metrics_snapshot *s)
 		return -1;
 	}
 	for (int i = 0; i < 3; i++) {
-		v[D_VERIF_PASSED + i] = atomic_load(&e->verif[i]) + e->base[D_VERIF_PASSED + i];
+		v[D_VERIF_PASSED + i] =
+		    durable_value(e, D_VERIF_PASSED + i, atomic_load(&e->verif[i]));
 	}
-	s->reports_received = st.reports_received + e->base[D_RECEIVED];
-	s->results_applied  = st.results_applied + e->base[D_RESULTS_APPLIED];
+	s->reports_received = durable_value(e, D_RECEIVED, st.reports_received);
+	s->results_applied  = durable_value(e, D_RESULTS_APPLIED, st.results_applied);
 	copy_stats(s, &st);
 	s->verifications[0] = (coll_metrics_count) { "passed", v[D_VERIF_PASSED] };
 	s->verifications[1] = (coll_metrics_count) { "failed", v[D_VERIF_FAILED] };
@@ -552,7 +588,7 @@ coll_exporter_start(coll_server *srv, coll_exporter **out, char *err, size_t err
 	e->srv = srv;
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->cv, NULL);
-	if (durable_open(e, srv->cfg.state, err, errlen) != 0 || start_http(e, err, errlen) != 0) {
+	if (durable_open(e, err, errlen) != 0 || start_http(e, err, errlen) != 0) {
 		coll_exporter_stop(e);
 		return -1;
 	}
@@ -569,7 +605,7 @@ coll_exporter_start(coll_server *srv, coll_exporter **out, char *err, size_t err
 void
 coll_exporter_save_final(coll_exporter *e)
 {
-	if (e == NULL || e->db == NULL) {
+	if (e == NULL || e->counters == NULL) {
 		return;
 	}
 	pthread_mutex_lock(&e->mu);
@@ -581,8 +617,8 @@ coll_exporter_save_final(coll_exporter *e)
 		e->saver_started = false;
 	}
 	durable_save(e);
-	sqlite3_close(e->db);
-	e->db = NULL;
+	coll_counters_close(e->counters);
+	e->counters = NULL;
 }
 
 void
@@ -602,7 +638,7 @@ coll_exporter_stop(coll_exporter *e)
 		pthread_mutex_unlock(&e->mu);
 		pthread_join(e->saver, NULL);
 	}
-	sqlite3_close(e->db);
+	coll_counters_close(e->counters);
 	pthread_cond_destroy(&e->cv);
 	pthread_mutex_destroy(&e->mu);
 	free(e);

@@ -8,10 +8,12 @@
 //
 // Durable counters: reports received, reports and results applied, and verifications by
 // result count durable things, so /metrics carries them across restarts. They live in the
-// `counters` table of the collector's SQLite database, through this module's own connection:
-// loaded at start (the base), written every COLL_EXPORTER_SAVE_MS by this module's thread and
-// once more at stop. A crash loses at most that interval's increments. `faultline status
-// --json` keeps showing the counts since the process started.
+// `counters` table of the collector's state database (SQLite, or PostgreSQL shared by an HA
+// pair; exporter_counters.h), through this module's own connection: loaded at start (the
+// base), written every COLL_EXPORTER_SAVE_MS by this module's thread and once more at stop. A
+// crash loses at most that interval's increments. `faultline status --json` keeps showing the
+// counts since the process started. On a shared store only the active collector saves
+// (coll_exporter_set_fence), so the counters carry on across a failover too.
 //
 // Notifications: faultline_notifications_total is filled by a source registered with
 // coll_exporter_set_notify_source (the notifier); without one the family has no series.
@@ -33,6 +35,13 @@ typedef struct coll_exporter coll_exporter;
 // listener (a default address already in use is skipped with a warning; a configured one is
 // an error). *out is NULL-safe to stop. On failure nothing is left running and err says why.
 int coll_exporter_start(struct coll_server *srv, coll_exporter **out, char *err, size_t errlen);
+
+// The lease of a shared store: epoch > 0, this collector is active under that epoch: the saver
+// first takes the stored values as its base (the previous active saved them) and then saves
+// with that fence (a save after the lease moved is refused: logged once). 0 (the default): no
+// lease, saves unfenced. < 0: standby: nothing is saved, and /metrics shows the values the
+// active saved last (read every COLL_EXPORTER_SAVE_MS). Any thread; accepts NULL.
+void coll_exporter_set_fence(coll_exporter *e, int64_t epoch);
 
 // Writes the durable counters one last time and stops the saving thread (call once ingest and
 // the verifier have stopped, before the database closes). Accepts NULL.

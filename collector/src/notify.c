@@ -43,11 +43,12 @@ typedef struct receiver {
 } receiver;
 
 struct coll_notify {
-	coll_notify_config cfg;
-	pthread_mutex_t    mu;
-	pthread_cond_t     cv; // a new diagnosis, new rows, or stop
-	atomic_int         stop;
-	uint64_t           rows_gen; // bumped when rows are queued (senders wait on it)
+	coll_notify_config  cfg;
+	pthread_mutex_t     mu;
+	pthread_cond_t      cv; // a new diagnosis, new rows, or stop
+	atomic_int          stop;
+	atomic_int_fast64_t fence;    // the lease epoch every connection's writes check; 0: none
+	uint64_t            rows_gen; // bumped when rows are queued (senders wait on it)
 	// The latest diagnosis, packed (guarded by mu).
 	uint8_t *snap;
 	size_t   snap_len;
@@ -342,6 +343,7 @@ decider_main(void *arg)
 		}
 		pthread_mutex_unlock(&n->mu);
 
+		notify_store_set_fence(n->st, atomic_load(&n->fence));
 		Fl__DiagnoseReply *r = NULL;
 		if (snap != NULL) {
 			r = fl__diagnose_reply__unpack(NULL, len, snap);
@@ -459,7 +461,10 @@ sender_main(void *arg)
 
 	while (!atomic_load(&n->stop)) {
 		notify_row row;
-		int        got = notify_store_next(r->st, r->name, fl_now_us(), &row);
+		// Fenced or cut off (notify_store.h), next hands out nothing: the sender stops
+		// sending (notify_db.h logs why once) and its rows wait in the outbox.
+		notify_store_set_fence(r->st, atomic_load(&n->fence));
+		int got = notify_store_next(r->st, r->name, fl_now_us(), &row);
 		if (got == 1) {
 			deliver(r, &row);
 			notify_row_free(&row);
@@ -522,19 +527,24 @@ names_of(const coll_notify *n)
 }
 
 static int
-open_stores(coll_notify *n, const char *path, char *err, size_t errlen)
+open_stores(coll_notify *n, const fl_sql_opts *state, char *err, size_t errlen)
 {
-	if (notify_store_open(path, &n->st, err, errlen) != 0) {
+	int64_t fence = atomic_load(&n->fence);
+	if (notify_store_open(state, "the notification outbox", &n->st, err, errlen) != 0) {
 		return -1;
 	}
+	notify_store_set_fence(n->st, fence);
 	for (size_t i = 0; i < n->n_rx; i++) {
-		if (notify_store_open(path, &n->rx[i].st, err, errlen) != 0) {
+		char who[160];
+		snprintf(who, sizeof(who), "notifications to %s %s", n->rx[i].kind, n->rx[i].name);
+		if (notify_store_open(state, who, &n->rx[i].st, err, errlen) != 0) {
 			return -1;
 		}
+		notify_store_set_fence(n->rx[i].st, fence);
 	}
 	if (notify_store_forget_receivers(n->st, names_of(n), n->n_rx) != 0 ||
 	    notify_store_all_due(n->st) != 0 || notify_store_firing(n->st, restore_one, n) != 0) {
-		snprintf(err, errlen, "cannot read the notification outbox in %s", path);
+		snprintf(err, errlen, "cannot read the notification outbox (see the log)");
 		return -1;
 	}
 	load_counters(n);
@@ -561,8 +571,8 @@ start_threads(coll_notify *n, char *err, size_t errlen)
 }
 
 int
-coll_notify_start(const coll_notify_config *cfg, const char *state_path, coll_mutes *mutes,
-    coll_notify **out, char *err, size_t errlen)
+coll_notify_start(const coll_notify_config *cfg, const fl_sql_opts *state, int64_t fence,
+    coll_mutes *mutes, coll_notify **out, char *err, size_t errlen)
 {
 	coll_notify       *n;
 	pthread_condattr_t ca;
@@ -585,6 +595,7 @@ coll_notify_start(const coll_notify_config *cfg, const char *state_path, coll_mu
 	pthread_cond_init(&n->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	atomic_init(&n->stop, 0);
+	atomic_init(&n->fence, fence > 0 ? fence : 0);
 	notify_tracker_init(
 	    &n->tracker, (int64_t) cfg->for_ms * 1000, cfg->resolve_after, NOTIFY_MAX_FINDINGS);
 	n->round_us = 1000000;
@@ -604,7 +615,7 @@ coll_notify_start(const coll_notify_config *cfg, const char *state_path, coll_mu
 		add_alertmanager(n, cfg->am_urls[i], cfg->am_timeout_ms);
 		n->has_am = true;
 	}
-	if (open_stores(n, state_path, err, errlen) != 0 || start_threads(n, err, errlen) != 0) {
+	if (open_stores(n, state, err, errlen) != 0 || start_threads(n, err, errlen) != 0) {
 		coll_notify_stop(n);
 		return -1;
 	}
@@ -613,6 +624,14 @@ coll_notify_start(const coll_notify_config *cfg, const char *state_path, coll_mu
 	    n->n_rx > 1 ? "s" : "", cfg->for_ms / 1000, cfg->resolve_after, n->tracker.n);
 	*out = n;
 	return 0;
+}
+
+void
+coll_notify_set_fence(coll_notify *n, int64_t epoch)
+{
+	if (n != NULL) {
+		atomic_store(&n->fence, epoch > 0 ? epoch : 0);
+	}
 }
 
 void

@@ -29,6 +29,7 @@
 
 #include "faultline.pb-c.h"
 #include "notify_config.h"
+#include "sql.h"
 
 #define NOTIFY_TICK_MS      250  // the decider's period
 #define NOTIFY_MAX_FINDINGS 1000 // findings tracked at once (notify_track.h)
@@ -36,12 +37,21 @@
 typedef struct coll_notify coll_notify;
 
 // Starts the notifier when cfg names at least one receiver (else *out = NULL, returns 0):
-// reads the secret headers, opens the outbox in the SQLite database at state_path, restores
-// the findings notified as firing before a restart. mutes (borrowed; may be NULL) holds the
-// mutes: a finding they cover is not notified. Returns 0, or -1 with err.
+// reads the secret headers, opens the outbox in the state database state names (sql.h;
+// borrowed for the call), restores the findings notified as firing before a restart. fence:
+// the lease epoch every write checks from the first (0: none; see coll_notify_set_fence).
+// mutes (borrowed; may be NULL) holds the mutes: a finding they cover is not notified.
+// Returns 0, or -1 with err.
 struct coll_mutes;
-int coll_notify_start(const coll_notify_config *cfg, const char *state_path,
+int coll_notify_start(const coll_notify_config *cfg, const fl_sql_opts *state, int64_t fence,
     struct coll_mutes *mutes, coll_notify **out, char *err, size_t errlen);
+
+// A shared store (HA pair): the lease epoch the outbox's writes check from now on (0: none).
+// Each thread applies it before its next transaction. With an epoch that is no longer the
+// lease's (another collector took it), the decider queues nothing and every sender stops
+// sending (logged once each): the rows wait in the outbox for the active collector, which
+// sends them (at least once, with their event ids). Any thread; accepts NULL.
+void coll_notify_set_fence(coll_notify *n, int64_t epoch);
 
 // Stops every thread (a transfer in progress is aborted within about a second) and frees n.
 void coll_notify_stop(coll_notify *n);

@@ -7,14 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "fl/log.h"
 #include "fl/text.h"
+#include "notify_db.h"
 
 struct coll_mutes {
 	pthread_mutex_t mu;
-	sqlite3        *db;
+	notify_db       d; // the mutes' connection (under mu)
 	coll_mute       v[COLL_MUTES_MAX];
 	size_t          n;
 };
@@ -59,7 +58,7 @@ coll_mute_rule(const coll_mute *v, size_t n, const Fl__Finding *f, int64_t now_u
 
 // ---- the list -------------------------------------------------------------------------------
 
-// Drops expired mutes from memory (their rows go at the next open). Under mu.
+// Drops expired mutes from memory (their rows go with the next mute added). Under mu.
 static void
 expire(coll_mutes *m, int64_t now_us)
 {
@@ -72,45 +71,57 @@ expire(coll_mutes *m, int64_t now_us)
 	m->n = k;
 }
 
+// Reads the rows of mutes active at now_us into v (at most COLL_MUTES_MAX); *n: how many.
+static int
+read_rows(fl_sql *db, int64_t now_us, coll_mute *v, size_t *n)
+{
+	fl_sql_stmt *s = NULL;
+	int          rc;
+
+	*n = 0;
+	if ((rc = fl_sql_prepare(db,
+	         "SELECT id, host, target, reason, created_us, until_us FROM notify_mutes"
+	         " WHERE until_us > $1 ORDER BY id LIMIT $2",
+	         &s)) != FL_SQL_OK ||
+	    (rc = fl_sql_bind_int64(s, 1, now_us)) != FL_SQL_OK ||
+	    (rc = fl_sql_bind_int64(s, 2, COLL_MUTES_MAX)) != FL_SQL_OK) {
+		fl_sql_finalize(s);
+		return rc;
+	}
+	while ((rc = fl_sql_step(s)) == FL_SQL_ROW && *n < COLL_MUTES_MAX) {
+		coll_mute *x = &v[(*n)++];
+		memset(x, 0, sizeof(*x));
+		x->id = (uint64_t) fl_sql_column_int64(s, 0);
+		snprintf(x->host, sizeof(x->host), "%s", fl_sql_column_text(s, 1));
+		snprintf(x->target, sizeof(x->target), "%s", fl_sql_column_text(s, 2));
+		snprintf(x->reason, sizeof(x->reason), "%s", fl_sql_column_text(s, 3));
+		x->created_us = fl_sql_column_int64(s, 4);
+		x->until_us   = fl_sql_column_int64(s, 5);
+	}
+	fl_sql_finalize(s);
+	return rc == FL_SQL_DONE ? FL_SQL_OK : rc;
+}
+
+// Replaces m->v with the mutes active at now_us in the database (reading only: a standby may
+// call it); on failure m->v is left as it was. Under mu.
 static int
 load(coll_mutes *m, int64_t now_us)
 {
-	sqlite3_stmt *s = NULL;
-	int           rc;
+	fl_sql    *db = notify_db_conn(&m->d);
+	coll_mute *v  = malloc(COLL_MUTES_MAX * sizeof(*v));
+	size_t     n  = 0;
+	int        rc = db == NULL ? FL_SQL_EBROKEN : v == NULL ? FL_SQL_ERROR : FL_SQL_OK;
 
-	if (sqlite3_prepare_v2(m->db, "DELETE FROM notify_mutes WHERE until_us <= ?1", -1, &s,
-	        NULL) != SQLITE_OK) {
-		return -1;
+	if (rc == FL_SQL_OK && (rc = read_rows(db, now_us, v, &n)) == FL_SQL_OK) {
+		memcpy(m->v, v, n * sizeof(*v));
+		m->n = n;
 	}
-	sqlite3_bind_int64(s, 1, now_us);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE ||
-	    sqlite3_prepare_v2(m->db,
-	        "SELECT id, host, target, reason, created_us, until_us FROM notify_mutes"
-	        " ORDER BY id LIMIT ?1",
-	        -1, &s, NULL) != SQLITE_OK) {
-		return -1;
-	}
-	sqlite3_bind_int(s, 1, COLL_MUTES_MAX);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		coll_mute *x = &m->v[m->n++];
-		memset(x, 0, sizeof(*x));
-		x->id = (uint64_t) sqlite3_column_int64(s, 0);
-		snprintf(x->host, sizeof(x->host), "%s", (const char *) sqlite3_column_text(s, 1));
-		snprintf(
-		    x->target, sizeof(x->target), "%s", (const char *) sqlite3_column_text(s, 2));
-		snprintf(
-		    x->reason, sizeof(x->reason), "%s", (const char *) sqlite3_column_text(s, 3));
-		x->created_us = sqlite3_column_int64(s, 4);
-		x->until_us   = sqlite3_column_int64(s, 5);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	free(v);
+	return notify_db_note(&m->d, rc);
 }
 
 int
-coll_mutes_open(const char *path, int64_t now_us, coll_mutes **out, char *err, size_t errlen)
+coll_mutes_open(const fl_sql_opts *o, int64_t now_us, coll_mutes **out, char *err, size_t errlen)
 {
 	coll_mutes *m = calloc(1, sizeof(*m));
 	if (m == NULL) {
@@ -118,25 +129,37 @@ coll_mutes_open(const char *path, int64_t now_us, coll_mutes **out, char *err, s
 		return -1;
 	}
 	pthread_mutex_init(&m->mu, NULL);
-	if (sqlite3_open_v2(path, &m->db,
-	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-	        NULL) != SQLITE_OK ||
-	    (sqlite3_busy_timeout(m->db, 5000),
-	        sqlite3_exec(m->db,
-	            "CREATE TABLE IF NOT EXISTS notify_mutes ("
-	            " id INTEGER PRIMARY KEY AUTOINCREMENT, host TEXT NOT NULL, target TEXT NOT "
-	            "NULL,"
-	            " reason TEXT NOT NULL, created_us INTEGER NOT NULL, until_us INTEGER NOT "
-	            "NULL);",
-	            NULL, NULL, NULL) != SQLITE_OK) ||
-	    load(m, now_us) != 0) {
-		snprintf(err, errlen, "cannot read the mutes in %s: %s", path,
-		    m->db != NULL ? sqlite3_errmsg(m->db) : "out of memory");
+	if (notify_db_open(&m->d, o, "the mutes", err, errlen) != 0) {
+		pthread_mutex_destroy(&m->mu);
+		free(m);
+		return -1;
+	}
+	if (load(m, now_us) != FL_SQL_OK) {
+		snprintf(err, errlen, "cannot read the mutes: %s",
+		    m->d.db != NULL ? fl_sql_errmsg(m->d.db) : "the connection was lost");
 		coll_mutes_close(m);
 		return -1;
 	}
 	*out = m;
 	return 0;
+}
+
+int
+coll_mutes_reload(coll_mutes *m, int64_t now_us)
+{
+	int rc;
+	pthread_mutex_lock(&m->mu);
+	rc = load(m, now_us);
+	pthread_mutex_unlock(&m->mu);
+	return rc == FL_SQL_OK ? 0 : rc;
+}
+
+void
+coll_mutes_set_fence(coll_mutes *m, int64_t epoch)
+{
+	pthread_mutex_lock(&m->mu);
+	notify_db_set_fence(&m->d, epoch);
+	pthread_mutex_unlock(&m->mu);
 }
 
 void
@@ -145,7 +168,7 @@ coll_mutes_close(coll_mutes *m)
 	if (m == NULL) {
 		return;
 	}
-	sqlite3_close(m->db);
+	notify_db_close(&m->d);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
@@ -159,36 +182,96 @@ text_ok(const char *s, size_t max)
 	return n > 0 && n < max && fl_text_problem(s, why, sizeof(why)) == NULL;
 }
 
+// Runs s (finalized here) to its end; FL_SQL_OK or the failure. *id: the first row's first
+// column when id is not NULL.
+static int
+run(fl_sql_stmt *s, uint64_t *id)
+{
+	int rc;
+	while ((rc = fl_sql_step(s)) == FL_SQL_ROW) {
+		if (id != NULL) {
+			*id = (uint64_t) fl_sql_column_int64(s, 0);
+			id  = NULL;
+		}
+	}
+	fl_sql_finalize(s);
+	return rc == FL_SQL_DONE ? FL_SQL_OK : rc;
+}
+
+// Inserts x (x->id set from the database), after deleting the expired rows, in one fenced
+// transaction. Under mu. FL_SQL_OK or the failure (logged).
 static int
 insert(coll_mutes *m, coll_mute *x)
 {
-	sqlite3_stmt *s = NULL;
-	int           rc;
-	if (sqlite3_prepare_v2(m->db,
-	        "INSERT INTO notify_mutes (host, target, reason, created_us, until_us)"
-	        " VALUES (?1, ?2, ?3, ?4, ?5)",
-	        -1, &s, NULL) != SQLITE_OK) {
-		return -1;
+	fl_sql_stmt *s  = NULL;
+	int          rc = notify_db_begin(&m->d);
+
+	if (rc == FL_SQL_OK &&
+	    (rc = fl_sql_prepare(m->d.db, "DELETE FROM notify_mutes WHERE until_us <= $1", &s)) ==
+	        FL_SQL_OK &&
+	    (rc = fl_sql_bind_int64(s, 1, x->created_us)) == FL_SQL_OK) {
+		rc = run(s, NULL);
+		s  = NULL;
 	}
-	sqlite3_bind_text(s, 1, x->host, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, x->target, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, x->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, x->created_us);
-	sqlite3_bind_int64(s, 5, x->until_us);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		return -1;
+	fl_sql_finalize(s);
+	s = NULL;
+	if (rc == FL_SQL_OK &&
+	    (rc = fl_sql_prepare(m->d.db,
+	         "INSERT INTO notify_mutes (host, target, reason, created_us, until_us)"
+	         " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+	         &s)) == FL_SQL_OK) {
+		fl_sql_bind_text(s, 1, x->host);
+		fl_sql_bind_text(s, 2, x->target);
+		fl_sql_bind_text(s, 3, x->reason);
+		fl_sql_bind_int64(s, 4, x->created_us);
+		fl_sql_bind_int64(s, 5, x->until_us);
+		rc = run(s, &x->id);
+		s  = NULL;
 	}
-	x->id = (uint64_t) sqlite3_last_insert_rowid(m->db);
-	return 0;
+	fl_sql_finalize(s);
+	if (rc != FL_SQL_OK && rc != FL_SQL_EFENCED && rc != FL_SQL_EBROKEN && m->d.db != NULL) {
+		fl_log(FL_LOG_ERR, "notify", "cannot store a mute: %s", fl_sql_errmsg(m->d.db));
+	}
+	return notify_db_end(&m->d, rc);
+}
+
+// Deletes mute id's row in one fenced transaction. Under mu. FL_SQL_OK or the failure.
+static int
+delete_row(coll_mutes *m, uint64_t id)
+{
+	fl_sql_stmt *s  = NULL;
+	int          rc = notify_db_begin(&m->d);
+
+	if (rc == FL_SQL_OK &&
+	    (rc = fl_sql_prepare(m->d.db, "DELETE FROM notify_mutes WHERE id = $1", &s)) ==
+	        FL_SQL_OK &&
+	    (rc = fl_sql_bind_int64(s, 1, (int64_t) id)) == FL_SQL_OK) {
+		rc = run(s, NULL);
+		s  = NULL;
+	}
+	fl_sql_finalize(s);
+	if (rc != FL_SQL_OK && rc != FL_SQL_EFENCED && rc != FL_SQL_EBROKEN && m->d.db != NULL) {
+		fl_log(FL_LOG_ERR, "notify", "cannot remove mute %llu: %s", (unsigned long long) id,
+		    fl_sql_errmsg(m->d.db));
+	}
+	return notify_db_end(&m->d, rc);
+}
+
+// What the user reads when the database refused a mute's change.
+static const char *
+refusal(int rc)
+{
+	return rc == FL_SQL_EFENCED ? "this collector is no longer active (another holds the lease)"
+	    : rc == FL_SQL_EBROKEN  ? "the state database cannot be reached"
+	                            : "see the collector's log";
 }
 
 int
 coll_mutes_add(coll_mutes *m, const char *host, const char *target, uint32_t for_s,
     const char *reason, int64_t now_us, coll_mute *out, char *err, size_t errlen)
 {
-	coll_mute x         = { 0 };
+	coll_mute x = { 0 };
+	int       rc;
 	bool      by_host   = host != NULL && host[0] != '\0';
 	bool      by_target = target != NULL && target[0] != '\0';
 
@@ -224,10 +307,9 @@ coll_mutes_add(coll_mutes *m, const char *host, const char *target, uint32_t for
 		    err, errlen, "%d mutes are active already: unmute one first", COLL_MUTES_MAX);
 		return -1;
 	}
-	if (insert(m, &x) != 0) {
-		fl_log(FL_LOG_ERR, "notify", "cannot store a mute: %s", sqlite3_errmsg(m->db));
+	if ((rc = insert(m, &x)) != FL_SQL_OK) {
 		pthread_mutex_unlock(&m->mu);
-		snprintf(err, errlen, "cannot store the mute (see the collector's log)");
+		snprintf(err, errlen, "cannot store the mute: %s", refusal(rc));
 		return -1;
 	}
 	m->v[m->n++] = x;
@@ -239,8 +321,7 @@ coll_mutes_add(coll_mutes *m, const char *host, const char *target, uint32_t for
 int
 coll_mutes_remove(coll_mutes *m, uint64_t id, int64_t now_us, coll_mute *out)
 {
-	sqlite3_stmt *s     = NULL;
-	int           found = 0;
+	int found = 0;
 
 	pthread_mutex_lock(&m->mu);
 	expire(m, now_us);
@@ -248,15 +329,7 @@ coll_mutes_remove(coll_mutes *m, uint64_t id, int64_t now_us, coll_mute *out)
 		if (m->v[i].id != id) {
 			continue;
 		}
-		if (sqlite3_prepare_v2(m->db, "DELETE FROM notify_mutes WHERE id = ?1", -1, &s,
-		        NULL) != SQLITE_OK) {
-			found = -1;
-			break;
-		}
-		sqlite3_bind_int64(s, 1, (sqlite3_int64) id);
-		int rc = sqlite3_step(s);
-		sqlite3_finalize(s);
-		if (rc != SQLITE_DONE) {
+		if (delete_row(m, id) != FL_SQL_OK) {
 			found = -1;
 			break;
 		}
@@ -267,10 +340,6 @@ coll_mutes_remove(coll_mutes *m, uint64_t id, int64_t now_us, coll_mute *out)
 		break;
 	}
 	pthread_mutex_unlock(&m->mu);
-	if (found < 0) {
-		fl_log(FL_LOG_ERR, "notify", "cannot remove mute %llu: %s", (unsigned long long) id,
-		    sqlite3_errmsg(m->db));
-	}
 	return found;
 }
 

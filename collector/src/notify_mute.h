@@ -5,7 +5,8 @@
 // a host mute, or when it has targets and every one of them is muted by a target mute: so
 // planned work on app1 does not hide a fault that also hits app2. Covered findings are still
 // diagnosed (`diagnose` shows them with the mute's id) but not notified (notify_track.h).
-// Mutes persist in the state database (notify_mutes) and expire by themselves; at most
+// Mutes persist in the state database (notify_mutes, sql.h: SQLite or PostgreSQL) and expire by
+// themselves; at most
 // COLL_MUTES_MAX are active (another is refused with a clear error), with bounded strings.
 // Thread-safe: one mutex; the control thread adds and removes, the notifier and diagnose read.
 
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "faultline.pb-c.h"
+#include "sql.h"
 
 #define COLL_MUTES_MAX       256
 #define COLL_MUTE_NAME_MAX   256          // a host or a target, bytes
@@ -34,10 +36,20 @@ typedef struct coll_mute {
 
 typedef struct coll_mutes coll_mutes;
 
-// Opens the mutes of the state database at path (its own connection) and loads those not yet
-// expired. Returns 0, or -1 with err.
-int  coll_mutes_open(const char *path, int64_t now_us, coll_mutes **out, char *err, size_t errlen);
+// Opens the mutes of the state database o names (its own connection; the "notify" migrations)
+// and loads those not yet expired (reading only). Returns 0, or -1 with err.
+int coll_mutes_open(
+    const fl_sql_opts *o, int64_t now_us, coll_mutes **out, char *err, size_t errlen);
 void coll_mutes_close(coll_mutes *m); // accepts NULL
+
+// Reads the active mutes again from the database (a standby following the active's mutes, or
+// one that just became active). Returns 0 or a negative sql.h code (the list then stays as
+// it was).
+int coll_mutes_reload(coll_mutes *m, int64_t now_us);
+
+// The lease epoch the writes of add and remove check (sql.h's fence); 0: none. Any thread.
+// A fenced add or remove fails with a message that says this collector is no longer active.
+void coll_mutes_set_fence(coll_mutes *m, int64_t epoch);
 
 // Adds a mute of host or target (exactly one non-empty) for for_s seconds (1 s to 30 days) with
 // reason (non-empty). Returns 0 (*out: the new mute), or -1 with a message for the user in err.

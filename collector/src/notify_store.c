@@ -1,66 +1,33 @@
 // notify_store.c - see notify_store.h. Notifications are rare (a few per incident), so
-// statements are prepared per call rather than cached.
+// statements are prepared per call rather than cached: nothing to prepare again after a lost
+// connection is opened anew.
 
 #include "notify_store.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "fl/log.h"
 #include "fl/str.h"
+#include "notify_db.h"
 
 struct notify_store {
-	sqlite3 *db;
+	notify_db d;
 };
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS notify_outbox ("
-    " seq INTEGER PRIMARY KEY AUTOINCREMENT, receiver TEXT NOT NULL, finding TEXT NOT NULL,"
-    " event_id TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL,"
-    " created_us INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-    " next_try_us INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS notify_outbox_by_finding ON notify_outbox (receiver, finding, "
-    "seq);"
-    "CREATE TABLE IF NOT EXISTS notify_firing ("
-    " id TEXT PRIMARY KEY, fired_us INTEGER NOT NULL, finding BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS notify_counts ("
-    " receiver TEXT NOT NULL, outcome TEXT NOT NULL, n INTEGER NOT NULL,"
-    " PRIMARY KEY (receiver, outcome));"
-    "CREATE TABLE IF NOT EXISTS notify_mutes ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT, host TEXT NOT NULL, target TEXT NOT NULL,"
-    " reason TEXT NOT NULL, created_us INTEGER NOT NULL, until_us INTEGER NOT NULL);";
-
 int
-notify_store_open(const char *path, notify_store **out, char *err, size_t errlen)
+notify_store_open(
+    const fl_sql_opts *o, const char *who, notify_store **out, char *err, size_t errlen)
 {
-	notify_store *st   = calloc(1, sizeof(*st));
-	char         *emsg = NULL;
+	notify_store *st = calloc(1, sizeof(*st));
 
 	if (st == NULL) {
-		snprintf(err, errlen, "cannot open %s: out of memory", path);
+		snprintf(err, errlen, "cannot open the notification outbox: out of memory");
 		return -1;
 	}
-	if (sqlite3_open_v2(path, &st->db,
-	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-	        NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open %s: %s", path,
-		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
-		sqlite3_close(st->db);
-		free(st);
-		return -1;
-	}
-	// The state writer commits often; wait for it rather than fail.
-	sqlite3_busy_timeout(st->db, 5000);
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
-	        &emsg) != SQLITE_OK ||
-	    sqlite3_exec(st->db, schema, NULL, NULL, &emsg) != SQLITE_OK) {
-		snprintf(
-		    err, errlen, "cannot set up notifications in %s: %s", path, emsg ? emsg : "?");
-		sqlite3_free(emsg);
-		sqlite3_close(st->db);
+	if (notify_db_open(&st->d, o, who, err, errlen) != 0) {
 		free(st);
 		return -1;
 	}
@@ -74,8 +41,16 @@ notify_store_close(notify_store *st)
 	if (st == NULL) {
 		return;
 	}
-	sqlite3_close(st->db);
+	notify_db_close(&st->d);
 	free(st);
+}
+
+void
+notify_store_set_fence(notify_store *st, int64_t epoch)
+{
+	if (st->d.fence != (epoch > 0 ? epoch : 0)) {
+		notify_db_set_fence(&st->d, epoch);
+	}
 }
 
 void
@@ -92,79 +67,117 @@ notify_row_free(notify_row *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static sqlite3_stmt *
-prep(notify_store *st, const char *sql)
+// Prepares sql and binds $1..$n from ap, by the letters of types: 't' a const char *, 'i' an
+// int64_t, 'b' a const void * then a size_t. On failure *out is NULL and the failure (logged,
+// noted) is returned.
+static int
+prep_v(notify_store *st, fl_sql_stmt **out, const char *sql, const char *types, va_list ap)
 {
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		fl_log(
-		    FL_LOG_ERR, "notify", "cannot prepare a statement: %s", sqlite3_errmsg(st->db));
-		return NULL;
+	fl_sql *db = notify_db_conn(&st->d);
+	int     rc;
+
+	*out = NULL;
+	if (db == NULL) {
+		return FL_SQL_EBROKEN;
 	}
-	return s;
+	if ((rc = fl_sql_prepare(db, sql, out)) != FL_SQL_OK) {
+		fl_log(FL_LOG_ERR, "notify", "cannot prepare a statement: %s", fl_sql_errmsg(db));
+		*out = NULL;
+		return notify_db_note(&st->d, rc);
+	}
+	for (int i = 0; types[i] != '\0' && rc == FL_SQL_OK; i++) {
+		if (types[i] == 't') {
+			rc = fl_sql_bind_text(*out, i + 1, va_arg(ap, const char *));
+		} else if (types[i] == 'i') {
+			rc = fl_sql_bind_int64(*out, i + 1, va_arg(ap, int64_t));
+		} else {
+			const void *p = va_arg(ap, const void *);
+			rc            = fl_sql_bind_blob(*out, i + 1, p, va_arg(ap, size_t));
+		}
+	}
+	if (rc != FL_SQL_OK) {
+		fl_log(FL_LOG_ERR, "notify", "cannot bind a parameter: %s", fl_sql_errmsg(db));
+		fl_sql_finalize(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
-// Runs sql (no result rows) with up to two text and two integer parameters bound as ?1..?4
-// (NULL text: not bound; binding a number the statement lacks is a harmless SQLITE_RANGE).
-// Returns 0 or -1 (logged).
 static int
-run(notify_store *st, const char *sql, const char *t1, const char *t2, int64_t i3, int64_t i4)
+prep(notify_store *st, fl_sql_stmt **out, const char *sql, const char *types, ...)
 {
-	sqlite3_stmt *s = prep(st, sql);
-	int           rc;
-	if (s == NULL) {
-		return -1;
+	va_list ap;
+	int     rc;
+	va_start(ap, types);
+	rc = prep_v(st, out, sql, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+// Runs s to its end and finalizes it. Returns the rows it changed (>= 0) or the failure
+// (logged unless it is the fence or a lost connection; noted).
+static int64_t
+run(notify_store *st, fl_sql_stmt *s)
+{
+	int     rc;
+	int64_t n;
+
+	while ((rc = fl_sql_step(s)) == FL_SQL_ROW) {
 	}
-	if (t1 != NULL) {
-		sqlite3_bind_text(s, 1, t1, -1, SQLITE_STATIC);
+	n = fl_sql_changes(s);
+	fl_sql_finalize(s);
+	if (rc != FL_SQL_DONE) {
+		if (rc != FL_SQL_EBROKEN && rc != FL_SQL_EFENCED && st->d.db != NULL) {
+			fl_log(FL_LOG_ERR, "notify", "cannot write the outbox: %s",
+			    fl_sql_errmsg(st->d.db));
+		}
+		return notify_db_note(&st->d, rc);
 	}
-	if (t2 != NULL) {
-		sqlite3_bind_text(s, 2, t2, -1, SQLITE_STATIC);
-	}
-	sqlite3_bind_int64(s, 3, i3);
-	sqlite3_bind_int64(s, 4, i4);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		fl_log(FL_LOG_ERR, "notify", "cannot write the outbox: %s", sqlite3_errmsg(st->db));
-		return -1;
-	}
-	return 0;
+	return n;
+}
+
+// prep and run: the rows changed (>= 0) or the failure.
+static int64_t
+exec_sql(notify_store *st, const char *sql, const char *types, ...)
+{
+	fl_sql_stmt *s;
+	va_list      ap;
+	int          rc;
+	va_start(ap, types);
+	rc = prep_v(st, &s, sql, types, ap);
+	va_end(ap);
+	return rc != FL_SQL_OK ? rc : run(st, s);
+}
+
+// FL_SQL_OK when exec_sql's result n is a success, else the failure.
+static int
+ok(int64_t n)
+{
+	return n >= 0 ? FL_SQL_OK : (int) n;
 }
 
 static int
 count(notify_store *st, const char *receiver, const char *outcome)
 {
-	return run(st,
-	    "INSERT INTO notify_counts (receiver, outcome, n) VALUES (?1, ?2, 1)"
-	    " ON CONFLICT (receiver, outcome) DO UPDATE SET n = n + 1",
-	    receiver, outcome, 0, 0);
+	return ok(exec_sql(st,
+	    "INSERT INTO notify_counts (receiver, outcome, n) VALUES ($1, $2, 1)"
+	    " ON CONFLICT (receiver, outcome) DO UPDATE SET n = notify_counts.n + 1",
+	    "tt", receiver, outcome));
 }
 
-static int
-begin(notify_store *st)
+// The first column of a one-row query, -1 on failure.
+static long
+count_query(notify_store *st, fl_sql_stmt *s)
 {
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		fl_log(FL_LOG_ERR, "notify", "cannot write the outbox: %s", sqlite3_errmsg(st->db));
-		return -1;
+	long n  = -1;
+	int  rc = fl_sql_step(s);
+	if (rc == FL_SQL_ROW) {
+		n = (long) fl_sql_column_int64(s, 0);
+	} else {
+		notify_db_note(&st->d, rc);
 	}
-	return 0;
-}
-
-static int
-commit(notify_store *st, int ok)
-{
-	if (ok != 0) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		fl_log(
-		    FL_LOG_ERR, "notify", "cannot commit the outbox: %s", sqlite3_errmsg(st->db));
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
+	fl_sql_finalize(s);
+	return n;
 }
 
 long
@@ -176,251 +189,253 @@ notify_store_pending(notify_store *st, const char *receiver)
 long
 notify_store_count_rows(notify_store *st, const char *receiver, bool tried_only)
 {
-	sqlite3_stmt *s = prep(st,
-	    tried_only ? "SELECT COUNT(*) FROM notify_outbox WHERE receiver = ?1 AND attempts > 0"
-	               : "SELECT COUNT(*) FROM notify_outbox WHERE receiver = ?1");
-	long          n = -1;
-	if (s == NULL) {
+	fl_sql_stmt *s;
+	if (prep(st, &s,
+	        tried_only
+	            ? "SELECT COUNT(*) FROM notify_outbox WHERE receiver = $1 AND attempts > 0"
+	            : "SELECT COUNT(*) FROM notify_outbox WHERE receiver = $1",
+	        "t", receiver) != FL_SQL_OK) {
 		return -1;
 	}
-	sqlite3_bind_text(s, 1, receiver, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		n = (long) sqlite3_column_int64(s, 0);
-	}
-	sqlite3_finalize(s);
-	return n;
+	return count_query(st, s);
 }
 
 static int
 insert_row(notify_store *st, const notify_enqueue *q, size_t i)
 {
-	sqlite3_stmt *s = prep(st,
+	return ok(exec_sql(st,
 	    "INSERT INTO notify_outbox (receiver, finding, event_id, status, body, created_us)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	int           rc;
-	if (s == NULL) {
-		return -1;
-	}
-	sqlite3_bind_text(s, 1, q->receivers[i], -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, q->finding, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, q->event_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, q->status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, q->bodies[i], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, q->now_us);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	    " VALUES ($1, $2, $3, $4, $5, $6)",
+	    "ttttti", q->receivers[i], q->finding, q->event_id, q->status, q->bodies[i],
+	    q->now_us));
 }
 
 static int
 set_firing(notify_store *st, const notify_enqueue *q)
 {
 	if (strcmp(q->status, "firing") != 0) {
-		return run(st, "DELETE FROM notify_firing WHERE id = ?1", q->finding, NULL, 0, 0);
+		return ok(exec_sql(st, "DELETE FROM notify_firing WHERE id = $1", "t", q->finding));
 	}
-	sqlite3_stmt *s = prep(st,
-	    "INSERT INTO notify_firing (id, fired_us, finding) VALUES (?1, ?2, ?3)"
-	    " ON CONFLICT (id) DO UPDATE SET fired_us = ?2, finding = ?3");
-	int           rc;
-	if (s == NULL) {
-		return -1;
-	}
-	sqlite3_bind_text(s, 1, q->finding, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, q->fired_us);
-	sqlite3_bind_blob(s, 3, q->packed, (int) q->packed_len, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return ok(exec_sql(st,
+	    "INSERT INTO notify_firing (id, fired_us, finding) VALUES ($1, $2, $3)"
+	    " ON CONFLICT (id) DO UPDATE SET fired_us = excluded.fired_us,"
+	    " finding = excluded.finding",
+	    "tib", q->finding, q->fired_us, (const void *) q->packed, q->packed_len));
 }
 
 int
 notify_store_enqueue(notify_store *st, const notify_enqueue *q)
 {
-	int bad = 0;
-	if (begin(st) != 0) {
-		return -1;
-	}
-	for (size_t i = 0; i < q->n_receivers && bad == 0; i++) {
+	int rc = notify_db_begin(&st->d);
+	for (size_t i = 0; i < q->n_receivers && rc == FL_SQL_OK; i++) {
 		long n        = notify_store_pending(st, q->receivers[i]);
 		q->dropped[i] = n >= NOTIFY_OUTBOX_MAX;
 		if (n < 0) {
-			bad = -1;
+			rc = st->d.db == NULL ? FL_SQL_EBROKEN : FL_SQL_ERROR;
 		} else if (q->dropped[i]) {
-			bad = count(st, q->receivers[i], "dropped");
+			rc = count(st, q->receivers[i], "dropped");
 		} else {
-			bad = insert_row(st, q, i);
+			rc = insert_row(st, q, i);
 		}
 	}
-	if (bad == 0) {
-		bad = set_firing(st, q);
+	if (rc == FL_SQL_OK) {
+		rc = set_firing(st, q);
 	}
-	return commit(st, bad);
+	return notify_db_end(&st->d, rc);
 }
 
 int
 notify_store_requeue(notify_store *st, const char *receiver, const char *finding,
     const char *event_id, const char *body, int64_t now_us)
 {
-	sqlite3_stmt *s = prep(st,
-	    "INSERT INTO notify_outbox (receiver, finding, event_id, status, body, created_us)"
-	    " SELECT ?1, ?2, ?3, 'firing', ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM notify_outbox"
-	    " WHERE receiver = ?1 AND finding = ?2)");
-	int           rc;
-	if (s == NULL) {
-		return -1;
+	// Typed parameters: PostgreSQL infers a select list's $n as text otherwise.
+	int64_t n  = 0;
+	int     rc = notify_db_begin(&st->d);
+	if (rc == FL_SQL_OK) {
+		n  = exec_sql(st,
+		     "INSERT INTO notify_outbox (receiver, finding, event_id, status, body, "
+		      "created_us)"
+		      " SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), 'firing',"
+		      " CAST($4 AS TEXT), CAST($5 AS BIGINT) WHERE NOT EXISTS (SELECT 1 FROM"
+		      " notify_outbox WHERE receiver = $1 AND finding = $2)",
+		     "tttti", receiver, finding, event_id, body, now_us);
+		rc = ok(n);
 	}
-	sqlite3_bind_text(s, 1, receiver, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, finding, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, event_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, now_us);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		fl_log(FL_LOG_ERR, "notify", "cannot write the outbox: %s", sqlite3_errmsg(st->db));
-		return -1;
-	}
-	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+	rc = notify_db_end(&st->d, rc);
+	return rc != FL_SQL_OK ? rc : n > 0 ? 1 : 0;
 }
 
 static char *
-col_dup(sqlite3_stmt *s, int i)
+col_dup(fl_sql_stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return fl_str_dup((const char *) t);
+	return fl_str_dup(fl_sql_column_text(s, i));
+}
+
+static int
+read_row(fl_sql_stmt *s, const char *receiver, notify_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	row->seq      = fl_sql_column_int64(s, 0);
+	row->receiver = fl_str_dup(receiver);
+	row->finding  = col_dup(s, 1);
+	row->event_id = col_dup(s, 2);
+	row->status   = col_dup(s, 3);
+	row->body     = col_dup(s, 4);
+	row->attempts = (uint32_t) fl_sql_column_int64(s, 5);
+	if (row->receiver == NULL || row->finding == NULL || row->event_id == NULL ||
+	    row->status == NULL || row->body == NULL) {
+		notify_row_free(row);
+		return FL_SQL_ERROR;
+	}
+	return 1;
 }
 
 int
 notify_store_next(notify_store *st, const char *receiver, int64_t now_us, notify_row *row)
 {
-	// A finding's first row only: its later notifications wait for it (in order per finding).
-	sqlite3_stmt *s  = prep(st,
-	     "SELECT seq, finding, event_id, status, body, attempts FROM notify_outbox o"
-	      " WHERE receiver = ?1 AND next_try_us <= ?2 AND seq = (SELECT MIN(seq) FROM "
-	      "notify_outbox"
-	      " WHERE receiver = o.receiver AND finding = o.finding) ORDER BY seq LIMIT 1");
-	int           rv = 0;
-	if (s == NULL) {
-		return -1;
+	fl_sql_stmt *s;
+	// Fenced (a shared store): the row is read in a transaction that checks the lease, so a
+	// collector that lost it hands out nothing more to send.
+	bool fenced = notify_db_fenced(&st->d);
+	int  rc     = fenced ? notify_db_begin(&st->d) : FL_SQL_OK;
+
+	if (rc == FL_SQL_OK) {
+		// A finding's first row only: its later notifications wait for it (in order per
+		// finding).
+		rc = prep(st, &s,
+		    "SELECT seq, finding, event_id, status, body, attempts FROM notify_outbox o"
+		    " WHERE receiver = $1 AND next_try_us <= $2 AND seq = (SELECT MIN(seq) FROM"
+		    " notify_outbox WHERE receiver = o.receiver AND finding = o.finding)"
+		    " ORDER BY seq LIMIT 1",
+		    "ti", receiver, now_us);
 	}
-	sqlite3_bind_text(s, 1, receiver, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, now_us);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		memset(row, 0, sizeof(*row));
-		row->seq      = sqlite3_column_int64(s, 0);
-		row->receiver = strdup(receiver);
-		row->finding  = col_dup(s, 1);
-		row->event_id = col_dup(s, 2);
-		row->status   = col_dup(s, 3);
-		row->body     = col_dup(s, 4);
-		row->attempts = (uint32_t) sqlite3_column_int64(s, 5);
-		rv            = 1;
-		if (row->receiver == NULL || row->finding == NULL || row->event_id == NULL ||
-		    row->status == NULL || row->body == NULL) {
-			notify_row_free(row);
-			rv = -1;
+	if (rc == FL_SQL_OK) {
+		rc = fl_sql_step(s);
+		if (rc == FL_SQL_ROW) {
+			rc = read_row(s, receiver, row);
+		} else if (rc == FL_SQL_DONE) {
+			rc = 0;
+		} else if (rc != FL_SQL_EBROKEN && st->d.db != NULL) {
+			fl_log(FL_LOG_ERR, "notify", "cannot read the outbox: %s",
+			    fl_sql_errmsg(st->d.db));
 		}
-	} else if (rc != SQLITE_DONE) {
-		fl_log(FL_LOG_ERR, "notify", "cannot read the outbox: %s", sqlite3_errmsg(st->db));
-		rv = -1;
+		fl_sql_finalize(s);
 	}
-	sqlite3_finalize(s);
-	return rv;
+	if (fenced) {
+		int end = notify_db_end(&st->d, rc);
+		if (end != FL_SQL_OK && rc == 1) {
+			notify_row_free(row);
+		}
+		return end != FL_SQL_OK ? end : rc;
+	}
+	return rc < 0 ? notify_db_note(&st->d, rc) : (notify_db_note(&st->d, FL_SQL_OK), rc);
 }
 
 int
 notify_store_sent(notify_store *st, const notify_row *row)
 {
-	int bad;
-	if (begin(st) != 0) {
-		return -1;
+	int rc = notify_db_begin(&st->d);
+	if (rc == FL_SQL_OK) {
+		rc = ok(exec_sql(st, "DELETE FROM notify_outbox WHERE seq = $1", "i", row->seq));
 	}
-	bad = run(st, "DELETE FROM notify_outbox WHERE seq = ?3", NULL, NULL, row->seq, 0);
-	if (bad == 0) {
-		bad = count(st, row->receiver, "sent");
+	if (rc == FL_SQL_OK) {
+		rc = count(st, row->receiver, "sent");
 	}
-	if (bad == 0 && row->attempts > 0) {
-		bad = count(st, row->receiver, "retried");
+	if (rc == FL_SQL_OK && row->attempts > 0) {
+		rc = count(st, row->receiver, "retried");
 	}
-	return commit(st, bad);
+	return notify_db_end(&st->d, rc);
 }
 
 int
 notify_store_failed(notify_store *st, const notify_row *row, int64_t next_us)
 {
-	int bad;
-	if (begin(st) != 0) {
-		return -1;
+	int rc = notify_db_begin(&st->d);
+	if (rc == FL_SQL_OK) {
+		rc = ok(exec_sql(st,
+		    "UPDATE notify_outbox SET attempts = attempts + 1, next_try_us = $2 WHERE seq "
+		    "= $1",
+		    "ii", row->seq, next_us));
 	}
-	bad = run(st,
-	    "UPDATE notify_outbox SET attempts = attempts + 1, next_try_us = ?4 WHERE seq = ?3",
-	    NULL, NULL, row->seq, next_us);
-	if (bad == 0) {
-		bad = count(st, row->receiver, "failed");
+	if (rc == FL_SQL_OK) {
+		rc = count(st, row->receiver, "failed");
 	}
-	return commit(st, bad);
+	return notify_db_end(&st->d, rc);
+}
+
+// The receivers of the outbox not among names[0..n), at most 16 (logged with their rows) into
+// gone. Returns how many, or the failure.
+static int
+unknown_receivers(notify_store *st, const char *const *names, size_t n, char gone[16][128])
+{
+	fl_sql_stmt *s;
+	int          n_gone = 0;
+	int rc = prep(st, &s, "SELECT receiver, COUNT(*) FROM notify_outbox GROUP BY receiver", "");
+
+	if (rc != FL_SQL_OK) {
+		return rc;
+	}
+	while ((rc = fl_sql_step(s)) == FL_SQL_ROW) {
+		const char *r     = fl_sql_column_text(s, 0);
+		bool        known = false;
+		for (size_t i = 0; i < n; i++) {
+			known = known || strcmp(names[i], r) == 0;
+		}
+		if (!known && n_gone < 16 && strlen(r) < 128) {
+			fl_log(FL_LOG_WARN, "notify",
+			    "dropping %lld notifications for %s: no longer configured",
+			    (long long) fl_sql_column_int64(s, 1), r);
+			snprintf(gone[n_gone++], 128, "%s", r);
+		}
+	}
+	fl_sql_finalize(s);
+	return rc == FL_SQL_DONE ? n_gone : notify_db_note(&st->d, rc);
 }
 
 int
 notify_store_forget_receivers(notify_store *st, const char *const *names, size_t n)
 {
-	sqlite3_stmt *s =
-	    prep(st, "SELECT receiver, COUNT(*) FROM notify_outbox GROUP BY receiver");
-	char   gone[16][128];
-	size_t n_gone = 0;
-	int    rc;
+	char gone[16][128];
+	int  rc = notify_db_begin(&st->d);
+	int  n_gone;
 
-	if (s == NULL) {
-		return -1;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *r     = (const char *) sqlite3_column_text(s, 0);
-		bool        known = false;
-		for (size_t i = 0; i < n && r != NULL; i++) {
-			known = known || strcmp(names[i], r) == 0;
-		}
-		if (r != NULL && !known && n_gone < 16 && strlen(r) < sizeof(gone[0])) {
-			fl_log(FL_LOG_WARN, "notify",
-			    "dropping %lld notifications for %s: no longer configured",
-			    (long long) sqlite3_column_int64(s, 1), r);
-			snprintf(gone[n_gone++], sizeof(gone[0]), "%s", r);
+	if (rc == FL_SQL_OK) {
+		n_gone = unknown_receivers(st, names, n, gone);
+		rc     = n_gone < 0 ? n_gone : FL_SQL_OK;
+		for (int i = 0; i < n_gone && rc == FL_SQL_OK; i++) {
+			rc = ok(exec_sql(
+			    st, "DELETE FROM notify_outbox WHERE receiver = $1", "t", gone[i]));
 		}
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		return -1;
-	}
-	for (size_t i = 0; i < n_gone; i++) {
-		if (run(st, "DELETE FROM notify_outbox WHERE receiver = ?1", gone[i], NULL, 0, 0) !=
-		    0) {
-			return -1;
-		}
-	}
-	return 0;
+	return notify_db_end(&st->d, rc);
 }
 
 int
 notify_store_all_due(notify_store *st)
 {
-	return run(st, "UPDATE notify_outbox SET next_try_us = 0", NULL, NULL, 0, 0);
+	int rc = notify_db_begin(&st->d);
+	if (rc == FL_SQL_OK) {
+		rc = ok(exec_sql(st, "UPDATE notify_outbox SET next_try_us = 0", ""));
+	}
+	return notify_db_end(&st->d, rc);
 }
 
 uint64_t
 notify_store_count(notify_store *st, const char *receiver, const char *outcome)
 {
-	sqlite3_stmt *s =
-	    prep(st, "SELECT n FROM notify_counts WHERE receiver = ?1 AND outcome = ?2");
-	uint64_t n = 0;
-	if (s == NULL) {
+	fl_sql_stmt *s;
+	uint64_t     n = 0;
+	int          rc;
+	if (prep(st, &s, "SELECT n FROM notify_counts WHERE receiver = $1 AND outcome = $2", "tt",
+	        receiver, outcome) != FL_SQL_OK) {
 		return 0;
 	}
-	sqlite3_bind_text(s, 1, receiver, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, outcome, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		n = (uint64_t) sqlite3_column_int64(s, 0);
+	if ((rc = fl_sql_step(s)) == FL_SQL_ROW) {
+		n = (uint64_t) fl_sql_column_int64(s, 0);
+	} else if (rc != FL_SQL_DONE) {
+		notify_db_note(&st->d, rc);
 	}
-	sqlite3_finalize(s);
+	fl_sql_finalize(s);
 	return n;
 }
 
@@ -429,24 +444,24 @@ notify_store_firing(notify_store *st,
     int (*fn)(void *arg, const char *id, const uint8_t *packed, size_t len, int64_t fired_us),
     void *arg)
 {
-	sqlite3_stmt *s =
-	    prep(st, "SELECT id, fired_us, finding FROM notify_firing ORDER BY fired_us");
-	int rv = 0, rc;
-	if (s == NULL) {
+	fl_sql_stmt *s;
+	int          rv = 0, rc;
+	if (prep(st, &s, "SELECT id, fired_us, finding FROM notify_firing ORDER BY fired_us", "") !=
+	    FL_SQL_OK) {
 		return -1;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char    *id  = (const char *) sqlite3_column_text(s, 0);
-		const uint8_t *b   = sqlite3_column_blob(s, 2);
-		size_t         len = (size_t) sqlite3_column_bytes(s, 2);
-		if (fn(arg, fl_str_or_empty(id), b, len, sqlite3_column_int64(s, 1)) != 0) {
+	while ((rc = fl_sql_step(s)) == FL_SQL_ROW) {
+		size_t         len = 0;
+		const uint8_t *b   = fl_sql_column_blob(s, 2, &len);
+		if (fn(arg, fl_sql_column_text(s, 0), b, len, fl_sql_column_int64(s, 1)) != 0) {
 			rv = -1;
 			break;
 		}
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc != FL_SQL_ROW && rc != FL_SQL_DONE) {
+		notify_db_note(&st->d, rc);
 		rv = -1;
 	}
-	sqlite3_finalize(s);
+	fl_sql_finalize(s);
 	return rv;
 }

@@ -220,9 +220,11 @@ static int
 open_notify(coll_server *srv, char *err, size_t errlen)
 {
 	const coll_config *cfg = &srv->cfg;
+	fl_sql_opts        state;
 
-	if (coll_mutes_open(cfg->state, fl_now_us(), &srv->mutes, err, errlen) != 0 ||
-	    coll_notify_start(&cfg->notify, cfg->state, srv->mutes, &srv->notify, err, errlen) !=
+	coll_config_sql_opts(cfg, false, "faultline-collector-notify", &state);
+	if (coll_mutes_open(&state, fl_now_us(), &srv->mutes, err, errlen) != 0 ||
+	    coll_notify_start(&cfg->notify, &state, 0, srv->mutes, &srv->notify, err, errlen) !=
 	        0) {
 		return -1;
 	}

@@ -8,6 +8,7 @@
 #   3. `faultline unmute ID`: the finding, held all along, is notified at once.
 #   4. A mute ends by itself (--for 2s); bad input gets a clear error and exit 2; unmuting an
 #      unknown id exits 1.
+# FL_TEST_STATE_PG=1 runs it with the state on a real PostgreSQL (the harness starts it).
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 
 SINK=$FL_SOURCE/tests/lib/webhook_sink.py

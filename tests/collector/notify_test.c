@@ -1,6 +1,6 @@
-// notify_test.c - the notifier's pure parts and its outbox: finding identity, `for` and
-// resolve_after flap control, backoff, the webhook body, and the SQLite outbox (order per
-// finding, retries, counters and firing findings across a reopen).
+// notify_test.c - the notifier's pure parts: finding identity, `for` and resolve_after flap
+// control, backoff, the webhook body, the mute rule (the outbox, mutes and counters on each
+// engine: notify_store_test.c).
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +17,6 @@
 #include "notify_body.h"
 #include "notify_config.h"
 #include "notify_mute.h"
-#include "notify_store.h"
 #include "notify_track.h"
 
 #define S 1000000LL // one second in us
@@ -554,110 +553,6 @@ test_config_secrets_checked(void **state)
 	unlink(path);
 }
 
-// ---- outbox ---------------------------------------------------------------------------------
-
-static char dbpath[64];
-
-static void
-remove_db(void)
-{
-	char p[80];
-	unlink(dbpath);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-}
-
-static void
-enqueue(notify_store *st, const char *finding, const char *status, const char *body)
-{
-	const char *rx[]       = { "ops" };
-	const char *bodies[]   = { body };
-	bool        dropped[1] = { false };
-	uint8_t     packed[]   = { 0x08, 0x03 }; // Finding{verdict: DATABASE}
-	char        ev[64];
-	snprintf(ev, sizeof(ev), "%s-%s", finding, status);
-	notify_enqueue q = { .finding = finding,
-		.event_id             = ev,
-		.status               = status,
-		.packed               = packed,
-		.packed_len           = sizeof(packed),
-		.fired_us             = 5 * S,
-		.now_us               = 6 * S,
-		.n_receivers          = 1,
-		.receivers            = rx,
-		.bodies               = bodies,
-		.dropped              = dropped };
-	assert_int_equal(notify_store_enqueue(st, &q), 0);
-	assert_false(dropped[0]);
-}
-
-static int
-count_firing(void *arg, const char *id, const uint8_t *packed, size_t len, int64_t fired_us)
-{
-	int *n = arg;
-	(void) id;
-	(void) packed;
-	assert_int_equal(len, 2);
-	assert_int_equal(fired_us, 5 * S);
-	(*n)++;
-	return 0;
-}
-
-static void
-test_outbox_order_retry_and_reopen(void **state)
-{
-	(void) state;
-	notify_store *st = NULL;
-	notify_row    row;
-	char          err[256];
-	int           firing = 0;
-
-	snprintf(dbpath, sizeof(dbpath), "/tmp/coll-notify-test-%d.db", (int) getpid());
-	remove_db();
-	assert_int_equal(notify_store_open(dbpath, &st, err, sizeof(err)), 0);
-	enqueue(st, "A", "firing", "a1");
-	enqueue(st, "B", "firing", "b1");
-	enqueue(st, "A", "resolved", "a2");
-	assert_int_equal(notify_store_pending(st, "ops"), 3);
-
-	// A's firing fails: A's resolved waits behind it, B goes ahead.
-	assert_int_equal(notify_store_next(st, "ops", 10 * S, &row), 1);
-	assert_string_equal(row.body, "a1");
-	assert_int_equal(notify_store_failed(st, &row, 20 * S), 0);
-	notify_row_free(&row);
-	assert_int_equal(notify_store_next(st, "ops", 10 * S, &row), 1);
-	assert_string_equal(row.body, "b1");
-	assert_int_equal(notify_store_sent(st, &row), 0);
-	notify_row_free(&row);
-	assert_int_equal(notify_store_next(st, "ops", 10 * S, &row), 0); // A backs off
-	assert_int_equal(notify_store_firing(st, count_firing, &firing), 0);
-	assert_int_equal(firing, 1); // B still firing; A resolved
-	notify_store_close(st);
-
-	// Reopened (a restart): every row due at once, counters kept.
-	assert_int_equal(notify_store_open(dbpath, &st, err, sizeof(err)), 0);
-	assert_int_equal(notify_store_all_due(st), 0);
-	assert_int_equal(notify_store_next(st, "ops", 10 * S, &row), 1);
-	assert_string_equal(row.body, "a1");
-	assert_int_equal(row.attempts, 1);
-	assert_int_equal(notify_store_sent(st, &row), 0);
-	notify_row_free(&row);
-	assert_int_equal(notify_store_next(st, "ops", 10 * S, &row), 1);
-	assert_string_equal(row.body, "a2");
-	assert_string_equal(row.event_id, "A-resolved");
-	assert_int_equal(notify_store_sent(st, &row), 0);
-	notify_row_free(&row);
-	assert_int_equal(notify_store_next(st, "ops", 10 * S, &row), 0);
-	assert_int_equal(notify_store_count(st, "ops", "sent"), 3);
-	assert_int_equal(notify_store_count(st, "ops", "failed"), 1);
-	assert_int_equal(notify_store_count(st, "ops", "retried"), 1);
-	assert_int_equal(notify_store_count(st, "other", "sent"), 0);
-	notify_store_close(st);
-	remove_db();
-}
-
 int
 main(void)
 {
@@ -678,7 +573,6 @@ main(void)
 		cmocka_unit_test(test_alertmanager_body),
 		cmocka_unit_test(test_config_sections),
 		cmocka_unit_test(test_config_secrets_checked),
-		cmocka_unit_test(test_outbox_order_retry_and_reopen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #      their timeout and counted, ingest is unaffected (status answers within 4 s, well inside
 #      the hanging one's 10 s timeout; reports keep being applied), and SIGTERM still stops the
 #      collector within 3 s.
+# FL_TEST_STATE_PG=1 runs it all with the state on a real PostgreSQL (the harness starts it).
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 
 SINK=$FL_SOURCE/tests/lib/webhook_sink.py
@@ -29,6 +30,15 @@ collector_conf() {
 		retry_max = 2s
 		$2
 	EOF
+}
+
+# fresh_state: an empty state database for the next collector (stopped by then).
+fresh_state() {
+	if [[ ${FL_TEST_STATE_PG:-0} == 1 ]]; then
+		fl_pgstate_reset || fl_fail "cannot recreate the PostgreSQL state"
+	else
+		rm -f "$FL_TMP/collector.db"*
+	fi
 }
 
 start_agents() {
@@ -173,7 +183,8 @@ assert_eq "this fault's pair still delivered once each" 2 "$(first_pair | jq len
 fl_stop collector
 fl_stop agent-app1
 fl_stop agent-app2
-rm -f "$FL_TMP/collector.db"* "$FL_TMP/sink.jsonl"
+fresh_state
+rm -f "$FL_TMP/sink.jsonl"
 collector_conf 1m "[webhook \"ops\"]
 url = http://127.0.0.1:$SINK_PORT/hook
 timeout = 1s"
@@ -194,7 +205,8 @@ assert_jq "nothing queued either" "$(fl_cli_json status)" \
 fl_stop collector
 fl_stop agent-app1
 fl_stop agent-app2
-rm -f "$FL_TMP/collector.db"* "$FL_TMP/sink.jsonl"
+fresh_state
+rm -f "$FL_TMP/sink.jsonl"
 declare -A PORT
 for m in hang slow huge; do
 	PORT[$m]=$(fl_free_port)
