@@ -1,12 +1,15 @@
 // app.js - the incident page: polls /api/v1/status and /api/v1/diagnose every 2 s and draws
-// the verdict, the findings and the fleet grid. Names come from agents and may be hostile:
-// every text goes in through textContent or setAttribute, never as HTML.
+// the verdict, the findings, the fleet grid and the last verification of each release; then
+// asks /api/v1/history for the events since the newest one it holds and draws the last hour
+// as an SVG timeline. Names come from agents and may be hostile: every text goes in through
+// textContent or setAttribute, never as HTML.
 'use strict';
 
 const POLL_MS = 2000;
 const MARKS = { ok: '\u2713', warn: '!', fail: '\u2717', unknown: '?' };
 
 let lastDrawn = ''; // the answers last drawn: nothing is redrawn while they do not change
+let gridMarked = false; // performance marks of the first grid drawn (bench/web/page_load.sh)
 
 // el(tag, className, text): a new element; text (optional) is set as text.
 function el(tag, className, text) {
@@ -224,34 +227,398 @@ function refreshTitles(hosts) {
 	}
 }
 
+// ---- the last verification of each release -------------------------------------------------
+
+const VERIFY_WORDS = {
+	passed: '\u2713 passed',
+	failed: '\u2717 failed',
+	unverified: '? could not verify',
+};
+
+// The status reply's verifications (one per release, the collector keeps a bounded number),
+// newest first: release, result in words and colour, kind, when, and the reasons.
+function drawVerifications(status) {
+	const list = (status.verifications || []).slice().sort((a, b) =>
+	    (Date.parse(b.at) || 0) - (Date.parse(a.at) || 0));
+	const box = el('div');
+	box.id = 'verifications';
+	if (!list.length) {
+		box.appendChild(el('p', 'none',
+		    'no release verified yet (faultline verify, /api/v1/verify, or after a release by itself)'));
+		document.getElementById('verifications').replaceWith(box);
+		return;
+	}
+	const table = el('table', 'verif');
+	const head = el('tr');
+	for (const h of ['release', 'result', 'check', 'when', 'reasons']) {
+		const th = el('th', null, h);
+		th.scope = 'col';
+		head.appendChild(th);
+	}
+	table.appendChild(el('thead')).appendChild(head);
+	const body = el('tbody');
+	for (const v of list) {
+		const result = VERIFY_WORDS[v.result] !== undefined ? v.result : 'unverified';
+		const tr = el('tr', 'verification');
+		tr.setAttribute('data-release', v.release);
+		const th = el('th', 'verif-release', v.release);
+		th.scope = 'row';
+		tr.appendChild(th);
+		const td = el('td', 'verif-result verif-' + result, VERIFY_WORDS[result]);
+		td.setAttribute('data-result', result);
+		tr.appendChild(td);
+		tr.appendChild(el('td', null, (v.kind || 'full') + (v.automatic ? ', automatic' : '')));
+		tr.appendChild(el('td', null, clock(v.at)));
+		const reasons = el('ul', 'reasons');
+		for (const r of String(v.detail || '').split('; ')) {
+			if (r) {
+				reasons.appendChild(el('li', null, r));
+			}
+		}
+		tr.appendChild(el('td')).appendChild(reasons);
+		body.appendChild(tr);
+	}
+	table.appendChild(body);
+	box.appendChild(table);
+	document.getElementById('verifications').replaceWith(box);
+}
+
+// ---- the timeline of the last hour ---------------------------------------------------------
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const HOUR_MS = 3600 * 1000;
+const HISTORY_LIMIT = 1000;   // events per request (the API's limit=): each poll is bounded
+const TIMELINE_MAX = 5000;    // events the page keeps (the oldest go first)
+const TIMELINE_LANES = 40;    // host lanes drawn (the most recently active hosts)
+const FLEET_LANE = '';        // verdict and verification events carry no host
+
+// What the page holds of the history: the events of the last hour, oldest first.
+const timeline = {
+	events: [],
+	keys: new Set(), // one per event: the same event read twice is kept once
+	newest: '',      // the newest event's "at": the next request's since=
+	version: 0,      // bumped when events change; the SVG is redrawn only then, or when the
+	drawn: '',       // hour's window moves on by a minute
+	cut: '',         // what a reply cut at the limit left out, said under the timeline
+	cutAt: 0,        // until when (ms): the note goes when that leaves the hour
+	error: '',       // why the last request failed, said under the timeline
+	hosts: [],       // the host names of the last status reply (their lanes)
+};
+
+function eventKey(e) {
+	return [e.at, e.kind, e.host, e.probe, e.from, e.to, e.detail].join('\u0000');
+}
+
+// The history request: the last hour the first time, then everything since the newest event
+// held (since= is inclusive: the newest is read again, and dropped as already known).
+function historyPath() {
+	const since = timeline.newest || '1h';
+	return '/api/v1/history?limit=' + HISTORY_LIMIT + '&since=' + encodeURIComponent(since);
+}
+
+// Adds the events of one history reply; notes when the reply was cut at the limit (the
+// collector returns the newest ones then, so the gap is just after since).
+function mergeHistory(reply, sinceMs) {
+	const events = reply.events || [];
+	let added = 0;
+	for (const e of events) {
+		const k = eventKey(e);
+		if (!timeline.keys.has(k)) {
+			timeline.keys.add(k);
+			timeline.events.push(e);
+			added++;
+		}
+	}
+	if (events.length >= HISTORY_LIMIT) {
+		timeline.cut = 'more than ' + HISTORY_LIMIT + ' events at once: those between ' +
+		    clock(sinceMs ? new Date(sinceMs) : new Date(Date.now() - HOUR_MS)) + ' and ' +
+		    clock(events[0].at) + ' are not drawn (faultline history has them)';
+		timeline.cutAt = Date.parse(events[0].at) || 0;
+	}
+	if (added) {
+		timeline.events.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+		timeline.newest = timeline.events[timeline.events.length - 1].at;
+		timeline.version++;
+	}
+}
+
+// Drops what is older than the hour, and the oldest beyond TIMELINE_MAX.
+function pruneHistory(nowMs) {
+	const from = nowMs - HOUR_MS;
+	let cut = 0;
+	while (cut < timeline.events.length &&
+	    (Date.parse(timeline.events[cut].at) < from || timeline.events.length - cut > TIMELINE_MAX)) {
+		cut++;
+	}
+	if (cut) {
+		for (const e of timeline.events.slice(0, cut)) {
+			timeline.keys.delete(eventKey(e));
+		}
+		timeline.events = timeline.events.slice(cut);
+		timeline.version++;
+	}
+}
+
+async function pollHistory() {
+	const sinceMs = timeline.newest ? Date.parse(timeline.newest) : 0;
+	mergeHistory(await getJSON(historyPath()), sinceMs);
+	timeline.error = '';
+	pruneHistory(Date.now());
+}
+
+// How each event is marked: a class (its colour), a shape and a letter or sign, so colour is
+// never the only signal; the title says it all in words.
+function markOf(e) {
+	switch (e.kind) {
+	case 'status': {
+		const to = MARKS[e.to] !== undefined ? e.to : 'unknown';
+		const shapes = { ok: 'circle', warn: 'diamond', fail: 'square', unknown: 'circle' };
+		return { cls: 'status-' + to, shape: shapes[to], text: MARKS[to] };
+	}
+	case 'verdict': {
+		const v = /^[a-z]+$/.test(e.to) ? e.to : 'unknown';
+		return { cls: 'verdict-' + v, shape: 'square',
+			text: v === 'healthy' ? MARKS.ok : v.charAt(0).toUpperCase() };
+	}
+	case 'verification': {
+		const r = VERIFY_WORDS[e.to] !== undefined ? e.to : 'unverified';
+		const shapes = { passed: 'circle', failed: 'square', unverified: 'diamond' };
+		return { cls: 'verif-' + r, shape: shapes[r], text: 'V' };
+	}
+	case 'release':
+		return { cls: 'kind-release', shape: 'diamond', text: 'R' };
+	case 'stale':
+		return { cls: 'kind-stale', shape: 'square', text: 'S' };
+	case 'back':
+		return { cls: 'kind-back', shape: 'circle', text: 'B' };
+	case 'forgotten':
+		return { cls: 'kind-stale', shape: 'square', text: 'F' };
+	case 'dns':
+		return { cls: 'kind-dns', shape: 'diamond', text: 'D' };
+	default:
+		return { cls: 'kind-other', shape: 'circle', text: '?' };
+	}
+}
+
+// The event in words, for the mark's <title> (hover and keyboard focus).
+function eventTitle(e) {
+	const at = clock(e.at);
+	const detail = e.detail ? '\n' + e.detail : '';
+	switch (e.kind) {
+	case 'status':
+		return at + ' ' + e.host + ': ' + e.probe + ' ' + (e.from || 'new') + ' \u2192 ' + e.to +
+		    (e.failure && e.failure !== 'none' ? ' (' + e.failure + ')' : '') + detail;
+	case 'verdict':
+		return at + ' verdict: ' + (e.from || 'none') + ' \u2192 ' + e.to + detail;
+	case 'verification':
+		return at + ' verification of release ' + e.from + ': ' +
+		    (VERIFY_WORDS[e.to] || e.to) + detail;
+	case 'release':
+		return at + ' ' + e.host + ': release ' + (e.from || 'none') + ' \u2192 ' + e.to;
+	case 'stale':
+		return at + ' ' + e.host + ': stale (stopped reporting)';
+	case 'back':
+		return at + ' ' + e.host + ': reports again';
+	default:
+		return at + ' ' + e.host + ': ' + e.kind + ' ' + e.from + ' \u2192 ' + e.to + detail;
+	}
+}
+
+// svg(tag, attrs, text): a new SVG element; text (optional) is set as text.
+function svg(tag, attrs, text) {
+	const e = document.createElementNS(SVG_NS, tag);
+	for (const k of Object.keys(attrs || {})) {
+		e.setAttribute(k, String(attrs[k]));
+	}
+	if (text !== undefined && text !== null) {
+		e.textContent = String(text);
+	}
+	return e;
+}
+
+// The lanes: the fleet's first, then up to TIMELINE_LANES hosts by name, chosen among the
+// hosts with events (the most recently active first) and then the hosts of the status reply.
+function timelineLanes(events, hostNames) {
+	const lastAt = new Map();
+	for (const e of events) {
+		if (e.host !== FLEET_LANE) {
+			lastAt.set(e.host, e.at); // events are oldest first: the last one stays
+		}
+	}
+	const active = Array.from(lastAt.keys()).sort((a, b) =>
+	    Date.parse(lastAt.get(b)) - Date.parse(lastAt.get(a)));
+	const chosen = new Set(active.slice(0, TIMELINE_LANES));
+	for (const h of hostNames) {
+		if (chosen.size >= TIMELINE_LANES) {
+			break;
+		}
+		chosen.add(h);
+	}
+	const all = new Set(active.concat(hostNames));
+	const hosts = Array.from(chosen).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+	return { lanes: [FLEET_LANE].concat(hosts), hidden: all.size - chosen.size };
+}
+
+function markShape(shape) {
+	switch (shape) {
+	case 'square':
+		return svg('rect', { x: -7, y: -7, width: 14, height: 14, rx: 2 });
+	case 'diamond':
+		return svg('path', { d: 'M0,-8 L8,0 L0,8 L-8,0 Z' });
+	default:
+		return svg('circle', { r: 7 });
+	}
+}
+
+// The time axis: a tick and an HH:MM label every 10 minutes, and "now" at the right end.
+function timeAxis(g, x0, x1, fromMs, toMs, height) {
+	const step = 10 * 60 * 1000;
+	for (let t = Math.ceil(fromMs / step) * step; t <= toMs; t += step) {
+		const x = x0 + (t - fromMs) / (toMs - fromMs) * (x1 - x0);
+		g.appendChild(svg('line', { class: 'tick', x1: x, x2: x, y1: 16, y2: height }));
+		if (x1 - x < 50) {
+			continue; // too close to "now" for a label of its own
+		}
+		g.appendChild(svg('text', { class: 'tick-label', x: x, y: 12, 'text-anchor': 'middle' },
+		    new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false })));
+	}
+	g.appendChild(svg('text', { class: 'tick-label', x: x1, y: 12, 'text-anchor': 'end' }, 'now'));
+}
+
+const LANE_H = 24;
+const AXIS_H = 20;
+const LABEL_W = 190;
+
+// Draws the hour ending at the next whole minute (so the marks move once a minute, not at
+// every poll), one lane per host and one for the fleet's verdict; keeps keyboard focus on
+// the mark it was on.
+function drawTimeline() {
+	const box = document.getElementById('timeline');
+	const width = Math.max(640, box.clientWidth || 0);
+	const toMs = Math.ceil(Date.now() / 60000) * 60000;
+	const fromMs = toMs - HOUR_MS;
+	const inHour = timeline.events.filter((e) => {
+		const t = Date.parse(e.at);
+		return t >= fromMs && t <= toMs;
+	});
+	const { lanes, hidden } = timelineLanes(inHour, timeline.hosts);
+	const notes = [timeline.error, timeline.cutAt >= fromMs ? timeline.cut : ''].filter((n) => n);
+	if (hidden > 0) {
+		notes.push(hidden + ' more hosts not drawn (only the ' + TIMELINE_LANES +
+		    ' most recently active)');
+	}
+	const key = [timeline.version, toMs, width, lanes.join('\u0000'), notes.join('; ')].join('|');
+	if (key === timeline.drawn) {
+		return;
+	}
+	const focused = document.activeElement && document.activeElement.getAttribute &&
+	    document.activeElement.getAttribute('data-key');
+	const height = AXIS_H + lanes.length * LANE_H + 4;
+	const x0 = LABEL_W;
+	const x1 = width - 12;
+	const root = svg('svg', { class: 'timeline', width: width, height: height,
+		viewBox: '0 0 ' + width + ' ' + height, role: 'group',
+		'aria-label': 'events of the last hour, one lane per host and one for the fleet verdict' });
+	const laneOf = new Map();
+	lanes.forEach((name, i) => {
+		const y = AXIS_H + i * LANE_H;
+		laneOf.set(name, y + LANE_H / 2);
+		const g = svg('g', { class: name === FLEET_LANE ? 'lane lane-fleet' : 'lane' });
+		g.setAttribute('data-lane', name === FLEET_LANE ? '(fleet)' : name);
+		g.appendChild(svg('rect', { class: 'lane-bg', x: 0, y: y, width: width, height: LANE_H }));
+		const label = name === FLEET_LANE ? 'fleet verdict' : name;
+		const shown = label.length > 26 ? label.slice(0, 25) + '\u2026' : label;
+		const text = svg('text', { class: 'lane-label', x: 4, y: y + LANE_H / 2 + 4 }, shown);
+		text.appendChild(svg('title', null, label));
+		g.appendChild(text);
+		root.appendChild(g);
+	});
+	timeAxis(root, x0, x1, fromMs, toMs, height);
+	for (const e of inHour) {
+		const y = laneOf.get(e.host);
+		if (y === undefined) {
+			continue; // a host beyond TIMELINE_LANES
+		}
+		const x = x0 + (Date.parse(e.at) - fromMs) / HOUR_MS * (x1 - x0);
+		const m = markOf(e);
+		const g = svg('g', { class: 'mark ' + m.cls, transform: 'translate(' + x.toFixed(1) + ',' + y + ')',
+			tabindex: 0, 'data-kind': e.kind });
+		g.setAttribute('data-key', eventKey(e));
+		g.appendChild(svg('title', null, eventTitle(e)));
+		g.appendChild(markShape(m.shape));
+		g.appendChild(svg('text', { class: 'mark-text', y: 4, 'text-anchor': 'middle' }, m.text));
+		root.appendChild(g);
+	}
+	document.getElementById('timeline-svg').replaceChildren(root);
+	document.getElementById('timeline-note').textContent = notes.join('; ');
+	if (focused) {
+		for (const m of root.querySelectorAll('g.mark')) {
+			if (m.getAttribute('data-key') === focused) {
+				m.focus();
+				break;
+			}
+		}
+	}
+	timeline.drawn = key;
+}
+
 function setUpdated(text, offline) {
 	const p = document.getElementById('updated');
 	p.textContent = text;
 	p.className = offline ? 'updated offline' : 'updated';
 }
 
+// Marks when the first grid is in the document ('fl-grid-drawn') and when the browser has
+// rendered it ('fl-grid-painted': the frame after it; bench/web/page_load.sh reads both).
+function markFirstGrid() {
+	if (gridMarked) {
+		return;
+	}
+	gridMarked = true;
+	performance.mark('fl-grid-drawn');
+	requestAnimationFrame(() => setTimeout(() => performance.mark('fl-grid-painted'), 0));
+}
+
+// Draws status and diagnose, unless nothing the page shows has changed.
+function drawAnswers(status, diag) {
+	const hosts = status.hosts || [];
+	const drawn = JSON.stringify([diag, shape(hosts), status.verifications || []]);
+	if (drawn === lastDrawn) {
+		refreshTitles(hosts); // latencies only: focus and hover stay
+		return;
+	}
+	const x = window.scrollX;
+	const y = window.scrollY;
+	drawVerdict(diag);
+	drawFindings(diag);
+	drawFleet(status);
+	drawVerifications(status);
+	window.scrollTo(x, y);
+	lastDrawn = drawn;
+}
+
 async function poll() {
 	try {
 		const [status, diag] = await Promise.all([getJSON('/api/v1/status'),
 		    getJSON('/api/v1/diagnose')]);
-		const drawn = JSON.stringify([diag, shape(status.hosts || [])]);
-		if (drawn === lastDrawn) {
-			refreshTitles(status.hosts || []); // latencies only: focus and hover stay
-		} else {
-			const x = window.scrollX;
-			const y = window.scrollY;
-			drawVerdict(diag);
-			drawFindings(diag);
-			drawFleet(status);
-			window.scrollTo(x, y);
-			lastDrawn = drawn;
-		}
+		drawAnswers(status, diag);
+		markFirstGrid();
+		timeline.hosts = (status.hosts || []).map((h) => h.host);
 		setUpdated('updated ' + clock(new Date()) + ' \u00b7 every ' + POLL_MS / 1000 + ' s', false);
 	} catch (e) {
 		setUpdated('cannot reach the collector (' + e.message + '): showing the last answer', true);
-	} finally {
-		setTimeout(poll, POLL_MS);
 	}
+	// The history after the grid, so the first grid does not wait for the hour's events.
+	try {
+		await pollHistory();
+	} catch (e) {
+		timeline.error = 'cannot read the history (' + e.message + '): showing the last events';
+	}
+	const x = window.scrollX;
+	const y = window.scrollY;
+	drawTimeline();
+	window.scrollTo(x, y);
+	setTimeout(poll, POLL_MS);
 }
 
 poll();
