@@ -527,7 +527,7 @@ function drawTimeline() {
 		g.setAttribute('data-lane', name === FLEET_LANE ? '(fleet)' : name);
 		g.appendChild(svg('rect', { class: 'lane-bg', x: 0, y: y, width: width, height: LANE_H }));
 		const label = name === FLEET_LANE ? 'fleet verdict' : name;
-		const shown = label.length > 26 ? label.slice(0, 25) + '\u2026' : label;
+		const shown = label.length > 28 ? label.slice(0, 27) + '\u2026' : label;
 		const text = svg('text', { class: 'lane-label', x: 4, y: y + LANE_H / 2 + 4 }, shown);
 		text.appendChild(svg('title', null, label));
 		g.appendChild(text);
@@ -544,6 +544,7 @@ function drawTimeline() {
 		const g = svg('g', { class: 'mark ' + m.cls, transform: 'translate(' + x.toFixed(1) + ',' + y + ')',
 			tabindex: 0, 'data-kind': e.kind });
 		g.setAttribute('data-key', eventKey(e));
+		g.setAttribute('data-lane', e.host === FLEET_LANE ? '(fleet)' : e.host);
 		g.appendChild(svg('title', null, eventTitle(e)));
 		g.appendChild(markShape(m.shape));
 		g.appendChild(svg('text', { class: 'mark-text', y: 4, 'text-anchor': 'middle' }, m.text));

@@ -7,6 +7,11 @@ for the browser tests' jq assertions (stdin: the HTML; stdout: one JSON object).
   hosts:    [{"host", "text", "stale"}] the row headers' text, as the page shows it
   findings: the findings' text
   tables:   the captions of the grid's tables (one per release when they differ)
+  lanes:    [{"lane", "label"}] the timeline's lanes ("(fleet)" for the verdict's), label as shown
+  marks:    [{"lane", "kind", "class", "text", "title"}] the timeline's marks (text: the sign or
+            letter drawn on the mark; title: its SVG <title>)
+  timeline_note: the note under the timeline
+  verifications: [{"release", "result", "text", "reasons": []}] the verifications table
   elements: the count of each tag name in the document (an injected <img> or <b> would show)
 """
 import html.parser
@@ -27,6 +32,10 @@ class Page(html.parser.HTMLParser):
         self.findings = []
         self.row_host = None
         self.tables = []
+        self.lanes = []
+        self.marks = []
+        self.timeline_note = ""
+        self.verifications = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -46,6 +55,19 @@ class Page(html.parser.HTMLParser):
             self.tables.append("")
         if tag == "li" and "finding" in a.get("class", "").split():
             self.findings.append("")
+        classes = a.get("class", "").split()
+        if tag == "g" and "lane" in classes:
+            self.lanes.append({"lane": a.get("data-lane", ""), "label": ""})
+        if tag == "g" and "mark" in classes:
+            self.marks.append({"lane": a.get("data-lane", ""), "kind": a.get("data-kind", ""),
+                               "class": a.get("class", ""), "text": "", "title": ""})
+        if tag == "tr" and "verification" in classes:
+            self.verifications.append({"release": a.get("data-release", ""), "result": "",
+                                       "text": "", "reasons": []})
+        if tag == "td" and "data-result" in a and self.verifications:
+            self.verifications[-1]["result"] = a["data-result"]
+        if tag == "li" and self.inside(**{"class": "reasons"}) and self.verifications:
+            self.verifications[-1]["reasons"].append("")
         if tag not in ("meta", "link", "br", "img", "input"):
             self.stack.append((tag, a))
 
@@ -74,10 +96,26 @@ class Page(html.parser.HTMLParser):
             self.tables[-1] += data
         if self.inside(**{"class": "finding"}) and self.findings:
             self.findings[-1] += data
+        top = self.stack[-1] if self.stack else ("", {})
+        if top[0] == "text" and "lane-label" in top[1].get("class", "").split() and self.lanes:
+            self.lanes[-1]["label"] += data
+        if self.inside(**{"class": "mark"}) and self.marks:
+            if top[0] == "title":
+                self.marks[-1]["title"] += data
+            elif top[0] == "text":
+                self.marks[-1]["text"] += data
+        if self.inside(id="timeline-note"):
+            self.timeline_note += data
+        if self.inside(**{"class": "verif-result"}) and self.verifications:
+            self.verifications[-1]["text"] += data
+        if top[0] == "li" and self.inside(**{"class": "reasons"}) and self.verifications:
+            self.verifications[-1]["reasons"][-1] += data
 
 
 p = Page()
 p.feed(sys.stdin.read())
 json.dump({"verdict": p.verdict.strip(), "banner_class": p.banner_class, "summary": p.summary,
-           "cells": p.cells, "hosts": p.hosts, "findings": p.findings, "tables": p.tables, "elements": p.elements},
+           "cells": p.cells, "hosts": p.hosts, "findings": p.findings, "tables": p.tables,
+           "lanes": p.lanes, "marks": p.marks, "timeline_note": p.timeline_note,
+           "verifications": p.verifications, "elements": p.elements},
           sys.stdout)

@@ -6,13 +6,19 @@
 #   - healthy: the banner says HEALTHY and every cell is ok (✓);
 #   - SELECT on public.orders revoked: within seconds the banner says DATABASE and each host's
 #     orders cell is failing (✗, privilege_missing in its title) while app stays ok;
-#   - the grant restored: HEALTHY again;
+#   - during the fault `faultline verify --release 1.0` fails: the page's verifications say
+#     release 1.0 "✗ failed" with a reason naming the orders probe; after the restore it passes
+#     and the page says "✓ passed";
+#   - the grant restored: HEALTHY again; the SVG timeline of the last hour then holds, in each
+#     host's lane, an ok → fail (privilege_missing) and a fail → ok mark for orders, and in the
+#     fleet lane the verdict changes healthy → database → healthy and both verifications;
 #   - app1 moves to release 1.1: one table per release, captioned; app1 stops: its row says STALE;
 #   - meanwhile one browser tab, open from the start (page_live.py, Selenium), follows the
 #     whole incident by itself: same document, same scroll position, no alert;
 #   - one agent is named `<img src=x onerror=alert(1)>` and has a probe named
 #     `it's </script><b>bold</b>`: both render as literal text, the dumped DOM has no <img> and
-#     no <b> element (nothing was parsed as HTML, so no script could run).
+#     no <b> element (nothing was parsed as HTML, so no script could run); in the timeline too
+#     (its lane's label and its marks' titles are that text).
 # A screenshot of each state goes to $FL_BUILD/test-artifacts/integration_web_page/.
 # Needs root (PostgreSQL runs as postgres).
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
@@ -103,18 +109,19 @@ browser() {
 page_json() {
 	browser --dump-dom | python3 "$FL_SOURCE/tests/integration/page_dom.py"
 }
-# page_is JQ: for wait_for (prints the summary when false).
+# page_is [JQ_ARGS...] JQ: for wait_for (prints the summary when false).
 page_is() {
 	local j
 	j=$(page_json) || return 1
-	jq -e "$1" <<<"$j" >/dev/null || {
+	jq -e "$@" <<<"$j" >/dev/null || {
 		echo "$j"
 		return 1
 	}
 }
+# screenshot NAME [WxH]: the page as the browser draws it (1200x700 by default).
 screenshot() {
 	rm -f "$ART/$1.png"
-	browser --hide-scrollbars --window-size=1200,700 --screenshot="$ART/$1.png" >/dev/null
+	browser --hide-scrollbars --window-size="${2:-1200,700}" --screenshot="$ART/$1.png" >/dev/null
 	[[ -s $ART/$1.png ]] || fl_fail "no screenshot $ART/$1.png"
 	fl_log "screenshot: $ART/$1.png"
 }
@@ -155,6 +162,16 @@ wait_for "the page says DATABASE with the orders cells failing" 30 page_is \
 	 and (.findings | length) >= 1'
 fl_log "ok: the page said DATABASE $((SECONDS - t0)) s after the REVOKE"
 screenshot database
+# A verification during the fault fails; the page shows it with its reasons.
+rc=0
+fl_cli verify --release 1.0 --timeout 60s --json >"$FL_TMP/verify-failed.json" 2>"$FL_TMP/verify.err" || rc=$?
+assert_eq "faultline verify fails during the fault (exit status)" 1 "$rc"
+assert_jq "the verification failed" "$(cat "$FL_TMP/verify-failed.json")" '.result == "failed"'
+wait_for "the page shows release 1.0's failed verification" 20 page_is \
+	'[.verifications[] | select(.release == "1.0")] | length == 1 and
+	 (.[0] | .result == "failed" and .text == "✗ failed" and any(.reasons[]; test("orders")))'
+# The screenshot in the README: grid, timeline and verification (docs/incident-page.png).
+screenshot database-verified 1200,900
 wait_for "the live tab shows DATABASE in place" 40 test -e "$FL_TMP/database"
 
 fl_pg_sql "GRANT SELECT ON public.orders TO app"
@@ -162,17 +179,53 @@ wait_for "the page says HEALTHY again" 30 page_is \
 	'.verdict == "HEALTHY" and all(.cells[]; .status == "ok")'
 screenshot restored
 fl_log "ok: HEALTHY again after the GRANT"
+fl_cli verify --release 1.0 --timeout 60s >"$FL_TMP/verify.out" 2>&1 ||
+	fl_fail "faultline verify fails after the restore: $(cat "$FL_TMP/verify.out")"
+wait_for "the page shows release 1.0's passed verification" 20 page_is \
+	'[.verifications[] | select(.release == "1.0") | [.result, .text]] == [["passed", "✓ passed"]]'
+fl_log "ok: the page shows the last verification of release 1.0, failed then passed"
+
+# --- the timeline --------------------------------------------------------------------------------
+# Each host's lane: orders failed (privilege_missing) and recovered; the fleet lane: the verdict
+# went healthy -> database -> healthy, and both verifications. Titles say it in words; each
+# mark also carries its sign (colour is not the only signal).
+wait_for "the timeline holds the incident" 20 page_is --arg h "$HOSTILE_HOST" '
+	def marks($lane; $kind): [.marks[] | select(.lane == $lane and .kind == $kind)];
+	def failed_and_recovered($lane): marks($lane; "status") |
+		any(.title | contains(" " + $lane + ": orders ok → fail (privilege_missing)"))
+		and any(.title | contains(" " + $lane + ": orders fail → ok"))
+		and any(.text == "✗" and (.class | test("status-fail")))
+		and any(.text == "✓" and (.class | test("status-ok")));
+	([.lanes[].lane] | .[0] == "(fleet)" and any(.[]; . == "app1") and any(.[]; . == $h))
+	and failed_and_recovered("app1") and failed_and_recovered($h)
+	and (marks("(fleet)"; "verdict") | any(.title | contains("verdict: healthy → database"))
+		and any(.title | contains("verdict: database → healthy")) and any(.text == "D"))
+	and (marks("(fleet)"; "verification") | map(.title) |
+		any(contains("verification of release 1.0: ✗ failed"))
+		and any(contains("verification of release 1.0: ✓ passed")))'
+J=$(page_json)
+assert_jq "the hostile host name is its lane's label, as text" "$J" --arg h "$HOSTILE_HOST" \
+	'[.lanes[] | select(.lane == $h) | .label] == [$h]'
+assert_jq "the hostile host name is text in its marks' titles" "$J" --arg h "$HOSTILE_HOST" \
+	'[.marks[] | select(.lane == $h) | .title | select(contains(" " + $h + ": orders"))] | length >= 2'
+assert_jq "with the timeline drawn: no <img>, no <b> element" "$J" \
+	'(.elements.img // 0) == 0 and (.elements.b // 0) == 0 and .elements.script == 1 and .elements.svg == 1'
+grep -qF '<title>' <<<"$(browser --dump-dom)" || fl_fail "the timeline's marks have no <title>"
+fl_log "ok: the timeline shows the fault and the recovery per host, and the verdict changes"
 
 # --- releases and staleness ----------------------------------------------------------------------
 echo 1.1 >"$FL_TMP/app1.release"
 wait_for "one table per release" 30 page_is \
 	'.tables == ["release 1.1 — 1 host", "release 1.0 — 1 host"]
-	 and ([.hosts[] | select(.host == "app1") | .text] == ["app1release 1.1"])'
+	 and ([.hosts[] | select(.host == "app1") | .text] == ["app1release 1.1"])
+	 and any(.marks[]; .lane == "app1" and .kind == "release" and .text == "R"
+		and (.title | contains("app1: release 1.0 → 1.1")))'
 fl_log "ok: hosts grouped by release, the new release's group first"
 fl_stop agent-app1
 wait_for "app1 shown stale" 60 page_is \
 	'[.hosts[] | select(.host == "app1") | .stale and (.text | test("STALE since [0-9]{2}:[0-9]{2}:[0-9]{2}"))] == [true]
-	 and ([.hosts[] | select(.stale)] | length) == 1'
+	 and ([.hosts[] | select(.stale)] | length) == 1
+	 and any(.marks[]; .lane == "app1" and .kind == "stale" and .text == "S")'
 screenshot releases-stale
 fl_log "ok: the silent host is marked STALE"
 
