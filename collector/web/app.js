@@ -8,7 +8,8 @@
 const POLL_MS = 2000;
 const MARKS = { ok: '\u2713', warn: '!', fail: '\u2717', unknown: '?' };
 
-let lastDrawn = ''; // the answers last drawn: nothing is redrawn while they do not change
+let drawnDiag = '';          // the diagnosis drawn: redrawn only when it changes
+let drawnVerifications = ''; // the verifications drawn: likewise
 let gridMarked = false; // performance marks of the first grid drawn (bench/web/page_load.sh)
 
 // el(tag, className, text): a new element; text (optional) is set as text.
@@ -110,27 +111,57 @@ function cellTitle(host, p) {
 	return t;
 }
 
-function probeCell(host, name) {
-	const p = (host.probes || []).find((x) => x.name === name);
-	if (!p) {
-		const td = el('td', 'cell status-absent', '\u2013');
-		td.title = name + ': not probed on this host';
-		return td;
+// setIf(e, name, value): sets attribute name only when it differs (an unchanged cell is not
+// touched, so its tooltip and focus stay); null removes it.
+function setIf(e, name, value) {
+	if (value === null) {
+		if (e.hasAttribute(name)) {
+			e.removeAttribute(name);
+		}
+	} else if (e.getAttribute(name) !== value) {
+		e.setAttribute(name, value);
 	}
-	const status = MARKS[p.status] !== undefined ? p.status : 'unknown';
-	const td = el('td', 'cell status-' + status, MARKS[status]);
-	td.setAttribute('data-probe', p.name);
-	td.setAttribute('data-failure', p.failure || '');
-	td.title = cellTitle(host, p);
-	td.setAttribute('aria-label', td.title);
-	td.tabIndex = 0; // the title shows on focus too
-	return td;
+}
+
+// Fills the cell of probe name on host (p its result, undefined when that host does not run
+// it), writing only what changed.
+function fillCell(td, host, name, p) {
+	let cls = 'cell status-absent';
+	let text = '\u2013';
+	let title = name + ': not probed on this host';
+	if (p) {
+		const status = MARKS[p.status] !== undefined ? p.status : 'unknown';
+		cls = 'cell status-' + status;
+		text = MARKS[status];
+		title = cellTitle(host, p);
+	}
+	setIf(td, 'class', cls);
+	if (td.textContent !== text) {
+		td.textContent = text;
+	}
+	setIf(td, 'title', title);
+	setIf(td, 'data-probe', p ? p.name : null);
+	setIf(td, 'data-failure', p ? p.failure || '' : null);
+	setIf(td, 'aria-label', p ? title : null);
+	setIf(td, 'tabindex', p ? '0' : null); // the title shows on keyboard focus too
+}
+
+function probesByName(host) {
+	return new Map((host.probes || []).map((p) => [p.name, p]));
+}
+
+// A table element with its ARIA role: the grid's rows are laid out by CSS grid (so rows out of
+// sight can skip layout, app.css), which takes the table semantics away unless stated.
+function cellEl(tag, role, className, text) {
+	const e = el(tag, className, text);
+	e.setAttribute('role', role);
+	return e;
 }
 
 function hostRow(host, columns) {
-	const tr = el('tr', host.stale ? 'host stale' : 'host');
+	const tr = cellEl('tr', 'row', host.stale ? 'host stale' : 'host');
 	tr.setAttribute('data-host', host.host);
-	const th = el('th', 'host-name');
+	const th = cellEl('th', 'rowheader', 'host-name');
 	th.scope = 'row';
 	th.appendChild(el('span', 'name', host.host));
 	th.appendChild(el('span', 'host-release', host.release ? 'release ' + host.release : 'no release'));
@@ -138,31 +169,43 @@ function hostRow(host, columns) {
 		th.appendChild(el('span', 'stale-mark', 'STALE since ' + clock(host.last_seen)));
 	}
 	tr.appendChild(th);
+	const probes = probesByName(host);
 	for (const name of columns) {
-		tr.appendChild(probeCell(host, name));
+		const td = cellEl('td', 'cell');
+		fillCell(td, host, name, probes.get(name));
+		tr.appendChild(td);
 	}
 	return tr;
 }
 
 function releaseTable(release, hosts, columns, grouped) {
-	const table = el('table', 'grid');
+	const table = cellEl('table', 'table', 'grid');
+	// Column widths from the longest names (CSSOM, which the CSP allows; no style attribute).
+	const longest = (names, min, max) =>
+	    Math.min(Math.max(min, ...names.map((n) => String(n).length)), max);
+	table.style.setProperty('--probes', String(Math.max(columns.length, 1)));
+	table.style.setProperty('--probe-w', (longest(columns, 3, 12) + 2).toFixed(1) + 'ch');
+	table.style.setProperty('--host-w', (longest(hosts.map((h) => h.host + ' release ' +
+	    (h.release || '')), 16, 48) * 0.9 + 2).toFixed(1) + 'ch');
 	if (grouped) {
 		table.appendChild(el('caption', null,
 		    'release ' + (release || '(none)') + ' \u2014 ' + hosts.length +
 		        (hosts.length === 1 ? ' host' : ' hosts')));
 	}
-	const head = el('tr');
-	head.appendChild(el('th', null, 'host'));
+	const head = cellEl('tr', 'row');
+	head.appendChild(cellEl('th', 'columnheader', null, 'host'));
 	for (const name of columns) {
-		const th = el('th', 'probe-name', name);
+		const th = cellEl('th', 'columnheader', 'probe-name', name);
 		th.scope = 'col';
 		head.appendChild(th);
 	}
-	table.appendChild(el('thead')).appendChild(head);
-	const body = el('tbody');
+	table.appendChild(cellEl('thead', 'rowgroup')).appendChild(head);
+	const body = cellEl('tbody', 'rowgroup');
+	const rows = document.createDocumentFragment();
 	for (const h of hosts) {
-		body.appendChild(hostRow(h, columns));
+		rows.appendChild(hostRow(h, columns));
 	}
+	body.appendChild(rows);
 	table.appendChild(body);
 	return table;
 }
@@ -179,11 +222,9 @@ function deployedAt(hosts) {
 	return latest;
 }
 
-// The grid hosts x probes, one table per release when the hosts run several (the canary
-// stands out): smallest group first, then the most recently deployed.
-function drawFleet(status) {
-	const hosts = status.hosts || [];
-	const columns = probeNames(hosts);
+// The hosts grouped by release, one table each when they run several (the canary stands
+// out): smallest group first, then the most recently deployed.
+function releaseGroups(hosts) {
 	const groups = new Map();
 	for (const h of hosts) {
 		const r = h.release || '';
@@ -192,39 +233,50 @@ function drawFleet(status) {
 		}
 		groups.get(r).push(h);
 	}
+	return Array.from(groups.entries()).sort((a, b) =>
+	    a[1].length - b[1].length || deployedAt(b[1]) - deployedAt(a[1]));
+}
+
+let fleetLayout = ''; // the grid's rows and columns as last built
+
+// Everything of the grid but its cells: when only cells changed, only they are updated.
+function fleetLayoutKey(ordered, columns) {
+	return JSON.stringify([columns, ordered.map(([release, members]) => [release,
+		members.map((h) => [h.host, h.stale, h.stale ? h.last_seen : ''])])]);
+}
+
+// Updates the cells of the grid in place (same hosts, probes and groups as built).
+function updateCells(hosts, columns) {
+	const byName = new Map(hosts.map((h) => [h.host, h]));
+	for (const tr of document.getElementById('fleet').querySelectorAll('tr.host')) {
+		const host = byName.get(tr.getAttribute('data-host'));
+		const probes = probesByName(host);
+		const cells = tr.querySelectorAll('td.cell');
+		columns.forEach((name, i) => fillCell(cells[i], host, name, probes.get(name)));
+	}
+}
+
+// The grid hosts x probes: built when its hosts, probes or groups change, else only the cells
+// that changed are updated (hover, focus and scroll stay).
+function drawFleet(status) {
+	const hosts = status.hosts || [];
+	const columns = probeNames(hosts);
+	const ordered = releaseGroups(hosts);
+	const layout = fleetLayoutKey(ordered, columns);
+	if (layout === fleetLayout) {
+		updateCells(hosts, columns);
+		return;
+	}
 	const fleet = el('div');
 	fleet.id = 'fleet';
-	const grouped = groups.size > 1;
-	const ordered = Array.from(groups.entries()).sort((a, b) =>
-	    a[1].length - b[1].length || deployedAt(b[1]) - deployedAt(a[1]));
 	for (const [release, members] of ordered) {
-		fleet.appendChild(releaseTable(release, members, columns, grouped));
+		fleet.appendChild(releaseTable(release, members, columns, ordered.length > 1));
 	}
 	if (!hosts.length) {
 		fleet.appendChild(el('p', 'none', 'no host has reported yet'));
 	}
 	document.getElementById('fleet').replaceWith(fleet);
-}
-
-// What the grid shows apart from latencies and ages, which change at every report.
-function shape(hosts) {
-	return hosts.map((h) => [h.host, h.release, h.stale,
-		(h.probes || []).map((p) => [p.name, p.status, p.failure, p.detail])]);
-}
-
-// Updates the cells' titles (their latency) without redrawing them.
-function refreshTitles(hosts) {
-	const byName = new Map(hosts.map((h) => [h.host, h]));
-	for (const tr of document.querySelectorAll('#fleet tr.host')) {
-		const host = byName.get(tr.getAttribute('data-host'));
-		for (const td of tr.querySelectorAll('td[data-probe]')) {
-			const p = host && (host.probes || []).find((x) => x.name === td.getAttribute('data-probe'));
-			if (p) {
-				td.title = cellTitle(host, p);
-				td.setAttribute('aria-label', td.title);
-			}
-		}
-	}
+	fleetLayout = layout;
 }
 
 // ---- the last verification of each release -------------------------------------------------
@@ -580,22 +632,24 @@ function markFirstGrid() {
 	requestAnimationFrame(() => setTimeout(() => performance.mark('fl-grid-painted'), 0));
 }
 
-// Draws status and diagnose, unless nothing the page shows has changed.
+// Draws status and diagnose: the verdict and findings when they changed, the grid's changed
+// cells (all of it when its hosts, probes or groups changed), the verifications when changed.
 function drawAnswers(status, diag) {
-	const hosts = status.hosts || [];
-	const drawn = JSON.stringify([diag, shape(hosts), status.verifications || []]);
-	if (drawn === lastDrawn) {
-		refreshTitles(hosts); // latencies only: focus and hover stay
-		return;
-	}
 	const x = window.scrollX;
 	const y = window.scrollY;
-	drawVerdict(diag);
-	drawFindings(diag);
+	const d = JSON.stringify(diag);
+	if (d !== drawnDiag) {
+		drawVerdict(diag);
+		drawFindings(diag);
+		drawnDiag = d;
+	}
 	drawFleet(status);
-	drawVerifications(status);
+	const v = JSON.stringify(status.verifications || []);
+	if (v !== drawnVerifications) {
+		drawVerifications(status);
+		drawnVerifications = v;
+	}
 	window.scrollTo(x, y);
-	lastDrawn = drawn;
 }
 
 async function poll() {

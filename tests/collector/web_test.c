@@ -73,6 +73,8 @@ test_page_loads_only_its_own_files(void **state)
 	assert_non_null(strstr(html, "id=\"verdict\""));
 	assert_non_null(strstr(html, "id=\"findings\""));
 	assert_non_null(strstr(html, "id=\"fleet\""));
+	assert_non_null(strstr(html, "id=\"timeline\""));
+	assert_non_null(strstr(html, "id=\"verifications\""));
 	free(html);
 }
 
@@ -90,6 +92,14 @@ test_script_inserts_text_only(void **state)
 	assert_non_null(strstr(js, "'/api/v1/status'"));
 	assert_non_null(strstr(js, "'/api/v1/diagnose'"));
 	assert_non_null(strstr(js, "const POLL_MS = 2000;"));
+	// The timeline: SVG built element by element, the history asked with a bounded limit.
+	assert_non_null(strstr(js, "document.createElementNS(SVG_NS, tag)"));
+	assert_non_null(strstr(js, "'/api/v1/history?limit=' + HISTORY_LIMIT + '&since='"));
+	assert_non_null(strstr(js, "const HISTORY_LIMIT = 1000;"));
+	assert_null(strstr(js, "setAttribute('style'")); // the CSP would refuse it: CSSOM only
+	// The marks bench/web/page_load.sh reads.
+	assert_non_null(strstr(js, "performance.mark('fl-grid-drawn')"));
+	assert_non_null(strstr(js, "performance.mark('fl-grid-painted')"));
 	free(js);
 	char *css = asset_text("/app.css");
 	assert_null(strstr(css, "@import"));

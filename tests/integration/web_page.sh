@@ -171,7 +171,7 @@ wait_for "the page shows release 1.0's failed verification" 20 page_is \
 	'[.verifications[] | select(.release == "1.0")] | length == 1 and
 	 (.[0] | .result == "failed" and .text == "✗ failed" and any(.reasons[]; test("orders")))'
 # The screenshot in the README: grid, timeline and verification (docs/incident-page.png).
-screenshot database-verified 1200,900
+screenshot database-verified 1200,1000
 wait_for "the live tab shows DATABASE in place" 40 test -e "$FL_TMP/database"
 
 fl_pg_sql "GRANT SELECT ON public.orders TO app"
