@@ -6,7 +6,10 @@
 # and the verdict move); once `faultline status` shows every host with every probe, page_load.py
 # loads the page RUNS times in headless Chromium (Debian's chromium, chromium-driver,
 # python3-selenium) and reads the Performance API: navigation start to the first grid drawn
-# and painted (app.js's performance marks), with the browser cache off.
+# and painted (app.js's performance marks), with the browser cache off. Alternating with those
+# runs it loads the same page from a second, empty collector: the floor (the browser, the
+# listener and the page's own code without a fleet), so the cost of the fleet shows even on a
+# busy machine.
 #   bench/web/page_load.sh BUILD_DIR [HOSTS] [PROBES] [RUNS] [INTERVAL_MS]
 # Use a build without sanitizers (-DCMAKE_BUILD_TYPE=Release -DFL_SANITIZER=none -DFL_TESTS=ON,
 # targets faultline-collector, faultline and coll_loadgen).
@@ -22,31 +25,45 @@ T=$(mktemp -d /tmp/page-load-XXXXXX)
 port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 L=tcp://127.0.0.1:$(port)
 HTTP_PORT=$(port)
-C=ipc://$T/control.sock
-cat >"$T/collector.conf" <<CONF
-[collector]
-listen = $L
-survey =
-control = $C
-state = $T/c.db
-http = 127.0.0.1:$HTTP_PORT
-log_level = warn
-CONF
-"$B/collector/faultline-collector" -c "$T/collector.conf" 2>"$T/collector.log" &
-PID=$!
+EMPTY_PORT=$(port)
+# collector NAME REPORT_URL HTTP_PORT: starts one, its pid in $T/NAME.pid.
+collector() {
+	mkdir -p "$T/$1"
+	cat >"$T/$1/collector.conf" <<-CONF
+		[collector]
+		listen = $2
+		survey =
+		control = ipc://$T/$1/control.sock
+		state = $T/$1/c.db
+		http = 127.0.0.1:$3
+		log_level = warn
+	CONF
+	"$B/collector/faultline-collector" -c "$T/$1/collector.conf" 2>"$T/$1/collector.log" &
+	echo $! >"$T/$1.pid"
+	for _ in $(seq 100); do [[ -S $T/$1/control.sock ]] && return; sleep 0.05; done
+	echo "page_load: collector $1 did not start: $(cat "$T/$1/collector.log")" >&2
+	exit 1
+}
 LG=
 cleanup() {
+	local pid
 	if [[ -n $LG ]]; then
 		kill "$LG" 2>/dev/null || true
 		wait "$LG" 2>/dev/null || true
 	fi
-	kill "$PID" 2>/dev/null || true
-	wait "$PID" 2>/dev/null || true
-	tail -3 "$T/collector.log" >&2
+	for pid in "$T"/*.pid; do
+		[[ -e $pid ]] || continue
+		kill "$(cat "$pid")" 2>/dev/null || true
+		wait "$(cat "$pid")" 2>/dev/null || true
+	done
+	tail -n 3 "$T"/*/collector.log >&2
 	rm -rf "$T"
 }
 trap cleanup EXIT
-for _ in $(seq 100); do [[ -S $T/control.sock ]] && break; sleep 0.05; done
+collector full "$L" "$HTTP_PORT"
+collector empty "tcp://127.0.0.1:$(port)" "$EMPTY_PORT"
+C=ipc://$T/full/control.sock
+PID=$(cat "$T/full.pid")
 "$B/bench/collector/coll_loadgen" -l "$L" -C "$C" -p "$PID" -n "$HOSTS" -m "$PROBES" -d 86400 \
 	-a -i "$IVAL" -x -k >"$T/loadgen.log" 2>&1 &
 LG=$!
@@ -69,5 +86,5 @@ for path in /api/v1/status /api/v1/diagnose '/api/v1/history?limit=1000&since=1h
 		curl -s -o /dev/null -w '%{size_download} %{time_total}\n' "$URL$path"
 	done | sort -k2 -n | sed -n 3p | awk -v p="$path" '{ printf "%-40s %9d bytes  %6.1f ms (curl, median of 5)\n", p, $1, $2 * 1000 }'
 done
-/usr/bin/python3 "$HERE/page_load.py" "$URL/" "$RUNS" "$((HOSTS * PROBES))"
+/usr/bin/python3 "$HERE/page_load.py" "$URL/" "$((HOSTS * PROBES))" "http://127.0.0.1:$EMPTY_PORT/" "$RUNS"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

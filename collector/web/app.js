@@ -141,7 +141,6 @@ function fillCell(td, host, name, p) {
 	}
 	setIf(td, 'title', title);
 	setIf(td, 'data-probe', p ? p.name : null);
-	setIf(td, 'data-failure', p ? p.failure || '' : null);
 	setIf(td, 'aria-label', p ? title : null);
 	setIf(td, 'tabindex', p ? '0' : null); // the title shows on keyboard focus too
 }
