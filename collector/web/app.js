@@ -179,13 +179,13 @@ function hostRow(host, columns) {
 
 function releaseTable(release, hosts, columns, grouped) {
 	const table = cellEl('table', 'table', 'grid');
-	// Column widths from the longest names (CSSOM, which the CSP allows; no style attribute).
-	const longest = (names, min, max) =>
-	    Math.min(Math.max(min, ...names.map((n) => String(n).length)), max);
-	table.style.setProperty('--probes', String(Math.max(columns.length, 1)));
-	table.style.setProperty('--probe-w', (longest(columns, 3, 12) + 2).toFixed(1) + 'ch');
-	table.style.setProperty('--host-w', (longest(hosts.map((h) => h.host + ' release ' +
-	    (h.release || '')), 16, 48) * 0.9 + 2).toFixed(1) + 'ch');
+	// Column widths from the names (CSSOM, which the CSP allows; no style attribute): one
+	// template for every row of the table, so the rows' grids line up.
+	const width = (n, min, max, k) => (Math.min(Math.max(min, n), max) * k + 2).toFixed(1) + 'ch';
+	const hostW = width(hosts.reduce((m, h) =>
+	    Math.max(m, (h.host + ' release ' + (h.release || '')).length), 0), 16, 48, 0.9);
+	table.style.setProperty('--columns', hostW + ' ' +
+	    columns.map((n) => width(String(n).length, 3, 12, 1.05)).join(' '));
 	if (grouped) {
 		table.appendChild(el('caption', null,
 		    'release ' + (release || '(none)') + ' \u2014 ' + hosts.length +
