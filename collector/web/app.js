@@ -354,6 +354,7 @@ const timeline = {
 	cutAt: 0,        // until when (ms): the note goes when that leaves the hour
 	error: '',       // why the last request failed, said under the timeline
 	hosts: [],       // the host names of the last status reply (their lanes)
+	ids: 0,          // the last id given to an event
 };
 
 function eventKey(e) {
@@ -376,6 +377,8 @@ function mergeHistory(reply, sinceMs) {
 		const k = eventKey(e);
 		if (!timeline.keys.has(k)) {
 			timeline.keys.add(k);
+			e.atMs = Date.parse(e.at) || 0; // parsed once: events are sorted and placed by it
+			e.id = String(++timeline.ids);  // names its mark (data-key), for the focus
 			timeline.events.push(e);
 			added++;
 		}
@@ -387,7 +390,7 @@ function mergeHistory(reply, sinceMs) {
 		timeline.cutAt = Date.parse(events[0].at) || 0;
 	}
 	if (added) {
-		timeline.events.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+		timeline.events.sort((a, b) => a.atMs - b.atMs); // stable: same-time events keep order
 		timeline.newest = timeline.events[timeline.events.length - 1].at;
 		timeline.version++;
 	}
@@ -398,7 +401,7 @@ function pruneHistory(nowMs) {
 	const from = nowMs - HOUR_MS;
 	let cut = 0;
 	while (cut < timeline.events.length &&
-	    (Date.parse(timeline.events[cut].at) < from || timeline.events.length - cut > TIMELINE_MAX)) {
+	    (timeline.events[cut].atMs < from || timeline.events.length - cut > TIMELINE_MAX)) {
 		cut++;
 	}
 	if (cut) {
@@ -493,11 +496,11 @@ function timelineLanes(events, hostNames) {
 	const lastAt = new Map();
 	for (const e of events) {
 		if (e.host !== FLEET_LANE) {
-			lastAt.set(e.host, e.at); // events are oldest first: the last one stays
+			lastAt.set(e.host, e.atMs); // events are oldest first: the last one stays
 		}
 	}
 	const active = Array.from(lastAt.keys()).sort((a, b) =>
-	    Date.parse(lastAt.get(b)) - Date.parse(lastAt.get(a)));
+	    lastAt.get(b) - lastAt.get(a));
 	const chosen = new Set(active.slice(0, TIMELINE_LANES));
 	for (const h of hostNames) {
 		if (chosen.size >= TIMELINE_LANES) {
@@ -548,10 +551,7 @@ function drawTimeline() {
 	const width = Math.max(640, box.clientWidth || 0);
 	const toMs = Math.ceil(Date.now() / 60000) * 60000;
 	const fromMs = toMs - HOUR_MS;
-	const inHour = timeline.events.filter((e) => {
-		const t = Date.parse(e.at);
-		return t >= fromMs && t <= toMs;
-	});
+	const inHour = timeline.events.filter((e) => e.atMs >= fromMs && e.atMs <= toMs);
 	const { lanes, hidden } = timelineLanes(inHour, timeline.hosts);
 	const notes = [timeline.error, timeline.cutAt >= fromMs ? timeline.cut : ''].filter((n) => n);
 	if (hidden > 0) {
@@ -590,11 +590,11 @@ function drawTimeline() {
 		if (y === undefined) {
 			continue; // a host beyond TIMELINE_LANES
 		}
-		const x = x0 + (Date.parse(e.at) - fromMs) / HOUR_MS * (x1 - x0);
+		const x = x0 + (e.atMs - fromMs) / HOUR_MS * (x1 - x0);
 		const m = markOf(e);
 		const g = svg('g', { class: 'mark ' + m.cls, transform: 'translate(' + x.toFixed(1) + ',' + y + ')',
 			tabindex: 0, 'data-kind': e.kind });
-		g.setAttribute('data-key', eventKey(e));
+		g.setAttribute('data-key', e.id);
 		g.setAttribute('data-lane', e.host === FLEET_LANE ? '(fleet)' : e.host);
 		g.appendChild(svg('title', null, eventTitle(e)));
 		g.appendChild(markShape(m.shape));
