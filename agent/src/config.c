@@ -21,6 +21,7 @@
 #include "fl/text.h"
 #include "fl/time.h"
 #include "fl/tls.h"
+#include "fl/urls.h"
 
 #define MAX_KEYS 64 // keys remembered per section, for duplicate detection
 
@@ -276,11 +277,17 @@ set_path(char *dst, size_t dstlen, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+// One URL or a comma-separated list of them (fl/urls.h): every collector of an active/standby
+// pair. Kept as written; the sender and the respondent parse it again to dial each.
 static int
-set_url(char *dst, size_t dstlen, const char *v, char *why, size_t whylen)
+set_url_list(char *dst, size_t dstlen, const char *v, char *why, size_t whylen)
 {
-	if (strstr(v, "://") == NULL || fl_strlcpy_checked(dst, v, dstlen) != 0) {
-		snprintf(why, whylen, "must be an nng URL such as tcp://HOST:PORT or ipc:///PATH");
+	fl_urls urls;
+	if (fl_urls_parse(v, false, &urls, why, whylen) != 0) {
+		return -1;
+	}
+	if (fl_strlcpy_checked(dst, v, dstlen) != 0) {
+		snprintf(why, whylen, "list longer than %zu bytes", dstlen - 1);
 		return -1;
 	}
 	return 0;
@@ -297,10 +304,10 @@ set_agent_key(agent_config *cfg, const char *key, const char *v, char *why, size
 		return 0;
 	}
 	if (strcmp(key, "collector") == 0) {
-		return set_url(cfg->collector, sizeof(cfg->collector), v, why, whylen);
+		return set_url_list(cfg->collector, sizeof(cfg->collector), v, why, whylen);
 	}
 	if (strcmp(key, "survey") == 0) {
-		return set_url(cfg->survey, sizeof(cfg->survey), v, why, whylen);
+		return set_url_list(cfg->survey, sizeof(cfg->survey), v, why, whylen);
 	}
 	if (strcmp(key, "interval") == 0) {
 		if (fl_duration_parse(v, &cfg->interval_ms) != 0 || cfg->interval_ms < 100) {
@@ -384,7 +391,7 @@ static void
 check_security(loader *l)
 {
 	agent_config *cfg  = l->cfg;
-	bool          tls  = fl_tls_url(cfg->collector) || fl_tls_url(cfg->survey);
+	bool          tls  = fl_urls_any_tls(cfg->collector) || fl_urls_any_tls(cfg->survey);
 	bool          any  = cfg->tls_ca[0] || cfg->tls_cert[0] || cfg->tls_key[0];
 	int           line = cfg->tls_line > 0 ? cfg->tls_line : 0;
 	char          why[512];

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "fl/labels.h"
+#include "fl/urls.h"
 #include "probe.h"
 
 #define AGENT_DEFAULT_CONFIG     "/etc/faultline/agent.conf"
@@ -45,10 +46,10 @@ typedef struct agent_probe_cfg {
 } agent_probe_cfg;
 
 typedef struct agent_config {
-	char     path[PATH_MAX]; // the file it came from, for messages
-	char     name[256];      // host name reported to the collector
-	char     collector[256];
-	char     survey[256];
+	char     path[PATH_MAX];              // the file it came from, for messages
+	char     name[256];                   // host name reported to the collector
+	char     collector[FL_URLS_TEXT_LEN]; // one URL or a list (fl/urls.h): every collector
+	char     survey[FL_URLS_TEXT_LEN];    // likewise: each collector's survey address
 	uint32_t interval_ms;
 	char     release_file[PATH_MAX]; // "" when not set: release is "unknown"
 	char     expectations[PATH_MAX]; // "" when not set

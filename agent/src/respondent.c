@@ -20,6 +20,7 @@
 #include "fl/log.h"
 #include "fl/str.h"
 #include "fl/unmet.h"
+#include "fl/urls.h"
 #include "fl/wire.h"
 #include "secure.h"
 
@@ -320,8 +321,19 @@ agent_respondent_new(const char *url, agent_respondent **out, char *err, size_t 
 	}
 	nng_socket_set_ms(r->sock, NNG_OPT_RECONNMINT, 100);
 	nng_socket_set_ms(r->sock, NNG_OPT_RECONNMAXT, 2000);
-	if (agent_secure_dial(r->sock, url, NULL, err, errlen) != 0) { // TLS when tls+tcp://
+	// Every collector of the list (fl/urls.h): only the active one listens and surveys, and a
+	// reply goes back on the connection its survey came from.
+	fl_urls urls;
+	char    why[300];
+	if (fl_urls_parse(url, false, &urls, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "cannot dial collector %s: %s", url, why);
 		goto fail_sock;
+	}
+	for (size_t i = 0; i < urls.n; i++) {
+		if (agent_secure_dial(r->sock, urls.v[i], NULL, err, errlen) !=
+		    0) { // TLS: secure.h
+			goto fail_sock;
+		}
 	}
 	// The thread never takes signals: the daemon loop handles them.
 	sigfillset(&all);

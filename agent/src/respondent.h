@@ -38,7 +38,8 @@
 
 typedef struct agent_respondent agent_respondent;
 
-// Opens the socket, dials url (not waiting for the collector) and starts the thread. Surveys
+// Opens the socket, dials each URL of url (one, or a comma-separated list: fl/urls.h; not
+// waiting for the collector) and starts the thread. Surveys
 // are answered only once agent_respondent_attach() has been called. 0, or -1 with err.
 int agent_respondent_new(const char *url, agent_respondent **out, char *err, size_t errlen);
 

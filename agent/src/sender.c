@@ -18,6 +18,7 @@
 
 #include "fl/log.h"
 #include "fl/time.h"
+#include "fl/urls.h"
 #include "fl/version.h"
 #include "fl/wire.h"
 #include "secure.h"
@@ -35,8 +36,9 @@ typedef struct spooled {
 
 struct agent_sender {
 	nng_socket sock;
-	nng_dialer dialer;
-	char       url[256];
+	fl_urls    urls;                        // every collector (sender.h): one dialer each
+	nng_dialer dialers[FL_URLS_MAX];        // dialers[i] dials urls.v[i]
+	char       urls_text[FL_URLS_TEXT_LEN]; // as configured, for messages
 	char       host[256];
 	uint32_t   interval_ms;
 	uint64_t   seq;
@@ -108,6 +110,19 @@ user_timeout_ms(const agent_sender *s)
 	                                : (unsigned) ms;
 }
 
+// The URL of the collector p is connected to (its dialer's), for messages.
+static const char *
+pipe_url(const agent_sender *s, nng_pipe p)
+{
+	nng_dialer d = nng_pipe_dialer(p);
+	for (size_t i = 0; i < s->urls.n; i++) {
+		if (nng_dialer_id(s->dialers[i]) == nng_dialer_id(d)) {
+			return s->urls.v[i];
+		}
+	}
+	return s->urls_text;
+}
+
 static void
 on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
@@ -115,15 +130,30 @@ on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 	if (ev == NNG_PIPE_EV_ADD_POST) {
 		tune_tcp(p, user_timeout_ms(s));
 		s->pipes++;
-		fl_log(FL_LOG_NOTICE, "sender", "connected to collector %s", s->url);
+		fl_log(FL_LOG_NOTICE, "sender", "connected to collector %s", pipe_url(s, p));
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
 		s->pipes--;
 		s->gen++;
 		if (!s->closing) {
 			fl_log(FL_LOG_WARN, "sender", "lost connection to collector %s; spooling",
-			    s->url);
+			    pipe_url(s, p));
 		}
 	}
+}
+
+// Starts one dialer per collector. 0, or -1 with err (the dialers started are closed).
+static int
+dial_all(agent_sender *s, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < s->urls.n; i++) {
+		if (agent_secure_dial(s->sock, s->urls.v[i], &s->dialers[i], err, errlen) != 0) {
+			while (i-- > 0) {
+				nng_dialer_close(s->dialers[i]);
+			}
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -132,9 +162,15 @@ agent_sender_new(const char *url, const char *host, uint32_t interval_ms, uint32
 {
 	agent_sender *s;
 	int           rv;
+	char          why[300];
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "cannot create sender: out of memory");
+		return -1;
+	}
+	if (fl_urls_parse(url, false, &s->urls, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "cannot dial collector %s: %s", url, why);
+		free(s);
 		return -1;
 	}
 	s->cap   = spool_size > 0 ? spool_size : 1;
@@ -146,7 +182,7 @@ agent_sender_new(const char *url, const char *host, uint32_t interval_ms, uint32
 		snprintf(err, errlen, "cannot create sender: out of memory");
 		return -1;
 	}
-	snprintf(s->url, sizeof(s->url), "%s", url);
+	snprintf(s->urls_text, sizeof(s->urls_text), "%s", url);
 	snprintf(s->host, sizeof(s->host), "%s", host);
 	s->interval_ms = interval_ms;
 	if (getrandom(&s->boot_id, sizeof(s->boot_id), 0) != sizeof(s->boot_id)) {
@@ -168,7 +204,7 @@ agent_sender_new(const char *url, const char *host, uint32_t interval_ms, uint32
 	(void) fl_wire_socket_limits(s->sock);
 	nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, on_pipe, s);
 	nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, on_pipe, s);
-	if (agent_secure_dial(s->sock, url, &s->dialer, err, errlen) != 0) { // TLS: secure.h
+	if (dial_all(s, err, errlen) != 0) { // TLS: secure.h
 		nng_close(s->sock);
 		free(s->ring);
 		free(s);
@@ -347,11 +383,13 @@ check_stall(agent_sender *s, bool refused)
 	}
 	fl_log(FL_LOG_WARN, "sender",
 	    "collector %s has taken no report for %lld s with the connection up; reconnecting",
-	    s->url, (long long) ((now - s->stall_since) / 1000000));
+	    s->urls_text, (long long) ((now - s->stall_since) / 1000000));
 	s->stall_since = 0;
-	nng_dialer_close(s->dialer); // closes its connection: on_pipe() counts the loss
+	for (size_t i = 0; i < s->urls.n; i++) {
+		nng_dialer_close(s->dialers[i]); // closes its connection: on_pipe() counts the loss
+	}
 	char err[512];
-	if (agent_secure_dial(s->sock, s->url, &s->dialer, err, sizeof(err)) != 0) {
+	if (dial_all(s, err, sizeof(err)) != 0) {
 		fl_log(FL_LOG_ERR, "sender", "%s (again)", err);
 	}
 }

@@ -4,6 +4,13 @@
 // and probes with the collector down; nng redials by itself (100ms growing to 2s) and a
 // collector restart needs nothing from the agent.
 //
+// Several collectors (`collector = tcp://c1:7600, tcp://c2:7600`, fl/urls.h): one dialer per
+// address on the same PUSH socket. PUSH sends only on connections that are up, and only the
+// active collector of an active/standby pair listens (a standby does not, and one that loses
+// the lease closes its listener), so reports go to whichever collector is active; while none
+// is, they wait in the spool, and when the active one goes away its connection's end puts the
+// reports it may have swallowed back in front of the spool (below), for the next one.
+//
 // Each round's Report is packed once and queued in a bounded in-memory spool (a ring of
 // spool_size packed reports). Sending is only tried while a connection to the collector is up,
 // and then waits at most 250ms for the connection to take a report: what the collector does
@@ -45,8 +52,9 @@ typedef struct agent_sender_stats {
 	size_t   queued;   // reports waiting now
 } agent_sender_stats;
 
-// Opens the socket and starts dialing url. host and interval_ms go into every report. 0, or -1
-// with err (bad URL, out of memory).
+// Opens the socket and starts dialing every URL of url (one, or a comma-separated list:
+// fl/urls.h). host and interval_ms go into every report. 0, or -1 with err (bad URL, out of
+// memory).
 int agent_sender_new(const char *url, const char *host, uint32_t interval_ms, uint32_t spool_size,
     agent_sender **out, char *err, size_t errlen);
 

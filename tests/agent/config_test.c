@@ -371,6 +371,33 @@ test_bad_values(void **state)
 	    "\"NAME\"]");
 }
 
+// Several collectors: a comma list, blanks allowed, each URL checked, at most FL_URLS_MAX, and
+// errors at FILE:LINE naming the entry at fault.
+static void
+test_collector_lists(void **state)
+{
+	(void) state;
+	agent_config *cfg = parse_ok("[agent]\n"
+	                             "collector = tcp://c1:7600, tcp://c2:7600\n"
+	                             "survey = tcp://c1:7601,tcp://c2:7601\n"
+	                             "[tcp \"a\"]\naddress = h:1\n");
+	assert_string_equal(cfg->collector, "tcp://c1:7600, tcp://c2:7600");
+	assert_string_equal(cfg->survey, "tcp://c1:7601,tcp://c2:7601");
+	agent_config_free(cfg);
+	expect_err("[agent]\ncollector = tcp://c1:7600, c2:7600\n",
+	    "t.conf:2: [agent] collector: \"c2:7600\" must be an nng URL such as tcp://HOST:PORT "
+	    "or ipc:///PATH");
+	expect_err("[agent]\nsurvey = tcp://c1:7601, tcp://c1:7601\n",
+	    "t.conf:2: [agent] survey: \"tcp://c1:7601\" is in the list twice");
+	expect_err("[agent]\ncollector = tcp://c1:1,tcp://c2:1,tcp://c3:1,tcp://c4:1,tcp://c5:1,"
+	           "tcp://c6:1,tcp://c7:1,tcp://c8:1,tcp://c9:1\n",
+	    "t.conf:2: [agent] collector: more than 8 URLs in the list");
+	// TLS in any entry needs the TLS keys.
+	expect_err("[agent]\ncollector = tcp://c1:7600, tls+tcp://c2:7600\n",
+	    "t.conf:0: [agent] a tls+tcp:// collector or survey needs tls_ca, tls_cert and "
+	    "tls_server_name");
+}
+
 static void
 test_status_range(void **state)
 {
@@ -605,6 +632,7 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_status_range),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_collector_lists),
 		cmocka_unit_test_setup_teardown(test_include_confd, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_include_errors, make_dir, remove_dir),
 	};
