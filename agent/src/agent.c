@@ -169,7 +169,8 @@ sender_settings_differ(const agent_config *a, const agent_config *b)
 	    strcmp(a->tls_ca, b->tls_ca) != 0 || strcmp(a->tls_cert, b->tls_cert) != 0 ||
 	    strcmp(a->tls_key, b->tls_key) != 0 ||
 	    strcmp(a->tls_server_name, b->tls_server_name) != 0 ||
-	    a->interval_ms != b->interval_ms || a->spool_size != b->spool_size;
+	    a->interval_ms != b->interval_ms || a->spool_size != b->spool_size ||
+	    a->spool_file_max != b->spool_file_max || strcmp(a->state_dir, b->state_dir) != 0;
 }
 
 // Set once the main loop has taken SIGTERM/SIGINT (a survey round may still be running).
@@ -258,8 +259,8 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 		agent_config_free(cfg);
 		return 2;
 	}
-	if (agent_sender_new(cfg->collector, cfg->name, cfg->interval_ms, cfg->spool_size, &sender,
-	        err, sizeof(err)) != 0 ||
+	if (agent_sender_new(cfg->collector, cfg->name, cfg->interval_ms, cfg->spool_size,
+	        cfg->state_dir, cfg->spool_file_max, &sender, err, sizeof(err)) != 0 ||
 	    agent_runner_new(cfg, true, &runner, err, sizeof(err)) != 0 ||
 	    (cfg->survey[0] != '\0' &&
 	        agent_respondent_new(cfg->survey, &resp, err, sizeof(err)) != 0)) {
@@ -334,17 +335,33 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 			continue;
 		}
 		if (sender_settings_differ(cfg, ncfg)) {
+			// The old sender goes first: it leaves what it still holds in the spool
+			// file (and unlocks it), which the new one takes over and sends.
 			agent_sender *ns;
+			agent_sender_free(sender);
+			sender = NULL;
 			if (agent_sender_new(ncfg->collector, ncfg->name, ncfg->interval_ms,
-			        ncfg->spool_size, &ns, err, sizeof(err)) != 0) {
+			        ncfg->spool_size, ncfg->state_dir, ncfg->spool_file_max, &ns, err,
+			        sizeof(err)) != 0) {
 				fl_log(FL_LOG_ERR, "agent",
 				    "cannot reload: %s; keeping the running config", err);
+				if (agent_sender_new(cfg->collector, cfg->name, cfg->interval_ms,
+				        cfg->spool_size, cfg->state_dir, cfg->spool_file_max,
+				        &sender, err, sizeof(err)) != 0) {
+					fl_log(
+					    FL_LOG_ERR, "agent", "cannot report any more: %s", err);
+					agent_respondent_attach(resp, cfg, NULL, NULL);
+					agent_respondent_unlock(resp);
+					agent_runner_free(nr, 0);
+					agent_config_free(ncfg);
+					break;
+				}
+				agent_respondent_attach(resp, cfg, runner, sender);
 				agent_respondent_unlock(resp);
 				agent_runner_free(nr, 0);
 				agent_config_free(ncfg);
 				continue;
 			}
-			agent_sender_free(sender);
 			sender = ns;
 		}
 		agent_runner_inherit(nr, runner);

@@ -22,6 +22,7 @@
 #include "fl/time.h"
 #include "fl/tls.h"
 #include "fl/urls.h"
+#include "spool_file.h"
 
 #define MAX_KEYS 64 // keys remembered per section, for duplicate detection
 
@@ -141,9 +142,10 @@ set_defaults(agent_config *cfg)
 	snprintf(cfg->collector, sizeof(cfg->collector), "%s", AGENT_DEFAULT_COLLECTOR);
 	snprintf(cfg->survey, sizeof(cfg->survey), "%s", AGENT_DEFAULT_SURVEY);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", AGENT_DEFAULT_STATE_DIR);
-	cfg->interval_ms = AGENT_DEFAULT_INTERVAL;
-	cfg->spool_size  = AGENT_DEFAULT_SPOOL_SIZE;
-	cfg->log_level   = -1;
+	cfg->interval_ms    = AGENT_DEFAULT_INTERVAL;
+	cfg->spool_size     = AGENT_DEFAULT_SPOOL_SIZE;
+	cfg->spool_file_max = AGENT_DEFAULT_SPOOL_FILE;
+	cfg->log_level      = -1;
 }
 
 // Ends the current section: validates a probe section and keeps its instance.
@@ -351,6 +353,17 @@ set_agent_key(agent_config *cfg, const char *key, const char *v, char *why, size
 	if (strcmp(key, "spool_size") == 0) {
 		if (fl_cfg_uint(v, 0, 1000000, &cfg->spool_size) != 0) {
 			snprintf(why, whylen, "must be a number of rounds from 0 to 1000000");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "spool_file_max") == 0) {
+		if (fl_cfg_bytes(v, 0, AGENT_MAX_SPOOL_FILE, &cfg->spool_file_max) != 0 ||
+		    (cfg->spool_file_max > 0 && cfg->spool_file_max < AGENT_SPOOL_FILE_MIN)) {
+			snprintf(why, whylen,
+			    "must be 0 (no spool file) or a size from 64KiB to 4GiB (bytes, or "
+			    "with "
+			    "KiB/MiB/GiB)");
 			return -1;
 		}
 		return 0;

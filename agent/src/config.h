@@ -3,7 +3,8 @@
 // The file is INI, read by the shared reader (fl/cfg.h: long lines, every error, includes):
 //
 //   [agent]                 name, collector, survey, interval, release_file, expectations,
-//                           state_dir, log_level, spool_size, tls_ca, tls_cert, tls_key,
+//                           state_dir, log_level, spool_size, spool_file_max, tls_ca,
+//                           tls_cert, tls_key,
 //                           tls_server_name, sign_key, labels (all optional, defaults below)
 //   [http "app"]            one probe; the kind picks agent_probe_ops (probe.h), which parses
 //   [tcp "cache"]           and validates the section's keys
@@ -33,7 +34,9 @@
 #define AGENT_DEFAULT_SURVEY     "tcp://127.0.0.1:7601"
 #define AGENT_DEFAULT_INTERVAL   5000 // ms
 #define AGENT_DEFAULT_STATE_DIR  "/var/lib/faultline-agent"
-#define AGENT_DEFAULT_SPOOL_SIZE 1000 // rounds kept while the collector is away
+#define AGENT_DEFAULT_SPOOL_SIZE 1000                // rounds kept while the collector is away
+#define AGENT_DEFAULT_SPOOL_FILE (16u * 1024 * 1024) // bytes of state_dir/spool (spool_file.h)
+#define AGENT_MAX_SPOOL_FILE     (4ULL * 1024 * 1024 * 1024)
 #define AGENT_MAX_PROBES         FL_WIRE_MAX_RESULTS
 #define AGENT_CFG_ERRLEN         4096 // enough for a screenful of "FILE:LINE: message" lines
 
@@ -57,6 +60,7 @@ typedef struct agent_config {
 	int      log_level; // FL_LOG_*; -1 when not set in the file
 	bool     log_json;  // log_format = json: one JSON object per log line
 	uint32_t spool_size;
+	uint64_t spool_file_max; // bytes of the spool file in state_dir; 0: memory spool only
 
 	// Transport security (secure.h): TLS files are needed when collector or survey is
 	// tls+tcp://; they and sign_key are checked at load time (readable, key private, key

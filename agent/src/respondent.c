@@ -200,8 +200,8 @@ survey_round(agent_respondent *r, char *cfg_path, size_t pathlen, char *state_di
 	agent_sender_submit(r->sender, &round);
 	// The copy for the surveyor: the collector identifies rounds by the sender's seq and
 	// applies the submitted one; this copy is only read.
-	if (agent_report_pack(r->cfg->name, r->cfg->interval_ms, 0, 0, 0, &round, &buf, &len) ==
-	    0) {
+	if (agent_report_pack(
+	        r->cfg->name, r->cfg->interval_ms, 0, 0, false, 0, &round, &buf, &len) == 0) {
 		rep = fl__report__unpack(NULL, len, buf);
 		free(buf);
 	}

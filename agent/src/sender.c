@@ -22,11 +22,13 @@
 #include "fl/version.h"
 #include "fl/wire.h"
 #include "secure.h"
+#include "spool_file.h"
 
 #define SEND_WAIT_MS        250
-#define RETAIN_MAX          64        // reports kept after handing them to nng (sender.h)
-#define STALL_MIN_US        5000000LL // sends refused this long with a connection up: reconnect
-#define USER_TIMEOUT_MIN_MS 10000     // unacknowledged data this long: the kernel drops the link
+#define RETAIN_MAX          64          // reports kept after handing them to nng (sender.h)
+#define STALL_MIN_US        5000000LL   // sends refused this long with a connection up: reconnect
+#define USER_TIMEOUT_MIN_MS 10000       // unacknowledged data this long: the kernel drops the link
+#define FILE_SLACK          (64 * 1024) // dead bytes the spool file may hold beyond 2 x live
 
 typedef struct spooled {
 	uint8_t *buf;
@@ -43,6 +45,9 @@ struct agent_sender {
 	uint32_t   interval_ms;
 	uint64_t   seq;
 	uint64_t   boot_id;
+	bool       seq_spans_starts; // seqs continue across starts (the spool file: sender.h)
+
+	agent_spool_file *file; // the spool on disk (spool_file.h); NULL: memory only
 
 	spooled *ring;
 	size_t   cap; // ring slots (at least 1)
@@ -156,9 +161,12 @@ dial_all(agent_sender *s, char *err, size_t errlen)
 	return 0;
 }
 
+static void file_rewrite(agent_sender *s);
+static void file_load(agent_sender *s, const char *dir, uint64_t max_bytes);
+
 int
 agent_sender_new(const char *url, const char *host, uint32_t interval_ms, uint32_t spool_size,
-    agent_sender **out, char *err, size_t errlen)
+    const char *spool_dir, uint64_t spool_file_max, agent_sender **out, char *err, size_t errlen)
 {
 	agent_sender *s;
 	int           rv;
@@ -210,13 +218,17 @@ agent_sender_new(const char *url, const char *host, uint32_t interval_ms, uint32
 		free(s);
 		return -1;
 	}
+	if (s->keep && spool_dir != NULL && spool_dir[0] != '\0' && spool_file_max > 0) {
+		file_load(s, spool_dir, spool_file_max);
+	}
 	*out = s;
 	return 0;
 }
 
 int
 agent_report_pack(const char *host, uint32_t interval_ms, uint64_t seq, uint64_t boot_id,
-    uint64_t spool_dropped, const agent_round_out *round, uint8_t **buf, size_t *len)
+    bool seq_spans_starts, uint64_t spool_dropped, const agent_round_out *round, uint8_t **buf,
+    size_t *len)
 {
 	Fl__Report        rep = FL__REPORT__INIT;
 	Fl__ProbeResult **res = NULL;
@@ -242,6 +254,7 @@ agent_report_pack(const char *host, uint32_t interval_ms, uint64_t seq, uint64_t
 	rep.round_started_us    = round->started_us;
 	rep.max_round_ms        = round->max_round_ms;
 	rep.boot_id             = boot_id;
+	rep.seq_spans_starts    = seq_spans_starts;
 	rep.spool_dropped       = spool_dropped;
 	rep.expectations_file   = (char *) round->expectations_file;
 	rep.expectations_digest = (char *) round->expectations_digest;
@@ -282,8 +295,8 @@ agent_sender_submit(agent_sender *s, const agent_round_out *round)
 	uint8_t *buf;
 	size_t   len;
 
-	if (agent_report_pack(s->host, s->interval_ms, ++s->seq, s->boot_id, s->st.dropped, round,
-	        &buf, &len) != 0) {
+	if (agent_report_pack(s->host, s->interval_ms, ++s->seq, s->boot_id, s->seq_spans_starts,
+	        s->st.dropped, round, &buf, &len) != 0) {
 		fl_log(FL_LOG_ERR, "sender", "cannot pack report: out of memory");
 		return -1;
 	}
@@ -301,6 +314,9 @@ agent_sender_submit(agent_sender *s, const agent_round_out *round)
 	e->len       = len;
 	e->attempted = false;
 	s->count++;
+	if (s->file != NULL && agent_spool_file_append(s->file, buf, len) != 0) {
+		file_rewrite(s); // over its bound (or failing): rewrite with what is live
+	}
 	agent_sender_flush(s);
 	if (!s->keep) {
 		while (s->count > 0) {
@@ -309,6 +325,19 @@ agent_sender_submit(agent_sender *s, const agent_round_out *round)
 		}
 	}
 	s->st.queued = s->count;
+	if (s->file != NULL) {
+		uint64_t live = 0;
+		for (size_t i = 0; i < s->r_count; i++) {
+			live += s->retained[(s->r_head + i) % RETAIN_MAX].len + 16;
+		}
+		for (size_t i = 0; i < s->count; i++) {
+			live += s->ring[(s->head + i) % ring_size(s)].len + 16;
+		}
+		// Delivered reports outweigh those still live: rewrite (amortised O(1) a round).
+		if (agent_spool_file_bytes(s->file) > 2 * live + FILE_SLACK) {
+			file_rewrite(s);
+		}
+	}
 	return 0;
 }
 
@@ -456,6 +485,77 @@ agent_sender_flush(agent_sender *s)
 	return n;
 }
 
+// Rewrites the spool file with what is live: the retained reports, then the queued ones, oldest
+// first (spool_file.h keeps the newest that fit its bound).
+static void
+file_rewrite(agent_sender *s)
+{
+	size_t    n = s->r_count + s->count, k = 0;
+	uint8_t **bufs = calloc(n > 0 ? n : 1, sizeof(*bufs));
+	size_t   *lens = calloc(n > 0 ? n : 1, sizeof(*lens));
+	if (bufs == NULL || lens == NULL) {
+		fl_log(FL_LOG_WARN, "sender", "cannot rewrite the spool file: out of memory");
+	} else {
+		for (size_t i = 0; i < s->r_count; i++, k++) {
+			const spooled *e = &s->retained[(s->r_head + i) % RETAIN_MAX];
+			bufs[k]          = e->buf;
+			lens[k]          = e->len;
+		}
+		for (size_t i = 0; i < s->count; i++, k++) {
+			const spooled *e = &s->ring[(s->head + i) % ring_size(s)];
+			bufs[k]          = e->buf;
+			lens[k]          = e->len;
+		}
+		(void) agent_spool_file_rewrite(s->file, s->boot_id, s->seq, bufs, lens, n);
+	}
+	free(bufs);
+	free(lens);
+}
+
+// Opens the spool file in dir and queues what an earlier start left in it, oldest first, as
+// replays in front of anything this start makes. This start's seqs begin above the highest the
+// file holds and above the wall clock in microseconds (which grows far faster than rounds), so
+// they are higher than any earlier start's, even one whose file is gone or older (sender.h).
+// Without a usable file the spool is in memory only (logged) and seqs start at 1.
+static void
+file_load(agent_sender *s, const char *dir, uint64_t max_bytes)
+{
+	agent_spool_loaded ld;
+	char               err[PATH_MAX + 128];
+
+	if (agent_spool_file_open(dir, s->host, max_bytes, &s->file, &ld, err, sizeof(err)) != 0) {
+		fl_log(FL_LOG_WARN, "sender", "%s; the spool is in memory only", err);
+		s->file = NULL;
+		return;
+	}
+	if (ld.corrupt > 0) {
+		fl_log(FL_LOG_WARN, "sender",
+		    "spool file in %s: %llu damaged or foreign records skipped", dir,
+		    (unsigned long long) ld.corrupt);
+	}
+	size_t first = ld.n > s->cap ? ld.n - s->cap : 0; // the memory spool's bound holds
+	s->st.dropped += first;
+	for (size_t i = first; i < ld.n; i++) {
+		s->ring[(s->head + s->count) % ring_size(s)] =
+		    (spooled) { ld.bufs[i], ld.lens[i], true };
+		ld.bufs[i] = NULL;
+		s->count++;
+	}
+	uint64_t now        = (uint64_t) fl_now_us();
+	s->seq              = ld.last_seq > now ? ld.last_seq : now;
+	s->seq_spans_starts = true;
+	s->st.queued        = s->count;
+	s->st.loaded        = s->count;
+	s->st.file_skipped  = ld.corrupt + first;
+	if (s->count > 0) {
+		fl_log(FL_LOG_NOTICE, "sender",
+		    "%zu reports of an earlier start found in the spool file: sending them first",
+		    s->count);
+	}
+	agent_spool_loaded_fini(&ld);
+	file_rewrite(s); // this start owns the file now
+}
+
 void
 agent_sender_stats_get(const agent_sender *s, agent_sender_stats *st)
 {
@@ -468,11 +568,20 @@ agent_sender_free(agent_sender *s)
 	if (s == NULL) {
 		return;
 	}
-	if (s->count > 0) {
-		fl_log(FL_LOG_NOTICE, "sender", "%zu unsent reports discarded at exit", s->count);
-	}
 	s->closing = true;
 	nng_close(s->sock);
+	requeue(s); // what the last connection may have swallowed is live too
+	if (s->file != NULL) {
+		file_rewrite(s); // exactly what is live, fsync'd
+		agent_spool_file_close(s->file);
+		if (s->count > 0) {
+			fl_log(FL_LOG_NOTICE, "sender",
+			    "%zu unsent reports kept in the spool file for the next start",
+			    s->count);
+		}
+	} else if (s->count > 0) {
+		fl_log(FL_LOG_NOTICE, "sender", "%zu unsent reports discarded at exit", s->count);
+	}
 	while (s->count > 0) {
 		drop_head(s);
 	}

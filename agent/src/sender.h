@@ -29,6 +29,15 @@
 // and a connection that refuses every report for max(5 s, 3 intervals) (collector stopped
 // reading) is closed and dialed again. docs/reliability.md states the resulting guarantee.
 //
+// With a spool file (spool_dir and spool_file_max: spool_file.h) the spool also survives the
+// agent's own restart: the queued and retained reports are mirrored to state_dir/spool, and a
+// new start sends what an earlier one left there first, oldest first, each with its original
+// boot_id and seq. A new start still gets a new boot_id, but its seqs begin above the highest
+// the file holds and above the wall clock in microseconds, and its reports say so
+// (Report.seq_spans_starts): the collector orders the host's rounds by seq alone across
+// starts, so a round of an earlier start re-sent after the new start's is a duplicate, not a
+// "new boot" applied again. Without a file seqs start at 1 with each boot_id, as before.
+//
 // Fields set at send time (sent_us, replayed, spool_dropped) are appended to the packed
 // report as a second encoding of those fields: protobuf's "last value wins" merges them, so a
 // spooled report is never re-packed.
@@ -46,17 +55,22 @@
 typedef struct agent_sender agent_sender;
 
 typedef struct agent_sender_stats {
-	uint64_t sent;     // reports the collector took
-	uint64_t replayed; // of which had waited in the spool
-	uint64_t dropped;  // reports dropped from a full spool
-	size_t   queued;   // reports waiting now
+	uint64_t sent;         // reports the collector took
+	uint64_t replayed;     // of which had waited in the spool
+	uint64_t dropped;      // reports dropped from a full spool
+	size_t   queued;       // reports waiting now
+	uint64_t loaded;       // reports of an earlier start taken from the spool file
+	uint64_t file_skipped; // spool file records skipped at start: damaged, foreign, over bound
 } agent_sender_stats;
 
 // Opens the socket and starts dialing every URL of url (one, or a comma-separated list:
 // fl/urls.h). host and interval_ms go into every report. 0, or -1 with err (bad URL, out of
 // memory).
+// spool_dir (NULL or "": none) and spool_file_max (0: none) keep the spool in
+// spool_dir/spool too (spool_file.h); a file that cannot be used is logged and the spool stays
+// in memory only.
 int agent_sender_new(const char *url, const char *host, uint32_t interval_ms, uint32_t spool_size,
-    agent_sender **out, char *err, size_t errlen);
+    const char *spool_dir, uint64_t spool_file_max, agent_sender **out, char *err, size_t errlen);
 
 // Packs a Report of the round (next seq), queues it and sends what the collector will take.
 // Returns 0, or -1 when the report could not be packed (out of memory; logged).
@@ -70,9 +84,11 @@ void agent_sender_stats_get(const agent_sender *s, agent_sender_stats *st);
 // Packs the Report for a round without queueing it (for tests and survey replies): *buf is
 // malloc'd, the caller frees it. 0 or -1 (out of memory).
 int agent_report_pack(const char *host, uint32_t interval_ms, uint64_t seq, uint64_t boot_id,
-    uint64_t spool_dropped, const agent_round_out *round, uint8_t **buf, size_t *len);
+    bool seq_spans_starts, uint64_t spool_dropped, const agent_round_out *round, uint8_t **buf,
+    size_t *len);
 
-// Closes the socket. Reports still queued are lost (logged with their count). Accepts NULL.
+// Closes the socket. Reports still queued are lost (logged with their count), unless a spool
+// file keeps them for the next start. Accepts NULL.
 void agent_sender_free(agent_sender *s);
 
 #endif // FL_AGENT_SENDER_H

@@ -380,14 +380,28 @@ add_latest(coll_ops *ops, const coll_host *h, const coll_probe *p)
 
 // ---- apply -----------------------------------------------------------------------------------
 
-// Duplicate detection over a sliding window of seqs per (host, boot_id). Returns 1 for a new
-// newest round, 0 for an older round not seen before, -1 for a duplicate.
-static int
-seq_check(coll_host *h, uint64_t boot_id, uint64_t seq)
+// True when r's seq is ordered with the host's rounds so far although r may come from another
+// agent start (boot_id): an agent with a spool file numbers its rounds across starts
+// (Report.seq_spans_starts) and re-sends earlier starts' rounds from that file.
+static bool
+seq_spans_starts(const coll_host *h, const Fl__Report *r)
 {
-	if (h->last_seen_us == 0 || boot_id != h->boot_id) {
-		// First report, or the agent restarted: its seqs start over.
-		h->boot_id    = boot_id;
+	return h->last_seen_us != 0 && r->seq_spans_starts;
+}
+
+// Duplicate detection over a sliding window of seqs per host. Within one agent start (boot_id)
+// seqs increase; across starts only when the agent says so (seq_spans_starts), and then the
+// window spans starts: a round of an earlier start that comes after the new start's (re-sent
+// from the agent's spool file when a connection ended, or to a collector that took over) is
+// older than last_seq, a duplicate when seen. Otherwise a new boot_id starts the window over.
+// Returns 1 for a new newest round, 0 for an older round not seen before, -1 for a duplicate.
+static int
+seq_check(coll_host *h, const Fl__Report *r)
+{
+	uint64_t seq = r->seq;
+	if (h->last_seen_us == 0 || (r->boot_id != h->boot_id && !seq_spans_starts(h, r))) {
+		// First report, or the agent restarted without a spool file: its seqs start over.
+		h->boot_id    = r->boot_id;
 		h->last_seq   = seq;
 		h->seq_window = 1;
 		return 1;
@@ -396,6 +410,7 @@ seq_check(coll_host *h, uint64_t boot_id, uint64_t seq)
 		uint64_t shift = seq - h->last_seq;
 		h->seq_window  = shift >= COLL_DUP_WINDOW ? 1 : (h->seq_window << shift) | 1;
 		h->last_seq    = seq;
+		h->boot_id     = r->boot_id; // the newest round's start (persisted with last_seq)
 		return 1;
 	}
 	uint64_t back = h->last_seq - seq;
@@ -841,13 +856,16 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 	if (ar != COLL_APPLIED) {
 		return ar;
 	}
-	bool     new_boot = h->last_seen_us == 0 || r->boot_id != h->boot_id;
-	uint64_t prev_seq = h->last_seq;
-	if ((sc = seq_check(h, r->boot_id, r->seq)) < 0) {
+	bool     other_boot = h->last_seen_us == 0 || r->boot_id != h->boot_id;
+	uint64_t prev_seq   = h->last_seq;
+	if ((sc = seq_check(h, r)) < 0) {
 		s->stats.dropped_duplicate++;
 		fl__report__free_unpacked(r, NULL);
 		return COLL_DUPLICATE;
 	}
+	// A new start only when its round is the newest: an earlier start's round re-sent late
+	// (spool file) must not reset what was learnt of the current one (clock skew, cadence).
+	bool new_boot = other_boot && sc > 0;
 	s->stats.reports_applied++;
 	s->stats.results_applied += r->n_results;
 	observe_times(s, h, r, now_us, new_boot, &t);

@@ -33,6 +33,37 @@ fl_cfg_uint(const char *v, uint32_t min, uint32_t max, uint32_t *out)
 }
 
 int
+fl_cfg_bytes(const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char              *end;
+	unsigned long long n;
+	uint64_t           mult = 1;
+
+	if (v == NULL || *v < '0' || *v > '9') {
+		return -1;
+	}
+	errno = 0;
+	n     = strtoull(v, &end, 10);
+	if (errno != 0) {
+		return -1;
+	}
+	if (strcmp(end, "KiB") == 0) {
+		mult = 1024;
+	} else if (strcmp(end, "MiB") == 0) {
+		mult = 1024 * 1024;
+	} else if (strcmp(end, "GiB") == 0) {
+		mult = 1024 * 1024 * 1024;
+	} else if (*end != '\0') {
+		return -1;
+	}
+	if (n > max / mult || n * mult < min) {
+		return -1;
+	}
+	*out = n * mult;
+	return 0;
+}
+
+int
 fl_cfg_bool(const char *v, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };

@@ -100,7 +100,8 @@ test_report_fields(void **state)
 	char          url[64], err[256];
 	nng_socket    pull = pull_listen(url, sizeof(url), 0);
 	agent_sender *s;
-	assert_int_equal(agent_sender_new(url, "hostA", 1000, 10, &s, err, sizeof(err)), 0);
+	assert_int_equal(
+	    agent_sender_new(url, "hostA", 1000, 10, NULL, 0, &s, err, sizeof(err)), 0);
 	make_round(1111);
 	agent_sender_submit(s, &round_out);
 	wait_connected(s);
@@ -144,7 +145,7 @@ test_spool_replay_and_overflow(void **state)
 	nng_close(pull);
 
 	agent_sender *s;
-	assert_int_equal(agent_sender_new(url, "hostB", 1000, 3, &s, err, sizeof(err)), 0);
+	assert_int_equal(agent_sender_new(url, "hostB", 1000, 3, NULL, 0, &s, err, sizeof(err)), 0);
 	for (int i = 1; i <= 5; i++) {
 		make_round(i * 1000);
 		assert_int_equal(agent_sender_submit(s, &round_out), 0);
@@ -189,7 +190,8 @@ test_bad_url(void **state)
 	(void) state;
 	agent_sender *s = NULL;
 	char          err[256];
-	assert_int_equal(agent_sender_new("bogus://x", "h", 1000, 1, &s, err, sizeof(err)), -1);
+	assert_int_equal(
+	    agent_sender_new("bogus://x", "h", 1000, 1, NULL, 0, &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "cannot dial collector bogus://x"));
 }
 

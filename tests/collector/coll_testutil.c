@@ -31,6 +31,7 @@ tu_pack(const tu_rep *d, size_t *len)
 	r.sent_us          = d->sent_us;
 	r.round_started_us = d->round_started_us;
 	r.replayed         = d->replayed;
+	r.seq_spans_starts = d->seq_spans_starts;
 	r.n_labels         = d->n_labels;
 	r.labels           = (char **) d->labels; // borrowed for packing only
 	r.n_results        = d->n;

@@ -27,8 +27,9 @@ typedef struct tu_rep {
 	int64_t         sent_us;          // 0: leave unset
 	int64_t         round_started_us; // 0: leave unset
 	bool            replayed;
-	uint32_t        interval_ms; // 0: 1000
-	uint32_t        schema;      // 0: current
+	bool            seq_spans_starts; // the agent numbers rounds across its starts
+	uint32_t        interval_ms;      // 0: 1000
+	uint32_t        schema;           // 0: current
 	size_t          n;
 	const tu_probe *probes;
 	size_t          n_labels; // "key=value" labels of the host

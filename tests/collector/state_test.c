@@ -197,6 +197,93 @@ test_duplicates(void **state)
 	coll_state_fini(&s);
 }
 
+// A round of agent start `boot` (which numbers rounds across starts: a spool file) at now.
+static coll_apply_result
+apply_spanning(
+    coll_state *s, uint64_t boot, uint64_t seq, const tu_probe *p, int64_t now, coll_ops *ops)
+{
+	tu_rep d = { .host        = "web1",
+		.boot_id          = boot,
+		.seq              = seq,
+		.seq_spans_starts = true,
+		.n                = 2,
+		.probes           = p,
+		.replayed         = true };
+	return coll_state_apply(s, tu_make(&d), now, ops);
+}
+
+// An agent restarted with its spool file: the new start has a new boot_id and seqs above the
+// earlier start's, and its spool file re-sends rounds of the earlier start (a connection that
+// ended at the boundary, a collector that took over). Those are duplicates, whatever their
+// boot_id, also after a collector restart; without seq_spans_starts a new boot_id starts the
+// window over (an agent with no spool file).
+static void
+test_duplicates_across_agent_starts(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	// Start A: rounds 1001-1003 (the last one failing).
+	assert_int_equal(apply_spanning(&s, 0xA, 1001, P_OK, T0, &ops), COLL_APPLIED);
+	assert_int_equal(apply_spanning(&s, 0xA, 1002, P_OK, T0 + SEC, &ops), COLL_APPLIED);
+	assert_int_equal(apply_spanning(&s, 0xA, 1003, P_FAIL, T0 + 2 * SEC, &ops), COLL_APPLIED);
+	// Start B continues above: 1004 (its file's highest + 1) and one far above (the clock).
+	assert_int_equal(apply_spanning(&s, 0xB, 1004, P_OK, T0 + 3 * SEC, &ops), COLL_APPLIED);
+	coll_host *h = coll_state_host(&s, "web1");
+	assert_int_equal(h->probes[0].status, FL__STATUS__STATUS_OK);
+	assert_int_equal(h->boot_id, 0xB);
+	// A's last rounds re-sent after B's: duplicates, not a "new boot" applied again.
+	coll_ops_clear(&ops);
+	assert_int_equal(apply_spanning(&s, 0xA, 1003, P_FAIL, T0 + 4 * SEC, &ops), COLL_DUPLICATE);
+	assert_int_equal(apply_spanning(&s, 0xA, 1002, P_OK, T0 + 4 * SEC, &ops), COLL_DUPLICATE);
+	assert_int_equal(apply_spanning(&s, 0xB, 1004, P_OK, T0 + 4 * SEC, &ops), COLL_DUPLICATE);
+	assert_int_equal(s.stats.dropped_duplicate, 3);
+	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "status"), 0);
+	assert_int_equal(h->probes[0].status, FL__STATUS__STATUS_OK);
+	assert_int_equal(h->boot_id, 0xB);
+	uint64_t big = 1700000000000000ULL; // a start whose seqs begin at the clock
+	assert_int_equal(apply_spanning(&s, 0xC, big, P_FAIL, T0 + 5 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(apply_spanning(&s, 0xB, 1004, P_OK, T0 + 6 * SEC, &ops), COLL_DUPLICATE);
+	assert_int_equal(apply_spanning(&s, 0xC, big, P_OK, T0 + 6 * SEC, &ops), COLL_DUPLICATE);
+	assert_int_equal(h->probes[0].status, FL__STATUS__STATUS_FAIL);
+
+	// After a collector restart (boot_id and last_seq restored, the window unknown): the
+	// earlier starts' rounds are still duplicates; the next round of C applies.
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+	coll_state_init(&s, T0 + 100 * SEC);
+	coll_ops_init(&ops);
+	coll_host_row row = { .host = "web1",
+		.release            = "r1",
+		.previous_release   = "",
+		.agent_version      = "0.1.0",
+		.labels             = "",
+		.interval_ms        = 1000,
+		.boot_id            = 0xC,
+		.last_seq           = big,
+		.first_seen_us      = T0,
+		.last_seen_us       = T0 + 5 * SEC };
+	assert_int_equal(coll_state_restore_host(&s, &row), 0);
+	assert_int_equal(apply_spanning(&s, 0xB, 1004, P_OK, T0 + 101 * SEC, &ops), COLL_DUPLICATE);
+	assert_int_equal(apply_spanning(&s, 0xA, 1003, P_OK, T0 + 101 * SEC, &ops), COLL_DUPLICATE);
+	assert_int_equal(apply_spanning(&s, 0xC, big, P_OK, T0 + 101 * SEC, &ops), COLL_DUPLICATE);
+	assert_int_equal(
+	    apply_spanning(&s, 0xC, big + 1, P_OK, T0 + 102 * SEC, &ops), COLL_APPLIED);
+
+	// An agent without a spool file (seq from 1 with each boot_id) starts the window over;
+	// after it, a start numbering across starts continues from there.
+	tu_rep d = { .host = "web1", .boot_id = 0xD, .seq = 1, .n = 2, .probes = P_FAIL };
+	assert_int_equal(coll_state_apply(&s, tu_make(&d), T0 + 103 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(coll_state_host(&s, "web1")->last_seq, 1);
+	assert_int_equal(
+	    apply_spanning(&s, 0xE, big + 2, P_OK, T0 + 104 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(coll_state_host(&s, "web1")->boot_id, 0xE);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
 static void
 test_stale_and_back(void **state)
 {
@@ -1388,6 +1475,7 @@ main(void)
 		cmocka_unit_test(test_transitions_only),
 		cmocka_unit_test(test_in_progress_repeats),
 		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_duplicates_across_agent_starts),
 		cmocka_unit_test(test_stale_and_back),
 		cmocka_unit_test(test_skew_and_replay),
 		cmocka_unit_test(test_release_change_and_baseline),

@@ -48,6 +48,28 @@ file(const char *name, const char *content, mode_t mode)
 }
 
 static void
+test_bytes(void **state)
+{
+	(void) state;
+	uint64_t v = 9;
+	assert_int_equal(fl_cfg_bytes("4096", 0, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(fl_cfg_bytes("64KiB", 0, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(fl_cfg_bytes("16MiB", 0, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 16u << 20);
+	assert_int_equal(fl_cfg_bytes("2GiB", 0, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	const char *bad[] = { "", "-1", "1 MiB", "1mb", "1KB", "x", "3GiB" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 9;
+		assert_int_equal(fl_cfg_bytes(bad[i], 0, 2ULL << 30, &v), -1);
+		assert_int_equal(v, 9);
+	}
+	assert_int_equal(fl_cfg_bytes("1KiB", 4096, UINT64_MAX, &v), -1); // below min
+}
+
+static void
 test_uint_and_bool(void **state)
 {
 	(void) state;
@@ -377,6 +399,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uint_and_bool),
+		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_split_section),
 		cmocka_unit_test(test_secret_file_permissions),
 		cmocka_unit_test(test_secret_too_long_is_refused),

@@ -87,6 +87,8 @@ void fl_ini_format_errors(const fl_ini *ini, char *out, size_t outlen);
 // Parses a value; 0 on success, -1 on bad syntax (out untouched).
 int fl_cfg_uint(const char *v, uint32_t min, uint32_t max, uint32_t *out);
 int fl_cfg_bool(const char *v, bool *out); // yes/no, true/false, on/off, 1/0
+// A byte count: digits with an optional KiB, MiB or GiB suffix, from min to max bytes.
+int fl_cfg_bytes(const char *v, uint64_t min, uint64_t max, uint64_t *out);
 
 // Splits a section name of the form `kind "name"` (as the reader passes it: `http "app"`).
 // Writes kind and name (without quotes) into the buffers; a bare section has name "".
