@@ -24,10 +24,14 @@ enum {
 
 #define CLI_DEFAULT_CONTROL    "ipc:///run/faultline/control.sock"
 #define CLI_DEFAULT_TIMEOUT_MS 5000
+#define CLI_CONNECT_TIMEOUT_MS 2000 // per address of a list: a dead one costs no more
 
 typedef struct cli_ctx {
-	const char *url;        // control URL of the collector (borrowed from argv or environ)
+	// Control URL of the collector, or a comma-separated list of them (fl/urls.h: every
+	// collector of an active/standby pair, asked in turn); borrowed from argv or environ.
+	const char *url;
 	uint32_t    timeout_ms; // send and receive timeout of the round trip
+	uint32_t    connect_ms; // bound on connecting; 0: timeout_ms (client.h)
 	// For a tls+tcp:// url: CA, client certificate and key (NULL: inside cert), and
 	// the DNS name the collector's certificate must carry. NULL when not given.
 	const char *tls_ca, *tls_cert, *tls_key, *tls_server_name;

@@ -15,6 +15,7 @@
 
 #include "fl/time.h"
 #include "fl/tls.h"
+#include "fl/urls.h"
 #include "fl/wire.h"
 
 #include "cli.h"
@@ -80,7 +81,7 @@ watch(void *arg)
 static int
 dial_bounded(const cli_ctx *ctx, nng_socket s, nng_dialer d)
 {
-	watchdog           w = { .s = s, .ms = ctx->timeout_ms };
+	watchdog w = { .s = s, .ms = ctx->connect_ms ? ctx->connect_ms : ctx->timeout_ms };
 	pthread_condattr_t ca;
 	pthread_t          th;
 	int                rv;
@@ -263,8 +264,18 @@ has_reply(const Fl__Response *r)
 	}
 }
 
-int
-cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, Fl__Response **out)
+// How one collector of a list took a request (cli_call tries the next unless it answered).
+typedef enum outcome {
+	ANSWERED,    // a reply (good, or an error the collector meant)
+	UNREACHABLE, // no connection, no answer in time, or the connection closed
+	NOT_ACTIVE,  // a standby: the request needs the active collector (Response.not_active)
+} outcome;
+
+// One round trip with the collector at ctx->url (one URL). Returns as cli_call does; *how says
+// whether another collector of a list may answer instead.
+static int
+call_one(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, Fl__Response **out,
+    outcome *how)
 {
 	nng_socket     s;
 	nng_msg       *reply;
@@ -277,6 +288,7 @@ cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, F
 	// A larger answer would make nng drop the connection, which looks like no answer at all;
 	// told our limit, the collector says "reply too large (N bytes over the M limit)".
 	req->max_reply_bytes = CLI_MAX_RESPONSE;
+	*how                 = UNREACHABLE;
 	if ((rc = open_socket(ctx, &s)) != CLI_EXIT_OK) {
 		return rc;
 	}
@@ -285,14 +297,23 @@ cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, F
 	if (rc != CLI_EXIT_OK) {
 		return rc;
 	}
-	rj = fl_wire_decode_response(
-	    nng_msg_body(reply), nng_msg_len(reply), &resp, why, sizeof(why));
+	*how = ANSWERED;
+	rj   = fl_wire_decode_response(
+	      nng_msg_body(reply), nng_msg_len(reply), &resp, why, sizeof(why));
 	nng_msg_free(reply);
 	if (rj != FL_WIRE_OK) {
 		fprintf(err_out(ctx),
 		    "faultline: cannot understand the collector at %s: %s (is it the same version "
 		    "as this faultline?)\n",
 		    ctx->url, why);
+		return CLI_EXIT_ERROR;
+	}
+	if (resp->not_active) {
+		// A standby of an active/standby pair: another collector of the list may be active.
+		*how = NOT_ACTIVE;
+		fprintf(err_out(ctx), "faultline: the collector at %s is not the active one: %s\n",
+		    ctx->url, resp->error != NULL && resp->error[0] ? resp->error : "standby");
+		fl__response__free_unpacked(resp, NULL);
 		return CLI_EXIT_ERROR;
 	}
 	if (resp->error != NULL && resp->error[0] != '\0') {
@@ -315,6 +336,79 @@ cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, F
 	}
 	*out = resp;
 	return CLI_EXIT_OK;
+}
+
+// The collector of a list that answered last: asked first next time, so the pages of one
+// status, and the rounds of `watch`, keep to the active collector while it answers.
+static char answered_last[FL_URL_LEN];
+
+int
+cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, Fl__Response **out)
+{
+	fl_urls urls;
+	char    why[300];
+	outcome how;
+
+	if (fl_urls_parse(ctx->url, false, &urls, why, sizeof(why)) != 0) {
+		fprintf(err_out(ctx),
+		    "faultline: cannot use control URL '%s': %s (set -C or FAULTLINE_CONTROL)\n",
+		    ctx->url, why);
+		return CLI_EXIT_ERROR;
+	}
+	if (urls.n == 1) {
+		return call_one(ctx, req, expect, out, &how); // as before lists existed
+	}
+	// Several collectors: each in turn until one answers and is not a standby. What the
+	// others said is shown only when none answers, one line each.
+	char  *said[FL_URLS_MAX] = { 0 };
+	size_t said_len;
+	int    rc    = CLI_EXIT_ERROR;
+	size_t first = 0;
+	for (size_t i = 0; i < urls.n; i++) {
+		if (strcmp(urls.v[i], answered_last) == 0) {
+			first = i;
+		}
+	}
+	for (size_t k = 0; k < urls.n; k++) {
+		size_t  i   = (first + k) % urls.n;
+		cli_ctx one = *ctx;
+		one.url     = urls.v[i];
+		// A dead address costs at most the connect bound, not the whole --timeout.
+		one.connect_ms = ctx->timeout_ms < CLI_CONNECT_TIMEOUT_MS ? ctx->timeout_ms
+		                                                          : CLI_CONNECT_TIMEOUT_MS;
+		one.err        = open_memstream(&said[i], &said_len);
+		if (one.err == NULL) {
+			one.err = err_out(ctx);
+		}
+		rc = call_one(&one, req, expect, out, &how);
+		if (one.err != err_out(ctx)) {
+			fclose(one.err);
+		}
+		if (how == ANSWERED) {
+			memcpy(answered_last, urls.v[i], sizeof(answered_last));
+			if (rc != CLI_EXIT_OK && said[i] != NULL) {
+				fputs(said[i], err_out(ctx)); // the collector's own error
+			}
+			break;
+		}
+	}
+	if (how != ANSWERED) {
+		for (size_t k = 0; k < urls.n; k++) {
+			size_t i = (first + k) % urls.n;
+			if (said[i] != NULL) {
+				fputs(said[i], err_out(ctx));
+			}
+		}
+		fprintf(err_out(ctx),
+		    "faultline: none of the %zu collectors of '%s' answered as the "
+		    "active one\n",
+		    urls.n, ctx->url);
+		rc = CLI_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < urls.n; i++) {
+		free(said[i]);
+	}
+	return rc;
 }
 
 static Fl__StatusReply *

@@ -23,6 +23,14 @@
 
 // Sends req (its schema_version and max_reply_bytes are set here; the rest is borrowed) and
 // receives the response.
+// Several collectors (ctx->url a comma-separated list, fl/urls.h): each is asked in turn,
+// starting with the one that answered last, until one answers; connecting to each is bounded
+// by min(ctx->timeout_ms, CLI_CONNECT_TIMEOUT_MS), so a dead address costs no more than that.
+// One that cannot be reached, does not answer in time, or answers Response.not_active (a
+// standby asked for what needs the active collector) is passed over; the first other answer is
+// the answer, an error included. When none answers, what each said is printed, one line each.
+// A request that reached a collector which then did not answer in time is sent to the next:
+// a write (mute, forget) may then have been applied by the first too.
 // On success returns CLI_EXIT_OK and *out is a response whose reply is of case `expect`, present
 // (never NULL), and whose error is empty; the caller frees it with
 // fl__response__free_unpacked(*out, NULL). Otherwise prints why on stderr, leaves *out untouched

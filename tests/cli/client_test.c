@@ -260,6 +260,100 @@ test_peer_that_never_handshakes_times_out(void **state)
 	assert_null(got);
 }
 
+// A good status reply naming host app1, packed into buf; returns its length.
+static size_t
+good_status(uint8_t *buf, size_t cap)
+{
+	Fl__Response    r     = FL__RESPONSE__INIT;
+	Fl__StatusReply sr    = FL__STATUS_REPLY__INIT;
+	Fl__HostState   h     = FL__HOST_STATE__INIT;
+	Fl__HostState  *hs[1] = { &h };
+	h.host                = (char *) "app1";
+	sr.n_hosts            = 1;
+	sr.hosts              = hs;
+	r.schema_version      = FL_SCHEMA_VERSION;
+	r.reply_case          = FL__RESPONSE__REPLY_STATUS;
+	r.status              = &sr;
+	return pack(&r, buf, cap);
+}
+
+// Several collectors: a dead address first, then one that never completes the handshake (a
+// hung collector), then a live one: the live one answers, and the hung one costs no more than
+// the connect bound although --timeout is 10 s.
+static void
+test_list_passes_over_dead_and_hung(void **state)
+{
+	(void) state;
+	struct sockaddr_in sa  = { .sin_family = AF_INET };
+	socklen_t          len = sizeof(sa);
+	int                fd  = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
+
+	uint8_t buf[256];
+	peer    p;
+	peer_start(&p, buf, good_status(buf, sizeof(buf)));
+	char list[256];
+	snprintf(list, sizeof(list), "ipc:///nonexistent/faultline.sock, tcp://127.0.0.1:%d, %s",
+	    ntohs(sa.sin_port), p.url);
+	Fl__Response *got = NULL;
+	int64_t       t0  = fl_mono_us();
+	assert_int_equal(ask_status(list, 10000, &got), CLI_EXIT_OK);
+	int64_t took = fl_mono_us() - t0;
+	peer_stop(&p);
+	close(fd);
+	assert_true(
+	    took >= (CLI_CONNECT_TIMEOUT_MS - 100) * 1000LL); // it did wait for the hung one
+	assert_true(took < (CLI_CONNECT_TIMEOUT_MS + 2000) * 1000LL); // but not the 10 s timeout
+	assert_non_null(got);
+	assert_string_equal(got->status->hosts[0]->host, "app1");
+	fl__response__free_unpacked(got, NULL);
+}
+
+// A standby answers not_active: the CLI asks the next collector, which answers; a collector's
+// other error is the answer (no other collector is asked).
+static void
+test_list_passes_over_standby(void **state)
+{
+	(void) state;
+	Fl__Response standby = FL__RESPONSE__INIT;
+	uint8_t      sbuf[256], gbuf[256];
+	peer         a, b;
+	standby.schema_version = FL_SCHEMA_VERSION;
+	standby.error          = (char *) "standby: probe-now needs the active collector (c2)";
+	standby.not_active     = true;
+	peer_start(&a, sbuf, pack(&standby, sbuf, sizeof(sbuf)));
+	peer_start(&b, gbuf, good_status(gbuf, sizeof(gbuf)));
+	char list[160];
+	snprintf(list, sizeof(list), "%s,%s", a.url, b.url);
+	Fl__Response *got = NULL;
+	assert_int_equal(ask_status(list, 5000, &got), CLI_EXIT_OK);
+	peer_stop(&a);
+	peer_stop(&b);
+	assert_int_equal(a.query_case, FL__REQUEST__QUERY_STATUS); // both were asked
+	assert_int_equal(b.query_case, FL__REQUEST__QUERY_STATUS);
+	assert_non_null(got);
+	fl__response__free_unpacked(got, NULL);
+
+	// An ordinary error from the first: that is the answer.
+	Fl__Response e   = FL__RESPONSE__INIT;
+	e.schema_version = FL_SCHEMA_VERSION;
+	e.error          = (char *) "no such host";
+	peer_start(&a, sbuf, pack(&e, sbuf, sizeof(sbuf)));
+	peer_start(&b, gbuf, good_status(gbuf, sizeof(gbuf)));
+	snprintf(list, sizeof(list), "%s,%s", a.url, b.url);
+	got = NULL;
+	assert_int_equal(ask_status(list, 5000, &got), CLI_EXIT_ERROR);
+	assert_null(got);
+	nng_close(b.sock); // never asked: end its wait
+	peer_stop(&a);
+	pthread_join(b.thread, NULL);
+	assert_int_equal(b.query_case, 0);
+}
+
 // Runs ask_status(url, timeout_ms) with stderr captured into err. Returns its exit code.
 static int
 ask_status_stderr(const char *url, uint32_t timeout_ms, char *err, size_t errlen)
@@ -429,6 +523,24 @@ run_verify(verify_peer *p, const char *const *args, size_t n_args, bool old_coll
 }
 
 // Defaults live in the collector: a verify without tuning flags sends none of them.
+// Nobody answers: each address's reason is printed, one line each, then the summary; a list
+// that is not one is a usage error naming the entry.
+static void
+test_list_none_answers(void **state)
+{
+	(void) state;
+	char err[2048];
+	assert_int_equal(ask_status_stderr("ipc:///nonexistent/a.sock, ipc:///nonexistent/b.sock",
+	                     2000, err, sizeof(err)),
+	    CLI_EXIT_ERROR);
+	assert_non_null(strstr(err, "cannot reach the collector at ipc:///nonexistent/a.sock"));
+	assert_non_null(strstr(err, "cannot reach the collector at ipc:///nonexistent/b.sock"));
+	assert_non_null(strstr(err, "none of the 2 collectors"));
+	assert_int_equal(
+	    ask_status_stderr("ipc:///x.sock, x.sock", 2000, err, sizeof(err)), CLI_EXIT_ERROR);
+	assert_non_null(strstr(err, "\"x.sock\" must be an nng URL"));
+}
+
 static void
 test_verify_sends_no_defaults(void **state)
 {
@@ -490,6 +602,9 @@ main(void)
 		cmocka_unit_test(test_nobody_listening_fails_at_once),
 		cmocka_unit_test(test_peer_that_never_handshakes_times_out),
 		cmocka_unit_test(test_reply_too_large),
+		cmocka_unit_test(test_list_passes_over_dead_and_hung),
+		cmocka_unit_test(test_list_passes_over_standby),
+		cmocka_unit_test(test_list_none_answers),
 		cmocka_unit_test(test_verify_sends_no_defaults),
 		cmocka_unit_test(test_verify_sends_what_the_user_gave),
 		cmocka_unit_test(test_verify_reads_an_older_collectors_text),
