@@ -552,6 +552,9 @@ file_load(agent_sender *s, const char *dir, uint64_t max_bytes)
 		    "%zu reports of an earlier start found in the spool file: sending them first",
 		    s->count);
 	}
+	fl_log(FL_LOG_INFO, "sender",
+	    "spool file %s/%s: rounds of this start are numbered from seq %llu", dir,
+	    AGENT_SPOOL_FILE_NAME, (unsigned long long) s->seq + 1);
 	agent_spool_loaded_fini(&ld);
 	file_rewrite(s); // this start owns the file now
 }
