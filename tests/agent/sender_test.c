@@ -9,8 +9,10 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/pipeline0/pull.h>
@@ -73,6 +75,29 @@ recv_report(nng_socket s)
 	    FL_WIRE_OK);
 	nng_msg_free(m);
 	return r;
+}
+
+// Receives the next report on s while flushing sender (whose re-sends happen on flush), for up
+// to 5 s.
+static Fl__Report *
+recv_report_flushing(nng_socket s, agent_sender *sender)
+{
+	int64_t deadline = fl_mono_us() + 5000000;
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 100);
+	for (;;) {
+		nng_msg    *m;
+		Fl__Report *r = NULL;
+		char        why[128];
+		agent_sender_flush(sender);
+		if (nng_recvmsg(s, &m, 0) == 0) {
+			assert_int_equal(fl_wire_decode_report(
+			                     nng_msg_body(m), nng_msg_len(m), &r, why, sizeof(why)),
+			    FL_WIRE_OK);
+			nng_msg_free(m);
+			return r;
+		}
+		assert_true(fl_mono_us() < deadline);
+	}
 }
 
 // Submits until the sender is connected (polls, with a deadline).
@@ -184,6 +209,127 @@ test_spool_replay_and_overflow(void **state)
 	nng_close(pull);
 }
 
+// The spool file: rounds queued with no collector survive the sender (the agent) going away;
+// the next sender on the same directory sends them first, in order, with their own boot_id and
+// seq, marked replayed, then its own rounds, whose seqs are higher and span starts.
+static void
+test_spool_file_across_restart(void **state)
+{
+	(void) state;
+	char url[64], err[256], dir[] = "/tmp/fl-sender-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	nng_socket pull = pull_listen(url, sizeof(url), 0);
+	int        port = 0;
+	sscanf(url, "tcp://127.0.0.1:%d", &port);
+	nng_close(pull); // the collector is away
+
+	agent_sender *s;
+	assert_int_equal(
+	    agent_sender_new(url, "hostC", 1000, 100, dir, 1 << 20, &s, err, sizeof(err)), 0);
+	for (int i = 1; i <= 4; i++) {
+		make_round(i * 1000);
+		assert_int_equal(agent_sender_submit(s, &round_out), 0);
+	}
+	agent_sender_stats st;
+	agent_sender_stats_get(s, &st);
+	assert_int_equal(st.queued, 4);
+	agent_sender_free(s); // the agent stops: its rounds stay in the file
+
+	assert_int_equal(
+	    agent_sender_new(url, "hostC", 1000, 100, dir, 1 << 20, &s, err, sizeof(err)), 0);
+	agent_sender_stats_get(s, &st);
+	assert_int_equal(st.loaded, 4);
+	assert_int_equal(st.queued, 4);
+	make_round(5000);
+	assert_int_equal(agent_sender_submit(s, &round_out), 0);
+	pull = pull_listen(url, sizeof(url), port);
+	wait_connected(s);
+	uint64_t first_boot = 0, first_seq = 0;
+	for (int i = 1; i <= 4; i++) {
+		Fl__Report *r = recv_report(pull);
+		assert_int_equal(r->round_started_us, i * 1000);
+		assert_true(r->replayed);
+		assert_true(r->seq_spans_starts);
+		if (i == 1) {
+			first_boot = r->boot_id;
+			first_seq  = r->seq;
+		}
+		assert_int_equal(r->boot_id, first_boot);
+		assert_int_equal(r->seq, first_seq + (uint64_t) i - 1);
+		fl__report__free_unpacked(r, NULL);
+	}
+	Fl__Report *r = recv_report(pull); // the new start's own round
+	assert_int_equal(r->round_started_us, 5000);
+	assert_true(r->boot_id != first_boot);
+	assert_true(r->seq > first_seq + 3);
+	assert_true(r->seq_spans_starts);
+	fl__report__free_unpacked(r, NULL);
+	agent_sender_free(s);
+	nng_close(pull);
+
+	// Without a spool file, seqs start at 1 and do not span starts (as before).
+	pull = pull_listen(url, sizeof(url), 0);
+	assert_int_equal(
+	    agent_sender_new(url, "hostC", 1000, 100, NULL, 0, &s, err, sizeof(err)), 0);
+	make_round(6000);
+	agent_sender_submit(s, &round_out);
+	wait_connected(s);
+	r = recv_report(pull);
+	assert_int_equal(r->seq, 1);
+	assert_false(r->seq_spans_starts);
+	fl__report__free_unpacked(r, NULL);
+	agent_sender_free(s);
+	nng_close(pull);
+	char p[96];
+	snprintf(p, sizeof(p), "%s/spool", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/spool.lock", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+// Several collectors: the sender dials each address of the list; reports reach the one that
+// listens, whichever it is.
+static void
+test_list_of_collectors(void **state)
+{
+	(void) state;
+	char       url_a[64], url_b[64], list[160], err[256];
+	nng_socket a      = pull_listen(url_a, sizeof(url_a), 0);
+	nng_socket b      = pull_listen(url_b, sizeof(url_b), 0);
+	int        port_a = 0;
+	sscanf(url_a, "tcp://127.0.0.1:%d", &port_a);
+	nng_close(a); // only B listens
+	snprintf(list, sizeof(list), "%s, %s", url_a, url_b);
+	agent_sender *s;
+	assert_int_equal(
+	    agent_sender_new(list, "hostD", 1000, 10, NULL, 0, &s, err, sizeof(err)), 0);
+	make_round(1000);
+	agent_sender_submit(s, &round_out);
+	wait_connected(s);
+	Fl__Report *r = recv_report(b);
+	assert_int_equal(r->seq, 1);
+	fl__report__free_unpacked(r, NULL);
+
+	// B goes away, A comes back: the next rounds reach A.
+	nng_close(b);
+	a = pull_listen(url_a, sizeof(url_a), port_a);
+	make_round(2000);
+	agent_sender_submit(s, &round_out);
+	// Round 2 may have gone to B's connection before the sender saw it end: then it is re-sent
+	// (retained window) once it does, after the copy of round 1.
+	r = recv_report_flushing(a, s);
+	while (r->seq < 2) {
+		fl__report__free_unpacked(r, NULL);
+		r = recv_report_flushing(a, s);
+	}
+	assert_int_equal(r->seq, 2);
+	assert_int_equal(r->round_started_us, 2000);
+	fl__report__free_unpacked(r, NULL);
+	agent_sender_free(s);
+	nng_close(a);
+}
+
 static void
 test_bad_url(void **state)
 {
@@ -201,6 +347,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_fields),
 		cmocka_unit_test(test_spool_replay_and_overflow),
+		cmocka_unit_test(test_spool_file_across_restart),
+		cmocka_unit_test(test_list_of_collectors),
 		cmocka_unit_test(test_bad_url),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
