@@ -56,7 +56,7 @@ wait_for "3 more rounds" 20 at_least_served $((first + 3))
 
 # --- the collector starts: every round of both starts, once, in order --------------------------------
 fl_start_collector collector
-wait_for "the collector has the spooled rounds" 30 bash -c "[[ \$(sqlite3 -readonly '$FL_STATE' \"select count(*) from history where host='a1' and probe='flip'\") -ge $((first + 2)) ]]"
+wait_for "the collector has the spooled rounds" 30 rel_flips_at_least a1 $((first - 1))
 wait_for "3 live rounds" 20 at_least_served $(($(served) + 3))
 fl_stop agent-a1 TERM
 # Consecutive rounds 0.1-5 s apart: the restart between the two starts' rounds takes its time.

@@ -8,7 +8,8 @@
 # nothing listens wait in the agent's spool; collector B starts on the other addresses with the
 # SAME SQLite state file. B's history must hold every round exactly once, in order, each at its
 # own time (rel_check_rounds), and B must have dropped the re-sent copies of rounds A had
-# applied as duplicates.
+# applied as duplicates. FL_TEST_STATE_PG=1 (reliability_failover_pgsql): the shared state is a
+# PostgreSQL database, as for an active/standby pair.
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 source "$FL_SOURCE/tests/reliability/lib.sh"
 
@@ -30,7 +31,7 @@ wait_for "collector A answers" 20 fl_collector_answers collector-a
 
 FL_REPORT_URL="$A_REPORT, $B_REPORT" FL_SURVEY_URL="$A_SURVEY,$B_SURVEY" rel_flip_agent a1
 grep -q "^collector = $A_REPORT, $B_REPORT$" "$FL_TMP/a1.conf" || fl_fail "the agent lists one collector"
-wait_for "A records 6 rounds of a1" 30 bash -c "[[ \$(sqlite3 -readonly '$FL_STATE' \"select count(*) from history where host='a1' and probe='flip'\") -ge 6 ]]"
+wait_for "A records 6 rounds of a1" 30 rel_flips_at_least a1 6
 
 # --- A dies; the agent spools; B takes over on the same state ------------------------------------
 fl_stop collector-a KILL

@@ -34,11 +34,24 @@ rel_seq_offset() {
 	echo $((${first:-1} - 1))
 }
 
-# rel_sql SQL: a read-only query on the collector's state.
-rel_sql() { sqlite3 -readonly "$FL_STATE" "$@"; }
+# rel_sql [-json] SQL: a read-only query on the collector's state: the SQLite file, or with
+# FL_TEST_STATE_PG=1 the PostgreSQL database the harness started (the same tables); -json
+# prints the rows as a JSON array.
+rel_sql() {
+	if [[ ${FL__STATE_PG:-0} != 1 ]]; then
+		sqlite3 -readonly "$FL_STATE" "$@"
+	elif [[ $1 == -json ]]; then
+		fl_pg_sql "select coalesce(json_agg(t), '[]') from ($2) t" flstate
+	else
+		fl_pg_sql "$1" flstate
+	fi
+}
 
 # rel_flips HOST: number of status events of the flip probe of HOST.
 rel_flips() { rel_sql "select count(*) from history where host='$1' and kind='status' and probe='flip'"; }
+
+# rel_flips_at_least HOST N: true once HOST has N flip events in history (for wait_for).
+rel_flips_at_least() { [[ $(rel_flips "$1") -ge $2 ]]; }
 
 # rel_check_rounds HOST [MIN_GAP_US MAX_GAP_US]: every round the flip app served is in history
 # exactly once, in order, alternating, at its own time (consecutive rounds 0.5-1.6 s apart, or
@@ -47,8 +60,7 @@ rel_check_rounds() {
 	local host=$1 min_gap=${2:-500000} max_gap=${3:-1600000} served events
 	# The first round (ok) finds a new probe: no transition. Every later round flips.
 	served=$(($(cat "$FLIP_COUNT") - 1))
-	wait_for "all $served flips of $host in history" 30 \
-		bash -c "[[ \$(sqlite3 -readonly '$FL_STATE' \"select count(*) from history where host='$host' and kind='status' and probe='flip'\") -ge $served ]]"
+	wait_for "all $served flips of $host in history" 30 rel_flips_at_least "$host" "$served"
 	events=$(rel_flips "$host")
 	assert_eq "history holds one flip event per round after the first ($served)" "$served" "$events"
 	local J
