@@ -242,6 +242,7 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 	agent_respondent *resp   = NULL; // answers probe-now surveys; NULL when `survey` is empty
 	agent_round_out   round;
 	char              err[AGENT_CFG_ERRLEN];
+	int               rc = 0;
 
 	// Block the signals before any thread exists (ours and nng's inherit the mask); the loop
 	// takes them synchronously with sigtimedwait().
@@ -354,6 +355,8 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 					agent_respondent_unlock(resp);
 					agent_runner_free(nr, 0);
 					agent_config_free(ncfg);
+					rc = 1; // a runtime failure: exit so that systemd restarts
+					        // us
 					break;
 				}
 				agent_respondent_attach(resp, cfg, runner, sender);
@@ -389,5 +392,5 @@ agent_run(const char *path, agent_config *cfg, int log_level_override)
 	if (freed) {
 		agent_config_free(cfg);
 	}
-	return 0;
+	return rc;
 }

@@ -18,7 +18,8 @@ int agent_once(const agent_config *cfg, bool json, FILE *out);
 
 // Runs rounds every cfg->interval_ms and sends them to the collector until SIGTERM or SIGINT
 // (exit code 0). SIGHUP reloads the file at path: a bad new config is logged and the old one
-// kept. Takes ownership of cfg. log_level_override is the --log-level value, or -1.
+// kept (exit code 1 if not even the old one's report socket can be opened again). Takes
+// ownership of cfg. log_level_override is the --log-level value, or -1.
 int agent_run(const char *path, agent_config *cfg, int log_level_override);
 
 #endif // FL_AGENT_AGENT_H

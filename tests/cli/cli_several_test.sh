@@ -6,7 +6,8 @@
 #   - FAULTLINE_CONTROL takes the same list;
 #   - an address that accepts but never completes the handshake (a hung collector) costs no
 #     more than the connect bound (2 s) although --timeout is 10 s;
-#   - probe-now and verify (which need the active collector) through a list, and `watch` (in a
+#   - probe-now and verify (which need the active collector) through a list, answered by an
+#     agent whose own collector and survey lists start with a dead address, and `watch` (in a
 #     real terminal, tmux) showing the live collector's hosts;
 #   - nobody answering: exit 2, one line per address;
 #   - a malformed list: exit 2 naming the entry.
@@ -16,7 +17,11 @@ source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/har
 fl_init
 fl_start_app app
 fl_start_collector collector
-fl_agent_conf "$FL_TMP/app1.conf" app1 1.0
+# The agent lists a dead collector first too (reports and surveys): probe-now below is answered
+# through the second survey address.
+FL_REPORT_URL="tcp://127.0.0.1:$(fl_free_port), $FL_REPORT_URL" \
+	FL_SURVEY_URL="tcp://127.0.0.1:$(fl_free_port), $FL_SURVEY_URL" \
+	fl_agent_conf "$FL_TMP/app1.conf" app1 1.0
 printf '\n[http "app"]\nurl = http://127.0.0.1:%s/health\n' "$FL_APP_PORT" >>"$FL_TMP/app1.conf"
 fl_start_agent app1
 app1_ok() { fl_cli_json status | jq -e 'any(.hosts[]; .host == "app1" and .probes[0].status == "ok")'; }
