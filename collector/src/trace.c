@@ -77,6 +77,35 @@ trace_probe(fl_json *j, const coll_host *h, const coll_probe *p)
 }
 
 static void
+trace_strings(fl_json *j, const char *key, char *const *v, size_t n)
+{
+	fl_json_key(j, key);
+	fl_json_arr_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		fl_json_str(j, v[i]);
+	}
+	fl_json_arr_end(j);
+}
+
+// Every finding's verdict, hosts and targets: a host named by a finding after the first (a
+// busy host's own slow spell beside a lossy path) is what the testbed's scope check fails on.
+static void
+trace_findings(fl_json *j, const Fl__DiagnoseReply *reply)
+{
+	fl_json_key(j, "findings");
+	fl_json_arr_begin(j);
+	for (size_t i = 0; i < reply->n_findings; i++) {
+		const Fl__Finding *f = reply->findings[i];
+		fl_json_obj_begin(j);
+		fl_json_kstr(j, "verdict", fl_verdict_name(f->verdict));
+		trace_strings(j, "hosts", f->hosts, f->n_hosts);
+		trace_strings(j, "targets", f->targets, f->n_targets);
+		fl_json_obj_end(j);
+	}
+	fl_json_arr_end(j);
+}
+
+static void
 trace_reply(fl_json *j, const Fl__DiagnoseReply *reply)
 {
 	fl_json_kstr(j, "verdict", fl_verdict_name(reply->verdict));
@@ -89,6 +118,7 @@ trace_reply(fl_json *j, const Fl__DiagnoseReply *reply)
 		}
 	}
 	fl_json_arr_end(j);
+	trace_findings(j, reply);
 }
 
 void

@@ -295,7 +295,8 @@ fault8() { # fault8 PCT
 # The database paths' windows at the diagnosis just made (the trace's last line) and the one
 # before: what let a flap through.
 trace_flap() {
-	tail -2 "$FL_TRACE_DIAGNOSE" | jq -c '{at_us, verdict, hosts, db: [.probes[]
+	tail -2 "$FL_TRACE_DIAGNOSE" | jq -c '{at_us, verdict, hosts,
+	  findings: [.findings[]? | {verdict, hosts, targets}], db: [.probes[]
 	  | select(.probe | test("orders")) | {host, probe, status, failure, cf: .consecutive_fail,
 	    base_ms: (.baseline_us / 1000 | floor), slow, failed,
 	    ms: [.dur_us[] / 1000 | floor]}]}' 2>/dev/null | sed 's/^/  trace: /'
