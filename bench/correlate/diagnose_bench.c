@@ -6,8 +6,11 @@
 // 2 DNS names, the rest app probes on loopback) and times corr_diagnose over ROUNDS calls in
 // three scenarios: all healthy; an incident mix (a database down everywhere with app failures
 // folded in, a network partition from 10% of the hosts to another database, a release on 20% of
-// the hosts breaking one app probe, 1% of the hosts stale); and every probe on every host failing
-// (the worst case for evidence building). Prints min / median / max milliseconds per call.
+// the hosts breaking one app probe, 1% of the hosts stale); every probe on every host failing
+// (the worst case for evidence building); and packet loss with every probe's recent-rounds window
+// filled (10% of the hosts losing packets to db0 and db1, another 10% busy: slow spells on db0
+// with no loss, the suspects the engine weighs against the lossy paths). Prints min / median /
+// max milliseconds per call.
 
 #include <stdint.h>
 #include <stdio.h>
@@ -18,13 +21,14 @@
 #include "fl/names.h"
 #include "fl/time.h"
 
-enum scenario { SC_HEALTHY, SC_INCIDENT, SC_ALL_FAILING };
+enum scenario { SC_HEALTHY, SC_INCIDENT, SC_ALL_FAILING, SC_LOSSY };
 
 typedef struct fleet {
 	size_t           n_hosts, n_probes;
 	corr_host       *hosts;
 	corr_probe      *probes;
 	Fl__ProbeResult *res;
+	corr_window     *wins; // one per probe slot (SC_LOSSY only)
 	char (*names)[32];
 	char (*targets)[64]; // one per probe slot
 	char (*pnames)[32];
@@ -45,10 +49,12 @@ fleet_init(fleet *f, size_t n_hosts, size_t n_probes)
 	f->hosts    = calloc(n_hosts, sizeof(*f->hosts));
 	f->probes   = calloc(n_hosts * n_probes, sizeof(*f->probes));
 	f->res      = calloc(n_hosts * n_probes, sizeof(*f->res));
+	f->wins     = calloc(n_hosts * n_probes, sizeof(*f->wins));
 	f->names    = calloc(n_hosts, sizeof(*f->names));
 	f->targets  = calloc(n_probes, sizeof(*f->targets));
 	f->pnames   = calloc(n_probes, sizeof(*f->pnames));
-	if (!f->hosts || !f->probes || !f->res || !f->names || !f->targets || !f->pnames) {
+	if (!f->hosts || !f->probes || !f->res || !f->wins || !f->names || !f->targets ||
+	    !f->pnames) {
 		return -1;
 	}
 	for (size_t p = 0; p < n_probes; p++) {
@@ -66,6 +72,34 @@ fleet_init(fleet *f, size_t n_hosts, size_t n_probes)
 		}
 	}
 	return 0;
+}
+
+// SC_LOSSY: 16 rounds of probe p of host h. Hosts h % 10 == 3 lose packets to db0 and db1
+// (rounds that time out or last a lost SYN's second), hosts h % 10 == 5 are busy (db0 slow
+// for most rounds, nothing lost); the rest, and every other probe, are fine. Sets the latest
+// round's status and duration in r.
+static void
+fill_window(corr_window *w, Fl__ProbeResult *r, size_t h, size_t p)
+{
+	static const char lossy[] = "S.F..S.FS..F.S.F", busy[] = "..S.SS.SS.SSS.SS";
+	const char       *rounds = "................";
+	if (h % 10 == 3 && p < 2) {
+		rounds = lossy;
+	} else if (h % 10 == 5 && p == 0) {
+		rounds = busy;
+	}
+	memset(w, 0, sizeof(*w));
+	for (size_t i = 0; i < CORR_WINDOW; i++) {
+		uint32_t d = rounds[i] == 'F' ? 2000000 : (rounds[i] == 'S' ? 1100000 : 3000);
+		if (rounds == busy && rounds[i] == 'S') {
+			d = 150000 + (uint32_t) (i * 10000);
+		}
+		corr_window_push(w, d, rounds[i] == 'S', rounds[i] == 'F');
+		r->duration_us = d;
+		r->status      = rounds[i] == 'F' ? FL__STATUS__STATUS_FAIL : FL__STATUS__STATUS_OK;
+		r->failure     = rounds[i] == 'F' ? FL__FAILURE_CLASS__FAILURE_TIMEOUT
+		                                  : FL__FAILURE_CLASS__FAILURE_NONE;
+	}
 }
 
 static void
@@ -119,7 +153,14 @@ fleet_fill(fleet *f, enum scenario sc, int64_t now)
 			if (fail) {
 				r->status = FL__STATUS__STATUS_FAIL;
 			}
+			corr_window *w = NULL;
+			if (sc == SC_LOSSY) {
+				w = &f->wins[h * f->n_probes + p];
+				fill_window(w, r, h, p);
+				fail = r->status == FL__STATUS__STATUS_FAIL;
+			}
 			f->probes[h * f->n_probes + p] = (corr_probe) { .last = r,
+				.recent                                       = w,
 				.consecutive_fail                             = fail ? 5 : 0,
 				.consecutive_ok                               = fail ? 0 : 50,
 				.failing_since_us = fail ? now - 5000000 - (int64_t) (h % 1000) : 0,
@@ -189,7 +230,10 @@ main(int argc, char **argv)
 	run(&f, "incident", rounds, now);
 	fleet_fill(&f, SC_ALL_FAILING, now);
 	run(&f, "all-failing", rounds, now);
+	fleet_fill(&f, SC_LOSSY, now);
+	run(&f, "lossy", rounds, now);
 	free(f.hosts);
+	free(f.wins);
 	free(f.probes);
 	free(f.res);
 	free(f.names);

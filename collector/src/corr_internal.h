@@ -210,6 +210,19 @@ size_t      count_hosts(eng *e, const vec *v); // distinct hosts among the entri
 
 // ---- windows (corr_window.c) ---------------------------------------------------------------
 
+// Whether probes a and b connect to the same server: the host part of their targets
+// ("db.fl.test" of "db.fl.test:5432/appdb" and of "db.fl.test:3306/appdb"), as written. A DNS
+// probe's target is a name to resolve, not a server it connects to: never.
+bool same_server(const corr_probe *a, const corr_probe *b);
+
+// Whether the path from host h to the server of its probe p shows lost packets (the loss
+// signature): a round of p's current window failed, or was slow and lasted at least
+// CORR_SYN_RETRY_US (a lost SYN's retransmission), or another probe of h to the same server
+// failed a round of its current window (a postgres and a mysql probe of one database host
+// share the path: at the onset of loss one may time out while the other's lost segments only
+// slow it). A busy machine slows rounds, it does not time them out nor add a second to them.
+bool path_shows_loss(const corr_host *h, const corr_probe *p);
+
 // p is a probe of host h: the other probes of h to the same server count for its hysteresis
 // (lost packets on that path show on any of them).
 bool probe_spell(const corr_params *prm, const corr_probe *p);

@@ -164,9 +164,7 @@ server_of(const char *t, size_t *len)
 	return p;
 }
 
-// Whether probes a and b connect to the same server (a DNS probe's target is a name to
-// resolve, not a server it connects to).
-static bool
+bool
 same_server(const corr_probe *a, const corr_probe *b)
 {
 	if (a->last == NULL || b->last == NULL || a->last->kind == FL__PROBE_KIND__KIND_DNS ||
@@ -178,15 +176,11 @@ same_server(const corr_probe *a, const corr_probe *b)
 	return na > 0 && na == nb && strncasecmp(sa, sb, na) == 0;
 }
 
-// Whether the path from host h to p's server shows lost packets: a round of p's current
-// window does (window_shows_loss()), or another probe of h to the same server timed out in
-// its current window (a postgres and a mysql probe of one database host share the path: at
-// the onset of loss one of them may time out while the other's lost segments only slow it).
 // Only a failed round counts from another probe: on a busy machine a round now and then
 // lasts over a second (1027 ms on a mysql probe beside a busy host's slow postgres rounds, as
 // recorded), and that must not hold the busy host's other paths. Only the host's first
 // CORR_LOSS_SIBLINGS probes are looked at, so a diagnosis stays linear in the probes held.
-static bool
+bool
 path_shows_loss(const corr_host *h, const corr_probe *p)
 {
 	if (window_shows_loss(p->recent)) {
@@ -195,8 +189,8 @@ path_shows_loss(const corr_host *h, const corr_probe *p)
 	size_t n = h != NULL ? h->n_probes : 0;
 	for (size_t i = 0; i < n && i < CORR_LOSS_SIBLINGS; i++) {
 		const corr_probe *q = &h->probes[i];
-		if (q != p && q->recent != NULL && same_server(p, q) &&
-		    corr_window_failed(q->recent) > 0) {
+		if (q != p && q->recent != NULL && corr_window_failed(q->recent) > 0 &&
+		    same_server(p, q)) {
 			return true;
 		}
 	}
