@@ -105,6 +105,12 @@ typedef struct fnd {
 	bool        degraded; // about slowness, nothing failing: ranks after failures
 } fnd;
 
+// Hosts with a lossy path to a database server, up to two (corr_rules.c).
+typedef struct lossy_hosts {
+	uint32_t first; // a host with a lossy path (UINT32_MAX: none)
+	bool     other; // and some other host has one too
+} lossy_hosts;
+
 // One diagnosis in progress.
 typedef struct eng {
 	const corr_view *view;
@@ -123,6 +129,8 @@ typedef struct eng {
 	fnd             *f;
 	size_t           nf, capf;
 	size_t           n_live; // hosts not stale
+	lossy_hosts      lossy;  // valid when lossy_known (computed on first use)
+	bool             lossy_known;
 	bool             oom;
 } eng;
 

@@ -973,6 +973,52 @@ static const row rows[] = {
 	    .n_findings    = 2, // app2's two paths
 	},
 	{
+	    // Recorded at the onset of a 30 % hold (load average 13-18): app2's postgres path sat
+	    // between the thresholds (S118 S1348 F2002 S916: 4 bad rounds of 16, no quick onset),
+	    // neither failing nor a suspect, while app1's postgres window held 6 slow rounds of 16
+	    // (103-253 ms on 38 ms, nothing lost, its mysql clean): app1 was named, app2 counted
+	    // among the hosts that reach it at normal latency. app2's path shows loss whatever its
+	    // state (a failed round, a lost SYN's second), so app1's own spell is not named.
+	    .name    = "network: a busy host's spell beside a lossy path between the thresholds is "
+	               "not named (as recorded)",
+	    .probes  = {
+		{ .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 63, .base_ms = 38, .rounds = ".26 .19 .19 .31 .24 .31 .25 S103 S103 .41 S253 .69 S208 S234 S116 .63" },
+		{ .host = "app1", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 23, .base_ms = 6, .rounds = ".1 .4 .2 .6 .3 .2 .3 .28 .1 .2 .2 .1 .1 .1 .5 .23" },
+		{ .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_WARN, .fc = FL__FAILURE_CLASS__FAILURE_SLOW, .dur_ms = 916, .base_ms = 33, .slow = 1, .rounds = "S0 S0 S0 F0 S0 .0 S0 S0 .0 S0 S0 S0 F0 S0 F0 S0 .0 .0 S0 S0 S0 S0 S0 " "S0 .0 F0 .0 .0 S0 S0 S0 .0 S0 .0 .0 .0 .0 S0 S0 .0 .0 S0 .0 .25 .17 " ".20 .36 .29 .23 .25 .31 .32 .29 .68 .36 S118 S1348 F2002 S916" },
+		{ .host = "app2", .name = "users", .st = FL__STATUS__STATUS_WARN, .fc = FL__FAILURE_CLASS__FAILURE_SLOW, .dur_ms = 1099, .base_ms = 3, .slow = 1, .rounds = "S0 .0 .0 .0 S0 S0 .0 .0 S0 .0 .0 .0 S0 S0 S0 S0 S0 .0 .0 .0 .0 S0 S0 " "S0 .0 S0 .0 .0 S0 S0 .0 S0 .0 .0 .0 S0 S0 .0 S0 .0 .0 .0 .0 S0 S0 F0 " ".0 .0 .1 .1 .2 .2 .1 .1 .1 .4 .4 .3 .4 .2 .8 F3062 F2021 S1099" },
+		{ .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 238, .base_ms = 42, .slow = 2, .rounds = "S0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .28 .44 .21 .22 .29 " ".49 .46 .80 .38 S198 .54 .30 S127 .56 S175 S238" },
+		{ .host = "app3", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 4, .base_ms = 3, .rounds = ".5 .2 .2 .1 .2 .3 .8 S97 .1 .1 .1 .2 .2 .2 .4 .4" },
+	    },
+	    .verdict       = FL__VERDICT__VERDICT_NETWORK,
+	    .words         = { "unstable path app2 \u2192 127.0.0.1:3306/users" },
+	    .hosts_exp     = { "app2" },
+	    .all_hosts_exp = { "app2" },
+	},
+	{
+	    // Recorded 18 s later in the same hold: app3's DNS lookups of the database's name had 5
+	    // slow rounds of 16 (56-175 ms on a 2 ms baseline, none failed or took a second): a
+	    // busy host's lookups (the testbed resolves from a hosts file), named "slow path app3
+	    // → db.fl.test" beside app2's lossy paths. A lookup slow on its own beside a lossy
+	    // path is not named either.
+	    .name    = "network: a busy host's slow DNS lookups beside another host's lossy path are "
+	               "not named (as recorded)",
+	    .probes  = {
+		{ .host = "app1", .name = "resolv", .st = FL__STATUS__STATUS_OK, .dur_ms = 0, .base_ms = 2, .rounds = "S0 .0 .0 .0 .1 .0 S139 .0 .0 .0 .0 .0 .6 .1 .0 .24 .0 .0 .2 .0" },
+		{ .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 264, .base_ms = 73, .slow = 1, .rounds = "S0 S0 .0 S0 .0 S0 S0 S0 .63 .84 .39 .72 S308 S191 S411 .105 S415 S222 " "S427 S244 S248 .137 .136 S264" },
+		{ .host = "app1", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 6, .base_ms = 6, .rounds = ".11 .1 .17 .2 S73 .4 .4 .34 .7 .2 .3 .5 .1 .2 S397 .6" },
+		{ .host = "app2", .name = "resolv", .st = FL__STATUS__STATUS_OK, .dur_ms = 2, .base_ms = 2, .rounds = "S0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 " ".0 .0 .0 .0 .0 .0 .0 S0 .0 S0 .0 .1 .1 .0 .44 .0 .0 .0 .0 .0 .0 .1 .0 " "S93 .0 .0 .2" },
+		{ .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_WARN, .fc = FL__FAILURE_CLASS__FAILURE_SLOW, .dur_ms = 1080, .base_ms = 33, .slow = 2, .rounds = "F0 S0 .0 S0 S0 .0 S0 S0 S0 F0 S0 F0 S0 .0 .0 S0 S0 S0 S0 S0 S0 .0 F0 " ".0 .0 S0 S0 S0 .0 S0 .0 .0 .0 .0 S0 S0 .0 .0 S0 .0 .0 .0 .0 .0 .0 .0 " ".0 .0 .32 .29 .68 .36 S118 S1348 F2002 S916 S851 F2007 S625 S1640 " "S1565 F2001 S348 S1080" },
+		{ .host = "app2", .name = "users", .st = FL__STATUS__STATUS_FAIL, .fc = FL__FAILURE_CLASS__FAILURE_TIMEOUT, .fails = 2, .since_ago = 2, .dur_ms = 2349, .base_ms = 3, .rounds = "S0 .0 .0 .0 S0 S0 S0 S0 S0 .0 .0 .0 .0 S0 S0 S0 .0 S0 .0 .0 S0 S0 .0 " "S0 .0 .0 .0 S0 S0 .0 S0 .0 .0 .0 .0 S0 S0 F0 .0 .0 .0 .0 .0 .0 .0 .0 " ".0 .0 .4 .3 .4 .2 .8 F3062 F2021 S1099 F2005 F2002 S1904 .2 F2028 " "S2001 F2005 F2349" },
+		{ .host = "app3", .name = "resolv", .st = FL__STATUS__STATUS_OK, .dur_ms = 0, .base_ms = 2, .rounds = ".0 .1 S93 S75 .0 S85 .0 .0 .0 .0 .0 S56 .23 .0 S175 .0" },
+		{ .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 257, .base_ms = 163, .rounds = "S0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 " ".0 .0 .0 S0 .0 .0 S0 .0 S0 S0 S0 .47 .101 .62 .126 S192 S287 S192 " "S1114 .174 .224 .225 .313 .165 .161 .201 .257" },
+		{ .host = "app3", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 3, .base_ms = 4, .rounds = "S0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .0 .2 .4 .2 S87 .0 .4 .5 .2 S256 .4 .4 " ".14 .1 .2 S394 .3" },
+	    },
+	    .verdict       = FL__VERDICT__VERDICT_NETWORK,
+	    .words         = { "network path app2 \u2192 127.0.0.1:3306/users fails (timeout)" },
+	    .hosts_exp     = { "app2" },
+	    .all_hosts_exp = { "app2" },
+	},
+	{
 	    // The same spell with no lossy path beside it: a host really slow on its own still
 	    // gets its own finding, as before.
 	    .name    = "network: the same busy host's slow spell with no lossy path beside it is "
