@@ -6,8 +6,9 @@
 # for healthy again before the next one. The verdicts chosen for the ambiguous rows are
 # argued in docs/testbed.md.
 #
-# Env (from ctest): FL_BUILD, FL_SOURCE. FL_TB_SKIP="8" leaves those faults out (ctest runs row 8,
-# the one-minute loss holds, as its own test; FL_TB_HOLD_S sets the hold). By hand:
+# Env (from ctest): FL_BUILD, FL_SOURCE; FL_TB_HOLD_S sets row 8's hold (testbed_faults: 30 s;
+# testbed_loss_stability runs row 8 alone with the default 60 s). FL_TB_SKIP="8" leaves those
+# faults out. By hand:
 # FL_TB_ONLY="1 5" runs only those faults (by number); FL_TB_KEEP=1 leaves the bed up afterwards
 # (logs in $FL_TB_STATE/log).
 set -uo pipefail
@@ -247,10 +248,15 @@ run_fault 7 bad-release \
 # first network verdict, every diagnosis for FL_TB_HOLD_S (60) seconds must still be network
 # naming app2 only; one healthy (or other) answer in between is a flap and fails the row.
 # FL_TB_LOSS_PCTS picks the loss rates (default "10 30": both ends of the range).
+# The scope is that of the diagnosis of the path: every finding but one about a host's own app
+# instance (a host finding whose targets are all loopback apps: "app slow on app1 only: that
+# host or its instance (CPU, memory, disk)"), which on an overloaded machine is true of another
+# host now and then and says nothing about the path; those are counted and printed, not failed.
+OWN_APP='(.verdict == "host" and (.targets | length) > 0 and all(.targets[]; test("^https?://(127[.]|localhost|\\[::1\\])")))'
 fault8() { # fault8 PCT
 	selected 8 || return 0
-	local pct=$1 hold=${FL_TB_HOLD_S:-60} pred end n=0 flaps=0 first_flap="" cur prev=""
-	pred=".verdict == \"network\" and $HOSTS == [\"app2\"] and ($DB_TARGETS | length) > 0"
+	local pct=$1 hold=${FL_TB_HOLD_S:-60} pred end n=0 flaps=0 first_flap="" cur prev="" own=0
+	pred=".verdict == \"network\" and ([.findings[] | select($OWN_APP | not) | .hosts[]] | unique) == [\"app2\"] and ($DB_TARGETS | length) > 0"
 	say "fault 8 (loss-stable $pct%): loss app2 $pct, then held ${hold}s"
 	if ! "$TB" fault loss app2 "$pct"; then
 		echo "FAIL fault 8 loss-stable-$pct: cannot inject"
@@ -277,11 +283,14 @@ fault8() { # fault8 PCT
 				flaps=$((flaps + 1))
 				[ -n "$first_flap" ] || first_flap=$(summary)
 				trace_flap
+			elif echo "$last" | jq -e "[.findings[] | select($OWN_APP)] | length > 0" >/dev/null 2>&1; then
+				own=$((own + 1))
+				say "also named (a host's own app, not the path): $(echo "$last" | jq -c "[.findings[] | select($OWN_APP) | .summary]")"
 			fi
 			sleep 0.5
 		done
 		if [ "$flaps" = 0 ]; then
-			echo "PASS fault 8 loss-stable-$pct: network on app2 in ${took_ms} ms, then all $n diagnoses over ${hold}s network on app2 only: $(summary)"
+			echo "PASS fault 8 loss-stable-$pct: network on app2 in ${took_ms} ms, then all $n diagnoses over ${hold}s network on app2 only ($own also named a host's own app instance): $(summary)"
 		else
 			echo "FAIL fault 8 loss-stable-$pct: $flaps of $n diagnoses over ${hold}s were not network on app2; first: $first_flap"
 			fails=$((fails + 1))
