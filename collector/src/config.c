@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,6 +21,7 @@
 #include "fl/tls.h"
 #include "fl/wire.h"
 #include "http.h"
+#include "lease.h"
 #include "state.h"
 
 void
@@ -39,6 +41,11 @@ coll_config_defaults(coll_config *cfg)
 	cfg->max_connections     = COLL_DEFAULT_MAX_CONNECTIONS;
 	snprintf(cfg->http, sizeof(cfg->http), "%s", COLL_DEFAULT_HTTP);
 	coll_notify_config_defaults(&cfg->notify);
+	if (gethostname(cfg->name, sizeof(cfg->name)) != 0 || cfg->name[0] == '\0') {
+		snprintf(cfg->name, sizeof(cfg->name), "collector");
+	}
+	cfg->name[sizeof(cfg->name) - 1] = '\0';
+	cfg->lease_timeout_us            = COLL_LEASE_DEFAULT_TIMEOUT;
 }
 
 // A byte count: digits with an optional KiB or MiB suffix, between min and max.
@@ -315,6 +322,41 @@ set_limit(coll_config *cfg, const char *key, const char *v, char *err, size_t er
 	return NOT_MINE;
 }
 
+// The HA keys: name (printable, no spaces, at most COLL_NAME_MAX - 1 bytes) and
+// lease_timeout (whole seconds or minutes, COLL_LEASE_MIN_TIMEOUT to COLL_LEASE_MAX_TIMEOUT).
+static int
+set_ha(coll_config *cfg, const char *key, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(key, "name") == 0) {
+		bool ok = v[0] != '\0' && strlen(v) < sizeof(cfg->name);
+		for (const char *p = v; ok && *p != '\0'; p++) {
+			ok = *p > ' ' && *p != 0x7f;
+		}
+		if (!ok) {
+			snprintf(err, errlen,
+			    "name: '%s' is not a name of 1 to %d printable characters without "
+			    "spaces",
+			    v, COLL_NAME_MAX - 1);
+			return -1;
+		}
+		snprintf(cfg->name, sizeof(cfg->name), "%s", v);
+		return 0;
+	}
+	if (strcmp(key, "lease_timeout") == 0) {
+		int64_t us;
+		if (coll_parse_forget_after(v, &us) != 0 || us < COLL_LEASE_MIN_TIMEOUT ||
+		    us > COLL_LEASE_MAX_TIMEOUT) {
+			snprintf(err, errlen,
+			    "lease_timeout: '%s' is not a duration from %llds to %llds", v,
+			    COLL_LEASE_MIN_TIMEOUT / 1000000, COLL_LEASE_MAX_TIMEOUT / 1000000);
+			return -1;
+		}
+		cfg->lease_timeout_us = us;
+		return 0;
+	}
+	return NOT_MINE;
+}
+
 int
 coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, size_t errlen)
 {
@@ -323,6 +365,7 @@ coll_config_set(coll_config *cfg, const char *key, const char *v, char *err, siz
 		set_path,
 		set_logging,
 		set_limit,
+		set_ha,
 	};
 	for (size_t i = 0; i < sizeof(setters) / sizeof(setters[0]); i++) {
 		int rc = setters[i](cfg, key, v, err, errlen);

@@ -20,6 +20,7 @@
 #define COLL_DEFAULT_CONFIG "/etc/faultline/collector.conf"
 #define COLL_URL_MAX        512
 #define COLL_PATH_MAX       1024
+#define COLL_NAME_MAX       128
 
 typedef struct coll_config {
 	char     listen[COLL_URL_MAX];         // PULL listens here for agents' reports
@@ -55,6 +56,12 @@ typedef struct coll_config {
 	bool http_set;
 	// Alert notifications (notify.h).
 	coll_notify_config notify;
+
+	// HA pair on a PostgreSQL store (lease.h, README "High availability and sizing"): the
+	// name this collector holds the lease under (status `active_name`; default: the host
+	// name) and how old the active's heartbeat may grow before a standby takes over.
+	char    name[COLL_NAME_MAX];
+	int64_t lease_timeout_us;
 } coll_config;
 
 #define COLL_DEFAULT_HTTP "127.0.0.1:7680"

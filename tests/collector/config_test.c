@@ -377,6 +377,34 @@ test_set_override(void **state)
 
 // forget_after is off by default, takes s/m/h/d (1s for fast tests), and a bad value
 // is an error at its line.
+// The HA keys: the lease holder's name (the host name by default) and the lease timeout.
+static void
+test_ha_keys(void **state)
+{
+	(void) state;
+	coll_config c;
+	char        err[256], host[COLL_NAME_MAX] = "";
+	coll_config_defaults(&c);
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	assert_string_equal(c.name, host);
+	assert_int_equal(c.lease_timeout_us, 5000000);
+	assert_int_equal(coll_config_set(&c, "name", "c1.example", err, sizeof(err)), 0);
+	assert_string_equal(c.name, "c1.example");
+	assert_int_equal(coll_config_set(&c, "name", "two words", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "name: 'two words' is not a name"));
+	assert_int_equal(coll_config_set(&c, "name", "", err, sizeof(err)), -1);
+	assert_string_equal(c.name, "c1.example");
+	assert_int_equal(coll_config_set(&c, "lease_timeout", "10s", err, sizeof(err)), 0);
+	assert_int_equal(c.lease_timeout_us, 10000000);
+	assert_int_equal(coll_config_set(&c, "lease_timeout", "1m", err, sizeof(err)), 0);
+	assert_int_equal(c.lease_timeout_us, 60000000);
+	assert_int_equal(coll_config_set(&c, "lease_timeout", "1s", err, sizeof(err)), -1);
+	assert_string_equal(err, "lease_timeout: '1s' is not a duration from 2s to 60s");
+	assert_int_equal(coll_config_set(&c, "lease_timeout", "2m", err, sizeof(err)), -1);
+	assert_int_equal(coll_config_set(&c, "lease_timeout", "off", err, sizeof(err)), -1);
+	assert_int_equal(c.lease_timeout_us, 60000000);
+}
+
 static void
 test_forget_after(void **state)
 {
@@ -440,6 +468,7 @@ main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_set_override),
+		cmocka_unit_test(test_ha_keys),
 		cmocka_unit_test(test_state_postgresql),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
