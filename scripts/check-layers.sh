@@ -28,6 +28,7 @@ auth      50
 listen    50
 config    40
 survey    30
+lease     25
 notify    30
 trace     30
 state     20
@@ -41,9 +42,10 @@ store     10
 correlate 10
 metrics   10
 http      10
+role      8
 sql       5
 '
-NO_NNG='state store sql correlate canary stats latency metrics trace'
+NO_NNG='state store sql correlate canary stats latency metrics trace role lease'
 
 # Files named PREFIX_... that belong to another module: the correlation engine's corr_*.c.
 declare -A alias=([corr]=correlate)

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "fl/log.h"
+#include "fl/str.h"
 #include "fl/time.h"
 #include "fl/wire.h"
 #include "notify.h"
@@ -58,6 +59,25 @@ encode_error(const char *text, nng_msg **out)
 	Fl__Response resp   = FL__RESPONSE__INIT;
 	resp.schema_version = FL_SCHEMA_VERSION;
 	resp.error          = (char *) text; // borrowed for packing only
+	return fl_wire_encode(&resp.base, out);
+}
+
+// The answer of a standby to a query only the active can answer (role.h): the error, and
+// not_active so that a CLI given several collectors asks the next one.
+static int
+encode_not_active(coll_server *srv, const char *what, nng_msg **out)
+{
+	Fl__Response resp = FL__RESPONSE__INIT;
+	char         text[256], active[COLL_NAME_MAX];
+
+	pthread_mutex_lock(&srv->lock);
+	(void) fl_str_copy_trunc(active, sizeof(active), srv->active_name);
+	pthread_mutex_unlock(&srv->lock);
+	snprintf(text, sizeof(text), "this collector is standby: %s needs the active one%s%s%s",
+	    what, active[0] != '\0' ? " (" : "", active, active[0] != '\0' ? ")" : "");
+	resp.schema_version = FL_SCHEMA_VERSION;
+	resp.error          = text; // borrowed for packing only
+	resp.not_active     = true;
 	return fl_wire_encode(&resp.base, out);
 }
 
@@ -155,9 +175,11 @@ status_page_bytes(const Fl__StatusQuery *q)
 static void
 status_extras(coll_server *srv, Fl__StatusReply *extra)
 {
+	pthread_mutex_lock(&srv->parts_lock); // the role thread swaps verify and notify (hub.h)
 	coll_verify_status_add(srv->verify, extra);
-	coll_rejects_status_add(srv->rejects, extra);
 	coll_notify_status_add(srv->notify, extra);
+	pthread_mutex_unlock(&srv->parts_lock);
+	coll_rejects_status_add(srv->rejects, extra);
 }
 
 static void
@@ -199,6 +221,7 @@ answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg
 {
 	Fl__StatusReply extra = FL__STATUS_REPLY__INIT;
 	coll_status     page;
+	char            active_name[COLL_NAME_MAX];
 	int             rv = NNG_ENOMEM;
 	coll_filter     f =
             q != NULL ? filter_of(q->host, q->labels, q->n_labels) : filter_of(NULL, NULL, 0);
@@ -211,6 +234,7 @@ answer_status(coll_server *srv, const Fl__StatusQuery *q, bool as_hosts, nng_msg
 	coll_server_socket_stats(srv, &srv->state.stats);
 	if (coll_state_status(&srv->state, &f, after, status_page_bytes(q), fl_now_us(), &page) ==
 	    0) {
+		coll_server_role_status(srv, &page.reply, active_name);
 		rv = encode_status(&page.reply, &extra, as_hosts, out);
 		coll_status_fini(&page);
 	}
@@ -238,16 +262,20 @@ answer_probe_now(coll_server *srv, const Fl__ProbeNowQuery *q, nng_msg **out)
 	coll_live          live;
 	char               err[256];
 	int                rv;
+	coll_survey       *survey;
 
-	if (srv->survey == NULL) {
+	pthread_mutex_lock(&srv->lock); // after slow_jobs counted this worker (hub.h)
+	survey = srv->survey;
+	pthread_mutex_unlock(&srv->lock);
+	if (survey == NULL) {
 		return encode_error(
 		    "probe-now needs a survey address: set [collector] survey", out);
 	}
 	if (live_hosts(srv, &live) != 0) {
 		return NNG_ENOMEM;
 	}
-	rv = coll_survey_run(srv->survey, q->timeout_ms, q->rollback_to, q->n_rollback_to,
-	    live.hosts, live.n, &reply, err, sizeof(err));
+	rv = coll_survey_run(survey, q->timeout_ms, q->rollback_to, q->n_rollback_to, live.hosts,
+	    live.n, &reply, err, sizeof(err));
 	coll_live_free(&live);
 	if (rv != 0) {
 		return encode_error(err, out);
@@ -267,14 +295,18 @@ answer_verify(coll_server *srv, const Fl__VerifyQuery *q, nng_msg **out)
 	Fl__VerifyReply *reply;
 	char             err[256];
 	int              rv;
+	coll_verify     *verify;
 
 	if (q->release[0] == '\0') {
 		return encode_error("verify needs a release", out);
 	}
-	if (coll_verify_run(srv->verify, q, &reply, err, sizeof(err)) != 0) {
+	pthread_mutex_lock(&srv->lock); // after slow_jobs counted this worker (hub.h)
+	verify = srv->verify;
+	pthread_mutex_unlock(&srv->lock);
+	if (coll_verify_run(verify, q, &reply, err, sizeof(err)) != 0) {
 		return encode_error(err, out);
 	}
-	coll_verify_record(srv->verify, reply, "full", false);
+	coll_verify_record(verify, reply, "full", false);
 	resp.schema_version = FL_SCHEMA_VERSION;
 	resp.reply_case     = FL__RESPONSE__REPLY_VERIFY;
 	resp.verify         = reply;
@@ -432,11 +464,37 @@ cap_reply(uint32_t max_bytes, nng_msg **out)
 	return encode_error(text, out);
 }
 
+// The queries only the active answers, by name (NULL: any collector answers it). Verify is
+// one: it surveys the agents, and only the active listens for them.
+static const char *
+needs_active(const Fl__Request *q)
+{
+	switch (q->query_case) {
+	case FL__REQUEST__QUERY_PROBE_NOW:
+		return "probe-now";
+	case FL__REQUEST__QUERY_VERIFY:
+		return "verify";
+	case FL__REQUEST__QUERY_FORGET:
+		return "forget";
+	case FL__REQUEST__QUERY_MUTE:
+		// Listing the mutes only reads; adding one writes.
+		return q->mute != NULL && q->mute->list ? NULL : "mute";
+	case FL__REQUEST__QUERY_UNMUTE:
+		return "unmute";
+	default:
+		return NULL;
+	}
+}
+
 int
 coll_control_answer(coll_server *srv, coll_store *reader, const Fl__Request *q, nng_msg **out)
 {
-	int rv;
+	int         rv;
+	const char *what = needs_active(q);
 
+	if (what != NULL && !coll_server_is_active(srv)) {
+		return encode_not_active(srv, what, out);
+	}
 	switch (q->query_case) {
 	case FL__REQUEST__QUERY_STATUS:
 		rv = answer_status(srv, q->status, false, out);

@@ -20,6 +20,7 @@
 #include "fl/limits.h"
 #include "fl/sign.h"
 #include "fl/tls.h"
+#include "role.h"
 #include "state.h"
 #include "store.h"
 
@@ -102,6 +103,29 @@ typedef struct coll_server {
 	// mutes (notify_mute.h).
 	struct coll_notify *notify;
 	struct coll_mutes  *mutes;
+
+	// High availability (role.h, lease.h, server_role.c). `role` and `active_name` are under
+	// `lock`; `active` says "single or active" to the threads that must not wait for the lock
+	// to know whether they may write or answer a query that needs the active. With a lease,
+	// the role thread opens and closes the active's parts (report listener, survey and
+	// verifier, notifier, ingest thread and writer) as the role changes: survey, verify and
+	// notify are swapped under `parts_lock`, which the control thread holds while it reads
+	// them for a status; slow jobs (control.c) read survey and verify under `lock` after they
+	// are counted in slow_jobs, so a swapped-out one is freed only once slow_jobs is 0.
+	coll_role_machine         role;
+	char                      active_name[COLL_NAME_MAX];
+	atomic_bool               active;
+	struct coll_lease_keeper *lease;       // NULL: no lease (single)
+	coll_store               *refresher;   // role thread: a standby's reads of the store
+	nng_socket                reports;     // what the report listener feeds (pull or the gate)
+	atomic_int                ingest_stop; // the ingest thread ends, the server goes on
+	atomic_int                role_stop;
+	pthread_t                 role_tid;
+	bool                      role_started;
+	pthread_mutex_t           parts_lock;
+	struct coll_survey       *old_survey; // swapped out while a slow job still ran
+	struct coll_verify       *old_verify;
+	struct coll_pipes        *old_survey_pipes;
 } coll_server;
 
 // How long a stop waits for probe-now/verify workers to end (they notice within
@@ -110,6 +134,13 @@ typedef struct coll_server {
 
 #define COLL_CONTROL_MAX_CONNS 256         // control connections open at once
 #define COLL_CONTROL_RECV_MAX  (64 * 1024) // bytes in one control request
+
+// True when this collector may take reports and write: single, or active (role.h).
+bool coll_server_is_active(coll_server *srv);
+
+// Fills r's role, active_name and role_since_us (active_name is copied into name, of
+// COLL_NAME_MAX bytes, which r then borrows); the caller holds srv->lock.
+void coll_server_role_status(coll_server *srv, Fl__StatusReply *r, char *name);
 
 // Copies the socket counters above into st (the caller holds srv->lock): what a status and
 // /metrics show of them.

@@ -71,7 +71,8 @@ recv_main(void *arg)
 	for (;;) {
 		nng_msg *msg;
 		int      rv = nng_recvmsg(srv->pull, &msg, 0);
-		if (rv == NNG_ECLOSED || atomic_load(&srv->stopping)) {
+		if (rv == NNG_ECLOSED || atomic_load(&srv->stopping) ||
+		    atomic_load(&srv->ingest_stop)) {
 			if (rv == 0) {
 				nng_msg_free(msg);
 			}

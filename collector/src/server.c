@@ -31,6 +31,7 @@
 #include "notify_mute.h"
 #include "pipes.h"
 #include "rejects.h"
+#include "server_role.h"
 #include "survey.h"
 #include "verify.h"
 #include "watchdog.h"
@@ -59,6 +60,7 @@ free_server(coll_server *srv)
 	fl_keyring_free(srv->keyring);
 	coll_rejects_free(srv->rejects);
 	coll_watch_free(srv->watch);
+	pthread_mutex_destroy(&srv->parts_lock);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }
@@ -93,6 +95,11 @@ server_new(const coll_config *cfg)
 		.cert_file                  = srv->cfg.tls_cert,
 		.key_file = srv->cfg.tls_key[0] != '\0' ? srv->cfg.tls_key : NULL };
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->parts_lock, NULL);
+	coll_role_init(&srv->role, coll_role_lease_target(cfg) != NULL, fl_now_us());
+	atomic_init(&srv->active, srv->role.role == COLL_ROLE_SINGLE);
+	atomic_init(&srv->ingest_stop, 0);
+	atomic_init(&srv->role_stop, 0);
 	coll_state_init(&srv->state, fl_now_us());
 	srv->state.max_hosts  = cfg->max_hosts;
 	srv->state.max_probes = cfg->max_probes_per_host;
@@ -192,7 +199,8 @@ listen_all(coll_server *srv, nng_listener *pull_l, nng_listener *rep_l, char *er
 		snprintf(err, errlen, "cannot watch sockets: %s", nng_strerror(rv));
 		return -1;
 	}
-	if ((srv->auth == NULL &&
+	srv->reports = reports;
+	if ((srv->auth == NULL && atomic_load(&srv->active) &&
 	        coll_listen_on(srv->pull, cfg->listen, &srv->tls, "reports", pull_l,
 	            &srv->listen_port, err, errlen) != 0) ||
 	    coll_listen_on(srv->rep, cfg->control, &srv->tls, "control", rep_l, &srv->control_port,
@@ -202,37 +210,18 @@ listen_all(coll_server *srv, nng_listener *pull_l, nng_listener *rep_l, char *er
 	return srv->auth != NULL ? coll_auth_start(srv->auth, err, errlen) : 0;
 }
 
-// verify.h's on_recorded: the metrics count each recorded verification (the exporter starts
-// after the verifier, and may be absent: coll_exporter_count_verification accepts NULL), and
-// the notifier pages on a failed automatic one and on the pass that follows.
-static void
-verification_recorded(
-    void *arg, const Fl__VerifyReply *r, const char *result, const char *kind, bool automatic)
-{
-	coll_server *srv = arg;
-	coll_exporter_count_verification(srv->exporter, result);
-	coll_notify_verification(srv->notify, r, kind, automatic);
-}
-
-// Mutes and the notifier, before ingest and the verifier, which hand the notifier diagnoses
-// and verifications. 0, or -1 with err.
+// Mutes and (single: the active's part from the start) the notifier, before ingest and the
+// verifier, which hand the notifier diagnoses and verifications. 0, or -1 with err.
 static int
 open_notify(coll_server *srv, char *err, size_t errlen)
 {
-	const coll_config *cfg = &srv->cfg;
-	fl_sql_opts        state;
+	fl_sql_opts state;
 
-	coll_config_sql_opts(cfg, false, "faultline-collector-notify", &state);
-	if (coll_mutes_open(&state, fl_now_us(), &srv->mutes, err, errlen) != 0 ||
-	    coll_notify_start(&cfg->notify, &state, 0, srv->mutes, &srv->notify, err, errlen) !=
-	        0) {
+	coll_config_sql_opts(&srv->cfg, false, "faultline-collector-notify", &state);
+	if (coll_mutes_open(&state, fl_now_us(), &srv->mutes, err, errlen) != 0) {
 		return -1;
 	}
-	if (srv->notify != NULL) {
-		srv->state.on_diagnosis     = coll_notify_on_diagnosis;
-		srv->state.on_diagnosis_arg = srv->notify;
-	}
-	return 0;
+	return atomic_load(&srv->active) ? coll_parts_open_notify(srv, err, errlen) : 0;
 }
 
 // Stops the notifier (after the verifier and ingest, which call it; its outbox is durable)
@@ -251,28 +240,11 @@ close_notify(coll_server *srv, bool close_mutes)
 }
 
 // Probe now: the SURVEYOR (when cfg.survey is set) and the verifier, before the control thread
-// can ask. 0, or -1 with err.
+// can ask; a standby opens them only when it takes over. 0, or -1 with err.
 static int
 open_probe_now(coll_server *srv, char *err, size_t errlen)
 {
-	const coll_config *cfg = &srv->cfg;
-	coll_verify_deps   vd  = {
-		   .state    = { .lock = &srv->lock, .state = &srv->state },
-		   .stopping = &srv->stopping,
-	};
-
-	coll_config_sql_opts(cfg, false, "faultline-collector-verify", &vd.store);
-
-	if (cfg->survey[0] != '\0' &&
-	    coll_survey_open(cfg->survey, &srv->tls, srv->keyring, cfg->max_connections,
-	        cfg->recv_max, &srv->survey_pipes, &srv->survey, &srv->survey_port, err,
-	        errlen) != 0) {
-		return -1;
-	}
-	vd.survey          = srv->survey;
-	vd.on_recorded     = verification_recorded;
-	vd.on_recorded_arg = srv;
-	return coll_verify_start(&vd, srv->survey != NULL, &srv->verify, err, errlen);
+	return atomic_load(&srv->active) ? coll_parts_open_probe_now(srv, err, errlen) : 0;
 }
 
 // Starts the control thread (with its reply contexts) and the watchdog, once ingest runs. On
@@ -309,17 +281,29 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 		free_server(srv);
 		return -1;
 	}
+	if (!atomic_load(&srv->active)) {
+		// Standby: the writer (which applied the schema) reopens, fenced, at a take-over.
+		coll_store_close(srv->writer);
+		srv->writer = NULL;
+	}
 	if (listen_all(srv, &pull_l, &rep_l, err, errlen) != 0 ||
 	    open_notify(srv, err, errlen) != 0 || open_probe_now(srv, err, errlen) != 0) {
 		goto fail_sockets;
 	}
-	coll_watch_listener(srv->watch, 0, pull_l, cfg->listen, srv->listen_port);
-	coll_watch_listener(srv->watch, 1, rep_l, cfg->control, srv->control_port);
-	if (pthread_create(&srv->ingest_tid, NULL, coll_ingest_main, srv) != 0) {
-		snprintf(err, errlen, "cannot start ingest thread");
-		goto fail_sockets;
+	if (atomic_load(&srv->active)) {
+		coll_watch_listener(srv->watch, 0, pull_l, cfg->listen, srv->listen_port);
+	} else if (srv->auth != NULL) {
+		coll_watch_listener(srv->watch, 0, pull_l, cfg->listen, srv->listen_port);
+		coll_watch_close_listener(srv->watch, 0); // the gate listens at once; a standby not
 	}
-	srv->ingest_started = true;
+	coll_watch_listener(srv->watch, 1, rep_l, cfg->control, srv->control_port);
+	if (atomic_load(&srv->active)) {
+		if (pthread_create(&srv->ingest_tid, NULL, coll_ingest_main, srv) != 0) {
+			snprintf(err, errlen, "cannot start ingest thread");
+			goto fail_sockets;
+		}
+		srv->ingest_started = true;
+	}
 	if (start_control(srv, err, errlen) != 0) {
 		coll_server_stop(srv);
 		return -1;
@@ -331,6 +315,13 @@ coll_server_start(const coll_config *cfg, coll_server **out, char *err, size_t e
 	if (srv->notify != NULL) {
 		coll_exporter_set_notify_source(
 		    srv->exporter, coll_notify_metrics_source, srv->notify);
+	}
+	if (srv->role.role != COLL_ROLE_SINGLE) {
+		coll_exporter_set_fence(srv->exporter, -1); // a standby saves no counters
+	}
+	if (srv->role.role != COLL_ROLE_SINGLE && coll_role_start(srv, err, errlen) != 0) {
+		coll_server_stop(srv);
+		return -1;
 	}
 	*out = srv;
 	return 0;
@@ -385,6 +376,7 @@ coll_server_stop(coll_server *srv)
 	// data is written and SQLite closed whatever nng is doing. nng_close can wait on a peer
 	// for a long time (nng 1.5.2: a pipe still writing a large reply, a handshake in progress);
 	// it comes last, under the caller's deadline (main.c).
+	coll_role_stop(srv); // the parts stay as they are: active or standby, stopped below
 	atomic_store(&srv->stopping, 1);
 	coll_survey_close(srv->survey);
 	coll_watch_request_stop(srv->watch);
@@ -407,7 +399,9 @@ coll_server_stop(coll_server *srv)
 		coll_store_close(srv->reader);
 		coll_store_close(srv->writer);
 		srv->reader = srv->writer = NULL;
+		coll_role_free_retired(srv);
 	}
+	coll_role_release(srv); // after the last write: a standby takes over at its next try
 	atomic_store(&state_written, true);
 	fl_log(FL_LOG_DEBUG, "server", "state written; closing sockets");
 

@@ -180,6 +180,32 @@ coll_state_fini(coll_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
+void
+coll_state_adopt(coll_state *dst, coll_state *src)
+{
+	for (size_t i = 0; i < dst->n_hosts; i++) {
+		host_free(dst->hosts[i]);
+	}
+	free(dst->hosts);
+	free(dst->index);
+	free(dst->verdict);
+	free(dst->verdict_summary);
+	dst->hosts               = src->hosts;
+	dst->n_hosts             = src->n_hosts;
+	dst->cap_hosts           = src->cap_hosts;
+	dst->index               = src->index;
+	dst->index_cap           = src->index_cap;
+	dst->verdict             = src->verdict;
+	dst->verdict_summary     = src->verdict_summary;
+	dst->verdict_scope       = src->verdict_scope;
+	dst->verdict_scope_known = src->verdict_scope_known;
+	dst->not_restored        = src->not_restored;
+	src->hosts               = NULL;
+	src->n_hosts = src->cap_hosts = src->index_cap = 0;
+	src->index                                     = NULL;
+	src->verdict = src->verdict_summary = NULL;
+}
+
 // ---- host index ------------------------------------------------------------------------------
 
 coll_host *

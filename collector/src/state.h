@@ -240,6 +240,12 @@ typedef enum coll_apply_result {
 void coll_state_init(coll_state *s, int64_t now_us);
 void coll_state_fini(coll_state *s);
 
+// Moves what src loaded from the store (hosts, their latest results, the last verdict, the
+// count left out by max_hosts) into dst, whose old hosts are freed; dst keeps its stats,
+// latency histograms, limits and hooks. src is left empty (fini it). A standby collector
+// serves the store's state this way (role.h, REFRESH), and an active one starts from it.
+void coll_state_adopt(coll_state *dst, coll_state *src);
+
 // Applies a decoded, validated report received at now_us. Always takes r (frees it, or keeps
 // it while probes point into it). Transitions are appended to ops; stats are updated.
 coll_apply_result coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops);

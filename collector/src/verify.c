@@ -40,7 +40,9 @@ struct coll_verify {
 	pthread_t        tid;
 	bool             started;
 	atomic_int       stop;
-	atomic_int       asked; // asked-for evaluations (faultline verify) in progress
+	atomic_int       asked;       // asked-for evaluations (faultline verify) in progress
+	atomic_int       interrupted; // coll_verify_interrupt: no evaluation may finish
+	const char      *why;         // its reason, set before interrupted
 };
 
 // verify_run's answer when an automatic evaluation gave way to an asked one.
@@ -278,7 +280,8 @@ static bool
 sleep_unless_stopping(coll_verify *v, int64_t until_mono_us)
 {
 	while (fl_mono_us() < until_mono_us) {
-		if (atomic_load(v->d.stopping) || coll_survey_cancelled()) {
+		if (atomic_load(v->d.stopping) || atomic_load(&v->interrupted) ||
+		    coll_survey_cancelled()) {
 			return false;
 		}
 		struct timespec ts = { 0, 50 * 1000000L };
@@ -598,6 +601,11 @@ verify_run(coll_verify *v, const Fl__VerifyQuery *q, bool automatic, Fl__VerifyR
 		check_targets(&e);
 		rc = canary_step(v, &e, automatic, err, errlen);
 	}
+	if (atomic_load(&v->interrupted)) {
+		// Whatever it found, it cannot be recorded or trusted: the surveys were cut short.
+		snprintf(err, errlen, "could not verify: interrupted (%s)", v->why);
+		rc = -1;
+	}
 	if (rc == 0) {
 		e.r->result_enum = verify_result(&e.o);
 		e.r->result     = fl_str_dup(fl_verify_result_name(e.r->result_enum)); // older CLIs
@@ -617,6 +625,10 @@ coll_verify_run(
 
 	if (v == NULL) {
 		snprintf(err, errlen, "the collector is stopping: it cannot verify now");
+		return -1;
+	}
+	if (atomic_load(&v->interrupted)) {
+		snprintf(err, errlen, "could not verify: interrupted (%s)", v->why);
 		return -1;
 	}
 	atomic_fetch_add(&v->asked, 1);
@@ -901,6 +913,26 @@ coll_verify_start(
 	}
 	*out = v;
 	return 0;
+}
+
+void
+coll_verify_interrupt(coll_verify *v, const char *why)
+{
+	if (v == NULL) {
+		return;
+	}
+	v->why = why;
+	atomic_store(&v->interrupted, 1);
+	atomic_store(&v->stop, 1);
+}
+
+void
+coll_verify_join(coll_verify *v)
+{
+	if (v != NULL && v->started) {
+		pthread_join(v->tid, NULL);
+		v->started = false;
+	}
 }
 
 void

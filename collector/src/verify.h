@@ -86,6 +86,15 @@ int coll_verify_start(
 // socket ends at once) and frees. Accepts NULL.
 void coll_verify_stop(coll_verify *v);
 
+// Interrupts the verifier for good (the collector stopped being active, role.h): evaluations
+// in progress end at their next wait or survey (close the survey socket to end those at once)
+// with the error "could not verify: interrupted (WHY)", nothing of them recorded; later ones
+// fail at once the same way; the automatic thread stops. Does not wait: coll_verify_join
+// waits for the automatic thread, coll_verify_stop frees once no worker can hold v. why is
+// borrowed for v's life. Accept NULL.
+void coll_verify_interrupt(coll_verify *v, const char *why);
+void coll_verify_join(coll_verify *v);
+
 // Runs one evaluation (see above). Never NULL on return 0: *out is a reply built of malloc'd
 // parts, freed with fl__verify_reply__free_unpacked(*out, NULL). -1 with err when out of
 // memory or the survey socket is missing.

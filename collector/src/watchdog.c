@@ -165,6 +165,11 @@ watch_relisten(coll_watch *wt, watched *w)
 		l = (nng_listener) NNG_LISTENER_INITIALIZER;
 	}
 	pthread_mutex_lock(&wt->lock);
+	if (!w->on) {
+		// Closed meanwhile (coll_watch_close_listener: the collector stepped down).
+		nng_listener_close(l);
+		return;
+	}
 	w->l = l;
 }
 
@@ -237,6 +242,10 @@ watch_main(void *arg)
 			}
 			bool ok = watch_probe(wt, w);
 			long open_fds, limit;
+			if (!w->on) {
+				w->misses = 0; // closed while probing: nothing to cure
+				continue;
+			}
 			if (!ok && !wt->stopping && fds_exhausted(&open_fds, &limit)) {
 				note_fd_exhaustion(wt, w, open_fds, limit);
 				ok = true; // not the listener's fault
@@ -286,12 +295,33 @@ void
 coll_watch_listener(coll_watch *wt, size_t i, nng_listener l, const char *url, int bound_port)
 {
 	watched *w = &wt->w[i];
-	w->l       = l;
-	w->on      = watch_urls(w, url, bound_port);
-	if (!w->on) {
+	bool     on;
+	pthread_mutex_lock(&wt->lock);
+	w->l      = l;
+	w->misses = 0;
+	w->on = on = watch_urls(w, url, bound_port);
+	pthread_mutex_unlock(&wt->lock);
+	if (!on) {
 		fl_log(FL_LOG_INFO, "server",
 		    "not watching the %s listener on %s (only ipc and tcp are probed)", w->what,
 		    url);
+	}
+}
+
+void
+coll_watch_close_listener(coll_watch *wt, size_t i)
+{
+	watched     *w = &wt->w[i];
+	nng_listener l;
+
+	pthread_mutex_lock(&wt->lock);
+	w->on     = false;
+	w->misses = 0;
+	l         = w->l;
+	w->l      = (nng_listener) NNG_LISTENER_INITIALIZER;
+	pthread_mutex_unlock(&wt->lock);
+	if (nng_listener_id(l) > 0) {
+		nng_listener_close(l); // and with it the connections it accepted
 	}
 }
 

@@ -80,6 +80,10 @@ int coll_watch_socket(coll_watch *wt, size_t i, const char *what, nng_socket s,
 // plain tcp listeners are probed; others are logged and left alone.
 void coll_watch_listener(coll_watch *wt, size_t i, nng_listener l, const char *url, int bound_port);
 
+// Closes listener i (and the connections it accepted) and stops probing it until
+// coll_watch_listener names a new one: a standby collector takes no reports (role.h).
+void coll_watch_close_listener(coll_watch *wt, size_t i);
+
 // Starts the thread. 0 or -1.
 int coll_watch_start(coll_watch *wt);
 

@@ -1,0 +1,423 @@
+// server_role.c - see server_role.h.
+
+#include "server_role.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exporter.h"
+#include "fl/log.h"
+#include "fl/str.h"
+#include "fl/time.h"
+#include "ingest.h"
+#include "lease.h"
+#include "listen.h"
+#include "notify.h"
+#include "pipes.h"
+#include "sql.h"
+#include "survey.h"
+#include "verify.h"
+#include "watchdog.h"
+
+#define ROLE_TICK_MS      100 // how often the role thread reads the lease
+#define ROLE_LOG_EVERY_US 10000000LL
+
+static const char LOST_LEASE[] = "collector lost the lease";
+
+const char *
+coll_role_lease_target(const coll_config *cfg)
+{
+	const char *t;
+
+	if (fl_sql_target_engine(cfg->state) == FL_SQL_PGSQL) {
+		return cfg->state;
+	}
+	t = getenv("FL_TEST_LEASE");
+	return t != NULL && t[0] != '\0' ? t : NULL;
+}
+
+bool
+coll_server_is_active(coll_server *srv)
+{
+	return atomic_load(&srv->active);
+}
+
+void
+coll_server_role_status(coll_server *srv, Fl__StatusReply *r, char *name)
+{
+	(void) fl_str_copy_trunc(name, COLL_NAME_MAX, srv->active_name);
+	r->role          = (char *) coll_role_name(srv->role.role);
+	r->active_name   = name;
+	r->role_since_us = srv->role.since_us;
+}
+
+// ---- the active's parts ----------------------------------------------------------------------
+
+// verify.h's on_recorded: the metrics count each recorded verification (the exporter starts
+// after the verifier, and may be absent: coll_exporter_count_verification accepts NULL), and
+// the notifier pages on a failed automatic one and on the pass that follows.
+static void
+verification_recorded(
+    void *arg, const Fl__VerifyReply *r, const char *result, const char *kind, bool automatic)
+{
+	coll_server *srv = arg;
+	coll_exporter_count_verification(srv->exporter, result);
+	coll_notify_verification(srv->notify, r, kind, automatic);
+}
+
+int
+coll_parts_open_probe_now(coll_server *srv, char *err, size_t errlen)
+{
+	const coll_config *cfg   = &srv->cfg;
+	coll_survey       *sv    = NULL;
+	coll_pipes        *pipes = NULL;
+	coll_verify       *v     = NULL;
+	int                port  = 0;
+	coll_verify_deps   vd    = { .state = { .lock = &srv->lock, .state = &srv->state },
+		     .stopping              = &srv->stopping,
+		     .store_path            = cfg->state,
+		     .on_recorded           = verification_recorded,
+		     .on_recorded_arg       = srv };
+
+	if (cfg->survey[0] != '\0' &&
+	    coll_survey_open(cfg->survey, &srv->tls, srv->keyring, cfg->max_connections,
+	        cfg->recv_max, &pipes, &sv, &port, err, errlen) != 0) {
+		return -1;
+	}
+	vd.survey = sv;
+	if (coll_verify_start(&vd, sv != NULL, &v, err, errlen) != 0) {
+		coll_survey_free(sv);
+		coll_pipes_free(pipes);
+		return -1;
+	}
+	pthread_mutex_lock(&srv->parts_lock);
+	pthread_mutex_lock(&srv->lock);
+	srv->survey       = sv;
+	srv->survey_pipes = pipes;
+	srv->survey_port  = port;
+	srv->verify       = v;
+	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->parts_lock);
+	return 0;
+}
+
+int
+coll_parts_open_notify(coll_server *srv, char *err, size_t errlen)
+{
+	coll_notify *n = NULL;
+
+	if (coll_notify_start(&srv->cfg.notify, srv->cfg.state, srv->mutes, &n, err, errlen) != 0) {
+		return -1;
+	}
+	pthread_mutex_lock(&srv->parts_lock);
+	pthread_mutex_lock(&srv->lock);
+	srv->notify = n;
+	if (n != NULL) {
+		srv->state.on_diagnosis     = coll_notify_on_diagnosis;
+		srv->state.on_diagnosis_arg = n;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->parts_lock);
+	if (n != NULL && srv->exporter != NULL) {
+		coll_exporter_set_notify_source(srv->exporter, coll_notify_metrics_source, n);
+	}
+	return 0;
+}
+
+// Waits up to ms for the slow control requests' workers (control.c) to end. True if they did.
+static bool
+slow_jobs_end(coll_server *srv, int ms)
+{
+	for (int i = 0; i < ms / 25 && atomic_load(&srv->slow_jobs) > 0; i++) {
+		struct timespec ts = { 0, 25 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return atomic_load(&srv->slow_jobs) == 0;
+}
+
+void
+coll_role_free_retired(coll_server *srv)
+{
+	if (srv->old_verify == NULL && srv->old_survey == NULL) {
+		return;
+	}
+	if (atomic_load(&srv->slow_jobs) > 0) {
+		return; // one may still hold them (hub.h)
+	}
+	coll_verify_stop(srv->old_verify);
+	coll_survey_free(srv->old_survey);
+	coll_pipes_free(srv->old_survey_pipes);
+	srv->old_verify       = NULL;
+	srv->old_survey       = NULL;
+	srv->old_survey_pipes = NULL;
+}
+
+// The survey and verifier swapped out: freed now when no slow job runs, else kept until none
+// does (a slow job reads them only after it is counted: hub.h).
+static void
+retire_probe_now(coll_server *srv, coll_survey *sv, coll_pipes *pipes, coll_verify *v)
+{
+	coll_role_free_retired(srv);
+	if (atomic_load(&srv->slow_jobs) == 0) {
+		coll_verify_stop(v);
+		coll_survey_free(sv);
+		coll_pipes_free(pipes);
+		return;
+	}
+	if (srv->old_verify != NULL || srv->old_survey != NULL) {
+		// Two step-downs within one slow job's life: keep the newest; the older pair is
+		// left allocated (closed, never used again) rather than freed under a worker.
+		fl_log(FL_LOG_WARN, "role", "a probe-now or verify outlived two step-downs");
+	}
+	srv->old_verify       = v;
+	srv->old_survey       = sv;
+	srv->old_survey_pipes = pipes;
+}
+
+// Stops everything only the active does, reports and writes first. Safe on parts that never
+// opened (a take-over that failed half-way).
+static void
+stop_active_parts(coll_server *srv)
+{
+	coll_survey *sv;
+	coll_verify *v;
+	coll_pipes  *pipes;
+	coll_notify *n;
+
+	atomic_store(&srv->active, false); // control refuses what needs the active
+	coll_watch_close_listener(srv->watch, 0);
+	atomic_store(&srv->ingest_stop, 1);
+	coll_verify_interrupt(srv->verify, LOST_LEASE);
+	coll_survey_close(srv->survey); // ends the surveys in progress at once
+	if (srv->ingest_started) {
+		pthread_join(srv->ingest_tid, NULL);
+		srv->ingest_started = false;
+	}
+	coll_verify_join(srv->verify);
+	(void) slow_jobs_end(srv, COLL_STOP_WORKERS_MS);
+	pthread_mutex_lock(&srv->parts_lock);
+	pthread_mutex_lock(&srv->lock);
+	sv                      = srv->survey;
+	v                       = srv->verify;
+	pipes                   = srv->survey_pipes;
+	n                       = srv->notify;
+	srv->survey             = NULL;
+	srv->verify             = NULL;
+	srv->survey_pipes       = NULL;
+	srv->survey_port        = 0;
+	srv->notify             = NULL;
+	srv->state.on_diagnosis = NULL;
+	coll_ops_clear(&srv->pending); // forgets not yet written are the new active's to redo
+	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->parts_lock);
+	coll_exporter_set_notify_source(srv->exporter, NULL, NULL);
+	coll_notify_stop(n); // its outbox stays in the store for the next active
+	retire_probe_now(srv, sv, pipes, v);
+	coll_store_close(srv->writer);
+	srv->writer = NULL;
+}
+
+// Loads the store's state through st into the server's state (under its lock, swapped in at
+// once). 0, or -1 with err.
+static int
+load_shared_state(coll_server *srv, coll_store *st, char *err, size_t errlen)
+{
+	coll_state        fresh;
+	coll_store_loader ld = { .on_host = coll_state_restore_host,
+		.on_latest                = coll_state_restore_latest,
+		.on_verdict               = coll_state_restore_verdict,
+		.arg                      = &fresh };
+	int               rc;
+
+	coll_state_init(&fresh, fl_now_us());
+	fresh.max_hosts  = srv->cfg.max_hosts;
+	fresh.max_probes = srv->cfg.max_probes_per_host;
+	rc               = coll_store_load(st, &ld);
+	if (rc == 0) {
+		pthread_mutex_lock(&srv->lock);
+		coll_state_adopt(&srv->state, &fresh);
+		pthread_mutex_unlock(&srv->lock);
+	} else {
+		snprintf(err, errlen, "cannot load the state from the store");
+	}
+	coll_state_fini(&fresh);
+	return rc;
+}
+
+static int
+listen_reports(coll_server *srv, char *err, size_t errlen)
+{
+	nng_listener l;
+	int          port;
+
+	if (coll_listen_on(
+	        srv->reports, srv->cfg.listen, &srv->tls, "reports", &l, &port, err, errlen) != 0) {
+		return -1;
+	}
+	srv->listen_port = port;
+	coll_watch_listener(srv->watch, 0, l, srv->cfg.listen, port);
+	return 0;
+}
+
+// Becomes active at epoch: the writer fenced at it before anything is written, the state as
+// at start-up, then the notifier, the verifier and survey, the report listener and the ingest
+// thread. 0, or -1 with err (what opened is closed again).
+static int
+take_over(coll_server *srv, int64_t epoch, char *err, size_t errlen)
+{
+	coll_store *w = NULL;
+	size_t      n_hosts;
+
+	if (coll_store_open(srv->cfg.state, false, &w, err, errlen) != 0) {
+		return -1;
+	}
+	if (fl_sql_target_engine(srv->cfg.state) == FL_SQL_PGSQL) {
+		coll_store_set_fence(w, epoch);
+	}
+	if (load_shared_state(srv, w, err, errlen) != 0) {
+		coll_store_close(w);
+		return -1;
+	}
+	srv->writer = w;
+	if (coll_parts_open_notify(srv, err, errlen) != 0 ||
+	    coll_parts_open_probe_now(srv, err, errlen) != 0 ||
+	    listen_reports(srv, err, errlen) != 0) {
+		stop_active_parts(srv);
+		return -1;
+	}
+	atomic_store(&srv->ingest_stop, 0);
+	if (pthread_create(&srv->ingest_tid, NULL, coll_ingest_main, srv) != 0) {
+		snprintf(err, errlen, "cannot start ingest thread");
+		stop_active_parts(srv);
+		return -1;
+	}
+	srv->ingest_started = true;
+	atomic_store(&srv->active, true);
+	pthread_mutex_lock(&srv->lock);
+	n_hosts = srv->state.n_hosts;
+	pthread_mutex_unlock(&srv->lock);
+	fl_log(FL_LOG_NOTICE, "role",
+	    "active (lease epoch %lld): %zu hosts loaded, listening on %s", (long long) epoch,
+	    n_hosts, srv->cfg.listen);
+	return 0;
+}
+
+// A standby's view of the store: reloaded on the refresh period so that the CLI's answers
+// are current. A failure is logged at most every ROLE_LOG_EVERY_US; the connection is opened
+// again next time.
+static void
+refresh(coll_server *srv, int64_t *logged_us)
+{
+	char    err[512];
+	int64_t mono = fl_mono_us();
+
+	if ((srv->refresher == NULL &&
+	        coll_store_open(srv->cfg.state, true, &srv->refresher, err, sizeof(err)) != 0) ||
+	    load_shared_state(srv, srv->refresher, err, sizeof(err)) != 0) {
+		coll_store_close(srv->refresher);
+		srv->refresher = NULL;
+		if (*logged_us == 0 || mono - *logged_us >= ROLE_LOG_EVERY_US) {
+			fl_log(
+			    FL_LOG_WARN, "role", "standby: cannot read the shared state: %s", err);
+			*logged_us = mono;
+		}
+	}
+}
+
+static void
+act(coll_server *srv, coll_role_action a, int64_t epoch, int64_t *logged_us)
+{
+	char err[512];
+
+	switch (a) {
+	case COLL_ROLE_STEP_DOWN:
+		stop_active_parts(srv);
+		coll_lease_keeper_drop(srv->lease);
+		fl_log(FL_LOG_WARN, "role",
+		    "standby: lost the lease; stopped taking reports, surveying and notifying");
+		break;
+	case COLL_ROLE_TAKE_OVER:
+		if (take_over(srv, epoch, err, sizeof(err)) != 0) {
+			fl_log(
+			    FL_LOG_ERR, "role", "cannot take over: %s; giving the lease up", err);
+			pthread_mutex_lock(&srv->lock);
+			coll_role_take_over_failed(&srv->role, fl_now_us());
+			pthread_mutex_unlock(&srv->lock);
+			coll_lease_keeper_drop(srv->lease);
+		}
+		break;
+	case COLL_ROLE_REFRESH:
+		refresh(srv, logged_us);
+		break;
+	case COLL_ROLE_NOTHING:
+		break;
+	}
+}
+
+static void *
+role_main(void *arg)
+{
+	coll_server *srv       = arg;
+	int64_t      logged_us = 0;
+
+	while (!atomic_load(&srv->role_stop) && !atomic_load(&srv->stopping)) {
+		coll_lease_view  v = coll_lease_keeper_view(srv->lease, fl_mono_us());
+		coll_role_action a;
+		char             holder[COLL_NAME_MAX];
+
+		coll_lease_keeper_holder(srv->lease, holder, sizeof(holder));
+		pthread_mutex_lock(&srv->lock);
+		a = coll_role_tick(&srv->role, &v, fl_now_us());
+		(void) fl_str_copy_trunc(srv->active_name, sizeof(srv->active_name),
+		    srv->role.role == COLL_ROLE_ACTIVE ? srv->cfg.name : holder);
+		pthread_mutex_unlock(&srv->lock);
+		act(srv, a, v.epoch, &logged_us);
+		coll_role_free_retired(srv);
+		struct timespec ts = { 0, ROLE_TICK_MS * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+int
+coll_role_start(coll_server *srv, char *err, size_t errlen)
+{
+	coll_lease_opts o = { .db = { .target = coll_role_lease_target(&srv->cfg) },
+		.name             = srv->cfg.name,
+		.timeout_us       = srv->cfg.lease_timeout_us };
+
+	if (coll_lease_keeper_start(&o, &srv->lease, err, errlen) != 0) {
+		return -1;
+	}
+	if (pthread_create(&srv->role_tid, NULL, role_main, srv) != 0) {
+		snprintf(err, errlen, "cannot start the role thread");
+		coll_lease_keeper_stop(srv->lease);
+		srv->lease = NULL;
+		return -1;
+	}
+	srv->role_started = true;
+	fl_log(FL_LOG_NOTICE, "role", "standby as %s: waiting for the lease (timeout %lld ms)",
+	    srv->cfg.name, (long long) (srv->cfg.lease_timeout_us / 1000));
+	return 0;
+}
+
+void
+coll_role_stop(coll_server *srv)
+{
+	atomic_store(&srv->role_stop, 1);
+	if (srv->role_started) {
+		pthread_join(srv->role_tid, NULL);
+		srv->role_started = false;
+	}
+	coll_store_close(srv->refresher);
+	srv->refresher = NULL;
+}
+
+void
+coll_role_release(coll_server *srv)
+{
+	coll_lease_keeper_stop(srv->lease);
+	srv->lease = NULL;
+}
