@@ -184,6 +184,10 @@ fl_render_status_json(fl_json *j, const Fl__StatusReply *r)
 	verifications_json(j, r);
 	rejected_json(j, r);
 	notifications_json(j, r);
+	// The collector's HA role (a collector from before the roles is single).
+	fl_json_kstr(j, "role", r->role != NULL && r->role[0] != '\0' ? r->role : "single");
+	fl_json_kstr(j, "active_name", fl_str_or_empty(r->active_name));
+	fl_json_kint(j, "role_since_us", r->role_since_us);
 	fl_json_obj_end(j);
 }
 

@@ -247,8 +247,17 @@ test_status_json_shape(void **state)
 	    "\"reports_time_ignored\":0,\"control_clients_cut\":0,\"control_busy\":0,"
 	    "\"connections_refused\":0,\"slow_abandoned\":0,\"fd_exhausted\":0,\"started\":null,"
 	    "\"history_events_lost\":0,\"state_writes_lost\":0},"));
-	assert_non_null(
-	    strstr(text, "\"verifications\":[],\"rejected_senders\":[],\"notifications\":[]}\n"));
+	// A collector from before the HA roles sends no role: it is single.
+	assert_non_null(strstr(text,
+	    "\"verifications\":[],\"rejected_senders\":[],\"notifications\":[],"
+	    "\"role\":\"single\",\"active_name\":\"\",\"role_since_us\":0}\n"));
+	free(text);
+	f.reply.role          = (char *) "standby";
+	f.reply.active_name   = (char *) "c2";
+	f.reply.role_since_us = 1764079640000000;
+	text = (rc = cli_status_json(&f.reply, cap_open(&c), false), cap_close(&c));
+	assert_non_null(strstr(text,
+	    "\"role\":\"standby\",\"active_name\":\"c2\",\"role_since_us\":1764079640000000}\n"));
 	free(text);
 }
 
