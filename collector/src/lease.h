@@ -37,10 +37,10 @@
 #define COLL_LEASE_DEFAULT_TIMEOUT 5000000LL // [collector] lease_timeout
 #define COLL_LEASE_MIN_TIMEOUT     2000000LL
 #define COLL_LEASE_MAX_TIMEOUT     60000000LL
-#define COLL_LEASE_NAME_MAX        128    // bytes of a holder name, with its NUL
-#define COLL_LEASE_ADVISORY_CLASS  0x464c // pg_try_advisory_lock(class, 1): "FL"
+#define COLL_LEASE_NAME_MAX        128   // bytes of a holder name, with its NUL
+#define COLL_LEASE_ADVISORY_CLASS  17996 // pg_try_advisory_lock(class, 1): "FL" (decimal: SQL text)
 #define COLL_LEASE_ADVISORY_OBJECT 1
-#define COLL_LEASE_SCHEMA_ADVISORY 0x464c4c53 // serialises the lease columns' creation
+#define COLL_LEASE_SCHEMA_ADVISORY 1179405395 // serialises the lease columns' creation ("FLLS")
 
 typedef struct coll_lease coll_lease;
 
