@@ -265,6 +265,22 @@ fl_start_collector() {
 	[[ -e $FL_TMP/collector.conf ]] || fl_collector_conf "$FL_TMP/collector.conf"
 	fl_start "$name" "$FL_COLLECTOR_BIN" -c "$FL_TMP/collector.conf"
 	wait_for "collector answers status" 20 fl_collector_answers "$name"
+	if [[ ${FL__STATE_PG:-0} == 1 ]]; then
+		# On a shared store a collector starts standby and takes reports once it holds the
+		# lease (README, "High availability and sizing"): the next fraction of a second.
+		wait_for "collector active" 20 fl_collector_role active
+	fi
+}
+
+# fl_collector_role ROLE [CONTROL_URL]: true when `faultline status` from the collector at
+# CONTROL_URL (default $FL_CONTROL) says this role (single, active or standby).
+fl_collector_role() {
+	local want=$1 got
+	got=$("$FL_CLI_BIN" -C "${2:-$FL_CONTROL}" status --json 2>/dev/null | jq -r .role) || true
+	[[ $got == "$want" ]] || {
+		echo "role: ${got:-no answer}"
+		return 1
+	}
 }
 
 # fl_collector_answers NAME: true when the process is alive and `faultline status` gets a reply.
