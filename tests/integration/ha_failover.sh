@@ -1,0 +1,171 @@
+#!/bin/bash
+# ha_failover.sh - an HA pair on a real PostgreSQL (README, "High availability and sizing"):
+# two collectors, three agents, the demo app.
+#   1. c1 takes the lease (active), c2 is standby: c2 does not listen on the report address,
+#      serves status from the shared state (refreshed), refuses probe-now/forget/mute with
+#      not_active and names the active.
+#   2. kill -9 of the active under load; the app starts failing at the same moment: c2 is
+#      active within 10 s, shows every host, diagnoses the fault; its history holds every
+#      event of before, no event twice, and each host's transitions chain without a gap.
+#   3. c1 comes back as standby.
+#   4. PostgreSQL restarted under the active: one collector is active again, nothing
+#      acknowledged before the restart is lost (history), reports flow again.
+# Both collectors have the same report and survey addresses: only the active listens there,
+# so agents with one address follow the failover (agents listing both work the same way).
+# Needs root (PostgreSQL runs as its own user).
+
+source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
+
+fl_init
+export FL_TEST_STATE_PG=1
+fl_collector_conf "$FL_TMP/c1.conf"
+C1=$FL_CONTROL
+C2=ipc://$FL_TMP/c2.sock
+REPORT_PORT=${FL_REPORT_URL##*:}
+printf 'name = c1\nlease_timeout = 5s\n' >>"$FL_TMP/c1.conf"
+sed -e "s#^control = .*#control = $C2#" -e "s#^http = .*#http = 127.0.0.1:$(fl_free_port)#" \
+	-e 's#^name = c1#name = c2#' "$FL_TMP/c1.conf" >"$FL_TMP/c2.conf"
+
+# role_of CONTROL: the role the collector at CONTROL reports ("" when it does not answer).
+role_of() { "$FL_CLI_BIN" -C "$1" status --json 2>/dev/null | jq -r '.role // ""' || true; }
+is_role() {
+	local got
+	got=$(role_of "$2")
+	[[ $got == "$1" ]] || {
+		echo "role ${got:-none}"
+		return 1
+	}
+}
+# listener_pids PORT: the pids listening on the TCP port.
+listener_pids() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u; }
+
+fl_start_app app
+fl_start c1 "$FL_COLLECTOR_BIN" -c "$FL_TMP/c1.conf"
+wait_for "c1 active" 20 is_role active "$C1"
+fl_start c2 "$FL_COLLECTOR_BIN" -c "$FL_TMP/c2.conf"
+wait_for "c2 standby" 20 is_role standby "$C2"
+
+HOSTS=(a1 a2 a3)
+for h in "${HOSTS[@]}"; do
+	fl_agent_conf "$FL_TMP/$h.conf" "$h" 1.0
+	cat >>"$FL_TMP/$h.conf" <<-EOF
+
+		[http "app"]
+		url = http://127.0.0.1:$FL_APP_PORT/health
+		expect_status = 200
+		timeout = 2s
+	EOF
+	fl_start_agent "$h"
+done
+
+# app_on_all CONTROL STATUS: every agent's app probe has STATUS in the collector's status.
+app_on_all() {
+	local json
+	json=$("$FL_CLI_BIN" -C "$1" status --json 2>/dev/null) || [[ $? -eq 1 ]] || return 1
+	jq -e --arg s "$2" '[.hosts[] | select(.host | test("^a[123]$"))] as $h
+		| ($h | length) == 3 and all($h[]; any(.probes[]; .name == "app" and .status == $s))' \
+		<<<"$json" >/dev/null || {
+		jq -c '[.hosts[] | {host, app: [.probes[] | select(.name == "app") | .status]}]' \
+			<<<"$json" 2>/dev/null
+		return 1
+	}
+}
+
+# --- 1. active and standby ------------------------------------------------------------------
+wait_for "c1 sees the three agents ok" 30 app_on_all "$C1" ok
+wait_for "the standby serves the same state (refreshed from the store)" 10 app_on_all "$C2" ok
+S2=$("$FL_CLI_BIN" -C "$C2" status --json) || true
+assert_jq "the standby says so, names the active and when it took its role" "$S2" \
+	'.role == "standby" and .active_name == "c1" and .role_since_us > 0'
+S1=$("$FL_CLI_BIN" -C "$C1" status --json) || true
+assert_jq "the active says so" "$S1" '.role == "active" and .active_name == "c1"'
+assert_eq "only the active listens on the report address" "$(fl_pid c1)" \
+	"$(listener_pids "$REPORT_PORT")"
+for q in "probe-now" "forget a1" "mute --host a1 --for 1m --reason test"; do
+	rc=0
+	out=$("$FL_CLI_BIN" -C "$C2" $q 2>&1) || rc=$?
+	[[ $rc -ne 0 && $out == *"this collector is standby: ${q%% *} needs the active one (c1)"* ]] ||
+		fl_fail "standby answered '$q' (exit $rc): $out"
+	fl_log "ok: the standby refuses $q: $out"
+done
+
+# A transition before the failover, for "earlier history intact".
+fl_app_mode app 503
+wait_for "c1 sees the app failing" 20 app_on_all "$C1" fail
+fl_app_mode app ok
+wait_for "c1 sees the app ok again" 20 app_on_all "$C1" ok
+sleep 1 # one more round written
+BEFORE=$("$FL_CLI_BIN" -C "$C1" history --json)
+assert_jq "c1's history has the 503 spell of every host" "$BEFORE" '
+	[.events[] | select(.kind == "status" and .probe == "app" and .to == "fail")
+		| .host] | unique == ["a1", "a2", "a3"]'
+
+# --- 2. kill -9 of the active under load, a fault injected during the failover ---------------
+T0=$(date +%s.%N)
+fl_stop c1 KILL
+fl_app_mode app 503
+wait_for "c2 becomes active within 10 s" 10 is_role active "$C2"
+TOOK=$(echo "$(date +%s.%N) - $T0" | bc)
+fl_log "measured: c2 active $TOOK s after kill -9 of c1"
+S2=$("$FL_CLI_BIN" -C "$C2" status --json) || true
+assert_jq "c2 is active under its own name" "$S2" '.role == "active" and .active_name == "c2"'
+assert_eq "c2 now listens on the report address" "$(fl_pid c2)" "$(listener_pids "$REPORT_PORT")"
+wait_for "c2 sees the fault injected during the failover on every host" 30 app_on_all "$C2" fail
+D=$("$FL_CLI_BIN" -C "$C2" diagnose --json) || true
+assert_jq "c2 diagnoses it: the code, on the app" "$D" '.verdict == "code"'
+fl_app_mode app ok
+wait_for "c2 sees the app ok again" 30 app_on_all "$C2" ok
+sleep 1
+AFTER=$("$FL_CLI_BIN" -C "$C2" history --json)
+assert_jq "every event c1 recorded is in the history c2 serves" "$AFTER" --argjson b "$BEFORE" '
+	[.events[] | [.at, .host, .kind, .probe, .from, .to]] as $now
+	| all($b.events[] | [.at, .host, .kind, .probe, .from, .to]; . as $e | $now | index([$e]))'
+assert_jq "no event twice" "$AFTER" '
+	[.events[] | [.at, .host, .kind, .probe, .from, .to]] | length == (unique | length)'
+assert_jq "each host's app transitions chain without a gap (from = the previous to)" "$AFTER" '
+	[.events[] | select(.kind == "status" and .probe == "app")] | group_by(.host)
+	| length == 3 and all(.[]; . as $all | all(range(1; length); $all[.].from == $all[. - 1].to))'
+assert_jq "the fault during the failover is in history: fail, then ok, on every host" "$AFTER" \
+	--argjson b "$BEFORE" '
+	($b.events | map(.at) | max) as $cut
+	| [.events[] | select(.kind == "status" and .probe == "app" and .at > $cut)]
+	| group_by(.host) | length == 3
+		and all(.[]; (map(.to) | index("fail")) != null and last.to == "ok")'
+
+# --- 3. the old active comes back as standby --------------------------------------------------
+fl_start c1 "$FL_COLLECTOR_BIN" -c "$FL_TMP/c1.conf"
+wait_for "c1 back as standby" 20 is_role standby "$C1"
+names_active() {
+	"$FL_CLI_BIN" -C "$1" status --json 2>/dev/null | jq -e --arg n "$2" '.active_name == $n'
+}
+wait_for "c1 names c2 as the active (from its first try of the lease)" 5 names_active "$C1" c2
+
+# --- 4. PostgreSQL restarted under the active -------------------------------------------------
+sleep 1
+PRE=$("$FL_CLI_BIN" -C "$C2" history --json)
+fl_log "restarting PostgreSQL"
+fl_pg_stop
+sleep 2
+fl_pg_start || fl_fail "PostgreSQL did not start again"
+one_active() {
+	local r1 r2
+	r1=$(role_of "$C1")
+	r2=$(role_of "$C2")
+	[[ "$r1,$r2" == "active,standby" || "$r1,$r2" == "standby,active" ]] || {
+		echo "c1 $r1, c2 $r2"
+		return 1
+	}
+}
+wait_for "exactly one collector active again" 30 one_active
+ACTIVE=$C2
+[[ $(role_of "$C1") == active ]] && ACTIVE=$C1
+fl_log "active after the restart: $ACTIVE"
+fl_app_mode app 503
+wait_for "reports flow to the active again (the app fails everywhere)" 30 app_on_all "$ACTIVE" fail
+POST=$("$FL_CLI_BIN" -C "$ACTIVE" history --json)
+assert_jq "nothing acknowledged before the restart is lost" "$POST" --argjson b "$PRE" '
+	[.events[] | [.at, .host, .kind, .probe, .from, .to]] as $now
+	| all($b.events[] | [.at, .host, .kind, .probe, .from, .to]; . as $e | $now | index([$e]))'
+assert_jq "still no event twice" "$POST" '
+	[.events[] | [.at, .host, .kind, .probe, .from, .to]] | length == (unique | length)'
+fl_log "PASS"
