@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # deploy_examples.sh - the shipped examples stay valid: deploy/agent.conf.example (as shipped,
 # and with its "#"-commented probe examples enabled) and deploy/collector.conf.example pass
-# --check-config, and deploy/faultline.expect.example and the demo release's expectations load
-# without an expectations error.
+# --check-config (and deploy/ha's two collector configs), and deploy/faultline.expect.example and
+# the demo release's expectations load without an expectations error.
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 fl_init "$FL_AGENT_BIN" "$FL_COLLECTOR_BIN"
 
 out=$("$FL_COLLECTOR_BIN" --check-config -c "$FL_SOURCE/deploy/collector.conf.example" 2>&1) ||
 	fl_fail "collector.conf.example is rejected: $out"
 fl_log "ok: collector.conf.example passes --check-config"
+
+# The HA pair (deploy/ha): both collector configs, their password file pointed here.
+(umask 077 && echo secret-not-used >"$FL_TMP/state.password")
+for c in c1 c2; do
+	sed "s#^password_file = .*#password_file = $FL_TMP/state.password#" \
+		"$FL_SOURCE/deploy/ha/collector-$c.conf" >"$FL_TMP/collector-$c.conf"
+	out=$("$FL_COLLECTOR_BIN" --check-config -c "$FL_TMP/collector-$c.conf" 2>&1) ||
+		fl_fail "deploy/ha/collector-$c.conf is rejected: $out"
+	grep -q "^name = $c\$" "$FL_TMP/collector-$c.conf" || fl_fail "collector-$c.conf is not named $c"
+done
+fl_log "ok: deploy/ha's collector configs pass --check-config"
 
 # As shipped (it is the packages' /etc/faultline/agent.conf): valid, with no probe.
 out=$("$FL_AGENT_BIN" --check-config -c "$FL_SOURCE/deploy/agent.conf.example" 2>&1) ||
