@@ -54,7 +54,7 @@ static const char HOLDER[] =
         COLL_LEASE_ADVISORY_OBJECT) " AND objsubid = 2 LIMIT 1), 0)"
                                     " FROM " FL_SQL_LEASE_TABLE " WHERE id = 1";
 
-static const char TERMINATE[] = "SELECT pg_terminate_backend($1)::int";
+static const char TERMINATE[] = "SELECT pg_terminate_backend($1::int)::int";
 
 struct coll_lease {
 	fl_sql      *db;

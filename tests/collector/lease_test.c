@@ -65,7 +65,7 @@ kill_backend(int64_t pid)
 	fl_sql      *db = open_db();
 	fl_sql_stmt *st = NULL;
 	assert_int_equal(
-	    fl_sql_prepare(db, "SELECT pg_terminate_backend($1)::int", &st), FL_SQL_OK);
+	    fl_sql_prepare(db, "SELECT pg_terminate_backend($1::int)::int", &st), FL_SQL_OK);
 	assert_int_equal(fl_sql_bind_int64(st, 1, pid), FL_SQL_OK);
 	assert_int_equal(fl_sql_step(st), FL_SQL_ROW);
 	assert_int_equal(fl_sql_column_int64(st, 0), 1);

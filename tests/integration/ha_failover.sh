@@ -7,7 +7,8 @@
 #   2. kill -9 of the active under load; the app starts failing at the same moment: c2 is
 #      active within 10 s, shows every host, diagnoses the fault; its history holds every
 #      event of before, no event twice, and each host's transitions chain without a gap.
-#   3. c1 comes back as standby.
+#   3. c1 comes back as standby; a verification on the active (c2) is interrupted when c2
+#      loses its lease session, and c1 takes over.
 #   4. PostgreSQL restarted under the active: one collector is active again, nothing
 #      acknowledged before the restart is lost (history), reports flow again.
 # Both collectors have the same report and survey addresses: only the active listens there,
@@ -139,6 +140,48 @@ names_active() {
 	"$FL_CLI_BIN" -C "$1" status --json 2>/dev/null | jq -e --arg n "$2" '.active_name == $n'
 }
 wait_for "c1 names c2 as the active (from its first try of the lease)" 5 names_active "$C1" c2
+
+# --- 3b. the active loses its lease session during a verification ----------------------------
+# a1 moves to release 2.0: `verify` compares it with the others over 60 canary rounds a second
+# apart. Meanwhile the active's lease session is ended (as a partitioned host's would be): it
+# steps down at once, the verification ends "interrupted", nothing of it recorded, and c1 (the
+# standby) takes over.
+echo 2.0 >"$FL_TMP/a1.release"
+on_release() {
+	"$FL_CLI_BIN" -C "$C2" status --json 2>/dev/null |
+		jq -e '[.hosts[] | select(.host == "a1") | .release] == ["2.0"]'
+}
+wait_for "a1 reports release 2.0" 20 on_release
+rc=0
+"$FL_CLI_BIN" -C "$C1" verify --release 2.0 --hosts a1 --timeout 10s >"$FL_TMP/standby-verify.out" 2>&1 || rc=$?
+grep -q "this collector is standby: verify needs the active one (c2)" "$FL_TMP/standby-verify.out" ||
+	fl_fail "the standby answered verify (exit $rc): $(cat "$FL_TMP/standby-verify.out")"
+fl_log "ok: the standby refuses verify (it cannot survey the agents)"
+"$FL_CLI_BIN" -C "$C2" verify --release 2.0 --hosts a1 --rounds 60 --window 1s --timeout 10s \
+	>"$FL_TMP/verify.out" 2>&1 &
+VERIFY_PID=$!
+sleep 3
+kill -0 $VERIFY_PID 2>/dev/null || fl_fail "verify ended early: $(cat "$FL_TMP/verify.out")"
+T0=$(date +%s.%N)
+fl_pg_sql "SELECT pg_terminate_backend(holder_pid::int) FROM fl_lease WHERE id = 1" flstate >/dev/null
+rc=0
+wait $VERIFY_PID || rc=$?
+fl_log "verify said (exit $rc): $(cat "$FL_TMP/verify.out")"
+assert_eq "the interrupted verification exits 2 (could not verify)" 2 "$rc"
+grep -q "could not verify: interrupted (collector lost the lease)" "$FL_TMP/verify.out" ||
+	fl_fail "verify did not say it was interrupted: $(cat "$FL_TMP/verify.out")"
+wait_for "c1 takes over from c2, which lost its lease session" 10 is_role active "$C1"
+fl_log "measured: c1 active $(echo "$(date +%s.%N) - $T0" | bc) s after c2's lease session ended"
+wait_for "c2 is standby" 5 is_role standby "$C2"
+assert_eq "c1 now listens on the report address, c2 no more" "$(fl_pid c1)" \
+	"$(listener_pids "$REPORT_PORT")"
+H=$("$FL_CLI_BIN" -C "$C1" history --json)
+# The automatic verifier records its own (canary) checks of the rollout; an asked one of 2.0
+# was refused (standby) or interrupted: none may be recorded.
+assert_jq "nothing of the interrupted verification is recorded" "$H" \
+	'[.events[] | select(.kind == "verification" and .from == "2.0")
+		| select((.detail // "") | test("automatic") | not)] == []'
+echo 1.0 >"$FL_TMP/a1.release"
 
 # --- 4. PostgreSQL restarted under the active -------------------------------------------------
 sleep 1
