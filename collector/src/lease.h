@@ -40,7 +40,6 @@
 #define COLL_LEASE_NAME_MAX        128   // bytes of a holder name, with its NUL
 #define COLL_LEASE_ADVISORY_CLASS  17996 // pg_try_advisory_lock(class, 1): "FL" (decimal: SQL text)
 #define COLL_LEASE_ADVISORY_OBJECT 1
-#define COLL_LEASE_SCHEMA_ADVISORY 1179405395 // serialises the lease columns' creation ("FLLS")
 
 typedef struct coll_lease coll_lease;
 

@@ -191,6 +191,33 @@ test_the_old_holders_fenced_writer_cannot_write(void **state)
 	coll_lease_close(b);
 }
 
+// The old holder was cut off in the middle of a fenced transaction: its writer's session stays
+// "idle in transaction" with a share lock on the lease row. The taker ends it (once idle for
+// half the lease timeout) instead of waiting for it forever.
+static void
+test_a_writer_stuck_mid_transaction_does_not_block_the_taker(void **state)
+{
+	(void) state;
+	coll_lease *a = open_lease("alpha"), *b = open_lease("beta");
+	fl_sql     *w = open_db();
+	int64_t     ea, eb;
+
+	ea = take_within(a, 3000);
+	assert_true(ea > 0);
+	fl_sql_set_fence(w, ea);
+	assert_int_equal(fl_sql_begin(w), FL_SQL_OK); // holds the lease row FOR SHARE, then hangs
+	// A cut is noticed after the lease timeout at the earliest: by then the writer has been
+	// idle longer than half of it.
+	sleep_ms(TIMEOUT_US / 2000 + 200);
+	kill_backend(coll_lease_backend_pid(a));
+	eb = take_within(b, 6000);
+	assert_int_equal(eb, ea + 1);
+	assert_int_not_equal(fl_sql_commit(w), FL_SQL_OK); // its session was ended
+	fl_sql_close(w);
+	coll_lease_close(a);
+	coll_lease_close(b);
+}
+
 static coll_lease_keeper *
 start_keeper(const char *name)
 {
@@ -277,6 +304,7 @@ main(void)
 		cmocka_unit_test(test_a_holder_that_beats_keeps_it),
 		cmocka_unit_test(test_a_holder_that_stops_beating_is_ended),
 		cmocka_unit_test(test_the_old_holders_fenced_writer_cannot_write),
+		cmocka_unit_test(test_a_writer_stuck_mid_transaction_does_not_block_the_taker),
 		cmocka_unit_test(test_keepers_hand_over),
 	};
 
