@@ -333,10 +333,13 @@ act(coll_server *srv, coll_role_action a, int64_t epoch, int64_t *logged_us)
 
 	switch (a) {
 	case COLL_ROLE_STEP_DOWN:
+		// Logged first: a stop may wait on a write stuck on a cut link (the fence refuses
+		// it once it gets through).
+		fl_log(FL_LOG_WARN, "role",
+		    "standby: lost the lease; stopping reports, surveys and notifications");
 		stop_active_parts(srv);
 		coll_lease_keeper_drop(srv->lease);
-		fl_log(FL_LOG_WARN, "role",
-		    "standby: lost the lease; stopped taking reports, surveying and notifying");
+		fl_log(FL_LOG_NOTICE, "role", "standby: the active's parts are stopped");
 		break;
 	case COLL_ROLE_TAKE_OVER:
 		if (take_over(srv, epoch, err, sizeof(err)) != 0) {
