@@ -47,8 +47,14 @@ coll_server_is_active(coll_server *srv)
 void
 coll_server_role_status(coll_server *srv, Fl__StatusReply *r, char *name)
 {
+	coll_role role = srv->role.role;
+
+	// A take-over in progress (loading the state, opening the listeners) is not active yet.
+	if (role == COLL_ROLE_ACTIVE && !atomic_load(&srv->active)) {
+		role = COLL_ROLE_STANDBY;
+	}
 	(void) fl_str_copy_trunc(name, COLL_NAME_MAX, srv->active_name);
-	r->role          = (char *) coll_role_name(srv->role.role);
+	r->role          = (char *) coll_role_name(role);
 	r->active_name   = name;
 	r->role_since_us = srv->role.since_us;
 }
