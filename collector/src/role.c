@@ -58,6 +58,15 @@ coll_role_tick(coll_role_machine *m, const coll_lease_view *v, int64_t now_us)
 }
 
 void
+coll_role_refreshed(coll_role_machine *m, int64_t took_us, int64_t now_us)
+{
+	int64_t gap = 10 * took_us > COLL_ROLE_REFRESH_US ? 10 * took_us : COLL_ROLE_REFRESH_US;
+	if (m->role == COLL_ROLE_STANDBY) {
+		m->next_refresh_us = now_us + gap;
+	}
+}
+
+void
 coll_role_take_over_failed(coll_role_machine *m, int64_t now_us)
 {
 	if (m->role == COLL_ROLE_ACTIVE) {

@@ -59,6 +59,10 @@ void coll_role_init(coll_role_machine *m, bool leased, int64_t now_us);
 // already in its new role (a step-down is visible at once, before the server has acted).
 coll_role_action coll_role_tick(coll_role_machine *m, const coll_lease_view *v, int64_t now_us);
 
+// A REFRESH took took_us: the next one is due no sooner than ten times that after now (a
+// standby of a large fleet spends at most about a tenth of a core reloading the state).
+void coll_role_refreshed(coll_role_machine *m, int64_t took_us, int64_t now_us);
+
 // The server could not take over (the store would not load, a listener would not open): back
 // to standby. The caller gives the lease up.
 void coll_role_take_over_failed(coll_role_machine *m, int64_t now_us);

@@ -357,9 +357,14 @@ act(coll_server *srv, coll_role_action a, int64_t epoch, int64_t *logged_us)
 			coll_lease_keeper_drop(srv->lease);
 		}
 		break;
-	case COLL_ROLE_REFRESH:
+	case COLL_ROLE_REFRESH: {
+		int64_t t0 = fl_mono_us();
 		refresh(srv, logged_us);
+		pthread_mutex_lock(&srv->lock);
+		coll_role_refreshed(&srv->role, fl_mono_us() - t0, fl_now_us());
+		pthread_mutex_unlock(&srv->lock);
 		break;
+	}
 	case COLL_ROLE_NOTHING:
 		break;
 	}

@@ -49,6 +49,22 @@ test_standby_refreshes_on_its_period(void **state)
 	assert_int_equal(m.since_us, 1000);
 }
 
+// A slow reload (a large fleet) spaces the next one out to ten times its duration.
+static void
+test_a_slow_refresh_spaces_the_next(void **state)
+{
+	(void) state;
+	coll_role_machine m;
+	coll_role_init(&m, true, 0);
+	assert_int_equal(coll_role_tick(&m, &NOT_HELD, 0), COLL_ROLE_REFRESH);
+	coll_role_refreshed(&m, 50000, 50000); // 50 ms: the period stays 1 s
+	assert_int_equal(m.next_refresh_us, 50000 + COLL_ROLE_REFRESH_US);
+	assert_int_equal(coll_role_tick(&m, &NOT_HELD, 1050000), COLL_ROLE_REFRESH);
+	coll_role_refreshed(&m, 400000, 1450000); // 400 ms: next in 4 s
+	assert_int_equal(coll_role_tick(&m, &NOT_HELD, 1450000 + 3999999), COLL_ROLE_NOTHING);
+	assert_int_equal(coll_role_tick(&m, &NOT_HELD, 1450000 + 4000000), COLL_ROLE_REFRESH);
+}
+
 static void
 test_standby_takes_over_when_it_holds_the_lease(void **state)
 {
@@ -135,6 +151,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single_never_changes),
 		cmocka_unit_test(test_standby_refreshes_on_its_period),
+		cmocka_unit_test(test_a_slow_refresh_spaces_the_next),
 		cmocka_unit_test(test_standby_takes_over_when_it_holds_the_lease),
 		cmocka_unit_test(test_held_without_an_epoch_is_not_taken),
 		cmocka_unit_test(test_active_steps_down_when_the_lease_is_lost),
