@@ -11,8 +11,9 @@
 #      loses its lease session, and c1 takes over.
 #   4. PostgreSQL restarted under the active: one collector is active again, nothing
 #      acknowledged before the restart is lost (history), reports flow again.
-# Both collectors have the same report and survey addresses: only the active listens there,
-# so agents with one address follow the failover (agents listing both work the same way).
+# Each collector has its own report and survey addresses, only the active listens on its own;
+# the agents list both (collector = URL1, URL2), and so does the CLI where it needs the active
+# (-C URL1,URL2: a standby's not_active makes it ask the next).
 # Needs root (PostgreSQL runs as its own user).
 
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
@@ -22,9 +23,12 @@ export FL_TEST_STATE_PG=1
 fl_collector_conf "$FL_TMP/c1.conf"
 C1=$FL_CONTROL
 C2=ipc://$FL_TMP/c2.sock
-REPORT_PORT=${FL_REPORT_URL##*:}
+R1=$FL_REPORT_URL S1=$FL_SURVEY_URL
+R2=tcp://127.0.0.1:$(fl_free_port) S2=tcp://127.0.0.1:$(fl_free_port)
+P1=${R1##*:} P2=${R2##*:}
 printf 'name = c1\nlease_timeout = 5s\n' >>"$FL_TMP/c1.conf"
 sed -e "s#^control = .*#control = $C2#" -e "s#^http = .*#http = 127.0.0.1:$(fl_free_port)#" \
+	-e "s#^listen = .*#listen = $R2#" -e "s#^survey = .*#survey = $S2#" \
 	-e 's#^name = c1#name = c2#' "$FL_TMP/c1.conf" >"$FL_TMP/c2.conf"
 
 # role_of CONTROL: the role the collector at CONTROL reports ("" when it does not answer).
@@ -49,6 +53,8 @@ wait_for "c2 standby" 20 is_role standby "$C2"
 HOSTS=(a1 a2 a3)
 for h in "${HOSTS[@]}"; do
 	fl_agent_conf "$FL_TMP/$h.conf" "$h" 1.0
+	sed -i -e "s#^collector = .*#collector = $R1, $R2#" -e "s#^survey = .*#survey = $S1, $S2#" \
+		"$FL_TMP/$h.conf"
 	cat >>"$FL_TMP/$h.conf" <<-EOF
 
 		[http "app"]
@@ -80,8 +86,8 @@ assert_jq "the standby says so, names the active and when it took its role" "$S2
 	'.role == "standby" and .active_name == "c1" and .role_since_us > 0'
 S1=$("$FL_CLI_BIN" -C "$C1" status --json) || true
 assert_jq "the active says so" "$S1" '.role == "active" and .active_name == "c1"'
-assert_eq "only the active listens on the report address" "$(fl_pid c1)" \
-	"$(listener_pids "$REPORT_PORT")"
+assert_eq "the active listens on its report address" "$(fl_pid c1)" "$(listener_pids "$P1")"
+assert_eq "the standby does not listen on its report address" "" "$(listener_pids "$P2")"
 for q in "probe-now" "forget a1" "mute --host a1 --for 1m --reason test"; do
 	rc=0
 	out=$("$FL_CLI_BIN" -C "$C2" $q 2>&1) || rc=$?
@@ -89,6 +95,11 @@ for q in "probe-now" "forget a1" "mute --host a1 --for 1m --reason test"; do
 		fl_fail "standby answered '$q' (exit $rc): $out"
 	fl_log "ok: the standby refuses $q: $out"
 done
+
+PN=$("$FL_CLI_BIN" -C "$C2,$C1" probe-now --json) ||
+	fl_fail "probe-now with the standby listed first did not reach the active: $PN"
+assert_jq "probe-now with the standby listed first is answered by the active" "$PN" \
+	'(.answered | sort) == ["a1", "a2", "a3"]'
 
 # A transition before the failover, for "earlier history intact".
 fl_app_mode app 503
@@ -110,7 +121,7 @@ TOOK=$(echo "$(date +%s.%N) - $T0" | bc)
 fl_log "measured: c2 active $TOOK s after kill -9 of c1"
 S2=$("$FL_CLI_BIN" -C "$C2" status --json) || true
 assert_jq "c2 is active under its own name" "$S2" '.role == "active" and .active_name == "c2"'
-assert_eq "c2 now listens on the report address" "$(fl_pid c2)" "$(listener_pids "$REPORT_PORT")"
+assert_eq "c2 now listens on its report address" "$(fl_pid c2)" "$(listener_pids "$P2")"
 wait_for "c2 sees the fault injected during the failover on every host" 30 app_on_all "$C2" fail
 D=$("$FL_CLI_BIN" -C "$C2" diagnose --json) || true
 assert_jq "c2 diagnoses it: the code, on the app" "$D" '.verdict == "code"'
@@ -173,8 +184,8 @@ grep -q "could not verify: interrupted (collector lost the lease)" "$FL_TMP/veri
 wait_for "c1 takes over from c2, which lost its lease session" 10 is_role active "$C1"
 fl_log "measured: c1 active $(echo "$(date +%s.%N) - $T0" | bc) s after c2's lease session ended"
 wait_for "c2 is standby" 5 is_role standby "$C2"
-assert_eq "c1 now listens on the report address, c2 no more" "$(fl_pid c1)" \
-	"$(listener_pids "$REPORT_PORT")"
+assert_eq "c1 now listens on its report address" "$(fl_pid c1)" "$(listener_pids "$P1")"
+assert_eq "c2 no more" "" "$(listener_pids "$P2")"
 H=$("$FL_CLI_BIN" -C "$C1" history --json)
 # The automatic verifier records its own (canary) checks of the rollout; an asked one of 2.0
 # was refused (standby) or interrupted: none may be recorded.
