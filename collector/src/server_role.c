@@ -15,6 +15,7 @@
 #include "lease.h"
 #include "listen.h"
 #include "notify.h"
+#include "notify_mute.h"
 #include "pipes.h"
 #include "sql.h"
 #include "survey.h"
@@ -73,6 +74,8 @@ verification_recorded(
 	coll_notify_verification(srv->notify, r, kind, automatic);
 }
 
+// The survey and verifier; the verifier's writes fenced at the epoch the server is active at
+// (role.h: 0 when single).
 int
 coll_parts_open_probe_now(coll_server *srv, char *err, size_t errlen)
 {
@@ -83,9 +86,11 @@ coll_parts_open_probe_now(coll_server *srv, char *err, size_t errlen)
 	int                port  = 0;
 	coll_verify_deps   vd    = { .state = { .lock = &srv->lock, .state = &srv->state },
 		     .stopping              = &srv->stopping,
-		     .store_path            = cfg->state,
+		     .fence                 = srv->role.epoch,
 		     .on_recorded           = verification_recorded,
 		     .on_recorded_arg       = srv };
+
+	coll_config_sql_opts(cfg, false, "faultline-collector-verify", &vd.store);
 
 	if (cfg->survey[0] != '\0' &&
 	    coll_survey_open(cfg->survey, &srv->tls, srv->keyring, cfg->max_connections,
@@ -109,12 +114,16 @@ coll_parts_open_probe_now(coll_server *srv, char *err, size_t errlen)
 	return 0;
 }
 
+// The notifier; its outbox's writes fenced at the epoch the server is active at (0: single).
 int
 coll_parts_open_notify(coll_server *srv, char *err, size_t errlen)
 {
 	coll_notify *n = NULL;
+	fl_sql_opts  state;
 
-	if (coll_notify_start(&srv->cfg.notify, srv->cfg.state, srv->mutes, &n, err, errlen) != 0) {
+	coll_config_sql_opts(&srv->cfg, false, "faultline-collector-notify", &state);
+	if (coll_notify_start(
+	        &srv->cfg.notify, &state, srv->role.epoch, srv->mutes, &n, err, errlen) != 0) {
 		return -1;
 	}
 	pthread_mutex_lock(&srv->parts_lock);
@@ -219,6 +228,7 @@ stop_active_parts(coll_server *srv)
 	pthread_mutex_unlock(&srv->lock);
 	pthread_mutex_unlock(&srv->parts_lock);
 	coll_exporter_set_notify_source(srv->exporter, NULL, NULL);
+	coll_exporter_set_fence(srv->exporter, -1); // saves nothing, shows the active's counters
 	coll_notify_stop(n); // its outbox stays in the store for the next active
 	retire_probe_now(srv, sv, pipes, v);
 	coll_store_close(srv->writer);
@@ -275,18 +285,23 @@ take_over(coll_server *srv, int64_t epoch, char *err, size_t errlen)
 {
 	coll_store *w = NULL;
 	size_t      n_hosts;
+	fl_sql_opts o;
 
-	if (coll_store_open(srv->cfg.state, false, &w, err, errlen) != 0) {
+	coll_config_sql_opts(&srv->cfg, false, "faultline-collector", &o);
+	if (coll_store_open(&o, &w, err, errlen) != 0) {
 		return -1;
 	}
-	if (fl_sql_target_engine(srv->cfg.state) == FL_SQL_PGSQL) {
-		coll_store_set_fence(w, epoch);
+	if (fl_sql_engine_of(coll_store_sql(w)) == FL_SQL_PGSQL) {
+		fl_sql_set_fence(coll_store_sql(w), epoch);
 	}
 	if (load_shared_state(srv, w, err, errlen) != 0) {
 		coll_store_close(w);
 		return -1;
 	}
 	srv->writer = w;
+	coll_mutes_set_fence(srv->mutes, epoch);
+	(void) coll_mutes_reload(srv->mutes, fl_now_us());
+	coll_exporter_set_fence(srv->exporter, epoch); // carries on from the stored counters
 	if (coll_parts_open_notify(srv, err, errlen) != 0 ||
 	    coll_parts_open_probe_now(srv, err, errlen) != 0 ||
 	    listen_reports(srv, err, errlen) != 0) {
@@ -316,11 +331,14 @@ take_over(coll_server *srv, int64_t epoch, char *err, size_t errlen)
 static void
 refresh(coll_server *srv, int64_t *logged_us)
 {
-	char    err[512];
-	int64_t mono = fl_mono_us();
+	char        err[512];
+	int64_t     mono = fl_mono_us();
+	fl_sql_opts o;
 
+	coll_config_sql_opts(&srv->cfg, true, "faultline-collector-standby", &o);
+	(void) coll_mutes_reload(srv->mutes, fl_now_us()); // the active's mutes, as diagnose shows
 	if ((srv->refresher == NULL &&
-	        coll_store_open(srv->cfg.state, true, &srv->refresher, err, sizeof(err)) != 0) ||
+	        coll_store_open(&o, &srv->refresher, err, sizeof(err)) != 0) ||
 	    load_shared_state(srv, srv->refresher, err, sizeof(err)) != 0) {
 		coll_store_close(srv->refresher);
 		srv->refresher = NULL;
@@ -398,9 +416,11 @@ role_main(void *arg)
 int
 coll_role_start(coll_server *srv, char *err, size_t errlen)
 {
-	coll_lease_opts o = { .db = { .target = coll_role_lease_target(&srv->cfg) },
-		.name             = srv->cfg.name,
-		.timeout_us       = srv->cfg.lease_timeout_us };
+	coll_lease_opts o = { .name = srv->cfg.name, .timeout_us = srv->cfg.lease_timeout_us };
+
+	coll_config_sql_opts(&srv->cfg, false, "faultline-collector-lease", &o.db);
+	o.db.target     = coll_role_lease_target(&srv->cfg);
+	o.db.timeout_ms = 0; // the lease's own: half the lease timeout
 
 	if (coll_lease_keeper_start(&o, &srv->lease, err, errlen) != 0) {
 		return -1;

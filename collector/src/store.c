@@ -881,11 +881,3 @@ coll_store_history_hosts(coll_store *st, int64_t since_us, const char *host,
 	fl_json_fini(&j);
 	return rv;
 }
-
-void
-coll_store_set_fence(coll_store *st, int64_t epoch)
-{
-	// The SQLite store has one writer process and no lease; the store on sql.h fences.
-	(void) st;
-	(void) epoch;
-}

@@ -898,10 +898,14 @@ coll_verify_start(
 	pthread_mutex_init(&v->mu, NULL);
 	atomic_init(&v->stop, 0);
 	atomic_init(&v->asked, 0);
+	atomic_init(&v->interrupted, 0);
 	if (coll_store_open(&d->store, &v->store, err, errlen) != 0) {
 		pthread_mutex_destroy(&v->mu);
 		free(v);
 		return -1;
+	}
+	if (d->fence > 0) {
+		fl_sql_set_fence(coll_store_sql(v->store), d->fence);
 	}
 	if (automatic) {
 		if (pthread_create(&v->tid, NULL, auto_main, v) != 0) {

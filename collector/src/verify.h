@@ -72,6 +72,7 @@ typedef struct coll_verify_deps {
 	coll_survey      *survey;
 	const atomic_int *stopping;
 	fl_sql_opts       store; // its strings borrowed too
+	int64_t           fence; // > 0: its writes are fenced at this lease epoch (sql.h)
 	void (*on_recorded)(void *arg, const Fl__VerifyReply *r, const char *result,
 	    const char *kind, bool automatic);
 	void *on_recorded_arg;
