@@ -430,16 +430,30 @@ coll_lease_keeper_start(const coll_lease_opts *o, coll_lease_keeper **out, char 
 }
 
 void
+coll_lease_keeper_end(coll_lease_keeper *k)
+{
+	bool join;
+
+	if (k == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&k->mu);
+	join    = !k->stop;
+	k->stop = true;
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+	if (join) {
+		pthread_join(k->tid, NULL);
+	}
+}
+
+void
 coll_lease_keeper_stop(coll_lease_keeper *k)
 {
 	if (k == NULL) {
 		return;
 	}
-	pthread_mutex_lock(&k->mu);
-	k->stop = true;
-	pthread_cond_broadcast(&k->cv);
-	pthread_mutex_unlock(&k->mu);
-	pthread_join(k->tid, NULL);
+	coll_lease_keeper_end(k);
 	keeper_free(k);
 }
 

@@ -82,8 +82,10 @@ typedef struct coll_lease_keeper coll_lease_keeper;
 int coll_lease_keeper_start(
     const coll_lease_opts *o, coll_lease_keeper **out, char *err, size_t errlen);
 
-// Stops the thread (it may finish the statement in progress) and ends the session. Accepts
-// NULL.
+// Ends the thread (it may finish the statement in progress) and the session: the lease is free
+// for another; k stays readable (its view says not held) until coll_lease_keeper_stop, which
+// also frees it. Both accept NULL; end is idempotent.
+void coll_lease_keeper_end(coll_lease_keeper *k);
 void coll_lease_keeper_stop(coll_lease_keeper *k);
 
 // What the lease says at mono_us (CLOCK_MONOTONIC): held only while the last beat that

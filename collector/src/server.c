@@ -60,6 +60,7 @@ free_server(coll_server *srv)
 	fl_keyring_free(srv->keyring);
 	coll_rejects_free(srv->rejects);
 	coll_watch_free(srv->watch);
+	coll_role_free(srv);
 	pthread_mutex_destroy(&srv->parts_lock);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);

@@ -39,10 +39,13 @@ coll_role_lease_target(const coll_config *cfg)
 	return t != NULL && t[0] != '\0' ? t : NULL;
 }
 
+// Active, and (with a lease) still holding it by the lease's own clock: a collector resumed
+// after a freeze refuses what needs the active before its role thread has even looked.
 bool
 coll_server_is_active(coll_server *srv)
 {
-	return atomic_load(&srv->active);
+	return atomic_load(&srv->active) &&
+	    (srv->lease == NULL || coll_lease_keeper_view(srv->lease, fl_mono_us()).held);
 }
 
 void
@@ -50,8 +53,9 @@ coll_server_role_status(coll_server *srv, Fl__StatusReply *r, char *name)
 {
 	coll_role role = srv->role.role;
 
-	// A take-over in progress (loading the state, opening the listeners) is not active yet.
-	if (role == COLL_ROLE_ACTIVE && !atomic_load(&srv->active)) {
+	// A take-over in progress (loading the state, opening the listeners) is not active yet,
+	// nor one whose lease just lapsed (the role thread steps it down at its next look).
+	if (role == COLL_ROLE_ACTIVE && !coll_server_is_active(srv)) {
 		role = COLL_ROLE_STANDBY;
 	}
 	(void) fl_str_copy_trunc(name, COLL_NAME_MAX, srv->active_name);
@@ -451,6 +455,13 @@ coll_role_stop(coll_server *srv)
 
 void
 coll_role_release(coll_server *srv)
+{
+	atomic_store(&srv->active, srv->lease == NULL); // single stays as it was
+	coll_lease_keeper_end(srv->lease); // freed with the server: other threads may still look
+}
+
+void
+coll_role_free(coll_server *srv)
 {
 	coll_lease_keeper_stop(srv->lease);
 	srv->lease = NULL;

@@ -39,6 +39,7 @@ int coll_role_start(coll_server *srv, char *err, size_t errlen);
 // once the stop has written what it had: a standby takes over at its next try.
 void coll_role_stop(coll_server *srv);
 void coll_role_release(coll_server *srv);
+void coll_role_free(coll_server *srv); // with the server, once no thread can look at it
 
 // Frees the survey and verifier a step-down swapped out while a slow job still ran, once no
 // slow job runs. The server's stop calls it after its workers ended.

@@ -11,6 +11,8 @@
 #      loses its lease session, and c1 takes over.
 #   4. PostgreSQL restarted under the active: one collector is active again, nothing
 #      acknowledged before the restart is lost (history), reports flow again.
+#   5. The active frozen (SIGSTOP): the other takes over within 10 s; resumed, the frozen one
+#      steps down at once: never two actives.
 # Each collector has its own report and survey addresses, only the active listens on its own;
 # the agents list both (collector = URL1, URL2), and so does the CLI where it needs the active
 # (-C URL1,URL2: a standby's not_active makes it ask the next).
@@ -222,4 +224,22 @@ assert_jq "nothing acknowledged before the restart is lost" "$POST" --argjson b 
 	| all($b.events[] | [.at, .host, .kind, .probe, .from, .to]; . as $e | $now | index([$e]))'
 assert_jq "still no event twice" "$POST" '
 	[.events[] | [.at, .host, .kind, .probe, .from, .to]] | length == (unique | length)'
+
+# --- 5. the active frozen (SIGSTOP: a VM paused, a stalled host) ------------------------------
+# Its database sessions linger; its heartbeat stops. The standby ends its session once the
+# heartbeat is older than lease_timeout and takes over; the frozen one, resumed, steps down at
+# once (its last heartbeat is far too old) instead of acting as active beside the other.
+if [[ $ACTIVE == "$C1" ]]; then A=c1 B=c2 CB=$C2; else A=c2 B=c1 CB=$C1; fi
+T0=$(date +%s.%N)
+kill -STOP "$(fl_pid "$A")"
+wait_for "$B takes over from the frozen $A within 10 s" 10 is_role active "$CB"
+fl_log "measured: $B active $(echo "$(date +%s.%N) - $T0" | bc) s after $A froze"
+kill -CONT "$(fl_pid "$A")"
+two_actives=0
+for _ in $(seq 1 15); do # 3 s after the resume
+	[[ $(role_of "$ACTIVE") == active && $(role_of "$CB") == active ]] && two_actives=1
+	sleep 0.2
+done
+assert_eq "never two actives after the frozen one resumed" 0 "$two_actives"
+assert_eq "the resumed one is standby" standby "$(role_of "$ACTIVE")"
 fl_log "PASS"
