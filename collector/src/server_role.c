@@ -30,13 +30,7 @@ static const char LOST_LEASE[] = "collector lost the lease";
 const char *
 coll_role_lease_target(const coll_config *cfg)
 {
-	const char *t;
-
-	if (fl_sql_target_engine(cfg->state) == FL_SQL_PGSQL) {
-		return cfg->state;
-	}
-	t = getenv("FL_TEST_LEASE");
-	return t != NULL && t[0] != '\0' ? t : NULL;
+	return fl_sql_target_engine(cfg->state) == FL_SQL_PGSQL ? cfg->state : NULL;
 }
 
 // Active, and (with a lease) still holding it by the lease's own clock: a collector resumed

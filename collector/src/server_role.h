@@ -17,9 +17,7 @@
 #include "hub.h"
 
 // The database the lease lives in: the state database when it is PostgreSQL; else NULL (no
-// lease: single) unless the environment names one in FL_TEST_LEASE (tests only: two
-// collectors sharing one SQLite file, their lease on a PostgreSQL, exercise the roles without
-// the PostgreSQL store; nothing is fenced then).
+// lease: single, exactly as before the roles).
 const char *coll_role_lease_target(const coll_config *cfg);
 
 // The survey socket and the verifier (probe now), published under srv->lock. 0, or -1 with err
