@@ -18,8 +18,14 @@
 //   -x              skip the decode-only floor
 //   -b BOOT_ID      the agents' boot id (default 7): a later run against the same collector with
 //                   another one is a restart of every agent, not a flood of duplicates
-// While it runs, the collector's RSS is sampled every 100 ms (start, peak, end are printed) and
-// the drop counters are printed per reason.
+//   -V              validate the run (bench/collector/scale.sh): at the end every simulated host
+//                   is known to the collector and not stale, and nothing was dropped or refused;
+//                   exit 1 (saying what failed) otherwise
+// Progress: "round N sent" is printed (and flushed) after each round, so a script can wait for
+// the first full round before it queries the collector.
+// While it runs, the collector's RSS is sampled every 100 ms (before the connections, start with
+// them open, peak, end are printed) and the drop counters are printed per reason. The collector's
+// stats are read with a status query for no host, so polling costs the collector nothing per host.
 //
 // Reports are packed once per host and re-packed only when a probe flips; each send appends
 // a short second encoding of seq, sent_us and round_started_us (protobuf: the last value
@@ -38,6 +44,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "coll_testutil.h"
+#include "fl/limits.h"
 #include "fl/time.h"
 #include "fl/wire.h"
 
@@ -126,6 +133,77 @@ send_report(nng_socket s, const uint8_t *body, size_t len, uint64_t seq, int64_t
 	return 0;
 }
 
+// The collector's stats without its hosts: a status query naming no host it knows. 0 or NNG_E*.
+static int
+stats_only(const char *control, Fl__CollectorStats *out)
+{
+	Fl__Request     req = FL__REQUEST__INIT;
+	Fl__StatusQuery q   = FL__STATUS_QUERY__INIT;
+	Fl__Response   *resp;
+	int             rv;
+
+	q.host             = (char *) "loadgen-asks-for-stats-only"; // borrowed for packing
+	req.schema_version = FL_SCHEMA_VERSION;
+	req.query_case     = FL__REQUEST__QUERY_STATUS;
+	req.status         = &q;
+	if ((rv = tu_query(control, &req, &resp)) != 0) {
+		return rv;
+	}
+	if (resp->reply_case != FL__RESPONSE__REPLY_STATUS || resp->status->stats == NULL) {
+		fl__response__free_unpacked(resp, NULL);
+		return NNG_EPROTO;
+	}
+	*out                       = *resp->status->stats;
+	out->base.unknown_fields   = NULL;
+	out->base.n_unknown_fields = 0;
+	fl__response__free_unpacked(resp, NULL);
+	return 0;
+}
+
+// Pages through the collector's status: how many hosts named bench-host-* it knows (*known) and
+// how many of those are stale (*stale). 0 or NNG_E*.
+static int
+count_hosts(const char *control, size_t *known, size_t *stale)
+{
+	char after[256] = "";
+	*known = *stale = 0;
+	for (;;) {
+		Fl__Request     req = FL__REQUEST__INIT;
+		Fl__StatusQuery q   = FL__STATUS_QUERY__INIT;
+		Fl__Response   *resp;
+		int             rv;
+		bool            more;
+
+		q.after_host       = after; // borrowed for packing
+		q.page_bytes       = 32u * FL_WIRE_MAX_MSG;
+		req.schema_version = FL_SCHEMA_VERSION;
+		req.query_case     = FL__REQUEST__QUERY_STATUS;
+		req.status         = &q;
+		if ((rv = tu_query(control, &req, &resp)) != 0) {
+			return rv;
+		}
+		if (resp->reply_case != FL__RESPONSE__REPLY_STATUS) {
+			fl__response__free_unpacked(resp, NULL);
+			return NNG_EPROTO;
+		}
+		const Fl__StatusReply *st = resp->status;
+		for (size_t i = 0; i < st->n_hosts; i++) {
+			if (strncmp(st->hosts[i]->host, "bench-host-", 11) == 0) {
+				(*known)++;
+				*stale += st->hosts[i]->stale ? 1 : 0;
+			}
+		}
+		more = st->more && st->n_hosts > 0;
+		if (more) {
+			snprintf(after, sizeof(after), "%s", st->hosts[st->n_hosts - 1]->host);
+		}
+		fl__response__free_unpacked(resp, NULL);
+		if (!more) {
+			return 0;
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -133,9 +211,9 @@ main(int argc, char **argv)
 	int         pid = 0, hosts = 2000, probes = 20, seconds = 10, conns = 4, fail_pm = 1;
 	int         opt, interval_ms = 0;
 	uint64_t    boot_id   = 7;
-	bool        per_agent = false, keep_going = false, floor = true;
+	bool        per_agent = false, keep_going = false, floor = true, validate = false;
 
-	while ((opt = getopt(argc, argv, "l:C:p:n:m:d:c:f:ai:kxb:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:C:p:n:m:d:c:f:ai:kxb:V")) != -1) {
 		switch (opt) {
 		case 'l':
 			url = optarg;
@@ -176,17 +254,20 @@ main(int argc, char **argv)
 		case 'b':
 			boot_id = strtoull(optarg, NULL, 10);
 			break;
+		case 'V':
+			validate = true;
+			break;
 		default:
 			fprintf(stderr,
 			    "usage: loadgen -l URL -C CONTROL -p PID [-n hosts] [-m probes] "
 			    "[-d seconds] [-c connections] [-f fail_permille] [-a] [-i "
 			    "interval_ms] "
-			    "[-k] [-x] [-b boot_id]\n");
+			    "[-k] [-x] [-b boot_id] [-V]\n");
 			return 2;
 		}
 	}
 	if (url == NULL || control == NULL || pid <= 0 || hosts < 1 || probes < 1 || probes > 256 ||
-	    conns < 1 || conns > 64 || interval_ms < 0) {
+	    conns < 1 || conns > 20000 || interval_ms < 0) {
 		fprintf(stderr, "loadgen: -l, -C and -p are required (see the header comment)\n");
 		return 2;
 	}
@@ -233,6 +314,11 @@ main(int argc, char **argv)
 		free(buf);
 	}
 
+	proc_sample idle;
+	if (sample(pid, &idle) != 0) {
+		fprintf(stderr, "loadgen: cannot read /proc/%d\n", pid);
+		return 1;
+	}
 	if (per_agent) {
 		conns = hosts;
 	}
@@ -254,13 +340,13 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (per_agent && !keep_going) {
+	if ((per_agent || conns > 64) && !keep_going) {
 		nng_msleep(500); // let the last connections settle
 	}
 	Fl__CollectorStats s0, s1;
 	proc_sample        p0, p1;
 	memset(&s0, 0, sizeof(s0));
-	if ((tu_stats(control, &s0, NULL) != 0 && !keep_going) || sample(pid, &p0) != 0) {
+	if ((stats_only(control, &s0) != 0 && !keep_going) || sample(pid, &p0) != 0) {
 		fprintf(stderr, "loadgen: cannot read collector stats or /proc/%d\n", pid);
 		return 1;
 	}
@@ -327,11 +413,13 @@ main(int argc, char **argv)
 				return 1;
 			}
 		}
+		printf("round %lld sent\n", (long long) round);
+		fflush(stdout);
 	}
 	// Wait (up to 30 s) until the collector has taken in everything we sent.
 	memset(&s1, 0, sizeof(s1));
 	for (int i = 0; i < (keep_going ? 100 : 3000); i++) {
-		if (tu_stats(control, &s1, NULL) == 0 &&
+		if (stats_only(control, &s1) == 0 &&
 		    s1.reports_received - s0.reports_received >= sent) {
 			break;
 		}
@@ -366,8 +454,45 @@ main(int argc, char **argv)
 	    (unsigned long long) (s1.dropped_oversize - s0.dropped_oversize),
 	    (unsigned long long) (s1.dropped_invalid - s0.dropped_invalid),
 	    (long long) sent - (long long) (s1.reports_received - s0.reports_received));
-	printf("collector RSS KiB: start %ld peak %ld end %ld\n", p0.rss_kib,
-	    atomic_load(&sp.peak_kib), p1.rss_kib);
+	printf("collector RSS KiB: before connections %ld, start %ld peak %ld end %ld; per host "
+	       "(end - start) %.2f KiB, per connection (start - before) %.2f KiB\n",
+	    idle.rss_kib, p0.rss_kib, atomic_load(&sp.peak_kib), p1.rss_kib,
+	    (double) (p1.rss_kib - p0.rss_kib) / hosts,
+	    (double) (p0.rss_kib - idle.rss_kib) / conns);
+	int invalid = 0;
+	if (validate) {
+		size_t   known = 0, stale = 0;
+		uint64_t drops = (s1.dropped_overload - s0.dropped_overload) +
+		    (s1.dropped_duplicate - s0.dropped_duplicate) +
+		    (s1.dropped_undecodable - s0.dropped_undecodable) +
+		    (s1.dropped_schema - s0.dropped_schema) +
+		    (s1.dropped_oversize - s0.dropped_oversize) +
+		    (s1.dropped_invalid - s0.dropped_invalid) +
+		    (s1.dropped_host_limit - s0.dropped_host_limit) +
+		    (s1.dropped_probe_limit - s0.dropped_probe_limit) +
+		    (s1.connections_refused - s0.connections_refused);
+		if (count_hosts(control, &known, &stale) != 0) {
+			fprintf(stderr, "loadgen: INVALID RUN: cannot page through status\n");
+			invalid = 1;
+		} else if (known != (size_t) hosts || stale != 0) {
+			fprintf(stderr, "loadgen: INVALID RUN: %zu of %d hosts known, %zu stale\n",
+			    known, hosts, stale);
+			invalid = 1;
+		}
+		if (drops != 0 || refused != 0 || reports != sent) {
+			fprintf(stderr,
+			    "loadgen: INVALID RUN: %llu dropped or refused by the collector, %llu "
+			    "refused by nng, %llu of %llu reports applied\n",
+			    (unsigned long long) drops, (unsigned long long) refused,
+			    (unsigned long long) reports, (unsigned long long) sent);
+			invalid = 1;
+		}
+		if (!invalid) {
+			printf("valid run: all %d hosts known and not stale, nothing dropped, every "
+			       "report applied\n",
+			    hosts);
+		}
+	}
 	for (int i = 0; i < conns; i++) {
 		nng_close(socks[i]);
 	}
@@ -382,5 +507,8 @@ main(int argc, char **argv)
 	free(pv);
 	free(pn);
 	free(hn);
+	if (invalid) {
+		return 1;
+	}
 	return keep_going || reports + (s1.dropped_overload - s0.dropped_overload) == sent ? 0 : 1;
 }

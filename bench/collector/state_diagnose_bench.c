@@ -8,9 +8,11 @@
 // applied report's verdict check run: building the correlation's view of the state, then
 // corr_diagnose) and one more round of coll_state_apply per host. Prints min / median / max
 // milliseconds of CPU time per diagnose call and the mean CPU microseconds per applied report
-// (the work, not the wait: the machine is shared).
+// (the work, not the wait: the machine is shared), and the heap the state holds per host (bytes
+// in use by malloc after the fill minus before it: the state alone, without nng's buffers).
 // docs/benchmarks/correlate.md has the figures.
 
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,12 +89,14 @@ main(int argc, char **argv)
 		probes[p] = (tu_probe) { names[p], FL__STATUS__STATUS_OK,
 			FL__FAILURE_CLASS__FAILURE_NONE, 1000 + (uint32_t) p };
 	}
+	coll_ops_init(&ops);
+	size_t heap0 = mallinfo2().uordblks;
 	coll_state_init(&s, T0);
 	s.max_hosts = n_hosts;
-	coll_ops_init(&ops);
 	for (uint64_t seq = 1; seq <= 3; seq++) {
 		apply_round(&s, &ops, n_hosts, probes, n_probes, seq);
 	}
+	double heap_host = (double) (mallinfo2().uordblks - heap0) / (double) n_hosts;
 
 	size_t findings = 0;
 	for (int i = 0; i < rounds; i++) {
@@ -109,8 +113,9 @@ main(int argc, char **argv)
 	qsort(ms, (size_t) rounds, sizeof(*ms), cmp_double);
 	double apply_us = apply_round(&s, &ops, n_hosts, probes, n_probes, 4);
 	printf("%zu hosts x %zu probes: diagnose CPU min %.2f ms, median %.2f ms, max %.2f ms (%zu "
-	       "findings); apply %.1f us per report\n",
-	    n_hosts, n_probes, ms[0], ms[rounds / 2], ms[rounds - 1], findings, apply_us);
+	       "findings); apply %.1f us per report; state heap %.0f bytes per host\n",
+	    n_hosts, n_probes, ms[0], ms[rounds / 2], ms[rounds - 1], findings, apply_us,
+	    heap_host);
 
 	coll_ops_fini(&ops);
 	coll_state_fini(&s);

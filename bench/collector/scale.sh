@@ -1,0 +1,114 @@
+#!/bin/bash
+# scale.sh - one collector under a fleet-sized load, end to end (docs/benchmarks/scale.md):
+# HOSTS simulated agents x PROBES probes, one report per agent per INTERVAL_MS, for SECONDS,
+# from coll_loadgen, either over one connection per agent (CONNS 0) or HOSTS/CONNS hosts per
+# connection. Prints results/s applied, drops, collector CPU and RSS (total and per host) and the
+# history rows written; the run is checked (every simulated host known and not stale, nothing
+# dropped or refused, every report applied) and the script fails when it is not valid.
+#
+#   bench/collector/scale.sh BUILD_DIR[,BUILD_DIR2...] [HOSTS] [PROBES] [SECONDS] [INTERVAL_MS] [CONNS]
+#
+# Several build dirs (comma-separated) run the same load one after the other, REPEAT times
+# (interleaved: A B A B ...), so figures from a shared machine are compared as ratios within one
+# script run. Use builds without sanitizers (-DCMAKE_BUILD_TYPE=Release -DFL_SANITIZER=none).
+#
+# Environment:
+#   REPEAT=N     runs per build (default 1)
+#   QUERIES=N    while the load runs (after its second round), time N runs each of
+#                `faultline diagnose`, `faultline status` and GET /metrics against the live
+#                collector, and print median and p90 (default 0: none, so the CPU figure is the
+#                ingest's alone)
+#   STATE=URL    the collector's state (default: a fresh SQLite file per run)
+#   TOOLS=DIR    the build whose coll_loadgen and faultline CLI drive every run (default: the
+#                last build listed), so only the collector differs between builds
+set -euo pipefail
+BUILDS=${1:?usage: scale.sh BUILD_DIR[,BUILD_DIR2...] [HOSTS] [PROBES] [SECONDS] [INTERVAL_MS] [CONNS]}
+HOSTS=${2:-10000}; PROBES=${3:-20}; SECS=${4:-60}; IVAL=${5:-10000}; CONNS=${6:-0}
+REPEAT=${REPEAT:-1}; QUERIES=${QUERIES:-0}
+
+# The collector holds one fd per connection, the generator as many: raise the soft limit to the
+# hard one and refuse a run that cannot fit rather than measure refused connections.
+NEED=$(( (CONNS > 0 ? CONNS : HOSTS) + 256 ))
+ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$NEED" ]; then
+	echo "scale.sh: needs $NEED file descriptors, the hard limit is $(ulimit -Hn)" >&2
+	exit 2
+fi
+
+# Median and 90th percentile (nearest rank) of the numbers on stdin.
+pct() {
+	sort -n | awk '{v[NR]=$1} END {if (NR == 0) {print "n/a"; exit}
+		m = int((NR + 1) / 2); p = int(NR * 0.9 + 0.999); if (p < 1) p = 1
+		printf "median %s p90 %s (n=%d)", v[m], v[p], NR}'
+}
+
+# Times QUERIES runs of each query against the live collector.
+queries() {
+	local b=$1 t=$2 port=$3 i s e
+	local cli=("$TOOLS/cli/faultline" -C "ipc://$t/control.sock")
+	: >"$t/q.diagnose"; : >"$t/q.status"; : >"$t/q.metrics"
+	for ((i = 0; i < QUERIES; i++)); do
+		s=$(date +%s%N); "${cli[@]}" diagnose >"$t/diagnose.out" 2>&1 || true
+		e=$(date +%s%N); echo $(( (e - s) / 1000000 )) >>"$t/q.diagnose"
+		s=$(date +%s%N); "${cli[@]}" status >"$t/status.out" 2>&1 || true
+		e=$(date +%s%N); echo $(( (e - s) / 1000000 )) >>"$t/q.status"
+		s=$(date +%s%N); curl -s -o "$t/metrics.out" "http://127.0.0.1:$port/metrics" || true
+		e=$(date +%s%N); echo $(( (e - s) / 1000000 )) >>"$t/q.metrics"
+	done
+	echo "diagnose ms: $(pct <"$t/q.diagnose"); first line: $(head -1 "$t/diagnose.out")"
+	echo "status ms: $(pct <"$t/q.status"); $(wc -l <"$t/status.out") lines"
+	echo "metrics ms: $(pct <"$t/q.metrics"); $(wc -c <"$t/metrics.out") bytes," \
+		"$(grep -vc '^#' "$t/metrics.out") series"
+}
+
+run_one() {
+	local b=$1 t p hp l state pid lg rc=0
+	t=$(mktemp -d /tmp/coll-scale-XXXXXX)
+	p=$((20000 + RANDOM % 30000)); hp=$((p + 1))
+	l=tcp://127.0.0.1:$p
+	state=${STATE:-$t/c.db}
+	cat >"$t/collector.conf" <<-EOF
+	[collector]
+	listen = $l
+	survey =
+	control = ipc://$t/control.sock
+	http = 127.0.0.1:$hp
+	state = $state
+	log_level = warn
+	max_hosts = $((HOSTS + 100))
+	max_connections = $(( (CONNS > 0 ? CONNS : HOSTS) + 100 ))
+	EOF
+	taskset -c 0 "$b/collector/faultline-collector" -c "$t/collector.conf" 2>"$t/log" &
+	pid=$!
+	for _ in $(seq 200); do [ -S "$t/control.sock" ] && break; sleep 0.05; done
+	local mode=(-a)
+	[ "$CONNS" -gt 0 ] && mode=(-c "$CONNS")
+	echo "== $b: $HOSTS hosts x $PROBES probes every $IVAL ms for $SECS s over" \
+		"$([ "$CONNS" -gt 0 ] && echo "$CONNS connections" || echo "one connection per agent")"
+	taskset -c 1 "$TOOLS/bench/collector/coll_loadgen" -l "$l" -C "ipc://$t/control.sock" -p "$pid" \
+		-n "$HOSTS" -m "$PROBES" -d "$SECS" -i "$IVAL" -x -V "${mode[@]}" >"$t/lg.out" 2>&1 &
+	lg=$!
+	if [ "$QUERIES" -gt 0 ]; then
+		while kill -0 $lg 2>/dev/null && ! grep -q '^round 2 sent' "$t/lg.out"; do sleep 0.2; done
+		queries "$b" "$t" "$hp"
+	fi
+	wait $lg || rc=$?
+	grep -v '^round ' "$t/lg.out"
+	if [ -z "${STATE:-}" ]; then
+		echo "history rows: $(sqlite3 "$t/c.db" 'select count(*) from history')"
+	fi
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	tail -3 "$t/log" >&2
+	rm -rf "$t"
+	return $rc
+}
+
+IFS=, read -r -a BV <<<"$BUILDS"
+TOOLS=${TOOLS:-${BV[-1]}}
+fail=0
+for ((r = 1; r <= REPEAT; r++)); do
+	for b in "${BV[@]}"; do
+		run_one "$b" || fail=1
+	done
+done
+[ $fail -eq 0 ] || { echo "scale.sh: at least one run was not valid" >&2; exit 1; }
