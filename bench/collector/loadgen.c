@@ -488,8 +488,9 @@ main(int argc, char **argv)
 			invalid = 1;
 		}
 		if (!invalid) {
-			printf("valid run: all %d hosts known and not stale, nothing dropped, every "
-			       "report applied\n",
+			printf(
+			    "valid run: all %d hosts known and not stale, nothing dropped, every "
+			    "report applied\n",
 			    hosts);
 		}
 	}

@@ -188,7 +188,7 @@ path_shows_loss(const corr_host *h, const corr_probe *p)
 	}
 	size_t n = h != NULL ? h->n_probes : 0;
 	for (size_t i = 0; i < n && i < CORR_LOSS_SIBLINGS; i++) {
-		const corr_probe *q = &h->probes[i];
+		const corr_probe *q = corr_host_probe(h, i);
 		if (q != p && q->recent != NULL && corr_window_failed(q->recent) > 0 &&
 		    same_server(p, q)) {
 			return true;

@@ -135,7 +135,7 @@ const corr_probe *
 ent_probe(const eng *e, uint32_t id)
 {
 	const ent *x = &e->ents[id];
-	return &e->view->hosts[x->host].probes[x->probe];
+	return corr_host_probe(&e->view->hosts[x->host], x->probe);
 }
 
 const Fl__ProbeResult *
@@ -307,7 +307,7 @@ add_entry(eng *e, tgt_table *tt, uint32_t h, uint32_t p)
 {
 	const corr_params *prm  = &e->view->params;
 	const corr_host   *host = &e->view->hosts[h];
-	const corr_probe  *pr   = &host->probes[p];
+	const corr_probe  *pr   = corr_host_probe(host, p);
 	enum cat           cat  = CAT_OTHER;
 	// A stale host's (old) result is not judged, but the host still probes that target: "all N
 	// hosts" must count it.
@@ -384,7 +384,7 @@ build_entries(eng *e)
 	    e->root != NULL && e->mark != NULL && rank_hosts(e);
 	for (size_t h = 0; ok && h < v->n_hosts; h++) {
 		for (size_t p = 0; ok && p < v->hosts[h].n_probes; p++) {
-			if (v->hosts[h].probes[p].last != NULL) {
+			if (corr_host_probe(&v->hosts[h], p)->last != NULL) {
 				ok = add_entry(e, &tt, (uint32_t) h, (uint32_t) p);
 			}
 		}

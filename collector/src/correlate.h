@@ -78,7 +78,19 @@ typedef struct corr_host {
 	const char       *expectations_error; // "" when the release's expectations parse
 	size_t            n_probes;
 	const corr_probe *probes;
+	// Bytes from one probe to the next in probes; 0: sizeof(corr_probe). The collector keeps
+	// each probe's view at the start of its own, larger per-probe record, so a diagnosis reads
+	// the views where they are instead of copying them.
+	size_t probe_size;
 } corr_host;
+
+// The i-th probe of h (i < h->n_probes).
+static inline const corr_probe *
+corr_host_probe(const corr_host *h, size_t i)
+{
+	size_t step = h->probe_size != 0 ? h->probe_size : sizeof(corr_probe);
+	return (const corr_probe *) (const void *) ((const char *) h->probes + i * step);
+}
 
 typedef struct corr_params {
 	uint32_t fail_threshold; // consecutive failed rounds before a probe counts (default 2)

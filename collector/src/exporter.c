@@ -234,12 +234,12 @@ coll_exporter_set_notify_source(coll_exporter *e, coll_notify_counts_fn fn, void
 static void
 copy_probe(const coll_probe *p, coll_metrics_probe *m)
 {
-	const Fl__ProbeResult *r = p->last;
+	const Fl__ProbeResult *r = &p->res;
 	const Fl__Timing      *t = r->timing;
 
 	m->kind    = fl_kind_name(r->kind);
-	m->status  = fl_status_name((Fl__Status) p->status);
-	m->failure = fl_failure_name((Fl__FailureClass) p->failure);
+	m->status  = fl_status_name(r->status);
+	m->failure = fl_failure_name(r->failure);
 	m->unmet   = (uint32_t) r->n_unmet;
 	if (t != NULL) {
 		m->phase_us[COLL_PHASE_DNS]        = t->dns_us;
@@ -269,7 +269,7 @@ arena_size(const coll_state *cs, size_t *n_probes)
 		bytes +=
 		    strlen(h->name) + 1 + strlen(h->release != NULL ? h->release : "unknown") + 1;
 		for (size_t j = 0; j < h->n_probes; j++) {
-			bytes += strlen(h->probes[j].name) + 1;
+			bytes += strlen(h->probes[j].res.name) + 1;
 		}
 		*n_probes += h->n_probes;
 	}
@@ -314,7 +314,7 @@ copy_hosts(const coll_state *cs, coll_metrics_snapshot *s)
 		m->last_seen_us      = h->last_seen_us;
 		m->probes            = &s->probe_pool[k];
 		for (size_t j = 0; j < h->n_probes; j++, k++) {
-			m->probes[m->n_probes].name = arena_put(&at, h->probes[j].name);
+			m->probes[m->n_probes].name = arena_put(&at, h->probes[j].res.name);
 			copy_probe(&h->probes[j], &m->probes[m->n_probes++]);
 		}
 	}

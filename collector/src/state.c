@@ -16,26 +16,226 @@
 
 // ---- small helpers ---------------------------------------------------------------------------
 
-static void
-rep_unref(coll_rep *rep)
+// ---- a probe's latest result ---------------------------------------------------------------
+//
+// A probe keeps its own copy of its latest result, not the decoded report (which is freed once
+// applied): the scalars in place, the strings shared through s->strings, the timing beside it,
+// and what is rare (repeated fields, fields this collector does not know, any message but
+// timing) in one decoded block of its own (coll_probe_more.arrays). The walk is over the
+// message's descriptor, so a field added to ProbeResult later is kept without a change here.
+
+// The field of m at f's offset.
+static void *
+field_at(const Fl__ProbeResult *m, const ProtobufCFieldDescriptor *f)
 {
-	if (rep != NULL && --rep->refs == 0) {
-		fl__report__free_unpacked(rep->r, NULL);
-		free(rep);
+	return (char *) (uintptr_t) m + f->offset;
+}
+
+// Whether f lives in the rare block: repeated, bytes, or a message other than timing.
+static bool
+field_is_rare(const ProtobufCFieldDescriptor *f)
+{
+	return f->label == PROTOBUF_C_LABEL_REPEATED || f->type == PROTOBUF_C_TYPE_BYTES ||
+	    (f->type == PROTOBUF_C_TYPE_MESSAGE && f->offset != offsetof(Fl__ProbeResult, timing));
+}
+
+// Whether the rare field f of r holds anything.
+static bool
+rare_present(const Fl__ProbeResult *r, const ProtobufCFieldDescriptor *f)
+{
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		return *(const size_t *) (const void *) ((const char *) r + f->quantifier_offset) !=
+		    0;
+	}
+	if (f->type == PROTOBUF_C_TYPE_BYTES) {
+		return ((const ProtobufCBinaryData *) field_at(r, f))->len != 0;
+	}
+	return *(void **) field_at(r, f) != NULL;
+}
+
+// Points n's rare field f at the same field of from (NULL: empty).
+static void
+rare_point(Fl__ProbeResult *n, const Fl__ProbeResult *from, const ProtobufCFieldDescriptor *f)
+{
+	size_t size =
+	    f->type == PROTOBUF_C_TYPE_BYTES ? sizeof(ProtobufCBinaryData) : sizeof(void *);
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		size                                                     = sizeof(void *);
+		*(size_t *) (void *) ((char *) n + f->quantifier_offset) = from != NULL
+		    ? *(const size_t *) (const void *) ((const char *) from + f->quantifier_offset)
+		    : 0;
+	}
+	if (from != NULL) {
+		memcpy(field_at(n, f), field_at(from, f), size);
+	} else {
+		memset(field_at(n, f), 0, size);
 	}
 }
 
-static void
-probe_fini(coll_probe *p)
+// A decoded copy of r's rare fields and unknown fields; NULL when it has none (*err 0) or out of
+// memory (*err -1).
+static Fl__ProbeResult *
+rare_copy(const Fl__ProbeResult *r, int *err)
 {
-	free(p->name);
-	rep_unref(p->rep);
-	if (p->own != NULL) {
-		fl__probe_result__free_unpacked(p->own, NULL);
+	const ProtobufCMessageDescriptor *md = &fl__probe_result__descriptor;
+	Fl__ProbeResult                   tmp;
+	bool                              any = r->base.n_unknown_fields != 0;
+	uint8_t                           stackbuf[1024], *buf = stackbuf;
+	Fl__ProbeResult                  *copy;
+
+	*err = 0;
+	fl__probe_result__init(&tmp);
+	for (unsigned i = 0; i < md->n_fields; i++) {
+		if (field_is_rare(&md->fields[i]) && rare_present(r, &md->fields[i])) {
+			rare_point(&tmp, r, &md->fields[i]);
+			any = true;
+		}
 	}
-	free(p->release_at_fail);
-	free(p->addrs);
-	free(p->addrs_prev);
+	if (!any) {
+		return NULL;
+	}
+	tmp.base.n_unknown_fields = r->base.n_unknown_fields;
+	tmp.base.unknown_fields   = r->base.unknown_fields;
+	size_t len                = fl__probe_result__get_packed_size(&tmp);
+	if (len > sizeof(stackbuf) && (buf = malloc(len)) == NULL) {
+		*err = -1;
+		return NULL;
+	}
+	fl__probe_result__pack(&tmp, buf);
+	if ((copy = fl__probe_result__unpack(NULL, len, buf)) == NULL) {
+		*err = -1;
+	}
+	if (buf != stackbuf) {
+		free(buf);
+	}
+	return copy;
+}
+
+// Whether the rare block held (NULL: none) carries exactly the same as r: then it is kept. Only
+// the common case is recognised (addresses alone, the same): anything else is copied anew.
+static bool
+rare_same(const Fl__ProbeResult *held, const Fl__ProbeResult *r)
+{
+	if (held == NULL || r->n_unmet != 0 || r->base.n_unknown_fields != 0 ||
+	    held->n_unmet != 0 || held->base.n_unknown_fields != 0 ||
+	    held->n_addresses != r->n_addresses || r->n_addresses == 0) {
+		return false;
+	}
+	for (size_t i = 0; i < r->n_addresses; i++) {
+		if (strcmp(held->addresses[i], r->addresses[i]) != 0) {
+			return false;
+		}
+	}
+	const ProtobufCMessageDescriptor *md = &fl__probe_result__descriptor;
+	for (unsigned i = 0; i < md->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &md->fields[i];
+		if (field_is_rare(f) && f->offset != offsetof(Fl__ProbeResult, addresses) &&
+		    (rare_present(r, f) || rare_present(held, f))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static coll_probe_more *
+probe_more(coll_probe *p)
+{
+	if (p->more == NULL) {
+		p->more = calloc(1, sizeof(*p->more));
+	}
+	return p->more;
+}
+
+// Makes p's result a copy of r (r stays the caller's). 0, or -1 when out of memory (p's result
+// unchanged).
+static int
+result_store(coll_intern *t, coll_probe *p, const Fl__ProbeResult *r)
+{
+	const ProtobufCMessageDescriptor *md        = &fl__probe_result__descriptor;
+	const Fl__ProbeResult            *old       = &p->res;
+	const Fl__ProbeResult            *held      = p->more != NULL ? p->more->arrays : NULL;
+	Fl__ProbeResult                   n         = *r; // every scalar; pointers replaced below
+	Fl__ProbeResult                  *rare      = NULL;
+	bool                              fresh[64] = { false }; // strings newly referenced
+	bool                              keep_rare = rare_same(held, r);
+	int                               err       = 0;
+
+	if (!keep_rare && ((rare = rare_copy(r, &err)) != NULL || err != 0)) {
+		if (err != 0 || probe_more(p) == NULL) {
+			fl__probe_result__free_unpacked(rare, NULL); // accepts NULL
+			return -1;
+		}
+	}
+	for (unsigned i = 0; i < md->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &md->fields[i];
+		if (field_is_rare(f)) {
+			rare_point(&n, keep_rare ? held : rare, f);
+		} else if (f->type == PROTOBUF_C_TYPE_STRING) {
+			const char *ov = *(char **) field_at(old, f),
+			           *nv = *(char **) field_at(r, f);
+			const char *v  = ov;
+			if (strcmp(ov, nv) != 0) {
+				if (i >= sizeof(fresh) / sizeof(fresh[0]) ||
+				    (v = coll_intern_get(t, nv)) == NULL) {
+					goto undo;
+				}
+				fresh[i] = true;
+			}
+			*(const char **) field_at(&n, f) = v;
+		}
+	}
+	n.base.n_unknown_fields = keep_rare ? held->base.n_unknown_fields
+	    : rare != NULL                  ? rare->base.n_unknown_fields
+	                                    : 0;
+	n.base.unknown_fields   = keep_rare ? held->base.unknown_fields
+	      : rare != NULL                ? rare->base.unknown_fields
+	                                    : NULL;
+	if (r->timing != NULL) {
+		p->timing                       = *r->timing;
+		p->timing.base.n_unknown_fields = 0; // a newer agent's timing fields are not kept
+		p->timing.base.unknown_fields   = NULL;
+		n.timing                        = &p->timing;
+	}
+	for (unsigned i = 0; i < md->n_fields; i++) {
+		if (fresh[i]) {
+			coll_intern_put(t, *(char **) field_at(old, &md->fields[i]));
+		}
+	}
+	if (!keep_rare && p->more != NULL) {
+		fl__probe_result__free_unpacked(p->more->arrays, NULL);
+		p->more->arrays = rare;
+	}
+	p->res       = n;
+	p->view.last = &p->res;
+	return 0;
+undo:
+	for (unsigned i = 0; i < md->n_fields; i++) {
+		if (fresh[i]) {
+			coll_intern_put(t, *(char **) field_at(&n, &md->fields[i]));
+		}
+	}
+	fl__probe_result__free_unpacked(rare, NULL);
+	return -1;
+}
+
+// Drops every reference p holds; its memory is the caller's.
+static void
+probe_fini(coll_intern *t, coll_probe *p)
+{
+	const ProtobufCMessageDescriptor *md = &fl__probe_result__descriptor;
+	for (unsigned i = 0; i < md->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &md->fields[i];
+		if (!field_is_rare(f) && f->type == PROTOBUF_C_TYPE_STRING) {
+			coll_intern_put(t, *(char **) field_at(&p->res, f));
+		}
+	}
+	coll_intern_put(t, p->release_at_fail);
+	if (p->more != NULL) {
+		free(p->more->addrs);
+		free(p->more->addrs_prev);
+		fl__probe_result__free_unpacked(p->more->arrays, NULL);
+		free(p->more);
+	}
 }
 
 static void
@@ -140,19 +340,18 @@ host_selected(const coll_host *h, const coll_filter *f)
 }
 
 static void
-host_free(coll_host *h)
+host_free(coll_intern *t, coll_host *h)
 {
 	labels_free(h);
 	for (size_t i = 0; i < h->n_probes; i++) {
-		probe_fini(&h->probes[i]);
+		probe_fini(t, &h->probes[i]);
 	}
 	free(h->probes);
-	free(h->views);
 	free(h->name);
-	free(h->release);
-	free(h->previous_release);
-	free(h->agent_version);
-	free(h->expectations_error);
+	coll_intern_put(t, h->release);
+	coll_intern_put(t, h->previous_release);
+	coll_intern_put(t, h->agent_version);
+	coll_intern_put(t, h->expectations_error);
 	free(h);
 }
 
@@ -164,19 +363,21 @@ coll_state_init(coll_state *s, int64_t now_us)
 	s->max_hosts        = COLL_DEFAULT_MAX_HOSTS;
 	s->max_probes       = COLL_DEFAULT_MAX_PROBES;
 	s->latency          = coll_latency_new();
+	s->strings          = coll_intern_new(); // NULL: every report is out of memory
 }
 
 void
 coll_state_fini(coll_state *s)
 {
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		host_free(s->hosts[i]);
+		host_free(s->strings, s->hosts[i]);
 	}
 	free(s->hosts);
 	free(s->index);
 	free(s->verdict);
 	free(s->verdict_summary);
 	coll_latency_free(s->latency);
+	coll_intern_free(s->strings);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -272,73 +473,75 @@ host_add(coll_state *s, const char *name)
 	return h;
 }
 
-// Finds probe `name`, trying position hint first (agents send probes in the same order every
-// round, so this is nearly always a hit); adds it when missing. NULL on ENOMEM.
-static coll_probe *
-probe_get(coll_host *h, const char *name, size_t hint, bool *created)
-{
-	*created = false;
-	if (hint < h->n_probes && strcmp(h->probes[hint].name, name) == 0) {
-		return &h->probes[hint];
-	}
-	for (size_t i = 0; i < h->n_probes; i++) {
-		if (strcmp(h->probes[i].name, name) == 0) {
-			return &h->probes[i];
-		}
-	}
-	if (h->n_probes == h->cap_probes) {
-		size_t      cap   = h->cap_probes ? h->cap_probes * 2 : 8;
-		corr_probe *views = realloc(h->views, cap * sizeof(*views));
-		if (views == NULL) {
-			return NULL;
-		}
-		h->views      = views; // larger than cap_probes until probes grows too: harmless
-		coll_probe *v = realloc(h->probes, cap * sizeof(*v));
-		if (v == NULL) {
-			return NULL;
-		}
-		h->probes     = v;
-		h->cap_probes = cap;
-	}
-	coll_probe *p = &h->probes[h->n_probes];
-	memset(p, 0, sizeof(*p));
-	if ((p->name = strdup(name)) == NULL) {
-		return NULL;
-	}
-	h->n_probes++;
-	*created = true;
-	return p;
-}
-
-// What the correlation reads of a probe: its counters and pointers into it (valid until the
-// probe next changes, when host_views_sync runs again).
-static corr_probe
-probe_view(const coll_probe *p)
-{
-	return (corr_probe) {
-		.last             = p->last,
-		.consecutive_fail = p->consecutive_fail,
-		.consecutive_ok   = p->consecutive_ok,
-		.consecutive_slow = p->consecutive_slow,
-		.failing_since_us = p->failing_since_us,
-		.baseline_us      = p->ok_samples >= 3 ? p->baseline_us : 0,
-		.release_at_fail  = fl_str_or_empty(p->release_at_fail),
-		.recent           = &p->recent,
-		.slow_since_us    = p->slow_since_us,
-		.addrs_prev       = p->addrs_prev,
-		.addrs_changed_us = p->addrs_changed_us,
-	};
-}
-
-// Brings h->views up to date after its probes changed (a report applied or a row restored:
-// counters moved, strings replaced, the array reallocated or compacted), so a diagnosis hands
-// the views to the correlation as they are instead of copying every probe on every call.
+// Brings the pointers of h's probes up to date after they changed or moved (a report applied, a
+// row restored, the array reallocated or compacted): each view points into its own probe, so a
+// diagnosis hands the views to the correlation as they are instead of copying every probe.
 static void
 host_views_sync(coll_host *h)
 {
 	for (size_t i = 0; i < h->n_probes; i++) {
-		h->views[i] = probe_view(&h->probes[i]);
+		coll_probe *p = &h->probes[i];
+		if (p->view.last != NULL) {
+			p->view.last = &p->res;
+		}
+		if (p->res.timing != NULL) {
+			p->res.timing = &p->timing;
+		}
+		p->view.baseline_us     = p->ok_samples >= 3 ? p->baseline_us : 0;
+		p->view.release_at_fail = fl_str_or_empty(p->release_at_fail);
+		p->view.recent          = &p->recent;
+		p->view.addrs_prev      = p->more != NULL ? p->more->addrs_prev : NULL;
 	}
+}
+
+// Makes room for exactly cap probes (memory per probe is what sizes a collector: no slack).
+// 0, or -1 when out of memory (h unchanged).
+static int
+probes_reserve(coll_host *h, size_t cap)
+{
+	if (cap <= h->cap_probes) {
+		return 0;
+	}
+	coll_probe *v = realloc(h->probes, cap * sizeof(*v));
+	if (v == NULL) {
+		return -1;
+	}
+	h->probes     = v;
+	h->cap_probes = cap;
+	host_views_sync(h); // the probes moved
+	return 0;
+}
+
+// Finds probe `name`, trying position hint first (agents send probes in the same order every
+// round, so this is nearly always a hit); adds it when missing (with no result yet: view.last
+// is NULL until result_store). NULL on ENOMEM.
+static coll_probe *
+probe_get(coll_intern *t, coll_host *h, const char *name, size_t hint, bool *created)
+{
+	*created = false;
+	if (hint < h->n_probes && strcmp(h->probes[hint].res.name, name) == 0) {
+		return &h->probes[hint];
+	}
+	for (size_t i = 0; i < h->n_probes; i++) {
+		if (strcmp(h->probes[i].res.name, name) == 0) {
+			return &h->probes[i];
+		}
+	}
+	if (probes_reserve(h, h->n_probes + 1) != 0) {
+		return NULL;
+	}
+	coll_probe *p = &h->probes[h->n_probes];
+	memset(p, 0, sizeof(*p));
+	fl__probe_result__init(&p->res);
+	const char *v = coll_intern_get(t, name);
+	if (v == NULL) {
+		return NULL;
+	}
+	p->res.name = (char *) v; // a message field; the reference is the probe's
+	h->n_probes++;
+	host_views_sync(h);
+	*created = true;
+	return p;
 }
 
 // ---- ops from state --------------------------------------------------------------------------
@@ -384,18 +587,18 @@ add_latest(coll_ops *ops, const coll_host *h, const coll_probe *p)
 {
 	uint8_t  stackbuf[2048];
 	uint8_t *buf = stackbuf;
-	size_t   n   = fl__probe_result__get_packed_size(p->last);
+	size_t   n   = fl__probe_result__get_packed_size(&p->res);
 	int      rv;
 	if (n > sizeof(stackbuf) && (buf = malloc(n)) == NULL) {
 		return -1;
 	}
-	fl__probe_result__pack(p->last, buf);
+	fl__probe_result__pack(&p->res, buf);
 	coll_latest_row row = { .host = h->name,
-		.probe                = p->name,
+		.probe                = p->res.name,
 		.result               = buf,
 		.result_len           = n,
-		.status               = p->status,
-		.failure              = p->failure,
+		.status               = (int) p->res.status,
+		.failure              = (int) p->res.failure,
 		.since_us             = p->since_us };
 	rv                  = coll_ops_latest(ops, &row);
 	if (buf != stackbuf) {
@@ -458,85 +661,94 @@ addrs_observe(coll_host *h, coll_probe *p, const Fl__ProbeResult *res, int64_t a
 		return 0; // no answer this round (a failure is its own class): keep the last one
 	}
 	corr_addresses_text(res, now, sizeof(now));
-	if (p->addrs == NULL) {
-		return fl_str_replace(&p->addrs, now) < 0 ? -1
+	coll_probe_more *m = probe_more(p);
+	if (m == NULL) {
+		return -1;
+	}
+	if (m->addrs == NULL) {
+		return fl_str_replace(&m->addrs, now) < 0 ? -1
 		                                          : 0; // the first answer is not a change
 	}
-	if (strcmp(p->addrs, now) == 0) {
+	if (strcmp(m->addrs, now) == 0) {
 		return 0;
 	}
 	char detail[FL_WIRE_MAX_DETAIL];
 	snprintf(detail, sizeof(detail), "%.120s moved from %.180s to %.180s", res->resolved_name,
-	    p->addrs, now);
-	free(p->addrs_prev);
-	p->addrs_prev       = p->addrs;
-	p->addrs            = NULL;
-	p->addrs_changed_us = at;
-	if (fl_str_replace(&p->addrs, now) < 0) {
+	    m->addrs, now);
+	free(m->addrs_prev);
+	m->addrs_prev            = m->addrs;
+	m->addrs                 = NULL;
+	p->view.addrs_changed_us = at;
+	if (fl_str_replace(&m->addrs, now) < 0) {
 		return -1;
 	}
-	return add_event(ops, at, h->name, FL__HISTORY_KIND__HISTORY_KIND_DNS, p->name,
-	           p->addrs_prev, p->addrs, 0, detail, agent_time) == 0
+	return add_event(ops, at, h->name, FL__HISTORY_KIND__HISTORY_KIND_DNS, p->res.name,
+	           m->addrs_prev, m->addrs, 0, detail, agent_time) == 0
 	    ? 1
 	    : -1;
 }
 
+// Applies one result of a report to its probe (added when new) and marks the probe in carried.
+// 0, or -1 when out of memory.
 static int
-apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, int64_t at,
-    int64_t agent_time, const corr_params *cp, coll_ops *ops)
+apply_result(coll_intern *t, coll_host *h, const Fl__ProbeResult *res, size_t i, int64_t at,
+    int64_t agent_time, const corr_params *cp, coll_ops *ops, bool *carried)
 {
 	bool        created;
-	coll_probe *p = probe_get(h, res->name, i, &created);
+	coll_probe *p = probe_get(t, h, res->name, i, &created);
 	if (p == NULL) {
 		return -1;
 	}
+	carried[p - h->probes] = true;
 	if (at < p->since_us) {
 		at = p->since_us; // a late round never goes before this probe's previous event
 	}
 	// Slow by the engine's own definition, against the baseline the engine sees.
 	bool slow        = corr_result_slow(cp, res, p->ok_samples >= 3 ? p->baseline_us : 0);
-	int  old_status  = p->status;
+	int  old_status  = (int) p->res.status;
 	int  new_status  = (int) res->status;
 	int  new_failure = (int) res->failure;
-	bool transition  = created || old_status != new_status || p->failure != new_failure;
+	bool transition =
+	    created || old_status != new_status || (int) p->res.failure != new_failure;
 	// A probe still running repeats its last finished result (in_progress_ms, the same
 	// started_us as the result already held): shown, but not a new sample for the streak
 	// counters, the recent window or the latency baseline. A result that finished since also
 	// comes marked in progress when the next run has begun: it is new, and counts.
-	bool repeat = res->in_progress_ms != 0 && !transition && p->last != NULL &&
-	    res->started_us != 0 && res->started_us == p->last->started_us;
+	bool repeat = res->in_progress_ms != 0 && !transition && p->view.last != NULL &&
+	    res->started_us != 0 && res->started_us == p->res.started_us;
 	int moved = addrs_observe(h, p, res, at, agent_time, ops);
 	if (moved < 0) {
 		return -1;
 	}
 
 	if (!repeat) {
-		p->consecutive_slow = slow ? p->consecutive_slow + 1 : 0;
+		p->view.consecutive_slow = slow ? p->view.consecutive_slow + 1 : 0;
 		corr_window_push(&p->recent, res->duration_us, slow,
 		    res->status == FL__STATUS__STATUS_FAIL &&
 		        res->failure != FL__FAILURE_CLASS__FAILURE_SLOW);
-		if (slow && p->slow_since_us == 0) {
-			p->slow_since_us = at;
+		if (slow && p->view.slow_since_us == 0) {
+			p->view.slow_since_us = at;
 		} else if (!slow && 2 * corr_window_slow(&p->recent) <= p->recent.n) {
 			// A fast round outside a spell: the next slow one starts anew.
-			p->slow_since_us = 0;
+			p->view.slow_since_us = 0;
 		}
 	}
 	if (repeat) {
 		// nothing to count
 	} else if (new_status == FL__STATUS__STATUS_FAIL) {
-		p->consecutive_fail++;
-		p->consecutive_ok = 0;
-		if (p->failing_since_us == 0) {
-			p->failing_since_us = at;
-			free(p->release_at_fail);
-			p->release_at_fail = fl_str_dup(h->release); // NULL on ENOMEM: read as ""
+		p->view.consecutive_fail++;
+		p->view.consecutive_ok = 0;
+		if (p->view.failing_since_us == 0) {
+			p->view.failing_since_us = at;
+			coll_intern_put(t, p->release_at_fail);
+			p->release_at_fail =
+			    coll_intern_get(t, h->release); // NULL on ENOMEM: read as ""
 		}
 	} else {
-		p->consecutive_ok++;
-		p->consecutive_fail = 0;
-		p->failing_since_us = 0;
-		free(p->release_at_fail);
+		p->view.consecutive_ok++;
+		p->view.consecutive_fail = 0;
+		p->view.failing_since_us = 0;
+		coll_intern_put(t, p->release_at_fail);
 		p->release_at_fail = NULL;
 		int64_t d          = (int64_t) res->duration_us;
 		if (new_status == FL__STATUS__STATUS_OK && d > 0 && !slow) {
@@ -547,24 +759,17 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 			    p->ok_samples == 0 ? d : p->baseline_us + (d - p->baseline_us) / 8;
 			p->ok_samples++;
 		} else if (new_status == FL__STATUS__STATUS_OK && d > 0 &&
-		    p->consecutive_slow >= COLL_SLOW_ADOPT_ROUNDS) {
+		    p->view.consecutive_slow >= COLL_SLOW_ADOPT_ROUNDS) {
 			// Slow for so long that it is the new normal (a moved server, a new route).
-			p->baseline_us      = d;
-			p->ok_samples       = 3;
-			p->consecutive_slow = 0;
+			p->baseline_us           = d;
+			p->ok_samples            = 3;
+			p->view.consecutive_slow = 0;
 		}
 	}
 
-	rep->refs++;
-	rep_unref(p->rep);
-	if (p->own != NULL) {
-		fl__probe_result__free_unpacked(p->own, NULL);
-		p->own = NULL;
+	if (result_store(t, p, res) != 0) {
+		return -1;
 	}
-	p->rep     = rep;
-	p->last    = res;
-	p->status  = new_status;
-	p->failure = new_failure;
 
 	if (!transition && moved) {
 		return add_latest(
@@ -581,7 +786,7 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 	if (created && new_status == FL__STATUS__STATUS_OK) {
 		return 0;
 	}
-	return add_event(ops, at, h->name, FL__HISTORY_KIND__HISTORY_KIND_STATUS, p->name,
+	return add_event(ops, at, h->name, FL__HISTORY_KIND__HISTORY_KIND_STATUS, p->res.name,
 	    fl_status_name((Fl__Status) (created ? FL__STATUS__STATUS_UNKNOWN : old_status)),
 	    fl_status_name((Fl__Status) new_status), new_failure, fl_str_or_empty(res->detail),
 	    agent_time);
@@ -591,12 +796,12 @@ apply_result(coll_host *h, coll_rep *rep, const Fl__ProbeResult *res, size_t i, 
 // longer in the agent's config, or names a hostile peer made up) leave the state and the
 // latest table. Their history stays. Keeps the order of the others (probe_get's hint).
 static void
-drop_absent_probes(coll_host *h, const coll_rep *rep, coll_ops *ops)
+drop_absent_probes(coll_intern *t, coll_host *h, const bool *carried, coll_ops *ops)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < h->n_probes; i++) {
 		coll_probe *p = &h->probes[i];
-		if (p->rep == rep) {
+		if (carried[i]) {
 			if (k != i) {
 				h->probes[k] = *p;
 			}
@@ -605,8 +810,8 @@ drop_absent_probes(coll_host *h, const coll_rep *rep, coll_ops *ops)
 		}
 		// Out of memory: the row stays in SQLite and comes back at a restart, until the
 		// next report after it drops it again.
-		coll_ops_drop_latest(ops, h->name, p->name);
-		probe_fini(p);
+		coll_ops_drop_latest(ops, h->name, p->res.name);
+		probe_fini(t, p);
 	}
 	h->n_probes = k;
 }
@@ -800,7 +1005,8 @@ observe_heard(coll_host *h, const report_times *t, int64_t now_us, coll_ops *ops
 // version, interval, labels ...). 1 when a field of the hosts row changed, 0 when none did, -1
 // when out of memory.
 static int
-update_host(coll_host *h, const Fl__Report *r, bool is_new, const report_times *t, coll_ops *ops)
+update_host(coll_intern *strings, coll_host *h, const Fl__Report *r, bool is_new,
+    const report_times *t, coll_ops *ops)
 {
 	const char *release =
 	    (r->release != NULL && r->release[0] != '\0') ? r->release : "unknown";
@@ -808,16 +1014,16 @@ update_host(coll_host *h, const Fl__Report *r, bool is_new, const report_times *
 
 	if (!is_new && h->release != NULL && strcmp(h->release, release) != 0) {
 		int64_t rat = t->at > h->release_since_us ? t->at : h->release_since_us;
-		if (fl_str_replace(&h->previous_release, h->release) < 0) {
+		if (coll_intern_set(strings, &h->previous_release, h->release) < 0) {
 			return -1;
 		}
 		add_event(ops, rat, h->name, FL__HISTORY_KIND__HISTORY_KIND_RELEASE, "", h->release,
 		    release, 0, "", t->agent_time);
 		h->release_since_us = rat;
 	}
-	if ((changed |= fl_str_replace(&h->release, release)) < 0 ||
-	    (changed |= fl_str_replace(&h->agent_version, r->agent_version)) < 0 ||
-	    fl_str_replace(&h->expectations_error, r->expectations_error) < 0) {
+	if ((changed |= coll_intern_set(strings, &h->release, release)) < 0 ||
+	    (changed |= coll_intern_set(strings, &h->agent_version, r->agent_version)) < 0 ||
+	    coll_intern_set(strings, &h->expectations_error, r->expectations_error) < 0) {
 		return -1;
 	}
 	if (h->interval_ms != r->interval_ms) {
@@ -843,29 +1049,26 @@ write_host_row(coll_host *h, coll_op_kind op, int64_t now_us, coll_ops *ops)
 	}
 }
 
-// Applies every result of r (taken: freed once no probe points into it) and drops the probes
+// Applies every result of r (taken: freed here, the probes keep copies) and drops the probes
 // it no longer has. 0, or -1 when out of memory.
 static int
-apply_results(coll_host *h, Fl__Report *r, const report_times *t, coll_ops *ops)
+apply_results(
+    coll_intern *strings, coll_host *h, Fl__Report *r, const report_times *t, coll_ops *ops)
 {
-	coll_rep   *rep = malloc(sizeof(*rep));
+	// Probes held before (at most max_probes) plus the ones this report adds (as many).
+	bool        carried[2 * FL_WIRE_MAX_RESULTS] = { false };
 	corr_params cp;
-	int         rc = 0;
+	int         rc = probes_reserve(h, r->n_results);
 
-	if (rep == NULL) {
-		fl__report__free_unpacked(r, NULL);
-		return -1;
-	}
-	rep->r    = r;
-	rep->refs = 1; // ours, for the loop below
 	corr_params_default(&cp);
 	for (size_t i = 0; i < r->n_results && rc == 0; i++) {
-		rc = apply_result(h, rep, r->results[i], i, t->at, t->agent_time, &cp, ops);
+		rc = apply_result(
+		    strings, h, r->results[i], i, t->at, t->agent_time, &cp, ops, carried);
 	}
 	if (rc == 0) {
-		drop_absent_probes(h, rep, ops);
+		drop_absent_probes(strings, h, carried, ops);
 	}
-	rep_unref(rep);
+	fl__report__free_unpacked(r, NULL);
 	host_views_sync(h);
 	return rc;
 }
@@ -912,7 +1115,7 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 	for (size_t i = 0; i < r->n_results; i++) {
 		coll_latency_observe(s->latency, r->results[i]);
 	}
-	if ((changed = update_host(h, r, is_new, &t, ops)) < 0) {
+	if ((changed = update_host(s->strings, h, r, is_new, &t, ops)) < 0) {
 		fl__report__free_unpacked(r, NULL);
 		return COLL_NOMEM;
 	}
@@ -924,7 +1127,7 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		host_written = false;
 	}
 	size_t ops_before = ops->n;
-	if (apply_results(h, r, &t, ops) != 0) {
+	if (apply_results(s->strings, h, r, &t, ops) != 0) {
 		return COLL_NOMEM;
 	}
 	if (!host_written && ops->n > ops_before) {
@@ -997,7 +1200,7 @@ host_remove(coll_state *s, coll_host *h)
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		index_put(s->index, s->index_cap, s->hosts[i]);
 	}
-	host_free(h);
+	host_free(s->strings, h);
 }
 
 int
@@ -1118,7 +1321,9 @@ coll_state_diagnose_filtered(const coll_state *s, int64_t now_us, const coll_fil
 			.interval_ms        = h->interval_ms,
 			.expectations_error = fl_str_or_empty(h->expectations_error),
 			.n_probes           = h->n_probes,
-			.probes             = h->views, // kept current by host_views_sync
+			.probes =
+			    h->n_probes ? &h->probes[0].view : NULL, // current: host_views_sync
+			.probe_size = sizeof(coll_probe),
 		};
 	}
 	memset(&v, 0, sizeof(v));
@@ -1230,7 +1435,7 @@ host_state(const coll_host *h, Fl__HostState *hs)
 		return -1;
 	}
 	for (size_t j = 0; j < h->n_probes; j++) {
-		hs->probes[hs->n_probes++] = (Fl__ProbeResult *) h->probes[j].last;
+		hs->probes[hs->n_probes++] = (Fl__ProbeResult *) &h->probes[j].res; // packed only
 	}
 	return 0;
 }
@@ -1450,9 +1655,9 @@ coll_state_restore_host(void *arg, const coll_host_row *row)
 	if (h == NULL && (h = host_add(s, row->host)) == NULL) {
 		return -1;
 	}
-	if (fl_str_replace(&h->release, row->release) < 0 ||
-	    fl_str_replace(&h->previous_release, row->previous_release) < 0 ||
-	    fl_str_replace(&h->agent_version, row->agent_version) < 0 ||
+	if (coll_intern_set(s->strings, &h->release, row->release) < 0 ||
+	    coll_intern_set(s->strings, &h->previous_release, row->previous_release) < 0 ||
+	    coll_intern_set(s->strings, &h->agent_version, row->agent_version) < 0 ||
 	    labels_restore(h, row->labels) < 0) {
 		return -1;
 	}
@@ -1500,35 +1705,37 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	if ((res = fl__probe_result__unpack(NULL, row->result_len, row->result)) == NULL) {
 		return 0; // unreadable blob: the next report brings the probe back
 	}
-	h->restored_bytes += row->result_len;
-	coll_probe *p = probe_get(h, row->probe, h->n_probes, &created);
-	host_views_sync(h); // the probes may have moved even when p is NULL
-	if (p == NULL) {
+	if (strcmp(res->name, row->probe) != 0) {
 		fl__probe_result__free_unpacked(res, NULL);
-		return -1;
+		return 0; // a blob of another probe: as unreadable
 	}
-	if (p->own != NULL) {
-		fl__probe_result__free_unpacked(p->own, NULL);
-	}
-	p->own  = res;
-	p->last = res;
-	if (res->n_addresses > 0) {
-		char buf[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
-		if (fl_str_replace(&p->addrs, corr_addresses_text(res, buf, sizeof(buf))) < 0) {
-			host_views_sync(h);
-			return -1;
+	h->restored_bytes += row->result_len;
+	coll_probe *p  = probe_get(s->strings, h, row->probe, h->n_probes, &created);
+	int         rc = p != NULL ? result_store(s->strings, p, res) : -1;
+	if (rc == 0 && res->n_addresses > 0) {
+		char             buf[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
+		coll_probe_more *m = probe_more(p);
+		if (m == NULL ||
+		    fl_str_replace(&m->addrs, corr_addresses_text(res, buf, sizeof(buf))) < 0) {
+			rc = -1;
 		}
 	}
-	p->status   = row->status;
-	p->failure  = row->failure;
-	p->since_us = row->since_us;
+	fl__probe_result__free_unpacked(res, NULL);
+	if (rc != 0) {
+		host_views_sync(h);
+		return -1;
+	}
+	p->res.status  = (Fl__Status) row->status;
+	p->res.failure = (Fl__FailureClass) row->failure;
+	p->since_us    = row->since_us;
 	if (row->status == FL__STATUS__STATUS_FAIL) {
 		// The streak length is unknown after a restart; one is the honest lower bound.
-		p->consecutive_fail = 1;
-		p->failing_since_us = row->since_us;
-		p->release_at_fail  = fl_str_dup(h->release);
+		p->view.consecutive_fail = 1;
+		p->view.failing_since_us = row->since_us;
+		coll_intern_put(s->strings, p->release_at_fail);
+		p->release_at_fail = coll_intern_get(s->strings, h->release);
 	} else {
-		p->consecutive_ok = 1;
+		p->view.consecutive_ok = 1;
 	}
 	host_views_sync(h);
 	return 0;

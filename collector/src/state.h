@@ -4,7 +4,12 @@
 // reads). Nothing here does I/O; what must reach SQLite is appended to a coll_ops batch that
 // the caller writes after releasing the lock. Only transitions produce ops (status or failure
 // change, release change, new host or probe, staleness), plus a host's last_seen at most every
-// COLL_SEEN_WRITE_US, so an unchanged result costs a hash lookup and a pointer swap.
+// COLL_SEEN_WRITE_US, so an unchanged result costs a hash lookup and a copy of its scalars into
+// the probe (its strings, equal to the ones held, are compared, not copied).
+//
+// Memory. A probe keeps its own compact copy of its latest result (coll_probe), not the decoded
+// report, and every string held many times over (probe names, targets, details, releases) is
+// held once for the whole state (state_intern.h); docs/benchmarks/scale.md has the bytes.
 //
 // Times: "now" is always the collector's clock (Unix us), passed in so tests control it.
 //
@@ -64,6 +69,7 @@
 #include "correlate.h"
 #include "faultline.pb-c.h"
 #include "fl/limits.h"
+#include "state_intern.h"
 #include "store.h"
 
 #define COLL_SEEN_WRITE_US   (5 * 1000000LL) // last_seen reaches SQLite at most this often
@@ -106,40 +112,40 @@ typedef struct coll_stats {
 	int64_t  started_us;
 } coll_stats;
 
-// A decoded report shared by the probes whose latest result lives in it.
-typedef struct coll_rep {
-	Fl__Report *r;
-	uint32_t    refs;
-} coll_rep;
+// What a probe holds beyond the common case: a name's answers, and the latest result's
+// repeated fields and fields unknown to this collector (a newer agent's), kept so status and
+// the latest row carry them. Allocated only for a probe that has any.
+typedef struct coll_probe_more {
+	char            *addrs; // the name's last answer, "10.0.0.5, 10.0.0.9"; NULL = none yet
+	char            *addrs_prev; // the answer before it changed; NULL = never changed
+	Fl__ProbeResult *arrays;     // owns res's unmet, addresses and unknown fields; NULL: none
+} coll_probe_more;
 
+// One probe of a host: the latest result and what is known about its recent rounds. Memory per
+// probe is what sizes a collector (docs/benchmarks/scale.md), so nothing is held twice: view
+// is what the correlation reads and the one home of the counters it reads; its pointers point
+// into this probe (last = &res, recent = &recent, ...) and are refreshed whenever the probe
+// moves or changes (host_views_sync in state.c). The result's strings are shared through the
+// state's string table (state_intern.h): every host probing the same target holds one copy.
 typedef struct coll_probe {
-	char                  *name;
-	const Fl__ProbeResult *last; // into rep->r, or == own
-	coll_rep              *rep;  // NULL when own is set
-	Fl__ProbeResult       *own;  // a result restored from SQLite at startup
-	int                    status;
-	int                    failure;
-	int64_t                since_us; // last transition
-	uint32_t               consecutive_fail;
-	uint32_t               consecutive_ok;
-	uint32_t               consecutive_slow; // rounds in a row that were slow
-	int64_t                failing_since_us;
-	int64_t                baseline_us; // EWMA of duration_us while ok and not slow
-	uint32_t               ok_samples;
-	char                  *release_at_fail; // NULL when not failing
-	corr_window            recent;          // the last CORR_WINDOW rounds (fixed size)
-	int64_t                slow_since_us;   // first slow round of the current spell; 0 = none
-	char   *addrs;            // the name's last answer, "10.0.0.5, 10.0.0.9"; NULL = none yet
-	char   *addrs_prev;       // the answer before it changed; NULL = never changed
-	int64_t addrs_changed_us; // when it last changed (collector clock); 0 = never
+	corr_probe      view;     // first: corr_host.probes steps over coll_probes (probe_size)
+	Fl__ProbeResult res;      // the latest result (name = the probe's name); strings interned
+	Fl__Timing      timing;   // res.timing points here when the result had one
+	corr_window     recent;   // the last CORR_WINDOW rounds
+	int64_t         since_us; // last transition
+	int64_t         baseline_us; // EWMA of duration_us while ok and not slow (view shows it
+	                             // once ok_samples >= 3)
+	uint32_t         ok_samples;
+	const char      *release_at_fail; // interned; NULL when not failing
+	coll_probe_more *more;            // NULL: no answers, arrays or unknown fields
 } coll_probe;
 
 typedef struct coll_host {
 	char       *name;
-	char       *release;
-	char       *previous_release;
-	char       *agent_version;
-	char       *expectations_error;
+	const char *release; // these four interned (state_intern.h); NULL until known
+	const char *previous_release;
+	const char *agent_version;
+	const char *expectations_error;
 	int64_t     release_since_us;
 	int64_t     first_seen_us;
 	int64_t     last_seen_us;
@@ -163,10 +169,7 @@ typedef struct coll_host {
 	char      **labels; // "key=value" as last reported; validated by fl_wire
 	size_t      n_labels;
 	char       *labels_text; // the same joined with ',' ("" for none): the hosts row
-	coll_probe *probes;
-	// views[i]: probes[i] as the correlation reads it (room for cap_probes), brought up to
-	// date after every change to the probes, so a diagnosis does not copy them
-	corr_probe *views;
+	coll_probe *probes;      // exactly as many as the latest report carried (cap_probes)
 	size_t      n_probes;
 	size_t      cap_probes;
 	size_t      restored_bytes; // packed results restored from SQLite at startup
@@ -190,6 +193,8 @@ typedef struct coll_state {
 	// init: not counted) and the open findings of the last diagnosis by Fl__Verdict.
 	struct coll_latency *latency;
 	uint32_t             findings[6];
+	// The one copy of each string the hosts and probes hold (state_intern.h).
+	struct coll_intern *strings;
 	// Called with every diagnosis coll_state_record_verdict makes (the notifier,
 	// notify.h); r is borrowed for the call. NULL: nobody listens.
 	void (*on_diagnosis)(

@@ -59,18 +59,18 @@ trace_probe(fl_json *j, const coll_host *h, const coll_probe *p)
 {
 	fl_json_obj_begin(j);
 	fl_json_kstr(j, "host", h->name);
-	fl_json_kstr(j, "probe", p->name);
+	fl_json_kstr(j, "probe", p->res.name);
 	fl_json_kbool(j, "stale", h->stale);
-	if (p->last != NULL) {
-		fl_json_kstr(j, "kind", fl_kind_name(p->last->kind));
-		fl_json_kstr(j, "target", p->last->target);
-		fl_json_kstr(j, "status", fl_status_name(p->last->status));
-		fl_json_kstr(j, "failure", fl_failure_name(p->last->failure));
-		fl_json_kuint(j, "duration_us", p->last->duration_us);
+	if (p->view.last != NULL) {
+		fl_json_kstr(j, "kind", fl_kind_name(p->res.kind));
+		fl_json_kstr(j, "target", p->res.target);
+		fl_json_kstr(j, "status", fl_status_name(p->res.status));
+		fl_json_kstr(j, "failure", fl_failure_name(p->res.failure));
+		fl_json_kuint(j, "duration_us", p->res.duration_us);
 	}
-	fl_json_kuint(j, "consecutive_fail", p->consecutive_fail);
-	fl_json_kuint(j, "consecutive_ok", p->consecutive_ok);
-	fl_json_kuint(j, "consecutive_slow", p->consecutive_slow);
+	fl_json_kuint(j, "consecutive_fail", p->view.consecutive_fail);
+	fl_json_kuint(j, "consecutive_ok", p->view.consecutive_ok);
+	fl_json_kuint(j, "consecutive_slow", p->view.consecutive_slow);
 	fl_json_kint(j, "baseline_us", p->ok_samples >= 3 ? p->baseline_us : 0);
 	trace_window(j, &p->recent);
 	fl_json_obj_end(j);

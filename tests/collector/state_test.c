@@ -103,17 +103,17 @@ test_transitions_only(void **state)
 	assert_int_equal(ops.n, 0);
 	coll_host *h = coll_state_host(&s, "web1");
 	assert_non_null(h);
-	assert_int_equal(h->probes[0].consecutive_fail, 2);
-	assert_int_equal(h->probes[0].consecutive_ok, 0);
-	assert_int_equal(h->probes[0].failing_since_us, T0 + 2 * SEC);
-	assert_string_equal(h->probes[0].release_at_fail, "r1");
-	assert_int_equal(h->probes[1].consecutive_ok, 4);
+	assert_int_equal(h->probes[0].view.consecutive_fail, 2);
+	assert_int_equal(h->probes[0].view.consecutive_ok, 0);
+	assert_int_equal(h->probes[0].view.failing_since_us, T0 + 2 * SEC);
+	assert_string_equal(h->probes[0].view.release_at_fail, "r1");
+	assert_int_equal(h->probes[1].view.consecutive_ok, 4);
 
 	assert_int_equal(apply(&s, "web1", 5, P_OK, T0 + 4 * SEC, &ops), COLL_APPLIED);
 	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "status"), 1);
-	assert_int_equal(h->probes[0].consecutive_fail, 0);
-	assert_int_equal(h->probes[0].consecutive_ok, 1);
-	assert_int_equal(h->probes[0].failing_since_us, 0);
+	assert_int_equal(h->probes[0].view.consecutive_fail, 0);
+	assert_int_equal(h->probes[0].view.consecutive_ok, 1);
+	assert_int_equal(h->probes[0].view.failing_since_us, 0);
 	assert_int_equal(s.stats.reports_applied, 5);
 	assert_int_equal(s.stats.results_applied, 10);
 	coll_ops_clear(&ops);
@@ -152,23 +152,23 @@ test_in_progress_repeats(void **state)
 	assert_int_equal(apply_running(&s, 1, P_OK, T0, 0, T0, &ops), COLL_APPLIED);
 	coll_host *h = coll_state_host(&s, "web1");
 	assert_non_null(h);
-	assert_int_equal(h->probes[0].consecutive_ok, 1);
+	assert_int_equal(h->probes[0].view.consecutive_ok, 1);
 	// The same ok result while the next run hangs: not a second sample.
 	assert_int_equal(apply_running(&s, 2, P_OK, T0, 1000, T0 + SEC, &ops), COLL_APPLIED);
 	assert_int_equal(apply_running(&s, 3, P_OK, T0, 2000, T0 + 2 * SEC, &ops), COLL_APPLIED);
-	assert_int_equal(h->probes[0].consecutive_ok, 1);
-	assert_int_equal(h->probes[0].status, FL__STATUS__STATUS_OK);
+	assert_int_equal(h->probes[0].view.consecutive_ok, 1);
+	assert_int_equal(h->probes[0].res.status, FL__STATUS__STATUS_OK);
 	// Its timeout ends it: a transition, counted.
 	assert_int_equal(
 	    apply_running(&s, 4, P_FAIL, T0 + SEC, 1000, T0 + 3 * SEC, &ops), COLL_APPLIED);
-	assert_int_equal(h->probes[0].consecutive_fail, 1);
+	assert_int_equal(h->probes[0].view.consecutive_fail, 1);
 	assert_int_equal(
 	    apply_running(&s, 5, P_FAIL, T0 + SEC, 2000, T0 + 4 * SEC, &ops), COLL_APPLIED);
-	assert_int_equal(h->probes[0].consecutive_fail, 1);
+	assert_int_equal(h->probes[0].view.consecutive_fail, 1);
 	// The next timeout is a new result (new start), also marked in progress: counted.
 	assert_int_equal(
 	    apply_running(&s, 6, P_FAIL, T0 + 4 * SEC, 1000, T0 + 6 * SEC, &ops), COLL_APPLIED);
-	assert_int_equal(h->probes[0].consecutive_fail, 2);
+	assert_int_equal(h->probes[0].view.consecutive_fail, 2);
 	coll_ops_fini(&ops);
 	coll_state_fini(&s);
 }
@@ -186,13 +186,14 @@ test_duplicates(void **state)
 	assert_int_equal(s.stats.dropped_duplicate, 1);
 	// An older round not seen yet is accepted but does not overwrite newer state.
 	assert_int_equal(apply(&s, "web1", 8, P_FAIL, T0, &ops), COLL_APPLIED);
-	assert_int_equal(coll_state_host(&s, "web1")->probes[0].status, FL__STATUS__STATUS_OK);
+	assert_int_equal(coll_state_host(&s, "web1")->probes[0].res.status, FL__STATUS__STATUS_OK);
 	assert_int_equal(apply(&s, "web1", 8, P_FAIL, T0, &ops), COLL_DUPLICATE);
 	assert_int_equal(s.stats.dropped_duplicate, 2);
 	// A new agent process (boot_id) starts its seqs again.
 	tu_rep d = { .host = "web1", .boot_id = 2, .seq = 1, .n = 2, .probes = P_FAIL };
 	assert_int_equal(coll_state_apply(&s, tu_make(&d), T0 + SEC, &ops), COLL_APPLIED);
-	assert_int_equal(coll_state_host(&s, "web1")->probes[0].status, FL__STATUS__STATUS_FAIL);
+	assert_int_equal(
+	    coll_state_host(&s, "web1")->probes[0].res.status, FL__STATUS__STATUS_FAIL);
 	coll_ops_fini(&ops);
 	coll_state_fini(&s);
 }
@@ -403,10 +404,10 @@ test_restart_reload(void **state)
 	coll_host *h = coll_state_host(&s, "web1");
 	assert_non_null(h);
 	assert_int_equal(h->n_probes, 2);
-	assert_string_equal(h->probes[0].last->name, "app");
-	assert_int_equal(h->probes[0].last->status, FL__STATUS__STATUS_FAIL);
+	assert_string_equal(h->probes[0].view.last->name, "app");
+	assert_int_equal(h->probes[0].view.last->status, FL__STATUS__STATUS_FAIL);
 	assert_int_equal(h->probes[0].since_us, T0 + SEC);
-	assert_int_equal(h->probes[0].consecutive_fail, 1);
+	assert_int_equal(h->probes[0].view.consecutive_fail, 1);
 	assert_int_equal(h->last_seen_us, T0 + SEC);
 	assert_string_equal(h->release, "r1");
 	// Not stale right after our own start, even though last_seen is long ago.
@@ -416,7 +417,7 @@ test_restart_reload(void **state)
 	// The next round applies over the restored result, without a spurious transition.
 	assert_int_equal(apply(&s, "web1", 3, P_FAIL, T0 + 102 * SEC, &ops), COLL_APPLIED);
 	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "status"), 0);
-	assert_int_equal(h->probes[0].consecutive_fail, 2);
+	assert_int_equal(h->probes[0].view.consecutive_fail, 2);
 
 	// The status reply lists hosts sorted, with probes.
 	Fl__StatusReply *r = status_decoded(&s, NULL, NULL, 0);
@@ -480,7 +481,7 @@ test_consecutive_slow(void **state)
 		    apply(&s, "web2", seq, P_OK, T0 + (int64_t) seq * SEC, &ops), COLL_APPLIED);
 	}
 	coll_host *h = coll_state_host(&s, "web1");
-	assert_int_equal(h->probes[1].consecutive_slow, 0);
+	assert_int_equal(h->probes[1].view.consecutive_slow, 0);
 	static const struct {
 		const tu_probe *p;
 		uint32_t        slow;
@@ -499,7 +500,7 @@ test_consecutive_slow(void **state)
 		int64_t now = T0 + (int64_t) seq * SEC;
 		assert_int_equal(apply_db(&s, "web1", seq, steps[i].p, now, &ops), COLL_APPLIED);
 		assert_int_equal(apply_db(&s, "web2", seq, P_OK, now, &ops), COLL_APPLIED);
-		assert_int_equal(h->probes[1].consecutive_slow, steps[i].slow);
+		assert_int_equal(h->probes[1].view.consecutive_slow, steps[i].slow);
 		assert_int_equal(h->probes[1].baseline_us, 2000);
 		Fl__DiagnoseReply *r = coll_state_diagnose(&s, now, NULL);
 		assert_non_null(r);
@@ -643,8 +644,8 @@ test_answer_changes(void **state)
 	assert_int_equal(ev->at_us, T0 + 2 * SEC);
 	assert_int_equal(count_kind(&ops, COLL_OP_LATEST, NULL), 1);
 	coll_host *h = coll_state_host(&s, "web1");
-	assert_string_equal(h->probes[1].addrs_prev, "10.0.0.5");
-	assert_int_equal(h->probes[1].addrs_changed_us, T0 + 2 * SEC);
+	assert_string_equal(h->probes[1].more->addrs_prev, "10.0.0.5");
+	assert_int_equal(h->probes[1].view.addrs_changed_us, T0 + 2 * SEC);
 	coll_ops_clear(&ops);
 
 	// The same answer again, and a round with no answer (a failure): nothing new.
@@ -776,8 +777,8 @@ test_late_burst_after_silent_cut(void **state)
 	// Round 6 began at T0+6 s by our clock; the estimate (SKEW - transit) places it 3 ms later.
 	assert_int_equal(ev->at_us, T0 + 6 * SEC + transit);
 	assert_null(find_event(&ops, "back", NULL));
-	assert_int_equal(h->probes[0].failing_since_us, T0 + 6 * SEC + transit);
-	assert_int_equal(h->probes[0].consecutive_fail, 7);
+	assert_int_equal(h->probes[0].view.failing_since_us, T0 + 6 * SEC + transit);
+	assert_int_equal(h->probes[0].view.consecutive_fail, 7);
 	assert_int_equal(h->clock_skew_us, SKEW - transit); // not lowered by the delayed ones
 	Fl__DiagnoseReply *r = coll_state_diagnose(&s, heal + SEC + 2000, NULL);
 	assert_non_null(r);
@@ -1083,14 +1084,14 @@ test_probe_set_follows_latest_report(void **state)
 	assert_int_equal(coll_state_apply(&s, tu_make(&d), T0 + SEC, &ops), COLL_APPLIED);
 	coll_host *h = coll_state_host(&s, "web1");
 	assert_int_equal(h->n_probes, 1);
-	assert_string_equal(h->probes[0].name, "app");
-	assert_int_equal(h->probes[0].status, FL__STATUS__STATUS_FAIL);
+	assert_string_equal(h->probes[0].res.name, "app");
+	assert_int_equal(h->probes[0].res.status, FL__STATUS__STATUS_FAIL);
 	assert_int_equal(count_kind(&ops, COLL_OP_DROP_LATEST, NULL), 1);
 	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "status"), 1); // app ok -> fail only
 
 	h = restart(&s, st, &ops, T0 + 10 * SEC, "web1");
 	assert_int_equal(h->n_probes, 1);
-	assert_string_equal(h->probes[0].name, "app");
+	assert_string_equal(h->probes[0].res.name, "app");
 	// An empty report empties the set.
 	d.seq = 3;
 	d.n   = 0;
@@ -1104,27 +1105,21 @@ test_probe_set_follows_latest_report(void **state)
 	db_remove(db);
 }
 
-// The correlation reads each probe through h->views (no copy per diagnosis): every view must
-// show its probe as it is now, pointers included.
+// The correlation reads each probe's view where it lies, at the start of the probe (no copy per
+// diagnosis): every view must point into its own probe as it is now, after any move.
 static void
 assert_views_current(const coll_host *h)
 {
-	assert_true(h->n_probes == 0 || h->views != NULL);
 	for (size_t i = 0; i < h->n_probes; i++) {
 		const coll_probe *p = &h->probes[i];
-		const corr_probe *v = &h->views[i];
-		assert_ptr_equal(v->last, p->last);
+		const corr_probe *v = &p->view;
+		assert_ptr_equal(v->last, &p->res);
 		assert_ptr_equal(v->recent, &p->recent);
-		assert_int_equal(v->consecutive_fail, p->consecutive_fail);
-		assert_int_equal(v->consecutive_ok, p->consecutive_ok);
-		assert_int_equal(v->consecutive_slow, p->consecutive_slow);
-		assert_int_equal(v->failing_since_us, p->failing_since_us);
+		assert_true(p->res.timing == NULL || p->res.timing == &p->timing);
 		assert_int_equal(v->baseline_us, p->ok_samples >= 3 ? p->baseline_us : 0);
 		assert_string_equal(
 		    v->release_at_fail, p->release_at_fail ? p->release_at_fail : "");
-		assert_int_equal(v->slow_since_us, p->slow_since_us);
-		assert_ptr_equal(v->addrs_prev, p->addrs_prev);
-		assert_int_equal(v->addrs_changed_us, p->addrs_changed_us);
+		assert_ptr_equal(v->addrs_prev, p->more != NULL ? p->more->addrs_prev : NULL);
 	}
 }
 
@@ -1176,8 +1171,8 @@ test_views_follow_probes(void **state)
 	assert_int_equal(h->n_probes, 2);
 	assert_views_current(h);
 	for (size_t i = 0; i < h->n_probes; i++) { // restored app: failing
-		bool app = strcmp(h->probes[i].name, "app") == 0;
-		assert_int_equal(h->views[i].consecutive_fail, app ? 1 : 0);
+		bool app = strcmp(h->probes[i].res.name, "app") == 0;
+		assert_int_equal(h->probes[i].view.consecutive_fail, app ? 1 : 0);
 	}
 	coll_ops_fini(&ops);
 	coll_state_fini(&s);
@@ -1468,6 +1463,117 @@ test_restart_keeps_stale(void **state)
 	db_remove(db);
 }
 
+// Packs r into a new buffer (*len its size).
+static uint8_t *
+packed(const Fl__ProbeResult *r, size_t *len)
+{
+	*len         = fl__probe_result__get_packed_size(r);
+	uint8_t *buf = malloc(*len ? *len : 1);
+	assert_non_null(buf);
+	fl__probe_result__pack(r, buf);
+	return buf;
+}
+
+// A probe keeps its own compact copy of its latest result: the same bytes as received (rare
+// fields such as unmet requirements and addresses, and fields this collector does not know,
+// included), kept when the next round repeats them and replaced when it does not; and the
+// strings every host repeats (probe names, targets, details, releases) held once.
+static void
+test_results_kept_compact(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+
+	// web1's db result carries an unmet requirement, two addresses and an unknown field 200.
+	tu_rep      d = { .host = "web1", .boot_id = 1, .seq = 1, .n = 2, .probes = P_OK };
+	size_t      len;
+	uint8_t    *buf = tu_pack(&d, &len);
+	uint8_t    *big = malloc(len + 64);
+	Fl__Report *r   = fl__report__unpack(NULL, len, buf);
+	assert_non_null(r);
+	assert_non_null(big);
+	Fl__ProbeResult      *x        = r->results[1];
+	Fl__UnmetRequirement  u        = FL__UNMET_REQUIREMENT__INIT;
+	Fl__UnmetRequirement *up[1]    = { &u };
+	static char          *addrs[2] = { (char *) "10.0.0.5", (char *) "10.0.0.9" };
+	u.object                       = (char *) "public.orders";
+	u.privilege                    = (char *) "SELECT";
+	Fl__ProbeResult with           = *x;
+	with.n_unmet                   = 1;
+	with.unmet                     = up;
+	with.n_addresses               = 2;
+	with.addresses                 = addrs;
+	with.resolved_name             = (char *) "db.example";
+	size_t rlen                    = fl__probe_result__get_packed_size(&with);
+	fl__probe_result__pack(&with, big);
+	memcpy(big + rlen, "\xc0\x0c\x05", 3); // field 200, varint 5: unknown to this collector
+	Fl__ProbeResult *sent = fl__probe_result__unpack(NULL, rlen + 3, big);
+	assert_non_null(sent);
+	assert_int_equal(sent->base.n_unknown_fields, 1);
+	fl__probe_result__free_unpacked(x, NULL);
+	r->results[1] = sent;
+	size_t   want_len;
+	uint8_t *want = packed(sent, &want_len);
+	assert_int_equal(coll_state_apply(&s, r, T0, &ops), COLL_APPLIED); // r is freed
+	coll_host *h = coll_state_host(&s, "web1");
+	size_t     got_len;
+	uint8_t   *got = packed(&h->probes[1].res, &got_len);
+	assert_int_equal(got_len, want_len);
+	assert_memory_equal(got, want, want_len);
+	free(got);
+	assert_ptr_equal(h->probes[1].view.last, &h->probes[1].res);
+
+	// The same answer again: the rare block is kept as it is (no copy per round) ...
+	r             = fl__report__unpack(NULL, len, buf);
+	sent          = fl__probe_result__unpack(NULL, rlen, big); // without the unknown field
+	x             = r->results[1];
+	r->results[1] = sent;
+	fl__probe_result__free_unpacked(x, NULL);
+	r->seq = 2;
+	assert_int_equal(coll_state_apply(&s, r, T0 + SEC, &ops), COLL_APPLIED);
+	assert_int_equal(
+	    h->probes[1].res.base.n_unknown_fields, 0); // ... but not the unknown field
+	assert_int_equal(h->probes[1].res.n_addresses, 2);
+	assert_string_equal(h->probes[1].res.addresses[1], "10.0.0.9");
+	assert_int_equal(h->probes[1].res.n_unmet, 1);
+	assert_string_equal(h->probes[1].res.unmet[0]->object, "public.orders");
+	// ... and a round without them leaves none behind.
+	assert_int_equal(apply(&s, "web1", 3, P_OK, T0 + 2 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(h->probes[1].res.n_addresses, 0);
+	assert_int_equal(h->probes[1].res.n_unmet, 0);
+	assert_string_equal(h->probes[1].res.resolved_name, "");
+
+	// Fifty hosts, the same probes, target, details and release: one copy of each string.
+	char name[16];
+	for (int i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "host%02d", i);
+		assert_int_equal(apply(&s, name, 1, P_OK, T0 + 3 * SEC, &ops), COLL_APPLIED);
+	}
+	coll_host *a = coll_state_host(&s, "host00"), *b = coll_state_host(&s, "host49");
+	assert_ptr_equal(a->probes[0].res.target, b->probes[0].res.target);
+	assert_ptr_equal(a->probes[0].res.name, b->probes[0].res.name);
+	assert_ptr_equal(a->probes[0].res.detail, b->probes[0].res.detail);
+	assert_ptr_equal(a->release, b->release);
+	// "app", "db", the target, "200 OK", "r1", "0.1.0": the same six whatever the hosts.
+	size_t strings = coll_intern_count(s.strings);
+	assert_true(strings <= 8);
+	// A probe failing on one host takes its own detail; it goes when the probe recovers.
+	assert_int_equal(apply(&s, "host07", 2, P_FAIL, T0 + 4 * SEC, &ops), COLL_APPLIED);
+	assert_string_equal(coll_state_host(&s, "host07")->probes[0].res.detail, "503");
+	assert_int_equal(coll_intern_count(s.strings), strings + 1);
+	assert_int_equal(apply(&s, "host07", 3, P_OK, T0 + 5 * SEC, &ops), COLL_APPLIED);
+	assert_int_equal(coll_intern_count(s.strings), strings);
+
+	free(want);
+	free(buf);
+	free(big);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
 int
 main(void)
 {
@@ -1492,6 +1598,7 @@ main(void)
 		cmocka_unit_test(test_stale_allows_announced_round),
 		cmocka_unit_test(test_probe_set_follows_latest_report),
 		cmocka_unit_test(test_views_follow_probes),
+		cmocka_unit_test(test_results_kept_compact),
 		cmocka_unit_test(test_host_and_probe_limits),
 		cmocka_unit_test(test_restore_within_bounds),
 		cmocka_unit_test(test_status_pages),

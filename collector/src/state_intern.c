@@ -1,0 +1,198 @@
+// state_intern.c - see state_intern.h.
+
+#include "state_intern.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl/str.h"
+
+// One stored string: its header, then its text. coll_intern_get hands out a pointer to text.
+typedef struct entry {
+	uint64_t hash;
+	uint32_t refs;
+	uint32_t len;
+	char     text[];
+} entry;
+
+struct coll_intern {
+	entry **slots; // open addressing, linear probing; cap is a power of two
+	size_t  cap;
+	size_t  n;
+	size_t  bytes;
+};
+
+static const char empty[] = "";
+
+static entry *
+entry_of(const char *s)
+{
+	return (entry *) (void *) (s - offsetof(entry, text));
+}
+
+coll_intern *
+coll_intern_new(void)
+{
+	coll_intern *t = calloc(1, sizeof(*t));
+	if (t == NULL || (t->slots = calloc(64, sizeof(*t->slots))) == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->cap = 64;
+	return t;
+}
+
+void
+coll_intern_free(coll_intern *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < t->cap; i++) {
+		free(t->slots[i]);
+	}
+	free(t->slots);
+	free(t);
+}
+
+// The slot holding s (hash h), or the empty slot where it would go.
+static size_t
+find_slot(const coll_intern *t, const char *s, size_t len, uint64_t h)
+{
+	size_t mask = t->cap - 1;
+	size_t i    = (size_t) h & mask;
+	for (;; i = (i + 1) & mask) {
+		const entry *e = t->slots[i];
+		if (e == NULL || (e->hash == h && e->len == len && memcmp(e->text, s, len) == 0)) {
+			return i;
+		}
+	}
+}
+
+// Doubles the table. 0 or -1 (out of memory: the table is unchanged).
+static int
+grow(coll_intern *t)
+{
+	size_t  cap = t->cap * 2;
+	entry **v   = calloc(cap, sizeof(*v));
+	if (v == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; i < t->cap; i++) {
+		entry *e = t->slots[i];
+		if (e != NULL) {
+			size_t k = (size_t) e->hash & (cap - 1);
+			while (v[k] != NULL) {
+				k = (k + 1) & (cap - 1);
+			}
+			v[k] = e;
+		}
+	}
+	free(t->slots);
+	t->slots = v;
+	t->cap   = cap;
+	return 0;
+}
+
+const char *
+coll_intern_get(coll_intern *t, const char *s)
+{
+	if (s == NULL || s[0] == '\0') {
+		return empty;
+	}
+	if (t == NULL) {
+		return NULL;
+	}
+	size_t   len = strlen(s);
+	uint64_t h   = fl_fnv1a_str(s);
+	size_t   i   = find_slot(t, s, len, h);
+	if (t->slots[i] != NULL) {
+		t->slots[i]->refs++;
+		return t->slots[i]->text;
+	}
+	if ((t->n + 1) * 2 > t->cap) {
+		if (grow(t) != 0) {
+			return NULL;
+		}
+		i = find_slot(t, s, len, h);
+	}
+	entry *e = malloc(sizeof(*e) + len + 1);
+	if (e == NULL || len > UINT32_MAX) {
+		free(e);
+		return NULL;
+	}
+	e->hash = h;
+	e->refs = 1;
+	e->len  = (uint32_t) len;
+	memcpy(e->text, s, len + 1);
+	t->slots[i] = e;
+	t->n++;
+	t->bytes += sizeof(*e) + len + 1;
+	return e->text;
+}
+
+// Removes slot i, moving later entries of its run back so every lookup still finds them.
+static void
+remove_slot(coll_intern *t, size_t i)
+{
+	size_t mask = t->cap - 1;
+	t->slots[i] = NULL;
+	for (size_t j = (i + 1) & mask; t->slots[j] != NULL; j = (j + 1) & mask) {
+		size_t home = (size_t) t->slots[j]->hash & mask;
+		// The entry at j may move to the hole at i when its home is not in (i, j].
+		bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+		if (movable) {
+			t->slots[i] = t->slots[j];
+			t->slots[j] = NULL;
+			i           = j;
+		}
+	}
+}
+
+void
+coll_intern_put(coll_intern *t, const char *s)
+{
+	if (s == NULL || s == empty || s[0] == '\0') {
+		return;
+	}
+	entry *e = entry_of(s);
+	if (--e->refs > 0) {
+		return;
+	}
+	size_t i = find_slot(t, e->text, e->len, e->hash);
+	if (t->slots[i] == e) {
+		remove_slot(t, i);
+	}
+	t->n--;
+	t->bytes -= sizeof(*e) + e->len + 1;
+	free(e);
+}
+
+int
+coll_intern_set(coll_intern *t, const char **slot, const char *s)
+{
+	const char *v;
+	if (*slot != NULL && strcmp(*slot, s != NULL ? s : "") == 0) {
+		return 0;
+	}
+	if ((v = coll_intern_get(t, s)) == NULL) {
+		return -1;
+	}
+	coll_intern_put(t, *slot);
+	*slot = v;
+	return 1;
+}
+
+size_t
+coll_intern_count(const coll_intern *t)
+{
+	return t != NULL ? t->n : 0;
+}
+
+size_t
+coll_intern_bytes(const coll_intern *t)
+{
+	return t != NULL ? t->bytes + t->cap * sizeof(*t->slots) : 0;
+}
