@@ -15,9 +15,10 @@
 # Environment:
 #   REPEAT=N     runs per build (default 1)
 #   QUERIES=N    while the load runs (after its second round), time N runs each of
-#                `faultline diagnose`, `faultline status` and GET /metrics against the live
-#                collector, and print median and p90 (default 0: none, so the CPU figure is the
-#                ingest's alone)
+#                `faultline diagnose`, GET /metrics and `faultline status --host H`, then N/3 of
+#                a full `faultline status`, against the live collector, and print median and p90
+#                (default 0: none, so the CPU figure is the ingest's alone). Give the run
+#                SECONDS enough for them: hosts go stale 3 intervals after the load stops.
 #   STATE=URL    the collector's state (default: a fresh SQLite file per run)
 #   TOOLS=DIR    the build whose coll_loadgen and faultline CLI drive every run (default: the
 #                last build listed), so only the collector differs between builds
@@ -42,45 +43,73 @@ pct() {
 		printf "median %s p90 %s (n=%d)", v[m], v[p], NR}'
 }
 
-# Times QUERIES runs of each query against the live collector.
+# Times QUERIES runs of `diagnose`, then of GET /metrics, then of `status` (the heaviest last, so
+# it does not hold the state lock while the others are timed) against the live collector.
 queries() {
 	local b=$1 t=$2 port=$3 i s e
 	local cli=("$TOOLS/cli/faultline" -C "ipc://$t/control.sock")
-	: >"$t/q.diagnose"; : >"$t/q.status"; : >"$t/q.metrics"
+	: >"$t/q.diagnose"; : >"$t/q.status"; : >"$t/q.metrics"; : >"$t/q.host"
 	for ((i = 0; i < QUERIES; i++)); do
 		s=$(date +%s%N); "${cli[@]}" diagnose >"$t/diagnose.out" 2>&1 || true
 		e=$(date +%s%N); echo $(( (e - s) / 1000000 )) >>"$t/q.diagnose"
-		s=$(date +%s%N); "${cli[@]}" status >"$t/status.out" 2>&1 || true
-		e=$(date +%s%N); echo $(( (e - s) / 1000000 )) >>"$t/q.status"
+	done
+	echo "diagnose ms: $(pct <"$t/q.diagnose"); first line: $(head -1 "$t/diagnose.out")"
+	for ((i = 0; i < QUERIES; i++)); do
 		s=$(date +%s%N); curl -s -o "$t/metrics.out" "http://127.0.0.1:$port/metrics" || true
 		e=$(date +%s%N); echo $(( (e - s) / 1000000 )) >>"$t/q.metrics"
 	done
-	echo "diagnose ms: $(pct <"$t/q.diagnose"); first line: $(head -1 "$t/diagnose.out")"
-	echo "status ms: $(pct <"$t/q.status"); $(wc -l <"$t/status.out") lines"
 	echo "metrics ms: $(pct <"$t/q.metrics"); $(wc -c <"$t/metrics.out") bytes," \
 		"$(grep -vc '^#' "$t/metrics.out") series"
+	for ((i = 0; i < QUERIES; i++)); do
+		s=$(date +%s%N); "${cli[@]}" status --host bench-host-00042 >/dev/null 2>&1 || true
+		e=$(date +%s%N); echo $(( (e - s) / 1000000 )) >>"$t/q.host"
+	done
+	echo "status --host ms: $(pct <"$t/q.host")"
+	for ((i = 0; i < (QUERIES + 2) / 3; i++)); do
+		s=$(date +%s%N); "${cli[@]}" status >"$t/status.out" 2>&1 || true
+		e=$(date +%s%N); echo $(( (e - s) / 1000000 )) >>"$t/q.status"
+	done
+	echo "status (every host) ms: $(pct <"$t/q.status"); $(wc -l <"$t/status.out") lines"
+}
+
+# Starts the collector of build $1 in directory $2 on free ports (tries again on a clash): sets
+# pid, l (the report URL) and hp (the HTTP port). 1 when it does not start.
+start_collector() {
+	local b=$1 t=$2 p try
+	for try in 1 2 3 4 5; do
+		p=$((20000 + RANDOM % 30000)); hp=$((p + 1))
+		l=tcp://127.0.0.1:$p
+		cat >"$t/collector.conf" <<-EOF
+		[collector]
+		listen = $l
+		survey =
+		control = ipc://$t/control.sock
+		http = 127.0.0.1:$hp
+		state = ${STATE:-$t/c.db}
+		log_level = warn
+		max_hosts = $((HOSTS + 100))
+		max_connections = $(( (CONNS > 0 ? CONNS : HOSTS) + 100 ))
+		EOF
+		rm -f "$t/control.sock"
+		taskset -c 0 "$b/collector/faultline-collector" -c "$t/collector.conf" 2>"$t/log" &
+		pid=$!
+		for _ in $(seq 200); do
+			kill -0 $pid 2>/dev/null || break
+			# Ready when it answers (every listener is open by then).
+			"$TOOLS/cli/faultline" -C "ipc://$t/control.sock" status >/dev/null 2>&1 &&
+				kill -0 $pid 2>/dev/null && return 0
+			sleep 0.05
+		done
+		wait $pid 2>/dev/null || true
+		echo "scale.sh: collector did not start (try $try): $(tail -1 "$t/log")" >&2
+	done
+	return 1
 }
 
 run_one() {
-	local b=$1 t p hp l state pid lg rc=0
+	local b=$1 t pid l hp lg rc=0
 	t=$(mktemp -d /tmp/coll-scale-XXXXXX)
-	p=$((20000 + RANDOM % 30000)); hp=$((p + 1))
-	l=tcp://127.0.0.1:$p
-	state=${STATE:-$t/c.db}
-	cat >"$t/collector.conf" <<-EOF
-	[collector]
-	listen = $l
-	survey =
-	control = ipc://$t/control.sock
-	http = 127.0.0.1:$hp
-	state = $state
-	log_level = warn
-	max_hosts = $((HOSTS + 100))
-	max_connections = $(( (CONNS > 0 ? CONNS : HOSTS) + 100 ))
-	EOF
-	taskset -c 0 "$b/collector/faultline-collector" -c "$t/collector.conf" 2>"$t/log" &
-	pid=$!
-	for _ in $(seq 200); do [ -S "$t/control.sock" ] && break; sleep 0.05; done
+	start_collector "$b" "$t" || { rm -rf "$t"; return 1; }
 	local mode=(-a)
 	[ "$CONNS" -gt 0 ] && mode=(-c "$CONNS")
 	echo "== $b: $HOSTS hosts x $PROBES probes every $IVAL ms for $SECS s over" \
@@ -88,6 +117,7 @@ run_one() {
 	taskset -c 1 "$TOOLS/bench/collector/coll_loadgen" -l "$l" -C "ipc://$t/control.sock" -p "$pid" \
 		-n "$HOSTS" -m "$PROBES" -d "$SECS" -i "$IVAL" -x -V "${mode[@]}" >"$t/lg.out" 2>&1 &
 	lg=$!
+	RUNNING="$pid $lg"
 	if [ "$QUERIES" -gt 0 ]; then
 		while kill -0 $lg 2>/dev/null && ! grep -q '^round 2 sent' "$t/lg.out"; do sleep 0.2; done
 		queries "$b" "$t" "$hp"
@@ -98,11 +128,14 @@ run_one() {
 		echo "history rows: $(sqlite3 "$t/c.db" 'select count(*) from history')"
 	fi
 	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	RUNNING=
 	tail -3 "$t/log" >&2
 	rm -rf "$t"
 	return $rc
 }
 
+RUNNING= # the collector and generator of the run in progress, stopped if the script stops
+trap '[ -n "$RUNNING" ] && kill $RUNNING 2>/dev/null' EXIT
 IFS=, read -r -a BV <<<"$BUILDS"
 TOOLS=${TOOLS:-${BV[-1]}}
 fail=0

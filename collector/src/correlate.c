@@ -268,11 +268,57 @@ rank_hosts(eng *e)
 	return true;
 }
 
+// What add_entry last found for a result's (target, name, kind) by their pointers: the collector
+// hands every host the same copy of a repeated string (its string table), so across a fleet a
+// few pointers recur and the string tests, hash and compare are skipped. A miss (other pointers,
+// as from views built by hand) takes the full path: the cache changes no result.
+typedef struct tgt_memo {
+	const char   *target;
+	const char   *name;
+	Fl__ProbeKind kind;
+	uint32_t      group;
+} tgt_memo;
+
+#define TGT_MEMO 256 // direct-mapped slots, a power of two
+
 // The open-addressing table that finds a target's group id: slots hold id + 1, 0 = empty.
 typedef struct tgt_table {
 	uint32_t *slots;
 	size_t    mask; // capacity - 1 (a power of two, at least twice the entries)
+	tgt_memo *memo; // TGT_MEMO slots
 } tgt_table;
+
+// The memo slot of a result's (target, name, kind).
+static tgt_memo *
+memo_slot(const tgt_table *tt, const char *target, const char *name, Fl__ProbeKind kind)
+{
+	uintptr_t k = ((uintptr_t) target >> 4) ^ ((uintptr_t) name >> 3) ^ (uintptr_t) kind;
+	return &tt->memo[(k ^ (k >> 9)) & (TGT_MEMO - 1)];
+}
+
+// The group id of r's target (see add_entry); UINT32_MAX when out of memory.
+static uint32_t target_id(eng *e, tgt_table *tt, Fl__ProbeKind kind, const char *key, bool by_name,
+    const char *t, uint32_t id);
+
+static uint32_t
+target_of(eng *e, tgt_table *tt, const Fl__ProbeResult *r, uint32_t id)
+{
+	const char   *t    = fl_str_or_empty(r->target);
+	const char   *name = fl_str_or_empty(r->name);
+	Fl__ProbeKind kind = r->kind;
+	tgt_memo     *m    = memo_slot(tt, t, name, kind);
+	if (m->target == t && m->name == name && m->kind == kind) {
+		return m->group;
+	}
+	// Each host's own app instance (a loopback URL, maybe on a port of its own) is the same app
+	// when the probe has the same name: compared across hosts.
+	bool     by_name = is_app(kind) && is_loopback_target(t);
+	uint32_t group   = target_id(e, tt, kind, by_name ? name : t, by_name, t, id);
+	if (group != UINT32_MAX) {
+		*m = (tgt_memo) { .target = t, .name = name, .kind = kind, .group = group };
+	}
+	return group;
+}
 
 // The group id of (kind, key, by_name), adding a group named by target t and entry id when it
 // is new; UINT32_MAX when out of memory.
@@ -311,15 +357,9 @@ add_entry(eng *e, tgt_table *tt, uint32_t h, uint32_t p)
 	enum cat           cat  = CAT_OTHER;
 	// A stale host's (old) result is not judged, but the host still probes that target: "all N
 	// hosts" must count it.
-	enum st       st   = host->stale ? ST_SKIP : classify(e, pr, &cat);
-	const char   *t    = fl_str_or_empty(pr->last->target);
-	Fl__ProbeKind kind = pr->last->kind;
-	// Each host's own app instance (a loopback URL, maybe on a port of its own) is the same app
-	// when the probe has the same name: compared across hosts.
-	bool        by_name = is_app(kind) && is_loopback_target(t);
-	const char *key     = by_name ? fl_str_or_empty(pr->last->name) : t;
-	uint32_t    id      = (uint32_t) e->n_ents;
-	uint32_t    target  = target_id(e, tt, kind, key, by_name, t, id);
+	enum st  st     = host->stale ? ST_SKIP : classify(e, pr, &cat);
+	uint32_t id     = (uint32_t) e->n_ents;
+	uint32_t target = target_of(e, tt, pr->last, id);
 	if (target == UINT32_MAX) {
 		return false;
 	}
@@ -373,15 +413,17 @@ build_entries(eng *e)
 	while (cap < total * 2) {
 		cap *= 2;
 	}
-	tgt_table tt = { .slots = calloc(cap, sizeof(uint32_t)), .mask = cap - 1 };
+	tgt_table tt = { .slots = calloc(cap, sizeof(uint32_t)),
+		.mask           = cap - 1,
+		.memo           = calloc(TGT_MEMO, sizeof(tgt_memo)) };
 	e->ents      = calloc(total ? total : 1, sizeof(*e->ents));
 	e->cap_tgts  = 64;
 	e->tgts      = calloc(e->cap_tgts, sizeof(*e->tgts));
 	e->rank      = calloc(v->n_hosts ? v->n_hosts : 1, sizeof(*e->rank));
 	e->root      = calloc(v->n_hosts ? v->n_hosts : 1, sizeof(*e->root));
 	e->mark      = calloc(v->n_hosts ? v->n_hosts : 1, sizeof(*e->mark));
-	bool ok      = e->ents != NULL && e->tgts != NULL && tt.slots != NULL && e->rank != NULL &&
-	    e->root != NULL && e->mark != NULL && rank_hosts(e);
+	bool ok      = e->ents != NULL && e->tgts != NULL && tt.slots != NULL && tt.memo != NULL &&
+	    e->rank != NULL && e->root != NULL && e->mark != NULL && rank_hosts(e);
 	for (size_t h = 0; ok && h < v->n_hosts; h++) {
 		for (size_t p = 0; ok && p < v->hosts[h].n_probes; p++) {
 			if (corr_host_probe(&v->hosts[h], p)->last != NULL) {
@@ -390,6 +432,7 @@ build_entries(eng *e)
 		}
 	}
 	free(tt.slots);
+	free(tt.memo);
 	if (!ok) {
 		e->oom = true;
 		return false;
