@@ -20,12 +20,17 @@
 #                (default 0: none, so the CPU figure is the ingest's alone). Give the run
 #                SECONDS enough for them: hosts go stale 3 intervals after the load stops.
 #   STATE=URL    the collector's state (default: a fresh SQLite file per run)
+#   PIN=0        do not pin the collector to CPU 0 and the generator to CPU 1 (default 1: pinned,
+#                so "of one core" is literal; unpinned, the collector's query threads may run
+#                beside its ingest thread, as on a real multi-core machine)
 #   TOOLS=DIR    the build whose coll_loadgen and faultline CLI drive every run (default: the
 #                last build listed), so only the collector differs between builds
 set -euo pipefail
 BUILDS=${1:?usage: scale.sh BUILD_DIR[,BUILD_DIR2...] [HOSTS] [PROBES] [SECONDS] [INTERVAL_MS] [CONNS]}
 HOSTS=${2:-10000}; PROBES=${3:-20}; SECS=${4:-60}; IVAL=${5:-10000}; CONNS=${6:-0}
 REPEAT=${REPEAT:-1}; QUERIES=${QUERIES:-0}
+PIN0=(taskset -c 0); PIN1=(taskset -c 1)
+[ "${PIN:-1}" = 0 ] && PIN0=() && PIN1=()
 
 # The collector holds one fd per connection, the generator as many: raise the soft limit to the
 # hard one and refuse a run that cannot fit rather than measure refused connections.
@@ -91,7 +96,8 @@ start_collector() {
 		max_connections = $(( (CONNS > 0 ? CONNS : HOSTS) + 100 ))
 		EOF
 		rm -f "$t/control.sock"
-		taskset -c 0 "$b/collector/faultline-collector" -c "$t/collector.conf" 2>"$t/log" &
+		${PIN0[@]+"${PIN0[@]}"} "$b/collector/faultline-collector" -c "$t/collector.conf" \
+			2>"$t/log" &
 		pid=$!
 		for _ in $(seq 200); do
 			kill -0 $pid 2>/dev/null || break
@@ -114,18 +120,25 @@ run_one() {
 	[ "$CONNS" -gt 0 ] && mode=(-c "$CONNS")
 	echo "== $b: $HOSTS hosts x $PROBES probes every $IVAL ms for $SECS s over" \
 		"$([ "$CONNS" -gt 0 ] && echo "$CONNS connections" || echo "one connection per agent")"
-	taskset -c 1 "$TOOLS/bench/collector/coll_loadgen" -l "$l" -C "ipc://$t/control.sock" -p "$pid" \
+	${PIN1[@]+"${PIN1[@]}"} "$TOOLS/bench/collector/coll_loadgen" -l "$l" -C "ipc://$t/control.sock" -p "$pid" \
 		-n "$HOSTS" -m "$PROBES" -d "$SECS" -i "$IVAL" -x -V "${mode[@]}" >"$t/lg.out" 2>&1 &
 	lg=$!
 	RUNNING="$pid $lg"
 	if [ "$QUERIES" -gt 0 ]; then
-		while kill -0 $lg 2>/dev/null && ! grep -q '^round 2 sent' "$t/lg.out"; do sleep 0.2; done
+		while kill -0 $lg 2>/dev/null && ! grep -qs '^round 2 sent' "$t/lg.out"; do sleep 0.2; done
 		queries "$b" "$t" "$hp"
 	fi
 	wait $lg || rc=$?
 	grep -v '^round ' "$t/lg.out"
 	if [ -z "${STATE:-}" ]; then
-		echo "history rows: $(sqlite3 "$t/c.db" 'select count(*) from history')"
+		# Rows, and the pages history and its two indexes take (bytes per row: disk per day
+		# is that times the transitions a day).
+		sqlite3 "$t/c.db" "select 'history rows: ' || (select count(*) from history) ||
+			', history bytes (table + indexes): ' || (select sum(pgsize) from dbstat
+			where name in ('history', 'history_at', 'history_host_at')) ||
+			', latest bytes: ' || (select sum(pgsize) from dbstat
+			where name like '%latest%')"
+		echo "state files: $(cat "$t"/c.db* | wc -c) bytes (database and WAL)"
 	fi
 	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
 	RUNNING=
