@@ -18,6 +18,8 @@
 //   -x              skip the decode-only floor
 //   -b BOOT_ID      the agents' boot id (default 7): a later run against the same collector with
 //                   another one is a restart of every agent, not a flood of duplicates
+//   -N              probes target names (http://svcNN.internal:8080/health) that resolved to two
+//                   addresses each, as agents report for a target given by name
 //   -V              validate the run (bench/collector/scale.sh): at the end every simulated host
 //                   is known to the collector and not stale, and nothing was dropped or refused;
 //                   exit 1 (saying what failed) otherwise
@@ -212,8 +214,9 @@ main(int argc, char **argv)
 	int         opt, interval_ms = 0;
 	uint64_t    boot_id   = 7;
 	bool        per_agent = false, keep_going = false, floor = true, validate = false;
+	bool        named = false;
 
-	while ((opt = getopt(argc, argv, "l:C:p:n:m:d:c:f:ai:kxb:V")) != -1) {
+	while ((opt = getopt(argc, argv, "l:C:p:n:m:d:c:f:ai:kxb:VN")) != -1) {
 		switch (opt) {
 		case 'l':
 			url = optarg;
@@ -257,12 +260,15 @@ main(int argc, char **argv)
 		case 'V':
 			validate = true;
 			break;
+		case 'N':
+			named = true;
+			break;
 		default:
 			fprintf(stderr,
 			    "usage: loadgen -l URL -C CONTROL -p PID [-n hosts] [-m probes] "
 			    "[-d seconds] [-c connections] [-f fail_permille] [-a] [-i "
 			    "interval_ms] "
-			    "[-k] [-x] [-b boot_id] [-V]\n");
+			    "[-k] [-x] [-b boot_id] [-V] [-N]\n");
 			return 2;
 		}
 	}
@@ -273,12 +279,26 @@ main(int argc, char **argv)
 	}
 
 	// Probe names and host names, built once.
-	tu_probe *pv  = calloc((size_t) probes, sizeof(*pv));
-	char(*pn)[16] = calloc((size_t) probes, sizeof(*pn));
-	char(*hn)[32] = calloc((size_t) hosts, sizeof(*hn));
+	tu_probe *pv     = calloc((size_t) probes, sizeof(*pv));
+	char(*pn)[16]    = calloc((size_t) probes, sizeof(*pn));
+	char(*hn)[32]    = calloc((size_t) hosts, sizeof(*hn));
+	char(*tn)[64]    = calloc((size_t) probes, sizeof(*tn));
+	char(*rn)[32]    = calloc((size_t) probes, sizeof(*rn));
+	char(*an)[2][16] = calloc((size_t) probes, sizeof(*an));
+	const char **av  = calloc((size_t) probes * 2, sizeof(*av));
+	tu_name     *nv  = calloc((size_t) probes, sizeof(*nv));
 	for (int i = 0; i < probes; i++) {
 		snprintf(pn[i], sizeof(pn[i]), "probe%02d", i);
 		pv[i] = (tu_probe) { pn[i], FL__STATUS__STATUS_OK, 0, 1500 + (uint32_t) i };
+		if (named) {
+			snprintf(rn[i], sizeof(rn[i]), "svc%02d.internal", i);
+			snprintf(tn[i], sizeof(tn[i]), "http://%s:8080/health", rn[i]);
+			snprintf(an[i][0], sizeof(an[i][0]), "10.1.0.%d", i % 250 + 1);
+			snprintf(an[i][1], sizeof(an[i][1]), "10.2.0.%d", i % 250 + 1);
+			av[2 * i]     = an[i][0];
+			av[2 * i + 1] = an[i][1];
+			nv[i]         = (tu_name) { tn[i], rn[i], &av[2 * i], 2 };
+		}
 	}
 	for (int i = 0; i < hosts; i++) {
 		snprintf(hn[i], sizeof(hn[i]), "bench-host-%05d", i);
@@ -397,6 +417,7 @@ main(int argc, char **argv)
 					.seq       = 1,
 					.n         = (size_t) probes,
 					.probes    = pv,
+					.names     = named ? nv : NULL,
 					.interval_ms =
 					    interval_ms > 0 ? (uint32_t) interval_ms : 5000 };
 				free(body[h]);
@@ -508,6 +529,11 @@ main(int argc, char **argv)
 	free(pv);
 	free(pn);
 	free(hn);
+	free(tn);
+	free(rn);
+	free(an);
+	free(av);
+	free(nv);
 	if (invalid) {
 		return 1;
 	}

@@ -20,6 +20,8 @@
 #                (default 0: none, so the CPU figure is the ingest's alone). Give the run
 #                SECONDS enough for them: hosts go stale 3 intervals after the load stops.
 #   STATE=URL    the collector's state (default: a fresh SQLite file per run)
+#   NAMED=1      probes target names that resolved to two addresses each (coll_loadgen -N), as
+#                agents report for targets given by name (default: loopback URLs)
 #   PIN=0        do not pin the collector to CPU 0 and the generator to CPU 1 (default 1: pinned,
 #                so "of one core" is literal; unpinned, the collector's query threads may run
 #                beside its ingest thread, as on a real multi-core machine)
@@ -118,6 +120,7 @@ run_one() {
 	start_collector "$b" "$t" || { rm -rf "$t"; return 1; }
 	local mode=(-a)
 	[ "$CONNS" -gt 0 ] && mode=(-c "$CONNS")
+	[ "${NAMED:-0}" = 1 ] && mode+=(-N)
 	echo "== $b: $HOSTS hosts x $PROBES probes every $IVAL ms for $SECS s over" \
 		"$([ "$CONNS" -gt 0 ] && echo "$CONNS connections" || echo "one connection per agent")"
 	${PIN1[@]+"${PIN1[@]}"} "$TOOLS/bench/collector/coll_loadgen" -l "$l" -C "ipc://$t/control.sock" -p "$pid" \

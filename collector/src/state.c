@@ -72,16 +72,22 @@ rare_point(Fl__ProbeResult *n, const Fl__ProbeResult *from, const ProtobufCField
 	}
 }
 
-// A decoded copy of r's rare fields and unknown fields; NULL when it has none (*err 0) or out of
-// memory (*err -1).
-static Fl__ProbeResult *
-rare_copy(const Fl__ProbeResult *r, int *err)
+static void
+rare_free(void *v)
+{
+	fl__probe_result__free_unpacked(v, NULL);
+}
+
+// The shared block (a value slot of rt) holding r's rare fields and unknown fields; NULL when r
+// has none (*err 0) or out of memory (*err -1). The caller owns one reference.
+static void **
+rare_block(coll_intern *rt, const Fl__ProbeResult *r, int *err)
 {
 	const ProtobufCMessageDescriptor *md = &fl__probe_result__descriptor;
 	Fl__ProbeResult                   tmp;
 	bool                              any = r->base.n_unknown_fields != 0;
 	uint8_t                           stackbuf[1024], *buf = stackbuf;
-	Fl__ProbeResult                  *copy;
+	void                            **slot;
 
 	*err = 0;
 	fl__probe_result__init(&tmp);
@@ -102,17 +108,20 @@ rare_copy(const Fl__ProbeResult *r, int *err)
 		return NULL;
 	}
 	fl__probe_result__pack(&tmp, buf);
-	if ((copy = fl__probe_result__unpack(NULL, len, buf)) == NULL) {
-		*err = -1;
+	if ((slot = coll_intern_block_get(rt, buf, len)) != NULL && *slot == NULL &&
+	    (*slot = fl__probe_result__unpack(NULL, len, buf)) == NULL) {
+		coll_intern_block_put(rt, slot, rare_free);
+		slot = NULL;
 	}
 	if (buf != stackbuf) {
 		free(buf);
 	}
-	return copy;
+	*err = slot == NULL ? -1 : 0;
+	return slot;
 }
 
-// Whether the rare block held (NULL: none) carries exactly the same as r: then it is kept. Only
-// the common case is recognised (addresses alone, the same): anything else is copied anew.
+// Whether the rare block held (NULL: none) carries exactly the same as r: then it is kept without
+// looking it up. Only the common case is recognised (addresses alone, the same).
 static bool
 rare_same(const Fl__ProbeResult *held, const Fl__ProbeResult *r)
 {
@@ -146,30 +155,39 @@ probe_more(coll_probe *p)
 	return p->more;
 }
 
-// Makes p's result a copy of r (r stays the caller's). 0, or -1 when out of memory (p's result
-// unchanged).
+// The decoded rare block p holds; NULL: none.
+static const Fl__ProbeResult *
+probe_rare(const coll_probe *p)
+{
+	return p->more != NULL && p->more->rare != NULL ? *p->more->rare : NULL;
+}
+
+// Makes p's result a copy of r (r stays the caller's): strings from s->strings, the rare block
+// from s->rare. 0, or -1 when out of memory (p's result unchanged).
 static int
-result_store(coll_intern *t, coll_probe *p, const Fl__ProbeResult *r)
+result_store(coll_state *s, coll_probe *p, const Fl__ProbeResult *r)
 {
 	const ProtobufCMessageDescriptor *md        = &fl__probe_result__descriptor;
+	coll_intern                      *t         = s->strings;
 	const Fl__ProbeResult            *old       = &p->res;
-	const Fl__ProbeResult            *held      = p->more != NULL ? p->more->arrays : NULL;
+	const Fl__ProbeResult            *held      = probe_rare(p);
 	Fl__ProbeResult                   n         = *r; // every scalar; pointers replaced below
-	Fl__ProbeResult                  *rare      = NULL;
+	void                            **rare      = NULL;
 	bool                              fresh[64] = { false }; // strings newly referenced
 	bool                              keep_rare = rare_same(held, r);
 	int                               err       = 0;
 
-	if (!keep_rare && ((rare = rare_copy(r, &err)) != NULL || err != 0)) {
+	if (!keep_rare && ((rare = rare_block(s->rare, r, &err)) != NULL || err != 0)) {
 		if (err != 0 || probe_more(p) == NULL) {
-			fl__probe_result__free_unpacked(rare, NULL); // accepts NULL
+			coll_intern_block_put(s->rare, rare, rare_free); // accepts NULL
 			return -1;
 		}
 	}
+	const Fl__ProbeResult *from = keep_rare ? held : rare != NULL ? *rare : NULL;
 	for (unsigned i = 0; i < md->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &md->fields[i];
 		if (field_is_rare(f)) {
-			rare_point(&n, keep_rare ? held : rare, f);
+			rare_point(&n, from, f);
 		} else if (f->type == PROTOBUF_C_TYPE_STRING) {
 			const char *ov = *(char **) field_at(old, f),
 			           *nv = *(char **) field_at(r, f);
@@ -184,12 +202,8 @@ result_store(coll_intern *t, coll_probe *p, const Fl__ProbeResult *r)
 			*(const char **) field_at(&n, f) = v;
 		}
 	}
-	n.base.n_unknown_fields = keep_rare ? held->base.n_unknown_fields
-	    : rare != NULL                  ? rare->base.n_unknown_fields
-	                                    : 0;
-	n.base.unknown_fields   = keep_rare ? held->base.unknown_fields
-	      : rare != NULL                ? rare->base.unknown_fields
-	                                    : NULL;
+	n.base.n_unknown_fields = from != NULL ? from->base.n_unknown_fields : 0;
+	n.base.unknown_fields   = from != NULL ? from->base.unknown_fields : NULL;
 	if (r->timing != NULL) {
 		p->timing                       = *r->timing;
 		p->timing.base.n_unknown_fields = 0; // a newer agent's timing fields are not kept
@@ -202,8 +216,8 @@ result_store(coll_intern *t, coll_probe *p, const Fl__ProbeResult *r)
 		}
 	}
 	if (!keep_rare && p->more != NULL) {
-		fl__probe_result__free_unpacked(p->more->arrays, NULL);
-		p->more->arrays = rare;
+		coll_intern_block_put(s->rare, p->more->rare, rare_free);
+		p->more->rare = rare;
 	}
 	p->res       = n;
 	p->view.last = &p->res;
@@ -214,14 +228,15 @@ undo:
 			coll_intern_put(t, *(char **) field_at(&n, &md->fields[i]));
 		}
 	}
-	fl__probe_result__free_unpacked(rare, NULL);
+	coll_intern_block_put(s->rare, rare, rare_free);
 	return -1;
 }
 
 // Drops every reference p holds; its memory is the caller's.
 static void
-probe_fini(coll_intern *t, coll_probe *p)
+probe_fini(coll_state *s, coll_probe *p)
 {
+	coll_intern                      *t  = s->strings;
 	const ProtobufCMessageDescriptor *md = &fl__probe_result__descriptor;
 	for (unsigned i = 0; i < md->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &md->fields[i];
@@ -231,9 +246,9 @@ probe_fini(coll_intern *t, coll_probe *p)
 	}
 	coll_intern_put(t, p->release_at_fail);
 	if (p->more != NULL) {
-		free(p->more->addrs);
-		free(p->more->addrs_prev);
-		fl__probe_result__free_unpacked(p->more->arrays, NULL);
+		coll_intern_put(t, p->more->addrs);
+		coll_intern_put(t, p->more->addrs_prev);
+		coll_intern_block_put(s->rare, p->more->rare, rare_free);
 		free(p->more);
 	}
 }
@@ -340,11 +355,12 @@ host_selected(const coll_host *h, const coll_filter *f)
 }
 
 static void
-host_free(coll_intern *t, coll_host *h)
+host_free(coll_state *s, coll_host *h)
 {
+	coll_intern *t = s->strings;
 	labels_free(h);
 	for (size_t i = 0; i < h->n_probes; i++) {
-		probe_fini(t, &h->probes[i]);
+		probe_fini(s, &h->probes[i]);
 	}
 	free(h->probes);
 	free(h->name);
@@ -364,13 +380,14 @@ coll_state_init(coll_state *s, int64_t now_us)
 	s->max_probes       = COLL_DEFAULT_MAX_PROBES;
 	s->latency          = coll_latency_new();
 	s->strings          = coll_intern_new(); // NULL: every report is out of memory
+	s->rare             = coll_intern_new();
 }
 
 void
 coll_state_fini(coll_state *s)
 {
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		host_free(s->strings, s->hosts[i]);
+		host_free(s, s->hosts[i]);
 	}
 	free(s->hosts);
 	free(s->index);
@@ -378,6 +395,7 @@ coll_state_fini(coll_state *s)
 	free(s->verdict_summary);
 	coll_latency_free(s->latency);
 	coll_intern_free(s->strings);
+	coll_intern_free(s->rare);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -653,8 +671,8 @@ seq_check(coll_host *h, const Fl__Report *r)
 // Notes a change of the name's answer: 1 when it changed (history event added), 0 when not,
 // -1 when out of memory.
 static int
-addrs_observe(coll_host *h, coll_probe *p, const Fl__ProbeResult *res, int64_t at,
-    int64_t agent_time, coll_ops *ops)
+addrs_observe(coll_intern *strings, coll_host *h, coll_probe *p, const Fl__ProbeResult *res,
+    int64_t at, int64_t agent_time, coll_ops *ops)
 {
 	char now[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
 	if (res->n_addresses == 0 || res->resolved_name == NULL || res->resolved_name[0] == '\0') {
@@ -666,8 +684,9 @@ addrs_observe(coll_host *h, coll_probe *p, const Fl__ProbeResult *res, int64_t a
 		return -1;
 	}
 	if (m->addrs == NULL) {
-		return fl_str_replace(&m->addrs, now) < 0 ? -1
-		                                          : 0; // the first answer is not a change
+		return coll_intern_set(strings, &m->addrs, now) < 0
+		    ? -1
+		    : 0; // the first answer is not a change
 	}
 	if (strcmp(m->addrs, now) == 0) {
 		return 0;
@@ -675,11 +694,11 @@ addrs_observe(coll_host *h, coll_probe *p, const Fl__ProbeResult *res, int64_t a
 	char detail[FL_WIRE_MAX_DETAIL];
 	snprintf(detail, sizeof(detail), "%.120s moved from %.180s to %.180s", res->resolved_name,
 	    m->addrs, now);
-	free(m->addrs_prev);
-	m->addrs_prev            = m->addrs;
+	coll_intern_put(strings, m->addrs_prev);
+	m->addrs_prev            = m->addrs; // the reference moves
 	m->addrs                 = NULL;
 	p->view.addrs_changed_us = at;
-	if (fl_str_replace(&m->addrs, now) < 0) {
+	if (coll_intern_set(strings, &m->addrs, now) < 0) {
 		return -1;
 	}
 	return add_event(ops, at, h->name, FL__HISTORY_KIND__HISTORY_KIND_DNS, p->res.name,
@@ -691,11 +710,12 @@ addrs_observe(coll_host *h, coll_probe *p, const Fl__ProbeResult *res, int64_t a
 // Applies one result of a report to its probe (added when new) and marks the probe in carried.
 // 0, or -1 when out of memory.
 static int
-apply_result(coll_intern *t, coll_host *h, const Fl__ProbeResult *res, size_t i, int64_t at,
+apply_result(coll_state *s, coll_host *h, const Fl__ProbeResult *res, size_t i, int64_t at,
     int64_t agent_time, const corr_params *cp, coll_ops *ops, bool *carried)
 {
-	bool        created;
-	coll_probe *p = probe_get(t, h, res->name, i, &created);
+	coll_intern *t = s->strings;
+	bool         created;
+	coll_probe  *p = probe_get(t, h, res->name, i, &created);
 	if (p == NULL) {
 		return -1;
 	}
@@ -716,7 +736,7 @@ apply_result(coll_intern *t, coll_host *h, const Fl__ProbeResult *res, size_t i,
 	// comes marked in progress when the next run has begun: it is new, and counts.
 	bool repeat = res->in_progress_ms != 0 && !transition && p->view.last != NULL &&
 	    res->started_us != 0 && res->started_us == p->res.started_us;
-	int moved = addrs_observe(h, p, res, at, agent_time, ops);
+	int moved = addrs_observe(t, h, p, res, at, agent_time, ops);
 	if (moved < 0) {
 		return -1;
 	}
@@ -767,7 +787,7 @@ apply_result(coll_intern *t, coll_host *h, const Fl__ProbeResult *res, size_t i,
 		}
 	}
 
-	if (result_store(t, p, res) != 0) {
+	if (result_store(s, p, res) != 0) {
 		return -1;
 	}
 
@@ -796,7 +816,7 @@ apply_result(coll_intern *t, coll_host *h, const Fl__ProbeResult *res, size_t i,
 // longer in the agent's config, or names a hostile peer made up) leave the state and the
 // latest table. Their history stays. Keeps the order of the others (probe_get's hint).
 static void
-drop_absent_probes(coll_intern *t, coll_host *h, const bool *carried, coll_ops *ops)
+drop_absent_probes(coll_state *s, coll_host *h, const bool *carried, coll_ops *ops)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < h->n_probes; i++) {
@@ -811,7 +831,7 @@ drop_absent_probes(coll_intern *t, coll_host *h, const bool *carried, coll_ops *
 		// Out of memory: the row stays in SQLite and comes back at a restart, until the
 		// next report after it drops it again.
 		coll_ops_drop_latest(ops, h->name, p->res.name);
-		probe_fini(t, p);
+		probe_fini(s, p);
 	}
 	h->n_probes = k;
 }
@@ -1052,8 +1072,7 @@ write_host_row(coll_host *h, coll_op_kind op, int64_t now_us, coll_ops *ops)
 // Applies every result of r (taken: freed here, the probes keep copies) and drops the probes
 // it no longer has. 0, or -1 when out of memory.
 static int
-apply_results(
-    coll_intern *strings, coll_host *h, Fl__Report *r, const report_times *t, coll_ops *ops)
+apply_results(coll_state *s, coll_host *h, Fl__Report *r, const report_times *t, coll_ops *ops)
 {
 	// Probes held before (at most max_probes) plus the ones this report adds (as many).
 	bool        carried[2 * FL_WIRE_MAX_RESULTS] = { false };
@@ -1062,11 +1081,10 @@ apply_results(
 
 	corr_params_default(&cp);
 	for (size_t i = 0; i < r->n_results && rc == 0; i++) {
-		rc = apply_result(
-		    strings, h, r->results[i], i, t->at, t->agent_time, &cp, ops, carried);
+		rc = apply_result(s, h, r->results[i], i, t->at, t->agent_time, &cp, ops, carried);
 	}
 	if (rc == 0) {
-		drop_absent_probes(strings, h, carried, ops);
+		drop_absent_probes(s, h, carried, ops);
 	}
 	fl__report__free_unpacked(r, NULL);
 	host_views_sync(h);
@@ -1127,7 +1145,7 @@ coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops)
 		host_written = false;
 	}
 	size_t ops_before = ops->n;
-	if (apply_results(s->strings, h, r, &t, ops) != 0) {
+	if (apply_results(s, h, r, &t, ops) != 0) {
 		return COLL_NOMEM;
 	}
 	if (!host_written && ops->n > ops_before) {
@@ -1200,7 +1218,7 @@ host_remove(coll_state *s, coll_host *h)
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		index_put(s->index, s->index_cap, s->hosts[i]);
 	}
-	host_free(s->strings, h);
+	host_free(s, h);
 }
 
 int
@@ -1711,12 +1729,13 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	}
 	h->restored_bytes += row->result_len;
 	coll_probe *p  = probe_get(s->strings, h, row->probe, h->n_probes, &created);
-	int         rc = p != NULL ? result_store(s->strings, p, res) : -1;
+	int         rc = p != NULL ? result_store(s, p, res) : -1;
 	if (rc == 0 && res->n_addresses > 0) {
 		char             buf[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
 		coll_probe_more *m = probe_more(p);
 		if (m == NULL ||
-		    fl_str_replace(&m->addrs, corr_addresses_text(res, buf, sizeof(buf))) < 0) {
+		    coll_intern_set(
+		        s->strings, &m->addrs, corr_addresses_text(res, buf, sizeof(buf))) < 0) {
 			rc = -1;
 		}
 	}

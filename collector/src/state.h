@@ -114,11 +114,14 @@ typedef struct coll_stats {
 
 // What a probe holds beyond the common case: a name's answers, and the latest result's
 // repeated fields and fields unknown to this collector (a newer agent's), kept so status and
-// the latest row carry them. Allocated only for a probe that has any.
+// the latest row carry them. Allocated only for a probe that has any. The answers are interned
+// strings and the block is shared (state_intern.h): every host whose probe resolved the same
+// name to the same addresses holds one copy.
 typedef struct coll_probe_more {
-	char            *addrs; // the name's last answer, "10.0.0.5, 10.0.0.9"; NULL = none yet
-	char            *addrs_prev; // the answer before it changed; NULL = never changed
-	Fl__ProbeResult *arrays;     // owns res's unmet, addresses and unknown fields; NULL: none
+	const char *addrs;      // the name's last answer, "10.0.0.5, 10.0.0.9"; NULL = none yet
+	const char *addrs_prev; // the answer before it changed; NULL = never changed
+	void      **rare;       // shared block (an Fl__ProbeResult holding res's unmet, addresses
+	                        // and unknown fields) in coll_state.rare; NULL: none
 } coll_probe_more;
 
 // One probe of a host: the latest result and what is known about its recent rounds. Memory per
@@ -193,8 +196,10 @@ typedef struct coll_state {
 	// init: not counted) and the open findings of the last diagnosis by Fl__Verdict.
 	struct coll_latency *latency;
 	uint32_t             findings[6];
-	// The one copy of each string the hosts and probes hold (state_intern.h).
+	// The one copy of each string the hosts and probes hold, and of each distinct block of a
+	// result's rare fields (state_intern.h).
 	struct coll_intern *strings;
+	struct coll_intern *rare;
 	// Called with every diagnosis coll_state_record_verdict makes (the notifier,
 	// notify.h); r is borrowed for the call. NULL: nobody listens.
 	void (*on_diagnosis)(

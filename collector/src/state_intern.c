@@ -9,11 +9,13 @@
 
 #include "fl/str.h"
 
-// One stored string: its header, then its text. coll_intern_get hands out a pointer to text.
+// One stored string (or key): its header, then its text. coll_intern_get hands out a pointer to
+// text, coll_intern_block_get one to value.
 typedef struct entry {
 	uint64_t hash;
 	uint32_t refs;
 	uint32_t len;
+	void    *value; // a block's value; unused for strings
 	char     text[];
 } entry;
 
@@ -30,6 +32,12 @@ static entry *
 entry_of(const char *s)
 {
 	return (entry *) (void *) (s - offsetof(entry, text));
+}
+
+static entry *
+entry_of_value(void **slot)
+{
+	return (entry *) (void *) ((char *) slot - offsetof(entry, value));
 }
 
 coll_intern *
@@ -59,7 +67,7 @@ coll_intern_free(coll_intern *t)
 
 // The slot holding s (hash h), or the empty slot where it would go.
 static size_t
-find_slot(const coll_intern *t, const char *s, size_t len, uint64_t h)
+find_slot(const coll_intern *t, const void *s, size_t len, uint64_t h)
 {
 	size_t mask = t->cap - 1;
 	size_t i    = (size_t) h & mask;
@@ -96,6 +104,39 @@ grow(coll_intern *t)
 	return 0;
 }
 
+// The entry for the len bytes at key, with one more reference (added when new, value NULL).
+// NULL when out of memory.
+static entry *
+entry_get(coll_intern *t, const void *key, size_t len)
+{
+	uint64_t h = fl_fnv1a_bytes(FL_FNV1A_OFFSET, key, len);
+	size_t   i = find_slot(t, key, len, h);
+	if (t->slots[i] != NULL) {
+		t->slots[i]->refs++;
+		return t->slots[i];
+	}
+	if ((t->n + 1) * 2 > t->cap) {
+		if (grow(t) != 0) {
+			return NULL;
+		}
+		i = find_slot(t, key, len, h);
+	}
+	entry *e = len <= UINT32_MAX ? malloc(sizeof(*e) + len + 1) : NULL;
+	if (e == NULL) {
+		return NULL;
+	}
+	e->hash  = h;
+	e->refs  = 1;
+	e->len   = (uint32_t) len;
+	e->value = NULL;
+	memcpy(e->text, key, len);
+	e->text[len] = '\0';
+	t->slots[i]  = e;
+	t->n++;
+	t->bytes += sizeof(*e) + len + 1;
+	return e;
+}
+
 const char *
 coll_intern_get(coll_intern *t, const char *s)
 {
@@ -105,32 +146,15 @@ coll_intern_get(coll_intern *t, const char *s)
 	if (t == NULL) {
 		return NULL;
 	}
-	size_t   len = strlen(s);
-	uint64_t h   = fl_fnv1a_str(s);
-	size_t   i   = find_slot(t, s, len, h);
-	if (t->slots[i] != NULL) {
-		t->slots[i]->refs++;
-		return t->slots[i]->text;
-	}
-	if ((t->n + 1) * 2 > t->cap) {
-		if (grow(t) != 0) {
-			return NULL;
-		}
-		i = find_slot(t, s, len, h);
-	}
-	entry *e = malloc(sizeof(*e) + len + 1);
-	if (e == NULL || len > UINT32_MAX) {
-		free(e);
-		return NULL;
-	}
-	e->hash = h;
-	e->refs = 1;
-	e->len  = (uint32_t) len;
-	memcpy(e->text, s, len + 1);
-	t->slots[i] = e;
-	t->n++;
-	t->bytes += sizeof(*e) + len + 1;
-	return e->text;
+	entry *e = entry_get(t, s, strlen(s));
+	return e != NULL ? e->text : NULL;
+}
+
+void **
+coll_intern_block_get(coll_intern *t, const void *key, size_t len)
+{
+	entry *e = t != NULL ? entry_get(t, key, len) : NULL;
+	return e != NULL ? &e->value : NULL;
 }
 
 // Removes slot i, moving later entries of its run back so every lookup still finds them.
@@ -151,13 +175,10 @@ remove_slot(coll_intern *t, size_t i)
 	}
 }
 
-void
-coll_intern_put(coll_intern *t, const char *s)
+// Drops one reference to e; frees it (and its value with free_value) with the last.
+static void
+entry_put(coll_intern *t, entry *e, void (*free_value)(void *))
 {
-	if (s == NULL || s == empty || s[0] == '\0') {
-		return;
-	}
-	entry *e = entry_of(s);
 	if (--e->refs > 0) {
 		return;
 	}
@@ -167,7 +188,27 @@ coll_intern_put(coll_intern *t, const char *s)
 	}
 	t->n--;
 	t->bytes -= sizeof(*e) + e->len + 1;
+	if (free_value != NULL && e->value != NULL) {
+		free_value(e->value);
+	}
 	free(e);
+}
+
+void
+coll_intern_put(coll_intern *t, const char *s)
+{
+	if (s == NULL || s == empty || s[0] == '\0') {
+		return;
+	}
+	entry_put(t, entry_of(s), NULL);
+}
+
+void
+coll_intern_block_put(coll_intern *t, void **slot, void (*free_value)(void *))
+{
+	if (slot != NULL) {
+		entry_put(t, entry_of_value(slot), free_value);
+	}
 }
 
 int

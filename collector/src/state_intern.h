@@ -30,7 +30,18 @@ void coll_intern_put(coll_intern *t, const char *s);
 // (*slot unchanged): as fl_str_replace.
 int coll_intern_set(coll_intern *t, const char **slot, const char *s);
 
-// Distinct strings held and their bytes (text and bookkeeping), for the benchmarks.
+// Shared blocks: one value per distinct key of len bytes (any bytes), made by the first caller
+// and shared by every holder of the same key; the state keeps one decoded copy of a result's
+// rare fields (addresses, unmet requirements) per distinct packed form this way. Returns the
+// key's value slot with one more reference: *slot is NULL when the key is new (the caller sets
+// it), NULL when out of memory. Use a table for blocks or for strings, not both.
+void **coll_intern_block_get(coll_intern *t, const void *key, size_t len);
+
+// Drops one reference to the block whose slot coll_intern_block_get returned (NULL is ignored);
+// with the last, free_value(*slot) (unless *slot is NULL) and the entry go.
+void coll_intern_block_put(coll_intern *t, void **slot, void (*free_value)(void *));
+
+// Distinct strings (or blocks) held and their bytes (text and bookkeeping), for the benchmarks.
 size_t coll_intern_count(const coll_intern *t);
 size_t coll_intern_bytes(const coll_intern *t);
 

@@ -39,9 +39,15 @@ tu_pack(const tu_rep *d, size_t *len)
 	for (size_t i = 0; i < d->n && i < 256; i++) {
 		fl__probe_result__init(&res[i]);
 		fl__timing__init(&timing[i]);
-		res[i].name    = (char *) d->probes[i].name;
-		res[i].kind    = FL__PROBE_KIND__KIND_HTTP;
-		res[i].target  = (char *) target;
+		res[i].name   = (char *) d->probes[i].name;
+		res[i].kind   = FL__PROBE_KIND__KIND_HTTP;
+		res[i].target = (char *) target;
+		if (d->names != NULL) {
+			res[i].target        = (char *) d->names[i].target; // packed only
+			res[i].resolved_name = (char *) d->names[i].resolved_name;
+			res[i].n_addresses   = d->names[i].n_addresses;
+			res[i].addresses     = (char **) d->names[i].addresses;
+		}
 		res[i].status  = d->probes[i].status;
 		res[i].failure = d->probes[i].failure;
 		res[i].detail =

@@ -19,6 +19,14 @@ typedef struct tu_probe {
 	uint32_t         duration_us;
 } tu_probe;
 
+// A probe's target given by name, and what the name resolved to (sorted, unique).
+typedef struct tu_name {
+	const char        *target;
+	const char        *resolved_name;
+	const char *const *addresses;
+	size_t             n_addresses;
+} tu_name;
+
 typedef struct tu_rep {
 	const char     *host;
 	const char     *release; // NULL: "r1"
@@ -32,6 +40,7 @@ typedef struct tu_rep {
 	uint32_t        schema;           // 0: current
 	size_t          n;
 	const tu_probe *probes;
+	const tu_name  *names;    // NULL (targets on loopback), or one per probe
 	size_t          n_labels; // "key=value" labels of the host
 	const char     *labels[16];
 } tu_rep;

@@ -1574,6 +1574,52 @@ test_results_kept_compact(void **state)
 	coll_state_fini(&s);
 }
 
+// Probes to names: every host whose probe resolved the same name to the same addresses shares
+// one block of them and one copy of the answer's text; a host that got another answer has its
+// own, and the shared block goes with its last holder.
+static void
+test_named_results_shared(void **state)
+{
+	(void) state;
+	static const char *const a1[] = { "10.0.0.5", "10.0.0.9" }, *const a2[] = { "10.0.0.7" };
+	const tu_name same[2]  = { { "http://app.example/", "app.example", a1, 2 },
+		 { "db.example:5432/orders", "db.example", a1, 2 } };
+	const tu_name other[2] = { { "http://app.example/", "app.example", a2, 1 },
+		{ "db.example:5432/orders", "db.example", a1, 2 } };
+	coll_state    s;
+	coll_ops      ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	for (int i = 0; i < 3; i++) {
+		char host[8];
+		snprintf(host, sizeof(host), "web%d", i);
+		tu_rep d = { .host = host,
+			.boot_id   = 1,
+			.seq       = 1,
+			.n         = 2,
+			.probes    = P_OK,
+			.names     = i == 2 ? other : same };
+		assert_int_equal(coll_state_apply(&s, tu_make(&d), T0, &ops), COLL_APPLIED);
+	}
+	const coll_host *w0 = coll_state_host(&s, "web0"), *w1 = coll_state_host(&s, "web1");
+	const coll_host *w2 = coll_state_host(&s, "web2");
+	assert_int_equal(w0->probes[0].res.n_addresses, 2);
+	assert_string_equal(w0->probes[0].res.addresses[1], "10.0.0.9");
+	assert_ptr_equal(w0->probes[0].res.addresses, w1->probes[0].res.addresses);
+	assert_ptr_equal(w0->probes[0].more->addrs, w1->probes[0].more->addrs);
+	assert_string_equal(w0->probes[0].more->addrs, "10.0.0.5, 10.0.0.9");
+	assert_ptr_not_equal(w0->probes[0].res.addresses, w2->probes[0].res.addresses);
+	assert_string_equal(w2->probes[0].res.addresses[0], "10.0.0.7");
+	// The block holds the addresses alone (the name is a string of the result): a1 is one block
+	// for app and db, a2 another.
+	assert_ptr_equal(w0->probes[0].res.addresses, w0->probes[1].res.addresses);
+	assert_int_equal(coll_intern_count(s.rare), 2);
+	assert_int_equal(coll_state_forget(&s, "web2", T0, "test", &ops, NULL), 0);
+	assert_int_equal(coll_intern_count(s.rare), 1);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
 int
 main(void)
 {
@@ -1599,6 +1645,7 @@ main(void)
 		cmocka_unit_test(test_probe_set_follows_latest_report),
 		cmocka_unit_test(test_views_follow_probes),
 		cmocka_unit_test(test_results_kept_compact),
+		cmocka_unit_test(test_named_results_shared),
 		cmocka_unit_test(test_host_and_probe_limits),
 		cmocka_unit_test(test_restore_within_bounds),
 		cmocka_unit_test(test_status_pages),
