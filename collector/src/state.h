@@ -256,8 +256,9 @@ void coll_state_fini(coll_state *s);
 // serves the store's state this way (role.h, REFRESH), and an active one starts from it.
 void coll_state_adopt(coll_state *dst, coll_state *src);
 
-// Applies a decoded, validated report received at now_us. Always takes r (frees it, or keeps
-// it while probes point into it). Transitions are appended to ops; stats are updated.
+// Applies a decoded, validated report received at now_us. Always takes r (freed before it
+// returns: the probes keep copies of what they need). Transitions are appended to ops; stats
+// are updated.
 coll_apply_result coll_state_apply(coll_state *s, Fl__Report *r, int64_t now_us, coll_ops *ops);
 
 // Marks hosts silent for COLL_STALE_INTERVALS x max(interval, observed round length) stale
