@@ -1521,6 +1521,15 @@ static size_t
 select_hosts(const coll_state *s, const coll_filter *f, const char *after, coll_host **sel)
 {
 	size_t n = 0;
+	if (f != NULL && f->host != NULL && f->host[0] != '\0') {
+		// One host asked for by name: the index finds it without a pass over the fleet.
+		coll_host *h = coll_state_host(s, f->host);
+		if (h != NULL && coll_host_has_labels(h, f) &&
+		    (after == NULL || after[0] == '\0' || strcmp(h->name, after) > 0)) {
+			sel[n++] = h;
+		}
+		return n;
+	}
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		const char *name = s->hosts[i]->name;
 		if (host_selected(s->hosts[i], f) &&

@@ -115,6 +115,8 @@ test_labels_kept_and_filtered(void **state)
 		{ { "env=pro" }, NULL, "" },
 		{ { "env=prod" }, "prod2", "prod2" },
 		{ { "env=prod" }, "stage1", "" },
+		{ { NULL }, "stage1", "stage1" },
+		{ { NULL }, "nope", "" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		coll_filter f = { .host = cases[i].host, .labels = cases[i].labels };
