@@ -19,7 +19,9 @@
 #                a full `faultline status`, against the live collector, and print median and p90
 #                (default 0: none, so the CPU figure is the ingest's alone). Give the run
 #                SECONDS enough for them: hosts go stale 3 intervals after the load stops.
-#   STATE=URL    the collector's state (default: a fresh SQLite file per run)
+#   PG=1         the collector's state on a real PostgreSQL 15 the script starts (tests/lib/
+#                dbservers.sh; as root), a fresh database per run (default: a fresh SQLite
+#                file per run)
 #   NAMED=1      probes target names that resolved to two addresses each (coll_loadgen -N), as
 #                agents report for targets given by name (default: loopback URLs)
 #   PIN=0        do not pin the collector to CPU 0 and the generator to CPU 1 (default 1: pinned,
@@ -79,6 +81,36 @@ queries() {
 	echo "status (every host) ms: $(pct <"$t/q.status"); $(wc -l <"$t/status.out") lines"
 }
 
+# The config's state lines for run directory $1: a fresh SQLite file, or (PG=1) a fresh
+# database on the PostgreSQL started below.
+state_lines() {
+	if [ "${PG:-0}" = 1 ]; then
+		fl_pgstate_reset >/dev/null || return 1
+		printf 'state = %s\npassword_file = %s\n' "$FL_STATE_PG_URL" "$FL_PG_PASSWORD_FILE"
+	else
+		echo "state = $1/c.db"
+	fi
+}
+
+# What the state holds after a run in directory $1: history rows and bytes, latest bytes.
+state_report() {
+	if [ "${PG:-0}" = 1 ]; then
+		fl_pg_sql "select 'history rows: ' || (select count(*) from history) ||
+			', history bytes (table + indexes): ' || pg_total_relation_size('history') ||
+			', latest bytes: ' || pg_total_relation_size('latest') ||
+			', database bytes: ' || pg_database_size('flstate')" flstate
+	else
+		# Rows, and the pages history and its two indexes take (bytes per row: disk per day
+		# is that times the transitions a day).
+		sqlite3 "$1/c.db" "select 'history rows: ' || (select count(*) from history) ||
+			', history bytes (table + indexes): ' || (select sum(pgsize) from dbstat
+			where name in ('history', 'history_at', 'history_host_at')) ||
+			', latest bytes: ' || (select sum(pgsize) from dbstat
+			where name like '%latest%')"
+		echo "state files: $(cat "$1"/c.db* | wc -c) bytes (database and WAL)"
+	fi
+}
+
 # Starts the collector of build $1 in directory $2 on free ports (tries again on a clash): sets
 # pid, l (the report URL) and hp (the HTTP port). 1 when it does not start.
 start_collector() {
@@ -92,7 +124,7 @@ start_collector() {
 		survey =
 		control = ipc://$t/control.sock
 		http = 127.0.0.1:$hp
-		state = ${STATE:-$t/c.db}
+		$(state_lines "$t")
 		log_level = warn
 		max_hosts = $((HOSTS + 100))
 		max_connections = $(( (CONNS > 0 ? CONNS : HOSTS) + 100 ))
@@ -103,8 +135,10 @@ start_collector() {
 		pid=$!
 		for _ in $(seq 200); do
 			kill -0 $pid 2>/dev/null || break
-			# Ready when it answers (every listener is open by then).
+			# Ready when it answers on the control socket and on HTTP (the listeners may
+			# come up in any order, and a port in use ends the start).
 			"$TOOLS/cli/faultline" -C "ipc://$t/control.sock" status >/dev/null 2>&1 &&
+				curl -s -o /dev/null "http://127.0.0.1:$hp/" &&
 				kill -0 $pid 2>/dev/null && return 0
 			sleep 0.05
 		done
@@ -133,16 +167,7 @@ run_one() {
 	fi
 	wait $lg || rc=$?
 	grep -v '^round ' "$t/lg.out"
-	if [ -z "${STATE:-}" ]; then
-		# Rows, and the pages history and its two indexes take (bytes per row: disk per day
-		# is that times the transitions a day).
-		sqlite3 "$t/c.db" "select 'history rows: ' || (select count(*) from history) ||
-			', history bytes (table + indexes): ' || (select sum(pgsize) from dbstat
-			where name in ('history', 'history_at', 'history_host_at')) ||
-			', latest bytes: ' || (select sum(pgsize) from dbstat
-			where name like '%latest%')"
-		echo "state files: $(cat "$t"/c.db* | wc -c) bytes (database and WAL)"
-	fi
+	state_report "$t"
 	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
 	RUNNING=
 	tail -3 "$t/log" >&2
@@ -151,7 +176,20 @@ run_one() {
 }
 
 RUNNING= # the collector and generator of the run in progress, stopped if the script stops
-trap '[ -n "$RUNNING" ] && kill $RUNNING 2>/dev/null' EXIT
+cleanup() {
+	[ -n "$RUNNING" ] && kill $RUNNING 2>/dev/null
+	[ "${PG:-0}" = 1 ] && fl_db_cleanup
+	return 0
+}
+trap cleanup EXIT
+if [ "${PG:-0}" = 1 ]; then
+	FL_SOURCE=$(cd "$(dirname "$0")/../.." && pwd)
+	# shellcheck source=../../tests/lib/dbservers.sh
+	source "$FL_SOURCE/tests/lib/dbservers.sh"
+	# shellcheck source=../../tests/lib/pgstate.sh
+	source "$FL_SOURCE/tests/lib/pgstate.sh"
+	FL_PG_MAX_CONN=60 fl_pgstate_start || { echo "scale.sh: cannot start PostgreSQL" >&2; exit 2; }
+fi
 IFS=, read -r -a BV <<<"$BUILDS"
 TOOLS=${TOOLS:-${BV[-1]}}
 fail=0
