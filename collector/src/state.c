@@ -14,15 +14,14 @@
 #include "fl/time.h"
 #include "latency.h"
 
-// ---- small helpers ---------------------------------------------------------------------------
-
 // ---- a probe's latest result ---------------------------------------------------------------
 //
 // A probe keeps its own copy of its latest result, not the decoded report (which is freed once
 // applied): the scalars in place, the strings shared through s->strings, the timing beside it,
 // and what is rare (repeated fields, fields this collector does not know, any message but
-// timing) in one decoded block of its own (coll_probe_more.arrays). The walk is over the
-// message's descriptor, so a field added to ProbeResult later is kept without a change here.
+// timing) in a decoded block shared by every probe with the same (s->rare,
+// coll_probe_more.rare). The walk is over the message's descriptor, so a field added to
+// ProbeResult later is kept without a change here.
 
 // The field of m at f's offset.
 static void *
@@ -252,6 +251,8 @@ probe_fini(coll_state *s, coll_probe *p)
 		free(p->more);
 	}
 }
+
+// ---- hosts ----------------------------------------------------------------------------------
 
 static void
 labels_free(coll_host *h)

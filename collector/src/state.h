@@ -140,7 +140,7 @@ typedef struct coll_probe {
 	                             // once ok_samples >= 3)
 	uint32_t         ok_samples;
 	const char      *release_at_fail; // interned; NULL when not failing
-	coll_probe_more *more;            // NULL: no answers, arrays or unknown fields
+	coll_probe_more *more;            // NULL: no answers, repeated or unknown fields
 } coll_probe;
 
 typedef struct coll_host {
