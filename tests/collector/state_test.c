@@ -233,7 +233,7 @@ test_duplicates_across_agent_starts(void **state)
 	// Start B continues above: 1004 (its file's highest + 1) and one far above (the clock).
 	assert_int_equal(apply_spanning(&s, 0xB, 1004, P_OK, T0 + 3 * SEC, &ops), COLL_APPLIED);
 	coll_host *h = coll_state_host(&s, "web1");
-	assert_int_equal(h->probes[0].status, FL__STATUS__STATUS_OK);
+	assert_int_equal(h->probes[0].res.status, FL__STATUS__STATUS_OK);
 	assert_int_equal(h->boot_id, 0xB);
 	// A's last rounds re-sent after B's: duplicates, not a "new boot" applied again.
 	coll_ops_clear(&ops);
@@ -242,13 +242,13 @@ test_duplicates_across_agent_starts(void **state)
 	assert_int_equal(apply_spanning(&s, 0xB, 1004, P_OK, T0 + 4 * SEC, &ops), COLL_DUPLICATE);
 	assert_int_equal(s.stats.dropped_duplicate, 3);
 	assert_int_equal(count_kind(&ops, COLL_OP_EVENT, "status"), 0);
-	assert_int_equal(h->probes[0].status, FL__STATUS__STATUS_OK);
+	assert_int_equal(h->probes[0].res.status, FL__STATUS__STATUS_OK);
 	assert_int_equal(h->boot_id, 0xB);
 	uint64_t big = 1700000000000000ULL; // a start whose seqs begin at the clock
 	assert_int_equal(apply_spanning(&s, 0xC, big, P_FAIL, T0 + 5 * SEC, &ops), COLL_APPLIED);
 	assert_int_equal(apply_spanning(&s, 0xB, 1004, P_OK, T0 + 6 * SEC, &ops), COLL_DUPLICATE);
 	assert_int_equal(apply_spanning(&s, 0xC, big, P_OK, T0 + 6 * SEC, &ops), COLL_DUPLICATE);
-	assert_int_equal(h->probes[0].status, FL__STATUS__STATUS_FAIL);
+	assert_int_equal(h->probes[0].res.status, FL__STATUS__STATUS_FAIL);
 
 	// After a collector restart (boot_id and last_seq restored, the window unknown): the
 	// earlier starts' rounds are still duplicates; the next round of C applies.
