@@ -404,12 +404,19 @@ void
 coll_state_adopt(coll_state *dst, coll_state *src)
 {
 	for (size_t i = 0; i < dst->n_hosts; i++) {
-		host_free(dst->hosts[i]);
+		host_free(dst, dst->hosts[i]);
 	}
 	free(dst->hosts);
 	free(dst->index);
 	free(dst->verdict);
 	free(dst->verdict_summary);
+	// The hosts hold their strings and blocks in src's tables: those move with them; src takes
+	// dst's, empty now, and frees them with its fini.
+	struct coll_intern *strings = dst->strings, *rare = dst->rare;
+	dst->strings             = src->strings;
+	dst->rare                = src->rare;
+	src->strings             = strings;
+	src->rare                = rare;
 	dst->hosts               = src->hosts;
 	dst->n_hosts             = src->n_hosts;
 	dst->cap_hosts           = src->cap_hosts;

@@ -1620,6 +1620,44 @@ test_named_results_shared(void **state)
 	coll_state_fini(&s);
 }
 
+// A standby's refresh: the hosts loaded into a fresh state move into the serving one with the
+// strings and blocks they hold (each state has its own tables), and both states can be applied
+// to and freed afterwards (ASan checks no string is freed twice or left behind).
+static void
+test_adopt_moves_strings(void **state)
+{
+	(void) state;
+	static const char *const a1[]     = { "10.0.0.5" };
+	const tu_name            names[2] = { { "http://app.example/", "app.example", a1, 1 },
+		           { "db.example:5432/orders", "db.example", a1, 1 } };
+	coll_state               dst, src;
+	coll_ops                 ops;
+	coll_state_init(&dst, T0);
+	coll_state_init(&src, T0);
+	coll_ops_init(&ops);
+	assert_int_equal(apply(&dst, "old1", 1, P_OK, T0, &ops), COLL_APPLIED);
+	tu_rep d = {
+		.host = "web1", .boot_id = 1, .seq = 1, .n = 2, .probes = P_FAIL, .names = names
+	};
+	assert_int_equal(coll_state_apply(&src, tu_make(&d), T0, &ops), COLL_APPLIED);
+	coll_state_adopt(&dst, &src);
+	coll_state_fini(&src);
+	assert_null(coll_state_host(&dst, "old1"));
+	coll_host *h = coll_state_host(&dst, "web1");
+	assert_non_null(h);
+	assert_string_equal(h->probes[0].res.target, "http://app.example/");
+	assert_string_equal(h->probes[0].res.addresses[0], "10.0.0.5");
+	assert_string_equal(h->release, "r1");
+	// The adopted host goes on from its tables.
+	d.seq    = 2;
+	d.probes = P_OK;
+	assert_int_equal(coll_state_apply(&dst, tu_make(&d), T0 + SEC, &ops), COLL_APPLIED);
+	assert_int_equal(apply(&dst, "web2", 1, P_OK, T0 + SEC, &ops), COLL_APPLIED);
+	assert_ptr_equal(coll_state_host(&dst, "web2")->probes[0].res.name, h->probes[0].res.name);
+	coll_ops_fini(&ops);
+	coll_state_fini(&dst);
+}
+
 int
 main(void)
 {
@@ -1646,6 +1684,7 @@ main(void)
 		cmocka_unit_test(test_views_follow_probes),
 		cmocka_unit_test(test_results_kept_compact),
 		cmocka_unit_test(test_named_results_shared),
+		cmocka_unit_test(test_adopt_moves_strings),
 		cmocka_unit_test(test_host_and_probe_limits),
 		cmocka_unit_test(test_restore_within_bounds),
 		cmocka_unit_test(test_status_pages),
