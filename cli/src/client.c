@@ -347,7 +347,7 @@ cli_call(const cli_ctx *ctx, Fl__Request *req, Fl__Response__ReplyCase expect, F
 {
 	fl_urls urls;
 	char    why[300];
-	outcome how;
+	outcome how = UNREACHABLE; // stays so when no address is tried
 
 	if (fl_urls_parse(ctx->url, false, &urls, why, sizeof(why)) != 0) {
 		fprintf(err_out(ctx),
