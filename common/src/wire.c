@@ -275,18 +275,20 @@ unpack(const ProtobufCMessageDescriptor *d, size_t len, const void *buf)
 	return m;
 }
 
-// Replaces invalid UTF-8 in every string of m (recursively) by U+FFFD. A repaired string may
-// grow (one byte becomes three) up to 255 bytes, the smallest string limit, or else stays
-// within its own length, so a checked message stays within its limits. Names were checked to be
-// text already; this is for free text quoted from elsewhere (a database's message in Latin-1).
-static void
+// Replaces invalid UTF-8 in every string of m (recursively) by U+FFFD and returns how many
+// strings it repaired. A repaired string may grow (one byte becomes three, up to 255 bytes), so
+// it can outgrow a limit smaller than that (agent_version's 64): a repaired message is checked
+// again. Names were checked to be text already; this is for free text quoted from elsewhere (a
+// database's message in Latin-1).
+static size_t
 repair_strings(ProtobufCMessage *m, int depth)
 {
-	const ProtobufCMessageDescriptor *d    = m->descriptor;
-	char                             *base = (char *) m;
+	const ProtobufCMessageDescriptor *d        = m->descriptor;
+	char                             *base     = (char *) m;
+	size_t                            repaired = 0;
 
 	if (depth > 16) {
-		return;
+		return 0;
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
@@ -305,8 +307,9 @@ repair_strings(ProtobufCMessage *m, int depth)
 				continue;
 			}
 			if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				repair_strings(v[k], depth + 1);
+				repaired += repair_strings(v[k], depth + 1);
 			} else if (f->type == PROTOBUF_C_TYPE_STRING && !fl_utf8_valid(v[k])) {
+				repaired++;
 				size_t len  = strlen(v[k]);
 				size_t cap  = 3 * len + 1 < 256 ? 3 * len + 1 : 256;
 				cap         = cap > len + 1 ? cap : len + 1;
@@ -322,6 +325,19 @@ repair_strings(ProtobufCMessage *m, int depth)
 			}
 		}
 	}
+	return repaired;
+}
+
+// Checks a decoded report, repairs its strings, and checks it again when a repair changed one:
+// what is accepted re-encodes to bytes that are accepted (the agent's spool re-sends them).
+static fl_wire_reject
+check_and_repair_report(Fl__Report *r, char *why, size_t whylen)
+{
+	fl_wire_reject rj = fl_wire_check_report(r, why, whylen);
+	if (rj == FL_WIRE_OK && repair_strings(&r->base, 0) > 0) {
+		rj = fl_wire_check_report(r, why, whylen);
+	}
+	return rj;
 }
 
 void
@@ -359,11 +375,10 @@ fl_wire_decode_report(const void *buf, size_t len, Fl__Report **out, char *why, 
 		return fl_err_set(
 		    why, whylen, FL_WIRE_UNDECODABLE, "%zu bytes are not a report", len);
 	}
-	if ((rj = fl_wire_check_report(r, why, whylen)) != FL_WIRE_OK) {
+	if ((rj = check_and_repair_report(r, why, whylen)) != FL_WIRE_OK) {
 		fl__report__free_unpacked(r, NULL);
 		return rj;
 	}
-	repair_strings(&r->base, 0);
 	*out = r;
 	return FL_WIRE_OK;
 }
@@ -504,11 +519,10 @@ fl_wire_decode_survey_reply(
 		return fl_err_set(
 		    why, whylen, FL_WIRE_SCHEMA, "survey reply of another schema version");
 	}
-	if ((rj = fl_wire_check_report(r->report, why, whylen)) != FL_WIRE_OK) {
+	if ((rj = check_and_repair_report(r->report, why, whylen)) != FL_WIRE_OK) {
 		fl__survey_reply__free_unpacked(r, NULL);
 		return rj;
 	}
-	repair_strings(&r->report->base, 0);
 	*out = r;
 	return FL_WIRE_OK;
 }
