@@ -48,35 +48,6 @@ coll_config_defaults(coll_config *cfg)
 	cfg->lease_timeout_us            = COLL_LEASE_DEFAULT_TIMEOUT;
 }
 
-// A byte count: digits with an optional KiB or MiB suffix, between min and max.
-static int
-parse_bytes(const char *v, uint32_t min, uint32_t max, uint32_t *out)
-{
-	char              *end;
-	unsigned long long n, mult = 1;
-
-	if (v[0] < '0' || v[0] > '9') {
-		return -1;
-	}
-	errno = 0;
-	n     = strtoull(v, &end, 10);
-	if (errno != 0) {
-		return -1;
-	}
-	if (strcmp(end, "KiB") == 0) {
-		mult = 1024;
-	} else if (strcmp(end, "MiB") == 0) {
-		mult = 1024 * 1024;
-	} else if (*end != '\0') {
-		return -1;
-	}
-	if (n > max / mult || n * mult < min) {
-		return -1;
-	}
-	*out = (uint32_t) (n * mult);
-	return 0;
-}
-
 // Only transports nng 1.5.2 ships and we mean to support; anything else is a typo that would
 // otherwise surface later as a confusing nng error.
 static int
@@ -310,13 +281,15 @@ set_limit(coll_config *cfg, const char *key, const char *v, char *err, size_t er
 	if (strcmp(key, "recv_max") == 0) {
 		// At most twice the wire limit, so that a report somewhat too big still reaches the
 		// decoder and is counted as oversize.
-		if (parse_bytes(v, 4096, 2 * FL_WIRE_MAX_MSG, &cfg->recv_max) != 0) {
+		uint64_t bytes;
+		if (fl_cfg_bytes(v, 4096, 2 * FL_WIRE_MAX_MSG, &bytes) != 0) {
 			snprintf(err, errlen,
 			    "recv_max: '%s' is not a size from 4096 to 2MiB (bytes, or with "
 			    "KiB/MiB)",
 			    v);
 			return -1;
 		}
+		cfg->recv_max = (uint32_t) bytes;
 		return 0;
 	}
 	return NOT_MINE;

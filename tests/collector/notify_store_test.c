@@ -37,40 +37,23 @@
 #include "notify_store.h"
 #include "server.h"
 #include "sql.h"
+#include "sql_target.h"
 
 #define S 1000000LL // one second in us
-
-static char        lite_path[64];
-static const char *target;
-static const char *password_file;
-static bool        pg;
 
 static fl_sql_opts
 opts(void)
 {
-	return (fl_sql_opts) { .target = target,
-		.password_file         = password_file,
+	return (fl_sql_opts) { .target = sqlt_target,
+		.password_file         = sqlt_password_file,
 		.app_name              = "faultline-notify-store-test" };
 }
 
 static fl_sql *
 raw_open(void)
 {
-	fl_sql_opts o  = opts();
-	fl_sql     *db = NULL;
-	char        err[512];
-	if (fl_sql_open(&o, &db, err, sizeof(err)) != FL_SQL_OK) {
-		fail_msg("cannot open %s: %s", target, err);
-	}
-	return db;
-}
-
-static void
-raw_exec(fl_sql *db, const char *sql)
-{
-	if (fl_sql_exec(db, sql) != FL_SQL_OK) {
-		fail_msg("%s: %s", sql, fl_sql_errmsg(db));
-	}
+	fl_sql_opts o = opts();
+	return sqlt_open(&o);
 }
 
 static int64_t
@@ -89,29 +72,18 @@ raw_count(const char *sql)
 	return n;
 }
 
-static void
-remove_lite(void)
-{
-	char p[80];
-	unlink(lite_path);
-	snprintf(p, sizeof(p), "%s-wal", lite_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", lite_path);
-	unlink(p);
-}
-
 // An empty database for each test (the same PostgreSQL serves them all).
 static int
 setup(void **state)
 {
 	(void) state;
-	if (!pg) {
-		remove_lite();
+	if (!sqlt_pg) {
+		sqlt_remove_lite();
 		return 0;
 	}
 	fl_sql *db = raw_open();
 	// The test's database (pg_state.sh) belongs to its login, and so does schema public.
-	raw_exec(db,
+	sqlt_exec(db,
 	    "SET client_min_messages = warning; DROP SCHEMA public CASCADE;"
 	    " CREATE SCHEMA public");
 	fl_sql_close(db);
@@ -124,14 +96,14 @@ set_lease(int64_t epoch)
 {
 	fl_sql *db = raw_open();
 	char    sql[256];
-	raw_exec(db,
+	sqlt_exec(db,
 	    "CREATE TABLE IF NOT EXISTS " FL_SQL_LEASE_TABLE
 	    " (id BIGINT PRIMARY KEY, epoch BIGINT NOT NULL)");
 	snprintf(sql, sizeof(sql),
 	    "INSERT INTO " FL_SQL_LEASE_TABLE " (id, epoch) VALUES (1, %lld)"
 	    " ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch",
 	    (long long) epoch);
-	raw_exec(db, sql);
+	sqlt_exec(db, sql);
 	fl_sql_close(db);
 }
 
@@ -262,7 +234,7 @@ test_outbox_bounded(void **state)
 	    " WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < %d)"
 	    " SELECT 'ops', 'F' || x, 'e' || x, 'firing', 'b', 1 FROM c",
 	    NOTIFY_OUTBOX_MAX);
-	raw_exec(db, sql);
+	sqlt_exec(db, sql);
 	fl_sql_close(db);
 	assert_int_equal(notify_store_pending(st, "ops"), NOTIFY_OUTBOX_MAX);
 	assert_int_equal(enqueue_rx(st, "ops", "Z", "firing", "z", &dropped), 0);
@@ -687,9 +659,9 @@ test_exporter_counters_follow_the_lease(void **state)
 	snprintf(cfg.listen, sizeof(cfg.listen), "tcp://127.0.0.1:0");
 	snprintf(cfg.survey, sizeof(cfg.survey), "tcp://127.0.0.1:0");
 	snprintf(cfg.control, sizeof(cfg.control), "tcp://127.0.0.1:0");
-	snprintf(cfg.state, sizeof(cfg.state), "%s", target);
+	snprintf(cfg.state, sizeof(cfg.state), "%s", sqlt_target);
 	snprintf(cfg.password_file, sizeof(cfg.password_file), "%s",
-	    password_file != NULL ? password_file : "");
+	    sqlt_password_file != NULL ? sqlt_password_file : "");
 	cfg.http[0] = '\0';
 	if (coll_server_start(&cfg, &srv, err, sizeof(err)) != 0) {
 		fail_msg("cannot start the collector: %s", err);
@@ -803,7 +775,7 @@ test_adopts_database_from_before(void **state)
 	const char *const names[] = { "reports_received", "verifications_failed" };
 	uint64_t          v[2];
 
-	raw_exec(db, before_sql_h);
+	sqlt_exec(db, before_sql_h);
 	fl_sql_close(db);
 
 	st = store_open();
@@ -863,20 +835,13 @@ main(int argc, char **argv)
 	};
 	int rc;
 
-	target        = argc > 1 ? argv[1] : getenv("FL_SQL_TEST_TARGET");
-	password_file = getenv("FL_SQL_TEST_PASSWORD_FILE");
-	if (target == NULL || target[0] == '\0') {
-		snprintf(lite_path, sizeof(lite_path), "/tmp/fl-notify-store-test-%d.db",
-		    (int) getpid());
-		target = lite_path;
-	}
-	pg = fl_sql_target_engine(target) == FL_SQL_PGSQL;
+	sqlt_choose(argc, argv, "notify-store-test");
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (pg) {
+	if (sqlt_pg) {
 		rc |= cmocka_run_group_tests(pg_tests, NULL, NULL);
 	} else {
 		rc |= cmocka_run_group_tests(lite_tests, NULL, NULL);
-		remove_lite();
+		sqlt_remove_lite();
 	}
 	return rc;
 }

@@ -23,35 +23,17 @@
 #include "sql.h"
 #include "sql_engine.h"
 #include "sql_migrate.h"
-
-static char        lite_path[64];
-static const char *target;
-static const char *password_file;
-static bool        pg;
+#include "sql_target.h"
 
 static fl_sql *
 open_db(bool readonly, int timeout_ms)
 {
-	fl_sql_opts o  = { .target = target,
-		 .password_file    = password_file,
-		 .readonly         = readonly,
-		 .timeout_ms       = timeout_ms,
-		 .app_name         = "faultline-sql-test" };
-	fl_sql     *db = NULL;
-	char        err[512];
-	int         rv = fl_sql_open(&o, &db, err, sizeof(err));
-	if (rv != FL_SQL_OK) {
-		fail_msg("cannot open %s: %s", target, err);
-	}
-	return db;
-}
-
-static void
-exec_ok(fl_sql *db, const char *sql)
-{
-	if (fl_sql_exec(db, sql) != FL_SQL_OK) {
-		fail_msg("%s: %s", sql, fl_sql_errmsg(db));
-	}
+	fl_sql_opts o = { .target = sqlt_target,
+		.password_file    = sqlt_password_file,
+		.readonly         = readonly,
+		.timeout_ms       = timeout_ms,
+		.app_name         = "faultline-sql-test" };
+	return sqlt_open(&o);
 }
 
 static fl_sql_stmt *
@@ -86,14 +68,14 @@ setup(void **state)
 {
 	(void) state;
 	fl_sql *db = open_db(false, 0);
-	exec_ok(db,
+	sqlt_exec(db,
 	    "DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS " FL_SQL_LEASE_TABLE
 	    "; DROP TABLE IF EXISTS fl_schema; DROP TABLE IF EXISTS m1;"
 	    " DROP TABLE IF EXISTS m2; DROP TABLE IF EXISTS applied");
-	exec_ok(db,
-	    pg ? "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, data BYTEA)"
-	       : "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, data BLOB)");
-	exec_ok(db,
+	sqlt_exec(db,
+	    sqlt_pg ? "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, data BYTEA)"
+	            : "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, data BLOB)");
+	sqlt_exec(db,
 	    "CREATE TABLE " FL_SQL_LEASE_TABLE " (id BIGINT PRIMARY KEY, epoch BIGINT NOT "
 	    "NULL); INSERT INTO " FL_SQL_LEASE_TABLE " (id, epoch) VALUES (1, 0)");
 	fl_sql_close(db);
@@ -349,7 +331,7 @@ test_errors(void **state)
 	fl_sql     *bad = NULL;
 	fl_sql_opts o   = { .target = "" };
 	assert_int_equal(fl_sql_open(&o, &bad, err, sizeof(err)), FL_SQL_ERROR);
-	o.target = pg ? "postgresql://app@127.0.0.1:1/nowhere" : "/nonexistent-dir/x/state.db";
+	o.target = sqlt_pg ? "postgresql://app@127.0.0.1:1/nowhere" : "/nonexistent-dir/x/state.db";
 	assert_int_equal(fl_sql_open(&o, &bad, err, sizeof(err)), FL_SQL_ERROR);
 	assert_null(bad);
 	assert_true(strlen(err) > 0);
@@ -364,7 +346,7 @@ test_fence(void **state)
 	fl_sql      *taker = open_db(false, 0);
 	fl_sql_stmt *ins   = prep_ok(db, "INSERT INTO t (id) VALUES ($1)");
 
-	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 1 WHERE id = 1");
+	sqlt_exec(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 1 WHERE id = 1");
 	fl_sql_set_fence(db, 1);
 	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
 	assert_int_equal(fl_sql_bind_int64(ins, 1, 1), FL_SQL_OK);
@@ -372,7 +354,7 @@ test_fence(void **state)
 	fl_sql_reset(ins);
 	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
 
-	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 2 WHERE id = 1");
+	sqlt_exec(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 2 WHERE id = 1");
 	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED);
 	assert_non_null(strstr(fl_sql_errmsg(db), "fenced"));
 	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED); // and stays so
@@ -387,7 +369,7 @@ test_fence(void **state)
 	assert_int_equal(count_rows(taker, "t"), 2);
 
 	fl_sql_set_fence(db, 0); // no fence
-	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 3 WHERE id = 1");
+	sqlt_exec(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 3 WHERE id = 1");
 	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
 	fl_sql_rollback(db);
 	fl_sql_finalize(ins);
@@ -427,15 +409,15 @@ test_busy_pg(void **state)
 	fl_sql_finalize(st);
 	assert_int_equal(count_rows(db, "t"), 0); // usable again
 
-	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 1 WHERE id = 1");
+	sqlt_exec(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 1 WHERE id = 1");
 	fl_sql_set_fence(db, 1);
 	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
 	assert_int_equal(
 	    fl_sql_exec(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 2 WHERE id = 1"),
 	    FL_SQL_EBUSY); // waits for the fenced transaction
-	exec_ok(db, "INSERT INTO t (id) VALUES (1)");
+	sqlt_exec(db, "INSERT INTO t (id) VALUES (1)");
 	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
-	exec_ok(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 2 WHERE id = 1");
+	sqlt_exec(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 2 WHERE id = 1");
 	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED);
 	assert_int_equal(count_rows(taker, "t"), 1);
 	fl_sql_close(taker);
@@ -480,7 +462,7 @@ test_broken_pg(void **state)
 
 	// Lost inside a transaction: the transaction is gone, nothing runs outside it until the
 	// caller rolls back.
-	exec_ok(killer, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 5 WHERE id = 1");
+	sqlt_exec(killer, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 5 WHERE id = 1");
 	fl_sql_set_fence(db, 5);
 	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
 	assert_int_equal(fl_sql_bind_int64(ins, 1, 1), FL_SQL_OK);
@@ -499,7 +481,7 @@ test_broken_pg(void **state)
 	assert_int_equal(count_rows(killer, "t"), 0); // nothing of it was written
 
 	// The fence holds on the new session.
-	exec_ok(killer, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 6 WHERE id = 1");
+	sqlt_exec(killer, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 6 WHERE id = 1");
 	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED);
 	fl_sql_set_fence(db, 6);
 	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
@@ -542,7 +524,7 @@ test_password_pg(void **state)
 	char        path[] = "/tmp/fl-sql-pw-XXXXXX";
 	char        err[512];
 	fl_sql     *db   = NULL;
-	fl_sql_opts o    = { .target = target, .password_file = path };
+	fl_sql_opts o    = { .target = sqlt_target, .password_file = path };
 	int         fd   = mkstemp(path);
 	const char  pw[] = "wrong-Secret-4711\n";
 
@@ -619,7 +601,7 @@ test_migrate(void **state)
 	assert_int_equal(fl_sql_schema_version(db, "lease"), 1);
 	assert_int_equal(count_rows(db, "applied"), 2);
 	assert_int_equal(count_rows(db, FL_SQL_LEASE_TABLE), 1);
-	exec_ok(db, "INSERT INTO m1 (id, w) VALUES (1, 'kept')");
+	sqlt_exec(db, "INSERT INTO m1 (id, w) VALUES (1, 'kept')");
 
 	assert_int_equal(fl_sql_migrate(db, "test", mig, 2), FL_SQL_OK); // nothing to do
 	assert_int_equal(count_rows(db, "applied"), 2);
@@ -670,7 +652,7 @@ test_migrate_refuses_newer(void **state)
 	fl_sql *ro;
 
 	assert_int_equal(fl_sql_migrate(db, "test", mig, 3), FL_SQL_OK);
-	exec_ok(db, "UPDATE fl_schema SET version = 9 WHERE component = 'test'");
+	sqlt_exec(db, "UPDATE fl_schema SET version = 9 WHERE component = 'test'");
 	assert_int_equal(fl_sql_migrate(db, "test", mig, 3), FL_SQL_ERROR);
 	assert_non_null(strstr(fl_sql_errmsg(db), "newer"));
 	assert_non_null(strstr(fl_sql_errmsg(db), "version 9"));
@@ -678,7 +660,7 @@ test_migrate_refuses_newer(void **state)
 	ro = open_db(true, 0);
 	assert_int_equal(fl_sql_migrate(ro, "test", mig, 3), FL_SQL_ERROR);
 	assert_non_null(strstr(fl_sql_errmsg(ro), "newer"));
-	exec_ok(db, "UPDATE fl_schema SET version = 3 WHERE component = 'test'");
+	sqlt_exec(db, "UPDATE fl_schema SET version = 3 WHERE component = 'test'");
 	assert_int_equal(fl_sql_migrate(ro, "test", mig, 3), FL_SQL_OK);
 	fl_sql_close(ro);
 	fl_sql_close(db);
@@ -695,7 +677,9 @@ race_migrate(void *arg)
 {
 	racer      *r  = arg;
 	fl_sql     *db = NULL;
-	fl_sql_opts o  = { .target = target, .password_file = password_file, .timeout_ms = 10000 };
+	fl_sql_opts o  = {
+		 .target = sqlt_target, .password_file = sqlt_password_file, .timeout_ms = 10000
+	};
 
 	r->rv = fl_sql_open(&o, &db, r->err, sizeof(r->err));
 	pthread_barrier_wait(r->go);
@@ -766,27 +750,14 @@ main(int argc, char **argv)
 	};
 	int rc;
 
-	target        = argc > 1 ? argv[1] : getenv("FL_SQL_TEST_TARGET");
-	password_file = getenv("FL_SQL_TEST_PASSWORD_FILE");
-	if (target == NULL || target[0] == '\0') {
-		snprintf(lite_path, sizeof(lite_path), "/tmp/fl-sql-test-%d.db", (int) getpid());
-		unlink(lite_path);
-		target = lite_path;
-	}
-	pg = fl_sql_target_engine(target) == FL_SQL_PGSQL;
+	sqlt_choose(argc, argv, "sql-test");
+	sqlt_remove_lite();
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (pg) {
+	if (sqlt_pg) {
 		rc |= cmocka_run_group_tests(pg_tests, NULL, NULL);
 	} else {
 		rc |= cmocka_run_group_tests(lite_tests, NULL, NULL);
 	}
-	if (target == lite_path) {
-		char p[80];
-		unlink(lite_path);
-		snprintf(p, sizeof(p), "%s-wal", lite_path);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", lite_path);
-		unlink(p);
-	}
+	sqlt_remove_lite();
 	return rc;
 }

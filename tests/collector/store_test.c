@@ -19,33 +19,19 @@
 #include "fl/names.h"
 #include "sql.h"
 #include "sql_migrate.h"
+#include "sql_target.h"
 #include "store.h"
 
 #ifndef FL_TEST_DATA
 #error "FL_TEST_DATA: the directory of tests/collector/data"
 #endif
 
-static char        dbpath[64];
-static const char *target; // dbpath, or the PostgreSQL database
-static bool        pg;
-
 static fl_sql_opts
 opts(bool readonly)
 {
-	return (fl_sql_opts) { .target = target,
-		.password_file         = getenv("FL_SQL_TEST_PASSWORD_FILE"),
-		.readonly              = readonly };
-}
-
-static void
-remove_sqlite_files(void)
-{
-	char p[80];
-	unlink(dbpath);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
+	return (fl_sql_opts) {
+		.target = sqlt_target, .password_file = sqlt_password_file, .readonly = readonly
+	};
 }
 
 // A database without the store's tables: a new file, or the PostgreSQL database emptied.
@@ -53,20 +39,13 @@ static int
 setup(void **state)
 {
 	(void) state;
-	if (!pg) {
-		remove_sqlite_files();
+	if (!sqlt_pg) {
+		sqlt_remove_lite();
 		return 0;
 	}
 	fl_sql_opts o  = opts(false);
-	fl_sql     *db = NULL;
-	char        err[512];
-	if (fl_sql_open(&o, &db, err, sizeof(err)) != FL_SQL_OK) {
-		fail_msg("cannot open %s: %s", target, err);
-	}
-	if (fl_sql_exec(db, "DROP TABLE IF EXISTS hosts, latest, history, fl_schema, fl_lease") !=
-	    FL_SQL_OK) {
-		fail_msg("cannot empty %s: %s", target, fl_sql_errmsg(db));
-	}
+	fl_sql     *db = sqlt_open(&o);
+	sqlt_exec(db, "DROP TABLE IF EXISTS hosts, latest, history, fl_schema, fl_lease");
 	fl_sql_close(db);
 	return 0;
 }
@@ -75,8 +54,8 @@ static int
 teardown(void **state)
 {
 	(void) state;
-	if (!pg) {
-		remove_sqlite_files();
+	if (!sqlt_pg) {
+		sqlt_remove_lite();
 	}
 	return 0;
 }
@@ -88,7 +67,7 @@ open_store(bool readonly)
 	char        err[512];
 	fl_sql_opts o = opts(readonly);
 	if (coll_store_open(&o, &st, err, sizeof(err)) != 0) {
-		fail_msg("cannot open the store on %s: %s", target, err);
+		fail_msg("cannot open the store on %s: %s", sqlt_target, err);
 	}
 	return st;
 }
@@ -421,7 +400,8 @@ test_adopt_database_before_migrations(void **state)
 	(void) state;
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "cp %s/collector-before-migrations.db %s", FL_TEST_DATA, dbpath);
+	snprintf(
+	    cmd, sizeof(cmd), "cp %s/collector-before-migrations.db %s", FL_TEST_DATA, sqlt_target);
 	assert_int_equal(system(cmd), 0);
 
 	for (int round = 0; round < 2; round++) { // adopted, then opened as usual
@@ -509,7 +489,7 @@ test_open_failure(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest lite_tests[] = {
 		cmocka_unit_test_setup_teardown(
@@ -529,14 +509,9 @@ main(void)
 	};
 	int rc;
 
-	snprintf(dbpath, sizeof(dbpath), "/tmp/coll-store-test-%d.db", (int) getpid());
-	target = getenv("FL_SQL_TEST_TARGET");
-	if (target == NULL || target[0] == '\0') {
-		target = dbpath;
-	}
-	pg = fl_sql_target_engine(target) == FL_SQL_PGSQL;
+	sqlt_choose(argc, argv, "coll-store-test");
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (pg) {
+	if (sqlt_pg) {
 		rc |= cmocka_run_group_tests(pg_tests, NULL, NULL);
 	} else {
 		rc |= cmocka_run_group_tests(lite_tests, NULL, NULL);
