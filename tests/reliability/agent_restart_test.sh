@@ -13,8 +13,6 @@ source "$FL_SOURCE/tests/reliability/lib.sh"
 
 fl_init
 rel_start_flip
-served() { cat "$FLIP_COUNT"; }
-at_least_served() { [[ $(served) -ge $1 ]]; }
 fl_collector_conf "$FL_TMP/collector.conf" # not started yet
 SPOOL=$FL_TMP/a1.state/spool
 

@@ -15,8 +15,6 @@ source "$FL_SOURCE/tests/reliability/lib.sh"
 
 fl_init
 rel_start_flip
-served() { cat "$FLIP_COUNT"; }
-at_least_served() { [[ $(served) -ge $1 ]]; }
 
 # Two collectors on one state file (fl_collector_conf sets FL_STATE for both).
 fl_collector_conf "$FL_TMP/a.conf"

@@ -10,6 +10,10 @@ rel_start_flip() {
 	echo 0 >"$FLIP_COUNT"
 }
 
+# served: how many requests the flip app has answered; at_least_served N: true from N on.
+served() { cat "$FLIP_COUNT"; }
+at_least_served() { [[ $(served) -ge $1 ]]; }
+
 # rel_flip_agent NAME: an agent probing the flip app every second with a big spool.
 rel_flip_agent() {
 	fl_agent_conf "$FL_TMP/$1.conf" "$1"
