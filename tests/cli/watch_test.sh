@@ -78,6 +78,13 @@ pane_lacks() {
 }
 
 # --- 2. the view --------------------------------------------------------------------------
+# The view's EVENT table lists history; whether a first healthy round leaves an event depends on
+# whether the collector's first verdict ran before it. One failing round and back always does.
+probe_is() { fl_cli_json status | jq -e --arg s "$1" '.hosts[0].probes[0].status == $s' >/dev/null; }
+fl_app_mode app 503
+wait_for "app1's probe failing" 20 probe_is fail
+fl_app_mode app ok
+wait_for "app1's probe ok again" 20 probe_is ok
 start_view live --interval 300ms
 wait_for "verdict, grid and events on screen" 20 pane_has live "faultline watch" "HEALTHY" \
 	"HOST" "app1" "web" "ok" "EVENT"
