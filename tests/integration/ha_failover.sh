@@ -57,13 +57,7 @@ for h in "${HOSTS[@]}"; do
 	fl_agent_conf "$FL_TMP/$h.conf" "$h" 1.0
 	sed -i -e "s#^collector = .*#collector = $R1, $R2#" -e "s#^survey = .*#survey = $S1, $S2#" \
 		"$FL_TMP/$h.conf"
-	cat >>"$FL_TMP/$h.conf" <<-EOF
-
-		[http "app"]
-		url = http://127.0.0.1:$FL_APP_PORT/health
-		expect_status = 200
-		timeout = 2s
-	EOF
+	fl_conf_app_probe >>"$FL_TMP/$h.conf"
 	fl_start_agent "$h"
 done
 

@@ -46,18 +46,9 @@ awk '/^\[mysql/ { exit } { print }' "$FL_SOURCE/deploy/demo/release-1.0.expect" 
 for h in app1 app2; do
 	fl_start_app "app-$h"
 	fl_agent_conf "$FL_TMP/$h.conf" "$h" 1.0
-	cat >>"$FL_TMP/$h.conf" <<-EOF
-		expectations = $FL_TMP/1.0.expect
-
-		[http "app"]
-		url = http://127.0.0.1:$FL_APP_PORT/health
-		timeout = 2s
-
-		[postgres "orders"]
-		conninfo = host=127.0.0.1 port=$FL_PG_PORT dbname=orders user=app
-		password_file = $FL_PG_PASSWORD_FILE
-		timeout = 3s
-	EOF
+	echo "expectations = $FL_TMP/1.0.expect" >>"$FL_TMP/$h.conf"
+	fl_conf_app_probe >>"$FL_TMP/$h.conf"
+	fl_conf_orders_probe >>"$FL_TMP/$h.conf"
 done
 # app2 goes by a hostile name and has a probe named like markup.
 sed -i "s|^name = app2\$|name = $HOSTILE_HOST|" "$FL_TMP/app2.conf"

@@ -354,5 +354,19 @@ fl_app_mode() {
 	mv "$FL_TMP/$1.mode.tmp" "$FL_TMP/$1.mode"
 }
 
+# fl_conf_app_probe: prints an agent config section probing the demo app at $FL_APP_PORT
+# ([http "app"], 200 expected, 2 s timeout); fl_conf_orders_probe: one checking the test's
+# PostgreSQL database orders as user app ([postgres "orders"], 3 s timeout). Each starts with a
+# blank line, to append after other sections: fl_conf_app_probe >>CONF.
+fl_conf_app_probe() {
+	printf '\n[http "app"]\nurl = http://127.0.0.1:%s/health\nexpect_status = 200\ntimeout = 2s\n' \
+		"${FL_APP_PORT:?start the app first}"
+}
+fl_conf_orders_probe() {
+	printf '\n[postgres "orders"]\nconninfo = host=127.0.0.1 port=%s dbname=orders user=app\n' \
+		"${FL_PG_PORT:?start PostgreSQL first}"
+	printf 'password_file = %s\ntimeout = 3s\n' "$FL_PG_PASSWORD_FILE"
+}
+
 # fl_http_get URL: prints the body; fails unless the answer is 2xx.
 fl_http_get() { curl -sSf --max-time 3 "$1"; }

@@ -29,13 +29,7 @@ fl_start_collector
 for h in app1 app2; do
 	fl_start_app "app-$h"
 	fl_agent_conf "$FL_TMP/$h.conf" "$h" 1.0
-	cat >>"$FL_TMP/$h.conf" <<-EOF
-
-		[http "app"]
-		url = http://127.0.0.1:$FL_APP_PORT/health
-		expect_status = 200
-		timeout = 2s
-	EOF
+	fl_conf_app_probe >>"$FL_TMP/$h.conf"
 	fl_start_agent "$h"
 done
 

@@ -59,19 +59,9 @@ for h in app1 app2; do
 	fl_start_app "app-$h"
 	cp "$FL_TMP/r1.0.expect" "$FL_TMP/$h.expect"
 	fl_agent_conf "$FL_TMP/$h.conf" "$h" 1.0
-	cat >>"$FL_TMP/$h.conf" <<-EOF
-		expectations = $FL_TMP/$h.expect
-
-		[http "app"]
-		url = http://127.0.0.1:$FL_APP_PORT/health
-		expect_status = 200
-		timeout = 2s
-
-		[postgres "orders"]
-		conninfo = host=127.0.0.1 port=$FL_PG_PORT dbname=orders user=app
-		password_file = $FL_PG_PASSWORD_FILE
-		timeout = 3s
-	EOF
+	echo "expectations = $FL_TMP/$h.expect" >>"$FL_TMP/$h.conf"
+	fl_conf_app_probe >>"$FL_TMP/$h.conf"
+	fl_conf_orders_probe >>"$FL_TMP/$h.conf"
 	fl_start_agent "$h"
 done
 
