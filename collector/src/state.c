@@ -145,20 +145,66 @@ rare_same(const Fl__ProbeResult *held, const Fl__ProbeResult *r)
 	return true;
 }
 
-static coll_probe_more *
-probe_more(coll_probe *p)
+// What p's shared record holds (NULL: none).
+static const char *
+more_addrs(const coll_probe *p)
 {
-	if (p->more == NULL) {
-		p->more = calloc(1, sizeof(*p->more));
-	}
-	return p->more;
+	return p->more != NULL ? p->more->addrs : NULL;
+}
+
+static const char *
+more_prev(const coll_probe *p)
+{
+	return p->more != NULL ? p->more->addrs_prev : NULL;
+}
+
+static void **
+more_rare(const coll_probe *p)
+{
+	return p->more != NULL ? p->more->rare : NULL;
 }
 
 // The decoded rare block p holds; NULL: none.
 static const Fl__ProbeResult *
 probe_rare(const coll_probe *p)
 {
-	return p->more != NULL && p->more->rare != NULL ? *p->more->rare : NULL;
+	void **rare = more_rare(p);
+	return rare != NULL ? *rare : NULL;
+}
+
+// Releases what a coll_probe_more record refers to: its last holder let it go.
+static void
+more_release(void *arg, const void *rec)
+{
+	coll_state            *s = arg;
+	const coll_probe_more *m = rec;
+	coll_intern_put(s->strings, m->addrs);
+	coll_intern_put(s->strings, m->addrs_prev);
+	coll_intern_block_put(s->rare, m->rare, rare_free);
+}
+
+// Makes p's shared part the record of (addrs, addrs_prev, rare), references the caller keeps
+// (a new record takes its own), and releases the record p held. All three NULL: none. 0, or
+// -1 when out of memory (p unchanged).
+static int
+more_set(coll_state *s, coll_probe *p, const char *addrs, const char *addrs_prev, void **rare)
+{
+	const coll_probe_more *m = NULL;
+	if (addrs != NULL || addrs_prev != NULL || rare != NULL) {
+		coll_probe_more key = { .addrs = addrs, .addrs_prev = addrs_prev, .rare = rare };
+		bool            is_new;
+		if ((m = coll_intern_rec_get(s->mores, &key, sizeof(key), &is_new)) == NULL) {
+			return -1;
+		}
+		if (is_new) {
+			coll_intern_ref(addrs);
+			coll_intern_ref(addrs_prev);
+			coll_intern_block_ref(rare);
+		}
+	}
+	coll_intern_rec_put(s->mores, p->more, more_release, s);
+	p->more = m;
+	return 0;
 }
 
 // Makes p's result a copy of r (r stays the caller's): strings from s->strings, the rare block
@@ -176,11 +222,8 @@ result_store(coll_state *s, coll_probe *p, const Fl__ProbeResult *r)
 	bool                              keep_rare = rare_same(held, r);
 	int                               err       = 0;
 
-	if (!keep_rare && ((rare = rare_block(s->rare, r, &err)) != NULL || err != 0)) {
-		if (err != 0 || probe_more(p) == NULL) {
-			coll_intern_block_put(s->rare, rare, rare_free); // accepts NULL
-			return -1;
-		}
+	if (!keep_rare && (rare = rare_block(s->rare, r, &err)) == NULL && err != 0) {
+		return -1;
 	}
 	const Fl__ProbeResult *from = keep_rare ? held : rare != NULL ? *rare : NULL;
 	for (unsigned i = 0; i < md->n_fields; i++) {
@@ -209,14 +252,14 @@ result_store(coll_state *s, coll_probe *p, const Fl__ProbeResult *r)
 		p->timing.base.unknown_fields   = NULL;
 		n.timing                        = &p->timing;
 	}
+	if (!keep_rare && more_set(s, p, more_addrs(p), more_prev(p), rare) != 0) {
+		goto undo;
+	}
+	coll_intern_block_put(s->rare, rare, rare_free); // p's record holds its own (NULL: none)
 	for (unsigned i = 0; i < md->n_fields; i++) {
 		if (fresh[i]) {
 			coll_intern_put(t, *(char **) field_at(old, &md->fields[i]));
 		}
-	}
-	if (!keep_rare && p->more != NULL) {
-		coll_intern_block_put(s->rare, p->more->rare, rare_free);
-		p->more->rare = rare;
 	}
 	p->res       = n;
 	p->view.last = &p->res;
@@ -243,13 +286,9 @@ probe_fini(coll_state *s, coll_probe *p)
 			coll_intern_put(t, *(char **) field_at(&p->res, f));
 		}
 	}
-	coll_intern_put(t, p->release_at_fail);
-	if (p->more != NULL) {
-		coll_intern_put(t, p->more->addrs);
-		coll_intern_put(t, p->more->addrs_prev);
-		coll_intern_block_put(s->rare, p->more->rare, rare_free);
-		free(p->more);
-	}
+	coll_intern_put(t, p->view.release_at_fail);
+	coll_intern_rec_put(s->mores, p->more, more_release, s);
+	p->more = NULL;
 }
 
 // ---- hosts ----------------------------------------------------------------------------------
@@ -382,6 +421,7 @@ coll_state_init(coll_state *s, int64_t now_us)
 	s->latency          = coll_latency_new();
 	s->strings          = coll_intern_new(); // NULL: every report is out of memory
 	s->rare             = coll_intern_new();
+	s->mores            = coll_intern_new();
 }
 
 void
@@ -397,6 +437,7 @@ coll_state_fini(coll_state *s)
 	coll_latency_free(s->latency);
 	coll_intern_free(s->strings);
 	coll_intern_free(s->rare);
+	coll_intern_free(s->mores);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -412,11 +453,13 @@ coll_state_adopt(coll_state *dst, coll_state *src)
 	free(dst->verdict_summary);
 	// The hosts hold their strings and blocks in src's tables: those move with them; src takes
 	// dst's, empty now, and frees them with its fini.
-	struct coll_intern *strings = dst->strings, *rare = dst->rare;
+	struct coll_intern *strings = dst->strings, *rare = dst->rare, *mores = dst->mores;
 	dst->strings             = src->strings;
 	dst->rare                = src->rare;
+	dst->mores               = src->mores;
 	src->strings             = strings;
 	src->rare                = rare;
+	src->mores               = mores;
 	dst->hosts               = src->hosts;
 	dst->n_hosts             = src->n_hosts;
 	dst->cap_hosts           = src->cap_hosts;
@@ -513,10 +556,9 @@ host_views_sync(coll_host *h)
 		if (p->res.timing != NULL) {
 			p->res.timing = &p->timing;
 		}
-		p->view.baseline_us     = p->ok_samples >= 3 ? p->baseline_us : 0;
-		p->view.release_at_fail = fl_str_or_empty(p->release_at_fail);
-		p->view.recent          = &p->recent;
-		p->view.addrs_prev      = p->more != NULL ? p->more->addrs_prev : NULL;
+		p->view.baseline_us = p->ok_samples >= 3 ? p->baseline_us : 0;
+		p->view.recent      = &p->recent;
+		p->view.addrs_prev  = more_prev(p);
 	}
 }
 
@@ -679,38 +721,33 @@ seq_check(coll_host *h, const Fl__Report *r)
 // Notes a change of the name's answer: 1 when it changed (history event added), 0 when not,
 // -1 when out of memory.
 static int
-addrs_observe(coll_intern *strings, coll_host *h, coll_probe *p, const Fl__ProbeResult *res,
-    int64_t at, int64_t agent_time, coll_ops *ops)
+addrs_observe(coll_state *s, coll_host *h, coll_probe *p, const Fl__ProbeResult *res, int64_t at,
+    int64_t agent_time, coll_ops *ops)
 {
 	char now[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
 	if (res->n_addresses == 0 || res->resolved_name == NULL || res->resolved_name[0] == '\0') {
 		return 0; // no answer this round (a failure is its own class): keep the last one
 	}
 	corr_addresses_text(res, now, sizeof(now));
-	coll_probe_more *m = probe_more(p);
-	if (m == NULL) {
+	const char *held = more_addrs(p); // stays valid: the new record refers to it
+	if (held != NULL && strcmp(held, now) == 0) {
+		return 0;
+	}
+	const char *a = coll_intern_get(s->strings, now);
+	if (a == NULL) {
 		return -1;
 	}
-	if (m->addrs == NULL) {
-		return coll_intern_set(strings, &m->addrs, now) < 0
-		    ? -1
-		    : 0; // the first answer is not a change
-	}
-	if (strcmp(m->addrs, now) == 0) {
-		return 0;
+	int rc = more_set(s, p, a, held != NULL ? held : more_prev(p), more_rare(p));
+	coll_intern_put(s->strings, a); // p's record holds its own
+	if (rc != 0 || held == NULL) {
+		return rc; // the first answer is not a change
 	}
 	char detail[FL_WIRE_MAX_DETAIL];
 	snprintf(detail, sizeof(detail), "%.120s moved from %.180s to %.180s", res->resolved_name,
-	    m->addrs, now);
-	coll_intern_put(strings, m->addrs_prev);
-	m->addrs_prev            = m->addrs; // the reference moves
-	m->addrs                 = NULL;
+	    held, now);
 	p->view.addrs_changed_us = at;
-	if (coll_intern_set(strings, &m->addrs, now) < 0) {
-		return -1;
-	}
 	return add_event(ops, at, h->name, FL__HISTORY_KIND__HISTORY_KIND_DNS, p->res.name,
-	           m->addrs_prev, m->addrs, 0, detail, agent_time) == 0
+	           p->more->addrs_prev, p->more->addrs, 0, detail, agent_time) == 0
 	    ? 1
 	    : -1;
 }
@@ -744,7 +781,7 @@ apply_result(coll_state *s, coll_host *h, const Fl__ProbeResult *res, size_t i, 
 	// comes marked in progress when the next run has begun: it is new, and counts.
 	bool repeat = res->in_progress_ms != 0 && !transition && p->view.last != NULL &&
 	    res->started_us != 0 && res->started_us == p->res.started_us;
-	int moved = addrs_observe(t, h, p, res, at, agent_time, ops);
+	int moved = addrs_observe(s, h, p, res, at, agent_time, ops);
 	if (moved < 0) {
 		return -1;
 	}
@@ -768,28 +805,28 @@ apply_result(coll_state *s, coll_host *h, const Fl__ProbeResult *res, size_t i, 
 		p->view.consecutive_ok = 0;
 		if (p->view.failing_since_us == 0) {
 			p->view.failing_since_us = at;
-			coll_intern_put(t, p->release_at_fail);
-			p->release_at_fail =
+			coll_intern_put(t, p->view.release_at_fail);
+			p->view.release_at_fail =
 			    coll_intern_get(t, h->release); // NULL on ENOMEM: read as ""
 		}
 	} else {
 		p->view.consecutive_ok++;
 		p->view.consecutive_fail = 0;
 		p->view.failing_since_us = 0;
-		coll_intern_put(t, p->release_at_fail);
-		p->release_at_fail = NULL;
-		int64_t d          = (int64_t) res->duration_us;
+		coll_intern_put(t, p->view.release_at_fail);
+		p->view.release_at_fail = NULL;
+		int64_t d               = (int64_t) res->duration_us;
 		if (new_status == FL__STATUS__STATUS_OK && d > 0 && !slow) {
 			// EWMA with weight 1/8: follows a real shift in a few dozen rounds, ignores
 			// one odd sample. Only healthy, not slow rounds count, so a slow spell does
 			// not become normal (it would stop looking slow after ~3 rounds).
-			p->baseline_us =
-			    p->ok_samples == 0 ? d : p->baseline_us + (d - p->baseline_us) / 8;
-			p->ok_samples++;
+			int64_t b      = p->baseline_us;
+			p->baseline_us = (uint32_t) (p->ok_samples == 0 ? d : b + (d - b) / 8);
+			p->ok_samples += p->ok_samples < 3;
 		} else if (new_status == FL__STATUS__STATUS_OK && d > 0 &&
 		    p->view.consecutive_slow >= COLL_SLOW_ADOPT_ROUNDS) {
 			// Slow for so long that it is the new normal (a moved server, a new route).
-			p->baseline_us           = d;
+			p->baseline_us           = (uint32_t) d;
 			p->ok_samples            = 3;
 			p->view.consecutive_slow = 0;
 		}
@@ -1748,13 +1785,13 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	coll_probe *p  = probe_get(s->strings, h, row->probe, h->n_probes, &created);
 	int         rc = p != NULL ? result_store(s, p, res) : -1;
 	if (rc == 0 && res->n_addresses > 0) {
-		char             buf[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
-		coll_probe_more *m = probe_more(p);
-		if (m == NULL ||
-		    coll_intern_set(
-		        s->strings, &m->addrs, corr_addresses_text(res, buf, sizeof(buf))) < 0) {
+		char        buf[FL_WIRE_MAX_ADDRS * (FL_WIRE_MAX_ADDR + 2)];
+		const char *a =
+		    coll_intern_get(s->strings, corr_addresses_text(res, buf, sizeof(buf)));
+		if (a == NULL || more_set(s, p, a, more_prev(p), more_rare(p)) != 0) {
 			rc = -1;
 		}
+		coll_intern_put(s->strings, a); // p's record holds its own
 	}
 	fl__probe_result__free_unpacked(res, NULL);
 	if (rc != 0) {
@@ -1768,8 +1805,8 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 		// The streak length is unknown after a restart; one is the honest lower bound.
 		p->view.consecutive_fail = 1;
 		p->view.failing_since_us = row->since_us;
-		coll_intern_put(s->strings, p->release_at_fail);
-		p->release_at_fail = coll_intern_get(s->strings, h->release);
+		coll_intern_put(s->strings, p->view.release_at_fail);
+		p->view.release_at_fail = coll_intern_get(s->strings, h->release);
 	} else {
 		p->view.consecutive_ok = 1;
 	}

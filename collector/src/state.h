@@ -114,9 +114,11 @@ typedef struct coll_stats {
 
 // What a probe holds beyond the common case: a name's answers, and the latest result's
 // repeated fields and fields unknown to this collector (a newer agent's), kept so status and
-// the latest row carry them. Allocated only for a probe that has any. The answers are interned
-// strings and the block is shared (state_intern.h): every host whose probe resolved the same
-// name to the same addresses holds one copy.
+// the latest row carry them. Held only by a probe that has any, and shared: a record is one
+// stored copy per distinct content (coll_state.mores, state_intern.h), so every host whose probe
+// resolved the same name to the same addresses (and has the same rare block) holds one pointer
+// to one record. A record never changes; a probe whose part changes takes another. The record
+// owns one reference to each of its three (released with its last holder).
 typedef struct coll_probe_more {
 	const char *addrs;      // the name's last answer, "10.0.0.5, 10.0.0.9"; NULL = none yet
 	const char *addrs_prev; // the answer before it changed; NULL = never changed
@@ -126,21 +128,23 @@ typedef struct coll_probe_more {
 
 // One probe of a host: the latest result and what is known about its recent rounds. Memory per
 // probe is what sizes a collector (docs/benchmarks/scale.md), so nothing is held twice: view
-// is what the correlation reads and the one home of the counters it reads; its pointers point
-// into this probe (last = &res, recent = &recent, ...) and are refreshed whenever the probe
+// is what the correlation reads and the one home of the counters it reads (and of the release
+// when the streak began, view.release_at_fail: interned, NULL when not failing); its pointers
+// point into this probe (last = &res, recent = &recent, ...) and are refreshed whenever the probe
 // moves or changes (host_views_sync in state.c). The result's strings are shared through the
 // state's string table (state_intern.h): every host probing the same target holds one copy.
+// Members are ordered largest first so the record has no padding between them.
 typedef struct coll_probe {
-	corr_probe      view;     // first: corr_host.probes steps over coll_probes (probe_size)
-	Fl__ProbeResult res;      // the latest result (name = the probe's name); strings interned
-	Fl__Timing      timing;   // res.timing points here when the result had one
-	corr_window     recent;   // the last CORR_WINDOW rounds
-	int64_t         since_us; // last transition
-	int64_t         baseline_us; // EWMA of duration_us while ok and not slow (view shows it
-	                             // once ok_samples >= 3)
-	uint32_t         ok_samples;
-	const char      *release_at_fail; // interned; NULL when not failing
-	coll_probe_more *more;            // NULL: no answers, repeated or unknown fields
+	corr_probe             view; // first: corr_host.probes steps over coll_probes (probe_size)
+	Fl__ProbeResult        res; // the latest result (name = the probe's name); strings interned
+	Fl__Timing             timing;   // res.timing points here when the result had one
+	corr_window            recent;   // the last CORR_WINDOW rounds
+	int64_t                since_us; // last transition
+	const coll_probe_more *more;     // shared (see above); NULL: no answers, repeated or
+	                                 // unknown fields
+	uint32_t baseline_us; // EWMA of duration_us (a uint32) while ok and not slow: within the
+	                      // range of its samples; the view shows it once ok_samples >= 3
+	uint8_t ok_samples;   // samples in baseline_us, counted up to 3 (all that is asked of it)
 } coll_probe;
 
 typedef struct coll_host {
@@ -196,10 +200,11 @@ typedef struct coll_state {
 	// init: not counted) and the open findings of the last diagnosis by Fl__Verdict.
 	struct coll_latency *latency;
 	uint32_t             findings[6];
-	// The one copy of each string the hosts and probes hold, and of each distinct block of a
-	// result's rare fields (state_intern.h).
+	// The one copy of each string the hosts and probes hold, of each distinct block of a
+	// result's rare fields and of each distinct coll_probe_more (state_intern.h).
 	struct coll_intern *strings;
 	struct coll_intern *rare;
+	struct coll_intern *mores; // the probes' shared coll_probe_more records
 	// Called with every diagnosis coll_state_record_verdict makes (the notifier,
 	// notify.h); r is borrowed for the call. NULL: nobody listens.
 	void (*on_diagnosis)(

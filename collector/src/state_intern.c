@@ -28,6 +28,10 @@ struct coll_intern {
 
 static const char empty[] = "";
 
+// Records are handed out at text: pointers stored in them must be aligned (malloc aligns the
+// entry itself).
+_Static_assert(offsetof(entry, text) % sizeof(void *) == 0, "records must be pointer-aligned");
+
 static entry *
 entry_of(const char *s)
 {
@@ -209,6 +213,46 @@ coll_intern_block_put(coll_intern *t, void **slot, void (*free_value)(void *))
 	if (slot != NULL) {
 		entry_put(t, entry_of_value(slot), free_value);
 	}
+}
+
+const char *
+coll_intern_ref(const char *s)
+{
+	if (s != NULL && s != empty && s[0] != '\0') {
+		entry_of(s)->refs++;
+	}
+	return s;
+}
+
+void **
+coll_intern_block_ref(void **slot)
+{
+	if (slot != NULL) {
+		entry_of_value(slot)->refs++;
+	}
+	return slot;
+}
+
+const void *
+coll_intern_rec_get(coll_intern *t, const void *rec, size_t len, bool *is_new)
+{
+	entry *e = t != NULL ? entry_get(t, rec, len) : NULL;
+	*is_new  = e != NULL && e->refs == 1;
+	return e != NULL ? e->text : NULL;
+}
+
+void
+coll_intern_rec_put(
+    coll_intern *t, const void *rec, void (*on_last)(void *arg, const void *rec), void *arg)
+{
+	if (rec == NULL) {
+		return;
+	}
+	entry *e = entry_of((const char *) rec);
+	if (e->refs == 1 && on_last != NULL) {
+		on_last(arg, rec);
+	}
+	entry_put(t, e, NULL);
 }
 
 int

@@ -1117,8 +1117,6 @@ assert_views_current(const coll_host *h)
 		assert_ptr_equal(v->recent, &p->recent);
 		assert_true(p->res.timing == NULL || p->res.timing == &p->timing);
 		assert_int_equal(v->baseline_us, p->ok_samples >= 3 ? p->baseline_us : 0);
-		assert_string_equal(
-		    v->release_at_fail, p->release_at_fail ? p->release_at_fail : "");
 		assert_ptr_equal(v->addrs_prev, p->more != NULL ? p->more->addrs_prev : NULL);
 	}
 }
