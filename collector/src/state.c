@@ -293,14 +293,13 @@ probe_fini(coll_state *s, coll_probe *p)
 
 // ---- hosts ----------------------------------------------------------------------------------
 
+// labels_text of a host reported with no labels: nothing allocated for them.
+static char no_labels[] = "";
+
 static void
 labels_free(coll_host *h)
 {
-	for (size_t i = 0; i < h->n_labels; i++) {
-		free(h->labels[i]);
-	}
-	free(h->labels);
-	free(h->labels_text);
+	free(h->labels); // the text is in the same block (or no_labels)
 	h->labels      = NULL;
 	h->n_labels    = 0;
 	h->labels_text = NULL;
@@ -311,9 +310,7 @@ labels_free(coll_host *h)
 static int
 labels_set(coll_host *h, const char *const *v, size_t n)
 {
-	size_t len = 1;
-	char **nv;
-	char  *text;
+	size_t text = 0;
 
 	if (h->labels_text != NULL && n == h->n_labels) {
 		size_t i = 0;
@@ -324,35 +321,36 @@ labels_set(coll_host *h, const char *const *v, size_t n)
 			return 0;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		len += strlen(v[i]) + 1;
+	if (n == 0) {
+		labels_free(h);
+		h->labels_text = no_labels;
+		return 1;
 	}
-	nv   = calloc(n ? n : 1, sizeof(*nv));
-	text = malloc(len);
-	if (nv == NULL || text == NULL) {
-		free(nv);
-		free(text);
+	for (size_t i = 0; i < n; i++) {
+		text += strlen(v[i]) + 1;
+	}
+	// One block: the pointers, each label, then the labels joined (as long as the labels).
+	char **nv = malloc(n * sizeof(*nv) + 2 * text);
+	if (nv == NULL) {
 		return -1;
 	}
-	text[0] = '\0';
+	char *at = (char *) (nv + n), *joined = at + text, *j = joined;
 	for (size_t i = 0; i < n; i++) {
-		if ((nv[i] = strdup(v[i])) == NULL) {
-			while (i-- > 0) {
-				free(nv[i]);
-			}
-			free(nv);
-			free(text);
-			return -1;
-		}
+		size_t len = strlen(v[i]);
+		memcpy(at, v[i], len + 1);
+		nv[i] = at;
+		at += len + 1;
 		if (i > 0) {
-			strcat(text, ",");
+			*j++ = ',';
 		}
-		strcat(text, v[i]);
+		memcpy(j, v[i], len);
+		j += len;
 	}
+	*j = '\0';
 	labels_free(h);
 	h->labels      = nv;
-	h->n_labels    = n;
-	h->labels_text = text;
+	h->n_labels    = (uint32_t) n;
+	h->labels_text = joined;
 	return 1;
 }
 
@@ -403,7 +401,6 @@ host_free(coll_state *s, coll_host *h)
 		probe_fini(s, &h->probes[i]);
 	}
 	free(h->probes);
-	free(h->name);
 	coll_intern_put(t, h->release);
 	coll_intern_put(t, h->previous_release);
 	coll_intern_put(t, h->agent_version);
@@ -533,10 +530,12 @@ host_add(coll_state *s, const char *name)
 		s->hosts     = v;
 		s->cap_hosts = cap;
 	}
-	if ((h = calloc(1, sizeof(*h))) == NULL || (h->name = strdup(name)) == NULL) {
-		free(h);
+	size_t len  = strlen(name);
+	size_t size = offsetof(coll_host, name) + len + 1;
+	if ((h = calloc(1, size > sizeof(*h) ? size : sizeof(*h))) == NULL) {
 		return NULL;
 	}
+	memcpy(h->name, name, len + 1);
 	s->hosts[s->n_hosts++] = h;
 	index_put(s->index, s->index_cap, h);
 	return h;
@@ -575,7 +574,7 @@ probes_reserve(coll_host *h, size_t cap)
 		return -1;
 	}
 	h->probes     = v;
-	h->cap_probes = cap;
+	h->cap_probes = (uint32_t) cap;
 	host_views_sync(h); // the probes moved
 	return 0;
 }
@@ -878,7 +877,7 @@ drop_absent_probes(coll_state *s, coll_host *h, const bool *carried, coll_ops *o
 		coll_ops_drop_latest(ops, h->name, p->res.name);
 		probe_fini(s, p);
 	}
-	h->n_probes = k;
+	h->n_probes = (uint32_t) k;
 }
 
 // Feeds one observation of sent_us - now (= skew - transit delay) into the host's skew
@@ -1476,7 +1475,7 @@ static int
 host_state(const coll_host *h, Fl__HostState *hs)
 {
 	fl__host_state__init(hs);
-	hs->host               = h->name;
+	hs->host               = (char *) h->name; // packed only
 	hs->release            = (char *) fl_str_or_empty(h->release);
 	hs->agent_version      = (char *) fl_str_or_empty(h->agent_version);
 	hs->interval_ms        = h->interval_ms;
@@ -1781,7 +1780,7 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 		fl__probe_result__free_unpacked(res, NULL);
 		return 0; // a blob of another probe: as unreadable
 	}
-	h->restored_bytes += row->result_len;
+	h->restored_bytes += (uint32_t) row->result_len;
 	coll_probe *p  = probe_get(s->strings, h, row->probe, h->n_probes, &created);
 	int         rc = p != NULL ? result_store(s, p, res) : -1;
 	if (rc == 0 && res->n_addresses > 0) {

@@ -147,8 +147,10 @@ typedef struct coll_probe {
 	uint8_t ok_samples;   // samples in baseline_us, counted up to 3 (all that is asked of it)
 } coll_probe;
 
+// A host. Members are grouped by size (8-byte, then 4-byte, then flags) so the record has no
+// padding, and the name is allocated with it: a host is one allocation besides its probes and
+// labels (docs/benchmarks/scale.md).
 typedef struct coll_host {
-	char       *name;
 	const char *release; // these four interned (state_intern.h); NULL until known
 	const char *previous_release;
 	const char *agent_version;
@@ -156,30 +158,34 @@ typedef struct coll_host {
 	int64_t     release_since_us;
 	int64_t     first_seen_us;
 	int64_t     last_seen_us;
-	int64_t     stale_ref_us;    // last_seen, or the collector's start for restored hosts
-	int64_t     seen_written_us; // when last_seen last went to SQLite
-	bool        seen_dirty;
+	int64_t     stale_ref_us;       // last_seen, or the collector's start for restored hosts
+	int64_t     seen_written_us;    // when last_seen last went to SQLite
 	int64_t     clock_skew_us;      // robust estimate (see above); what status shows
-	bool        skew_known;         // clock_skew_us holds an estimate
 	int64_t     skew_at_us;         // when the estimate was last updated (collector clock)
-	uint32_t    delayed_run;        // delayed reports in a row
-	int64_t     delayed_since_us;   // arrival of the first of them
+	int64_t     delayed_since_us;   // arrival of the first of the delayed reports in a row
 	int64_t     round_us;           // observed round length (0 = unknown)
 	int64_t     max_round_us;       // the agent's announced longest round (0 = not sent)
 	int64_t     last_round_started; // agent clock, of seq last_seq
-	uint32_t    interval_ms;
 	uint64_t    boot_id;
 	uint64_t    last_seq;
 	uint64_t    seq_window; // bit i: last_seq - i was applied
 	uint64_t    spool_dropped;
-	bool        stale;
-	char      **labels; // "key=value" as last reported; validated by fl_wire
-	size_t      n_labels;
-	char       *labels_text; // the same joined with ',' ("" for none): the hosts row
-	coll_probe *probes;      // exactly as many as the latest report carried (cap_probes)
-	size_t      n_probes;
-	size_t      cap_probes;
-	size_t      restored_bytes; // packed results restored from SQLite at startup
+	char      **labels;   // "key=value" as last reported, validated by fl_wire; NULL for none.
+	                      // One block with their text and labels_text (free labels alone)
+	char *labels_text;    // the same joined with ',' ("" for none): the hosts row; NULL
+	                      // until first set
+	coll_probe *probes;   // exactly as many as the latest report carried (cap_probes)
+	uint32_t    n_probes; // <= max_probes_per_host (state.h, "Bounds")
+	uint32_t    cap_probes;
+	uint32_t    n_labels;       // <= FL_LABELS_MAX
+	uint32_t    restored_bytes; // packed results restored from SQLite at startup (<=
+	                            // FL_WIRE_MAX_MSG)
+	uint32_t interval_ms;
+	uint32_t delayed_run; // delayed reports in a row
+	bool     seen_dirty;
+	bool     skew_known; // clock_skew_us holds an estimate
+	bool     stale;
+	char     name[]; // allocated with the host
 } coll_host;
 
 typedef struct coll_state {
