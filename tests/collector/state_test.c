@@ -1612,8 +1612,131 @@ test_named_results_shared(void **state)
 	// for app and db, a2 another.
 	assert_ptr_equal(w0->probes[0].res.addresses, w0->probes[1].res.addresses);
 	assert_int_equal(coll_intern_count(s.rare), 2);
+	// One record of the name's answer and block per distinct content, whatever the hosts
+	// and probes: {a1, block a1} for app and db of web0 and web1 and db of web2, {a2, ...}.
+	assert_ptr_equal(w0->probes[0].more, w1->probes[1].more);
+	assert_ptr_equal(w0->probes[0].more, w2->probes[1].more);
+	assert_ptr_not_equal(w0->probes[0].more, w2->probes[0].more);
+	assert_int_equal(coll_intern_count(s.mores), 2);
+	size_t strings = coll_intern_count(s.strings);
 	assert_int_equal(coll_state_forget(&s, "web2", T0, "test", &ops, NULL), 0);
 	assert_int_equal(coll_intern_count(s.rare), 1);
+	assert_int_equal(coll_intern_count(s.mores), 1);
+	assert_int_equal(coll_intern_count(s.strings), strings - 1); // "10.0.0.7" went with it
+	// A name that moves on one host: that probe takes a record of its own (the previous
+	// answer with it), the other host's keeps the shared one.
+	tu_rep moved = {
+		.host = "web1", .boot_id = 1, .seq = 2, .n = 2, .probes = P_OK, .names = other
+	};
+	assert_int_equal(coll_state_apply(&s, tu_make(&moved), T0 + SEC, &ops), COLL_APPLIED);
+	assert_string_equal(w1->probes[0].more->addrs, "10.0.0.7");
+	assert_string_equal(w1->probes[0].more->addrs_prev, "10.0.0.5, 10.0.0.9");
+	assert_string_equal(w1->probes[0].view.addrs_prev, "10.0.0.5, 10.0.0.9");
+	assert_string_equal(w0->probes[0].more->addrs, "10.0.0.5, 10.0.0.9");
+	assert_null(w0->probes[0].more->addrs_prev);
+	assert_ptr_equal(w0->probes[1].more, w1->probes[1].more);
+	assert_int_equal(coll_intern_count(s.mores), 2);
+	assert_int_equal(coll_state_forget(&s, "web0", T0, "test", &ops, NULL), 0);
+	assert_int_equal(coll_state_forget(&s, "web1", T0, "test", &ops, NULL), 0);
+	assert_int_equal(coll_intern_count(s.mores), 0);
+	assert_int_equal(coll_intern_count(s.rare), 0);
+	coll_ops_fini(&ops);
+	coll_state_fini(&s);
+}
+
+// The latest op of (host, probe) in ops, NULL when none.
+static const coll_latest_row *
+latest_op(const coll_ops *ops, const char *host, const char *probe)
+{
+	for (size_t i = 0; i < ops->n; i++) {
+		const coll_latest_row *l = &ops->v[i].u.latest;
+		if (ops->v[i].kind == COLL_OP_LATEST && strcmp(l->host, host) == 0 &&
+		    strcmp(l->probe, probe) == 0) {
+			return l;
+		}
+	}
+	return NULL;
+}
+
+// Every scalar of a result at its bound (timing fields, duration and counters at UINT32_MAX,
+// the latest time the decoder admits, negative and extreme signed values) comes back in status
+// and in the latest row with the same bytes as received; and the latency baseline, kept as a
+// uint32, follows durations at UINT32_MAX without overflow, shown once three samples are in.
+static void
+test_results_at_bounds(void **state)
+{
+	(void) state;
+	coll_state s;
+	coll_ops   ops;
+	coll_state_init(&s, T0);
+	coll_ops_init(&ops);
+	static const tu_probe ok_max[1] = { { "db", FL__STATUS__STATUS_OK,
+	    FL__FAILURE_CLASS__FAILURE_NONE, UINT32_MAX } };
+	tu_rep      d = { .host = "web1", .boot_id = 1, .seq = 1, .n = 1, .probes = ok_max };
+	Fl__Report *r = tu_make(&d);
+	Fl__Timing  t = FL__TIMING__INIT;
+	t.dns_us = t.connect_us = t.tls_us = t.first_byte_us = UINT32_MAX;
+	t.total_us = t.auth_us = t.query_us = t.check_us = UINT32_MAX;
+	Fl__ProbeResult with                             = *r->results[0];
+	with.timing                                      = &t;
+	with.kind                                        = FL__PROBE_KIND__KIND_POSTGRES;
+	with.started_us                                  = FL_WIRE_MAX_TIME_US - 1;
+	with.requirements_checked                        = UINT32_MAX;
+	with.error_code                                  = INT32_MIN;
+	with.read_only                                   = true;
+	with.connections_in_use                          = UINT32_MAX;
+	with.connections_limit                           = UINT32_MAX;
+	with.replica                                     = true;
+	with.replication_lag_ms                          = INT64_MIN;
+	with.cert_expires_us                             = INT64_MAX;
+	size_t   want_len;
+	uint8_t *want = packed(&with, &want_len);
+	fl__probe_result__free_unpacked(r->results[0], NULL);
+	r->results[0] = fl__probe_result__unpack(NULL, want_len, want);
+	assert_non_null(r->results[0]);
+	assert_int_equal(coll_state_apply(&s, r, T0, &ops), COLL_APPLIED);
+
+	coll_host *h = coll_state_host(&s, "web1");
+	size_t     got_len;
+	uint8_t   *got = packed(&h->probes[0].res, &got_len); // what status carries
+	assert_int_equal(got_len, want_len);
+	assert_memory_equal(got, want, want_len);
+	const coll_latest_row *l = latest_op(&ops, "web1", "db");
+	assert_non_null(l);
+	assert_int_equal(l->result_len, want_len);
+	assert_memory_equal(l->result, want, want_len);
+	free(got);
+	free(want);
+
+	// The baseline: UINT32_MAX three times, then 1 us (EWMA 1/8, in 64 bits).
+	const coll_probe *p = &h->probes[0];
+	for (uint64_t seq = 2; seq <= 3; seq++) {
+		tu_rep n = d;
+		n.seq    = seq;
+		assert_int_equal(coll_state_apply(&s, tu_make(&n), T0 + (int64_t) seq * SEC, &ops),
+		    COLL_APPLIED);
+		assert_int_equal(p->baseline_us, UINT32_MAX);
+	}
+	assert_int_equal(p->view.baseline_us, (int64_t) UINT32_MAX);
+	static const tu_probe ok_one[1] = { { "db", FL__STATUS__STATUS_OK,
+	    FL__FAILURE_CLASS__FAILURE_NONE, 1 } };
+	for (uint64_t seq = 4; seq <= 40; seq++) {
+		tu_rep n = d;
+		n.seq    = seq;
+		n.probes = ok_one;
+		assert_int_equal(coll_state_apply(&s, tu_make(&n), T0 + (int64_t) seq * SEC, &ops),
+		    COLL_APPLIED);
+		if (seq == 4) {
+			int64_t b = (int64_t) UINT32_MAX;
+			assert_int_equal(p->view.baseline_us, b + (1 - b) / 8);
+		}
+	}
+	assert_int_equal(p->ok_samples, 3); // counted up to what is asked of it
+	int64_t b = (int64_t) UINT32_MAX;   // the same EWMA over the 37 rounds of 1 us
+	for (int i = 0; i < 37; i++) {
+		b += (1 - b) / 8;
+	}
+	assert_int_equal(p->view.baseline_us, b);
 	coll_ops_fini(&ops);
 	coll_state_fini(&s);
 }
@@ -1681,6 +1804,7 @@ main(void)
 		cmocka_unit_test(test_probe_set_follows_latest_report),
 		cmocka_unit_test(test_views_follow_probes),
 		cmocka_unit_test(test_results_kept_compact),
+		cmocka_unit_test(test_results_at_bounds),
 		cmocka_unit_test(test_named_results_shared),
 		cmocka_unit_test(test_adopt_moves_strings),
 		cmocka_unit_test(test_host_and_probe_limits),
