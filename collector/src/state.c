@@ -244,6 +244,9 @@ result_store(coll_state *s, coll_probe *p, const Fl__ProbeResult *r)
 			*(const char **) field_at(&n, f) = v;
 		}
 	}
+	if (!keep_rare && more_set(s, p, more_addrs(p), more_prev(p), rare) != 0) {
+		goto undo; // nothing of p changed yet
+	}
 	n.base.n_unknown_fields = from != NULL ? from->base.n_unknown_fields : 0;
 	n.base.unknown_fields   = from != NULL ? from->base.unknown_fields : NULL;
 	if (r->timing != NULL) {
@@ -251,9 +254,6 @@ result_store(coll_state *s, coll_probe *p, const Fl__ProbeResult *r)
 		p->timing.base.n_unknown_fields = 0; // a newer agent's timing fields are not kept
 		p->timing.base.unknown_fields   = NULL;
 		n.timing                        = &p->timing;
-	}
-	if (!keep_rare && more_set(s, p, more_addrs(p), more_prev(p), rare) != 0) {
-		goto undo;
 	}
 	coll_intern_block_put(s->rare, rare, rare_free); // p's record holds its own (NULL: none)
 	for (unsigned i = 0; i < md->n_fields; i++) {
