@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,6 +108,72 @@ test_many_with_removals(void **state)
 	coll_intern_free(t);
 }
 
+// What a record refers to, released by rec_released when its last holder goes.
+typedef struct rec {
+	const char *text;
+	void      **block;
+} rec;
+
+static int released;
+
+static void
+rec_released(void *arg, const void *r)
+{
+	coll_intern *strings = arg;
+	coll_intern_put(strings, ((const rec *) r)->text);
+	released++;
+}
+
+// Records: one aligned copy per distinct content, made once (is_new) and released with its last
+// holder (on_last first); an extra reference to a string or block keeps it past its getter's put.
+static void
+test_records_shared_and_released(void **state)
+{
+	(void) state;
+	coll_intern *strings = coll_intern_new(), *recs = coll_intern_new();
+	assert_non_null(strings);
+	assert_non_null(recs);
+	const char *text = coll_intern_get(strings, "10.0.0.5, 10.0.0.9");
+	rec         key  = { .text = text, .block = NULL };
+	bool        is_new;
+	const rec  *a = coll_intern_rec_get(recs, &key, sizeof(key), &is_new);
+	assert_non_null(a);
+	assert_true(is_new);
+	assert_int_equal((uintptr_t) a % sizeof(void *), 0);
+	assert_ptr_equal(coll_intern_ref(a->text), text); // the record's own reference
+	const rec *b = coll_intern_rec_get(recs, &key, sizeof(key), &is_new);
+	assert_ptr_equal(a, b);
+	assert_false(is_new);
+	assert_int_equal(coll_intern_count(recs), 1);
+	coll_intern_put(strings, text); // the getter's: the record still holds the string
+	assert_string_equal(a->text, "10.0.0.5, 10.0.0.9");
+	released = 0;
+	coll_intern_rec_put(recs, b, rec_released, strings);
+	assert_int_equal(released, 0);
+	coll_intern_rec_put(recs, a, rec_released, strings);
+	assert_int_equal(released, 1);
+	assert_int_equal(coll_intern_count(recs), 0);
+	assert_int_equal(coll_intern_count(strings), 0);
+	coll_intern_rec_put(recs, NULL, rec_released, strings); // ignored
+	assert_null(coll_intern_ref(NULL));
+	assert_string_equal(coll_intern_ref(""), "");
+
+	// A block kept by a second reference outlives its first holder's put.
+	coll_intern *blocks = coll_intern_new();
+	assert_non_null(blocks);
+	void **slot = coll_intern_block_get(blocks, "k", 1);
+	assert_non_null(slot);
+	assert_ptr_equal(coll_intern_block_ref(slot), slot);
+	assert_null(coll_intern_block_ref(NULL));
+	coll_intern_block_put(blocks, slot, NULL);
+	assert_int_equal(coll_intern_count(blocks), 1);
+	coll_intern_block_put(blocks, slot, NULL);
+	assert_int_equal(coll_intern_count(blocks), 0);
+	coll_intern_free(blocks);
+	coll_intern_free(recs);
+	coll_intern_free(strings);
+}
+
 int
 main(void)
 {
@@ -115,6 +182,7 @@ main(void)
 		cmocka_unit_test(test_empty_is_not_stored),
 		cmocka_unit_test(test_set_reports_change),
 		cmocka_unit_test(test_many_with_removals),
+		cmocka_unit_test(test_records_shared_and_released),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
