@@ -147,7 +147,7 @@ for _ in $(seq 100); do grep -q 'app: ok' "$T/daemon.log" && break; sleep 0.05; 
 grep -q 'app: ok' "$T/daemon.log" && ok "daemon probes" || fail "daemon: $(cat "$T/daemon.log")"
 kill -HUP $APID
 for _ in $(seq 100); do grep -q 'reloaded' "$T/daemon.log" && break; sleep 0.05; done
-sleep 0.5 # a few rounds on the reloaded config
+sleep 0.5 # a negative check: a few rounds on the reloaded config, which must not repeat a line
 grep -q 'reloaded' "$T/daemon.log" && [[ $(grep -c 'app: ok' "$T/daemon.log") == 1 ]] \
   && ok "good reload, no repeated status lines" || fail "good reload: $(cat "$T/daemon.log")"
 echo "[nonsense" >>"$T/good.conf"

@@ -51,10 +51,12 @@ scrape_ok() {
 slowloris_run() { # CONNECTIONS SECONDS
 	python3 "$SLOWLORIS" 127.0.0.1 "$FL_HTTP_PORT" "$1" "$2" >"$FL_TMP/slowloris-$1.log" 2>&1 &
 	local pid=$! i
-	sleep 1
+	# 100 slow heads held at once (the limit is 128: more are closed and opened again)
+	wait_for "the slowloris holds its connections" 5 bash -c \
+		"(( \$(ss -Htn state established '( dport = :$FL_HTTP_PORT )' | wc -l) >= 100 ))"
 	for i in $(seq 1 "$(($2 - 2))"); do
 		scrape_ok
-		sleep 1
+		sleep 1 # the test: a scrape every second while the slowloris runs
 	done
 	wait "$pid" || fl_fail "slowloris.py failed: $(cat "$FL_TMP/slowloris-$1.log")"
 	fl_log "slowloris $1: $(cat "$FL_TMP/slowloris-$1.log")"

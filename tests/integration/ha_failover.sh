@@ -102,7 +102,16 @@ fl_app_mode app 503
 wait_for "c1 sees the app failing" 20 app_on_all "$C1" fail
 fl_app_mode app ok
 wait_for "c1 sees the app ok again" 20 app_on_all "$C1" ok
-sleep 1 # one more round written
+# history_back_ok CONTROL [AFTER]: the history CONTROL serves has, for every host, an app event
+# to fail later than AFTER (epoch) and ok as its last app event (written at a verdict tick,
+# after status shows it).
+history_back_ok() {
+	"$FL_CLI_BIN" -C "$1" history --json 2>/dev/null | jq -e --arg cut "${2:-}" '
+		[.events[] | select(.kind == "status" and .probe == "app")
+			| select($cut == "" or .at > $cut)] | group_by(.host) | length == 3
+		and all(.[]; (map(.to) | index("fail")) != null and last.to == "ok")' >/dev/null
+}
+wait_for "c1's history has every host's app back to ok" 20 history_back_ok "$C1"
 BEFORE=$("$FL_CLI_BIN" -C "$C1" history --json)
 assert_jq "c1's history has the 503 spell of every host" "$BEFORE" '
 	[.events[] | select(.kind == "status" and .probe == "app" and .to == "fail")
@@ -123,7 +132,9 @@ D=$("$FL_CLI_BIN" -C "$C2" diagnose --json) || true
 assert_jq "c2 diagnoses it: the code, on the app" "$D" '.verdict == "code"'
 fl_app_mode app ok
 wait_for "c2 sees the app ok again" 30 app_on_all "$C2" ok
-sleep 1
+CUT=$(jq -r '.events | map(.at) | max' <<<"$BEFORE")
+wait_for "c2's history has every host's app back to ok after the failover" 20 \
+	history_back_ok "$C2" "$CUT"
 AFTER=$("$FL_CLI_BIN" -C "$C2" history --json)
 assert_jq "every event c1 recorded is in the history c2 serves" "$AFTER" --argjson b "$BEFORE" '
 	[.events[] | [.at, .host, .kind, .probe, .from, .to]] as $now
@@ -167,7 +178,15 @@ fl_log "ok: the standby refuses verify (it cannot survey the agents)"
 "$FL_CLI_BIN" -C "$C2" verify --release 2.0 --hosts a1 --rounds 60 --window 1s --timeout 10s \
 	>"$FL_TMP/verify.out" 2>&1 &
 VERIFY_PID=$!
-sleep 3
+# surveyed N: c2 has ended N more surveys since the verification was asked (each canary round
+# is one; an automatic verification gives way to an asked one).
+SURVEYS0=$(grep -c 'survey [0-9]*: [0-9]* answered' "$FL_TMP/c2.log" || true)
+surveyed() {
+	local n
+	n=$(grep -c 'survey [0-9]*: [0-9]* answered' "$FL_TMP/c2.log" || true)
+	((n >= SURVEYS0 + $1))
+}
+wait_for "the verification is under way (two of its rounds surveyed)" 20 surveyed 2
 kill -0 $VERIFY_PID 2>/dev/null || fl_fail "verify ended early: $(cat "$FL_TMP/verify.out")"
 T0=$(date +%s.%N)
 fl_pg_sql "SELECT pg_terminate_backend(holder_pid::int) FROM fl_lease WHERE id = 1" flstate >/dev/null
@@ -191,11 +210,15 @@ assert_jq "nothing of the interrupted verification is recorded" "$H" \
 echo 1.0 >"$FL_TMP/a1.release"
 
 # --- 4. PostgreSQL restarted under the active -------------------------------------------------
-sleep 1
+back_on_1() {
+	"$FL_CLI_BIN" -C "$C2" history --json 2>/dev/null | jq -e '
+		any(.events[]; .kind == "release" and .host == "a1" and .from == "2.0" and .to == "1.0")'
+}
+wait_for "a1's return to release 1.0 in history" 20 back_on_1
 PRE=$("$FL_CLI_BIN" -C "$C2" history --json)
 fl_log "restarting PostgreSQL"
 fl_pg_stop
-sleep 2
+sleep 2 # the test: PostgreSQL down for 2 s under the active
 fl_pg_start || fl_fail "PostgreSQL did not start again"
 one_active() {
 	local r1 r2

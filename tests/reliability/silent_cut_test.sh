@@ -34,7 +34,7 @@ for r in "${RULES[@]}"; do
 done
 fl_log "cut: packets to and from port $PORT dropped for $CUT s"
 t0=$SECONDS
-sleep 3
+sleep 3 # the test: the cut holds while the collector still runs, then the collector dies in it
 fl_stop collector KILL
 fl_start collector "$FL_COLLECTOR_BIN" -c "$FL_TMP/collector.conf"
 wait_for "the restarted collector answers" 20 fl_collector_answers collector
@@ -49,7 +49,8 @@ off=$(rel_seq_offset a1)
 wait_for "a1 caught up: its last_seq reaches the rounds served" 40 bash -c "
 	s=\$(sqlite3 -readonly '$FL_STATE' \"select last_seq from hosts where host='a1'\")
 	[[ \$((s - $off)) -ge \$(cat '$FLIP_COUNT') ]]"
-sleep 3
+caught_up=$(served)
+wait_for "three live rounds after the catch-up" 10 at_least_served $((caught_up + 3))
 fl_stop agent-a1 TERM
 rel_check_rounds a1
 S=$(fl_cli_json status)

@@ -26,7 +26,8 @@ off=$(rel_seq_offset a1)
 wait_for "a1 caught up: its last_seq reaches the rounds served" 30 bash -c "
 	s=\$(sqlite3 -readonly '$FL_STATE' \"select last_seq from hosts where host='a1'\")
 	[[ \$((s - $off)) -ge \$(cat '$FLIP_COUNT') ]]"
-sleep 3 # a few live rounds after the replay
+caught_up=$(served)
+wait_for "three live rounds after the replay" 10 at_least_served $((caught_up + 3))
 fl_stop agent-a1 TERM
 grep -q "unsent reports discarded" "$FL_TMP/agent-a1.log" && fl_fail "the agent exited with reports unsent"
 rel_check_rounds a1

@@ -68,7 +68,7 @@ for round in 1 2 3; do
 	fl_start "probe$round" "$FL_CLI_BIN" -C "$FL_CONTROL" probe-now --timeout 60s
 	wait_for "the pipelining clients get cut off" 20 bash -c "
 		j=\$('$FL_CLI_BIN' -C '$FL_CONTROL' status --json); jq -e '.stats.control_clients_cut >= 1' <<<\"\$j\""
-	sleep 1 # everything under way at once
+	sleep 1 # the test: the stop comes with all of that load held on the collector for a while
 	rows=$(rel_sql 'select count(*) from history')
 	stop_collector
 	fl_log "round $round: stopped in $STOP_MS ms under load"

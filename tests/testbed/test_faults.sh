@@ -184,7 +184,7 @@ fault4() { # fault4 NAME drop|reset
 	sleep 4
 	"$TB" app app1 ok
 	t_ok=$(date +%s)
-	sleep 2
+	sleep 2 # the test: app1 ok again for two rounds, still unseen
 	"$TB" exec app1 nft delete table inet fl_fault # lift the cut only
 	t_lift=$(date +%s)
 	# The replay: a status event of probe "app" going to fail, stamped inside the cut (when

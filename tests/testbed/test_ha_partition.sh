@@ -127,8 +127,9 @@ c1_writes() {
 	grep -E "^[^|]*\|$NET\.11\|[^|]*\|LOG:  (statement|execute [^:]*): (INSERT|UPDATE|DELETE)" \
 		"$FL_TMP/pg/server.log" || true
 }
-sleep 2
-[[ -n $(c1_writes) ]] || fl_fail "PostgreSQL logged no write of c1 before the cut: the check below would prove nothing"
+has_c1_writes() { [[ -n $(c1_writes) ]]; }
+wait_for "PostgreSQL logs a write of c1 before the cut (else the check below would prove nothing)" \
+	10 has_c1_writes
 fl_log "ok: c1 writes before the cut ($(c1_writes | wc -l) statements logged)"
 
 # --- the cut: c1 <-> db only ------------------------------------------------------------------
@@ -160,10 +161,10 @@ assert_eq "c2 names itself active" '"c2"' \
 	"$({ "$FL_CLI_BIN" -C "ipc://$FL_TMP/c2.sock" status --json || true; } | jq .active_name)"
 
 # --- the link back: c1's lingering sessions talk to PostgreSQL again --------------------------
-sleep 2
+sleep 2 # the test: the cut held a while after the take-over
 ip netns exec fl-ha-c1 nft delete table inet fl_ha_cut
 fl_log "link restored"
-sleep 4
+sleep 4 # a negative check: a write c1 still had queued would reach PostgreSQL within this window
 names_c2() {
 	# (status exits 1 meanwhile: the agent, which reports to c1 only, has gone stale)
 	{ "$FL_CLI_BIN" -C "ipc://$FL_TMP/c1.sock" status --json 2>/dev/null || true; } |
