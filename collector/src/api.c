@@ -103,7 +103,7 @@ parse_args(const coll_api_query *q, api_args *a, char *err, size_t errlen)
 // The control socket's answer to req, decoded (history read through reader). 0, or -1 with
 // err (an internal failure).
 static int
-ask(coll_server *srv, coll_store **reader, const Fl__Request *req, Fl__Response **resp, char *err,
+ask(coll_server *srv, coll_store *reader, const Fl__Request *req, Fl__Response **resp, char *err,
     size_t errlen)
 {
 	nng_msg *msg = NULL;
@@ -628,7 +628,7 @@ coll_api_answer(coll_api *a, coll_api_endpoint ep, const char *query, coll_http_
 		return json_error(400, err, reply);
 	}
 	Fl__Response__ReplyCase want = build_request(ep, &args, &req, &sq, &hq, &dq);
-	if (ask(srv, &a->reader, &req, &resp, err, sizeof(err)) != 0) {
+	if (ask(srv, a->reader, &req, &resp, err, sizeof(err)) != 0) {
 		free(q);
 		fl_log(FL_LOG_ERR, "api", "%s", err);
 		return json_error(500, "cannot build the answer (see the collector's log)", reply);

@@ -91,34 +91,24 @@ filter_of(const char *host, char *const *labels, size_t n_labels)
 	return f;
 }
 
-// The history query through *reader; on PostgreSQL a failed read reconnects once (a server
-// restart ended the session) and tries again.
+// The history query through reader. On PostgreSQL a failed read is tried once more: a server
+// restart ended the session, sql.h reports the loss once and connects again for the next call.
 static int
-history_hosts(coll_server *srv, coll_store **reader, const Fl__HistoryQuery *q, char **names,
-    size_t n, uint32_t limit, Fl__HistoryReply **reply)
+history_hosts(coll_store *reader, const Fl__HistoryQuery *q, char **names, size_t n, uint32_t limit,
+    Fl__HistoryReply **reply)
 {
-	int         rv = coll_store_history_hosts(*reader, q ? q->since_us : 0, q ? q->host : NULL,
-	            (const char *const *) names, n, limit, reply);
-	coll_store *fresh;
-	fl_sql_opts o;
-	char        err[256];
+	int rv = coll_store_history_hosts(reader, q ? q->since_us : 0, q ? q->host : NULL,
+	    (const char *const *) names, n, limit, reply);
 
-	if (rv == 0 || fl_sql_engine_of(coll_store_sql(*reader)) != FL_SQL_PGSQL) {
+	if (rv == 0 || fl_sql_engine_of(coll_store_sql(reader)) != FL_SQL_PGSQL) {
 		return rv;
 	}
-	coll_config_sql_opts(&srv->cfg, true, "faultline-collector-control", &o);
-	if (coll_store_open(&o, &fresh, err, sizeof(err)) != 0) {
-		fl_log(FL_LOG_WARN, "control", "cannot reconnect to the store: %s", err);
-		return rv;
-	}
-	coll_store_close(*reader);
-	*reader = fresh;
-	return coll_store_history_hosts(*reader, q ? q->since_us : 0, q ? q->host : NULL,
+	return coll_store_history_hosts(reader, q ? q->since_us : 0, q ? q->host : NULL,
 	    (const char *const *) names, n, limit, reply);
 }
 
 static int
-answer_history(coll_server *srv, coll_store **reader, const Fl__HistoryQuery *q, nng_msg **out)
+answer_history(coll_server *srv, coll_store *reader, const Fl__HistoryQuery *q, nng_msg **out)
 {
 	Fl__Response      resp  = FL__RESPONSE__INIT;
 	Fl__HistoryReply *reply = NULL;
@@ -140,7 +130,7 @@ answer_history(coll_server *srv, coll_store **reader, const Fl__HistoryQuery *q,
 			return NNG_ENOMEM;
 		}
 	}
-	rv = history_hosts(srv, reader, q, names, n, limit, &reply);
+	rv = history_hosts(reader, q, names, n, limit, &reply);
 	coll_names_free(names, n);
 	if (rv != 0) {
 		return encode_error("cannot read history (see the collector's log)", out);
@@ -512,7 +502,7 @@ needs_active(const Fl__Request *q)
 }
 
 int
-coll_control_answer(coll_server *srv, coll_store **reader, const Fl__Request *q, nng_msg **out)
+coll_control_answer(coll_server *srv, coll_store *reader, const Fl__Request *q, nng_msg **out)
 {
 	int         rv;
 	const char *what = needs_active(q);
@@ -561,7 +551,7 @@ static int
 dispatch(coll_server *srv, Fl__Request *q, nng_msg **out)
 {
 	uint32_t max_bytes = q->max_reply_bytes;
-	int      rv        = coll_control_answer(srv, &srv->reader, q, out);
+	int      rv        = coll_control_answer(srv, srv->reader, q, out);
 
 	fl__request__free_unpacked(q, NULL);
 	if (rv == 0) {

@@ -14,13 +14,13 @@ int  coll_control_open(coll_server *srv, char *err, size_t errlen);
 void coll_control_free(coll_server *srv);
 
 // Answers one request (borrowed) the way the control socket does: *out gets the packed
-// Response (a reply, or Response.error saying why not). History is read through *reader, a
+// Response (a reply, or Response.error saying why not). History is read through reader, a
 // store connection the calling thread alone uses (the control thread's is srv->reader; the
 // connections are NOMUTEX, store.h); when a read fails on PostgreSQL (a restart of the server
-// ends every session) *reader is replaced by a new connection and the read tried once more.
+// ends every session) it is tried once more, on the session sql.h connects again for it.
 // Slow requests (probe-now, verify) take seconds: call them on a thread of their own. Any
 // thread. 0, or an nng error (out of memory).
-int coll_control_answer(coll_server *srv, coll_store **reader, const Fl__Request *q, nng_msg **out);
+int coll_control_answer(coll_server *srv, coll_store *reader, const Fl__Request *q, nng_msg **out);
 
 // The thread body; arg is the coll_server.
 void *coll_control_main(void *arg);

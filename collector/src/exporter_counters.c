@@ -6,15 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fl/str.h"
 #include "sql_migrate.h"
 
 struct coll_counters {
-	char       *target, *password_file, *app_name; // copies of the opts' strings
-	fl_sql_opts opts;                              // pointing at the copies
-	fl_sql     *db;                                // NULL while the connection is lost
-	int64_t     fence;
-	char        err[256];
+	fl_sql *db; // also while lost: sql.h connects it again by itself
+	char    err[256];
 };
 
 // Migration 1: today's table word for word on SQLite (a database it wrote is adopted, rows
@@ -35,52 +31,11 @@ migrate(fl_sql *db)
 	    sizeof(counters_migrations) / sizeof(counters_migrations[0]));
 }
 
-static const char *
-target_name(const coll_counters *c)
-{
-	// A conninfo or URI may carry a password: only a path is named.
-	return fl_sql_target_engine(c->target) == FL_SQL_PGSQL ? "the PostgreSQL state" : c->target;
-}
-
-// Opens the connection when there is none. FL_SQL_OK, or FL_SQL_EBROKEN with c->err.
-static int
-connect_db(coll_counters *c)
-{
-	fl_sql *db = NULL;
-	char    why[200];
-	int     rc;
-
-	if (c->db != NULL) {
-		return FL_SQL_OK;
-	}
-	if (fl_sql_open(&c->opts, &db, why, sizeof(why)) != FL_SQL_OK) {
-		snprintf(
-		    c->err, sizeof(c->err), "cannot open %s for counters: %s", target_name(c), why);
-		return FL_SQL_EBROKEN;
-	}
-	if ((rc = migrate(db)) != FL_SQL_OK) {
-		snprintf(c->err, sizeof(c->err), "cannot set up counters in %s: %s", target_name(c),
-		    fl_sql_errmsg(db));
-		fl_sql_close(db);
-		return rc == FL_SQL_EBROKEN ? rc : FL_SQL_ERROR;
-	}
-	fl_sql_set_fence(db, c->fence);
-	c->db = db;
-	return FL_SQL_OK;
-}
-
-// Records a failure's message; a lost connection is closed (the next call opens another).
+// Records a failure's message. Returns rc.
 static int
 failed(coll_counters *c, int rc)
 {
-	if (c->db == NULL) {
-		return rc;
-	}
 	snprintf(c->err, sizeof(c->err), "%s", fl_sql_errmsg(c->db));
-	if (rc == FL_SQL_EBROKEN) {
-		fl_sql_close(c->db);
-		c->db = NULL;
-	}
 	return rc;
 }
 
@@ -88,21 +43,23 @@ int
 coll_counters_open(const fl_sql_opts *o, coll_counters **out, char *err, size_t errlen)
 {
 	coll_counters *c = calloc(1, sizeof(*c));
+	char           why[200];
+	// A conninfo or URI may carry a password: only a path is named.
+	const char *where =
+	    fl_sql_target_engine(o->target) == FL_SQL_PGSQL ? "the PostgreSQL state" : o->target;
 
-	if (c == NULL || (c->target = fl_str_dup(o->target)) == NULL ||
-	    (o->password_file != NULL &&
-	        (c->password_file = fl_str_dup(o->password_file)) == NULL) ||
-	    (o->app_name != NULL && (c->app_name = fl_str_dup(o->app_name)) == NULL)) {
+	if (c == NULL) {
 		snprintf(err, errlen, "cannot open the counters: out of memory");
+		return -1;
+	}
+	if (fl_sql_open(o, &c->db, why, sizeof(why)) != FL_SQL_OK) {
+		snprintf(err, errlen, "cannot open %s for counters: %s", where, why);
 		coll_counters_close(c);
 		return -1;
 	}
-	c->opts               = *o;
-	c->opts.target        = c->target;
-	c->opts.password_file = c->password_file;
-	c->opts.app_name      = c->app_name;
-	if (connect_db(c) != FL_SQL_OK) {
-		snprintf(err, errlen, "%s", c->err);
+	if (migrate(c->db) != FL_SQL_OK) {
+		snprintf(
+		    err, errlen, "cannot set up counters in %s: %s", where, fl_sql_errmsg(c->db));
 		coll_counters_close(c);
 		return -1;
 	}
@@ -117,19 +74,13 @@ coll_counters_close(coll_counters *c)
 		return;
 	}
 	fl_sql_close(c->db);
-	free(c->target);
-	free(c->password_file);
-	free(c->app_name);
 	free(c);
 }
 
 void
 coll_counters_set_fence(coll_counters *c, int64_t epoch)
 {
-	c->fence = epoch > 0 ? epoch : 0;
-	if (c->db != NULL) {
-		fl_sql_set_fence(c->db, c->fence);
-	}
+	fl_sql_set_fence(c->db, epoch);
 }
 
 const char *
@@ -148,9 +99,6 @@ coll_counters_load(coll_counters *c, const char *const *names, size_t n, uint64_
 	if (n > sizeof(got) / sizeof(got[0])) {
 		snprintf(c->err, sizeof(c->err), "too many counters");
 		return FL_SQL_ERROR;
-	}
-	if ((rc = connect_db(c)) != FL_SQL_OK) {
-		return rc;
 	}
 	if ((rc = fl_sql_prepare(c->db, "SELECT name, value FROM counters", &q)) != FL_SQL_OK) {
 		return failed(c, rc);
@@ -178,9 +126,6 @@ coll_counters_save(coll_counters *c, const char *const *names, size_t n, const u
 	fl_sql_stmt *up = NULL;
 	int          rc;
 
-	if ((rc = connect_db(c)) != FL_SQL_OK) {
-		return rc;
-	}
 	if ((rc = fl_sql_begin(c->db)) != FL_SQL_OK) {
 		return failed(c, rc);
 	}
@@ -202,9 +147,7 @@ coll_counters_save(coll_counters *c, const char *const *names, size_t n, const u
 	}
 	if (rc != FL_SQL_OK) {
 		rc = failed(c, rc);
-		if (c->db != NULL) {
-			fl_sql_rollback(c->db);
-		}
+		fl_sql_rollback(c->db); // a lost connection is connected again after it (sql.h)
 	}
 	return rc;
 }

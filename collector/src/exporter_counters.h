@@ -3,8 +3,8 @@
 // created by the "counters" migrations.
 //
 // One connection, used by one thread at a time (the exporter's saving thread; start and stop
-// before and after it). A lost connection (FL_SQL_EBROKEN) is closed and the next call opens
-// another. A failing spell is logged once, by the caller.
+// before and after it). A lost connection (FL_SQL_EBROKEN) is connected again by a later call
+// (sql.h). A failing spell is logged once, by the caller.
 
 #ifndef FL_COLLECTOR_EXPORTER_COUNTERS_H
 #define FL_COLLECTOR_EXPORTER_COUNTERS_H
@@ -16,7 +16,7 @@
 
 typedef struct coll_counters coll_counters;
 
-// Opens o's database (copying what it needs of o) and applies the "counters" migrations. On
+// Opens o's database and applies the "counters" migrations. On
 // failure *out is untouched and err says why (never a password). Returns 0 or -1.
 int  coll_counters_open(const fl_sql_opts *o, coll_counters **out, char *err, size_t errlen);
 void coll_counters_close(coll_counters *c); // accepts NULL

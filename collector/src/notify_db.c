@@ -63,52 +63,27 @@ migrate(fl_sql *db, char *err, size_t errlen)
 	return 0;
 }
 
-static const char *
-target_name(const notify_db *d)
-{
-	// A conninfo or URI may carry a password: the log names the engine only.
-	return fl_sql_target_engine(d->target) == FL_SQL_PGSQL ? "the PostgreSQL state" : d->target;
-}
-
-static int
-connect_db(notify_db *d, char *err, size_t errlen)
-{
-	fl_sql *db = NULL;
-	char    why[256];
-
-	if (fl_sql_open(&d->opts, &db, why, sizeof(why)) != FL_SQL_OK) {
-		snprintf(err, errlen, "cannot open %s for %s: %s", target_name(d), d->who, why);
-		return -1;
-	}
-	if (migrate(db, why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "cannot set up %s in %s: %s", d->who, target_name(d), why);
-		fl_sql_close(db);
-		return -1;
-	}
-	fl_sql_set_fence(db, d->fence);
-	d->db = db;
-	return 0;
-}
-
 int
 notify_db_open(notify_db *d, const fl_sql_opts *o, const char *who, char *err, size_t errlen)
 {
+	char why[256];
+
 	memset(d, 0, sizeof(*d));
 	snprintf(d->who, sizeof(d->who), "%s", who);
-	d->opts          = *o;
-	d->target        = fl_str_dup(o->target);
-	d->password_file = o->password_file != NULL ? fl_str_dup(o->password_file) : NULL;
-	d->app_name      = o->app_name != NULL ? fl_str_dup(o->app_name) : NULL;
-	if (d->target == NULL || (o->password_file != NULL && d->password_file == NULL) ||
-	    (o->app_name != NULL && d->app_name == NULL)) {
+	// A conninfo or URI may carry a password: the log names the engine only.
+	d->where = fl_str_dup(
+	    fl_sql_target_engine(o->target) == FL_SQL_PGSQL ? "the PostgreSQL state" : o->target);
+	if (d->where == NULL) {
 		snprintf(err, errlen, "cannot open %s: out of memory", who);
+		return -1;
+	}
+	if (fl_sql_open(o, &d->db, why, sizeof(why)) != FL_SQL_OK) {
+		snprintf(err, errlen, "cannot open %s for %s: %s", d->where, who, why);
 		notify_db_close(d);
 		return -1;
 	}
-	d->opts.target        = d->target;
-	d->opts.password_file = d->password_file;
-	d->opts.app_name      = d->app_name;
-	if (connect_db(d, err, errlen) != 0) {
+	if (migrate(d->db, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "cannot set up %s in %s: %s", who, d->where, why);
 		notify_db_close(d);
 		return -1;
 	}
@@ -119,23 +94,13 @@ void
 notify_db_close(notify_db *d)
 {
 	fl_sql_close(d->db);
-	free(d->target);
-	free(d->password_file);
-	free(d->app_name);
+	free(d->where);
 	memset(d, 0, sizeof(*d));
 }
 
 fl_sql *
 notify_db_conn(notify_db *d)
 {
-	char err[512];
-	if (d->db == NULL && connect_db(d, err, sizeof(err)) != 0) {
-		if (d->state != FL_SQL_EBROKEN) {
-			fl_log(FL_LOG_WARN, "notify", "%s; trying again", err);
-			d->state = FL_SQL_EBROKEN;
-		}
-		return NULL;
-	}
 	return d->db;
 }
 
@@ -143,9 +108,7 @@ void
 notify_db_set_fence(notify_db *d, int64_t epoch)
 {
 	d->fence = epoch > 0 ? epoch : 0;
-	if (d->db != NULL) {
-		fl_sql_set_fence(d->db, d->fence);
-	}
+	fl_sql_set_fence(d->db, d->fence);
 }
 
 bool
@@ -159,10 +122,6 @@ notify_db_note(notify_db *d, int rc)
 {
 	int was = d->state;
 
-	if (rc == FL_SQL_EBROKEN && d->db != NULL) {
-		fl_sql_close(d->db); // the next use opens another
-		d->db = NULL;
-	}
 	if (rc == FL_SQL_EFENCED || rc == FL_SQL_EBROKEN) {
 		d->state = rc;
 	} else if (rc >= 0) {
@@ -176,7 +135,7 @@ notify_db_note(notify_db *d, int rc)
 		    "%s: stopped, another collector holds the lease (fenced)", d->who);
 	} else if (d->state == FL_SQL_EBROKEN) {
 		fl_log(FL_LOG_WARN, "notify", "%s: lost the connection to %s; trying again", d->who,
-		    target_name(d));
+		    d->where);
 	} else {
 		fl_log(FL_LOG_NOTICE, "notify", "%s: working again", d->who);
 	}
@@ -186,15 +145,11 @@ notify_db_note(notify_db *d, int rc)
 int
 notify_db_begin(notify_db *d)
 {
-	fl_sql *db = notify_db_conn(d);
-	int     rc;
-	if (db == NULL) {
-		return FL_SQL_EBROKEN;
-	}
-	if ((rc = fl_sql_begin(db)) != FL_SQL_OK) {
+	int rc;
+	if ((rc = fl_sql_begin(d->db)) != FL_SQL_OK) {
 		if (rc == FL_SQL_ERROR || rc == FL_SQL_EBUSY) {
-			fl_log(
-			    FL_LOG_ERR, "notify", "cannot write %s: %s", d->who, fl_sql_errmsg(db));
+			fl_log(FL_LOG_ERR, "notify", "cannot write %s: %s", d->who,
+			    fl_sql_errmsg(d->db));
 		}
 		return notify_db_note(d, rc);
 	}
@@ -204,9 +159,6 @@ notify_db_begin(notify_db *d)
 int
 notify_db_end(notify_db *d, int rc)
 {
-	if (d->db == NULL) {
-		return rc < 0 ? rc : FL_SQL_EBROKEN;
-	}
 	if (rc < 0) {
 		fl_sql_rollback(d->db);
 		return notify_db_note(d, rc);

@@ -110,7 +110,7 @@ load(coll_mutes *m, int64_t now_us)
 	fl_sql    *db = notify_db_conn(&m->d);
 	coll_mute *v  = malloc(COLL_MUTES_MAX * sizeof(*v));
 	size_t     n  = 0;
-	int        rc = db == NULL ? FL_SQL_EBROKEN : v == NULL ? FL_SQL_ERROR : FL_SQL_OK;
+	int        rc = v == NULL ? FL_SQL_ERROR : FL_SQL_OK;
 
 	if (rc == FL_SQL_OK && (rc = read_rows(db, now_us, v, &n)) == FL_SQL_OK) {
 		memcpy(m->v, v, n * sizeof(*v));
@@ -135,8 +135,7 @@ coll_mutes_open(const fl_sql_opts *o, int64_t now_us, coll_mutes **out, char *er
 		return -1;
 	}
 	if (load(m, now_us) != FL_SQL_OK) {
-		snprintf(err, errlen, "cannot read the mutes: %s",
-		    m->d.db != NULL ? fl_sql_errmsg(m->d.db) : "the connection was lost");
+		snprintf(err, errlen, "cannot read the mutes: %s", fl_sql_errmsg(m->d.db));
 		coll_mutes_close(m);
 		return -1;
 	}
@@ -229,7 +228,7 @@ insert(coll_mutes *m, coll_mute *x)
 		s  = NULL;
 	}
 	fl_sql_finalize(s);
-	if (rc != FL_SQL_OK && rc != FL_SQL_EFENCED && rc != FL_SQL_EBROKEN && m->d.db != NULL) {
+	if (rc != FL_SQL_OK && rc != FL_SQL_EFENCED && rc != FL_SQL_EBROKEN) {
 		fl_log(FL_LOG_ERR, "notify", "cannot store a mute: %s", fl_sql_errmsg(m->d.db));
 	}
 	return notify_db_end(&m->d, rc);
@@ -250,7 +249,7 @@ delete_row(coll_mutes *m, uint64_t id)
 		s  = NULL;
 	}
 	fl_sql_finalize(s);
-	if (rc != FL_SQL_OK && rc != FL_SQL_EFENCED && rc != FL_SQL_EBROKEN && m->d.db != NULL) {
+	if (rc != FL_SQL_OK && rc != FL_SQL_EFENCED && rc != FL_SQL_EBROKEN) {
 		fl_log(FL_LOG_ERR, "notify", "cannot remove mute %llu: %s", (unsigned long long) id,
 		    fl_sql_errmsg(m->d.db));
 	}

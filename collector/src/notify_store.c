@@ -77,9 +77,6 @@ prep_v(notify_store *st, fl_sql_stmt **out, const char *sql, const char *types, 
 	int     rc;
 
 	*out = NULL;
-	if (db == NULL) {
-		return FL_SQL_EBROKEN;
-	}
 	if ((rc = fl_sql_prepare(db, sql, out)) != FL_SQL_OK) {
 		fl_log(FL_LOG_ERR, "notify", "cannot prepare a statement: %s", fl_sql_errmsg(db));
 		*out = NULL;
@@ -127,7 +124,7 @@ run(notify_store *st, fl_sql_stmt *s)
 	n = fl_sql_changes(s);
 	fl_sql_finalize(s);
 	if (rc != FL_SQL_DONE) {
-		if (rc != FL_SQL_EBROKEN && rc != FL_SQL_EFENCED && st->d.db != NULL) {
+		if (rc != FL_SQL_EBROKEN && rc != FL_SQL_EFENCED) {
 			fl_log(FL_LOG_ERR, "notify", "cannot write the outbox: %s",
 			    fl_sql_errmsg(st->d.db));
 		}
@@ -231,7 +228,7 @@ notify_store_enqueue(notify_store *st, const notify_enqueue *q)
 		long n        = notify_store_pending(st, q->receivers[i]);
 		q->dropped[i] = n >= NOTIFY_OUTBOX_MAX;
 		if (n < 0) {
-			rc = st->d.db == NULL ? FL_SQL_EBROKEN : FL_SQL_ERROR;
+			rc = st->d.state == FL_SQL_EBROKEN ? FL_SQL_EBROKEN : FL_SQL_ERROR; // noted
 		} else if (q->dropped[i]) {
 			rc = count(st, q->receivers[i], "dropped");
 		} else {
@@ -315,7 +312,7 @@ notify_store_next(notify_store *st, const char *receiver, int64_t now_us, notify
 			rc = read_row(s, receiver, row);
 		} else if (rc == FL_SQL_DONE) {
 			rc = 0;
-		} else if (rc != FL_SQL_EBROKEN && st->d.db != NULL) {
+		} else if (rc != FL_SQL_EBROKEN) {
 			fl_log(FL_LOG_ERR, "notify", "cannot read the outbox: %s",
 			    fl_sql_errmsg(st->d.db));
 		}

@@ -17,9 +17,11 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16
 FL_LOG_LEVEL=notice fl_start_collector collector
 CPID=$(fl_pid collector)
 
-# A state worth answering: 200 hosts x 20 probes (a status reply of a few hundred KB).
+# A state worth answering: 200 hosts x 20 probes (a status reply of a few hundred KB). Sends
+# block (no -k): every host's reports arrive however slow the machine; non-blocking ones were
+# refused while the connections came up, and some hosts never made it in.
 fl_start loadgen "$LOADGEN" -l "$FL_REPORT_URL" -C "$FL_CONTROL" -p "$CPID" -n 200 -m 20 \
-	-d 2 -c 2 -i 200 -k
+	-d 2 -c 2 -i 200
 wait_for "200 hosts in the state" 30 bash -c "
 	j=\$('$FL_CLI_BIN' -C '$FL_CONTROL' status --json); jq -e '(.hosts | length) == 200' <<<\"\$j\""
 size=$(fl_cli_json status | wc -c)
@@ -28,7 +30,9 @@ fl_log "status reply: $size bytes of JSON"
 stats() { fl_cli_json status | jq -c '.stats | {control_clients_cut, control_busy}'; }
 
 # status_during NAME: runs `faultline status` every 0.3 s while process NAME runs; each must
-# answer (exit 0 or 1) within 5 s. Tracks the collector's peak RSS in $peak (KiB).
+# answer (exit 0 or 1) within 5 s, and at least 5 must run (a query takes ~0.1 s idle, over
+# 1 s on a loaded machine: how many fit is not the point). Tracks the collector's peak RSS in
+# $peak (KiB).
 peak=0
 status_during() {
 	local n=0 slowest=0 t rc ms rss
@@ -45,7 +49,7 @@ status_during() {
 		sleep 0.3
 	done
 	fl_log "status answered $n times while $1 ran, slowest $slowest ms"
-	((n >= 10)) || fl_fail "only $n status queries ran while $1 ran"
+	((n >= 5)) || fl_fail "only $n status queries ran while $1 ran"
 }
 
 # One client, 10 s.

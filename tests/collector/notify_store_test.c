@@ -698,6 +698,25 @@ test_exporter_counters_follow_the_lease(void **state)
 
 // ---- a lost connection (PostgreSQL) -------------------------------------------------------------
 
+// Ends the one session named app_name (as a PostgreSQL restart or a cut does) and waits until
+// the server has let it go.
+static void
+kill_session(const char *app_name)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	    "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+	    " WHERE application_name = '%s') t",
+	    app_name);
+	assert_int_equal(raw_count(sql), 1);
+	snprintf(sql, sizeof(sql),
+	    "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = '%s'", app_name);
+	for (int i = 0; i < 100 && raw_count(sql) > 0; i++) {
+		nanosleep(&(struct timespec) { 0, 50000000L }, NULL);
+	}
+	assert_int_equal(raw_count(sql), 0);
+}
+
 // The outbox's connection is killed (as a PostgreSQL restart or a cut does): the call that
 // meets it fails with FL_SQL_EBROKEN and writes nothing; the next one connects again.
 static void
@@ -715,16 +734,7 @@ test_lost_connection_reconnects(void **state)
 		fail_msg("cannot open the outbox: %s", err);
 	}
 	enqueue(st, "A", "firing", "a1");
-	assert_int_equal(raw_count("SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid)"
-	                           " FROM pg_stat_activity WHERE application_name ="
-	                           " 'fl-notify-store-victim') t"),
-	    1);
-	for (int i = 0; i < 100 &&
-	     raw_count("SELECT COUNT(*) FROM pg_stat_activity WHERE"
-	               " application_name = 'fl-notify-store-victim'") > 0;
-	     i++) {
-		nanosleep(&(struct timespec) { 0, 50000000L }, NULL);
-	}
+	kill_session("fl-notify-store-victim");
 	assert_int_equal(enqueue_rx(st, "ops", "B", "firing", "b1", &dropped), FL_SQL_EBROKEN);
 	assert_int_equal(raw_count("SELECT COUNT(*) FROM notify_outbox"), 1);
 	enqueue(st, "B", "firing", "b1"); // connected again
@@ -733,6 +743,50 @@ test_lost_connection_reconnects(void **state)
 	assert_string_equal(row.body, "a1");
 	notify_row_free(&row);
 	notify_store_close(st);
+}
+
+// The same for the durable counters and the mutes: the call that meets the loss fails with
+// FL_SQL_EBROKEN, the next one works on the session sql.h connected again.
+static void
+test_counters_and_mutes_reconnect(void **state)
+{
+	(void) state;
+	const char *const names[] = { "reports_received" };
+	uint64_t          v[1]    = { 5 };
+	fl_sql_opts       o       = opts();
+	coll_counters    *c       = NULL;
+	coll_mutes       *m       = NULL;
+	coll_mute         list[2], x;
+	char              err[512];
+
+	o.app_name = "fl-counters-victim";
+	if (coll_counters_open(&o, &c, err, sizeof(err)) != 0) {
+		fail_msg("cannot open the counters: %s", err);
+	}
+	assert_int_equal(coll_counters_save(c, names, 1, v), FL_SQL_OK);
+	kill_session("fl-counters-victim");
+	v[0] = 6;
+	assert_int_equal(coll_counters_save(c, names, 1, v), FL_SQL_EBROKEN);
+	assert_int_equal(raw_count("SELECT value FROM counters"), 5);
+	assert_int_equal(coll_counters_save(c, names, 1, v), FL_SQL_OK); // connected again
+	v[0] = 0;
+	assert_int_equal(coll_counters_load(c, names, 1, v), FL_SQL_OK);
+	assert_int_equal(v[0], 6);
+	coll_counters_close(c);
+
+	o.app_name = "fl-mutes-victim";
+	if (coll_mutes_open(&o, 10 * S, &m, err, sizeof(err)) != 0) {
+		fail_msg("cannot open the mutes: %s", err);
+	}
+	kill_session("fl-mutes-victim");
+	assert_int_equal(
+	    coll_mutes_add(m, "h1", NULL, 60, "first try", 10 * S, &x, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "the state database cannot be reached"));
+	assert_int_equal(
+	    coll_mutes_add(m, "h1", NULL, 60, "again", 10 * S, &x, err, sizeof(err)), 0);
+	assert_int_equal(raw_count("SELECT COUNT(*) FROM notify_mutes"), 1);
+	assert_int_equal(coll_mutes_list(m, 11 * S, list, 2), 1);
+	coll_mutes_close(m);
 }
 
 // ---- adopting a database written before sql.h ---------------------------------------------------
@@ -827,6 +881,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest pg_tests[] = {
 		cmocka_unit_test_setup(test_lost_connection_reconnects, setup),
+		cmocka_unit_test_setup(test_counters_and_mutes_reconnect, setup),
 	};
 	const struct CMUnitTest lite_tests[] = {
 		cmocka_unit_test_setup(test_adopts_database_from_before, setup),
