@@ -233,12 +233,12 @@ test_nobody_listening_fails_at_once(void **state)
 	assert_null(got);
 }
 
-static void
-test_peer_that_never_handshakes_times_out(void **state)
+// A plain TCP listener on a free loopback port that never accepts: the kernel completes a
+// connect, but the SP handshake never comes (a hung or stopped collector). Returns its fd (the
+// caller closes it); *port gets its port.
+static int
+hung_listener(int *port)
 {
-	(void) state;
-	// A plain TCP listener that never accepts: the kernel completes the connect, but the SP
-	// handshake never comes (a hung or stopped collector). nng alone would wait 10 s.
 	struct sockaddr_in sa  = { .sin_family = AF_INET };
 	socklen_t          len = sizeof(sa);
 	int                fd  = socket(AF_INET, SOCK_STREAM, 0);
@@ -247,8 +247,19 @@ test_peer_that_never_handshakes_times_out(void **state)
 	assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
 	assert_int_equal(listen(fd, 8), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void
+test_peer_that_never_handshakes_times_out(void **state)
+{
+	(void) state;
+	// nng alone would wait 10 s for the handshake.
+	int  port;
+	int  fd = hung_listener(&port);
 	char url[64];
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", ntohs(sa.sin_port));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
 
 	Fl__Response *got = NULL;
 	int64_t       t0  = fl_mono_us();
@@ -284,21 +295,14 @@ static void
 test_list_passes_over_dead_and_hung(void **state)
 {
 	(void) state;
-	struct sockaddr_in sa  = { .sin_family = AF_INET };
-	socklen_t          len = sizeof(sa);
-	int                fd  = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 8), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
-
+	int     port;
+	int     fd = hung_listener(&port);
 	uint8_t buf[256];
 	peer    p;
 	peer_start(&p, buf, good_status(buf, sizeof(buf)));
 	char list[256];
 	snprintf(list, sizeof(list), "ipc:///nonexistent/faultline.sock, tcp://127.0.0.1:%d, %s",
-	    ntohs(sa.sin_port), p.url);
+	    port, p.url);
 	Fl__Response *got = NULL;
 	int64_t       t0  = fl_mono_us();
 	assert_int_equal(ask_status(list, 10000, &got), CLI_EXIT_OK);

@@ -30,9 +30,9 @@ fl_log "status reply: $size bytes of JSON"
 stats() { fl_cli_json status | jq -c '.stats | {control_clients_cut, control_busy}'; }
 
 # status_during NAME: runs `faultline status` every 0.3 s while process NAME runs; each must
-# answer (exit 0 or 1) within 5 s, and at least 5 must run (a query takes ~0.1 s idle, over
-# 1 s on a loaded machine: how many fit is not the point). Tracks the collector's peak RSS in
-# $peak (KiB).
+# answer (exit 0 or 1) within 5 s, and at least 3 must run, so the flood was really met (a
+# query takes ~0.1 s idle, over 3 s on a saturated machine: how many fit is not the point).
+# Tracks the collector's peak RSS in $peak (KiB).
 peak=0
 status_during() {
 	local n=0 slowest=0 t rc ms rss
@@ -49,7 +49,7 @@ status_during() {
 		sleep 0.3
 	done
 	fl_log "status answered $n times while $1 ran, slowest $slowest ms"
-	((n >= 5)) || fl_fail "only $n status queries ran while $1 ran"
+	((n >= 3)) || fl_fail "only $n status queries ran while $1 ran"
 }
 
 # One client, 10 s.

@@ -59,15 +59,8 @@ raw_open(void)
 static int64_t
 raw_count(const char *sql)
 {
-	fl_sql      *db = raw_open();
-	fl_sql_stmt *st = NULL;
-	int64_t      n;
-	if (fl_sql_prepare(db, sql, &st) != FL_SQL_OK) {
-		fail_msg("%s: %s", sql, fl_sql_errmsg(db));
-	}
-	assert_int_equal(fl_sql_step(st), FL_SQL_ROW);
-	n = fl_sql_column_int64(st, 0);
-	fl_sql_finalize(st);
+	fl_sql *db = raw_open();
+	int64_t n  = sqlt_int(db, sql);
 	fl_sql_close(db);
 	return n;
 }

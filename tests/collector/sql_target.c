@@ -50,6 +50,49 @@ sqlt_exec(fl_sql *db, const char *sql)
 	}
 }
 
+// Prepares sql on db or fails the test.
+static fl_sql_stmt *
+prep(fl_sql *db, const char *sql)
+{
+	fl_sql_stmt *st = NULL;
+	if (fl_sql_prepare(db, sql, &st) != FL_SQL_OK) {
+		fail_msg("%s: %s", sql, fl_sql_errmsg(db));
+	}
+	return st;
+}
+
+int64_t
+sqlt_int(fl_sql *db, const char *sql)
+{
+	fl_sql_stmt *st = prep(db, sql);
+	int64_t      n;
+	if (fl_sql_step(st) != FL_SQL_ROW) {
+		fail_msg("%s: no row: %s", sql, fl_sql_errmsg(db));
+	}
+	n = fl_sql_column_int64(st, 0);
+	assert_int_equal(fl_sql_step(st), FL_SQL_DONE);
+	fl_sql_finalize(st);
+	return n;
+}
+
+int64_t
+sqlt_count(fl_sql *db, const char *table)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	return sqlt_int(db, sql);
+}
+
+void
+sqlt_terminate(fl_sql *db, fl_sql *killer)
+{
+	char sql[96];
+	// with a timeout: returns once the backend is gone (PostgreSQL 14+)
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld, 10000)::int",
+	    (long long) sqlt_int(db, "SELECT pg_backend_pid()"));
+	assert_int_equal(sqlt_int(killer, sql), 1);
+}
+
 void
 sqlt_remove_lite(void)
 {

@@ -7,6 +7,7 @@
 #define FL_TESTS_SQL_TARGET_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "sql.h"
 
@@ -20,5 +21,13 @@ void sqlt_choose(int argc, char **argv, const char *name);
 fl_sql *sqlt_open(const fl_sql_opts *o);
 void    sqlt_exec(fl_sql *db, const char *sql);
 void    sqlt_remove_lite(void); // the SQLite file with its -wal and -shm
+
+// The integer in the first column of the one row sql returns (a count, a stored value).
+int64_t sqlt_int(fl_sql *db, const char *sql);
+int64_t sqlt_count(fl_sql *db, const char *table); // SELECT count(*) FROM table
+
+// PostgreSQL: ends db's server session from killer (another connection of the same role), as a
+// server restart or a cut would; returns once the session is gone.
+void sqlt_terminate(fl_sql *db, fl_sql *killer);
 
 #endif // FL_TESTS_SQL_TARGET_H

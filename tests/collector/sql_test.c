@@ -46,22 +46,6 @@ prep_ok(fl_sql *db, const char *sql)
 	return st;
 }
 
-static int64_t
-count_rows(fl_sql *db, const char *table)
-{
-	char         sql[128];
-	fl_sql_stmt *st;
-	int64_t      n;
-
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	st = prep_ok(db, sql);
-	assert_int_equal(fl_sql_step(st), FL_SQL_ROW);
-	n = fl_sql_column_int64(st, 0);
-	assert_int_equal(fl_sql_step(st), FL_SQL_DONE);
-	fl_sql_finalize(st);
-	return n;
-}
-
 // A fresh table t and lease row for each test (the same database serves every test).
 static int
 setup(void **state)
@@ -194,7 +178,7 @@ test_upsert_returning_limit(void **state)
 		fl_sql_reset(up);
 	}
 	fl_sql_finalize(up);
-	assert_int_equal(count_rows(db, "t"), 1);
+	assert_int_equal(sqlt_count(db, "t"), 1);
 
 	fl_sql_stmt *ins = prep_ok(db, "INSERT INTO t (id, name) VALUES ($1, 'many')");
 	for (int i = 100; i < 110; i++) {
@@ -239,7 +223,7 @@ test_transactions(void **state)
 	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
 	fl_sql_reset(ins);
 	fl_sql_rollback(db);
-	assert_int_equal(count_rows(db, "t"), 0);
+	assert_int_equal(sqlt_count(db, "t"), 0);
 
 	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
 	for (int i = 1; i <= 3; i++) {
@@ -248,7 +232,7 @@ test_transactions(void **state)
 		fl_sql_reset(ins);
 	}
 	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
-	assert_int_equal(count_rows(db, "t"), 3);
+	assert_int_equal(sqlt_count(db, "t"), 3);
 
 	// A failing statement inside a transaction; the rollback leaves the connection usable.
 	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
@@ -259,13 +243,13 @@ test_transactions(void **state)
 	assert_int_equal(fl_sql_step(ins), FL_SQL_ERROR); // duplicate key
 	fl_sql_reset(ins);
 	fl_sql_rollback(db);
-	assert_int_equal(count_rows(db, "t"), 3);
+	assert_int_equal(sqlt_count(db, "t"), 3);
 	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
 	assert_int_equal(fl_sql_bind_int64(ins, 1, 4), FL_SQL_OK);
 	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
 	fl_sql_reset(ins);
 	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
-	assert_int_equal(count_rows(db, "t"), 4);
+	assert_int_equal(sqlt_count(db, "t"), 4);
 	fl_sql_finalize(ins);
 	fl_sql_close(db);
 }
@@ -280,7 +264,7 @@ test_readonly_refuses_writes(void **state)
 	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
 	fl_sql_finalize(ins);
 
-	assert_int_equal(count_rows(ro, "t"), 1); // reads work
+	assert_int_equal(sqlt_count(ro, "t"), 1); // reads work
 	fl_sql_stmt *w  = NULL;
 	int          rv = fl_sql_prepare(ro, "INSERT INTO t (id) VALUES (2)", &w);
 	if (rv == FL_SQL_OK) {
@@ -291,9 +275,9 @@ test_readonly_refuses_writes(void **state)
 	assert_non_null(strstr(fl_sql_errmsg(ro), "read"));
 	assert_int_equal(fl_sql_exec(ro, "DELETE FROM t"), FL_SQL_ERROR);
 	assert_int_equal(fl_sql_begin(ro), FL_SQL_OK); // read transactions work
-	assert_int_equal(count_rows(ro, "t"), 1);
+	assert_int_equal(sqlt_count(ro, "t"), 1);
 	fl_sql_rollback(ro);
-	assert_int_equal(count_rows(rw, "t"), 1);
+	assert_int_equal(sqlt_count(rw, "t"), 1);
 	fl_sql_close(ro);
 	fl_sql_close(rw);
 }
@@ -324,7 +308,7 @@ test_errors(void **state)
 	fl_sql_close(NULL);
 
 	// usable after the errors
-	assert_int_equal(count_rows(db, "t"), 0);
+	assert_int_equal(sqlt_count(db, "t"), 0);
 	fl_sql_close(db);
 
 	// nothing to open
@@ -358,7 +342,7 @@ test_fence(void **state)
 	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED);
 	assert_non_null(strstr(fl_sql_errmsg(db), "fenced"));
 	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED); // and stays so
-	assert_int_equal(count_rows(taker, "t"), 1);        // nothing more written
+	assert_int_equal(sqlt_count(taker, "t"), 1);        // nothing more written
 
 	fl_sql_set_fence(db, 2); // the new holder's epoch: writes again
 	assert_int_equal(fl_sql_begin(db), FL_SQL_OK);
@@ -366,7 +350,7 @@ test_fence(void **state)
 	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
 	fl_sql_reset(ins);
 	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
-	assert_int_equal(count_rows(taker, "t"), 2);
+	assert_int_equal(sqlt_count(taker, "t"), 2);
 
 	fl_sql_set_fence(db, 0); // no fence
 	sqlt_exec(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 3 WHERE id = 1");
@@ -407,7 +391,7 @@ test_busy_pg(void **state)
 	assert_int_equal(fl_sql_step(st), FL_SQL_EBUSY);
 	assert_non_null(strstr(fl_sql_errmsg(db), "timeout"));
 	fl_sql_finalize(st);
-	assert_int_equal(count_rows(db, "t"), 0); // usable again
+	assert_int_equal(sqlt_count(db, "t"), 0); // usable again
 
 	sqlt_exec(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 1 WHERE id = 1");
 	fl_sql_set_fence(db, 1);
@@ -419,25 +403,9 @@ test_busy_pg(void **state)
 	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
 	sqlt_exec(taker, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 2 WHERE id = 1");
 	assert_int_equal(fl_sql_begin(db), FL_SQL_EFENCED);
-	assert_int_equal(count_rows(taker, "t"), 1);
+	assert_int_equal(sqlt_count(taker, "t"), 1);
 	fl_sql_close(taker);
 	fl_sql_close(db);
-}
-
-// Ends db's server session from another connection (same role: allowed).
-static void
-terminate_backend(fl_sql *db, fl_sql *killer)
-{
-	fl_sql_stmt *pid = prep_ok(db, "SELECT pg_backend_pid()");
-	// with a timeout: returns once the backend is gone (PostgreSQL 14+)
-	fl_sql_stmt *kill = prep_ok(killer, "SELECT pg_terminate_backend($1, 10000)");
-
-	assert_int_equal(fl_sql_step(pid), FL_SQL_ROW);
-	assert_int_equal(fl_sql_bind_int64(kill, 1, fl_sql_column_int64(pid, 0)), FL_SQL_OK);
-	fl_sql_finalize(pid); // before: its DEALLOCATE would find the loss first
-	assert_int_equal(fl_sql_step(kill), FL_SQL_ROW);
-	assert_int_equal(fl_sql_column_int64(kill, 0), 1); // bool t
-	fl_sql_finalize(kill);
 }
 
 // PostgreSQL: a connection the server ended is FL_SQL_EBROKEN once; the next call outside a
@@ -453,7 +421,7 @@ test_broken_pg(void **state)
 	fl_sql_stmt *ins    = prep_ok(db, "INSERT INTO t (id) VALUES ($1)");
 	fl_sql_stmt *roq = prep_ok(ro, "SELECT current_setting('default_transaction_read_only')");
 
-	terminate_backend(db, killer);
+	sqlt_terminate(db, killer);
 	assert_int_equal(fl_sql_step(q), FL_SQL_EBROKEN);
 	fl_sql_reset(q);
 	assert_int_equal(fl_sql_step(q), FL_SQL_ROW); // reconnected, prepared again
@@ -468,8 +436,8 @@ test_broken_pg(void **state)
 	assert_int_equal(fl_sql_bind_int64(ins, 1, 1), FL_SQL_OK);
 	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
 	fl_sql_reset(ins);
-	terminate_backend(ro, killer); // (ro's turn below)
-	terminate_backend(db, killer);
+	sqlt_terminate(ro, killer); // (ro's turn below)
+	sqlt_terminate(db, killer);
 	assert_int_equal(fl_sql_bind_int64(ins, 1, 2), FL_SQL_OK);
 	assert_int_equal(fl_sql_step(ins), FL_SQL_EBROKEN);
 	fl_sql_reset(ins);
@@ -478,7 +446,7 @@ test_broken_pg(void **state)
 	fl_sql_reset(ins);
 	assert_int_equal(fl_sql_commit(db), FL_SQL_EBROKEN);
 	fl_sql_rollback(db);
-	assert_int_equal(count_rows(killer, "t"), 0); // nothing of it was written
+	assert_int_equal(sqlt_count(killer, "t"), 0); // nothing of it was written
 
 	// The fence holds on the new session.
 	sqlt_exec(killer, "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = 6 WHERE id = 1");
@@ -489,11 +457,11 @@ test_broken_pg(void **state)
 	assert_int_equal(fl_sql_step(ins), FL_SQL_DONE);
 	fl_sql_reset(ins);
 	assert_int_equal(fl_sql_commit(db), FL_SQL_OK);
-	assert_int_equal(count_rows(killer, "t"), 1);
+	assert_int_equal(sqlt_count(killer, "t"), 1);
 
 	// A loss found by a call that cannot report it (finalize) still reaches the caller once.
 	fl_sql_stmt *tmp = prep_ok(db, "SELECT 1");
-	terminate_backend(db, killer);
+	sqlt_terminate(db, killer);
 	fl_sql_finalize(tmp); // its DEALLOCATE finds the loss
 	assert_int_equal(fl_sql_step(q), FL_SQL_EBROKEN);
 	fl_sql_reset(q);
@@ -599,22 +567,22 @@ test_migrate(void **state)
 	assert_int_equal(fl_sql_migrate(db, "test", mig, 2), FL_SQL_OK);
 	assert_int_equal(fl_sql_schema_version(db, "test"), 2);
 	assert_int_equal(fl_sql_schema_version(db, "lease"), 1);
-	assert_int_equal(count_rows(db, "applied"), 2);
-	assert_int_equal(count_rows(db, FL_SQL_LEASE_TABLE), 1);
+	assert_int_equal(sqlt_count(db, "applied"), 2);
+	assert_int_equal(sqlt_count(db, FL_SQL_LEASE_TABLE), 1);
 	sqlt_exec(db, "INSERT INTO m1 (id, w) VALUES (1, 'kept')");
 
 	assert_int_equal(fl_sql_migrate(db, "test", mig, 2), FL_SQL_OK); // nothing to do
-	assert_int_equal(count_rows(db, "applied"), 2);
+	assert_int_equal(sqlt_count(db, "applied"), 2);
 	assert_int_equal(fl_sql_migrate(db, "test", mig, 3), FL_SQL_OK); // only the new one
 	assert_int_equal(fl_sql_schema_version(db, "test"), 3);
-	assert_int_equal(count_rows(db, "applied"), 3);
-	assert_int_equal(count_rows(db, "m1"), 1);
-	assert_int_equal(count_rows(db, "m2"), 0);
+	assert_int_equal(sqlt_count(db, "applied"), 3);
+	assert_int_equal(sqlt_count(db, "m1"), 1);
+	assert_int_equal(sqlt_count(db, "m2"), 0);
 
 	// Other components keep their own versions; the lease row is made once.
 	assert_int_equal(fl_sql_migrate(db, "other", mig + 2, 0), FL_SQL_OK);
 	assert_int_equal(fl_sql_schema_version(db, "other"), 0);
-	assert_int_equal(count_rows(db, FL_SQL_LEASE_TABLE), 1);
+	assert_int_equal(sqlt_count(db, FL_SQL_LEASE_TABLE), 1);
 	fl_sql_stmt *st = prep_ok(db, "SELECT epoch FROM " FL_SQL_LEASE_TABLE " WHERE id = 1");
 	assert_int_equal(fl_sql_step(st), FL_SQL_ROW);
 	assert_int_equal(fl_sql_column_int64(st, 0), 0);
@@ -639,7 +607,7 @@ test_migrate_failure_rolls_back(void **state)
 	assert_int_equal(fl_sql_schema_version(db, "test"), 1);
 	fl_sql_stmt *st = NULL;
 	assert_int_equal(fl_sql_prepare(db, "SELECT * FROM half", &st), FL_SQL_ERROR);
-	assert_int_equal(count_rows(db, "applied"), 1); // usable, nothing half-done
+	assert_int_equal(sqlt_count(db, "applied"), 1); // usable, nothing half-done
 	fl_sql_close(db);
 }
 
@@ -656,7 +624,7 @@ test_migrate_refuses_newer(void **state)
 	assert_int_equal(fl_sql_migrate(db, "test", mig, 3), FL_SQL_ERROR);
 	assert_non_null(strstr(fl_sql_errmsg(db), "newer"));
 	assert_non_null(strstr(fl_sql_errmsg(db), "version 9"));
-	assert_int_equal(count_rows(db, "applied"), 3);
+	assert_int_equal(sqlt_count(db, "applied"), 3);
 	ro = open_db(true, 0);
 	assert_int_equal(fl_sql_migrate(ro, "test", mig, 3), FL_SQL_ERROR);
 	assert_non_null(strstr(fl_sql_errmsg(ro), "newer"));
@@ -716,8 +684,8 @@ test_migrate_race(void **state)
 		}
 	}
 	fl_sql *db = open_db(false, 0);
-	assert_int_equal(count_rows(db, "applied"), 3);
-	assert_int_equal(count_rows(db, FL_SQL_LEASE_TABLE), 1);
+	assert_int_equal(sqlt_count(db, "applied"), 3);
+	assert_int_equal(sqlt_count(db, FL_SQL_LEASE_TABLE), 1);
 	assert_int_equal(fl_sql_schema_version(db, "test"), 3);
 	fl_sql_close(db);
 }

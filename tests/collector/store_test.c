@@ -443,19 +443,11 @@ test_reconnect_pg(void **state)
 	coll_store       *ro = open_store(true);
 	coll_ops          ops;
 	Fl__HistoryReply *r;
-	char              sql[96];
 
 	for (int i = 0; i < 2; i++) {
-		fl_sql_stmt *pid;
-		fl_sql      *db = coll_store_sql(i == 0 ? st : ro);
-		assert_int_equal(fl_sql_prepare(db, "SELECT pg_backend_pid()", &pid), FL_SQL_OK);
-		assert_int_equal(fl_sql_step(pid), FL_SQL_ROW);
-		snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld, 10000)",
-		    (long long) fl_sql_column_int64(pid, 0));
-		fl_sql_finalize(pid);
 		// another connection ends it (the store's own would end itself)
 		coll_store *killer = open_rw();
-		assert_int_equal(fl_sql_exec(coll_store_sql(killer), sql), FL_SQL_OK);
+		sqlt_terminate(coll_store_sql(i == 0 ? st : ro), coll_store_sql(killer));
 		coll_store_close(killer);
 	}
 

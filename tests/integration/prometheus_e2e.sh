@@ -31,15 +31,9 @@ fl_pg_start || fl_fail "cannot start PostgreSQL 15 (apt-get install postgresql-1
 
 fl_collector_conf "$FL_TMP/collector.conf"
 fl_start_collector collector
-awk '/^\[mysql/ { exit } { print }' "$FL_SOURCE/deploy/demo/release-1.0.expect" >"$FL_TMP/1.0.expect"
-for h in app1 app2; do
-	fl_start_app "app-$h"
-	fl_agent_conf "$FL_TMP/$h.conf" "$h" 1.0
-	echo "expectations = $FL_TMP/1.0.expect" >>"$FL_TMP/$h.conf"
-	fl_conf_app_probe >>"$FL_TMP/$h.conf"
-	fl_conf_orders_probe >>"$FL_TMP/$h.conf"
-	fl_start_agent "$h"
-done
+fl_demo_hosts app1 app2
+fl_start_agent app1
+fl_start_agent app2
 
 # Prometheus, scraping the collector every second.
 PROM_PORT=$(fl_free_port)

@@ -42,14 +42,7 @@ HOSTILE_PROBE="it's </script><b>bold</b>"
 
 fl_collector_conf "$FL_TMP/collector.conf"
 fl_start_collector collector
-awk '/^\[mysql/ { exit } { print }' "$FL_SOURCE/deploy/demo/release-1.0.expect" >"$FL_TMP/1.0.expect"
-for h in app1 app2; do
-	fl_start_app "app-$h"
-	fl_agent_conf "$FL_TMP/$h.conf" "$h" 1.0
-	echo "expectations = $FL_TMP/1.0.expect" >>"$FL_TMP/$h.conf"
-	fl_conf_app_probe >>"$FL_TMP/$h.conf"
-	fl_conf_orders_probe >>"$FL_TMP/$h.conf"
-done
+fl_demo_hosts app1 app2
 # app2 goes by a hostile name and has a probe named like markup.
 sed -i "s|^name = app2\$|name = $HOSTILE_HOST|" "$FL_TMP/app2.conf"
 cat >>"$FL_TMP/app2.conf" <<EOF

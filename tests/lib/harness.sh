@@ -371,5 +371,21 @@ fl_conf_orders_probe() {
 	printf 'password_file = %s\ntimeout = 3s\n' "$FL_PG_PASSWORD_FILE"
 }
 
+# fl_demo_hosts HOST...: for each HOST its own demo app (app-HOST) and an agent config
+# $FL_TMP/HOST.conf on release 1.0: the app and orders probes, with release 1.0's PostgreSQL
+# expectations (deploy/demo/release-1.0.expect up to its MariaDB part). The caller starts the
+# agents (fl_start_agent HOST), after changing a config if it wants.
+fl_demo_hosts() {
+	local h
+	awk '/^\[mysql/ { exit } { print }' "$FL_SOURCE/deploy/demo/release-1.0.expect" >"$FL_TMP/1.0.expect"
+	for h in "$@"; do
+		fl_start_app "app-$h"
+		fl_agent_conf "$FL_TMP/$h.conf" "$h" 1.0
+		echo "expectations = $FL_TMP/1.0.expect" >>"$FL_TMP/$h.conf"
+		fl_conf_app_probe >>"$FL_TMP/$h.conf"
+		fl_conf_orders_probe >>"$FL_TMP/$h.conf"
+	done
+}
+
 # fl_http_get URL: prints the body; fails unless the answer is 2xx.
 fl_http_get() { curl -sSf --max-time 3 "$1"; }

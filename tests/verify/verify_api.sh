@@ -11,22 +11,10 @@
 #   6. the collector stops (SIGTERM) with a verification waiting -> it ends at once with 503
 # Needs root (PostgreSQL runs as postgres).
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
-# shellcheck source=../lib/dbservers.sh
-source "$FL_SOURCE/tests/lib/dbservers.sh"
+# shellcheck source=lib.sh
+source "$FL_SOURCE/tests/verify/lib.sh"
 
-fl_test_cleanup() {
-	if [[ $FL_RC -ne 0 && -n ${FL_DB_DIR:-} && -e $FL_DB_DIR/pg/server.log ]]; then
-		printf '\n----- postgres (last 20 lines) -----\n%s\n' "$(tail -n 20 "$FL_DB_DIR/pg/server.log")" >&2
-	fi
-	fl_db_cleanup
-}
-
-fl_init
-[[ $(id -u) -eq 0 ]] || fl_fail "must run as root: PostgreSQL runs as user postgres (sudo ctest ...)"
-fl_pg_start || fl_fail "cannot start PostgreSQL 15 (apt-get install postgresql-15)"
-
-fl_collector_conf "$FL_TMP/collector.conf"
-fl_start_collector collector
+verify_init
 
 printf '%s\n' '[postgres "orders"]' 'table = public.orders: SELECT, INSERT, UPDATE' >"$FL_TMP/r1.0.expect"
 for h in app1 app2; do

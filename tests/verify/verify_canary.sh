@@ -13,18 +13,10 @@
 #      (the CLI sends only what the user gave).
 # Needs root (the database servers run as postgres and mysql).
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
-# shellcheck source=../lib/dbservers.sh
-source "$FL_SOURCE/tests/lib/dbservers.sh"
+# shellcheck source=lib.sh
+source "$FL_SOURCE/tests/verify/lib.sh"
 
-fl_test_cleanup() { fl_db_cleanup; }
-
-fl_init
-[[ $(id -u) -eq 0 ]] || fl_fail "must run as root: the database servers run as postgres and mysql"
-fl_pg_start || fl_fail "cannot start PostgreSQL 15 (apt-get install postgresql-15)"
-fl_my_start || fl_fail "cannot start MariaDB (apt-get install mariadb-server)"
-
-fl_collector_conf "$FL_TMP/collector.conf"
-fl_start_collector collector
+verify_init --mariadb
 
 for h in app1 app2 app3; do
 	echo 1.4.0 >"$FL_TMP/app-$h.release"

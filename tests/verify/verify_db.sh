@@ -12,22 +12,10 @@
 #   7. the collector verified the rollouts by itself       -> "verification" history events
 # Needs root (PostgreSQL runs as postgres).
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
-# shellcheck source=../lib/dbservers.sh
-source "$FL_SOURCE/tests/lib/dbservers.sh"
+# shellcheck source=lib.sh
+source "$FL_SOURCE/tests/verify/lib.sh"
 
-fl_test_cleanup() {
-	if [[ $FL_RC -ne 0 && -n ${FL_DB_DIR:-} && -e $FL_DB_DIR/pg/server.log ]]; then
-		printf '\n----- postgres (last 20 lines) -----\n%s\n' "$(tail -n 20 "$FL_DB_DIR/pg/server.log")" >&2
-	fi
-	fl_db_cleanup
-}
-
-fl_init
-[[ $(id -u) -eq 0 ]] || fl_fail "must run as root: PostgreSQL runs as user postgres (sudo ctest ...)"
-fl_pg_start || fl_fail "cannot start PostgreSQL 15 (apt-get install postgresql-15)"
-
-fl_collector_conf "$FL_TMP/collector.conf"
-fl_start_collector collector
+verify_init
 
 # expect_file NAME [extra lines...]: an expectations file for the orders database.
 expect_file() {
