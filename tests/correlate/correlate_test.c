@@ -99,6 +99,95 @@ static const char *const base_probes[][3] = {
 
 // ---- the fault matrix -------------------------------------------------------------------
 
+// Probes recorded on the testbed that several rows below share, named by their recording:
+// the quick-onset flap (ONSET), a busy host beside a lossy path (BESIDE_LOSSY, BUSY), a calm
+// peer (CALM), a lossy path's timeouts (LOSSY) and a busy host's spikes (SPIKES).
+#define REC_ONSET_APP2_ORDERS                                                                     \
+	{                                                                                         \
+		.host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 17,      \
+		.base_ms = 39,                                                                    \
+		.rounds  = ".0 .0 .0 .0 .0 .0 .0 .0 .47 .24 .28 .59 .31 .44 .50 .30 .73 .34 .53 " \
+		           "S456 S218 S430 S432 .17"                                              \
+	}
+#define REC_ONSET_APP1_ORDERS                                                                \
+	{                                                                                    \
+		.host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 17, \
+		.base_ms = 32,                                                               \
+		.rounds  = ".34 .23 .25 .50 .41 .51 .35 .76 .28 .20 .14 .80 .29 .23 .15 .17" \
+	}
+#define REC_ONSET_APP3_ORDERS                                                                \
+	{                                                                                    \
+		.host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 23, \
+		.base_ms = 29,                                                               \
+		.rounds  = ".35 .30 .30 .36 .26 .32 .33 .37 .36 .35 .15 .28 .24 .32 .23 .23" \
+	}
+#define REC_BESIDE_LOSSY_APP2_ORDERS                                                          \
+	{                                                                                     \
+		.host = "app2", .name = "orders", .st = FL__STATUS__STATUS_FAIL,              \
+		.fc = FL__FAILURE_CLASS__FAILURE_TIMEOUT, .fails = 3, .since_ago = 3,         \
+		.dur_ms = 2002, .base_ms = 31,                                                \
+		.rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .51 .36 .37 S855 F2000 F2003 F2019 F2002 " \
+		          "F2565 F2001 F2496 S1150 S1688 F2003 F2002 F2002"                   \
+	}
+#define REC_BESIDE_LOSSY_APP2_USERS                                                              \
+	{                                                                                        \
+		.host = "app2", .name = "users", .st = FL__STATUS__STATUS_FAIL,                  \
+		.fc = FL__FAILURE_CLASS__FAILURE_TIMEOUT, .fails = 3, .since_ago = 3,            \
+		.dur_ms = 2005, .base_ms = 3,                                                    \
+		.rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .7 .1 .1 F3000 F2000 S1460 F2003 S215 F2051 " \
+		          "S428 F2001 F2001 .2 F2000 F2001 F2005"                                \
+	}
+#define REC_BUSY_APP3_USERS                                                                  \
+	{                                                                                    \
+		.host = "app3", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 3,   \
+		.base_ms = 3, .rounds = ".1 .7 S1027 .1 .2 .3 .2 .2 .2 .2 .1 .0 .8 .2 .2 .3" \
+	}
+#define REC_BESIDE_LOSSY_APP1_ORDERS                                                                \
+	{                                                                                           \
+		.host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 15,        \
+		.base_ms = 24,                                                                      \
+		.rounds  = "S0 .0 .0 .0 .0 S0 S0 .0 .27 .50 S224 .28 .13 S166 .15 .15 .25 .13 .18 " \
+		           ".12 .13 .42 .29 .15"                                                    \
+	}
+#define REC_BESIDE_LOSSY_APP1_USERS                                                        \
+	{                                                                                  \
+		.host = "app1", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 1, \
+		.base_ms = 3, .rounds = ".7 .1 .2 .1 .1 .2 S85 .1 .4 .2 .2 .6 .1 .2 .5 .1" \
+	}
+#define REC_BUSY_APP3_ORDERS_SLOW                                                                 \
+	{                                                                                         \
+		.host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 319,     \
+		.base_ms = 21, .slow = 3,                                                         \
+		.rounds = ".21 S115 .13 .13 .25 S94 S77 S198 S83 .36 S137 S170 S81 .17 .45 S150 " \
+		          "S164 S319"                                                             \
+	}
+#define REC_CALM_APP1_ORDERS                                                                 \
+	{                                                                                    \
+		.host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 15, \
+		.base_ms = 24,                                                               \
+		.rounds  = ".27 .50 .24 .28 .13 .26 .15 .15 .25 .13 .18 .12 .13 .42 .29 .15" \
+	}
+#define REC_LOSSY_APP2_ORDERS                                                                 \
+	{                                                                                     \
+		.host = "app2", .name = "orders", .st = FL__STATUS__STATUS_FAIL,              \
+		.fc = FL__FAILURE_CLASS__FAILURE_TIMEOUT, .fails = 3, .since_ago = 3,         \
+		.dur_ms = 2002, .base_ms = 31,                                                \
+		.rounds = ".51 .36 .37 S855 F2000 F2003 F2019 F2002 F2565 F2001 F2496 S1150 " \
+		          "S1688 F2003 F2002 F2002"                                           \
+	}
+#define REC_SPIKES_APP2_ORDERS                                                               \
+	{                                                                                    \
+		.host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 83, \
+		.base_ms = 85,                                                               \
+		.rounds  = ".80 .83 .79 .85 .82 .81 .84 .80 .83 .82 .86 .81 .80 .84 .83 .83" \
+	}
+#define REC_SPIKES_APP3_ORDERS                                                               \
+	{                                                                                    \
+		.host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 83, \
+		.base_ms = 85,                                                               \
+		.rounds  = ".80 .83 .79 .85 .82 .81 .84 .80 .83 .82 .86 .81 .80 .84 .83 .83" \
+	}
+
 static const row rows[] = {
 	{
 	    .name      = "healthy",
@@ -808,23 +897,16 @@ static const row rows[] = {
 	    // quick-onset rule counts as troubled, and the loss its sibling showed holds it.
 	    .name    = "network: a lossy path named by the quick-onset rule is held through its "
 	               "next fast round (the onset flap, as recorded)",
-	    .probes  = { { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK,
-	                    .dur_ms = 17, .base_ms = 39,
-	                    .rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .47 .24 .28 .59 .31 .44 .50 .30 .73 "
-	                              ".34 .53 S456 S218 S430 S432 .17" },
+	    .probes  = { REC_ONSET_APP2_ORDERS,
 	         { .host = "app2", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 417,
 	             .base_ms = 5, .slow = 2,
 	             .rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .5 .2 .5 .2 .4 .4 .2 .2 .2 .10 .11 .3 "
 	                       "F2001 .8 S212 S417" },
-	         { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 17,
-	             .base_ms = 32,
-	             .rounds = ".34 .23 .25 .50 .41 .51 .35 .76 .28 .20 .14 .80 .29 .23 .15 .17" },
+	         REC_ONSET_APP1_ORDERS,
 	         { .host = "app1", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 4,
 	             .base_ms = 2,
 	             .rounds = ".1 .2 .1 .1 .2 .2 .1 .4 .1 .4 .0 .1 .1 .1 .1 .4" },
-	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 23,
-	             .base_ms = 29,
-	             .rounds = ".35 .30 .30 .36 .26 .32 .33 .37 .36 .35 .15 .28 .24 .32 .23 .23" },
+	         REC_ONSET_APP3_ORDERS,
 	         { .host = "app3", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 2,
 	             .base_ms = 3,
 	             .rounds = ".2 .2 .2 .3 .2 .3 .9 .10 .1 .1 .1 .2 .5 .1 .2 .2" } },
@@ -840,19 +922,12 @@ static const row rows[] = {
 	    // second. Not held: a busy host's spell ends with its slow rounds.
 	    .name    = "healthy: a busy host's quick-onset spell ended by a fast round is not held "
 	               "(no lost packets on any of its paths to that server)",
-	    .probes  = { { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK,
-	                    .dur_ms = 17, .base_ms = 39,
-	                    .rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .47 .24 .28 .59 .31 .44 .50 .30 .73 "
-	                              ".34 .53 S456 S218 S430 S432 .17" },
+	    .probes  = { REC_ONSET_APP2_ORDERS,
 	         { .host = "app2", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 4,
 	             .base_ms = 5,
 	             .rounds = ".5 .2 .5 .2 .4 .4 .2 .2 .2 .10 .11 .3 .4 .8 S212 .4" },
-	         { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 17,
-	             .base_ms = 32,
-	             .rounds = ".34 .23 .25 .50 .41 .51 .35 .76 .28 .20 .14 .80 .29 .23 .15 .17" },
-	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 23,
-	             .base_ms = 29,
-	             .rounds = ".35 .30 .30 .36 .26 .32 .33 .37 .36 .35 .15 .28 .24 .32 .23 .23" } },
+	         REC_ONSET_APP1_ORDERS,
+	         REC_ONSET_APP3_ORDERS },
 	    .verdict   = FL__VERDICT__VERDICT_HEALTHY,
 	    .words     = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
@@ -866,30 +941,15 @@ static const row rows[] = {
 	    // on the path.
 	    .name    = "network: a busy host's quick onset beside a lossy path is not held by a 1 s "
 	               "round of its other probe to the server (as recorded)",
-	    .probes  = { { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_FAIL,
-	                    .fc = FL__FAILURE_CLASS__FAILURE_TIMEOUT, .fails = 3, .since_ago = 3,
-	                    .dur_ms = 2002, .base_ms = 31,
-	                    .rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .51 .36 .37 S855 F2000 F2003 F2019 "
-	                              "F2002 F2565 F2001 F2496 S1150 S1688 F2003 F2002 F2002" },
-	         { .host = "app2", .name = "users", .st = FL__STATUS__STATUS_FAIL,
-	             .fc = FL__FAILURE_CLASS__FAILURE_TIMEOUT, .fails = 3, .since_ago = 3,
-	             .dur_ms = 2005, .base_ms = 3,
-	             .rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .7 .1 .1 F3000 F2000 S1460 F2003 S215 F2051 "
-	                       "S428 F2001 F2001 .2 F2000 F2001 F2005" },
+	    .probes  = { REC_BESIDE_LOSSY_APP2_ORDERS,
+	         REC_BESIDE_LOSSY_APP2_USERS,
 	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 23,
 	             .base_ms = 21,
 	             .rounds = ".0 S0 S0 S0 S0 .0 S0 S0 S81 .17 .45 S150 S164 S319 .16 .19 .25 .26 "
 	                       ".16 .19 .16 .15 .18 .23" },
-	         { .host = "app3", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 3,
-	             .base_ms = 3,
-	             .rounds = ".1 .7 S1027 .1 .2 .3 .2 .2 .2 .2 .1 .0 .8 .2 .2 .3" },
-	         { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 15,
-	             .base_ms = 24,
-	             .rounds = "S0 .0 .0 .0 .0 S0 S0 .0 .27 .50 S224 .28 .13 S166 .15 .15 .25 .13 "
-	                       ".18 .12 .13 .42 .29 .15" },
-	         { .host = "app1", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 1,
-	             .base_ms = 3,
-	             .rounds = ".7 .1 .2 .1 .1 .2 S85 .1 .4 .2 .2 .6 .1 .2 .5 .1" } },
+	         REC_BUSY_APP3_USERS,
+	         REC_BESIDE_LOSSY_APP1_ORDERS,
+	         REC_BESIDE_LOSSY_APP1_USERS },
 	    .verdict    = FL__VERDICT__VERDICT_NETWORK,
 	    .words      = { "network path app2 \u2192", "fails (timeout)", "2 other hosts reach it" },
 	    .hosts_exp  = { "app2" },
@@ -905,30 +965,12 @@ static const row rows[] = {
 	{
 	    .name    = "network: a busy host's own slow spell beside another host's lossy path is "
 	               "not named (its other probe to the server clean, no loss; as recorded)",
-	    .probes  = { { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_FAIL,
-	                    .fc = FL__FAILURE_CLASS__FAILURE_TIMEOUT, .fails = 3, .since_ago = 3,
-	                    .dur_ms = 2002, .base_ms = 31,
-	                    .rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .51 .36 .37 S855 F2000 F2003 F2019 "
-	                              "F2002 F2565 F2001 F2496 S1150 S1688 F2003 F2002 F2002" },
-	         { .host = "app2", .name = "users", .st = FL__STATUS__STATUS_FAIL,
-	             .fc = FL__FAILURE_CLASS__FAILURE_TIMEOUT, .fails = 3, .since_ago = 3,
-	             .dur_ms = 2005, .base_ms = 3,
-	             .rounds = ".0 .0 .0 .0 .0 .0 .0 .0 .7 .1 .1 F3000 F2000 S1460 F2003 S215 F2051 "
-	                       "S428 F2001 F2001 .2 F2000 F2001 F2005" },
-	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 319,
-	             .base_ms = 21, .slow = 3,
-	             .rounds = ".21 S115 .13 .13 .25 S94 S77 S198 S83 .36 S137 S170 S81 .17 .45 "
-	                       "S150 S164 S319" },
-	         { .host = "app3", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 3,
-	             .base_ms = 3,
-	             .rounds = ".1 .7 S1027 .1 .2 .3 .2 .2 .2 .2 .1 .0 .8 .2 .2 .3" },
-	         { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 15,
-	             .base_ms = 24,
-	             .rounds = "S0 .0 .0 .0 .0 S0 S0 .0 .27 .50 S224 .28 .13 S166 .15 .15 .25 .13 "
-	                       ".18 .12 .13 .42 .29 .15" },
-	         { .host = "app1", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 1,
-	             .base_ms = 3,
-	             .rounds = ".7 .1 .2 .1 .1 .2 S85 .1 .4 .2 .2 .6 .1 .2 .5 .1" } },
+	    .probes  = { REC_BESIDE_LOSSY_APP2_ORDERS,
+	         REC_BESIDE_LOSSY_APP2_USERS,
+	         REC_BUSY_APP3_ORDERS_SLOW,
+	         REC_BUSY_APP3_USERS,
+	         REC_BESIDE_LOSSY_APP1_ORDERS,
+	         REC_BESIDE_LOSSY_APP1_USERS },
 	    .verdict       = FL__VERDICT__VERDICT_NETWORK,
 	    .words         = { "network path app2 \u2192", "fails (timeout)", "2 other hosts reach it" },
 	    .hosts_exp     = { "app2" },
@@ -1023,16 +1065,9 @@ static const row rows[] = {
 	    // gets its own finding, as before.
 	    .name    = "network: the same busy host's slow spell with no lossy path beside it is "
 	               "still its slow path",
-	    .probes  = { { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK,
-	                    .dur_ms = 319, .base_ms = 21, .slow = 3,
-	                    .rounds = ".21 S115 .13 .13 .25 S94 S77 S198 S83 .36 S137 S170 S81 .17 "
-	                              ".45 S150 S164 S319" },
-	         { .host = "app3", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 3,
-	             .base_ms = 3,
-	             .rounds = ".1 .7 S1027 .1 .2 .3 .2 .2 .2 .2 .1 .0 .8 .2 .2 .3" },
-	         { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 15,
-	             .base_ms = 24,
-	             .rounds = ".27 .50 .24 .28 .13 .26 .15 .15 .25 .13 .18 .12 .13 .42 .29 .15" },
+	    .probes  = { REC_BUSY_APP3_ORDERS_SLOW,
+	         REC_BUSY_APP3_USERS,
+	         REC_CALM_APP1_ORDERS,
 	         { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 30,
 	             .base_ms = 31,
 	             .rounds = ".51 .36 .37 .25 .30 .33 .29 .31 .35 .28 .30 .27 .33 .31 .29 .30" } },
@@ -1047,11 +1082,7 @@ static const row rows[] = {
 	    // is slow (the slowness is the path's, shared), so it is a second path fault, named.
 	    .name    = "network: a host whose every probe to the server is slow joins another "
 	               "host's lossy path (a path delay, shared by its probes)",
-	    .probes  = { { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_FAIL,
-	                    .fc = FL__FAILURE_CLASS__FAILURE_TIMEOUT, .fails = 3, .since_ago = 3,
-	                    .dur_ms = 2002, .base_ms = 31,
-	                    .rounds = ".51 .36 .37 S855 F2000 F2003 F2019 F2002 F2565 F2001 F2496 "
-	                              "S1150 S1688 F2003 F2002 F2002" },
+	    .probes  = { REC_LOSSY_APP2_ORDERS,
 	         { .host = "app2", .name = "users", .st = FL__STATUS__STATUS_FAIL,
 	             .fc = FL__FAILURE_CLASS__FAILURE_TIMEOUT, .fails = 3, .since_ago = 3,
 	             .dur_ms = 2005, .base_ms = 3,
@@ -1064,9 +1095,7 @@ static const row rows[] = {
 	         { .host = "app3", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 255,
 	             .base_ms = 3, .slow = 8,
 	             .rounds = ".2 .3 .2 .1 .3 .2 .2 .3 S253 S255 S251 S256 S252 S254 S253 S255" },
-	         { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 15,
-	             .base_ms = 24,
-	             .rounds = ".27 .50 .24 .28 .13 .26 .15 .15 .25 .13 .18 .12 .13 .42 .29 .15" },
+	         REC_CALM_APP1_ORDERS,
 	         { .host = "app1", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 1,
 	             .base_ms = 3,
 	             .rounds = ".7 .1 .2 .1 .1 .2 .1 .1 .4 .2 .2 .6 .1 .2 .5 .1" } },
@@ -1080,11 +1109,7 @@ static const row rows[] = {
 	    // another host's lossy path: the loss signature is a path's, so it joins.
 	    .name    = "network: a host slow on one probe with a timed-out round joins another "
 	               "host's lossy path",
-	    .probes  = { { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_FAIL,
-	                    .fc = FL__FAILURE_CLASS__FAILURE_TIMEOUT, .fails = 3, .since_ago = 3,
-	                    .dur_ms = 2002, .base_ms = 31,
-	                    .rounds = ".51 .36 .37 S855 F2000 F2003 F2019 F2002 F2565 F2001 F2496 "
-	                              "S1150 S1688 F2003 F2002 F2002" },
+	    .probes  = { REC_LOSSY_APP2_ORDERS,
 	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 319,
 	             .base_ms = 21, .slow = 3,
 	             .rounds = ".21 S115 .13 .13 .25 S94 S77 S198 S83 F2003 S137 S170 S81 .17 .45 "
@@ -1092,9 +1117,7 @@ static const row rows[] = {
 	         { .host = "app3", .name = "users", .st = FL__STATUS__STATUS_OK, .dur_ms = 3,
 	             .base_ms = 3,
 	             .rounds = ".1 .7 .1 .1 .2 .3 .2 .2 .2 .2 .1 .0 .8 .2 .2 .3" },
-	         { .host = "app1", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 15,
-	             .base_ms = 24,
-	             .rounds = ".27 .50 .24 .28 .13 .26 .15 .15 .25 .13 .18 .12 .13 .42 .29 .15" } },
+	         REC_CALM_APP1_ORDERS },
 	    .verdict       = FL__VERDICT__VERDICT_NETWORK,
 	    .hosts_exp     = { "app2" }, // its failing paths rank first (older)
 	    .all_hosts_exp = { "app2", "app3" },
@@ -1169,12 +1192,8 @@ static const row rows[] = {
 	         .rounds = "S700 .90 S880 .95 S950 .88 S920 .97 S390 .92 .100 .94 .96 S410 .99 .93 "
 	                   ".92 .98 S950 .95 .97 .90 .94 S880 .93 .91 .95 .97 S940 .92 .94 .96 "
 	                   ".258" },
-	         { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 83,
-	             .base_ms = 85,
-	             .rounds = ".80 .83 .79 .85 .82 .81 .84 .80 .83 .82 .86 .81 .80 .84 .83 .83" },
-	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 83,
-	             .base_ms = 85,
-	             .rounds = ".80 .83 .79 .85 .82 .81 .84 .80 .83 .82 .86 .81 .80 .84 .83 .83" } },
+	         REC_SPIKES_APP2_ORDERS,
+	         REC_SPIKES_APP3_ORDERS },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
 	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
@@ -1213,12 +1232,8 @@ static const row rows[] = {
 	         .rounds = "S400 .90 S380 .95 S350 .88 S420 .97 S390 .92 .100 .94 .96 S410 .99 .93 "
 	                   ".92 .98 S360 .95 .97 .90 .94 S380 .93 .91 .95 .97 S370 .92 .94 .96 "
 	                   ".258" },
-	         { .host = "app2", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 83,
-	             .base_ms = 85,
-	             .rounds = ".80 .83 .79 .85 .82 .81 .84 .80 .83 .82 .86 .81 .80 .84 .83 .83" },
-	         { .host = "app3", .name = "orders", .st = FL__STATUS__STATUS_OK, .dur_ms = 83,
-	             .base_ms = 85,
-	             .rounds = ".80 .83 .79 .85 .82 .81 .84 .80 .83 .82 .86 .81 .80 .84 .83 .83" } },
+	         REC_SPIKES_APP2_ORDERS,
+	         REC_SPIKES_APP3_ORDERS },
 	    .verdict = FL__VERDICT__VERDICT_HEALTHY,
 	    .words   = { "reporting, no probe failing" },
 	    .hosts_exp = { NULL },
