@@ -3,6 +3,7 @@
 # local HTTP server this script starts, and --check-config against good and bad configs
 # (exit codes and exact FILE:LINE messages). Needs: python3, jq.
 set -euo pipefail
+source "$(dirname "$0")/../lib/harness.sh" # wait_for
 
 AGENT="${FL_BUILD:?set FL_BUILD to the build dir}/agent/faultline-agent"
 [[ -x $AGENT ]] || { echo "FAIL: $AGENT not built (cmake --build \$FL_BUILD)"; exit 1; }
@@ -35,7 +36,7 @@ s.serve_forever()
 PY
 python3 "$T/server.py" "$T/port.tmp" &
 SERVER_PID=$!
-for _ in $(seq 100); do [[ -s $T/port.tmp ]] && break; sleep 0.05; done
+wait_for "port.tmp written" 20 test -s "$T/port.tmp"
 [[ -s $T/port.tmp ]] || { echo "FAIL: test HTTP server did not start"; exit 1; }
 PORT=$(cat "$T/port.tmp")
 # A port with nothing listening.
@@ -137,26 +138,26 @@ python3 -c 'import socket, time, sys
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(100)
 open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(600)' "$T/silent.port" &
 SILENT_PID=$!
-for _ in $(seq 100); do [[ -s $T/silent.port ]] && break; sleep 0.05; done
+wait_for "silent.port written" 20 test -s "$T/silent.port"
 sed -i 's/^\[agent\]/[agent]\ninterval = 200ms/' "$T/good.conf"
 printf '[http "hang"]\nurl = http://127.0.0.1:%s/\ntimeout = 700ms\n' "$(cat "$T/silent.port")" \
   >>"$T/good.conf"
 "$AGENT" -c "$T/good.conf" 2>"$T/daemon.log" &
 APID=$!
-for _ in $(seq 100); do grep -q 'app: ok' "$T/daemon.log" && break; sleep 0.05; done
+wait_for "'app: ok' in daemon.log" 20 grep -q 'app: ok' "$T/daemon.log"
 grep -q 'app: ok' "$T/daemon.log" && ok "daemon probes" || fail "daemon: $(cat "$T/daemon.log")"
 kill -HUP $APID
-for _ in $(seq 100); do grep -q 'reloaded' "$T/daemon.log" && break; sleep 0.05; done
+wait_for "'reloaded' in daemon.log" 20 grep -q 'reloaded' "$T/daemon.log"
 sleep 0.5 # a negative check: a few rounds on the reloaded config, which must not repeat a line
 grep -q 'reloaded' "$T/daemon.log" && [[ $(grep -c 'app: ok' "$T/daemon.log") == 1 ]] \
   && ok "good reload, no repeated status lines" || fail "good reload: $(cat "$T/daemon.log")"
 echo "[nonsense" >>"$T/good.conf"
 kill -HUP $APID
-for _ in $(seq 100); do grep -q 'cannot reload' "$T/daemon.log" && break; sleep 0.05; done
+wait_for "'cannot reload' in daemon.log" 20 grep -q 'cannot reload' "$T/daemon.log"
 grep -q "good.conf:.*: malformed section header" "$T/daemon.log" && kill -0 $APID \
   && ok "bad reload logged, still running" || fail "reload: $(cat "$T/daemon.log")"
 # Rounds go on every 200ms; the hung probe's timeout result goes out with the round after it ends.
-for _ in $(seq 100); do grep -q 'hang: unknown -> fail, timeout' "$T/daemon.log" && break; sleep 0.05; done
+wait_for "'hang: unknown -> fail, timeout' in daemon.log" 20 grep -q 'hang: unknown -> fail, timeout' "$T/daemon.log"
 grep -q 'hang: unknown -> fail, timeout' "$T/daemon.log" && ok "hung target reported as timeout" \
   || fail "hang: $(cat "$T/daemon.log")"
 start=$(date +%s%N)
@@ -174,7 +175,8 @@ kill $SILENT_PID 2>/dev/null || true
 maps_of() { # config: starts the daemon, prints its mappings once its config is loaded
   "$AGENT" -c "$1" 2>"$T/maps.log" &
   APID=$!
-  for _ in $(seq 200); do grep -q 'notice: started' "$T/maps.log" && break; sleep 0.05; done
+  # polled by hand, not wait_for: in $(...) its exit would leave this daemon running
+  for _ in $(seq 400); do grep -q 'notice: started' "$T/maps.log" && break; sleep 0.05; done
   grep -q 'notice: started' "$T/maps.log" || echo "not started: $(cat "$T/maps.log")"
   awk '{ print $6 }' "/proc/$APID/maps" | sort -u
   kill -TERM $APID; wait $APID || true

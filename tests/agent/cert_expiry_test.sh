@@ -10,6 +10,7 @@
 #   expired, tls_verify = no         -> fail tls, "certificate expired at ..." (still a failure)
 # Needs python3 with python3-cryptography (scripts/install-deps.sh), jq.
 set -euo pipefail
+source "$(dirname "$0")/../lib/harness.sh" # wait_for
 
 AGENT="${FL_BUILD:?set FL_BUILD to the build dir}/agent/faultline-agent"
 D=${FL_SOURCE:?set FL_SOURCE}/tests/agent/cert
@@ -33,8 +34,7 @@ for c in soon:3 late:60 old:-1; do
 	PIDS+=($!)
 done
 for c in soon late old; do
-	for _ in $(seq 100); do [[ -s $T/$c.port ]] && break; sleep 0.05; done
-	[[ -s $T/$c.port ]] || { echo "FAIL: HTTPS server $c did not start"; exit 1; }
+	wait_for "HTTPS server $c started (its port written)" 20 test -s "$T/$c.port"
 done
 url() { echo "https://127.0.0.1:$(cat "$T/$1.port")/"; }
 

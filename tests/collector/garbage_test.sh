@@ -3,6 +3,7 @@
 # wrong-schema messages, counts and drops each, and keeps serving reports and queries. Also
 # checks config errors exit 2 with FILE:LINE and a clean SIGTERM stop.
 set -euo pipefail
+source "$(dirname "$0")/../lib/harness.sh" # wait_for
 
 B=${FL_BUILD:?set FL_BUILD to the build dir}
 COLL=$B/collector/faultline-collector
@@ -64,12 +65,13 @@ done
 "$TOOL" push "$L" report web1 1   # duplicate
 "$TOOL" push "$L" report web1 2 fail
 
-# Poll (deadline 10 s) until all 9 messages are counted.
-for _ in $(seq 200); do
-	s=$("$TOOL" stats "$C") || fail "collector stopped answering"
-	grep -q '^reports_received=9$' <<<"$s" && break
-	sleep 0.05
-done
+# stats_say LINE: the collector's stats hold LINE.
+stats_say() {
+	local s
+	s=$("$TOOL" stats "$C") && grep -qx "$1" <<<"$s"
+}
+wait_for "all 9 messages counted" 30 stats_say 'reports_received=9'
+s=$("$TOOL" stats "$C") || fail "collector stopped answering"
 echo "$s"
 grep -q '^reports_received=9$' <<<"$s" || fail "not all messages counted"
 grep -q '^dropped_undecodable=3$' <<<"$s" || fail "undecodable count"
@@ -90,10 +92,8 @@ PID=
 grep -q 'stopped' "$T/log" || fail "no clean stop logged"
 "$COLL" --listen "$L" --survey tcp://127.0.0.1:0 --control "$C" --state "$T/c.db" >"$T/log2" 2>&1 &
 PID=$!
-for _ in $(seq 100); do
-	s=$("$TOOL" stats "$C" 2>/dev/null) && break
-	sleep 0.05
-done
+wait_for "the restarted collector answers" 20 "$TOOL" stats "$C"
+s=$("$TOOL" stats "$C")
 grep -q '^hosts=1$' <<<"$s" || fail "state not kept across restart"
 grep -q 'loaded 1 hosts' "$T/log2" || fail "restart did not load hosts"
 echo "PASS"
