@@ -77,11 +77,18 @@ lines=$(grep -c 'closed a control connection' "$FL_TMP/collector.log")
 fl_running collector || fl_fail "collector died"
 
 # And it stops cleanly right after (closing connections that were cut mid-reply once hung
-# nng's pipe reaper, and with it the stop).
+# nng's pipe reaper, and with it the stop). The stop's steps are logged at debug level, so a
+# stop that needs its deadline says which close hung.
+sed -i 's/^log_level = .*/log_level = debug/' "$FL_TMP/collector.conf"
+kill -HUP "$CPID"
+wait_for "the collector logs at debug level" 10 grep -q 'reloaded' "$FL_TMP/collector.log"
 t=$(date +%s%N)
 fl_stop collector
 ms=$((($(date +%s%N) - t) / 1000000))
+steps=$(grep -E 'stopping on|state written|closing the|did not finish|stopped' "$FL_TMP/collector.log" |
+	cut -c12- | tr '\n' ';')
+fl_log "stop: $steps"
 assert_eq "collector exit status after SIGTERM" 0 "$FL_LAST_RC"
 ((ms < 5000)) || fl_fail "stop took $ms ms"
-! grep -q 'stop did not finish' "$FL_TMP/collector.log" || fl_fail "the stop needed its deadline"
+! grep -q 'stop did not finish' "$FL_TMP/collector.log" || fl_fail "the stop needed its deadline: $steps"
 fl_log "ok: stopped in $ms ms"

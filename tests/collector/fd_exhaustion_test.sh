@@ -18,9 +18,8 @@ fl_log "collector: $(ls /proc/"$CPID"/fd | wc -l) descriptors open, limit $(awk 
 fl_start peers "$RAW" partial "$FL_REPORT_URL" 200 4096 push 8
 wait_for "the collector runs out of descriptors" 10 bash -c \
 	"(( \$(ls /proc/$CPID/fd | wc -l) >= 120 ))"
-while fl_running peers; do
-	sleep 0.2
-done
+peers_done() { ! fl_running peers; }
+wait_for "the stalled peers end (they run 8 s)" 60 peers_done
 fl_log "peers: $(cat "$FL_TMP/peers.log")"
 wait_for "collector answers again once the peers are gone" 20 fl_collector_answers collector
 S=$(fl_cli_json status)
