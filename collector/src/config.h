@@ -48,6 +48,7 @@ typedef struct coll_config {
 	// Bounds on what peers can make the collector hold (docs/security.md, "Limits").
 	uint32_t recv_max;        // bytes: largest report or survey answer received
 	uint32_t max_connections; // open connections per agent-facing listener (reports, survey)
+	uint32_t ingest_queue;    // reports received and not yet applied; 0: auto (ingest_queue.h)
 
 	// The HTTP listener serving /metrics (http.h). "" = off. http_set: the value comes
 	// from the file or a flag; only then is an address already in use fatal (the default
