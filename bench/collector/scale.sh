@@ -136,8 +136,10 @@ start_collector() {
 		for _ in $(seq 200); do
 			kill -0 $pid 2>/dev/null || break
 			# Ready when it answers on the control socket and on HTTP (the listeners may
-			# come up in any order, and a port in use ends the start).
-			"$TOOLS/cli/faultline" -C "ipc://$t/control.sock" status >/dev/null 2>&1 &&
+			# come up in any order, and a port in use ends the start), and, on
+			# PostgreSQL, once it holds the lease (its report listener opens then).
+			"$TOOLS/cli/faultline" -C "ipc://$t/control.sock" status --json 2>/dev/null |
+				grep -Eq '"role": *"(single|active)"' &&
 				curl -s -o /dev/null "http://127.0.0.1:$hp/" &&
 				kill -0 $pid 2>/dev/null && return 0
 			sleep 0.05
