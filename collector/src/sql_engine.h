@@ -17,7 +17,7 @@ typedef struct fl_sql_engine_ops {
 	int (*exec)(fl_sql *db, const char *sql);
 	// The transaction's first statement (SQLite: BEGIN IMMEDIATE on a writer).
 	int (*begin)(fl_sql *db);
-	// The fence row's epoch inside the open transaction (PostgreSQL: FOR SHARE).
+	// The fence row's epoch inside the open transaction (PostgreSQL: FOR KEY SHARE).
 	int (*read_fence)(fl_sql *db, int64_t *epoch);
 	int (*commit)(fl_sql *db);
 	void (*rollback)(fl_sql *db);

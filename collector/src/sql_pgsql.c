@@ -333,13 +333,15 @@ pg_begin(fl_sql *db)
 	return rv;
 }
 
-// FOR SHARE: a collector taking the lease updates this row, which waits until our transaction
-// ends; every transaction after its commit reads the new epoch.
+// FOR KEY SHARE: a collector taking the lease locks this row FOR UPDATE before it bumps the
+// epoch, which waits until our transaction ends; every transaction after its commit reads the
+// new epoch. The weakest row lock that does so: the holder's heartbeat (an UPDATE of a non-key
+// column) does not wait for it, so a slow write transaction cannot cost the holder its lease.
 static int
 pg_read_fence(fl_sql *db, int64_t *epoch)
 {
-	PGresult *res =
-	    PQexec(conn_of(db), "SELECT epoch FROM " FL_SQL_LEASE_TABLE " WHERE id = 1 FOR SHARE");
+	PGresult *res = PQexec(
+	    conn_of(db), "SELECT epoch FROM " FL_SQL_LEASE_TABLE " WHERE id = 1 FOR KEY SHARE");
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		return result_fail(db, res);
