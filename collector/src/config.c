@@ -21,7 +21,6 @@
 #include "fl/tls.h"
 #include "fl/wire.h"
 #include "http.h"
-#include "ingest_queue.h"
 #include "lease.h"
 #include "state.h"
 
@@ -282,10 +281,11 @@ set_limit(coll_config *cfg, const char *key, const char *v, char *err, size_t er
 	if (strcmp(key, "ingest_queue") == 0) {
 		if (strcmp(v, "auto") == 0) {
 			cfg->ingest_queue = 0;
-		} else if (fl_cfg_uint(v, COLL_IQ_MIN, COLL_IQ_MAX, &cfg->ingest_queue) != 0) {
+		} else if (fl_cfg_uint(v, COLL_INGEST_QUEUE_MIN, COLL_INGEST_QUEUE_MAX,
+		               &cfg->ingest_queue) != 0) {
 			snprintf(err, errlen,
 			    "ingest_queue: '%s' is not auto or a number of reports (%d-%d)", v,
-			    COLL_IQ_MIN, COLL_IQ_MAX);
+			    COLL_INGEST_QUEUE_MIN, COLL_INGEST_QUEUE_MAX);
 			return -1;
 		}
 		return 0;

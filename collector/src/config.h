@@ -22,6 +22,10 @@
 #define COLL_PATH_MAX       1024
 #define COLL_NAME_MAX       128
 
+// [collector] ingest_queue's bounds, in reports (ingest_queue.h sizes the queue from it).
+#define COLL_INGEST_QUEUE_MIN 4096
+#define COLL_INGEST_QUEUE_MAX 1000000
+
 typedef struct coll_config {
 	char     listen[COLL_URL_MAX];         // PULL listens here for agents' reports
 	char     survey[COLL_URL_MAX];         // SURVEYOR listens here (probe-now, a later issue)

@@ -18,10 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COLL_IQ_MIN          4096    // reports: auto never sizes below this (nor may the key)
-#define COLL_IQ_PER_HOST     2       // auto: rounds of every host the collector keeps
-#define COLL_IQ_MAX          1000000 // reports: the key's upper bound
-#define COLL_IQ_REPORT_BYTES 8192    // bytes a queued report may take on average
+#include "config.h"
+
+#define COLL_IQ_MIN          COLL_INGEST_QUEUE_MIN // reports: auto never sizes below this
+#define COLL_IQ_PER_HOST     2                     // auto: rounds of every host kept
+#define COLL_IQ_MAX          COLL_INGEST_QUEUE_MAX // reports: the key's upper bound
+#define COLL_IQ_REPORT_BYTES 8192                  // bytes a queued report may take on average
 #define COLL_IQ_MIN_BYTES    ((size_t) 64 << 20)
 #define COLL_IQ_MAX_BYTES    ((size_t) 512 << 20)
 #define COLL_IQ_INITIAL      4096 // ring slots allocated at start
