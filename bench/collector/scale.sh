@@ -116,7 +116,9 @@ state_report() {
 start_collector() {
 	local b=$1 t=$2 p try
 	for try in 1 2 3 4 5; do
-		p=$((20000 + RANDOM % 30000)); hp=$((p + 1))
+		# Below the kernel's ephemeral range (32768-60999 on Debian): 10,000 client
+		# connections on this machine would otherwise often hold the port drawn.
+		p=$((12000 + RANDOM % 20000)); hp=$((p + 1))
 		l=tcp://127.0.0.1:$p
 		cat >"$t/collector.conf" <<-EOF
 		[collector]
@@ -136,12 +138,15 @@ start_collector() {
 		for _ in $(seq 200); do
 			kill -0 $pid 2>/dev/null || break
 			# Ready when it answers on the control socket and on HTTP (the listeners may
-			# come up in any order, and a port in use ends the start).
-			"$TOOLS/cli/faultline" -C "ipc://$t/control.sock" status >/dev/null 2>&1 &&
+			# come up in any order, and a port in use ends the start), and, on
+			# PostgreSQL, once it holds the lease (its report listener opens then).
+			"$TOOLS/cli/faultline" -C "ipc://$t/control.sock" status --json 2>/dev/null |
+				grep -Eq '"role": *"(single|active)"' &&
 				curl -s -o /dev/null "http://127.0.0.1:$hp/" &&
 				kill -0 $pid 2>/dev/null && return 0
 			sleep 0.05
 		done
+		kill $pid 2>/dev/null # alive but not ready (a collector retries a port in use)
 		wait $pid 2>/dev/null || true
 		echo "scale.sh: collector did not start (try $try): $(tail -1 "$t/log")" >&2
 	done

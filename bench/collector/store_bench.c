@@ -8,8 +8,10 @@
 // rows, then BATCHES batches of one transition per host (a LATEST op and an EVENT op each: what
 // ingest writes when every host flips one probe), and times: ops/s of those batches, a load of
 // the whole state, a history query of the newest 1000 events (all hosts, one host, a label
-// filter of 100 hosts), and pruning everything in 50,000-event batches. Wall time: run it on
-// an idle machine. docs/store.md has the figures.
+// filter of 100 hosts), and pruning everything in 50,000-event batches. The writes run twice,
+// each on an emptied database: one row a statement (the store before multi-row writes), then
+// COLL_ROWS_DEFAULT rows a statement, and the ratio of their rows/s is printed. Wall time: run it
+// on an idle machine. docs/store.md has the figures.
 
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include "fl/names.h"
 #include "sql.h"
 #include "store.h"
+#include "store_rows.h"
 
 static double
 now_s(void)
@@ -95,33 +98,25 @@ time_history(
 	coll_history_reply_free(r);
 }
 
-int
-main(int argc, char **argv)
+// Writes HOSTS host rows and HOSTS x PROBES latest rows in one transaction, then BATCHES
+// transition batches, rows_per_statement rows a statement; prints rows/s of both.
+typedef struct write_rates {
+	double initial, transitions; // rows/s
+} write_rates;
+
+static write_rates
+time_writes(
+    coll_store *st, unsigned rows_per_statement, size_t n_hosts, size_t n_probes, size_t n_batches)
 {
-	fl_sql_opts o = { 0 };
-	coll_store *st, *ro;
 	coll_ops    ops;
-	char        err[512], host[32], probe[32];
-	size_t      n_hosts, n_probes, n_batches;
+	char        host[32], probe[32];
 	uint8_t     blob[200];
 	double      t;
-	long        pruned = 0, n;
+	write_rates r;
+	uint64_t    stmts = coll_store_write_statements(st);
 
-	if (argc < 2) {
-		die("usage: store_bench TARGET [HOSTS [PROBES [BATCHES]]]");
-	}
-	o.target        = argv[1];
-	o.password_file = getenv("FL_BENCH_PASSWORD_FILE");
-	n_hosts         = argc > 2 ? strtoul(argv[2], NULL, 10) : 2000;
-	n_probes        = argc > 3 ? strtoul(argv[3], NULL, 10) : 20;
-	n_batches       = argc > 4 ? strtoul(argv[4], NULL, 10) : 50;
 	memset(blob, 0x5a, sizeof(blob));
-	empty_target(&o);
-	if (coll_store_open(&o, &st, err, sizeof(err)) != 0) {
-		die(err);
-	}
 	coll_ops_init(&ops);
-
 	t = now_s();
 	for (size_t h = 0; h < n_hosts; h++) {
 		coll_host_row row = { .host = host,
@@ -148,10 +143,12 @@ main(int argc, char **argv)
 	if (coll_store_write(st, &ops) != 0) {
 		die("initial write failed");
 	}
-	printf("engine %s, %zu hosts x %zu probes\n",
-	    fl_sql_target_engine(o.target) == FL_SQL_PGSQL ? "postgresql" : "sqlite", n_hosts,
-	    n_probes);
-	printf("initial write   %zu ops in one transaction  %8.2f s\n", ops.n, now_s() - t);
+	t         = now_s() - t;
+	r.initial = (double) ops.n / t;
+	printf("initial write   %3u rows a statement: %zu rows in one transaction  %8.2f s  "
+	       "%9.0f rows/s  (%llu statements)\n",
+	    rows_per_statement, ops.n, t, r.initial,
+	    (unsigned long long) (coll_store_write_statements(st) - stmts));
 	coll_ops_clear(&ops);
 
 	t = now_s();
@@ -181,9 +178,56 @@ main(int argc, char **argv)
 		}
 		coll_ops_clear(&ops);
 	}
-	t = now_s() - t;
-	printf("transitions     %zu batches of %zu ops      %8.2f s  %9.0f ops/s\n", n_batches,
-	    2 * n_hosts, t, (double) (2 * n_hosts * n_batches) / t);
+	t             = now_s() - t;
+	r.transitions = (double) (2 * n_hosts * n_batches) / t;
+	printf("transitions     %3u rows a statement: %zu batches of %zu rows      %8.2f s  "
+	       "%9.0f rows/s\n",
+	    rows_per_statement, n_batches, 2 * n_hosts, t, r.transitions);
+	coll_ops_fini(&ops);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	fl_sql_opts o = { 0 };
+	coll_store *st, *ro;
+	char        err[512];
+	size_t      n_hosts, n_probes, n_batches;
+	double      t;
+	long        pruned = 0, n;
+	write_rates one, many;
+
+	if (argc < 2) {
+		die("usage: store_bench TARGET [HOSTS [PROBES [BATCHES]]]");
+	}
+	o.target        = argv[1];
+	o.password_file = getenv("FL_BENCH_PASSWORD_FILE");
+	n_hosts         = argc > 2 ? strtoul(argv[2], NULL, 10) : 2000;
+	n_probes        = argc > 3 ? strtoul(argv[3], NULL, 10) : 20;
+	n_batches       = argc > 4 ? strtoul(argv[4], NULL, 10) : 50;
+	printf("engine %s, %zu hosts x %zu probes\n",
+	    fl_sql_target_engine(o.target) == FL_SQL_PGSQL ? "postgresql" : "sqlite", n_hosts,
+	    n_probes);
+
+	// One row a statement (the store before batching), then the default, each on an empty
+	// database: the ratio is what batching buys on this engine.
+	empty_target(&o);
+	if (coll_store_open(&o, &st, err, sizeof(err)) != 0) {
+		die(err);
+	}
+	if (coll_store_set_rows_per_statement(st, 1) != 0) {
+		die("cannot write one row a statement");
+	}
+	one = time_writes(st, 1, n_hosts, n_probes, n_batches);
+	coll_store_close(st);
+	empty_target(&o);
+	if (coll_store_open(&o, &st, err, sizeof(err)) != 0) {
+		die(err);
+	}
+	many = time_writes(st, COLL_ROWS_DEFAULT, n_hosts, n_probes, n_batches);
+	printf("batched / one a statement: initial write x%.1f, transitions x%.1f\n",
+	    many.initial / one.initial, many.transitions / one.transitions);
 
 	o.readonly = true;
 	if (coll_store_open(&o, &ro, err, sizeof(err)) != 0) {
@@ -214,7 +258,6 @@ main(int argc, char **argv)
 		pruned += n;
 	}
 	printf("prune           %ld events, 50000 a batch   %8.2f s\n", pruned, now_s() - t);
-	coll_ops_fini(&ops);
 	coll_store_close(st);
 	return 0;
 }

@@ -252,7 +252,7 @@ static const struct {
 	    "a number from 1 to 65536" },
 };
 
-// The bounded numbers above, forget_after and recv_max.
+// The bounded numbers above, forget_after, ingest_queue and recv_max.
 static int
 set_limit(coll_config *cfg, const char *key, const char *v, char *err, size_t errlen)
 {
@@ -274,6 +274,18 @@ set_limit(coll_config *cfg, const char *key, const char *v, char *err, size_t er
 			    "30s, "
 			    "12h, 7d)",
 			    v);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "ingest_queue") == 0) {
+		if (strcmp(v, "auto") == 0) {
+			cfg->ingest_queue = 0;
+		} else if (fl_cfg_uint(v, COLL_INGEST_QUEUE_MIN, COLL_INGEST_QUEUE_MAX,
+		               &cfg->ingest_queue) != 0) {
+			snprintf(err, errlen,
+			    "ingest_queue: '%s' is not auto or a number of reports (%d-%d)", v,
+			    COLL_INGEST_QUEUE_MIN, COLL_INGEST_QUEUE_MAX);
 			return -1;
 		}
 		return 0;

@@ -22,6 +22,10 @@
 #define COLL_PATH_MAX       1024
 #define COLL_NAME_MAX       128
 
+// [collector] ingest_queue's bounds, in reports (ingest_queue.h sizes the queue from it).
+#define COLL_INGEST_QUEUE_MIN 4096
+#define COLL_INGEST_QUEUE_MAX 1000000
+
 typedef struct coll_config {
 	char     listen[COLL_URL_MAX];         // PULL listens here for agents' reports
 	char     survey[COLL_URL_MAX];         // SURVEYOR listens here (probe-now, a later issue)
@@ -48,6 +52,7 @@ typedef struct coll_config {
 	// Bounds on what peers can make the collector hold (docs/security.md, "Limits").
 	uint32_t recv_max;        // bytes: largest report or survey answer received
 	uint32_t max_connections; // open connections per agent-facing listener (reports, survey)
+	uint32_t ingest_queue;    // reports received and not yet applied; 0: auto (ingest_queue.h)
 
 	// The HTTP listener serving /metrics (http.h). "" = off. http_set: the value comes
 	// from the file or a flag; only then is an address already in use fatal (the default

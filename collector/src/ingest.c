@@ -2,16 +2,17 @@
 // See server.h for the threading model.
 //
 // Overload. The ingest thread starts a receiver thread of its own that does nothing but move
-// messages from the PULL socket into a bounded queue (INGEST_QUEUE_MAX messages and
-// INGEST_QUEUE_BYTES bytes); the ingest thread takes batches from that queue. When reports
-// arrive faster than they can be applied, the queue fills and the receiver drops what does not
-// fit: counted in dropped_overload (also in reports_received) and logged at most every
-// INGEST_OVERLOAD_LOG_US. So a flood costs bounded memory and is visible, and the control
-// thread keeps answering (it waits for the state lock at most one batch apply). Why drop rather
-// than stop reading and let TCP push back on the agents: a stalled PULL socket looks to every
-// agent like a collector that stopped reading, a hostile peer could hold everyone's reports
-// back that way, and nothing would count it. The queue holds about two seconds at the design
-// load we size for (2,000 agents x 1 report/s), so bursts are absorbed, not shed.
+// messages from the PULL socket into a bounded queue (ingest_queue.h: [collector] ingest_queue
+// reports, by default two rounds of max_hosts hosts, and a bound in bytes); the ingest thread
+// takes batches from that queue. When reports arrive faster than they can be applied, the queue
+// fills and the receiver drops what does not fit: counted in dropped_overload (also in
+// reports_received) and logged at most every INGEST_OVERLOAD_LOG_US. So a flood costs bounded
+// memory and is visible, and the control thread keeps answering (it waits for the state lock at
+// most one batch apply). Why drop rather than stop reading and let TCP push back on the agents:
+// a stalled PULL socket looks to every agent like a collector that stopped reading, a hostile
+// peer could hold everyone's reports back that way, and nothing would count it. The queue holds
+// a fleet's first round (every probe new: the slowest round to write) while it is applied, so
+// bursts are absorbed, not shed.
 
 #include "ingest.h"
 
@@ -25,11 +26,10 @@
 #include "fl/time.h"
 #include "fl/wire.h"
 #include "hub.h"
+#include "ingest_queue.h"
 #include "rejects.h"
 
-#define INGEST_QUEUE_MAX       4096               // messages between receive and apply
-#define INGEST_QUEUE_BYTES     (64 * 1024 * 1024) // and their bytes
-#define INGEST_OVERLOAD_LOG_US 10000000LL         // an overload spell is logged this often
+#define INGEST_OVERLOAD_LOG_US 10000000LL // an overload spell is logged this often
 
 typedef struct ingest_batch {
 	Fl__Report *reports[COLL_BATCH_MAX];
@@ -44,9 +44,8 @@ typedef struct ingest_batch {
 // The bounded queue between the receiver thread and the ingest thread.
 typedef struct ingest_queue {
 	pthread_mutex_t mu;
-	pthread_cond_t  cv; // not empty, or closed
-	nng_msg       **v;  // ring of INGEST_QUEUE_MAX
-	size_t          head, n, bytes;
+	pthread_cond_t  cv;        // not empty, or closed
+	coll_iq         ring;      // of nng_msg *
 	bool            closed;    // the receiver has stopped: nothing more will come
 	uint64_t        overload;  // drops not yet taken into the stats
 	uint64_t        total;     // drops since start, for the log
@@ -90,7 +89,7 @@ recv_main(void *arg)
 		uint64_t total = 0, since = 0;
 		size_t   qn = 0, qbytes = 0;
 		pthread_mutex_lock(&q->mu);
-		if (q->n == INGEST_QUEUE_MAX || q->bytes + len > INGEST_QUEUE_BYTES) {
+		if (!coll_iq_push(&q->ring, msg, len)) {
 			drop = true;
 			q->overload++;
 			q->total++;
@@ -98,15 +97,12 @@ recv_main(void *arg)
 			if (q->logged == 0 || mono - q->logged_us >= INGEST_OVERLOAD_LOG_US) {
 				total        = q->total;
 				since        = q->total - q->logged;
-				qn           = q->n;
-				qbytes       = q->bytes;
+				qn           = q->ring.n;
+				qbytes       = q->ring.bytes;
 				q->logged    = q->total;
 				q->logged_us = mono;
 			}
 		} else {
-			q->v[(q->head + q->n) % INGEST_QUEUE_MAX] = msg;
-			q->n++;
-			q->bytes += len;
 			pthread_cond_signal(&q->cv);
 		}
 		pthread_mutex_unlock(&q->mu);
@@ -134,7 +130,7 @@ queue_take(ingest_queue *q, ingest_batch *b, int64_t deadline_us)
 {
 	bool done;
 	pthread_mutex_lock(&q->mu);
-	while (q->n == 0 && !q->closed) {
+	while (q->ring.n == 0 && !q->closed) {
 		int64_t left = deadline_us - fl_mono_us();
 		if (left <= 0) {
 			break;
@@ -149,26 +145,22 @@ queue_take(ingest_queue *q, ingest_batch *b, int64_t deadline_us)
 		}
 		pthread_cond_timedwait(&q->cv, &q->mu, &ts);
 	}
-	while (q->n > 0 && b->n_msgs < COLL_BATCH_MAX) {
-		nng_msg *m = q->v[q->head];
-		q->head    = (q->head + 1) % INGEST_QUEUE_MAX;
-		q->n--;
-		q->bytes -= nng_msg_len(m);
-		b->msgs[b->n_msgs++] = m;
+	while (q->ring.n > 0 && b->n_msgs < COLL_BATCH_MAX) {
+		b->msgs[b->n_msgs++] = coll_iq_pop(&q->ring);
 	}
 	b->overload = q->overload;
 	q->overload = 0;
-	done        = q->closed && q->n == 0;
+	done        = q->closed && q->ring.n == 0;
 	pthread_mutex_unlock(&q->mu);
 	return done;
 }
 
 static int
-queue_init(ingest_queue *q)
+queue_init(ingest_queue *q, coll_iq_limits lim)
 {
 	pthread_condattr_t ca;
 	memset(q, 0, sizeof(*q));
-	if ((q->v = calloc(INGEST_QUEUE_MAX, sizeof(*q->v))) == NULL) {
+	if (coll_iq_init(&q->ring, lim) != 0) {
 		return -1;
 	}
 	pthread_mutex_init(&q->mu, NULL);
@@ -179,16 +171,17 @@ queue_init(ingest_queue *q)
 	return 0;
 }
 
+static void
+free_msg(void *m)
+{
+	nng_msg_free(m);
+}
+
 // After the receiver has been joined.
 static void
 queue_fini(ingest_queue *q)
 {
-	while (q->n > 0) {
-		nng_msg_free(q->v[q->head]);
-		q->head = (q->head + 1) % INGEST_QUEUE_MAX;
-		q->n--;
-	}
-	free(q->v);
+	coll_iq_fini(&q->ring, free_msg);
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->mu);
 }
@@ -336,11 +329,14 @@ coll_ingest_main(void *arg)
 	bool          verdict_due  = true; // once at start: the state may have changed while down
 	int64_t       next_seen    = now + 1000000;
 
-	if ((b = calloc(1, sizeof(*b))) == NULL || queue_init(&q) != 0) {
+	coll_iq_limits lim = coll_iq_limits_for(srv->cfg.ingest_queue, srv->cfg.max_hosts);
+	if ((b = calloc(1, sizeof(*b))) == NULL || queue_init(&q, lim) != 0) {
 		fl_log(FL_LOG_ERR, "ingest", "cannot start: out of memory");
 		free(b);
 		return NULL;
 	}
+	fl_log(FL_LOG_INFO, "ingest", "receive queue: up to %zu reports, %zu MiB", lim.reports,
+	    lim.bytes >> 20);
 	rc = (ingest_recv) { .srv = srv, .q = &q };
 	if (pthread_create(&recv_tid, NULL, recv_main, &rc) != 0) {
 		fl_log(FL_LOG_ERR, "ingest", "cannot start the receiver thread");

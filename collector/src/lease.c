@@ -36,10 +36,13 @@ static const char TRY_LOCK[] = "SELECT pg_try_advisory_lock(" STR(
     COLL_LEASE_ADVISORY_CLASS) ", " STR(COLL_LEASE_ADVISORY_OBJECT) ")::int";
 
 // Bumping the epoch waits for every fenced transaction of the previous holder (they read the
-// row FOR SHARE), so none of them commits after it.
-static const char TAKE[] = "UPDATE " FL_SQL_LEASE_TABLE
-                           " SET epoch = epoch + 1, holder = $1, holder_pid = pg_backend_pid(),"
-                           " heartbeat_at = now() WHERE id = 1 RETURNING epoch";
+// row FOR KEY SHARE, which only FOR UPDATE waits for: hence the lock before the update), so
+// none of them commits after it.
+static const char TAKE[] =
+    "WITH held AS (SELECT id FROM " FL_SQL_LEASE_TABLE " WHERE id = 1 FOR UPDATE)"
+    " UPDATE " FL_SQL_LEASE_TABLE " SET epoch = epoch + 1, holder = $1,"
+    " holder_pid = pg_backend_pid(), heartbeat_at = now() WHERE id = (SELECT id FROM held)"
+    " RETURNING epoch";
 
 static const char BEAT[] = "UPDATE " FL_SQL_LEASE_TABLE " SET heartbeat_at = now()"
                            " WHERE id = 1 AND epoch = $1 AND holder_pid = pg_backend_pid()";

@@ -49,6 +49,8 @@ static const char usage_text[] =
     "  forget_after = off                          forget hosts silent this long (7d, 12h)\n"
     "  recv_max = 1MiB                             largest report or survey answer accepted\n"
     "  max_connections = 1024                      open connections per agent listener\n"
+    "  ingest_queue = auto                         reports received, not yet applied (auto:\n"
+    "                                              2 x max_hosts, at least 4096)\n"
     "  control = tcp://... is refused unless its address is loopback (127.0.0.0/8, ::1):\n"
     "                       use tls+tcp:// or ipc:// for remote CLIs\n"
     "\n"

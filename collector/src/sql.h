@@ -24,10 +24,11 @@
 //
 // Writes fenced by a lease: a collector that takes the lease bumps the lease row's epoch and
 // gives it to its writer connections with fl_sql_set_fence(). Every fl_sql_begin() on such a
-// connection then reads that row FOR SHARE inside the transaction and refuses (FL_SQL_EFENCED,
-// rolled back) when the epoch moved: a collector that lost the lease cannot write one more row,
-// whatever it believes, because the taker's epoch update waits for the share lock and every
-// later transaction sees the new epoch.
+// connection then reads that row FOR KEY SHARE inside the transaction and refuses
+// (FL_SQL_EFENCED, rolled back) when the epoch moved: a collector that lost the lease cannot
+// write one more row, whatever it believes, because the taker locks the row FOR UPDATE before
+// its epoch update (that lock waits for the key-share locks) and every later transaction sees
+// the new epoch. A plain UPDATE of the row (the holder's heartbeat) does not wait for them.
 
 #ifndef FL_COLLECTOR_SQL_H
 #define FL_COLLECTOR_SQL_H

@@ -17,7 +17,7 @@ typedef struct fl_sql_engine_ops {
 	int (*exec)(fl_sql *db, const char *sql);
 	// The transaction's first statement (SQLite: BEGIN IMMEDIATE on a writer).
 	int (*begin)(fl_sql *db);
-	// The fence row's epoch inside the open transaction (PostgreSQL: FOR SHARE).
+	// The fence row's epoch inside the open transaction (PostgreSQL: FOR KEY SHARE).
 	int (*read_fence)(fl_sql *db, int64_t *epoch);
 	int (*commit)(fl_sql *db);
 	void (*rollback)(fl_sql *db);
@@ -60,7 +60,9 @@ int fl_sql_fail(fl_sql *db, int rv, const char *fmt, ...) __attribute__((format(
 
 // The highest $n in sql outside quotes and comments (0: none); -1 when a $n is malformed or
 // above FL_SQL_MAX_PARAMS.
-#define FL_SQL_MAX_PARAMS 64
+// Enough for a multi-row write of COLL_ROWS_MAX rows of 12 columns (store_rows.h); below the
+// limits of both engines (PostgreSQL 65535, SQLite 32766).
+#define FL_SQL_MAX_PARAMS 2048
 int fl_sql_count_params(const char *sql);
 
 #endif // FL_COLLECTOR_SQL_ENGINE_H

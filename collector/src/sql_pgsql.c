@@ -48,11 +48,11 @@ typedef struct pg_stmt {
 	char       *sql;     // the text, to prepare it again in a new session
 	unsigned    session; // the session it is prepared in
 	int         nparams;
-	char       *vals[FL_SQL_MAX_PARAMS]; // heap copies; NULL binds SQL NULL
-	int         lens[FL_SQL_MAX_PARAMS];
-	int         fmts[FL_SQL_MAX_PARAMS]; // 0 text, 1 binary (blobs)
-	PGresult   *res;                     // the last run's rows
-	int         row;                     // the current row of res
+	char      **vals; // nparams heap copies; NULL binds SQL NULL
+	int        *lens; // nparams
+	int        *fmts; // nparams: 0 text, 1 binary (blobs)
+	PGresult   *res;  // the last run's rows
+	int         row;  // the current row of res
 	bool        ran;
 	int64_t     changes;
 	pg_blob    *blobs; // per column: the current row's unescaped bytea
@@ -333,13 +333,15 @@ pg_begin(fl_sql *db)
 	return rv;
 }
 
-// FOR SHARE: a collector taking the lease updates this row, which waits until our transaction
-// ends; every transaction after its commit reads the new epoch.
+// FOR KEY SHARE: a collector taking the lease locks this row FOR UPDATE before it bumps the
+// epoch, which waits until our transaction ends; every transaction after its commit reads the
+// new epoch. The weakest row lock that does so: the holder's heartbeat (an UPDATE of a non-key
+// column) does not wait for it, so a slow write transaction cannot cost the holder its lease.
 static int
 pg_read_fence(fl_sql *db, int64_t *epoch)
 {
-	PGresult *res =
-	    PQexec(conn_of(db), "SELECT epoch FROM " FL_SQL_LEASE_TABLE " WHERE id = 1 FOR SHARE");
+	PGresult *res = PQexec(
+	    conn_of(db), "SELECT epoch FROM " FL_SQL_LEASE_TABLE " WHERE id = 1 FOR KEY SHARE");
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		return result_fail(db, res);
@@ -426,6 +428,16 @@ prepare_in_session(pg_stmt *st)
 	return FL_SQL_OK;
 }
 
+static void
+stmt_free(pg_stmt *st)
+{
+	free(st->sql);
+	free(st->vals);
+	free(st->lens);
+	free(st->fmts);
+	free(st);
+}
+
 static int
 pg_prepare(fl_sql *db, const char *sql, fl_sql_stmt **out)
 {
@@ -444,13 +456,17 @@ pg_prepare(fl_sql *db, const char *sql, fl_sql_stmt **out)
 	st->base.db = db;
 	st->nparams = nparams;
 	snprintf(st->name, sizeof(st->name), "fl_%u", ++pdb->next_stmt);
-	if ((st->sql = strdup(sql)) == NULL) {
-		free(st);
+	// calloc of at least one, so that a statement without parameters has arrays too
+	st->vals = calloc((size_t) nparams + 1, sizeof(*st->vals));
+	st->lens = calloc((size_t) nparams + 1, sizeof(*st->lens));
+	st->fmts = calloc((size_t) nparams + 1, sizeof(*st->fmts));
+	if (st->vals == NULL || st->lens == NULL || st->fmts == NULL ||
+	    (st->sql = strdup(sql)) == NULL) {
+		stmt_free(st);
 		return fl_sql_fail(db, FL_SQL_ERROR, "out of memory");
 	}
 	if ((rv = prepare_in_session(st)) != FL_SQL_OK) {
-		free(st->sql);
-		free(st);
+		stmt_free(st);
 		return rv;
 	}
 	*out = &st->base;
@@ -486,8 +502,7 @@ pg_finalize(fl_sql_stmt *st)
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", p->name);
 		PQclear(PQexec(conn, sql));
 	}
-	free(p->sql);
-	free(p);
+	stmt_free(p);
 }
 
 static int

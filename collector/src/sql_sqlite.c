@@ -22,6 +22,8 @@ typedef struct lite_stmt {
 	fl_sql_stmt   base;
 	sqlite3_stmt *s;
 	int64_t       changes; // of the last run, recorded when it finished
+	int          *pos;     // pos[n - 1]: SQLite's index of $n, 0 when the text has no $n
+	int           npos;
 } lite_stmt;
 
 static sqlite3 *
@@ -148,6 +150,33 @@ lite_rollback(fl_sql *db)
 	}
 }
 
+// SQLite finds a parameter by name in a linear search: a multi-row write of hundreds of
+// parameters would spend its time there. The positions of $1..$n are looked up once.
+static int
+map_params(lite_stmt *st)
+{
+	int count = sqlite3_bind_parameter_count(st->s);
+
+	for (int i = 1; i <= count; i++) {
+		const char *name = sqlite3_bind_parameter_name(st->s, i);
+		long        n    = name != NULL && name[0] == '$' ? strtol(name + 1, NULL, 10) : 0;
+		if (n < 1 || n > FL_SQL_MAX_PARAMS) {
+			continue; // not one of ours: binding it by number fails as before
+		}
+		if (n > st->npos) {
+			int *v = realloc(st->pos, (size_t) n * sizeof(*v));
+			if (v == NULL) {
+				return -1;
+			}
+			memset(v + st->npos, 0, (size_t) (n - st->npos) * sizeof(*v));
+			st->pos  = v;
+			st->npos = (int) n;
+		}
+		st->pos[n - 1] = i;
+	}
+	return 0;
+}
+
 static int
 lite_prepare(fl_sql *db, const char *sql, fl_sql_stmt **out)
 {
@@ -167,6 +196,11 @@ lite_prepare(fl_sql *db, const char *sql, fl_sql_stmt **out)
 		free(st);
 		return fl_sql_fail(db, FL_SQL_ERROR, "empty statement");
 	}
+	if (map_params(st) != 0) {
+		sqlite3_finalize(st->s);
+		free(st);
+		return fl_sql_fail(db, FL_SQL_ERROR, "out of memory");
+	}
 	*out = &st->base;
 	return FL_SQL_OK;
 }
@@ -175,6 +209,7 @@ static void
 lite_finalize(fl_sql_stmt *st)
 {
 	sqlite3_finalize(lstmt(st)->s);
+	free(lstmt(st)->pos);
 	free(st);
 }
 
@@ -182,13 +217,11 @@ lite_finalize(fl_sql_stmt *st)
 static int
 param_pos(fl_sql_stmt *st, int idx)
 {
-	char name[16];
-	int  pos;
+	lite_stmt *l   = lstmt(st);
+	int        pos = idx >= 1 && idx <= l->npos ? l->pos[idx - 1] : 0;
 
-	snprintf(name, sizeof(name), "$%d", idx);
-	pos = sqlite3_bind_parameter_index(lstmt(st)->s, name);
 	if (pos == 0) {
-		fl_sql_fail(st->db, FL_SQL_ERROR, "the statement has no parameter %s", name);
+		fl_sql_fail(st->db, FL_SQL_ERROR, "the statement has no parameter $%d", idx);
 	}
 	return pos;
 }

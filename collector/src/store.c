@@ -11,10 +11,11 @@
 #include "fl/names.h"
 #include "fl/str.h"
 #include "sql_migrate.h"
+#include "store_rows.h"
 
 struct coll_store {
 	fl_sql      *db;
-	fl_sql_stmt *up_host, *up_seen, *up_latest, *ins_event;
+	coll_rows   *rows;                  // the row writes, many a statement (writer only)
 	fl_sql_stmt *del_host, *del_latest; // forget
 	fl_sql_stmt *q_history, *q_history_host, *q_history_hosts;
 	fl_sql_stmt *del_probe; // a probe gone from the agent's config
@@ -310,9 +311,9 @@ coll_store_close(coll_store *st)
 	if (st == NULL) {
 		return;
 	}
-	fl_sql_stmt *all[] = { st->up_host, st->up_seen, st->up_latest, st->ins_event, st->del_host,
-		st->del_latest, st->del_probe, st->q_history, st->q_history_host,
-		st->q_history_hosts };
+	fl_sql_stmt *all[] = { st->del_host, st->del_latest, st->del_probe, st->q_history,
+		st->q_history_host, st->q_history_hosts };
+	coll_rows_free(st->rows);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		fl_sql_finalize(all[i]);
 	}
@@ -323,32 +324,11 @@ coll_store_close(coll_store *st)
 static int
 prepare_writes(coll_store *st, char *err, size_t errlen)
 {
-	return prep(st,
-	           "INSERT INTO hosts (host, release, previous_release, release_since, first_seen,"
-	           " last_seen, interval_ms, agent_version, boot_id, last_seq, clock_skew, labels)"
-	           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-	           " ON CONFLICT (host) DO UPDATE SET release = excluded.release,"
-	           " previous_release = excluded.previous_release,"
-	           " release_since = excluded.release_since, last_seen = excluded.last_seen,"
-	           " interval_ms = excluded.interval_ms, agent_version = excluded.agent_version,"
-	           " boot_id = excluded.boot_id, last_seq = excluded.last_seq,"
-	           " clock_skew = excluded.clock_skew, labels = excluded.labels",
-	           &st->up_host, err, errlen) != 0 ||
-	    prep(st,
-	        "UPDATE hosts SET last_seen = $2, interval_ms = $3, boot_id = $4, last_seq = $5,"
-	        " clock_skew = $6 WHERE host = $1",
-	        &st->up_seen, err, errlen) != 0 ||
-	    prep(st,
-	        "INSERT INTO latest (host, probe, result, status, failure, since)"
-	        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (host, probe) DO UPDATE"
-	        " SET result = excluded.result, status = excluded.status,"
-	        " failure = excluded.failure, since = excluded.since",
-	        &st->up_latest, err, errlen) != 0 ||
-	    prep(st,
-	        "INSERT INTO history (at_us, host, kind, probe, \"from\", \"to\", failure, detail,"
-	        " agent_time_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-	        &st->ins_event, err, errlen) != 0 ||
-	    prep(st, "DELETE FROM hosts WHERE host = $1", &st->del_host, err, errlen) != 0 ||
+	if ((st->rows = coll_rows_new(st->db, COLL_ROWS_DEFAULT)) == NULL) {
+		snprintf(err, errlen, "cannot prepare the writes: out of memory");
+		return -1;
+	}
+	return prep(st, "DELETE FROM hosts WHERE host = $1", &st->del_host, err, errlen) != 0 ||
 	    prep(st, "DELETE FROM latest WHERE host = $1", &st->del_latest, err, errlen) != 0 ||
 	    prep(st, "DELETE FROM latest WHERE host = $1 AND probe = $2", &st->del_probe, err,
 	        errlen) != 0;
@@ -434,92 +414,32 @@ step_done(coll_store *st, fl_sql_stmt *s)
 	return 0;
 }
 
-static int
-write_host(coll_store *st, const coll_host_row *h)
-{
-	fl_sql_stmt *s = st->up_host;
-	fl_sql_bind_text(s, 1, h->host);
-	fl_sql_bind_text(s, 2, h->release);
-	fl_sql_bind_text(s, 3, h->previous_release);
-	fl_sql_bind_int64(s, 4, h->release_since_us);
-	fl_sql_bind_int64(s, 5, h->first_seen_us);
-	fl_sql_bind_int64(s, 6, h->last_seen_us);
-	fl_sql_bind_int64(s, 7, h->interval_ms);
-	fl_sql_bind_text(s, 8, h->agent_version);
-	fl_sql_bind_int64(s, 9, (int64_t) h->boot_id);
-	fl_sql_bind_int64(s, 10, (int64_t) h->last_seq);
-	fl_sql_bind_int64(s, 11, h->clock_skew_us);
-	fl_sql_bind_text(s, 12, fl_str_or_empty(h->labels));
-	return step_done(st, s);
-}
-
-static int
-write_seen(coll_store *st, const coll_host_row *h)
-{
-	fl_sql_stmt *s = st->up_seen;
-	fl_sql_bind_text(s, 1, h->host);
-	fl_sql_bind_int64(s, 2, h->last_seen_us);
-	fl_sql_bind_int64(s, 3, h->interval_ms);
-	fl_sql_bind_int64(s, 4, (int64_t) h->boot_id);
-	fl_sql_bind_int64(s, 5, (int64_t) h->last_seq);
-	fl_sql_bind_int64(s, 6, h->clock_skew_us);
-	return step_done(st, s);
-}
-
-static int
-write_latest(coll_store *st, const coll_latest_row *l)
-{
-	fl_sql_stmt *s = st->up_latest;
-	fl_sql_bind_text(s, 1, l->host);
-	fl_sql_bind_text(s, 2, l->probe);
-	fl_sql_bind_blob(s, 3, l->result, l->result_len);
-	fl_sql_bind_text(s, 4, fl_status_name((Fl__Status) l->status));
-	fl_sql_bind_text(s, 5, fl_failure_name((Fl__FailureClass) l->failure));
-	fl_sql_bind_int64(s, 6, l->since_us);
-	return step_done(st, s);
-}
-
-static int
-write_event(coll_store *st, const coll_event *e)
-{
-	fl_sql_stmt *s = st->ins_event;
-	fl_sql_bind_int64(s, 1, e->at_us);
-	fl_sql_bind_text(s, 2, e->host);
-	fl_sql_bind_text(s, 3, fl_history_kind_name(e->kind));
-	fl_sql_bind_text(s, 4, e->probe);
-	fl_sql_bind_text(s, 5, e->from);
-	fl_sql_bind_text(s, 6, e->to);
-	fl_sql_bind_text(s, 7, fl_failure_name((Fl__FailureClass) e->failure));
-	fl_sql_bind_text(s, 8, e->detail);
-	fl_sql_bind_int64(s, 9, e->agent_time_us);
-	return step_done(st, s);
-}
-
+// A delete runs after every row write queued before it: the rows of one host written, then
+// forgotten, stay forgotten.
 static int
 write_op(coll_store *st, const coll_op *op)
 {
 	switch (op->kind) {
-	case COLL_OP_HOST:
-		return write_host(st, &op->u.host);
 	case COLL_OP_FORGET:
+		if (coll_rows_flush(st->rows) != 0) {
+			return -1;
+		}
 		fl_sql_bind_text(st->del_latest, 1, op->u.host.host);
 		if (step_done(st, st->del_latest) != 0) {
 			return -1;
 		}
 		fl_sql_bind_text(st->del_host, 1, op->u.host.host);
 		return step_done(st, st->del_host);
-	case COLL_OP_SEEN:
-		return write_seen(st, &op->u.host);
-	case COLL_OP_LATEST:
-		return write_latest(st, &op->u.latest);
 	case COLL_OP_DROP_LATEST:
+		if (coll_rows_flush(st->rows) != 0) {
+			return -1;
+		}
 		fl_sql_bind_text(st->del_probe, 1, op->u.latest.host);
 		fl_sql_bind_text(st->del_probe, 2, op->u.latest.probe);
 		return step_done(st, st->del_probe);
-	case COLL_OP_EVENT:
-		return write_event(st, &op->u.event);
+	default:
+		return coll_rows_add(st->rows, op);
 	}
-	return -1;
 }
 
 static int
@@ -554,11 +474,34 @@ coll_store_write(coll_store *st, const coll_ops *ops)
 	}
 	for (size_t i = 0; i < ops->n; i++) {
 		if (write_op(st, &ops->v[i]) != 0) {
+			coll_rows_discard(st->rows);
 			fl_sql_rollback(st->db);
 			return -1;
 		}
 	}
+	if (coll_rows_flush(st->rows) != 0) {
+		fl_sql_rollback(st->db);
+		return -1;
+	}
 	return commit(st, "write state");
+}
+
+int
+coll_store_set_rows_per_statement(coll_store *st, unsigned max_rows)
+{
+	coll_rows *w = coll_rows_new(st->db, max_rows);
+	if (w == NULL) {
+		return -1;
+	}
+	coll_rows_free(st->rows);
+	st->rows = w;
+	return 0;
+}
+
+uint64_t
+coll_store_write_statements(const coll_store *st)
+{
+	return st->rows != NULL ? coll_rows_statements(st->rows) : 0;
 }
 
 // Runs one bounded history delete (two int64 parameters) in its own transaction. Returns the

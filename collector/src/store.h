@@ -121,7 +121,17 @@ fl_sql *coll_store_sql(coll_store *st);
 // Writes every op of the batch in one transaction (fenced when the connection has a fence).
 // Returns 0, or -1 (logged; the transaction is rolled back, the batch is kept by the caller, who
 // may retry or drop it).
+// Rows of one kind go many to a statement (store_rows.h): far fewer round trips on PostgreSQL.
 int coll_store_write(coll_store *st, const coll_ops *ops);
+
+// Rows a write statement holds at most: a power of two from 1 (one statement per row) to
+// COLL_ROWS_MAX (the default). For the bench and the tests, which compare both. Returns 0, or -1
+// (out of memory or not such a number; unchanged). Writer only, between writes.
+int coll_store_set_rows_per_statement(coll_store *st, unsigned max_rows);
+
+// Row write statements run since the store opened (or since the last
+// coll_store_set_rows_per_statement).
+uint64_t coll_store_write_statements(const coll_store *st);
 
 // Calls on_host for every hosts row (most recently seen first), then on_latest for every latest
 // row, then on_verdict

@@ -111,6 +111,29 @@ test_peer_limits(void **state)
 	    "F:2: max_connections: '0' is not a number from 1 to 65536");
 }
 
+// ingest_queue: auto (0, sized from max_hosts: ingest_queue_test) or a number of reports.
+static void
+test_ingest_queue(void **state)
+{
+	(void) state;
+	coll_config c;
+	coll_config_defaults(&c);
+	assert_int_equal(c.ingest_queue, 0);
+	assert_string_equal(load_err("[collector]\ningest_queue = 50000\n", &c), "");
+	assert_int_equal(c.ingest_queue, 50000);
+	assert_string_equal(load_err("[collector]\ningest_queue = auto\n", &c), "");
+	assert_int_equal(c.ingest_queue, 0);
+	const char *bad[] = { "4095", "1000001", "0", "-1", "10k", "", "Auto" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[64], want[160];
+		snprintf(text, sizeof(text), "[collector]\ningest_queue = %s\n", bad[i]);
+		snprintf(want, sizeof(want),
+		    "F:2: ingest_queue: '%s' is not auto or a number of reports (4096-1000000)",
+		    bad[i]);
+		assert_string_equal(load_err(text, &c), want);
+	}
+}
+
 // [collector] http: the listener's address forms, empty to turn it off, and a clear
 // error for anything else; https counts as a TLS address for the tls_* checks.
 static void
@@ -459,6 +482,7 @@ main(void)
 		cmocka_unit_test(test_forget_after),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_peer_limits),
+		cmocka_unit_test(test_ingest_queue),
 		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_unknown_section),

@@ -191,6 +191,27 @@ test_the_old_holders_fenced_writer_cannot_write(void **state)
 	coll_lease_close(b);
 }
 
+// A write transaction in flight (the ingest's, fenced: it holds the lease row FOR KEY SHARE)
+// does not hold up the holder's heartbeat: a slow write must not cost the lease.
+static void
+test_a_slow_write_does_not_hold_up_the_heartbeat(void **state)
+{
+	(void) state;
+	coll_lease *a = open_lease("alpha");
+	fl_sql     *w = open_db();
+	int64_t     ea;
+
+	ea = take_within(a, 3000);
+	assert_true(ea > 0);
+	fl_sql_set_fence(w, ea);
+	assert_int_equal(fl_sql_begin(w), FL_SQL_OK);
+	assert_int_equal(coll_lease_beat(a, ea), 0);
+	assert_int_equal(coll_lease_beat(a, ea), 0);
+	assert_int_equal(fl_sql_commit(w), FL_SQL_OK);
+	fl_sql_close(w);
+	coll_lease_close(a);
+}
+
 // The old holder was cut off in the middle of a fenced transaction: its writer's session stays
 // "idle in transaction" with a share lock on the lease row. The taker ends it (once idle for
 // half the lease timeout) instead of waiting for it forever.
@@ -205,7 +226,7 @@ test_a_writer_stuck_mid_transaction_does_not_block_the_taker(void **state)
 	ea = take_within(a, 3000);
 	assert_true(ea > 0);
 	fl_sql_set_fence(w, ea);
-	assert_int_equal(fl_sql_begin(w), FL_SQL_OK); // holds the lease row FOR SHARE, then hangs
+	assert_int_equal(fl_sql_begin(w), FL_SQL_OK); // holds the lease row FOR KEY SHARE, hangs
 	// A cut is noticed after the lease timeout at the earliest: by then the writer has been
 	// idle longer than half of it.
 	sleep_ms(TIMEOUT_US / 2000 + 200);
@@ -304,6 +325,7 @@ main(void)
 		cmocka_unit_test(test_a_holder_that_beats_keeps_it),
 		cmocka_unit_test(test_a_holder_that_stops_beating_is_ended),
 		cmocka_unit_test(test_the_old_holders_fenced_writer_cannot_write),
+		cmocka_unit_test(test_a_slow_write_does_not_hold_up_the_heartbeat),
 		cmocka_unit_test(test_a_writer_stuck_mid_transaction_does_not_block_the_taker),
 		cmocka_unit_test(test_keepers_hand_over),
 	};

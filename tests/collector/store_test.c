@@ -480,6 +480,229 @@ test_open_failure(void **state)
 	assert_non_null(strstr(err, "cannot connect to PostgreSQL"));
 }
 
+// ---- many rows a statement ---------------------------------------------------------------------
+
+// Appends printf output to a growing dump.
+static void dump_add(char **d, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+dump_add(char **d, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	char    line[512];
+	int     len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	assert_true(len > 0 && (size_t) len < sizeof(line));
+	*d = realloc(*d, *n + (size_t) len + 1);
+	assert_non_null(*d);
+	memcpy(*d + *n, line, (size_t) len + 1);
+	*n += (size_t) len;
+}
+
+typedef struct dump {
+	char  *text;
+	size_t n;
+} dump;
+
+static int
+dump_host(void *arg, const coll_host_row *r)
+{
+	dump *d = arg;
+	dump_add(&d->text, &d->n, "host %s %s %s %lld %lld %lld %u %s %llu %llu %lld %s\n", r->host,
+	    r->release, r->previous_release, (long long) r->release_since_us,
+	    (long long) r->first_seen_us, (long long) r->last_seen_us, r->interval_ms,
+	    r->agent_version, (unsigned long long) r->boot_id, (unsigned long long) r->last_seq,
+	    (long long) r->clock_skew_us, r->labels);
+	return 0;
+}
+
+static int
+dump_latest(void *arg, const coll_latest_row *r)
+{
+	dump *d = arg;
+	dump_add(&d->text, &d->n, "latest %s %s %d %d %lld %zu:%.*s\n", r->host, r->probe,
+	    r->status, r->failure, (long long) r->since_us, r->result_len, (int) r->result_len,
+	    (const char *) r->result);
+	return 0;
+}
+
+// Everything the store holds, in load order (hosts by last_seen, probes in the order they first
+// appeared) and history in id order.
+static char *
+dump_store(coll_store *st)
+{
+	dump              d  = { 0 };
+	coll_store_loader ld = { .on_host = dump_host, .on_latest = dump_latest, .arg = &d };
+	Fl__HistoryReply *r;
+
+	assert_int_equal(coll_store_load(st, &ld), 0);
+	assert_int_equal(coll_store_history(st, 0, NULL, 100000, &r), 0);
+	for (size_t i = 0; i < r->n_events; i++) {
+		const Fl__HistoryEvent *e = r->events[i];
+		dump_add(&d.text, &d.n, "event %lld %s %s %s %s %s %s\n", (long long) e->at_us,
+		    e->host, e->kind, e->probe, e->from, e->to, e->detail);
+	}
+	coll_history_reply_free(r);
+	return d.text;
+}
+
+static void
+host_op(coll_ops *ops, coll_op_kind kind, int h, const char *release, uint64_t seq)
+{
+	char          name[16];
+	coll_host_row row = { .host = name,
+		.release            = release,
+		.previous_release   = "r0",
+		.release_since_us   = 10 + h,
+		.first_seen_us      = 20 + h,
+		.last_seen_us       = 1000 * (int64_t) seq + h, // distinct: the load's order
+		.interval_ms        = 1000,
+		.agent_version      = "0.1.0",
+		.boot_id            = 7,
+		.last_seq           = seq,
+		.clock_skew_us      = -(int64_t) h,
+		.labels             = h % 2 ? "env=prod" : "" };
+	snprintf(name, sizeof(name), "h%d", h);
+	assert_int_equal(coll_ops_host(ops, kind, &row), 0);
+}
+
+static void
+latest_op(coll_ops *ops, int h, int p, int status)
+{
+	char            name[16], probe[16], blob[32];
+	coll_latest_row row = { .host = name,
+		.probe                = probe,
+		.result               = (const uint8_t *) blob,
+		.status               = status,
+		.failure              = status == 3 ? 5 : 0,
+		.since_us             = 100 * h + p };
+	snprintf(name, sizeof(name), "h%d", h);
+	snprintf(probe, sizeof(probe), "p%d", p);
+	row.result_len = (size_t) snprintf(blob, sizeof(blob), "r%d.%d.%d", h, p, status);
+	assert_int_equal(coll_ops_latest(ops, &row), 0);
+}
+
+static void
+event_op(coll_ops *ops, int h, const char *to)
+{
+	char       name[16];
+	coll_event ev = { .at_us = 5000, // the same time: history's order is the ids'
+		.host            = name,
+		.kind            = FL__HISTORY_KIND__HISTORY_KIND_STATUS,
+		.probe           = "p0",
+		.from            = "ok",
+		.to              = to,
+		.detail          = name };
+	snprintf(name, sizeof(name), "h%d", h);
+	assert_int_equal(coll_ops_event(ops, &ev), 0);
+}
+
+// Two batches as ingest writes them, with what the batching must keep in order: a host row
+// upserted, updated (SEEN) and upserted again; a latest row written twice in one batch; a
+// probe dropped and written again; a host forgotten and back; more rows than a statement holds.
+static void
+write_mixed_batches(coll_store *st)
+{
+	coll_ops ops;
+
+	coll_ops_init(&ops);
+	for (int h = 0; h < 6; h++) {
+		host_op(&ops, COLL_OP_HOST, h, "r1", 1);
+		for (int p = 0; p < 11; p++) {
+			latest_op(&ops, h, p, 1);
+			if (p % 4 == 0) {
+				event_op(&ops, h, "ok");
+			}
+		}
+		host_op(&ops, COLL_OP_SEEN, h, "-", 2);
+	}
+	host_op(&ops, COLL_OP_HOST, 0, "r2", 3);
+	host_op(&ops, COLL_OP_SEEN, 0, "-", 4);
+	latest_op(&ops, 1, 3, 3);
+	event_op(&ops, 1, "fail");
+	latest_op(&ops, 1, 3, 2);
+	assert_int_equal(coll_ops_drop_latest(&ops, "h2", "p5"), 0);
+	latest_op(&ops, 2, 5, 3);
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_clear(&ops);
+
+	host_op(&ops, COLL_OP_SEEN, 5, "-", 5);
+	host_op(&ops, COLL_OP_FORGET, 3, "", 0);
+	event_op(&ops, 3, "forgotten");
+	host_op(&ops, COLL_OP_HOST, 3, "r3", 6);
+	latest_op(&ops, 3, 9, 1);
+	for (int h = 0; h < 6; h++) {
+		host_op(&ops, COLL_OP_SEEN, h, "-", 7 + (uint64_t) h);
+	}
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_fini(&ops);
+}
+
+// The same batches written one row a statement and many rows a statement leave the same rows.
+static void
+test_many_rows_a_statement(void **state)
+{
+	static const unsigned sizes[] = { 1, 4, 128 };
+	char                 *dumps[3];
+	uint64_t              statements[3];
+
+	for (size_t i = 0; i < 3; i++) {
+		setup(state);
+		coll_store *st = open_rw();
+		assert_int_equal(coll_store_set_rows_per_statement(st, sizes[i]), 0);
+		write_mixed_batches(st);
+		statements[i] = coll_store_write_statements(st);
+		dumps[i]      = dump_store(st);
+		coll_store_close(st);
+	}
+	assert_string_equal(dumps[1], dumps[0]);
+	assert_string_equal(dumps[2], dumps[0]);
+	// What the batches say, read back.
+	assert_non_null(strstr(dumps[0], "host h0 r2 r0 10 20 7000 1000 0.1.0 7 7 0 \n"));
+	assert_non_null(
+	    strstr(dumps[0], "host h3 r3 r0 13 23 10003 1000 0.1.0 7 10 -3 env=prod\n"));
+	assert_non_null(strstr(dumps[0], "latest h1 p3 2 0 103 6:r1.3.2\n"));
+	assert_non_null(strstr(dumps[0], "latest h2 p5 3 5 205 6:r2.5.3\n"));
+	assert_null(strstr(dumps[0], "latest h3 p0 "));
+	assert_non_null(strstr(dumps[0], "latest h3 p9 1 0 309 6:r3.9.1\n"));
+	assert_non_null(strstr(dumps[0],
+	    "event 5000 h1 status p0 ok fail h1\n"
+	    "event 5000 h3 status p0 ok forgotten h3\n"));
+	// Unbatched, one statement a row (latest, history, hosts rows of the first batch, then the
+	// second's rows; deletes are not row writes). Batched, a hosts row written twice splits its
+	// queue, so not a handful, but far fewer.
+	assert_int_equal(
+	    statements[0], (6 * 11 + 3) + (6 * 3 + 1) + (6 * 2 + 2) + (1 + 1 + 1 + 1 + 6));
+	assert_true(statements[2] * 3 < statements[0]);
+	assert_true(statements[1] < statements[0]);
+	for (size_t i = 0; i < 3; i++) {
+		free(dumps[i]);
+	}
+	// 1000 rows of one kind: 7 statements of 128 rows, then 64 + 32 + 8.
+	coll_store *st = open_rw();
+	coll_ops    ops;
+	coll_ops_init(&ops);
+	for (int i = 0; i < 1000; i++) {
+		latest_op(&ops, i / 20, i % 20, 1);
+	}
+	uint64_t before = coll_store_write_statements(st);
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	assert_int_equal(coll_store_write_statements(st) - before, 7 + 3);
+	coll_ops_fini(&ops);
+	char *all = dump_store(st);
+	assert_non_null(strstr(all, "latest h49 p19 1 0 4919 8:r49.19.1\n"));
+	free(all);
+	// Not a power of two, or beyond the most a statement holds: refused, the store unchanged.
+	assert_int_equal(coll_store_set_rows_per_statement(st, 3), -1);
+	assert_int_equal(coll_store_set_rows_per_statement(st, 256), -1);
+	assert_int_equal(coll_store_set_rows_per_statement(st, 0), -1);
+	coll_store_close(st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -489,6 +712,7 @@ main(int argc, char **argv)
 	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_and_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_rows_a_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_kinds_of_stored_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_count, setup, teardown),

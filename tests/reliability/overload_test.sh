@@ -2,9 +2,10 @@
 # overload_test.sh - overload: the load generator floods the collector at its maximum
 # rate for 10 s (4 connections, 200 hosts x 20 probes, no pacing). Meanwhile `faultline status`
 # must answer within 2 s every time, and the collector's RSS must stay under REL_RSS_MAX_MIB
-# (default 256 MiB: the receive queue is capped at 4096 reports / 64 MiB, the state at 200
-# hosts; ASan builds included). Reports the collector could not apply must be counted in
-# dropped_overload and logged; every report taken off the socket is either applied or counted.
+# (default 256 MiB: the receive queue is set to its smallest, ingest_queue = 4096 reports /
+# 64 MiB, so that the flood outruns it; the state holds 200 hosts; ASan builds included).
+# Reports the collector could not apply must be counted in dropped_overload and logged; every
+# report taken off the socket is either applied or counted.
 source "${FL_SOURCE:?run via ctest, or set FL_SOURCE and FL_BUILD}/tests/lib/harness.sh"
 source "$FL_SOURCE/tests/reliability/lib.sh"
 
@@ -13,7 +14,9 @@ RSS_MAX_MIB=${REL_RSS_MAX_MIB:-256}
 fl_init "$FL_COLLECTOR_BIN" "$FL_CLI_BIN" "$LOADGEN"
 # ASan keeps freed memory in quarantine (256 MiB by default); cap it so RSS measures ours.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16
-FL_LOG_LEVEL=notice fl_start_collector collector
+FL_LOG_LEVEL=notice fl_collector_conf "$FL_TMP/collector.conf"
+echo "ingest_queue = 4096" >>"$FL_TMP/collector.conf"
+fl_start_collector collector
 CPID=$(fl_pid collector)
 fl_start loadgen "$LOADGEN" -l "$FL_REPORT_URL" -C "$FL_CONTROL" -p "$CPID" -n 200 -m 20 \
 	-d 10 -c 4 -i 0 -k -x -f 5
