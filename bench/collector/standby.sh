@@ -11,7 +11,8 @@
 #    as agents listing both collectors would.
 # 2. coll_loadgen (-k: it carries on while no collector listens) sends HOSTS x PROBES, one report
 #    per host per INTERVAL_MS, over CONNS connections (0: one per host).
-# 3. Once the first two rounds are sent (every host is in the store), for WINDOW_S seconds: the
+# 3. Once the first two rounds are sent and the store holds every host and probe (waited for:
+#    the first round's rows reach PostgreSQL behind the active), for WINDOW_S seconds: the
 #    standby's CPU share (/proc), its refreshes and their wall time (its debug log: "standby:
 #    refreshed the state in N ms"), then QUERIES (default 5) timings each of `faultline status
 #    --host H`, `faultline diagnose` and a full `faultline status` against the standby.
@@ -20,9 +21,13 @@
 # 5. Checks the standby's view: every simulated host known to b before the kill, and after the
 #    takeover. The script fails when a step does not happen (a run that is not valid).
 #
-# Environment: QUERIES=N (default 5); PIN=0 not to pin the collectors to CPU 0 and the
-# generator to CPU 1 (default pinned). Use a build without sanitizers (-DCMAKE_BUILD_TYPE=Release
-# -DFL_SANITIZER=none).
+# The active is pinned to CPU 0 and the generator to CPU 1 (PIN=0: neither); the standby is not
+# pinned (on a real pair it has a machine of its own). The standby's cost includes the work its
+# refresh queries make PostgreSQL do: the CPU of its backend (application_name
+# faultline-collector-standby) is read from /proc too.
+#
+# Environment: QUERIES=N (default 5); PIN=0. Use a build without sanitizers
+# (-DCMAKE_BUILD_TYPE=Release -DFL_SANITIZER=none).
 set -euo pipefail
 B=${1:?usage: standby.sh BUILD_DIR [HOSTS] [PROBES] [WINDOW_S] [INTERVAL_MS] [CONNS]}
 HOSTS=${2:-10000}; PROBES=${3:-20}; WINDOW=${4:-30}; IVAL=${5:-10000}; CONNS=${6:-0}
@@ -113,7 +118,7 @@ ${PIN0[@]+"${PIN0[@]}"} "$B/collector/faultline-collector" -c "$T/a.conf" 2>"$T/
 PA=$!
 RUNNING="$PA"
 wait_role a active 30
-${PIN0[@]+"${PIN0[@]}"} "$B/collector/faultline-collector" -c "$T/b.conf" 2>"$T/b.log" &
+"$B/collector/faultline-collector" -c "$T/b.conf" 2>"$T/b.log" &
 PB=$!
 RUNNING="$PA $PB"
 wait_role b standby 30
@@ -133,15 +138,40 @@ while kill -0 $LG 2>/dev/null && ! grep -qs '^round 2 sent' "$T/lg.out"; do slee
 grep -qs '^round 2 sent' "$T/lg.out" || { echo "standby.sh: the load did not run" >&2; exit 1; }
 
 # --- the standby following the active ---------------------------------------------------------
+# The store fills behind the active (every probe is a new latest row in the first round): wait
+# until it holds every host and probe, so that the standby has the whole fleet to follow.
+F0=$(now_ms)
+for ((i = 0; i < 1800; i++)); do
+	n=$(fl_pg_sql "select (select count(*) from hosts) || ' ' || (select count(*) from latest)" \
+		flstate)
+	[ "$n" = "$HOSTS $((HOSTS * PROBES))" ] && break
+	sleep 1
+done
+[ "$n" = "$HOSTS $((HOSTS * PROBES))" ] ||
+	{ echo "standby.sh: the store holds $n hosts and latest rows after 30 min" >&2; exit 1; }
+echo "the store held every host and probe $(( $(now_ms) - F0 )) ms after the second round"
+sleep 5 # a refresh after that
 R0=$(grep -c 'standby: refreshed the state' "$T/b.log" || true)
-C0=$(cpu_ticks "$PB"); CA0=$(cpu_ticks "$PA"); S0=$(now_ms)
+# standby_backends: the PostgreSQL sessions the standby refreshes on.
+standby_backends() {
+	fl_pg_sql "select pid from pg_stat_activity where application_name =
+		'faultline-collector-standby'" flstate
+}
+BK=$(standby_backends | tr '\n' ' ')
+[ -n "$BK" ] || { echo "standby.sh: the standby has no PostgreSQL session" >&2; exit 1; }
+ticks_of() { local p t=0; for p in $BK; do t=$((t + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done; echo $t; }
+C0=$(cpu_ticks "$PB"); CA0=$(cpu_ticks "$PA"); CK0=$(ticks_of); S0=$(now_ms)
 sleep "$WINDOW"
-C1=$(cpu_ticks "$PB"); CA1=$(cpu_ticks "$PA"); S1=$(now_ms)
+C1=$(cpu_ticks "$PB"); CA1=$(cpu_ticks "$PA"); CK1=$(ticks_of); S1=$(now_ms)
+[ "$(standby_backends | tr '\n' ' ')" = "$BK" ] ||
+	echo "standby.sh: note: the standby's sessions changed during the window"
 TCK=$(getconf CLK_TCK)
 grep 'standby: refreshed the state' "$T/b.log" | tail -n +$((R0 + 1)) |
 	sed -n 's/.*refreshed the state in \([0-9]*\) ms.*/\1/p' >"$T/refresh.ms"
 echo "standby CPU over ${WINDOW} s: $(awk -v c=$((C1 - C0)) -v t="$TCK" -v w=$((S1 - S0)) \
 	'BEGIN {printf "%.1f%% of one core", 100 * c / t / (w / 1000)}');" \
+	"its PostgreSQL backend: $(awk -v c=$((CK1 - CK0)) -v t="$TCK" -v w=$((S1 - S0)) \
+	'BEGIN {printf "%.1f%%", 100 * c / t / (w / 1000)}');" \
 	"active CPU: $(awk -v c=$((CA1 - CA0)) -v t="$TCK" -v w=$((S1 - S0)) \
 	'BEGIN {printf "%.1f%%", 100 * c / t / (w / 1000)}')"
 echo "standby refreshes in the window: $(wc -l <"$T/refresh.ms"); wall ms: $(pct <"$T/refresh.ms")"

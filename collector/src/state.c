@@ -1714,6 +1714,49 @@ coll_live_free(coll_live *l)
 
 // ---- restore ---------------------------------------------------------------------------------
 
+// h's probe named name, or NULL.
+static coll_probe *
+probe_find(coll_host *h, const char *name)
+{
+	for (size_t i = 0; i < h->n_probes; i++) {
+		if (strcmp(h->probes[i].res.name, name) == 0) {
+			return &h->probes[i];
+		}
+	}
+	return NULL;
+}
+
+// Makes p the blank record probe_get creates, in its place and with its name: restoring a row
+// over a probe the state holds then gives exactly what restoring it into an empty state gives.
+// 0, or -1 when out of memory (p unchanged).
+static int
+probe_blank(coll_state *s, coll_probe *p)
+{
+	const char *name = coll_intern_get(s->strings, p->res.name);
+	if (name == NULL) {
+		return -1;
+	}
+	probe_fini(s, p);
+	memset(p, 0, sizeof(*p));
+	fl__probe_result__init(&p->res);
+	p->res.name = (char *) name;
+	return 0;
+}
+
+void
+coll_state_restored_at(coll_state *s, int64_t now_us)
+{
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		coll_host *h       = s->hosts[i];
+		h->seq_window      = ~0ULL;
+		h->seen_written_us = h->last_seen_us;
+		h->seen_dirty      = false;
+		if (!h->stale) {
+			h->stale_ref_us = now_us > h->last_seen_us ? now_us : h->last_seen_us;
+		}
+	}
+}
+
 int
 coll_state_restore_host(void *arg, const coll_host_row *row)
 {
@@ -1743,6 +1786,7 @@ coll_state_restore_host(void *arg, const coll_host_row *row)
 	// We do not know which recent seqs were applied: treat the whole window as seen rather
 	// than risk applying a round twice.
 	h->seq_window = ~0ULL;
+	h->stale = false; // a host restored again over itself (a standby's refresh) may be back
 	if (row->stale) {
 		// Stale when we stopped (its "stale" event is in history): still stale, silent
 		// since last_seen, and not news again.
@@ -1762,15 +1806,20 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 {
 	coll_state      *s = arg;
 	coll_host       *h = coll_state_host(s, row->host);
+	coll_probe      *had;
 	bool             created;
 	Fl__ProbeResult *res;
 	if (h == NULL) {
 		return 0; // orphan row (or a host beyond max_hosts): ignore
 	}
+	// A row restored again (a standby's refresh) replaces its probe in place: no new room.
+	had = probe_find(h, row->probe);
 	// Within the bounds of one report (state.h), whatever the file holds; the next report
 	// brings back a probe left out here.
-	if (h->n_probes >= s->max_probes || row->result_len > FL_WIRE_MAX_MSG ||
-	    h->restored_bytes + row->result_len > FL_WIRE_MAX_MSG) {
+	if (row->result_len > FL_WIRE_MAX_MSG ||
+	    (had == NULL &&
+	        (h->n_probes >= s->max_probes ||
+	            h->restored_bytes + row->result_len > FL_WIRE_MAX_MSG))) {
 		return 0;
 	}
 	if ((res = fl__probe_result__unpack(NULL, row->result_len, row->result)) == NULL) {
@@ -1780,7 +1829,13 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 		fl__probe_result__free_unpacked(res, NULL);
 		return 0; // a blob of another probe: as unreadable
 	}
-	h->restored_bytes += (uint32_t) row->result_len;
+	if (had != NULL && probe_blank(s, had) != 0) {
+		fl__probe_result__free_unpacked(res, NULL);
+		return -1;
+	}
+	if (had == NULL) {
+		h->restored_bytes += (uint32_t) row->result_len;
+	}
 	coll_probe *p  = probe_get(s->strings, h, row->probe, h->n_probes, &created);
 	int         rc = p != NULL ? result_store(s, p, res) : -1;
 	if (rc == 0 && res->n_addresses > 0) {
