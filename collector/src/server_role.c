@@ -327,9 +327,13 @@ apply_store_changes(coll_server *srv, coll_store *st)
 	coll_ops_init(&c.rows);
 	rc = coll_store_load_changes(st, &ld, &srv->seen);
 	if (rc == 0 && apply_changes(srv, &c) != 0) {
-		srv->seen.valid =
-		    false; // part applied: only a full load can tell what the state is
-		rc = -1;
+		// Part applied: only a full load can tell what the state is.
+		srv->seen.valid = false;
+		rc              = -1;
+	}
+	if (rc == 0) {
+		fl_log(FL_LOG_DEBUG, "role", "standby: %zu rows changed since the last refresh",
+		    c.rows.n);
 	}
 	coll_ops_fini(&c.rows);
 	free(c.verdict);
@@ -343,7 +347,11 @@ apply_store_changes(coll_server *srv, coll_store *st)
 static int
 catch_up(coll_server *srv, coll_store *st, char *err, size_t errlen)
 {
-	if (srv->seen.valid && fl_mono_us() - srv->full_load_us < ROLE_FULL_LOAD_US) {
+	const char *why = "no earlier load to follow";
+
+	if (srv->seen.valid && fl_mono_us() - srv->full_load_us >= ROLE_FULL_LOAD_US) {
+		why = "the periodic full load";
+	} else if (srv->seen.valid) {
 		int rc = apply_store_changes(srv, st);
 		if (rc == 0) {
 			return 0;
@@ -352,7 +360,9 @@ catch_up(coll_server *srv, coll_store *st, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot read the changes from the store");
 			return -1;
 		}
+		why = "a row deleted or the lease taken since the last one";
 	}
+	fl_log(FL_LOG_DEBUG, "role", "standby: loading the whole state (%s)", why);
 	return load_shared_state(srv, st, err, errlen);
 }
 
@@ -361,13 +371,17 @@ catch_up(coll_server *srv, coll_store *st, char *err, size_t errlen)
 // write of the active it followed ended before this epoch began (the fence), so the changes
 // since cover them all. Otherwise everything, through w (fenced at epoch). 0, or -1 with err.
 static int
-take_over_state(coll_server *srv, coll_store *w, int64_t epoch, char *err, size_t errlen)
+take_over_state(
+    coll_server *srv, coll_store *w, int64_t epoch, bool *caught_up, char *err, size_t errlen)
 {
 	int rc = -1;
 
-	if (srv->refresher != NULL && srv->seen.valid && srv->seen.epoch == epoch - 1) {
+	*caught_up = false;
+	if (srv->refresher != NULL && srv->seen.valid && srv->seen.epoch == epoch - 1 &&
+	    fl_mono_us() - srv->full_load_us < ROLE_FULL_LOAD_US) {
 		srv->seen.epoch = epoch;
-		rc              = catch_up(srv, srv->refresher, err, errlen);
+		rc              = apply_store_changes(srv, srv->refresher);
+		*caught_up      = rc == 0;
 	}
 	if (rc != 0) {
 		rc = load_shared_state(srv, w, err, errlen);
@@ -404,6 +418,7 @@ take_over(coll_server *srv, int64_t epoch, char *err, size_t errlen)
 {
 	coll_store *w  = NULL;
 	int64_t     t0 = fl_mono_us();
+	bool        caught_up;
 	size_t      n_hosts;
 	fl_sql_opts o;
 
@@ -414,7 +429,7 @@ take_over(coll_server *srv, int64_t epoch, char *err, size_t errlen)
 	if (fl_sql_engine_of(coll_store_sql(w)) == FL_SQL_PGSQL) {
 		fl_sql_set_fence(coll_store_sql(w), epoch);
 	}
-	if (take_over_state(srv, w, epoch, err, errlen) != 0) {
+	if (take_over_state(srv, w, epoch, &caught_up, err, errlen) != 0) {
 		coll_store_close(w);
 		return -1;
 	}
@@ -440,8 +455,9 @@ take_over(coll_server *srv, int64_t epoch, char *err, size_t errlen)
 	n_hosts = srv->state.n_hosts;
 	pthread_mutex_unlock(&srv->lock);
 	fl_log(FL_LOG_NOTICE, "role",
-	    "active (lease epoch %lld): %zu hosts loaded, listening on %s (took over in %lld ms)",
-	    (long long) epoch, n_hosts, srv->cfg.listen, (long long) ((fl_mono_us() - t0) / 1000));
+	    "active (lease epoch %lld): %zu hosts %s, listening on %s (took over in %lld ms)",
+	    (long long) epoch, n_hosts, caught_up ? "kept, caught up with the store" : "loaded",
+	    srv->cfg.listen, (long long) ((fl_mono_us() - t0) / 1000));
 	return 0;
 }
 

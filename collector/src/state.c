@@ -1714,6 +1714,42 @@ coll_live_free(coll_live *l)
 
 // ---- restore ---------------------------------------------------------------------------------
 
+// The rounds a restored probe has held its status, as near as the store tells: its row's since
+// is its last transition and the host's last_seen its last report (a transition before that
+// report would be in the same snapshot), so one round, plus one per interval between them.
+// A standby, and a collector restarted, then diagnose a streak as the active counted it
+// (correlate.h: a failure needs fail_threshold rounds) instead of as one round old.
+static uint32_t
+restored_rounds(const coll_host *h, const coll_probe *p)
+{
+	int64_t span = fl_sub_sat(h->last_seen_us, p->since_us);
+	int64_t n;
+
+	if (span <= 0) {
+		return 1;
+	}
+	if (h->interval_ms == 0) {
+		return 2; // at least one report after the transition
+	}
+	n = 1 + span / ((int64_t) h->interval_ms * 1000);
+	return n > 1000000 ? 1000000 : (uint32_t) n;
+}
+
+// After a host's row is restored over it (a standby's refresh), its probes' streaks run to its
+// new last_seen, as a load would restore them.
+static void
+restored_streaks(coll_host *h)
+{
+	for (size_t i = 0; i < h->n_probes; i++) {
+		coll_probe *p = &h->probes[i];
+		if (p->view.consecutive_fail > 0) {
+			p->view.consecutive_fail = restored_rounds(h, p);
+		} else if (p->view.consecutive_ok > 0) {
+			p->view.consecutive_ok = restored_rounds(h, p);
+		}
+	}
+}
+
 // h's probe named name, or NULL.
 static coll_probe *
 probe_find(coll_host *h, const char *name)
@@ -1787,6 +1823,7 @@ coll_state_restore_host(void *arg, const coll_host_row *row)
 	// than risk applying a round twice.
 	h->seq_window = ~0ULL;
 	h->stale = false; // a host restored again over itself (a standby's refresh) may be back
+	restored_streaks(h);
 	if (row->stale) {
 		// Stale when we stopped (its "stale" event is in history): still stale, silent
 		// since last_seen, and not news again.
@@ -1856,13 +1893,12 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	p->res.failure = (Fl__FailureClass) row->failure;
 	p->since_us    = row->since_us;
 	if (row->status == FL__STATUS__STATUS_FAIL) {
-		// The streak length is unknown after a restart; one is the honest lower bound.
-		p->view.consecutive_fail = 1;
+		p->view.consecutive_fail = restored_rounds(h, p);
 		p->view.failing_since_us = row->since_us;
 		coll_intern_put(s->strings, p->view.release_at_fail);
 		p->view.release_at_fail = coll_intern_get(s->strings, h->release);
 	} else {
-		p->view.consecutive_ok = 1;
+		p->view.consecutive_ok = restored_rounds(h, p);
 	}
 	host_views_sync(h);
 	return 0;
