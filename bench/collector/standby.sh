@@ -21,6 +21,11 @@
 # 5. Checks the standby's view: every simulated host known to b before the kill, and after the
 #    takeover. The script fails when a step does not happen (a run that is not valid).
 #
+# lease_timeout is 60 s: under this load on a shared machine a long write transaction of the
+# active (the first round's rows) can hold its heartbeat past the default 5 s (the heartbeat
+# waits for the fence's share lock), and the standby would take over from a live active. A
+# kill -9 ends the active's sessions at once, so the timeout does not enter the take-over time.
+#
 # The active is pinned to CPU 0 and the generator to CPU 1 (PIN=0: neither); the standby is not
 # pinned (on a real pair it has a machine of its own). The standby's cost includes the work its
 # refresh queries make PostgreSQL do: the CPU of its backend (application_name
@@ -99,6 +104,7 @@ conf() { # NAME HTTP_PORT LOG_LEVEL
 	state = $FL_STATE_PG_URL
 	password_file = $FL_PG_PASSWORD_FILE
 	log_level = $3
+	lease_timeout = 60s
 	max_hosts = $((HOSTS + 100))
 	max_connections = $(( (CONNS > 0 ? CONNS : HOSTS) + 100 ))
 	EOF
@@ -205,6 +211,7 @@ for ((i = 0; i < 1200; i++)); do
 	sleep 0.05
 done
 TR=$(( $(now_ms) - K ))
+kill -0 "$LG" 2>/dev/null || { echo "standby.sh: INVALID: the generator died" >&2; exit 1; }
 echo "takeover: b active $TA ms after kill -9 of a; applying reports after $TR ms"
 grep -h 'active (lease epoch' "$T/b.log" | tail -1
 KB=$(hosts_known b)

@@ -410,9 +410,9 @@ listen_reports(coll_server *srv, char *err, size_t errlen)
 	return 0;
 }
 
-// Becomes active at epoch: the writer fenced at it before anything is written, the state as
-// at start-up, then the notifier, the verifier and survey, the report listener and the ingest
-// thread. 0, or -1 with err (what opened is closed again).
+// Becomes active at epoch: the writer fenced at it before anything is written, the state
+// brought up to the store (take_over_state), then the notifier, the verifier and survey, the report
+// listener and the ingest thread. 0, or -1 with err (what opened is closed again).
 static int
 take_over(coll_server *srv, int64_t epoch, char *err, size_t errlen)
 {
