@@ -367,9 +367,10 @@ catch_up(coll_server *srv, coll_store *st, char *err, size_t errlen)
 }
 
 // A take-over's state: what the standby kept, brought up to the store, when the only lease
-// taken since its last refresh is this one (epoch, one above the epoch it refreshed at): every
-// write of the active it followed ended before this epoch began (the fence), so the changes
-// since cover them all. Otherwise everything, through w (fenced at epoch). 0, or -1 with err.
+// taken since its last refresh is this one (it refreshed at epoch - 1, or already at epoch: a
+// refresh can run between the lease's bump and the role thread seeing it): every write of the
+// active it followed ended before this epoch began (the fence), so the changes since cover
+// them all. Otherwise everything, through w (fenced at epoch). 0, or -1 with err.
 static int
 take_over_state(
     coll_server *srv, coll_store *w, int64_t epoch, bool *caught_up, char *err, size_t errlen)
@@ -377,7 +378,8 @@ take_over_state(
 	int rc = -1;
 
 	*caught_up = false;
-	if (srv->refresher != NULL && srv->seen.valid && srv->seen.epoch == epoch - 1 &&
+	if (srv->refresher != NULL && srv->seen.valid &&
+	    (srv->seen.epoch == epoch - 1 || srv->seen.epoch == epoch) &&
 	    fl_mono_us() - srv->full_load_us < ROLE_FULL_LOAD_US) {
 		srv->seen.epoch = epoch;
 		rc              = apply_store_changes(srv, srv->refresher);
