@@ -1864,7 +1864,8 @@ assert_same_state(const coll_state *a, const coll_state *b)
 			assert_int_equal(p->view.consecutive_fail, q->view.consecutive_fail);
 			assert_int_equal(p->view.consecutive_ok, q->view.consecutive_ok);
 			assert_int_equal(p->view.failing_since_us, q->view.failing_since_us);
-			assert_string_equal(p->view.release_at_fail, q->view.release_at_fail);
+			assert_string_equal(fl_str_or_empty(p->view.release_at_fail),
+			    fl_str_or_empty(q->view.release_at_fail));
 			assert_ptr_equal(p->view.last, &p->res);
 		}
 	}
