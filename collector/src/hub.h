@@ -115,17 +115,20 @@ typedef struct coll_server {
 	coll_role_machine         role;
 	char                      active_name[COLL_NAME_MAX];
 	atomic_bool               active;
-	struct coll_lease_keeper *lease;       // NULL: no lease (single)
-	coll_store               *refresher;   // role thread: a standby's reads of the store
-	nng_socket                reports;     // what the report listener feeds (pull or the gate)
-	atomic_int                ingest_stop; // the ingest thread ends, the server goes on
-	atomic_int                role_stop;
-	pthread_t                 role_tid;
-	bool                      role_started;
-	pthread_mutex_t           parts_lock;
-	struct coll_survey       *old_survey; // swapped out while a slow job still ran
-	struct coll_verify       *old_verify;
-	struct coll_pipes        *old_survey_pipes;
+	struct coll_lease_keeper *lease;     // NULL: no lease (single)
+	coll_store               *refresher; // role thread: a standby's reads of the store
+	coll_store_cursor         seen;      // role thread: where the state stands in the store's
+	                                     // changes (not valid: reload everything next time)
+	int64_t             full_load_us;    // role thread: mono time of the last full load
+	nng_socket          reports;         // what the report listener feeds (pull or the gate)
+	atomic_int          ingest_stop;     // the ingest thread ends, the server goes on
+	atomic_int          role_stop;
+	pthread_t           role_tid;
+	bool                role_started;
+	pthread_mutex_t     parts_lock;
+	struct coll_survey *old_survey; // swapped out while a slow job still ran
+	struct coll_verify *old_verify;
+	struct coll_pipes  *old_survey_pipes;
 } coll_server;
 
 // How long a stop waits for probe-now/verify workers to end (they notice within

@@ -12,9 +12,11 @@
 // What the server does for each action (server.c): STEP_DOWN stops taking reports and writing
 // before anything else (closes the report listener, ends surveys, stops notifications and the
 // ingest thread), then refuses the queries that need the active; TAKE_OVER fences the writer
-// connections at the new epoch, loads the state from the store as at start-up, opens the
-// listeners and resumes; REFRESH reloads the state from the store so that the CLI's answers
-// from a standby are current. A take-over that fails is undone with coll_role_take_over_failed
+// connections at the new epoch, brings the state up to the store (the standby's kept state and
+// the store's changes since, or everything as at start-up), opens the listeners and resumes;
+// REFRESH brings the state up to the store (the rows changed since the last refresh, or
+// everything: docs/store.md, "Change stamps") so that the CLI's answers from a standby are
+// current. A take-over that fails is undone with coll_role_take_over_failed
 // (the server then gives the lease up, so that another collector can take it).
 
 #ifndef FL_COLLECTOR_ROLE_H
@@ -36,7 +38,7 @@ typedef enum coll_role_action {
 	COLL_ROLE_REFRESH,
 } coll_role_action;
 
-#define COLL_ROLE_REFRESH_US 1000000LL // a standby reloads the shared state this often
+#define COLL_ROLE_REFRESH_US 1000000LL // a standby refreshes the shared state this often
 
 // What the lease says at one instant: held is true only while this collector holds the lease
 // and its last heartbeat is recent enough (lease.h); epoch is then the epoch it holds it at.

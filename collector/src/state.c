@@ -1714,6 +1714,85 @@ coll_live_free(coll_live *l)
 
 // ---- restore ---------------------------------------------------------------------------------
 
+// The rounds a restored probe has held its status, as near as the store tells: its row's since
+// is its last transition and the host's last_seen its last report (a transition before that
+// report would be in the same snapshot), so one round, plus one per interval between them.
+// A standby, and a collector restarted, then diagnose a streak as the active counted it
+// (correlate.h: a failure needs fail_threshold rounds) instead of as one round old.
+static uint32_t
+restored_rounds(const coll_host *h, const coll_probe *p)
+{
+	int64_t span = fl_sub_sat(h->last_seen_us, p->since_us);
+	int64_t n;
+
+	if (span <= 0) {
+		return 1;
+	}
+	if (h->interval_ms == 0) {
+		return 2; // at least one report after the transition
+	}
+	n = 1 + span / ((int64_t) h->interval_ms * 1000);
+	return n > 1000000 ? 1000000 : (uint32_t) n;
+}
+
+// After a host's row is restored over it (a standby's refresh), its probes' streaks run to its
+// new last_seen, as a load would restore them.
+static void
+restored_streaks(coll_host *h)
+{
+	for (size_t i = 0; i < h->n_probes; i++) {
+		coll_probe *p = &h->probes[i];
+		if (p->view.consecutive_fail > 0) {
+			p->view.consecutive_fail = restored_rounds(h, p);
+		} else if (p->view.consecutive_ok > 0) {
+			p->view.consecutive_ok = restored_rounds(h, p);
+		}
+	}
+}
+
+// h's probe named name, or NULL.
+static coll_probe *
+probe_find(coll_host *h, const char *name)
+{
+	for (size_t i = 0; i < h->n_probes; i++) {
+		if (strcmp(h->probes[i].res.name, name) == 0) {
+			return &h->probes[i];
+		}
+	}
+	return NULL;
+}
+
+// Makes p the blank record probe_get creates, in its place and with its name: restoring a row
+// over a probe the state holds then gives exactly what restoring it into an empty state gives.
+// 0, or -1 when out of memory (p unchanged).
+static int
+probe_blank(coll_state *s, coll_probe *p)
+{
+	const char *name = coll_intern_get(s->strings, p->res.name);
+	if (name == NULL) {
+		return -1;
+	}
+	probe_fini(s, p);
+	memset(p, 0, sizeof(*p));
+	fl__probe_result__init(&p->res);
+	p->res.name = (char *) name;
+	return 0;
+}
+
+void
+coll_state_restored_at(coll_state *s, int64_t now_us)
+{
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		coll_host *h       = s->hosts[i];
+		h->seq_window      = ~0ULL;
+		h->seen_written_us = h->last_seen_us;
+		h->seen_dirty      = false;
+		if (!h->stale) {
+			h->stale_ref_us = now_us > h->last_seen_us ? now_us : h->last_seen_us;
+		}
+	}
+}
+
 int
 coll_state_restore_host(void *arg, const coll_host_row *row)
 {
@@ -1743,6 +1822,8 @@ coll_state_restore_host(void *arg, const coll_host_row *row)
 	// We do not know which recent seqs were applied: treat the whole window as seen rather
 	// than risk applying a round twice.
 	h->seq_window = ~0ULL;
+	h->stale = false; // a host restored again over itself (a standby's refresh) may be back
+	restored_streaks(h);
 	if (row->stale) {
 		// Stale when we stopped (its "stale" event is in history): still stale, silent
 		// since last_seen, and not news again.
@@ -1762,15 +1843,20 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 {
 	coll_state      *s = arg;
 	coll_host       *h = coll_state_host(s, row->host);
+	coll_probe      *had;
 	bool             created;
 	Fl__ProbeResult *res;
 	if (h == NULL) {
 		return 0; // orphan row (or a host beyond max_hosts): ignore
 	}
+	// A row restored again (a standby's refresh) replaces its probe in place: no new room.
+	had = probe_find(h, row->probe);
 	// Within the bounds of one report (state.h), whatever the file holds; the next report
 	// brings back a probe left out here.
-	if (h->n_probes >= s->max_probes || row->result_len > FL_WIRE_MAX_MSG ||
-	    h->restored_bytes + row->result_len > FL_WIRE_MAX_MSG) {
+	if (row->result_len > FL_WIRE_MAX_MSG ||
+	    (had == NULL &&
+	        (h->n_probes >= s->max_probes ||
+	            h->restored_bytes + row->result_len > FL_WIRE_MAX_MSG))) {
 		return 0;
 	}
 	if ((res = fl__probe_result__unpack(NULL, row->result_len, row->result)) == NULL) {
@@ -1780,7 +1866,13 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 		fl__probe_result__free_unpacked(res, NULL);
 		return 0; // a blob of another probe: as unreadable
 	}
-	h->restored_bytes += (uint32_t) row->result_len;
+	if (had != NULL && probe_blank(s, had) != 0) {
+		fl__probe_result__free_unpacked(res, NULL);
+		return -1;
+	}
+	if (had == NULL) {
+		h->restored_bytes += (uint32_t) row->result_len;
+	}
 	coll_probe *p  = probe_get(s->strings, h, row->probe, h->n_probes, &created);
 	int         rc = p != NULL ? result_store(s, p, res) : -1;
 	if (rc == 0 && res->n_addresses > 0) {
@@ -1801,13 +1893,12 @@ coll_state_restore_latest(void *arg, const coll_latest_row *row)
 	p->res.failure = (Fl__FailureClass) row->failure;
 	p->since_us    = row->since_us;
 	if (row->status == FL__STATUS__STATUS_FAIL) {
-		// The streak length is unknown after a restart; one is the honest lower bound.
-		p->view.consecutive_fail = 1;
+		p->view.consecutive_fail = restored_rounds(h, p);
 		p->view.failing_since_us = row->since_us;
 		coll_intern_put(s->strings, p->view.release_at_fail);
 		p->view.release_at_fail = coll_intern_get(s->strings, h->release);
 	} else {
-		p->view.consecutive_ok = 1;
+		p->view.consecutive_ok = restored_rounds(h, p);
 	}
 	host_views_sync(h);
 	return 0;

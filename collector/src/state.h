@@ -346,9 +346,17 @@ int64_t coll_host_stale_limit_us(const coll_host *h);
 // Looks a host up by name; NULL if unknown.
 coll_host *coll_state_host(const coll_state *s, const char *name);
 
-// Restoring from SQLite at startup (coll_store_load callbacks; arg is the coll_state).
+// Restoring from the store at startup (coll_store_load callbacks; arg is the coll_state). A
+// row restored again over a host or probe the state holds (a standby applying the store's
+// changes, coll_store_load_changes) replaces it in place with what restoring the row into an
+// empty state gives.
 int coll_state_restore_host(void *arg, const coll_host_row *row);
 int coll_state_restore_latest(void *arg, const coll_latest_row *row);
 int coll_state_restore_verdict(void *arg, const char *verdict, const char *summary);
+
+// Gives every host what a restore at now_us gives (the staleness allowance from now_us, the
+// whole duplicate window seen, last_seen as written): a collector taking over with a state it
+// kept up to date by changes starts as if it had just loaded it.
+void coll_state_restored_at(coll_state *s, int64_t now_us);
 
 #endif // FL_COLLECTOR_STATE_H

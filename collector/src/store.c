@@ -28,6 +28,12 @@ struct coll_store {
 // Version 1 is the schema collectors wrote before migrations existed, with IF NOT EXISTS: it
 // adopts their SQLite files as they are (rows kept). On PostgreSQL, latest has an ord column
 // for what SQLite's rowid gives: the order probes first appeared in.
+#define HISTORY_LOAD_INDEXES                                                         \
+	"CREATE INDEX IF NOT EXISTS history_verdict ON history (at_us, id)"          \
+	" WHERE kind = 'verdict';"                                                   \
+	"CREATE INDEX IF NOT EXISTS history_host_stale ON history (host, at_us, id)" \
+	" WHERE kind IN ('stale', 'back');"
+
 static const fl_sql_migration store_migrations[] = {
 	{ .sqlite =
 	        "CREATE TABLE IF NOT EXISTS hosts ("
@@ -71,6 +77,43 @@ static const fl_sql_migration store_migrations[] = {
 	        " agent_time_us BIGINT NOT NULL DEFAULT 0);"
 	        "CREATE INDEX IF NOT EXISTS history_at ON history (at_us);"
 	        "CREATE INDEX IF NOT EXISTS history_host_at ON history (host, at_us);" },
+	// Version 2: what a load reads from history gets an index of its own (the newest verdict;
+	// each host's last stale/back event), so loading the state does not walk every status
+	// event. On PostgreSQL, change stamps for a standby (coll_store_load_changes): every
+	// hosts and latest row inserted or updated takes the next fl_change_seq value in the
+	// writer's own transaction, a host's stale/back event restamps its row (its stale flag is
+	// read from history), and a delete of either is noted in fl_changes.
+	{ .sqlite  = HISTORY_LOAD_INDEXES,
+	    .pgsql = HISTORY_LOAD_INDEXES
+	    "CREATE SEQUENCE IF NOT EXISTS fl_change_seq;"
+	    "ALTER TABLE hosts ADD COLUMN IF NOT EXISTS chg BIGINT NOT NULL DEFAULT 0;"
+	    "ALTER TABLE latest ADD COLUMN IF NOT EXISTS chg BIGINT NOT NULL DEFAULT 0;"
+	    "CREATE INDEX IF NOT EXISTS hosts_chg ON hosts (chg);"
+	    "CREATE INDEX IF NOT EXISTS latest_chg ON latest (chg);"
+	    "CREATE TABLE IF NOT EXISTS fl_changes (id INT PRIMARY KEY, deleted BIGINT NOT NULL);"
+	    "INSERT INTO fl_changes (id, deleted) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;"
+	    "CREATE OR REPLACE FUNCTION fl_change_stamp() RETURNS trigger LANGUAGE plpgsql AS"
+	    " $$BEGIN NEW.chg := nextval('fl_change_seq'); RETURN NEW; END$$;"
+	    "CREATE OR REPLACE FUNCTION fl_change_deleted() RETURNS trigger LANGUAGE plpgsql AS"
+	    " $$BEGIN UPDATE fl_changes SET deleted = nextval('fl_change_seq') WHERE id = 1;"
+	    " RETURN NULL; END$$;"
+	    "CREATE OR REPLACE FUNCTION fl_change_host_event() RETURNS trigger LANGUAGE plpgsql"
+	    " AS $$BEGIN UPDATE hosts SET chg = 0 WHERE host = NEW.host; RETURN NULL; END$$;"
+	    "DROP TRIGGER IF EXISTS hosts_chg ON hosts;"
+	    "CREATE TRIGGER hosts_chg BEFORE INSERT OR UPDATE ON hosts"
+	    " FOR EACH ROW EXECUTE FUNCTION fl_change_stamp();"
+	    "DROP TRIGGER IF EXISTS latest_chg ON latest;"
+	    "CREATE TRIGGER latest_chg BEFORE INSERT OR UPDATE ON latest"
+	    " FOR EACH ROW EXECUTE FUNCTION fl_change_stamp();"
+	    "DROP TRIGGER IF EXISTS hosts_deleted ON hosts;"
+	    "CREATE TRIGGER hosts_deleted AFTER DELETE ON hosts"
+	    " FOR EACH ROW EXECUTE FUNCTION fl_change_deleted();"
+	    "DROP TRIGGER IF EXISTS latest_deleted ON latest;"
+	    "CREATE TRIGGER latest_deleted AFTER DELETE ON latest"
+	    " FOR EACH ROW EXECUTE FUNCTION fl_change_deleted();"
+	    "DROP TRIGGER IF EXISTS history_host_event ON history;"
+	    "CREATE TRIGGER history_host_event AFTER INSERT ON history FOR EACH ROW"
+	    " WHEN (NEW.kind IN ('stale', 'back')) EXECUTE FUNCTION fl_change_host_event();" },
 };
 
 // ---- ops -------------------------------------------------------------------------------------
@@ -558,21 +601,34 @@ coll_store_prune_count(coll_store *st, uint64_t max_events, uint32_t batch)
 
 // ---- reads -----------------------------------------------------------------------------------
 
+// The hosts rows: every one (since < 0) or those stamped above since (PostgreSQL), with the stale
+// flag from each host's last stale/back event and (PostgreSQL) the stamp, 0 on SQLite.
+#define HOSTS_SELECT                                                                     \
+	"SELECT host, release, previous_release, release_since, first_seen, last_seen,"  \
+	" interval_ms, agent_version, boot_id, last_seq, clock_skew, labels,"            \
+	" (SELECT kind FROM history e WHERE e.host = hosts.host AND e.kind IN ('stale'," \
+	" 'back') AND e.at_us >= hosts.first_seen ORDER BY e.at_us DESC, e.id DESC"      \
+	" LIMIT 1) = 'stale'"
+#define HOSTS_ORDER " ORDER BY last_seen DESC"
+
+// Each part returns FL_SQL_DONE when it read everything, FL_SQL_OK when a callback stopped it,
+// a negative FL_SQL_E... on failure; *stamp rises to the highest stamp read.
 static int
-load_hosts(coll_store *st, const coll_store_loader *ld)
+load_hosts(coll_store *st, const coll_store_loader *ld, int64_t since, int64_t *stamp)
 {
+	bool         pg = fl_sql_engine_of(st->db) == FL_SQL_PGSQL;
 	fl_sql_stmt *s;
 	int          rc;
 
 	if (fl_sql_prepare(st->db,
-	        "SELECT host, release, previous_release, release_since, first_seen, last_seen,"
-	        " interval_ms, agent_version, boot_id, last_seq, clock_skew, labels,"
-	        " (SELECT kind FROM history e WHERE e.host = hosts.host AND e.kind IN ('stale',"
-	        " 'back') AND e.at_us >= hosts.first_seen ORDER BY e.at_us DESC, e.id DESC"
-	        " LIMIT 1) = 'stale'"
-	        " FROM hosts ORDER BY last_seen DESC",
+	        !pg             ? HOSTS_SELECT ", 0 FROM hosts" HOSTS_ORDER
+	            : since < 0 ? HOSTS_SELECT ", chg FROM hosts" HOSTS_ORDER
+	                        : HOSTS_SELECT ", chg FROM hosts WHERE chg > $1" HOSTS_ORDER,
 	        &s) != FL_SQL_OK) {
 		return FL_SQL_ERROR;
+	}
+	if (pg && since >= 0) {
+		fl_sql_bind_int64(s, 1, since);
 	}
 	while ((rc = fl_sql_step(s)) == FL_SQL_ROW) {
 		coll_host_row h = {
@@ -590,6 +646,8 @@ load_hosts(coll_store *st, const coll_store_loader *ld)
 			.labels           = fl_sql_column_text(s, 11),
 			.stale            = fl_sql_column_int64(s, 12) != 0,
 		};
+		int64_t chg = fl_sql_column_int64(s, 13);
+		*stamp      = chg > *stamp ? chg : *stamp;
 		if (ld->on_host(ld->arg, &h) != 0) {
 			rc = FL_SQL_OK; // stopped by the caller
 			break;
@@ -599,21 +657,26 @@ load_hosts(coll_store *st, const coll_store_loader *ld)
 	return rc;
 }
 
+#define LATEST_SELECT "SELECT host, probe, result, status, failure, since"
+
 static int
-load_latest(coll_store *st, const coll_store_loader *ld)
+load_latest(coll_store *st, const coll_store_loader *ld, int64_t since, int64_t *stamp)
 {
+	bool         pg = fl_sql_engine_of(st->db) == FL_SQL_PGSQL;
 	fl_sql_stmt *s;
 	int          rc;
 
 	// In the order probes first appeared (SQLite's rowid, PostgreSQL's ord).
 	if (fl_sql_prepare(st->db,
-	        fl_sql_engine_of(st->db) == FL_SQL_PGSQL
-	            ? "SELECT host, probe, result, status, failure, since FROM latest"
-	              " ORDER BY host, ord"
-	            : "SELECT host, probe, result, status, failure, since FROM latest"
-	              " ORDER BY host, rowid",
+	        !pg             ? LATEST_SELECT ", 0 FROM latest ORDER BY host, rowid"
+	            : since < 0 ? LATEST_SELECT ", chg FROM latest ORDER BY host, ord"
+	                        : LATEST_SELECT ", chg FROM latest WHERE chg > $1"
+	                                        " ORDER BY host, ord",
 	        &s) != FL_SQL_OK) {
 		return FL_SQL_ERROR;
+	}
+	if (pg && since >= 0) {
+		fl_sql_bind_int64(s, 1, since);
 	}
 	while ((rc = fl_sql_step(s)) == FL_SQL_ROW) {
 		int             status  = fl_status_parse(fl_sql_column_text(s, 3));
@@ -625,7 +688,9 @@ load_latest(coll_store *st, const coll_store_loader *ld)
 			      .failure  = failure < 0 ? 0 : failure,
 			      .since_us = fl_sql_column_int64(s, 5),
 		};
-		l.result = fl_sql_column_blob(s, 2, &l.result_len);
+		int64_t chg = fl_sql_column_int64(s, 6);
+		*stamp      = chg > *stamp ? chg : *stamp;
+		l.result    = fl_sql_column_blob(s, 2, &l.result_len);
 		if (ld->on_latest(ld->arg, &l) != 0) {
 			rc = FL_SQL_OK;
 			break;
@@ -656,14 +721,16 @@ load_verdict(coll_store *st, const coll_store_loader *ld)
 	return rc == FL_SQL_ROW ? FL_SQL_DONE : rc;
 }
 
-int
-coll_store_load(coll_store *st, const coll_store_loader *ld)
+// Hosts, latest rows and the verdict: every row (since->hosts < 0) or those stamped above since.
+// 0, or -1 (a failure is logged).
+static int
+load_parts(coll_store *st, const coll_store_loader *ld, const coll_store_cursor *since,
+    coll_store_cursor *cur)
 {
 	int rc;
 
-	// Each part returns FL_SQL_DONE when it read everything, FL_SQL_OK when a callback
-	// stopped it, a negative FL_SQL_E... on failure.
-	if ((rc = load_hosts(st, ld)) == FL_SQL_DONE && (rc = load_latest(st, ld)) == FL_SQL_DONE) {
+	if ((rc = load_hosts(st, ld, since->hosts, &cur->hosts)) == FL_SQL_DONE &&
+	    (rc = load_latest(st, ld, since->latest, &cur->latest)) == FL_SQL_DONE) {
 		rc = load_verdict(st, ld);
 	}
 	if (rc == FL_SQL_DONE) {
@@ -673,6 +740,115 @@ coll_store_load(coll_store *st, const coll_store_loader *ld)
 		fl_log(FL_LOG_ERR, "store", "cannot load state: %s", fl_sql_errmsg(st->db));
 	}
 	return -1;
+}
+
+int
+coll_store_load(coll_store *st, const coll_store_loader *ld)
+{
+	coll_store_cursor all = { .hosts = -1, .latest = -1 }, cur = { 0 };
+	return load_parts(st, ld, &all, &cur);
+}
+
+// Opens a read-only REPEATABLE READ transaction (one snapshot for every read of a load) and
+// reads the lease epoch and the last delete's stamp into *cur. 0, or -1 (nothing left open).
+static int
+snapshot_begin(coll_store *st, coll_store_cursor *cur)
+{
+	fl_sql_stmt *s;
+	int          rc;
+
+	// Not fl_sql_begin: on a fenced writer (a take-over's full load) that reads the fence
+	// first, and the isolation level must be set before any read. A load writes nothing.
+	if (fl_sql_exec(st->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != FL_SQL_OK) {
+		fl_log(FL_LOG_ERR, "store", "cannot begin a load: %s", fl_sql_errmsg(st->db));
+		return -1;
+	}
+	if (fl_sql_prepare(st->db,
+	        "SELECT (SELECT epoch FROM " FL_SQL_LEASE_TABLE " WHERE id = 1),"
+	        " (SELECT deleted FROM fl_changes WHERE id = 1)",
+	        &s) != FL_SQL_OK) {
+		fl_log(FL_LOG_ERR, "store", "cannot read the store's changes: %s",
+		    fl_sql_errmsg(st->db));
+		fl_sql_rollback(st->db);
+		return -1;
+	}
+	if ((rc = fl_sql_step(s)) == FL_SQL_ROW) {
+		cur->epoch   = fl_sql_column_int64(s, 0);
+		cur->deleted = fl_sql_column_int64(s, 1);
+	}
+	fl_sql_finalize(s);
+	if (rc != FL_SQL_ROW) {
+		fl_log(FL_LOG_ERR, "store", "cannot read the store's changes: %s",
+		    fl_sql_errmsg(st->db));
+		fl_sql_rollback(st->db);
+		return -1;
+	}
+	return 0;
+}
+
+// Ends the snapshot; 0, or -1.
+static int
+snapshot_end(coll_store *st)
+{
+	if (fl_sql_commit(st->db) != FL_SQL_OK) {
+		fl_log(FL_LOG_ERR, "store", "cannot end a load: %s", fl_sql_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+coll_store_load_at(coll_store *st, const coll_store_loader *ld, coll_store_cursor *cur)
+{
+	coll_store_cursor all = { .hosts = -1, .latest = -1 }, at = { 0 };
+
+	memset(cur, 0, sizeof(*cur));
+	if (fl_sql_engine_of(st->db) != FL_SQL_PGSQL) {
+		return load_parts(st, ld, &all, &at); // no stamps: cur stays not valid
+	}
+	if (snapshot_begin(st, &at) != 0) {
+		return -1;
+	}
+	if (load_parts(st, ld, &all, &at) != 0) {
+		fl_sql_rollback(st->db);
+		return -1;
+	}
+	if (snapshot_end(st) != 0) {
+		return -1;
+	}
+	*cur       = at;
+	cur->valid = true;
+	return 0;
+}
+
+int
+coll_store_load_changes(coll_store *st, const coll_store_loader *ld, coll_store_cursor *cur)
+{
+	coll_store_cursor at;
+
+	if (!cur->valid || fl_sql_engine_of(st->db) != FL_SQL_PGSQL) {
+		return COLL_STORE_CHANGES_UNKNOWN;
+	}
+	memset(&at, 0, sizeof(at));
+	if (snapshot_begin(st, &at) != 0) {
+		return -1;
+	}
+	if (at.epoch != cur->epoch || at.deleted != cur->deleted) {
+		fl_sql_rollback(st->db);
+		return COLL_STORE_CHANGES_UNKNOWN;
+	}
+	at.hosts  = cur->hosts;
+	at.latest = cur->latest;
+	if (load_parts(st, ld, cur, &at) != 0) {
+		fl_sql_rollback(st->db);
+		return -1;
+	}
+	if (snapshot_end(st) != 0) {
+		return -1;
+	}
+	*cur       = at;
+	cur->valid = true;
+	return 0;
 }
 
 // The enum of a stored kind: rows hold the name (fl_history_kind_name), whichever collector

@@ -145,6 +145,34 @@ typedef struct coll_store_loader {
 } coll_store_loader;
 int coll_store_load(coll_store *st, const coll_store_loader *ld);
 
+// Where a copy of the state stands in the store's changes (PostgreSQL; docs/store.md, "Change
+// stamps"). Every hosts and latest row inserted or updated takes the next value of one sequence
+// in the writing transaction, a host's stale/back event restamps its row, and a delete of
+// either kind of row is noted. Those rows are written by one connection only, the active's
+// writer, one transaction after another, fenced by the lease (a new active's first write
+// waits for the old one's last transaction to end): stamps are committed in increasing order,
+// so the rows stamped above the highest stamp a snapshot saw are exactly what changed since.
+typedef struct coll_store_cursor {
+	bool    valid;   // false: nothing read yet, or SQLite (no stamps): load everything
+	int64_t epoch;   // the lease epoch in the snapshot read
+	int64_t deleted; // the stamp of the last delete of a hosts or latest row, then
+	int64_t hosts;   // the highest hosts stamp read
+	int64_t latest;  // the highest latest stamp read
+} coll_store_cursor;
+
+// coll_store_load in one snapshot (PostgreSQL), and *cur set to where it stands (not valid on
+// SQLite). 0, or -1 (*cur not valid).
+int coll_store_load_at(coll_store *st, const coll_store_loader *ld, coll_store_cursor *cur);
+
+// What changed since *cur, read in one snapshot: on_host for each hosts row stamped since,
+// on_latest for each latest row stamped since (per host in the order its probes appeared),
+// on_verdict with the newest verdict; then *cur moves to the snapshot. Returns 0;
+// COLL_STORE_CHANGES_UNKNOWN when the changes cannot be told from the stamps (cur not valid,
+// SQLite, a row deleted or the lease taken since): nothing was called, load everything
+// instead (coll_store_load_at); -1 on failure (*cur unchanged).
+#define COLL_STORE_CHANGES_UNKNOWN 1
+int coll_store_load_changes(coll_store *st, const coll_store_loader *ld, coll_store_cursor *cur);
+
 // Reads history events with at_us >= since_us (0: all), for host (NULL or "": all hosts). When
 // more than limit match, the newest limit are returned; either way oldest first. On success
 // *out holds a HistoryReply the caller frees with coll_history_reply_free.

@@ -14,6 +14,7 @@
 
 #include "coll_testutil.h"
 #include "fl/names.h"
+#include "fl/str.h"
 #include "fl/wire.h"
 #include "state.h"
 
@@ -1168,9 +1169,11 @@ test_views_follow_probes(void **state)
 	h = restart(&s, st, &ops, T0 + 10 * SEC, "web1");
 	assert_int_equal(h->n_probes, 2);
 	assert_views_current(h);
-	for (size_t i = 0; i < h->n_probes; i++) { // restored app: failing
+	// Restored app: failing for the three rounds it failed before (failing since T0, last
+	// seen at T0 + 2 s, a round a second), as the store tells them.
+	for (size_t i = 0; i < h->n_probes; i++) {
 		bool app = strcmp(h->probes[i].res.name, "app") == 0;
-		assert_int_equal(h->probes[i].view.consecutive_fail, app ? 1 : 0);
+		assert_int_equal(h->probes[i].view.consecutive_fail, app ? 3 : 0);
 	}
 	coll_ops_fini(&ops);
 	coll_state_fini(&s);
@@ -1779,6 +1782,152 @@ test_adopt_moves_strings(void **state)
 	coll_state_fini(&dst);
 }
 
+// A standby applying the store's changes (coll_store_load_changes) restores rows over the
+// state it holds: a host's new release, a status flip each way, a host back from stale, a
+// probe and a host that are new. The state must be the one a restore of the store's rows as
+// they now are into an empty state gives (what a full reload would serve).
+typedef struct restore_rows {
+	coll_host_row   hosts[3];
+	size_t          n_hosts;
+	coll_latest_row latest[6];
+	size_t          n_latest;
+} restore_rows;
+
+static uint8_t *
+packed_result(const char *name, Fl__Status status, size_t *len)
+{
+	Fl__ProbeResult r;
+	uint8_t        *b;
+	fl__probe_result__init(&r);
+	r.name   = (char *) name;
+	r.target = (char *) "http://app.example/";
+	r.status = status;
+	*len     = fl__probe_result__get_packed_size(&r);
+	assert_non_null(b = malloc(*len));
+	fl__probe_result__pack(&r, b);
+	return b;
+}
+
+static void
+restore_all(coll_state *s, const restore_rows *r)
+{
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		assert_int_equal(coll_state_restore_host(s, &r->hosts[i]), 0);
+	}
+	for (size_t i = 0; i < r->n_latest; i++) {
+		assert_int_equal(coll_state_restore_latest(s, &r->latest[i]), 0);
+	}
+}
+
+static coll_latest_row
+latest_row(const char *host, const char *probe, Fl__Status status, int64_t since)
+{
+	coll_latest_row l = { .host = host,
+		.probe              = probe,
+		.status             = status,
+		.failure            = status == FL__STATUS__STATUS_FAIL ? 5 : 0,
+		.since_us           = since };
+	l.result          = packed_result(probe, status, &l.result_len);
+	return l;
+}
+
+static void
+rows_free(restore_rows *r)
+{
+	for (size_t i = 0; i < r->n_latest; i++) {
+		free((uint8_t *) r->latest[i].result);
+	}
+}
+
+static void
+assert_same_state(const coll_state *a, const coll_state *b)
+{
+	assert_int_equal(a->n_hosts, b->n_hosts);
+	for (size_t i = 0; i < b->n_hosts; i++) {
+		const coll_host *y = b->hosts[i];
+		const coll_host *x = coll_state_host(a, y->name);
+		assert_non_null(x);
+		assert_string_equal(fl_str_or_empty(x->release), fl_str_or_empty(y->release));
+		assert_string_equal(
+		    fl_str_or_empty(x->previous_release), fl_str_or_empty(y->previous_release));
+		assert_int_equal(x->stale, y->stale);
+		assert_int_equal(x->stale_ref_us, y->stale_ref_us);
+		assert_int_equal(x->last_seen_us, y->last_seen_us);
+		assert_int_equal(x->n_probes, y->n_probes);
+		for (size_t k = 0; k < y->n_probes; k++) {
+			const coll_probe *p = &x->probes[k], *q = &y->probes[k];
+			assert_string_equal(p->res.name, q->res.name);
+			assert_string_equal(p->res.target, q->res.target);
+			assert_int_equal(p->res.status, q->res.status);
+			assert_int_equal(p->res.failure, q->res.failure);
+			assert_int_equal(p->since_us, q->since_us);
+			assert_int_equal(p->view.consecutive_fail, q->view.consecutive_fail);
+			assert_int_equal(p->view.consecutive_ok, q->view.consecutive_ok);
+			assert_int_equal(p->view.failing_since_us, q->view.failing_since_us);
+			assert_string_equal(fl_str_or_empty(p->view.release_at_fail),
+			    fl_str_or_empty(q->view.release_at_fail));
+			assert_ptr_equal(p->view.last, &p->res);
+		}
+	}
+}
+
+static void
+test_restore_over_equals_fresh(void **state)
+{
+	(void) state;
+	coll_state   kept, fresh;
+	restore_rows before = { .n_hosts = 2, .n_latest = 3 },
+	             change = { .n_hosts = 3, .n_latest = 4 };
+	restore_rows now    = { .n_hosts = 3, .n_latest = 5 };
+
+	before.hosts[0]  = (coll_host_row) { .host = "web1", .release = "r1", .last_seen_us = T0 };
+	before.hosts[1]  = (coll_host_row) { .host = "web2", .release = "r1", .stale = true };
+	before.latest[0] = latest_row("web1", "app", FL__STATUS__STATUS_OK, T0);
+	before.latest[1] = latest_row("web1", "db", FL__STATUS__STATUS_FAIL, T0);
+	before.latest[2] = latest_row("web2", "app", FL__STATUS__STATUS_OK, T0);
+	// What changed: web1's release (r1 -> r2), app failing and db ok; web1's new probe dns;
+	// web2 back; web3 new.
+	change.hosts[0] = (coll_host_row) {
+		.host = "web1", .release = "r2", .previous_release = "r1", .last_seen_us = T0 + SEC
+	};
+	change.hosts[1]  = (coll_host_row) { .host = "web2", .release = "r1", .last_seen_us = T0 };
+	change.hosts[2]  = (coll_host_row) { .host = "web3", .release = "r2", .last_seen_us = T0 };
+	change.latest[0] = latest_row("web1", "app", FL__STATUS__STATUS_FAIL, T0 + SEC);
+	change.latest[1] = latest_row("web1", "db", FL__STATUS__STATUS_OK, T0 + SEC);
+	change.latest[2] = latest_row("web1", "dns", FL__STATUS__STATUS_FAIL, T0 + SEC);
+	change.latest[3] = latest_row("web3", "app", FL__STATUS__STATUS_OK, T0);
+	// The store's rows as they are now, in the order a full load reads them.
+	now.hosts[0]  = change.hosts[0];
+	now.hosts[1]  = change.hosts[1];
+	now.hosts[2]  = change.hosts[2];
+	now.latest[0] = latest_row("web1", "app", FL__STATUS__STATUS_FAIL, T0 + SEC);
+	now.latest[1] = latest_row("web1", "db", FL__STATUS__STATUS_OK, T0 + SEC);
+	now.latest[2] = latest_row("web1", "dns", FL__STATUS__STATUS_FAIL, T0 + SEC);
+	now.latest[3] = latest_row("web2", "app", FL__STATUS__STATUS_OK, T0);
+	now.latest[4] = latest_row("web3", "app", FL__STATUS__STATUS_OK, T0);
+
+	coll_state_init(&kept, T0);
+	coll_state_init(&fresh, T0);
+	restore_all(&kept, &before);
+	assert_true(coll_state_host(&kept, "web2")->stale);
+	assert_int_equal(coll_state_host(&kept, "web1")->probes[1].view.consecutive_fail, 1);
+	restore_all(&kept, &change);
+	restore_all(&fresh, &now);
+	assert_same_state(&kept, &fresh);
+	assert_false(coll_state_host(&kept, "web2")->stale);
+	assert_int_equal(coll_state_host(&kept, "web1")->probes[1].view.consecutive_fail, 0);
+	assert_string_equal(coll_state_host(&kept, "web1")->probes[0].view.release_at_fail, "r2");
+	// A take-over starts from it as from a load at that time.
+	coll_state_restored_at(&kept, T0 + 60 * SEC);
+	assert_int_equal(coll_state_host(&kept, "web1")->stale_ref_us, T0 + 60 * SEC);
+	assert_int_equal(coll_state_host(&kept, "web1")->seq_window, ~0ULL);
+	rows_free(&before);
+	rows_free(&change);
+	rows_free(&now);
+	coll_state_fini(&kept);
+	coll_state_fini(&fresh);
+}
+
 int
 main(void)
 {
@@ -1807,6 +1956,7 @@ main(void)
 		cmocka_unit_test(test_results_at_bounds),
 		cmocka_unit_test(test_named_results_shared),
 		cmocka_unit_test(test_adopt_moves_strings),
+		cmocka_unit_test(test_restore_over_equals_fresh),
 		cmocka_unit_test(test_host_and_probe_limits),
 		cmocka_unit_test(test_restore_within_bounds),
 		cmocka_unit_test(test_status_pages),

@@ -45,7 +45,8 @@ setup(void **state)
 	}
 	fl_sql_opts o  = opts(false);
 	fl_sql     *db = sqlt_open(&o);
-	sqlt_exec(db, "DROP TABLE IF EXISTS hosts, latest, history, fl_schema, fl_lease");
+	sqlt_exec(
+	    db, "DROP TABLE IF EXISTS hosts, latest, history, fl_schema, fl_lease, fl_changes");
 	fl_sql_close(db);
 	return 0;
 }
@@ -378,7 +379,7 @@ test_newer_schema_refused(void **state)
 	char        err[512];
 	fl_sql_opts o = opts(false);
 
-	assert_int_equal(fl_sql_schema_version(coll_store_sql(st), "store"), 1);
+	assert_int_equal(fl_sql_schema_version(coll_store_sql(st), "store"), 2);
 	assert_int_equal(fl_sql_exec(coll_store_sql(st),
 	                     "UPDATE fl_schema SET version = 42 WHERE component = 'store'"),
 	    FL_SQL_OK);
@@ -410,7 +411,7 @@ test_adopt_database_before_migrations(void **state)
 		coll_store_loader ld = { on_host, on_latest, on_verdict, &x };
 		Fl__HistoryReply *r;
 
-		assert_int_equal(fl_sql_schema_version(coll_store_sql(st), "store"), 1);
+		assert_int_equal(fl_sql_schema_version(coll_store_sql(st), "store"), 2);
 		assert_int_equal(coll_store_load(st, &ld), 0);
 		assert_int_equal(x.hosts, 2);
 		assert_int_equal(x.latest, 2);
@@ -460,6 +461,165 @@ test_reconnect_pg(void **state)
 	assert_int_equal(coll_store_history(ro, 0, NULL, 100, &r), 0);
 	assert_int_equal(r->n_events, 1);
 	coll_history_reply_free(r);
+	coll_store_close(ro);
+	coll_store_close(st);
+}
+
+// What a standby reads (coll_store_load_changes): on PostgreSQL only the rows written since the
+// cursor, in one snapshot, and "cannot tell" after a delete or a new lease epoch; on SQLite
+// (no change stamps) always "cannot tell".
+typedef struct changed {
+	int  hosts, latest;
+	char host[32], probe[32], verdict[32];
+	bool stale;
+	int  status;
+} changed;
+
+static int
+ch_host(void *arg, const coll_host_row *r)
+{
+	changed *c = arg;
+	c->hosts++;
+	snprintf(c->host, sizeof(c->host), "%s", r->host);
+	c->stale = r->stale;
+	return 0;
+}
+
+static int
+ch_latest(void *arg, const coll_latest_row *r)
+{
+	changed *c = arg;
+	c->latest++;
+	snprintf(c->probe, sizeof(c->probe), "%s/%s", r->host, r->probe);
+	c->status = r->status;
+	return 0;
+}
+
+static int
+ch_verdict(void *arg, const char *v, const char *summary)
+{
+	changed *c = arg;
+	(void) summary;
+	snprintf(c->verdict, sizeof(c->verdict), "%s", v);
+	return 0;
+}
+
+static void
+write_host(coll_store *st, const char *host, const char *probe, int status)
+{
+	coll_ops        ops;
+	uint8_t         blob[] = { 0x0a, 0x03, 'a', 'p', 'p' };
+	coll_host_row   h      = { .host = host, .release = "r1", .last_seen_us = 10 };
+	coll_latest_row l      = { .host = host,
+		     .probe              = probe,
+		     .result             = blob,
+		     .result_len         = sizeof(blob),
+		     .status             = status,
+		     .since_us           = 10 };
+	coll_ops_init(&ops);
+	assert_int_equal(coll_ops_host(&ops, COLL_OP_HOST, &h), 0);
+	assert_int_equal(coll_ops_latest(&ops, &l), 0);
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_fini(&ops);
+}
+
+// The changes since cur into a fresh `changed`; returns coll_store_load_changes's result.
+static int
+changes(coll_store *ro, coll_store_cursor *cur, changed *c)
+{
+	coll_store_loader ld = { ch_host, ch_latest, ch_verdict, c };
+	memset(c, 0, sizeof(*c));
+	return coll_store_load_changes(ro, &ld, cur);
+}
+
+static void
+test_load_changes(void **state)
+{
+	(void) state;
+	coll_store       *st = open_rw();
+	coll_store       *ro = open_store(true);
+	coll_store_cursor cur;
+	changed           c;
+	loaded            x  = { 0 };
+	coll_store_loader ld = { on_host, on_latest, on_verdict, &x };
+	coll_ops          ops;
+
+	write_host(st, "a", "app", FL__STATUS__STATUS_OK);
+	assert_int_equal(coll_store_load_at(ro, &ld, &cur), 0);
+	assert_int_equal(x.hosts, 1);
+	assert_int_equal(x.latest, 1);
+	if (!sqlt_pg) {
+		assert_false(cur.valid);
+		assert_int_equal(changes(ro, &cur, &c), COLL_STORE_CHANGES_UNKNOWN);
+		assert_int_equal(c.hosts + c.latest, 0);
+		coll_store_close(ro);
+		coll_store_close(st);
+		return;
+	}
+	assert_true(cur.valid);
+	assert_int_equal(changes(ro, &cur, &c), 0); // nothing written since
+	assert_int_equal(c.hosts + c.latest, 0);
+
+	// A new host; then a status flip of a's probe only (its hosts row untouched).
+	write_host(st, "b", "db", FL__STATUS__STATUS_OK);
+	assert_int_equal(changes(ro, &cur, &c), 0);
+	assert_int_equal(c.hosts, 1);
+	assert_string_equal(c.host, "b");
+	assert_int_equal(c.latest, 1);
+	assert_string_equal(c.probe, "b/db");
+	coll_ops_init(&ops);
+	uint8_t         blob[] = { 0x0a, 0x03, 'a', 'p', 'p' };
+	coll_latest_row l      = { .host = "a",
+		     .probe              = "app",
+		     .result             = blob,
+		     .result_len         = sizeof(blob),
+		     .status             = FL__STATUS__STATUS_FAIL,
+		     .since_us           = 20 };
+	assert_int_equal(coll_ops_latest(&ops, &l), 0);
+	add_event(&ops, 20, "", "verdict", "code");
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_clear(&ops);
+	assert_int_equal(changes(ro, &cur, &c), 0);
+	assert_int_equal(c.hosts, 0);
+	assert_int_equal(c.latest, 1);
+	assert_string_equal(c.probe, "a/app");
+	assert_int_equal(c.status, FL__STATUS__STATUS_FAIL);
+	assert_string_equal(c.verdict, "code");
+
+	// A stale event (history only) brings its host back as changed, stale.
+	coll_event ev = { .at_us = 30,
+		.host            = "b",
+		.kind            = FL__HISTORY_KIND__HISTORY_KIND_STALE,
+		.from            = "ok",
+		.to              = "stale" };
+	assert_int_equal(coll_ops_event(&ops, &ev), 0);
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_clear(&ops);
+	assert_int_equal(changes(ro, &cur, &c), 0);
+	assert_int_equal(c.hosts, 1);
+	assert_string_equal(c.host, "b");
+	assert_true(c.stale);
+	assert_int_equal(c.latest, 0);
+
+	// A forgotten host: a delete the stamps cannot show; the cursor is left as it was.
+	coll_store_cursor before = cur;
+	coll_host_row     gone   = { .host = "b" };
+	assert_int_equal(coll_ops_host(&ops, COLL_OP_FORGET, &gone), 0);
+	assert_int_equal(coll_store_write(st, &ops), 0);
+	coll_ops_fini(&ops);
+	assert_int_equal(changes(ro, &cur, &c), COLL_STORE_CHANGES_UNKNOWN);
+	assert_int_equal(c.hosts + c.latest, 0);
+	assert_memory_equal(&cur, &before, sizeof(cur));
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(coll_store_load_at(ro, &ld, &cur), 0);
+	assert_int_equal(x.hosts, 1);
+	assert_int_equal(changes(ro, &cur, &c), 0);
+
+	// Another lease epoch: cannot tell either.
+	assert_int_equal(fl_sql_exec(coll_store_sql(st),
+	                     "UPDATE " FL_SQL_LEASE_TABLE " SET epoch = epoch + 1 WHERE id = 1"),
+	    FL_SQL_OK);
+	assert_int_equal(changes(ro, &cur, &c), COLL_STORE_CHANGES_UNKNOWN);
 	coll_store_close(ro);
 	coll_store_close(st);
 }
@@ -718,6 +878,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_prune_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_age_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_changes, setup, teardown),
 		cmocka_unit_test(test_open_failure),
 	};
 	const struct CMUnitTest pg_tests[] = {
