@@ -33,24 +33,14 @@ sed -e "s#^control = .*#control = $C2#" -e "s#^http = .*#http = 127.0.0.1:$(fl_f
 	-e "s#^listen = .*#listen = $R2#" -e "s#^survey = .*#survey = $S2#" \
 	-e 's#^name = c1#name = c2#' "$FL_TMP/c1.conf" >"$FL_TMP/c2.conf"
 
-# role_of CONTROL: the role the collector at CONTROL reports ("" when it does not answer).
-role_of() { "$FL_CLI_BIN" -C "$1" status --json 2>/dev/null | jq -r '.role // ""' || true; }
-is_role() {
-	local got
-	got=$(role_of "$2")
-	[[ $got == "$1" ]] || {
-		echo "role ${got:-none}"
-		return 1
-	}
-}
 # listener_pids PORT: the pids listening on the TCP port.
 listener_pids() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u; }
 
 fl_start_app app
 fl_start c1 "$FL_COLLECTOR_BIN" -c "$FL_TMP/c1.conf"
-wait_for "c1 active" 20 is_role active "$C1"
+wait_for "c1 active" 20 fl_collector_role active "$C1"
 fl_start c2 "$FL_COLLECTOR_BIN" -c "$FL_TMP/c2.conf"
-wait_for "c2 standby" 20 is_role standby "$C2"
+wait_for "c2 standby" 20 fl_collector_role standby "$C2"
 
 HOSTS=(a1 a2 a3)
 for h in "${HOSTS[@]}"; do
@@ -121,7 +111,7 @@ assert_jq "c1's history has the 503 spell of every host" "$BEFORE" '
 T0=$(date +%s.%N)
 fl_stop c1 KILL
 fl_app_mode app 503
-wait_for "c2 becomes active within 10 s" 10 is_role active "$C2"
+wait_for "c2 becomes active within 10 s" 10 fl_collector_role active "$C2"
 TOOK=$(echo "$(date +%s.%N) - $T0" | bc)
 fl_log "measured: c2 active $TOOK s after kill -9 of c1"
 S2=$("$FL_CLI_BIN" -C "$C2" status --json) || true
@@ -153,7 +143,7 @@ assert_jq "the fault during the failover is in history: fail, then ok, on every 
 
 # --- 3. the old active comes back as standby --------------------------------------------------
 fl_start c1 "$FL_COLLECTOR_BIN" -c "$FL_TMP/c1.conf"
-wait_for "c1 back as standby" 20 is_role standby "$C1"
+wait_for "c1 back as standby" 20 fl_collector_role standby "$C1"
 names_active() {
 	"$FL_CLI_BIN" -C "$1" status --json 2>/dev/null | jq -e --arg n "$2" '.active_name == $n'
 }
@@ -196,9 +186,9 @@ fl_log "verify said (exit $rc): $(cat "$FL_TMP/verify.out")"
 assert_eq "the interrupted verification exits 2 (could not verify)" 2 "$rc"
 grep -q "could not verify: interrupted (collector lost the lease)" "$FL_TMP/verify.out" ||
 	fl_fail "verify did not say it was interrupted: $(cat "$FL_TMP/verify.out")"
-wait_for "c1 takes over from c2, which lost its lease session" 10 is_role active "$C1"
+wait_for "c1 takes over from c2, which lost its lease session" 10 fl_collector_role active "$C1"
 fl_log "measured: c1 active $(echo "$(date +%s.%N) - $T0" | bc) s after c2's lease session ended"
-wait_for "c2 is standby" 5 is_role standby "$C2"
+wait_for "c2 is standby" 5 fl_collector_role standby "$C2"
 assert_eq "c1 now listens on its report address" "$(fl_pid c1)" "$(listener_pids "$P1")"
 assert_eq "c2 no more" "" "$(listener_pids "$P2")"
 H=$("$FL_CLI_BIN" -C "$C1" history --json)
@@ -222,8 +212,8 @@ sleep 2 # the test: PostgreSQL down for 2 s under the active
 fl_pg_start || fl_fail "PostgreSQL did not start again"
 one_active() {
 	local r1 r2
-	r1=$(role_of "$C1")
-	r2=$(role_of "$C2")
+	r1=$(fl_role_of "$C1")
+	r2=$(fl_role_of "$C2")
 	[[ "$r1,$r2" == "active,standby" || "$r1,$r2" == "standby,active" ]] || {
 		echo "c1 $r1, c2 $r2"
 		return 1
@@ -231,7 +221,7 @@ one_active() {
 }
 wait_for "exactly one collector active again" 30 one_active
 ACTIVE=$C2
-[[ $(role_of "$C1") == active ]] && ACTIVE=$C1
+[[ $(fl_role_of "$C1") == active ]] && ACTIVE=$C1
 fl_log "active after the restart: $ACTIVE"
 fl_app_mode app 503
 wait_for "reports flow to the active again (the app fails everywhere)" 30 app_on_all "$ACTIVE" fail
@@ -249,14 +239,14 @@ assert_jq "still no event twice" "$POST" '
 if [[ $ACTIVE == "$C1" ]]; then A=c1 B=c2 CB=$C2; else A=c2 B=c1 CB=$C1; fi
 T0=$(date +%s.%N)
 kill -STOP "$(fl_pid "$A")"
-wait_for "$B takes over from the frozen $A within 10 s" 10 is_role active "$CB"
+wait_for "$B takes over from the frozen $A within 10 s" 10 fl_collector_role active "$CB"
 fl_log "measured: $B active $(echo "$(date +%s.%N) - $T0" | bc) s after $A froze"
 kill -CONT "$(fl_pid "$A")"
 two_actives=0
 for _ in $(seq 1 15); do # 3 s after the resume
-	[[ $(role_of "$ACTIVE") == active && $(role_of "$CB") == active ]] && two_actives=1
+	[[ $(fl_role_of "$ACTIVE") == active && $(fl_role_of "$CB") == active ]] && two_actives=1
 	sleep 0.2
 done
 assert_eq "never two actives after the frozen one resumed" 0 "$two_actives"
-assert_eq "the resumed one is standby" standby "$(role_of "$ACTIVE")"
+assert_eq "the resumed one is standby" standby "$(fl_role_of "$ACTIVE")"
 fl_log "PASS"

@@ -31,15 +31,6 @@ other_conf c2 "$C2"
 other_conf c3 "$C3"
 grep -q '^log_level = debug' "$FL_TMP/c2.conf" || fl_fail "c2's config has no log_level to set"
 
-role_of() { "$FL_CLI_BIN" -C "$1" status --json 2>/dev/null | jq -r '.role // ""' || true; }
-is_role() {
-	local got
-	got=$(role_of "$2")
-	[[ $got == "$1" ]] || {
-		echo "role ${got:-none}"
-		return 1
-	}
-}
 # view CONTROL: what status shows of every host, the fields two collectors on one store must
 # agree on.
 view() {
@@ -62,9 +53,9 @@ log_has() { grep -q "$2" "$FL_TMP/$1.log"; }
 
 fl_start_app app
 fl_start c1 "$FL_COLLECTOR_BIN" -c "$FL_TMP/c1.conf"
-wait_for "c1 active" 20 is_role active "$C1"
+wait_for "c1 active" 20 fl_collector_role active "$C1"
 fl_start c2 "$FL_COLLECTOR_BIN" -c "$FL_TMP/c2.conf"
-wait_for "c2 standby" 20 is_role standby "$C2"
+wait_for "c2 standby" 20 fl_collector_role standby "$C2"
 
 start_agent() {
 	fl_agent_conf "$FL_TMP/$1.conf" "$1" 1.0
@@ -131,13 +122,13 @@ wait_for "the standby's history is the active's" 10 same_history
 
 # --- 2. a take-over from the kept state --------------------------------------------------------
 fl_stop c1 KILL
-wait_for "c2 active within 10 s" 10 is_role active "$C2"
+wait_for "c2 active within 10 s" 10 fl_collector_role active "$C2"
 grep -h 'active (lease epoch' "$FL_TMP/c2.log" | tail -1
 log_has c2 'hosts kept, caught up with the store' ||
 	fl_fail "c2 did not take over from its kept state: $(grep 'active (lease' "$FL_TMP/c2.log")"
 fl_log "ok: c2 took over from the state it kept, caught up with the store"
 fl_start c3 "$FL_COLLECTOR_BIN" -c "$FL_TMP/c3.conf"
-wait_for "c3 standby" 20 is_role standby "$C3"
+wait_for "c3 standby" 20 fl_collector_role standby "$C3"
 wait_for "c3 loads the whole store first" 10 log_has c3 \
 	'standby: loading the whole state (no earlier load'
 wait_for "c2 (took over from its kept state) shows what a fresh load of the store shows" 20 \

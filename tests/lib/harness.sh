@@ -275,11 +275,17 @@ fl_start_collector() {
 	fi
 }
 
-# fl_collector_role ROLE [CONTROL_URL]: true when `faultline status` from the collector at
-# CONTROL_URL (default $FL_CONTROL) says this role (single, active or standby).
+# fl_role_of [CONTROL_URL]: prints the role the collector at CONTROL_URL (default $FL_CONTROL)
+# reports: single, active or standby; nothing when it does not answer.
+fl_role_of() {
+	"$FL_CLI_BIN" -C "${1:-$FL_CONTROL}" status --json 2>/dev/null | jq -r '.role // ""' || true
+}
+
+# fl_collector_role ROLE [CONTROL_URL]: true when the collector at CONTROL_URL (default
+# $FL_CONTROL) says this role (for wait_for).
 fl_collector_role() {
 	local want=$1 got
-	got=$("$FL_CLI_BIN" -C "${2:-$FL_CONTROL}" status --json 2>/dev/null | jq -r .role) || true
+	got=$(fl_role_of "${2:-$FL_CONTROL}")
 	[[ $got == "$want" ]] || {
 		echo "role: ${got:-no answer}"
 		return 1

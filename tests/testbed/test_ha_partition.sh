@@ -86,18 +86,10 @@ for c in c1 c2; do
 		log_level = info
 	EOF
 done
-is_role() {
-	local got
-	got=$("$FL_CLI_BIN" -C "ipc://$FL_TMP/$2.sock" status --json 2>/dev/null | jq -r .role) || true
-	[[ $got == "$1" ]] || {
-		echo "role ${got:-none}"
-		return 1
-	}
-}
 fl_start c1 ip netns exec fl-ha-c1 "$FL_COLLECTOR_BIN" -c "$FL_TMP/c1.conf"
-wait_for "c1 active" 20 is_role active c1
+wait_for "c1 active" 20 fl_collector_role active "ipc://$FL_TMP/c1.sock"
 fl_start c2 ip netns exec fl-ha-c2 "$FL_COLLECTOR_BIN" -c "$FL_TMP/c2.conf"
-wait_for "c2 standby" 20 is_role standby c2
+wait_for "c2 standby" 20 fl_collector_role standby "ipc://$FL_TMP/c2.sock"
 
 mkdir -p "$FL_TMP/ag.state"
 cat >"$FL_TMP/ag.conf" <<-EOF
@@ -141,9 +133,9 @@ ip netns exec fl-ha-c1 nft -f - <<-EOF
 	}
 	EOF
 fl_log "cut the link between c1 and PostgreSQL"
-wait_for "c1 steps down by itself (no heartbeat for half the lease timeout)" 8 is_role standby c1
+wait_for "c1 steps down by itself (no heartbeat for half the lease timeout)" 8 fl_collector_role standby "ipc://$FL_TMP/c1.sock"
 DOWN=$(echo "$(date -u +%s.%N) - $CUT" | bc)
-wait_for "c2 takes over within 10 s of the cut" 10 is_role active c2
+wait_for "c2 takes over within 10 s of the cut" 10 fl_collector_role active "ipc://$FL_TMP/c2.sock"
 UP=$(echo "$(date -u +%s.%N) - $CUT" | bc)
 fl_log "measured: c1 standby after $DOWN s, c2 active after $UP s"
 log_time() { # the time of the first log line of FILE matching PATTERN, as seconds
@@ -171,7 +163,7 @@ names_c2() {
 		jq -e '.role == "standby" and .active_name == "c2"'
 }
 wait_for "c1 stays standby, and names c2" 10 names_c2
-is_role active c2 || fl_fail "c2 is no more active after the link came back"
+fl_collector_role active "ipc://$FL_TMP/c2.sock" || fl_fail "c2 is no more active after the link came back"
 late=$(c1_writes | while IFS= read -r line; do
 	s=$(date -u -d "${line%%|*}" +%s.%N)
 	if [[ $(echo "$s > $CUT" | bc) == 1 ]]; then echo "$line"; fi
