@@ -156,18 +156,38 @@ encode_diagnose(coll_server *srv, Fl__DiagnoseReply *r, nng_msg **out)
 	return fl_wire_encode(&resp.base, out);
 }
 
+// A copy of the verdict tick's reply, taken under the share's mutex: the mutes are marked on the
+// copy afterwards, so the share's mutex is never held across the mutes' lock (which a mute's
+// SQL write holds) while the ingest thread may wait for it under the state lock.
 typedef struct shared_diagnose {
-	coll_server *srv;
-	nng_msg    **out;
-	int          rv;
+	Fl__DiagnoseReply *copy; // unpacked (fl__diagnose_reply__free_unpacked); NULL: none
 } shared_diagnose;
 
 static void
-encode_shared(Fl__DiagnoseReply *r, int64_t at_us, void *arg)
+copy_shared(const Fl__DiagnoseReply *r, int64_t at_us, void *arg)
 {
-	shared_diagnose *u = arg;
+	shared_diagnose *u   = arg;
+	size_t           len = fl__diagnose_reply__get_packed_size(r);
+	uint8_t         *buf = malloc(len ? len : 1);
 	(void) at_us;
-	u->rv = encode_diagnose(u->srv, r, u->out);
+	if (buf != NULL) {
+		fl__diagnose_reply__pack(r, buf);
+		u->copy = fl__diagnose_reply__unpack(NULL, len, buf);
+		free(buf);
+	}
+}
+
+// The answer from the verdict tick's diagnosis taken by coll_diag_share_use; NNG_ENOMEM when it
+// could not be copied.
+static int
+encode_shared(coll_server *srv, shared_diagnose *u, nng_msg **out)
+{
+	if (u->copy == NULL) {
+		return NNG_ENOMEM;
+	}
+	int rv = encode_diagnose(srv, u->copy, out);
+	fl__diagnose_reply__free_unpacked(u->copy, NULL);
+	return rv;
 }
 
 // Whether q asks for the whole fleet's diagnosis, which the verdict tick also makes: no host, no
@@ -198,21 +218,21 @@ answer_diagnose(coll_server *srv, const Fl__DiagnoseQuery *q, nng_msg **out)
 	int64_t            t0    = fl_mono_us(), t1, t2, t3;
 	bool               whole = whole_fleet(q);
 	uint64_t           mark  = coll_diag_share_mark(&srv->diag);
-	shared_diagnose    u     = { .srv = srv, .out = out, .rv = 0 };
+	shared_diagnose    u     = { .copy = NULL };
 
 	// The verdict tick diagnosing the state as it is now: its answer is this query's.
-	if (whole && coll_diag_share_use(&srv->diag, mark, true, encode_shared, &u) == 0) {
+	if (whole && coll_diag_share_use(&srv->diag, mark, true, copy_shared, &u) == 0) {
 		log_shared(t0, "was in progress");
-		return u.rv;
+		return encode_shared(srv, &u, out);
 	}
 	coll_filter f =
 	    q != NULL ? filter_of(q->host, q->labels, q->n_labels) : filter_of(NULL, NULL, 0);
 	pthread_mutex_lock(&srv->lock);
 	// Or it began while this query waited for the lock: it read the state since the query came.
-	if (whole && coll_diag_share_use(&srv->diag, mark, false, encode_shared, &u) == 0) {
+	if (whole && coll_diag_share_use(&srv->diag, mark, false, copy_shared, &u) == 0) {
 		pthread_mutex_unlock(&srv->lock);
 		log_shared(t0, "ran while the query waited for the lock");
-		return u.rv;
+		return encode_shared(srv, &u, out);
 	}
 	t1          = fl_mono_us();
 	int64_t now = fl_now_us();

@@ -58,7 +58,7 @@ coll_diag_share_mark(coll_diag_share *d)
 
 int
 coll_diag_share_use(coll_diag_share *d, uint64_t mark, bool wait,
-    void (*use)(Fl__DiagnoseReply *r, int64_t at_us, void *arg), void *arg)
+    void (*use)(const Fl__DiagnoseReply *r, int64_t at_us, void *arg), void *arg)
 {
 	int rv = 1;
 

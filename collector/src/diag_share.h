@@ -51,11 +51,12 @@ uint64_t coll_diag_share_mark(coll_diag_share *d);
 // Answers the query that took mark from a diagnosis published since, if there is one: it read the
 // state at a moment after the query arrived (it began after), or the state as it was when the
 // query arrived (it was in progress then, under the state lock). With wait, and a diagnosis in
-// progress, waits for it first. Calls use(reply, at_us, arg) under the share's mutex (use may mark
-// the reply, e.g. its mutes, but must not keep it) and returns 0; returns 1 when there is none
-// (or it ran out of memory): the caller then diagnoses itself.
+// progress, waits for it first. Calls use(reply, at_us, arg) under the share's mutex and returns
+// 0; returns 1 when there is none (or it ran out of memory): the caller then diagnoses itself.
+// use copies what it needs and nothing more (the ingest thread may wait for the share's mutex
+// under the state lock): it takes no lock and keeps no pointer into the reply.
 int coll_diag_share_use(coll_diag_share *d, uint64_t mark, bool wait,
-    void (*use)(Fl__DiagnoseReply *r, int64_t at_us, void *arg), void *arg);
+    void (*use)(const Fl__DiagnoseReply *r, int64_t at_us, void *arg), void *arg);
 
 // How many queries were answered from a tick's diagnosis.
 uint64_t coll_diag_share_count(coll_diag_share *d);

@@ -34,7 +34,7 @@ typedef struct seen {
 } seen;
 
 static void
-remember(Fl__DiagnoseReply *r, int64_t at_us, void *arg)
+remember(const Fl__DiagnoseReply *r, int64_t at_us, void *arg)
 {
 	seen *s = arg;
 	snprintf(s->summary, sizeof(s->summary), "%s", r->summary);

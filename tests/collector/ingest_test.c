@@ -282,9 +282,12 @@ test_control_during_flood(void **state)
 // Reports from a fleet of healthy hosts, pushed until stop is set: they keep the ingest thread
 // applying batches and its verdict tick diagnosing.
 typedef struct churn {
-	const char *url;
-	atomic_int  stop;
-	uint64_t    sent;
+	const char     *url;
+	int             hosts; // fleet00..: this many hosts
+	size_t          n;     // probes per report
+	const tu_probe *probes;
+	atomic_int      stop;
+	uint64_t        sent;
 } churn;
 
 static void *
@@ -298,11 +301,13 @@ churn_main(void *arg)
 		return NULL;
 	}
 	for (uint64_t seq = 1; !atomic_load(&c->stop); seq++) {
-		for (int i = 0; i < 20; i++) {
+		for (int i = 0; i < c->hosts && !atomic_load(&c->stop); i++) {
 			snprintf(host, sizeof(host), "fleet%02d", i);
-			tu_rep d = {
-				.host = host, .boot_id = 1, .seq = seq, .n = 1, .probes = P_OK
-			};
+			tu_rep   d = { .host = host,
+				  .boot_id   = 1,
+				  .seq       = seq,
+				  .n         = c->n,
+				  .probes    = c->probes };
 			uint8_t *b = tu_pack(&d, &len);
 			if (tu_push(push, b, len) == 0) {
 				c->sent++;
@@ -364,7 +369,7 @@ test_diagnose_sees_applied_change(void **state)
 	nng_socket push;
 	pthread_t  t;
 	size_t     len;
-	churn      c  = { .url = f->listen, .sent = 0 };
+	churn      c  = { .url = f->listen, .hosts = 20, .n = 1, .probes = P_OK, .sent = 0 };
 	tu_probe fail = { "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 10 };
 	tu_rep   d    = { .host = "flip", .boot_id = 1, .interval_ms = 60000, .n = 1 };
 
@@ -394,6 +399,47 @@ test_diagnose_sees_applied_change(void **state)
 	atomic_store(&c.stop, 1);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_true(c.sent > 0);
+	nng_close(push);
+}
+
+// On a fleet where a diagnosis takes a while, queries meet the verdict tick diagnosing and take
+// its reply: the same answer, with the mutes marked on a copy.
+static void
+test_diagnose_shares_the_tick(void **state)
+{
+	fixture   *f = *state;
+	nng_socket push;
+	pthread_t  t;
+	size_t     len;
+	tu_probe   probes[20];
+	char       names[20][8];
+	tu_probe fail = { "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 10 };
+	tu_rep   d    = { .host = "flip", .boot_id = 1, .interval_ms = 60000, .n = 1 };
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(names[i], sizeof(names[i]), "p%d", i);
+		probes[i] = (tu_probe) { names[i], FL__STATUS__STATUS_OK, 0, 1000 };
+	}
+	churn c = { .url = f->listen, .hosts = 1000, .n = 20, .probes = probes, .sent = 0 };
+	atomic_init(&c.stop, 0);
+	assert_int_equal(tu_push_open(f->listen, &push), 0);
+	d.probes = &fail;
+	for (int k = 0; k < 2; k++) {
+		d.seq++;
+		uint8_t *b = tu_pack(&d, &len);
+		assert_int_equal(tu_push(push, b, len), 0);
+		free(b);
+	}
+	wait_fails(f->srv, "flip", 2);
+	assert_int_equal(pthread_create(&t, NULL, churn_main, &c), 0);
+	// Ask until some answers came from the tick (each is a few % likely), every one right.
+	int64_t until = fl_mono_us() + 60000000;
+	while (coll_diag_share_count(&f->srv->diag) < 3 && fl_mono_us() < until) {
+		assert_int_not_equal(diagnose_now(f->control), FL__VERDICT__VERDICT_HEALTHY);
+	}
+	atomic_store(&c.stop, 1);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(coll_diag_share_count(&f->srv->diag) >= 3);
 	nng_close(push);
 }
 
@@ -464,6 +510,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_control_during_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verification_records_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diagnose_sees_applied_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diagnose_shares_the_tick, setup, teardown),
 		cmocka_unit_test(test_ipc_control_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
