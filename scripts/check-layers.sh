@@ -29,6 +29,7 @@ listen    50
 config    40
 survey    30
 lease     25
+diag      25
 notify    30
 trace     30
 state     20
@@ -45,7 +46,7 @@ http      10
 role      8
 sql       5
 '
-NO_NNG='state store sql correlate canary stats latency metrics trace role lease'
+NO_NNG='state store sql correlate canary stats latency metrics trace role lease diag'
 
 # Files named PREFIX_... that belong to another module: the correlation engine's corr_*.c.
 declare -A alias=([corr]=correlate)

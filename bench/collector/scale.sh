@@ -24,6 +24,9 @@
 #                file per run)
 #   NAMED=1      probes target names that resolved to two addresses each (coll_loadgen -N), as
 #                agents report for targets given by name (default: loopback URLs)
+#   LOG_LEVEL=debug  the collector's log level (default warn); at debug, with QUERIES, also
+#                where each diagnose spent its time in the collector (lock wait, diagnosis,
+#                encoding, or the verdict tick's diagnosis it took) and what the ticks took
 #   PIN=0        do not pin the collector to CPU 0 and the generator to CPU 1 (default 1: pinned,
 #                so "of one core" is literal; unpinned, the collector's query threads may run
 #                beside its ingest thread, as on a real multi-core machine)
@@ -52,6 +55,17 @@ pct() {
 		printf "median %s p90 %s (n=%d)", v[m], v[p], NR}'
 }
 
+# With LOG_LEVEL=debug: where the collector spent the diagnose queries' time (its debug lines,
+# control.c answer_diagnose) and what its verdict ticks took (ingest.c).
+diagnose_breakdown() {
+	local log=$1
+	echo "  diagnose, own diagnosis: lock wait ms: $(sed -n 's/.*diagnose: lock wait \([0-9.]*\) ms.*/\1/p' "$log" | pct)"
+	echo "  diagnose, own diagnosis: diagnosis ms: $(sed -n 's/.*diagnose: lock wait.*, diagnosis \([0-9.]*\) ms.*/\1/p' "$log" | pct)"
+	echo "  diagnose, own diagnosis: encoding ms: $(sed -n 's/.*diagnose: lock wait.*, encoding \([0-9.]*\) ms.*/\1/p' "$log" | pct)"
+	echo "  diagnose, the tick's diagnosis: ms: $(sed -n "s/.*diagnose: the verdict tick's diagnosis.*: \([0-9.]*\) ms.*/\1/p" "$log" | pct)"
+	echo "  verdict tick: diagnosis ms: $(sed -n 's/.*verdict tick: diagnosis \([0-9.]*\) ms.*/\1/p' "$log" | pct)"
+}
+
 # Times QUERIES runs of `diagnose`, then of GET /metrics, then of `status` (the heaviest last, so
 # it does not hold the state lock while the others are timed) against the live collector.
 queries() {
@@ -63,6 +77,7 @@ queries() {
 		e=$(date +%s%N); echo $(( (e - s) / 1000000 )) >>"$t/q.diagnose"
 	done
 	echo "diagnose ms: $(pct <"$t/q.diagnose"); first line: $(head -1 "$t/diagnose.out")"
+	[ "${LOG_LEVEL:-warn}" = debug ] && diagnose_breakdown "$t/log"
 	for ((i = 0; i < QUERIES; i++)); do
 		s=$(date +%s%N); curl -s -o "$t/metrics.out" "http://127.0.0.1:$port/metrics" || true
 		e=$(date +%s%N); echo $(( (e - s) / 1000000 )) >>"$t/q.metrics"
@@ -127,7 +142,7 @@ start_collector() {
 		control = ipc://$t/control.sock
 		http = 127.0.0.1:$hp
 		$(state_lines "$t")
-		log_level = warn
+		log_level = ${LOG_LEVEL:-warn}
 		max_hosts = $((HOSTS + 100))
 		max_connections = $(( (CONNS > 0 ? CONNS : HOSTS) + 100 ))
 		EOF

@@ -143,30 +143,113 @@ answer_history(coll_server *srv, coll_store *reader, const Fl__HistoryQuery *q, 
 	return rv;
 }
 
+// The diagnose reply r, its findings marked with the mutes covering them, encoded into *out.
+static int
+encode_diagnose(coll_server *srv, Fl__DiagnoseReply *r, nng_msg **out)
+{
+	Fl__Response resp = FL__RESPONSE__INIT;
+
+	coll_mutes_mark(srv->mutes, r, fl_now_us()); // findings a mute covers are shown muted
+	resp.schema_version = FL_SCHEMA_VERSION;
+	resp.reply_case     = FL__RESPONSE__REPLY_DIAGNOSE;
+	resp.diagnose       = r;
+	return fl_wire_encode(&resp.base, out);
+}
+
+// A copy of the verdict tick's reply, taken under the share's mutex: the mutes are marked on the
+// copy afterwards, so the share's mutex is never held across the mutes' lock (which a mute's
+// SQL write holds) while the ingest thread may wait for it under the state lock.
+typedef struct shared_diagnose {
+	Fl__DiagnoseReply *copy; // unpacked (fl__diagnose_reply__free_unpacked); NULL: none
+} shared_diagnose;
+
+static void
+copy_shared(const Fl__DiagnoseReply *r, int64_t at_us, void *arg)
+{
+	shared_diagnose *u   = arg;
+	size_t           len = fl__diagnose_reply__get_packed_size(r);
+	uint8_t         *buf = malloc(len ? len : 1);
+	(void) at_us;
+	if (buf != NULL) {
+		fl__diagnose_reply__pack(r, buf);
+		u->copy = fl__diagnose_reply__unpack(NULL, len, buf);
+		free(buf);
+	}
+}
+
+// The answer from the verdict tick's diagnosis taken by coll_diag_share_use; NNG_ENOMEM when it
+// could not be copied.
+static int
+encode_shared(coll_server *srv, shared_diagnose *u, nng_msg **out)
+{
+	if (u->copy == NULL) {
+		return NNG_ENOMEM;
+	}
+	int rv = encode_diagnose(srv, u->copy, out);
+	fl__diagnose_reply__free_unpacked(u->copy, NULL);
+	return rv;
+}
+
+// Whether q asks for the whole fleet's diagnosis, which the verdict tick also makes: no host, no
+// labels, and no FL_TRACE_DIAGNOSE (a trace records the probes the query's own diagnosis read).
+static bool
+whole_fleet(const Fl__DiagnoseQuery *q)
+{
+	const char *trace = getenv("FL_TRACE_DIAGNOSE");
+	if (trace != NULL && trace[0] != '\0') {
+		return false;
+	}
+	return q == NULL || ((q->host == NULL || q->host[0] == '\0') && q->n_labels == 0);
+}
+
+// The debug line of a diagnose answered from the verdict tick's diagnosis (scale.sh's breakdown).
+static void
+log_shared(int64_t t0, const char *how)
+{
+	fl_log(FL_LOG_DEBUG, "control", "diagnose: the verdict tick's diagnosis, which %s: %.1f ms",
+	    how, (double) (fl_mono_us() - t0) / 1000.0);
+}
+
 static int
 answer_diagnose(coll_server *srv, const Fl__DiagnoseQuery *q, nng_msg **out)
 {
-	Fl__Response       resp = FL__RESPONSE__INIT;
 	Fl__DiagnoseReply *reply;
 	int                rv;
+	int64_t            t0    = fl_mono_us(), t1, t2, t3;
+	bool               whole = whole_fleet(q);
+	uint64_t           mark  = coll_diag_share_mark(&srv->diag);
+	shared_diagnose    u     = { .copy = NULL };
 
+	// The verdict tick diagnosing the state as it is now: its answer is this query's.
+	if (whole && coll_diag_share_use(&srv->diag, mark, true, copy_shared, &u) == 0) {
+		log_shared(t0, "was in progress");
+		return encode_shared(srv, &u, out);
+	}
 	coll_filter f =
 	    q != NULL ? filter_of(q->host, q->labels, q->n_labels) : filter_of(NULL, NULL, 0);
 	pthread_mutex_lock(&srv->lock);
+	// Or it began while this query waited for the lock: it read the state since the query came.
+	if (whole && coll_diag_share_use(&srv->diag, mark, false, copy_shared, &u) == 0) {
+		pthread_mutex_unlock(&srv->lock);
+		log_shared(t0, "ran while the query waited for the lock");
+		return encode_shared(srv, &u, out);
+	}
+	t1          = fl_mono_us();
 	int64_t now = fl_now_us();
 	reply       = coll_state_diagnose_filtered(&srv->state, now, &f);
 	coll_trace_diagnose(&srv->state, now, reply);
 	pthread_mutex_unlock(&srv->lock); // the reply owns its strings
+	t2 = fl_mono_us();
 	if (reply == NULL) {
 		return encode_error(
 		    "diagnosis is not available (correlation engine gave no answer)", out);
 	}
-	coll_mutes_mark(srv->mutes, reply, fl_now_us()); // findings a mute covers are shown muted
-	resp.schema_version = FL_SCHEMA_VERSION;
-	resp.reply_case     = FL__RESPONSE__REPLY_DIAGNOSE;
-	resp.diagnose       = reply;
-	rv                  = fl_wire_encode(&resp.base, out);
+	rv = encode_diagnose(srv, reply, out);
 	corr_reply_free(reply);
+	t3 = fl_mono_us();
+	fl_log(FL_LOG_DEBUG, "control",
+	    "diagnose: lock wait %.1f ms, diagnosis %.1f ms, encoding %.1f ms",
+	    (double) (t1 - t0) / 1000.0, (double) (t2 - t1) / 1000.0, (double) (t3 - t2) / 1000.0);
 	return rv;
 }
 

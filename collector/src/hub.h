@@ -17,6 +17,7 @@
 #include <nng/nng.h>
 
 #include "config.h"
+#include "diag_share.h"
 #include "fl/limits.h"
 #include "fl/sign.h"
 #include "fl/tls.h"
@@ -54,6 +55,7 @@ typedef struct coll_server {
 	pthread_mutex_t lock;
 	coll_state      state;
 	coll_ops        pending;
+	coll_diag_share diag;   // the verdict tick's diagnosis, for the queries waiting on it
 	coll_store     *writer; // ingest thread only
 	coll_store     *reader; // control thread only
 

@@ -386,8 +386,17 @@ coll_ingest_main(void *arg)
 		}
 		if (verdict_due && now >= next_verdict) {
 			int64_t took = fl_mono_us();
-			coll_state_record_verdict(&srv->state, now, &ops);
-			took         = fl_mono_us() - took;
+			// Queries arriving meanwhile take this diagnosis instead of making their
+			// own after it (diag_share.h).
+			coll_diag_share_begin(&srv->diag);
+			Fl__DiagnoseReply *r = coll_state_diagnose(&srv->state, now, NULL);
+			if (r != NULL) {
+				coll_state_record_diagnosis(&srv->state, r, now, &ops);
+			}
+			coll_diag_share_publish(&srv->diag, r, now);
+			took = fl_mono_us() - took;
+			fl_log(FL_LOG_DEBUG, "ingest", "verdict tick: diagnosis %.1f ms",
+			    (double) took / 1000.0);
 			verdict_due  = false;
 			next_verdict = now +
 			    (10 * took > COLL_VERDICT_TICK_US ? 10 * took : COLL_VERDICT_TICK_US);

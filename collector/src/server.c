@@ -63,6 +63,7 @@ free_server(coll_server *srv)
 	coll_role_free(srv);
 	pthread_mutex_destroy(&srv->parts_lock);
 	pthread_mutex_destroy(&srv->lock);
+	coll_diag_share_fini(&srv->diag);
 	free(srv);
 }
 
@@ -97,6 +98,7 @@ server_new(const coll_config *cfg)
 		.key_file = srv->cfg.tls_key[0] != '\0' ? srv->cfg.tls_key : NULL };
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_mutex_init(&srv->parts_lock, NULL);
+	coll_diag_share_init(&srv->diag);
 	coll_role_init(&srv->role, coll_role_lease_target(cfg) != NULL, fl_now_us());
 	atomic_init(&srv->active, srv->role.role == COLL_ROLE_SINGLE);
 	atomic_init(&srv->ingest_stop, 0);

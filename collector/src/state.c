@@ -1426,6 +1426,15 @@ coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops)
 	if (r == NULL) {
 		return 0;
 	}
+	int added = coll_state_record_diagnosis(s, r, now_us, ops);
+	corr_reply_free(r);
+	return added;
+}
+
+int
+coll_state_record_diagnosis(
+    coll_state *s, const Fl__DiagnoseReply *r, int64_t now_us, coll_ops *ops)
+{
 	const char *name    = fl_verdict_name(r->verdict);
 	const char *summary = fl_str_or_empty(r->summary);
 	uint64_t    scope   = verdict_scope(r);
@@ -1454,7 +1463,6 @@ coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops)
 	if (s->on_diagnosis != NULL) {
 		s->on_diagnosis(s->on_diagnosis_arg, s, r, now_us);
 	}
-	corr_reply_free(r);
 	return added;
 }
 

@@ -285,6 +285,11 @@ void coll_state_flush_seen(coll_state *s, int64_t now_us, int64_t min_age_us, co
 // engine returned NULL).
 int coll_state_record_verdict(coll_state *s, int64_t now_us, coll_ops *ops);
 
+// The same with the diagnosis r of the whole state already made at now_us (borrowed: the verdict
+// tick shares it with the diagnose queries waiting for it, diag_share.h).
+int coll_state_record_diagnosis(
+    coll_state *s, const Fl__DiagnoseReply *r, int64_t now_us, coll_ops *ops);
+
 // Diagnoses the state (only_host NULL or "" for all). Returns the engine's reply (free with
 // corr_reply_free) or NULL.
 Fl__DiagnoseReply *coll_state_diagnose(const coll_state *s, int64_t now_us, const char *only_host);

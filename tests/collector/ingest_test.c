@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +279,170 @@ test_control_during_flood(void **state)
 	nng_close(push);
 }
 
+// Reports from a fleet of healthy hosts, pushed until stop is set: they keep the ingest thread
+// applying batches and its verdict tick diagnosing.
+typedef struct churn {
+	const char     *url;
+	int             hosts; // fleet00..: this many hosts
+	size_t          n;     // probes per report
+	const tu_probe *probes;
+	atomic_int      stop;
+	uint64_t        sent;
+} churn;
+
+static void *
+churn_main(void *arg)
+{
+	churn     *c = arg;
+	nng_socket push;
+	size_t     len;
+	char       host[16];
+	if (tu_push_open(c->url, &push) != 0) {
+		return NULL;
+	}
+	for (uint64_t seq = 1; !atomic_load(&c->stop); seq++) {
+		for (int i = 0; i < c->hosts && !atomic_load(&c->stop); i++) {
+			snprintf(host, sizeof(host), "fleet%02d", i);
+			tu_rep   d = { .host = host,
+				  .boot_id   = 1,
+				  .seq       = seq,
+				  .n         = c->n,
+				  .probes    = c->probes };
+			uint8_t *b = tu_pack(&d, &len);
+			if (tu_push(push, b, len) == 0) {
+				c->sent++;
+			}
+			free(b);
+		}
+		usleep(2000);
+	}
+	nng_close(push);
+	return NULL;
+}
+
+// consecutive_fail of host's first probe as the state holds it now; -1 when not known yet.
+static int
+fails_held(coll_server *srv, const char *host)
+{
+	int rv = -1;
+	pthread_mutex_lock(&srv->lock);
+	const coll_host *h = coll_state_host(&srv->state, host);
+	if (h != NULL && h->n_probes > 0) {
+		rv = (int) h->probes[0].view.consecutive_fail;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return rv;
+}
+
+// Polls until the state holds want consecutive failures for host (up to 10 s).
+static void
+wait_fails(coll_server *srv, const char *host, int want)
+{
+	for (int i = 0; i < 1000 && fails_held(srv, host) != want; i++) {
+		usleep(10000);
+	}
+	assert_int_equal(fails_held(srv, host), want);
+}
+
+static Fl__Verdict
+diagnose_now(const char *url)
+{
+	Fl__Request       req = FL__REQUEST__INIT;
+	Fl__DiagnoseQuery dq  = FL__DIAGNOSE_QUERY__INIT;
+	Fl__Response     *resp;
+	req.schema_version = FL_SCHEMA_VERSION;
+	req.query_case     = FL__REQUEST__QUERY_DIAGNOSE;
+	req.diagnose       = &dq;
+	assert_int_equal(tu_query(url, &req, &resp), 0);
+	assert_int_equal(resp->reply_case, FL__RESPONSE__REPLY_DIAGNOSE);
+	Fl__Verdict v = resp->diagnose->verdict;
+	fl__response__free_unpacked(resp, NULL);
+	return v;
+}
+
+// A diagnose asked once the state holds a change answers with it, at once (no staleness): also
+// while reports flood in and the verdict tick diagnoses, whose diagnosis a query may share.
+static void
+test_diagnose_sees_applied_change(void **state)
+{
+	fixture   *f = *state;
+	nng_socket push;
+	pthread_t  t;
+	size_t     len;
+	churn      c  = { .url = f->listen, .hosts = 20, .n = 1, .probes = P_OK, .sent = 0 };
+	tu_probe fail = { "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 10 };
+	tu_rep   d    = { .host = "flip", .boot_id = 1, .interval_ms = 60000, .n = 1 };
+
+	atomic_init(&c.stop, 0);
+	assert_int_equal(pthread_create(&t, NULL, churn_main, &c), 0);
+	assert_int_equal(tu_push_open(f->listen, &push), 0);
+	for (int round = 0; round < 15; round++) {
+		// Two failed rounds in a row: the probe counts as failing.
+		d.probes = &fail;
+		for (int k = 0; k < 2; k++) {
+			d.seq++;
+			uint8_t *b = tu_pack(&d, &len);
+			assert_int_equal(tu_push(push, b, len), 0);
+			free(b);
+		}
+		wait_fails(f->srv, "flip", 2);
+		assert_int_not_equal(diagnose_now(f->control), FL__VERDICT__VERDICT_HEALTHY);
+		// One good round: it does not any more.
+		d.probes = P_OK;
+		d.seq++;
+		uint8_t *b = tu_pack(&d, &len);
+		assert_int_equal(tu_push(push, b, len), 0);
+		free(b);
+		wait_fails(f->srv, "flip", 0);
+		assert_int_equal(diagnose_now(f->control), FL__VERDICT__VERDICT_HEALTHY);
+	}
+	atomic_store(&c.stop, 1);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(c.sent > 0);
+	nng_close(push);
+}
+
+// On a fleet where a diagnosis takes a while, queries meet the verdict tick diagnosing and take
+// its reply: the same answer, with the mutes marked on a copy.
+static void
+test_diagnose_shares_the_tick(void **state)
+{
+	fixture   *f = *state;
+	nng_socket push;
+	pthread_t  t;
+	size_t     len;
+	tu_probe   probes[20];
+	char       names[20][8];
+	tu_probe fail = { "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 10 };
+	tu_rep   d    = { .host = "flip", .boot_id = 1, .interval_ms = 60000, .n = 1 };
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(names[i], sizeof(names[i]), "p%d", i);
+		probes[i] = (tu_probe) { names[i], FL__STATUS__STATUS_OK, 0, 1000 };
+	}
+	churn c = { .url = f->listen, .hosts = 1000, .n = 20, .probes = probes, .sent = 0 };
+	atomic_init(&c.stop, 0);
+	assert_int_equal(tu_push_open(f->listen, &push), 0);
+	d.probes = &fail;
+	for (int k = 0; k < 2; k++) {
+		d.seq++;
+		uint8_t *b = tu_pack(&d, &len);
+		assert_int_equal(tu_push(push, b, len), 0);
+		free(b);
+	}
+	wait_fails(f->srv, "flip", 2);
+	assert_int_equal(pthread_create(&t, NULL, churn_main, &c), 0);
+	// Ask until some answers came from the tick (each is a few % likely), every one right.
+	int64_t until = fl_mono_us() + 60000000;
+	while (coll_diag_share_count(&f->srv->diag) < 3 && fl_mono_us() < until) {
+		assert_int_not_equal(diagnose_now(f->control), FL__VERDICT__VERDICT_HEALTHY);
+	}
+	atomic_store(&c.stop, 1);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(coll_diag_share_count(&f->srv->diag) >= 3);
+	nng_close(push);
+}
+
 // A host may name a new release in every report; the collector keeps the last verification of
 // at most COLL_VERIFY_MAX_RECORDS releases, the most recently used ones.
 static void
@@ -343,6 +509,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_control_queries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_during_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verification_records_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diagnose_sees_applied_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diagnose_shares_the_tick, setup, teardown),
 		cmocka_unit_test(test_ipc_control_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
