@@ -10,9 +10,9 @@
 // state machines and no gain in latency.
 //
 // The ingest thread also runs the timers: staleness and forget_after (every 250 ms), last_seen
-// writes, verdict
-// changes (at most once a second after applying reports) and retention (at start, then hourly).
-// History queries read SQLite through the control thread's own read-only connection. The
+// writes, verdict changes (at most every COLL_VERDICT_TICK_US after applying reports, or ten
+// times the last check's time when that is longer) and retention (at start, then hourly).
+// History queries read the store through the control thread's own read-only connection. The
 // control thread computes answers one at a time but sends them asynchronously (control.c,
 // "reply contexts"), so a client that does not read its replies cannot hold it.
 //
