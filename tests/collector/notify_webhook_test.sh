@@ -147,7 +147,7 @@ assert_jq "the body has exactly the documented fields" "$got" '
 	all(.[]; .body | keys == (["id","status","verdict","summary","hosts","targets","release",
 		"evidence","since","ended"] | sort))'
 # The resolved one is the finding as last seen: after the restart one host may have reported
-# its recovery before the other.
+# its recovery before the other (so its hosts, and its since, are those of the hosts left).
 assert_jq "a code finding on both hosts, release 1.0, evidence, since; ended only when resolved" \
 	"$got" '
 	all(.[]; .body.verdict == "code" and .body.release == "1.0"
@@ -155,7 +155,6 @@ assert_jq "a code finding on both hosts, release 1.0, evidence, since; ended onl
 		and (.body.since | test("^[0-9]{4}-")) and (.body.summary | length) > 0)
 	and (.[0].body.hosts | sort) == ["app1","app2"]
 	and (.[1].body.hosts | length) > 0 and (.[1].body.hosts - ["app1","app2"]) == []
-	and .[0].body.since == .[1].body.since
 	and .[0].body.ended == null and (.[1].body.ended | test("^[0-9]{4}-"))'
 assert_jq "headers: JSON, the configured one and the secret one from header_file" "$got" '
 	all(.[]; .path == "/hook" and .headers["content-type"] == "application/json"
