@@ -797,6 +797,25 @@ snapshot_end(coll_store *st)
 	return 0;
 }
 
+// Inside the snapshot snapshot_begin opened: loads the rows stamped above `since` (which may
+// be cur: it is read before cur is written) into `at`, ends the snapshot, and then makes cur
+// `at`, valid. 0, or -1 with cur as it was.
+static int
+load_in_snapshot(coll_store *st, const coll_store_loader *ld, const coll_store_cursor *since,
+    coll_store_cursor *at, coll_store_cursor *cur)
+{
+	if (load_parts(st, ld, since, at) != 0) {
+		fl_sql_rollback(st->db);
+		return -1;
+	}
+	if (snapshot_end(st) != 0) {
+		return -1;
+	}
+	*cur       = *at;
+	cur->valid = true;
+	return 0;
+}
+
 int
 coll_store_load_at(coll_store *st, const coll_store_loader *ld, coll_store_cursor *cur)
 {
@@ -809,16 +828,7 @@ coll_store_load_at(coll_store *st, const coll_store_loader *ld, coll_store_curso
 	if (snapshot_begin(st, &at) != 0) {
 		return -1;
 	}
-	if (load_parts(st, ld, &all, &at) != 0) {
-		fl_sql_rollback(st->db);
-		return -1;
-	}
-	if (snapshot_end(st) != 0) {
-		return -1;
-	}
-	*cur       = at;
-	cur->valid = true;
-	return 0;
+	return load_in_snapshot(st, ld, &all, &at, cur);
 }
 
 int
@@ -839,16 +849,7 @@ coll_store_load_changes(coll_store *st, const coll_store_loader *ld, coll_store_
 	}
 	at.hosts  = cur->hosts;
 	at.latest = cur->latest;
-	if (load_parts(st, ld, cur, &at) != 0) {
-		fl_sql_rollback(st->db);
-		return -1;
-	}
-	if (snapshot_end(st) != 0) {
-		return -1;
-	}
-	*cur       = at;
-	cur->valid = true;
-	return 0;
+	return load_in_snapshot(st, ld, cur, &at, cur);
 }
 
 // The enum of a stored kind: rows hold the name (fl_history_kind_name), whichever collector

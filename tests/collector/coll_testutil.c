@@ -174,3 +174,19 @@ tu_wait_received(const char *url, uint64_t n, int timeout_ms, Fl__CollectorStats
 	}
 	return -1;
 }
+
+int
+tu_push_next(nng_socket s, tu_rep *d)
+{
+	size_t   len;
+	uint8_t *buf;
+	int      rv;
+
+	d->seq++;
+	if ((buf = tu_pack(d, &len)) == NULL) {
+		return NNG_ENOMEM;
+	}
+	rv = tu_push(s, buf, len);
+	free(buf);
+	return rv;
+}

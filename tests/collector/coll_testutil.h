@@ -54,6 +54,8 @@ Fl__Report *tu_make(const tu_rep *d);
 // Opens a PUSH socket dialed to url (waits for the connection). 0 or an NNG_E* error.
 int tu_push_open(const char *url, nng_socket *out);
 int tu_push(nng_socket s, const void *buf, size_t len);
+// Sends d's next round: d->seq one up, packed and pushed. 0, or an nng error.
+int tu_push_next(nng_socket s, tu_rep *d);
 
 // Sends req over a fresh REQ socket to url and returns the decoded response. 0 or NNG_E*.
 int tu_query(const char *url, const Fl__Request *req, Fl__Response **out);

@@ -368,7 +368,6 @@ test_diagnose_sees_applied_change(void **state)
 	fixture   *f = *state;
 	nng_socket push;
 	pthread_t  t;
-	size_t     len;
 	churn      c  = { .url = f->listen, .hosts = 20, .n = 1, .probes = P_OK, .sent = 0 };
 	tu_probe fail = { "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 10 };
 	tu_rep   d    = { .host = "flip", .boot_id = 1, .interval_ms = 60000, .n = 1 };
@@ -380,19 +379,13 @@ test_diagnose_sees_applied_change(void **state)
 		// Two failed rounds in a row: the probe counts as failing.
 		d.probes = &fail;
 		for (int k = 0; k < 2; k++) {
-			d.seq++;
-			uint8_t *b = tu_pack(&d, &len);
-			assert_int_equal(tu_push(push, b, len), 0);
-			free(b);
+			assert_int_equal(tu_push_next(push, &d), 0);
 		}
 		wait_fails(f->srv, "flip", 2);
 		assert_int_not_equal(diagnose_now(f->control), FL__VERDICT__VERDICT_HEALTHY);
 		// One good round: it does not any more.
 		d.probes = P_OK;
-		d.seq++;
-		uint8_t *b = tu_pack(&d, &len);
-		assert_int_equal(tu_push(push, b, len), 0);
-		free(b);
+		assert_int_equal(tu_push_next(push, &d), 0);
 		wait_fails(f->srv, "flip", 0);
 		assert_int_equal(diagnose_now(f->control), FL__VERDICT__VERDICT_HEALTHY);
 	}
@@ -410,7 +403,6 @@ test_diagnose_shares_the_tick(void **state)
 	fixture   *f = *state;
 	nng_socket push;
 	pthread_t  t;
-	size_t     len;
 	tu_probe   probes[20];
 	char       names[20][8];
 	tu_probe fail = { "app", FL__STATUS__STATUS_FAIL, FL__FAILURE_CLASS__FAILURE_REFUSED, 10 };
@@ -425,10 +417,7 @@ test_diagnose_shares_the_tick(void **state)
 	assert_int_equal(tu_push_open(f->listen, &push), 0);
 	d.probes = &fail;
 	for (int k = 0; k < 2; k++) {
-		d.seq++;
-		uint8_t *b = tu_pack(&d, &len);
-		assert_int_equal(tu_push(push, b, len), 0);
-		free(b);
+		assert_int_equal(tu_push_next(push, &d), 0);
 	}
 	wait_fails(f->srv, "flip", 2);
 	assert_int_equal(pthread_create(&t, NULL, churn_main, &c), 0);
